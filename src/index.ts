@@ -1,0 +1,3 @@
+export * from "./protocols/index.js";
+export * from "./pairing/index.js";
+export * from "./stores/index.js";

@@ -1,0 +1,33 @@
+import { randomInt } from "node:crypto";
+
+/** 32 symbols without the look-alikes 0/O/1/I: 8 symbols give 40 bits. */
+export const CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+export const CODE_LENGTH = 8;
+const VALID_CODE = new RegExp(`^[${CODE_ALPHABET}]{${CODE_LENGTH}}$`);
+/** Longest raw input worth normalising; anything longer cannot be a code and is refused without work. */
+const MAX_RAW_LENGTH = 64;
+
+/** A fresh code from the CSPRNG, canonical form (8 symbols, no dash). */
+export function generateRawCode(): string {
+  let code = "";
+  for (let i = 0; i < CODE_LENGTH; i++) code += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
+  return code;
+}
+
+/**
+ * Normalises user input (trim, upper-case, spaces and dashes removed) and returns the canonical code,
+ * or null when the result is not exactly 8 alphabet symbols. Called before any store access.
+ */
+export function normalizeCode(input: unknown): string | null {
+  if (typeof input !== "string" || input.length > MAX_RAW_LENGTH) return null;
+  const canonical = input.trim().toUpperCase().replace(/[\s-]/g, "");
+  return VALID_CODE.test(canonical) ? canonical : null;
+}
+
+/** `ABCDEFGH` -> `ABCD-EFGH`. */
+export function formatCode(canonical: string): string {
+  return `${canonical.slice(0, 4)}-${canonical.slice(4)}`;
+}
+
+/** What listPending shows for an invite: its code is a bearer secret. */
+export const MASKED_CODE = "****-****";

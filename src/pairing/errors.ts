@@ -1,0 +1,43 @@
+/** Thrown by generateCode when a channel type already has its maximum of live pending entries. */
+export class PairingLimitError extends Error {
+  override readonly name = "PairingLimitError";
+  constructor(
+    readonly channelType: string,
+    readonly limit: number,
+  ) {
+    super(`too many pending pairing requests for channel type "${channelType}" (limit ${limit}); try again later`);
+  }
+}
+
+/** Thrown by generateCode when the sender was denied recently and may not ask again yet. */
+export class PairingCooldownError extends Error {
+  override readonly name = "PairingCooldownError";
+  constructor(
+    readonly channelType: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(`this sender was denied recently on "${channelType}"; they may ask again in ${Math.ceil(retryAfterMs / 60_000)} minute(s)`);
+  }
+}
+
+/** Bad input to a store method: names the field and what was wrong. Nothing was changed. */
+export class PairingInputError extends TypeError {
+  override readonly name = "PairingInputError";
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`${field} ${problem}`);
+  }
+}
+
+/** A backing store is unreachable or broken; callers must fail closed. */
+export class StoreUnavailableError extends Error {
+  override readonly name = "StoreUnavailableError";
+  constructor(
+    readonly store: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${store} store is temporarily unavailable`, options);
+  }
+}

@@ -1,0 +1,4 @@
+export type * from "./types.js";
+export { DEFAULT_PAIRING_RULES } from "./types.js";
+export { openStores, SUPPORTED_STORE_URLS, type OpenStoresOptions } from "./open.js";
+export { MemoryPairingStore, MemorySessionBindingStore, openMemoryStores } from "./memory/index.js";

@@ -1,0 +1,18 @@
+import type { PairingStoreOptions, SessionStoreOptions, Stores } from "../types.js";
+import { MemoryPairingStore } from "./pairing.js";
+import { MemorySessionBindingStore } from "./session-binding.js";
+
+export { MemoryPairingStore, MemorySessionBindingStore };
+
+export function openMemoryStores(pairing: PairingStoreOptions = {}, sessions: SessionStoreOptions = {}): Stores {
+  const stores: Stores = {
+    backend: "memory",
+    pairing: new MemoryPairingStore(pairing),
+    sessions: new MemorySessionBindingStore(sessions),
+    close: async () => {
+      await stores.pairing.close();
+      await stores.sessions.close();
+    },
+  };
+  return stores;
+}

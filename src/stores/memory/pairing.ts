@@ -1,0 +1,265 @@
+import { EventEmitter } from "node:events";
+import type { PairedChannel, PendingRequest } from "../../protocols/types.js";
+import { formatCode } from "../../pairing/codes.js";
+import { PairingCooldownError, PairingLimitError } from "../../pairing/errors.js";
+import {
+  auditLimit,
+  auditMatches,
+  isValidSender,
+  pairingLabel,
+  pendingView,
+  prepareApprove,
+  prepareCodeLookup,
+  prepareGenerate,
+  regenerateCode,
+  resolvePairingOptions,
+  type NewPendingEntry,
+  type ResolvedPairingOptions,
+} from "../shared.js";
+import type {
+  ApproveOptions,
+  AuditEvent,
+  AuditPage,
+  AuditQuery,
+  GenerateCodeDetails,
+  PairingStore,
+  PairingStoreOptions,
+  PendingDetails,
+} from "../types.js";
+
+interface PendingEntry extends Omit<NewPendingEntry, "code"> {
+  failures: number;
+}
+
+interface FailureWindow {
+  windowStart: number;
+  count: number;
+  lockedUntil: number;
+}
+
+const senderKey = (channelType: string, channelId: string): string => `${channelType}\u0000${channelId}`;
+
+/** The reference pairing store: everything in this process's memory, gone on exit. */
+export class MemoryPairingStore implements PairingStore {
+  private readonly opts: ResolvedPairingOptions;
+  private readonly pending = new Map<string, PendingEntry>();
+  private readonly paired = new Map<string, PairedChannel>();
+  private readonly cooldowns = new Map<string, number>();
+  private readonly failures = new Map<string, FailureWindow>();
+  private readonly log: AuditEvent[] = [];
+  private readonly events = new EventEmitter();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(options: PairingStoreOptions = {}) {
+    this.opts = resolvePairingOptions(options);
+    this.events.setMaxListeners(0);
+  }
+
+  async generateCode(channelType = "unknown", channelId?: string, details?: GenerateCodeDetails): Promise<string> {
+    this.assertOpen();
+    let entry = prepareGenerate(this.opts, channelType, channelId, details);
+    const now = entry.createdAt;
+    this.sweep(now);
+    if (entry.kind === "request") {
+      const until = this.cooldowns.get(senderKey(entry.channelType, entry.channelId)) ?? 0;
+      if (until > now) throw new PairingCooldownError(entry.channelType, until - now);
+      const existing = this.findRequest(entry.channelType, entry.channelId);
+      if (existing) return existing.display;
+    }
+    const live = [...this.pending.values()].filter((p) => p.channelType === entry.channelType).length;
+    if (live >= this.opts.rules.maxPendingPerChannelType) {
+      throw new PairingLimitError(entry.channelType, this.opts.rules.maxPendingPerChannelType);
+    }
+    while (this.pending.has(entry.hash)) entry = regenerateCode(this.opts, entry);
+    const { code, ...stored } = entry;
+    this.pending.set(entry.hash, { ...stored, failures: 0 });
+    this.append(now, entry.kind === "request" ? "requested" : "invite-created", entry.channelType, entry.channelId, entry.channelId || "owner", {
+      kind: entry.kind,
+      detail: entry.userName ? { userName: entry.userName } : {},
+    });
+    return formatCode(code);
+  }
+
+  async approve(
+    channelType: string,
+    code: string,
+    userId = "",
+    userName = "",
+    options: ApproveOptions = {},
+  ): Promise<boolean> {
+    this.assertOpen();
+    const input = prepareApprove(this.opts, channelType, code, userId, userName);
+    if (!input) return false;
+    const now = this.opts.now();
+    this.sweep(now);
+    const redeemer = input.userId ? senderKey(input.channelType, input.userId) : null;
+    if (redeemer && (this.failures.get(redeemer)?.lockedUntil ?? 0) > now) return false;
+    const entry = this.pending.get(input.hash);
+    const refused =
+      !entry ||
+      (entry.kind === "invite" && !input.userId) ||
+      (entry.kind === "request" && input.userId !== "" && input.userId !== entry.channelId);
+    if (refused) {
+      if (entry && entry.kind === "request" && input.userId) this.countCodeFailure(input.hash, entry, now);
+      if (redeemer) this.countRedeemFailure(redeemer, input.channelType, input.userId, now);
+      return false;
+    }
+    const channelId = entry.kind === "request" ? entry.channelId : input.userId;
+    this.pending.delete(input.hash);
+    const approvedBy = options.approvedBy ?? (entry.kind === "invite" ? input.userId : "owner");
+    this.paired.set(senderKey(input.channelType, channelId), {
+      channelId,
+      channelType: input.channelType,
+      label: pairingLabel(input.userName, entry.userName, channelId),
+      pairedAt: now,
+      approvedBy,
+    });
+    this.append(now, "approved", input.channelType, channelId, approvedBy, {
+      kind: entry.kind,
+      detail: { userName: input.userName || entry.userName, firstMessage: entry.firstMessage },
+    });
+    return true;
+  }
+
+  async isPaired(channelId: string, channelType: string): Promise<boolean> {
+    this.assertOpen();
+    return isValidSender(channelId, channelType) && this.paired.has(senderKey(channelType, channelId));
+  }
+
+  async listPaired(): Promise<PairedChannel[]> {
+    this.assertOpen();
+    return [...this.paired.values()].map((p) => ({ ...p })).sort((a, b) => a.pairedAt - b.pairedAt);
+  }
+
+  async revoke(channelId: string, channelType: string, options: { revokedBy?: string } = {}): Promise<boolean> {
+    this.assertOpen();
+    if (!isValidSender(channelId, channelType)) return false;
+    const now = this.opts.now();
+    const wasPaired = this.paired.delete(senderKey(channelType, channelId));
+    const request = this.findRequest(channelType, channelId);
+    if (request) this.pending.delete(request.hash);
+    if (!wasPaired && !request) return false;
+    this.append(now, "revoked", channelType, channelId, options.revokedBy ?? "owner", { detail: {} });
+    return true;
+  }
+
+  async listPending(channelType?: string): Promise<PendingRequest[]> {
+    this.assertOpen();
+    const now = this.opts.now();
+    this.sweep(now);
+    return [...this.pending.values()]
+      .filter((p) => channelType === undefined || p.channelType === channelType)
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map((p) => pendingView(p, now));
+  }
+
+  async deny(channelType: string, code: string, options: { deniedBy?: string } = {}): Promise<boolean> {
+    this.assertOpen();
+    const hash = prepareCodeLookup(this.opts, channelType, code);
+    if (hash === null) return false;
+    const now = this.opts.now();
+    this.sweep(now);
+    const entry = this.pending.get(hash);
+    if (!entry) return false;
+    this.pending.delete(hash);
+    if (entry.kind === "request") {
+      this.cooldowns.set(senderKey(entry.channelType, entry.channelId), now + this.opts.rules.denyCooldownMs);
+    }
+    this.append(now, "denied", entry.channelType, entry.channelId, options.deniedBy ?? "owner", { kind: entry.kind, detail: {} });
+    return true;
+  }
+
+  async pendingFor(channelId: string, channelType: string): Promise<PendingDetails | null> {
+    this.assertOpen();
+    if (!isValidSender(channelId, channelType)) return null;
+    const now = this.opts.now();
+    this.sweep(now);
+    const entry = this.findRequest(channelType, channelId);
+    if (!entry) return null;
+    return { ...pendingView(entry, now), expiresAt: entry.expiresAt, firstMessage: entry.firstMessage };
+  }
+
+  async audit(query?: AuditQuery): Promise<AuditPage> {
+    this.assertOpen();
+    const limit = auditLimit(query);
+    const after = query?.after === undefined ? 0 : Number(query.after);
+    const matching = this.log.filter((e) => Number(e.id) > after && auditMatches(e, query));
+    const events = matching.slice(0, limit).map((e) => structuredClone(e));
+    const last = events.at(-1);
+    return { events, next: matching.length > limit && last ? last.id : null };
+  }
+
+  subscribe(listener: (event: AuditEvent) => void): () => void {
+    const wrapped = (event: AuditEvent): void => listener(structuredClone(event));
+    this.events.on("audit", wrapped);
+    return () => this.events.off("audit", wrapped);
+  }
+
+  async health(): Promise<void> {
+    this.assertOpen();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.events.removeAllListeners();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error("memory pairing store is closed");
+  }
+
+  private findRequest(channelType: string, channelId: string): PendingEntry | undefined {
+    for (const entry of this.pending.values()) {
+      if (entry.kind === "request" && entry.channelType === channelType && entry.channelId === channelId) return entry;
+    }
+    return undefined;
+  }
+
+  private sweep(now: number): void {
+    for (const [hash, entry] of this.pending) {
+      if (entry.expiresAt > now) continue;
+      this.pending.delete(hash);
+      this.append(now, "expired", entry.channelType, entry.channelId, "system", { kind: entry.kind, detail: {} });
+    }
+  }
+
+  private countCodeFailure(hash: string, entry: PendingEntry, now: number): void {
+    entry.failures += 1;
+    if (entry.failures < this.opts.rules.codeFailureLimit) return;
+    this.pending.delete(hash);
+    this.append(now, "expired", entry.channelType, entry.channelId, "system", {
+      kind: entry.kind,
+      detail: { reason: "too many wrong redemptions" },
+    });
+  }
+
+  private countRedeemFailure(key: string, channelType: string, redeemer: string, now: number): void {
+    const { redeemFailureLimit, redeemFailureWindowMs, lockoutMs } = this.opts.rules;
+    let window = this.failures.get(key);
+    if (!window || now - window.windowStart >= redeemFailureWindowMs) {
+      window = { windowStart: now, count: 0, lockedUntil: 0 };
+      this.failures.set(key, window);
+    }
+    window.count += 1;
+    this.append(now, "redeem-failed", channelType, redeemer, redeemer, { detail: { failures: window.count } });
+    if (window.count >= redeemFailureLimit) {
+      window.lockedUntil = now + lockoutMs;
+      this.append(now, "locked-out", channelType, redeemer, "system", { detail: { until: window.lockedUntil } });
+    }
+  }
+
+  private append(
+    at: number,
+    type: AuditEvent["type"],
+    channelType: string,
+    channelId: string,
+    actor: string,
+    extra: Pick<AuditEvent, "detail"> & { kind?: AuditEvent["kind"] },
+  ): void {
+    const event: AuditEvent = { id: String(this.nextId++), at, type, channelType, channelId, actor, ...extra };
+    if (event.kind === undefined) delete event.kind;
+    this.log.push(event);
+    this.events.emit("audit", event);
+  }
+}

@@ -1,0 +1,165 @@
+import type { PendingKind, PendingRequest } from "../protocols/types.js";
+import { formatCode, generateRawCode, MASKED_CODE, normalizeCode } from "../pairing/codes.js";
+import { hashCode } from "../pairing/hashing.js";
+import { codeHashKey } from "../pairing/keys.js";
+import {
+  assertChannelType,
+  assertFirstMessage,
+  assertId,
+  assertName,
+  isValidChannelType,
+  isValidId,
+  isValidOptionalId,
+} from "../pairing/validation.js";
+import type { AuditEvent, AuditQuery, Clock, GenerateCodeDetails, PairingRules, PairingStoreOptions } from "./types.js";
+import { DEFAULT_PAIRING_RULES } from "./types.js";
+
+/** Settings every built-in pairing store resolves from its options the same way. */
+export interface ResolvedPairingOptions {
+  rules: PairingRules;
+  now: Clock;
+  key: Buffer;
+}
+
+export function resolvePairingOptions(options: PairingStoreOptions = {}): ResolvedPairingOptions {
+  const { secret, now, ...overrides } = options;
+  const rules: PairingRules = { ...DEFAULT_PAIRING_RULES };
+  for (const [name, value] of Object.entries(overrides) as [keyof PairingRules, unknown][]) {
+    if (value === undefined) continue;
+    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+      throw new TypeError(`pairing option ${name} must be a positive number`);
+    }
+    rules[name] = value;
+  }
+  return { rules, now: now ?? Date.now, key: codeHashKey(secret) };
+}
+
+/** A new pending entry, ready for a backend to insert. `code` is canonical and must never be stored for invites. */
+export interface NewPendingEntry {
+  code: string;
+  hash: string;
+  kind: PendingKind;
+  channelType: string;
+  channelId: string;
+  userName: string;
+  firstMessage: string;
+  createdAt: number;
+  expiresAt: number;
+  /** What listPending shows: the code for a request, a mask for an invite. */
+  display: string;
+}
+
+/** Validates generateCode's arguments (throws PairingInputError naming the field) and prepares a fresh entry. */
+export function prepareGenerate(
+  opts: ResolvedPairingOptions,
+  channelType: unknown,
+  channelId: unknown,
+  details: GenerateCodeDetails | undefined,
+): NewPendingEntry {
+  assertChannelType(channelType);
+  if (channelId !== undefined) assertId(channelId, "channelId");
+  assertName(details?.userName, "userName");
+  assertFirstMessage(details?.firstMessage);
+  const kind: PendingKind = channelId === undefined ? "invite" : "request";
+  const code = generateRawCode();
+  const createdAt = opts.now();
+  const ttl = kind === "request" ? opts.rules.requestTtlMs : opts.rules.inviteTtlMs;
+  return {
+    code,
+    hash: hashCode(opts.key, channelType, code),
+    kind,
+    channelType,
+    channelId: channelId ?? "",
+    userName: details?.userName ?? "",
+    firstMessage: details?.firstMessage ?? "",
+    createdAt,
+    expiresAt: createdAt + ttl,
+    display: kind === "request" ? formatCode(code) : MASKED_CODE,
+  };
+}
+
+/** A fresh code and hash for the same entry, when the first collided with a live one. */
+export function regenerateCode(opts: ResolvedPairingOptions, entry: NewPendingEntry): NewPendingEntry {
+  const code = generateRawCode();
+  return {
+    ...entry,
+    code,
+    hash: hashCode(opts.key, entry.channelType, code),
+    display: entry.kind === "request" ? formatCode(code) : MASKED_CODE,
+  };
+}
+
+/** approve's arguments, checked before any store access; null means "refuse: false, nothing changed". */
+export interface ApproveInput {
+  channelType: string;
+  hash: string;
+  userId: string;
+  userName: string;
+}
+
+export function prepareApprove(
+  opts: ResolvedPairingOptions,
+  channelType: unknown,
+  code: unknown,
+  userId: unknown,
+  userName: unknown,
+): ApproveInput | null {
+  if (!isValidChannelType(channelType) || !isValidOptionalId(userId)) return null;
+  if (userName !== "" && !isValidId(userName)) return null;
+  const canonical = normalizeCode(code);
+  if (canonical === null) return null;
+  return {
+    channelType,
+    hash: hashCode(opts.key, channelType, canonical),
+    userId: userId as string,
+    userName: userName as string,
+  };
+}
+
+/** deny's arguments, checked before any store access; null means "refuse". */
+export function prepareCodeLookup(opts: ResolvedPairingOptions, channelType: unknown, code: unknown): string | null {
+  if (!isValidChannelType(channelType)) return null;
+  const canonical = normalizeCode(code);
+  return canonical === null ? null : hashCode(opts.key, channelType, canonical);
+}
+
+/** True when both look like a real sender and channel type; anything else is simply "not paired". */
+export function isValidSender(channelId: unknown, channelType: unknown): channelId is string {
+  return isValidId(channelId) && isValidChannelType(channelType);
+}
+
+export function pendingView(
+  entry: Pick<NewPendingEntry, "display" | "channelType" | "channelId" | "userName" | "createdAt" | "kind">,
+  now: number,
+): PendingRequest {
+  return {
+    code: entry.display,
+    channelType: entry.channelType,
+    channelId: entry.channelId,
+    userId: entry.channelId,
+    userName: entry.userName,
+    createdAt: entry.createdAt,
+    ageSeconds: Math.max(0, Math.floor((now - entry.createdAt) / 1000)),
+    kind: entry.kind,
+  };
+}
+
+/** The pairing label: the name given at approval, else the requester's name, else the id. */
+export function pairingLabel(userName: string, requestedName: string, channelId: string): string {
+  return userName || requestedName || channelId;
+}
+
+export const AUDIT_PAGE_DEFAULT = 100;
+export const AUDIT_PAGE_MAX = 1000;
+
+export function auditLimit(query: AuditQuery | undefined): number {
+  const limit = query?.limit ?? AUDIT_PAGE_DEFAULT;
+  if (!Number.isInteger(limit) || limit < 1) throw new TypeError("limit must be a positive integer");
+  return Math.min(limit, AUDIT_PAGE_MAX);
+}
+
+export function auditMatches(event: AuditEvent, query: AuditQuery | undefined): boolean {
+  if (query?.type && event.type !== query.type) return false;
+  if (query?.channelType && event.channelType !== query.channelType) return false;
+  return true;
+}

@@ -1,0 +1,138 @@
+import type {
+  JsonValue,
+  PairedChannel,
+  PairingProtocol,
+  PendingKind,
+  PendingRequest,
+  Principal,
+  SessionBindingProtocol,
+} from "../protocols/types.js";
+
+/** Rules every built-in pairing store enforces; all durations in milliseconds. */
+export interface PairingRules {
+  requestTtlMs: number;
+  inviteTtlMs: number;
+  maxPendingPerChannelType: number;
+  /** Failed redemptions per (redeemer, channel type) inside the window before that redeemer is locked out. */
+  redeemFailureLimit: number;
+  redeemFailureWindowMs: number;
+  lockoutMs: number;
+  /** Wrong redemptions of one code before the code is invalidated. */
+  codeFailureLimit: number;
+  /** After a deny, the same sender may not ask again for this long. */
+  denyCooldownMs: number;
+}
+
+export const DEFAULT_PAIRING_RULES: PairingRules = {
+  requestTtlMs: 60 * 60_000,
+  inviteTtlMs: 10 * 60_000,
+  maxPendingPerChannelType: 20,
+  redeemFailureLimit: 5,
+  redeemFailureWindowMs: 15 * 60_000,
+  lockoutMs: 15 * 60_000,
+  codeFailureLimit: 5,
+  denyCooldownMs: 60 * 60_000,
+};
+
+export type Clock = () => number;
+
+export interface PairingStoreOptions extends Partial<PairingRules> {
+  /** The gateway secret; the code-hashing key is derived from it. Memory stores make a random one when absent. */
+  secret?: Buffer;
+  now?: Clock;
+}
+
+export interface SessionStoreOptions {
+  now?: Clock;
+  /** A session not looked up or bound for this long is gone. Default 24 hours. */
+  idleTtlMs?: number;
+}
+
+export type AuditEventType =
+  | "requested"
+  | "invite-created"
+  | "approved"
+  | "denied"
+  | "revoked"
+  | "expired"
+  | "redeem-failed"
+  | "locked-out";
+
+/** One decision in the store's append-only audit log; never holds a code, token or secret. */
+export interface AuditEvent {
+  /** Opaque, increasing within one store; pass as `after` to page. */
+  id: string;
+  at: number;
+  type: AuditEventType;
+  channelType: string;
+  /** The sender concerned, "" when unknown (a failed invite redemption by nobody in particular). */
+  channelId: string;
+  /** Who did it: an approving owner, a redeemer, or "system". */
+  actor: string;
+  kind?: PendingKind;
+  detail: Record<string, JsonValue>;
+}
+
+export interface AuditQuery {
+  after?: string;
+  limit?: number;
+  type?: AuditEventType;
+  channelType?: string;
+}
+
+export interface AuditPage {
+  events: AuditEvent[];
+  /** Cursor for the next page, or null when this page is the last. */
+  next: string | null;
+}
+
+export interface GenerateCodeDetails {
+  userName?: string;
+  /** The blocked first message, handed to the agent once the owner approves. */
+  firstMessage?: string;
+}
+
+export interface ApproveOptions {
+  /** Recorded as `approvedBy` on the pairing and as the audit actor. */
+  approvedBy?: string;
+}
+
+export interface PendingDetails extends PendingRequest {
+  expiresAt: number;
+  firstMessage?: string;
+}
+
+/** A built-in pairing store: the protocol (always async) plus deny, audit, events, health and close. */
+export interface PairingStore extends PairingProtocol {
+  generateCode(channelType?: string, channelId?: string, details?: GenerateCodeDetails): Promise<string>;
+  approve(channelType: string, code: string, userId?: string, userName?: string, options?: ApproveOptions): Promise<boolean>;
+  isPaired(channelId: string, channelType: string): Promise<boolean>;
+  listPaired(): Promise<PairedChannel[]>;
+  revoke(channelId: string, channelType: string, options?: { revokedBy?: string }): Promise<boolean>;
+  listPending(channelType?: string): Promise<PendingRequest[]>;
+  /** Refuses a pending request (a recorded decision, never a fake pairing); the sender is on cooldown after. */
+  deny(channelType: string, code: string, options?: { deniedBy?: string }): Promise<boolean>;
+  /** The live pending request of one sender, with its first message, or null. */
+  pendingFor(channelId: string, channelType: string): Promise<PendingDetails | null>;
+  audit(query?: AuditQuery): Promise<AuditPage>;
+  /** Every audit event from now on, from every process and instance sharing this store. Returns unsubscribe. */
+  subscribe(listener: (event: AuditEvent) => void): () => void;
+  /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */
+  health(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SessionBindingStore extends SessionBindingProtocol {
+  bind(sessionId: string, principal: Principal): Promise<void>;
+  lookup(sessionId: string): Promise<Principal | null>;
+  unbind(sessionId: string): Promise<boolean>;
+  health(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Stores {
+  backend: "memory" | "sqlite" | "redis" | "postgres";
+  pairing: PairingStore;
+  sessions: SessionBindingStore;
+  close(): Promise<void>;
+}
