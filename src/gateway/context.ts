@@ -1,0 +1,86 @@
+import type { EventEmitter } from "node:events";
+import type {
+  AuthProtocol,
+  MaybePromise,
+  PairingProtocol,
+  Principal,
+  SessionBindingProtocol,
+} from "../protocols/types.js";
+import type { AuditEvent, PairingStore, SessionBindingStore } from "../stores/types.js";
+
+/** What the agent handler gets for one message. */
+export interface AgentMessage {
+  text: string;
+  /** The session this message belongs to (for chat: `<channelType>:<chatId>:<senderId>`). */
+  sessionId: string;
+  principal: Principal;
+  channelType: string;
+}
+
+export interface AgentContext {
+  sessionId: string;
+  principal: Principal;
+  channelType: string;
+  /** Aborted when the client goes away or the gateway stops. */
+  signal: AbortSignal;
+}
+
+/** An agent answers with a whole reply or streams it as chunks. */
+export type Agent = (message: AgentMessage, context: AgentContext) => MaybePromise<string | AsyncIterable<string>>;
+
+export type UnknownUserPolicy = "deny" | "allow" | "pair";
+
+export interface PolicyOptions {
+  unknownUserPolicy: UnknownUserPolicy;
+  /** Sender ids (or `<channelType>:<senderId>`) always admitted. */
+  allowedUsers: string[];
+  /** Owners: always admitted, may approve, deny and revoke. Plain ids or `<channelType>:<senderId>`. */
+  ownerUserIds: string[];
+}
+
+/** Pairing store as the gateway sees it: the protocol, plus whatever built-in extras the injected object has. */
+export type GatewayPairingStore = PairingProtocol & Partial<Omit<PairingStore, keyof PairingProtocol>>;
+export type GatewaySessionStore = SessionBindingProtocol & Partial<Omit<SessionBindingStore, keyof SessionBindingProtocol>>;
+
+/**
+ * Events the gateway emits on `gateway.events`, each with an AuditEvent payload:
+ * "pairing.requested", "pairing.approved", "pairing.denied", "pairing.revoked", "pairing.expired" and "audit" (all of them).
+ * They come from the store's subscribe(), so approvals made on another instance arrive too.
+ */
+export type GatewayEventName =
+  | "pairing.requested"
+  | "pairing.approved"
+  | "pairing.denied"
+  | "pairing.revoked"
+  | "pairing.expired"
+  | "audit";
+
+export type GatewayAuditListener = (event: AuditEvent) => void;
+
+/** What a channel plugin gets from the gateway when it starts. Channels depend on the gateway, never the reverse. */
+export interface GatewayContext {
+  auth: AuthProtocol;
+  pairing: GatewayPairingStore;
+  sessions: GatewaySessionStore;
+  agent: Agent;
+  policy: PolicyOptions;
+  events: EventEmitter;
+  /** The persistent gateway secret; derive per-use keys with deriveKey(secret, purpose). */
+  secret: Buffer;
+  logger: GatewayLogger;
+  /** The one authorisation check for approve/deny/revoke, whatever the path. */
+  isOwner(channelType: string, userId: string): boolean;
+}
+
+export interface GatewayLogger {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** A channel (Telegram, Discord, Slack, …) as the gateway runs it. */
+export interface ChannelPlugin {
+  readonly channelType: string;
+  start(context: GatewayContext): Promise<void>;
+  stop(): Promise<void>;
+}
