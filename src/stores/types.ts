@@ -130,9 +130,32 @@ export interface SessionBindingStore extends SessionBindingProtocol {
   close(): Promise<void>;
 }
 
+/** An API token as stored: only the SHA-256 hash of the token is kept, never the token. */
+export interface ApiTokenRecord {
+  id: string;
+  /** Hex SHA-256 of the token. */
+  hash: string;
+  role: string;
+  userId: string;
+  label: string;
+  createdAt: number;
+}
+
+/** Dumb persistence for API tokens; minting, hashing and checking live in src/auth/token.ts. */
+export interface TokenStore {
+  insert(record: ApiTokenRecord): Promise<void>;
+  findByHash(hash: string): Promise<ApiTokenRecord | null>;
+  list(): Promise<ApiTokenRecord[]>;
+  /** Deletes by id; true when a token was deleted. */
+  delete(id: string): Promise<boolean>;
+  count(): Promise<number>;
+}
+
 export interface Stores {
   backend: "memory" | "sqlite" | "redis" | "postgres";
   pairing: PairingStore;
   sessions: SessionBindingStore;
+  /** API tokens for tokenAuth; every built-in backend provides it (wired in as each lands). */
+  tokens?: TokenStore;
   close(): Promise<void>;
 }
