@@ -11,7 +11,7 @@ import {
   isValidId,
   isValidOptionalId,
 } from "../pairing/validation.js";
-import type { AuditEvent, AuditQuery, Clock, GenerateCodeDetails, PairingRules, PairingStoreOptions } from "./types.js";
+import type { ApproveOptions, AuditEvent, AuditQuery, Clock, GenerateCodeDetails, PairingRules, PairingStoreOptions } from "./types.js";
 import { DEFAULT_PAIRING_RULES } from "./types.js";
 
 /** Settings every built-in pairing store resolves from its options the same way. */
@@ -162,4 +162,19 @@ export function auditMatches(event: AuditEvent, query: AuditQuery | undefined): 
   if (query?.type && event.type !== query.type) return false;
   if (query?.channelType && event.channelType !== query.channelType) return false;
   return true;
+}
+
+/**
+ * Whether approve must refuse a live entry (or its absence): an invite needs a redeemer; a request is approved only for
+ * exactly its sender, and never through an invite-only redemption.
+ */
+export function isRefused(
+  entry: { kind: PendingKind; channelId: string } | undefined | null,
+  userId: string,
+  options: ApproveOptions,
+): boolean {
+  if (!entry) return true;
+  if (entry.kind === "invite") return userId === "";
+  if (options.inviteOnly) return true;
+  return userId !== "" && userId !== entry.channelId;
 }

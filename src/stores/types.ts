@@ -95,6 +95,11 @@ export interface GenerateCodeDetails {
 export interface ApproveOptions {
   /** Recorded as `approvedBy` on the pairing and as the audit actor. */
   approvedBy?: string;
+  /**
+   * A chat user redeeming a code (`/pair CODE`): only invites may be redeemed; a request code is refused and counted as a
+   * failed redemption, so nobody can approve their own request by presenting its code.
+   */
+  inviteOnly?: boolean;
 }
 
 export interface PendingDetails extends PendingRequest {

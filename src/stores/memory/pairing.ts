@@ -3,6 +3,7 @@ import type { PairedChannel, PendingRequest } from "../../protocols/types.js";
 import { formatCode } from "../../pairing/codes.js";
 import { PairingCooldownError, PairingLimitError } from "../../pairing/errors.js";
 import {
+  isRefused,
   auditLimit,
   auditMatches,
   isValidSender,
@@ -96,11 +97,7 @@ export class MemoryPairingStore implements PairingStore {
     const redeemer = input.userId ? senderKey(input.channelType, input.userId) : null;
     if (redeemer && (this.failures.get(redeemer)?.lockedUntil ?? 0) > now) return false;
     const entry = this.pending.get(input.hash);
-    const refused =
-      !entry ||
-      (entry.kind === "invite" && !input.userId) ||
-      (entry.kind === "request" && input.userId !== "" && input.userId !== entry.channelId);
-    if (refused) {
+    if (!entry || isRefused(entry, input.userId, options)) {
       if (entry && entry.kind === "request" && input.userId) this.countCodeFailure(input.hash, entry, now);
       if (redeemer) this.countRedeemFailure(redeemer, input.channelType, input.userId, now);
       return false;

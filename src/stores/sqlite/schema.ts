@@ -1,0 +1,91 @@
+/**
+ * The SQLite schema, as an ordered list of migrations. The database's `PRAGMA user_version` records the last one
+ * applied; each runs in its own `BEGIN IMMEDIATE` transaction (see migrations.ts). Never edit a released migration:
+ * append a new one.
+ */
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+/** `PRAGMA application_id` of a gatehouse database ("GHSE"), so a foreign SQLite file is never mistaken for ours. */
+export const GATEHOUSE_APPLICATION_ID = 0x47485345;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "pairing (pending, paired, cooldowns, redeem failures, audit log) and session bindings",
+    sql: `
+      -- Pending entries. hash = HMAC of (channel type, code): invites keep no code at all, only this hash and a mask
+      -- in display; requests show their code in display (it is only a reference the owner approves).
+      CREATE TABLE pending (
+        hash          TEXT PRIMARY KEY,
+        kind          TEXT NOT NULL CHECK (kind IN ('request', 'invite')),
+        channel_type  TEXT NOT NULL,
+        channel_id    TEXT NOT NULL,
+        user_name     TEXT NOT NULL,
+        first_message TEXT NOT NULL,
+        display       TEXT NOT NULL,
+        created_at    INTEGER NOT NULL,
+        expires_at    INTEGER NOT NULL,
+        failures      INTEGER NOT NULL DEFAULT 0
+      );
+      -- At most one pending request per sender.
+      CREATE UNIQUE INDEX pending_request_sender ON pending (channel_type, channel_id) WHERE kind = 'request';
+      CREATE INDEX pending_expiry ON pending (expires_at);
+      CREATE INDEX pending_channel_type ON pending (channel_type);
+
+      CREATE TABLE paired (
+        channel_type TEXT NOT NULL,
+        channel_id   TEXT NOT NULL,
+        label        TEXT NOT NULL,
+        paired_at    INTEGER NOT NULL,
+        approved_by  TEXT NOT NULL,
+        UNIQUE (channel_type, channel_id)
+      );
+      CREATE INDEX paired_order ON paired (paired_at);
+
+      -- A denied sender may not ask again until "until".
+      CREATE TABLE deny_cooldowns (
+        channel_type TEXT NOT NULL,
+        channel_id   TEXT NOT NULL,
+        until        INTEGER NOT NULL,
+        PRIMARY KEY (channel_type, channel_id)
+      ) WITHOUT ROWID;
+
+      -- Failed redemptions per (channel type, redeemer) in the current window, and the lockout they caused.
+      CREATE TABLE redeem_failures (
+        channel_type TEXT NOT NULL,
+        redeemer     TEXT NOT NULL,
+        window_start INTEGER NOT NULL,
+        count        INTEGER NOT NULL,
+        locked_until INTEGER NOT NULL,
+        PRIMARY KEY (channel_type, redeemer)
+      ) WITHOUT ROWID;
+
+      -- Append-only decisions; AUTOINCREMENT so an id is never reused and pollers can follow it.
+      CREATE TABLE audit (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        at           INTEGER NOT NULL,
+        type         TEXT NOT NULL,
+        channel_type TEXT NOT NULL,
+        channel_id   TEXT NOT NULL,
+        actor        TEXT NOT NULL,
+        kind         TEXT,
+        detail       TEXT NOT NULL
+      );
+      CREATE INDEX audit_type ON audit (type, id);
+      CREATE INDEX audit_channel_type ON audit (channel_type, id);
+
+      CREATE TABLE sessions (
+        session_id TEXT PRIMARY KEY,
+        principal  TEXT NOT NULL,
+        last_seen  INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+/** The schema version this code writes and understands. */
+export const SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);
