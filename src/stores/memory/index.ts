@@ -1,14 +1,16 @@
 import type { PairingStoreOptions, SessionStoreOptions, Stores } from "../types.js";
 import { MemoryPairingStore } from "./pairing.js";
 import { MemorySessionBindingStore } from "./session-binding.js";
+import { MemoryTokenStore } from "./tokens.js";
 
-export { MemoryPairingStore, MemorySessionBindingStore };
+export { MemoryPairingStore, MemorySessionBindingStore, MemoryTokenStore };
 
 export function openMemoryStores(pairing: PairingStoreOptions = {}, sessions: SessionStoreOptions = {}): Stores {
   const stores: Stores = {
     backend: "memory",
     pairing: new MemoryPairingStore(pairing),
     sessions: new MemorySessionBindingStore(sessions),
+    tokens: new MemoryTokenStore(),
     close: async () => {
       await stores.pairing.close();
       await stores.sessions.close();
