@@ -1,0 +1,157 @@
+import type { Principal } from "../protocols/types.js";
+import { PairingCooldownError, PairingLimitError } from "../pairing/errors.js";
+import { channelTypeProblem, idProblem, MAX_FIRST_MESSAGE_LENGTH } from "../pairing/validation.js";
+import type { GatewayContext, GatewayPairingStore } from "./context.js";
+import { STORE_DEADLINE_MS, withDeadline } from "./deadline.js";
+import { isListed, OWNER_ROLES } from "./identity-lists.js";
+
+export type AdmissionResult =
+  | { decision: "admitted"; reason: "owner" | "allowlist" | "paired" | "policy-allow" }
+  /** isNew: a new pending request was created by this call (tell the owner); false for a repeat. */
+  | { decision: "pending"; code: string; expiresAt?: number; isNew: boolean }
+  | { decision: "denied"; reason: "policy-deny" | "cooldown" | "limit"; message: string }
+  /** The store is down or slow: fail closed and say so. */
+  | { decision: "unavailable"; message: string };
+
+export interface AdmissionSender {
+  channelType: string;
+  senderId: string;
+  userName?: string;
+  /** The message that was blocked; kept with the pending request and handed to the agent once approved. */
+  text?: string;
+}
+
+export interface AdmissionOptions {
+  /** Deadline for each store call, milliseconds (default 2000). */
+  deadlineMs?: number;
+}
+
+export const UNAVAILABLE_MESSAGE = "Access checks are temporarily unavailable; please try again in a little while.";
+const POLICY_DENY_MESSAGE = "This gateway does not accept messages from unknown senders.";
+const MAX_USER_NAME_LENGTH = 256;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** The session key of one sender in one chat: each sender gets their own context, never one shared by all. */
+export function sessionKey(channelType: string, chatId: string, senderId: string): string {
+  return `${channelType}:${chatId}:${senderId}`;
+}
+
+/**
+ * The one admission decision for an inbound chat or webchat message: owners and allowlisted senders pass, paired senders
+ * pass, unknown senders get the configured policy. Any store failure or a store call slower than the deadline is
+ * `unavailable` (fail closed), never an admission.
+ */
+export async function admit(ctx: GatewayContext, sender: AdmissionSender, options: AdmissionOptions = {}): Promise<AdmissionResult> {
+  const { channelType, senderId } = sender;
+  const problem = channelTypeProblem(channelType) ?? idProblem(senderId);
+  if (problem !== null) {
+    const field = channelTypeProblem(channelType) !== null ? "channelType" : "senderId";
+    return { decision: "denied", reason: "policy-deny", message: `${field} ${problem}` };
+  }
+  if (isListed(ctx.policy.ownerUserIds, channelType, senderId)) return { decision: "admitted", reason: "owner" };
+  if (isListed(ctx.policy.allowedUsers, channelType, senderId)) return { decision: "admitted", reason: "allowlist" };
+
+  const deadlineMs = options.deadlineMs ?? STORE_DEADLINE_MS;
+  const store = ctx.pairing;
+  try {
+    if (await withDeadline("pairing.isPaired", () => store.isPaired(senderId, channelType), deadlineMs)) {
+      return { decision: "admitted", reason: "paired" };
+    }
+    switch (ctx.policy.unknownUserPolicy) {
+      case "allow":
+        return { decision: "admitted", reason: "policy-allow" };
+      case "pair":
+        return await requestPairing(store, sender, deadlineMs);
+      default:
+        return { decision: "denied", reason: "policy-deny", message: POLICY_DENY_MESSAGE };
+    }
+  } catch (error) {
+    if (error instanceof PairingCooldownError) {
+      return { decision: "denied", reason: "cooldown", message: politeCooldown(error) };
+    }
+    if (error instanceof PairingLimitError) {
+      return {
+        decision: "denied",
+        reason: "limit",
+        message: "Too many people are waiting for approval right now; please try again later.",
+      };
+    }
+    ctx.logger.warn("admission failed closed: pairing store error", {
+      channelType,
+      error: error instanceof Error ? error.name : typeof error,
+      reason: error instanceof Error ? error.message : String(error),
+    });
+    return { decision: "unavailable", message: UNAVAILABLE_MESSAGE };
+  }
+}
+
+async function requestPairing(store: GatewayPairingStore, sender: AdmissionSender, deadlineMs: number): Promise<AdmissionResult> {
+  const { channelType, senderId } = sender;
+  const pendingFor = store.pendingFor?.bind(store);
+  if (pendingFor) {
+    const existing = await withDeadline("pairing.pendingFor", () => pendingFor(senderId, channelType), deadlineMs);
+    if (existing) return { decision: "pending", code: existing.code, expiresAt: existing.expiresAt, isNew: false };
+    const details = { userName: cleanUserName(sender.userName), firstMessage: clip(sender.text) };
+    const code = await withDeadline(
+      "pairing.generateCode",
+      () => (store.generateCode as GenerateWithDetails)(channelType, senderId, details),
+      deadlineMs,
+    );
+    const created = await withDeadline("pairing.pendingFor", () => pendingFor(senderId, channelType), deadlineMs);
+    return { decision: "pending", code, ...(created ? { expiresAt: created.expiresAt } : {}), isNew: true };
+  }
+  // A protocol-only store: tell new from repeat by its pending list, then ask with the plain two-argument call.
+  const before = await withDeadline("pairing.listPending", () => store.listPending(channelType), deadlineMs);
+  const repeat = before.some((p) => p.kind === "request" && p.channelId === senderId);
+  const code = await withDeadline("pairing.generateCode", () => store.generateCode(channelType, senderId), deadlineMs);
+  return { decision: "pending", code, isNew: !repeat };
+}
+
+type GenerateWithDetails = (
+  channelType: string,
+  channelId: string,
+  details: { userName?: string; firstMessage?: string },
+) => Promise<string> | string;
+
+function cleanUserName(name: string | undefined): string | undefined {
+  if (typeof name !== "string") return undefined;
+  const cleaned = name.replace(CONTROL_CHARS, "").trim().slice(0, MAX_USER_NAME_LENGTH);
+  return cleaned === "" ? undefined : cleaned;
+}
+
+function clip(text: string | undefined): string | undefined {
+  if (typeof text !== "string" || text === "") return undefined;
+  return text.slice(0, MAX_FIRST_MESSAGE_LENGTH);
+}
+
+function politeCooldown(error: PairingCooldownError): string {
+  const minutes = Math.max(1, Math.ceil(error.retryAfterMs / 60_000));
+  return `Your request was declined recently. You may ask again in about ${minutes} minute(s).`;
+}
+
+/** Who is trying to approve, deny or revoke. */
+export type OwnerActor =
+  | { kind: "principal"; principal: Principal }
+  | { kind: "chat"; channelType: string; userId: string };
+
+export type OwnerActionDecision = { allowed: true; actorId: string } | { allowed: false; reason: string };
+
+/**
+ * The ONE authorisation check for approve, deny and revoke, on every path (HTTP, WebSocket, CLI in process, chat buttons):
+ * an authenticated principal whose server-assigned role is owner or admin, or a chat user listed in ownerUserIds.
+ * `actorId` is what to record as approvedBy / deniedBy / revokedBy.
+ */
+export function authorizeOwnerAction(ctx: Pick<GatewayContext, "policy">, actor: OwnerActor): OwnerActionDecision {
+  if (actor.kind === "principal") {
+    const { principal } = actor;
+    if (principal && typeof principal.userId === "string" && principal.userId !== "" && OWNER_ROLES.has(principal.role)) {
+      return { allowed: true, actorId: principal.userId };
+    }
+    return { allowed: false, reason: "only an owner or admin may approve, deny or revoke pairings" };
+  }
+  if (actor.kind === "chat" && isListed(ctx.policy.ownerUserIds, actor.channelType, actor.userId)) {
+    return { allowed: true, actorId: `${actor.channelType}:${actor.userId}` };
+  }
+  return { allowed: false, reason: "only a configured owner may approve, deny or revoke pairings" };
+}

@@ -1,0 +1,136 @@
+import { EventEmitter } from "node:events";
+import { describe, expect, it } from "vitest";
+import { MemoryPairingStore, MemorySessionBindingStore } from "../src/stores/index.js";
+import type { PairingProtocol } from "../src/protocols/types.js";
+import { admit, authorizeOwnerAction, sessionKey } from "../src/gateway/admission.js";
+import type { GatewayContext, GatewayPairingStore, PolicyOptions } from "../src/gateway/context.js";
+
+const silent = { info() {}, warn() {}, error() {} };
+
+function context(pairing: GatewayPairingStore, policy: Partial<PolicyOptions> = {}): GatewayContext {
+  return {
+    auth: { check: () => ({ success: false, metadata: {} }) },
+    pairing,
+    sessions: new MemorySessionBindingStore(),
+    agent: (m) => m.text,
+    policy: { unknownUserPolicy: "pair", allowedUsers: [], ownerUserIds: [], ...policy },
+    events: new EventEmitter(),
+    secret: Buffer.alloc(32, 7),
+    logger: silent,
+    isOwner: () => false,
+  };
+}
+
+describe("admit", () => {
+  it("admits owners and allowlisted senders by plain or channel-qualified id, without touching the store", async () => {
+    const store = new MemoryPairingStore();
+    const ctx = context(store, { ownerUserIds: ["42"], allowedUsers: ["discord:7"] });
+    expect(await admit(ctx, { channelType: "telegram", senderId: "42" })).toEqual({ decision: "admitted", reason: "owner" });
+    expect(await admit(ctx, { channelType: "discord", senderId: "7" })).toEqual({ decision: "admitted", reason: "allowlist" });
+    // discord:7 is not allowlisted on telegram
+    expect((await admit(ctx, { channelType: "telegram", senderId: "7" })).decision).toBe("pending");
+  });
+
+  it("never lets a plain owner id admit a webchat device (client-chosen id)", async () => {
+    const ctx = context(new MemoryPairingStore(), { ownerUserIds: ["42"], unknownUserPolicy: "deny" });
+    expect((await admit(ctx, { channelType: "webchat", senderId: "42" })).decision).toBe("denied");
+  });
+
+  it("creates one request per sender, tells new from repeat, and keeps the first message", async () => {
+    const store = new MemoryPairingStore();
+    const ctx = context(store);
+    const first = await admit(ctx, { channelType: "telegram", senderId: "u1", userName: "Ann\u0007", text: "hello there" });
+    expect(first).toMatchObject({ decision: "pending", isNew: true });
+    if (first.decision !== "pending") throw new Error("expected pending");
+    expect(first.code).toMatch(/^[A-Z2-9]{4}-[A-Z2-9]{4}$/);
+    expect(first.expiresAt).toBeGreaterThan(Date.now());
+    const again = await admit(ctx, { channelType: "telegram", senderId: "u1", text: "anyone?" });
+    expect(again).toEqual({ ...first, isNew: false });
+    const details = await store.pendingFor("u1", "telegram");
+    expect(details).toMatchObject({ userName: "Ann", firstMessage: "hello there" });
+    expect(await store.approve("telegram", first.code)).toBe(true);
+    expect(await admit(ctx, { channelType: "telegram", senderId: "u1" })).toEqual({ decision: "admitted", reason: "paired" });
+  });
+
+  it("works with a protocol-only store (two-argument generateCode, no pendingFor)", async () => {
+    const inner = new MemoryPairingStore();
+    const calls: unknown[][] = [];
+    const plain: PairingProtocol = {
+      generateCode: (...args: [string?, string?]) => {
+        calls.push(args);
+        return inner.generateCode(...args);
+      },
+      approve: (t, c, u, n) => inner.approve(t, c, u, n),
+      isPaired: (id, t) => inner.isPaired(id, t),
+      listPaired: () => inner.listPaired(),
+      revoke: (id, t) => inner.revoke(id, t),
+      listPending: (t) => inner.listPending(t),
+    };
+    const ctx = context(plain);
+    const first = await admit(ctx, { channelType: "slack", senderId: "U1", text: "hi" });
+    const second = await admit(ctx, { channelType: "slack", senderId: "U1", text: "hi" });
+    expect(first).toMatchObject({ decision: "pending", isNew: true });
+    expect(second).toMatchObject({ decision: "pending", isNew: false });
+    expect(calls.every((args) => args.length === 2)).toBe(true);
+  });
+
+  it("applies allow and deny policies to unknown senders", async () => {
+    expect(await admit(context(new MemoryPairingStore(), { unknownUserPolicy: "allow" }), { channelType: "x", senderId: "a" })).toEqual({
+      decision: "admitted",
+      reason: "policy-allow",
+    });
+    const store = new MemoryPairingStore();
+    const denied = await admit(context(store, { unknownUserPolicy: "deny" }), { channelType: "x", senderId: "a" });
+    expect(denied).toMatchObject({ decision: "denied", reason: "policy-deny" });
+    expect(await store.listPending()).toEqual([]);
+  });
+
+  it("turns the pending cap and a deny cooldown into polite refusals", async () => {
+    const store = new MemoryPairingStore({ maxPendingPerChannelType: 1 });
+    const ctx = context(store);
+    const first = await admit(ctx, { channelType: "telegram", senderId: "a" });
+    expect((await admit(ctx, { channelType: "telegram", senderId: "b" }))).toMatchObject({ decision: "denied", reason: "limit" });
+    if (first.decision !== "pending") throw new Error("expected pending");
+    expect(await store.deny("telegram", first.code)).toBe(true);
+    const cooled = await admit(ctx, { channelType: "telegram", senderId: "a" });
+    expect(cooled).toMatchObject({ decision: "denied", reason: "cooldown" });
+    if (cooled.decision === "denied") expect(cooled.message).toMatch(/minute/);
+  });
+
+  it("fails closed when the store throws or hangs past the deadline", async () => {
+    const broken = new MemoryPairingStore();
+    await broken.close();
+    expect(await admit(context(broken), { channelType: "telegram", senderId: "a" })).toMatchObject({ decision: "unavailable" });
+    const hanging = new MemoryPairingStore();
+    hanging.isPaired = () => new Promise<boolean>(() => {});
+    const result = await admit(context(hanging, { unknownUserPolicy: "allow" }), { channelType: "telegram", senderId: "a" }, { deadlineMs: 50 });
+    expect(result.decision).toBe("unavailable");
+    if (result.decision === "unavailable") expect(result.message).toMatch(/temporarily unavailable/);
+  });
+
+  it("refuses malformed sender ids naming the field", async () => {
+    const result = await admit(context(new MemoryPairingStore()), { channelType: "Bad Type", senderId: "a" });
+    expect(result).toMatchObject({ decision: "denied", reason: "policy-deny" });
+    if (result.decision === "denied") expect(result.message).toMatch(/^channelType /);
+  });
+});
+
+describe("authorizeOwnerAction", () => {
+  const ctx = context(new MemoryPairingStore(), { ownerUserIds: ["telegram:1", "9"] });
+  it("allows owner/admin principals and configured chat owners only", () => {
+    expect(authorizeOwnerAction(ctx, { kind: "principal", principal: { userId: "u", role: "owner" } })).toEqual({ allowed: true, actorId: "u" });
+    expect(authorizeOwnerAction(ctx, { kind: "principal", principal: { userId: "u", role: "admin" } }).allowed).toBe(true);
+    expect(authorizeOwnerAction(ctx, { kind: "principal", principal: { userId: "u", role: "user" } }).allowed).toBe(false);
+    expect(authorizeOwnerAction(ctx, { kind: "chat", channelType: "telegram", userId: "1" })).toEqual({ allowed: true, actorId: "telegram:1" });
+    expect(authorizeOwnerAction(ctx, { kind: "chat", channelType: "discord", userId: "1" }).allowed).toBe(false);
+    expect(authorizeOwnerAction(ctx, { kind: "chat", channelType: "discord", userId: "9" }).allowed).toBe(true);
+    expect(authorizeOwnerAction(ctx, { kind: "chat", channelType: "webchat", userId: "9" }).allowed).toBe(false);
+  });
+});
+
+describe("sessionKey", () => {
+  it("gives each sender in each chat their own key", () => {
+    expect(sessionKey("telegram", "c1", "u1")).toBe("telegram:c1:u1");
+    expect(sessionKey("telegram", "c1", "u1")).not.toBe(sessionKey("telegram", "c1", "u2"));
+  });
+});
