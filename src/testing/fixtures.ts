@@ -1,0 +1,60 @@
+import { randomBytes } from "node:crypto";
+import type { MaybePromise } from "../protocols/types.js";
+import {
+  closeIfPossible,
+  createTestClock,
+  SUITE_IDLE_TTL_MS,
+  SUITE_RULES,
+  type StoreFactory,
+  type SuiteContext,
+} from "./runner.js";
+
+/** Runs `body` with a fresh store from the factory and a fresh clock, closing the store afterwards. */
+export async function withStore<T>(
+  factory: StoreFactory<T>,
+  body: (store: T, context: SuiteContext) => MaybePromise<void>,
+): Promise<void> {
+  const clock = createTestClock();
+  const context: SuiteContext = {
+    now: clock.now,
+    clock,
+    rules: { ...SUITE_RULES },
+    secret: randomBytes(32),
+    idleTtlMs: SUITE_IDLE_TTL_MS,
+  };
+  const store = await factory(context);
+  try {
+    await body(store, context);
+  } finally {
+    await closeIfPossible(store);
+  }
+}
+
+/** Strings that must never be accepted as a code. */
+export const MALFORMED_CODES: readonly unknown[] = [
+  "",
+  "   ",
+  "ABCDEFG",
+  "ABCDEFGHJ",
+  "0O1IABCD",
+  "ABCD-EFG0",
+  "АВСDEFGH", // Cyrillic А, В, С look like Latin
+  "ＡＢＣＤＥＦＧＨ", // full-width
+  "ABCD\u200bEFGH",
+  "' OR 1=1 --",
+  "ABCD'; DROP TABLE pairing; --",
+  "%",
+  "*",
+  "A".repeat(10_000),
+  null,
+  undefined,
+  12345678,
+  { code: "ABCDEFGH" },
+];
+
+/** Channel ids and types that are not valid: never paired, never an error that escapes isPaired. */
+export const HOSTILE_IDS: readonly unknown[] = ["", "x".repeat(10_000), "a\u0000b", null, 42, { id: "x" }];
+
+export function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}

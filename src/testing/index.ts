@@ -1,0 +1,11 @@
+export { describePairingStore, type PairingSuiteOptions } from "./pairing-suite.js";
+export { describeSessionBindingStore, type SessionSuiteOptions } from "./session-suite.js";
+export {
+  createTestClock,
+  SUITE_IDLE_TTL_MS,
+  SUITE_RULES,
+  type StoreFactory,
+  type SuiteContext,
+  type SuiteRunner,
+  type TestClock,
+} from "./runner.js";
