@@ -1,0 +1,101 @@
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import Database from "better-sqlite3";
+import { StoreUnavailableError } from "../../pairing/errors.js";
+import { migrate } from "./migrations.js";
+import type { Migration } from "./schema.js";
+
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+export interface SqliteConnectionOptions {
+  /** How long a statement waits for another process's write lock before failing; milliseconds. */
+  busyTimeoutMs?: number;
+  /** For tests of the migration runner; defaults to the real schema. */
+  migrations?: readonly Migration[];
+}
+
+/**
+ * One better-sqlite3 connection shared by the pairing and session stores of one `openStores()` call; the file is
+ * closed when the last store using it closes.
+ */
+export class SqliteConnection {
+  private users = 0;
+
+  private constructor(
+    readonly db: Database.Database,
+    readonly file: string,
+  ) {}
+
+  /**
+   * Opens (creating it and its folder when missing) and checks the database: a corrupt or unreadable file, a file
+   * that is not a gatehouse database, or one newer than this code is an error here, and the file is left as it was.
+   */
+  static open(path: string, options: SqliteConnectionOptions = {}): SqliteConnection {
+    const file = resolve(path);
+    const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+    if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+      throw new TypeError("sqlite busyTimeoutMs must be a non-negative integer");
+    }
+    mkdirSync(dirname(file), { recursive: true });
+    let db: Database.Database;
+    try {
+      db = new Database(file, { timeout: busyTimeoutMs });
+    } catch (error) {
+      throw new Error(`sqlite store ${file} cannot be opened: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      assertIntact(db, file);
+      const mode = db.pragma("journal_mode = WAL", { simple: true });
+      if (mode !== "wal") throw new Error(`sqlite store ${file} could not switch to WAL mode (got ${String(mode)})`);
+      // WAL + NORMAL: a commit survives a crash of the process; only a power loss may drop the last commits.
+      db.pragma("synchronous = NORMAL");
+      db.pragma("foreign_keys = ON");
+      migrate(db, file, options.migrations);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new SqliteConnection(db, file);
+  }
+
+  acquire(): this {
+    this.users += 1;
+    return this;
+  }
+
+  release(): void {
+    this.users -= 1;
+    if (this.users <= 0 && this.db.open) this.db.close();
+  }
+}
+
+/** Runs PRAGMA quick_check before anything writes, so a damaged file is refused rather than read as empty. */
+function assertIntact(db: Database.Database, file: string): void {
+  let problems: string[];
+  try {
+    problems = (db.pragma("quick_check") as Array<{ quick_check: string }>).map((row) => row.quick_check);
+  } catch (error) {
+    throw new Error(
+      `sqlite store ${file} is corrupt or unreadable (${(error as Error).message}); it was left unchanged: ` +
+        "restore it from a backup or move it away",
+      { cause: error },
+    );
+  }
+  if (problems.length !== 1 || problems[0] !== "ok") {
+    throw new Error(
+      `sqlite store ${file} failed its integrity check (${problems.slice(0, 3).join("; ")}); it was left unchanged: ` +
+        "restore it from a backup or move it away",
+    );
+  }
+}
+
+/** Runs one store operation; SQLite failures (locked past the busy timeout, I/O errors, corruption) become StoreUnavailableError. */
+export function guard<T>(operation: () => T): T {
+  try {
+    return operation();
+  } catch (error) {
+    if (error instanceof Database.SqliteError) throw new StoreUnavailableError("sqlite", { cause: error });
+    throw error;
+  }
+}

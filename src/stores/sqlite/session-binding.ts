@@ -1,0 +1,84 @@
+import type BetterSqlite3 from "better-sqlite3";
+import type { Principal } from "../../protocols/types.js";
+import { StoreUnavailableError } from "../../pairing/errors.js";
+import { assertSessionId, parsePrincipal, serializePrincipal } from "../principal.js";
+import { DEFAULT_SESSION_IDLE_TTL_MS } from "../session-defaults.js";
+import type { SessionBindingStore, SessionStoreOptions } from "../types.js";
+import { guard, type SqliteConnection } from "./connection.js";
+
+/**
+ * Session bindings in an SQLite file, shared by every process that opens it. Behaves exactly like
+ * MemorySessionBindingStore: principals are stored as JSON text (a lookup returns a fresh copy), a lookup refreshes
+ * last-seen, and a session idle for `idleTtlMs` is gone.
+ */
+export class SqliteSessionBindingStore implements SessionBindingStore {
+  private readonly now: () => number;
+  private readonly idleTtlMs: number;
+  private closed = false;
+  private readonly upsert: BetterSqlite3.Statement;
+  /** Refreshes last-seen of a live binding and returns its principal, in one atomic statement. */
+  private readonly touch: BetterSqlite3.Statement;
+  private readonly deleteIdle: BetterSqlite3.Statement;
+  private readonly delete: BetterSqlite3.Statement;
+  private readonly ping: BetterSqlite3.Statement;
+
+  constructor(
+    private readonly connection: SqliteConnection,
+    options: SessionStoreOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.idleTtlMs = options.idleTtlMs ?? DEFAULT_SESSION_IDLE_TTL_MS;
+    const db = connection.acquire().db;
+    this.upsert = db.prepare(
+      `INSERT INTO sessions (session_id, principal, last_seen) VALUES (?, ?, ?)
+       ON CONFLICT (session_id) DO UPDATE SET principal = excluded.principal, last_seen = excluded.last_seen`,
+    );
+    this.touch = db
+      .prepare("UPDATE sessions SET last_seen = @now WHERE session_id = @id AND @now - last_seen < @ttl RETURNING principal")
+      .pluck();
+    this.deleteIdle = db.prepare("DELETE FROM sessions WHERE session_id = @id AND @now - last_seen >= @ttl");
+    this.delete = db.prepare("DELETE FROM sessions WHERE session_id = ?");
+    this.ping = db.prepare("SELECT 1").pluck();
+  }
+
+  async bind(sessionId: string, principal: Principal): Promise<void> {
+    this.assertOpen();
+    assertSessionId(sessionId);
+    const json = serializePrincipal(principal);
+    guard(() => this.upsert.run(sessionId, json, this.now()));
+  }
+
+  async lookup(sessionId: string): Promise<Principal | null> {
+    this.assertOpen();
+    if (typeof sessionId !== "string") return null;
+    const params = { id: sessionId, now: this.now(), ttl: this.idleTtlMs };
+    const json = guard(() => this.touch.get(params)) as string | undefined;
+    if (json !== undefined) return parsePrincipal(json);
+    guard(() => this.deleteIdle.run(params));
+    return null;
+  }
+
+  async unbind(sessionId: string): Promise<boolean> {
+    this.assertOpen();
+    return typeof sessionId === "string" && guard(() => this.delete.run(sessionId)).changes > 0;
+  }
+
+  async health(): Promise<void> {
+    if (this.closed) throw new StoreUnavailableError("sqlite", { cause: new Error("sqlite session store is closed") });
+    try {
+      this.ping.get();
+    } catch (error) {
+      throw new StoreUnavailableError("sqlite", { cause: error });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.connection.release();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error("sqlite session store is closed");
+  }
+}
