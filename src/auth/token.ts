@@ -77,9 +77,10 @@ export async function mintToken(tokens: TokenStore, options: MintTokenOptions): 
  * by hash, and the stored hash compared in constant time. Role and user come from the stored record only.
  * Every lookup goes to the store, so a deleted token stops working on the next request in every process.
  */
-export function tokenAuth(tokens: TokenStore): AuthProtocol {
+export function tokenAuth(tokens: TokenStore): AuthProtocol & { name: string } {
   assertTokenStore(tokens);
   return {
+    name: "token",
     async check(request: GatewayRequest): Promise<AuthResult> {
       const presented = presentedCredential(request);
       if (presented === undefined) return deny("no token", "token");
