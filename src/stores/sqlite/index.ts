@@ -6,6 +6,7 @@ import { DEFAULT_PAIRING_RULES } from "../types.js";
 import { SqliteConnection } from "./connection.js";
 import { SqlitePairingStore } from "./pairing.js";
 import { SqliteSessionBindingStore } from "./session-binding.js";
+import { createSqliteTokenStore } from "./tokens.js";
 
 export { SqliteConnection, SqlitePairingStore, SqliteSessionBindingStore };
 export { SCHEMA_VERSION } from "./schema.js";
@@ -38,10 +39,12 @@ export async function openSqliteStores(path: string, options: OpenStoresOptions 
   try {
     const pairing = new SqlitePairingStore(connection, pairingOptions(options, secret));
     const sessions = new SqliteSessionBindingStore(connection, { now: options.now, idleTtlMs: options.sessionIdleTtlMs });
+    const tokens = createSqliteTokenStore(connection.db);
     return {
       backend: "sqlite",
       pairing,
       sessions,
+      tokens,
       close: async () => {
         await pairing.close();
         await sessions.close();

@@ -3,6 +3,7 @@ import type { PairedChannel, PendingKind, PendingRequest } from "../../protocols
 import { formatCode } from "../../pairing/codes.js";
 import { PairingCooldownError, PairingLimitError, StoreUnavailableError } from "../../pairing/errors.js";
 import {
+  isRefused,
   isValidSender,
   pairingLabel,
   pendingView,
@@ -91,7 +92,7 @@ export class SqlitePairingStore implements PairingStore {
   >;
 
   private readonly generateTx: Tx<(entry: NewPendingEntry) => GenerateOutcome>;
-  private readonly approveTx: Tx<(input: ApproveInput, userName: string, approvedBy: string | undefined, now: number) => boolean>;
+  private readonly approveTx: Tx<(input: ApproveInput, options: ApproveOptions, now: number) => boolean>;
   private readonly revokeTx: Tx<(channelId: string, channelType: string, revokedBy: string, now: number) => boolean>;
   private readonly denyTx: Tx<(hash: string, deniedBy: string, now: number) => boolean>;
   private readonly listPendingTx: Tx<(channelType: string | undefined, now: number) => PendingRow[]>;
@@ -150,8 +151,8 @@ export class SqlitePairingStore implements PairingStore {
       ping: db.prepare("SELECT 1").pluck(),
     };
     this.generateTx = db.transaction((entry: NewPendingEntry) => this.generateIn(entry));
-    this.approveTx = db.transaction((input: ApproveInput, userName: string, approvedBy: string | undefined, now: number) =>
-      this.approveIn(input, userName, approvedBy, now),
+    this.approveTx = db.transaction((input: ApproveInput, options: ApproveOptions, now: number) =>
+      this.approveIn(input, options, now),
     );
     this.revokeTx = db.transaction((channelId: string, channelType: string, revokedBy: string, now: number) =>
       this.revokeIn(channelId, channelType, revokedBy, now),
@@ -187,7 +188,7 @@ export class SqlitePairingStore implements PairingStore {
     const input = prepareApprove(this.opts, channelType, code, userId, userName);
     if (!input) return false;
     const now = this.opts.now();
-    return this.write(() => this.approveTx.immediate(input, input.userName, options.approvedBy, now));
+    return this.write(() => this.approveTx.immediate(input, options, now));
   }
 
   async isPaired(channelId: string, channelType: string): Promise<boolean> {
@@ -304,7 +305,7 @@ export class SqlitePairingStore implements PairingStore {
     return { code: formatCode(code) };
   }
 
-  private approveIn(input: ApproveInput, userName: string, approvedByOption: string | undefined, now: number): boolean {
+  private approveIn(input: ApproveInput, options: ApproveOptions, now: number): boolean {
     this.sweep(now);
     const redeemer = input.userId !== "" ? input.userId : null;
     if (redeemer !== null) {
@@ -312,19 +313,15 @@ export class SqlitePairingStore implements PairingStore {
       if ((window?.lockedUntil ?? 0) > now) return false;
     }
     const entry = this.stmt.pendingByHash.get(input.hash) as PendingRow | undefined;
-    const refused =
-      !entry ||
-      (entry.kind === "invite" && !input.userId) ||
-      (entry.kind === "request" && input.userId !== "" && input.userId !== entry.channelId);
-    if (refused) {
+    if (!entry || isRefused(entry, input.userId, options)) {
       if (entry && entry.kind === "request" && input.userId) this.countCodeFailure(entry, now);
       if (redeemer !== null) this.countRedeemFailure(input.channelType, redeemer, now);
       return false;
     }
     const channelId = entry.kind === "request" ? entry.channelId : input.userId;
     this.stmt.deletePending.run(input.hash);
-    const approvedBy = approvedByOption ?? (entry.kind === "invite" ? input.userId : "owner");
-    this.stmt.upsertPaired.run(input.channelType, channelId, pairingLabel(userName, entry.userName, channelId), now, approvedBy);
+    const approvedBy = options.approvedBy ?? (entry.kind === "invite" ? input.userId : "owner");
+    this.stmt.upsertPaired.run(input.channelType, channelId, pairingLabel(input.userName, entry.userName, channelId), now, approvedBy);
     this.append({
       at: now,
       type: "approved",
@@ -332,7 +329,7 @@ export class SqlitePairingStore implements PairingStore {
       channelId,
       actor: approvedBy,
       kind: entry.kind,
-      detail: { userName: userName || entry.userName, firstMessage: entry.firstMessage },
+      detail: { userName: input.userName || entry.userName, firstMessage: entry.firstMessage },
     });
     return true;
   }

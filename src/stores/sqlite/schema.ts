@@ -85,6 +85,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    description: "API tokens (hashes only); IF NOT EXISTS because tokens.ts created this table before migrations did",
+    sql: `
+      CREATE TABLE IF NOT EXISTS api_tokens (
+        id TEXT PRIMARY KEY,
+        hash TEXT NOT NULL,
+        role TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        label TEXT NOT NULL DEFAULT '',
+        created_at INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX IF NOT EXISTS api_tokens_hash ON api_tokens (hash);
+    `,
+  },
 ];
 
 /** The schema version this code writes and understands. */
