@@ -1,0 +1,96 @@
+import { authorizeOwnerAction } from "../gateway/admission.js";
+import type { GatewayContext } from "../gateway/context.js";
+import { withDeadline } from "../gateway/deadline.js";
+import { formatCode } from "../pairing/codes.js";
+import { verifyButtonToken } from "../pairing/buttons.js";
+import type { ButtonPress, ChannelAdapter } from "./channel.js";
+import type { RouterMessages } from "./messages.js";
+
+export interface ButtonPressDeps {
+  ctx: GatewayContext;
+  adapter: ChannelAdapter;
+  key: Buffer;
+  messages: RouterMessages;
+  now: () => number;
+  deadlineMs: number;
+}
+
+type DenyCall = (channelType: string, code: string, options: { deniedBy: string }) => Promise<boolean> | boolean;
+type ApproveCall = (
+  channelType: string,
+  code: string,
+  userId: string,
+  userName: string,
+  options: { approvedBy: string },
+) => Promise<boolean> | boolean;
+
+/**
+ * One Approve/Deny press. Checks, in order: the presser is a configured owner (the gateway's one owner check), the press
+ * came from the presser's own DM, the token is authentic for this channel and this presser, not expired, and names the
+ * same action. Only then does the store decide, and the store is single use: a replay finds nothing and is refused.
+ * Every path answers the presser exactly once.
+ */
+export async function handleButtonPress(deps: ButtonPressDeps, press: ButtonPress): Promise<void> {
+  const { ctx, adapter, messages } = deps;
+  const channelType = adapter.channelType;
+  const owner = authorizeOwnerAction(ctx, { kind: "chat", channelType, userId: press.pressedBy });
+  if (!owner.allowed) {
+    ctx.logger.warn("button press refused: not an owner", { channelType });
+    return press.answer(messages.buttonNotOwner);
+  }
+  if (!(await fromOwnDirectChat(adapter, press))) {
+    ctx.logger.warn("button press refused: not from the owner's direct chat", { channelType });
+    return press.answer(messages.buttonWrongChat);
+  }
+  const verdict = verifyButtonToken(deps.key, press.token, { channelType, pressedBy: press.pressedBy, now: deps.now() });
+  if (!verdict.ok) {
+    ctx.logger.warn("button press refused: token " + verdict.reason, { channelType });
+    return verdict.reason === "expired"
+      ? press.answer(messages.buttonExpired, { removeButtons: true })
+      : press.answer(messages.buttonInvalid);
+  }
+  if (press.action !== null && press.action !== verdict.action) {
+    ctx.logger.warn("button press refused: action does not match its token", { channelType });
+    return press.answer(messages.buttonInvalid);
+  }
+  const code = formatCode(verdict.code);
+  const store = ctx.pairing;
+  let decided: boolean;
+  try {
+    if (verdict.action === "approve") {
+      const approve = store.approve.bind(store) as ApproveCall;
+      decided = await withDeadline(
+        "pairing.approve",
+        () => approve(channelType, code, "", "", { approvedBy: owner.actorId }),
+        deps.deadlineMs,
+      );
+    } else {
+      if (typeof store.deny !== "function") return press.answer(messages.buttonNoDeny);
+      const deny = store.deny.bind(store) as DenyCall;
+      decided = await withDeadline("pairing.deny", () => deny(channelType, code, { deniedBy: owner.actorId }), deps.deadlineMs);
+    }
+  } catch (error) {
+    ctx.logger.warn("button press failed closed: pairing store error", {
+      channelType,
+      error: error instanceof Error ? error.name : typeof error,
+    });
+    return press.answer(messages.unavailable);
+  }
+  if (!decided) return press.answer(messages.buttonHandled, { removeButtons: true });
+  ctx.logger.info(`pairing ${verdict.action === "approve" ? "approved" : "denied"} by button`, {
+    channelType,
+    by: owner.actorId,
+  });
+  const text = verdict.action === "approve" ? messages.buttonApproved(code, owner.actorId) : messages.buttonDenied(code, owner.actorId);
+  return press.answer(text, { removeButtons: true });
+}
+
+async function fromOwnDirectChat(adapter: ChannelAdapter, press: ButtonPress): Promise<boolean> {
+  if (!press.isDirect) return false;
+  if (!adapter.directChatIdFor) return true;
+  try {
+    return (await adapter.directChatIdFor(press.pressedBy)) === press.chatId;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,106 @@
+import type { ButtonAction } from "../pairing/buttons.js";
+
+/** One inbound chat message, the same shape whatever the platform. */
+export interface InboundMessage {
+  channelType: string;
+  /** Where the message was written (a DM or a group); replies go here. */
+  chatId: string;
+  sender: { id: string; name: string };
+  text: string;
+  /** True for a one-to-one chat between the sender and the bot. */
+  isDirect: boolean;
+}
+
+/** What the owner's Approve/Deny card shows and carries. Tokens are signed for this card's owner. */
+export interface ApprovalRequest {
+  channelType: string;
+  /** Display form, `ABCD-EFGH`. */
+  code: string;
+  senderId: string;
+  senderName: string;
+  /** The blocked first message, if any. */
+  firstMessage?: string;
+  /** Epoch milliseconds when the request (and its buttons) expire. */
+  expiresAt: number;
+  approveToken: string;
+  denyToken: string;
+  /** Ready-made card text, for adapters that need no layout of their own. */
+  text: string;
+}
+
+export interface AnswerOptions {
+  /** The decision is final (made, or no longer possible): remove the buttons from the card. */
+  removeButtons?: boolean;
+}
+
+/** A press of an Approve/Deny button, normalised. Every press must be answered exactly once. */
+export interface ButtonPress {
+  /** The action the platform labelled the press with (checked against the signed token). */
+  action: ButtonAction | null;
+  token: string;
+  pressedBy: string;
+  /** The chat the press came from. */
+  chatId: string;
+  /** True when the press came from a one-to-one chat between the presser and the bot. */
+  isDirect: boolean;
+  /** Shows the presser a short answer (Telegram: answerCallbackQuery; Discord/Slack: an ephemeral reply). */
+  answer(text: string, options?: AnswerOptions): Promise<void>;
+}
+
+/** What the router gives an adapter to call back into. */
+export interface ChannelHandlers {
+  onMessage(message: InboundMessage): Promise<void>;
+  onButton(press: ButtonPress): Promise<void>;
+}
+
+/** A chat platform as the router drives it. Tokens come from env vars and are never logged. */
+export interface ChannelAdapter {
+  readonly channelType: string;
+  start(handlers: ChannelHandlers): Promise<void>;
+  stop(): Promise<void>;
+  send(chatId: string, text: string): Promise<void>;
+  /** DMs an owner an Approve/Deny card. */
+  sendApprovalCard(ownerId: string, request: ApprovalRequest): Promise<void>;
+  /**
+   * The chat id of the one-to-one chat with a user, when the platform can name it (Telegram: the user id). Used to check
+   * that a press came from the presser's own DM, and to reach a user who is not in a known chat.
+   */
+  directChatIdFor?(userId: string): string | Promise<string>;
+}
+
+/** Thrown when an optional channel SDK is not installed. */
+export class MissingChannelPackageError extends Error {
+  override readonly name = "MissingChannelPackageError";
+  constructor(
+    readonly packageName: string,
+    channelType: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`the ${channelType} channel needs the "${packageName}" package: npm install ${packageName}`, options);
+  }
+}
+
+/** Loads an optional SDK with a dynamic import, or throws an error naming the package to install. */
+export async function importChannelSdk<T>(packageName: string, channelType: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
+      throw new MissingChannelPackageError(packageName, channelType, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** Reads a channel token from an environment variable; refuses empty or placeholder values without echoing them. */
+export function tokenFromEnv(variable: string, channelType: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[variable]?.trim();
+  if (!value) throw new Error(`the ${channelType} channel needs ${variable} set in the environment`);
+  if (PLACEHOLDER_TOKENS.has(value.toLowerCase())) {
+    throw new Error(`${variable} is a placeholder value; set the real ${channelType} token`);
+  }
+  return value;
+}
+
+const PLACEHOLDER_TOKENS = new Set(["undefined", "null", "changeme", "change-me", "token", "your-token", "xxx", "todo"]);

@@ -1,0 +1,48 @@
+import { UNAVAILABLE_MESSAGE } from "../gateway/admission.js";
+
+/** Everything the router says to senders and owners; override any line through channelPlugin's options. */
+export interface RouterMessages {
+  pendingNew(code: string): string;
+  pendingRepeat(code: string): string;
+  approved(): string;
+  denied(): string;
+  unavailable: string;
+  agentFailed: string;
+  pairUsage: string;
+  pairBadCode: string;
+  pairRefused: string;
+  pairAccepted: string;
+  buttonNotOwner: string;
+  buttonWrongChat: string;
+  buttonInvalid: string;
+  buttonExpired: string;
+  buttonHandled: string;
+  buttonApproved(code: string, who: string): string;
+  buttonDenied(code: string, who: string): string;
+  buttonNoDeny: string;
+  buttonFailed: string;
+}
+
+export const DEFAULT_MESSAGES: RouterMessages = {
+  pendingNew: (code) =>
+    `Hi! This assistant only talks to people its owner has approved. Your request code is ${code}; ` +
+    `the owner has been asked. You will get a message here once they decide.`,
+  pendingRepeat: (code) => `Your request ${code} is still waiting for the owner. You will hear back here.`,
+  approved: () => "Good news: the owner approved you. You can talk to the assistant now.",
+  denied: () => "Sorry, the owner declined your request. You may ask again later.",
+  unavailable: UNAVAILABLE_MESSAGE,
+  agentFailed: "Sorry, something went wrong while answering. Please try again.",
+  pairUsage: "Send /pair followed by your invite code, for example: /pair ABCD-EFGH",
+  pairBadCode: "That does not look like an invite code (8 letters and digits, like ABCD-EFGH).",
+  pairRefused: "That invite code is not valid, has expired or was already used.",
+  pairAccepted: "Welcome! Your invite was accepted. You can talk to the assistant now.",
+  buttonNotOwner: "Only the owner can approve or deny requests.",
+  buttonWrongChat: "Please use the buttons in your own direct chat with the bot.",
+  buttonInvalid: "This button is not valid. Nothing was changed.",
+  buttonExpired: "This request has expired. Nothing was changed.",
+  buttonHandled: "This request was already handled.",
+  buttonApproved: (code, who) => `Approved ${code} (${who}). They have been told.`,
+  buttonDenied: (code, who) => `Denied ${code} (${who}). They have been told.`,
+  buttonNoDeny: "This pairing store cannot record a deny; use the CLI instead. Nothing was changed.",
+  buttonFailed: "Something went wrong. Nothing was changed; please try again.",
+};

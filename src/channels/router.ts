@@ -1,0 +1,223 @@
+import { admit, sessionKey, type AdmissionResult } from "../gateway/admission.js";
+import type { ChannelPlugin, GatewayContext } from "../gateway/context.js";
+import { STORE_DEADLINE_MS, withDeadline } from "../gateway/deadline.js";
+import { buttonKey } from "../pairing/buttons.js";
+import type { AuditEvent } from "../stores/types.js";
+import type { ButtonPress, ChannelAdapter, InboundMessage } from "./channel.js";
+import { handleButtonPress } from "./button-press.js";
+import { DEFAULT_MESSAGES, type RouterMessages } from "./messages.js";
+import { approvalCardFor, ownersOn } from "./owner-card.js";
+import { redeemInvite, parsePairCommand } from "./pair-command.js";
+import { BoundedMap, RecentKeys, SerialQueue } from "./serial.js";
+import { runAgent } from "./agent-turn.js";
+import { errorName } from "./redact.js";
+
+export interface ChannelRouterOptions {
+  /** Clock for button expiry and the DM/reminder windows. */
+  now?: () => number;
+  /** At most one owner DM per sender in this window. Default one hour. */
+  ownerDmIntervalMs?: number;
+  /** A waiting sender is reminded of their code at most once in this window. Default one minute. */
+  reminderIntervalMs?: number;
+  /** Deadline for each store call. Default 2 s. */
+  deadlineMs?: number;
+  messages?: Partial<RouterMessages>;
+}
+
+/** Wraps a chat adapter as a gateway ChannelPlugin that runs admission, pairing, buttons and the agent for it. */
+export function channelPlugin(adapter: ChannelAdapter, options: ChannelRouterOptions = {}): ChannelPlugin {
+  return new ChannelRouter(adapter, options);
+}
+
+const HOUR = 60 * 60_000;
+
+class ChannelRouter implements ChannelPlugin {
+  readonly channelType: string;
+  private ctx: GatewayContext | null = null;
+  private key: Buffer = Buffer.alloc(0);
+  private readonly now: () => number;
+  private readonly deadlineMs: number;
+  private readonly messages: RouterMessages;
+  private readonly queue = new SerialQueue();
+  private readonly ownerDms: RecentKeys;
+  private readonly reminders: RecentKeys;
+  /** Where each waiting sender last wrote, so the decision reaches them there. */
+  private readonly waitingChats = new BoundedMap<string>();
+  private readonly aborter = new AbortController();
+  private readonly unsubscribe: Array<() => void> = [];
+
+  constructor(
+    private readonly adapter: ChannelAdapter,
+    options: ChannelRouterOptions,
+  ) {
+    this.channelType = adapter.channelType;
+    this.now = options.now ?? Date.now;
+    this.deadlineMs = options.deadlineMs ?? STORE_DEADLINE_MS;
+    this.messages = { ...DEFAULT_MESSAGES, ...options.messages };
+    this.ownerDms = new RecentKeys(options.ownerDmIntervalMs ?? HOUR);
+    this.reminders = new RecentKeys(options.reminderIntervalMs ?? 60_000);
+  }
+
+  async start(context: GatewayContext): Promise<void> {
+    this.ctx = context;
+    this.key = buttonKey(context.secret);
+    const onApproved = (event: AuditEvent): void => this.onDecision(event, "approved");
+    const onDenied = (event: AuditEvent): void => this.onDecision(event, "denied");
+    context.events.on("pairing.approved", onApproved);
+    context.events.on("pairing.denied", onDenied);
+    this.unsubscribe.push(
+      () => context.events.off("pairing.approved", onApproved),
+      () => context.events.off("pairing.denied", onDenied),
+    );
+    if (ownersOn(context.policy, this.channelType).length === 0 && context.policy.unknownUserPolicy === "pair") {
+      context.logger.warn("no owner configured for this channel: approval cards cannot be sent; approve from the CLI", {
+        channelType: this.channelType,
+      });
+    }
+    await this.adapter.start({
+      onMessage: (message) => this.onMessage(message),
+      onButton: (press) => this.onButton(press),
+    });
+  }
+
+  async stop(): Promise<void> {
+    for (const off of this.unsubscribe.splice(0)) off();
+    this.aborter.abort();
+    await this.adapter.stop();
+  }
+
+  private context(): GatewayContext {
+    if (!this.ctx) throw new Error(`channel ${this.channelType} is not started`);
+    return this.ctx;
+  }
+
+  private onMessage(message: InboundMessage): Promise<void> {
+    return this.queue.run(message.sender.id, () => this.handleMessage(message)).catch((error: unknown) => {
+      this.context().logger.error("inbound message failed", { channelType: this.channelType, error: errorName(error) });
+    });
+  }
+
+  private async onButton(press: ButtonPress): Promise<void> {
+    const ctx = this.context();
+    try {
+      await handleButtonPress(
+        { ctx, adapter: this.adapter, key: this.key, messages: this.messages, now: this.now, deadlineMs: this.deadlineMs },
+        press,
+      );
+    } catch (error) {
+      ctx.logger.error("button press failed", { channelType: this.channelType, error: errorName(error) });
+      await press.answer(this.messages.buttonFailed).catch(() => undefined);
+    }
+  }
+
+  private async handleMessage(message: InboundMessage): Promise<void> {
+    const ctx = this.context();
+    const sender = { ...message.sender };
+    const pair = parsePairCommand(message.text);
+    if (pair !== null) {
+      const reply = await redeemInvite(ctx, this.channelType, sender, pair, this.messages, this.deadlineMs);
+      return this.adapter.send(message.chatId, reply);
+    }
+    const result = await admit(ctx, {
+      channelType: this.channelType,
+      senderId: sender.id,
+      userName: sender.name,
+      text: message.text,
+    }, { deadlineMs: this.deadlineMs });
+    return this.act(result, message);
+  }
+
+  private async act(result: AdmissionResult, message: InboundMessage): Promise<void> {
+    const ctx = this.context();
+    switch (result.decision) {
+      case "admitted":
+        this.waitingChats.delete(message.sender.id);
+        return runAgent(ctx, {
+          adapter: this.adapter,
+          message,
+          role: result.reason === "owner" ? "owner" : "user",
+          signal: this.aborter.signal,
+          messages: this.messages,
+          deadlineMs: this.deadlineMs,
+        });
+      case "pending":
+        return this.onPending(result, message);
+      case "denied":
+        // Policy "deny" drops unknown senders silently (DESIGN.md); cooldowns and limits are explained.
+        if (result.reason === "policy-deny") return;
+        return this.adapter.send(message.chatId, result.message);
+      case "unavailable":
+        return this.adapter.send(message.chatId, result.message);
+    }
+  }
+
+  private async onPending(result: Extract<AdmissionResult, { decision: "pending" }>, message: InboundMessage): Promise<void> {
+    const senderId = message.sender.id;
+    const now = this.now();
+    this.waitingChats.set(senderId, message.chatId);
+    if (result.isNew) {
+      this.reminders.claim(senderId, now);
+      await this.adapter.send(message.chatId, this.messages.pendingNew(result.code));
+      if (this.ownerDms.claim(senderId, now)) await this.sendCards(result, message, now);
+      return;
+    }
+    if (this.reminders.claim(senderId, now)) await this.adapter.send(message.chatId, this.messages.pendingRepeat(result.code));
+  }
+
+  private async sendCards(result: Extract<AdmissionResult, { decision: "pending" }>, message: InboundMessage, now: number): Promise<void> {
+    const ctx = this.context();
+    const input = {
+      channelType: this.channelType,
+      code: result.code,
+      senderId: message.sender.id,
+      senderName: message.sender.name,
+      firstMessage: message.text,
+      expiresAt: result.expiresAt ?? now + HOUR,
+      now,
+    };
+    for (const ownerId of ownersOn(ctx.policy, this.channelType)) {
+      try {
+        await this.adapter.sendApprovalCard(ownerId, approvalCardFor(this.key, ownerId, input));
+      } catch (error) {
+        ctx.logger.warn("could not send the approval card to an owner", { channelType: this.channelType, error: errorName(error) });
+      }
+    }
+  }
+
+  /** A decision made anywhere (button, CLI, HTTP, another instance) reaches the sender here. */
+  private onDecision(event: AuditEvent, type: "approved" | "denied"): void {
+    if (event.channelType !== this.channelType || event.kind === "invite" || !event.channelId) return;
+    const senderId = event.channelId;
+    void this.queue
+      .run(senderId, async () => {
+        const chatId = this.waitingChats.get(senderId) ?? (await this.adapter.directChatIdFor?.(senderId));
+        this.waitingChats.delete(senderId);
+        this.ownerDms.forget(senderId);
+        if (chatId === undefined) return;
+        if (type === "denied") return this.adapter.send(chatId, this.messages.denied());
+        await this.adapter.send(chatId, this.messages.approved());
+        const firstMessage = typeof event.detail.firstMessage === "string" ? event.detail.firstMessage : "";
+        if (firstMessage === "") return;
+        const name = typeof event.detail.userName === "string" ? event.detail.userName : "";
+        const message: InboundMessage = {
+          channelType: this.channelType,
+          chatId,
+          sender: { id: senderId, name },
+          text: firstMessage,
+          isDirect: chatId === senderId,
+        };
+        // Re-check: a revoke racing the approval must win (and a check must never create a new request).
+        const store = this.context().pairing;
+        const paired = await withDeadline("pairing.isPaired", () => store.isPaired(senderId, this.channelType), this.deadlineMs);
+        if (paired) await this.act({ decision: "admitted", reason: "paired" }, message);
+      })
+      .catch((error: unknown) => {
+        this.context().logger.error("could not tell the sender about the decision", {
+          channelType: this.channelType,
+          error: errorName(error),
+        });
+      });
+  }
+}
+
+
