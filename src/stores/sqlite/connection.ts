@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { StoreUnavailableError } from "../../pairing/errors.js";
-import { migrate } from "./migrations.js";
+import { assertOurs, migrate } from "./migrations.js";
 import type { Migration } from "./schema.js";
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
@@ -46,6 +46,7 @@ export class SqliteConnection {
     try {
       db.pragma(`busy_timeout = ${busyTimeoutMs}`);
       assertIntact(db, file);
+      assertOurs(db, file, options.migrations);
       const mode = db.pragma("journal_mode = WAL", { simple: true });
       if (mode !== "wal") throw new Error(`sqlite store ${file} could not switch to WAL mode (got ${String(mode)})`);
       // WAL + NORMAL: a commit survives a crash of the process; only a power loss may drop the last commits.

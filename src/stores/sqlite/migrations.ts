@@ -13,6 +13,19 @@ function applicationId(db: Database): number {
 }
 
 /**
+ * Read-only check before anything writes to the file (not even the switch to WAL): throws, leaving the file as it was,
+ * when it is another program's SQLite database or was written by a newer gatehouse.
+ */
+export function assertOurs(db: Database, file: string, migrations: readonly Migration[] = MIGRATIONS): void {
+  const version = assertKnown(db, file, latestVersion(migrations));
+  if (version === 0) assertNoForeignTables(db, file);
+}
+
+function latestVersion(migrations: readonly Migration[]): number {
+  return migrations.reduce((max, m) => Math.max(max, m.version), 0);
+}
+
+/**
  * Brings the database up to the newest migration. Each step runs in one `BEGIN IMMEDIATE` transaction that re-reads
  * the version first, so several processes opening a new file together apply every step exactly once.
  * Refuses (throws, changing nothing) a file written by a newer gatehouse, or an SQLite file that is not ours.
@@ -22,7 +35,7 @@ export function migrate(db: Database, file: string, migrations: readonly Migrati
   ordered.forEach((m, index) => {
     if (m.version !== index + 1) throw new Error(`sqlite migrations must be numbered 1, 2, 3, …; found ${m.version} at position ${index + 1}`);
   });
-  const latest = ordered.length;
+  const latest = latestVersion(ordered);
   assertKnown(db, file, latest);
   for (const migration of ordered) {
     db.transaction(() => {
