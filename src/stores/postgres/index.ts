@@ -1,7 +1,189 @@
+import type { Pool, PoolConfig } from "pg";
+import { loadGatewaySecret } from "../../pairing/secret.js";
 import type { OpenStoresOptions } from "../open.js";
-import type { Stores } from "../types.js";
+import type { PairingRules, PairingStoreOptions, Stores } from "../types.js";
+import { DEFAULT_PAIRING_RULES } from "../types.js";
+import { assertSchemaName, DEFAULT_TIMEOUT_MS, PostgresDatabase, PostgresSchemaError } from "./database.js";
+import { migrate, MIGRATIONS } from "./migrations.js";
+import { PostgresPairingStore } from "./pairing.js";
+import { PostgresSessionBindingStore } from "./session-binding.js";
+import { createPostgresTokenStore } from "./tokens.js";
 
-/** Placeholder until the postgres backend lands. */
-export async function openPostgresStores(url: string, _options: OpenStoresOptions = {}): Promise<Stores> {
-  throw new Error(`the postgres store is not built yet (${url.length > 0 ? "url given" : "no url"})`);
+export { PostgresPairingStore, PostgresSessionBindingStore, PostgresSchemaError, MIGRATIONS };
+
+export const DEFAULT_SCHEMA = "gatehouse";
+export const DEFAULT_POOL_SIZE = 10;
+const MAX_POOL_SIZE = 1000;
+
+/** Options for stores on a pool the caller already has (and keeps: close() leaves it open). */
+export type PostgresStoresOptions = Omit<OpenStoresOptions, "poolSize" | "keyPrefix">;
+
+/**
+ * Opens the PostgreSQL pairing, session and token stores at `postgres://user@host:port/database`. URL parameters
+ * `?schema=` (default "gatehouse"; `options.schema` wins) and `?pool=` (pool size, default 10; `options.poolSize` wins)
+ * are ours; any other parameter goes to `pg`. The schema and its tables are created when missing. Every call answers
+ * within `options.timeoutMs` (default 2000 ms) or rejects with StoreUnavailableError.
+ */
+export async function openPostgresStores(url: string, options: OpenStoresOptions = {}): Promise<Stores> {
+  const parsed = parsePostgresUrl(url);
+  const poolSize = options.poolSize ?? parsed.poolSize ?? DEFAULT_POOL_SIZE;
+  if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > MAX_POOL_SIZE) {
+    throw new TypeError(`postgres poolSize must be an integer from 1 to ${MAX_POOL_SIZE} (got ${String(poolSize)})`);
+  }
+  const timeoutMs = resolveTimeout(options.timeoutMs);
+  const schema = options.schema ?? parsed.schema ?? DEFAULT_SCHEMA;
+  assertSchemaName(schema);
+  const secret = resolveSecret(options);
+  const pg = await loadPg();
+  const config: PoolConfig = {
+    connectionString: parsed.connectionString,
+    max: poolSize,
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+    statement_timeout: timeoutMs,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    allowExitOnIdle: true,
+    application_name: "gatehouse",
+  };
+  const pool = new pg.Pool(config);
+  try {
+    return await createStores(pool, { ...options, schema, timeoutMs, secret }, async () => {
+      await pool.end();
+    });
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * The same stores on a `pg` Pool the caller already has. The pool is not ended by close(). Give the pool a
+ * `connectionTimeoutMillis` so a down server fails fast; every call also has the `timeoutMs` deadline. A subscription
+ * holds one of the pool's connections for LISTEN.
+ */
+export async function createPostgresStores(pool: Pool, options: PostgresStoresOptions = {}): Promise<Stores> {
+  if (pool === null || typeof pool !== "object" || typeof pool.connect !== "function" || typeof pool.query !== "function") {
+    throw new TypeError("createPostgresStores needs a pg Pool (an object with connect and query)");
+  }
+  const schema = options.schema ?? DEFAULT_SCHEMA;
+  assertSchemaName(schema);
+  return createStores(pool, { ...options, schema, timeoutMs: resolveTimeout(options.timeoutMs), secret: resolveSecret(options) }, async () => undefined);
+}
+
+interface ResolvedOptions extends PostgresStoresOptions {
+  schema: string;
+  timeoutMs: number;
+  secret: Buffer;
+}
+
+async function createStores(pool: Pool, options: ResolvedOptions, endPool: () => Promise<void>): Promise<Stores> {
+  // An idle connection that breaks (server restart, network) is reported here; it is simply dropped by the pool.
+  const onPoolError = (): void => undefined;
+  pool.on("error", onPoolError);
+  const db = new PostgresDatabase(pool, options.schema, options.timeoutMs);
+  let users = 2;
+  const release = async (): Promise<void> => {
+    users -= 1;
+    if (users > 0) return;
+    await endPool();
+    pool.off("error", onPoolError);
+  };
+  try {
+    await migrate(db);
+    const pairing = new PostgresPairingStore(db, pairingOptions(options), release);
+    const sessions = new PostgresSessionBindingStore(db, { now: options.now, idleTtlMs: options.sessionIdleTtlMs }, release);
+    return {
+      backend: "postgres",
+      pairing,
+      sessions,
+      tokens: createPostgresTokenStore(db),
+      close: async () => {
+        await pairing.close();
+        await sessions.close();
+      },
+    };
+  } catch (error) {
+    pool.off("error", onPoolError);
+    throw error;
+  }
+}
+
+const RULE_NAMES = Object.keys(DEFAULT_PAIRING_RULES) as (keyof PairingRules)[];
+
+/** Only the pairing rules, secret and clock out of the wider options. */
+function pairingOptions(options: ResolvedOptions): PairingStoreOptions {
+  const picked: PairingStoreOptions = { secret: options.secret, now: options.now };
+  for (const name of RULE_NAMES) if (options[name] !== undefined) picked[name] = options[name];
+  return picked;
+}
+
+function resolveTimeout(timeoutMs: number | undefined): number {
+  const value = timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`postgres timeoutMs must be a positive number (got ${String(value)})`);
+  return Math.ceil(value);
+}
+
+/**
+ * Every instance sharing the database must hash codes with the same key, so a random per-process secret is refused:
+ * `options.secret`, else the gateway secret (GATEHOUSE_SECRET or the file in `options.dataDir`).
+ */
+function resolveSecret(options: Pick<OpenStoresOptions, "secret" | "dataDir">): Buffer {
+  if (options.secret !== undefined) return options.secret;
+  if (options.dataDir !== undefined || process.env.GATEHOUSE_SECRET !== undefined) {
+    return loadGatewaySecret(options.dataDir ?? ".gatehouse");
+  }
+  throw new TypeError(
+    "the postgres store needs the gateway secret shared by every instance: pass options.secret, set GATEHOUSE_SECRET or give options.dataDir",
+  );
+}
+
+interface ParsedUrl {
+  connectionString: string;
+  schema?: string;
+  poolSize?: number;
+}
+
+/** Takes our parameters (`schema`, `pool`) out of the URL; the rest is pg's connection string. */
+export function parsePostgresUrl(url: string): ParsedUrl {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TypeError('postgres store URL is not a valid URL; expected e.g. "postgres://user@127.0.0.1:5432/database"');
+  }
+  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
+    throw new TypeError(`postgres store URL must start with postgres:// or postgresql:// (got "${parsed.protocol}")`);
+  }
+  const result: ParsedUrl = { connectionString: "" };
+  const schema = parsed.searchParams.get("schema");
+  if (schema !== null) {
+    assertSchemaName(schema);
+    result.schema = schema;
+  }
+  const pool = parsed.searchParams.get("pool");
+  if (pool !== null) {
+    if (!/^\d+$/.test(pool)) throw new TypeError(`postgres URL parameter pool must be a positive integer (got "${pool}")`);
+    result.poolSize = Number(pool);
+  }
+  parsed.searchParams.delete("schema");
+  parsed.searchParams.delete("pool");
+  result.connectionString = parsed.toString();
+  return result;
+}
+
+type PgModule = typeof import("pg");
+
+/** `pg` is an optional peer dependency, loaded only when a PostgreSQL store is configured. */
+async function loadPg(): Promise<PgModule> {
+  try {
+    const loaded = (await import("pg")) as PgModule & { default?: PgModule };
+    return loaded.default ?? loaded;
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
+      throw new Error('the postgres store needs the "pg" package: run `npm install pg`', { cause: error });
+    }
+    throw error;
+  }
 }

@@ -1,0 +1,159 @@
+import { PostgresSchemaError, type PostgresDatabase, type Queryable } from "./database.js";
+
+/**
+ * The PostgreSQL schema as an ordered list of migrations; `schema_migrations` records which ran. Never edit a released
+ * migration: append a new one. `sql` gets a function that schema-qualifies a table name.
+ */
+export interface PostgresMigration {
+  version: number;
+  description: string;
+  sql: (table: (name: string) => string) => string;
+}
+
+export const MIGRATIONS: readonly PostgresMigration[] = [
+  {
+    version: 1,
+    description: "pairing (pending, paired, cooldowns, redeem failures, audit log), session bindings and API tokens",
+    sql: (t) => `
+      -- Pending entries. hash = HMAC of (channel type, code): invites keep no code, only this hash and a mask in
+      -- display; requests show their code in display (it is only a reference the owner approves).
+      -- seq keeps creation order for entries created in the same millisecond.
+      CREATE TABLE ${t("pending")} (
+        hash          text PRIMARY KEY,
+        seq           bigserial NOT NULL,
+        kind          text NOT NULL CHECK (kind IN ('request', 'invite')),
+        channel_type  text NOT NULL,
+        channel_id    text NOT NULL,
+        user_name     text NOT NULL,
+        first_message text NOT NULL,
+        display       text NOT NULL,
+        created_at    bigint NOT NULL,
+        expires_at    bigint NOT NULL,
+        failures      integer NOT NULL DEFAULT 0
+      );
+      CREATE INDEX pending_sender ON ${t("pending")} (channel_type, channel_id) WHERE kind = 'request';
+      CREATE INDEX pending_live ON ${t("pending")} (channel_type, expires_at);
+      CREATE INDEX pending_expiry ON ${t("pending")} (expires_at);
+
+      -- isPaired is a primary-key lookup.
+      CREATE TABLE ${t("paired")} (
+        channel_type text NOT NULL,
+        channel_id   text NOT NULL,
+        seq          bigserial NOT NULL,
+        label        text NOT NULL,
+        paired_at    bigint NOT NULL,
+        approved_by  text NOT NULL,
+        PRIMARY KEY (channel_type, channel_id)
+      );
+      CREATE INDEX paired_order ON ${t("paired")} (paired_at, seq);
+
+      -- A denied sender may not ask again until "until".
+      CREATE TABLE ${t("deny_cooldowns")} (
+        channel_type text NOT NULL,
+        channel_id   text NOT NULL,
+        until        bigint NOT NULL,
+        PRIMARY KEY (channel_type, channel_id)
+      );
+
+      -- Failed redemptions per (channel type, redeemer) in the current window, and the lockout they caused.
+      CREATE TABLE ${t("redeem_failures")} (
+        channel_type text NOT NULL,
+        redeemer     text NOT NULL,
+        window_start bigint NOT NULL,
+        count        integer NOT NULL,
+        locked_until bigint NOT NULL,
+        PRIMARY KEY (channel_type, redeemer)
+      );
+
+      -- Append-only decisions; each insert notifies "<schema>.audit" with the id when it commits.
+      CREATE TABLE ${t("audit")} (
+        id           bigserial PRIMARY KEY,
+        at           bigint NOT NULL,
+        type         text NOT NULL,
+        channel_type text NOT NULL,
+        channel_id   text NOT NULL,
+        actor        text NOT NULL,
+        kind         text,
+        detail       json NOT NULL
+      );
+
+      CREATE TABLE ${t("sessions")} (
+        session_id text PRIMARY KEY,
+        principal  text NOT NULL,
+        last_seen  bigint NOT NULL
+      );
+      CREATE INDEX sessions_last_seen ON ${t("sessions")} (last_seen);
+
+      -- API tokens: only the SHA-256 hash of a token is kept.
+      CREATE TABLE ${t("api_tokens")} (
+        id         text PRIMARY KEY,
+        hash       text NOT NULL UNIQUE,
+        role       text NOT NULL,
+        user_id    text NOT NULL,
+        label      text NOT NULL DEFAULT '',
+        created_at bigint NOT NULL
+      );
+    `,
+  },
+];
+
+/** Migrations get a deadline of their own: they may wait for another instance that is migrating. */
+const MIGRATION_TIMEOUT_MS = 30_000;
+
+/**
+ * Creates the schema when missing and applies the migrations it lacks, all in one transaction under an advisory
+ * transaction lock for this schema, so two instances starting at once never both migrate: the second waits, then sees
+ * the work done. A schema migrated by a newer gatehouse is refused.
+ */
+export async function migrate(db: PostgresDatabase, migrations: readonly PostgresMigration[] = MIGRATIONS): Promise<void> {
+  const latest = migrations.at(-1)?.version ?? 0;
+  await db.call(
+    () =>
+      db.withClient(async (client) => {
+        await client.query("BEGIN");
+        try {
+          await client.query(`SET LOCAL statement_timeout = ${MIGRATION_TIMEOUT_MS}`);
+          await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`gatehouse:migrate:${db.schema}`]);
+          await applyMissing(client, db, migrations, latest);
+          await client.query("COMMIT");
+        } catch (error) {
+          await client.query("ROLLBACK").catch(() => undefined);
+          throw error;
+        }
+      }),
+    MIGRATION_TIMEOUT_MS + db.timeoutMs,
+  );
+}
+
+async function applyMissing(
+  client: Queryable,
+  db: PostgresDatabase,
+  migrations: readonly PostgresMigration[],
+  latest: number,
+): Promise<void> {
+  const exists = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [db.schema]);
+  if (exists.rowCount === 0) await client.query(`CREATE SCHEMA "${db.schema}"`);
+  await client.query(
+    `CREATE TABLE IF NOT EXISTS ${db.table("schema_migrations")} (
+       version     integer PRIMARY KEY,
+       description text NOT NULL,
+       applied_at  timestamptz NOT NULL DEFAULT now()
+     )`,
+  );
+  const applied = await client.query<{ version: number }>(`SELECT version FROM ${db.table("schema_migrations")}`);
+  const done = new Set(applied.rows.map((row) => row.version));
+  const newest = Math.max(0, ...done);
+  if (newest > latest) {
+    throw new PostgresSchemaError(
+      `postgres schema "${db.schema}" was migrated to version ${newest} by a newer gatehouse; this one knows up to ${latest}. Upgrade gatehouse.`,
+    );
+  }
+  for (const migration of migrations) {
+    if (done.has(migration.version)) continue;
+    await client.query(migration.sql((name) => db.table(name)));
+    await client.query(`INSERT INTO ${db.table("schema_migrations")} (version, description) VALUES ($1, $2)`, [
+      migration.version,
+      migration.description,
+    ]);
+  }
+}

@@ -1,0 +1,460 @@
+import type { PairedChannel, PendingKind, PendingRequest } from "../../protocols/types.js";
+import { formatCode } from "../../pairing/codes.js";
+import { PairingCooldownError, PairingLimitError } from "../../pairing/errors.js";
+import {
+  auditLimit,
+  isRefused,
+  isValidSender,
+  pairingLabel,
+  pendingView,
+  prepareApprove,
+  prepareCodeLookup,
+  prepareGenerate,
+  regenerateCode,
+  resolvePairingOptions,
+  type ApproveInput,
+  type ResolvedPairingOptions,
+} from "../shared.js";
+import type {
+  ApproveOptions,
+  AuditEvent,
+  AuditPage,
+  AuditQuery,
+  GenerateCodeDetails,
+  PairingStore,
+  PairingStoreOptions,
+  PendingDetails,
+} from "../types.js";
+import type { PostgresDatabase, Queryable } from "./database.js";
+import { AuditFeed, toAuditEvent, type AuditRow } from "./audit-feed.js";
+
+interface PendingRow {
+  hash: string;
+  kind: PendingKind;
+  channel_type: string;
+  channel_id: string;
+  user_name: string;
+  first_message: string;
+  display: string;
+  created_at: string;
+  expires_at: string;
+  failures: number;
+}
+
+interface PendingEntry {
+  hash: string;
+  kind: PendingKind;
+  channelType: string;
+  channelId: string;
+  userName: string;
+  firstMessage: string;
+  display: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+const PENDING_COLUMNS = "hash, kind, channel_type, channel_id, user_name, first_message, display, created_at, expires_at, failures";
+
+const toEntry = (row: PendingRow): PendingEntry => ({
+  hash: row.hash,
+  kind: row.kind,
+  channelType: row.channel_type,
+  channelId: row.channel_id,
+  userName: row.user_name,
+  firstMessage: row.first_message,
+  display: row.display,
+  createdAt: Number(row.created_at),
+  expiresAt: Number(row.expires_at),
+});
+
+/**
+ * Pairing in PostgreSQL, behaving exactly like the memory reference store. Every change to one channel type runs in a
+ * transaction holding that type's advisory lock (caps, idempotent requests and failure counters stay exact across
+ * processes); a code is consumed by `DELETE ... RETURNING`. Timestamps come from the injected clock, never SQL now().
+ */
+export class PostgresPairingStore implements PairingStore {
+  private readonly opts: ResolvedPairingOptions;
+  private readonly feed: AuditFeed;
+  private closed = false;
+
+  constructor(
+    private readonly db: PostgresDatabase,
+    options: PairingStoreOptions = {},
+    private readonly onClose: () => Promise<void> = async () => undefined,
+  ) {
+    this.opts = resolvePairingOptions(options);
+    this.feed = new AuditFeed(db);
+  }
+
+  async generateCode(channelType = "unknown", channelId?: string, details?: GenerateCodeDetails): Promise<string> {
+    this.assertOpen();
+    let entry = prepareGenerate(this.opts, channelType, channelId, details);
+    const now = entry.createdAt;
+    return this.write(entry.channelType, now, async (tx) => {
+      if (entry.kind === "request") {
+        const cooldown = await tx.query<{ until: string }>(
+          `SELECT until FROM ${this.t("deny_cooldowns")} WHERE channel_type = $1 AND channel_id = $2`,
+          [entry.channelType, entry.channelId],
+        );
+        const until = Number(cooldown.rows[0]?.until ?? 0);
+        if (until > now) throw new PairingCooldownError(entry.channelType, until - now);
+        const existing = await this.findRequest(tx, entry.channelType, entry.channelId, now);
+        if (existing) return existing.display;
+      }
+      const live = await tx.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${this.t("pending")} WHERE channel_type = $1 AND expires_at > $2`,
+        [entry.channelType, now],
+      );
+      if ((live.rows[0]?.n ?? 0) >= this.opts.rules.maxPendingPerChannelType) {
+        throw new PairingLimitError(entry.channelType, this.opts.rules.maxPendingPerChannelType);
+      }
+      for (;;) {
+        const inserted = await tx.query(
+          `INSERT INTO ${this.t("pending")} (hash, kind, channel_type, channel_id, user_name, first_message, display, created_at, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (hash) DO NOTHING`,
+          [entry.hash, entry.kind, entry.channelType, entry.channelId, entry.userName, entry.firstMessage, entry.display, entry.createdAt, entry.expiresAt],
+        );
+        if (inserted.rowCount === 1) break;
+        entry = regenerateCode(this.opts, entry);
+      }
+      await this.db.appendAudit(tx, {
+        at: now,
+        type: entry.kind === "request" ? "requested" : "invite-created",
+        channelType: entry.channelType,
+        channelId: entry.channelId,
+        actor: entry.channelId || "owner",
+        kind: entry.kind,
+        detail: entry.userName ? { userName: entry.userName } : {},
+      });
+      return formatCode(entry.code);
+    });
+  }
+
+  async approve(
+    channelType: string,
+    code: string,
+    userId = "",
+    userName = "",
+    options: ApproveOptions = {},
+  ): Promise<boolean> {
+    this.assertOpen();
+    const input = prepareApprove(this.opts, channelType, code, userId, userName);
+    if (!input) return false;
+    const now = this.opts.now();
+    return this.write(input.channelType, now, async (tx) => {
+      if (input.userId && (await this.lockedUntil(tx, input)) > now) return false;
+      const found = await tx.query<PendingRow>(
+        `SELECT ${PENDING_COLUMNS} FROM ${this.t("pending")} WHERE hash = $1 AND expires_at > $2`,
+        [input.hash, now],
+      );
+      const entry = found.rows[0] ? toEntry(found.rows[0]) : null;
+      if (!entry || isRefused(entry, input.userId, options)) {
+        if (entry && entry.kind === "request" && input.userId) await this.countCodeFailure(tx, entry, now);
+        if (input.userId) await this.countRedeemFailure(tx, input, now);
+        return false;
+      }
+      // Single use: only the caller whose DELETE returns the row may pair.
+      const consumed = await tx.query(`DELETE FROM ${this.t("pending")} WHERE hash = $1 AND expires_at > $2 RETURNING hash`, [
+        input.hash,
+        now,
+      ]);
+      if (consumed.rowCount !== 1) return false;
+      const channelId = entry.kind === "request" ? entry.channelId : input.userId;
+      const approvedBy = options.approvedBy ?? (entry.kind === "invite" ? input.userId : "owner");
+      await tx.query(
+        `INSERT INTO ${this.t("paired")} (channel_type, channel_id, label, paired_at, approved_by) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (channel_type, channel_id)
+         DO UPDATE SET label = EXCLUDED.label, paired_at = EXCLUDED.paired_at, approved_by = EXCLUDED.approved_by`,
+        [input.channelType, channelId, pairingLabel(input.userName, entry.userName, channelId), now, approvedBy],
+      );
+      await this.db.appendAudit(tx, {
+        at: now,
+        type: "approved",
+        channelType: input.channelType,
+        channelId,
+        actor: approvedBy,
+        kind: entry.kind,
+        detail: { userName: input.userName || entry.userName, firstMessage: entry.firstMessage },
+      });
+      return true;
+    });
+  }
+
+  async isPaired(channelId: string, channelType: string): Promise<boolean> {
+    this.assertOpen();
+    if (!isValidSender(channelId, channelType)) return false;
+    return this.db.call(async () => {
+      const found = await this.db.query(
+        `SELECT 1 FROM ${this.t("paired")} WHERE channel_type = $1 AND channel_id = $2`,
+        [channelType, channelId],
+        true,
+      );
+      return found.rowCount === 1;
+    });
+  }
+
+  async listPaired(): Promise<PairedChannel[]> {
+    this.assertOpen();
+    return this.db.call(async () => {
+      const rows = await this.db.query<{ channel_id: string; channel_type: string; label: string; paired_at: string; approved_by: string }>(
+        `SELECT channel_id, channel_type, label, paired_at, approved_by FROM ${this.t("paired")} ORDER BY paired_at, seq`,
+      );
+      return rows.rows.map((row) => ({
+        channelId: row.channel_id,
+        channelType: row.channel_type,
+        label: row.label,
+        pairedAt: Number(row.paired_at),
+        approvedBy: row.approved_by,
+      }));
+    });
+  }
+
+  async revoke(channelId: string, channelType: string, options: { revokedBy?: string } = {}): Promise<boolean> {
+    this.assertOpen();
+    if (!isValidSender(channelId, channelType)) return false;
+    const now = this.opts.now();
+    return this.write(channelType, null, async (tx) => {
+      const unpaired = await tx.query(`DELETE FROM ${this.t("paired")} WHERE channel_type = $1 AND channel_id = $2`, [
+        channelType,
+        channelId,
+      ]);
+      const withdrawn = await tx.query(
+        `DELETE FROM ${this.t("pending")} WHERE kind = 'request' AND channel_type = $1 AND channel_id = $2`,
+        [channelType, channelId],
+      );
+      if (unpaired.rowCount === 0 && withdrawn.rowCount === 0) return false;
+      await this.db.appendAudit(tx, {
+        at: now,
+        type: "revoked",
+        channelType,
+        channelId,
+        actor: options.revokedBy ?? "owner",
+        detail: {},
+      });
+      return true;
+    });
+  }
+
+  async listPending(channelType?: string): Promise<PendingRequest[]> {
+    this.assertOpen();
+    const now = this.opts.now();
+    return this.db.call(() =>
+      this.db.withClient(async (client) => {
+        await this.sweep(client, now);
+        const rows = await client.query<PendingRow>(
+          `SELECT ${PENDING_COLUMNS} FROM ${this.t("pending")}
+           WHERE expires_at > $1 AND ($2::text IS NULL OR channel_type = $2) ORDER BY created_at, seq`,
+          [now, channelType ?? null],
+        );
+        return rows.rows.map((row) => pendingView(toEntry(row), now));
+      }),
+    );
+  }
+
+  async deny(channelType: string, code: string, options: { deniedBy?: string } = {}): Promise<boolean> {
+    this.assertOpen();
+    const hash = prepareCodeLookup(this.opts, channelType, code);
+    if (hash === null) return false;
+    const now = this.opts.now();
+    return this.write(channelType, now, async (tx) => {
+      const gone = await tx.query<PendingRow>(
+        `DELETE FROM ${this.t("pending")} WHERE hash = $1 AND expires_at > $2 RETURNING ${PENDING_COLUMNS}`,
+        [hash, now],
+      );
+      const entry = gone.rows[0] ? toEntry(gone.rows[0]) : null;
+      if (!entry) return false;
+      if (entry.kind === "request") {
+        await tx.query(
+          `INSERT INTO ${this.t("deny_cooldowns")} (channel_type, channel_id, until) VALUES ($1, $2, $3)
+           ON CONFLICT (channel_type, channel_id) DO UPDATE SET until = EXCLUDED.until`,
+          [entry.channelType, entry.channelId, now + this.opts.rules.denyCooldownMs],
+        );
+      }
+      await this.db.appendAudit(tx, {
+        at: now,
+        type: "denied",
+        channelType: entry.channelType,
+        channelId: entry.channelId,
+        actor: options.deniedBy ?? "owner",
+        kind: entry.kind,
+        detail: {},
+      });
+      return true;
+    });
+  }
+
+  async pendingFor(channelId: string, channelType: string): Promise<PendingDetails | null> {
+    this.assertOpen();
+    if (!isValidSender(channelId, channelType)) return null;
+    const now = this.opts.now();
+    return this.db.call(() =>
+      this.db.withClient(async (client) => {
+        await this.sweep(client, now);
+        const entry = await this.findRequest(client, channelType, channelId, now);
+        if (!entry) return null;
+        return { ...pendingView(entry, now), expiresAt: entry.expiresAt, firstMessage: entry.firstMessage };
+      }),
+    );
+  }
+
+  async audit(query?: AuditQuery): Promise<AuditPage> {
+    this.assertOpen();
+    const limit = auditLimit(query);
+    const after = auditCursor(query?.after);
+    if (after === null) return { events: [], next: null };
+    return this.db.call(async () => {
+      const rows = await this.db.query<AuditRow>(
+        `SELECT id::text, at, type, channel_type, channel_id, actor, kind, detail FROM ${this.t("audit")}
+         WHERE id > $1 AND ($2::text IS NULL OR type = $2) AND ($3::text IS NULL OR channel_type = $3)
+         ORDER BY id LIMIT $4`,
+        [after, query?.type ?? null, query?.channelType ?? null, limit + 1],
+      );
+      const events: AuditEvent[] = rows.rows.slice(0, limit).map(toAuditEvent);
+      const last = events.at(-1);
+      return { events, next: rows.rows.length > limit && last ? last.id : null };
+    });
+  }
+
+  subscribe(listener: (event: AuditEvent) => void): () => void {
+    return this.feed.subscribe(listener);
+  }
+
+  async health(): Promise<void> {
+    this.assertOpen();
+    await this.db.call(async () => {
+      await this.db.query("SELECT 1", [], true);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.feed.close();
+    await this.onClose();
+  }
+
+  private t(name: string): string {
+    return this.db.table(name);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error("postgres pairing store is closed");
+  }
+
+  /**
+   * A change to one channel type: expired entries are swept first (as the reference store does), then `work` runs in a
+   * transaction holding the channel type's advisory lock. Waits for a starting subscription so its events are seen.
+   */
+  private write<T>(channelType: string, sweepAt: number | null, work: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.db.call(async () => {
+      await this.feed.ready();
+      return this.db.withClient(async (client) => {
+        if (sweepAt !== null) await this.sweep(client, sweepAt);
+        return this.db.transaction(client, `pairing:${channelType}`, work);
+      });
+    });
+  }
+
+  /**
+   * Deletes every expired entry and records an `expired` event for each, in one statement. Rows another process is
+   * sweeping (locked) are skipped, so two sweeps never wait on each other and each expiry is recorded once.
+   */
+  private async sweep(client: Queryable, now: number): Promise<void> {
+    await client.query(
+      `WITH gone AS (
+         DELETE FROM ${this.t("pending")} WHERE hash IN (
+           SELECT hash FROM ${this.t("pending")} WHERE expires_at <= $1 FOR UPDATE SKIP LOCKED
+         ) RETURNING channel_type, channel_id, kind, seq
+       ), ins AS (
+         INSERT INTO ${this.t("audit")} (at, type, channel_type, channel_id, actor, kind, detail)
+         SELECT $1, 'expired', channel_type, channel_id, 'system', kind, '{}'::json FROM gone ORDER BY seq
+         RETURNING id
+       )
+       SELECT pg_notify($2, id::text) FROM ins`,
+      [now, this.db.channel],
+    );
+  }
+
+  private async findRequest(tx: Queryable, channelType: string, channelId: string, now: number): Promise<PendingEntry | null> {
+    const rows = await tx.query<PendingRow>(
+      `SELECT ${PENDING_COLUMNS} FROM ${this.t("pending")}
+       WHERE kind = 'request' AND channel_type = $1 AND channel_id = $2 AND expires_at > $3 ORDER BY seq LIMIT 1`,
+      [channelType, channelId, now],
+    );
+    return rows.rows[0] ? toEntry(rows.rows[0]) : null;
+  }
+
+  private async lockedUntil(tx: Queryable, input: ApproveInput): Promise<number> {
+    const rows = await tx.query<{ locked_until: string }>(
+      `SELECT locked_until FROM ${this.t("redeem_failures")} WHERE channel_type = $1 AND redeemer = $2`,
+      [input.channelType, input.userId],
+    );
+    return Number(rows.rows[0]?.locked_until ?? 0);
+  }
+
+  /** A wrong redemption of a request's code; past the limit the code is invalidated. */
+  private async countCodeFailure(tx: Queryable, entry: PendingEntry, now: number): Promise<void> {
+    const counted = await tx.query<{ failures: number }>(
+      `UPDATE ${this.t("pending")} SET failures = failures + 1 WHERE hash = $1 RETURNING failures`,
+      [entry.hash],
+    );
+    if ((counted.rows[0]?.failures ?? 0) < this.opts.rules.codeFailureLimit) return;
+    await tx.query(`DELETE FROM ${this.t("pending")} WHERE hash = $1`, [entry.hash]);
+    await this.db.appendAudit(tx, {
+      at: now,
+      type: "expired",
+      channelType: entry.channelType,
+      channelId: entry.channelId,
+      actor: "system",
+      kind: entry.kind,
+      detail: { reason: "too many wrong redemptions" },
+    });
+  }
+
+  /** A failed redemption by one redeemer on one channel type; past the limit inside the window they are locked out. */
+  private async countRedeemFailure(tx: Queryable, input: ApproveInput, now: number): Promise<void> {
+    const { redeemFailureLimit, redeemFailureWindowMs, lockoutMs } = this.opts.rules;
+    const rows = await tx.query<{ window_start: string; count: number; locked_until: string }>(
+      `SELECT window_start, count, locked_until FROM ${this.t("redeem_failures")} WHERE channel_type = $1 AND redeemer = $2`,
+      [input.channelType, input.userId],
+    );
+    const previous = rows.rows[0];
+    const fresh = !previous || now - Number(previous.window_start) >= redeemFailureWindowMs;
+    const windowStart = fresh ? now : Number(previous.window_start);
+    const count = (fresh ? 0 : previous.count) + 1;
+    let lockedUntil = fresh ? 0 : Number(previous.locked_until);
+    await this.db.appendAudit(tx, {
+      at: now,
+      type: "redeem-failed",
+      channelType: input.channelType,
+      channelId: input.userId,
+      actor: input.userId,
+      detail: { failures: count },
+    });
+    if (count >= redeemFailureLimit) {
+      lockedUntil = now + lockoutMs;
+      await this.db.appendAudit(tx, {
+        at: now,
+        type: "locked-out",
+        channelType: input.channelType,
+        channelId: input.userId,
+        actor: "system",
+        detail: { until: lockedUntil },
+      });
+    }
+    await tx.query(
+      `INSERT INTO ${this.t("redeem_failures")} (channel_type, redeemer, window_start, count, locked_until) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (channel_type, redeemer)
+       DO UPDATE SET window_start = EXCLUDED.window_start, count = EXCLUDED.count, locked_until = EXCLUDED.locked_until`,
+      [input.channelType, input.userId, windowStart, count, lockedUntil],
+    );
+  }
+}
+
+/** The `after` cursor as a bigint literal, like the reference's `Number(after)`; null when nothing can follow it. */
+function auditCursor(after: string | undefined): string | null {
+  if (after === undefined) return "0";
+  const value = Number(after);
+  if (Number.isNaN(value) || value >= Number.MAX_SAFE_INTEGER) return null;
+  return String(Math.max(0, Math.floor(value)));
+}

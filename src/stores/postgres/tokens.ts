@@ -1,0 +1,55 @@
+import type { ApiTokenRecord, TokenStore } from "../types.js";
+import type { PostgresDatabase } from "./database.js";
+
+interface TokenRow {
+  id: string;
+  hash: string;
+  role: string;
+  user_id: string;
+  label: string;
+  created_at: string;
+}
+
+const toRecord = (row: TokenRow): ApiTokenRecord => ({
+  id: row.id,
+  hash: row.hash,
+  role: row.role,
+  userId: row.user_id,
+  label: row.label,
+  createdAt: Number(row.created_at),
+});
+
+/** API tokens (hashes only) in the shared PostgreSQL schema, so a token created through one instance works on all. */
+export function createPostgresTokenStore(db: PostgresDatabase): TokenStore {
+  const table = db.table("api_tokens");
+  return {
+    async insert(record) {
+      await db.call(async () => {
+        await db.query(`INSERT INTO ${table} (id, hash, role, user_id, label, created_at) VALUES ($1, $2, $3, $4, $5, $6)`, [
+          record.id,
+          record.hash,
+          record.role,
+          record.userId,
+          record.label,
+          record.createdAt,
+        ]);
+      });
+    },
+    async findByHash(hash) {
+      const rows = await db.call(() => db.query<TokenRow>(`SELECT * FROM ${table} WHERE hash = $1`, [hash], true));
+      return rows.rows[0] ? toRecord(rows.rows[0]) : null;
+    },
+    async list() {
+      const rows = await db.call(() => db.query<TokenRow>(`SELECT * FROM ${table} ORDER BY created_at, id`));
+      return rows.rows.map(toRecord);
+    },
+    async delete(id) {
+      const gone = await db.call(() => db.query(`DELETE FROM ${table} WHERE id = $1`, [id]));
+      return gone.rowCount === 1;
+    },
+    async count() {
+      const rows = await db.call(() => db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`));
+      return rows.rows[0]?.n ?? 0;
+    },
+  };
+}
