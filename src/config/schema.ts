@@ -1,0 +1,123 @@
+import { z } from "zod";
+
+export const DEFAULT_DATA_DIR = "./.gatehouse";
+export const DEFAULT_HOST = "127.0.0.1";
+export const DEFAULT_PORT = 8787;
+
+const nonEmpty = z.string().trim().min(1, "must not be empty");
+const idList = z.array(nonEmpty).default([]);
+const unknownUserPolicy = z.enum(["deny", "allow", "pair"]);
+const port = z.number().int("must be an integer").min(0, "must be 0-65535").max(65535, "must be 0-65535");
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name");
+const role = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, "must be 1-32 lower-case letters, digits, '_' or '-'");
+
+const httpSchema = z.strictObject({
+  host: nonEmpty.default(DEFAULT_HOST),
+  port: port.default(DEFAULT_PORT),
+  /** Origins (scheme://host:port) allowed to open the WebSocket or call the API from a browser. */
+  allowedOrigins: z.array(z.url({ protocol: /^https?$/ })).default([]),
+});
+
+const policySchema = z.strictObject({
+  unknownUserPolicy: unknownUserPolicy.default("pair"),
+  allowedUsers: idList,
+  ownerUserIds: idList,
+});
+
+const agentSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("echo") }),
+  z.strictObject({
+    type: z.literal("http"),
+    url: z.url({ protocol: /^https?$/ }),
+    timeoutMs: z.number().int().positive().optional(),
+  }),
+]);
+
+const jwtSchema = z
+  .strictObject({
+    issuer: nonEmpty,
+    audience: z.union([nonEmpty, z.array(nonEmpty).min(1)]),
+    jwksUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /** A PEM (SPKI) public key. */
+    publicKey: nonEmpty.optional(),
+    algorithms: z.array(nonEmpty).min(1),
+    roleClaim: nonEmpty.optional(),
+    userClaim: nonEmpty.optional(),
+    defaultRole: role.optional(),
+  })
+  .refine((jwt) => (jwt.jwksUrl === undefined) !== (jwt.publicKey === undefined), {
+    message: "set exactly one of jwksUrl or publicKey",
+  });
+
+const trustedProxySchema = z
+  .strictObject({
+    proxies: z.array(nonEmpty).min(1, "must list at least one proxy address"),
+    userHeader: nonEmpty,
+    roleHeader: nonEmpty.optional(),
+    role: role.optional(),
+  })
+  .refine((proxy) => (proxy.roleHeader === undefined) !== (proxy.role === undefined), {
+    message: "set exactly one of role or roleHeader",
+  });
+
+const authSchema = z.strictObject({
+  /** API tokens kept in the store (on unless set to false). */
+  token: z.boolean().default(true),
+  jwt: jwtSchema.optional(),
+  trustedProxy: trustedProxySchema.optional(),
+  /** Admit the CLI and scripts on this machine as the local owner (never browsers, never through a proxy). */
+  loopback: z.boolean().default(false),
+});
+
+/** Common channel settings; each channel may carry more keys (the channel validates those itself). */
+const channelBase = {
+  enabled: z.boolean().default(true),
+  /** Inline token; prefer tokenEnv so secrets stay out of files. */
+  token: nonEmpty.optional(),
+  tokenEnv: envName.optional(),
+  ownerUserIds: idList,
+  unknownUserPolicy: unknownUserPolicy.optional(),
+};
+
+const webhookSchema = z.looseObject({
+  url: z.url({ protocol: /^https$/ }),
+  secretEnv: envName.optional(),
+  path: z.string().startsWith("/").optional(),
+});
+
+const channelsSchema = z.strictObject({
+  telegram: z.looseObject({ ...channelBase, webhook: webhookSchema.optional() }).optional(),
+  discord: z.looseObject({ ...channelBase, applicationId: nonEmpty.optional() }).optional(),
+  slack: z
+    .looseObject({
+      ...channelBase,
+      appToken: nonEmpty.optional(),
+      appTokenEnv: envName.optional(),
+      signingSecret: nonEmpty.optional(),
+      signingSecretEnv: envName.optional(),
+    })
+    .optional(),
+});
+
+export const configSchema = z.strictObject({
+  /** Store URL; default sqlite:<dataDir>/gatehouse.db. */
+  store: nonEmpty.optional(),
+  dataDir: nonEmpty.default(DEFAULT_DATA_DIR),
+  http: httpSchema.prefault({}),
+  policy: policySchema.prefault({}),
+  agent: agentSchema.default({ type: "echo" }),
+  auth: authSchema.prefault({}),
+  channels: channelsSchema.prefault({}),
+});
+
+export type ParsedConfig = z.infer<typeof configSchema>;
+export type AgentConfig = ParsedConfig["agent"];
+export type AuthConfig = ParsedConfig["auth"];
+export type ChannelsConfig = ParsedConfig["channels"];
+
+/** The validated configuration, with the store URL resolved. */
+export interface GatehouseConfig extends Omit<ParsedConfig, "store"> {
+  store: string;
+  /** The config file that was read, or null when only defaults and environment were used. */
+  source: string | null;
+}
