@@ -1,7 +1,66 @@
 import type { OpenStoresOptions } from "../open.js";
 import type { Stores } from "../types.js";
+import { assertTimeout, connectRedis, RedisConnection, type RedisClientLike } from "./connection.js";
+import { normalizePrefix, resolveUrlAndPrefix, DEFAULT_KEY_PREFIX } from "./keys.js";
+import { RedisPairingStore } from "./pairing.js";
+import { RedisSessionBindingStore } from "./session-binding.js";
 
-/** Placeholder until the redis backend lands. */
-export async function openRedisStores(url: string, _options: OpenStoresOptions = {}): Promise<Stores> {
-  throw new Error(`the redis store is not built yet (${url.length > 0 ? "url given" : "no url"})`);
+export { RedisPairingStore, RedisSessionBindingStore, DEFAULT_KEY_PREFIX, type RedisClientLike };
+
+export type RedisStoresOptions = Omit<OpenStoresOptions, "dataDir" | "schema" | "poolSize">;
+
+function assemble(conn: RedisConnection, prefix: string, options: RedisStoresOptions): Stores {
+  const { sessionIdleTtlMs, keyPrefix: _keyPrefix, timeoutMs: _timeoutMs, ...pairingOptions } = options;
+  const sessions = new RedisSessionBindingStore(conn, prefix, { now: options.now, idleTtlMs: sessionIdleTtlMs });
+  let pairing: RedisPairingStore;
+  try {
+    pairing = new RedisPairingStore(conn, prefix, pairingOptions);
+  } catch (error) {
+    void sessions.close();
+    throw error;
+  }
+  return {
+    backend: "redis",
+    pairing,
+    sessions,
+    close: async () => {
+      await pairing.close();
+      await sessions.close();
+    },
+  };
+}
+
+/**
+ * Opens the Redis stores at `redis://[user:password@]host:port/db[?prefix=name]` (or `rediss://` for TLS) with a
+ * client of our own: no offline queue, a deadline on every call (`timeoutMs`, default 2000 ms) and reconnection in the
+ * background, so a Redis outage makes calls fail fast with StoreUnavailableError and the stores recover on their own.
+ * Keys live under `?prefix=` or `options.keyPrefix` (default `gatehouse:`). Needs the `redis` package installed.
+ */
+export async function openRedisStores(url: string, options: OpenStoresOptions = {}): Promise<Stores> {
+  const timeoutMs = assertTimeout(options.timeoutMs);
+  const target = resolveUrlAndPrefix(url, options.keyPrefix);
+  const client = await connectRedis(target.url, timeoutMs);
+  const conn = new RedisConnection(client, timeoutMs, true);
+  conn.acquire();
+  try {
+    return assemble(conn, target.prefix, options);
+  } finally {
+    // the stores hold their own claims on the connection; drop the opening one (closing the client if assembly failed)
+    await conn.release();
+  }
+}
+
+/**
+ * The Redis stores on a node-redis client the caller already has (connected or not; we never connect, close or
+ * reconfigure it — closing the stores leaves it open). For fail-fast behaviour during an outage, create it with
+ * `disableOfflineQueue: true`; every call still has the `timeoutMs` deadline either way.
+ */
+export function createRedisStores(client: RedisClientLike, options: RedisStoresOptions = {}): Stores {
+  if (!client || typeof client.sendCommand !== "function" || typeof client.duplicate !== "function") {
+    throw new TypeError("client must be a node-redis client (from createClient() of the redis package)");
+  }
+  const timeoutMs = assertTimeout(options.timeoutMs);
+  const prefix = normalizePrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+  const conn = new RedisConnection(client, timeoutMs, false);
+  return assemble(conn, prefix, options);
 }

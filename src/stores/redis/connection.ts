@@ -1,0 +1,188 @@
+import { StoreUnavailableError } from "../../pairing/errors.js";
+import type { LuaScript } from "./scripts.js";
+
+/**
+ * What the Redis stores need from a client: the shape of a node-redis (`redis` v5/v6) client. Commands go through
+ * `sendCommand`, so node-redis pipelines everything issued in the same tick on one connection (auto-pipelining), and
+ * replies are parsed the same whatever RESP version or type mapping the user's client was created with.
+ */
+export interface RedisClientLike {
+  sendCommand(args: ReadonlyArray<string>): Promise<unknown>;
+  duplicate(): RedisClientLike;
+  connect(): Promise<unknown>;
+  on(event: "error", listener: (error: Error) => void): unknown;
+  off(event: "error", listener: (error: Error) => void): unknown;
+  readonly isOpen: boolean;
+  readonly isReady: boolean;
+  close(): Promise<void>;
+  destroy(): void;
+}
+
+export const DEFAULT_TIMEOUT_MS = 2000;
+/** Reconnect back-off: 50 ms doubling up to this, for ever, in the background. */
+const MAX_RECONNECT_DELAY_MS = 1000;
+
+type RedisModule = typeof import("redis");
+
+/** Loads node-redis on demand, so only users of the Redis store need it installed. */
+export async function loadRedisModule(): Promise<RedisModule> {
+  try {
+    return await import("redis");
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
+      throw new Error('the redis store needs the "redis" package (node-redis); install it with: npm install redis', {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+export function assertTimeout(timeoutMs: unknown): number {
+  if (timeoutMs === undefined) return DEFAULT_TIMEOUT_MS;
+  if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new TypeError("timeoutMs must be a positive number of milliseconds");
+  }
+  return timeoutMs;
+}
+
+/** Rejects with StoreUnavailableError when `work` has not settled within `timeoutMs`. */
+export async function withDeadline<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new StoreUnavailableError("redis", { cause: new Error(`no answer within ${timeoutMs} ms`) })),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Creates and connects a node-redis client that fails fast while Redis is away: no offline queue (a command issued
+ * while disconnected rejects at once), reconnecting in the background for ever. Connecting itself must succeed within
+ * `timeoutMs`, else StoreUnavailableError.
+ */
+export async function connectRedis(url: string, timeoutMs: number): Promise<RedisClientLike> {
+  const { createClient } = await loadRedisModule();
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: timeoutMs,
+      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 10), MAX_RECONNECT_DELAY_MS),
+    },
+  }) as unknown as RedisClientLike;
+  const ignore = (): void => {};
+  client.on("error", ignore);
+  const connecting = client.connect();
+  connecting.catch(ignore);
+  try {
+    await withDeadline(connecting, timeoutMs);
+  } catch (error) {
+    client.destroy();
+    throw error instanceof StoreUnavailableError ? error : new StoreUnavailableError("redis", { cause: error });
+  } finally {
+    client.off("error", ignore);
+  }
+  return client;
+}
+
+/**
+ * One client shared by the stores of one `openRedisStores()` call. Every call is bounded by the deadline and any
+ * failure of Redis surfaces as StoreUnavailableError("redis"), so callers fail closed. A client we created is closed
+ * when the last store using it closes; a client the user passed in stays theirs.
+ */
+export class RedisConnection {
+  private users = 0;
+  private shutDown = false;
+  /** The last error the client reported; kept so an 'error' event never crashes the process. */
+  lastError: Error | null = null;
+  private readonly onError = (error: Error): void => {
+    this.lastError = error;
+  };
+
+  constructor(
+    readonly client: RedisClientLike,
+    readonly timeoutMs: number,
+    private readonly owned: boolean,
+  ) {
+    client.on("error", this.onError);
+  }
+
+  acquire(): this {
+    this.users += 1;
+    return this;
+  }
+
+  async release(): Promise<void> {
+    this.users -= 1;
+    if (this.users > 0 || this.shutDown) return;
+    this.shutDown = true;
+    if (this.owned) await closeClient(this.client, this.timeoutMs);
+    this.client.off("error", this.onError);
+  }
+
+  /** Runs one store operation under the deadline. */
+  run<T>(operation: () => Promise<T>): Promise<T> {
+    return withDeadline(operation(), this.timeoutMs);
+  }
+
+  async command(args: string[]): Promise<unknown> {
+    try {
+      return await this.client.sendCommand(args);
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  /** EVALSHA, loading the script with EVAL the first time a server has not seen it. */
+  async eval(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+    const tail = [String(keys.length), ...keys, ...args];
+    try {
+      return await this.client.sendCommand(["EVALSHA", script.sha, ...tail]);
+    } catch (error) {
+      if (!String((error as Error)?.message).startsWith("NOSCRIPT")) throw unavailable(error);
+    }
+    try {
+      return await this.client.sendCommand(["EVAL", script.source, ...tail]);
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  /** Resolves when Redis answers a PING within the deadline. */
+  async ping(): Promise<void> {
+    await this.run(() => this.command(["PING"]));
+  }
+
+  /** A second connection (for blocking reads), failing quietly like this one. Connecting happens in the background. */
+  duplicate(): RedisClientLike {
+    const copy = this.client.duplicate();
+    copy.on("error", () => {});
+    return copy;
+  }
+}
+
+function unavailable(error: unknown): StoreUnavailableError {
+  return error instanceof StoreUnavailableError ? error : new StoreUnavailableError("redis", { cause: error });
+}
+
+/** Closes gracefully when connected (pending replies arrive), else at once; never hangs past the deadline. */
+export async function closeClient(client: RedisClientLike, timeoutMs: number): Promise<void> {
+  if (!client.isOpen) return;
+  if (!client.isReady) {
+    client.destroy();
+    return;
+  }
+  try {
+    await withDeadline(client.close(), timeoutMs);
+  } catch {
+    client.destroy();
+  }
+}

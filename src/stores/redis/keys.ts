@@ -1,0 +1,87 @@
+/**
+ * The Redis key layout. Everything a store writes lives under one prefix (default `gatehouse:`), so several gateways
+ * can share one Redis. Channel types never contain ':' (see pairing/validation.ts), so `<channelType>:<channelId>`
+ * is unambiguous even when the channel id contains ':'.
+ *
+ *   <p>paired                      hash   "<type>:<id>" -> JSON pairing          (isPaired = one HEXISTS)
+ *   <p>pending:<hash>              hash   one pending entry (code hash = HMAC)    (native TTL as a safety net)
+ *   <p>pending:all                 zset   every pending entry, score = expiresAt  (sweeping expired entries)
+ *   <p>pending:type:<type>         zset   pending entries of one type             (the cap, listPending(type))
+ *   <p>request:<type>:<id>         string code hash of the sender's live request (idempotent generateCode, revoke)
+ *   <p>cooldown:<type>:<id>        string deny cooldown end, ms
+ *   <p>failures:<type>:<redeemer>  hash   failed-redemption window and lockout
+ *   <p>seq                         string insertion counter (stable listing order when clocks tie)
+ *   <p>audit                       stream audit log and cross-instance events
+ *   <p>session:<sessionId>         hash   principal JSON + lastSeen
+ *   <p>token:<id> / token-hash:<h> hash / string  API tokens (tokens.ts)
+ *   <p>tokens                      zset   token ids, score = createdAt
+ * Pending-entry zset members are "<hash>:<kind>:<type>:<id>" so an entry whose hash vanished by native TTL can still be
+ * reported as expired.
+ */
+
+export const DEFAULT_KEY_PREFIX = "gatehouse:";
+
+const PREFIX_SHAPE = /^[A-Za-z0-9_.:{}\-]{1,100}$/;
+
+/** Validates a prefix and makes it end with ':'. */
+export function normalizePrefix(prefix: unknown, field = "keyPrefix"): string {
+  if (typeof prefix !== "string" || !PREFIX_SHAPE.test(prefix)) {
+    throw new TypeError(`redis ${field} must be 1-100 characters of letters, digits, '_', '.', ':', '{', '}' or '-'`);
+  }
+  return prefix.endsWith(":") ? prefix : `${prefix}:`;
+}
+
+/**
+ * Splits a store URL into the URL node-redis gets (without our `prefix` query parameter) and the key prefix:
+ * `?prefix=` or `options.keyPrefix`; when both are given they must agree.
+ */
+export function resolveUrlAndPrefix(url: string, keyPrefix: string | undefined): { url: string; prefix: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TypeError("redis store URL is not a valid URL (expected redis://host:port/db)");
+  }
+  const fromUrl = parsed.searchParams.get("prefix");
+  parsed.searchParams.delete("prefix");
+  const clean = parsed.toString();
+  if (fromUrl !== null && keyPrefix !== undefined && normalizePrefix(fromUrl, "?prefix") !== normalizePrefix(keyPrefix)) {
+    throw new TypeError("redis key prefix given twice and differently: in the URL (?prefix=) and as keyPrefix");
+  }
+  if (fromUrl !== null) return { url: clean, prefix: normalizePrefix(fromUrl, "?prefix") };
+  return { url: clean, prefix: normalizePrefix(keyPrefix ?? DEFAULT_KEY_PREFIX) };
+}
+
+/** Keys the TypeScript side names directly; the Lua scripts derive the rest from the same prefix. */
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  get paired(): string {
+    return `${this.prefix}paired`;
+  }
+
+  get audit(): string {
+    return `${this.prefix}audit`;
+  }
+
+  get tokens(): string {
+    return `${this.prefix}tokens`;
+  }
+
+  session(sessionId: string): string {
+    return `${this.prefix}session:${sessionId}`;
+  }
+
+  token(id: string): string {
+    return `${this.prefix}token:${id}`;
+  }
+
+  tokenHash(hash: string): string {
+    return `${this.prefix}token-hash:${hash}`;
+  }
+}
+
+/** The field of one sender in the `paired` hash. */
+export function senderField(channelType: string, channelId: string): string {
+  return `${channelType}:${channelId}`;
+}

@@ -1,0 +1,247 @@
+import type { PairedChannel, PendingKind, PendingRequest } from "../../protocols/types.js";
+import { formatCode } from "../../pairing/codes.js";
+import { PairingCooldownError, PairingLimitError } from "../../pairing/errors.js";
+import { isValidChannelType } from "../../pairing/validation.js";
+import {
+  isValidSender,
+  pendingView,
+  prepareApprove,
+  prepareCodeLookup,
+  prepareGenerate,
+  regenerateCode,
+  resolvePairingOptions,
+  type ResolvedPairingOptions,
+} from "../shared.js";
+import type {
+  ApproveOptions,
+  AuditEvent,
+  AuditPage,
+  AuditQuery,
+  GenerateCodeDetails,
+  PairingStore,
+  PairingStoreOptions,
+  PendingDetails,
+} from "../types.js";
+import { AuditFeed, readAuditPage } from "./audit-stream.js";
+import type { RedisConnection } from "./connection.js";
+import { RedisKeys, senderField } from "./keys.js";
+import { APPROVE, DENY, GENERATE, LIST_PENDING, PENDING_FIELDS, PENDING_FOR, REVOKE } from "./scripts.js";
+
+/** How long a native TTL outlives the logical expiry, so the store's own clock decides (and records) expiry. */
+export const NATIVE_TTL_GRACE_MS = 60_000;
+
+interface StoredPending {
+  kind: PendingKind;
+  channelType: string;
+  channelId: string;
+  userName: string;
+  firstMessage: string;
+  createdAt: number;
+  expiresAt: number;
+  display: string;
+  seq: number;
+}
+
+function toStoredPending(row: unknown): StoredPending | null {
+  if (!Array.isArray(row) || row[0] === null || row[0] === undefined) return null;
+  const value = Object.fromEntries(PENDING_FIELDS.map((field, i) => [field, String(row[i] ?? "")]));
+  return {
+    kind: value.kind as PendingKind,
+    channelType: value.channelType ?? "",
+    channelId: value.channelId ?? "",
+    userName: value.userName ?? "",
+    firstMessage: value.firstMessage ?? "",
+    createdAt: Number(value.createdAt),
+    expiresAt: Number(value.expiresAt),
+    display: value.display ?? "",
+    seq: Number(value.seq),
+  };
+}
+
+interface StoredPairing extends PairedChannel {
+  seq: number;
+  pairedAt: number;
+}
+
+function toPairing(text: string): StoredPairing {
+  const raw = JSON.parse(text) as Record<string, unknown>;
+  return {
+    channelId: String(raw.channelId),
+    channelType: String(raw.channelType),
+    label: String(raw.label),
+    pairedAt: Number(raw.pairedAt),
+    approvedBy: String(raw.approvedBy),
+    seq: Number(raw.seq),
+  };
+}
+
+const bySeq = (a: { seq: number }, b: { seq: number }): number => a.seq - b.seq;
+
+/**
+ * Pairing in Redis, shared by every process and gateway instance using the same server and key prefix. Behaves
+ * exactly like the memory reference store; every change is one Lua script (atomic), `isPaired` is one HEXISTS, and
+ * the audit log is a stream that doubles as the cross-instance event feed.
+ */
+export class RedisPairingStore implements PairingStore {
+  private readonly opts: ResolvedPairingOptions;
+  private readonly keys: RedisKeys;
+  private readonly feed: AuditFeed;
+  private closed = false;
+
+  constructor(
+    private readonly conn: RedisConnection,
+    prefix: string,
+    options: PairingStoreOptions = {},
+  ) {
+    this.opts = resolvePairingOptions(options);
+    this.keys = new RedisKeys(prefix);
+    this.feed = new AuditFeed(conn, this.keys.audit);
+    conn.acquire();
+  }
+
+  async generateCode(channelType = "unknown", channelId?: string, details?: GenerateCodeDetails): Promise<string> {
+    this.assertOpen();
+    let entry = prepareGenerate(this.opts, channelType, channelId, details);
+    const detail = JSON.stringify(entry.userName ? { userName: entry.userName } : {});
+    return this.conn.run(async () => {
+      for (;;) {
+        const reply = (await this.script(GENERATE, entry.createdAt, [
+          entry.kind,
+          entry.channelType,
+          entry.channelId,
+          entry.hash,
+          entry.userName,
+          entry.firstMessage,
+          String(entry.expiresAt),
+          entry.display,
+          String(this.opts.rules.maxPendingPerChannelType),
+          detail,
+        ])) as [string, string?];
+        switch (reply[0]) {
+          case "created":
+            return formatCode(entry.code);
+          case "existing":
+            return String(reply[1]);
+          case "cooldown":
+            throw new PairingCooldownError(entry.channelType, Number(reply[1]));
+          case "limit":
+            throw new PairingLimitError(entry.channelType, this.opts.rules.maxPendingPerChannelType);
+          default:
+            entry = regenerateCode(this.opts, entry);
+        }
+      }
+    });
+  }
+
+  async approve(
+    channelType: string,
+    code: string,
+    userId = "",
+    userName = "",
+    options: ApproveOptions = {},
+  ): Promise<boolean> {
+    this.assertOpen();
+    const input = prepareApprove(this.opts, channelType, code, userId, userName);
+    if (!input) return false;
+    const { codeFailureLimit, redeemFailureLimit, redeemFailureWindowMs, lockoutMs } = this.opts.rules;
+    const approvedBy = options.approvedBy ?? null;
+    const reply = await this.conn.run(() =>
+      this.script(APPROVE, this.opts.now(), [
+        input.channelType,
+        input.hash,
+        input.userId,
+        input.userName,
+        approvedBy === null ? "" : String(approvedBy),
+        approvedBy === null ? "0" : "1",
+        options.inviteOnly ? "1" : "0",
+        String(codeFailureLimit),
+        String(redeemFailureLimit),
+        String(redeemFailureWindowMs),
+        String(lockoutMs),
+      ]),
+    );
+    return Number(reply) === 1;
+  }
+
+  async isPaired(channelId: string, channelType: string): Promise<boolean> {
+    this.assertOpen();
+    if (!isValidSender(channelId, channelType)) return false;
+    const reply = await this.conn.run(() => this.conn.command(["HEXISTS", this.keys.paired, senderField(channelType, channelId)]));
+    return Number(reply) === 1;
+  }
+
+  async listPaired(): Promise<PairedChannel[]> {
+    this.assertOpen();
+    const reply = await this.conn.run(() => this.conn.command(["HVALS", this.keys.paired]));
+    const rows = Array.isArray(reply) ? reply.map((text) => toPairing(String(text))) : [];
+    return rows
+      .sort((a, b) => a.pairedAt - b.pairedAt || bySeq(a, b))
+      .map(({ seq: _seq, ...pairing }) => pairing);
+  }
+
+  async revoke(channelId: string, channelType: string, options: { revokedBy?: string } = {}): Promise<boolean> {
+    this.assertOpen();
+    if (!isValidSender(channelId, channelType)) return false;
+    const revokedBy = options.revokedBy ?? "owner";
+    const reply = await this.conn.run(() => this.script(REVOKE, this.opts.now(), [channelType, channelId, String(revokedBy)]));
+    return Number(reply) === 1;
+  }
+
+  async listPending(channelType?: string): Promise<PendingRequest[]> {
+    this.assertOpen();
+    if (channelType !== undefined && !isValidChannelType(channelType)) return [];
+    const now = this.opts.now();
+    const reply = await this.conn.run(() => this.script(LIST_PENDING, now, [channelType ?? ""]));
+    const rows = Array.isArray(reply) ? reply.map(toStoredPending).filter((row) => row !== null) : [];
+    return rows.sort((a, b) => a.createdAt - b.createdAt || bySeq(a, b)).map((row) => pendingView(row, now));
+  }
+
+  async deny(channelType: string, code: string, options: { deniedBy?: string } = {}): Promise<boolean> {
+    this.assertOpen();
+    const hash = prepareCodeLookup(this.opts, channelType, code);
+    if (hash === null) return false;
+    const deniedBy = options.deniedBy ?? "owner";
+    const reply = await this.conn.run(() =>
+      this.script(DENY, this.opts.now(), [hash, String(this.opts.rules.denyCooldownMs), String(deniedBy)]),
+    );
+    return Number(reply) === 1;
+  }
+
+  async pendingFor(channelId: string, channelType: string): Promise<PendingDetails | null> {
+    this.assertOpen();
+    if (!isValidSender(channelId, channelType)) return null;
+    const now = this.opts.now();
+    const row = toStoredPending(await this.conn.run(() => this.script(PENDING_FOR, now, [channelType, channelId])));
+    if (!row) return null;
+    return { ...pendingView(row, now), expiresAt: row.expiresAt, firstMessage: row.firstMessage };
+  }
+
+  async audit(query?: AuditQuery): Promise<AuditPage> {
+    this.assertOpen();
+    return this.conn.run(() => readAuditPage(this.conn, this.keys.audit, query));
+  }
+
+  subscribe(listener: (event: AuditEvent) => void): () => void {
+    return this.feed.subscribe(listener);
+  }
+
+  async health(): Promise<void> {
+    this.assertOpen();
+    await this.conn.ping();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.feed.close();
+    await this.conn.release();
+  }
+
+  private script(script: typeof GENERATE, now: number, args: string[]): Promise<unknown> {
+    return this.conn.eval(script, [], [this.keys.prefix, String(now), String(NATIVE_TTL_GRACE_MS), ...args]);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error("redis pairing store is closed");
+  }
+}
