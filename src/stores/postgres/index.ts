@@ -44,7 +44,8 @@ export async function openPostgresStores(url: string, options: OpenStoresOptions
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     allowExitOnIdle: true,
-    application_name: "gatehouse",
+    // Shows in pg_stat_activity which gateway (schema) a connection belongs to.
+    application_name: `gatehouse:${schema}`.slice(0, 63),
   };
   const pool = new pg.Pool(config);
   try {
