@@ -1,0 +1,137 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { createPostgresStores, openPostgresStores } from "../src/stores/postgres/index.js";
+import type { AuditEvent, Stores } from "../src/stores/types.js";
+import { dropSchemas, POSTGRES_URL, postgresAvailable, uniqueSchema, urlWithSchema } from "./postgres-helpers.js";
+
+const prefix = `${uniqueSchema("e")}_`;
+let counter = 0;
+const freshSchema = (): string => `${prefix}${++counter}`;
+const secret = randomBytes(32);
+const available = await postgresAvailable();
+
+afterAll(async () => {
+  if (available) await dropSchemas(prefix);
+});
+
+/** Two gateway instances (separate pools) sharing one schema. */
+async function twoInstances(): Promise<[Stores, Stores]> {
+  const url = urlWithSchema(freshSchema());
+  const a = await openPostgresStores(url, { secret, poolSize: 2 });
+  const b = await openPostgresStores(url, { secret, poolSize: 2 });
+  return [a, b];
+}
+
+async function terminate(applicationName: string, queryLike: string): Promise<number> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    const killed = await client.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND query LIKE $2",
+      [applicationName, queryLike],
+    );
+    return killed.rowCount ?? 0;
+  } finally {
+    await client.end();
+  }
+}
+
+describe.runIf(available)("postgres store: events across instances (LISTEN/NOTIFY)", () => {
+  it("an instance sees every decision made through another, as the audit log records it", async () => {
+    const [a, b] = await twoInstances();
+    try {
+      const seen: AuditEvent[] = [];
+      const unsubscribe = a.pairing.subscribe((event) => seen.push(event));
+      // A write through A waits until A listens; what B decides after that must reach A.
+      await a.pairing.generateCode("discord", "bob");
+      const code = await b.pairing.generateCode("telegram", "alice", { userName: "Alice", firstMessage: "hi" });
+      expect(await b.pairing.approve("telegram", code, "", "", { approvedBy: "owner-1" })).toBe(true);
+      await expect.poll(() => seen.length, { timeout: 5000 }).toBe(3);
+      const logged = await b.pairing.audit();
+      expect(seen).toEqual(logged.events);
+      expect(seen.map((e) => [e.type, e.channelId, e.actor])).toEqual([
+        ["requested", "bob", "bob"],
+        ["requested", "alice", "alice"],
+        ["approved", "alice", "owner-1"],
+      ]);
+      expect(seen[2]?.detail).toEqual({ userName: "Alice", firstMessage: "hi" });
+      unsubscribe();
+      await b.pairing.revoke("alice", "telegram");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(seen.length).toBe(3);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it("every listener gets its own copy, and one that throws does not stop the others", async () => {
+    const [a, b] = await twoInstances();
+    try {
+      const first: AuditEvent[] = [];
+      const second: AuditEvent[] = [];
+      a.pairing.subscribe(() => {
+        throw new Error("listener bug");
+      });
+      a.pairing.subscribe((event) => {
+        first.push(event);
+        event.detail.changed = true;
+      });
+      a.pairing.subscribe((event) => second.push(event));
+      await a.pairing.generateCode("telegram", "alice", { userName: "Alice" });
+      await expect.poll(() => second.length, { timeout: 5000 }).toBe(1);
+      expect(first.length).toBe(1);
+      expect(second[0]?.detail).toEqual({ userName: "Alice" });
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it("re-listens when its connection drops and replays what was decided meanwhile", async () => {
+    const schema = freshSchema();
+    const url = urlWithSchema(schema);
+    const a = await openPostgresStores(url, { secret, poolSize: 2 });
+    const b = await openPostgresStores(url, { secret, poolSize: 2 });
+    try {
+      const seen: string[] = [];
+      a.pairing.subscribe((event) => seen.push(`${event.type}:${event.channelId}`));
+      await a.pairing.generateCode("telegram", "before");
+      await expect.poll(() => seen, { timeout: 5000 }).toEqual(["requested:before"]);
+      // The listener's last statement read the newest audit id; kill exactly that connection.
+      expect(await terminate(`gatehouse:${schema}`, "%coalesce(max(id)%")).toBe(1);
+      await b.pairing.generateCode("telegram", "during");
+      await expect.poll(() => seen, { timeout: 10_000 }).toEqual(["requested:before", "requested:during"]);
+      await b.pairing.generateCode("telegram", "after");
+      await expect
+        .poll(() => seen, { timeout: 10_000 })
+        .toEqual(["requested:before", "requested:during", "requested:after"]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it("on a pool the caller owns: works, and close() releases the LISTEN connection but leaves the pool open", async () => {
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 3, connectionTimeoutMillis: 2000 });
+    try {
+      const stores = await createPostgresStores(pool, { secret, schema: freshSchema() });
+      const seen: string[] = [];
+      stores.pairing.subscribe((event) => seen.push(event.type));
+      const code = await stores.pairing.generateCode("telegram", "alice");
+      expect(await stores.pairing.approve("telegram", code)).toBe(true);
+      await expect.poll(() => seen, { timeout: 5000 }).toEqual(["requested", "approved"]);
+      await stores.sessions.bind("s1", { userId: "alice", role: "user" });
+      expect(await stores.sessions.lookup("s1")).toEqual({ userId: "alice", role: "user" });
+      const whileListening = pool.totalCount;
+      await stores.close();
+      expect(pool.totalCount).toBe(whileListening - 1);
+      const still = await pool.query("SELECT 1 AS one");
+      expect(still.rows).toEqual([{ one: 1 }]);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it("refuses something that is not a pool", async () => {
+    await expect(createPostgresStores({} as pg.Pool, { secret })).rejects.toThrow(/needs a pg Pool/);
+  });
+});
