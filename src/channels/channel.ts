@@ -1,3 +1,4 @@
+import type { GatewayLogger } from "../gateway/context.js";
 import type { ButtonAction } from "../pairing/buttons.js";
 
 /** One inbound chat message, the same shape whatever the platform. */
@@ -49,6 +50,8 @@ export interface ButtonPress {
 
 /** What the router gives an adapter to call back into. */
 export interface ChannelHandlers {
+  /** The gateway's logger; adapters log through it (never tokens, codes or message text). */
+  logger: GatewayLogger;
   onMessage(message: InboundMessage): Promise<void>;
   onButton(press: ButtonPress): Promise<void>;
 }

@@ -75,6 +75,7 @@ class ChannelRouter implements ChannelPlugin {
       });
     }
     await this.adapter.start({
+      logger: context.logger,
       onMessage: (message) => this.onMessage(message),
       onButton: (press) => this.onButton(press),
     });

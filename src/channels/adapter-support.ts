@@ -1,0 +1,47 @@
+import type { GatewayLogger } from "../gateway/context.js";
+import { errorName } from "./redact.js";
+
+/** Runs handler work without blocking the platform's update loop; stop() can wait for what is still running. */
+export class InFlight {
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(
+    private readonly logger: GatewayLogger | undefined,
+    private readonly channelType: string,
+  ) {}
+
+  track(work: Promise<void>): void {
+    const tracked = work
+      .catch((error: unknown) => this.logger?.error("channel handler failed", { channelType: this.channelType, error: errorName(error) }))
+      .finally(() => this.running.delete(tracked));
+    this.running.add(tracked);
+  }
+
+  /** Waits for running work, at most `limitMs`. */
+  async settle(limitMs = 5_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, limitMs);
+      timer.unref?.();
+    });
+    await Promise.race([Promise.allSettled([...this.running]), limit]);
+    clearTimeout(timer);
+  }
+}
+
+/** Splits a long reply into platform-sized pieces, preferring line breaks. */
+export function splitText(text: string, max: number): string[] {
+  const parts: string[] = [];
+  let rest = text;
+  while (rest.length > max) {
+    const cut = rest.lastIndexOf("\n", max);
+    const at = cut > max / 2 ? cut : max;
+    parts.push(rest.slice(0, at));
+    rest = rest.slice(at).replace(/^\n/, "");
+  }
+  if (rest.length > 0) parts.push(rest);
+  return parts;
+}
+
+/** A logger that drops everything, for adapters used without one. */
+export const SILENT_LOGGER: GatewayLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };

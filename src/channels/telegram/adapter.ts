@@ -1,0 +1,241 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Bot, Context } from "grammy";
+import type { GatewayLogger } from "../../gateway/context.js";
+import { peekButtonAction } from "../../pairing/buttons.js";
+import { assertStrongSecret } from "../../pairing/secret.js";
+import {
+  importChannelSdk,
+  tokenFromEnv,
+  type AnswerOptions,
+  type ApprovalRequest,
+  type ChannelAdapter,
+  type ChannelHandlers,
+} from "../channel.js";
+import { InFlight, SILENT_LOGGER, splitText } from "../adapter-support.js";
+import { errorName } from "../redact.js";
+
+export interface TelegramWebhookOptions {
+  /** Telegram sends it back in `X-Telegram-Bot-Api-Secret-Token`; requests without it are refused (401). */
+  secretToken: string;
+  host?: string;
+  /** 0 picks a free port (see address()). */
+  port?: number;
+  path?: string;
+  /** The public HTTPS URL Telegram should call; when set, setWebhook is called on start. */
+  publicUrl?: string;
+}
+
+export interface TelegramAdapterOptions {
+  /** The bot token; default: the TELEGRAM_BOT_TOKEN environment variable (never logged). */
+  token?: string;
+  tokenEnv?: string;
+  /** Bot API root, e.g. a local Bot API server; default https://api.telegram.org. */
+  apiRoot?: string;
+  mode?: "polling" | "webhook";
+  webhook?: TelegramWebhookOptions;
+  /** Long-polling timeout, seconds (default 30). */
+  pollingTimeoutSeconds?: number;
+  /** Default: the gateway's logger. */
+  logger?: GatewayLogger;
+  channelType?: string;
+}
+
+const MAX_MESSAGE = 4096;
+const MAX_WEBHOOK_BODY = 1_000_000;
+const ALLOWED_UPDATES = ["message", "callback_query"] as const;
+
+/** Telegram through grammY: long polling or a webhook server with the secret-token header check. */
+export class TelegramAdapter implements ChannelAdapter {
+  readonly channelType: string;
+  private bot: Bot | null = null;
+  private server: Server | null = null;
+  private polling: Promise<void> | null = null;
+  private logger: GatewayLogger;
+  private inFlight: InFlight;
+  private readonly token: string;
+
+  constructor(private readonly options: TelegramAdapterOptions = {}) {
+    this.channelType = options.channelType ?? "telegram";
+    this.token = options.token ?? tokenFromEnv(options.tokenEnv ?? "TELEGRAM_BOT_TOKEN", this.channelType);
+    if (!/^\d+:[A-Za-z0-9_-]+$/.test(this.token)) {
+      throw new Error("the Telegram bot token does not look like <digits>:<letters> (as issued by @BotFather)");
+    }
+    if ((options.mode ?? "polling") === "webhook") {
+      if (!options.webhook) throw new Error("telegram webhook mode needs webhook.secretToken");
+      assertStrongSecret(options.webhook.secretToken, "telegram webhook.secretToken", 16);
+      if (!/^[A-Za-z0-9_-]{16,256}$/.test(options.webhook.secretToken)) {
+        throw new Error("telegram webhook.secretToken may only use A-Z, a-z, 0-9, _ and - (16 to 256 characters)");
+      }
+    }
+    this.logger = options.logger ?? SILENT_LOGGER;
+    this.inFlight = new InFlight(this.logger, this.channelType);
+  }
+
+  async start(handlers: ChannelHandlers): Promise<void> {
+    this.logger = this.options.logger ?? handlers.logger;
+    this.inFlight = new InFlight(this.logger, this.channelType);
+    const { Bot } = await importChannelSdk("grammy", this.channelType, () => import("grammy"));
+    const bot = new Bot(this.token, this.options.apiRoot ? { client: { apiRoot: this.options.apiRoot } } : {});
+    this.bot = bot;
+    this.wire(bot, handlers);
+    await bot.init();
+    if ((this.options.mode ?? "polling") === "webhook") await this.startWebhook(bot);
+    else await this.startPolling(bot);
+    this.logger.info("telegram channel started", { channelType: this.channelType, mode: this.options.mode ?? "polling" });
+  }
+
+  async stop(): Promise<void> {
+    const bot = this.bot;
+    this.bot = null;
+    if (this.server) {
+      const server = this.server;
+      this.server = null;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    if (bot?.isRunning()) await bot.stop().catch((error: unknown) => this.logger.warn("telegram stop", { error: errorName(error) }));
+    await this.polling;
+    await this.inFlight.settle();
+  }
+
+  /** The webhook server's address (webhook mode), e.g. to learn the port picked for port 0. */
+  address(): AddressInfo | null {
+    const address = this.server?.address();
+    return address && typeof address === "object" ? address : null;
+  }
+
+  async send(chatId: string, text: string): Promise<void> {
+    const bot = this.requireBot();
+    for (const part of splitText(text, MAX_MESSAGE)) await bot.api.sendMessage(chatId, part);
+  }
+
+  async sendApprovalCard(ownerId: string, request: ApprovalRequest): Promise<void> {
+    await this.requireBot().api.sendMessage(ownerId, request.text.slice(0, MAX_MESSAGE), {
+      reply_markup: {
+        inline_keyboard: [
+          [
+            { text: "Approve", callback_data: request.approveToken },
+            { text: "Deny", callback_data: request.denyToken },
+          ],
+        ],
+      },
+    });
+  }
+
+  /** A private chat's id is the user's id. */
+  directChatIdFor(userId: string): string {
+    return userId;
+  }
+
+  private wire(bot: Bot, handlers: ChannelHandlers): void {
+    bot.on("message:text", (ctx) => {
+      const from = ctx.from;
+      if (!from || from.is_bot) return;
+      this.inFlight.track(
+        handlers.onMessage({
+          channelType: this.channelType,
+          chatId: String(ctx.chat.id),
+          sender: { id: String(from.id), name: displayName(from) },
+          text: ctx.message.text,
+          isDirect: ctx.chat.type === "private",
+        }),
+      );
+    });
+    bot.on("callback_query:data", (ctx) => this.inFlight.track(this.onPress(ctx, handlers)));
+    bot.catch((error) => this.logger.error("telegram update failed", { channelType: this.channelType, error: errorName(error.error) }));
+  }
+
+  private async onPress(ctx: Context, handlers: ChannelHandlers): Promise<void> {
+    const query = ctx.callbackQuery;
+    if (!query?.data) return;
+    const message = query.message;
+    const chat = message?.chat;
+    let answered = false;
+    const answer = async (text: string, options?: AnswerOptions): Promise<void> => {
+      if (answered) return;
+      answered = true;
+      await ctx.answerCallbackQuery({ text: text.slice(0, 200) });
+      if (options?.removeButtons && message && chat) {
+        await ctx.api.editMessageReplyMarkup(chat.id, message.message_id).catch((error: unknown) =>
+          this.logger.warn("could not remove the buttons", { channelType: this.channelType, error: errorName(error) }),
+        );
+      }
+    };
+    try {
+      await handlers.onButton({
+        action: peekButtonAction(query.data),
+        token: query.data,
+        pressedBy: String(query.from.id),
+        chatId: chat ? String(chat.id) : "",
+        isDirect: chat?.type === "private",
+        answer,
+      });
+    } finally {
+      // Every press is answered, even when the handler failed before it could.
+      if (!answered) await answer("Something went wrong. Nothing was changed.");
+    }
+  }
+
+  private async startPolling(bot: Bot): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.polling = bot
+        .start({
+          allowed_updates: [...ALLOWED_UPDATES],
+          timeout: this.options.pollingTimeoutSeconds ?? 30,
+          onStart: () => resolve(),
+        })
+        .catch((error: unknown) => {
+          this.logger.error("telegram polling stopped", { channelType: this.channelType, error: errorName(error) });
+          reject(error instanceof Error ? error : new Error(String(error)));
+        });
+    });
+  }
+
+  private async startWebhook(bot: Bot): Promise<void> {
+    const webhook = this.options.webhook!;
+    const { webhookCallback } = await importChannelSdk("grammy", this.channelType, () => import("grammy"));
+    const callback = webhookCallback(bot, "http", { secretToken: webhook.secretToken, onTimeout: "return" });
+    const path = webhook.path ?? "/telegram/webhook";
+    const server = createServer((req, res) => void this.onWebhookRequest(req, res, path, callback));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(webhook.port ?? 8787, webhook.host ?? "127.0.0.1", () => resolve());
+    });
+    if (webhook.publicUrl) {
+      await bot.api.setWebhook(webhook.publicUrl, { secret_token: webhook.secretToken, allowed_updates: [...ALLOWED_UPDATES] });
+    }
+  }
+
+  private async onWebhookRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    callback: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  ): Promise<void> {
+    if (req.method !== "POST" || (req.url ?? "").split("?")[0] !== path) {
+      res.writeHead(404).end();
+      return;
+    }
+    if (Number(req.headers["content-length"] ?? 0) > MAX_WEBHOOK_BODY) {
+      res.writeHead(413).end();
+      return;
+    }
+    try {
+      await callback(req, res);
+    } catch (error) {
+      this.logger.warn("telegram webhook request refused", { channelType: this.channelType, error: errorName(error) });
+      if (!res.headersSent) res.writeHead(400).end();
+    }
+  }
+
+  private requireBot(): Bot {
+    if (!this.bot) throw new Error("the telegram channel is not started");
+    return this.bot;
+  }
+}
+
+function displayName(user: { first_name: string; last_name?: string; username?: string }): string {
+  const full = [user.first_name, user.last_name].filter(Boolean).join(" ").trim();
+  return full || (user.username ? `@${user.username}` : "");
+}

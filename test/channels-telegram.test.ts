@@ -1,0 +1,185 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { ChannelPlugin } from "../src/gateway/context.js";
+import { telegramChannel, TelegramAdapter } from "../src/channels/telegram/index.js";
+import { channelPlugin } from "../src/channels/router.js";
+import { buttonKey, signButtonToken } from "../src/pairing/buttons.js";
+import { LocalBotApi, type ApiCall } from "./channels-telegram-api.js";
+import { testClock, testGateway, until, type TestClock, type TestGateway } from "./channels-context.js";
+
+const TOKEN = "123456789:AAH-local_test_token_abcdefghijklmnopq";
+const OWNER = 900;
+const CODE = /[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}/;
+
+interface Harness {
+  api: LocalBotApi;
+  gw: TestGateway;
+  clock: TestClock;
+  plugin: ChannelPlugin;
+}
+
+let harness: Harness | null = null;
+
+afterEach(async () => {
+  if (!harness) return;
+  await harness.plugin.stop();
+  await harness.api.close();
+  await harness.gw.close();
+  harness = null;
+});
+
+async function startBot(mode: "polling" | "webhook" = "polling", secretToken = "webhook_secret_0123456789abcdef"): Promise<Harness & { adapter: TelegramAdapter }> {
+  const api = new LocalBotApi(TOKEN);
+  const apiRoot = await api.listen();
+  const clock = testClock(Date.now());
+  const gw = await testGateway({ clock, policy: { ownerUserIds: [String(OWNER)] } });
+  const adapter = new TelegramAdapter({
+    token: TOKEN,
+    apiRoot,
+    mode,
+    pollingTimeoutSeconds: 1,
+    ...(mode === "webhook" ? { webhook: { secretToken, port: 0 } } : {}),
+  });
+  const plugin = channelPlugin(adapter, { now: clock.now });
+  await plugin.start(gw.ctx);
+  harness = { api, gw, clock, plugin };
+  return { ...harness, adapter };
+}
+
+/** The user writes, gets a code; the owner gets a card. Returns the code and the card's call. */
+async function requestAccess(api: LocalBotApi, userId: number, text = "hello bot"): Promise<{ code: string; card: ApiCall; approve: string; deny: string }> {
+  const cardsBefore = api.textsTo(OWNER).length;
+  api.push(api.message(userId, text, { firstName: "Alice" }));
+  await until(() => api.textsTo(userId).some((t) => CODE.test(t)), "the code reply");
+  await until(() => api.textsTo(OWNER).length > cardsBefore, "the owner card");
+  const code = CODE.exec(api.textsTo(userId).find((t) => CODE.test(t))!)![0];
+  const card = api.callsOf("sendMessage").filter((c) => String(c.body.chat_id) === String(OWNER)).at(-1)!;
+  const keyboard = (card.body.reply_markup as { inline_keyboard: Array<Array<{ text: string; callback_data: string }>> }).inline_keyboard;
+  const [approve, deny] = keyboard[0]!;
+  expect(approve?.text).toBe("Approve");
+  expect(deny?.text).toBe("Deny");
+  return { code, card, approve: approve!.callback_data, deny: deny!.callback_data };
+}
+
+/** Presses a button as Telegram would deliver it and waits for the answerCallbackQuery. */
+async function press(api: LocalBotApi, fromId: number, data: string, on: { chatId: number; messageId: number; chatType?: string }): Promise<string> {
+  const update = api.callbackQuery(fromId, data, on);
+  const queryId = (update.callback_query as { id: string }).id;
+  api.push(update);
+  await until(() => api.callsOf("answerCallbackQuery").some((c) => c.body.callback_query_id === queryId), "the press answer");
+  return String(api.callsOf("answerCallbackQuery").find((c) => c.body.callback_query_id === queryId)!.body.text);
+}
+
+describe("telegram channel end to end (local Bot API server, long polling)", () => {
+  it("unknown user -> code -> owner card -> Approve callback -> user told -> messages reach the agent", async () => {
+    const { api, gw } = await startBot();
+    const { code, card, approve } = await requestAccess(api, 42, "hello bot");
+    expect(String(card.body.text)).toContain("Alice");
+    expect(String(card.body.text)).toContain(code);
+    expect(Buffer.byteLength(approve)).toBeLessThanOrEqual(64);
+    expect(gw.agentCalls).toHaveLength(0);
+
+    const answer = await press(api, OWNER, approve, { chatId: OWNER, messageId: card.messageId! });
+    expect(answer).toMatch(/^Approved/);
+    await until(() => api.callsOf("editMessageReplyMarkup").length === 1, "the buttons to be removed");
+    expect(api.callsOf("editMessageReplyMarkup")[0]!.body).toMatchObject({ chat_id: OWNER, message_id: card.messageId });
+    await until(() => api.textsTo(42).includes("echo: hello bot"), "the first message's reply");
+    expect(api.textsTo(42)).toContain("Good news: the owner approved you. You can talk to the assistant now.");
+
+    api.push(api.message(42, "and now?"));
+    await until(() => api.textsTo(42).includes("echo: and now?"), "the next reply");
+    expect(gw.agentCalls.map((c) => c.sessionId)).toEqual(["telegram:42:42", "telegram:42:42"]);
+    const logs = gw.logs.join("\n");
+    expect(logs).not.toContain(TOKEN);
+    expect(logs).not.toContain(code);
+    expect(logs).not.toContain(approve);
+  });
+
+  it("Deny: the user is told politely, stays out and is on cooldown", async () => {
+    const { api, gw } = await startBot();
+    const { card, deny } = await requestAccess(api, 42);
+    expect(await press(api, OWNER, deny, { chatId: OWNER, messageId: card.messageId! })).toMatch(/^Denied/);
+    await until(() => api.textsTo(42).some((t) => /declined your request/.test(t)), "the deny notice");
+    api.push(api.message(42, "pretty please"));
+    await until(() => api.textsTo(42).some((t) => /declined recently/.test(t)), "the cooldown notice");
+    expect(await gw.stores.pairing.isPaired("42", "telegram")).toBe(false);
+    expect(gw.agentCalls).toHaveLength(0);
+  });
+
+  it("expired, forged, replayed, non-owner and other-chat presses are answered with a refusal and change nothing", async () => {
+    const { api, gw, clock } = await startBot();
+    const { code, card, approve, deny } = await requestAccess(api, 42);
+    const on = { chatId: OWNER, messageId: card.messageId! };
+
+    expect(await press(api, 42, approve, { chatId: 42, messageId: card.messageId! })).toBe("Only the owner can approve or deny requests.");
+    expect(await press(api, OWNER, approve, { chatId: -100123, messageId: 5, chatType: "group" })).toMatch(/own direct chat/);
+    const forged = signButtonToken(buttonKey(Buffer.alloc(32, 1)), {
+      action: "approve",
+      channelType: "telegram",
+      code,
+      recipient: String(OWNER),
+      expiresAt: Date.now() + 60_000,
+    });
+    expect(await press(api, OWNER, forged, on)).toBe("This button is not valid. Nothing was changed.");
+    const flipped = approve.slice(0, 5) + (approve[5] === "A" ? "B" : "A") + approve.slice(6);
+    expect(await press(api, OWNER, flipped, on)).toMatch(/not valid/);
+    expect(await gw.stores.pairing.isPaired("42", "telegram")).toBe(false);
+    expect(api.callsOf("editMessageReplyMarkup")).toHaveLength(0);
+
+    clock.advance(61 * 60_000);
+    expect(await press(api, OWNER, approve, on)).toMatch(/expired/);
+    expect(await gw.stores.pairing.isPaired("42", "telegram")).toBe(false);
+
+    clock.advance(-61 * 60_000);
+    const second = await requestAccess(api, 43);
+    const secondOn = { chatId: OWNER, messageId: second.card.messageId! };
+    expect(await press(api, OWNER, second.approve, secondOn)).toMatch(/^Approved/);
+    expect(await press(api, OWNER, second.approve, secondOn)).toBe("This request was already handled.");
+    expect(await press(api, OWNER, second.deny, secondOn)).toBe("This request was already handled.");
+    expect(await gw.stores.pairing.isPaired("43", "telegram")).toBe(true);
+    expect((await gw.stores.pairing.audit({ type: "denied" })).events).toHaveLength(0);
+    void deny;
+  });
+
+  it("a flood of 20 messages from one unknown sender: one code, one owner DM, no agent call", async () => {
+    const { api, gw } = await startBot();
+    for (let i = 0; i < 20; i++) api.push(api.message(66, `spam ${i}`));
+    // Every update fetched (the next poll confirms offset 21), then stop: stop waits for the handlers still running.
+    await until(() => api.callsOf("getUpdates").some((c) => Number(c.body.offset) >= 21), "all 20 updates to be fetched");
+    await harness!.plugin.stop();
+    expect(api.textsTo(66).length).toBeGreaterThanOrEqual(1);
+    expect(api.textsTo(OWNER)).toHaveLength(1);
+    expect(new Set(api.textsTo(66).map((t) => CODE.exec(t)?.[0]))).toEqual(new Set([CODE.exec(api.textsTo(66)[0]!)?.[0]]));
+    expect(await gw.stores.pairing.listPending("telegram")).toHaveLength(1);
+    expect(gw.agentCalls).toHaveLength(0);
+  });
+});
+
+describe("telegram webhook mode", () => {
+  it("refuses updates without the right X-Telegram-Bot-Api-Secret-Token and handles the right ones", async () => {
+    const secret = "webhook_secret_0123456789abcdef";
+    const { api, gw, adapter } = await startBot("webhook", secret);
+    const url = `http://127.0.0.1:${adapter.address()!.port}/telegram/webhook`;
+    const update = JSON.stringify({ update_id: 1, ...api.message(42, "via webhook") });
+    const post = (headers: Record<string, string>) =>
+      fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: update });
+    expect((await post({})).status).toBe(401);
+    expect((await post({ "X-Telegram-Bot-Api-Secret-Token": "webhook_secret_0123456789abcdeX" })).status).toBe(401);
+    expect(gw.agentCalls).toHaveLength(0);
+    expect(api.callsOf("sendMessage")).toHaveLength(0);
+    expect((await fetch(url.replace("webhook", "other"), { method: "POST", body: update })).status).toBe(404);
+
+    expect((await post({ "X-Telegram-Bot-Api-Secret-Token": secret })).status).toBe(200);
+    await until(() => api.textsTo(42).some((t) => CODE.test(t)), "the code reply");
+    expect(api.callsOf("getUpdates")).toHaveLength(0);
+    expect(api.textsTo(OWNER)).toHaveLength(1);
+  });
+
+  it("refuses to start webhook mode with a weak secret token, and a malformed bot token, without echoing them", () => {
+    expect(() => new TelegramAdapter({ token: TOKEN, mode: "webhook", webhook: { secretToken: "changeme" } })).toThrow(/placeholder/);
+    expect(() => new TelegramAdapter({ token: TOKEN, mode: "webhook", webhook: { secretToken: "short" } })).toThrow(/too short/);
+    expect(() => new TelegramAdapter({ token: "not a token" })).toThrow(/does not look like/);
+    expect(() => new TelegramAdapter({ token: "not a token" })).not.toThrow(/not a token/);
+    expect(() => new TelegramAdapter({ tokenEnv: "GATEHOUSE_TEST_MISSING_TOKEN" })).toThrow(/GATEHOUSE_TEST_MISSING_TOKEN/);
+    expect(() => telegramChannel({ tokenEnv: "GATEHOUSE_TEST_MISSING_TOKEN" })).toThrow(/needs GATEHOUSE_TEST_MISSING_TOKEN/);
+  });
+});
