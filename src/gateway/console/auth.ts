@@ -1,0 +1,79 @@
+import type { AuthProtocol, AuthResult, GatewayRequest } from "../../protocols/types.js";
+import { allow, deny } from "../../auth/result.js";
+import { headerValue, hasHeader } from "../../auth/headers.js";
+import { authenticate } from "../authenticate.js";
+import type { GatewayLogger } from "../context.js";
+import { OWNER_ROLES } from "../identity-lists.js";
+import type { OriginPolicy } from "../origin-policy.js";
+import { consoleSessionId, type CookieSigner } from "./cookie.js";
+import { csrfProblem } from "./csrf.js";
+import { isTicketShaped, type ConsoleSession, type ConsoleSessions } from "./sessions.js";
+
+export interface ConsoleAuthDeps {
+  sessions: ConsoleSessions;
+  signer: CookieSigner;
+  originPolicy: OriginPolicy;
+  logger: GatewayLogger;
+}
+
+/**
+ * The request the stored token is checked with: the token as a Bearer header, the Host, and nothing else — no peer
+ * address, no forwarding or identity headers — so only the token can vouch (never loopback or a proxy header).
+ */
+export function tokenOnlyRequest(token: string, request: GatewayRequest): GatewayRequest {
+  const host = headerValue(request, "host");
+  const headers: GatewayRequest["headers"] = { authorization: `Bearer ${token}` };
+  if (host !== undefined) headers.host = host;
+  return { transport: request.transport, method: request.method, url: request.url, headers, remoteAddress: "", query: {} };
+}
+
+/**
+ * Checks a console session's token with the gateway's own auth; the session survives only while the token still
+ * names an owner or admin. A refusal ends the session.
+ */
+export async function checkSession(
+  inner: AuthProtocol,
+  deps: ConsoleAuthDeps,
+  session: ConsoleSession,
+  request: GatewayRequest,
+): Promise<AuthResult> {
+  const principal = await authenticate({ auth: inner, logger: deps.logger }, tokenOnlyRequest(session.token, request));
+  if (!principal || !OWNER_ROLES.has(principal.role)) {
+    deps.sessions.destroy(session.id);
+    return deny("console session no longer valid", "console");
+  }
+  return allow(principal.userId, principal.role, { backend: "console" });
+}
+
+/**
+ * Wraps the gateway's auth so the admin API and the WebSocket also accept the console:
+ * - HTTP without an Authorization header but with a valid console cookie: the session's token is re-checked, after the
+ *   CSRF rules (allowed Host and Origin; state-changing methods need the X-Gatehouse-CSRF value). A cookie that fails
+ *   them is refused outright, never passed on.
+ * - WebSocket connect whose `token` is a console ticket: redeemed once, then the session's token is re-checked.
+ * Everything else goes to the wrapped auth unchanged.
+ */
+export function withConsoleAuth(inner: AuthProtocol, deps: ConsoleAuthDeps): AuthProtocol & { name: string } {
+  return {
+    name: "console",
+    async check(request: GatewayRequest): Promise<AuthResult> {
+      if (request.transport === "ws") {
+        const token = request.connectParams?.token;
+        if (!isTicketShaped(token)) return inner.check(request);
+        const session = deps.sessions.redeemTicket(token);
+        if (!session) return deny("unknown, used or expired console ticket", "console");
+        return checkSession(inner, deps, session, request);
+      }
+      if (hasHeader(request, "authorization")) return inner.check(request);
+      const sessionId = consoleSessionId(request, deps.signer);
+      const session = sessionId === null ? null : deps.sessions.get(sessionId);
+      if (!session) return inner.check(request);
+      const problem = csrfProblem(request, session.csrf, deps.originPolicy);
+      if (problem !== null) {
+        deps.logger.warn("console request refused", { reason: problem, method: request.method });
+        return deny(problem, "console");
+      }
+      return checkSession(inner, deps, session, request);
+    },
+  };
+}

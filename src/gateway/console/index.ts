@@ -1,0 +1,60 @@
+import type { FastifyInstance } from "fastify";
+import type { AuthProtocol } from "../../protocols/types.js";
+import type { GatewayLogger } from "../context.js";
+import type { OriginPolicy } from "../origin-policy.js";
+import { withConsoleAuth } from "./auth.js";
+import { cookieSigner } from "./cookie.js";
+import { consolePlugin } from "./plugin.js";
+import { ConsoleSessions, type ConsoleSessionOptions } from "./sessions.js";
+import { DEFAULT_CONSOLE_DIR } from "./static-files.js";
+
+export { CONSOLE_COOKIE } from "./cookie.js";
+export { CSRF_HEADER } from "./csrf.js";
+export { ConsoleSessions, TICKET_PREFIX, type ConsoleSessionOptions } from "./sessions.js";
+export { DEFAULT_CONSOLE_DIR } from "./static-files.js";
+
+export interface ConsoleOptions {
+  /** The gateway's auth; sign-in and every console request check the owner's token with it. */
+  auth: AuthProtocol;
+  /** The gateway secret; the cookie-signing key is derived from it (HKDF label "cookie"). */
+  secret: Buffer;
+  /** The gateway's Host/Origin allowlist, shared with the API and WebSocket. */
+  originPolicy: OriginPolicy;
+  logger?: GatewayLogger;
+  /** The built console; default web/dist of this package. */
+  staticDir?: string;
+  sessions?: ConsoleSessionOptions;
+}
+
+export interface GatewayConsole {
+  /**
+   * The gateway's auth, extended to accept a console cookie session (HTTP, with CSRF rules) and a console WebSocket
+   * ticket. Use it wherever the gateway checks owners, so the console needs no token in the page.
+   */
+  auth: AuthProtocol;
+  /** Register on the gateway's fastify instance: serves /console and its session endpoints. */
+  plugin: (app: FastifyInstance) => Promise<void>;
+  sessions: ConsoleSessions;
+  /** Ends every console session (the gateway calls it on stop). */
+  close(): void;
+}
+
+const SILENT: GatewayLogger = { info() {}, warn() {}, error() {} };
+
+/** The owner's web console: an auth wrapper for the gateway and a fastify plugin, sharing one session table. */
+export function createConsole(options: ConsoleOptions): GatewayConsole {
+  const sessions = new ConsoleSessions(options.sessions);
+  const deps = {
+    sessions,
+    signer: cookieSigner(options.secret),
+    originPolicy: options.originPolicy,
+    logger: options.logger ?? SILENT,
+  };
+  const staticDir = options.staticDir ?? DEFAULT_CONSOLE_DIR;
+  return {
+    auth: withConsoleAuth(options.auth, deps),
+    plugin: (app) => consolePlugin(app, { ...deps, auth: options.auth, staticDir }),
+    sessions,
+    close: () => sessions.clear(),
+  };
+}

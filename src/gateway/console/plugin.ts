@@ -1,0 +1,180 @@
+import { fastifyCookie } from "@fastify/cookie";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import type { AuthProtocol, GatewayRequest, Principal } from "../../protocols/types.js";
+import { authenticate } from "../authenticate.js";
+import { errorBody, fromZodError, GatewayError, toGatewayError } from "../errors.js";
+import { OWNER_ROLES } from "../identity-lists.js";
+import { TokenBucket } from "../rate-limit.js";
+import { gatewayRequest } from "../request-view.js";
+import { checkSession, tokenOnlyRequest, type ConsoleAuthDeps } from "./auth.js";
+import { CONSOLE_COOKIE, consoleSessionId } from "./cookie.js";
+import { csrfProblem } from "./csrf.js";
+import type { ConsoleSession } from "./sessions.js";
+import { readConsoleFile } from "./static-files.js";
+
+export interface ConsolePluginOptions extends ConsoleAuthDeps {
+  /** The gateway's own auth (not the console wrapper): sign-in checks the presented token with it. */
+  auth: AuthProtocol;
+  /** Where the built console (index.html, app.js, app.css) lives. */
+  staticDir: string;
+}
+
+const loginBody = z.strictObject({ token: z.string().min(1, "token is required").max(4096) });
+
+/** Pages may load only their own scripts and styles and talk only to this gateway (fetch and WebSocket). */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+const LOGIN_BURST = 10;
+const LOGIN_REFILL_PER_SECOND = 0.2;
+const MAX_TRACKED_ADDRESSES = 10_000;
+
+function viewOf(request: FastifyRequest): GatewayRequest {
+  return gatewayRequest({
+    transport: "http",
+    method: request.method,
+    url: request.url,
+    headers: request.headers,
+    remoteAddress: request.socket.remoteAddress,
+  });
+}
+
+function sendError(reply: FastifyReply, error: unknown): FastifyReply {
+  const gatewayError = toGatewayError(error);
+  return reply.code(gatewayError.status).send({ error: errorBody(gatewayError) });
+}
+
+/**
+ * The owner's web console: the built page under /console, and the session endpoints behind it.
+ * `POST /console/login {token}` checks the token with the gateway's auth (owner/admin only) and sets a signed,
+ * HttpOnly, SameSite=Strict cookie naming a server-side session; `GET /console/session` tells the page who it is and its
+ * CSRF value; `POST /console/ws-ticket` issues a single-use ticket for the owner WebSocket; `POST /console/logout` ends it.
+ */
+export async function consolePlugin(app: FastifyInstance, options: ConsolePluginOptions): Promise<void> {
+  const { sessions, signer, originPolicy, logger } = options;
+  const loginBuckets = new Map<string, TokenBucket>();
+
+  app.addHook("onSend", async (_request, reply, payload) => {
+    reply.header("content-security-policy", CONTENT_SECURITY_POLICY);
+    reply.header("x-content-type-options", "nosniff");
+    reply.header("x-frame-options", "DENY");
+    reply.header("referrer-policy", "no-referrer");
+    reply.header("cache-control", "no-store");
+    return payload;
+  });
+
+  const cookieOptions = (request: FastifyRequest) => ({
+    httpOnly: true,
+    sameSite: "strict" as const,
+    path: "/",
+    secure: request.protocol === "https",
+  });
+
+  /** The session behind this request's cookie, after the CSRF rules and a fresh check of its token; throws otherwise. */
+  async function requireSession(request: FastifyRequest): Promise<{ session: ConsoleSession; principal: Principal }> {
+    const view = viewOf(request);
+    const id = consoleSessionId(view, signer);
+    const session = id === null ? null : sessions.get(id);
+    if (!session) throw new GatewayError("unauthenticated", "sign in to the console first");
+    const problem = csrfProblem(view, session.csrf, originPolicy);
+    if (problem !== null) {
+      logger.warn("console request refused", { reason: problem, path: request.url });
+      throw new GatewayError("forbidden", `request refused: ${problem}`);
+    }
+    const result = await checkSession(options.auth, options, session, view);
+    if (!result.success || !result.userId || !result.role) {
+      throw new GatewayError("unauthenticated", "the console session has ended; sign in again");
+    }
+    return { session, principal: { userId: result.userId, role: result.role } };
+  }
+
+  function takeLoginAttempt(address: string): boolean {
+    let bucket = loginBuckets.get(address);
+    if (!bucket) {
+      if (loginBuckets.size >= MAX_TRACKED_ADDRESSES) loginBuckets.clear();
+      bucket = new TokenBucket(LOGIN_BURST, LOGIN_REFILL_PER_SECOND);
+      loginBuckets.set(address, bucket);
+    }
+    return bucket.take();
+  }
+
+  async function sendFile(reply: FastifyReply, name: string): Promise<FastifyReply> {
+    const file = await readConsoleFile(options.staticDir, name);
+    if (file === null) {
+      if (name === "index.html") {
+        return sendError(reply, new GatewayError("unavailable", "the console is not built: run `npm run build:web`"));
+      }
+      return sendError(reply, new GatewayError("not_found", "no such console file"));
+    }
+    return reply.type(file.contentType).send(file.body);
+  }
+
+  app.get("/console", (_request, reply) => sendFile(reply, "index.html"));
+  app.get("/console/", (_request, reply) => sendFile(reply, "index.html"));
+  app.get<{ Params: { file: string } }>("/console/:file", (request, reply) => sendFile(reply, request.params.file));
+
+  app.post("/console/login", { bodyLimit: 8 * 1024 }, async (request, reply) => {
+    try {
+      const view = viewOf(request);
+      const problem = csrfProblem(view, null, originPolicy);
+      if (problem !== null) throw new GatewayError("forbidden", `sign-in refused: ${problem}`);
+      if (!takeLoginAttempt(view.remoteAddress)) {
+        throw new GatewayError("rate_limited", "too many sign-in attempts; wait a minute and try again");
+      }
+      const parsed = loginBody.safeParse(request.body ?? {});
+      if (!parsed.success) throw fromZodError(parsed.error);
+      const principal = await authenticate({ auth: options.auth, logger }, tokenOnlyRequest(parsed.data.token, view));
+      if (!principal) throw new GatewayError("unauthenticated", "that token was not accepted");
+      if (!OWNER_ROLES.has(principal.role)) throw new GatewayError("forbidden", "only an owner or admin token may sign in to the console");
+      const session = sessions.create(parsed.data.token);
+      const cookie = fastifyCookie.serialize(CONSOLE_COOKIE, signer.sign(session.id), {
+        ...cookieOptions(request),
+        maxAge: sessions.cookieMaxAgeSeconds,
+      });
+      logger.info("console sign-in", { userId: principal.userId, role: principal.role });
+      return reply.header("set-cookie", cookie).send({ principal, csrf: session.csrf });
+    } catch (error) {
+      return sendError(reply, error);
+    }
+  });
+
+  app.get("/console/session", async (request, reply) => {
+    try {
+      const { session, principal } = await requireSession(request);
+      return reply.send({ principal, csrf: session.csrf });
+    } catch (error) {
+      return sendError(reply, error);
+    }
+  });
+
+  app.post("/console/ws-ticket", { bodyLimit: 1024 }, async (request, reply) => {
+    try {
+      const { session } = await requireSession(request);
+      return reply.send(sessions.issueTicket(session));
+    } catch (error) {
+      return sendError(reply, error);
+    }
+  });
+
+  app.post("/console/logout", { bodyLimit: 1024 }, async (request, reply) => {
+    try {
+      const { session } = await requireSession(request);
+      sessions.destroy(session.id);
+    } catch (error) {
+      const gatewayError = toGatewayError(error);
+      // No live session: signing out is already done; anything else (CSRF, host) is refused.
+      if (gatewayError.code !== "unauthenticated") return sendError(reply, gatewayError);
+    }
+    const cleared = fastifyCookie.serialize(CONSOLE_COOKIE, "", { ...cookieOptions(request), maxAge: 0 });
+    return reply.header("set-cookie", cleared).send({ signedOut: true });
+  });
+}
