@@ -1,0 +1,117 @@
+import { performance } from "node:perf_hooks";
+
+/** One benchmark figure: how many operations ran, their rate, and the latency distribution in microseconds. */
+export interface Figure {
+  ops: number;
+  opsPerSec: number;
+  p50Us: number;
+  p99Us: number;
+}
+
+/** When a measurement stops: after `maxOps` operations or `maxMs` milliseconds of measuring, whichever comes first. */
+export interface Limits {
+  maxOps: number;
+  maxMs: number;
+  /** Unmeasured calls first, so the JIT and caches are warm (default: min(200, maxOps / 10)). */
+  warmupOps?: number;
+}
+
+/** Latencies collected into a preallocated buffer, so recording one costs no allocation. */
+export class LatencyRecorder {
+  private readonly samples: Float64Array;
+  private count = 0;
+  private totalMs = 0;
+
+  constructor(capacity: number) {
+    this.samples = new Float64Array(Math.max(1, capacity));
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  get full(): boolean {
+    return this.count >= this.samples.length;
+  }
+
+  record(ms: number): void {
+    if (this.count < this.samples.length) this.samples[this.count++] = ms;
+    this.totalMs += ms;
+  }
+
+  /** Rate as operations per second of wall-clock time given, or (without it) per second spent inside the operations. */
+  figure(wallMs?: number): Figure {
+    const sorted = this.samples.slice(0, this.count).sort();
+    const elapsed = wallMs ?? this.totalMs;
+    return {
+      ops: this.count,
+      opsPerSec: elapsed > 0 ? round((this.count * 1000) / elapsed) : 0,
+      p50Us: round(quantile(sorted, 0.5) * 1000, 1),
+      p99Us: round(quantile(sorted, 0.99) * 1000, 1),
+    };
+  }
+}
+
+/** Nearest-rank quantile of an ascending array; 0 when empty. */
+export function quantile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank] ?? 0;
+}
+
+export function round(value: number, digits = 0): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+/** Calls `op(i)` one after another (each awaited) and reports the rate over wall-clock time. */
+export async function measureSerial(op: (i: number) => Promise<unknown>, limits: Limits): Promise<Figure> {
+  const warmup = limits.warmupOps ?? Math.min(200, Math.floor(limits.maxOps / 10));
+  for (let i = 0; i < warmup; i++) await op(i);
+  const recorder = new LatencyRecorder(limits.maxOps);
+  const start = performance.now();
+  const stopAt = start + limits.maxMs;
+  let i = warmup;
+  // Checking the clock is part of each timed call anyway, so the deadline costs nothing extra.
+  for (let last = start; !recorder.full && last < stopAt; i++) {
+    await op(i);
+    const end = performance.now();
+    recorder.record(end - last);
+    last = end;
+  }
+  return recorder.figure(performance.now() - start);
+}
+
+/** `concurrency` callers, each calling `op` one after another, all at once; the rate is over wall-clock time. */
+export async function measureConcurrent(
+  op: (i: number) => Promise<unknown>,
+  concurrency: number,
+  limits: Limits,
+): Promise<Figure> {
+  const warmup = limits.warmupOps ?? Math.min(200, Math.floor(limits.maxOps / 10));
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < warmup) await op(next++);
+    }),
+  );
+  const recorder = new LatencyRecorder(limits.maxOps);
+  const start = performance.now();
+  const stopAt = start + limits.maxMs;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (!recorder.full) {
+        const began = performance.now();
+        if (began >= stopAt) return;
+        await op(next++);
+        recorder.record(performance.now() - began);
+      }
+    }),
+  );
+  return recorder.figure(performance.now() - start);
+}
+
+/** Seconds since `start` (a performance.now() value), rounded to 0.1 s, for progress lines. */
+export function secondsSince(start: number): number {
+  return round((performance.now() - start) / 1000, 1);
+}
