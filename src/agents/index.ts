@@ -1,0 +1,2 @@
+export { echoAgent } from "./echo.js";
+export { httpAgent, type HttpAgentOptions } from "./http.js";

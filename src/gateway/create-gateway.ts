@@ -1,0 +1,244 @@
+import { EventEmitter } from "node:events";
+import type { AddressInfo } from "node:net";
+import type { FastifyInstance } from "fastify";
+import { echoAgent } from "../agents/echo.js";
+import { tokenAuth } from "../auth/token.js";
+import { assertAuthProtocol, assertPairingProtocol, assertSessionBindingProtocol } from "../protocols/guards.js";
+import type { AuthProtocol, PairingProtocol, SessionBindingProtocol } from "../protocols/types.js";
+import { loadGatewaySecret } from "../pairing/secret.js";
+import { openStores } from "../stores/open.js";
+import type { PairingRules, Stores } from "../stores/types.js";
+import { DEFAULT_PAIRING_RULES } from "../stores/types.js";
+import { registerConsole, findConsoleDir } from "./console-static.js";
+import type { Agent, ChannelPlugin, GatewayContext, GatewayLogger, PolicyOptions } from "./context.js";
+import { createHttpServer, type HttpServerOptions } from "./http-server.js";
+import { isListed } from "./identity-lists.js";
+import { jsonLogger } from "./logger.js";
+import { createOriginPolicy, type OriginPolicy } from "./origin-policy.js";
+import { bridgeStoreEvents } from "./store-events.js";
+import { WebSocketHub, type WebSocketOptions } from "./ws-hub.js";
+
+export const DEFAULT_STORE_URL = "sqlite:./.gatehouse/gatehouse.db";
+export const DEFAULT_DATA_DIR = "./.gatehouse";
+export const DEFAULT_HOST = "127.0.0.1";
+export const DEFAULT_PORT = 8787;
+
+export interface GatewayHttpOptions extends HttpServerOptions {
+  /** Default 127.0.0.1: never exposed beyond this machine unless asked. */
+  host?: string;
+  /** Default 8787; 0 picks a free port (see `url` after start). */
+  port?: number;
+  /** Browser origins allowed besides the gateway's own address (e.g. where the console is served from). */
+  allowedOrigins?: string[];
+}
+
+export interface GatewayOptions {
+  auth?: AuthProtocol;
+  pairingStore?: PairingProtocol;
+  sessionBinding?: SessionBindingProtocol;
+  /** Store URL used for whatever is not injected; default `sqlite:./.gatehouse/gatehouse.db`. */
+  store?: string;
+  /** Where the gateway secret (and the default SQLite file) live; default `./.gatehouse`. */
+  dataDir?: string;
+  /** The gateway secret (>= 32 bytes); default loaded or created in dataDir (or GATEHOUSE_SECRET). */
+  secret?: Buffer;
+  /** Default: the echo agent. */
+  agent?: Agent;
+  /** Default: unknownUserPolicy "pair", nobody allowlisted, no chat owners. */
+  policy?: Partial<PolicyOptions>;
+  channels?: ChannelPlugin[];
+  http?: GatewayHttpOptions;
+  websocket?: WebSocketOptions;
+  /** Pairing rules for stores the gateway opens (and the invite lifetime it reports). */
+  pairingRules?: Partial<PairingRules>;
+  /** Directory of the built web console, served at /console; default web/dist when it exists. */
+  consoleDir?: string;
+  logger?: GatewayLogger;
+  now?: () => number;
+}
+
+export interface Gateway {
+  start(): Promise<void>;
+  /** Stops channels, closes sockets (1001), drains HTTP requests and closes the stores the gateway opened. */
+  stop(): Promise<void>;
+  /** `http://host:port` once started. */
+  readonly url: string;
+  readonly events: EventEmitter;
+  /** The context channels get; available once started. */
+  readonly context: GatewayContext;
+}
+
+const POLICIES = new Set(["deny", "allow", "pair"]);
+
+function resolvePolicy(policy: Partial<PolicyOptions> = {}): PolicyOptions {
+  const resolved: PolicyOptions = {
+    unknownUserPolicy: policy.unknownUserPolicy ?? "pair",
+    allowedUsers: policy.allowedUsers ?? [],
+    ownerUserIds: policy.ownerUserIds ?? [],
+  };
+  if (!POLICIES.has(resolved.unknownUserPolicy)) {
+    throw new TypeError(`policy.unknownUserPolicy must be "deny", "allow" or "pair" (got ${JSON.stringify(resolved.unknownUserPolicy)})`);
+  }
+  for (const key of ["allowedUsers", "ownerUserIds"] as const) {
+    const list: unknown = resolved[key];
+    if (!Array.isArray(list) || list.some((entry) => typeof entry !== "string" || entry === "")) {
+      throw new TypeError(`policy.${key} must be an array of non-empty strings`);
+    }
+  }
+  return { ...resolved, allowedUsers: [...resolved.allowedUsers], ownerUserIds: [...resolved.ownerUserIds] };
+}
+
+function resolveHttp(http: GatewayHttpOptions = {}): Required<Pick<GatewayHttpOptions, "host" | "port" | "allowedOrigins">> & GatewayHttpOptions {
+  const host = http.host ?? DEFAULT_HOST;
+  const port = http.port ?? DEFAULT_PORT;
+  if (typeof host !== "string" || host === "") throw new TypeError("http.host must be a non-empty string");
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError("http.port must be an integer from 0 to 65535");
+  const allowedOrigins = http.allowedOrigins ?? [];
+  if (!Array.isArray(allowedOrigins) || allowedOrigins.some((o) => typeof o !== "string")) {
+    throw new TypeError("http.allowedOrigins must be an array of origin strings");
+  }
+  // Validates every origin now, so a typo fails at construction rather than at the first request.
+  createOriginPolicy({ host, port, allowedOrigins });
+  return { ...http, host, port, allowedOrigins };
+}
+
+const DENY_ALL: OriginPolicy = { isOriginAllowed: () => false, isHostAllowed: () => false };
+
+/**
+ * Builds a gateway: HTTP admin API and /healthz (fastify), WebSocket protocol at /ws, channels, all sharing one context.
+ * Injected auth and stores are checked against their protocols at once (one TypeError naming every missing member);
+ * whatever is not injected is opened from `store` at start().
+ */
+export function createGateway(options: GatewayOptions = {}): Gateway {
+  if (options.auth !== undefined) assertAuthProtocol(options.auth, "auth");
+  if (options.pairingStore !== undefined) assertPairingProtocol(options.pairingStore, "pairingStore");
+  if (options.sessionBinding !== undefined) assertSessionBindingProtocol(options.sessionBinding, "sessionBinding");
+  if (options.agent !== undefined && typeof options.agent !== "function") throw new TypeError("agent must be a function (message, context) => reply");
+  if (options.secret !== undefined && (!Buffer.isBuffer(options.secret) || options.secret.length < 32)) {
+    throw new TypeError("secret must be a Buffer of at least 32 bytes");
+  }
+  const channels = options.channels ?? [];
+  channels.forEach((channel, index) => {
+    if (!channel || typeof channel.start !== "function" || typeof channel.stop !== "function" || typeof channel.channelType !== "string") {
+      throw new TypeError(`channels[${index}] must have channelType, start() and stop()`);
+    }
+  });
+  const policy = resolvePolicy(options.policy);
+  const http = resolveHttp(options.http);
+  const logger = options.logger ?? jsonLogger();
+  const events = new EventEmitter();
+  events.setMaxListeners(100);
+
+  let context: GatewayContext | undefined;
+  let stores: Stores | undefined;
+  let app: FastifyInstance | undefined;
+  let hub: WebSocketHub | undefined;
+  let unsubscribe: () => void = () => {};
+  let originPolicy: OriginPolicy = DENY_ALL;
+  let url: string | undefined;
+  const started: ChannelPlugin[] = [];
+  let state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
+
+  async function teardown(): Promise<void> {
+    for (const channel of started.splice(0).reverse()) {
+      await channel.stop().catch((error: unknown) => logger.error("channel failed to stop", { channelType: channel.channelType, error: String(error) }));
+    }
+    await hub?.close();
+    await app?.close();
+    unsubscribe();
+    await stores?.close().catch((error: unknown) => logger.error("closing stores failed", { error: String(error) }));
+    hub = undefined;
+    app = undefined;
+    stores = undefined;
+  }
+
+  async function start(): Promise<void> {
+    if (state !== "new") throw new Error(`gateway cannot start: it is ${state}`);
+    state = "starting";
+    try {
+      const secret = options.secret ?? loadGatewaySecret(options.dataDir ?? DEFAULT_DATA_DIR);
+      const injectedAll = options.auth && options.pairingStore && options.sessionBinding;
+      if (!injectedAll) {
+        const storeUrl = options.store ?? DEFAULT_STORE_URL;
+        // openStores hands a memory: store its options as pairing rules, so only rules, secret and clock go there.
+        const isMemory = storeUrl.trim().toLowerCase().startsWith("memory:");
+        stores = await openStores(storeUrl, {
+          secret,
+          ...(options.now ? { now: options.now } : {}),
+          ...(isMemory ? {} : { dataDir: options.dataDir ?? DEFAULT_DATA_DIR }),
+          ...options.pairingRules,
+        });
+      }
+      const auth = options.auth ?? defaultAuth(stores);
+      const ctx: GatewayContext = {
+        auth,
+        pairing: options.pairingStore ?? (stores as Stores).pairing,
+        sessions: options.sessionBinding ?? (stores as Stores).sessions,
+        agent: options.agent ?? echoAgent,
+        policy,
+        events,
+        secret,
+        logger,
+        isOwner: (channelType, userId) => isListed(policy.ownerUserIds, channelType, userId),
+      };
+      context = ctx;
+      unsubscribe = bridgeStoreEvents(ctx.pairing, events, logger);
+      app = createHttpServer({
+        context: () => ctx,
+        originPolicy: () => originPolicy,
+        options: { bodyLimit: http.bodyLimit, inviteTtlMs: options.pairingRules?.inviteTtlMs ?? DEFAULT_PAIRING_RULES.inviteTtlMs },
+      });
+      const consoleDir = findConsoleDir(options.consoleDir);
+      if (consoleDir) await registerConsole(app, consoleDir);
+      const wsHub = new WebSocketHub(ctx, () => originPolicy, options.websocket);
+      hub = wsHub;
+      app.server.on("upgrade", (request, socket, head) => wsHub.handleUpgrade(request, socket, head));
+      await app.listen({ host: http.host, port: http.port });
+      const port = (app.server.address() as AddressInfo).port;
+      originPolicy = createOriginPolicy({ host: http.host, port, allowedOrigins: http.allowedOrigins });
+      url = `http://${http.host.includes(":") ? `[${http.host}]` : http.host}:${port}`;
+      for (const channel of channels) {
+        await channel.start(ctx);
+        started.push(channel);
+      }
+      state = "running";
+      logger.info("gateway started", { url, console: consoleDir ? `${url}/console/` : null, channels: channels.map((c) => c.channelType) });
+    } catch (error) {
+      await teardown();
+      state = "stopped";
+      throw error;
+    }
+  }
+
+  async function stop(): Promise<void> {
+    if (state === "stopped" || state === "stopping" || state === "new") {
+      state = "stopped";
+      return;
+    }
+    state = "stopping";
+    await teardown();
+    state = "stopped";
+    logger.info("gateway stopped");
+  }
+
+  return {
+    start,
+    stop,
+    events,
+    get url(): string {
+      if (url === undefined) throw new Error("gateway.url is known once start() has resolved");
+      return url;
+    },
+    get context(): GatewayContext {
+      if (context === undefined) throw new Error("gateway.context is available once start() has been called");
+      return context;
+    },
+  };
+}
+
+function defaultAuth(stores: Stores | undefined): AuthProtocol {
+  if (!stores?.tokens) {
+    throw new Error("no auth given and the store keeps no API tokens: pass `auth`, or use a store with a token table");
+  }
+  return tokenAuth(stores.tokens);
+}

@@ -1,0 +1,108 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { Principal } from "../protocols/types.js";
+import { authenticate } from "./authenticate.js";
+import type { GatewayContext } from "./context.js";
+import { errorBody, GatewayError, toGatewayError } from "./errors.js";
+import { registerAdminRoutes } from "./admin-routes.js";
+import { registerHealthRoute } from "./health.js";
+import type { OriginPolicy } from "./origin-policy.js";
+import { gatewayRequest } from "./request-view.js";
+
+export const DEFAULT_BODY_LIMIT = 16 * 1024;
+
+export interface HttpServerOptions {
+  bodyLimit?: number;
+  /** Invite lifetime reported as expiresAt by POST /api/pairing/invites. */
+  inviteTtlMs?: number;
+}
+
+/** What admin route handlers need: the context, the authenticated principal of a request, the origin policy. */
+export interface HttpDeps {
+  context(): GatewayContext;
+  originPolicy(): OriginPolicy;
+  principalOf(request: FastifyRequest): Principal;
+  options: HttpServerOptions;
+}
+
+export function sendError(reply: FastifyReply, error: GatewayError): FastifyReply {
+  return reply.code(error.status).send({ error: errorBody(error) });
+}
+
+/**
+ * The fastify app: /healthz, the admin API under /api (authenticated in onRequest, before any body is parsed, so an
+ * unauthenticated client gets 401 whatever it sent), JSON errors `{ error: { code, message } }` everywhere.
+ */
+export function createHttpServer(deps: Omit<HttpDeps, "principalOf">): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: deps.options.bodyLimit ?? DEFAULT_BODY_LIMIT, return503OnClosing: true });
+  const principals = new WeakMap<FastifyRequest, Principal>();
+  const full: HttpDeps = {
+    ...deps,
+    principalOf(request) {
+      const principal = principals.get(request);
+      if (!principal) throw new GatewayError("unauthenticated", "authentication required");
+      return principal;
+    },
+  };
+
+  app.addHook("onRequest", async (request, reply) => {
+    if (!request.url.startsWith("/api/") && request.url !== "/api") return;
+    const policy = deps.originPolicy();
+    if (!policy.isOriginAllowed(request.headers.origin)) {
+      return sendError(reply, new GatewayError("origin_not_allowed", "requests from this Origin are not allowed"));
+    }
+    if (!policy.isHostAllowed(request.headers.host)) {
+      return sendError(reply, new GatewayError("origin_not_allowed", "requests for this Host are not allowed"));
+    }
+    const principal = await authenticate(
+      deps.context(),
+      gatewayRequest({
+        transport: "http",
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        remoteAddress: request.raw.socket.remoteAddress,
+      }),
+    );
+    if (!principal) {
+      return sendError(reply, new GatewayError("unauthenticated", "authentication required: send Authorization: Bearer <token>"));
+    }
+    principals.set(request, principal);
+  });
+
+  app.setErrorHandler((error: FastifyError, _request, reply) => sendError(reply, fromFrameworkError(error, deps.context)));
+  app.setNotFoundHandler((request, reply) => sendError(reply, new GatewayError("not_found", `no route ${request.method} ${request.url.split("?")[0]}`)));
+
+  registerHealthRoute(app, full);
+  registerAdminRoutes(app, full);
+  return app;
+}
+
+function fromFrameworkError(error: FastifyError, context: () => GatewayContext): GatewayError {
+  switch (error.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return new GatewayError("payload_too_large", "request body is too large");
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return new GatewayError("unsupported_media_type", "body must be JSON (Content-Type: application/json)");
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return new GatewayError("invalid_json", "body is empty; send a JSON object", "body");
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+      return new GatewayError("invalid_json", "body is not valid JSON", "body");
+    default:
+      break;
+  }
+  if (error instanceof SyntaxError || (error.statusCode === 400 && /JSON/i.test(error.message))) {
+    return new GatewayError("invalid_json", "body is not valid JSON", "body");
+  }
+  const mapped = toGatewayError(error);
+  if (mapped.code === "internal" && typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500) {
+    return new GatewayError("invalid_request", "the request could not be read");
+  }
+  if (mapped.code === "internal" || mapped.code === "unavailable") {
+    try {
+      context().logger.error("http request failed", { error: error.name, reason: error.message });
+    } catch {
+      // the context is gone while stopping; nothing to log to
+    }
+  }
+  return mapped;
+}

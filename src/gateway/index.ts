@@ -1,0 +1,11 @@
+export { createGateway, DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STORE_URL } from "./create-gateway.js";
+export type { Gateway, GatewayHttpOptions, GatewayOptions } from "./create-gateway.js";
+export { admit, authorizeOwnerAction, sessionKey, UNAVAILABLE_MESSAGE } from "./admission.js";
+export type { AdmissionOptions, AdmissionResult, AdmissionSender, OwnerActionDecision, OwnerActor } from "./admission.js";
+export { STORE_DEADLINE_MS, StoreDeadlineError, withDeadline } from "./deadline.js";
+export { GatewayError, type ErrorBody, type GatewayErrorCode } from "./errors.js";
+export { jsonLogger, silentLogger } from "./logger.js";
+export { runAgent, type AgentTurn } from "./agent-runner.js";
+export { DEFAULT_WEBSOCKET_OPTIONS, type WebSocketOptions } from "./ws-hub.js";
+export { WS_METHODS } from "./ws-methods.js";
+export type * from "./context.js";

@@ -1,0 +1,131 @@
+import type { PairedChannel, PendingRequest, Principal } from "../protocols/types.js";
+import { normalizeCode } from "../pairing/codes.js";
+import type { AuditEvent, AuditPage } from "../stores/types.js";
+import { DEFAULT_PAIRING_RULES } from "../stores/types.js";
+import { authorizeOwnerAction, type OwnerActor } from "./admission.js";
+import type { GatewayContext } from "./context.js";
+import { withDeadline } from "./deadline.js";
+import { fromZodError, GatewayError } from "./errors.js";
+import { approveInput, auditQuery, denyInput, inviteInput, pendingQuery, revokeInput, sessionParams } from "./schemas.js";
+import type { z } from "zod";
+
+/**
+ * The owner operations behind the HTTP admin API and the WebSocket `pairing.*` methods. Each one authorises the actor
+ * through authorizeOwnerAction first, so no path can skip the check, then validates its input (nothing is changed on
+ * bad input) and calls the store under a deadline.
+ */
+export interface OwnerActionOptions {
+  /** Invite lifetime used to report `expiresAt` (the store's own rule when it opened with defaults). */
+  inviteTtlMs?: number;
+  now?: () => number;
+}
+
+function authorize(ctx: GatewayContext, actor: OwnerActor): string {
+  const decision = authorizeOwnerAction(ctx, actor);
+  if (!decision.allowed) throw new GatewayError("forbidden", decision.reason);
+  return decision.actorId;
+}
+
+function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+  const result = schema.safeParse(input ?? {});
+  if (!result.success) throw fromZodError(result.error);
+  return result.data;
+}
+
+/** Built-in stores take options (approvedBy, …) and emit their own audit events; protocol-only stores do not. */
+function hasExtras(ctx: GatewayContext): boolean {
+  return typeof ctx.pairing.subscribe === "function";
+}
+
+/** For a protocol-only store, the gateway tells its own sockets about decisions it made (there is no audit stream). */
+function emitLocal(ctx: GatewayContext, type: "approved" | "denied" | "revoked", channelType: string, channelId: string, actor: string): void {
+  if (hasExtras(ctx)) return;
+  const event: AuditEvent = { id: `local-${Date.now()}`, at: Date.now(), type, channelType, channelId, actor, detail: {} };
+  ctx.events.emit(`pairing.${type}`, event);
+  ctx.events.emit("audit", event);
+}
+
+async function senderOfRequest(ctx: GatewayContext, channelType: string, code: string): Promise<string> {
+  if (hasExtras(ctx)) return "";
+  const canonical = normalizeCode(code);
+  if (canonical === null) return "";
+  const pending = await withDeadline("pairing.listPending", () => ctx.pairing.listPending(channelType));
+  const entry = pending.find((p) => p.kind === "request" && normalizeCode(p.code) === canonical);
+  return entry?.channelId ?? "";
+}
+
+export async function approvePairing(ctx: GatewayContext, actor: OwnerActor, input: unknown): Promise<{ approved: boolean }> {
+  const actorId = authorize(ctx, actor);
+  const { channelType, code, userId = "", label = "" } = parse(approveInput, input);
+  const store = ctx.pairing;
+  if (hasExtras(ctx)) {
+    const approve = store.approve as (t: string, c: string, u: string, n: string, o: { approvedBy: string }) => Promise<boolean>;
+    const approved = await withDeadline("pairing.approve", () => approve.call(store, channelType, code, userId, label, { approvedBy: actorId }));
+    return { approved };
+  }
+  const sender = userId || (await senderOfRequest(ctx, channelType, code));
+  const approved = await withDeadline("pairing.approve", () => store.approve(channelType, code, userId, label));
+  if (approved) emitLocal(ctx, "approved", channelType, sender, actorId);
+  return { approved };
+}
+
+export async function denyPairing(ctx: GatewayContext, actor: OwnerActor, input: unknown): Promise<{ denied: boolean }> {
+  const actorId = authorize(ctx, actor);
+  const { channelType, code } = parse(denyInput, input);
+  const deny = ctx.pairing.deny;
+  if (typeof deny !== "function") throw new GatewayError("unsupported", "this pairing store cannot deny requests");
+  const denied = await withDeadline("pairing.deny", () => deny.call(ctx.pairing, channelType, code, { deniedBy: actorId }));
+  return { denied };
+}
+
+export async function revokePairing(ctx: GatewayContext, actor: OwnerActor, input: unknown): Promise<{ revoked: boolean }> {
+  const actorId = authorize(ctx, actor);
+  const { channelType, channelId } = parse(revokeInput, input);
+  const store = ctx.pairing;
+  const revoke = store.revoke as (id: string, t: string, o?: { revokedBy: string }) => Promise<boolean> | boolean;
+  const revoked = await withDeadline("pairing.revoke", () =>
+    hasExtras(ctx) ? revoke.call(store, channelId, channelType, { revokedBy: actorId }) : store.revoke(channelId, channelType),
+  );
+  if (revoked) emitLocal(ctx, "revoked", channelType, channelId, actorId);
+  return { revoked };
+}
+
+export async function createInvite(
+  ctx: GatewayContext,
+  actor: OwnerActor,
+  input: unknown,
+  options: OwnerActionOptions = {},
+): Promise<{ code: string; expiresAt: number }> {
+  authorize(ctx, actor);
+  const { channelType } = parse(inviteInput, input);
+  const now = (options.now ?? Date.now)();
+  const code = await withDeadline("pairing.generateCode", () => ctx.pairing.generateCode(channelType));
+  return { code, expiresAt: now + (options.inviteTtlMs ?? DEFAULT_PAIRING_RULES.inviteTtlMs) };
+}
+
+export async function listPending(ctx: GatewayContext, actor: OwnerActor, input: unknown): Promise<{ pending: PendingRequest[] }> {
+  authorize(ctx, actor);
+  const { channelType } = parse(pendingQuery, input);
+  return { pending: await withDeadline("pairing.listPending", () => ctx.pairing.listPending(channelType)) };
+}
+
+export async function listPaired(ctx: GatewayContext, actor: OwnerActor): Promise<{ paired: PairedChannel[] }> {
+  authorize(ctx, actor);
+  return { paired: await withDeadline("pairing.listPaired", () => ctx.pairing.listPaired()) };
+}
+
+export async function readAudit(ctx: GatewayContext, actor: OwnerActor, input: unknown): Promise<AuditPage> {
+  authorize(ctx, actor);
+  const query = parse(auditQuery, input);
+  const audit = ctx.pairing.audit;
+  if (typeof audit !== "function") throw new GatewayError("unsupported", "this pairing store keeps no audit log");
+  return withDeadline("pairing.audit", () => audit.call(ctx.pairing, query));
+}
+
+export async function showSession(ctx: GatewayContext, actor: OwnerActor, input: unknown): Promise<{ principal: Principal }> {
+  authorize(ctx, actor);
+  const { id } = parse(sessionParams, input);
+  const principal = await withDeadline("sessions.lookup", () => ctx.sessions.lookup(id));
+  if (!principal) throw new GatewayError("not_found", "no session with this id");
+  return { principal };
+}

@@ -1,0 +1,32 @@
+import type { IncomingHttpHeaders } from "node:http";
+import type { GatewayRequest } from "../protocols/types.js";
+
+/** `::ffff:1.2.3.4` -> `1.2.3.4`; anything missing becomes "". */
+export function normalizeAddress(address: string | undefined): string {
+  if (!address) return "";
+  return address.startsWith("::ffff:") && address.includes(".") ? address.slice("::ffff:".length) : address;
+}
+
+/** Our transport-neutral view of an HTTP request or a WebSocket upgrade, so auth backends never see the framework. */
+export function gatewayRequest(input: {
+  transport: GatewayRequest["transport"];
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  remoteAddress: string | undefined;
+  connectParams?: Record<string, unknown>;
+}): GatewayRequest {
+  const parsed = new URL(input.url, "http://gateway.invalid");
+  const query: Record<string, string> = {};
+  for (const [key, value] of parsed.searchParams) if (!(key in query)) query[key] = value;
+  const request: GatewayRequest = {
+    transport: input.transport,
+    method: input.method,
+    url: input.url,
+    headers: { ...input.headers },
+    remoteAddress: normalizeAddress(input.remoteAddress),
+    query,
+  };
+  if (input.connectParams) request.connectParams = input.connectParams;
+  return request;
+}

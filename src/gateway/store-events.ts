@@ -1,0 +1,29 @@
+import type { EventEmitter } from "node:events";
+import type { AuditEvent, AuditEventType } from "../stores/types.js";
+import type { GatewayLogger, GatewayPairingStore } from "./context.js";
+
+const EVENT_NAMES: Partial<Record<AuditEventType, string>> = {
+  requested: "pairing.requested",
+  approved: "pairing.approved",
+  denied: "pairing.denied",
+  revoked: "pairing.revoked",
+  expired: "pairing.expired",
+};
+
+/**
+ * Re-emits the pairing store's audit stream on the gateway's events: `pairing.<decision>` for the pairing decisions and
+ * `audit` for every event. This is how approvals made by the CLI or another instance reach open sockets and channels.
+ * Returns the unsubscribe function (a no-op for stores without subscribe()).
+ */
+export function bridgeStoreEvents(store: GatewayPairingStore, events: EventEmitter, logger: GatewayLogger): () => void {
+  if (typeof store.subscribe !== "function") return () => {};
+  return store.subscribe.call(store, (event: AuditEvent) => {
+    try {
+      const name = EVENT_NAMES[event.type];
+      if (name) events.emit(name, event);
+      events.emit("audit", event);
+    } catch (error) {
+      logger.error("a gateway event listener threw", { event: event.type, error: error instanceof Error ? error.name : "unknown" });
+    }
+  });
+}

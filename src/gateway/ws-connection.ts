@@ -1,0 +1,292 @@
+import type { IncomingMessage } from "node:http";
+import { WebSocket, type RawData } from "ws";
+import type { GatewayRequest, Principal } from "../protocols/types.js";
+import type { AuditEvent } from "../stores/types.js";
+import { admit, authorizeOwnerAction } from "./admission.js";
+import { authenticate } from "./authenticate.js";
+import type { GatewayContext } from "./context.js";
+import { errorBody, fromZodError, GatewayError, toGatewayError } from "./errors.js";
+import { WEBCHAT_CHANNEL_TYPE } from "./identity-lists.js";
+import { TokenBucket } from "./rate-limit.js";
+import { gatewayRequest } from "./request-view.js";
+import { connectFrame, requestFrame, type ConnectParams, type RequestFrame } from "./schemas.js";
+import { bindSession } from "./session-ids.js";
+import type { ResolvedWebSocketOptions } from "./ws-hub.js";
+import { handleMethod, type MethodCaller } from "./ws-methods.js";
+
+/** Close codes: standard ones where they fit, 44xx mirroring HTTP statuses otherwise. */
+export const CLOSE = {
+  goingAway: 1001,
+  policy: 1008,
+  tryAgainLater: 1013,
+  unauthorized: 4401,
+  forbidden: 4403,
+  timeout: 4408,
+} as const;
+
+type State = "awaiting-connect" | "connecting" | "pairing" | "ready" | "closed";
+
+/** Close reasons are limited to 123 bytes by the protocol; the full message goes in an error frame first. */
+function shortReason(message: string): string {
+  let reason = message;
+  while (Buffer.byteLength(reason) > 120) reason = reason.slice(0, -1);
+  return reason;
+}
+
+/**
+ * One client socket: `connect` first (token → auth, or webchat → admission and pairing), then `req` frames.
+ * Principal and role come only from auth.check (or the pairing store for webchat), never from client params.
+ */
+export class ClientConnection implements MethodCaller {
+  private state: State = "awaiting-connect";
+  private alive = true;
+  private readonly bucket: TokenBucket;
+  private readonly abort = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private params: ConnectParams = {};
+  principal: Principal | undefined;
+  sessionId: string | undefined;
+  /** Set for webchat sockets: the device id the client presented. */
+  deviceId: string | undefined;
+
+  constructor(
+    readonly ctx: GatewayContext,
+    private readonly ws: WebSocket,
+    private readonly upgrade: IncomingMessage,
+    private readonly options: ResolvedWebSocketOptions,
+  ) {
+    this.bucket = new TokenBucket(options.rateLimit.capacity, options.rateLimit.refillPerSecond);
+    this.setTimer(options.connectTimeoutMs, () => this.fail(CLOSE.timeout, "connect_required", "no connect frame within the time limit"));
+    ws.on("message", (data, isBinary) => void this.onFrame(data, isBinary));
+    ws.on("pong", () => {
+      this.alive = true;
+    });
+    ws.on("close", () => this.onClose());
+    ws.on("error", () => this.onClose());
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  get isOwner(): boolean {
+    return this.state === "ready" && this.principal !== undefined && this.deviceId === undefined
+      && authorizeOwnerAction(this.ctx, { kind: "principal", principal: this.principal }).allowed;
+  }
+
+  send(frame: Record<string, unknown>): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
+  }
+
+  pushEvent(event: string, payload: AuditEvent): void {
+    this.send({ type: "event", event, payload });
+  }
+
+  heartbeat(): void {
+    if (!this.alive) {
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.ping();
+  }
+
+  /** Sends an error frame with the whole message, then closes with a short reason. */
+  fail(code: number, errorCode: GatewayError["code"], message: string): void {
+    if (this.state === "closed") return;
+    this.send({ type: "error", error: errorBody(new GatewayError(errorCode, message)) });
+    this.state = "closed";
+    this.clearTimer();
+    this.abort.abort();
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, shortReason(message));
+  }
+
+  async shutdown(graceMs: number): Promise<void> {
+    if (this.ws.readyState === WebSocket.CLOSED) return;
+    const closed = new Promise<void>((resolve) => this.ws.once("close", () => resolve()));
+    this.fail(CLOSE.goingAway, "unavailable", "the gateway is shutting down");
+    const timer = setTimeout(() => this.ws.terminate(), graceMs);
+    await closed;
+    clearTimeout(timer);
+  }
+
+  /** The owner approved this waiting device: a privilege change, so the socket gets a fresh session id. */
+  async onPairingApproved(): Promise<void> {
+    if (this.state !== "pairing" || !this.deviceId) return;
+    this.state = "connecting";
+    this.send({ type: "event", event: "pairing.approved" });
+    await this.becomeReady(this.webchatPrincipal(this.deviceId), undefined);
+  }
+
+  onPairingEnded(message: string): void {
+    if (this.state === "pairing") this.fail(CLOSE.forbidden, "forbidden", message);
+  }
+
+  onRevoked(): void {
+    if (this.state === "ready" || this.state === "pairing") this.fail(CLOSE.forbidden, "forbidden", "this device's pairing was revoked");
+  }
+
+  private async onFrame(data: RawData, isBinary: boolean): Promise<void> {
+    if (this.state === "closed") return;
+    if (!this.bucket.take()) {
+      this.send({ type: "error", error: errorBody(new GatewayError("rate_limited", "too many frames; slow down")) });
+      return;
+    }
+    if (isBinary) return this.refuse(undefined, new GatewayError("invalid_request", "only JSON text frames are accepted"));
+    let frame: unknown;
+    try {
+      frame = JSON.parse(rawText(data));
+    } catch {
+      return this.refuse(undefined, new GatewayError("invalid_json", "frame is not valid JSON"));
+    }
+    const type = frame !== null && typeof frame === "object" ? (frame as { type?: unknown }).type : undefined;
+    if (this.state === "awaiting-connect") {
+      if (type !== "connect") return this.fail(CLOSE.policy, "connect_required", "the first frame must be {\"type\":\"connect\"}");
+      return this.onConnect(frame);
+    }
+    if (type === "connect") return this.refuse(undefined, new GatewayError("invalid_request", "already connected"));
+    if (type !== "req") return this.refuse(undefined, new GatewayError("invalid_request", "type: expected \"req\"", "type"));
+    const parsed = requestFrame.safeParse(frame);
+    if (!parsed.success) {
+      const id = (frame as { id?: unknown }).id;
+      return this.refuse(typeof id === "string" || typeof id === "number" ? id : undefined, fromZodError(parsed.error));
+    }
+    if (this.state !== "ready") {
+      const message = this.state === "pairing" ? "waiting for the owner to approve this device" : "wait for hello before sending requests";
+      return this.refuse(parsed.data.id, new GatewayError("forbidden", message));
+    }
+    await this.onRequest(parsed.data);
+  }
+
+  private refuse(id: string | number | undefined, error: GatewayError): void {
+    if (id === undefined) this.send({ type: "error", error: errorBody(error) });
+    else this.send({ type: "res", id, ok: false, error: errorBody(error) });
+  }
+
+  private async onConnect(frame: unknown): Promise<void> {
+    const parsed = connectFrame.safeParse(frame);
+    if (!parsed.success) {
+      const error = fromZodError(parsed.error);
+      return this.fail(CLOSE.policy, "invalid_request", error.message);
+    }
+    this.state = "connecting";
+    this.params = parsed.data.params;
+    try {
+      if (this.params.token !== undefined) await this.connectWithToken();
+      else if (this.params.deviceId !== undefined) await this.connectWebchat(this.params.deviceId);
+      else this.fail(CLOSE.policy, "invalid_request", "params: send a token, or a deviceId for webchat");
+    } catch (error) {
+      const mapped = toGatewayError(error);
+      this.ctx.logger.warn("websocket connect failed closed", { error: error instanceof Error ? error.name : "unknown" });
+      this.fail(CLOSE.tryAgainLater, mapped.code === "internal" ? "unavailable" : mapped.code, "the gateway is temporarily unavailable; try again shortly");
+    }
+  }
+
+  private async connectWithToken(): Promise<void> {
+    const request: GatewayRequest = gatewayRequest({
+      transport: "ws",
+      method: "GET",
+      url: this.upgrade.url ?? "/ws",
+      headers: this.upgrade.headers,
+      remoteAddress: this.upgrade.socket.remoteAddress,
+      connectParams: { ...this.params },
+    });
+    const principal = await authenticate(this.ctx, request);
+    if (this.state === "closed") return;
+    if (!principal) return this.fail(CLOSE.unauthorized, "unauthenticated", "authentication failed");
+    await this.becomeReady(principal, this.params.sessionId);
+  }
+
+  private webchatPrincipal(deviceId: string): Principal {
+    return { userId: deviceId, role: "user", channelType: WEBCHAT_CHANNEL_TYPE };
+  }
+
+  private async connectWebchat(deviceId: string): Promise<void> {
+    this.deviceId = deviceId;
+    const result = await admit(this.ctx, { channelType: WEBCHAT_CHANNEL_TYPE, senderId: deviceId, userName: this.params.name });
+    if (this.state === "closed") return;
+    switch (result.decision) {
+      case "admitted":
+        return this.becomeReady(this.webchatPrincipal(deviceId), this.params.sessionId);
+      case "denied":
+        return this.fail(CLOSE.policy, "forbidden", result.message);
+      case "unavailable":
+        return this.fail(CLOSE.tryAgainLater, "unavailable", result.message);
+      case "pending":
+        break;
+    }
+    this.state = "pairing";
+    const waitMs = result.expiresAt !== undefined ? Math.max(1_000, result.expiresAt - Date.now()) : this.options.pairingWaitMs;
+    this.setTimer(Math.min(waitMs, this.options.pairingWaitMs), () => this.onPairingEnded("your pairing request expired"));
+    this.send({ type: "pairing", code: result.code, ...(result.expiresAt !== undefined ? { expiresAt: result.expiresAt } : {}) });
+    // An approval that landed between the admission check and now has already been announced: look once more.
+    const again = await admit(this.ctx, { channelType: WEBCHAT_CHANNEL_TYPE, senderId: deviceId });
+    if (again.decision === "admitted") await this.onPairingApproved();
+  }
+
+  private async becomeReady(principal: Principal, requestedSessionId: string | undefined): Promise<void> {
+    try {
+      const sessionId = await bindSession(this.ctx, principal, requestedSessionId);
+      if (this.state === "closed") return;
+      this.principal = principal;
+      this.sessionId = sessionId;
+      this.state = "ready";
+      this.clearTimer();
+      this.send({ type: "hello", sessionId, principal: { userId: principal.userId, role: principal.role } });
+    } catch (error) {
+      this.ctx.logger.warn("session binding failed; socket closed", { error: error instanceof Error ? error.name : "unknown" });
+      this.fail(CLOSE.tryAgainLater, "unavailable", "sessions are temporarily unavailable; try again shortly");
+    }
+  }
+
+  /**
+   * Webchat devices are re-admitted on every request, so a revoke made anywhere stops them at once (open sockets are
+   * also closed on the pairing.revoked event). Token sockets keep the principal auth gave them at connect: their
+   * credential may be single-use (console tickets), so it is not presented again.
+   */
+  async stillAuthorised(): Promise<boolean> {
+    if (this.deviceId === undefined) return this.principal !== undefined;
+    const result = await admit(this.ctx, { channelType: WEBCHAT_CHANNEL_TYPE, senderId: this.deviceId });
+    if (result.decision === "admitted") return true;
+    if (result.decision === "unavailable") throw new GatewayError("unavailable", result.message);
+    this.fail(CLOSE.forbidden, "forbidden", "this device is no longer paired");
+    return false;
+  }
+
+  private async onRequest(frame: RequestFrame): Promise<void> {
+    try {
+      if (!(await this.stillAuthorised())) return;
+      const payload = await handleMethod(this, frame);
+      this.send({ type: "res", id: frame.id, ok: true, payload });
+    } catch (error) {
+      const mapped = toGatewayError(error);
+      if (mapped.code === "internal") {
+        this.ctx.logger.error("websocket request failed", { method: frame.method, error: error instanceof Error ? error.name : "unknown" });
+      }
+      this.send({ type: "res", id: frame.id, ok: false, error: errorBody(mapped) });
+    }
+  }
+
+  private onClose(): void {
+    this.state = "closed";
+    this.clearTimer();
+    this.abort.abort();
+  }
+
+  private setTimer(ms: number, fn: () => void): void {
+    this.clearTimer();
+    this.timer = setTimeout(fn, ms);
+    this.timer.unref();
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+function rawText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString("utf8");
+  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
+  return Buffer.from(data).toString("utf8");
+}

@@ -1,0 +1,125 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+import type { AuditEvent } from "../stores/types.js";
+import type { GatewayContext } from "./context.js";
+import { errorBody, GatewayError } from "./errors.js";
+import type { OriginPolicy } from "./origin-policy.js";
+import { WEBCHAT_CHANNEL_TYPE } from "./identity-lists.js";
+import { ClientConnection, CLOSE } from "./ws-connection.js";
+
+export interface WebSocketOptions {
+  /** Path of the endpoint; default "/ws". */
+  path?: string;
+  /** Unauthenticated sockets (no hello yet) are closed after this long; default 10 s. */
+  connectTimeoutMs?: number;
+  /** Ping interval; a socket that missed the previous pong is terminated. Default 30 s. */
+  heartbeatMs?: number;
+  /** Largest accepted frame, bytes; default 64 KiB (bigger frames close the socket with 1009). */
+  maxPayload?: number;
+  /** Per-connection token bucket; default 20 frames at once, 10 per second. */
+  rateLimit?: { capacity: number; refillPerSecond: number };
+  /** Longest a webchat socket waits for pairing approval when the store gives no expiry; default 1 hour. */
+  pairingWaitMs?: number;
+}
+
+export type ResolvedWebSocketOptions = Required<WebSocketOptions>;
+
+export const DEFAULT_WEBSOCKET_OPTIONS: ResolvedWebSocketOptions = {
+  path: "/ws",
+  connectTimeoutMs: 10_000,
+  heartbeatMs: 30_000,
+  maxPayload: 64 * 1024,
+  rateLimit: { capacity: 20, refillPerSecond: 10 },
+  pairingWaitMs: 60 * 60_000,
+};
+
+const PAIRING_EVENTS = ["pairing.requested", "pairing.approved", "pairing.denied", "pairing.revoked", "pairing.expired"] as const;
+
+/**
+ * All WebSocket clients of one gateway: upgrades (origin and host checked before the handshake), heartbeat, and the
+ * pairing events fanned out to the sockets concerned (waiting webchat devices, revoked devices, owner sockets).
+ */
+export class WebSocketHub {
+  readonly options: ResolvedWebSocketOptions;
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Set<ClientConnection>();
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly listeners: [string, (event: AuditEvent) => void][] = [];
+  private closing = false;
+
+  constructor(
+    private readonly ctx: GatewayContext,
+    private readonly originPolicy: () => OriginPolicy,
+    options: WebSocketOptions = {},
+  ) {
+    this.options = { ...DEFAULT_WEBSOCKET_OPTIONS, ...options };
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: this.options.maxPayload, clientTracking: false });
+    this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
+    this.heartbeat.unref();
+    for (const name of PAIRING_EVENTS) {
+      const listener = (event: AuditEvent): void => this.onPairingEvent(name, event);
+      ctx.events.on(name, listener);
+      this.listeners.push([name, listener]);
+    }
+  }
+
+  /** The http server's 'upgrade' handler. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = new URL(request.url ?? "/", "http://gateway.invalid").pathname;
+    if (path !== this.options.path) return refuseUpgrade(socket, 404, new GatewayError("not_found", "no WebSocket endpoint here"));
+    if (this.closing) return refuseUpgrade(socket, 503, new GatewayError("unavailable", "the gateway is shutting down"));
+    const policy = this.originPolicy();
+    if (!policy.isOriginAllowed(request.headers.origin)) {
+      this.ctx.logger.warn("websocket refused: origin not allowed", { origin: String(request.headers.origin).slice(0, 200) });
+      return refuseUpgrade(socket, 403, new GatewayError("origin_not_allowed", "WebSocket connections from this Origin are not allowed"));
+    }
+    if (!policy.isHostAllowed(request.headers.host)) {
+      return refuseUpgrade(socket, 403, new GatewayError("origin_not_allowed", "WebSocket connections for this Host are not allowed"));
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
+      if (this.closing) return ws.close(CLOSE.goingAway, "gateway shutting down");
+      const connection = new ClientConnection(this.ctx, ws, request, this.options);
+      this.connections.add(connection);
+      ws.once("close", () => this.connections.delete(connection));
+    });
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  /** Closes every socket (1001) and waits for them to go, terminating stragglers after `graceMs`. */
+  async close(graceMs = 2_000): Promise<void> {
+    this.closing = true;
+    clearInterval(this.heartbeat);
+    for (const [name, listener] of this.listeners) this.ctx.events.off(name, listener);
+    const open = [...this.connections];
+    await Promise.all(open.map((connection) => connection.shutdown(graceMs)));
+    this.wss.close();
+  }
+
+  private beat(): void {
+    for (const connection of this.connections) connection.heartbeat();
+  }
+
+  private onPairingEvent(name: (typeof PAIRING_EVENTS)[number], event: AuditEvent): void {
+    for (const connection of this.connections) {
+      if (connection.isOwner) connection.pushEvent(name, event);
+      if (event.channelType !== WEBCHAT_CHANNEL_TYPE || connection.deviceId !== event.channelId) continue;
+      if (name === "pairing.approved") void connection.onPairingApproved();
+      else if (name === "pairing.denied") connection.onPairingEnded("your pairing request was denied");
+      else if (name === "pairing.expired") connection.onPairingEnded("your pairing request expired");
+      else if (name === "pairing.revoked") connection.onRevoked();
+    }
+  }
+}
+
+function refuseUpgrade(socket: Duplex, status: number, error: GatewayError): void {
+  const body = JSON.stringify({ error: errorBody(error) });
+  const reason = status === 403 ? "Forbidden" : status === 404 ? "Not Found" : "Service Unavailable";
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
+}

@@ -1,0 +1,77 @@
+import type { Principal } from "../protocols/types.js";
+import { runAgent } from "./agent-runner.js";
+import type { OwnerActor } from "./admission.js";
+import type { GatewayContext } from "./context.js";
+import { fromZodError, GatewayError } from "./errors.js";
+import { WEBCHAT_CHANNEL_TYPE } from "./identity-lists.js";
+import { approvePairing, denyPairing, listPaired, listPending, revokePairing } from "./pairing-actions.js";
+import { chatSendInput, listInput, type RequestFrame } from "./schemas.js";
+
+/** What a method handler may use of its connection. */
+export interface MethodCaller {
+  readonly ctx: GatewayContext;
+  readonly principal: Principal | undefined;
+  readonly sessionId: string | undefined;
+  readonly deviceId: string | undefined;
+  readonly signal: AbortSignal;
+  send(frame: Record<string, unknown>): void;
+}
+
+interface Session {
+  principal: Principal;
+  sessionId: string;
+}
+
+type Handler = (caller: MethodCaller, session: Session, frame: RequestFrame) => Promise<unknown>;
+
+const actorOf = (caller: MethodCaller, session: Session): OwnerActor =>
+  caller.deviceId === undefined
+    ? { kind: "principal", principal: session.principal }
+    : // A webchat device never holds owner rights, whatever its id.
+      { kind: "principal", principal: { userId: session.principal.userId, role: "user" } };
+
+const METHODS: Record<string, Handler> = {
+  "chat.send": async (caller, session, frame) => {
+    const parsed = chatSendInput.safeParse(frame.params ?? {});
+    if (!parsed.success) throw fromZodError(parsed.error, "params");
+    try {
+      const text = await runAgent(caller.ctx, {
+        text: parsed.data.text,
+        sessionId: session.sessionId,
+        principal: session.principal,
+        channelType: caller.deviceId === undefined ? "ws" : WEBCHAT_CHANNEL_TYPE,
+        signal: caller.signal,
+        onDelta: (chunk) => caller.send({ type: "event", event: "chat.delta", payload: { id: frame.id, text: chunk } }),
+      });
+      return { text };
+    } catch (error) {
+      caller.ctx.logger.error("agent failed", { error: error instanceof Error ? error.name : "unknown" });
+      throw new GatewayError("agent_error", "the agent could not answer; try again");
+    }
+  },
+  "session.whoami": async (_caller, session) => ({
+    sessionId: session.sessionId,
+    principal: { userId: session.principal.userId, role: session.principal.role },
+  }),
+  "pairing.list": async (caller, session, frame) => {
+    const parsed = listInput.safeParse(frame.params);
+    if (!parsed.success) throw fromZodError(parsed.error, "params");
+    const { pending } = await listPending(caller.ctx, actorOf(caller, session), parsed.data ?? {});
+    const { paired } = await listPaired(caller.ctx, actorOf(caller, session));
+    return { pending, paired };
+  },
+  "pairing.approve": async (caller, session, frame) => approvePairing(caller.ctx, actorOf(caller, session), frame.params),
+  "pairing.deny": async (caller, session, frame) => denyPairing(caller.ctx, actorOf(caller, session), frame.params),
+  "pairing.revoke": async (caller, session, frame) => revokePairing(caller.ctx, actorOf(caller, session), frame.params),
+};
+
+export const WS_METHODS = Object.keys(METHODS);
+
+/** Runs one `req` frame for a connection that said hello; throws a GatewayError for the client to see. */
+export async function handleMethod(caller: MethodCaller, frame: RequestFrame): Promise<unknown> {
+  const handler = Object.hasOwn(METHODS, frame.method) ? METHODS[frame.method] : undefined;
+  if (!handler) throw new GatewayError("unknown_method", `unknown method "${frame.method.slice(0, 64)}"; known: ${WS_METHODS.join(", ")}`, "method");
+  const { principal, sessionId } = caller;
+  if (!principal || !sessionId) throw new GatewayError("unauthenticated", "say connect first");
+  return handler(caller, { principal, sessionId }, frame);
+}
