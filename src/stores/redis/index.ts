@@ -4,8 +4,9 @@ import { assertTimeout, connectRedis, RedisConnection, type RedisClientLike } fr
 import { normalizePrefix, resolveUrlAndPrefix, DEFAULT_KEY_PREFIX } from "./keys.js";
 import { RedisPairingStore } from "./pairing.js";
 import { RedisSessionBindingStore } from "./session-binding.js";
+import { RedisTokenStore } from "./tokens.js";
 
-export { RedisPairingStore, RedisSessionBindingStore, DEFAULT_KEY_PREFIX, type RedisClientLike };
+export { RedisPairingStore, RedisSessionBindingStore, RedisTokenStore, DEFAULT_KEY_PREFIX, type RedisClientLike };
 
 export type RedisStoresOptions = Omit<OpenStoresOptions, "dataDir" | "schema" | "poolSize">;
 
@@ -23,6 +24,7 @@ function assemble(conn: RedisConnection, prefix: string, options: RedisStoresOpt
     backend: "redis",
     pairing,
     sessions,
+    tokens: new RedisTokenStore(conn, prefix),
     close: async () => {
       await pairing.close();
       await sessions.close();

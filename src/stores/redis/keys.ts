@@ -13,8 +13,8 @@
  *   <p>seq                         string insertion counter (stable listing order when clocks tie)
  *   <p>audit                       stream audit log and cross-instance events
  *   <p>session:<sessionId>         hash   principal JSON + lastSeen
- *   <p>token:<id> / token-hash:<h> hash / string  API tokens (tokens.ts)
- *   <p>tokens                      zset   token ids, score = createdAt
+ *   <p>tokens                      hash   token id -> JSON record (hashes only; tokens.ts)
+ *   <p>token-hashes                hash   token hash -> token id (unique)
  * Pending-entry zset members are "<hash>:<kind>:<type>:<id>" so an entry whose hash vanished by native TTL can still be
  * reported as expired.
  */
@@ -68,16 +68,12 @@ export class RedisKeys {
     return `${this.prefix}tokens`;
   }
 
+  get tokenHashes(): string {
+    return `${this.prefix}token-hashes`;
+  }
+
   session(sessionId: string): string {
     return `${this.prefix}session:${sessionId}`;
-  }
-
-  token(id: string): string {
-    return `${this.prefix}token:${id}`;
-  }
-
-  tokenHash(hash: string): string {
-    return `${this.prefix}token-hash:${hash}`;
   }
 }
 

@@ -289,3 +289,35 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return e[1]
 `,
 );
+
+/** KEYS: tokens, token-hashes; ARGV: id, hash, record JSON. Refuses a duplicate id or hash, changing nothing. */
+export const TOKEN_INSERT = script(
+  "token-insert",
+  `if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return 'id-exists' end
+if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return 'hash-exists' end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
+return 'ok'
+`,
+);
+
+/** KEYS: tokens, token-hashes; ARGV: hash. The record JSON or nil. */
+export const TOKEN_FIND = script(
+  "token-find",
+  `local id = redis.call('HGET', KEYS[2], ARGV[1])
+if not id then return false end
+return redis.call('HGET', KEYS[1], id)
+`,
+);
+
+/** KEYS: tokens, token-hashes; ARGV: id. 1 when a token was deleted. */
+export const TOKEN_DELETE = script(
+  "token-delete",
+  `local record = redis.call('HGET', KEYS[1], ARGV[1])
+if not record then return 0 end
+local hash = cjson.decode(record).hash
+redis.call('HDEL', KEYS[1], ARGV[1])
+if redis.call('HGET', KEYS[2], hash) == ARGV[1] then redis.call('HDEL', KEYS[2], hash) end
+return 1
+`,
+);
