@@ -1,0 +1,135 @@
+import { Command } from "commander";
+import {
+  approvePairing,
+  createInvite,
+  denyPairing,
+  listPaired,
+  listPending,
+  revokePairing,
+} from "../../gateway/pairing-actions.js";
+import { CODE_ALPHABET, CODE_LENGTH, normalizeCode } from "../../pairing/codes.js";
+import { channelTypeProblem, idProblem } from "../../pairing/validation.js";
+import { addCommonOptions, withStores, type CommonOptions } from "../environment.js";
+import { refused, usageError } from "../errors.js";
+import { formatAge, formatTime, printJson, printTable, type Output } from "../output.js";
+
+interface JsonOption {
+  json?: boolean;
+}
+
+function checkChannelType(value: string): void {
+  const problem = channelTypeProblem(value);
+  if (problem) throw usageError(`channelType ${problem}`);
+}
+
+function checkCode(value: string): void {
+  if (normalizeCode(value) === null) {
+    throw usageError(`code must be ${CODE_LENGTH} symbols from ${CODE_ALPHABET} (dashes and spaces are ignored)`);
+  }
+}
+
+function checkId(value: string, field: string): void {
+  const problem = idProblem(value);
+  if (problem) throw usageError(`${field} ${problem}`);
+}
+
+/** `gatehouse pairing list|approve|deny|revoke|invite|paired`: owner decisions on the configured store. */
+export function pairingCommand(io: Output): Command {
+  const pairing = new Command("pairing").description("list, approve, deny and revoke pairings; create invites");
+
+  addCommonOptions(pairing.command("list").description("pending pairing requests and invites"))
+    .argument("[channelType]", "only this channel type")
+    .option("--json", "print JSON")
+    .action(async (channelType: string | undefined, options: CommonOptions & JsonOption) => {
+      if (channelType !== undefined) checkChannelType(channelType);
+      await withStores(options, io, async ({ context, actor }) => {
+        const { pending } = await listPending(context, actor, channelType === undefined ? {} : { channelType });
+        if (options.json) return printJson(io, { pending });
+        printTable(
+          io,
+          ["CODE", "CHANNEL", "SENDER", "NAME", "AGE", "KIND"],
+          pending.map((p) => [p.code, p.channelType, p.channelId || "-", p.userName || "-", formatAge(p.ageSeconds), p.kind]),
+          "No pending pairing requests.",
+        );
+      });
+    });
+
+  addCommonOptions(pairing.command("approve").description("approve a pending request (or redeem an invite for --user-id)"))
+    .argument("<channelType>", "channel type, e.g. telegram")
+    .argument("<code>", "the pairing code, e.g. ABCD-EFGH")
+    .option("--user-id <id>", "for an invite: the sender to pair; for a request: must be its sender")
+    .option("--label <label>", "a name for the pairing")
+    .option("--json", "print JSON")
+    .action(async (channelType: string, code: string, options: CommonOptions & JsonOption & { userId?: string; label?: string }) => {
+      checkChannelType(channelType);
+      checkCode(code);
+      if (options.userId !== undefined) checkId(options.userId, "--user-id");
+      await withStores(options, io, async ({ context, actor }) => {
+        const input = { channelType, code, userId: options.userId, label: options.label };
+        const { approved } = await approvePairing(context, actor, input);
+        if (options.json) printJson(io, { approved });
+        if (!approved) throw refused(`not approved: no live ${channelType} pairing code matches (unknown, expired, already used, or --user-id does not fit)`);
+        if (!options.json) io.out(`Approved ${channelType} pairing.`);
+      });
+    });
+
+  addCommonOptions(pairing.command("deny").description("refuse a pending request (the sender is told and put on cooldown)"))
+    .argument("<channelType>", "channel type")
+    .argument("<code>", "the pairing code")
+    .option("--json", "print JSON")
+    .action(async (channelType: string, code: string, options: CommonOptions & JsonOption) => {
+      checkChannelType(channelType);
+      checkCode(code);
+      await withStores(options, io, async ({ context, actor }) => {
+        const { denied } = await denyPairing(context, actor, { channelType, code });
+        if (options.json) printJson(io, { denied });
+        if (!denied) throw refused(`not denied: no live ${channelType} pairing request matches that code`);
+        if (!options.json) io.out(`Denied ${channelType} pairing request.`);
+      });
+    });
+
+  addCommonOptions(pairing.command("revoke").description("remove a pairing (open sessions of that sender are closed)"))
+    .argument("<channelType>", "channel type")
+    .argument("<channelId>", "the paired sender's id")
+    .option("--json", "print JSON")
+    .action(async (channelType: string, channelId: string, options: CommonOptions & JsonOption) => {
+      checkChannelType(channelType);
+      checkId(channelId, "channelId");
+      await withStores(options, io, async ({ context, actor }) => {
+        const { revoked } = await revokePairing(context, actor, { channelType, channelId });
+        if (options.json) printJson(io, { revoked });
+        if (!revoked) throw refused(`not revoked: ${channelType} sender ${channelId} is not paired`);
+        if (!options.json) io.out(`Revoked ${channelType} pairing of ${channelId}.`);
+      });
+    });
+
+  addCommonOptions(pairing.command("invite").description("create an invite code someone redeems on the channel (shown once)"))
+    .argument("<channelType>", "channel type")
+    .option("--json", "print JSON")
+    .action(async (channelType: string, options: CommonOptions & JsonOption) => {
+      checkChannelType(channelType);
+      await withStores(options, io, async ({ context, actor }) => {
+        const invite = await createInvite(context, actor, { channelType });
+        if (options.json) return printJson(io, invite);
+        io.out(`Invite code for ${channelType}: ${invite.code}`);
+        io.out(`Valid until ${formatTime(invite.expiresAt)}, single use. It is shown only now; share it privately.`);
+      });
+    });
+
+  addCommonOptions(pairing.command("paired").description("paired senders"))
+    .option("--json", "print JSON")
+    .action(async (options: CommonOptions & JsonOption) => {
+      await withStores(options, io, async ({ context, actor }) => {
+        const { paired } = await listPaired(context, actor);
+        if (options.json) return printJson(io, { paired });
+        printTable(
+          io,
+          ["CHANNEL", "SENDER", "LABEL", "PAIRED AT", "APPROVED BY"],
+          paired.map((p) => [p.channelType, p.channelId, p.label, formatTime(p.pairedAt), p.approvedBy ?? "-"]),
+          "No paired senders.",
+        );
+      });
+    });
+
+  return pairing;
+}
