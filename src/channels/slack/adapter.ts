@@ -1,0 +1,245 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { App, BlockAction, ButtonAction as SlackButton, HTTPReceiver } from "@slack/bolt";
+import type { GatewayLogger } from "../../gateway/context.js";
+import { peekButtonAction } from "../../pairing/buttons.js";
+import { assertStrongSecret } from "../../pairing/secret.js";
+import {
+  importChannelSdk,
+  tokenFromEnv,
+  type AnswerOptions,
+  type ApprovalRequest,
+  type ChannelAdapter,
+  type ChannelHandlers,
+} from "../channel.js";
+import { InFlight, SILENT_LOGGER, splitText } from "../adapter-support.js";
+import { errorName } from "../redact.js";
+import { verifySlackSignature } from "./signature.js";
+
+export interface SlackAdapterOptions {
+  /** Bot token (`xoxb-…`); default: the SLACK_BOT_TOKEN environment variable (never logged). */
+  botToken?: string;
+  botTokenEnv?: string;
+  /** Signing secret; default: the SLACK_SIGNING_SECRET environment variable (never logged). */
+  signingSecret?: string;
+  signingSecretEnv?: string;
+  host?: string;
+  /** 0 picks a free port (see address()). Default 3000. */
+  port?: number;
+  /** The Events / Interactivity request URL path. Default /slack/events. */
+  path?: string;
+  /** Web API root, e.g. for a local test server; default https://slack.com/api/. */
+  apiUrl?: string;
+  logger?: GatewayLogger;
+  channelType?: string;
+  /** Clock for the signature replay window. */
+  now?: () => number;
+}
+
+const MAX_BODY = 1_000_000;
+const MAX_TEXT = 3000;
+export const SLACK_APPROVE_ACTION = "gatehouse_approve";
+export const SLACK_DENY_ACTION = "gatehouse_deny";
+
+/**
+ * Slack through @slack/bolt in HTTP mode. Every request is checked here first (v0 signature, five-minute window both
+ * ways) on the raw body before Bolt sees it; Bolt then routes messages and Block Kit button actions.
+ */
+export class SlackAdapter implements ChannelAdapter {
+  readonly channelType: string;
+  private app: App | null = null;
+  private receiver: HTTPReceiver | null = null;
+  private server: Server | null = null;
+  private logger: GatewayLogger = SILENT_LOGGER;
+  private inFlight: InFlight;
+  private readonly botToken: string;
+  private readonly signingSecret: string;
+  private readonly dmChannels = new Map<string, string>();
+
+  constructor(private readonly options: SlackAdapterOptions = {}) {
+    this.channelType = options.channelType ?? "slack";
+    this.botToken = options.botToken ?? tokenFromEnv(options.botTokenEnv ?? "SLACK_BOT_TOKEN", this.channelType);
+    this.signingSecret =
+      options.signingSecret ?? tokenFromEnv(options.signingSecretEnv ?? "SLACK_SIGNING_SECRET", this.channelType);
+    assertStrongSecret(this.signingSecret, "the Slack signing secret", 16);
+    this.inFlight = new InFlight(undefined, this.channelType);
+  }
+
+  async start(handlers: ChannelHandlers): Promise<void> {
+    this.logger = this.options.logger ?? handlers.logger;
+    this.inFlight = new InFlight(this.logger, this.channelType);
+    const bolt = await importChannelSdk("@slack/bolt", this.channelType, () => import("@slack/bolt"));
+    const path = this.options.path ?? "/slack/events";
+    const receiver = new bolt.HTTPReceiver({ signingSecret: this.signingSecret, endpoints: path, logLevel: bolt.LogLevel.ERROR });
+    const app = new bolt.App({
+      token: this.botToken,
+      receiver,
+      deferInitialization: true,
+      logLevel: bolt.LogLevel.ERROR,
+      ...(this.options.apiUrl ? { clientOptions: { slackApiUrl: this.options.apiUrl } } : {}),
+    });
+    this.app = app;
+    this.receiver = receiver;
+    this.wire(app, handlers);
+    await app.init();
+    const server = createServer((req, res) => void this.onRequest(req, res, path));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(this.options.port ?? 3000, this.options.host ?? "127.0.0.1", () => resolve());
+    });
+    this.logger.info("slack channel started", { channelType: this.channelType });
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    await this.inFlight.settle();
+    this.app = null;
+  }
+
+  address(): AddressInfo | null {
+    const address = this.server?.address();
+    return address && typeof address === "object" ? address : null;
+  }
+
+  async send(chatId: string, text: string): Promise<void> {
+    const app = this.requireApp();
+    for (const part of splitText(text, MAX_TEXT)) await app.client.chat.postMessage({ channel: chatId, text: part });
+  }
+
+  async sendApprovalCard(ownerId: string, request: ApprovalRequest): Promise<void> {
+    await this.requireApp().client.chat.postMessage({
+      channel: ownerId,
+      text: request.text,
+      blocks: [
+        { type: "section", text: { type: "plain_text", text: request.text.slice(0, MAX_TEXT) } },
+        {
+          type: "actions",
+          elements: [
+            { type: "button", action_id: SLACK_APPROVE_ACTION, style: "primary", text: { type: "plain_text", text: "Approve" }, value: request.approveToken },
+            { type: "button", action_id: SLACK_DENY_ACTION, style: "danger", text: { type: "plain_text", text: "Deny" }, value: request.denyToken },
+          ],
+        },
+      ],
+    });
+  }
+
+  /** The app's DM channel with a user (`D…`), opened once and remembered. */
+  async directChatIdFor(userId: string): Promise<string> {
+    const known = this.dmChannels.get(userId);
+    if (known) return known;
+    const opened = await this.requireApp().client.conversations.open({ users: userId });
+    const id = opened.channel?.id;
+    if (!id) throw new Error("Slack did not open a direct message channel");
+    this.dmChannels.set(userId, id);
+    return id;
+  }
+
+  private wire(app: App, handlers: ChannelHandlers): void {
+    app.message(async ({ message }) => {
+      if (message.subtype !== undefined || !("user" in message) || !message.user || message.bot_id) return;
+      this.inFlight.track(
+        handlers.onMessage({
+          channelType: this.channelType,
+          chatId: message.channel,
+          sender: { id: message.user, name: "" },
+          text: message.text ?? "",
+          isDirect: message.channel_type === "im",
+        }),
+      );
+    });
+    const onAction = async ({ ack, body, action }: { ack: () => Promise<void>; body: BlockAction; action: SlackButton }): Promise<void> => {
+      await ack();
+      this.inFlight.track(this.onPress(handlers, body, action));
+    };
+    app.action<BlockAction<SlackButton>>(SLACK_APPROVE_ACTION, onAction);
+    app.action<BlockAction<SlackButton>>(SLACK_DENY_ACTION, onAction);
+    app.error(async (error) => this.logger.error("slack handler failed", { channelType: this.channelType, error: errorName(error) }));
+  }
+
+  private async onPress(handlers: ChannelHandlers, body: BlockAction, action: SlackButton): Promise<void> {
+    const client = this.requireApp().client;
+    const channel = body.channel?.id ?? "";
+    const ts = body.message?.ts;
+    const presser = body.user.id;
+    let answered = false;
+    const answer = async (text: string, options?: AnswerOptions): Promise<void> => {
+      if (answered) return;
+      answered = true;
+      if (options?.removeButtons && channel && ts) {
+        const original = typeof body.message?.text === "string" ? body.message.text : "";
+        const updated = `${original}\n\n${text}`.trim().slice(0, MAX_TEXT);
+        await client.chat.update({ channel, ts, text: updated, blocks: [{ type: "section", text: { type: "plain_text", text: updated } }] });
+      } else if (channel) {
+        await client.chat.postEphemeral({ channel, user: presser, text });
+      }
+    };
+    try {
+      await handlers.onButton({
+        action: action.action_id === SLACK_APPROVE_ACTION ? "approve" : action.action_id === SLACK_DENY_ACTION ? "deny" : peekButtonAction(action.value),
+        token: action.value ?? "",
+        pressedBy: presser,
+        chatId: channel,
+        isDirect: channel.startsWith("D"),
+        answer,
+      });
+    } finally {
+      if (!answered) await answer("Something went wrong. Nothing was changed.");
+    }
+  }
+
+  /** Reads the raw body, checks the signature and window, then hands the buffered request to Bolt. */
+  private async onRequest(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (req.method !== "POST" || (req.url ?? "").split("?")[0] !== path) {
+      res.writeHead(404).end();
+      return;
+    }
+    let raw: Buffer;
+    try {
+      raw = await readBody(req, MAX_BODY);
+    } catch {
+      res.writeHead(413).end();
+      return;
+    }
+    const verdict = verifySlackSignature({
+      signingSecret: this.signingSecret,
+      timestamp: header(req, "x-slack-request-timestamp"),
+      signature: header(req, "x-slack-signature"),
+      body: raw,
+      now: (this.options.now ?? Date.now)(),
+    });
+    if (!verdict.ok) {
+      this.logger.warn("slack request refused", { channelType: this.channelType, reason: verdict.reason });
+      res.writeHead(401).end();
+      return;
+    }
+    (req as IncomingMessage & { rawBody?: Buffer }).rawBody = raw;
+    this.receiver?.requestListener(req, res);
+  }
+
+  private requireApp(): App {
+    if (!this.app) throw new Error("the slack channel is not started");
+    return this.app;
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new Error("body too large");
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,221 @@
+import { createHmac } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { channelPlugin } from "../src/channels/router.js";
+import { SLACK_APPROVE_ACTION, SLACK_DENY_ACTION, SlackAdapter, verifySlackSignature } from "../src/channels/slack/index.js";
+import type { ChannelPlugin } from "../src/gateway/context.js";
+import { testClock, testGateway, until, type TestGateway } from "./channels-context.js";
+
+const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
+const BOT_TOKEN = "xoxb-local-test-token-000000000000";
+const NOW = Date.UTC(2026, 0, 1, 12);
+
+function sign(body: string, timestamp: number, secret = SIGNING_SECRET): string {
+  return `v0=${createHmac("sha256", secret).update(`v0:${timestamp}:${body}`).digest("hex")}`;
+}
+
+describe("slack request signatures (v0, real HMACs)", () => {
+  const body = "token=xyz&team_id=T1&text=hello";
+  const ts = Math.floor(NOW / 1000);
+
+  it("accepts a valid signature", () => {
+    expect(verifySlackSignature({ signingSecret: SIGNING_SECRET, timestamp: String(ts), signature: sign(body, ts), body, now: NOW })).toEqual({ ok: true });
+    expect(verifySlackSignature({ signingSecret: SIGNING_SECRET, timestamp: String(ts), signature: sign(body, ts), body: Buffer.from(body), now: NOW }).ok).toBe(true);
+  });
+
+  it("refuses an altered body, a wrong secret, an altered timestamp", () => {
+    const signature = sign(body, ts);
+    expect(verifySlackSignature({ signingSecret: SIGNING_SECRET, timestamp: String(ts), signature, body: body + "&x=1", now: NOW })).toEqual({ ok: false, reason: "bad-signature" });
+    expect(verifySlackSignature({ signingSecret: SIGNING_SECRET, timestamp: String(ts), signature: sign(body, ts, "another-secret-0123456789"), body, now: NOW }).ok).toBe(false);
+    expect(verifySlackSignature({ signingSecret: SIGNING_SECRET, timestamp: String(ts + 1), signature, body, now: NOW }).ok).toBe(false);
+  });
+
+  it("refuses timestamps outside the five-minute window, past or future, even when correctly signed", () => {
+    for (const offset of [-301, 301, -3600, 86_400]) {
+      const t = ts + offset;
+      expect(verifySlackSignature({ signingSecret: SIGNING_SECRET, timestamp: String(t), signature: sign(body, t), body, now: NOW })).toEqual({ ok: false, reason: "stale" });
+    }
+    for (const offset of [-300, 299]) {
+      const t = ts + offset;
+      expect(verifySlackSignature({ signingSecret: SIGNING_SECRET, timestamp: String(t), signature: sign(body, t), body, now: NOW }).ok).toBe(true);
+    }
+  });
+
+  it("refuses missing or malformed headers without throwing", () => {
+    const signature = sign(body, ts);
+    for (const [timestamp, sig] of [[undefined, signature], [String(ts), undefined], ["12abc", signature], [String(ts), "v1=" + signature.slice(3)], [String(ts), "v0=zz"]] as const) {
+      expect(verifySlackSignature({ signingSecret: SIGNING_SECRET, timestamp, signature: sig, body, now: NOW })).toEqual({ ok: false, reason: "missing-headers" });
+    }
+  });
+});
+
+/** A local Slack Web API (auth.test, chat.postMessage, chat.update, chat.postEphemeral, conversations.open). */
+class LocalSlackApi {
+  readonly calls: Array<{ method: string; args: Record<string, unknown> }> = [];
+  private readonly server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const method = (req.url ?? "").replace(/^\/api\//, "").split("?")[0]!;
+      const raw = Buffer.concat(chunks).toString("utf8");
+      const args: Record<string, unknown> = (req.headers["content-type"] ?? "").includes("json")
+        ? (JSON.parse(raw) as Record<string, unknown>)
+        : Object.fromEntries(new URLSearchParams(raw));
+      if (typeof args.blocks === "string") args.blocks = JSON.parse(args.blocks);
+      const authorized = req.headers.authorization === `Bearer ${BOT_TOKEN}`;
+      this.calls.push({ method, args });
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(authorized ? this.answer(method, args) : { ok: false, error: "invalid_auth" }));
+    });
+  });
+  private nextTs = 1;
+
+  async listen(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  posts(channel: string): Array<Record<string, unknown>> {
+    return this.calls.filter((c) => c.method === "chat.postMessage" && c.args.channel === channel).map((c) => c.args);
+  }
+
+  private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
+    switch (method) {
+      case "auth.test":
+        return { ok: true, user_id: "UBOT", bot_id: "BBOT", team_id: "T1", user: "gate", team: "Test" };
+      case "conversations.open":
+        return { ok: true, channel: { id: `D${String(args.users)}` } };
+      case "chat.postMessage":
+        return { ok: true, channel: String(args.channel).startsWith("U") ? `D${String(args.channel)}` : args.channel, ts: `1700000000.${String(this.nextTs++).padStart(6, "0")}` };
+      default:
+        return { ok: true };
+    }
+  }
+}
+
+let cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const step of cleanup.reverse()) await step();
+  cleanup = [];
+});
+
+async function startSlack(): Promise<{ api: LocalSlackApi; gw: TestGateway; url: string; plugin: ChannelPlugin }> {
+  const api = new LocalSlackApi();
+  const apiUrl = await api.listen();
+  const clock = testClock(Date.now());
+  const gw = await testGateway({ clock, policy: { ownerUserIds: ["UOWNER"] } });
+  const adapter = new SlackAdapter({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, port: 0, apiUrl });
+  const plugin = channelPlugin(adapter, { now: clock.now });
+  await plugin.start(gw.ctx);
+  cleanup.push(() => api.close(), () => gw.close(), () => plugin.stop());
+  return { api, gw, plugin, url: `http://127.0.0.1:${adapter.address()!.port}/slack/events` };
+}
+
+async function postSigned(url: string, body: string, contentType: string, options: { secret?: string; timestamp?: number } = {}): Promise<number> {
+  const ts = options.timestamp ?? Math.floor(Date.now() / 1000);
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": contentType, "x-slack-request-timestamp": String(ts), "x-slack-signature": sign(body, ts, options.secret) },
+    body,
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+let eventId = 1;
+function messageEvent(user: string, text: string): string {
+  const ts = `1700000100.${String(eventId).padStart(6, "0")}`;
+  return JSON.stringify({
+    token: "legacy",
+    team_id: "T1",
+    api_app_id: "A1",
+    type: "event_callback",
+    event_id: `Ev${eventId++}`,
+    event_time: 1700000100,
+    event: { type: "message", channel: `D${user}`, channel_type: "im", user, text, ts, event_ts: ts },
+  });
+}
+
+function buttonPress(user: string, channel: string, actionId: string, value: string, messageTs: string): string {
+  const payload = {
+    type: "block_actions",
+    team: { id: "T1", domain: "test" },
+    user: { id: user, username: user, team_id: "T1" },
+    api_app_id: "A1",
+    token: "legacy",
+    trigger_id: "1.2.3",
+    container: { type: "message", message_ts: messageTs, channel_id: channel, is_ephemeral: false },
+    channel: { id: channel, name: "directmessage" },
+    message: { type: "message", ts: messageTs, text: "card" },
+    response_url: "http://127.0.0.1:9/unused",
+    actions: [{ type: "button", action_id: actionId, block_id: "b1", value, action_ts: "1700000200.000001", text: { type: "plain_text", text: "x" } }],
+  };
+  return `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+}
+
+const CODE = /[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}/;
+const FORM = "application/x-www-form-urlencoded";
+
+describe("slack channel end to end (Bolt in HTTP mode, local Web API)", () => {
+  it("unknown user -> code -> owner card -> Approve button -> user told -> messages reach the agent", async () => {
+    const { api, gw, url } = await startSlack();
+    expect(await postSigned(url, messageEvent("U42", "hi from slack"), "application/json")).toBe(200);
+    await until(() => api.posts("DU42").some((p) => CODE.test(String(p.text))), "the code reply");
+    await until(() => api.posts("UOWNER").length === 1, "the owner card");
+    const card = api.posts("UOWNER")[0]!;
+    const elements = (card.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>).find((b) => b.type === "actions")!.elements!;
+    const approve = elements.find((e) => e.action_id === SLACK_APPROVE_ACTION)!.value;
+    const deny = elements.find((e) => e.action_id === SLACK_DENY_ACTION)!.value;
+
+    // Unsigned, wrongly signed and stale requests never reach Bolt.
+    const press = buttonPress("UOWNER", "DUOWNER", SLACK_APPROVE_ACTION, approve, "1700000000.000002");
+    expect(await postSigned(url, press, FORM, { secret: "wrong-secret-0123456789abcdef" })).toBe(401);
+    expect(await postSigned(url, press, FORM, { timestamp: Math.floor(Date.now() / 1000) - 600 })).toBe(401);
+    expect((await fetch(url, { method: "POST", headers: { "content-type": FORM }, body: press })).status).toBe(401);
+    expect(await gw.stores.pairing.isPaired("U42", "slack")).toBe(false);
+
+    // A non-owner and the owner pressing in a channel are refused (ephemeral answers).
+    expect(await postSigned(url, buttonPress("U42", "DU42", SLACK_APPROVE_ACTION, approve, "1"), FORM)).toBe(200);
+    expect(await postSigned(url, buttonPress("UOWNER", "C0PUBLIC", SLACK_APPROVE_ACTION, approve, "1"), FORM)).toBe(200);
+    await until(() => api.calls.filter((c) => c.method === "chat.postEphemeral").length === 2, "the refusals");
+    const ephemeral = api.calls.filter((c) => c.method === "chat.postEphemeral").map((c) => String(c.args.text));
+    expect(ephemeral).toEqual(expect.arrayContaining(["Only the owner can approve or deny requests.", expect.stringMatching(/own direct chat/)]));
+    // A deny token pressed under the approve action id is refused.
+    expect(await postSigned(url, buttonPress("UOWNER", "DUOWNER", SLACK_APPROVE_ACTION, deny, "1"), FORM)).toBe(200);
+    await until(() => api.calls.filter((c) => c.method === "chat.postEphemeral").length === 3, "the mismatch refusal");
+    expect(await gw.stores.pairing.isPaired("U42", "slack")).toBe(false);
+
+    expect(await postSigned(url, press, FORM)).toBe(200);
+    await until(() => api.calls.some((c) => c.method === "chat.update"), "the card update");
+    expect(String(api.calls.find((c) => c.method === "chat.update")!.args.text)).toMatch(/Approved/);
+    await until(() => api.posts("DU42").some((p) => p.text === "echo: hi from slack"), "the first message's reply");
+
+    // Replay: the same signed press again is refused visibly.
+    expect(await postSigned(url, press, FORM)).toBe(200);
+    await until(() => api.calls.filter((c) => c.method === "chat.update").length === 2, "the replay answer");
+    expect(String(api.calls.filter((c) => c.method === "chat.update")[1]!.args.text)).toMatch(/already handled/);
+
+    expect(await postSigned(url, messageEvent("U42", "again"), "application/json")).toBe(200);
+    await until(() => api.posts("DU42").some((p) => p.text === "echo: again"), "the next reply");
+    expect(gw.agentCalls.map((c) => c.sessionId)).toEqual(["slack:DU42:U42", "slack:DU42:U42"]);
+    const logs = gw.logs.join("\n");
+    expect(logs).not.toContain(BOT_TOKEN);
+    expect(logs).not.toContain(SIGNING_SECRET);
+    expect(logs).not.toContain(approve);
+  });
+
+  it("a flood of 20 messages from one unknown sender makes one code and one owner DM", async () => {
+    const { api, gw, url, plugin } = await startSlack();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => postSigned(url, messageEvent("U66", `spam ${i}`), "application/json")));
+    await until(() => api.posts("DU66").length >= 1, "a reply");
+    await plugin.stop();
+    expect(api.posts("UOWNER")).toHaveLength(1);
+    expect(new Set(api.posts("DU66").map((p) => CODE.exec(String(p.text))?.[0])).size).toBe(1);
+    expect(gw.agentCalls).toHaveLength(0);
+  });
+});
