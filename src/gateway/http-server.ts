@@ -34,6 +34,8 @@ export function sendError(reply: FastifyReply, error: GatewayError): FastifyRepl
  */
 export function createHttpServer(deps: Omit<HttpDeps, "principalOf">): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: deps.options.bodyLimit ?? DEFAULT_BODY_LIMIT, return503OnClosing: true });
+  // JSON only: a text/plain body (what a cross-site form can send without a preflight) is refused with 415.
+  app.removeContentTypeParser("text/plain");
   const principals = new WeakMap<FastifyRequest, Principal>();
   const full: HttpDeps = {
     ...deps,

@@ -4,6 +4,7 @@ import type { AuditEvent, AuditPage } from "../stores/types.js";
 import { DEFAULT_PAIRING_RULES } from "../stores/types.js";
 import { authorizeOwnerAction, type OwnerActor } from "./admission.js";
 import type { GatewayContext } from "./context.js";
+import { PairingInputError, PairingLimitError } from "../pairing/errors.js";
 import { withDeadline } from "./deadline.js";
 import { fromZodError, GatewayError } from "./errors.js";
 import { approveInput, auditQuery, denyInput, inviteInput, pendingQuery, revokeInput, sessionParams } from "./schemas.js";
@@ -18,6 +19,18 @@ export interface OwnerActionOptions {
   /** Invite lifetime used to report `expiresAt` (the store's own rule when it opened with defaults). */
   inviteTtlMs?: number;
   now?: () => number;
+}
+
+/** A store call under the deadline; any failure but bad input is "unavailable" (fail closed, say so, change nothing). */
+async function storeCall<T>(ctx: GatewayContext, operation: string, call: () => T | Promise<T>): Promise<T> {
+  try {
+    return await withDeadline(operation, call);
+  } catch (error) {
+    if (error instanceof PairingInputError) throw error;
+    if (error instanceof PairingLimitError) throw new GatewayError("rate_limited", error.message);
+    ctx.logger.warn("store call failed", { operation, error: error instanceof Error ? error.name : "unknown" });
+    throw new GatewayError("unavailable", "the store is temporarily unavailable; nothing was changed, try again shortly");
+  }
 }
 
 function authorize(ctx: GatewayContext, actor: OwnerActor): string {
@@ -49,7 +62,7 @@ async function senderOfRequest(ctx: GatewayContext, channelType: string, code: s
   if (hasExtras(ctx)) return "";
   const canonical = normalizeCode(code);
   if (canonical === null) return "";
-  const pending = await withDeadline("pairing.listPending", () => ctx.pairing.listPending(channelType));
+  const pending = await storeCall(ctx, "pairing.listPending", () => ctx.pairing.listPending(channelType));
   const entry = pending.find((p) => p.kind === "request" && normalizeCode(p.code) === canonical);
   return entry?.channelId ?? "";
 }
@@ -60,11 +73,11 @@ export async function approvePairing(ctx: GatewayContext, actor: OwnerActor, inp
   const store = ctx.pairing;
   if (hasExtras(ctx)) {
     const approve = store.approve as (t: string, c: string, u: string, n: string, o: { approvedBy: string }) => Promise<boolean>;
-    const approved = await withDeadline("pairing.approve", () => approve.call(store, channelType, code, userId, label, { approvedBy: actorId }));
+    const approved = await storeCall(ctx, "pairing.approve", () => approve.call(store, channelType, code, userId, label, { approvedBy: actorId }));
     return { approved };
   }
   const sender = userId || (await senderOfRequest(ctx, channelType, code));
-  const approved = await withDeadline("pairing.approve", () => store.approve(channelType, code, userId, label));
+  const approved = await storeCall(ctx, "pairing.approve", () => store.approve(channelType, code, userId, label));
   if (approved) emitLocal(ctx, "approved", channelType, sender, actorId);
   return { approved };
 }
@@ -74,7 +87,7 @@ export async function denyPairing(ctx: GatewayContext, actor: OwnerActor, input:
   const { channelType, code } = parse(denyInput, input);
   const deny = ctx.pairing.deny;
   if (typeof deny !== "function") throw new GatewayError("unsupported", "this pairing store cannot deny requests");
-  const denied = await withDeadline("pairing.deny", () => deny.call(ctx.pairing, channelType, code, { deniedBy: actorId }));
+  const denied = await storeCall(ctx, "pairing.deny", () => deny.call(ctx.pairing, channelType, code, { deniedBy: actorId }));
   return { denied };
 }
 
@@ -83,7 +96,7 @@ export async function revokePairing(ctx: GatewayContext, actor: OwnerActor, inpu
   const { channelType, channelId } = parse(revokeInput, input);
   const store = ctx.pairing;
   const revoke = store.revoke as (id: string, t: string, o?: { revokedBy: string }) => Promise<boolean> | boolean;
-  const revoked = await withDeadline("pairing.revoke", () =>
+  const revoked = await storeCall(ctx, "pairing.revoke", () =>
     hasExtras(ctx) ? revoke.call(store, channelId, channelType, { revokedBy: actorId }) : store.revoke(channelId, channelType),
   );
   if (revoked) emitLocal(ctx, "revoked", channelType, channelId, actorId);
@@ -99,19 +112,19 @@ export async function createInvite(
   authorize(ctx, actor);
   const { channelType } = parse(inviteInput, input);
   const now = (options.now ?? Date.now)();
-  const code = await withDeadline("pairing.generateCode", () => ctx.pairing.generateCode(channelType));
+  const code = await storeCall(ctx, "pairing.generateCode", () => ctx.pairing.generateCode(channelType));
   return { code, expiresAt: now + (options.inviteTtlMs ?? DEFAULT_PAIRING_RULES.inviteTtlMs) };
 }
 
 export async function listPending(ctx: GatewayContext, actor: OwnerActor, input: unknown): Promise<{ pending: PendingRequest[] }> {
   authorize(ctx, actor);
   const { channelType } = parse(pendingQuery, input);
-  return { pending: await withDeadline("pairing.listPending", () => ctx.pairing.listPending(channelType)) };
+  return { pending: await storeCall(ctx, "pairing.listPending", () => ctx.pairing.listPending(channelType)) };
 }
 
 export async function listPaired(ctx: GatewayContext, actor: OwnerActor): Promise<{ paired: PairedChannel[] }> {
   authorize(ctx, actor);
-  return { paired: await withDeadline("pairing.listPaired", () => ctx.pairing.listPaired()) };
+  return { paired: await storeCall(ctx, "pairing.listPaired", () => ctx.pairing.listPaired()) };
 }
 
 export async function readAudit(ctx: GatewayContext, actor: OwnerActor, input: unknown): Promise<AuditPage> {
@@ -119,13 +132,13 @@ export async function readAudit(ctx: GatewayContext, actor: OwnerActor, input: u
   const query = parse(auditQuery, input);
   const audit = ctx.pairing.audit;
   if (typeof audit !== "function") throw new GatewayError("unsupported", "this pairing store keeps no audit log");
-  return withDeadline("pairing.audit", () => audit.call(ctx.pairing, query));
+  return storeCall(ctx, "pairing.audit", () => audit.call(ctx.pairing, query));
 }
 
 export async function showSession(ctx: GatewayContext, actor: OwnerActor, input: unknown): Promise<{ principal: Principal }> {
   authorize(ctx, actor);
   const { id } = parse(sessionParams, input);
-  const principal = await withDeadline("sessions.lookup", () => ctx.sessions.lookup(id));
+  const principal = await storeCall(ctx, "sessions.lookup", () => ctx.sessions.lookup(id));
   if (!principal) throw new GatewayError("not_found", "no session with this id");
   return { principal };
 }
