@@ -131,7 +131,7 @@ describe.runIf(available)("postgres store: migrations, schemas and options", () 
     const schema = freshSchema();
     const stores = await openPostgresStores(`${urlWithSchema(schema)}&pool=3`, { secret });
     try {
-      await Promise.all(Array.from({ length: 30 }, () => stores.pairing.isPaired("alice", "telegram")));
+      await Promise.all(Array.from({ length: 30 }, () => stores.sessions.lookup("s1")));
       const connections = await admin((c) =>
         c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [`gatehouse:${schema}`]),
       );
@@ -141,7 +141,7 @@ describe.runIf(available)("postgres store: migrations, schemas and options", () 
     }
     const explicit = await openPostgresStores(`${urlWithSchema(schema)}&pool=3`, { secret, poolSize: 1 });
     try {
-      await Promise.all(Array.from({ length: 10 }, () => explicit.pairing.isPaired("alice", "telegram")));
+      await Promise.all(Array.from({ length: 10 }, () => explicit.sessions.lookup("s1")));
       const connections = await admin((c) =>
         c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [`gatehouse:${schema}`]),
       );

@@ -27,6 +27,7 @@ import type {
 } from "../types.js";
 import type { PostgresDatabase, Queryable } from "./database.js";
 import { AuditFeed, toAuditEvent, type AuditRow } from "./audit-feed.js";
+import { PairedLookup } from "./paired-lookup.js";
 
 interface PendingRow {
   hash: string;
@@ -75,6 +76,7 @@ const toEntry = (row: PendingRow): PendingEntry => ({
 export class PostgresPairingStore implements PairingStore {
   private readonly opts: ResolvedPairingOptions;
   private readonly feed: AuditFeed;
+  private readonly pairedLookup: PairedLookup;
   private closed = false;
 
   constructor(
@@ -84,6 +86,7 @@ export class PostgresPairingStore implements PairingStore {
   ) {
     this.opts = resolvePairingOptions(options);
     this.feed = new AuditFeed(db);
+    this.pairedLookup = new PairedLookup(db);
   }
 
   async generateCode(channelType = "unknown", channelId?: string, details?: GenerateCodeDetails): Promise<string> {
@@ -183,14 +186,7 @@ export class PostgresPairingStore implements PairingStore {
   async isPaired(channelId: string, channelType: string): Promise<boolean> {
     this.assertOpen();
     if (!isValidSender(channelId, channelType)) return false;
-    return this.db.call(async () => {
-      const found = await this.db.query(
-        `SELECT 1 FROM ${this.t("paired")} WHERE channel_type = $1 AND channel_id = $2`,
-        [channelType, channelId],
-        true,
-      );
-      return found.rowCount === 1;
-    });
+    return this.db.call(() => this.pairedLookup.isPaired(channelType, channelId));
   }
 
   async listPaired(): Promise<PairedChannel[]> {

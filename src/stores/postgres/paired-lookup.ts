@@ -1,0 +1,57 @@
+import type { PostgresDatabase } from "./database.js";
+
+interface Waiting {
+  channelType: string;
+  channelId: string;
+  resolve: (paired: boolean) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Largest batch sent as one statement. */
+const MAX_BATCH = 256;
+
+/**
+ * isPaired is the hot path: the lookups asked for in the same tick go to PostgreSQL as one statement (a primary-key
+ * probe per sender), so many concurrent callers cost a few round trips instead of one each. A lone caller waits for no
+ * one: its batch leaves on the next tick.
+ */
+export class PairedLookup {
+  private queue: Waiting[] = [];
+  private scheduled = false;
+
+  constructor(private readonly db: PostgresDatabase) {}
+
+  isPaired(channelType: string, channelId: string): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ channelType, channelId, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const queued = this.queue;
+    this.queue = [];
+    for (let start = 0; start < queued.length; start += MAX_BATCH) void this.send(queued.slice(start, start + MAX_BATCH));
+  }
+
+  private async send(batch: Waiting[]): Promise<void> {
+    try {
+      const result = await this.db.query<{ i: string }>(
+        `SELECT q.i::int AS i FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS q(channel_type, channel_id, i)
+         WHERE EXISTS (
+           SELECT 1 FROM ${this.db.table("paired")} p WHERE p.channel_type = q.channel_type AND p.channel_id = q.channel_id
+         )`,
+        [batch.map((w) => w.channelType), batch.map((w) => w.channelId)],
+        true,
+      );
+      const paired = new Set(result.rows.map((row) => Number(row.i) - 1));
+      batch.forEach((waiting, index) => waiting.resolve(paired.has(index)));
+    } catch (error) {
+      for (const waiting of batch) waiting.reject(error);
+    }
+  }
+}
