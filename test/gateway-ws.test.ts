@@ -1,0 +1,294 @@
+import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { MemoryPairingStore, MemorySessionBindingStore } from "../src/stores/index.js";
+import {
+  ADMIN_TOKEN,
+  connectWithToken,
+  deviceId,
+  fixedTokenAuth,
+  OWNER_TOKEN,
+  SECRET,
+  startGateway,
+  STORE_KINDS,
+  TestSocket,
+  USER_TOKEN,
+  type TestGateway,
+} from "./gateway-helpers.js";
+
+let gw: TestGateway | undefined;
+const sockets: TestSocket[] = [];
+afterEach(async () => {
+  for (const socket of sockets.splice(0)) socket.ws.terminate();
+  await gw?.stop();
+  gw = undefined;
+});
+
+async function open(url: string, options?: WebSocket.ClientOptions): Promise<TestSocket> {
+  const socket = await TestSocket.open(url, options);
+  sockets.push(socket);
+  return socket;
+}
+
+describe("WebSocket connect", () => {
+  it("refuses any frame before connect and closes the socket", async () => {
+    gw = await startGateway();
+    const socket = await open(gw.wsUrl);
+    socket.send({ type: "req", id: 1, method: "session.whoami" });
+    const error = await socket.nextOfType("error");
+    expect(error.error.code).toBe("connect_required");
+    expect((await socket.closed).code).toBe(1008);
+  });
+
+  it("closes sockets that never say connect after the timeout", async () => {
+    gw = await startGateway({ websocket: { connectTimeoutMs: 150 } });
+    const socket = await open(gw.wsUrl);
+    const closed = await socket.closed;
+    expect(closed.code).toBe(4408);
+    expect(closed.reason).toMatch(/connect/);
+  });
+
+  it("a token connect gets hello with a server-minted session id and the role from auth, not from params", async () => {
+    gw = await startGateway();
+    const { socket, hello } = await connectWithToken(gw.wsUrl, USER_TOKEN, { role: "owner", sessionId: "client-chosen-id" });
+    sockets.push(socket);
+    expect(hello.principal).toEqual({ userId: "bob", role: "user" });
+    expect(hello.sessionId).not.toBe("client-chosen-id");
+    expect(Buffer.from(hello.sessionId, "base64url").length).toBeGreaterThanOrEqual(16);
+    expect(await gw.gateway.context.sessions.lookup(hello.sessionId)).toEqual({ userId: "bob", role: "user" });
+    const whoami = await socket.request("w", "session.whoami");
+    expect(whoami).toEqual({ type: "res", id: "w", ok: true, payload: { sessionId: hello.sessionId, principal: { userId: "bob", role: "user" } } });
+    const denied = await socket.request("p", "pairing.list");
+    expect(denied.ok).toBe(false);
+    expect(denied.error.code).toBe("forbidden");
+  });
+
+  it("a wrong token is refused and closed", async () => {
+    gw = await startGateway();
+    const socket = await open(gw.wsUrl);
+    socket.send({ type: "connect", params: { token: "not-a-token-0123456789" } });
+    expect((await socket.nextOfType("error")).error.code).toBe("unauthenticated");
+    expect((await socket.closed).code).toBe(4401);
+  });
+
+  it("resumes a known session id only for the same principal", async () => {
+    gw = await startGateway();
+    const first = await connectWithToken(gw.wsUrl, OWNER_TOKEN);
+    sockets.push(first.socket);
+    const resumed = await connectWithToken(gw.wsUrl, OWNER_TOKEN, { sessionId: first.hello.sessionId });
+    sockets.push(resumed.socket);
+    expect(resumed.hello.sessionId).toBe(first.hello.sessionId);
+    const other = await connectWithToken(gw.wsUrl, USER_TOKEN, { sessionId: first.hello.sessionId });
+    sockets.push(other.socket);
+    expect(other.hello.sessionId).not.toBe(first.hello.sessionId);
+    expect(await gw.gateway.context.sessions.lookup(first.hello.sessionId)).toEqual({ userId: "alice", role: "owner" });
+  });
+
+  it("refuses a connect with neither token nor deviceId, naming what is needed", async () => {
+    gw = await startGateway();
+    const socket = await open(gw.wsUrl);
+    socket.send({ type: "connect", params: {} });
+    const error = await socket.nextOfType("error");
+    expect(error.error.message).toMatch(/token.*deviceId/);
+    expect((await socket.closed).code).toBe(1008);
+  });
+});
+
+describe.each(STORE_KINDS)("webchat pairing end to end on $name", (storeKind) => {
+  it("unknown device → code → owner approves over HTTP → pairing.approved + hello with a fresh session → chat streams", async () => {
+    gw = await startGateway({ storeKind });
+    const owner = await connectWithToken(gw.wsUrl, OWNER_TOKEN);
+    sockets.push(owner.socket);
+    const device = deviceId("ann");
+    const socket = await open(gw.wsUrl);
+    socket.send({ type: "connect", params: { deviceId: device, name: "Ann", sessionId: owner.hello.sessionId } });
+    const pairing = await socket.nextOfType("pairing");
+    expect(pairing.code).toMatch(/^[A-Z2-9]{4}-[A-Z2-9]{4}$/);
+    expect(pairing.expiresAt).toBeGreaterThan(Date.now());
+
+    const requested = await owner.socket.next((f) => f.type === "event" && f.event === "pairing.requested");
+    expect(requested.payload).toMatchObject({ channelType: "webchat", channelId: device });
+
+    const early = await socket.request("early", "chat.send", { text: "let me in" });
+    expect(early.error.code).toBe("forbidden");
+
+    const listed = await owner.socket.request("l", "pairing.list", { channelType: "webchat" });
+    expect(listed.payload.pending).toEqual([expect.objectContaining({ code: pairing.code, channelId: device, userName: "Ann" })]);
+
+    const approved = await gw.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: "webchat", code: pairing.code } });
+    expect(approved.body).toEqual({ approved: true });
+    expect(await socket.next((f) => f.type === "event")).toEqual({ type: "event", event: "pairing.approved" });
+    const hello = await socket.nextOfType("hello");
+    expect(hello.principal).toEqual({ userId: device, role: "user" });
+    expect(hello.sessionId).not.toBe(owner.hello.sessionId);
+    await owner.socket.next((f) => f.type === "event" && f.event === "pairing.approved");
+
+    socket.send({ type: "req", id: "c1", method: "chat.send", params: { text: "hello gateway" } });
+    const deltas: string[] = [];
+    let res;
+    for (;;) {
+      const frame = await socket.next();
+      if (frame.type === "event" && frame.event === "chat.delta") {
+        expect(frame.payload.id).toBe("c1");
+        deltas.push(frame.payload.text);
+      } else if (frame.type === "res") {
+        res = frame;
+        break;
+      }
+    }
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(res).toEqual({ type: "res", id: "c1", ok: true, payload: { text: "echo: hello gateway" } });
+    expect(deltas.join("")).toBe("echo: hello gateway");
+
+    // A second visit with the same device goes straight to hello.
+    const again = await open(gw.wsUrl);
+    again.send({ type: "connect", params: { deviceId: device } });
+    expect((await again.nextOfType("hello")).principal.userId).toBe(device);
+
+    // Revoking the device closes its open sockets.
+    const revoked = await owner.socket.request("r", "pairing.revoke", { channelType: "webchat", channelId: device });
+    expect(revoked.payload).toEqual({ revoked: true });
+    expect((await socket.closed).code).toBe(4403);
+    expect((await again.closed).code).toBe(4403);
+  });
+});
+
+describe("webchat policies and failures", () => {
+  it("policy deny closes with a clear reason and records nothing", async () => {
+    gw = await startGateway({ policy: { unknownUserPolicy: "deny" } });
+    const socket = await open(gw.wsUrl);
+    socket.send({ type: "connect", params: { deviceId: deviceId("x") } });
+    const error = await socket.nextOfType("error");
+    expect(error.error.code).toBe("forbidden");
+    const closed = await socket.closed;
+    expect(closed.code).toBe(1008);
+    expect(closed.reason).toMatch(/unknown senders/);
+    expect(await gw.gateway.context.pairing.listPending()).toEqual([]);
+  });
+
+  it("an owner deny over WebSocket closes the waiting device", async () => {
+    gw = await startGateway();
+    const owner = await connectWithToken(gw.wsUrl, ADMIN_TOKEN);
+    sockets.push(owner.socket);
+    const socket = await open(gw.wsUrl);
+    socket.send({ type: "connect", params: { deviceId: deviceId("y") } });
+    const { code } = await socket.nextOfType("pairing");
+    const denied = await owner.socket.request(1, "pairing.deny", { channelType: "webchat", code });
+    expect(denied.payload).toEqual({ denied: true });
+    const closed = await socket.closed;
+    expect(closed.code).toBe(4403);
+    expect(closed.reason).toMatch(/denied/);
+  });
+
+  it("store down → admission fails closed and says so", async () => {
+    const pairingStore = new MemoryPairingStore({ secret: SECRET });
+    pairingStore.isPaired = async () => {
+      throw new Error("ECONNREFUSED");
+    };
+    gw = await startGateway({ auth: fixedTokenAuth(), pairingStore, sessionBinding: new MemorySessionBindingStore(), policy: { unknownUserPolicy: "allow" } });
+    const socket = await open(gw.wsUrl);
+    socket.send({ type: "connect", params: { deviceId: deviceId("z") } });
+    const error = await socket.nextOfType("error");
+    expect(error.error.code).toBe("unavailable");
+    expect(error.error.message).toMatch(/temporarily unavailable/);
+    expect((await socket.closed).code).toBe(1013);
+  });
+
+  it("a hanging session store cannot hang the connect: it fails closed after the deadline", async () => {
+    const sessionBinding = new MemorySessionBindingStore();
+    sessionBinding.bind = () => new Promise<void>(() => {});
+    gw = await startGateway({ auth: fixedTokenAuth(), pairingStore: new MemoryPairingStore(), sessionBinding });
+    const socket = await open(gw.wsUrl);
+    socket.send({ type: "connect", params: { token: OWNER_TOKEN } });
+    const error = await socket.nextOfType("error", 5_000);
+    expect(error.error.code).toBe("unavailable");
+    expect((await socket.closed).code).toBe(1013);
+  });
+});
+
+describe("WebSocket frames", () => {
+  it("bad frames get clear errors and keep the connection; unknown methods are named", async () => {
+    gw = await startGateway();
+    const { socket } = await connectWithToken(gw.wsUrl, OWNER_TOKEN);
+    sockets.push(socket);
+    socket.send("{not json");
+    expect((await socket.nextOfType("error")).error.code).toBe("invalid_json");
+    socket.send({ type: "req", method: "session.whoami" });
+    expect((await socket.nextOfType("error")).error).toMatchObject({ code: "invalid_request", field: "id" });
+    const unknown = await socket.request(2, "pairing.nuke");
+    expect(unknown.error).toMatchObject({ code: "unknown_method", field: "method" });
+    expect(unknown.error.message).toContain("pairing.nuke");
+    const wrongType = await socket.request(3, "chat.send", { text: 42 });
+    expect(wrongType.error).toMatchObject({ code: "invalid_request", field: "params.text" });
+    const missing = await socket.request(4, "pairing.approve", { channelType: "webchat" });
+    expect(missing.error).toMatchObject({ code: "invalid_request", field: "code" });
+    socket.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect((await socket.nextOfType("error")).error.message).toMatch(/text frames/);
+    expect((await socket.request(5, "session.whoami")).ok).toBe(true);
+    expect(await gw.gateway.context.pairing.listPaired()).toEqual([]);
+  });
+
+  it("a frame over 64 KiB closes the socket with 1009", async () => {
+    gw = await startGateway();
+    const { socket } = await connectWithToken(gw.wsUrl, OWNER_TOKEN);
+    sockets.push(socket);
+    socket.send({ type: "req", id: 1, method: "chat.send", params: { text: "x".repeat(70 * 1024) } });
+    expect((await socket.closed).code).toBe(1009);
+  });
+
+  it("rate-limits each connection with a token bucket", async () => {
+    gw = await startGateway({ websocket: { rateLimit: { capacity: 3, refillPerSecond: 0.001 } } });
+    const { socket } = await connectWithToken(gw.wsUrl, OWNER_TOKEN);
+    sockets.push(socket);
+    for (let i = 0; i < 4; i++) socket.send({ type: "req", id: i, method: "session.whoami" });
+    const limited = await socket.nextOfType("error");
+    expect(limited.error.code).toBe("rate_limited");
+    const answered = [await socket.nextOfType("res"), await socket.nextOfType("res")];
+    expect(answered.every((f) => f.ok)).toBe(true);
+    const other = await connectWithToken(gw.wsUrl, OWNER_TOKEN);
+    sockets.push(other.socket);
+    expect((await other.socket.request("x", "session.whoami")).ok).toBe(true);
+  });
+
+  it("refuses a cross-site Origin before the handshake and accepts the gateway's own", async () => {
+    gw = await startGateway();
+    const refused = new WebSocket(gw.wsUrl, { origin: "http://evil.example" });
+    const status = await new Promise<number>((resolve) => {
+      refused.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+      refused.on("open", () => resolve(101));
+    });
+    expect(status).toBe(403);
+    const own = await open(gw.wsUrl, { origin: gw.url });
+    own.send({ type: "connect", params: { token: OWNER_TOKEN } });
+    expect((await own.nextOfType("hello")).principal.role).toBe("owner");
+  });
+
+  it("an allowlisted extra origin is accepted", async () => {
+    gw = await startGateway({ http: { allowedOrigins: ["https://console.example.com"] } });
+    const socket = await open(gw.wsUrl, { origin: "https://console.example.com" });
+    socket.send({ type: "connect", params: { token: OWNER_TOKEN } });
+    expect((await socket.nextOfType("hello")).principal.userId).toBe("alice");
+  });
+
+  it("an agent failure is an agent_error answer, and the socket stays usable", async () => {
+    gw = await startGateway({
+      agent: (message) => {
+        if (message.text === "fail") throw new Error("model exploded");
+        return `ok ${message.text}`;
+      },
+    });
+    const { socket } = await connectWithToken(gw.wsUrl, USER_TOKEN);
+    sockets.push(socket);
+    const failed = await socket.request(1, "chat.send", { text: "fail" });
+    expect(failed.error.code).toBe("agent_error");
+    expect(JSON.stringify(failed)).not.toContain("exploded");
+    expect((await socket.request(2, "chat.send", { text: "hi" })).payload).toEqual({ text: "ok hi" });
+  });
+
+  it("stop() closes open sockets with 1001", async () => {
+    gw = await startGateway();
+    const { socket } = await connectWithToken(gw.wsUrl, OWNER_TOKEN);
+    await gw.stop();
+    gw = undefined;
+    expect((await socket.closed).code).toBe(1001);
+  });
+});
