@@ -1,7 +1,8 @@
 import type { JsonValue, PendingKind } from "../../protocols/types.js";
+import { StoreUnavailableError } from "../../pairing/errors.js";
 import { auditLimit, auditMatches } from "../shared.js";
 import type { AuditEvent, AuditEventType, AuditPage, AuditQuery } from "../types.js";
-import type { RedisClientLike, RedisConnection } from "./connection.js";
+import { withDeadline, type RedisClientLike, type RedisConnection } from "./connection.js";
 
 /**
  * The audit log is one Redis stream (XADD from the Lua scripts). Event ids are stream ids, so `audit()` pages with
@@ -135,6 +136,10 @@ export class AuditFeed {
   async close(): Promise<void> {
     this.closed = true;
     this.subscribers.clear();
+    this.dropReader();
+  }
+
+  private dropReader(): void {
     const reader = this.reader;
     this.reader = null;
     if (reader?.isOpen) reader.destroy();
@@ -164,9 +169,14 @@ export class AuditFeed {
       while (!this.closed && this.subscribers.size > 0) {
         try {
           const reader = await this.readerClient();
-          const reply = await reader.sendCommand([
+          const reading = reader.sendCommand([
             "XREAD", "COUNT", String(READ_COUNT), "BLOCK", String(BLOCK_MS), "STREAMS", this.stream, position,
           ]);
+          // a connection that went silent (half-open, server frozen) is replaced rather than waited on for ever
+          const reply = await withDeadline(reading, BLOCK_MS + this.conn.timeoutMs).catch((error: unknown) => {
+            if (error instanceof StoreUnavailableError && this.reader === reader) this.dropReader();
+            throw error;
+          });
           for (const entry of xreadEntries(reply)) {
             position = entry[0];
             this.dispatch(toAuditEvent(entry));

@@ -72,17 +72,22 @@ local function removePending(hash, kind, ct, id)
   end
 end
 
--- every entry whose expiresAt <= now is removed and recorded as expired (memory: sweep)
+-- every entry whose expiresAt <= now is removed and recorded as expired, oldest entry first (memory: sweep)
 local function sweep()
-  local expired = redis.call('ZRANGEBYSCORE', ALL, '-inf', now)
-  for _, m in ipairs(expired) do
+  local expired = {}
+  for _, m in ipairs(redis.call('ZRANGEBYSCORE', ALL, '-inf', now)) do
     local hash, kind, ct, id = parseMember(m)
     if hash then
-      removePending(hash, kind, ct, id)
-      audit('expired', ct, id, 'system', kind, '{}')
+      local seq = tonumber(redis.call('HGET', P .. 'pending:' .. hash, 'seq') or '0')
+      table.insert(expired, {seq = seq, hash = hash, kind = kind, ct = ct, id = id})
     else
       redis.call('ZREM', ALL, m)
     end
+  end
+  table.sort(expired, function(a, b) return a.seq < b.seq end)
+  for _, e in ipairs(expired) do
+    removePending(e.hash, e.kind, e.ct, e.id)
+    audit('expired', e.ct, e.id, 'system', e.kind, '{}')
   end
 end
 `;
