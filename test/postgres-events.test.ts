@@ -131,6 +131,20 @@ describe.runIf(available)("postgres store: events across instances (LISTEN/NOTIF
     }
   });
 
+  it("a subscription does not take a pool slot: with ?pool=1 calls keep working while listening", async () => {
+    const stores = await openPostgresStores(`${urlWithSchema(freshSchema())}&pool=1`, { secret, timeoutMs: 2000 });
+    try {
+      const seen: string[] = [];
+      stores.pairing.subscribe((event) => seen.push(event.type));
+      const code = await stores.pairing.generateCode("telegram", "alice");
+      expect(await stores.pairing.approve("telegram", code)).toBe(true);
+      expect(await stores.pairing.isPaired("alice", "telegram")).toBe(true);
+      await expect.poll(() => seen, { timeout: 5000 }).toEqual(["requested", "approved"]);
+    } finally {
+      await stores.close();
+    }
+  });
+
   it("refuses something that is not a pool", async () => {
     await expect(createPostgresStores({} as pg.Pool, { secret })).rejects.toThrow(/needs a pg Pool/);
   });

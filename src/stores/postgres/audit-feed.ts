@@ -1,7 +1,6 @@
-import type { PoolClient } from "pg";
 import type { JsonValue, PendingKind } from "../../protocols/types.js";
 import type { AuditEvent, AuditEventType } from "../types.js";
-import type { PostgresDatabase } from "./database.js";
+import type { ListenConnection, PostgresDatabase } from "./database.js";
 
 export interface AuditRow {
   id: string;
@@ -44,7 +43,7 @@ type Listener = (event: AuditEvent) => void;
  */
 export class AuditFeed {
   private readonly listeners = new Set<Listener>();
-  private client: PoolClient | null = null;
+  private connection: ListenConnection | null = null;
   private connecting: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private retryDelay = RECONNECT_MIN_MS;
@@ -61,7 +60,7 @@ export class AuditFeed {
     if (this.closed) return () => undefined;
     const wrapped: Listener = (event) => listener(structuredClone(event));
     this.listeners.add(wrapped);
-    if (!this.client && !this.connecting) this.connect();
+    if (!this.connection && !this.connecting) this.connect();
     return () => {
       this.listeners.delete(wrapped);
       if (this.listeners.size === 0) this.stop();
@@ -76,6 +75,7 @@ export class AuditFeed {
   async close(): Promise<void> {
     this.closed = true;
     this.listeners.clear();
+    await this.connecting;
     this.stop();
     await this.delivery;
   }
@@ -95,12 +95,13 @@ export class AuditFeed {
   }
 
   private async listen(): Promise<void> {
-    const client = await this.db.call(() => this.db.pool.connect());
+    const connection = await this.db.call(() => this.db.connectListener());
     if (this.closed || this.listeners.size === 0) {
-      client.release();
+      connection.release();
       return;
     }
-    const dropped = (error?: Error): void => this.dropped(client, error);
+    const { client } = connection;
+    const dropped = (): void => this.dropped(connection);
     client.on("error", dropped);
     client.on("end", dropped);
     client.on("notification", (message) => {
@@ -116,20 +117,20 @@ export class AuditFeed {
         const current = BigInt(max.rows[0]?.id ?? "0");
         if (current > this.highest) this.highest = current;
       }
-      this.client = client;
+      this.connection = connection;
       this.listenedBefore = true;
       if (resuming) this.enqueue(() => this.catchUp());
     } catch (error) {
       client.off("end", dropped);
-      client.release(error instanceof Error ? error : true);
+      connection.release();
       throw error;
     }
   }
 
-  private dropped(client: PoolClient, error?: Error): void {
-    if (this.client !== client) return;
-    this.client = null;
-    client.release(error ?? true);
+  private dropped(connection: ListenConnection): void {
+    if (this.connection !== connection) return;
+    this.connection = null;
+    connection.release();
     if (!this.closed && this.listeners.size > 0) this.scheduleReconnect();
   }
 
@@ -139,7 +140,7 @@ export class AuditFeed {
     this.retryDelay = Math.min(this.retryDelay * 2, RECONNECT_MAX_MS);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
-      if (!this.client && !this.connecting) this.connect();
+      if (!this.connection && !this.connecting) this.connect();
     }, delay);
     this.retryTimer.unref();
   }
@@ -147,10 +148,10 @@ export class AuditFeed {
   private stop(): void {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
-    const client = this.client;
-    this.client = null;
-    // The connection held LISTEN: destroy it rather than hand it back to the pool still listening.
-    if (client) client.release(true);
+    const connection = this.connection;
+    this.connection = null;
+    // The connection held LISTEN: it is closed, never handed back to a pool still listening.
+    connection?.release();
   }
 
   private enqueue(task: () => Promise<void>): void {

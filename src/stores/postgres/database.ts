@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Pool, PoolClient, QueryResult, QueryResultRow } from "pg";
+import type { ClientBase, Pool, PoolClient, QueryResult, QueryResultRow } from "pg";
 import { PairingCooldownError, PairingInputError, PairingLimitError, StoreUnavailableError } from "../../pairing/errors.js";
 
 /** How long any call may take before it fails (closed), unless the caller says otherwise. */
@@ -48,6 +48,20 @@ function sqlState(error: unknown): string | undefined {
 
 export type Queryable = Pick<PoolClient, "query">;
 
+/** A connection dedicated to LISTEN; release() closes it (it is never reused while listening). */
+export interface ListenConnection {
+  client: ClientBase;
+  release(): void;
+}
+
+/** A pooled connection taken out for LISTEN: one of the pool's slots while anyone is subscribed. */
+export function listenOnPool(pool: Pool): () => Promise<ListenConnection> {
+  return async () => {
+    const client = await pool.connect();
+    return { client, release: () => client.release(true) };
+  };
+}
+
 /**
  * One pool and one schema, shared by the pairing and session stores of one `openStores()` call: schema-qualified table
  * names, a deadline on every call, transactions serialised per key with an advisory lock, and error mapping.
@@ -60,6 +74,8 @@ export class PostgresDatabase {
     readonly pool: Pool,
     readonly schema: string,
     readonly timeoutMs: number,
+    /** Where the LISTEN connection comes from: a pool slot by default, a separate connection for our own pool. */
+    readonly connectListener: () => Promise<ListenConnection> = listenOnPool(pool),
   ) {
     assertSchemaName(schema);
     this.channel = `${schema}.audit`;

@@ -3,7 +3,14 @@ import { loadGatewaySecret } from "../../pairing/secret.js";
 import type { OpenStoresOptions } from "../open.js";
 import type { PairingRules, PairingStoreOptions, Stores } from "../types.js";
 import { DEFAULT_PAIRING_RULES } from "../types.js";
-import { assertSchemaName, DEFAULT_TIMEOUT_MS, PostgresDatabase, PostgresSchemaError } from "./database.js";
+import {
+  assertSchemaName,
+  DEFAULT_TIMEOUT_MS,
+  listenOnPool,
+  PostgresDatabase,
+  PostgresSchemaError,
+  type ListenConnection,
+} from "./database.js";
 import { migrate, MIGRATIONS } from "./migrations.js";
 import { PostgresPairingStore } from "./pairing.js";
 import { PostgresSessionBindingStore } from "./session-binding.js";
@@ -48,8 +55,20 @@ export async function openPostgresStores(url: string, options: OpenStoresOptions
     application_name: `gatehouse:${schema}`.slice(0, 63),
   };
   const pool = new pg.Pool(config);
+  // LISTEN gets a connection of its own, so a subscription never takes one of the pool's `poolSize` slots.
+  const connectListener = async (): Promise<ListenConnection> => {
+    const client = new pg.Client(config);
+    client.on("error", () => undefined);
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    return { client, release: () => void client.end().catch(() => undefined) };
+  };
   try {
-    return await createStores(pool, { ...options, schema, timeoutMs, secret }, async () => {
+    return await createStores(pool, { ...options, schema, timeoutMs, secret }, connectListener, async () => {
       await pool.end();
     });
   } catch (error) {
@@ -69,7 +88,8 @@ export async function createPostgresStores(pool: Pool, options: PostgresStoresOp
   }
   const schema = options.schema ?? DEFAULT_SCHEMA;
   assertSchemaName(schema);
-  return createStores(pool, { ...options, schema, timeoutMs: resolveTimeout(options.timeoutMs), secret: resolveSecret(options) }, async () => undefined);
+  const resolved = { ...options, schema, timeoutMs: resolveTimeout(options.timeoutMs), secret: resolveSecret(options) };
+  return createStores(pool, resolved, listenOnPool(pool), async () => undefined);
 }
 
 interface ResolvedOptions extends PostgresStoresOptions {
@@ -78,11 +98,16 @@ interface ResolvedOptions extends PostgresStoresOptions {
   secret: Buffer;
 }
 
-async function createStores(pool: Pool, options: ResolvedOptions, endPool: () => Promise<void>): Promise<Stores> {
+async function createStores(
+  pool: Pool,
+  options: ResolvedOptions,
+  connectListener: () => Promise<ListenConnection>,
+  endPool: () => Promise<void>,
+): Promise<Stores> {
   // An idle connection that breaks (server restart, network) is reported here; it is simply dropped by the pool.
   const onPoolError = (): void => undefined;
   pool.on("error", onPoolError);
-  const db = new PostgresDatabase(pool, options.schema, options.timeoutMs);
+  const db = new PostgresDatabase(pool, options.schema, options.timeoutMs, connectListener);
   let users = 2;
   const release = async (): Promise<void> => {
     users -= 1;
