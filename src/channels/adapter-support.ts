@@ -45,3 +45,21 @@ export function splitText(text: string, max: number): string[] {
 
 /** A logger that drops everything, for adapters used without one. */
 export const SILENT_LOGGER: GatewayLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** The raw request body, refused (thrown) past `limit` bytes. */
+export async function readRawBody(req: import("node:http").IncomingMessage, limit = 1_000_000): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new Error("body too large");
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** A single-valued request header, or undefined. */
+export function singleHeader(req: import("node:http").IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === "string" ? value : undefined;
+}

@@ -12,7 +12,7 @@ import {
   type ChannelAdapter,
   type ChannelHandlers,
 } from "../channel.js";
-import { InFlight, SILENT_LOGGER, splitText } from "../adapter-support.js";
+import { InFlight, readRawBody, SILENT_LOGGER, singleHeader, splitText } from "../adapter-support.js";
 import { errorName } from "../redact.js";
 import { verifySlackSignature } from "./signature.js";
 
@@ -201,15 +201,15 @@ export class SlackAdapter implements ChannelAdapter {
     }
     let raw: Buffer;
     try {
-      raw = await readBody(req, MAX_BODY);
+      raw = await readRawBody(req, MAX_BODY);
     } catch {
       res.writeHead(413).end();
       return;
     }
     const verdict = verifySlackSignature({
       signingSecret: this.signingSecret,
-      timestamp: header(req, "x-slack-request-timestamp"),
-      signature: header(req, "x-slack-signature"),
+      timestamp: singleHeader(req, "x-slack-request-timestamp"),
+      signature: singleHeader(req, "x-slack-signature"),
       body: raw,
       now: (this.options.now ?? Date.now)(),
     });
@@ -226,20 +226,4 @@ export class SlackAdapter implements ChannelAdapter {
     if (!this.app) throw new Error("the slack channel is not started");
     return this.app;
   }
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return typeof value === "string" ? value : undefined;
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new Error("body too large");
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
 }

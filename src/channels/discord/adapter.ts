@@ -1,0 +1,147 @@
+import type { ButtonInteraction, Client, Message } from "discord.js";
+import type { GatewayLogger } from "../../gateway/context.js";
+import {
+  importChannelSdk,
+  tokenFromEnv,
+  type AnswerOptions,
+  type ApprovalRequest,
+  type ChannelAdapter,
+  type ChannelHandlers,
+} from "../channel.js";
+import { InFlight, SILENT_LOGGER, splitText } from "../adapter-support.js";
+import { errorName } from "../redact.js";
+import { discordCustomId, parseDiscordCustomId } from "./components.js";
+import { DiscordInteractionsEndpoint, type DiscordInteractionsOptions } from "./interactions.js";
+
+export interface DiscordAdapterOptions {
+  /** Bot token; default: the DISCORD_BOT_TOKEN environment variable (never logged). */
+  token?: string;
+  tokenEnv?: string;
+  /**
+   * For apps with an Interactions Endpoint URL: button presses then arrive over HTTP (Ed25519-signed) instead of the
+   * gateway connection, and are served by this endpoint.
+   */
+  interactions?: DiscordInteractionsOptions;
+  logger?: GatewayLogger;
+  channelType?: string;
+}
+
+const MAX_MESSAGE = 2000;
+
+/** Discord through discord.js: the gateway connection for messages, message-component buttons for Approve/Deny. */
+export class DiscordAdapter implements ChannelAdapter {
+  readonly channelType: string;
+  private client: Client | null = null;
+  private endpoint: DiscordInteractionsEndpoint | null = null;
+  private logger: GatewayLogger = SILENT_LOGGER;
+  private inFlight: InFlight;
+  private readonly token: string;
+
+  constructor(private readonly options: DiscordAdapterOptions = {}) {
+    this.channelType = options.channelType ?? "discord";
+    this.token = options.token ?? tokenFromEnv(options.tokenEnv ?? "DISCORD_BOT_TOKEN", this.channelType);
+    this.inFlight = new InFlight(undefined, this.channelType);
+    if (options.interactions) this.endpoint = new DiscordInteractionsEndpoint(options.interactions, this.channelType);
+  }
+
+  async start(handlers: ChannelHandlers): Promise<void> {
+    this.logger = this.options.logger ?? handlers.logger;
+    this.inFlight = new InFlight(this.logger, this.channelType);
+    const discord = await importChannelSdk("discord.js", this.channelType, () => import("discord.js"));
+    const { GatewayIntentBits, Partials, Events } = discord;
+    const client = new discord.Client({
+      intents: [
+        GatewayIntentBits.Guilds,
+        GatewayIntentBits.GuildMessages,
+        GatewayIntentBits.DirectMessages,
+        GatewayIntentBits.MessageContent,
+      ],
+      partials: [Partials.Channel],
+    });
+    this.client = client;
+    client.on(Events.MessageCreate, (message) => this.onMessage(message, handlers));
+    client.on(Events.InteractionCreate, (interaction) => {
+      if (interaction.isButton()) this.inFlight.track(this.onPress(interaction, handlers));
+    });
+    client.on(Events.Error, (error) => this.logger.error("discord client error", { channelType: this.channelType, error: errorName(error) }));
+    await this.endpoint?.start(handlers);
+    const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+    await client.login(this.token);
+    await ready;
+    this.logger.info("discord channel started", { channelType: this.channelType });
+  }
+
+  async stop(): Promise<void> {
+    await this.endpoint?.stop();
+    const client = this.client;
+    this.client = null;
+    await client?.destroy();
+    await this.inFlight.settle();
+  }
+
+  async send(chatId: string, text: string): Promise<void> {
+    const channel = await this.requireClient().channels.fetch(chatId);
+    if (!channel || !channel.isSendable()) throw new Error("discord channel is not one the bot can send to");
+    for (const part of splitText(text, MAX_MESSAGE)) await channel.send(part);
+  }
+
+  async sendApprovalCard(ownerId: string, request: ApprovalRequest): Promise<void> {
+    const { ActionRowBuilder, ButtonBuilder, ButtonStyle } = await importChannelSdk("discord.js", this.channelType, () => import("discord.js"));
+    const row = new ActionRowBuilder<InstanceType<typeof ButtonBuilder>>().addComponents(
+      new ButtonBuilder().setCustomId(discordCustomId("approve", request.approveToken)).setLabel("Approve").setStyle(ButtonStyle.Success),
+      new ButtonBuilder().setCustomId(discordCustomId("deny", request.denyToken)).setLabel("Deny").setStyle(ButtonStyle.Danger),
+    );
+    const owner = await this.requireClient().users.fetch(ownerId);
+    await owner.send({ content: request.text.slice(0, MAX_MESSAGE), components: [row] });
+  }
+
+  /** The bot's DM channel with a user. */
+  async directChatIdFor(userId: string): Promise<string> {
+    return (await this.requireClient().users.createDM(userId)).id;
+  }
+
+  private onMessage(message: Message, handlers: ChannelHandlers): void {
+    if (message.author.bot || message.content === "") return;
+    this.inFlight.track(
+      handlers.onMessage({
+        channelType: this.channelType,
+        chatId: message.channelId,
+        sender: { id: message.author.id, name: message.author.globalName ?? message.author.username },
+        text: message.content,
+        isDirect: message.channel.isDMBased(),
+      }),
+    );
+  }
+
+  private async onPress(interaction: ButtonInteraction, handlers: ChannelHandlers): Promise<void> {
+    const parsed = parseDiscordCustomId(interaction.customId);
+    if (!parsed) return;
+    let answered = false;
+    const answer = async (text: string, options?: AnswerOptions): Promise<void> => {
+      if (answered) return;
+      answered = true;
+      if (options?.removeButtons) {
+        await interaction.update({ content: `${interaction.message.content}\n\n${text}`.slice(0, MAX_MESSAGE), components: [] });
+      } else {
+        await interaction.reply({ content: text, flags: 64 });
+      }
+    };
+    try {
+      await handlers.onButton({
+        action: parsed.action,
+        token: parsed.token,
+        pressedBy: interaction.user.id,
+        chatId: interaction.channelId,
+        isDirect: !interaction.inGuild() && interaction.channel?.isDMBased() === true,
+        answer,
+      });
+    } finally {
+      if (!answered) await answer("Something went wrong. Nothing was changed.");
+    }
+  }
+
+  private requireClient(): Client {
+    if (!this.client) throw new Error("the discord channel is not started");
+    return this.client;
+  }
+}
