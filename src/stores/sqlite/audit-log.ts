@@ -70,9 +70,9 @@ export class SqliteAuditLog {
     this.maxId = db.prepare("SELECT coalesce(max(id), 0) FROM audit").pluck();
   }
 
-  /** Appends one event; call inside the transaction that made the decision. */
-  append(event: NewAuditEvent): void {
-    this.insert.run(
+  /** Appends one event inside the caller's transaction; returns its id, which orders everything it created. */
+  append(event: NewAuditEvent): number {
+    return Number(this.insert.run(
       event.at,
       event.type,
       event.channelType,
@@ -80,7 +80,7 @@ export class SqliteAuditLog {
       event.actor,
       event.kind ?? null,
       JSON.stringify(event.detail),
-    );
+    ).lastInsertRowid);
   }
 
   page(query?: AuditQuery): AuditPage {

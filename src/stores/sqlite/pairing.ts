@@ -31,6 +31,7 @@ import { guard, type SqliteConnection } from "./connection.js";
 
 interface PendingRow {
   hash: string;
+  seq: number;
   kind: PendingKind;
   channelType: string;
   channelId: string;
@@ -53,7 +54,7 @@ type Tx<F extends (...args: never[]) => unknown> = BetterSqlite3.Transaction<F>;
 /** What a generateCode transaction decided; errors are thrown after it commits, so its sweep is kept. */
 type GenerateOutcome = { code: string } | { error: Error };
 
-const PENDING_COLUMNS = `hash, kind, channel_type AS channelType, channel_id AS channelId, user_name AS userName,
+const PENDING_COLUMNS = `hash, seq, kind, channel_type AS channelType, channel_id AS channelId, user_name AS userName,
   first_message AS firstMessage, display, created_at AS createdAt, expires_at AS expiresAt, failures`;
 
 /**
@@ -107,7 +108,8 @@ export class SqlitePairingStore implements PairingStore {
     const db = this.db;
     this.log = new SqliteAuditLog(db);
     this.stmt = {
-      expired: db.prepare(`SELECT ${PENDING_COLUMNS} FROM pending WHERE expires_at <= ? ORDER BY rowid`),
+      // No ORDER BY here: it would make SQLite scan the table instead of using pending_expiry; sweep sorts the few rows.
+      expired: db.prepare(`SELECT ${PENDING_COLUMNS} FROM pending WHERE expires_at <= ?`),
       deleteExpired: db.prepare("DELETE FROM pending WHERE expires_at <= ?"),
       pendingByHash: db.prepare(`SELECT ${PENDING_COLUMNS} FROM pending WHERE hash = ?`),
       requestOf: db.prepare(
@@ -115,14 +117,14 @@ export class SqlitePairingStore implements PairingStore {
       ),
       countPending: db.prepare("SELECT count(*) FROM pending WHERE channel_type = ?").pluck(),
       insertPending: db.prepare(
-        `INSERT INTO pending (hash, kind, channel_type, channel_id, user_name, first_message, display, created_at, expires_at)
-         VALUES (@hash, @kind, @channelType, @channelId, @userName, @firstMessage, @display, @createdAt, @expiresAt)`,
+        `INSERT INTO pending (hash, seq, kind, channel_type, channel_id, user_name, first_message, display, created_at, expires_at)
+         VALUES (@hash, @seq, @kind, @channelType, @channelId, @userName, @firstMessage, @display, @createdAt, @expiresAt)`,
       ),
       deletePending: db.prepare("DELETE FROM pending WHERE hash = ?"),
       setPendingFailures: db.prepare("UPDATE pending SET failures = ? WHERE hash = ?"),
       deleteRequestOf: db.prepare("DELETE FROM pending WHERE kind = 'request' AND channel_type = ? AND channel_id = ?"),
-      listPending: db.prepare(`SELECT ${PENDING_COLUMNS} FROM pending ORDER BY created_at, rowid`),
-      listPendingOfType: db.prepare(`SELECT ${PENDING_COLUMNS} FROM pending WHERE channel_type = ? ORDER BY created_at, rowid`),
+      listPending: db.prepare(`SELECT ${PENDING_COLUMNS} FROM pending ORDER BY created_at, seq`),
+      listPendingOfType: db.prepare(`SELECT ${PENDING_COLUMNS} FROM pending WHERE channel_type = ? ORDER BY created_at, seq`),
       cooldownOf: db.prepare("SELECT until FROM deny_cooldowns WHERE channel_type = ? AND channel_id = ?").pluck(),
       setCooldown: db.prepare(
         `INSERT INTO deny_cooldowns (channel_type, channel_id, until) VALUES (?, ?, ?)
@@ -130,14 +132,14 @@ export class SqlitePairingStore implements PairingStore {
       ),
       isPaired: db.prepare("SELECT 1 FROM paired WHERE channel_type = ? AND channel_id = ?").pluck(),
       upsertPaired: db.prepare(
-        `INSERT INTO paired (channel_type, channel_id, label, paired_at, approved_by) VALUES (?, ?, ?, ?, ?)
+        `INSERT INTO paired (channel_type, channel_id, label, paired_at, approved_by, seq) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (channel_type, channel_id)
          DO UPDATE SET label = excluded.label, paired_at = excluded.paired_at, approved_by = excluded.approved_by`,
       ),
       deletePaired: db.prepare("DELETE FROM paired WHERE channel_type = ? AND channel_id = ?"),
       listPaired: db.prepare(
         `SELECT channel_id AS channelId, channel_type AS channelType, label, paired_at AS pairedAt, approved_by AS approvedBy
-         FROM paired ORDER BY paired_at, rowid`,
+         FROM paired ORDER BY paired_at, seq`,
       ),
       failuresOf: db.prepare(
         `SELECT window_start AS windowStart, count, locked_until AS lockedUntil
@@ -292,8 +294,7 @@ export class SqlitePairingStore implements PairingStore {
     }
     while (this.stmt.pendingByHash.get(entry.hash) !== undefined) entry = regenerateCode(this.opts, entry);
     const { code, ...stored } = entry;
-    this.stmt.insertPending.run(stored);
-    this.append({
+    const seq = this.append({
       at: now,
       type: entry.kind === "request" ? "requested" : "invite-created",
       channelType: entry.channelType,
@@ -302,6 +303,7 @@ export class SqlitePairingStore implements PairingStore {
       kind: entry.kind,
       detail: entry.userName ? { userName: entry.userName } : {},
     });
+    this.stmt.insertPending.run({ ...stored, seq });
     return { code: formatCode(code) };
   }
 
@@ -321,8 +323,7 @@ export class SqlitePairingStore implements PairingStore {
     const channelId = entry.kind === "request" ? entry.channelId : input.userId;
     this.stmt.deletePending.run(input.hash);
     const approvedBy = options.approvedBy ?? (entry.kind === "invite" ? input.userId : "owner");
-    this.stmt.upsertPaired.run(input.channelType, channelId, pairingLabel(input.userName, entry.userName, channelId), now, approvedBy);
-    this.append({
+    const seq = this.append({
       at: now,
       type: "approved",
       channelType: input.channelType,
@@ -331,6 +332,8 @@ export class SqlitePairingStore implements PairingStore {
       kind: entry.kind,
       detail: { userName: input.userName || entry.userName, firstMessage: entry.firstMessage },
     });
+    const label = pairingLabel(input.userName, entry.userName, channelId);
+    this.stmt.upsertPaired.run(input.channelType, channelId, label, now, approvedBy, seq);
     return true;
   }
 
@@ -366,6 +369,7 @@ export class SqlitePairingStore implements PairingStore {
   private sweep(now: number): void {
     const expired = this.stmt.expired.all(now) as PendingRow[];
     if (expired.length === 0) return;
+    expired.sort((a, b) => a.seq - b.seq);
     this.stmt.deleteExpired.run(now);
     for (const entry of expired) {
       this.append({
@@ -412,7 +416,7 @@ export class SqlitePairingStore implements PairingStore {
     this.stmt.setFailures.run(channelType, redeemer, window.windowStart, count, lockedUntil);
   }
 
-  private append(event: NewAuditEvent): void {
-    this.log.append(event);
+  private append(event: NewAuditEvent): number {
+    return this.log.append(event);
   }
 }

@@ -19,32 +19,35 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `
       -- Pending entries. hash = HMAC of (channel type, code): invites keep no code at all, only this hash and a mask
       -- in display; requests show their code in display (it is only a reference the owner approves).
+      -- seq = id of the audit event that created the row: the insertion order, which breaks ties like the reference.
+      -- Few, narrow b-trees on purpose: every page a write touches is a page written to the WAL.
       CREATE TABLE pending (
         hash          TEXT PRIMARY KEY,
+        seq           INTEGER NOT NULL,
         kind          TEXT NOT NULL CHECK (kind IN ('request', 'invite')),
         channel_type  TEXT NOT NULL,
         channel_id    TEXT NOT NULL,
-        user_name     TEXT NOT NULL,
-        first_message TEXT NOT NULL,
-        display       TEXT NOT NULL,
         created_at    INTEGER NOT NULL,
         expires_at    INTEGER NOT NULL,
-        failures      INTEGER NOT NULL DEFAULT 0
-      );
+        failures      INTEGER NOT NULL DEFAULT 0,
+        display       TEXT NOT NULL,
+        user_name     TEXT NOT NULL,
+        first_message TEXT NOT NULL
+      ) WITHOUT ROWID;
       -- At most one pending request per sender.
       CREATE UNIQUE INDEX pending_request_sender ON pending (channel_type, channel_id) WHERE kind = 'request';
       CREATE INDEX pending_expiry ON pending (expires_at);
-      CREATE INDEX pending_channel_type ON pending (channel_type);
 
+      -- isPaired is one lookup in this table's primary key. seq: as in pending (kept when a pairing is renewed).
       CREATE TABLE paired (
         channel_type TEXT NOT NULL,
         channel_id   TEXT NOT NULL,
         label        TEXT NOT NULL,
         paired_at    INTEGER NOT NULL,
         approved_by  TEXT NOT NULL,
-        UNIQUE (channel_type, channel_id)
-      );
-      CREATE INDEX paired_order ON paired (paired_at);
+        seq          INTEGER NOT NULL,
+        PRIMARY KEY (channel_type, channel_id)
+      ) WITHOUT ROWID;
 
       -- A denied sender may not ask again until "until".
       CREATE TABLE deny_cooldowns (
@@ -64,9 +67,10 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (channel_type, redeemer)
       ) WITHOUT ROWID;
 
-      -- Append-only decisions; AUTOINCREMENT so an id is never reused and pollers can follow it.
+      -- Append-only decisions, never deleted, so ids only grow (no AUTOINCREMENT needed) and pollers can follow them.
+      -- Filtered pages scan by id: no secondary indexes, so each decision costs one page write here.
       CREATE TABLE audit (
-        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        id           INTEGER PRIMARY KEY,
         at           INTEGER NOT NULL,
         type         TEXT NOT NULL,
         channel_type TEXT NOT NULL,
@@ -75,8 +79,6 @@ export const MIGRATIONS: readonly Migration[] = [
         kind         TEXT,
         detail       TEXT NOT NULL
       );
-      CREATE INDEX audit_type ON audit (type, id);
-      CREATE INDEX audit_channel_type ON audit (channel_type, id);
 
       CREATE TABLE sessions (
         session_id TEXT PRIMARY KEY,
