@@ -12,7 +12,8 @@ import { isTicketShaped, type ConsoleSession, type ConsoleSessions } from "./ses
 export interface ConsoleAuthDeps {
   sessions: ConsoleSessions;
   signer: CookieSigner;
-  originPolicy: OriginPolicy;
+  /** The gateway's Host/Origin allowlist (a getter: it is known once the gateway listens). */
+  originPolicy: () => OriginPolicy;
   logger: GatewayLogger;
 }
 
@@ -68,7 +69,7 @@ export function withConsoleAuth(inner: AuthProtocol, deps: ConsoleAuthDeps): Aut
       const sessionId = consoleSessionId(request, deps.signer);
       const session = sessionId === null ? null : deps.sessions.get(sessionId);
       if (!session) return inner.check(request);
-      const problem = csrfProblem(request, session.csrf, deps.originPolicy);
+      const problem = csrfProblem(request, session.csrf, deps.originPolicy());
       if (problem !== null) {
         deps.logger.warn("console request refused", { reason: problem, method: request.method });
         return deny(problem, "console");

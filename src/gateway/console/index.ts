@@ -6,23 +6,21 @@ import { withConsoleAuth } from "./auth.js";
 import { cookieSigner } from "./cookie.js";
 import { consolePlugin } from "./plugin.js";
 import { ConsoleSessions, type ConsoleSessionOptions } from "./sessions.js";
-import { DEFAULT_CONSOLE_DIR } from "./static-files.js";
 
 export { CONSOLE_COOKIE } from "./cookie.js";
 export { CSRF_HEADER } from "./csrf.js";
 export { ConsoleSessions, TICKET_PREFIX, type ConsoleSessionOptions } from "./sessions.js";
-export { DEFAULT_CONSOLE_DIR } from "./static-files.js";
 
 export interface ConsoleOptions {
   /** The gateway's auth; sign-in and every console request check the owner's token with it. */
   auth: AuthProtocol;
   /** The gateway secret; the cookie-signing key is derived from it (HKDF label "cookie"). */
   secret: Buffer;
-  /** The gateway's Host/Origin allowlist, shared with the API and WebSocket. */
-  originPolicy: OriginPolicy;
+  /** The gateway's Host/Origin allowlist, shared with the API and WebSocket (a getter: known once listening). */
+  originPolicy: () => OriginPolicy;
   logger?: GatewayLogger;
-  /** The built console; default web/dist of this package. */
-  staticDir?: string;
+  /** The built console (see findConsoleDir); null or absent: /console says it is not built. */
+  staticDir?: string | null;
   sessions?: ConsoleSessionOptions;
 }
 
@@ -50,7 +48,7 @@ export function createConsole(options: ConsoleOptions): GatewayConsole {
     originPolicy: options.originPolicy,
     logger: options.logger ?? SILENT,
   };
-  const staticDir = options.staticDir ?? DEFAULT_CONSOLE_DIR;
+  const staticDir = options.staticDir ?? null;
   return {
     auth: withConsoleAuth(options.auth, deps),
     plugin: (app) => consolePlugin(app, { ...deps, auth: options.auth, staticDir }),

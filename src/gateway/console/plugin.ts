@@ -11,13 +11,13 @@ import { checkSession, tokenOnlyRequest, type ConsoleAuthDeps } from "./auth.js"
 import { CONSOLE_COOKIE, consoleSessionId } from "./cookie.js";
 import { csrfProblem } from "./csrf.js";
 import type { ConsoleSession } from "./sessions.js";
-import { readConsoleFile } from "./static-files.js";
+import { registerConsole } from "../console-static.js";
 
 export interface ConsolePluginOptions extends ConsoleAuthDeps {
   /** The gateway's own auth (not the console wrapper): sign-in checks the presented token with it. */
   auth: AuthProtocol;
-  /** Where the built console (index.html, app.js, app.css) lives. */
-  staticDir: string;
+  /** Where the built console (index.html, app.js, app.css) lives; null when it has not been built. */
+  staticDir: string | null;
 }
 
 const loginBody = z.strictObject({ token: z.string().min(1, "token is required").max(4096) });
@@ -62,6 +62,8 @@ function sendError(reply: FastifyReply, error: unknown): FastifyReply {
 export async function consolePlugin(app: FastifyInstance, options: ConsolePluginOptions): Promise<void> {
   const { sessions, signer, originPolicy, logger } = options;
   const loginBuckets = new Map<string, TokenBucket>();
+  // Scoped to this plugin; it also loads the cookie parser that the console auth wrapper uses for /api requests.
+  await app.register(fastifyCookie, { secret: signer, hook: false });
 
   app.addHook("onSend", async (_request, reply, payload) => {
     reply.header("content-security-policy", CONTENT_SECURITY_POLICY);
@@ -85,7 +87,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsolePlugin
     const id = consoleSessionId(view, signer);
     const session = id === null ? null : sessions.get(id);
     if (!session) throw new GatewayError("unauthenticated", "sign in to the console first");
-    const problem = csrfProblem(view, session.csrf, originPolicy);
+    const problem = csrfProblem(view, session.csrf, originPolicy());
     if (problem !== null) {
       logger.warn("console request refused", { reason: problem, path: request.url });
       throw new GatewayError("forbidden", `request refused: ${problem}`);
@@ -107,25 +109,19 @@ export async function consolePlugin(app: FastifyInstance, options: ConsolePlugin
     return bucket.take();
   }
 
-  async function sendFile(reply: FastifyReply, name: string): Promise<FastifyReply> {
-    const file = await readConsoleFile(options.staticDir, name);
-    if (file === null) {
-      if (name === "index.html") {
-        return sendError(reply, new GatewayError("unavailable", "the console is not built: run `npm run build:web`"));
-      }
-      return sendError(reply, new GatewayError("not_found", "no such console file"));
-    }
-    return reply.type(file.contentType).send(file.body);
+  if (options.staticDir !== null) {
+    await registerConsole(app, options.staticDir);
+  } else {
+    const notBuilt = async (_request: FastifyRequest, reply: FastifyReply) =>
+      sendError(reply, new GatewayError("unavailable", "the console is not built: run `npm run build:web`"));
+    app.get("/console", notBuilt);
+    app.get("/console/", notBuilt);
   }
-
-  app.get("/console", (_request, reply) => sendFile(reply, "index.html"));
-  app.get("/console/", (_request, reply) => sendFile(reply, "index.html"));
-  app.get<{ Params: { file: string } }>("/console/:file", (request, reply) => sendFile(reply, request.params.file));
 
   app.post("/console/login", { bodyLimit: 8 * 1024 }, async (request, reply) => {
     try {
       const view = viewOf(request);
-      const problem = csrfProblem(view, null, originPolicy);
+      const problem = csrfProblem(view, null, originPolicy());
       if (problem !== null) throw new GatewayError("forbidden", `sign-in refused: ${problem}`);
       if (!takeLoginAttempt(view.remoteAddress)) {
         throw new GatewayError("rate_limited", "too many sign-in attempts; wait a minute and try again");
@@ -136,12 +132,9 @@ export async function consolePlugin(app: FastifyInstance, options: ConsolePlugin
       if (!principal) throw new GatewayError("unauthenticated", "that token was not accepted");
       if (!OWNER_ROLES.has(principal.role)) throw new GatewayError("forbidden", "only an owner or admin token may sign in to the console");
       const session = sessions.create(parsed.data.token);
-      const cookie = fastifyCookie.serialize(CONSOLE_COOKIE, signer.sign(session.id), {
-        ...cookieOptions(request),
-        maxAge: sessions.cookieMaxAgeSeconds,
-      });
       logger.info("console sign-in", { userId: principal.userId, role: principal.role });
-      return reply.header("set-cookie", cookie).send({ principal, csrf: session.csrf });
+      reply.setCookie(CONSOLE_COOKIE, session.id, { ...cookieOptions(request), signed: true, maxAge: sessions.cookieMaxAgeSeconds });
+      return reply.send({ principal, csrf: session.csrf });
     } catch (error) {
       return sendError(reply, error);
     }
@@ -174,7 +167,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsolePlugin
       // No live session: signing out is already done; anything else (CSRF, host) is refused.
       if (gatewayError.code !== "unauthenticated") return sendError(reply, gatewayError);
     }
-    const cleared = fastifyCookie.serialize(CONSOLE_COOKIE, "", { ...cookieOptions(request), maxAge: 0 });
-    return reply.header("set-cookie", cleared).send({ signedOut: true });
+    reply.clearCookie(CONSOLE_COOKIE, cookieOptions(request));
+    return reply.send({ signedOut: true });
   });
 }
