@@ -9,7 +9,8 @@ import { loadGatewaySecret } from "../pairing/secret.js";
 import { openStores } from "../stores/open.js";
 import type { PairingRules, Stores } from "../stores/types.js";
 import { DEFAULT_PAIRING_RULES } from "../stores/types.js";
-import { registerConsole, findConsoleDir } from "./console-static.js";
+import { findConsoleDir } from "./console-static.js";
+import { createConsole } from "./console/index.js";
 import type { Agent, ChannelPlugin, GatewayContext, GatewayLogger, PolicyOptions } from "./context.js";
 import { createHttpServer, type HttpServerOptions } from "./http-server.js";
 import { isListed } from "./identity-lists.js";
@@ -169,7 +170,10 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
           ...options.pairingRules,
         });
       }
-      const auth = options.auth ?? defaultAuth(stores);
+      const consoleDir = findConsoleDir(options.consoleDir);
+      // The owner console: its cookie sessions (HTTP, CSRF-checked) and WebSocket tickets are accepted besides the auth.
+      const web = createConsole({ auth: options.auth ?? defaultAuth(stores), secret, logger, originPolicy: () => originPolicy, staticDir: consoleDir });
+      const auth = web.auth;
       const ctx: GatewayContext = {
         auth,
         pairing: options.pairingStore ?? (stores as Stores).pairing,
@@ -188,8 +192,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         originPolicy: () => originPolicy,
         options: { bodyLimit: http.bodyLimit, inviteTtlMs: options.pairingRules?.inviteTtlMs ?? DEFAULT_PAIRING_RULES.inviteTtlMs },
       });
-      const consoleDir = findConsoleDir(options.consoleDir);
-      if (consoleDir) await registerConsole(app, consoleDir);
+      await app.register(web.plugin);
       const wsHub = new WebSocketHub(ctx, () => originPolicy, options.websocket);
       hub = wsHub;
       app.server.on("upgrade", (request, socket, head) => wsHub.handleUpgrade(request, socket, head));
