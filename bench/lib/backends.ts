@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStores, type OpenStoresOptions } from "../../src/stores/open.js";
 import type { Stores } from "../../src/stores/types.js";
+import { BENCH, type Population } from "./dataset.js";
 import { seedMemory } from "./seed-memory.js";
 import { seedPostgres, dropPostgresSchema } from "./seed-postgres.js";
 import { seedRedis, dropRedisPrefix } from "./seed-redis.js";
@@ -23,7 +24,7 @@ export interface BenchBackend {
   secret: Buffer;
   stores: Stores;
   /** Writes paired senders and their sessions [from, to) straight into the backend's tables/keys, in batches. */
-  seed(from: number, to: number): Promise<void>;
+  seed(from: number, to: number, people?: Population): Promise<void>;
   /** Closes the stores and deletes the file, keys or schema. */
   dispose(): Promise<void>;
 }
@@ -32,7 +33,7 @@ export type Opened = BenchBackend | { skipped: string };
 
 interface Namespace {
   url: string;
-  seed(stores: Stores, from: number, to: number): Promise<void>;
+  seed(stores: Stores, people: Population, from: number, to: number): Promise<void>;
   remove(): Promise<void>;
 }
 
@@ -40,13 +41,13 @@ function namespaceFor(name: BackendName): Namespace {
   const tag = randomBytes(4).toString("hex");
   switch (name) {
     case "memory":
-      return { url: "memory:", seed: async (stores, from, to) => seedMemory(stores, from, to), remove: async () => undefined };
+      return { url: "memory:", seed: async (stores, people, from, to) => seedMemory(stores, people, from, to), remove: async () => undefined };
     case "sqlite": {
       const dir = mkdtempSync(join(tmpdir(), "gh-bench-"));
       const file = join(dir, "bench.db");
       return {
         url: `sqlite:${file}`,
-        seed: async (_stores, from, to) => seedSqlite(file, from, to),
+        seed: async (_stores, people, from, to) => seedSqlite(file, people, from, to),
         remove: async () => rmSync(dir, { recursive: true, force: true }),
       };
     }
@@ -54,7 +55,7 @@ function namespaceFor(name: BackendName): Namespace {
       const prefix = `gh-bench-${tag}`;
       return {
         url: `${REDIS_URL}?prefix=${prefix}`,
-        seed: async (_stores, from, to) => seedRedis(REDIS_URL, `${prefix}:`, from, to),
+        seed: async (_stores, people, from, to) => seedRedis(REDIS_URL, `${prefix}:`, people, from, to),
         remove: async () => dropRedisPrefix(REDIS_URL, `${prefix}:`),
       };
     }
@@ -62,7 +63,7 @@ function namespaceFor(name: BackendName): Namespace {
       const schema = `gh_bench_${tag}`;
       return {
         url: `${POSTGRES_URL}?schema=${schema}`,
-        seed: async (_stores, from, to) => seedPostgres(POSTGRES_URL, schema, from, to),
+        seed: async (_stores, people, from, to) => seedPostgres(POSTGRES_URL, schema, people, from, to),
         remove: async () => dropPostgresSchema(POSTGRES_URL, schema),
       };
     }
@@ -91,7 +92,7 @@ export async function openBackend(name: BackendName, options: OpenStoresOptions 
     url: namespace.url,
     secret,
     stores,
-    seed: (from, to) => namespace.seed(stores, from, to),
+    seed: (from, to, people = BENCH) => namespace.seed(stores, people, from, to),
     dispose: async () => {
       if (disposed) return;
       disposed = true;

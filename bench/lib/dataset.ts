@@ -1,22 +1,38 @@
 import { sessionKey } from "../../src/gateway/admission.js";
 import type { Principal } from "../../src/protocols/types.js";
 
-/** The benchmark's synthetic population: `size` paired senders of one channel type, each with a bound session. */
-export const BENCH_CHANNEL_TYPE = "bench";
+/**
+ * A synthetic population of paired senders of one channel type, each with a bound session; index i names the i-th.
+ * Seeders write it in bulk; benchmarks pick indices from it.
+ */
+export interface Population {
+  channelType: string;
+  idOf(i: number): string;
+  /** The session a sender's direct messages use (chat id = sender id), as the router computes it. */
+  sessionOf(i: number): string;
+  principalOf(i: number): Principal;
+  labelOf(i: number): string;
+}
 
-export const pairedId = (i: number): string => `u${i}`;
+function population(channelType: string, idOf: (i: number) => string): Population {
+  return {
+    channelType,
+    idOf,
+    sessionOf: (i) => sessionKey(channelType, idOf(i), idOf(i)),
+    principalOf: (i) => ({ userId: idOf(i), role: "user", channelType, name: `User ${i}` }),
+    labelOf: (i) => `User ${i}`,
+  };
+}
 
-/** The session a paired sender's direct messages use (chat id = sender id), as the router would compute it. */
-export const sessionOf = (i: number): string => sessionKey(BENCH_CHANNEL_TYPE, pairedId(i), pairedId(i));
+/** Chat senders of the store and admission benchmarks. */
+export const BENCH = population("bench", (i) => `u${i}`);
 
-export const principalOf = (i: number): Principal => ({
-  userId: pairedId(i),
-  role: "user",
-  channelType: BENCH_CHANNEL_TYPE,
-  name: `User ${i}`,
-});
+/** Webchat devices of the gateway benchmark (device ids are at least 16 characters). */
+export const WEBCHAT_DEVICES = population("webchat", (i) => `bench-device-${String(i).padStart(8, "0")}`);
 
-export const labelOf = (i: number): string => `User ${i}`;
+export const BENCH_CHANNEL_TYPE = BENCH.channelType;
+export const pairedId = BENCH.idOf;
+export const sessionOf = BENCH.sessionOf;
 
 /** A pseudo-random index in [0, size), cheap and reproducible (xorshift32), so every backend sees the same access pattern. */
 export function indexStream(size: number, seed = 0x9e3779b9): (i: number) => number {

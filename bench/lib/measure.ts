@@ -6,6 +6,13 @@ export interface Figure {
   opsPerSec: number;
   p50Us: number;
   p99Us: number;
+  /**
+   * This process's CPU time over the wall-clock time measured (1 = one full core). Below ~0.9 for an in-process store
+   * (memory, SQLite) the machine was busy with other work or the store waited on I/O (e.g. fsync).
+   */
+  cpuShare?: number;
+  /** Operations per second of this process's CPU time: the rate with other load on the machine factored out. */
+  opsPerCpuSec?: number;
 }
 
 /** When a measurement stops: after `maxOps` operations or `maxMs` milliseconds of measuring, whichever comes first. */
@@ -40,7 +47,7 @@ export class LatencyRecorder {
   }
 
   /** Rate as operations per second of wall-clock time given, or (without it) per second spent inside the operations. */
-  figure(wallMs?: number): Figure {
+  figure(wallMs?: number, cpuMicros?: number): Figure {
     const sorted = this.samples.slice(0, this.count).sort();
     const elapsed = wallMs ?? this.totalMs;
     return {
@@ -48,6 +55,8 @@ export class LatencyRecorder {
       opsPerSec: elapsed > 0 ? round((this.count * 1000) / elapsed) : 0,
       p50Us: round(quantile(sorted, 0.5) * 1000, 1),
       p99Us: round(quantile(sorted, 0.99) * 1000, 1),
+      ...(cpuMicros !== undefined && elapsed > 0 ? { cpuShare: round(cpuMicros / 1000 / elapsed, 2) } : {}),
+      ...(cpuMicros !== undefined && cpuMicros > 0 ? { opsPerCpuSec: round((this.count * 1e6) / cpuMicros) } : {}),
     };
   }
 }
@@ -69,6 +78,7 @@ export async function measureSerial(op: (i: number) => Promise<unknown>, limits:
   const warmup = limits.warmupOps ?? Math.min(200, Math.floor(limits.maxOps / 10));
   for (let i = 0; i < warmup; i++) await op(i);
   const recorder = new LatencyRecorder(limits.maxOps);
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const stopAt = start + limits.maxMs;
   let i = warmup;
@@ -79,7 +89,7 @@ export async function measureSerial(op: (i: number) => Promise<unknown>, limits:
     recorder.record(end - last);
     last = end;
   }
-  return recorder.figure(performance.now() - start);
+  return recorder.figure(performance.now() - start, cpuMicros(cpu));
 }
 
 /** `concurrency` callers, each calling `op` one after another, all at once; the rate is over wall-clock time. */
@@ -96,6 +106,7 @@ export async function measureConcurrent(
     }),
   );
   const recorder = new LatencyRecorder(limits.maxOps);
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const stopAt = start + limits.maxMs;
   await Promise.all(
@@ -108,7 +119,13 @@ export async function measureConcurrent(
       }
     }),
   );
-  return recorder.figure(performance.now() - start);
+  return recorder.figure(performance.now() - start, cpuMicros(cpu));
+}
+
+/** User + system CPU microseconds this process used since `since`. */
+export function cpuMicros(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return used.user + used.system;
 }
 
 /** Seconds since `start` (a performance.now() value), rounded to 0.1 s, for progress lines. */

@@ -47,8 +47,10 @@ export function printTable(title: string, header: string[], rows: (string | numb
   }
 }
 
+export const FIGURE_HEADER = ["ops/s", "p50 us", "p99 us", "cpu", "ops/cpu-s"];
+
 export function figureCells(figure: Figure): (string | number)[] {
-  return [figure.opsPerSec, figure.p50Us, figure.p99Us];
+  return [figure.opsPerSec, figure.p50Us, figure.p99Us, figure.cpuShare ?? "-", figure.opsPerCpuSec ?? "-"];
 }
 
 export function printTargets(targets: TargetCheck[]): void {

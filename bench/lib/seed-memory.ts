@@ -1,7 +1,7 @@
 import type { PairedChannel } from "../../src/protocols/types.js";
 import { serializePrincipal } from "../../src/stores/principal.js";
 import type { Stores } from "../../src/stores/types.js";
-import { BENCH_CHANNEL_TYPE, labelOf, pairedId, principalOf, sessionOf } from "./dataset.js";
+import type { Population } from "./dataset.js";
 
 /**
  * The memory store keeps its state in private Maps (src/stores/memory/pairing.ts, session-binding.ts); the bench
@@ -13,7 +13,7 @@ interface MemoryInternals {
   sessions: { bindings: Map<string, { json: string; lastSeen: number }> };
 }
 
-export function seedMemory(stores: Stores, from: number, to: number): void {
+export function seedMemory(stores: Stores, people: Population, from: number, to: number): void {
   const internals = { pairing: stores.pairing, sessions: stores.sessions } as unknown as MemoryInternals;
   const paired = internals.pairing.paired;
   const bindings = internals.sessions.bindings;
@@ -22,14 +22,14 @@ export function seedMemory(stores: Stores, from: number, to: number): void {
   }
   const now = Date.now();
   for (let i = from; i < to; i++) {
-    const channelId = pairedId(i);
-    paired.set(`${BENCH_CHANNEL_TYPE}\u0000${channelId}`, {
+    const channelId = people.idOf(i);
+    paired.set(`${people.channelType}\u0000${channelId}`, {
       channelId,
-      channelType: BENCH_CHANNEL_TYPE,
-      label: labelOf(i),
+      channelType: people.channelType,
+      label: people.labelOf(i),
       pairedAt: now,
       approvedBy: "owner",
     });
-    bindings.set(sessionOf(i), { json: serializePrincipal(principalOf(i)), lastSeen: now });
+    bindings.set(people.sessionOf(i), { json: serializePrincipal(people.principalOf(i)), lastSeen: now });
   }
 }

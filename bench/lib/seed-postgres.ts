@@ -1,6 +1,6 @@
 import pg from "pg";
 import { serializePrincipal } from "../../src/stores/principal.js";
-import { batches, BENCH_CHANNEL_TYPE, labelOf, pairedId, principalOf, sessionOf } from "./dataset.js";
+import { batches, type Population } from "./dataset.js";
 
 const BATCH = 20_000;
 
@@ -18,7 +18,7 @@ async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T
  * Writes paired senders and their sessions into the schema's tables (src/stores/postgres/migrations.ts) with one
  * `INSERT … SELECT FROM unnest(arrays)` per batch of 20k rows, then ANALYZE so the planner knows the sizes.
  */
-export async function seedPostgres(url: string, schema: string, from: number, to: number): Promise<void> {
+export async function seedPostgres(url: string, schema: string, people: Population, from: number, to: number): Promise<void> {
   const table = (name: string): string => `"${schema}"."${name}"`;
   await withClient(url, async (client) => {
     const now = Date.now();
@@ -28,15 +28,15 @@ export async function seedPostgres(url: string, schema: string, from: number, to
       const sessions: string[] = [];
       const principals: string[] = [];
       for (let i = from + start; i < from + end; i++) {
-        ids.push(pairedId(i));
-        labels.push(labelOf(i));
-        sessions.push(sessionOf(i));
-        principals.push(serializePrincipal(principalOf(i)));
+        ids.push(people.idOf(i));
+        labels.push(people.labelOf(i));
+        sessions.push(people.sessionOf(i));
+        principals.push(serializePrincipal(people.principalOf(i)));
       }
       await client.query(
         `INSERT INTO ${table("paired")} (channel_type, channel_id, label, paired_at, approved_by)
          SELECT $1, id, label, $4, 'owner' FROM unnest($2::text[], $3::text[]) AS t(id, label)`,
-        [BENCH_CHANNEL_TYPE, ids, labels, now],
+        [people.channelType, ids, labels, now],
       );
       await client.query(
         `INSERT INTO ${table("sessions")} (session_id, principal, last_seen)

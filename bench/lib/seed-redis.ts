@@ -2,7 +2,7 @@ import { createClient } from "redis";
 import { NATIVE_TTL_GRACE_MS } from "../../src/stores/redis/pairing.js";
 import { serializePrincipal } from "../../src/stores/principal.js";
 import { DEFAULT_SESSION_IDLE_TTL_MS } from "../../src/stores/session-defaults.js";
-import { batches, BENCH_CHANNEL_TYPE, labelOf, pairedId, principalOf, sessionOf } from "./dataset.js";
+import { batches, type Population } from "./dataset.js";
 
 /** Commands in flight at once: node-redis pipelines everything issued in one tick on its single connection. */
 const BATCH = 5_000;
@@ -26,7 +26,7 @@ async function withClient<T>(url: string, work: (client: Client) => Promise<T>):
  * multi-field HSET of `<prefix>paired` ("<type>:<id>" -> pairing JSON with a seq, as the approve script writes it) plus
  * one HSET + PEXPIRE per `<prefix>session:<id>` hash, all pipelined; `<prefix>seq` is moved past the seeded seqs.
  */
-export async function seedRedis(url: string, prefix: string, from: number, to: number): Promise<void> {
+export async function seedRedis(url: string, prefix: string, people: Population, from: number, to: number): Promise<void> {
   const now = Date.now();
   const sessionTtl = String(DEFAULT_SESSION_IDLE_TTL_MS + NATIVE_TTL_GRACE_MS);
   await withClient(url, async (client) => {
@@ -36,16 +36,16 @@ export async function seedRedis(url: string, prefix: string, from: number, to: n
       const pending: Promise<unknown>[] = [];
       for (let i = from + start; i < from + end; i++) {
         const pairing = {
-          channelId: pairedId(i),
-          channelType: BENCH_CHANNEL_TYPE,
-          label: labelOf(i),
+          channelId: people.idOf(i),
+          channelType: people.channelType,
+          label: people.labelOf(i),
           pairedAt: now,
           approvedBy: "owner",
           seq: seqBase + (i - from) + 1,
         };
-        fields.push(`${BENCH_CHANNEL_TYPE}:${pairedId(i)}`, JSON.stringify(pairing));
-        const key = `${prefix}session:${sessionOf(i)}`;
-        pending.push(client.sendCommand(["HSET", key, "principal", serializePrincipal(principalOf(i)), "lastSeen", String(now)]));
+        fields.push(`${people.channelType}:${people.idOf(i)}`, JSON.stringify(pairing));
+        const key = `${prefix}session:${people.sessionOf(i)}`;
+        pending.push(client.sendCommand(["HSET", key, "principal", serializePrincipal(people.principalOf(i)), "lastSeen", String(now)]));
         pending.push(client.sendCommand(["PEXPIRE", key, sessionTtl]));
       }
       pending.push(client.sendCommand(["HSET", `${prefix}paired`, ...fields]));
