@@ -95,6 +95,14 @@ describe("HTTP admin API guards", () => {
     expect(await gw.gateway.context.pairing.listPending()).toEqual([]);
   });
 
+  it("percent-encoded paths that route to the API are guarded the same way", async () => {
+    gw = await startGateway();
+    const encoded = await gw.api("GET", "/%61pi/pairing/paired");
+    expect(encoded.status).toBe(401);
+    expect(encoded.body.error.message).toMatch(/Bearer/);
+    expect((await gw.api("GET", "/%61pi/pairing/paired", { token: OWNER_TOKEN, headers: { origin: "http://evil.example" } })).status).toBe(403);
+  });
+
   it("an auth backend that throws is a 401, never a pass", async () => {
     gw = await startGateway({ auth: { check: () => { throw new Error("boom"); } } });
     expect((await gw.api("GET", "/api/pairing/paired", { token: OWNER_TOKEN })).status).toBe(401);

@@ -149,6 +149,11 @@ describe.each(STORE_KINDS)("webchat pairing end to end on $name", (storeKind) =>
     expect(revoked.payload).toEqual({ revoked: true });
     expect((await socket.closed).code).toBe(4403);
     expect((await again.closed).code).toBe(4403);
+
+    const logs = gw.logger.lines.join("\n");
+    expect(logs).not.toContain(pairing.code);
+    expect(logs).not.toContain(pairing.code.replace("-", ""));
+    expect(logs).not.toContain(OWNER_TOKEN);
   });
 });
 

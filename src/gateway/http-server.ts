@@ -47,7 +47,9 @@ export function createHttpServer(deps: Omit<HttpDeps, "principalOf">): FastifyIn
   };
 
   app.addHook("onRequest", async (request, reply) => {
-    if (!request.url.startsWith("/api/") && request.url !== "/api") return;
+    // Decide by the matched route, not the raw URL: `/%61pi/...` routes to /api/... too.
+    const route = request.routeOptions.url ?? "";
+    if (!route.startsWith("/api/") && !request.url.startsWith("/api/")) return;
     const policy = deps.originPolicy();
     if (!policy.isOriginAllowed(request.headers.origin)) {
       return sendError(reply, new GatewayError("origin_not_allowed", "requests from this Origin are not allowed"));
