@@ -13,6 +13,14 @@ export interface AuditRow {
   detail: Record<string, JsonValue>;
 }
 
+/**
+ * Reads audit rows as `a`. Filter and order by `a.id` (the bigint), never a bare `id`: in ORDER BY that would be the
+ * text output column, and "10" sorts before "2".
+ */
+export function selectAudit(db: PostgresDatabase): string {
+  return `SELECT a.id::text AS id, a.at, a.type, a.channel_type, a.channel_id, a.actor, a.kind, a.detail FROM ${db.table("audit")} a`;
+}
+
 export function toAuditEvent(row: AuditRow): AuditEvent {
   const event: AuditEvent = {
     id: row.id,
@@ -162,7 +170,7 @@ export class AuditFeed {
     if (this.seen.has(id)) return;
     const rows = await this.db.call(() =>
       this.db.query<AuditRow>(
-        `SELECT id::text, at, type, channel_type, channel_id, actor, kind, detail FROM ${this.db.table("audit")} WHERE id = $1`,
+        `${selectAudit(this.db)} WHERE a.id = $1`,
         [id],
         true,
       ),
@@ -175,8 +183,7 @@ export class AuditFeed {
   private async catchUp(): Promise<void> {
     const rows = await this.db.call(() =>
       this.db.query<AuditRow>(
-        `SELECT id::text, at, type, channel_type, channel_id, actor, kind, detail FROM ${this.db.table("audit")}
-         WHERE id > $1 ORDER BY id LIMIT ${CATCH_UP_LIMIT}`,
+        `${selectAudit(this.db)} WHERE a.id > $1 ORDER BY a.id LIMIT ${CATCH_UP_LIMIT}`,
         [this.highest.toString()],
       ),
     );

@@ -25,7 +25,7 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
         channel_type  text NOT NULL,
         channel_id    text NOT NULL,
         user_name     text NOT NULL,
-        first_message text NOT NULL,
+        first_message bytea NOT NULL,  -- UTF-8; bytea because a chat message may hold U+0000, which text cannot
         display       text NOT NULL,
         created_at    bigint NOT NULL,
         expires_at    bigint NOT NULL,

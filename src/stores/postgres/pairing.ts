@@ -26,7 +26,7 @@ import type {
   PendingDetails,
 } from "../types.js";
 import type { PostgresDatabase, Queryable } from "./database.js";
-import { AuditFeed, toAuditEvent, type AuditRow } from "./audit-feed.js";
+import { AuditFeed, selectAudit, toAuditEvent, type AuditRow } from "./audit-feed.js";
 import { PairedLookup } from "./paired-lookup.js";
 
 interface PendingRow {
@@ -35,7 +35,7 @@ interface PendingRow {
   channel_type: string;
   channel_id: string;
   user_name: string;
-  first_message: string;
+  first_message: Buffer;
   display: string;
   created_at: string;
   expires_at: string;
@@ -62,7 +62,7 @@ const toEntry = (row: PendingRow): PendingEntry => ({
   channelType: row.channel_type,
   channelId: row.channel_id,
   userName: row.user_name,
-  firstMessage: row.first_message,
+  firstMessage: row.first_message.toString("utf8"),
   display: row.display,
   createdAt: Number(row.created_at),
   expiresAt: Number(row.expires_at),
@@ -115,7 +115,17 @@ export class PostgresPairingStore implements PairingStore {
         const inserted = await tx.query(
           `INSERT INTO ${this.t("pending")} (hash, kind, channel_type, channel_id, user_name, first_message, display, created_at, expires_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (hash) DO NOTHING`,
-          [entry.hash, entry.kind, entry.channelType, entry.channelId, entry.userName, entry.firstMessage, entry.display, entry.createdAt, entry.expiresAt],
+          [
+            entry.hash,
+            entry.kind,
+            entry.channelType,
+            entry.channelId,
+            entry.userName,
+            Buffer.from(entry.firstMessage, "utf8"),
+            entry.display,
+            entry.createdAt,
+            entry.expiresAt,
+          ],
         );
         if (inserted.rowCount === 1) break;
         entry = regenerateCode(this.opts, entry);
@@ -300,9 +310,9 @@ export class PostgresPairingStore implements PairingStore {
     if (after === null) return { events: [], next: null };
     return this.db.call(async () => {
       const rows = await this.db.query<AuditRow>(
-        `SELECT id::text, at, type, channel_type, channel_id, actor, kind, detail FROM ${this.t("audit")}
-         WHERE id > $1 AND ($2::text IS NULL OR type = $2) AND ($3::text IS NULL OR channel_type = $3)
-         ORDER BY id LIMIT $4`,
+        `${selectAudit(this.db)}
+         WHERE a.id > $1 AND ($2::text IS NULL OR a.type = $2) AND ($3::text IS NULL OR a.channel_type = $3)
+         ORDER BY a.id LIMIT $4`,
         [after, query?.type ?? null, query?.channelType ?? null, limit + 1],
       );
       const events: AuditEvent[] = rows.rows.slice(0, limit).map(toAuditEvent);

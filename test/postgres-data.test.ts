@@ -1,0 +1,62 @@
+import { randomBytes } from "node:crypto";
+import { afterAll, describe, expect, it } from "vitest";
+import { MAX_FIRST_MESSAGE_LENGTH } from "../src/pairing/validation.js";
+import { openPostgresStores } from "../src/stores/postgres/index.js";
+import { dropSchemas, postgresAvailable, uniqueSchema, urlWithSchema } from "./postgres-helpers.js";
+
+const prefix = `${uniqueSchema("d")}_`;
+const available = await postgresAvailable();
+
+afterAll(async () => {
+  if (available) await dropSchemas(prefix);
+});
+
+describe.runIf(available)("postgres store: stored text comes back exactly", () => {
+  it("keeps any first message (NUL, emoji, quotes, maximum length) in pendingFor and the approval event", async () => {
+    const stores = await openPostgresStores(urlWithSchema(`${prefix}1`), { secret: randomBytes(32), maxPendingPerChannelType: 10 });
+    try {
+      const messages = [
+        "nul \u0000 inside",
+        "emoji 🦊 and ünïcödé",
+        "'; DROP TABLE pending; -- \\ \" $1",
+        "x".repeat(MAX_FIRST_MESSAGE_LENGTH),
+        "",
+      ];
+      const seen: unknown[] = [];
+      stores.pairing.subscribe((event) => {
+        if (event.type === "approved") seen.push(event.detail.firstMessage);
+      });
+      for (const [i, message] of messages.entries()) {
+        const code = await stores.pairing.generateCode("telegram", `user-${i}`, { userName: `User ${i}`, firstMessage: message });
+        expect((await stores.pairing.pendingFor(`user-${i}`, "telegram"))?.firstMessage).toBe(message);
+        expect(await stores.pairing.approve("telegram", code)).toBe(true);
+      }
+      const approved = (await stores.pairing.audit({ type: "approved" })).events.map((e) => e.detail.firstMessage);
+      expect(approved).toEqual(messages);
+      await expect.poll(() => seen, { timeout: 5000 }).toEqual(messages);
+    } finally {
+      await stores.close();
+    }
+  });
+
+  it("pages the audit log in numeric id order past 9, 99 ... (ids are not sorted as text)", async () => {
+    const stores = await openPostgresStores(urlWithSchema(`${prefix}2`), { secret: randomBytes(32), maxPendingPerChannelType: 100 });
+    try {
+      for (let i = 0; i < 12; i++) await stores.pairing.approve("telegram", await stores.pairing.generateCode("telegram", `user-${i}`));
+      const pages: string[][] = [];
+      let after: string | undefined;
+      do {
+        const page = await stores.pairing.audit({ limit: 5, after });
+        pages.push(page.events.map((e) => e.id));
+        after = page.next ?? undefined;
+      } while (after !== undefined);
+      const ids = pages.flat();
+      expect(ids).toEqual(Array.from({ length: 24 }, (_, i) => String(i + 1)));
+      expect(pages.map((p) => p.length)).toEqual([5, 5, 5, 5, 4]);
+      const approvals = await stores.pairing.audit({ type: "approved", after: "9" });
+      expect(approvals.events.map((e) => e.channelId)).toEqual(["user-4", "user-5", "user-6", "user-7", "user-8", "user-9", "user-10", "user-11"]);
+    } finally {
+      await stores.close();
+    }
+  });
+});
