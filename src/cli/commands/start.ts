@@ -1,19 +1,9 @@
 import { Command, InvalidArgumentError } from "commander";
-import { httpAgent } from "../../agents/http.js";
-import { mintToken } from "../../auth/token.js";
-import { authFromConfig } from "../../config/build-auth.js";
 import { parsePort } from "../../config/load.js";
-import type { AgentConfig, GatehouseConfig } from "../../config/schema.js";
-import type { Agent } from "../../gateway/context.js";
-import { createGateway, type Gateway } from "../../gateway/index.js";
-import { jsonLogger } from "../../gateway/logger.js";
-import { loadGatewaySecret } from "../../pairing/secret.js";
-import { openStores } from "../../stores/open.js";
-import type { Stores } from "../../stores/types.js";
-import { addCommonOptions, cliConfig, type CommonOptions } from "../environment.js";
+import { addCommonOptions, type CommonOptions } from "../environment.js";
 import type { Output } from "../output.js";
 
-interface StartOptions extends CommonOptions {
+export interface StartOptions extends CommonOptions {
   host?: string;
   port?: number;
 }
@@ -24,83 +14,16 @@ function portOption(value: string): number {
   return port;
 }
 
-function agentFromConfig(agent: AgentConfig): Agent | undefined {
-  return agent.type === "http" ? httpAgent(agent.url, { timeoutMs: agent.timeoutMs }) : undefined;
-}
-
 /**
- * `gatehouse start`: runs the gateway on the configured store until SIGINT/SIGTERM. On the first start (no API token
- * in the store) it mints an owner token and prints it once, with the console URL.
+ * `gatehouse start`: runs the gateway on the configured store until SIGINT/SIGTERM. The gateway (fastify, ws, jose) is
+ * loaded only here, so the other commands start quickly.
  */
 export function startCommand(io: Output): Command {
   return addCommonOptions(new Command("start").description("run the gateway (HTTP API, WebSocket, console, channels)"))
     .option("--host <host>", "address to bind (default 127.0.0.1)")
     .option("--port <port>", "port to listen on, 0 for any free port (default 8787)", portOption)
     .action(async (options: StartOptions) => {
-      const config = cliConfig(options, { host: options.host, port: options.port });
-      const logger = jsonLogger();
-      const secret = loadGatewaySecret(config.dataDir);
-      const stores = await openStores(config.store, { secret, dataDir: config.dataDir });
-      let gateway: Gateway;
-      let firstToken: string | undefined;
-      try {
-        const auth = authFromConfig(config.auth, stores.tokens, logger);
-        firstToken = await firstStartToken(config, stores);
-        gateway = createGateway({
-          auth,
-          pairingStore: stores.pairing,
-          sessionBinding: stores.sessions,
-          secret,
-          dataDir: config.dataDir,
-          agent: agentFromConfig(config.agent),
-          policy: config.policy,
-          http: config.http,
-          logger,
-        });
-        await gateway.start();
-      } catch (error) {
-        await stores.close();
-        throw error;
-      }
-      announce(io, gateway.url, firstToken);
-      stopOnSignal(gateway, stores, logger);
+      const { runGateway } = await import("./run-gateway.js");
+      await runGateway(options, io);
     });
-}
-
-async function firstStartToken(config: GatehouseConfig, stores: Stores): Promise<string | undefined> {
-  if (!config.auth.token || !stores.tokens || (await stores.tokens.count()) > 0) return undefined;
-  const { token } = await mintToken(stores.tokens, { role: "owner", userId: "owner", label: "created on first start" });
-  return token;
-}
-
-function announce(io: Output, url: string, firstToken: string | undefined): void {
-  io.out(`gatehouse is running at ${url}`);
-  io.out(`Console: ${url}/console`);
-  if (firstToken !== undefined) {
-    io.out("");
-    io.out("First start: an owner token was created. It is shown only now; only its hash is stored:");
-    io.out(`  ${firstToken}`);
-    io.out("Use it as `Authorization: Bearer <token>` or paste it into the console. More: gatehouse token create --role owner");
-  }
-}
-
-function stopOnSignal(gateway: Gateway, stores: Stores, logger: ReturnType<typeof jsonLogger>): void {
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info("stopping", { signal });
-    void gateway
-      .stop()
-      .then(() => stores.close())
-      .then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error("stop failed", { error: String(error) });
-          process.exit(1);
-        },
-      );
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
 }

@@ -1,0 +1,92 @@
+import { httpAgent } from "../../agents/http.js";
+import { mintToken } from "../../auth/token.js";
+import { authFromConfig } from "../../config/build-auth.js";
+import type { AgentConfig, GatehouseConfig } from "../../config/schema.js";
+import type { Agent, GatewayLogger } from "../../gateway/context.js";
+import { createGateway, type Gateway } from "../../gateway/index.js";
+import { jsonLogger } from "../../gateway/logger.js";
+import { loadGatewaySecret } from "../../pairing/secret.js";
+import { openStores } from "../../stores/open.js";
+import type { Stores } from "../../stores/types.js";
+import { cliConfig } from "../environment.js";
+import type { Output } from "../output.js";
+import type { StartOptions } from "./start.js";
+
+function agentFromConfig(agent: AgentConfig): Agent | undefined {
+  return agent.type === "http" ? httpAgent(agent.url, { timeoutMs: agent.timeoutMs }) : undefined;
+}
+
+/**
+ * Runs the gateway until SIGINT/SIGTERM. The stores are opened here (so the auth chain can use the token table) and
+ * closed after the gateway stops. On the first start (no API token in the store) an owner token is minted and printed
+ * once, with the console URL.
+ */
+export async function runGateway(options: StartOptions, io: Output): Promise<void> {
+  const config = cliConfig(options, { host: options.host, port: options.port });
+  const logger = jsonLogger();
+  const secret = loadGatewaySecret(config.dataDir);
+  const stores = await openStores(config.store, { secret, dataDir: config.dataDir });
+  let gateway: Gateway | undefined;
+  let firstToken: string | undefined;
+  try {
+    const auth = authFromConfig(config.auth, stores.tokens, logger);
+    gateway = createGateway({
+      auth,
+      pairingStore: stores.pairing,
+      sessionBinding: stores.sessions,
+      secret,
+      dataDir: config.dataDir,
+      agent: agentFromConfig(config.agent),
+      policy: config.policy,
+      http: config.http,
+      logger,
+    });
+    await gateway.start();
+    // Minted only once the gateway listens, so a failed start never swallows the one-time token.
+    firstToken = await firstStartToken(config, stores);
+  } catch (error) {
+    await gateway?.stop().catch(() => undefined);
+    await stores.close();
+    throw error;
+  }
+  announce(io, gateway.url, firstToken);
+  stopOnSignal(gateway, stores, logger);
+}
+
+async function firstStartToken(config: GatehouseConfig, stores: Stores): Promise<string | undefined> {
+  if (!config.auth.token || !stores.tokens || (await stores.tokens.count()) > 0) return undefined;
+  const { token } = await mintToken(stores.tokens, { role: "owner", userId: "owner", label: "created on first start" });
+  return token;
+}
+
+function announce(io: Output, url: string, firstToken: string | undefined): void {
+  io.out(`gatehouse is running at ${url}`);
+  io.out(`Console: ${url}/console`);
+  if (firstToken !== undefined) {
+    io.out("");
+    io.out("First start: an owner token was created. It is shown only now; only its hash is stored:");
+    io.out(`  ${firstToken}`);
+    io.out("Use it as `Authorization: Bearer <token>` or paste it into the console. More: gatehouse token create --role owner");
+  }
+}
+
+function stopOnSignal(gateway: Gateway, stores: Stores, logger: GatewayLogger): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("stopping", { signal });
+    void gateway
+      .stop()
+      .then(() => stores.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error("stop failed", { error: String(error) });
+          process.exit(1);
+        },
+      );
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}

@@ -1,0 +1,104 @@
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { loadGatewaySecret } from "../src/pairing/secret.js";
+import { openStores } from "../src/stores/open.js";
+import type { Stores } from "../src/stores/types.js";
+
+export const REPO = resolve(import.meta.dirname, "..");
+const MAIN = join(REPO, "src", "cli", "main.ts");
+/** tsx by absolute URL, so the child may run in a temp working directory. */
+const TSX = pathToFileURL(join(REPO, "node_modules", "tsx", "dist", "loader.mjs")).href;
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A temp data dir with its SQLite store URL; `args` are the flags every command gets. */
+export interface CliWorkspace {
+  dataDir: string;
+  store: string;
+  args: string[];
+  /** The same store, opened in this process with the same gateway secret the CLI uses. */
+  open(): Promise<Stores>;
+  cleanup(): void;
+}
+
+export function cliWorkspace(): CliWorkspace {
+  const dataDir = mkdtempSync(join(tmpdir(), "gh-cli-"));
+  const store = `sqlite:${join(dataDir, "gatehouse.db")}`;
+  return {
+    dataDir,
+    store,
+    args: ["--data-dir", dataDir, "--store", store],
+    open: () => openStores(store, { secret: loadGatewaySecret(dataDir, {}), dataDir }),
+    cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
+  };
+}
+
+/** Environment for the child: no GATEHOUSE_* from the developer's shell, cwd in the temp dir (no stray gatehouse.yaml). */
+function childEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith("GATEHOUSE_")) env[key] = value;
+  return { ...env, ...extra };
+}
+
+/** Runs `gatehouse <args>` as a child process: node --import tsx src/cli/main.ts. */
+export function runGatehouse(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(
+      process.execPath,
+      ["--import", TSX, MAIN, ...args],
+      { cwd: options.cwd ?? tmpdir(), env: childEnv(options.env ?? {}), timeout: 30_000 },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== "number") return reject(error);
+        resolvePromise({ code: typeof error?.code === "number" ? error.code : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Starts `gatehouse start` in the background; resolves once it printed its URL (and first-start token, if any). */
+export async function startGatehouse(args: string[], options: { cwd?: string } = {}): Promise<{ child: ChildProcess; url: string; token?: string; output: () => string; stop: () => Promise<number | null> }> {
+  const child = spawn(process.execPath, ["--import", TSX, MAIN, "start", ...args], {
+    cwd: options.cwd ?? tmpdir(),
+    env: childEnv({}),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolveExit) => child.once("exit", (code) => resolveExit(code)));
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gatehouse start printed no URL:\n${stdout}\n${stderr}`)), 20_000);
+    const check = () => {
+      const match = /running at (http:\/\/\S+)/.exec(stdout);
+      // The token block follows the URL line in one write burst; wait for the console line to be sure it is complete.
+      if (match?.[1] && /Console: /.test(stdout) && (!/First start/.test(stdout) || /gatehouse token create/.test(stdout))) {
+        clearTimeout(timer);
+        resolveUrl(match[1]);
+      }
+    };
+    child.stdout?.on("data", check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`gatehouse start exited with ${code}:\n${stdout}\n${stderr}`));
+    });
+  });
+  const token = /^\s+(gh_[A-Za-z0-9_-]{43})$/m.exec(stdout)?.[1];
+  return {
+    child,
+    url,
+    token,
+    output: () => stdout + stderr,
+    stop: async () => {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}
