@@ -88,7 +88,7 @@ describe("redis store namespacing and key layout", () => {
     const owned = createClient({ url: server.url });
     owned.on("error", () => {});
     await owned.connect();
-    const { client, commands } = recording(owned as unknown as RedisClientLike);
+    const { client, commands } = recording(owned);
     const stores = createRedisStores(client, { secret, keyPrefix: `count-${randomBytes(4).toString("hex")}` });
     try {
       for (let i = 0; i < 3; i++) {

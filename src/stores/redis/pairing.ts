@@ -10,6 +10,7 @@ import {
   prepareGenerate,
   regenerateCode,
   resolvePairingOptions,
+  type NewPendingEntry,
   type ResolvedPairingOptions,
 } from "../shared.js";
 import type {
@@ -30,17 +31,8 @@ import { APPROVE, DENY, GENERATE, LIST_PENDING, PENDING_FIELDS, PENDING_FOR, REV
 /** How long a native TTL outlives the logical expiry, so the store's own clock decides (and records) expiry. */
 export const NATIVE_TTL_GRACE_MS = 60_000;
 
-interface StoredPending {
-  kind: PendingKind;
-  channelType: string;
-  channelId: string;
-  userName: string;
-  firstMessage: string;
-  createdAt: number;
-  expiresAt: number;
-  display: string;
-  seq: number;
-}
+/** A pending entry as a script returns it: the stored fields plus the insertion counter that orders ties. */
+type StoredPending = Omit<NewPendingEntry, "code" | "hash"> & { seq: number };
 
 function toStoredPending(row: unknown): StoredPending | null {
   if (!Array.isArray(row) || row[0] === null || row[0] === undefined) return null;
