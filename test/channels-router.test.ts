@@ -200,3 +200,18 @@ describe("channel router: unknown sender -> owner card -> decision", () => {
     expect(logText).not.toContain(approveToken);
   });
 });
+
+describe("channel router: per-channel settings", () => {
+  it("owners named on the channel are owners on that channel only, and the channel's policy overrides the gateway's", async () => {
+    const clock = testClock();
+    gateway = await testGateway({ clock, policy: { ownerUserIds: [], unknownUserPolicy: "deny" } });
+    const adapter = new InMemoryChatAdapter(CT);
+    const plugin = channelPlugin(adapter, { now: clock.now, ownerUserIds: ["555"], unknownUserPolicy: "pair" });
+    await plugin.start(gateway.ctx);
+    stopPlugin = () => plugin.stop();
+    await adapter.deliver("42", "hi");
+    expect(adapter.cards.map((c) => c.ownerId)).toEqual(["555"]);
+    expect((await adapter.press(adapter.cards[0]!.request.approveToken, "555")).answers[0]?.text).toMatch(/^Approved/);
+    expect(gateway.ctx.isOwner(CT, "555")).toBe(false);
+  });
+});

@@ -1,5 +1,5 @@
-import { admit, sessionKey, type AdmissionResult } from "../gateway/admission.js";
-import type { ChannelPlugin, GatewayContext } from "../gateway/context.js";
+import { admit, authorizeOwnerAction, type AdmissionResult } from "../gateway/admission.js";
+import type { ChannelPlugin, GatewayContext, PolicyOptions, UnknownUserPolicy } from "../gateway/context.js";
 import { STORE_DEADLINE_MS, withDeadline } from "../gateway/deadline.js";
 import { buttonKey } from "../pairing/buttons.js";
 import type { AuditEvent } from "../stores/types.js";
@@ -22,6 +22,12 @@ export interface ChannelRouterOptions {
   /** Deadline for each store call. Default 2 s. */
   deadlineMs?: number;
   messages?: Partial<RouterMessages>;
+  /** Owners on this channel only (plain platform ids), added to the gateway's ownerUserIds as `<channelType>:<id>`. */
+  ownerUserIds?: string[];
+  /** Senders always admitted on this channel only (plain platform ids). */
+  allowedUsers?: string[];
+  /** This channel's policy for unknown senders; default: the gateway's. */
+  unknownUserPolicy?: UnknownUserPolicy;
 }
 
 /** Wraps a chat adapter as a gateway ChannelPlugin that runs admission, pairing, buttons and the agent for it. */
@@ -48,7 +54,7 @@ class ChannelRouter implements ChannelPlugin {
 
   constructor(
     private readonly adapter: ChannelAdapter,
-    options: ChannelRouterOptions,
+    private readonly options: ChannelRouterOptions,
   ) {
     this.channelType = adapter.channelType;
     this.now = options.now ?? Date.now;
@@ -58,7 +64,13 @@ class ChannelRouter implements ChannelPlugin {
     this.reminders = new RecentKeys(options.reminderIntervalMs ?? 60_000);
   }
 
-  async start(context: GatewayContext): Promise<void> {
+  async start(gatewayContext: GatewayContext): Promise<void> {
+    const policy = this.channelPolicy(gatewayContext.policy);
+    const context: GatewayContext = {
+      ...gatewayContext,
+      policy,
+      isOwner: (channelType, userId) => authorizeOwnerAction({ policy }, { kind: "chat", channelType, userId }).allowed,
+    };
     this.ctx = context;
     this.key = buttonKey(context.secret);
     const onApproved = (event: AuditEvent): void => this.onDecision(event, "approved");
@@ -85,6 +97,16 @@ class ChannelRouter implements ChannelPlugin {
     for (const off of this.unsubscribe.splice(0)) off();
     this.aborter.abort();
     await this.adapter.stop();
+  }
+
+  /** The gateway's policy plus this channel's own owners, allowlist and unknown-sender policy (for this channel type only). */
+  private channelPolicy(policy: PolicyOptions): PolicyOptions {
+    const qualify = (ids: string[] | undefined): string[] => (ids ?? []).map((id) => `${this.channelType}:${id}`);
+    return {
+      unknownUserPolicy: this.options.unknownUserPolicy ?? policy.unknownUserPolicy,
+      ownerUserIds: [...policy.ownerUserIds, ...qualify(this.options.ownerUserIds)],
+      allowedUsers: [...policy.allowedUsers, ...qualify(this.options.allowedUsers)],
+    };
   }
 
   private context(): GatewayContext {
