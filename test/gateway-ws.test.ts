@@ -98,6 +98,8 @@ describe.each(STORE_KINDS)("webchat pairing end to end on $name", (storeKind) =>
     gw = await startGateway({ storeKind });
     const owner = await connectWithToken(gw.wsUrl, OWNER_TOKEN);
     sockets.push(owner.socket);
+    const bystander = await connectWithToken(gw.wsUrl, USER_TOKEN);
+    sockets.push(bystander.socket);
     const device = deviceId("ann");
     const socket = await open(gw.wsUrl);
     socket.send({ type: "connect", params: { deviceId: device, name: "Ann", sessionId: owner.hello.sessionId } });
@@ -149,6 +151,10 @@ describe.each(STORE_KINDS)("webchat pairing end to end on $name", (storeKind) =>
     expect(revoked.payload).toEqual({ revoked: true });
     expect((await socket.closed).code).toBe(4403);
     expect((await again.closed).code).toBe(4403);
+
+    // Pairing events go to owner/admin sockets only.
+    expect((await bystander.socket.request("b", "session.whoami")).ok).toBe(true);
+    expect(bystander.socket.frames.filter((f) => f.type === "event")).toEqual([]);
 
     const logs = gw.logger.lines.join("\n");
     expect(logs).not.toContain(pairing.code);
