@@ -76,6 +76,26 @@ describe("redis store namespacing and key layout", () => {
     }
   });
 
+  it("takes the options every backend is opened with (the CLI passes dataDir and timeoutMs)", async () => {
+    const stores = await openStores(`${server.url}?prefix=opts`, {
+      secret,
+      dataDir: "/nonexistent",
+      schema: "ignored",
+      poolSize: 3,
+      timeoutMs: 3000,
+      sessionIdleTtlMs: 60_000,
+      maxPendingPerChannelType: 1,
+    });
+    try {
+      await stores.pairing.generateCode("telegram", "alice");
+      await assert.rejects(stores.pairing.generateCode("telegram", "bob"), { name: "PairingLimitError" });
+      await stores.sessions.health();
+    } finally {
+      await stores.close();
+    }
+    assert.throws(() => createRedisStores({} as RedisClientLike), /node-redis client/);
+  });
+
   it("refuses a bad or contradictory prefix, naming it, before connecting", async () => {
     await assert.rejects(openRedisStores(`${server.url}?prefix=a%20b`), /prefix/);
     await assert.rejects(openRedisStores(server.url, { keyPrefix: "" }), /keyPrefix/);

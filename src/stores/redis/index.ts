@@ -1,5 +1,6 @@
 import type { OpenStoresOptions } from "../open.js";
-import type { Stores } from "../types.js";
+import type { PairingRules, PairingStoreOptions, Stores } from "../types.js";
+import { DEFAULT_PAIRING_RULES } from "../types.js";
 import { assertTimeout, connectRedis, RedisConnection, type RedisClientLike } from "./connection.js";
 import { normalizePrefix, resolveUrlAndPrefix, DEFAULT_KEY_PREFIX } from "./keys.js";
 import { RedisPairingStore } from "./pairing.js";
@@ -8,11 +9,18 @@ import { RedisTokenStore } from "./tokens.js";
 
 export { RedisPairingStore, RedisSessionBindingStore, RedisTokenStore, DEFAULT_KEY_PREFIX, type RedisClientLike };
 
-export type RedisStoresOptions = Omit<OpenStoresOptions, "dataDir" | "schema" | "poolSize">;
+export type RedisStoresOptions = OpenStoresOptions;
+
+/** The pairing store's options out of everything openStores() may be given (other backends' options are ignored). */
+function pairingOptionsOf(options: RedisStoresOptions): PairingStoreOptions {
+  const picked: PairingStoreOptions = { secret: options.secret, now: options.now };
+  for (const rule of Object.keys(DEFAULT_PAIRING_RULES) as (keyof PairingRules)[]) picked[rule] = options[rule];
+  return picked;
+}
 
 function assemble(conn: RedisConnection, prefix: string, options: RedisStoresOptions): Stores {
-  const { sessionIdleTtlMs, keyPrefix: _keyPrefix, timeoutMs: _timeoutMs, ...pairingOptions } = options;
-  const sessions = new RedisSessionBindingStore(conn, prefix, { now: options.now, idleTtlMs: sessionIdleTtlMs });
+  const pairingOptions = pairingOptionsOf(options);
+  const sessions = new RedisSessionBindingStore(conn, prefix, { now: options.now, idleTtlMs: options.sessionIdleTtlMs });
   let pairing: RedisPairingStore;
   try {
     pairing = new RedisPairingStore(conn, prefix, pairingOptions);
