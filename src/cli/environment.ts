@@ -56,7 +56,7 @@ export function cliActor(): OwnerActor {
 export async function withStores<T>(options: CommonOptions, io: Output, fn: (session: CliSession) => Promise<T>): Promise<T> {
   const config = cliConfig(options);
   const secret = loadGatewaySecret(config.dataDir);
-  const stores = await openStores(config.store, { secret, dataDir: config.dataDir });
+  const stores = await openStores(config.store, { secret });
   try {
     const context = ownerContext(config, stores, secret, io);
     return await fn({ config, stores, secret, context, actor: cliActor() });

@@ -82,7 +82,7 @@ async function checkStore(config: GatehouseConfig, secret: Buffer | undefined, c
   }
   try {
     // The health check does not depend on the secret; a throwaway one avoids creating the real one here.
-    const stores = await openStores(config.store, { secret: secret ?? randomBytes(32), dataDir: config.dataDir, timeoutMs: 3000 });
+    const stores = await openStores(config.store, { secret: secret ?? randomBytes(32), timeoutMs: 3000 });
     try {
       await stores.pairing.health();
       await stores.sessions.health();

@@ -25,7 +25,7 @@ export async function runGateway(options: StartOptions, io: Output): Promise<voi
   const config = cliConfig(options, { host: options.host, port: options.port });
   const logger = jsonLogger();
   const secret = loadGatewaySecret(config.dataDir);
-  const stores = await openStores(config.store, { secret, dataDir: config.dataDir });
+  const stores = await openStores(config.store, { secret });
   let gateway: Gateway | undefined;
   let firstToken: string | undefined;
   try {
