@@ -97,6 +97,17 @@ describe("admit", () => {
     if (cooled.decision === "denied") expect(cooled.message).toMatch(/minute/);
   });
 
+  it("with allowNewRequest false, reports an existing request but creates no new one", async () => {
+    const store = new MemoryPairingStore();
+    const ctx = context(store);
+    const first = await admit(ctx, { channelType: "webchat", senderId: "device-a" });
+    const repeat = await admit(ctx, { channelType: "webchat", senderId: "device-a" }, { allowNewRequest: false });
+    expect(repeat).toEqual({ ...first, isNew: false });
+    const refused = await admit(ctx, { channelType: "webchat", senderId: "device-b" }, { allowNewRequest: false });
+    expect(refused).toMatchObject({ decision: "denied", reason: "limit" });
+    expect((await store.listPending()).map((p) => p.channelId)).toEqual(["device-a"]);
+  });
+
   it("fails closed when the store throws or hangs past the deadline", async () => {
     const broken = new MemoryPairingStore();
     await broken.close();

@@ -176,6 +176,30 @@ describe("webchat policies and failures", () => {
     expect(await gw.gateway.context.pairing.listPending()).toEqual([]);
   });
 
+  it("limits new pairing requests per network address, without blocking known devices", async () => {
+    gw = await startGateway({ websocket: { webchatRequestLimit: { capacity: 2, refillPerSecond: 0.001 } } });
+    const devices = [deviceId("a"), deviceId("b"), deviceId("c")];
+    const codes: string[] = [];
+    for (const device of devices.slice(0, 2)) {
+      const socket = await open(gw.wsUrl);
+      socket.send({ type: "connect", params: { deviceId: device } });
+      codes.push((await socket.nextOfType("pairing")).code);
+    }
+    const flooded = await open(gw.wsUrl);
+    flooded.send({ type: "connect", params: { deviceId: devices[2] } });
+    expect((await flooded.nextOfType("error")).error.message).toMatch(/Too many pairing requests/);
+    expect((await flooded.closed).code).toBe(1008);
+    // A device already waiting gets its code again; a paired one is admitted.
+    const waiting = await open(gw.wsUrl);
+    waiting.send({ type: "connect", params: { deviceId: devices[0] } });
+    expect((await waiting.nextOfType("pairing")).code).toBe(codes[0]);
+    expect(await gw.gateway.context.pairing.approve("webchat", codes[1]!)).toBe(true);
+    const paired = await open(gw.wsUrl);
+    paired.send({ type: "connect", params: { deviceId: devices[1] } });
+    expect((await paired.nextOfType("hello")).principal.userId).toBe(devices[1]);
+    expect((await gw.gateway.context.pairing.listPending()).length).toBe(1);
+  });
+
   it("an owner deny over WebSocket closes the waiting device", async () => {
     gw = await startGateway();
     const owner = await connectWithToken(gw.wsUrl, ADMIN_TOKEN);

@@ -24,6 +24,11 @@ export interface AdmissionSender {
 export interface AdmissionOptions {
   /** Deadline for each store call, milliseconds (default 2000). */
   deadlineMs?: number;
+  /**
+   * false: an existing pending request is still reported, but no new one is created (the caller's own flood limit,
+   * e.g. per network address, is spent); the sender is told to try later. Default true.
+   */
+  allowNewRequest?: boolean;
 }
 
 export const UNAVAILABLE_MESSAGE = "Access checks are temporarily unavailable; please try again in a little while.";
@@ -62,7 +67,7 @@ export async function admit(ctx: GatewayContext, sender: AdmissionSender, option
       case "allow":
         return { decision: "admitted", reason: "policy-allow" };
       case "pair":
-        return await requestPairing(store, sender, deadlineMs);
+        return await requestPairing(store, sender, deadlineMs, options.allowNewRequest ?? true);
       default:
         return { decision: "denied", reason: "policy-deny", message: POLICY_DENY_MESSAGE };
     }
@@ -86,12 +91,24 @@ export async function admit(ctx: GatewayContext, sender: AdmissionSender, option
   }
 }
 
-async function requestPairing(store: GatewayPairingStore, sender: AdmissionSender, deadlineMs: number): Promise<AdmissionResult> {
+const FLOOD_LIMITED: AdmissionResult = {
+  decision: "denied",
+  reason: "limit",
+  message: "Too many pairing requests from your network right now; please try again later.",
+};
+
+async function requestPairing(
+  store: GatewayPairingStore,
+  sender: AdmissionSender,
+  deadlineMs: number,
+  allowNew: boolean,
+): Promise<AdmissionResult> {
   const { channelType, senderId } = sender;
   const pendingFor = store.pendingFor?.bind(store);
   if (pendingFor) {
     const existing = await withDeadline("pairing.pendingFor", () => pendingFor(senderId, channelType), deadlineMs);
     if (existing) return { decision: "pending", code: existing.code, expiresAt: existing.expiresAt, isNew: false };
+    if (!allowNew) return FLOOD_LIMITED;
     const details = { userName: cleanUserName(sender.userName), firstMessage: clip(sender.text) };
     const code = await withDeadline(
       "pairing.generateCode",
@@ -104,6 +121,7 @@ async function requestPairing(store: GatewayPairingStore, sender: AdmissionSende
   // A protocol-only store: tell new from repeat by its pending list, then ask with the plain two-argument call.
   const before = await withDeadline("pairing.listPending", () => store.listPending(channelType), deadlineMs);
   const repeat = before.some((p) => p.kind === "request" && p.channelId === senderId);
+  if (!repeat && !allowNew) return FLOOD_LIMITED;
   const code = await withDeadline("pairing.generateCode", () => store.generateCode(channelType, senderId), deadlineMs);
   return { decision: "pending", code, isNew: !repeat };
 }

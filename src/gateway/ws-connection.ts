@@ -54,6 +54,8 @@ export class ClientConnection implements MethodCaller {
     private readonly ws: WebSocket,
     private readonly upgrade: IncomingMessage,
     private readonly options: ResolvedWebSocketOptions,
+    /** New webchat pairing requests this client's network address may still make. */
+    private readonly requestBudget?: TokenBucket,
   ) {
     this.bucket = new TokenBucket(options.rateLimit.capacity, options.rateLimit.refillPerSecond);
     this.setTimer(options.connectTimeoutMs, () => this.fail(CLOSE.timeout, "connect_required", "no connect frame within the time limit"));
@@ -203,7 +205,12 @@ export class ClientConnection implements MethodCaller {
 
   private async connectWebchat(deviceId: string): Promise<void> {
     this.deviceId = deviceId;
-    const result = await admit(this.ctx, { channelType: WEBCHAT_CHANNEL_TYPE, senderId: deviceId, userName: this.params.name });
+    const result = await admit(
+      this.ctx,
+      { channelType: WEBCHAT_CHANNEL_TYPE, senderId: deviceId, userName: this.params.name },
+      { allowNewRequest: this.requestBudget?.available() ?? true },
+    );
+    if (result.decision === "pending" && result.isNew) this.requestBudget?.take();
     if (this.state === "closed") return;
     switch (result.decision) {
       case "admitted":

@@ -6,6 +6,8 @@ import type { GatewayContext } from "./context.js";
 import { errorBody, GatewayError } from "./errors.js";
 import type { OriginPolicy } from "./origin-policy.js";
 import { WEBCHAT_CHANNEL_TYPE } from "./identity-lists.js";
+import { KeyedBuckets } from "./rate-limit.js";
+import { normalizeAddress } from "./request-view.js";
 import { ClientConnection, CLOSE } from "./ws-connection.js";
 
 export interface WebSocketOptions {
@@ -21,6 +23,12 @@ export interface WebSocketOptions {
   rateLimit?: { capacity: number; refillPerSecond: number };
   /** Longest a webchat socket waits for pairing approval when the store gives no expiry; default 1 hour. */
   pairingWaitMs?: number;
+  /**
+   * New webchat pairing requests per network address (a token bucket), so one client cannot fill the pending queue
+   * with made-up device ids; default 5 at once, then one per 2 minutes. `false` turns it off (e.g. behind a proxy that
+   * hides client addresses, where the store's per-channel-type cap is the only limit).
+   */
+  webchatRequestLimit?: { capacity: number; refillPerSecond: number } | false;
 }
 
 export type ResolvedWebSocketOptions = Required<WebSocketOptions>;
@@ -32,6 +40,7 @@ export const DEFAULT_WEBSOCKET_OPTIONS: ResolvedWebSocketOptions = {
   maxPayload: 64 * 1024,
   rateLimit: { capacity: 20, refillPerSecond: 10 },
   pairingWaitMs: 60 * 60_000,
+  webchatRequestLimit: { capacity: 5, refillPerSecond: 1 / 120 },
 };
 
 const PAIRING_EVENTS = ["pairing.requested", "pairing.approved", "pairing.denied", "pairing.revoked", "pairing.expired"] as const;
@@ -46,6 +55,7 @@ export class WebSocketHub {
   private readonly connections = new Set<ClientConnection>();
   private readonly heartbeat: NodeJS.Timeout;
   private readonly listeners: [string, (event: AuditEvent) => void][] = [];
+  private readonly requestBudgets: KeyedBuckets | undefined;
   private closing = false;
 
   constructor(
@@ -55,6 +65,7 @@ export class WebSocketHub {
   ) {
     this.options = { ...DEFAULT_WEBSOCKET_OPTIONS, ...options };
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.options.maxPayload, clientTracking: false });
+    this.requestBudgets = this.options.webchatRequestLimit ? new KeyedBuckets(this.options.webchatRequestLimit) : undefined;
     this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
     this.heartbeat.unref();
     for (const name of PAIRING_EVENTS) {
@@ -79,7 +90,8 @@ export class WebSocketHub {
     }
     this.wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
       if (this.closing) return ws.close(CLOSE.goingAway, "gateway shutting down");
-      const connection = new ClientConnection(this.ctx, ws, request, this.options);
+      const budget = this.requestBudgets?.get(normalizeAddress(request.socket.remoteAddress));
+      const connection = new ClientConnection(this.ctx, ws, request, this.options, budget);
       this.connections.add(connection);
       ws.once("close", () => this.connections.delete(connection));
     });
@@ -100,6 +112,7 @@ export class WebSocketHub {
   }
 
   private beat(): void {
+    this.requestBudgets?.prune();
     for (const connection of this.connections) connection.heartbeat();
   }
 
