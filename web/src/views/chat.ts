@@ -12,7 +12,6 @@ interface Frame {
   error?: { code?: unknown; message?: unknown };
   code?: unknown;
   expiresAt?: unknown;
-  message?: unknown;
 }
 
 type Phase = "idle" | "connecting" | "waiting" | "ready" | "closed";
@@ -45,6 +44,8 @@ export class ChatView implements View {
   private readonly messageInput: HTMLTextAreaElement;
   private readonly sendButton: HTMLButtonElement;
   private countdown: number | undefined;
+  /** The gateway's last error frame: it explains the close that follows. */
+  private lastError: string | null = null;
 
   constructor() {
     const nameId = uid("chat-name");
@@ -117,8 +118,9 @@ export class ChatView implements View {
     socket.addEventListener("close", (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
-      const reason = event.reason ? `: ${event.reason}` : "";
-      this.setPhase("closed", `Disconnected${reason}.`);
+      const reason = this.lastError ?? event.reason;
+      this.lastError = null;
+      this.setPhase("closed", reason ? `Disconnected: ${reason}.` : "Disconnected.");
     });
   }
 
@@ -156,8 +158,8 @@ export class ChatView implements View {
       }
       reply.removeAttribute("aria-busy");
       this.replies.delete(String(frame.id));
-    } else if (frame.type === "error" && typeof frame.message === "string") {
-      this.setPhase(this.phase, frame.message);
+    } else if (frame.type === "error" && typeof frame.error?.message === "string") {
+      this.lastError = frame.error.message;
     }
   }
 
