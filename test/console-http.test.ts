@@ -144,7 +144,7 @@ describe("console cookie on the admin API", () => {
     const { code } = await pendingSender(g);
     const login = await consoleLogin(g, OWNER_TOKEN);
     const body = { channelType: "webchat", code };
-    const attempts = [
+    const attempts: Record<string, string>[] = [
       { origin: g.url },
       { origin: g.url, "x-gatehouse-csrf": "wrong-value" },
       { "x-gatehouse-csrf": login.body.csrf },
