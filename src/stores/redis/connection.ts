@@ -47,20 +47,24 @@ export function assertTimeout(timeoutMs: unknown): number {
   return timeoutMs;
 }
 
-/** Rejects with StoreUnavailableError when `work` has not settled within `timeoutMs`. */
-export async function withDeadline<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
+/** Rejects with StoreUnavailableError when `work` has not settled within `timeoutMs` (one timer, no extra promises). */
+export function withDeadline<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
       () => reject(new StoreUnavailableError("redis", { cause: new Error(`no answer within ${timeoutMs} ms`) })),
       timeoutMs,
     );
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Principal } from "../../protocols/types.js";
+import { isValidId } from "../../pairing/validation.js";
 import { assertSessionId, parsePrincipal, serializePrincipal } from "../principal.js";
 import { DEFAULT_SESSION_IDLE_TTL_MS } from "../session-defaults.js";
 import type { SessionBindingStore, SessionStoreOptions } from "../types.js";
@@ -42,7 +43,7 @@ export class RedisSessionBindingStore implements SessionBindingStore {
 
   async lookup(sessionId: string): Promise<Principal | null> {
     this.assertOpen();
-    if (typeof sessionId !== "string") return null;
+    if (!isValidId(sessionId)) return null; // never bound, so never found: no round trip
     const now = this.now();
     const reply = await this.conn.run(() =>
       this.conn.eval(SESSION_LOOKUP, [this.keys.session(sessionId)], [String(now), String(this.idleTtlMs), this.nativeTtl()]),
@@ -52,7 +53,7 @@ export class RedisSessionBindingStore implements SessionBindingStore {
 
   async unbind(sessionId: string): Promise<boolean> {
     this.assertOpen();
-    if (typeof sessionId !== "string") return false;
+    if (!isValidId(sessionId)) return false;
     const reply = await this.conn.run(() => this.conn.command(["DEL", this.keys.session(sessionId)]));
     return Number(reply) === 1;
   }
