@@ -62,6 +62,27 @@ describe("WebSocket connect", () => {
     expect(denied.error.code).toBe("forbidden");
   });
 
+  it("a deleted token stops working on the next request and closes idle sockets at the next heartbeat", async () => {
+    const tokens: Record<string, { userId: string; role: string }> = {
+      "tok-a-0123456789": { userId: "amy", role: "owner" },
+      "tok-b-0123456789": { userId: "ben", role: "user" },
+    };
+    gw = await startGateway({ auth: fixedTokenAuth(tokens), websocket: { heartbeatMs: 100 } });
+    const busy = await connectWithToken(gw.wsUrl, "tok-a-0123456789");
+    sockets.push(busy.socket);
+    expect((await busy.socket.request(1, "session.whoami")).ok).toBe(true);
+    delete tokens["tok-a-0123456789"];
+    busy.socket.send({ type: "req", id: 2, method: "pairing.list" });
+    expect((await busy.socket.nextOfType("error")).error.code).toBe("unauthenticated");
+    expect((await busy.socket.closed).code).toBe(4401);
+    expect(busy.socket.frames.filter((f) => f.type === "res")).toEqual([]);
+
+    const idle = await connectWithToken(gw.wsUrl, "tok-b-0123456789");
+    sockets.push(idle.socket);
+    delete tokens["tok-b-0123456789"];
+    expect((await idle.socket.closed).code).toBe(4401);
+  });
+
   it("a wrong token is refused and closed", async () => {
     gw = await startGateway();
     const socket = await open(gw.wsUrl);

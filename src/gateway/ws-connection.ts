@@ -3,7 +3,7 @@ import { WebSocket, type RawData } from "ws";
 import type { GatewayRequest, Principal } from "../protocols/types.js";
 import type { AuditEvent } from "../stores/types.js";
 import { admit, authorizeOwnerAction } from "./admission.js";
-import { authenticate } from "./authenticate.js";
+import { authenticateDetailed } from "./authenticate.js";
 import type { GatewayContext } from "./context.js";
 import { errorBody, fromZodError, GatewayError, toGatewayError } from "./errors.js";
 import { WEBCHAT_CHANNEL_TYPE } from "./identity-lists.js";
@@ -44,6 +44,9 @@ export class ClientConnection implements MethodCaller {
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private params: ConnectParams = {};
+  /** The connect request of a token socket, presented again to re-check the credential (null: not re-presentable). */
+  private credential: GatewayRequest | null = null;
+  private rechecking = false;
   principal: Principal | undefined;
   sessionId: string | undefined;
   /** Set for webchat sockets: the device id the client presented. */
@@ -91,6 +94,14 @@ export class ClientConnection implements MethodCaller {
     }
     this.alive = false;
     if (this.ws.readyState === WebSocket.OPEN) this.ws.ping();
+    if (this.state === "ready" && !this.rechecking) {
+      this.rechecking = true;
+      void this.stillAuthorised()
+        .catch(() => true)
+        .finally(() => {
+          this.rechecking = false;
+        });
+    }
   }
 
   /** Sends an error frame with the whole message, then closes with a short reason. */
@@ -193,10 +204,12 @@ export class ClientConnection implements MethodCaller {
       remoteAddress: this.upgrade.socket.remoteAddress,
       connectParams: { ...this.params },
     });
-    const principal = await authenticate(this.ctx, request);
+    const authenticated = await authenticateDetailed(this.ctx, request);
     if (this.state === "closed") return;
-    if (!principal) return this.fail(CLOSE.unauthorized, "unauthenticated", "authentication failed");
-    await this.becomeReady(principal, this.params.sessionId);
+    if (!authenticated) return this.fail(CLOSE.unauthorized, "unauthenticated", "authentication failed");
+    // Console tickets are single use (the console re-checks its own sessions); every other credential is re-presented.
+    this.credential = authenticated.metadata.backend === "console" ? null : request;
+    await this.becomeReady(authenticated.principal, this.params.sessionId);
   }
 
   private webchatPrincipal(deviceId: string): Principal {
@@ -252,11 +265,24 @@ export class ClientConnection implements MethodCaller {
    * credential may be single-use (console tickets), so it is not presented again.
    */
   async stillAuthorised(): Promise<boolean> {
-    if (this.deviceId === undefined) return this.principal !== undefined;
+    if (this.deviceId === undefined) return this.credentialStillValid();
     const result = await admit(this.ctx, { channelType: WEBCHAT_CHANNEL_TYPE, senderId: this.deviceId });
     if (result.decision === "admitted") return true;
     if (result.decision === "unavailable") throw new GatewayError("unavailable", result.message);
     this.fail(CLOSE.forbidden, "forbidden", "this device is no longer paired");
+    return false;
+  }
+
+  /**
+   * Token sockets present their credential again (on every request and every heartbeat), so a deleted token or an
+   * expired JWT closes the socket; a refusal, a throw or a slow backend all count as invalid (fail closed).
+   */
+  private async credentialStillValid(): Promise<boolean> {
+    if (!this.principal) return false;
+    if (!this.credential) return true;
+    const again = await authenticateDetailed(this.ctx, this.credential);
+    if (again && again.principal.userId === this.principal.userId && again.principal.role === this.principal.role) return true;
+    this.fail(CLOSE.unauthorized, "unauthenticated", "credentials are no longer valid");
     return false;
   }
 
