@@ -39,6 +39,18 @@ describe("WebSocket connect", () => {
     expect((await socket.closed).code).toBe(1008);
   });
 
+  it.each([
+    ["malformed JSON", "{nope"],
+    ["a JSON array", "[1,2]"],
+    ["a connect without params object", JSON.stringify({ type: "connect", params: "token" })],
+  ])("closes the socket when the first frame is %s", async (_name, raw) => {
+    gw = await startGateway();
+    const socket = await open(gw.wsUrl);
+    socket.send(raw);
+    expect((await socket.nextOfType("error")).error.code).toMatch(/invalid_json|connect_required|invalid_request/);
+    expect((await socket.closed).code).toBe(1008);
+  });
+
   it("closes sockets that never say connect after the timeout", async () => {
     gw = await startGateway({ websocket: { connectTimeoutMs: 150 } });
     const socket = await open(gw.wsUrl);

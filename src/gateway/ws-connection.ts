@@ -145,12 +145,17 @@ export class ClientConnection implements MethodCaller {
       this.send({ type: "error", error: errorBody(new GatewayError("rate_limited", "too many frames; slow down")) });
       return;
     }
-    if (isBinary) return this.refuse(undefined, new GatewayError("invalid_request", "only JSON text frames are accepted"));
+    const before = this.state === "awaiting-connect";
+    if (isBinary) {
+      const error = new GatewayError("invalid_request", "only JSON text frames are accepted");
+      return before ? this.fail(CLOSE.policy, error.code, error.message) : this.refuse(undefined, error);
+    }
     let frame: unknown;
     try {
       frame = JSON.parse(rawText(data));
     } catch {
-      return this.refuse(undefined, new GatewayError("invalid_json", "frame is not valid JSON"));
+      const error = new GatewayError("invalid_json", "frame is not valid JSON");
+      return before ? this.fail(CLOSE.policy, error.code, error.message) : this.refuse(undefined, error);
     }
     const type = frame !== null && typeof frame === "object" ? (frame as { type?: unknown }).type : undefined;
     if (this.state === "awaiting-connect") {
