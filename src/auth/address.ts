@@ -53,3 +53,10 @@ export class AddressList {
     this.list.addSubnet(address, bits, type);
   }
 }
+
+const LOOPBACK = new AddressList(["127.0.0.0/8", "::1"], "loopback");
+
+/** 127.0.0.0/8 or ::1, in any spelling (`::ffff:127.0.0.1` included). */
+export function isLoopbackAddress(address: string): boolean {
+  return LOOPBACK.has(address);
+}

@@ -4,6 +4,6 @@ export { jwtAuth, type JwtAuthOptions } from "./jwt.js";
 export { loopbackAuth, LOCAL_OWNER_ID, FORWARDING_HEADERS, type LoopbackAuthOptions } from "./loopback.js";
 export { trustedProxyAuth, type TrustedProxyOptions } from "./trusted-proxy.js";
 export { chainAuth, createAuthChain, type AuthChainOptions } from "./chain.js";
-export { normalizeAddress, AddressList } from "./address.js";
+export { normalizeAddress, AddressList, isLoopbackAddress } from "./address.js";
 export { safeCheck, allow, deny, describeError, type AuthLogger } from "./result.js";
 export { bearerCredential, headerValue, presentedCredential } from "./headers.js";

@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, errors, importJWK, importSPKI, jwtVerify, type JWK, type JWTVerifyGetKey } from "jose";
 import type { AuthProtocol, AuthResult, GatewayRequest } from "../protocols/types.js";
 import { idProblem } from "../pairing/validation.js";
-import { AddressList } from "./address.js";
+import { isLoopbackAddress } from "./address.js";
 import { presentedCredential } from "./headers.js";
 import { allow, deny } from "./result.js";
 import { roleProblem } from "./token.js";
@@ -10,7 +10,6 @@ const ASYMMETRIC = new Set(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"
 const SYMMETRIC = new Set(["HS256", "HS384", "HS512"]);
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const MAX_JWT_LENGTH = 16 * 1024;
-const LOOPBACK = new AddressList(["127.0.0.0/8", "::1"], "loopback");
 
 export interface JwtAuthOptions {
   issuer: string;
@@ -118,7 +117,7 @@ function assertJwksUrl(value: unknown): void {
     throw new TypeError("jwt.jwksUrl must be a URL");
   }
   const host = url.hostname.replace(/^\[|\]$/g, "");
-  const loopback = host === "localhost" || LOOPBACK.has(host);
+  const loopback = host === "localhost" || isLoopbackAddress(host);
   if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
     throw new TypeError("jwt.jwksUrl must use https (plain http only on loopback)");
   }

@@ -1,5 +1,5 @@
 import type { AuthProtocol, AuthResult, GatewayRequest } from "../protocols/types.js";
-import { AddressList } from "./address.js";
+import { isLoopbackAddress } from "./address.js";
 import { hasHeader, headerValue } from "./headers.js";
 import { allow, deny } from "./result.js";
 
@@ -23,7 +23,6 @@ export const FORWARDING_HEADERS = [
 /** Headers only browsers send: a web page is never the local owner, whatever machine it runs on (CSRF). */
 const BROWSER_HEADERS = ["origin", "referer", "sec-fetch-site", "sec-fetch-mode"] as const;
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
-const LOOPBACK = new AddressList(["127.0.0.0/8", "::1"], "loopback");
 
 export const LOCAL_OWNER_ID = "local-owner";
 
@@ -43,7 +42,7 @@ export function loopbackAuth(options: LoopbackAuthOptions = {}): AuthProtocol & 
   return {
     name: "loopback",
     check(request: GatewayRequest): AuthResult {
-      if (!LOOPBACK.has(request.remoteAddress)) return deny("not a loopback peer", "loopback");
+      if (!isLoopbackAddress(request.remoteAddress)) return deny("not a loopback peer", "loopback");
       if (FORWARDING_HEADERS.some((name) => hasHeader(request, name))) return deny("forwarded request", "loopback");
       if (BROWSER_HEADERS.some((name) => hasHeader(request, name))) return deny("browser request", "loopback");
       if (hasHeader(request, "host") && !isLoopbackHost(headerValue(request, "host"))) {

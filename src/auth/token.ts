@@ -9,7 +9,7 @@ import { allow, deny } from "./result.js";
 export const TOKEN_PREFIX = "gh_";
 /** `gh_` + 32 random bytes in base64url (43 characters): anything else is refused before any store access. */
 const TOKEN_FORMAT = /^gh_[A-Za-z0-9_-]{43}$/;
-const ROLE_FORMAT = /^[a-z][a-z0-9_-]{0,31}$/;
+export const ROLE_FORMAT = /^[a-z][a-z0-9_-]{0,31}$/;
 const MAX_LABEL_LENGTH = 100;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ROLE_FORMAT } from "../auth/token.js";
 
 export const DEFAULT_DATA_DIR = "./.gatehouse";
 export const DEFAULT_HOST = "127.0.0.1";
@@ -9,7 +10,7 @@ const idList = z.array(nonEmpty).default([]);
 const unknownUserPolicy = z.enum(["deny", "allow", "pair"]);
 const port = z.number().int("must be an integer").min(0, "must be 0-65535").max(65535, "must be 0-65535");
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name");
-const role = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, "must be 1-32 lower-case letters, digits, '_' or '-'");
+const role = z.string().regex(ROLE_FORMAT, "must be 1-32 lower-case letters, digits, '_' or '-', starting with a letter");
 
 const httpSchema = z.strictObject({
   host: nonEmpty.default(DEFAULT_HOST),
