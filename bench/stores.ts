@@ -130,10 +130,10 @@ async function benchSize(
   const { pairing, sessions } = backend.stores;
   const pick = indexStream(size);
   const isPaired = async (): Promise<void> => {
-    if (!(await pairing.isPaired(pairedId(pick(0)), BENCH_CHANNEL_TYPE))) throw new Error("bench: isPaired missed a seeded sender");
+    if (!(await pairing.isPaired(pairedId(pick()), BENCH_CHANNEL_TYPE))) throw new Error("bench: isPaired missed a seeded sender");
   };
   const lookup = async (): Promise<void> => {
-    if ((await sessions.lookup(sessionOf(pick(0)))) === null) throw new Error("bench: lookup missed a seeded session");
+    if ((await sessions.lookup(sessionOf(pick()))) === null) throw new Error("bench: lookup missed a seeded session");
   };
   const isPairedFigure = await measureSerial(isPaired, budget.read);
   const lookupFigure = await measureSerial(lookup, budget.read);

@@ -35,7 +35,7 @@ export const pairedId = BENCH.idOf;
 export const sessionOf = BENCH.sessionOf;
 
 /** A pseudo-random index in [0, size), cheap and reproducible (xorshift32), so every backend sees the same access pattern. */
-export function indexStream(size: number, seed = 0x9e3779b9): (i: number) => number {
+export function indexStream(size: number, seed = 0x9e3779b9): () => number {
   let state = seed >>> 0 || 1;
   return () => {
     state ^= state << 13;

@@ -1,0 +1,157 @@
+import { EventEmitter } from "node:events";
+import { performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
+import { echoAgent } from "../src/agents/echo.js";
+import { admit, sessionKey } from "../src/gateway/admission.js";
+import type { GatewayContext } from "../src/gateway/context.js";
+import { withDeadline } from "../src/gateway/deadline.js";
+import { isListed } from "../src/gateway/identity-lists.js";
+import { silentLogger } from "../src/gateway/logger.js";
+import type { Principal } from "../src/protocols/types.js";
+import { parseArgs } from "./lib/args.js";
+import { BACKENDS, isSkipped, openBackend, type BackendName, type BenchBackend } from "./lib/backends.js";
+import { BENCH, indexStream } from "./lib/dataset.js";
+import { measureConcurrent, measureSerial, secondsSince, type Figure, type Limits } from "./lib/measure.js";
+import { atMost, FIGURE_HEADER, figureCells, log, printTable, printTargets, type TargetCheck } from "./lib/report.js";
+import { ratio } from "./stores.js";
+
+export interface AdmissionBenchOptions {
+  quick: boolean;
+  backends?: readonly BackendName[];
+}
+
+export interface AdmissionSizeResult {
+  paired: number;
+  seedSeconds: number;
+  /** One caller: admit() then the session lookup (and bind when the binding is missing or stale). */
+  serial: Figure;
+  /** Redis/PostgreSQL: 16 messages in flight at once, as a busy gateway would have. */
+  concurrent16?: Figure;
+}
+
+export type AdmissionBackendResult = { sizes: AdmissionSizeResult[] } | { skipped: string };
+
+export interface AdmissionBenchResult {
+  settings: { sizes: number[]; measureMs: number };
+  backends: Partial<Record<BackendName, AdmissionBackendResult>>;
+  targets: TargetCheck[];
+}
+
+const NETWORKED: ReadonlySet<BackendName> = new Set(["redis", "postgres"]);
+
+/** A gateway context around the bench stores: policy "pair", one owner and one allowlisted id that the senders are not. */
+function contextFor(backend: BenchBackend): GatewayContext {
+  const policy = { unknownUserPolicy: "pair" as const, allowedUsers: ["bench-allowed"], ownerUserIds: ["bench-owner"] };
+  return {
+    auth: { check: () => ({ success: false, metadata: {} }) },
+    pairing: backend.stores.pairing,
+    sessions: backend.stores.sessions,
+    agent: echoAgent,
+    policy,
+    events: new EventEmitter(),
+    secret: backend.secret,
+    logger: silentLogger,
+    isOwner: (channelType, userId) => isListed(policy.ownerUserIds, channelType, userId),
+  };
+}
+
+/**
+ * The per-message decision for one inbound chat message from a paired sender, as the router makes it: admit() (id
+ * checks, owner list, allowlist, isPaired under a deadline), then the sender's own session: lookup, and bind when the
+ * binding is missing or belongs to someone else (src/channels/agent-turn.ts).
+ */
+export function decisionFor(ctx: GatewayContext, size: number): () => Promise<void> {
+  const pick = indexStream(size);
+  return async () => {
+    const i = pick();
+    const senderId = BENCH.idOf(i);
+    const result = await admit(ctx, { channelType: BENCH.channelType, senderId, userName: `User ${i}`, text: "hello" });
+    if (result.decision !== "admitted") throw new Error(`bench: a paired sender was not admitted (${result.decision})`);
+    const sessionId = sessionKey(BENCH.channelType, senderId, senderId);
+    const existing = await withDeadline("sessions.lookup", () => ctx.sessions.lookup(sessionId));
+    if (existing && existing.userId === senderId && existing.role === "user") return;
+    const principal: Principal = { userId: senderId, role: "user", channelType: BENCH.channelType, name: `User ${i}` };
+    await withDeadline("sessions.bind", () => ctx.sessions.bind(sessionId, principal));
+  };
+}
+
+export async function runAdmissionBench(options: AdmissionBenchOptions): Promise<AdmissionBenchResult> {
+  const sizes = options.quick ? [1_000, 100_000] : [1_000, 1_000_000];
+  const limits: Limits = options.quick ? { maxOps: 500_000, maxMs: 400 } : { maxOps: 3_000_000, maxMs: 2_000 };
+  const backends: AdmissionBenchResult["backends"] = {};
+  for (const name of options.backends ?? BACKENDS) backends[name] = await benchBackend(name, sizes, limits);
+  const result: AdmissionBenchResult = {
+    settings: { sizes, measureMs: limits.maxMs },
+    backends,
+    targets: admissionTargets(backends, sizes),
+  };
+  printAdmissionTables(result);
+  return result;
+}
+
+async function benchBackend(name: BackendName, sizes: number[], limits: Limits): Promise<AdmissionBackendResult> {
+  const opened = await openBackend(name);
+  if (isSkipped(opened)) {
+    log(`admission: ${name} skipped (${opened.skipped})`);
+    return opened;
+  }
+  try {
+    const ctx = contextFor(opened);
+    const results: AdmissionSizeResult[] = [];
+    let seeded = 0;
+    for (const size of sizes) {
+      const seedStart = performance.now();
+      await opened.seed(seeded, size);
+      seeded = size;
+      const seedSeconds = secondsSince(seedStart);
+      const decide = decisionFor(ctx, size);
+      const serial = await measureSerial(decide, limits);
+      const concurrent16 = NETWORKED.has(name) ? await measureConcurrent(decide, 16, limits) : undefined;
+      log(`admission: ${name} @ ${size.toLocaleString("en-US")} paired: ${serial.opsPerSec} decisions/s (seeded in ${seedSeconds} s)`);
+      results.push({ paired: size, seedSeconds, serial, ...(concurrent16 ? { concurrent16 } : {}) });
+    }
+    return { sizes: results };
+  } finally {
+    await opened.dispose();
+  }
+}
+
+function admissionTargets(backends: AdmissionBenchResult["backends"], sizes: number[]): TargetCheck[] {
+  const [small, large] = [sizes[0] ?? 0, sizes.at(-1) ?? 0];
+  const targets: TargetCheck[] = [];
+  for (const name of ["sqlite", "redis", "postgres"] as const) {
+    const outcome = backends[name];
+    if (!outcome) continue;
+    const label = `issue 7: ${name} admission slowdown ${small.toLocaleString("en-US")}->${large.toLocaleString("en-US")}`;
+    if ("skipped" in outcome) {
+      targets.push(atMost(label, null, 2, "x", `skipped: ${outcome.skipped}`));
+      continue;
+    }
+    const at = (paired: number): AdmissionSizeResult | undefined => outcome.sizes.find((s) => s.paired === paired);
+    targets.push(atMost(label, ratio(at(small)?.serial, at(large)?.serial), 2, "x", "rate at the small size / rate at the large size"));
+  }
+  return targets;
+}
+
+function printAdmissionTables(result: AdmissionBenchResult): void {
+  const rows: (string | number)[][] = [];
+  for (const [name, backend] of Object.entries(result.backends)) {
+    if (!backend) continue;
+    if ("skipped" in backend) {
+      rows.push([name, "-", `skipped: ${backend.skipped}`, "", "", "", "", ""]);
+      continue;
+    }
+    for (const size of backend.sizes) {
+      rows.push([name, size.paired, "1 caller", ...figureCells(size.serial)]);
+      if (size.concurrent16) rows.push([name, size.paired, "16 callers", ...figureCells(size.concurrent16)]);
+    }
+  }
+  printTable("admission: one message's decision (admit + session lookup/bind)", ["backend", "paired", "callers", ...FIGURE_HEADER], rows);
+  printTargets(result.targets);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const args = parseArgs(process.argv.slice(2));
+  const result = await runAdmissionBench(args);
+  process.stdout.write(`${JSON.stringify({ admission: result }, null, 2)}\n`);
+}

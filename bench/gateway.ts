@@ -1,0 +1,186 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parseArgs } from "./lib/args.js";
+import { isSkipped, openBackend, type BackendName } from "./lib/backends.js";
+import { startChild } from "./lib/child.js";
+import { WEBCHAT_DEVICES } from "./lib/dataset.js";
+import { round } from "./lib/measure.js";
+import { atLeast, log, printTable, printTargets, type TargetCheck } from "./lib/report.js";
+import type { LoadPlan, LoadResult } from "./load-client.js";
+import { summarise } from "./profile-summary.js";
+
+export interface GatewayBenchOptions {
+  quick: boolean;
+  backends?: readonly BackendName[];
+  /** Also run the SQLite gateway once more under `node --cpu-prof` and summarise where its CPU went (default: full runs). */
+  profile?: boolean;
+}
+
+export type GatewayRun = LoadResult & { target: string; paired?: number };
+
+export interface ProfileSummary {
+  target: string;
+  file: string;
+  totalMs: number;
+  top: { name: string; selfMs: number; percent: number }[];
+}
+
+export interface GatewayBenchResult {
+  settings: { clients: number; warmupMs: number; durationMs: number; pairedDevices: number; message: string };
+  runs: GatewayRun[];
+  /** Mean messages/s of the bare `ws` echo runs: the ceiling on this machine. */
+  bareMessagesPerSec: number | null;
+  /** gatehouse messages/s ÷ bare messages/s, per store. */
+  ratios: Record<string, number | null>;
+  skipped: Record<string, string>;
+  profile?: ProfileSummary;
+  targets: TargetCheck[];
+}
+
+const GATEWAY_STORES: readonly BackendName[] = ["sqlite", "redis"];
+const RATIO_TARGETS: Record<string, number> = { sqlite: 0.6, redis: 0.5 };
+const PROFILE_DIR = fileURLToPath(new URL("./results/profiles/", import.meta.url));
+
+interface Settings {
+  clients: number;
+  warmupMs: number;
+  durationMs: number;
+  pairedDevices: number;
+}
+
+function settingsFor(quick: boolean): Settings {
+  return quick
+    ? { clients: 16, warmupMs: 700, durationMs: 2_500, pairedDevices: 1_000 }
+    : { clients: 32, warmupMs: 1_500, durationMs: 8_000, pairedDevices: 10_000 };
+}
+
+async function drive(plan: LoadPlan): Promise<LoadResult> {
+  const client = await startChild<LoadResult>("load-client.ts", [JSON.stringify(plan)], [], plan.warmupMs + plan.durationMs + 60_000);
+  await client.stop();
+  return client.first;
+}
+
+async function runBare(settings: Settings, label: string): Promise<GatewayRun> {
+  const server = await startChild<{ url: string }>("bare-echo-server.ts", []);
+  try {
+    const result = await drive({ url: server.first.url, mode: "bare", clients: settings.clients, warmupMs: settings.warmupMs, durationMs: settings.durationMs });
+    log(`gateway: ${label}: ${result.messagesPerSec} msg/s, p50 ${result.p50Us} us, p99 ${result.p99Us} us`);
+    return { target: label, ...result };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** One store: seed paired webchat devices, start the gateway in its own process, drive it, stop it, drop the data. */
+async function runGatehouse(
+  store: BackendName,
+  settings: Settings,
+  nodeFlags: string[] = [],
+  durationMs = settings.durationMs,
+): Promise<GatewayRun | { skipped: string }> {
+  const opened = await openBackend(store);
+  if (isSkipped(opened)) return opened;
+  const dataDir = mkdtempSync(join(tmpdir(), "gh-bench-gw-"));
+  try {
+    await opened.seed(0, settings.pairedDevices, WEBCHAT_DEVICES);
+    const step = Math.max(1, Math.floor(settings.pairedDevices / settings.clients));
+    const devices = Array.from({ length: settings.clients }, (_, i) => WEBCHAT_DEVICES.idOf((i * step) % settings.pairedDevices));
+    const server = await startChild<{ url: string }>("gateway-server.ts", [opened.url, opened.secret.toString("hex"), dataDir], nodeFlags);
+    try {
+      const result = await drive({ url: server.first.url, mode: "gatehouse", clients: settings.clients, warmupMs: settings.warmupMs, durationMs, devices });
+      log(`gateway: gatehouse+${store}: ${result.messagesPerSec} msg/s, p50 ${result.p50Us} us, p99 ${result.p99Us} us, errors ${result.errors}`);
+      return { target: `gatehouse+${store}`, paired: settings.pairedDevices, ...result };
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await opened.dispose();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The SQLite gateway once more under --cpu-prof; its main-thread profile summarised by self time. */
+async function profileGateway(settings: Settings): Promise<ProfileSummary | undefined> {
+  mkdirSync(PROFILE_DIR, { recursive: true });
+  const dir = mkdtempSync(join(PROFILE_DIR, "gateway-sqlite-"));
+  const run = await runGatehouse("sqlite", settings, ["--cpu-prof", `--cpu-prof-dir=${dir}`], Math.min(settings.durationMs, 5_000));
+  if ("skipped" in run) return undefined;
+  // --cpu-prof writes one profile per thread; the main thread's is the largest.
+  const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")).map((f) => join(dir, f));
+  const main = files.sort((a, b) => statSync(b).size - statSync(a).size)[0];
+  if (!main) return undefined;
+  const summary = summarise(JSON.parse(readFileSync(main, "utf8")), 20);
+  return { target: "gatehouse+sqlite", file: main, totalMs: summary.total, top: summary.rows };
+}
+
+export async function runGatewayBench(options: GatewayBenchOptions): Promise<GatewayBenchResult> {
+  const settings = settingsFor(options.quick);
+  const stores = GATEWAY_STORES.filter((name) => (options.backends ?? GATEWAY_STORES).includes(name));
+  const runs: GatewayRun[] = [];
+  const skipped: Record<string, string> = {};
+  // Bare runs before and (in full runs) after the gatehouse runs: the ceiling is their mean, so drift in the machine's
+  // load during the run affects both sides alike.
+  runs.push(await runBare(settings, "bare-ws"));
+  for (const store of stores) {
+    const run = await runGatehouse(store, settings);
+    if ("skipped" in run) {
+      skipped[store] = run.skipped;
+      log(`gateway: ${store} skipped (${run.skipped})`);
+    } else runs.push(run);
+  }
+  if (!options.quick) runs.push(await runBare(settings, "bare-ws (again)"));
+  const bare = runs.filter((run) => run.mode === "bare").map((run) => run.messagesPerSec);
+  const bareMessagesPerSec = bare.length > 0 ? round(bare.reduce((a, b) => a + b, 0) / bare.length) : null;
+  const ratios: Record<string, number | null> = {};
+  for (const store of stores) {
+    const run = runs.find((r) => r.target === `gatehouse+${store}`);
+    ratios[store] = run && bareMessagesPerSec ? round(run.messagesPerSec / bareMessagesPerSec, 3) : null;
+  }
+  const profile = (options.profile ?? !options.quick) ? await profileGateway(settings) : undefined;
+  const targets = stores.map((store) =>
+    atLeast(`issue 7: gateway+${store} / bare ws`, ratios[store], RATIO_TARGETS[store] ?? 0, "x", skipped[store] ? `skipped: ${skipped[store]}` : undefined),
+  );
+  const result: GatewayBenchResult = {
+    settings: { ...settings, message: "hello" },
+    runs,
+    bareMessagesPerSec,
+    ratios,
+    skipped,
+    ...(profile ? { profile } : {}),
+    targets,
+  };
+  printGatewayTables(result);
+  return result;
+}
+
+function printGatewayTables(result: GatewayBenchResult): void {
+  printTable(
+    `gateway: ${result.settings.clients} WebSocket clients, one message in flight each (round trips in microseconds)`,
+    ["target", "msg/s", "p50 us", "p99 us", "errors", "vs bare", "client cpu"],
+    result.runs.map((run) => [
+      run.target,
+      run.messagesPerSec,
+      run.p50Us,
+      run.p99Us,
+      run.errors,
+      run.mode === "bare" || !result.bareMessagesPerSec ? "-" : round(run.messagesPerSec / result.bareMessagesPerSec, 3),
+      run.clientCpuShare,
+    ]),
+  );
+  if (result.profile) {
+    printTable(
+      `gateway profile (${result.profile.target}, self time, ${result.profile.totalMs} ms sampled)`,
+      ["function", "self ms", "%"],
+      result.profile.top.slice(0, 12).map((row) => [row.name, row.selfMs, row.percent]),
+    );
+  }
+  printTargets(result.targets);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const args = parseArgs(process.argv.slice(2));
+  const result = await runGatewayBench(args);
+  process.stdout.write(`${JSON.stringify({ gateway: result }, null, 2)}\n`);
+}
