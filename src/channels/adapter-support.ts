@@ -63,3 +63,21 @@ export function singleHeader(req: import("node:http").IncomingMessage, name: str
   const value = req.headers[name];
   return typeof value === "string" ? value : undefined;
 }
+
+/** Starts an HTTP server (default host 127.0.0.1: never exposed unless asked); rejects when the port is taken. */
+export async function listenOn(server: import("node:http").Server, port: number, host = "127.0.0.1"): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+/** Closes an HTTP server, dropping idle keep-alive connections. */
+export async function closeServer(server: import("node:http").Server | null): Promise<void> {
+  if (!server) return;
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}

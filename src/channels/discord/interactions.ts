@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { KeyObject } from "node:crypto";
 import type { AnswerOptions, ChannelHandlers } from "../channel.js";
-import { readRawBody, singleHeader } from "../adapter-support.js";
+import { closeServer, listenOn, readRawBody, singleHeader } from "../adapter-support.js";
 import { errorName } from "../redact.js";
 import { parseDiscordCustomId } from "./components.js";
 import { discordPublicKey, verifyDiscordSignature } from "./signature.js";
@@ -56,18 +56,13 @@ export class DiscordInteractionsEndpoint {
     const path = this.options.path ?? "/discord/interactions";
     const server = createServer((req, res) => void this.onRequest(req, res, path, handlers));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.options.port ?? 3001, this.options.host ?? "127.0.0.1", () => resolve());
-    });
+    await listenOn(server, this.options.port ?? 3001, this.options.host);
   }
 
   async stop(): Promise<void> {
     const server = this.server;
     this.server = null;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   }
 
   address(): AddressInfo | null {

@@ -12,7 +12,7 @@ import {
   type ChannelAdapter,
   type ChannelHandlers,
 } from "../channel.js";
-import { InFlight, readRawBody, SILENT_LOGGER, singleHeader, splitText } from "../adapter-support.js";
+import { closeServer, InFlight, listenOn, readRawBody, SILENT_LOGGER, singleHeader, splitText } from "../adapter-support.js";
 import { errorName } from "../redact.js";
 import { verifySlackSignature } from "./signature.js";
 
@@ -84,20 +84,14 @@ export class SlackAdapter implements ChannelAdapter {
     await app.init();
     const server = createServer((req, res) => void this.onRequest(req, res, path));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.options.port ?? 3000, this.options.host ?? "127.0.0.1", () => resolve());
-    });
+    await listenOn(server, this.options.port ?? 3000, this.options.host);
     this.logger.info("slack channel started", { channelType: this.channelType });
   }
 
   async stop(): Promise<void> {
     const server = this.server;
     this.server = null;
-    if (server) {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    await closeServer(server);
     await this.inFlight.settle();
     this.app = null;
   }

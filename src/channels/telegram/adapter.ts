@@ -12,14 +12,14 @@ import {
   type ChannelAdapter,
   type ChannelHandlers,
 } from "../channel.js";
-import { InFlight, SILENT_LOGGER, splitText } from "../adapter-support.js";
+import { closeServer, InFlight, listenOn, SILENT_LOGGER, splitText } from "../adapter-support.js";
 import { errorName } from "../redact.js";
 
 export interface TelegramWebhookOptions {
   /** Telegram sends it back in `X-Telegram-Bot-Api-Secret-Token`; requests without it are refused (401). */
   secretToken: string;
   host?: string;
-  /** 0 picks a free port (see address()). */
+  /** Local port the webhook server listens on (put it behind your HTTPS proxy); default 8788; 0 picks a free one. */
   port?: number;
   path?: string;
   /** The public HTTPS URL Telegram should call; when set, setWebhook is called on start. */
@@ -88,11 +88,9 @@ export class TelegramAdapter implements ChannelAdapter {
   async stop(): Promise<void> {
     const bot = this.bot;
     this.bot = null;
-    if (this.server) {
-      const server = this.server;
-      this.server = null;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    const server = this.server;
+    this.server = null;
+    await closeServer(server);
     if (bot?.isRunning()) await bot.stop().catch((error: unknown) => this.logger.warn("telegram stop", { error: errorName(error) }));
     await this.polling;
     await this.inFlight.settle();
@@ -198,10 +196,7 @@ export class TelegramAdapter implements ChannelAdapter {
     const path = webhook.path ?? "/telegram/webhook";
     const server = createServer((req, res) => void this.onWebhookRequest(req, res, path, callback));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(webhook.port ?? 8787, webhook.host ?? "127.0.0.1", () => resolve());
-    });
+    await listenOn(server, webhook.port ?? 8788, webhook.host);
     if (webhook.publicUrl) {
       await bot.api.setWebhook(webhook.publicUrl, { secret_token: webhook.secretToken, allowed_updates: [...ALLOWED_UPDATES] });
     }
