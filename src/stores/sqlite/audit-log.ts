@@ -1,32 +1,17 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { JsonValue, PendingKind } from "../../protocols/types.js";
 import { auditLimit } from "../shared.js";
-import type { AuditEvent, AuditEventType, AuditPage, AuditQuery } from "../types.js";
+import type { AuditEvent, AuditPage, AuditQuery } from "../types.js";
 
 /** How often subscribers look for events written by other processes. */
 export const AUDIT_POLL_INTERVAL_MS = 200;
 const PUMP_BATCH = 500;
 
-interface AuditRow {
-  id: number;
-  at: number;
-  type: AuditEventType;
-  channelType: string;
-  channelId: string;
-  actor: string;
-  kind: PendingKind | null;
-  detail: string;
-}
+/** An audit row as read: the event's fields, with the id as stored and the detail still JSON text. */
+type AuditRow = Omit<AuditEvent, "id" | "kind" | "detail"> & { id: number; kind: PendingKind | null; detail: string };
 
-export interface NewAuditEvent {
-  at: number;
-  type: AuditEventType;
-  channelType: string;
-  channelId: string;
-  actor: string;
-  kind?: PendingKind;
-  detail: Record<string, JsonValue>;
-}
+/** An event to append: everything but the id, which the table assigns. */
+export type NewAuditEvent = Omit<AuditEvent, "id">;
 
 const COLUMNS = "id, at, type, channel_type AS channelType, channel_id AS channelId, actor, kind, detail";
 

@@ -20,11 +20,14 @@ export interface SqliteConnectionOptions {
  */
 export class SqliteConnection {
   private users = 0;
+  private readonly ping: Database.Statement;
 
   private constructor(
     readonly db: Database.Database,
     readonly file: string,
-  ) {}
+  ) {
+    this.ping = db.prepare("SELECT 1");
+  }
 
   /**
    * Opens (creating it and its folder when missing) and checks the database: a corrupt or unreadable file, a file
@@ -58,6 +61,16 @@ export class SqliteConnection {
       throw error;
     }
     return new SqliteConnection(db, file);
+  }
+
+  /** Resolves when the file answers `SELECT 1`; rejects with StoreUnavailableError otherwise (or when `what` is closed). */
+  health(what: string, closed: boolean): void {
+    if (closed) throw new StoreUnavailableError("sqlite", { cause: new Error(`sqlite ${what} is closed`) });
+    try {
+      this.ping.get();
+    } catch (error) {
+      throw new StoreUnavailableError("sqlite", { cause: error });
+    }
   }
 
   acquire(): this {

@@ -1,7 +1,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { PairedChannel, PendingKind, PendingRequest } from "../../protocols/types.js";
 import { formatCode } from "../../pairing/codes.js";
-import { PairingCooldownError, PairingLimitError, StoreUnavailableError } from "../../pairing/errors.js";
+import { PairingCooldownError, PairingLimitError } from "../../pairing/errors.js";
 import {
   isRefused,
   isValidSender,
@@ -87,8 +87,7 @@ export class SqlitePairingStore implements PairingStore {
     | "deletePaired"
     | "listPaired"
     | "failuresOf"
-    | "setFailures"
-    | "ping",
+    | "setFailures",
     BetterSqlite3.Statement
   >;
 
@@ -150,7 +149,6 @@ export class SqlitePairingStore implements PairingStore {
          ON CONFLICT (channel_type, redeemer)
          DO UPDATE SET window_start = excluded.window_start, count = excluded.count, locked_until = excluded.locked_until`,
       ),
-      ping: db.prepare("SELECT 1").pluck(),
     };
     this.generateTx = db.transaction((entry: NewPendingEntry) => this.generateIn(entry));
     this.approveTx = db.transaction((input: ApproveInput, options: ApproveOptions, now: number) =>
@@ -246,12 +244,7 @@ export class SqlitePairingStore implements PairingStore {
   }
 
   async health(): Promise<void> {
-    if (this.closed) throw new StoreUnavailableError("sqlite", { cause: new Error("sqlite pairing store is closed") });
-    try {
-      this.stmt.ping.get();
-    } catch (error) {
-      throw new StoreUnavailableError("sqlite", { cause: error });
-    }
+    this.connection.health("pairing store", this.closed);
   }
 
   async close(): Promise<void> {
@@ -371,17 +364,7 @@ export class SqlitePairingStore implements PairingStore {
     if (expired.length === 0) return;
     expired.sort((a, b) => a.seq - b.seq);
     this.stmt.deleteExpired.run(now);
-    for (const entry of expired) {
-      this.append({
-        at: now,
-        type: "expired",
-        channelType: entry.channelType,
-        channelId: entry.channelId,
-        actor: "system",
-        kind: entry.kind,
-        detail: {},
-      });
-    }
+    for (const entry of expired) this.appendExpired(entry, now, {});
   }
 
   private countCodeFailure(entry: PendingRow, now: number): void {
@@ -391,15 +374,12 @@ export class SqlitePairingStore implements PairingStore {
       return;
     }
     this.stmt.deletePending.run(entry.hash);
-    this.append({
-      at: now,
-      type: "expired",
-      channelType: entry.channelType,
-      channelId: entry.channelId,
-      actor: "system",
-      kind: entry.kind,
-      detail: { reason: "too many wrong redemptions" },
-    });
+    this.appendExpired(entry, now, { reason: "too many wrong redemptions" });
+  }
+
+  private appendExpired(entry: PendingRow, now: number, detail: NewAuditEvent["detail"]): void {
+    const { channelType, channelId, kind } = entry;
+    this.append({ at: now, type: "expired", channelType, channelId, actor: "system", kind, detail });
   }
 
   private countRedeemFailure(channelType: string, redeemer: string, now: number): void {

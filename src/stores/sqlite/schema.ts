@@ -3,6 +3,8 @@
  * applied; each runs in its own `BEGIN IMMEDIATE` transaction (see migrations.ts). Never edit a released migration:
  * append a new one.
  */
+import { API_TOKENS_SCHEMA } from "./tokens.js";
+
 export interface Migration {
   version: number;
   description: string;
@@ -90,17 +92,8 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 2,
     description: "API tokens (hashes only); IF NOT EXISTS because tokens.ts created this table before migrations did",
-    sql: `
-      CREATE TABLE IF NOT EXISTS api_tokens (
-        id TEXT PRIMARY KEY,
-        hash TEXT NOT NULL,
-        role TEXT NOT NULL,
-        user_id TEXT NOT NULL,
-        label TEXT NOT NULL DEFAULT '',
-        created_at INTEGER NOT NULL
-      );
-      CREATE UNIQUE INDEX IF NOT EXISTS api_tokens_hash ON api_tokens (hash);
-    `,
+    // The one definition of the table lives beside the token store; it is written with IF NOT EXISTS.
+    sql: API_TOKENS_SCHEMA,
   },
 ];
 

@@ -1,6 +1,5 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { Principal } from "../../protocols/types.js";
-import { StoreUnavailableError } from "../../pairing/errors.js";
 import { assertSessionId, parsePrincipal, serializePrincipal } from "../principal.js";
 import { DEFAULT_SESSION_IDLE_TTL_MS } from "../session-defaults.js";
 import type { SessionBindingStore, SessionStoreOptions } from "../types.js";
@@ -20,7 +19,6 @@ export class SqliteSessionBindingStore implements SessionBindingStore {
   private readonly touch: BetterSqlite3.Statement;
   private readonly deleteIdle: BetterSqlite3.Statement;
   private readonly delete: BetterSqlite3.Statement;
-  private readonly ping: BetterSqlite3.Statement;
 
   constructor(
     private readonly connection: SqliteConnection,
@@ -38,7 +36,6 @@ export class SqliteSessionBindingStore implements SessionBindingStore {
       .pluck();
     this.deleteIdle = db.prepare("DELETE FROM sessions WHERE session_id = @id AND @now - last_seen >= @ttl");
     this.delete = db.prepare("DELETE FROM sessions WHERE session_id = ?");
-    this.ping = db.prepare("SELECT 1").pluck();
   }
 
   async bind(sessionId: string, principal: Principal): Promise<void> {
@@ -64,12 +61,7 @@ export class SqliteSessionBindingStore implements SessionBindingStore {
   }
 
   async health(): Promise<void> {
-    if (this.closed) throw new StoreUnavailableError("sqlite", { cause: new Error("sqlite session store is closed") });
-    try {
-      this.ping.get();
-    } catch (error) {
-      throw new StoreUnavailableError("sqlite", { cause: error });
-    }
+    this.connection.health("session store", this.closed);
   }
 
   async close(): Promise<void> {
