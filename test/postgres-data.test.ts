@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { MAX_FIRST_MESSAGE_LENGTH } from "../src/pairing/validation.js";
 import { openPostgresStores } from "../src/stores/postgres/index.js";
+import type { AuditQuery } from "../src/stores/types.js";
 import { dropSchemas, postgresAvailable, uniqueSchema, urlWithSchema } from "./postgres-helpers.js";
 
 const prefix = `${uniqueSchema("d")}_`;
@@ -55,6 +56,20 @@ describe.runIf(available)("postgres store: stored text comes back exactly", () =
       expect(pages.map((p) => p.length)).toEqual([5, 5, 5, 5, 4]);
       const approvals = await stores.pairing.audit({ type: "approved", after: "9" });
       expect(approvals.events.map((e) => e.channelId)).toEqual(["user-4", "user-5", "user-6", "user-7", "user-8", "user-9", "user-10", "user-11"]);
+    } finally {
+      await stores.close();
+    }
+  });
+
+  it("filters it cannot store match nothing and change nothing; empty filters are no filter", async () => {
+    const stores = await openPostgresStores(urlWithSchema(`${prefix}3`), { secret: randomBytes(32) });
+    try {
+      await stores.pairing.generateCode("telegram", "alice");
+      expect(await stores.pairing.listPending("tele\u0000gram")).toEqual([]);
+      expect(await stores.pairing.audit({ channelType: "tele\u0000gram" })).toEqual({ events: [], next: null });
+      expect((await stores.pairing.audit({ type: "", channelType: "" } as unknown as AuditQuery)).events.map((e) => e.type)).toEqual(["requested"]);
+      expect(await stores.pairing.audit({ after: "not a number" })).toEqual({ events: [], next: null });
+      expect((await stores.pairing.listPending()).map((p) => p.channelId)).toEqual(["alice"]);
     } finally {
       await stores.close();
     }

@@ -139,14 +139,17 @@ export class PostgresDatabase {
   }
 
   /**
-   * A READ COMMITTED transaction holding an advisory transaction lock on `lockKey` (within this schema), so every
-   * change under the same key (e.g. one channel type) is serialised across processes; retried on deadlock.
+   * A READ COMMITTED transaction, holding an advisory transaction lock on `lockKey` (within this schema) when one is
+   * given, so every change under the same key (e.g. one channel type) is serialised across processes; retried on
+   * deadlock.
    */
-  async transaction<T>(client: Queryable, lockKey: string, work: (tx: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(client: Queryable, lockKey: string | null, work: (tx: Queryable) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       await client.query("BEGIN");
       try {
-        await client.query("SELECT pg_advisory_xact_lock($1::int, $2::int)", [this.lockSpace, hash32(lockKey)]);
+        if (lockKey !== null) {
+          await client.query("SELECT pg_advisory_xact_lock($1::int, $2::int)", [this.lockSpace, hash32(lockKey)]);
+        }
         const result = await work(client);
         await client.query("COMMIT");
         return result;

@@ -69,9 +69,13 @@ const toEntry = (row: PendingRow): PendingEntry => ({
 });
 
 /**
- * Pairing in PostgreSQL, behaving exactly like the memory reference store. Every change to one channel type runs in a
- * transaction holding that type's advisory lock (caps, idempotent requests and failure counters stay exact across
- * processes); a code is consumed by `DELETE ... RETURNING`. Timestamps come from the injected clock, never SQL now().
+ * Pairing in PostgreSQL, behaving exactly like the memory reference store, across processes:
+ * - generateCode, deny and revoke hold an advisory transaction lock per channel type (caps and one request per sender
+ *   stay exact);
+ * - approve locks the entry's row (FOR UPDATE) and consumes it by `DELETE ... RETURNING`, so one of many concurrent
+ *   approvals wins without queueing behind unrelated work; a redeemer's attempts hold a lock per (channel type,
+ *   redeemer) so failure windows and lockouts count exactly.
+ * Timestamps come from the injected clock, never SQL now().
  */
 export class PostgresPairingStore implements PairingStore {
   private readonly opts: ResolvedPairingOptions;
@@ -93,7 +97,7 @@ export class PostgresPairingStore implements PairingStore {
     this.assertOpen();
     let entry = prepareGenerate(this.opts, channelType, channelId, details);
     const now = entry.createdAt;
-    return this.write(entry.channelType, now, async (tx) => {
+    return this.write(channelLock(entry.channelType), now, async (tx) => {
       if (entry.kind === "request") {
         const cooldown = await tx.query<{ until: string }>(
           `SELECT until FROM ${this.t("deny_cooldowns")} WHERE channel_type = $1 AND channel_id = $2`,
@@ -154,10 +158,13 @@ export class PostgresPairingStore implements PairingStore {
     const input = prepareApprove(this.opts, channelType, code, userId, userName);
     if (!input) return false;
     const now = this.opts.now();
-    return this.write(input.channelType, now, async (tx) => {
+    // The entry's row lock (FOR UPDATE) decides races for one code: of many concurrent approvals one consumes it and
+    // the others then find nothing. A redeemer's attempts are serialised so their failure count and lockout are exact.
+    const lock = input.userId ? `redeem:${input.channelType}:${input.userId}` : null;
+    return this.write(lock, now, async (tx) => {
       if (input.userId && (await this.lockedUntil(tx, input)) > now) return false;
       const found = await tx.query<PendingRow>(
-        `SELECT ${PENDING_COLUMNS} FROM ${this.t("pending")} WHERE hash = $1 AND expires_at > $2`,
+        `SELECT ${PENDING_COLUMNS} FROM ${this.t("pending")} WHERE hash = $1 AND expires_at > $2 FOR UPDATE`,
         [input.hash, now],
       );
       const entry = found.rows[0] ? toEntry(found.rows[0]) : null;
@@ -219,15 +226,17 @@ export class PostgresPairingStore implements PairingStore {
     this.assertOpen();
     if (!isValidSender(channelId, channelType)) return false;
     const now = this.opts.now();
-    return this.write(channelType, null, async (tx) => {
-      const unpaired = await tx.query(`DELETE FROM ${this.t("paired")} WHERE channel_type = $1 AND channel_id = $2`, [
-        channelType,
-        channelId,
-      ]);
+    return this.write(channelLock(channelType), null, async (tx) => {
+      // The request first: an approval holding it is waited for, and its pairing is then seen and removed, so a
+      // revoke racing an approve of the same sender ends revoked.
       const withdrawn = await tx.query(
         `DELETE FROM ${this.t("pending")} WHERE kind = 'request' AND channel_type = $1 AND channel_id = $2`,
         [channelType, channelId],
       );
+      const unpaired = await tx.query(`DELETE FROM ${this.t("paired")} WHERE channel_type = $1 AND channel_id = $2`, [
+        channelType,
+        channelId,
+      ]);
       if (unpaired.rowCount === 0 && withdrawn.rowCount === 0) return false;
       await this.db.appendAudit(tx, {
         at: now,
@@ -247,6 +256,7 @@ export class PostgresPairingStore implements PairingStore {
     return this.db.call(() =>
       this.db.withClient(async (client) => {
         await this.sweep(client, now);
+        if (!storable(channelType)) return [];
         const rows = await client.query<PendingRow>(
           `SELECT ${PENDING_COLUMNS} FROM ${this.t("pending")}
            WHERE expires_at > $1 AND ($2::text IS NULL OR channel_type = $2) ORDER BY created_at, seq`,
@@ -262,7 +272,7 @@ export class PostgresPairingStore implements PairingStore {
     const hash = prepareCodeLookup(this.opts, channelType, code);
     if (hash === null) return false;
     const now = this.opts.now();
-    return this.write(channelType, now, async (tx) => {
+    return this.write(channelLock(channelType), now, async (tx) => {
       const gone = await tx.query<PendingRow>(
         `DELETE FROM ${this.t("pending")} WHERE hash = $1 AND expires_at > $2 RETURNING ${PENDING_COLUMNS}`,
         [hash, now],
@@ -307,13 +317,15 @@ export class PostgresPairingStore implements PairingStore {
     this.assertOpen();
     const limit = auditLimit(query);
     const after = auditCursor(query?.after);
-    if (after === null) return { events: [], next: null };
+    // A filter PostgreSQL cannot even hold as text (U+0000) matches nothing.
+    if (after === null || !storable(query?.type) || !storable(query?.channelType)) return { events: [], next: null };
     return this.db.call(async () => {
       const rows = await this.db.query<AuditRow>(
         `${selectAudit(this.db)}
          WHERE a.id > $1 AND ($2::text IS NULL OR a.type = $2) AND ($3::text IS NULL OR a.channel_type = $3)
          ORDER BY a.id LIMIT $4`,
-        [after, query?.type ?? null, query?.channelType ?? null, limit + 1],
+        // Like the reference: an empty filter is no filter.
+        [after, query?.type || null, query?.channelType || null, limit + 1],
       );
       const events: AuditEvent[] = rows.rows.slice(0, limit).map(toAuditEvent);
       const last = events.at(-1);
@@ -348,15 +360,15 @@ export class PostgresPairingStore implements PairingStore {
   }
 
   /**
-   * A change to one channel type: expired entries are swept first (as the reference store does), then `work` runs in a
-   * transaction holding the channel type's advisory lock. Waits for a starting subscription so its events are seen.
+   * A change: expired entries are swept first (as the reference store does), then `work` runs in a transaction holding
+   * the advisory lock `lock` (if any). Waits for a starting subscription so its events are seen.
    */
-  private write<T>(channelType: string, sweepAt: number | null, work: (tx: Queryable) => Promise<T>): Promise<T> {
+  private write<T>(lock: string | null, sweepAt: number | null, work: (tx: Queryable) => Promise<T>): Promise<T> {
     return this.db.call(async () => {
       await this.feed.ready();
       return this.db.withClient(async (client) => {
         if (sweepAt !== null) await this.sweep(client, sweepAt);
-        return this.db.transaction(client, `pairing:${channelType}`, work);
+        return this.db.transaction(client, lock, work);
       });
     });
   }
@@ -455,6 +467,14 @@ export class PostgresPairingStore implements PairingStore {
       [input.channelType, input.userId, windowStart, count, lockedUntil],
     );
   }
+}
+
+/** Changes that must see one channel type's pending entries as a whole (cap, one request per sender) take this lock. */
+const channelLock = (channelType: string): string => `pairing:${channelType}`;
+
+/** Whether an optional filter can be sent as text: absent, or a string without U+0000. */
+function storable(value: unknown): boolean {
+  return value === undefined || (typeof value === "string" && !value.includes("\u0000"));
 }
 
 /** The `after` cursor as a bigint literal, like the reference's `Number(after)`; null when nothing can follow it. */
