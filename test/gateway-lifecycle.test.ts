@@ -79,7 +79,7 @@ describe("default stores and auth", () => {
     expect(gateway.context.secret.length).toBeGreaterThanOrEqual(32);
   });
 
-  it("a failed start (port in use) releases what it opened", async () => {
+  it("a failed start (port in use) rejects with the cause, and stop() after it is harmless", async () => {
     const first = await started(createGateway({ store: "memory:", secret: SECRET, auth: fixedTokenAuth(), http: { port: 0 }, logger: captureLogger() }));
     const port = Number(new URL(first.url).port);
     const second = createGateway({ store: "memory:", secret: SECRET, auth: fixedTokenAuth(), http: { port }, logger: captureLogger() });
@@ -174,15 +174,26 @@ describe("channels", () => {
   });
 
   it("a channel that fails to start stops the gateway start and releases the port", async () => {
+    const probe = createGateway({ store: "memory:", secret: SECRET, auth: fixedTokenAuth(), http: { port: 0 }, logger: captureLogger() });
+    await probe.start();
+    const port = Number(new URL(probe.url).port);
+    await probe.stop();
+    const stopped: string[] = [];
     const gateway = createGateway({
       store: "memory:",
       secret: SECRET,
       auth: fixedTokenAuth(),
-      http: { port: 0 },
+      http: { port },
       logger: captureLogger(),
-      channels: [{ channelType: "bad", start: async () => Promise.reject(new Error("no bot token")), stop: async () => {} }],
+      channels: [
+        { channelType: "good", start: async () => {}, stop: async () => void stopped.push("good") },
+        { channelType: "bad", start: async () => Promise.reject(new Error("no bot token")), stop: async () => void stopped.push("bad") },
+      ],
     });
     await expect(gateway.start()).rejects.toThrow("no bot token");
+    expect(stopped).toEqual(["good"]);
+    const next = await started(createGateway({ store: "memory:", secret: SECRET, auth: fixedTokenAuth(), http: { port }, logger: captureLogger() }));
+    expect(next.url).toBe(`http://127.0.0.1:${port}`);
   });
 });
 
