@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -48,6 +48,20 @@ describe("gatehouse usage errors exit 2 with a clear message", () => {
     expect(result.stderr).toContain("http.port: expected number, received string");
   });
 
+  it("start refuses a configured channel whose token variable is unset, before creating anything", async () => {
+    const path = join(dir, "channels.yaml");
+    writeFileSync(path, "channels:\n  telegram:\n    tokenEnv: GH_TEST_UNSET_TOKEN\n");
+    const fresh = mkdtempSync(join(tmpdir(), "gh-cli-start-"));
+    try {
+      const result = await run("start", "--config", path, "--data-dir", fresh, "--port", "0");
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain("GH_TEST_UNSET_TOKEN");
+      expect(readdirSync(fresh)).toEqual([]);
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+
   it("--help documents the exit codes and exits 0", async () => {
     const result = await run("--help");
     expect(result.code).toBe(0);
@@ -72,7 +86,6 @@ describe("gatehouse doctor", () => {
       expect(report.ok).toBe(true);
       expect(report.checks.map((c) => c.name)).toEqual(["config", "secret", "store", "tokens", "http", "auth", "policy"]);
       expect(report.checks.find((c) => c.name === "secret")?.status).toBe("warn");
-      const { readdirSync } = await import("node:fs");
       expect(readdirSync(fresh)).toEqual([]);
     } finally {
       rmSync(fresh, { recursive: true, force: true });

@@ -1,8 +1,9 @@
 import { httpAgent } from "../../agents/http.js";
 import { mintToken } from "../../auth/token.js";
 import { authFromConfig } from "../../config/build-auth.js";
+import { ConfigError } from "../../config/errors.js";
 import type { AgentConfig, GatehouseConfig } from "../../config/schema.js";
-import type { Agent, GatewayLogger } from "../../gateway/context.js";
+import type { Agent, ChannelPlugin, GatewayLogger } from "../../gateway/context.js";
 import { createGateway, type Gateway } from "../../gateway/index.js";
 import { jsonLogger } from "../../gateway/logger.js";
 import { loadGatewaySecret } from "../../pairing/secret.js";
@@ -11,6 +12,18 @@ import type { Stores } from "../../stores/types.js";
 import { cliConfig } from "../environment.js";
 import type { Output } from "../output.js";
 import type { StartOptions } from "./start.js";
+
+/** Channel SDKs load only when a channel is configured; a missing token variable is a config error (exit 2). */
+async function channelsOf(config: GatehouseConfig): Promise<ChannelPlugin[]> {
+  const configured = Object.values(config.channels).some((section) => section !== undefined && section.enabled);
+  if (!configured) return [];
+  const { channelsFromConfig } = await import("../../channels/from-config.js");
+  try {
+    return channelsFromConfig(config.channels);
+  } catch (error) {
+    throw new ConfigError([error instanceof Error ? error.message : String(error)], config.source);
+  }
+}
 
 function agentFromConfig(agent: AgentConfig): Agent | undefined {
   return agent.type === "http" ? httpAgent(agent.url, { timeoutMs: agent.timeoutMs }) : undefined;
@@ -24,6 +37,7 @@ function agentFromConfig(agent: AgentConfig): Agent | undefined {
 export async function runGateway(options: StartOptions, io: Output): Promise<void> {
   const config = cliConfig(options, { host: options.host, port: options.port });
   const logger = jsonLogger();
+  const channels = await channelsOf(config);
   const secret = loadGatewaySecret(config.dataDir);
   const stores = await openStores(config.store, { secret });
   let gateway: Gateway | undefined;
@@ -38,6 +52,7 @@ export async function runGateway(options: StartOptions, io: Output): Promise<voi
       dataDir: config.dataDir,
       agent: agentFromConfig(config.agent),
       policy: config.policy,
+      channels,
       http: config.http,
       logger,
     });
