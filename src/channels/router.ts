@@ -135,6 +135,7 @@ class ChannelRouter implements ChannelPlugin {
 
   private async handleMessage(message: InboundMessage): Promise<void> {
     const ctx = this.context();
+    if (message.text.trim() === "") return;
     const sender = { ...message.sender };
     const pair = parsePairCommand(message.text);
     if (pair !== null) {

@@ -132,7 +132,8 @@ export class DiscordAdapter implements ChannelAdapter {
         token: parsed.token,
         pressedBy: interaction.user.id,
         chatId: interaction.channelId,
-        isDirect: !interaction.inGuild() && interaction.channel?.isDMBased() === true,
+        // Outside a guild; the router then checks the chat is the presser's own DM with the bot (createDM).
+        isDirect: !interaction.inGuild(),
         answer,
       });
     } finally {
