@@ -141,6 +141,36 @@ describe("sqlite store: several connections to one file", () => {
     }
   });
 
+  it("a subscriber that writes from inside its listener still gets every event once, in order", async () => {
+    const file = freshFile();
+    const secret = randomBytes(32);
+    const a = await openSqliteStores(file, { secret });
+    const b = await openSqliteStores(file, { secret });
+    const seen: AuditEvent[] = [];
+    const pending: Promise<unknown>[] = [];
+    a.pairing.subscribe((event) => {
+      seen.push(event);
+      // An owner bot withdrawing every request the moment it is announced (its write happens inside this call).
+      if (event.type === "requested") pending.push(a.pairing.revoke(event.channelId, event.channelType));
+    });
+    // Written by another connection, so the poller picks all three up in one batch.
+    for (let i = 0; i < 3; i++) await b.pairing.generateCode("telegram", `user-${i}`);
+    await eventually(() => seen.length >= 6, "three requests and three revocations");
+    await Promise.all(pending);
+    const ids = seen.map((event) => Number(event.id));
+    expect(ids).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(seen.map((event) => `${event.type}:${event.channelId}`)).toEqual([
+      "requested:user-0",
+      "requested:user-1",
+      "requested:user-2",
+      "revoked:user-0",
+      "revoked:user-1",
+      "revoked:user-2",
+    ]);
+    await a.close();
+    await b.close();
+  });
+
   it("a pairing made through one connection is seen at once by another", async () => {
     const file = freshFile();
     const secret = randomBytes(32);

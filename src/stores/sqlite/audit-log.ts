@@ -40,6 +40,7 @@ export class SqliteAuditLog {
   private readonly maxId: BetterSqlite3.Statement;
   private readonly listeners = new Set<(event: AuditEvent) => void>();
   private cursor = 0;
+  private pumping = false;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(db: BetterSqlite3.Database) {
@@ -98,17 +99,25 @@ export class SqliteAuditLog {
     };
   }
 
-  /** Hands every event newer than the cursor to the listeners (a fresh copy each). */
+  /**
+   * Hands every event newer than the cursor to the listeners (a fresh copy each), in id order, once. A listener that
+   * writes to the store meanwhile does not re-enter: its events are picked up by the loop already running.
+   */
   pump(): void {
-    if (this.listeners.size === 0) return;
-    for (;;) {
-      const rows = this.since.all(this.cursor) as AuditRow[];
-      for (const row of rows) {
-        this.cursor = row.id;
-        const event = toEvent(row);
-        for (const listener of [...this.listeners]) deliver(listener, structuredClone(event));
+    if (this.listeners.size === 0 || this.pumping) return;
+    this.pumping = true;
+    try {
+      for (;;) {
+        const rows = this.since.all(this.cursor) as AuditRow[];
+        if (rows.length === 0) return;
+        for (const row of rows) {
+          this.cursor = row.id;
+          const event = toEvent(row);
+          for (const listener of [...this.listeners]) deliver(listener, structuredClone(event));
+        }
       }
-      if (rows.length < PUMP_BATCH) return;
+    } finally {
+      this.pumping = false;
     }
   }
 
