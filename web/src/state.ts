@@ -19,12 +19,15 @@ export function errorState(message: string, retry?: () => void): HTMLElement {
 }
 
 /** A one-line notice in the page's polite live region (approved, revoked, copied …). */
+let noticeTimer: number | undefined;
 export function announce(message: string): void {
   const region = document.getElementById("notice");
   if (!region) return;
   region.textContent = "";
-  // A fresh text node after clearing makes screen readers announce repeats too.
-  window.setTimeout(() => {
+  window.clearTimeout(noticeTimer);
+  // A fresh text node after clearing makes screen readers announce repeats too; the notice goes after a few seconds.
+  noticeTimer = window.setTimeout(() => {
     region.textContent = message;
+    noticeTimer = window.setTimeout(() => (region.textContent = ""), 5000);
   }, 30);
 }

@@ -186,6 +186,7 @@ function describeDetail(event: AuditEvent): string {
   const parts: string[] = [];
   if (event.kind) parts.push(event.kind);
   for (const [key, value] of Object.entries(event.detail ?? {})) {
+    if (value === "" || value === null || value === undefined) continue;
     parts.push(`${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`);
   }
   return parts.join(" · ") || "—";
