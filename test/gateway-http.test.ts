@@ -58,6 +58,13 @@ describe.each(STORE_KINDS)("HTTP admin API on $name", (storeKind) => {
     expect(await pairing.isPaired("d2", "discord")).toBe(true);
   });
 
+  it("reports an invite's expiry from the configured rules and clock", async () => {
+    const now = 1_900_000_000_000;
+    gw = await startGateway({ storeKind, now: () => now, pairingRules: { inviteTtlMs: 300_000 } });
+    const invite = await gw.api("POST", "/api/pairing/invites", { token: OWNER_TOKEN, body: { channelType: "slack" } });
+    expect(invite.body.expiresAt).toBe(now + 300_000);
+  });
+
   it("shows a bound session to an owner and 404s an unknown one", async () => {
     gw = await startGateway({ storeKind });
     await gw.gateway.context.sessions.bind("sess-123", { userId: "carol", role: "user" });

@@ -190,7 +190,11 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       app = createHttpServer({
         context: () => ctx,
         originPolicy: () => originPolicy,
-        options: { bodyLimit: http.bodyLimit, inviteTtlMs: options.pairingRules?.inviteTtlMs ?? DEFAULT_PAIRING_RULES.inviteTtlMs },
+        options: {
+          bodyLimit: http.bodyLimit,
+          inviteTtlMs: options.pairingRules?.inviteTtlMs ?? DEFAULT_PAIRING_RULES.inviteTtlMs,
+          now: options.now,
+        },
       });
       await app.register(web.plugin);
       const wsHub = new WebSocketHub(ctx, () => originPolicy, options.websocket);

@@ -14,6 +14,8 @@ export interface HttpServerOptions {
   bodyLimit?: number;
   /** Invite lifetime reported as expiresAt by POST /api/pairing/invites. */
   inviteTtlMs?: number;
+  /** The clock the stores use, so a reported expiresAt matches theirs. */
+  now?: () => number;
 }
 
 /** What admin route handlers need: the context, the authenticated principal of a request, the origin policy. */
