@@ -26,6 +26,7 @@ import type {
 import { AuditFeed, readAuditPage } from "./audit-stream.js";
 import type { RedisConnection } from "./connection.js";
 import { RedisKeys, senderField } from "./keys.js";
+import { PairedLookups } from "./paired-lookups.js";
 import { APPROVE, DENY, GENERATE, LIST_PENDING, PENDING_FIELDS, PENDING_FOR, REVOKE } from "./scripts.js";
 
 /** How long a native TTL outlives the logical expiry, so the store's own clock decides (and records) expiry. */
@@ -71,13 +72,15 @@ const bySeq = (a: { seq: number }, b: { seq: number }): number => a.seq - b.seq;
 
 /**
  * Pairing in Redis, shared by every process and gateway instance using the same server and key prefix. Behaves
- * exactly like the memory reference store; every change is one Lua script (atomic), `isPaired` is one HEXISTS, and
+ * exactly like the memory reference store; every change is one Lua script (atomic), `isPaired` is one command on one hash (HEXISTS, or HMGET shared by the
+ * lookups of one event-loop turn), and
  * the audit log is a stream that doubles as the cross-instance event feed.
  */
 export class RedisPairingStore implements PairingStore {
   private readonly opts: ResolvedPairingOptions;
   private readonly keys: RedisKeys;
   private readonly feed: AuditFeed;
+  private readonly pairedLookups: PairedLookups;
   private closed = false;
 
   constructor(
@@ -88,6 +91,7 @@ export class RedisPairingStore implements PairingStore {
     this.opts = resolvePairingOptions(options);
     this.keys = new RedisKeys(prefix);
     this.feed = new AuditFeed(conn, this.keys.audit);
+    this.pairedLookups = new PairedLookups(conn, this.keys.paired);
     conn.acquire();
   }
 
@@ -158,8 +162,7 @@ export class RedisPairingStore implements PairingStore {
   async isPaired(channelId: string, channelType: string): Promise<boolean> {
     this.assertOpen();
     if (!isValidSender(channelId, channelType)) return false;
-    const reply = await this.conn.run(() => this.conn.command(["HEXISTS", this.keys.paired, senderField(channelType, channelId)]));
-    return Number(reply) === 1;
+    return this.pairedLookups.has(senderField(channelType, channelId));
   }
 
   async listPaired(): Promise<PairedChannel[]> {
