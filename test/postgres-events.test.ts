@@ -115,13 +115,19 @@ describe.runIf(available)("postgres store: events across instances (LISTEN/NOTIF
     try {
       const stores = await createPostgresStores(pool, { secret, schema: freshSchema() });
       const seen: string[] = [];
-      stores.pairing.subscribe((event) => seen.push(event.type));
+      const unsubscribe = stores.pairing.subscribe((event) => seen.push(event.type));
       const code = await stores.pairing.generateCode("telegram", "alice");
       expect(await stores.pairing.approve("telegram", code)).toBe(true);
       await expect.poll(() => seen, { timeout: 5000 }).toEqual(["requested", "approved"]);
       await stores.sessions.bind("s1", { userId: "alice", role: "user" });
       expect(await stores.sessions.lookup("s1")).toEqual({ userId: "alice", role: "user" });
+      // The last unsubscribe gives the LISTEN connection up; a new subscription takes one again; close() releases it.
       const whileListening = pool.totalCount;
+      unsubscribe();
+      expect(pool.totalCount).toBe(whileListening - 1);
+      stores.pairing.subscribe(() => undefined);
+      await stores.pairing.generateCode("telegram", "bob");
+      expect(pool.totalCount).toBe(whileListening);
       await stores.close();
       expect(pool.totalCount).toBe(whileListening - 1);
       const still = await pool.query("SELECT 1 AS one");

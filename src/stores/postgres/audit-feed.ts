@@ -125,6 +125,12 @@ export class AuditFeed {
         const current = BigInt(max.rows[0]?.id ?? "0");
         if (current > this.highest) this.highest = current;
       }
+      if (this.closed || this.listeners.size === 0) {
+        // Everyone left (or the store closed) while we were connecting.
+        client.off("end", dropped);
+        connection.release();
+        return;
+      }
       this.connection = connection;
       this.listenedBefore = true;
       if (resuming) this.enqueue(() => this.catchUp());

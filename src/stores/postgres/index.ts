@@ -49,7 +49,9 @@ export async function openPostgresStores(url: string, options: OpenStoresOptions
     query_timeout: timeoutMs,
     statement_timeout: timeoutMs,
     idleTimeoutMillis: 30_000,
+    // A silently dead peer (e.g. the LISTEN connection across a broken network) is noticed in seconds, not hours.
     keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     allowExitOnIdle: true,
     // Shows in pg_stat_activity which gateway (schema) a connection belongs to.
     application_name: `gatehouse:${schema}`.slice(0, 63),
