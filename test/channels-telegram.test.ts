@@ -183,3 +183,24 @@ describe("telegram webhook mode", () => {
     expect(() => telegramChannel({ tokenEnv: "GATEHOUSE_TEST_MISSING_TOKEN" })).toThrow(/needs GATEHOUSE_TEST_MISSING_TOKEN/);
   });
 });
+
+describe("telegram start failures", () => {
+  it("a token the Bot API refuses fails start with an error that does not contain the token, and leaves no listeners", async () => {
+    const api = new LocalBotApi("111:other_token_the_server_knows_abcdefgh");
+    const apiRoot = await api.listen();
+    const clock = testClock(Date.now());
+    const gw = await testGateway({ clock, policy: { ownerUserIds: [String(OWNER)] } });
+    try {
+      const plugin = channelPlugin(new TelegramAdapter({ token: TOKEN, apiRoot }), { now: clock.now });
+      const error = await plugin.start(gw.ctx).then(() => null, (e: unknown) => e as Error);
+      expect(error).toBeInstanceOf(Error);
+      expect(String(error?.message)).not.toContain(TOKEN);
+      expect(String(error?.message)).not.toContain(TOKEN.split(":")[1]);
+      expect(gw.ctx.events.listenerCount("pairing.approved")).toBe(0);
+      expect(gw.logs.join("\n")).not.toContain(TOKEN.split(":")[1]);
+    } finally {
+      await api.close();
+      await gw.close();
+    }
+  });
+});

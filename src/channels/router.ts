@@ -49,7 +49,7 @@ class ChannelRouter implements ChannelPlugin {
   private readonly reminders: RecentKeys;
   /** Where each waiting sender last wrote, so the decision reaches them there. */
   private readonly waitingChats = new BoundedMap<string>();
-  private readonly aborter = new AbortController();
+  private aborter = new AbortController();
   private readonly unsubscribe: Array<() => void> = [];
 
   constructor(
@@ -73,6 +73,7 @@ class ChannelRouter implements ChannelPlugin {
     };
     this.ctx = context;
     this.key = buttonKey(context.secret);
+    this.aborter = new AbortController();
     const onApproved = (event: AuditEvent): void => this.onDecision(event, "approved");
     const onDenied = (event: AuditEvent): void => this.onDecision(event, "denied");
     context.events.on("pairing.approved", onApproved);
@@ -86,11 +87,16 @@ class ChannelRouter implements ChannelPlugin {
         channelType: this.channelType,
       });
     }
-    await this.adapter.start({
-      logger: context.logger,
-      onMessage: (message) => this.onMessage(message),
-      onButton: (press) => this.onButton(press),
-    });
+    try {
+      await this.adapter.start({
+        logger: context.logger,
+        onMessage: (message) => this.onMessage(message),
+        onButton: (press) => this.onButton(press),
+      });
+    } catch (error) {
+      for (const off of this.unsubscribe.splice(0)) off();
+      throw error;
+    }
   }
 
   async stop(): Promise<void> {
