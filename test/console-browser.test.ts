@@ -322,6 +322,19 @@ describe("owner console in Chromium", () => {
     await page.reload();
     await expect.poll(() => page.getByLabel("Owner or admin token").isVisible()).toBe(true);
   });
+
+  it("shows the error state (with a retry) and goes offline when the gateway is unreachable", async () => {
+    await page.getByLabel("Owner or admin token").fill(OWNER_TOKEN);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => page.locator(".live-status").textContent()).toBe("Live");
+    await gw.gateway.stop();
+    await expect.poll(() => page.locator(".live-status").textContent()).toBe("Offline — retrying");
+    await inView("pending").getByRole("button", { name: "Refresh" }).click();
+    const alert = inView("pending").getByRole("alert");
+    await expect.poll(() => alert.textContent()).toMatch(/Could not load pending requests: Cannot reach the gateway/);
+    expect(await alert.getByRole("button", { name: "Try again" }).isVisible()).toBe(true);
+    await shot("error");
+  });
 });
 
 /**
