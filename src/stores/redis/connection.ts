@@ -128,8 +128,12 @@ export class RedisConnection {
     this.users -= 1;
     if (this.users > 0 || this.shutDown) return;
     this.shutDown = true;
-    if (this.owned) await closeClient(this.client, this.timeoutMs);
-    this.client.off("error", this.onError);
+    if (this.owned) {
+      // our listener stays: a late 'error' from a client being torn down must never crash the process
+      await closeClient(this.client, this.timeoutMs);
+    } else {
+      this.client.off("error", this.onError);
+    }
   }
 
   /** Runs one store operation under the deadline. */
