@@ -1,4 +1,5 @@
-import { PostgresSchemaError, type PostgresDatabase, type Queryable } from "./database.js";
+import type { QueryConfig, QueryResult } from "pg";
+import { PostgresSchemaError, type PostgresDatabase } from "./database.js";
 
 /**
  * The PostgreSQL schema as an ordered list of migrations; `schema_migrations` records which ran. Never edit a released
@@ -110,12 +111,16 @@ export async function migrate(db: PostgresDatabase, migrations: readonly Postgre
   await db.call(
     () =>
       db.withClient(async (client) => {
+        // BEGIN answers within the usual deadline (a hung server is noticed fast); waiting for another instance's
+        // migration and running ours get the longer one.
+        const slow: RunSql = (text, values = []) =>
+          client.query({ text, values, query_timeout: MIGRATION_TIMEOUT_MS } as QueryConfig<unknown[]>);
         await client.query("BEGIN");
         try {
           await client.query(`SET LOCAL statement_timeout = ${MIGRATION_TIMEOUT_MS}`);
-          await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`gatehouse:migrate:${db.schema}`]);
-          await applyMissing(client, db, migrations, latest);
-          await client.query("COMMIT");
+          await slow("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`gatehouse:migrate:${db.schema}`]);
+          await applyMissing(slow, db, migrations, latest);
+          await slow("COMMIT");
         } catch (error) {
           await client.query("ROLLBACK").catch(() => undefined);
           throw error;
@@ -125,23 +130,25 @@ export async function migrate(db: PostgresDatabase, migrations: readonly Postgre
   );
 }
 
+type RunSql = (text: string, values?: unknown[]) => Promise<QueryResult>;
+
 async function applyMissing(
-  client: Queryable,
+  run: RunSql,
   db: PostgresDatabase,
   migrations: readonly PostgresMigration[],
   latest: number,
 ): Promise<void> {
-  const exists = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [db.schema]);
-  if (exists.rowCount === 0) await client.query(`CREATE SCHEMA "${db.schema}"`);
-  await client.query(
+  const exists = await run("SELECT 1 FROM pg_namespace WHERE nspname = $1", [db.schema]);
+  if (exists.rowCount === 0) await run(`CREATE SCHEMA "${db.schema}"`);
+  await run(
     `CREATE TABLE IF NOT EXISTS ${db.table("schema_migrations")} (
        version     integer PRIMARY KEY,
        description text NOT NULL,
        applied_at  timestamptz NOT NULL DEFAULT now()
      )`,
   );
-  const applied = await client.query<{ version: number }>(`SELECT version FROM ${db.table("schema_migrations")}`);
-  const done = new Set(applied.rows.map((row) => row.version));
+  const applied = await run(`SELECT version FROM ${db.table("schema_migrations")}`);
+  const done = new Set(applied.rows.map((row: { version: number }) => row.version));
   const newest = Math.max(0, ...done);
   if (newest > latest) {
     throw new PostgresSchemaError(
@@ -150,8 +157,8 @@ async function applyMissing(
   }
   for (const migration of migrations) {
     if (done.has(migration.version)) continue;
-    await client.query(migration.sql((name) => db.table(name)));
-    await client.query(`INSERT INTO ${db.table("schema_migrations")} (version, description) VALUES ($1, $2)`, [
+    await run(migration.sql((name) => db.table(name)));
+    await run(`INSERT INTO ${db.table("schema_migrations")} (version, description) VALUES ($1, $2)`, [
       migration.version,
       migration.description,
     ]);
