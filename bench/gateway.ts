@@ -52,7 +52,7 @@ interface Settings {
 
 function settingsFor(quick: boolean): Settings {
   return quick
-    ? { clients: 16, warmupMs: 700, durationMs: 2_500, pairedDevices: 1_000 }
+    ? { clients: 16, warmupMs: 500, durationMs: 1_500, pairedDevices: 1_000 }
     : { clients: 32, warmupMs: 1_500, durationMs: 8_000, pairedDevices: 10_000 };
 }
 

@@ -38,7 +38,7 @@ const PENDING_CAP = 20;
 const NETWORKED: ReadonlySet<BackendName> = new Set(["redis", "postgres"]);
 
 function sizesFor(quick: boolean): Record<BackendName, number[]> {
-  if (quick) return { memory: [1_000, 100_000], sqlite: [1_000, 100_000], redis: [1_000, 100_000], postgres: [1_000, 100_000] };
+  if (quick) return { memory: [1_000, 10_000], sqlite: [1_000, 10_000], redis: [1_000, 10_000], postgres: [1_000, 10_000] };
   return {
     memory: [1_000, 100_000],
     sqlite: [1_000, 100_000, 1_000_000],
@@ -57,10 +57,10 @@ interface Budget {
 function budgetFor(quick: boolean): Budget {
   return quick
     ? {
-        read: { maxOps: 500_000, maxMs: 250 },
-        concurrent: { maxOps: 200_000, maxMs: 300 },
-        write: { maxOps: 200, maxMs: 500 },
-        list: { maxOps: 50_000, maxMs: 150 },
+        read: { maxOps: 500_000, maxMs: 200 },
+        concurrent: { maxOps: 200_000, maxMs: 200 },
+        write: { maxOps: 100, maxMs: 300 },
+        list: { maxOps: 50_000, maxMs: 100 },
       }
     : {
         read: { maxOps: 3_000_000, maxMs: 1_500 },

@@ -19,8 +19,8 @@ export interface Figure {
 export interface Limits {
   maxOps: number;
   maxMs: number;
-  /** Unmeasured calls first, so the JIT and caches are warm (default: min(200, maxOps / 10)). */
-  warmupOps?: number;
+  /** Unmeasured calls first, for this long, so the JIT, connections and caches are warm (default: min(300, maxMs / 5)). */
+  warmupMs?: number;
 }
 
 /** Latencies collected into a preallocated buffer, so recording one costs no allocation. */
@@ -73,15 +73,18 @@ export function round(value: number, digits = 0): number {
   return Math.round(value * scale) / scale;
 }
 
+function warmupMs(limits: Limits): number {
+  return limits.warmupMs ?? Math.min(300, limits.maxMs / 5);
+}
+
 /** Calls `op(i)` one after another (each awaited) and reports the rate over wall-clock time. */
 export async function measureSerial(op: (i: number) => Promise<unknown>, limits: Limits): Promise<Figure> {
-  const warmup = limits.warmupOps ?? Math.min(200, Math.floor(limits.maxOps / 10));
-  for (let i = 0; i < warmup; i++) await op(i);
+  let i = 0;
+  for (const warmUntil = performance.now() + warmupMs(limits); performance.now() < warmUntil; ) await op(i++);
   const recorder = new LatencyRecorder(limits.maxOps);
   const cpu = process.cpuUsage();
   const start = performance.now();
   const stopAt = start + limits.maxMs;
-  let i = warmup;
   // Checking the clock is part of each timed call anyway, so the deadline costs nothing extra.
   for (let last = start; !recorder.full && last < stopAt; i++) {
     await op(i);
@@ -98,11 +101,11 @@ export async function measureConcurrent(
   concurrency: number,
   limits: Limits,
 ): Promise<Figure> {
-  const warmup = limits.warmupOps ?? Math.min(200, Math.floor(limits.maxOps / 10));
   let next = 0;
+  const warmUntil = performance.now() + warmupMs(limits);
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < warmup) await op(next++);
+      while (performance.now() < warmUntil) await op(next++);
     }),
   );
   const recorder = new LatencyRecorder(limits.maxOps);

@@ -4,7 +4,7 @@ import { serializePrincipal } from "../../src/stores/principal.js";
 import { DEFAULT_SESSION_IDLE_TTL_MS } from "../../src/stores/session-defaults.js";
 import { batches, type Population } from "./dataset.js";
 
-/** Commands in flight at once: node-redis pipelines everything issued in one tick on its single connection. */
+/** Senders per batch: two commands (pipelined) write a whole batch. */
 const BATCH = 5_000;
 
 const makeClient = (url: string) => createClient({ url });
@@ -21,35 +21,47 @@ async function withClient<T>(url: string, work: (client: Client) => Promise<T>):
   }
 }
 
+/** Writes one batch of session hashes server-side: KEYS = session keys, ARGV = [lastSeen, ttl, principal…]. */
+const SEED_SESSIONS = `
+for i, key in ipairs(KEYS) do
+  redis.call('HSET', key, 'principal', ARGV[i + 2], 'lastSeen', ARGV[1])
+  redis.call('PEXPIRE', key, ARGV[2])
+end
+return #KEYS
+`;
+
 /**
- * Writes paired senders and their sessions with the key layout of src/stores/redis/keys.ts: each batch is one
- * multi-field HSET of `<prefix>paired` ("<type>:<id>" -> pairing JSON with a seq, as the approve script writes it) plus
- * one HSET + PEXPIRE per `<prefix>session:<id>` hash, all pipelined; `<prefix>seq` is moved past the seeded seqs.
+ * Writes paired senders and their sessions with the key layout of src/stores/redis/keys.ts, in batches of 5k: one
+ * multi-field HSET of `<prefix>paired` ("<type>:<id>" -> pairing JSON with a seq, as the approve script writes it) and
+ * one Lua call writing the batch's `<prefix>session:<id>` hashes (principal + lastSeen, native TTL as the store sets it);
+ * `<prefix>seq` is moved past the seeded seqs.
  */
 export async function seedRedis(url: string, prefix: string, people: Population, from: number, to: number): Promise<void> {
-  const now = Date.now();
+  const now = String(Date.now());
   const sessionTtl = String(DEFAULT_SESSION_IDLE_TTL_MS + NATIVE_TTL_GRACE_MS);
   await withClient(url, async (client) => {
     const seqBase = Number(await client.sendCommand(["INCRBY", `${prefix}seq`, String(to - from)])) - (to - from);
     for (const [start, end] of batches(to - from, BATCH)) {
       const fields: string[] = [];
-      const pending: Promise<unknown>[] = [];
+      const keys: string[] = [];
+      const principals: string[] = [];
       for (let i = from + start; i < from + end; i++) {
         const pairing = {
           channelId: people.idOf(i),
           channelType: people.channelType,
           label: people.labelOf(i),
-          pairedAt: now,
+          pairedAt: Number(now),
           approvedBy: "owner",
           seq: seqBase + (i - from) + 1,
         };
         fields.push(`${people.channelType}:${people.idOf(i)}`, JSON.stringify(pairing));
-        const key = `${prefix}session:${people.sessionOf(i)}`;
-        pending.push(client.sendCommand(["HSET", key, "principal", serializePrincipal(people.principalOf(i)), "lastSeen", String(now)]));
-        pending.push(client.sendCommand(["PEXPIRE", key, sessionTtl]));
+        keys.push(`${prefix}session:${people.sessionOf(i)}`);
+        principals.push(serializePrincipal(people.principalOf(i)));
       }
-      pending.push(client.sendCommand(["HSET", `${prefix}paired`, ...fields]));
-      await Promise.all(pending);
+      await Promise.all([
+        client.sendCommand(["HSET", `${prefix}paired`, ...fields]),
+        client.sendCommand(["EVAL", SEED_SESSIONS, String(keys.length), ...keys, now, sessionTtl, ...principals]),
+      ]);
     }
   });
 }
