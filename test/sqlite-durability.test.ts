@@ -195,8 +195,10 @@ describe("sqlite store: several connections to one file", () => {
     try {
       await expect(stores.pairing.approve("telegram", code)).rejects.toBeInstanceOf(StoreUnavailableError);
       await expect(stores.pairing.generateCode("telegram", "bob")).rejects.toBeInstanceOf(StoreUnavailableError);
-      // Readers are never blocked in WAL mode.
+      // Readers are never blocked in WAL mode, nor are listings while nothing has expired (no sweep to write).
       expect(await stores.pairing.isPaired("alice", "telegram")).toBe(false);
+      expect((await stores.pairing.listPending()).map((p) => p.channelId)).toEqual(["alice"]);
+      expect(await stores.pairing.pendingFor("alice", "telegram")).toMatchObject({ code });
       await stores.pairing.health();
     } finally {
       holder.exec("ROLLBACK");

@@ -70,6 +70,7 @@ export class SqlitePairingStore implements PairingStore {
 
   private readonly stmt: Record<
     | "expired"
+    | "anyExpired"
     | "deleteExpired"
     | "pendingByHash"
     | "requestOf"
@@ -109,6 +110,7 @@ export class SqlitePairingStore implements PairingStore {
     this.stmt = {
       // No ORDER BY here: it would make SQLite scan the table instead of using pending_expiry; sweep sorts the few rows.
       expired: db.prepare(`SELECT ${PENDING_COLUMNS} FROM pending WHERE expires_at <= ?`),
+      anyExpired: db.prepare("SELECT 1 FROM pending WHERE expires_at <= ? LIMIT 1").pluck(),
       deleteExpired: db.prepare("DELETE FROM pending WHERE expires_at <= ?"),
       pendingByHash: db.prepare(`SELECT ${PENDING_COLUMNS} FROM pending WHERE hash = ?`),
       requestOf: db.prepare(
@@ -211,7 +213,7 @@ export class SqlitePairingStore implements PairingStore {
   async listPending(channelType?: string): Promise<PendingRequest[]> {
     this.assertOpen();
     const now = this.opts.now();
-    const rows = this.write(() => this.listPendingTx.immediate(channelType, now));
+    const rows = this.write(() => this.readAfterSweep(now, this.listPendingTx, channelType, now));
     return rows.map((row) => pendingView(row, now));
   }
 
@@ -227,7 +229,7 @@ export class SqlitePairingStore implements PairingStore {
     this.assertOpen();
     if (!isValidSender(channelId, channelType)) return null;
     const now = this.opts.now();
-    const row = this.write(() => this.pendingForTx.immediate(channelId, channelType, now));
+    const row = this.write(() => this.readAfterSweep(now, this.pendingForTx, channelId, channelType, now));
     if (!row) return null;
     return { ...pendingView(row, now), expiresAt: row.expiresAt, firstMessage: row.firstMessage };
   }
@@ -267,6 +269,15 @@ export class SqlitePairingStore implements PairingStore {
       // The poller catches up on its next tick.
     }
     return result;
+  }
+
+  /**
+   * Runs a read that must follow a sweep. Only when something has expired does it take the write lock (one IMMEDIATE
+   * transaction: sweep, then read); otherwise a deferred transaction gives the same answer without blocking writers.
+   */
+  private readAfterSweep<A extends unknown[], R>(now: number, transaction: Tx<(...args: A) => R>, ...args: A): R {
+    if (this.stmt.anyExpired.get(now) === undefined) return transaction.deferred(...args);
+    return transaction.immediate(...args);
   }
 
   // ---- transaction bodies: each runs inside one BEGIN IMMEDIATE ----
