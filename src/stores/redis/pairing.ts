@@ -1,6 +1,6 @@
 import type { PairedChannel, PendingKind, PendingRequest } from "../../protocols/types.js";
 import { formatCode } from "../../pairing/codes.js";
-import { PairingCooldownError, PairingLimitError } from "../../pairing/errors.js";
+import { PairingCooldownError, PairingLimitError, StoreUnavailableError } from "../../pairing/errors.js";
 import { isValidChannelType } from "../../pairing/validation.js";
 import {
   isValidSender,
@@ -72,9 +72,9 @@ const bySeq = (a: { seq: number }, b: { seq: number }): number => a.seq - b.seq;
 
 /**
  * Pairing in Redis, shared by every process and gateway instance using the same server and key prefix. Behaves
- * exactly like the memory reference store; every change is one Lua script (atomic), `isPaired` is one command on one hash (HEXISTS, or HMGET shared by the
- * lookups of one event-loop turn), and
- * the audit log is a stream that doubles as the cross-instance event feed.
+ * exactly like the memory reference store; every change is one Lua script (atomic), `isPaired` is one command on one
+ * hash (HEXISTS, or one HMGET shared by the lookups of one event-loop turn), and the audit log is a stream that doubles
+ * as the cross-instance event feed.
  */
 export class RedisPairingStore implements PairingStore {
   private readonly opts: ResolvedPairingOptions;
@@ -122,8 +122,11 @@ export class RedisPairingStore implements PairingStore {
             throw new PairingCooldownError(entry.channelType, Number(reply[1]));
           case "limit":
             throw new PairingLimitError(entry.channelType, this.opts.rules.maxPendingPerChannelType);
-          default:
+          case "collision":
             entry = regenerateCode(this.opts, entry);
+            break;
+          default:
+            throw new StoreUnavailableError("redis", { cause: new Error(`unexpected generate reply ${String(reply[0])}`) });
         }
       }
     });
