@@ -22,9 +22,11 @@ export interface ResolvedPairingOptions {
 }
 
 export function resolvePairingOptions(options: PairingStoreOptions = {}): ResolvedPairingOptions {
-  const { secret, now, ...overrides } = options;
+  const { secret, now } = options;
   const rules: PairingRules = { ...DEFAULT_PAIRING_RULES };
-  for (const [name, value] of Object.entries(overrides) as [keyof PairingRules, unknown][]) {
+  // Only the rule names are read: callers may pass a wider options object (dataDir, keyPrefix, ...).
+  for (const name of Object.keys(DEFAULT_PAIRING_RULES) as (keyof PairingRules)[]) {
+    const value: unknown = options[name];
     if (value === undefined) continue;
     if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
       throw new TypeError(`pairing option ${name} must be a positive number`);
