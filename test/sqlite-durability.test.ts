@@ -72,6 +72,35 @@ describe("sqlite store: data survives a restart", () => {
     }
   });
 
+  it("reopening forgets only what can no longer matter: idle sessions, past cooldowns, stale failure windows", async () => {
+    const file = freshFile();
+    const secret = randomBytes(32);
+    const c = clock();
+    const options = { secret, now: c.now, sessionIdleTtlMs: 60 * 60_000 };
+    const first = await openSqliteStores(file, options);
+    await first.sessions.bind("old", { userId: "a", role: "user" });
+    const code = await first.pairing.generateCode("telegram", "carol");
+    await first.pairing.deny("telegram", code);
+    await first.pairing.approve("telegram", "ZZZZ-ZZZZ", "mallory");
+    c.advance(2 * 60 * 60_000);
+    await first.sessions.bind("new", { userId: "b", role: "user" });
+    await first.close();
+    const count = (table: string) => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.prepare(`SELECT count(*) FROM ${table}`).pluck().get();
+      } finally {
+        db.close();
+      }
+    };
+    expect([count("sessions"), count("deny_cooldowns"), count("redeem_failures")]).toEqual([2, 1, 1]);
+    const second = await openSqliteStores(file, options);
+    expect([count("sessions"), count("deny_cooldowns"), count("redeem_failures")]).toEqual([1, 0, 0]);
+    expect(await second.sessions.lookup("new")).toEqual({ userId: "b", role: "user" });
+    expect(await second.pairing.generateCode("telegram", "carol")).toMatch(/^[A-Z2-9]{4}-[A-Z2-9]{4}$/);
+    await second.close();
+  });
+
   it("an invite redeems after a restart only with the same secret", async () => {
     const file = freshFile();
     const secret = randomBytes(32);

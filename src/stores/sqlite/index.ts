@@ -51,7 +51,7 @@ export async function openSqliteStores(path: string, options: OpenStoresOptions 
       },
     };
   } catch (error) {
-    connection.release();
+    if (connection.db.open) connection.db.close();
     throw error;
   }
 }

@@ -169,6 +169,20 @@ export class SqlitePairingStore implements PairingStore {
       this.sweep(now);
       return this.stmt.requestOf.get(channelType, channelId) as PendingRow | undefined;
     });
+    this.forgetInert(this.opts.now());
+  }
+
+  /** At open: drops cooldowns and failure windows that can no longer affect anything, so those tables stay small. */
+  private forgetInert(now: number): void {
+    const { redeemFailureWindowMs } = this.opts.rules;
+    guard(() =>
+      this.db.transaction(() => {
+        this.db.prepare("DELETE FROM deny_cooldowns WHERE until <= ?").run(now);
+        this.db
+          .prepare("DELETE FROM redeem_failures WHERE locked_until <= ? AND window_start <= ?")
+          .run(now, now - redeemFailureWindowMs);
+      }).immediate(),
+    );
   }
 
   async generateCode(channelType = "unknown", channelId?: string, details?: GenerateCodeDetails): Promise<string> {

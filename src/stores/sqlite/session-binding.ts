@@ -36,6 +36,8 @@ export class SqliteSessionBindingStore implements SessionBindingStore {
       .pluck();
     this.deleteIdle = db.prepare("DELETE FROM sessions WHERE session_id = @id AND @now - last_seen >= @ttl");
     this.delete = db.prepare("DELETE FROM sessions WHERE session_id = ?");
+    // At open: forget sessions already idle past the TTL, so the table does not grow with sessions nobody resumes.
+    guard(() => db.prepare("DELETE FROM sessions WHERE last_seen <= ?").run(this.now() - this.idleTtlMs));
   }
 
   async bind(sessionId: string, principal: Principal): Promise<void> {
