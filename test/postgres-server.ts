@@ -68,9 +68,9 @@ export class TempPostgres {
     await this.exec("pg_ctl", ["-D", this.data, "-o", options, "-l", join(this.dir, "log"), "-w", "start"]);
   }
 
-  /** Fast shutdown: open connections are terminated, new ones refused. */
-  async stop(): Promise<void> {
-    await this.exec("pg_ctl", ["-D", this.data, "-m", "fast", "-w", "stop"]);
+  /** Fast shutdown: open connections are terminated, new ones refused. "immediate": the server quits without a clean shutdown (like a crash). */
+  async stop(mode: "fast" | "immediate" = "fast"): Promise<void> {
+    await this.exec("pg_ctl", ["-D", this.data, "-m", mode, "-w", "stop"]);
   }
 
   /** Every server process stops answering (SIGSTOP) while its sockets stay open: a hung server. */

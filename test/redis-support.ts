@@ -67,10 +67,11 @@ export async function sparePort(): Promise<number> {
 export class PrivateRedis {
   private child: ChildProcess | null = null;
 
-  private constructor(readonly port: number) {}
+  /** dataDir: keep the data across stop/start (append-only file there, fsync on every write). */
+  private constructor(readonly port: number, private readonly dataDir?: string) {}
 
-  static async start(): Promise<PrivateRedis> {
-    const server = new PrivateRedis(await sparePort());
+  static async start(options: { dataDir?: string } = {}): Promise<PrivateRedis> {
+    const server = new PrivateRedis(await sparePort(), options.dataDir);
     await server.start();
     return server;
   }
@@ -80,7 +81,8 @@ export class PrivateRedis {
   }
 
   async start(): Promise<void> {
-    const child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    const persistence = this.dataDir ? ["--appendonly", "yes", "--appendfsync", "always", "--dir", this.dataDir] : ["--appendonly", "no"];
+    const child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", ...persistence], {
       stdio: "ignore",
     });
     this.child = child;
