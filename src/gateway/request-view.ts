@@ -1,10 +1,11 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { GatewayRequest } from "../protocols/types.js";
+import { normalizeAddress as canonicalAddress } from "../auth/address.js";
 
-/** `::ffff:1.2.3.4` -> `1.2.3.4`; anything missing becomes "". */
+/** One canonical spelling per address (auth's normalizeAddress: `::ffff:1.2.3.4`, `::ffff:102:304` -> `1.2.3.4`); missing -> "". */
 export function normalizeAddress(address: string | undefined): string {
   if (!address) return "";
-  return address.startsWith("::ffff:") && address.includes(".") ? address.slice("::ffff:".length) : address;
+  return canonicalAddress(address);
 }
 
 /** Our transport-neutral view of an HTTP request or a WebSocket upgrade, so auth backends never see the framework. */
