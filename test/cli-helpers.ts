@@ -63,7 +63,7 @@ export function runGatehouse(args: string[], options: { cwd?: string; env?: Node
 }
 
 /** Starts `gatehouse start` in the background; resolves once it printed its URL (and first-start token, if any). */
-export async function startGatehouse(args: string[], options: { cwd?: string } = {}): Promise<{ child: ChildProcess; url: string; token?: string; output: () => string; stop: () => Promise<number | null> }> {
+export async function startGatehouse(args: string[], options: { cwd?: string } = {}): Promise<{ child: ChildProcess; url: string; token?: string; output: () => string; stop: () => Promise<number | string | null> }> {
   const child = spawn(process.execPath, ["--import", TSX, MAIN, "start", ...args], {
     cwd: options.cwd ?? tmpdir(),
     env: childEnv({}),
@@ -73,13 +73,13 @@ export async function startGatehouse(args: string[], options: { cwd?: string } =
   let stderr = "";
   child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolveExit) => child.once("exit", (code) => resolveExit(code)));
+  const exited = new Promise<number | string | null>((resolveExit) => child.once("exit", (code, signal) => resolveExit(code ?? signal)));
   const url = await new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error(`gatehouse start printed no URL:\n${stdout}\n${stderr}`)), 20_000);
     const check = () => {
       const match = /running at (http:\/\/\S+)/.exec(stdout);
-      // The token block follows the URL line in one write burst; wait for the console line to be sure it is complete.
-      if (match?.[1] && /Console: /.test(stdout) && (!/First start/.test(stdout) || /gatehouse token create/.test(stdout))) {
+      // The token block and URL come in one write that ends with the console line.
+      if (match?.[1] && /Console: \S+\n/.test(stdout)) {
         clearTimeout(timer);
         resolveUrl(match[1]);
       }

@@ -42,6 +42,7 @@ afterAll(() => ws.cleanup());
 describe("gatehouse start (child process)", () => {
   it("prints the owner token once, serves /healthz, and sees a CLI approval made in another process", async () => {
     const gateway = await startGatehouse([...ws.args, "--port", "0"]);
+    let failure: unknown;
     try {
       expect(gateway.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(gateway.output()).toContain(`Console: ${gateway.url}/console`);
@@ -81,22 +82,23 @@ describe("gatehouse start (child process)", () => {
       expect(reply).toMatchObject({ ok: true, payload: { text: "echo: hello there" } });
       owner.socket.close();
       device.socket.close();
-    } finally {
-      expect(await gateway.stop()).toBe(0);
+    } catch (error) {
+      failure = error;
     }
+    const exit = await gateway.stop();
+    if (failure) throw failure;
+    expect(exit, gateway.output()).toBe(0);
     expect(gateway.output()).not.toMatch(/"level":"error"/);
-  });
+  }, 60_000);
 
   it("does not mint or print another token on the next start", async () => {
     const again = await startGatehouse([...ws.args, "--port", "0"]);
-    try {
-      expect(again.token).toBeUndefined();
-      expect(again.output()).not.toContain("First start");
-      expect(again.output()).not.toMatch(/gh_[A-Za-z0-9_-]{43}/);
-    } finally {
-      expect(await again.stop()).toBe(0);
-    }
-  });
+    const exit = await again.stop();
+    expect(again.token).toBeUndefined();
+    expect(again.output()).not.toContain("First start");
+    expect(again.output()).not.toMatch(/gh_[A-Za-z0-9_-]{43}/);
+    expect(exit, again.output()).toBe(0);
+  }, 60_000);
 
   it("refuses a bad port or config with exit 2 before opening anything", async () => {
     const [badPort, badEnv] = await Promise.all([
@@ -107,5 +109,5 @@ describe("gatehouse start (child process)", () => {
     expect(badPort.stderr).toContain("--port");
     expect(badEnv.code).toBe(2);
     expect(badEnv.stderr).toContain("GATEHOUSE_POLICY");
-  });
+  }, 60_000);
 });

@@ -41,8 +41,15 @@ export async function runGateway(options: StartOptions, io: Output): Promise<voi
   const secret = loadGatewaySecret(config.dataDir);
   const stores = await openStores(config.store, { secret });
   let gateway: Gateway | undefined;
+  // Signal handlers go in before anything listens: a SIGTERM during start-up still stops cleanly (exit 0).
+  let starting: Promise<unknown> = Promise.resolve();
+  stopOnSignal(logger, async () => {
+    await starting.catch(() => undefined);
+    await gateway?.stop();
+    await stores.close();
+  });
   let firstToken: string | undefined;
-  try {
+  const run = async () => {
     const auth = authFromConfig(config.auth, stores.tokens, logger);
     gateway = createGateway({
       auth,
@@ -59,13 +66,18 @@ export async function runGateway(options: StartOptions, io: Output): Promise<voi
     await gateway.start();
     // Minted only once the gateway listens, so a failed start never swallows the one-time token.
     firstToken = await firstStartToken(config, stores);
+    return gateway.url;
+  };
+  starting = run();
+  let url: string;
+  try {
+    url = (await starting) as string;
   } catch (error) {
     await gateway?.stop().catch(() => undefined);
     await stores.close();
     throw error;
   }
-  announce(io, gateway.url, firstToken);
-  stopOnSignal(gateway, stores, logger);
+  announce(io, url, firstToken);
 }
 
 async function firstStartToken(config: GatehouseConfig, stores: Stores): Promise<string | undefined> {
@@ -74,34 +86,38 @@ async function firstStartToken(config: GatehouseConfig, stores: Stores): Promise
   return token;
 }
 
+/** One write, so a reader never sees the URL without the token block that belongs to it. */
 function announce(io: Output, url: string, firstToken: string | undefined): void {
-  io.out(`gatehouse is running at ${url}`);
-  io.out(`Console: ${url}/console`);
+  const lines: string[] = [];
   if (firstToken !== undefined) {
-    io.out("");
-    io.out("First start: an owner token was created. It is shown only now; only its hash is stored:");
-    io.out(`  ${firstToken}`);
-    io.out("Use it as `Authorization: Bearer <token>` or paste it into the console. More: gatehouse token create --role owner");
+    lines.push("First start: an owner token was created. It is shown only now; only its hash is stored:");
+    lines.push(`  ${firstToken}`);
+    lines.push("Use it as `Authorization: Bearer <token>` or paste it into the console. More: gatehouse token create --role owner");
+    lines.push("");
   }
+  lines.push(`gatehouse is running at ${url}`);
+  lines.push(`Console: ${url}/console`);
+  io.out(lines.join("\n"));
 }
 
-function stopOnSignal(gateway: Gateway, stores: Stores, logger: GatewayLogger): void {
+function stopOnSignal(logger: GatewayLogger, stopAll: () => Promise<void>): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second Ctrl-C means "now": give up on draining.
+      logger.warn("stopping immediately", { signal });
+      process.exit(1);
+    }
     stopping = true;
     logger.info("stopping", { signal });
-    void gateway
-      .stop()
-      .then(() => stores.close())
-      .then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error("stop failed", { error: String(error) });
-          process.exit(1);
-        },
-      );
+    stopAll().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error("stop failed", { error: String(error) });
+        process.exit(1);
+      },
+    );
   };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
 }
