@@ -77,7 +77,7 @@ export function decisionFor(ctx: GatewayContext, size: number): () => Promise<vo
 
 export async function runAdmissionBench(options: AdmissionBenchOptions): Promise<AdmissionBenchResult> {
   const sizes = options.quick ? [1_000, 10_000] : [1_000, 1_000_000];
-  const limits: Limits = options.quick ? { maxOps: 500_000, maxMs: 300 } : { maxOps: 3_000_000, maxMs: 2_000 };
+  const limits: Limits = options.quick ? { maxOps: 500_000, maxMs: 300 } : { maxOps: 3_000_000, maxMs: 1_500 };
   const backends: AdmissionBenchResult["backends"] = {};
   for (const name of options.backends ?? BACKENDS) backends[name] = await benchBackend(name, sizes, limits);
   const result: AdmissionBenchResult = {

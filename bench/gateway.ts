@@ -1,15 +1,15 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "./lib/args.js";
 import { isSkipped, openBackend, type BackendName } from "./lib/backends.js";
-import { startChild } from "./lib/child.js";
+import { processCpuMs, startChild } from "./lib/child.js";
 import { WEBCHAT_DEVICES } from "./lib/dataset.js";
 import { round } from "./lib/measure.js";
 import { atLeast, log, printTable, printTargets, type TargetCheck } from "./lib/report.js";
 import type { LoadPlan, LoadResult } from "./load-client.js";
-import { summarise } from "./profile-summary.js";
+import { summarise, type ProfileRow } from "./profile-summary.js";
 
 export interface GatewayBenchOptions {
   quick: boolean;
@@ -18,13 +18,22 @@ export interface GatewayBenchOptions {
   profile?: boolean;
 }
 
-export type GatewayRun = LoadResult & { target: string; paired?: number };
+export type GatewayRun = LoadResult & {
+  target: string;
+  paired?: number;
+  /**
+   * Server CPU time per answered message (µs), from the server process's /proc stat over the load run: unlike
+   * messages/s it does not depend on how much CPU the machine had to spare.
+   */
+  serverCpuUsPerMessage: number | null;
+};
 
 export interface ProfileSummary {
   target: string;
   file: string;
   totalMs: number;
-  top: { name: string; selfMs: number; percent: number }[];
+  top: ProfileRow[];
+  byFile: ProfileRow[];
 }
 
 export interface GatewayBenchResult {
@@ -34,6 +43,11 @@ export interface GatewayBenchResult {
   bareMessagesPerSec: number | null;
   /** gatehouse messages/s ÷ bare messages/s, per store. */
   ratios: Record<string, number | null>;
+  /**
+   * bare server CPU per message ÷ gatehouse server CPU per message, per store: the throughput ratio a server with a core
+   * of its own would reach, independent of other load on the machine.
+   */
+  cpuRatios: Record<string, number | null>;
   skipped: Record<string, string>;
   profile?: ProfileSummary;
   targets: TargetCheck[];
@@ -53,19 +67,26 @@ interface Settings {
 function settingsFor(quick: boolean): Settings {
   return quick
     ? { clients: 16, warmupMs: 500, durationMs: 1_500, pairedDevices: 1_000 }
-    : { clients: 32, warmupMs: 1_500, durationMs: 8_000, pairedDevices: 10_000 };
+    : { clients: 32, warmupMs: 1_000, durationMs: 6_000, pairedDevices: 10_000 };
 }
 
-async function drive(plan: LoadPlan): Promise<LoadResult> {
+/** Runs the load generator against a server child; the server's CPU time is read around the run. */
+async function drive(plan: LoadPlan, serverPid: number | undefined): Promise<LoadResult & { serverCpuUsPerMessage: number | null }> {
+  const cpuBefore = processCpuMs(serverPid);
   const client = await startChild<LoadResult>("load-client.ts", [JSON.stringify(plan)], [], plan.warmupMs + plan.durationMs + 60_000);
+  const cpuAfter = processCpuMs(serverPid);
   await client.stop();
-  return client.first;
+  const result = client.first;
+  const serverCpuUsPerMessage =
+    cpuBefore !== null && cpuAfter !== null && result.answeredTotal > 0 ? round(((cpuAfter - cpuBefore) * 1000) / result.answeredTotal, 1) : null;
+  return { ...result, serverCpuUsPerMessage };
 }
 
 async function runBare(settings: Settings, label: string): Promise<GatewayRun> {
   const server = await startChild<{ url: string }>("bare-echo-server.ts", []);
   try {
-    const result = await drive({ url: server.first.url, mode: "bare", clients: settings.clients, warmupMs: settings.warmupMs, durationMs: settings.durationMs });
+    const plan: LoadPlan = { url: server.first.url, mode: "bare", clients: settings.clients, warmupMs: settings.warmupMs, durationMs: settings.durationMs };
+    const result = await drive(plan, server.process.pid);
     log(`gateway: ${label}: ${result.messagesPerSec} msg/s, p50 ${result.p50Us} us, p99 ${result.p99Us} us`);
     return { target: label, ...result };
   } finally {
@@ -89,7 +110,8 @@ async function runGatehouse(
     const devices = Array.from({ length: settings.clients }, (_, i) => WEBCHAT_DEVICES.idOf((i * step) % settings.pairedDevices));
     const server = await startChild<{ url: string }>("gateway-server.ts", [opened.url, opened.secret.toString("hex"), dataDir], nodeFlags);
     try {
-      const result = await drive({ url: server.first.url, mode: "gatehouse", clients: settings.clients, warmupMs: settings.warmupMs, durationMs, devices });
+      const plan: LoadPlan = { url: server.first.url, mode: "gatehouse", clients: settings.clients, warmupMs: settings.warmupMs, durationMs, devices };
+      const result = await drive(plan, server.process.pid);
       log(`gateway: gatehouse+${store}: ${result.messagesPerSec} msg/s, p50 ${result.p50Us} us, p99 ${result.p99Us} us, errors ${result.errors}`);
       return { target: `gatehouse+${store}`, paired: settings.pairedDevices, ...result };
     } finally {
@@ -105,14 +127,14 @@ async function runGatehouse(
 async function profileGateway(settings: Settings): Promise<ProfileSummary | undefined> {
   mkdirSync(PROFILE_DIR, { recursive: true });
   const dir = mkdtempSync(join(PROFILE_DIR, "gateway-sqlite-"));
-  const run = await runGatehouse("sqlite", settings, ["--cpu-prof", `--cpu-prof-dir=${dir}`], Math.min(settings.durationMs, 5_000));
+  const run = await runGatehouse("sqlite", settings, ["--cpu-prof", `--cpu-prof-dir=${dir}`], Math.min(settings.durationMs, 4_000));
   if ("skipped" in run) return undefined;
   // --cpu-prof writes one profile per thread; the main thread's is the largest.
   const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")).map((f) => join(dir, f));
   const main = files.sort((a, b) => statSync(b).size - statSync(a).size)[0];
   if (!main) return undefined;
   const summary = summarise(JSON.parse(readFileSync(main, "utf8")), 20);
-  return { target: "gatehouse+sqlite", file: main, totalMs: summary.total, top: summary.rows };
+  return { target: "gatehouse+sqlite", file: relative(process.cwd(), main), totalMs: summary.total, top: summary.rows, byFile: summary.byFile };
 }
 
 export async function runGatewayBench(options: GatewayBenchOptions): Promise<GatewayBenchResult> {
@@ -133,20 +155,31 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
   if (!options.quick) runs.push(await runBare(settings, "bare-ws (again)"));
   const bare = runs.filter((run) => run.mode === "bare").map((run) => run.messagesPerSec);
   const bareMessagesPerSec = bare.length > 0 ? round(bare.reduce((a, b) => a + b, 0) / bare.length) : null;
+  const bareCpu = runs.filter((run) => run.mode === "bare" && run.serverCpuUsPerMessage !== null).map((run) => run.serverCpuUsPerMessage ?? 0);
+  const bareCpuUsPerMessage = bareCpu.length > 0 ? bareCpu.reduce((a, b) => a + b, 0) / bareCpu.length : null;
   const ratios: Record<string, number | null> = {};
+  const cpuRatios: Record<string, number | null> = {};
   for (const store of stores) {
     const run = runs.find((r) => r.target === `gatehouse+${store}`);
     ratios[store] = run && bareMessagesPerSec ? round(run.messagesPerSec / bareMessagesPerSec, 3) : null;
+    cpuRatios[store] = run?.serverCpuUsPerMessage && bareCpuUsPerMessage ? round(bareCpuUsPerMessage / run.serverCpuUsPerMessage, 3) : null;
   }
   const profile = (options.profile ?? !options.quick) ? await profileGateway(settings) : undefined;
   const targets = stores.map((store) =>
-    atLeast(`issue 7: gateway+${store} / bare ws`, ratios[store], RATIO_TARGETS[store] ?? 0, "x", skipped[store] ? `skipped: ${skipped[store]}` : undefined),
+    atLeast(
+      `issue 7: gateway+${store} / bare ws`,
+      ratios[store],
+      RATIO_TARGETS[store] ?? 0,
+      "x",
+      skipped[store] ? `skipped: ${skipped[store]}` : `by server CPU per message: ${cpuRatios[store] ?? "n/a"}`,
+    ),
   );
   const result: GatewayBenchResult = {
     settings: { ...settings, message: "hello" },
     runs,
     bareMessagesPerSec,
     ratios,
+    cpuRatios,
     skipped,
     ...(profile ? { profile } : {}),
     targets,
@@ -158,7 +191,7 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
 function printGatewayTables(result: GatewayBenchResult): void {
   printTable(
     `gateway: ${result.settings.clients} WebSocket clients, one message in flight each (round trips in microseconds)`,
-    ["target", "msg/s", "p50 us", "p99 us", "errors", "vs bare", "client cpu"],
+    ["target", "msg/s", "p50 us", "p99 us", "errors", "vs bare", "server cpu us/msg", "client cpu"],
     result.runs.map((run) => [
       run.target,
       run.messagesPerSec,
@@ -166,6 +199,7 @@ function printGatewayTables(result: GatewayBenchResult): void {
       run.p99Us,
       run.errors,
       run.mode === "bare" || !result.bareMessagesPerSec ? "-" : round(run.messagesPerSec / result.bareMessagesPerSec, 3),
+      run.serverCpuUsPerMessage ?? "-",
       run.clientCpuShare,
     ]),
   );
@@ -174,6 +208,11 @@ function printGatewayTables(result: GatewayBenchResult): void {
       `gateway profile (${result.profile.target}, self time, ${result.profile.totalMs} ms sampled)`,
       ["function", "self ms", "%"],
       result.profile.top.slice(0, 12).map((row) => [row.name, row.selfMs, row.percent]),
+    );
+    printTable(
+      "gateway profile by file or package",
+      ["file or package", "self ms", "%"],
+      result.profile.byFile.slice(0, 12).map((row) => [row.name, row.selfMs, row.percent]),
     );
   }
   printTargets(result.targets);

@@ -32,6 +32,8 @@ export interface LoadResult {
   p50Us: number;
   p99Us: number;
   errors: number;
+  /** Every answered message of the run, warm-up included (to divide the server's CPU time by). */
+  answeredTotal: number;
   /** The load generator's own CPU share (1 = a full core): near 1 means it, not the server, may be the limit. */
   clientCpuShare: number;
 }
@@ -105,6 +107,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
   const text = plan.text ?? "hello";
   const recorder = new LatencyRecorder(10_000_000);
   let errors = 0;
+  let answeredTotal = 0;
   const began = performance.now();
   const measureFrom = began + plan.warmupMs;
   const stopAt = measureFrom + plan.durationMs;
@@ -119,6 +122,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
         if (sent >= stopAt) return;
         const ok = await client.roundTrip(text);
         const answered = performance.now();
+        if (ok) answeredTotal++;
         if (!ok) errors++;
         else if (sent >= measureFrom && answered <= stopAt) recorder.record(answered - sent);
       }
@@ -136,6 +140,7 @@ export async function runLoad(plan: LoadPlan): Promise<LoadResult> {
     p50Us: figure.p50Us,
     p99Us: figure.p99Us,
     errors,
+    answeredTotal,
     clientCpuShare: round(cpuUsed / 1000 / plan.durationMs, 2),
   };
 }

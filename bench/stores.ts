@@ -63,10 +63,10 @@ function budgetFor(quick: boolean): Budget {
         list: { maxOps: 50_000, maxMs: 100 },
       }
     : {
-        read: { maxOps: 3_000_000, maxMs: 1_500 },
-        concurrent: { maxOps: 1_000_000, maxMs: 1_500 },
-        write: { maxOps: 2_000, maxMs: 3_000 },
-        list: { maxOps: 200_000, maxMs: 1_000 },
+        read: { maxOps: 3_000_000, maxMs: 1_000 },
+        concurrent: { maxOps: 1_000_000, maxMs: 1_000 },
+        write: { maxOps: 2_000, maxMs: 2_000 },
+        list: { maxOps: 200_000, maxMs: 500 },
       };
 }
 
