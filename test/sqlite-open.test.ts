@@ -37,6 +37,16 @@ describe("sqlite store: opening", () => {
     expect(pragmas(file)).toEqual({ version: SCHEMA_VERSION, appId: GATEHOUSE_APPLICATION_ID, journal: "wal" });
   });
 
+  it("creates the database readable by its owner only, write-ahead log included", async () => {
+    const file = join(freshDir(), "private", "gatehouse.db");
+    const stores = await openStores(`sqlite:${file}`, { secret });
+    await stores.pairing.generateCode("telegram", "alice");
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(`${file}-wal`).mode & 0o777).toBe(0o600);
+    expect(statSync(join(file, "..")).mode & 0o777).toBe(0o700);
+    await stores.close();
+  });
+
   it("resolves a relative path against the working directory", async () => {
     const dir = freshDir();
     const cwd = process.cwd();

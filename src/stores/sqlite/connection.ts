@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { StoreUnavailableError } from "../../pairing/errors.js";
@@ -39,10 +39,13 @@ export class SqliteConnection {
     if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
       throw new TypeError("sqlite busyTimeoutMs must be a non-negative integer");
     }
-    mkdirSync(dirname(file), { recursive: true });
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    const isNew = !existsSync(file);
     let db: Database.Database;
     try {
       db = new Database(file, { timeout: busyTimeoutMs });
+      // Pairings and sessions are nobody else's business; SQLite gives the -wal and -shm files the same mode.
+      if (isNew) chmodSync(file, 0o600);
     } catch (error) {
       throw new Error(`sqlite store ${file} cannot be opened: ${(error as Error).message}`, { cause: error });
     }
