@@ -75,7 +75,8 @@ export function verifyButtonToken(
 ): ButtonVerification {
   if (typeof token !== "string" || !TOKEN_SHAPE.test(token)) return { ok: false, reason: "invalid" };
   const raw = Buffer.from(token, "base64url");
-  if (raw.length !== BUTTON_TOKEN_BYTES) return { ok: false, reason: "invalid" };
+  // Only the canonical spelling: the last character's unused low bits must be zero, so one token has one string.
+  if (raw.length !== BUTTON_TOKEN_BYTES || raw.toString("base64url") !== token) return { ok: false, reason: "invalid" };
   const body = raw.subarray(0, BODY_BYTES);
   const expected = mac(key, body, context.channelType, context.pressedBy);
   if (!safeEqual(expected, raw.subarray(BODY_BYTES))) return { ok: false, reason: "invalid" };
