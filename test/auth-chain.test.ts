@@ -42,6 +42,22 @@ describe("chainAuth", () => {
     expect(logger.lines.join("\n")).not.toContain(token);
   });
 
+  it("redacts the presented credential from a backend's error message before logging it", async () => {
+    const leaky: AuthProtocol = {
+      check: (request) => {
+        throw new Error(`lookup failed for ${String(request.headers.authorization)} and ${String(request.connectParams?.token)}`);
+      },
+    };
+    const logger = captureLogger();
+    const secret = "s3cr3t-value-of-a-custom-scheme";
+    const jwtish = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLWJ5dGVz";
+    await createAuthChain([leaky], { logger }).check(gatewayRequest({ headers: { authorization: `Bearer ${secret}` }, connectParams: { token: jwtish } }));
+    const logged = logger.lines.join("\n");
+    expect(logged).toContain("lookup failed");
+    expect(logged).not.toContain(secret);
+    expect(logged).not.toContain(jwtish);
+  });
+
   it("denies when every backend throws or rejects", async () => {
     const rejecting: AuthProtocol = { check: () => Promise.reject(new Error("timeout")) };
     const result = await chainAuth(throwing("x"), rejecting).check(gatewayRequest());

@@ -92,6 +92,14 @@ describe("tokenAuth", () => {
     expect((await auth.check(request({}, { token: "null" }))).success).toBe(false);
   });
 
+  it("refuses an ambiguous repeated Authorization header", async () => {
+    const tokens = new MemoryTokenStore();
+    const { token } = await mintToken(tokens, { role: "owner" });
+    const result = await tokenAuth(tokens).check(request({ authorization: [`Bearer ${token}`, `Bearer ${token}`] }));
+    expect(result.success).toBe(false);
+    expect((await tokenAuth(tokens).check(request({ AUTHORIZATION: `bearer ${token}` }))).success).toBe(true);
+  });
+
   it("never reads a token from the query string", async () => {
     const tokens = new MemoryTokenStore();
     const { token } = await mintToken(tokens, { role: "owner" });

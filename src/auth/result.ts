@@ -1,4 +1,5 @@
 import type { AuthProtocol, AuthResult, GatewayRequest } from "../protocols/types.js";
+import { presentedCredential } from "./headers.js";
 
 /** Where auth backends report problems; matches the gateway logger, so it can be passed straight in. */
 export interface AuthLogger {
@@ -28,7 +29,7 @@ export async function safeCheck(
   try {
     result = await backend.check(request);
   } catch (error) {
-    logger?.warn("auth backend failed; request denied", { backend: name, error: describeError(error) });
+    logger?.warn("auth backend failed; request denied", { backend: name, error: redact(describeError(error), request) });
     return deny("backend error", name);
   }
   if (!isWellFormedSuccess(result)) {
@@ -61,4 +62,20 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return typeof error;
+}
+
+/** API tokens and JWTs look like these; a backend's error message must not carry one into the logs. */
+const SECRET_SHAPES = [/gh_[A-Za-z0-9_-]{8,}/g, /[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g];
+
+/** Removes the credential the client presented (and anything token-shaped) from a log message. */
+function redact(message: string, request: GatewayRequest): string {
+  let credential: string | undefined;
+  try {
+    credential = presentedCredential(request);
+  } catch {
+    credential = undefined;
+  }
+  let out = credential && credential.length >= 4 ? message.split(credential).join("[redacted]") : message;
+  for (const shape of SECRET_SHAPES) out = out.replace(shape, "[redacted]");
+  return out;
 }
