@@ -109,6 +109,22 @@ export function describePairingExtras(factory: StoreFactory<PairingProtocol>, op
       assert.ok(discord.events.length >= 1 && discord.events.every((e) => e.channelType === "discord"));
     }));
 
+    it("pages through more than ten events in order, each event once", run(async (store) => {
+      for (let i = 0; i < 12; i++) await store.generateCode(`type-${i % 3}`, `sender-${i}`);
+      const all = (await store.audit({ limit: 1000 })).events;
+      assert.equal(all.length, 12);
+      const paged: AuditEvent[] = [];
+      let after: string | undefined;
+      for (let page = 0; page < 10; page++) {
+        const result = await store.audit({ limit: 5, after });
+        paged.push(...result.events);
+        if (result.next === null) break;
+        after = result.next;
+      }
+      assert.deepEqual(paged.map((e) => e.id), all.map((e) => e.id));
+      assert.deepEqual(all.map((e) => e.channelId), Array.from({ length: 12 }, (_, i) => `sender-${i}`));
+    }));
+
     it("subscribe delivers decisions as they happen, until unsubscribed", run(async (store) => {
       const seen: AuditEvent[] = [];
       const unsubscribe = store.subscribe((event) => seen.push(event));
