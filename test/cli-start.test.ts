@@ -57,6 +57,15 @@ describe("gatehouse start (child process)", () => {
       const pending = await fetch(`${gateway.url}/api/pairing/pending`, { headers: { authorization: `Bearer ${token}` } });
       expect(pending.status).toBe(200);
 
+      // A token minted and revoked by the CLI in other processes works, then stops working, in the running gateway.
+      const minted = await runGatehouse(["token", "create", "--role", "admin", "--json", ...ws.args]);
+      expect(minted.code, minted.stderr).toBe(0);
+      const admin = JSON.parse(minted.stdout) as { id: string; token: string };
+      const asAdmin = () => fetch(`${gateway.url}/api/pairing/paired`, { headers: { authorization: `Bearer ${admin.token}` } });
+      expect((await asAdmin()).status).toBe(200);
+      expect((await runGatehouse(["token", "revoke", admin.id, ...ws.args])).code).toBe(0);
+      expect((await asAdmin()).status).toBe(401);
+
       const owner = await connect(gateway.url);
       owner.socket.send(JSON.stringify({ type: "connect", params: { token } }));
       expect(await owner.next((f) => f.type === "hello", "owner hello")).toMatchObject({ principal: { userId: "owner", role: "owner" } });
