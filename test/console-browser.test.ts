@@ -36,13 +36,18 @@ const sockets: TestSocket[] = [];
 /** The console cookie as the browser holds it, kept to prove it is dead after sign-out. */
 let signedInCookie = "";
 
+/** Polls until the browser shows what is expected; generous, because CI machines are busy (no timing is asserted). */
+function eventually<T>(read: () => Promise<T> | T) {
+  return expect.poll(read, { timeout: 15_000, interval: 50 });
+}
+
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: new URL(`console-${name}.png`, ARTIFACTS).pathname, fullPage: true });
 }
 
 async function open(view: string): Promise<void> {
   await page.getByRole("navigation", { name: "Console sections" }).getByRole("link", { name: new RegExp(`^${view}`) }).click();
-  await expect.poll(() => page.evaluate(() => location.hash)).toBe(`#${view.toLowerCase().replace(" log", "")}`);
+  await eventually(() => page.evaluate(() => location.hash)).toBe(`#${view.toLowerCase().replace(" log", "")}`);
 }
 
 /** Locators inside one view only (hidden views stay in the document). */
@@ -83,14 +88,14 @@ describe("owner console in Chromium", () => {
   it("refuses a wrong token and a non-owner token, and sets no cookie", async () => {
     await page.goto(`${gw.url}/console/`);
     const token = page.getByLabel("Owner or admin token");
-    await expect.poll(() => token.isVisible()).toBe(true);
+    await eventually(() => token.isVisible()).toBe(true);
     await shot("signin");
     await token.fill("owner-token-but-wrong-0123456789");
     await page.getByRole("button", { name: "Sign in" }).click();
-    await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/not accepted/);
+    await eventually(() => page.getByRole("alert").textContent()).toMatch(/not accepted/);
     await token.fill(USER_TOKEN);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/owner or admin/);
+    await eventually(() => page.getByRole("alert").textContent()).toMatch(/owner or admin/);
     expect(await context.cookies()).toEqual([]);
     expect(await token.inputValue()).toBe("");
   });
@@ -98,8 +103,8 @@ describe("owner console in Chromium", () => {
   it("signs in with the owner token, keeping it out of page storage; the cookie is HttpOnly and SameSite=Strict", async () => {
     await page.getByLabel("Owner or admin token").fill(OWNER_TOKEN);
     await page.keyboard.press("Enter");
-    await expect.poll(() => page.locator(".live-status").textContent()).toBe("Live");
-    await expect.poll(() => page.getByText("No one is waiting for approval.").isVisible()).toBe(true);
+    await eventually(() => page.locator(".live-status").textContent()).toBe("Live");
+    await eventually(() => page.getByText("No one is waiting for approval.").isVisible()).toBe(true);
     const cookies = await context.cookies();
     expect(cookies).toHaveLength(1);
     expect(cookies[0]).toMatchObject({ httpOnly: true, sameSite: "Strict", path: "/" });
@@ -123,12 +128,12 @@ describe("owner console in Chromium", () => {
     const mallory = await webchatSender("Mallory");
     const zoeCard = page.locator(`li[data-code="${zoe.code}"]`);
     const malloryCard = page.locator(`li[data-code="${mallory.code}"]`);
-    await expect.poll(() => zoeCard.isVisible()).toBe(true);
-    await expect.poll(() => malloryCard.isVisible()).toBe(true);
+    await eventually(() => zoeCard.isVisible()).toBe(true);
+    await eventually(() => malloryCard.isVisible()).toBe(true);
     expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
     expect(await zoeCard.textContent()).toContain("webchat");
     expect(await zoeCard.textContent()).toContain(zoe.device);
-    await expect.poll(() => page.locator(".tabs .count").textContent()).toBe("2");
+    await eventually(() => page.locator(".tabs .count").textContent()).toBe("2");
     await shot("pending");
     if (process.env.GATEHOUSE_DOCS_SCREENSHOT === "1") {
       mkdirSync(new URL(".", DOCS_SCREENSHOT), { recursive: true });
@@ -138,31 +143,31 @@ describe("owner console in Chromium", () => {
     // Keyboard: focus the labelled button and press Enter.
     await page.getByRole("button", { name: `Approve ${zoe.code} from Zoe on webchat` }).focus();
     await page.keyboard.press("Enter");
-    await expect.poll(() => zoeCard.count()).toBe(0);
-    await zoe.socket.next((f) => f.type === "event" && f.event === "pairing.approved");
-    await zoe.socket.nextOfType("hello");
+    await eventually(() => zoeCard.count()).toBe(0);
+    await zoe.socket.next((f) => f.type === "event" && f.event === "pairing.approved", 10_000);
+    await zoe.socket.nextOfType("hello", 10_000);
     const reply = await zoe.socket.request("m1", "chat.send", { text: "hello after approval" });
     expect(reply.ok).toBe(true);
     expect(reply.payload.text).toBe("echo: hello after approval");
     expect(await gw.gateway.context.pairing.isPaired(zoe.device, "webchat")).toBe(true);
 
     await page.getByRole("button", { name: `Deny ${mallory.code} from Mallory on webchat` }).click();
-    await expect.poll(() => malloryCard.count()).toBe(0);
+    await eventually(() => malloryCard.count()).toBe(0);
     expect((await mallory.socket.closed).reason).toMatch(/denied/);
     expect(await gw.gateway.context.pairing.isPaired(mallory.device, "webchat")).toBe(false);
-    await expect.poll(() => page.getByText("No one is waiting for approval.").isVisible()).toBe(true);
+    await eventually(() => page.getByText("No one is waiting for approval.").isVisible()).toBe(true);
   });
 
   it("lists paired channels and revokes one after confirmation", async () => {
     await open("Paired");
     const card = page.locator("#view-paired li.card").filter({ hasText: "Zoe" });
-    await expect.poll(() => card.isVisible()).toBe(true);
+    await eventually(() => card.isVisible()).toBe(true);
     await shot("paired");
     const [zoeSocket] = sockets;
     await page.getByRole("button", { name: /^Revoke Zoe on webchat$/ }).click();
     await page.getByRole("button", { name: /^Confirm revoking Zoe on webchat$/ }).click();
-    await expect.poll(() => card.count()).toBe(0);
-    await expect.poll(() => page.getByText("Nobody is paired yet.").isVisible()).toBe(true);
+    await eventually(() => card.count()).toBe(0);
+    await eventually(() => page.getByText("Nobody is paired yet.").isVisible()).toBe(true);
     const paired = await gw.gateway.context.pairing.listPaired();
     expect(paired.filter((p) => p.channelType === "webchat")).toEqual([]);
     expect((await zoeSocket!.closed).reason).toMatch(/revoked/);
@@ -173,14 +178,14 @@ describe("owner console in Chromium", () => {
     await inView("invites").getByLabel("Channel type").fill("telegram");
     await page.getByRole("button", { name: "Create invite" }).click();
     const codeBox = page.getByLabel("Invite code");
-    await expect.poll(() => codeBox.isVisible()).toBe(true);
+    await eventually(() => codeBox.isVisible()).toBe(true);
     const code = (await codeBox.textContent())!;
     expect(code).toMatch(CODE);
-    await expect.poll(() => page.locator(".invite-card .countdown").textContent()).toMatch(/^Expires in (10:00|9:[0-5]\d)$/);
+    await eventually(() => page.locator(".invite-card .countdown").textContent()).toMatch(/^Expires in (10:00|9:[0-5]\d)$/);
     await page.getByRole("button", { name: "Copy code" }).click();
-    await expect.poll(() => page.getByText("Copied.").isVisible()).toBe(true);
+    await eventually(() => page.getByText("Copied.").isVisible()).toBe(true);
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(code);
-    await expect.poll(() => page.locator(".open-invites li").count()).toBe(1);
+    await eventually(() => page.locator(".open-invites li").count()).toBe(1);
     expect(await page.locator(".open-invites").textContent()).not.toContain(code);
     await shot("invites");
     await open("Sessions");
@@ -195,12 +200,12 @@ describe("owner console in Chromium", () => {
     await open("Sessions");
     await page.getByLabel("Session id").fill(hello.sessionId);
     await page.getByRole("button", { name: "Look up" }).click();
-    await expect.poll(() => page.locator(".session-result").textContent()).toContain("bob");
+    await eventually(() => page.locator(".session-result").textContent()).toContain("bob");
     expect(await page.locator(".session-result").textContent()).toContain("user");
     await shot("sessions");
     await page.getByLabel("Session id").fill("no-such-session-id");
     await page.keyboard.press("Enter");
-    await expect.poll(() => page.getByText("No session with this id.").isVisible()).toBe(true);
+    await eventually(() => page.getByText("No session with this id.").isVisible()).toBe(true);
   });
 
   it("pages through the audit log and filters it by event type and channel", async () => {
@@ -211,30 +216,30 @@ describe("owner console in Chromium", () => {
     }
     await open("Audit log");
     const rows = page.locator(".audit-table tbody tr");
-    await expect.poll(() => rows.count()).toBe(25);
+    await eventually(() => rows.count()).toBe(25);
     expect(await page.locator(".page-number").textContent()).toBe("Page 1");
     await page.getByRole("button", { name: "Next page" }).click();
-    await expect.poll(() => page.locator(".page-number").textContent()).toBe("Page 2");
+    await eventually(() => page.locator(".page-number").textContent()).toBe("Page 2");
     const secondPage = await rows.count();
     expect(secondPage).toBeGreaterThan(0);
     expect(secondPage).toBeLessThanOrEqual(25);
     await page.getByRole("button", { name: "Previous page" }).click();
-    await expect.poll(() => page.locator(".page-number").textContent()).toBe("Page 1");
+    await eventually(() => page.locator(".page-number").textContent()).toBe("Page 1");
 
     await page.getByLabel("Event type").selectOption("denied");
     await inView("audit").getByLabel("Channel type").fill("discord");
     await page.getByRole("button", { name: "Apply" }).click();
-    await expect.poll(() => rows.count()).toBe(15);
+    await eventually(() => rows.count()).toBe(15);
     const types = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-type")));
     expect(new Set(types)).toEqual(new Set(["denied"]));
     expect(await page.getByRole("button", { name: "Next page" }).isDisabled()).toBe(true);
     await page.getByLabel("Event type").selectOption("approved");
     await inView("audit").getByLabel("Channel type").fill("");
     await page.getByRole("button", { name: "Apply" }).click();
-    await expect.poll(() => rows.count()).toBe(2);
+    await eventually(() => rows.count()).toBe(2);
     await shot("audit");
     await page.getByLabel("Event type").selectOption("locked-out");
-    await expect.poll(() => page.getByText("No events match these filters.").isVisible()).toBe(true);
+    await eventually(() => page.getByText("No events match these filters.").isVisible()).toBe(true);
   });
 
   it("the chat panel shows its pairing code, then chats once the owner approves it", async () => {
@@ -242,7 +247,7 @@ describe("owner console in Chromium", () => {
     await page.getByLabel("Your name").fill("Console visitor");
     await page.getByRole("button", { name: "Connect" }).click();
     const code = page.getByTestId("chat-code");
-    await expect.poll(() => code.isVisible()).toBe(true);
+    await eventually(() => code.isVisible()).toBe(true);
     const shown = (await code.textContent())!;
     expect(shown).toMatch(CODE);
     expect(await page.getByLabel("Message", { exact: true }).isDisabled()).toBe(true);
@@ -251,10 +256,10 @@ describe("owner console in Chromium", () => {
     await open("Pending");
     await page.getByRole("button", { name: `Approve ${shown} from Console visitor on webchat` }).click();
     await open("Chat");
-    await expect.poll(() => page.locator(".chat-status").textContent()).toBe("Connected. You can chat now.");
+    await eventually(() => page.locator(".chat-status").textContent()).toBe("Connected. You can chat now.");
     await page.getByLabel("Message", { exact: true }).fill("hello agent");
     await page.keyboard.press("Enter");
-    await expect.poll(() => page.locator(".message.agent p").last().textContent()).toBe("echo: hello agent");
+    await eventually(() => page.locator(".message.agent p").last().textContent()).toBe("echo: hello agent");
     await shot("chat");
   });
 
@@ -265,7 +270,8 @@ describe("owner console in Chromium", () => {
       const sentWithCookie: boolean[] = [];
       const statuses: number[] = [];
       const onRequest = async (request: import("playwright-core").Request): Promise<void> => {
-        if (!request.url().startsWith(`${gw.url}/api/`)) return;
+        // Only the hostile page's POSTs (the console itself may be refreshing its lists with GETs meanwhile).
+        if (!request.url().startsWith(`${gw.url}/api/`) || request.method() !== "POST") return;
         sentWithCookie.push((await request.allHeaders()).cookie?.includes("gatehouse_console=") ?? false);
         const response = await request.response();
         if (response) statuses.push(response.status());
@@ -273,7 +279,7 @@ describe("owner console in Chromium", () => {
       page.on("request", onRequest);
       await page.goto(hostile.url);
       await page.waitForURL(`${gw.url}/api/pairing/approve`);
-      await expect.poll(() => statuses.length).toBeGreaterThanOrEqual(2);
+      await eventually(() => statuses.length).toBeGreaterThanOrEqual(2);
       page.off("request", onRequest);
       // Same site (only the port differs), so SameSite=Strict does not hold the cookie back: the Origin check and the
       // CSRF header are what refuse these.
@@ -285,9 +291,9 @@ describe("owner console in Chromium", () => {
       expect(invites).toHaveLength(0);
     } finally {
       await new Promise((resolve) => hostile.server.close(resolve));
+      await page.goto(`${gw.url}/console/#pending`);
     }
-    await page.goto(`${gw.url}/console/#pending`);
-    await expect.poll(() => page.locator(".live-status").textContent()).toBe("Live");
+    await eventually(() => page.locator(".live-status").textContent()).toBe("Live");
   });
 
   it("works at phone width (375 px) without sideways scrolling, every control labelled", async () => {
@@ -316,23 +322,23 @@ describe("owner console in Chromium", () => {
   it("signs out: the cookie is cleared and the old session is dead on the server", async () => {
     await open("Pending");
     await page.getByRole("button", { name: "Sign out" }).click();
-    await expect.poll(() => page.getByLabel("Owner or admin token").isVisible()).toBe(true);
+    await eventually(() => page.getByLabel("Owner or admin token").isVisible()).toBe(true);
     expect(await context.cookies()).toEqual([]);
     expect((await withCookie(gw, "GET", "/api/pairing/pending", signedInCookie)).status).toBe(401);
     await page.reload();
-    await expect.poll(() => page.getByLabel("Owner or admin token").isVisible()).toBe(true);
+    await eventually(() => page.getByLabel("Owner or admin token").isVisible()).toBe(true);
   });
 
   it("shows the error state (with a retry) and goes offline when the gateway is unreachable", async () => {
     await page.getByLabel("Owner or admin token").fill(OWNER_TOKEN);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await expect.poll(() => page.locator(".live-status").textContent()).toBe("Live");
+    await eventually(() => page.locator(".live-status").textContent()).toBe("Live");
     await gw.gateway.stop();
-    await expect.poll(() => page.locator(".live-status").textContent()).toBe("Offline — retrying");
+    await eventually(() => page.locator(".live-status").textContent()).toBe("Offline — retrying");
     await inView("pending").getByRole("button", { name: "Refresh" }).click();
     const alert = inView("pending").getByRole("alert");
-    await expect.poll(() => alert.textContent()).toMatch(/Could not load pending requests: Cannot reach the gateway/);
-    expect(await alert.getByRole("button", { name: "Try again" }).isVisible()).toBe(true);
+    await eventually(() => alert.textContent()).toMatch(/Could not load pending requests: Cannot reach the gateway/);
+    await eventually(() => alert.getByRole("button", { name: "Try again" }).isVisible()).toBe(true);
     await shot("error");
   });
 });

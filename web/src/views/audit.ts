@@ -2,18 +2,9 @@ import { api, describeError } from "../api.js";
 import { h, replace, uid } from "../dom.js";
 import { formatTime } from "../format.js";
 import { emptyState, errorState, loadingState } from "../state.js";
+import type { AuditEvent } from "../../../src/stores/types.js";
 import { debounce, viewFrame, type View } from "./view.js";
 
-export interface AuditEvent {
-  id: string;
-  at: number;
-  type: string;
-  channelType: string;
-  channelId: string;
-  actor: string;
-  kind?: string;
-  detail: Record<string, unknown>;
-}
 
 const EVENT_TYPES = ["requested", "invite-created", "approved", "denied", "revoked", "expired", "redeem-failed", "locked-out"];
 const PAGE_SIZES = [25, 50, 100];

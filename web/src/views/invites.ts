@@ -2,7 +2,7 @@ import { api, describeError } from "../api.js";
 import { h, replace, uid } from "../dom.js";
 import { formatAgo, formatCode, formatCountdown, formatTime } from "../format.js";
 import { announce, emptyState, errorState, loadingState } from "../state.js";
-import type { PendingRequest } from "./pending.js";
+import type { PendingRequest } from "../../../src/protocols/types.js";
 import { viewFrame, type View } from "./view.js";
 
 const CHANNEL_TYPES = ["telegram", "discord", "slack", "webchat"];

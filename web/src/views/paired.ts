@@ -2,15 +2,9 @@ import { api, describeError } from "../api.js";
 import { h, replace, uid } from "../dom.js";
 import { formatTime } from "../format.js";
 import { announce, emptyState, errorState, loadingState } from "../state.js";
+import type { PairedChannel } from "../../../src/protocols/types.js";
 import { debounce, viewFrame, type View } from "./view.js";
 
-export interface PairedChannel {
-  channelId: string;
-  channelType: string;
-  label: string;
-  pairedAt: number;
-  approvedBy?: string;
-}
 
 const REFRESHING_EVENTS = new Set(["resync", "pairing.approved", "pairing.revoked"]);
 

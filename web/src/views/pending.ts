@@ -2,18 +2,9 @@ import { api, describeError } from "../api.js";
 import { h, replace } from "../dom.js";
 import { formatAge, formatCode } from "../format.js";
 import { announce, emptyState, errorState, loadingState } from "../state.js";
+import type { PendingRequest } from "../../../src/protocols/types.js";
 import { debounce, viewFrame, type View } from "./view.js";
 
-export interface PendingRequest {
-  code: string;
-  channelType: string;
-  channelId: string;
-  userId: string;
-  userName: string;
-  createdAt: number;
-  ageSeconds: number;
-  kind: "request" | "invite";
-}
 
 const REFRESHING_EVENTS = new Set(["resync", "pairing.requested", "pairing.approved", "pairing.denied", "pairing.expired"]);
 
