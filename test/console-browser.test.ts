@@ -59,7 +59,7 @@ function inView(id: string): import("playwright-core").Locator {
 async function webchatSender(name: string): Promise<{ socket: TestSocket; code: string; device: string }> {
   const socket = await TestSocket.open(gw.wsUrl);
   sockets.push(socket);
-  const device = deviceId(name.toLowerCase());
+  const device = deviceId(name.toLowerCase().replace(/[^a-z]/g, ""));
   socket.send({ type: "connect", params: { deviceId: device, name } });
   const pairing = await socket.nextOfType("pairing");
   return { socket, code: pairing.code, device };
@@ -125,12 +125,16 @@ describe("owner console in Chromium", () => {
   it("shows pending requests from real senders live, without a reload; Approve admits the sender, Deny refuses the other", async () => {
     await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
     const zoe = await webchatSender("Zoe");
-    const mallory = await webchatSender("Mallory");
+    // A sender-chosen name is data, never markup.
+    const mallory = await webchatSender(`Mallory <img src=x onerror="window.pwned=1">`);
     const zoeCard = page.locator(`li[data-code="${zoe.code}"]`);
     const malloryCard = page.locator(`li[data-code="${mallory.code}"]`);
     await eventually(() => zoeCard.isVisible()).toBe(true);
     await eventually(() => malloryCard.isVisible()).toBe(true);
     expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+    expect(await malloryCard.textContent()).toContain(`Mallory <img src=x onerror="window.pwned=1">`);
+    expect(await malloryCard.locator("img").count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
     expect(await zoeCard.textContent()).toContain("webchat");
     expect(await zoeCard.textContent()).toContain(zoe.device);
     await eventually(() => page.locator(".tabs .count").textContent()).toBe("2");
@@ -151,7 +155,7 @@ describe("owner console in Chromium", () => {
     expect(reply.payload.text).toBe("echo: hello after approval");
     expect(await gw.gateway.context.pairing.isPaired(zoe.device, "webchat")).toBe(true);
 
-    await page.getByRole("button", { name: `Deny ${mallory.code} from Mallory on webchat` }).click();
+    await malloryCard.getByRole("button", { name: /^Deny / }).click();
     await eventually(() => malloryCard.count()).toBe(0);
     expect((await mallory.socket.closed).reason).toMatch(/denied/);
     expect(await gw.gateway.context.pairing.isPaired(mallory.device, "webchat")).toBe(false);
