@@ -157,6 +157,14 @@ describe("sqlite store: opening", () => {
     await expect(openStores("sqlite::memory:", { secret })).rejects.toThrow(/use "memory:"/);
   });
 
+  it("refuses bad options with an error naming them, creating nothing", async () => {
+    const dir = freshDir();
+    const file = join(dir, "g.db");
+    await expect(openSqliteStores(file, { maxPendingPerChannelType: -1 })).rejects.toThrow(/maxPendingPerChannelType/);
+    await expect(openSqliteStores(file, { timeoutMs: Number.NaN })).rejects.toThrow(/timeoutMs/);
+    expect(existsSync(dir)).toBe(false);
+  });
+
   it("takes the secret from dataDir (or beside the database) when none is given, so codes survive a restart", async () => {
     const saved = process.env.GATEHOUSE_SECRET;
     delete process.env.GATEHOUSE_SECRET;

@@ -1,8 +1,8 @@
 import { dirname, resolve } from "node:path";
 import { loadGatewaySecret } from "../../pairing/secret.js";
 import type { OpenStoresOptions } from "../open.js";
-import type { PairingRules, PairingStoreOptions, Stores } from "../types.js";
-import { DEFAULT_PAIRING_RULES } from "../types.js";
+import { resolvePairingOptions } from "../shared.js";
+import type { Stores } from "../types.js";
 import { SqliteConnection } from "./connection.js";
 import { SqlitePairingStore } from "./pairing.js";
 import { SqliteSessionBindingStore } from "./session-binding.js";
@@ -10,15 +10,6 @@ import { createSqliteTokenStore } from "./tokens.js";
 
 export { SqliteConnection, SqlitePairingStore, SqliteSessionBindingStore };
 export { SCHEMA_VERSION } from "./schema.js";
-
-const RULE_NAMES = Object.keys(DEFAULT_PAIRING_RULES) as (keyof PairingRules)[];
-
-/** Only the pairing rules, secret and clock out of the wider openStores options. */
-function pairingOptions(options: OpenStoresOptions, secret: Buffer): PairingStoreOptions {
-  const picked: PairingStoreOptions = { secret, now: options.now };
-  for (const name of RULE_NAMES) if (options[name] !== undefined) picked[name] = options[name];
-  return picked;
-}
 
 /**
  * Opens the SQLite pairing and session stores in one file (`path` is what follows `sqlite:`, relative to the working
@@ -32,12 +23,18 @@ export async function openSqliteStores(path: string, options: OpenStoresOptions 
   if (path === ":memory:" || path.startsWith("file:")) {
     throw new TypeError('sqlite store URL must name a file path ("sqlite:./data/gatehouse.db"); use "memory:" for a store in memory');
   }
+  // Bad options are refused before anything (secret file, folder, database) is created.
+  resolvePairingOptions(options);
+  const { timeoutMs } = options;
+  if (timeoutMs !== undefined && !(typeof timeoutMs === "number" && Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+    throw new TypeError("timeoutMs must be a positive number of milliseconds");
+  }
+  const busyTimeoutMs = timeoutMs === undefined ? undefined : Math.ceil(timeoutMs);
   const file = resolve(path);
   const secret = options.secret ?? loadGatewaySecret(options.dataDir ?? dirname(file));
-  const busyTimeoutMs = options.timeoutMs === undefined ? undefined : Math.max(0, Math.ceil(options.timeoutMs));
   const connection = SqliteConnection.open(file, { busyTimeoutMs });
   try {
-    const pairing = new SqlitePairingStore(connection, pairingOptions(options, secret));
+    const pairing = new SqlitePairingStore(connection, { ...options, secret });
     const sessions = new SqliteSessionBindingStore(connection, { now: options.now, idleTtlMs: options.sessionIdleTtlMs });
     const tokens = createSqliteTokenStore(connection.db);
     return {
