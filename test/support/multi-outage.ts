@@ -18,6 +18,9 @@ import { until } from "./multi-gateway.js";
 /** A store server of the test's own, which it may kill and start again on the same port with the same data. */
 export interface OwnServer {
   storeUrl: string;
+  /** Every server process stops answering (SIGSTOP) while its sockets stay open: a hung server. */
+  freeze(): Promise<void>;
+  thaw(): Promise<void>;
   /** Kills the server abruptly (no clean shutdown). */
   kill(): Promise<void>;
   /** Starts it again on the same port over the same data. */
@@ -38,6 +41,8 @@ export const ownRedis: OutageBackend = {
     const server = await PrivateRedis.start({ dataDir });
     return {
       storeUrl: `${server.url}?prefix=gh-outage`,
+      freeze: async () => server.pause(),
+      thaw: async () => server.resume(),
       kill: () => server.stop(),
       restart: () => server.start(),
       destroy: async () => {
@@ -55,6 +60,8 @@ export const ownPostgres: OutageBackend = {
     const server = await TempPostgres.start();
     return {
       storeUrl: `${server.url}?schema=gh_outage`,
+      freeze: () => server.freeze(),
+      thaw: () => server.thaw(),
       kill: () => server.stop("immediate"),
       restart: () => server.startAgain(),
       destroy: () => server.destroy(),
@@ -125,6 +132,35 @@ export function describeGatewayOutage(backend: OutageBackend): void {
       assert.equal(waitingOne.first.type, "pairing");
       waitingSocket = waitingOne.socket;
       waitingCode = waitingOne.first.code as string;
+    });
+
+    it(`while ${backend.name} hangs (SIGSTOP): every check gives up at its deadline and fails closed, then recovers`, async () => {
+      await server.freeze();
+      try {
+        openPairedSocket.send({ type: "req", id: "hung", method: "chat.send", params: { text: "hello?" } });
+        const [health, stranger, returning, refused] = await Promise.all([
+          gw.api("GET", "/healthz"),
+          webchatConnect(gw.wsUrl, device("stranger-hung")).then(track),
+          webchatConnect(gw.wsUrl, paired).then(track),
+          openPairedSocket.next((f) => f.type === "res" && f.id === "hung", 10_000),
+        ]);
+        assert.equal(health.status, 503, JSON.stringify(health.body));
+        assert.deepEqual(health.body.stores, { pairing: "down", sessions: "down" });
+        assert.equal(stranger.first.type, "error", `an unknown sender is not let in: ${JSON.stringify(stranger.first)}`);
+        assert.equal(stranger.first.error.code, "unavailable");
+        assert.equal(returning.first.type, "error", `no hello while the store hangs: ${JSON.stringify(returning.first)}`);
+        assert.match(returning.first.error.message, UNAVAILABLE);
+        assert.equal((await returning.socket.closed).code, 1013);
+        assert.equal(refused.ok, false, JSON.stringify(refused));
+        assert.equal(refused.error.code, "unavailable");
+        assert.match(refused.error.message, UNAVAILABLE);
+      } finally {
+        await server.thaw();
+      }
+      await until(async () => (await gw.api("GET", "/healthz")).status === 200, "healthz to recover from the hang", 20_000);
+      const back = track(await webchatConnect(gw.wsUrl, paired));
+      assert.equal(back.first.type, "hello", JSON.stringify(back.first));
+      assert.deepEqual(problems, [], "no unhandled rejection or uncaught exception");
     });
 
     it(`while ${backend.name} is down: healthz is 503 naming it, nobody new gets in, paired senders are told it is temporarily unavailable`, async () => {
