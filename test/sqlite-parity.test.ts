@@ -46,11 +46,20 @@ const command = fc.oneof(
       channelType,
       sender: fc.option(sender, { nil: undefined }),
       userName: fc.constantFrom("", "Al"),
+      firstMessage: fc.option(fc.constantFrom("hi", "x".repeat(3000)), { nil: undefined }),
     }),
   },
   {
     weight: 4,
-    arbitrary: fc.record({ op: fc.constant("approve" as const), channelType, code: codeRef, userId, inviteOnly: fc.boolean() }),
+    arbitrary: fc.record({
+      op: fc.constant("approve" as const),
+      channelType,
+      code: codeRef,
+      userId,
+      userName: fc.constantFrom("", "Bob"),
+      inviteOnly: fc.boolean(),
+      approvedBy: fc.option(fc.constantFrom("owner-1", "admin"), { nil: undefined }),
+    }),
   },
   fc.record({ op: fc.constant("deny" as const), channelType, code: codeRef }),
   fc.record({ op: fc.constant("revoke" as const), channelType, sender }),
@@ -94,12 +103,15 @@ class Side {
     try {
       switch (cmd.op) {
         case "generate": {
-          const code = await s.generateCode(cmd.channelType, cmd.sender, { userName: cmd.userName });
+          const code = await s.generateCode(cmd.channelType, cmd.sender, { userName: cmd.userName, firstMessage: cmd.firstMessage });
           if (!this.codes.includes(code)) this.codes.push(code);
           return this.anonymise(code);
         }
         case "approve":
-          return await s.approve(cmd.channelType, this.codeText(cmd.code), cmd.userId, "", { inviteOnly: cmd.inviteOnly });
+          return await s.approve(cmd.channelType, this.codeText(cmd.code), cmd.userId, cmd.userName, {
+            inviteOnly: cmd.inviteOnly,
+            approvedBy: cmd.approvedBy,
+          });
         case "deny":
           return await s.deny(cmd.channelType, this.codeText(cmd.code));
         case "revoke":
@@ -149,7 +161,8 @@ describe("sqlite store behaves exactly like the memory reference", () => {
           await memory.store.close();
         }
       }),
-      { numRuns: 150 },
+      // PARITY_RUNS=3000 for a longer hunt by hand.
+      { numRuns: Number(process.env.PARITY_RUNS ?? 150) },
     );
   }, 120_000);
 });
