@@ -35,7 +35,13 @@ export function sendError(reply: FastifyReply, error: GatewayError): FastifyRepl
  * unauthenticated client gets 401 whatever it sent), JSON errors `{ error: { code, message } }` everywhere.
  */
 export function createHttpServer(deps: Omit<HttpDeps, "principalOf">): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: deps.options.bodyLimit ?? DEFAULT_BODY_LIMIT, return503OnClosing: true });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: deps.options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    return503OnClosing: true,
+    // A URL fastify cannot decode (`%FF`, a lone `%`) gets our JSON error shape too, without echoing the URL back.
+    frameworkErrors: (_error, _request, reply) => sendError(reply, new GatewayError("invalid_request", "the request URL is not valid (bad percent-encoding)")),
+  });
   // JSON only: a text/plain body (what a cross-site form can send without a preflight) is refused with 415.
   app.removeContentTypeParser("text/plain");
   const principals = new WeakMap<FastifyRequest, Principal>();
