@@ -37,24 +37,31 @@ function child(body: string, vars: { file: string; secret: Buffer; startAt: numb
 }
 
 describe("sqlite store: several processes", () => {
-  it("processes opening a new file at the same moment migrate it once and all work", async () => {
+  it("processes opening a new file at the same moment migrate it once, and agree on one request per sender", async () => {
     const file = join(root, "race", "new.db");
     const secret = randomBytes(32);
     const startAt = Date.now() + 2500;
     const body = `
       const stores = await openSqliteStores(file, { secret });
-      const code = await stores.pairing.generateCode("telegram", "sender-" + id);
+      const [own, shared] = await Promise.all([
+        stores.pairing.generateCode("telegram", "sender-" + id),
+        stores.pairing.generateCode("telegram", "everyone"),
+      ]);
       await stores.close();
-      process.stdout.write(code);
+      process.stdout.write(JSON.stringify([own, shared]));
     `;
-    const codes = await Promise.all([0, 1, 2, 3].map((id) => child(body, { file, secret, startAt, id })));
+    const outputs = await Promise.all([0, 1, 2, 3].map((id) => child(body, { file, secret, startAt, id })));
+    const pairs = outputs.map((output) => JSON.parse(output) as [string, string]);
+    const codes = pairs.map(([own]) => own);
+    // Every process asked for "everyone" at the same moment: one request, one code, whoever came first.
+    expect(new Set(pairs.map(([, shared]) => shared)).size).toBe(1);
     expect(codes.every((code) => /^[A-Z2-9]{4}-[A-Z2-9]{4}$/.test(code))).toBe(true);
     const db = new Database(file, { readonly: true });
     expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
     db.close();
     const stores = await openSqliteStores(file, { secret });
     expect((await stores.pairing.listPending()).map((p) => p.channelId).sort()).toEqual(
-      ["sender-0", "sender-1", "sender-2", "sender-3"],
+      ["everyone", "sender-0", "sender-1", "sender-2", "sender-3"],
     );
     for (const code of codes) expect(await stores.pairing.approve("telegram", code)).toBe(true);
     await stores.close();
