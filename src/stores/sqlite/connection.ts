@@ -44,12 +44,12 @@ export class SqliteConnection {
     let db: Database.Database;
     try {
       db = new Database(file, { timeout: busyTimeoutMs });
-      // Pairings and sessions are nobody else's business; SQLite gives the -wal and -shm files the same mode.
-      if (isNew) chmodSync(file, 0o600);
     } catch (error) {
       throw new Error(`sqlite store ${file} cannot be opened: ${(error as Error).message}`, { cause: error });
     }
     try {
+      // Pairings and sessions are nobody else's business; SQLite gives the -wal and -shm files the same mode.
+      if (isNew) chmodSync(file, 0o600);
       db.pragma(`busy_timeout = ${busyTimeoutMs}`);
       assertIntact(db, file);
       assertOurs(db, file, options.migrations);
