@@ -13,7 +13,7 @@ import { BACKENDS, isSkipped, openBackend, type BackendName, type BenchBackend }
 import { BENCH, indexStream } from "./lib/dataset.js";
 import { measureConcurrent, measureSerial, secondsSince, type Figure, type Limits } from "./lib/measure.js";
 import { atMost, FIGURE_HEADER, figureCells, log, printTable, printTargets, type TargetCheck } from "./lib/report.js";
-import { ratio } from "./stores.js";
+import { cpuRatio, ratio } from "./stores.js";
 
 export interface AdmissionBenchOptions {
   quick: boolean;
@@ -128,7 +128,10 @@ function admissionTargets(backends: AdmissionBenchResult["backends"], sizes: num
       continue;
     }
     const at = (paired: number): AdmissionSizeResult | undefined => outcome.sizes.find((s) => s.paired === paired);
-    targets.push(atMost(label, ratio(at(small)?.serial, at(large)?.serial), 2, "x", "rate at the small size / rate at the large size"));
+    const perCpu = cpuRatio(at(small)?.serial, at(large)?.serial);
+    targets.push(
+      atMost(label, ratio(at(small)?.serial, at(large)?.serial), 2, "x", `rate at the small size / at the large size; per CPU-second: ${perCpu ?? "n/a"}`),
+    );
   }
   return targets;
 }
