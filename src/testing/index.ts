@@ -9,3 +9,4 @@ export {
   type SuiteRunner,
   type TestClock,
 } from "./runner.js";
+export { describeTokenStore, type TokenStorePairFactory } from "./token-suite.js";
