@@ -83,7 +83,12 @@ export class SqliteConnection {
 
   release(): void {
     this.users -= 1;
-    if (this.users <= 0 && this.db.open) this.db.close();
+    if (this.users <= 0) this.destroy();
+  }
+
+  /** Closes the file now, whoever still uses it (for a failed open). */
+  destroy(): void {
+    if (this.db.open) this.db.close();
   }
 }
 

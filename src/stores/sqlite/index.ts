@@ -48,7 +48,7 @@ export async function openSqliteStores(path: string, options: OpenStoresOptions 
       },
     };
   } catch (error) {
-    if (connection.db.open) connection.db.close();
+    connection.destroy();
     throw error;
   }
 }
