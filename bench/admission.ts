@@ -1,5 +1,4 @@
 import { EventEmitter } from "node:events";
-import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import { echoAgent } from "../src/agents/echo.js";
 import { admit, sessionKey } from "../src/gateway/admission.js";
@@ -9,10 +8,11 @@ import { isListed } from "../src/gateway/identity-lists.js";
 import { silentLogger } from "../src/gateway/logger.js";
 import type { Principal } from "../src/protocols/types.js";
 import { parseArgs } from "./lib/args.js";
-import { BACKENDS, isSkipped, openBackend, type BackendName, type BenchBackend } from "./lib/backends.js";
+import { BACKENDS, type BackendName, type BenchBackend } from "./lib/backends.js";
+import { acrossSizes } from "./lib/grow.js";
 import { BENCH, indexStream } from "./lib/dataset.js";
-import { measureConcurrent, measureSerial, secondsSince, type Figure, type Limits } from "./lib/measure.js";
-import { atMost, FIGURE_HEADER, figureCells, log, printTable, printTargets, type TargetCheck } from "./lib/report.js";
+import { measureConcurrent, measureSerial, type Figure, type Limits } from "./lib/measure.js";
+import { atMost, backendRows, FIGURE_HEADER, figureCells, log, printTable, printTargets, type TargetCheck } from "./lib/report.js";
 import { cpuRatio, ratio } from "./stores.js";
 
 export interface AdmissionBenchOptions {
@@ -90,30 +90,13 @@ export async function runAdmissionBench(options: AdmissionBenchOptions): Promise
 }
 
 async function benchBackend(name: BackendName, sizes: number[], limits: Limits): Promise<AdmissionBackendResult> {
-  const opened = await openBackend(name);
-  if (isSkipped(opened)) {
-    log(`admission: ${name} skipped (${opened.skipped})`);
-    return opened;
-  }
-  try {
-    const ctx = contextFor(opened);
-    const results: AdmissionSizeResult[] = [];
-    let seeded = 0;
-    for (const size of sizes) {
-      const seedStart = performance.now();
-      await opened.seed(seeded, size);
-      seeded = size;
-      const seedSeconds = secondsSince(seedStart);
-      const decide = decisionFor(ctx, size);
-      const serial = await measureSerial(decide, limits);
-      const concurrent16 = NETWORKED.has(name) ? await measureConcurrent(decide, 16, limits) : undefined;
-      log(`admission: ${name} @ ${size.toLocaleString("en-US")} paired: ${serial.opsPerSec} decisions/s (seeded in ${seedSeconds} s)`);
-      results.push({ paired: size, seedSeconds, serial, ...(concurrent16 ? { concurrent16 } : {}) });
-    }
-    return { sizes: results };
-  } finally {
-    await opened.dispose();
-  }
+  return acrossSizes("admission", name, sizes, async (backend, size) => {
+    const decide = decisionFor(contextFor(backend), size);
+    const serial = await measureSerial(decide, limits);
+    const concurrent16 = NETWORKED.has(name) ? await measureConcurrent(decide, 16, limits) : undefined;
+    log(`admission: ${name} @ ${size.toLocaleString("en-US")} paired: ${serial.opsPerSec} decisions/s`);
+    return { serial, ...(concurrent16 ? { concurrent16 } : {}) };
+  });
 }
 
 function admissionTargets(backends: AdmissionBenchResult["backends"], sizes: number[]): TargetCheck[] {
@@ -137,18 +120,10 @@ function admissionTargets(backends: AdmissionBenchResult["backends"], sizes: num
 }
 
 function printAdmissionTables(result: AdmissionBenchResult): void {
-  const rows: (string | number)[][] = [];
-  for (const [name, backend] of Object.entries(result.backends)) {
-    if (!backend) continue;
-    if ("skipped" in backend) {
-      rows.push([name, "-", `skipped: ${backend.skipped}`, "", "", "", "", ""]);
-      continue;
-    }
-    for (const size of backend.sizes) {
-      rows.push([name, size.paired, "1 caller", ...figureCells(size.serial)]);
-      if (size.concurrent16) rows.push([name, size.paired, "16 callers", ...figureCells(size.concurrent16)]);
-    }
-  }
+  const rows = backendRows(result.backends, (name, size: AdmissionSizeResult) => [
+    [name, size.paired, "1 caller", ...figureCells(size.serial)],
+    ...(size.concurrent16 ? [[name, size.paired, "16 callers", ...figureCells(size.concurrent16)]] : []),
+  ]);
   printTable("admission: one message's decision (admit + session lookup/bind)", ["backend", "paired", "callers", ...FIGURE_HEADER], rows);
   printTargets(result.targets);
 }

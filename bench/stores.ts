@@ -2,10 +2,11 @@ import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import type { PairingStore } from "../src/stores/types.js";
 import { parseArgs } from "./lib/args.js";
-import { BACKENDS, isSkipped, openBackend, type BackendName, type BenchBackend } from "./lib/backends.js";
+import { BACKENDS, type BackendName, type BenchBackend } from "./lib/backends.js";
+import { acrossSizes } from "./lib/grow.js";
 import { BENCH_CHANNEL_TYPE, indexStream, pairedId, sessionOf } from "./lib/dataset.js";
-import { LatencyRecorder, measureConcurrent, measureSerial, round, secondsSince, type Figure, type Limits } from "./lib/measure.js";
-import { atLeast, atMost, FIGURE_HEADER, figureCells, log, printTable, printTargets, type TargetCheck } from "./lib/report.js";
+import { LatencyRecorder, measureConcurrent, measureSerial, round, type Figure, type Limits } from "./lib/measure.js";
+import { atLeast, atMost, backendRows, FIGURE_HEADER, figureCells, log, printTable, printTargets, type TargetCheck } from "./lib/report.js";
 
 export interface StoreBenchOptions {
   quick: boolean;
@@ -88,38 +89,7 @@ export async function runStoreBench(options: StoreBenchOptions): Promise<StoreBe
 }
 
 async function benchBackend(name: BackendName, sizes: number[], budget: Budget): Promise<StoreBackendResult> {
-  const opened = await openBackend(name);
-  if (isSkipped(opened)) {
-    log(`stores: ${name} skipped (${opened.skipped})`);
-    return opened;
-  }
-  try {
-    const results: StoreSizeResult[] = [];
-    let seeded = 0;
-    for (const size of sizes) {
-      const seedStart = performance.now();
-      await opened.seed(seeded, size);
-      seeded = size;
-      const seedSeconds = secondsSince(seedStart);
-      log(`stores: ${name} seeded to ${size.toLocaleString("en-US")} paired in ${seedSeconds} s`);
-      await checkSeeded(opened, size);
-      results.push({ paired: size, seedSeconds, ...(await benchSize(opened, size, budget)) });
-    }
-    return { sizes: results };
-  } finally {
-    await opened.dispose();
-  }
-}
-
-/** The first and last seeded sender must be paired with a session, or the figures would measure misses. */
-async function checkSeeded(backend: BenchBackend, size: number): Promise<void> {
-  for (const i of [0, size - 1]) {
-    const paired = await backend.stores.pairing.isPaired(pairedId(i), BENCH_CHANNEL_TYPE);
-    const session = await backend.stores.sessions.lookup(sessionOf(i));
-    if (!paired || session?.userId !== pairedId(i)) {
-      throw new Error(`bench: seeding ${backend.name} did not produce a paired sender with a session at index ${i}`);
-    }
-  }
+  return acrossSizes("stores", name, sizes, (backend, size) => benchSize(backend, size, budget));
 }
 
 async function benchSize(
@@ -281,20 +251,10 @@ export function ratio(a: Figure | undefined, b: Figure | undefined): number | nu
 }
 
 function printStoreTables(result: StoreBenchResult): void {
-  const rows: (string | number)[][] = [];
-  for (const [name, backend] of Object.entries(result.backends)) {
-    if (!backend) continue;
-    if ("skipped" in backend) {
-      rows.push([name, "-", `skipped: ${backend.skipped}`, "", "", "", "", ""]);
-      continue;
-    }
-    for (const size of backend.sizes) {
-      for (const op of STORE_OPS) rows.push([name, size.paired, op, ...figureCells(size.ops[op])]);
-      for (const [callers, figure] of Object.entries(size.isPairedConcurrent ?? {})) {
-        rows.push([name, size.paired, `isPaired x${callers}`, ...figureCells(figure)]);
-      }
-    }
-  }
+  const rows = backendRows(result.backends, (name, size: StoreSizeResult) => [
+    ...STORE_OPS.map((op) => [name, size.paired, op, ...figureCells(size.ops[op])]),
+    ...Object.entries(size.isPairedConcurrent ?? {}).map(([callers, figure]) => [name, size.paired, `isPaired x${callers}`, ...figureCells(figure)]),
+  ]);
   printTable("stores (rates per second, latencies in microseconds)", ["backend", "paired", "op", ...FIGURE_HEADER], rows);
   printTargets(result.targets);
 }

@@ -66,3 +66,19 @@ function formatNumber(value: number): string {
   if (Number.isInteger(value)) return value.toLocaleString("en-US");
   return value.toFixed(value < 10 ? 2 : 1);
 }
+
+type Cells = (string | number)[];
+
+/** Table rows for per-backend, per-size results: a skipped backend gets one row saying why. */
+export function backendRows<S>(
+  backends: Partial<Record<string, { sizes: S[] } | { skipped: string }>>,
+  rowsOf: (name: string, size: S) => Cells[],
+): Cells[] {
+  const rows: Cells[] = [];
+  for (const [name, backend] of Object.entries(backends)) {
+    if (!backend) continue;
+    if ("skipped" in backend) rows.push([name, "-", `skipped: ${backend.skipped}`, ...FIGURE_HEADER.map(() => "")]);
+    else for (const size of backend.sizes) rows.push(...rowsOf(name, size));
+  }
+  return rows;
+}
