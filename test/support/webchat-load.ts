@@ -52,8 +52,8 @@ export async function reconnectApproved(gw: TestGateway, id: string, stats: Load
   }
 }
 
-/** One new device: ask, get approved by the owner, reconnect as itself. */
-export async function webchatCycle(gw: TestGateway, stats: LoadStats, label = "load"): Promise<void> {
+/** One new device: ask, get approved by the owner, reconnect as itself. Resolves with its id when it was approved. */
+export async function webchatCycle(gw: TestGateway, stats: LoadStats, label = "load"): Promise<string | null> {
   stats.cycles += 1;
   const id = deviceId(label);
   let socket: TestSocket | undefined;
@@ -61,23 +61,33 @@ export async function webchatCycle(gw: TestGateway, stats: LoadStats, label = "l
     const first = await firstAnswer(gw, id);
     socket = first.socket;
     const frame = first.frame;
-    if (frame === null) return void stats.problems.push("connect: no answer");
-    if (frame.type === "hello") return void (stats.admittedUnknown += 1);
-    if (isUnavailable(frame)) return void (stats.failedClosed += 1);
-    if (frame.type !== "pairing") return void stats.problems.push(`connect: ${JSON.stringify(frame).slice(0, 200)}`);
+    if (frame === null) return problem(stats, "connect: no answer");
+    if (frame.type === "hello") return count(() => (stats.admittedUnknown += 1));
+    if (isUnavailable(frame)) return count(() => (stats.failedClosed += 1));
+    if (frame.type !== "pairing") return problem(stats, `connect: ${JSON.stringify(frame).slice(0, 200)}`);
     const response = await gw.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: "webchat", code: frame.code } });
-    if (response.status === 503) return void (stats.failedClosed += 1);
-    if (response.status !== 200) return void stats.problems.push(`approve: ${response.status} ${JSON.stringify(response.body).slice(0, 200)}`);
+    if (response.status === 503) return count(() => (stats.failedClosed += 1));
+    if (response.status !== 200) return problem(stats, `approve: ${response.status} ${JSON.stringify(response.body).slice(0, 200)}`);
     // approved:false: the code went away (the store lost or expired it); the device is simply not paired.
-    if (response.body.approved !== true) return void stats.problems.push("approve: a code just shown was not found");
+    if (response.body.approved !== true) return problem(stats, "approve: a code just shown was not found");
     stats.approved.add(id);
   } catch (error) {
-    stats.problems.push(`cycle threw: ${String(error).slice(0, 200)}`);
-    return;
+    return problem(stats, `cycle threw: ${String(error).slice(0, 200)}`);
   } finally {
     socket?.ws.terminate();
   }
   await reconnectApproved(gw, id, stats).catch((error: unknown) => void stats.problems.push(`reconnect threw: ${String(error).slice(0, 200)}`));
+  return id;
+}
+
+function problem(stats: LoadStats, message: string): null {
+  stats.problems.push(message);
+  return null;
+}
+
+function count(step: () => unknown): null {
+  step();
+  return null;
 }
 
 /** Runs `workers` cycles in parallel until `stop()` returns true. */
