@@ -1,3 +1,4 @@
+export { describeDifferentialPairingStore, DIFFERENTIAL_RULES, type DifferentialSuiteOptions } from "./differential-suite.js";
 export { describePairingStore, type PairingSuiteOptions } from "./pairing-suite.js";
 export { describeSessionBindingStore, type SessionSuiteOptions } from "./session-suite.js";
 export {
