@@ -7,19 +7,12 @@
  * fast-check is loaded only when the test runs, so importing `gatehouse/testing` never needs it installed.
  */
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
 import type { Arbitrary } from "fast-check";
 import { MemoryPairingStore } from "../stores/memory/pairing.js";
 import type { AuditEventType, AuditPage, PairingRules, PairingStore } from "../stores/types.js";
 import { DEFAULT_PAIRING_RULES } from "../stores/types.js";
-import {
-  closeIfPossible,
-  createTestClock,
-  SUITE_IDLE_TTL_MS,
-  type StoreFactory,
-  type SuiteContext,
-  type SuiteRunner,
-} from "./runner.js";
+import { withStore } from "./fixtures.js";
+import type { StoreFactory, SuiteContext, SuiteRunner } from "./runner.js";
 
 type FastCheck = typeof import("fast-check");
 
@@ -236,28 +229,22 @@ async function loadFastCheck(): Promise<FastCheck> {
 
 /** One random sequence: a fresh store from the factory and a fresh memory reference, compared after every step. */
 async function compareOnce(factory: StoreFactory<PairingStore>, steps: Command[]): Promise<void> {
-  const clock = createTestClock();
-  const context: SuiteContext = {
-    now: clock.now,
-    clock,
-    rules: { ...DIFFERENTIAL_RULES },
-    secret: randomBytes(32),
-    idleTtlMs: SUITE_IDLE_TTL_MS,
-  };
-  const reference = new Side(new MemoryPairingStore({ ...context.rules, secret: context.secret, now: clock.now }));
-  const tested = new Side(await factory(context));
-  try {
-    for (const [index, step] of steps.entries()) {
-      const expected = await reference.run(step);
-      const actual = await tested.run(step);
-      assertSame(actual, expected, `step ${index}: ${JSON.stringify(step)} (actual: store under test, expected: memory reference)`);
-      if (step.op === "advance") clock.advance(step.ms);
+  const withRules = (context: SuiteContext) => factory({ ...context, rules: { ...DIFFERENTIAL_RULES } });
+  await withStore(withRules, async (store, { clock, secret }) => {
+    const reference = new Side(new MemoryPairingStore({ ...DIFFERENTIAL_RULES, secret, now: clock.now }));
+    const tested = new Side(store);
+    try {
+      for (const [index, step] of steps.entries()) {
+        const expected = await reference.run(step);
+        const actual = await tested.run(step);
+        assertSame(actual, expected, `step ${index}: ${JSON.stringify(step)} (actual: store under test, expected: memory reference)`);
+        if (step.op === "advance") clock.advance(step.ms);
+      }
+      assertSame(await tested.fullLog(), await reference.fullLog(), "audit log after the last step");
+    } finally {
+      await reference.store.close();
     }
-    assertSame(await tested.fullLog(), await reference.fullLog(), "audit log after the last step");
-  } finally {
-    await closeIfPossible(tested.store);
-    await reference.store.close();
-  }
+  });
 }
 
 /**
