@@ -149,8 +149,8 @@ class Side {
 
   /** The whole log, ids as positions, read once in one page and once by following `next` two events at a time. */
   async fullLog(): Promise<unknown> {
-    const ids = await this.auditIds();
     const whole = (await this.store.audit({ limit: 1000 })).events;
+    const ids = whole.map((e) => e.id);
     const walked = [];
     for (let page = await this.store.audit({ limit: 2 }); ; page = await this.store.audit({ limit: 2, after: page.next })) {
       walked.push(...page.events);
