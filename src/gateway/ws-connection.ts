@@ -47,6 +47,7 @@ export class ClientConnection implements MethodCaller {
   /** The connect request of a token socket, presented again to re-check the credential (null: not re-presentable). */
   private credential: GatewayRequest | null = null;
   private rechecking = false;
+  private corked = false;
   principal: Principal | undefined;
   sessionId: string | undefined;
   /** Set for webchat sockets: the device id the client presented. */
@@ -80,8 +81,27 @@ export class ClientConnection implements MethodCaller {
   }
 
   send(frame: Record<string, unknown>): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    this.holdWrites();
+    this.ws.send(JSON.stringify(frame));
   }
+
+  /**
+   * Frames sent in the same tick (a request's `chat.delta` events and its `res`, when the agent answers at once) leave
+   * in one socket write: the socket is corked at the first send and uncorked once the tick's work (its microtasks)
+   * is done. Nothing waits longer than that, so a slow agent's deltas still stream as they come.
+   */
+  private holdWrites(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.upgrade.socket.cork();
+    process.nextTick(this.releaseWrites);
+  }
+
+  private readonly releaseWrites = (): void => {
+    this.corked = false;
+    this.upgrade.socket.uncork();
+  };
 
   pushEvent(event: string, payload: AuditEvent): void {
     this.send({ type: "event", event, payload });
