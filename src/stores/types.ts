@@ -42,9 +42,20 @@ export interface PairingStoreOptions extends Partial<PairingRules> {
   now?: Clock;
 }
 
+/**
+ * Options of the built-in session stores.
+ *
+ * Expiry and last-seen: `bind` writes last-seen; `lookup` writes it only when it is older than the refresh interval,
+ * min(60 s, idleTtlMs / 10) (`sessionRefreshIntervalMs` in session-defaults.ts), or ahead of the clock. Otherwise a
+ * lookup is a pure read, so a busy session costs about one write a minute instead of one per message. Expiry is exact
+ * to within that interval: a session not looked up for `idleTtlMs` is always gone (a lookup refuses it even before any
+ * cleanup runs), and a session in use is never dropped earlier than `idleTtlMs` minus the interval after its last
+ * lookup. PostgreSQL commits these refreshes asynchronously (last-seen is soft state: a server crash can only bring
+ * an expiry forward); binds and unbinds stay durable on every backend.
+ */
 export interface SessionStoreOptions {
   now?: Clock;
-  /** A session not looked up or bound for this long is gone. Default 24 hours. */
+  /** A session not looked up or bound for this long is gone (to within the refresh interval above). Default 24 hours. */
   idleTtlMs?: number;
 }
 

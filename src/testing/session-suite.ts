@@ -95,5 +95,25 @@ export function describeSessionBindingStore(
       clock.advance(idleTtlMs);
       assert.equal(await store.lookup("busy"), null);
     }));
+
+    it("a session looked up often stays alive past its TTL; unused for a TTL it is gone, and not much before", run(
+      async (store, { clock, idleTtlMs }) => {
+        // Built-in stores write last-seen at most every min(60 s, TTL/10), so a session may end up to that much early,
+        // never late: steps of TTL/50 fall both below and above that interval.
+        await store.bind("s1", alice);
+        for (let i = 0; i < 150; i++) {
+          clock.advance(idleTtlMs / 50);
+          assert.deepEqual(await store.lookup("s1"), alice, `lookup ${i + 1}, ${((i + 1) / 50).toFixed(2)} TTLs after bind`);
+        }
+        clock.advance(idleTtlMs * 0.85);
+        assert.deepEqual(await store.lookup("s1"), alice, "gone earlier than TTL minus the refresh interval");
+        clock.advance(idleTtlMs / 50);
+        assert.deepEqual(await store.lookup("s1"), alice);
+        clock.advance(idleTtlMs);
+        assert.equal(await store.lookup("s1"), null, "still there a whole TTL after its last lookup");
+        await store.bind("s1", alice);
+        assert.deepEqual(await store.lookup("s1"), alice, "bind after expiry starts a new session");
+      },
+    ));
   });
 }

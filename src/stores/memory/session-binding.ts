@@ -1,6 +1,6 @@
 import type { Principal } from "../../protocols/types.js";
 import { assertSessionId, parsePrincipal, serializePrincipal } from "../principal.js";
-import { DEFAULT_SESSION_IDLE_TTL_MS } from "../session-defaults.js";
+import { DEFAULT_SESSION_IDLE_TTL_MS, needsRefresh, sessionRefreshIntervalMs } from "../session-defaults.js";
 import type { SessionBindingStore, SessionStoreOptions } from "../types.js";
 
 interface Binding {
@@ -8,16 +8,21 @@ interface Binding {
   lastSeen: number;
 }
 
-/** Sessions in this process's memory; stored as JSON text so a lookup always returns a fresh copy. */
+/**
+ * Sessions in this process's memory; stored as JSON text so a lookup always returns a fresh copy. A lookup refreshes
+ * last-seen only once it is older than the refresh interval (see SessionStoreOptions), like every built-in store.
+ */
 export class MemorySessionBindingStore implements SessionBindingStore {
   private readonly bindings = new Map<string, Binding>();
   private readonly now: () => number;
   private readonly idleTtlMs: number;
+  private readonly refreshIntervalMs: number;
   private closed = false;
 
   constructor(options: SessionStoreOptions = {}) {
     this.now = options.now ?? Date.now;
     this.idleTtlMs = options.idleTtlMs ?? DEFAULT_SESSION_IDLE_TTL_MS;
+    this.refreshIntervalMs = sessionRefreshIntervalMs(this.idleTtlMs);
   }
 
   async bind(sessionId: string, principal: Principal): Promise<void> {
@@ -37,7 +42,7 @@ export class MemorySessionBindingStore implements SessionBindingStore {
       this.bindings.delete(sessionId);
       return null;
     }
-    binding.lastSeen = now;
+    if (needsRefresh(binding.lastSeen, now, this.refreshIntervalMs)) binding.lastSeen = now;
     return parsePrincipal(binding.json);
   }
 

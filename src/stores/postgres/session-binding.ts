@@ -1,7 +1,7 @@
 import type { Principal } from "../../protocols/types.js";
 import { isValidId } from "../../pairing/validation.js";
 import { assertSessionId, parsePrincipal, serializePrincipal } from "../principal.js";
-import { DEFAULT_SESSION_IDLE_TTL_MS } from "../session-defaults.js";
+import { DEFAULT_SESSION_IDLE_TTL_MS, sessionRefreshIntervalMs } from "../session-defaults.js";
 import type { SessionBindingStore, SessionStoreOptions } from "../types.js";
 import type { PostgresDatabase } from "./database.js";
 
@@ -10,11 +10,13 @@ const PURGE_INTERVAL_MS = 60_000;
 
 /**
  * Session bindings in PostgreSQL, behaving like the memory reference store: a session not bound or looked up for the
- * idle TTL is gone, and a lookup refreshes it. Timestamps come from the injected clock.
+ * idle TTL is gone, and a lookup refreshes last-seen once it is older than the refresh interval. Timestamps come from
+ * the injected clock.
  */
 export class PostgresSessionBindingStore implements SessionBindingStore {
   private readonly now: () => number;
   private readonly idleTtlMs: number;
+  private readonly refreshIntervalMs: number;
   private lastPurge = Number.NEGATIVE_INFINITY;
   private closed = false;
 
@@ -28,6 +30,7 @@ export class PostgresSessionBindingStore implements SessionBindingStore {
     if (!Number.isFinite(this.idleTtlMs) || this.idleTtlMs <= 0) {
       throw new TypeError("session idleTtlMs must be a positive number");
     }
+    this.refreshIntervalMs = sessionRefreshIntervalMs(this.idleTtlMs);
   }
 
   async bind(sessionId: string, principal: Principal): Promise<void> {
@@ -54,15 +57,24 @@ export class PostgresSessionBindingStore implements SessionBindingStore {
     // Nothing that bind would refuse can be bound, so it is simply not found.
     if (!isValidId(sessionId)) return null;
     const now = this.now();
+    const table = this.db.table("sessions");
     const found = await this.db.call(() =>
-      // One statement: an idle session is deleted, a live one refreshed and returned.
+      // One statement, one round trip. All three parts see the row as it was when the statement began: an idle session
+      // is deleted; a live one is returned, and its last-seen rewritten only when older than the refresh interval (or
+      // ahead of the clock, as in the memory store). Usually neither matches, no transaction id is assigned and the
+      // commit writes nothing. A refresh commits asynchronously: last-seen is soft state (losing the last refreshes in
+      // a server crash only brings an expiry forward by that much), while binds and unbinds stay synchronous.
       this.db.query<{ principal: string }>(
-        `WITH idle AS (
-           DELETE FROM ${this.db.table("sessions")} WHERE session_id = $1 AND last_seen <= $2 - $3::bigint
+        `WITH found AS (
+           SELECT principal FROM ${table} WHERE session_id = $1 AND last_seen > $2 - $3::bigint
+         ), idle AS (
+           DELETE FROM ${table} WHERE session_id = $1 AND last_seen <= $2 - $3::bigint
+         ), touched AS (
+           UPDATE ${table} SET last_seen = $2
+           WHERE session_id = $1 AND last_seen > $2 - $3::bigint AND (last_seen <= $2 - $4::bigint OR last_seen > $2)
          )
-         UPDATE ${this.db.table("sessions")} SET last_seen = $2
-         WHERE session_id = $1 AND last_seen > $2 - $3::bigint RETURNING principal`,
-        [sessionId, now, this.idleTtlMs],
+         SELECT principal, set_config('synchronous_commit', 'off', true) AS async FROM found`,
+        [sessionId, now, this.idleTtlMs, this.refreshIntervalMs],
         true,
       ),
     );
