@@ -1,3 +1,5 @@
+import { performance } from "node:perf_hooks";
+
 /** How long one store call may take on the admission path before the gateway fails closed. */
 export const STORE_DEADLINE_MS = 2_000;
 
@@ -12,19 +14,110 @@ export class StoreDeadlineError extends Error {
   }
 }
 
+interface Waiter {
+  /** performance.now() at which the call is late. */
+  readonly at: number;
+  readonly operation: string;
+  /** Cleared once the call settled (or was failed for being late). */
+  reject: ((error: Error) => void) | undefined;
+}
+
+/**
+ * Every call waiting under one deadline length, in the order they started, which is also the order they fall due: one
+ * timer, armed for the oldest unsettled call, serves them all (instead of a setTimeout and clearTimeout per call).
+ * A call that settles only marks its entry; the timer skips such entries when it fires.
+ */
+class DeadlineQueue {
+  private waiters: Waiter[] = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly deadlineMs: number,
+    /** The length as the caller gave it, for the error message. */
+    private readonly statedMs: number,
+  ) {}
+
+  add(operation: string, reject: (error: Error) => void): Waiter {
+    const waiter: Waiter = { at: performance.now() + this.deadlineMs, operation, reject };
+    this.waiters.push(waiter);
+    if (!this.timer) this.arm(this.deadlineMs);
+    return waiter;
+  }
+
+  private arm(ms: number): void {
+    this.timer = setTimeout(this.fire, Math.max(1, Math.ceil(ms)));
+    this.timer.unref();
+  }
+
+  private readonly fire = (): void => {
+    this.timer = undefined;
+    const now = performance.now();
+    const waiters = this.waiters;
+    let head = this.head;
+    while (head < waiters.length) {
+      const waiter = waiters[head]!;
+      if (waiter.reject === undefined) {
+        head++;
+        continue;
+      }
+      if (waiter.at > now) break;
+      const reject = waiter.reject;
+      waiter.reject = undefined;
+      head++;
+      reject(new StoreDeadlineError(waiter.operation, this.statedMs));
+    }
+    if (head >= waiters.length) {
+      this.waiters = [];
+      this.head = 0;
+      return;
+    }
+    // Drop the settled prefix now and then, so the array does not grow with every call ever made.
+    if (head > 1024 && head * 2 > waiters.length) {
+      this.waiters = waiters.slice(head);
+      head = 0;
+    }
+    this.head = head;
+    this.arm(this.waiters[head]!.at - now);
+  };
+}
+
+const queues = new Map<number, DeadlineQueue>();
+const TIMEOUT_MAX = 2 ** 31 - 1;
+
+function queueFor(deadlineMs: number): DeadlineQueue {
+  // The lengths setTimeout would use: anything that is not 1..TIMEOUT_MAX ms becomes 1 ms.
+  let queue = queues.get(deadlineMs);
+  if (!queue) {
+    queue = new DeadlineQueue(deadlineMs >= 1 && deadlineMs <= TIMEOUT_MAX ? deadlineMs : 1, deadlineMs);
+    queues.set(deadlineMs, queue);
+  }
+  return queue;
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as { then?: unknown }).then === "function";
+}
+
 /**
  * Runs a sync-or-async store call and rejects when it throws or has not settled within `deadlineMs`.
- * A synchronous throw becomes a rejection, so callers handle both alike.
+ * A synchronous throw becomes a rejection, so callers handle both alike. A call that answers synchronously needs no
+ * deadline; one that returns a promise is watched by its deadline length's shared timer.
  */
 export async function withDeadline<T>(operation: string, call: () => T | Promise<T>, deadlineMs = STORE_DEADLINE_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreDeadlineError(operation, deadlineMs)), deadlineMs);
-    timer.unref?.();
+  const result = call();
+  if (!isPromiseLike(result)) return result;
+  return new Promise<T>((resolve, reject) => {
+    const waiter = queueFor(deadlineMs).add(operation, reject);
+    result.then(
+      (value) => {
+        waiter.reject = undefined;
+        resolve(value);
+      },
+      (error: unknown) => {
+        waiter.reject = undefined;
+        reject(error);
+      },
+    );
   });
-  try {
-    return await Promise.race([Promise.resolve().then(call), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
