@@ -6,6 +6,7 @@ import { admit, authorizeOwnerAction } from "./admission.js";
 import { authenticateDetailed } from "./authenticate.js";
 import type { GatewayContext } from "./context.js";
 import { errorBody, fromZodError, GatewayError, toGatewayError } from "./errors.js";
+import { fastRequestFrame } from "./fast-frames.js";
 import { WEBCHAT_CHANNEL_TYPE } from "./identity-lists.js";
 import { TokenBucket } from "./rate-limit.js";
 import { gatewayRequest } from "./request-view.js";
@@ -84,6 +85,20 @@ export class ClientConnection implements MethodCaller {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     this.holdWrites();
     this.ws.send(JSON.stringify(frame));
+  }
+
+  /** Sends a frame the caller already serialised (the same bytes JSON.stringify would give for it). */
+  sendJson(json: string): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    this.holdWrites();
+    this.ws.send(json);
+  }
+
+  /** `send({ type: "res", id, ok: true, payload })`, without building and walking the outer object. */
+  private sendResult(id: string | number, payload: unknown): void {
+    const body = payload === undefined ? undefined : (JSON.stringify(payload) as string | undefined);
+    if (body === undefined) return this.send({ type: "res", id, ok: true, payload });
+    this.sendJson(`{"type":"res","id":${JSON.stringify(id)},"ok":true,"payload":${body}}`);
   }
 
   /**
@@ -184,16 +199,20 @@ export class ClientConnection implements MethodCaller {
     }
     if (type === "connect") return this.refuse(undefined, new GatewayError("invalid_request", "already connected"));
     if (type !== "req") return this.refuse(undefined, new GatewayError("invalid_request", "type: expected \"req\"", "type"));
-    const parsed = requestFrame.safeParse(frame);
-    if (!parsed.success) {
-      const id = (frame as { id?: unknown }).id;
-      return this.refuse(typeof id === "string" || typeof id === "number" ? id : undefined, fromZodError(parsed.error));
+    let request = fastRequestFrame(frame);
+    if (request === undefined) {
+      const parsed = requestFrame.safeParse(frame);
+      if (!parsed.success) {
+        const id = (frame as { id?: unknown }).id;
+        return this.refuse(typeof id === "string" || typeof id === "number" ? id : undefined, fromZodError(parsed.error));
+      }
+      request = parsed.data;
     }
     if (this.state !== "ready") {
       const message = this.state === "pairing" ? "waiting for the owner to approve this device" : "wait for hello before sending requests";
-      return this.refuse(parsed.data.id, new GatewayError("forbidden", message));
+      return this.refuse(request.id, new GatewayError("forbidden", message));
     }
-    await this.onRequest(parsed.data);
+    await this.onRequest(request);
   }
 
   private refuse(id: string | number | undefined, error: GatewayError): void {
@@ -315,7 +334,7 @@ export class ClientConnection implements MethodCaller {
     try {
       if (!(await this.stillAuthorised())) return;
       const payload = await handleMethod(this, frame);
-      this.send({ type: "res", id: frame.id, ok: true, payload });
+      this.sendResult(frame.id, payload);
     } catch (error) {
       const mapped = toGatewayError(error);
       if (mapped.code === "internal") {

@@ -3,6 +3,7 @@ import { runAgent } from "./agent-runner.js";
 import type { OwnerActor } from "./admission.js";
 import type { GatewayContext } from "./context.js";
 import { fromZodError, GatewayError } from "./errors.js";
+import { fastChatSendText } from "./fast-frames.js";
 import { WEBCHAT_CHANNEL_TYPE } from "./identity-lists.js";
 import { approvePairing, denyPairing, listPaired, listPending, revokePairing } from "./pairing-actions.js";
 import { chatSendInput, listInput, type RequestFrame } from "./schemas.js";
@@ -15,6 +16,8 @@ export interface MethodCaller {
   readonly deviceId: string | undefined;
   readonly signal: AbortSignal;
   send(frame: Record<string, unknown>): void;
+  /** Sends a frame already serialised as JSON. */
+  sendJson(json: string): void;
 }
 
 interface Session {
@@ -30,18 +33,25 @@ const actorOf = (caller: MethodCaller, session: Session): OwnerActor =>
     : // A webchat device never holds owner rights, whatever its id.
       { kind: "principal", principal: { userId: session.principal.userId, role: "user" } };
 
+function chatSendText(params: unknown): string {
+  const parsed = chatSendInput.safeParse(params ?? {});
+  if (!parsed.success) throw fromZodError(parsed.error, "params");
+  return parsed.data.text;
+}
+
 const METHODS: Record<string, Handler> = {
   "chat.send": async (caller, session, frame) => {
-    const parsed = chatSendInput.safeParse(frame.params ?? {});
-    if (!parsed.success) throw fromZodError(parsed.error, "params");
+    const input = fastChatSendText(frame.params) ?? chatSendText(frame.params);
+    // Every delta frame starts the same: serialise that part (and the request id) once per request.
+    const deltaHead = `{"type":"event","event":"chat.delta","payload":{"id":${JSON.stringify(frame.id)},"text":`;
     try {
       const text = await runAgent(caller.ctx, {
-        text: parsed.data.text,
+        text: input,
         sessionId: session.sessionId,
         principal: session.principal,
         channelType: caller.deviceId === undefined ? "ws" : WEBCHAT_CHANNEL_TYPE,
         signal: caller.signal,
-        onDelta: (chunk) => caller.send({ type: "event", event: "chat.delta", payload: { id: frame.id, text: chunk } }),
+        onDelta: (chunk) => caller.sendJson(`${deltaHead}${JSON.stringify(chunk)}}}`),
       });
       return { text };
     } catch (error) {
