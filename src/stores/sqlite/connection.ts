@@ -7,6 +7,16 @@ import type { Migration } from "./schema.js";
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
+/**
+ * Pages the WAL may hold before a commit checkpoints it into the database file (SQLite's default: 1000). Each
+ * checkpoint syncs the WAL and the file, a stall of milliseconds on a busy disk; at 1000 pages one came every ~90
+ * approvals. Ten times fewer checkpoints, each writing a hot page (pending, audit) once for many commits, is what kept
+ * approve throughput up when the disk was shared (measured: ~1.5-2x under load). Durability is unchanged.
+ */
+export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+/** After a checkpoint resets the WAL, the file is cut back to this many bytes, so a bulk write does not leave it huge. */
+export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
 export interface SqliteConnectionOptions {
   /** How long a statement waits for another process's write lock before failing; milliseconds. */
   busyTimeoutMs?: number;
@@ -57,6 +67,8 @@ export class SqliteConnection {
       if (mode !== "wal") throw new Error(`sqlite store ${file} could not switch to WAL mode (got ${String(mode)})`);
       // WAL + NORMAL: a commit survives a crash of the process; only a power loss may drop the last commits.
       db.pragma("synchronous = NORMAL");
+      db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
       db.pragma("foreign_keys = ON");
       migrate(db, file, options.migrations);
     } catch (error) {

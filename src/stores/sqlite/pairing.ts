@@ -108,7 +108,8 @@ export class SqlitePairingStore implements PairingStore {
     const db = this.db;
     this.log = new SqliteAuditLog(db);
     this.stmt = {
-      // No ORDER BY here: it would make SQLite scan the table instead of using pending_expiry; sweep sorts the few rows.
+      // A scan of the small pending table (at most the cap per channel type; no index to write on every change);
+      // sweep sorts the few rows it finds.
       expired: db.prepare(`SELECT ${PENDING_COLUMNS} FROM pending WHERE expires_at <= ?`),
       anyExpired: db.prepare("SELECT 1 FROM pending WHERE expires_at <= ? LIMIT 1").pluck(),
       deleteExpired: db.prepare("DELETE FROM pending WHERE expires_at <= ?"),
