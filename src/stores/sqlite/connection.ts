@@ -14,6 +14,12 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
  * approve throughput up when the disk was shared (measured: ~1.5-2x under load). Durability is unchanged.
  */
 export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
+/**
+ * Page cache of each connection, KiB (SQLite's default: 2000). Holds the paired and sessions b-trees of ~100k senders
+ * (about 17 MB), so isPaired and lookup stop copying pages in from the OS; filled only as pages are read. Emptied
+ * whenever another process commits (SQLite's rule), so a revoke elsewhere is seen on the next call.
+ */
+export const PAGE_CACHE_KIB = 32 * 1024;
 /** After a checkpoint resets the WAL, the file is cut back to this many bytes, so a bulk write does not leave it huge. */
 export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
@@ -69,6 +75,7 @@ export class SqliteConnection {
       db.pragma("synchronous = NORMAL");
       db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
       db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+      db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
       db.pragma("foreign_keys = ON");
       migrate(db, file, options.migrations);
     } catch (error) {
