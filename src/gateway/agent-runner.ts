@@ -1,5 +1,6 @@
 import type { Principal } from "../protocols/types.js";
 import type { GatewayContext } from "./context.js";
+import { isPromiseLike } from "./promise-like.js";
 
 export interface AgentTurn {
   text: string;
@@ -14,7 +15,9 @@ export interface AgentTurn {
 /** Runs the agent for one message and returns the full reply, streaming chunks through onDelta. */
 export async function runAgent(ctx: Pick<GatewayContext, "agent">, turn: AgentTurn): Promise<string> {
   const { text, sessionId, principal, channelType, signal } = turn;
-  const reply = await ctx.agent({ text, sessionId, principal, channelType }, { sessionId, principal, channelType, signal });
+  const produced = ctx.agent({ text, sessionId, principal, channelType }, { sessionId, principal, channelType, signal });
+  // Await only what can be awaited: an agent that streams hands back its iterable at once.
+  const reply = isPromiseLike(produced) ? await produced : produced;
   if (typeof reply === "string") {
     if (reply !== "") turn.onDelta?.(reply);
     return reply;
@@ -28,3 +31,4 @@ export async function runAgent(ctx: Pick<GatewayContext, "agent">, turn: AgentTu
   }
   return full;
 }
+

@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import { isPromiseLike } from "./promise-like.js";
 
 /** How long one store call may take on the admission path before the gateway fails closed. */
 export const STORE_DEADLINE_MS = 2_000;
@@ -95,18 +96,20 @@ function queueFor(deadlineMs: number): DeadlineQueue {
   return queue;
 }
 
-function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return value !== null && (typeof value === "object" || typeof value === "function") && typeof (value as { then?: unknown }).then === "function";
-}
-
 /**
  * Runs a sync-or-async store call and rejects when it throws or has not settled within `deadlineMs`.
  * A synchronous throw becomes a rejection, so callers handle both alike. A call that answers synchronously needs no
  * deadline; one that returns a promise is watched by its deadline length's shared timer.
  */
-export async function withDeadline<T>(operation: string, call: () => T | Promise<T>, deadlineMs = STORE_DEADLINE_MS): Promise<T> {
-  const result = call();
-  if (!isPromiseLike(result)) return result;
+export function withDeadline<T>(operation: string, call: () => T | Promise<T>, deadlineMs = STORE_DEADLINE_MS): Promise<T> {
+  // Not an async function: returning the promise below from one would cost the caller extra microtask turns.
+  let result: T | Promise<T>;
+  try {
+    result = call();
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
+  if (!isPromiseLike(result)) return Promise.resolve(result);
   return new Promise<T>((resolve, reject) => {
     const waiter = queueFor(deadlineMs).add(operation, reject);
     result.then(

@@ -39,11 +39,18 @@ function chatSendText(params: unknown): string {
   return parsed.data.text;
 }
 
+/**
+ * Sends each chunk as `{"type":"event","event":"chat.delta","payload":{"id","text"}}`: the part every delta of the
+ * request shares (with its id) is serialised once.
+ */
+function deltaSender(caller: MethodCaller, id: string | number): (chunk: string) => void {
+  const head = `{"type":"event","event":"chat.delta","payload":{"id":${JSON.stringify(id)},"text":`;
+  return (chunk) => caller.sendJson(`${head}${JSON.stringify(chunk)}}}`);
+}
+
 const METHODS: Record<string, Handler> = {
   "chat.send": async (caller, session, frame) => {
     const input = fastChatSendText(frame.params) ?? chatSendText(frame.params);
-    // Every delta frame starts the same: serialise that part (and the request id) once per request.
-    const deltaHead = `{"type":"event","event":"chat.delta","payload":{"id":${JSON.stringify(frame.id)},"text":`;
     try {
       const text = await runAgent(caller.ctx, {
         text: input,
@@ -51,7 +58,7 @@ const METHODS: Record<string, Handler> = {
         principal: session.principal,
         channelType: caller.deviceId === undefined ? "ws" : WEBCHAT_CHANNEL_TYPE,
         signal: caller.signal,
-        onDelta: (chunk) => caller.sendJson(`${deltaHead}${JSON.stringify(chunk)}}}`),
+        onDelta: deltaSender(caller, frame.id),
       });
       return { text };
     } catch (error) {
@@ -78,10 +85,13 @@ const METHODS: Record<string, Handler> = {
 export const WS_METHODS = Object.keys(METHODS);
 
 /** Runs one `req` frame for a connection that said hello; throws a GatewayError for the client to see. */
-export async function handleMethod(caller: MethodCaller, frame: RequestFrame): Promise<unknown> {
+export function handleMethod(caller: MethodCaller, frame: RequestFrame): Promise<unknown> {
+  // Not an async function (the handler's promise is handed back as it is); refusals are rejections all the same.
   const handler = Object.hasOwn(METHODS, frame.method) ? METHODS[frame.method] : undefined;
-  if (!handler) throw new GatewayError("unknown_method", `unknown method "${frame.method.slice(0, 64)}"; known: ${WS_METHODS.join(", ")}`, "method");
+  if (!handler) {
+    return Promise.reject(new GatewayError("unknown_method", `unknown method "${frame.method.slice(0, 64)}"; known: ${WS_METHODS.join(", ")}`, "method"));
+  }
   const { principal, sessionId } = caller;
-  if (!principal || !sessionId) throw new GatewayError("unauthenticated", "say connect first");
+  if (!principal || !sessionId) return Promise.reject(new GatewayError("unauthenticated", "say connect first"));
   return handler(caller, { principal, sessionId }, frame);
 }
