@@ -145,6 +145,7 @@ describe("rule: one owner check on every approve/deny/revoke path", () => {
     const other = tempDir();
     const run = await runGatehouse(["pairing", "approve", "telegram", code, "--store", ws.store, "--data-dir", other]);
     expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/not approved/);
     expect(await stores.pairing.isPaired("victim", "telegram")).toBe(false);
     const owner = await runGatehouse(["pairing", "approve", "telegram", code, ...ws.args]);
     expect(owner.code).toBe(0);
