@@ -241,6 +241,48 @@ describe("the gateway over real sockets", () => {
     expect((await owner.request("final", "session.whoami")).payload.sessionId).toBe(ownerHello.sessionId);
   }, 120_000);
 
+  it("near-valid chat.send and whoami frames (the hand-checked fast path): the schema's answer, or a clear error", async () => {
+    const { socket } = await connectWithToken(gw.wsUrl, USER_TOKEN);
+    const validId = fc.oneof(fc.string({ minLength: 1, maxLength: 128 }), fc.integer());
+    const id = fc.oneof({ weight: 3, arbitrary: validId }, { weight: 1, arbitrary: hostileValue });
+    const params = fc.oneof(
+      fc.record({ text: fc.oneof(fc.string({ maxLength: 50 }), hostileValue) }),
+      fc.record({ text: fc.string({ minLength: 1, maxLength: 20 }), extra: hostileValue }),
+      hostileValue,
+    );
+    let n = 0;
+    try {
+      await fc.assert(
+        fc.asyncProperty(id, fc.constantFrom("chat.send", "session.whoami"), params, fc.boolean(), async (frameId, method, frameParams, withExtraKey) => {
+          tried("ws-fast-path");
+          const marker = `m${n++}`;
+          const frame: Record<string, unknown> = { type: "req", id: frameId, method, params: frameParams };
+          if (withExtraKey) frame.marker = marker;
+          socket.send(JSON.stringify(frame));
+          // Follow with a known request so every answer to the hostile frame has arrived before we look.
+          socket.send({ type: "req", id: marker, method: "session.whoami" });
+          const fence = await socket.next((f) => f.id === marker && f.type === "res", 5_000);
+          expect(fence.ok).toBe(true);
+          const answers = socket.frames.splice(0).filter((f) => f.type === "res" || f.type === "error");
+          expect(answers.length, JSON.stringify(frame).slice(0, 200)).toBeLessThanOrEqual(1);
+          for (const answer of answers) {
+            if (answer.type === "error" || answer.ok === false) {
+              expect(answer.error.message.length).toBeGreaterThan(0);
+              expect(answer.error.code).not.toBe("internal");
+              continue;
+            }
+            expect(answer.id).toEqual(frameId);
+            if (method === "chat.send") expect(typeof answer.payload.text).toBe("string");
+            else expect(answer.payload.principal).toEqual({ userId: "bob", role: "user" });
+          }
+        }),
+        { numRuns: RUNS },
+      );
+    } finally {
+      socket.ws.terminate();
+    }
+  }, 120_000);
+
   it("HTTP: hostile bodies, paths, query strings and headers get a JSON 4xx (never 5xx) and change nothing", async () => {
     const before = await paired();
     const safeHeader = fc.string({ unit: fc.constantFrom(..." !#$%&'()*+,-./0123456789:;<=>?@ABCXYZ[]^_`abcxyz{|}~"), maxLength: 80 });
