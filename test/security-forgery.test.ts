@@ -14,6 +14,10 @@ import { verifySlackSignature } from "../src/channels/slack/signature.js";
 import { buttonKey, signButtonToken, verifyButtonToken } from "../src/pairing/buttons.js";
 import { MemoryTokenStore } from "../src/stores/memory/index.js";
 import { gatewayRequest } from "./auth-helpers.js";
+import { channelPlugin } from "../src/channels/router.js";
+import { TelegramAdapter } from "../src/channels/telegram/index.js";
+import { LocalBotApi } from "./channels-telegram-api.js";
+import { testClock, testGateway } from "./channels-context.js";
 
 const tally = { tried: 0, accepted: 0, byKind: {} as Record<string, { tried: number; accepted: number }>, examples: [] as string[] };
 function count(kind: string, accepted: boolean, what: unknown = ""): void {
@@ -274,5 +278,38 @@ describe("Slack and Discord request signatures", () => {
     for (const s of ["0".repeat(128), "f".repeat(128), signature.slice(0, 64) + "0".repeat(64), undefined]) count("discord", verify(s, body, ts, key), `sig ${s}`);
     expect(tally.byKind.discord!.tried).toBeGreaterThan(2000);
     expect(tally.byKind.discord!.accepted).toBe(0);
+  });
+});
+
+describe("Telegram webhook secret token", () => {
+  it("every single-character change and framing change of the secret header is refused over real HTTP; the genuine one is served", async () => {
+    const botToken = "123456789:AAH-local_test_token_abcdefghijklmnopq";
+    const secret = "webhook_secret_0123456789abcdef";
+    const api = new LocalBotApi(botToken);
+    const apiRoot = await api.listen();
+    const clock = testClock(Date.now());
+    const gw = await testGateway({ clock, policy: { ownerUserIds: ["900"] } });
+    const adapter = new TelegramAdapter({ token: botToken, apiRoot, mode: "webhook", webhook: { secretToken: secret, port: 0 } });
+    const plugin = channelPlugin(adapter, { now: clock.now });
+    await plugin.start(gw.ctx);
+    try {
+      const url = `http://127.0.0.1:${adapter.address()!.port}/telegram/webhook`;
+      const body = JSON.stringify({ update_id: 1, ...api.message(42, "hello") });
+      const post = async (token: string) =>
+        (await fetch(url, { method: "POST", headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": token }, body })).status;
+      const variants = [...singleCharMutations(secret, B64URL, 4), ...framing(secret)].filter((v) => v.trim() !== secret && v !== "");
+      for (const variant of variants) {
+        const status = await post(variant);
+        count("telegram-webhook", status !== 401, variant);
+      }
+      expect(tally.byKind["telegram-webhook"]!.tried).toBeGreaterThan(120);
+      expect(tally.byKind["telegram-webhook"]!.accepted).toBe(0);
+      expect(api.callsOf("sendMessage")).toHaveLength(0);
+      expect(await post(secret)).toBe(200);
+    } finally {
+      await plugin.stop();
+      await api.close();
+      await gw.close();
+    }
   });
 });
