@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from "vitest";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -100,5 +101,32 @@ export async function startGatehouse(args: string[], options: { cwd?: string } =
       if (child.exitCode === null) child.kill("SIGTERM");
       return exited;
     },
+  };
+}
+
+/**
+ * One workspace and its opened SQLite stores for a whole test file (this process plays the gateway and the senders,
+ * the CLI runs as child processes on the same file); `gatehouse(...)` runs the CLI against it.
+ */
+export function useSharedCliWorkspace(): {
+  stores: () => Stores;
+  gatehouse: (...args: string[]) => Promise<CliRun>;
+} {
+  let ws: CliWorkspace | undefined;
+  let stores: Stores | undefined;
+  beforeAll(async () => {
+    ws = cliWorkspace();
+    stores = await ws.open();
+  });
+  afterAll(async () => {
+    await stores?.close();
+    ws?.cleanup();
+  });
+  return {
+    stores: () => {
+      if (!stores) throw new Error("the CLI workspace is not open yet");
+      return stores;
+    },
+    gatehouse: (...args: string[]) => runGatehouse([...args, ...(ws?.args ?? [])]),
   };
 }

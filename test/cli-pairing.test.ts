@@ -1,29 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Stores } from "../src/stores/types.js";
-import { cliWorkspace, runGatehouse, type CliWorkspace } from "./cli-helpers.js";
+import { describe, expect, it } from "vitest";
+import { useSharedCliWorkspace } from "./cli-helpers.js";
 
 // One SQLite store shared by this process (playing the gateway and the senders) and the CLI child processes.
-let ws: CliWorkspace;
-let stores: Stores;
-
-beforeAll(async () => {
-  ws = cliWorkspace();
-  stores = await ws.open();
-});
-
-afterAll(async () => {
-  await stores?.close();
-  ws?.cleanup();
-});
-
-const gatehouse = (...args: string[]) => runGatehouse([...args, ...ws.args]);
+const workspace = useSharedCliWorkspace();
+const gatehouse = workspace.gatehouse;
 const json = (stdout: string) => JSON.parse(stdout) as Record<string, unknown>;
 
 describe("gatehouse pairing (child processes on a shared SQLite store)", () => {
   it("lists, approves, refuses a reused code, denies, shows paired, revokes", async () => {
-    const annCode = await stores.pairing.generateCode("telegram", "111", { userName: "Ann" });
-    const bobCode = await stores.pairing.generateCode("telegram", "222", { userName: "Bob" });
-    await stores.pairing.generateCode("discord", "333");
+    const annCode = await workspace.stores().pairing.generateCode("telegram", "111", { userName: "Ann" });
+    const bobCode = await workspace.stores().pairing.generateCode("telegram", "222", { userName: "Bob" });
+    await workspace.stores().pairing.generateCode("discord", "333");
 
     const [all, telegramOnly, table] = await Promise.all([
       gatehouse("pairing", "list", "--json"),
@@ -40,7 +27,7 @@ describe("gatehouse pairing (child processes on a shared SQLite store)", () => {
     const approved = await gatehouse("pairing", "approve", "telegram", annCode.toLowerCase(), "--label", "Ann S", "--json");
     expect(approved).toMatchObject({ code: 0 });
     expect(json(approved.stdout)).toEqual({ approved: true });
-    expect(await stores.pairing.isPaired("111", "telegram")).toBe(true);
+    expect(await workspace.stores().pairing.isPaired("111", "telegram")).toBe(true);
 
     const reused = await gatehouse("pairing", "approve", "telegram", annCode);
     expect(reused.code, reused.stderr).toBe(1);
@@ -48,8 +35,8 @@ describe("gatehouse pairing (child processes on a shared SQLite store)", () => {
 
     const denied = await gatehouse("pairing", "deny", "telegram", bobCode);
     expect(denied.code, denied.stderr).toBe(0);
-    expect(await stores.pairing.isPaired("222", "telegram")).toBe(false);
-    expect(await stores.pairing.pendingFor("222", "telegram")).toBeNull();
+    expect(await workspace.stores().pairing.isPaired("222", "telegram")).toBe(false);
+    expect(await workspace.stores().pairing.pendingFor("222", "telegram")).toBeNull();
 
     const [deniedAgain, paired] = await Promise.all([gatehouse("pairing", "deny", "telegram", bobCode), gatehouse("pairing", "paired", "--json")]);
     expect(deniedAgain.code, deniedAgain.stderr).toBe(1);
@@ -59,7 +46,7 @@ describe("gatehouse pairing (child processes on a shared SQLite store)", () => {
     const revoked = await gatehouse("pairing", "revoke", "telegram", "111", "--json");
     expect(revoked.code, revoked.stderr).toBe(0);
     expect(json(revoked.stdout)).toEqual({ revoked: true });
-    expect(await stores.pairing.isPaired("111", "telegram")).toBe(false);
+    expect(await workspace.stores().pairing.isPaired("111", "telegram")).toBe(false);
     expect((await gatehouse("pairing", "revoke", "telegram", "111")).code).toBe(1);
   });
 
@@ -71,8 +58,8 @@ describe("gatehouse pairing (child processes on a shared SQLite store)", () => {
     expect(expiresAt).toBeGreaterThan(Date.now());
     const listed = json((await gatehouse("pairing", "list", "slack", "--json")).stdout).pending as { code: string }[];
     expect(listed).toEqual([expect.objectContaining({ code: "****-****", kind: "invite" })]);
-    expect(await stores.pairing.approve("slack", code, "U999")).toBe(true);
-    expect(await stores.pairing.isPaired("U999", "slack")).toBe(true);
+    expect(await workspace.stores().pairing.approve("slack", code, "U999")).toBe(true);
+    expect(await workspace.stores().pairing.isPaired("U999", "slack")).toBe(true);
 
     const audit = await gatehouse("audit", "--json", "--limit", "1000");
     expect(audit.code, audit.stderr).toBe(0);
@@ -82,7 +69,7 @@ describe("gatehouse pairing (child processes on a shared SQLite store)", () => {
   });
 
   it("shows a bound session and refuses an unknown one", async () => {
-    await stores.sessions.bind("sess-cli-test-0001", { userId: "alice", role: "user" });
+    await workspace.stores().sessions.bind("sess-cli-test-0001", { userId: "alice", role: "user" });
     const [shown, missing] = await Promise.all([
       gatehouse("sessions", "show", "sess-cli-test-0001", "--json"),
       gatehouse("sessions", "show", "sess-nope"),
@@ -94,7 +81,7 @@ describe("gatehouse pairing (child processes on a shared SQLite store)", () => {
   });
 
   it("refuses malformed arguments with exit 2 and a message naming what is wrong, changing nothing", async () => {
-    const before = await stores.pairing.audit({ limit: 1000 });
+    const before = await workspace.stores().pairing.audit({ limit: 1000 });
     const [badCode, badType, missingArg] = await Promise.all([
       gatehouse("pairing", "approve", "telegram", "O0O0-1I1I"),
       gatehouse("pairing", "deny", "Tele gram", "ABCD-EFGH"),
@@ -106,6 +93,6 @@ describe("gatehouse pairing (child processes on a shared SQLite store)", () => {
     expect(badType.stderr).toContain("channelType must be");
     expect(missingArg.code, missingArg.stderr).toBe(2);
     expect(missingArg.stderr).toContain("missing required argument 'channelId'");
-    expect((await stores.pairing.audit({ limit: 1000 })).events).toHaveLength(before.events.length);
+    expect((await workspace.stores().pairing.audit({ limit: 1000 })).events).toHaveLength(before.events.length);
   });
 });

@@ -1,23 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { tokenAuth } from "../src/auth/index.js";
 import { hashToken } from "../src/auth/token.js";
-import type { Stores } from "../src/stores/types.js";
-import { cliWorkspace, runGatehouse, type CliWorkspace } from "./cli-helpers.js";
+import { useSharedCliWorkspace } from "./cli-helpers.js";
 
-let ws: CliWorkspace;
-let stores: Stores;
-
-beforeAll(async () => {
-  ws = cliWorkspace();
-  stores = await ws.open();
-});
-
-afterAll(async () => {
-  await stores?.close();
-  ws?.cleanup();
-});
-
-const gatehouse = (...args: string[]) => runGatehouse([...args, ...ws.args]);
+// One SQLite store shared by this process (playing the gateway and the senders) and the CLI child processes.
+const workspace = useSharedCliWorkspace();
+const gatehouse = workspace.gatehouse;
 const request = (token: string) => ({ transport: "http" as const, method: "GET", url: "/", headers: { authorization: `Bearer ${token}` }, remoteAddress: "10.0.0.1", query: {} });
 
 describe("gatehouse token (child processes)", () => {
@@ -29,7 +17,7 @@ describe("gatehouse token (child processes)", () => {
     expect(token).toMatch(/^gh_[A-Za-z0-9_-]{43}$/);
 
     // Minted in another process, admitted here through the same store.
-    const tokens = stores.tokens;
+    const tokens = workspace.stores().tokens;
     if (!tokens) throw new Error("sqlite store has no token table");
     expect(await tokenAuth(tokens).check(request(token))).toMatchObject({ success: true, role: "admin" });
     expect(JSON.stringify(await tokens.list())).not.toContain(token);
@@ -57,12 +45,12 @@ describe("gatehouse token (child processes)", () => {
   });
 
   it("refuses a missing or malformed role with exit 2, creating nothing", async () => {
-    const before = await stores.tokens?.count();
+    const before = await workspace.stores().tokens?.count();
     const [missing, bad] = await Promise.all([gatehouse("token", "create"), gatehouse("token", "create", "--role", "Super User")]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("required option '--role <role>' not specified");
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--role must be");
-    expect(await stores.tokens?.count()).toBe(before);
+    expect(await workspace.stores().tokens?.count()).toBe(before);
   });
 });
