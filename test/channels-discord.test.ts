@@ -12,6 +12,7 @@ import {
 import { channelPlugin } from "../src/channels/router.js";
 import type { ChannelPlugin } from "../src/gateway/context.js";
 import { InMemoryChatAdapter, testClock, testGateway, until, type TestGateway } from "./channels-context.js";
+import { expectButtonRefusals, expectDenyFlow, type PressPlace, type RefusalDriver } from "./support/channel-refusals.js";
 
 function keypair(): { publicHex: string; privateKey: KeyObject } {
   const { publicKey, privateKey } = generateKeyPairSync("ed25519");
@@ -193,5 +194,73 @@ describe("discord flow: router + signed HTTP interactions endpoint", () => {
     expect(adapter.cards).toHaveLength(1);
     expect(new Set(adapter.textsTo(`dm-${USER}`).map((t) => CODE.exec(t)?.[0])).size).toBe(1);
     expect(gw.agentCalls).toHaveLength(0);
+  });
+});
+
+const OTHER_USER = "500000000000000003";
+const EPHEMERAL = 64;
+
+/**
+ * Drives the shared refusal table through the interactions endpoint. Every press is correctly Ed25519-signed over the
+ * exact body sent, altered custom ids included, so it is the button token check that must refuse forgeries.
+ */
+function discordDriver({ gw, adapter, url, privateKey, clock }: Awaited<ReturnType<typeof startDiscord>>): RefusalDriver {
+  const places: Record<PressPlace, (presser: string) => { channel: { id: string; type: number }; guildId?: string }> = {
+    "own-dm": (presser) => ({ channel: { id: `dm-${presser}`, type: 1 } }),
+    group: () => ({ channel: { id: "guild-chan", type: 0 }, guildId: "G1" }),
+    "other-dm": () => ({ channel: { id: `dm-${OTHER_USER}`, type: 1 } }),
+  };
+  const textsTo = (userId: string) => adapter.textsTo(`dm-${userId}`);
+  const write = (userId: string, text: string) => adapter.deliver(userId, text, `dm-${userId}`, "Bob");
+  return {
+    channelType: "discord",
+    owner: OWNER,
+    stores: gw.stores,
+    clock,
+    agentCalls: gw.agentCalls,
+    reportsAction: true,
+    write,
+    textsTo,
+    async requestAccess(userId, text) {
+      const cardsBefore = adapter.cards.length;
+      await write(userId, text);
+      expect(adapter.cards).toHaveLength(cardsBefore + 1);
+      const { code, approveToken, denyToken } = adapter.cards.at(-1)!.request;
+      expect(textsTo(userId).at(-1)).toContain(code);
+      return { code, approve: approveToken, deny: denyToken };
+    },
+    async press(token, presser, where, action = "approve") {
+      const { channel, guildId } = places[where](presser);
+      const { status, json } = await post(url, privateKey, buttonInteraction(discordCustomId(action, token), presser, channel, guildId));
+      expect(status).toBe(200);
+      // Either an ephemeral reply only the presser sees, or the card itself updated without its buttons.
+      if (json?.type === 4) expect(json.data?.flags).toBe(EPHEMERAL);
+      else expect(json).toMatchObject({ type: 7, data: { components: [] } });
+      return String(json?.data?.content);
+    },
+  };
+}
+
+describe("discord button refusals and deny (shared table, signed interactions)", () => {
+  it("forged, altered, mismatched, expired, non-owner, other-chat and replayed presses are refused visibly and change nothing", async () => {
+    await expectButtonRefusals(discordDriver(await startDiscord()), USER);
+  });
+
+  it("a custom id that is not ours, validly signed, is refused ephemerally and changes nothing", async () => {
+    const started = await startDiscord();
+    const { gw, adapter, url, privateKey } = started;
+    await adapter.deliver(USER, "hi", `dm-${USER}`);
+    const { approveToken } = adapter.cards[0]!.request;
+    const pending = await gw.stores.pairing.listPending("discord");
+    for (const customId of [`other:approve:${approveToken}`, discordCustomId("approve", approveToken).slice(0, -1), "x".repeat(100)]) {
+      const { json } = await post(url, privateKey, buttonInteraction(customId, OWNER, { id: `dm-${OWNER}`, type: 1 }));
+      expect(json).toEqual({ type: 4, data: { content: "This button is not valid. Nothing was changed.", flags: EPHEMERAL } });
+    }
+    expect(await gw.stores.pairing.listPending("discord")).toEqual(pending);
+    expect(await gw.stores.pairing.isPaired(USER, "discord")).toBe(false);
+  });
+
+  it("Deny through the shared flow: the owner sees it, the user is told politely and is on cooldown", async () => {
+    await expectDenyFlow(discordDriver(await startDiscord()), USER);
   });
 });

@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { channelPlugin } from "../src/channels/router.js";
 import { SLACK_APPROVE_ACTION, SLACK_DENY_ACTION, SlackAdapter, verifySlackSignature } from "../src/channels/slack/index.js";
 import type { ChannelPlugin } from "../src/gateway/context.js";
-import { testClock, testGateway, until, type TestGateway } from "./channels-context.js";
+import { testClock, testGateway, until, type TestClock, type TestGateway } from "./channels-context.js";
+import { expectButtonRefusals, expectDenyFlow, type PressPlace, type RefusalDriver } from "./support/channel-refusals.js";
 
 const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 const BOT_TOKEN = "xoxb-local-test-token-000000000000";
@@ -104,7 +105,7 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function startSlack(): Promise<{ api: LocalSlackApi; gw: TestGateway; url: string; plugin: ChannelPlugin }> {
+async function startSlack(): Promise<{ api: LocalSlackApi; gw: TestGateway; url: string; plugin: ChannelPlugin; clock: TestClock }> {
   const api = new LocalSlackApi();
   const apiUrl = await api.listen();
   const clock = testClock(Date.now());
@@ -113,7 +114,7 @@ async function startSlack(): Promise<{ api: LocalSlackApi; gw: TestGateway; url:
   const plugin = channelPlugin(adapter, { now: clock.now });
   await plugin.start(gw.ctx);
   cleanup.push(() => api.close(), () => gw.close(), () => plugin.stop());
-  return { api, gw, plugin, url: `http://127.0.0.1:${adapter.address()!.port}/slack/events` };
+  return { api, gw, plugin, clock, url: `http://127.0.0.1:${adapter.address()!.port}/slack/events` };
 }
 
 async function postSigned(url: string, body: string, contentType: string, options: { secret?: string; timestamp?: number } = {}): Promise<number> {
@@ -217,5 +218,68 @@ describe("slack channel end to end (Bolt in HTTP mode, local Web API)", () => {
     expect(api.posts("UOWNER")).toHaveLength(1);
     expect(new Set(api.posts("DU66").map((p) => CODE.exec(String(p.text))?.[0])).size).toBe(1);
     expect(gw.agentCalls).toHaveLength(0);
+  });
+});
+
+const OTHER_USER = "U77";
+const ANSWER_METHODS = new Set(["chat.postEphemeral", "chat.update"]);
+
+/** Drives the shared refusal table through Bolt: signed Events API messages and signed block_actions presses. */
+function slackDriver({ api, gw, url, clock }: Awaited<ReturnType<typeof startSlack>>): RefusalDriver {
+  const channelFor: Record<PressPlace, (presser: string) => string> = {
+    "own-dm": (presser) => `D${presser}`,
+    group: () => "C0PUBLIC",
+    "other-dm": () => `D${OTHER_USER}`,
+  };
+  const textsTo = (userId: string) => api.posts(`D${userId}`).map((p) => String(p.text));
+  const write = async (userId: string, text: string) => {
+    expect(await postSigned(url, messageEvent(userId, text), "application/json")).toBe(200);
+  };
+  return {
+    channelType: "slack",
+    owner: "UOWNER",
+    stores: gw.stores,
+    clock,
+    agentCalls: gw.agentCalls,
+    reportsAction: true,
+    write,
+    textsTo,
+    async requestAccess(userId, text) {
+      const cardsBefore = api.posts("UOWNER").length;
+      await write(userId, text);
+      await until(() => textsTo(userId).some((t) => CODE.test(t)), "the code reply");
+      await until(() => api.posts("UOWNER").length > cardsBefore, "the owner card");
+      const blocks = api.posts("UOWNER").at(-1)!.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>;
+      const elements = blocks.find((b) => b.type === "actions")!.elements!;
+      return {
+        code: CODE.exec(textsTo(userId).find((t) => CODE.test(t))!)![0],
+        approve: elements.find((e) => e.action_id === SLACK_APPROVE_ACTION)!.value,
+        deny: elements.find((e) => e.action_id === SLACK_DENY_ACTION)!.value,
+      };
+    },
+    async press(token, presser, where, action = "approve") {
+      const seen = api.calls.length;
+      const channel = channelFor[where](presser);
+      const actionId = action === "approve" ? SLACK_APPROVE_ACTION : SLACK_DENY_ACTION;
+      expect(await postSigned(url, buttonPress(presser, channel, actionId, token, "1700000000.000002"), FORM)).toBe(200);
+      await until(() => api.calls.slice(seen).some((c) => ANSWER_METHODS.has(c.method)), "the press answer");
+      const answers = api.calls.slice(seen).filter((c) => ANSWER_METHODS.has(c.method));
+      expect(answers).toHaveLength(1);
+      const { method, args } = answers[0]!;
+      // Shown to the presser only (ephemeral) in the chat they pressed in, or the card itself updated there.
+      expect(args.channel).toBe(channel);
+      if (method === "chat.postEphemeral") expect(args.user).toBe(presser);
+      return String(args.text);
+    },
+  };
+}
+
+describe("slack button refusals and deny (shared table, through Bolt)", () => {
+  it("forged, altered, mismatched, expired, non-owner, other-chat and replayed presses are refused visibly and change nothing", async () => {
+    await expectButtonRefusals(slackDriver(await startSlack()), "U42");
+  });
+
+  it("Deny: the owner sees it, the user is told politely, stays out and is on cooldown", async () => {
+    await expectDenyFlow(slackDriver(await startSlack()), "U42");
   });
 });
