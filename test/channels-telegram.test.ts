@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { ChannelPlugin } from "../src/gateway/context.js";
 import { telegramChannel, TelegramAdapter } from "../src/channels/telegram/index.js";
 import { channelPlugin } from "../src/channels/router.js";
-import { buttonKey, signButtonToken } from "../src/pairing/buttons.js";
 import { LocalBotApi, type ApiCall } from "./channels-telegram-api.js";
 import { testClock, testGateway, until, type TestClock, type TestGateway } from "./channels-context.js";
+import { expectButtonRefusals, expectDenyFlow, type PressPlace, type RefusalDriver } from "./support/channel-refusals.js";
 
 const TOKEN = "123456789:AAH-local_test_token_abcdefghijklmnopq";
 const OWNER = 900;
@@ -69,6 +69,33 @@ async function press(api: LocalBotApi, fromId: number, data: string, on: { chatI
   return String(api.callsOf("answerCallbackQuery").find((c) => c.body.callback_query_id === queryId)!.body.text);
 }
 
+const PRESS_CHAT: Record<PressPlace, (presser: number, card: ApiCall) => { chatId: number; messageId: number; chatType?: string }> = {
+  "own-dm": (presser, card) => ({ chatId: presser, messageId: card.messageId! }),
+  group: () => ({ chatId: -100123, messageId: 5, chatType: "group" }),
+  "other-dm": (_presser, card) => ({ chatId: 77, messageId: card.messageId! }),
+};
+
+/** Drives the shared refusal table through grammY: updates from the local Bot API, answers via answerCallbackQuery. */
+function telegramDriver({ api, gw, clock }: Harness): RefusalDriver {
+  let card: ApiCall | null = null;
+  return {
+    channelType: "telegram",
+    owner: String(OWNER),
+    stores: gw.stores,
+    clock,
+    agentCalls: gw.agentCalls,
+    reportsAction: false,
+    write: async (userId, text) => void api.push(api.message(Number(userId), text)),
+    textsTo: (userId) => api.textsTo(Number(userId)),
+    async requestAccess(userId, text) {
+      const requested = await requestAccess(api, Number(userId), text);
+      card = requested.card;
+      return requested;
+    },
+    press: (token, presser, where) => press(api, Number(presser), token, PRESS_CHAT[where](Number(presser), card!)),
+  };
+}
+
 describe("telegram channel end to end (local Bot API server, long polling)", () => {
   it("unknown user -> code -> owner card -> Approve callback -> user told -> messages reach the agent", async () => {
     const { api, gw } = await startBot();
@@ -94,50 +121,12 @@ describe("telegram channel end to end (local Bot API server, long polling)", () 
     expect(logs).not.toContain(approve);
   });
 
-  it("Deny: the user is told politely, stays out and is on cooldown", async () => {
-    const { api, gw } = await startBot();
-    const { card, deny } = await requestAccess(api, 42);
-    expect(await press(api, OWNER, deny, { chatId: OWNER, messageId: card.messageId! })).toMatch(/^Denied/);
-    await until(() => api.textsTo(42).some((t) => /declined your request/.test(t)), "the deny notice");
-    api.push(api.message(42, "pretty please"));
-    await until(() => api.textsTo(42).some((t) => /declined recently/.test(t)), "the cooldown notice");
-    expect(await gw.stores.pairing.isPaired("42", "telegram")).toBe(false);
-    expect(gw.agentCalls).toHaveLength(0);
+  it("Deny: the owner sees it, the user is told politely, stays out and is on cooldown", async () => {
+    await expectDenyFlow(telegramDriver(await startBot()), "42");
   });
 
-  it("expired, forged, replayed, non-owner and other-chat presses are answered with a refusal and change nothing", async () => {
-    const { api, gw, clock } = await startBot();
-    const { code, card, approve, deny } = await requestAccess(api, 42);
-    const on = { chatId: OWNER, messageId: card.messageId! };
-
-    expect(await press(api, 42, approve, { chatId: 42, messageId: card.messageId! })).toBe("Only the owner can approve or deny requests.");
-    expect(await press(api, OWNER, approve, { chatId: -100123, messageId: 5, chatType: "group" })).toMatch(/own direct chat/);
-    const forged = signButtonToken(buttonKey(Buffer.alloc(32, 1)), {
-      action: "approve",
-      channelType: "telegram",
-      code,
-      recipient: String(OWNER),
-      expiresAt: Date.now() + 60_000,
-    });
-    expect(await press(api, OWNER, forged, on)).toBe("This button is not valid. Nothing was changed.");
-    const flipped = approve.slice(0, 5) + (approve[5] === "A" ? "B" : "A") + approve.slice(6);
-    expect(await press(api, OWNER, flipped, on)).toMatch(/not valid/);
-    expect(await gw.stores.pairing.isPaired("42", "telegram")).toBe(false);
-    expect(api.callsOf("editMessageReplyMarkup")).toHaveLength(0);
-
-    clock.advance(61 * 60_000);
-    expect(await press(api, OWNER, approve, on)).toMatch(/expired/);
-    expect(await gw.stores.pairing.isPaired("42", "telegram")).toBe(false);
-
-    clock.advance(-61 * 60_000);
-    const second = await requestAccess(api, 43);
-    const secondOn = { chatId: OWNER, messageId: second.card.messageId! };
-    expect(await press(api, OWNER, second.approve, secondOn)).toMatch(/^Approved/);
-    expect(await press(api, OWNER, second.approve, secondOn)).toBe("This request was already handled.");
-    expect(await press(api, OWNER, second.deny, secondOn)).toBe("This request was already handled.");
-    expect(await gw.stores.pairing.isPaired("43", "telegram")).toBe(true);
-    expect((await gw.stores.pairing.audit({ type: "denied" })).events).toHaveLength(0);
-    void deny;
+  it("expired, forged, altered, replayed, non-owner and other-chat presses are answered with a refusal and change nothing", async () => {
+    await expectButtonRefusals(telegramDriver(await startBot()), "42");
   });
 
   it("a flood of 20 messages from one unknown sender: one code, one owner DM, no agent call", async () => {
