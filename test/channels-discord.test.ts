@@ -145,23 +145,18 @@ describe("discord flow: router + signed HTTP interactions endpoint", () => {
     await adapter.deliver(USER, "hello discord", `dm-${USER}`, "Bob");
     expect(adapter.textsTo(`dm-${USER}`)[0]).toMatch(CODE);
     expect(adapter.cards).toHaveLength(1);
-    const { approveToken, denyToken } = adapter.cards[0]!.request;
+    const { approveToken } = adapter.cards[0]!.request;
     const ownerDm = { id: `dm-${OWNER}`, type: 1 };
 
     expect((await post(url, privateKey, JSON.stringify({ type: 1 }))).json).toEqual({ type: 1 });
     const approve = buttonInteraction(discordCustomId("approve", approveToken), OWNER, ownerDm);
     expect((await post(url, keypair().privateKey, approve)).status).toBe(401);
     expect((await post(url, privateKey, approve, String(Math.floor(Date.now() / 1000) - 3600))).status).toBe(401);
-    expect((await post(url, privateKey, buttonInteraction(discordCustomId("approve", approveToken), USER, { id: `dm-${USER}`, type: 1 }))).json?.data?.content).toBe("Only the owner can approve or deny requests.");
-    expect((await post(url, privateKey, buttonInteraction(discordCustomId("approve", approveToken), OWNER, { id: "guild-chan", type: 0 }, "G1"))).json?.data?.content).toMatch(/own direct chat/);
-    expect((await post(url, privateKey, buttonInteraction(discordCustomId("approve", approveToken), OWNER, { id: `dm-${USER}`, type: 1 }))).json?.data?.content).toMatch(/own direct chat/);
-    expect((await post(url, privateKey, buttonInteraction(discordCustomId("approve", denyToken), OWNER, ownerDm))).json?.data).toMatchObject({ content: expect.stringMatching(/not valid/), flags: 64 });
     expect(await gw.stores.pairing.isPaired(USER, "discord")).toBe(false);
 
     const done = await post(url, privateKey, approve);
     expect(done.json).toMatchObject({ type: 7, data: { components: [], content: expect.stringMatching(/Approved/) } });
     await until(() => adapter.textsTo(`dm-${USER}`).includes("echo: hello discord"), "the first message's reply");
-    expect((await post(url, privateKey, approve)).json).toMatchObject({ type: 7, data: { content: expect.stringMatching(/already handled/) } });
 
     await adapter.deliver(USER, "more", `dm-${USER}`, "Bob");
     expect(adapter.textsTo(`dm-${USER}`).at(-1)).toBe("echo: more");

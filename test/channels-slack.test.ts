@@ -171,7 +171,6 @@ describe("slack channel end to end (Bolt in HTTP mode, local Web API)", () => {
     const card = api.posts("UOWNER")[0]!;
     const elements = (card.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>).find((b) => b.type === "actions")!.elements!;
     const approve = elements.find((e) => e.action_id === SLACK_APPROVE_ACTION)!.value;
-    const deny = elements.find((e) => e.action_id === SLACK_DENY_ACTION)!.value;
 
     // Unsigned, wrongly signed and stale requests never reach Bolt.
     const press = buttonPress("UOWNER", "DUOWNER", SLACK_APPROVE_ACTION, approve, "1700000000.000002");
@@ -180,26 +179,11 @@ describe("slack channel end to end (Bolt in HTTP mode, local Web API)", () => {
     expect((await fetch(url, { method: "POST", headers: { "content-type": FORM }, body: press })).status).toBe(401);
     expect(await gw.stores.pairing.isPaired("U42", "slack")).toBe(false);
 
-    // A non-owner and the owner pressing in a channel are refused (ephemeral answers).
-    expect(await postSigned(url, buttonPress("U42", "DU42", SLACK_APPROVE_ACTION, approve, "1"), FORM)).toBe(200);
-    expect(await postSigned(url, buttonPress("UOWNER", "C0PUBLIC", SLACK_APPROVE_ACTION, approve, "1"), FORM)).toBe(200);
-    await until(() => api.calls.filter((c) => c.method === "chat.postEphemeral").length === 2, "the refusals");
-    const ephemeral = api.calls.filter((c) => c.method === "chat.postEphemeral").map((c) => String(c.args.text));
-    expect(ephemeral).toEqual(expect.arrayContaining(["Only the owner can approve or deny requests.", expect.stringMatching(/own direct chat/)]));
-    // A deny token pressed under the approve action id is refused.
-    expect(await postSigned(url, buttonPress("UOWNER", "DUOWNER", SLACK_APPROVE_ACTION, deny, "1"), FORM)).toBe(200);
-    await until(() => api.calls.filter((c) => c.method === "chat.postEphemeral").length === 3, "the mismatch refusal");
-    expect(await gw.stores.pairing.isPaired("U42", "slack")).toBe(false);
-
+    // Refused presses (non-owner, wrong chat, forged, expired, replay...) are the shared table below.
     expect(await postSigned(url, press, FORM)).toBe(200);
     await until(() => api.calls.some((c) => c.method === "chat.update"), "the card update");
     expect(String(api.calls.find((c) => c.method === "chat.update")!.args.text)).toMatch(/Approved/);
     await until(() => api.posts("DU42").some((p) => p.text === "echo: hi from slack"), "the first message's reply");
-
-    // Replay: the same signed press again is refused visibly.
-    expect(await postSigned(url, press, FORM)).toBe(200);
-    await until(() => api.calls.filter((c) => c.method === "chat.update").length === 2, "the replay answer");
-    expect(String(api.calls.filter((c) => c.method === "chat.update")[1]!.args.text)).toMatch(/already handled/);
 
     expect(await postSigned(url, messageEvent("U42", "again"), "application/json")).toBe(200);
     await until(() => api.posts("DU42").some((p) => p.text === "echo: again"), "the next reply");
