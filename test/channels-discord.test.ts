@@ -210,9 +210,8 @@ function discordDriver({ gw, adapter, url, privateKey, clock }: Awaited<ReturnTy
   return {
     channelType: "discord",
     owner: OWNER,
-    stores: gw.stores,
+    gw,
     clock,
-    agentCalls: gw.agentCalls,
     reportsAction: true,
     write,
     textsTo,

@@ -222,9 +222,8 @@ function slackDriver({ api, gw, url, clock }: Awaited<ReturnType<typeof startSla
   return {
     channelType: "slack",
     owner: "UOWNER",
-    stores: gw.stores,
+    gw,
     clock,
-    agentCalls: gw.agentCalls,
     reportsAction: true,
     write,
     textsTo,

@@ -81,9 +81,8 @@ function telegramDriver({ api, gw, clock }: Harness): RefusalDriver {
   return {
     channelType: "telegram",
     owner: String(OWNER),
-    stores: gw.stores,
+    gw,
     clock,
-    agentCalls: gw.agentCalls,
     reportsAction: false,
     write: async (userId, text) => void api.push(api.message(Number(userId), text)),
     textsTo: (userId) => api.textsTo(Number(userId)),

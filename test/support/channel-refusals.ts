@@ -2,8 +2,7 @@ import { expect } from "vitest";
 import { DEFAULT_MESSAGES } from "../../src/channels/messages.js";
 import { buttonKey, signButtonToken } from "../../src/pairing/buttons.js";
 import { normalizeCode } from "../../src/pairing/codes.js";
-import type { Stores } from "../../src/stores/types.js";
-import { until, type TestClock } from "../channels-context.js";
+import { until, type TestClock, type TestGateway } from "../channels-context.js";
 
 /**
  * Shared end-to-end refusal cases for Approve/Deny buttons (issue 5): every channel test drives the same table through its
@@ -22,9 +21,9 @@ export interface CardButtons {
 export interface RefusalDriver {
   channelType: string;
   owner: string;
-  stores: Stores;
+  /** The test gateway the channel runs in: its real stores and the echo agent's calls. */
+  gw: Pick<TestGateway, "stores" | "agentCalls">;
   clock: TestClock;
-  agentCalls: readonly unknown[];
   /** The platform reports the pressed action apart from the token (Slack action id, Discord custom id); Telegram does not. */
   reportsAction: boolean;
   /** The unknown user writes `text`; resolves once they have a code and the owner has the card, with its buttons. */
@@ -65,12 +64,12 @@ interface PairingSnapshot {
 }
 
 async function snapshot(driver: RefusalDriver, requester: string): Promise<PairingSnapshot> {
-  const pairing = driver.stores.pairing;
+  const pairing = driver.gw.stores.pairing;
   return {
     pending: await pairing.listPending(driver.channelType),
     paired: await pairing.listPaired(),
     audit: (await pairing.audit({ limit: 1000 })).events,
-    agentCalls: driver.agentCalls.length,
+    agentCalls: driver.gw.agentCalls.length,
     requesterTexts: [...driver.textsTo(requester)],
   };
 }
@@ -134,7 +133,7 @@ async function expectRefused(driver: RefusalDriver, requester: string, name: str
   const shown = await press();
   expect(shown, name).toContain(answer);
   expect(await snapshot(driver, requester), `${name} changed nothing`).toEqual(before);
-  expect(await driver.stores.pairing.isPaired(requester, driver.channelType), `${name}: requester not admitted`).toBe(false);
+  expect(await driver.gw.stores.pairing.isPaired(requester, driver.channelType), `${name}: requester not admitted`).toBe(false);
 }
 
 /**
@@ -148,11 +147,11 @@ export async function expectButtonRefusals(driver: RefusalDriver, requester: str
     if (refusal.needsReportedAction && !driver.reportsAction) continue;
     await expectRefused(driver, requester, refusal.name, refusal.answer, () => refusal.press(driver, card, requester));
   }
-  expect(driver.agentCalls).toHaveLength(0);
+  expect(driver.gw.agentCalls).toHaveLength(0);
 
   expect(await driver.press(card.approve, driver.owner, "own-dm", "approve")).toMatch(/Approved/);
   await until(() => driver.textsTo(requester).includes(`echo: ${text}`), "the held message's reply after approval");
-  expect(await driver.stores.pairing.isPaired(requester, driver.channelType)).toBe(true);
+  expect(await driver.gw.stores.pairing.isPaired(requester, driver.channelType)).toBe(true);
   for (const [name, token, action] of [["replayed Approve", card.approve, "approve"], ["Deny after Approve", card.deny, "deny"]] as const) {
     const before = await snapshot(driver, requester);
     expect(await driver.press(token, driver.owner, "own-dm", action), name).toContain(DEFAULT_MESSAGES.buttonHandled);
@@ -167,8 +166,8 @@ export async function expectDenyFlow(driver: RefusalDriver, requester: string): 
   await until(() => driver.textsTo(requester).includes(DEFAULT_MESSAGES.denied()), "the deny notice");
   await driver.write(requester, "pretty please");
   await until(() => driver.textsTo(requester).some((t) => /declined recently/.test(t)), "the cooldown notice");
-  expect(await driver.stores.pairing.isPaired(requester, driver.channelType)).toBe(false);
-  expect(await driver.stores.pairing.listPending(driver.channelType)).toHaveLength(0);
-  expect((await driver.stores.pairing.audit({ limit: 1000 })).events.filter((e) => e.type === "denied")).toHaveLength(1);
-  expect(driver.agentCalls).toHaveLength(0);
+  expect(await driver.gw.stores.pairing.isPaired(requester, driver.channelType)).toBe(false);
+  expect(await driver.gw.stores.pairing.listPending(driver.channelType)).toHaveLength(0);
+  expect((await driver.gw.stores.pairing.audit({ limit: 1000 })).events.filter((e) => e.type === "denied")).toHaveLength(1);
+  expect(driver.gw.agentCalls).toHaveLength(0);
 }
