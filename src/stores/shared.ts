@@ -180,3 +180,37 @@ export function isRefused(
   if (options.inviteOnly) return true;
   return userId !== "" && userId !== entry.channelId;
 }
+
+/** One redeemer's failed redemptions on one channel type. */
+export interface FailureWindow {
+  windowStart: number;
+  count: number;
+  lockedUntil: number;
+}
+
+/**
+ * The failure window after one more failed redemption, and the audit events that records: always `redeem-failed`, plus
+ * `locked-out` when the count reaches the limit. A window older than `redeemFailureWindowMs` starts afresh.
+ */
+export function nextRedeemFailure(
+  previous: FailureWindow | undefined,
+  rules: Pick<PairingRules, "redeemFailureLimit" | "redeemFailureWindowMs" | "lockoutMs">,
+  now: number,
+  channelType: string,
+  redeemer: string,
+): { window: FailureWindow; events: Omit<AuditEvent, "id">[] } {
+  const fresh = !previous || now - previous.windowStart >= rules.redeemFailureWindowMs;
+  const window: FailureWindow = {
+    windowStart: fresh ? now : previous.windowStart,
+    count: (fresh ? 0 : previous.count) + 1,
+    lockedUntil: fresh ? 0 : previous.lockedUntil,
+  };
+  const events: Omit<AuditEvent, "id">[] = [
+    { at: now, type: "redeem-failed", channelType, channelId: redeemer, actor: redeemer, detail: { failures: window.count } },
+  ];
+  if (window.count >= rules.redeemFailureLimit) {
+    window.lockedUntil = now + rules.lockoutMs;
+    events.push({ at: now, type: "locked-out", channelType, channelId: redeemer, actor: "system", detail: { until: window.lockedUntil } });
+  }
+  return { window, events };
+}

@@ -4,6 +4,8 @@ import { formatCode } from "../../pairing/codes.js";
 import { PairingCooldownError, PairingLimitError } from "../../pairing/errors.js";
 import {
   isRefused,
+  nextRedeemFailure,
+  type FailureWindow,
   auditLimit,
   auditMatches,
   isValidSender,
@@ -30,12 +32,6 @@ import type {
 
 interface PendingEntry extends Omit<NewPendingEntry, "code"> {
   failures: number;
-}
-
-interface FailureWindow {
-  windowStart: number;
-  count: number;
-  lockedUntil: number;
 }
 
 const senderKey = (channelType: string, channelId: string): string => `${channelType}\u0000${channelId}`;
@@ -232,18 +228,14 @@ export class MemoryPairingStore implements PairingStore {
   }
 
   private countRedeemFailure(key: string, channelType: string, redeemer: string, now: number): void {
-    const { redeemFailureLimit, redeemFailureWindowMs, lockoutMs } = this.opts.rules;
-    let window = this.failures.get(key);
-    if (!window || now - window.windowStart >= redeemFailureWindowMs) {
-      window = { windowStart: now, count: 0, lockedUntil: 0 };
-      this.failures.set(key, window);
-    }
-    window.count += 1;
-    this.append(now, "redeem-failed", channelType, redeemer, redeemer, { detail: { failures: window.count } });
-    if (window.count >= redeemFailureLimit) {
-      window.lockedUntil = now + lockoutMs;
-      this.append(now, "locked-out", channelType, redeemer, "system", { detail: { until: window.lockedUntil } });
-    }
+    const { window, events } = nextRedeemFailure(this.failures.get(key), this.opts.rules, now, channelType, redeemer);
+    this.failures.set(key, window);
+    for (const event of events) this.record(event);
+  }
+
+  private record(event: Omit<AuditEvent, "id">): void {
+    const { at, type, channelType, channelId, actor, ...extra } = event;
+    this.append(at, type, channelType, channelId, actor, extra);
   }
 
   private append(

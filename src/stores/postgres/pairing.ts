@@ -4,6 +4,7 @@ import { PairingCooldownError, PairingLimitError } from "../../pairing/errors.js
 import {
   auditLimit,
   isRefused,
+  nextRedeemFailure,
   isValidSender,
   pairingLabel,
   pendingView,
@@ -431,42 +432,22 @@ export class PostgresPairingStore implements PairingStore {
 
   /** A failed redemption by one redeemer on one channel type; past the limit inside the window they are locked out. */
   private async countRedeemFailure(tx: Queryable, input: ApproveInput, now: number): Promise<void> {
-    const { redeemFailureLimit, redeemFailureWindowMs, lockoutMs } = this.opts.rules;
     const rows = await tx.query<{ window_start: string; count: number; locked_until: string }>(
       `SELECT window_start, count, locked_until FROM ${this.t("redeem_failures")} WHERE channel_type = $1 AND redeemer = $2`,
       [input.channelType, input.userId],
     );
-    const previous = rows.rows[0];
-    const fresh = !previous || now - Number(previous.window_start) >= redeemFailureWindowMs;
-    const windowStart = fresh ? now : Number(previous.window_start);
-    const count = (fresh ? 0 : previous.count) + 1;
-    let lockedUntil = fresh ? 0 : Number(previous.locked_until);
-    await this.db.appendAudit(tx, {
-      at: now,
-      type: "redeem-failed",
-      channelType: input.channelType,
-      channelId: input.userId,
-      actor: input.userId,
-      detail: { failures: count },
-    });
-    if (count >= redeemFailureLimit) {
-      lockedUntil = now + lockoutMs;
-      await this.db.appendAudit(tx, {
-        at: now,
-        type: "locked-out",
-        channelType: input.channelType,
-        channelId: input.userId,
-        actor: "system",
-        detail: { until: lockedUntil },
-      });
-    }
+    const row = rows.rows[0];
+    const previous = row && { windowStart: Number(row.window_start), count: row.count, lockedUntil: Number(row.locked_until) };
+    const { window, events } = nextRedeemFailure(previous, this.opts.rules, now, input.channelType, input.userId);
+    for (const event of events) await this.db.appendAudit(tx, event);
     await tx.query(
       `INSERT INTO ${this.t("redeem_failures")} (channel_type, redeemer, window_start, count, locked_until) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (channel_type, redeemer)
        DO UPDATE SET window_start = EXCLUDED.window_start, count = EXCLUDED.count, locked_until = EXCLUDED.locked_until`,
-      [input.channelType, input.userId, windowStart, count, lockedUntil],
+      [input.channelType, input.userId, window.windowStart, window.count, window.lockedUntil],
     );
   }
+
 }
 
 /** Changes that must see one channel type's pending entries as a whole (cap, one request per sender) take this lock. */

@@ -4,6 +4,8 @@ import { formatCode } from "../../pairing/codes.js";
 import { PairingCooldownError, PairingLimitError } from "../../pairing/errors.js";
 import {
   isRefused,
+  nextRedeemFailure,
+  type FailureWindow,
   isValidSender,
   pairingLabel,
   pendingView,
@@ -41,12 +43,6 @@ interface PendingRow {
   createdAt: number;
   expiresAt: number;
   failures: number;
-}
-
-interface FailureRow {
-  windowStart: number;
-  count: number;
-  lockedUntil: number;
 }
 
 type Tx<F extends (...args: never[]) => unknown> = BetterSqlite3.Transaction<F>;
@@ -330,7 +326,7 @@ export class SqlitePairingStore implements PairingStore {
     this.sweep(now);
     const redeemer = input.userId !== "" ? input.userId : null;
     if (redeemer !== null) {
-      const window = this.stmt.failuresOf.get(input.channelType, redeemer) as FailureRow | undefined;
+      const window = this.stmt.failuresOf.get(input.channelType, redeemer) as FailureWindow | undefined;
       if ((window?.lockedUntil ?? 0) > now) return false;
     }
     const entry = this.stmt.pendingByHash.get(input.hash) as PendingRow | undefined;
@@ -409,17 +405,10 @@ export class SqlitePairingStore implements PairingStore {
   }
 
   private countRedeemFailure(channelType: string, redeemer: string, now: number): void {
-    const { redeemFailureLimit, redeemFailureWindowMs, lockoutMs } = this.opts.rules;
-    let window = this.stmt.failuresOf.get(channelType, redeemer) as FailureRow | undefined;
-    if (!window || now - window.windowStart >= redeemFailureWindowMs) window = { windowStart: now, count: 0, lockedUntil: 0 };
-    const count = window.count + 1;
-    let lockedUntil = window.lockedUntil;
-    this.append({ at: now, type: "redeem-failed", channelType, channelId: redeemer, actor: redeemer, detail: { failures: count } });
-    if (count >= redeemFailureLimit) {
-      lockedUntil = now + lockoutMs;
-      this.append({ at: now, type: "locked-out", channelType, channelId: redeemer, actor: "system", detail: { until: lockedUntil } });
-    }
-    this.stmt.setFailures.run(channelType, redeemer, window.windowStart, count, lockedUntil);
+    const previous = this.stmt.failuresOf.get(channelType, redeemer) as FailureWindow | undefined;
+    const { window, events } = nextRedeemFailure(previous, this.opts.rules, now, channelType, redeemer);
+    for (const event of events) this.append(event);
+    this.stmt.setFailures.run(channelType, redeemer, window.windowStart, window.count, window.lockedUntil);
   }
 
   private append(event: NewAuditEvent): number {
