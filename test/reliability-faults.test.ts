@@ -4,15 +4,15 @@
  * Throughout: fail closed with clear errors (never an unknown device admitted, never a session bound to the wrong
  * principal), recovery without restarting the gateway, and no approved pairing lost (checked again after a restart).
  */
-import { readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { openStores } from "../src/stores/open.js";
 import { postgresAvailable } from "./postgres-helpers.js";
 import { TempPostgres } from "./postgres-server.js";
-import { requireRedis } from "./redis-support.js";
+import { PrivateRedis, requireRedis } from "./redis-support.js";
 import { OWNER_TOKEN, SECRET, startGateway, type StoreKind, type TestGateway } from "./gateway-helpers.js";
-import { PersistentRedis } from "./support/persistent-redis.js";
 import { TinyTmpfs } from "./support/tmpfs.js";
 import { newStats, reconnectApproved, runLoad, webchatCycle, type LoadStats } from "./support/webchat-load.js";
 
@@ -96,10 +96,14 @@ async function assertNothingLost(name: string, gw: TestGateway, url: string, sta
 
 describe("Redis killed and restarted during load", () => {
   (redisOk ? it : it.skip)("fails closed while it is gone and loses no acknowledged approval", async () => {
-    const redis = await PersistentRedis.start();
-    cleanups.push(() => redis.destroy());
+    const dataDir = mkdtempSync(join(tmpdir(), "gh-redis-"));
+    const redis = await PrivateRedis.start({ dataDir }); // append-only file, fsync always: a SIGKILL loses nothing acknowledged
+    cleanups.push(async () => {
+      await redis.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
     const gw = await gatewayOn(redis.url);
-    const stats = await underLoad(gw, () => redis.kill(), () => redis.start());
+    const stats = await underLoad(gw, () => redis.stop(), () => redis.start());
     await assertNothingLost("redis", gw, redis.url, stats);
     expect(stats.failedClosed).toBeGreaterThan(0);
   }, 90_000);
