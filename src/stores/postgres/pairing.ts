@@ -14,6 +14,7 @@ import {
   regenerateCode,
   resolvePairingOptions,
   type ApproveInput,
+  type NewPendingEntry,
   type ResolvedPairingOptions,
 } from "../shared.js";
 import type {
@@ -43,17 +44,8 @@ interface PendingRow {
   failures: number;
 }
 
-interface PendingEntry {
-  hash: string;
-  kind: PendingKind;
-  channelType: string;
-  channelId: string;
-  userName: string;
-  firstMessage: string;
-  display: string;
-  createdAt: number;
-  expiresAt: number;
-}
+/** A live pending row as the store reads it back: the entry it inserted, without the code (never stored). */
+type PendingEntry = Omit<NewPendingEntry, "code">;
 
 const PENDING_COLUMNS = "hash, kind, channel_type, channel_id, user_name, first_message, display, created_at, expires_at, failures";
 
