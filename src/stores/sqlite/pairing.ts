@@ -1,5 +1,5 @@
 import type BetterSqlite3 from "better-sqlite3";
-import type { PairedChannel, PendingKind, PendingRequest } from "../../protocols/types.js";
+import type { PairedChannel, PendingRequest } from "../../protocols/types.js";
 import { formatCode } from "../../pairing/codes.js";
 import { PairingCooldownError, PairingLimitError } from "../../pairing/errors.js";
 import {
@@ -31,19 +31,8 @@ import type {
 import { SqliteAuditLog, type NewAuditEvent } from "./audit-log.js";
 import { guard, type SqliteConnection } from "./connection.js";
 
-interface PendingRow {
-  hash: string;
-  seq: number;
-  kind: PendingKind;
-  channelType: string;
-  channelId: string;
-  userName: string;
-  firstMessage: string;
-  display: string;
-  createdAt: number;
-  expiresAt: number;
-  failures: number;
-}
+/** A pending row as read back: the inserted entry without its code (never stored), plus order and failure count. */
+type PendingRow = Omit<NewPendingEntry, "code"> & { seq: number; failures: number };
 
 type Tx<F extends (...args: never[]) => unknown> = BetterSqlite3.Transaction<F>;
 
