@@ -136,7 +136,15 @@ export function guard<T>(operation: () => T): T {
   try {
     return operation();
   } catch (error) {
-    if (error instanceof Database.SqliteError) throw new StoreUnavailableError("sqlite", { cause: error });
-    throw error;
+    throw unavailableIfSqlite(error);
   }
 }
+
+/** What a failed SQLite call throws: a StoreUnavailableError for an error of SQLite's, anything else as it was. */
+export function unavailableIfSqlite(error: unknown): unknown {
+  return error instanceof Database.SqliteError ? new StoreUnavailableError("sqlite", { cause: error }) : error;
+}
+
+/** Answers of hot read paths, settled once: an already-resolved promise is shared instead of made per call. */
+export const SETTLED_TRUE: Promise<boolean> = Promise.resolve(true);
+export const SETTLED_FALSE: Promise<boolean> = Promise.resolve(false);

@@ -29,7 +29,7 @@ import type {
   PendingDetails,
 } from "../types.js";
 import { SqliteAuditLog, type NewAuditEvent } from "./audit-log.js";
-import { guard, type SqliteConnection } from "./connection.js";
+import { guard, SETTLED_FALSE, SETTLED_TRUE, type SqliteConnection, unavailableIfSqlite } from "./connection.js";
 
 /** A pending row as read back: the inserted entry without its code (never stored), plus order and failure count. */
 type PendingRow = Omit<NewPendingEntry, "code"> & { seq: number; failures: number };
@@ -193,9 +193,14 @@ export class SqlitePairingStore implements PairingStore {
     return this.write(() => this.approveTx.immediate(input, options, now));
   }
 
-  async isPaired(channelId: string, channelType: string): Promise<boolean> {
-    this.assertOpen();
-    return isValidSender(channelId, channelType) && guard(() => this.stmt.isPaired.get(channelType, channelId)) !== undefined;
+  isPaired(channelId: string, channelType: string): Promise<boolean> {
+    try {
+      this.assertOpen();
+      if (!isValidSender(channelId, channelType)) return SETTLED_FALSE;
+      return this.stmt.isPaired.get(channelType, channelId) === undefined ? SETTLED_FALSE : SETTLED_TRUE;
+    } catch (error) {
+      return Promise.reject(unavailableIfSqlite(error));
+    }
   }
 
   async listPaired(): Promise<PairedChannel[]> {
