@@ -1,21 +1,15 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { PairingLimitError } from "../src/pairing/errors.js";
 import { openPostgresStores } from "../src/stores/postgres/index.js";
 import type { Stores } from "../src/stores/types.js";
-import { dropSchemas, postgresAvailable, uniqueSchema, urlWithSchema } from "./postgres-helpers.js";
+import { testSchemas } from "./postgres-helpers.js";
 
-const prefix = `${uniqueSchema("c")}_`;
-let counter = 0;
-const available = await postgresAvailable();
-
-afterAll(async () => {
-  if (available) await dropSchemas(prefix);
-});
+const { available, nextUrl } = await testSchemas("c");
 
 /** Two instances (separate pools) on one fresh schema, with the same secret and rules. */
 async function twoInstances(rules: Record<string, number> = {}): Promise<[Stores, Stores]> {
-  const url = urlWithSchema(`${prefix}${++counter}`);
+  const url = nextUrl();
   const secret = randomBytes(32);
   return [
     await openPostgresStores(url, { secret, poolSize: 6, ...rules }),

@@ -1,20 +1,15 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MAX_FIRST_MESSAGE_LENGTH } from "../src/pairing/validation.js";
 import { openPostgresStores } from "../src/stores/postgres/index.js";
 import type { AuditQuery } from "../src/stores/types.js";
-import { dropSchemas, postgresAvailable, uniqueSchema, urlWithSchema } from "./postgres-helpers.js";
+import { testSchemas } from "./postgres-helpers.js";
 
-const prefix = `${uniqueSchema("d")}_`;
-const available = await postgresAvailable();
-
-afterAll(async () => {
-  if (available) await dropSchemas(prefix);
-});
+const { available, nextUrl } = await testSchemas("d");
 
 describe.runIf(available)("postgres store: stored text comes back exactly", () => {
   it("keeps any first message (NUL, emoji, quotes, maximum length) in pendingFor and the approval event", async () => {
-    const stores = await openPostgresStores(urlWithSchema(`${prefix}1`), { secret: randomBytes(32), maxPendingPerChannelType: 10 });
+    const stores = await openPostgresStores(nextUrl(), { secret: randomBytes(32), maxPendingPerChannelType: 10 });
     try {
       const messages = [
         "nul \u0000 inside",
@@ -41,7 +36,7 @@ describe.runIf(available)("postgres store: stored text comes back exactly", () =
   });
 
   it("pages the audit log in numeric id order past 9, 99 ... (ids are not sorted as text)", async () => {
-    const stores = await openPostgresStores(urlWithSchema(`${prefix}2`), { secret: randomBytes(32), maxPendingPerChannelType: 100 });
+    const stores = await openPostgresStores(nextUrl(), { secret: randomBytes(32), maxPendingPerChannelType: 100 });
     try {
       for (let i = 0; i < 12; i++) await stores.pairing.approve("telegram", await stores.pairing.generateCode("telegram", `user-${i}`));
       const pages: string[][] = [];
@@ -62,7 +57,7 @@ describe.runIf(available)("postgres store: stored text comes back exactly", () =
   });
 
   it("filters it cannot store match nothing and change nothing; empty filters are no filter", async () => {
-    const stores = await openPostgresStores(urlWithSchema(`${prefix}3`), { secret: randomBytes(32) });
+    const stores = await openPostgresStores(nextUrl(), { secret: randomBytes(32) });
     try {
       await stores.pairing.generateCode("telegram", "alice");
       expect(await stores.pairing.listPending("tele\u0000gram")).toEqual([]);

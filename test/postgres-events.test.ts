@@ -1,23 +1,16 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createPostgresStores, openPostgresStores } from "../src/stores/postgres/index.js";
 import type { AuditEvent, Stores } from "../src/stores/types.js";
-import { dropSchemas, POSTGRES_URL, postgresAvailable, uniqueSchema, urlWithSchema } from "./postgres-helpers.js";
+import { POSTGRES_URL, testSchemas, urlWithSchema } from "./postgres-helpers.js";
 
-const prefix = `${uniqueSchema("e")}_`;
-let counter = 0;
-const freshSchema = (): string => `${prefix}${++counter}`;
+const { available, next: freshSchema, nextUrl: freshUrl } = await testSchemas("e");
 const secret = randomBytes(32);
-const available = await postgresAvailable();
-
-afterAll(async () => {
-  if (available) await dropSchemas(prefix);
-});
 
 /** Two gateway instances (separate pools) sharing one schema. */
 async function twoInstances(): Promise<[Stores, Stores]> {
-  const url = urlWithSchema(freshSchema());
+  const url = freshUrl();
   const a = await openPostgresStores(url, { secret, poolSize: 2 });
   const b = await openPostgresStores(url, { secret, poolSize: 2 });
   return [a, b];
@@ -138,7 +131,7 @@ describe.runIf(available)("postgres store: events across instances (LISTEN/NOTIF
   });
 
   it("a subscription does not take a pool slot: with ?pool=1 calls keep working while listening", async () => {
-    const stores = await openPostgresStores(`${urlWithSchema(freshSchema())}&pool=1`, { secret, timeoutMs: 2000 });
+    const stores = await openPostgresStores(`${freshUrl()}&pool=1`, { secret, timeoutMs: 2000 });
     try {
       const seen: string[] = [];
       stores.pairing.subscribe((event) => seen.push(event.type));

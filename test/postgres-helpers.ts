@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { afterAll } from "vitest";
 
 /** The PostgreSQL this machine runs for tests (trust auth, database `test`). */
 export const POSTGRES_URL = process.env.GATEHOUSE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -44,4 +45,30 @@ export async function dropSchemas(prefix: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/** The fresh schemas one test file opens its stores in: all under one run-unique prefix, all dropped after the file. */
+export interface TestSchemas {
+  /** Whether the test PostgreSQL answers ({@link postgresAvailable}); when it does not, nothing is dropped. */
+  readonly available: boolean;
+  /** A schema name no earlier call returned: `<prefix>1`, `<prefix>2`, ... */
+  next(): string;
+  /** The test PostgreSQL's URL for a schema from next(). */
+  nextUrl(): string;
+}
+
+/**
+ * Schemas for one test file, named `gh_test_<tag><random>_<n>`. Registers the file's `afterAll`: `beforeDrop` first
+ * (e.g. closing stores still open on them), then every schema under the prefix is dropped.
+ */
+export async function testSchemas(tag = "", beforeDrop?: () => Promise<unknown>): Promise<TestSchemas> {
+  const prefix = `${uniqueSchema(tag)}_`;
+  const available = await postgresAvailable();
+  afterAll(async () => {
+    await beforeDrop?.();
+    if (available) await dropSchemas(prefix);
+  });
+  let counter = 0;
+  const next = (): string => `${prefix}${++counter}`;
+  return { available, next, nextUrl: () => urlWithSchema(next()) };
 }

@@ -1,18 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openPostgresStores } from "../src/stores/postgres/index.js";
-import { dropSchemas, postgresAvailable, uniqueSchema, urlWithSchema } from "./postgres-helpers.js";
+import { testSchemas } from "./postgres-helpers.js";
 
-const prefix = `${uniqueSchema("h")}_`;
-const available = await postgresAvailable();
-
-afterAll(async () => {
-  if (available) await dropSchemas(prefix);
-});
+const { available, nextUrl } = await testSchemas("h");
 
 describe.runIf(available)("postgres store: isPaired under concurrency", () => {
   it("answers each of hundreds of concurrent lookups (batched together) for its own sender", async () => {
-    const stores = await openPostgresStores(urlWithSchema(`${prefix}1`), {
+    const stores = await openPostgresStores(nextUrl(), {
       secret: randomBytes(32),
       maxPendingPerChannelType: 100,
       poolSize: 2,

@@ -1,19 +1,12 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MIGRATIONS, openPostgresStores, PostgresSchemaError } from "../src/stores/postgres/index.js";
 import type { Stores } from "../src/stores/types.js";
-import { dropSchemas, POSTGRES_URL, postgresAvailable, uniqueSchema, urlWithSchema } from "./postgres-helpers.js";
+import { POSTGRES_URL, testSchemas, urlWithSchema } from "./postgres-helpers.js";
 
-const prefix = `${uniqueSchema("m")}_`;
-let counter = 0;
-const freshSchema = (): string => `${prefix}${++counter}`;
+const { available, next: freshSchema, nextUrl: freshUrl } = await testSchemas("m");
 const secret = randomBytes(32);
-const available = await postgresAvailable();
-
-afterAll(async () => {
-  if (available) await dropSchemas(prefix);
-});
 
 async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: POSTGRES_URL });
@@ -106,7 +99,7 @@ describe.runIf(available)("postgres store: migrations, schemas and options", () 
   });
 
   it("keeps gateways in different schemas of one database apart, events included", async () => {
-    const a = await openPostgresStores(urlWithSchema(freshSchema()), { secret, poolSize: 2 });
+    const a = await openPostgresStores(freshUrl(), { secret, poolSize: 2 });
     const b = await openPostgresStores(POSTGRES_URL, { secret, poolSize: 2, schema: freshSchema() });
     try {
       const seenByB: string[] = [];
@@ -171,7 +164,7 @@ describe.runIf(available)("postgres store: migrations, schemas and options", () 
     const saved = process.env.GATEHOUSE_SECRET;
     delete process.env.GATEHOUSE_SECRET;
     try {
-      await expect(openPostgresStores(urlWithSchema(freshSchema()), {})).rejects.toThrow(/needs the gateway secret/);
+      await expect(openPostgresStores(freshUrl(), {})).rejects.toThrow(/needs the gateway secret/);
     } finally {
       if (saved !== undefined) process.env.GATEHOUSE_SECRET = saved;
     }

@@ -1,24 +1,17 @@
 /** The PostgreSQL store against the memory reference: the shared differential suite, one fresh schema per sequence. */
-import { afterAll, describe, it } from "vitest";
+import { describe, it } from "vitest";
 import { openPostgresStores } from "../src/stores/postgres/index.js";
 import { describeDifferentialPairingStore } from "../src/testing/index.js";
-import { dropSchemas, POSTGRES_URL, postgresAvailable, uniqueSchema, urlWithSchema } from "./postgres-helpers.js";
+import { POSTGRES_URL, testSchemas } from "./postgres-helpers.js";
 
-// One prefix per run; every sequence gets its own schema under it, all dropped at the end.
-const prefix = `${uniqueSchema("parity_")}_`;
-let schemas = 0;
-
-const available = await postgresAvailable();
-afterAll(async () => {
-  if (available) await dropSchemas(prefix);
-});
+// Every sequence gets its own schema, all dropped at the end.
+const { available, nextUrl } = await testSchemas("parity_");
 
 if (available) {
   describeDifferentialPairingStore(
     "postgres",
     async (ctx) => {
-      const url = urlWithSchema(`${prefix}${++schemas}`);
-      const stores = await openPostgresStores(url, { ...ctx.rules, now: ctx.now, secret: ctx.secret, poolSize: 2 });
+      const stores = await openPostgresStores(nextUrl(), { ...ctx.rules, now: ctx.now, secret: ctx.secret, poolSize: 2 });
       await stores.sessions.close();
       return stores.pairing;
     },

@@ -1,25 +1,19 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, describe, it } from "vitest";
+import { describe, it } from "vitest";
 import { openPostgresStores } from "../src/stores/postgres/index.js";
 import type { Stores, TokenStore } from "../src/stores/types.js";
 import { describeTokenStore } from "../src/testing/index.js";
-import { dropSchemas, postgresAvailable, uniqueSchema, urlWithSchema } from "./postgres-helpers.js";
+import { testSchemas } from "./postgres-helpers.js";
 
-const prefix = `${uniqueSchema("t")}_`;
-let counter = 0;
-const available = await postgresAvailable();
 const opened: Stores[] = [];
-
-afterAll(async () => {
-  await Promise.all(opened.map((s) => s.close()));
-  if (available) await dropSchemas(prefix);
-});
+// The stores still open are closed before their schemas are dropped.
+const { available, nextUrl } = await testSchemas("t", () => Promise.all(opened.map((s) => s.close())));
 
 describe.runIf(available)("postgres token store", () => {
   describeTokenStore(
     "postgres (two instances on one schema)",
     async () => {
-      const url = urlWithSchema(`${prefix}${++counter}`);
+      const url = nextUrl();
       const secret = randomBytes(32);
       const pair: TokenStore[] = [];
       for (let i = 0; i < 2; i++) {

@@ -1,18 +1,13 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { afterAll, describe, it } from "vitest";
+import { describe, it } from "vitest";
 import { MAX_SESSION_REFRESH_INTERVAL_MS } from "../src/stores/session-defaults.js";
 import { openPostgresStores } from "../src/stores/postgres/index.js";
 import { createTestClock } from "../src/testing/runner.js";
-import { dropSchemas, POSTGRES_URL, postgresAvailable, uniqueSchema, urlWithSchema } from "./postgres-helpers.js";
+import { POSTGRES_URL, testSchemas, urlWithSchema } from "./postgres-helpers.js";
 
-const prefix = `${uniqueSchema("refresh_")}_`;
-let schemas = 0;
-const available = await postgresAvailable();
-afterAll(async () => {
-  if (available) await dropSchemas(prefix);
-});
+const { available, next: freshSchema } = await testSchemas("refresh_");
 
 const alice = { userId: "alice", role: "user" };
 const TTL = 30 * 60_000; // refresh interval: min(60 s, TTL / 10) = 60 s
@@ -26,7 +21,7 @@ async function withSessions(body: (ctx: {
   sessions: Awaited<ReturnType<typeof openPostgresStores>>["sessions"];
   row: (id: string) => Promise<{ xmin: string; lastSeen: number } | undefined>;
 }) => Promise<void>): Promise<void> {
-  const schema = `${prefix}${++schemas}`;
+  const schema = freshSchema();
   const clock = createTestClock();
   const stores = await openPostgresStores(urlWithSchema(schema), {
     now: clock.now,

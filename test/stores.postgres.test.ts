@@ -1,18 +1,11 @@
-import { afterAll, describe, it } from "vitest";
+import { describe, it } from "vitest";
 import { openPostgresStores } from "../src/stores/postgres/index.js";
 import type { PairingStore, SessionBindingStore } from "../src/stores/types.js";
 import { describePairingStore, describeSessionBindingStore, type SuiteContext } from "../src/testing/index.js";
-import { dropSchemas, POSTGRES_URL, postgresAvailable, uniqueSchema, urlWithSchema } from "./postgres-helpers.js";
+import { POSTGRES_URL, testSchemas } from "./postgres-helpers.js";
 
-// One prefix per run; every store gets its own schema under it, all dropped at the end.
-const prefix = `${uniqueSchema()}_`;
-let schemas = 0;
-const freshUrl = (): string => urlWithSchema(`${prefix}${++schemas}`);
-
-const available = await postgresAvailable();
-afterAll(async () => {
-  if (available) await dropSchemas(prefix);
-});
+// Every store gets its own schema, all dropped at the end.
+const { available, nextUrl: freshUrl } = await testSchemas();
 
 /** Each store gets its own schema (and a small pool, ended when the store closes). */
 async function pairingStore(ctx: SuiteContext): Promise<PairingStore> {
