@@ -170,7 +170,8 @@ describe.each(STORE_KINDS)("webchat pairing end to end on $name", (storeKind) =>
         break;
       }
     }
-    expect(deltas.length).toBeGreaterThan(1);
+    // The echo agent hands over all its words at once: they leave as one delta event (see "streams chunks" below).
+    expect(deltas).toEqual(["echo: hello gateway"]);
     expect(res).toEqual({ type: "res", id: "c1", ok: true, payload: { text: "echo: hello gateway" } });
     expect(deltas.join("")).toBe("echo: hello gateway");
 
@@ -350,6 +351,38 @@ describe("WebSocket frames", () => {
     expect(failed.error.code).toBe("agent_error");
     expect(JSON.stringify(failed)).not.toContain("exploded");
     expect((await socket.request(2, "chat.send", { text: "hi" })).payload).toEqual({ text: "ok hi" });
+  });
+
+  it("streams chunks an agent produces over time as separate deltas, joins chunks of one tick, and ends with res", async () => {
+    const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+    gw = await startGateway({
+      agent: async function* () {
+        yield "one ";
+        yield "two ";
+        await pause();
+        yield "three";
+        await pause();
+        yield " four";
+      },
+    });
+    const { socket } = await connectWithToken(gw.wsUrl, USER_TOKEN);
+    sockets.push(socket);
+    socket.send({ type: "req", id: "s", method: "chat.send", params: { text: "count" } });
+    // Frames in the order they arrived, up to the res that ends the request: every delta must come before it.
+    const deltas: unknown[] = [];
+    for (;;) {
+      const frame = await socket.next();
+      if (frame.type === "res") {
+        expect(frame).toEqual({ type: "res", id: "s", ok: true, payload: { text: "one two three four" } });
+        break;
+      }
+      if (frame.event === "chat.delta") deltas.push(frame.payload);
+    }
+    expect(deltas).toEqual([
+      { id: "s", text: "one two " },
+      { id: "s", text: "three" },
+      { id: "s", text: " four" },
+    ]);
   });
 
   it("stop() closes open sockets with 1001", async () => {

@@ -40,17 +40,43 @@ function chatSendText(params: unknown): string {
 }
 
 /**
- * Sends each chunk as `{"type":"event","event":"chat.delta","payload":{"id","text"}}`: the part every delta of the
- * request shares (with its id) is serialised once.
+ * An agent's reply as `{"type":"event","event":"chat.delta","payload":{"id","text"}}` events. Chunks that arrive in the
+ * same tick are joined into one event, sent when the tick's work is done (or by `flush()`, before the final `res`):
+ * an agent that hands over several words at once costs one frame, while one that waits between chunks still streams
+ * each as it comes. The part every event of the request shares (with its id) is serialised once.
  */
-function deltaSender(caller: MethodCaller, id: string | number): (chunk: string) => void {
-  const head = `{"type":"event","event":"chat.delta","payload":{"id":${JSON.stringify(id)},"text":`;
-  return (chunk) => caller.sendJson(`${head}${JSON.stringify(chunk)}}}`);
+class DeltaStream {
+  private readonly head: string;
+  private pending = "";
+  private queued = false;
+
+  constructor(
+    private readonly caller: MethodCaller,
+    id: string | number,
+  ) {
+    this.head = `{"type":"event","event":"chat.delta","payload":{"id":${JSON.stringify(id)},"text":`;
+  }
+
+  readonly push = (chunk: string): void => {
+    this.pending += chunk;
+    if (this.queued) return;
+    this.queued = true;
+    process.nextTick(this.flush);
+  };
+
+  readonly flush = (): void => {
+    this.queued = false;
+    if (this.pending === "") return;
+    const text = this.pending;
+    this.pending = "";
+    this.caller.sendJson(`${this.head}${JSON.stringify(text)}}}`);
+  };
 }
 
 const METHODS: Record<string, Handler> = {
   "chat.send": async (caller, session, frame) => {
     const input = fastChatSendText(frame.params) ?? chatSendText(frame.params);
+    const deltas = new DeltaStream(caller, frame.id);
     try {
       const text = await runAgent(caller.ctx, {
         text: input,
@@ -58,12 +84,15 @@ const METHODS: Record<string, Handler> = {
         principal: session.principal,
         channelType: caller.deviceId === undefined ? "ws" : WEBCHAT_CHANNEL_TYPE,
         signal: caller.signal,
-        onDelta: deltaSender(caller, frame.id),
+        onDelta: deltas.push,
       });
       return { text };
     } catch (error) {
       caller.ctx.logger.error("agent failed", { error: error instanceof Error ? error.name : "unknown" });
       throw new GatewayError("agent_error", "the agent could not answer; try again");
+    } finally {
+      // What the agent produced goes out before the res (or the error) that ends the request.
+      deltas.flush();
     }
   },
   "session.whoami": async (_caller, session) => ({
