@@ -48,6 +48,11 @@ function sqlState(error: unknown): string | undefined {
 
 export type Queryable = Pick<PoolClient, "query">;
 
+/** Whether an optional filter can be sent as text: absent, or a string without U+0000. */
+export function storable(value: unknown): boolean {
+  return value === undefined || (typeof value === "string" && !value.includes("\u0000"));
+}
+
 /** A connection dedicated to LISTEN; release() closes it (it is never reused while listening). */
 export interface ListenConnection {
   client: ClientBase;

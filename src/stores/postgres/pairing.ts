@@ -1,10 +1,8 @@
-import type { PairedChannel, PendingKind, PendingRequest } from "../../protocols/types.js";
+import type { PairedChannel, PendingRequest } from "../../protocols/types.js";
 import { formatCode } from "../../pairing/codes.js";
 import { PairingCooldownError, PairingLimitError } from "../../pairing/errors.js";
 import {
-  auditLimit,
   isRefused,
-  nextRedeemFailure,
   isValidSender,
   pairingLabel,
   pendingView,
@@ -13,8 +11,6 @@ import {
   prepareGenerate,
   regenerateCode,
   resolvePairingOptions,
-  type ApproveInput,
-  type NewPendingEntry,
   type ResolvedPairingOptions,
 } from "../shared.js";
 import type {
@@ -27,39 +23,13 @@ import type {
   PairingStoreOptions,
   PendingDetails,
 } from "../types.js";
-import type { PostgresDatabase, Queryable } from "./database.js";
-import { AuditFeed, selectAudit, toAuditEvent, type AuditRow } from "./audit-feed.js";
+import { storable, type PostgresDatabase, type Queryable } from "./database.js";
+import { AuditFeed } from "./audit-feed.js";
+import { readAuditPage } from "./audit-page.js";
+import { sweepExpired } from "./expiry-sweep.js";
 import { PairedLookup } from "./paired-lookup.js";
-
-interface PendingRow {
-  hash: string;
-  kind: PendingKind;
-  channel_type: string;
-  channel_id: string;
-  user_name: string;
-  first_message: Buffer;
-  display: string;
-  created_at: string;
-  expires_at: string;
-  failures: number;
-}
-
-/** A live pending row as the store reads it back: the entry it inserted, without the code (never stored). */
-type PendingEntry = Omit<NewPendingEntry, "code">;
-
-const PENDING_COLUMNS = "hash, kind, channel_type, channel_id, user_name, first_message, display, created_at, expires_at, failures";
-
-const toEntry = (row: PendingRow): PendingEntry => ({
-  hash: row.hash,
-  kind: row.kind,
-  channelType: row.channel_type,
-  channelId: row.channel_id,
-  userName: row.user_name,
-  firstMessage: row.first_message.toString("utf8"),
-  display: row.display,
-  createdAt: Number(row.created_at),
-  expiresAt: Number(row.expires_at),
-});
+import { PENDING_COLUMNS, toEntry, type PendingEntry, type PendingRow } from "./pending-rows.js";
+import { countRedeemFailure, lockedUntil } from "./redeem-failures.js";
 
 /**
  * Pairing in PostgreSQL, behaving exactly like the memory reference store, across processes:
@@ -155,7 +125,7 @@ export class PostgresPairingStore implements PairingStore {
     // the others then find nothing. A redeemer's attempts are serialised so their failure count and lockout are exact.
     const lock = input.userId ? `redeem:${input.channelType}:${input.userId}` : null;
     return this.write(lock, now, async (tx) => {
-      if (input.userId && (await this.lockedUntil(tx, input)) > now) return false;
+      if (input.userId && (await lockedUntil(this.db, tx, input)) > now) return false;
       const found = await tx.query<PendingRow>(
         `SELECT ${PENDING_COLUMNS} FROM ${this.t("pending")} WHERE hash = $1 AND expires_at > $2 FOR UPDATE`,
         [input.hash, now],
@@ -163,7 +133,7 @@ export class PostgresPairingStore implements PairingStore {
       const entry = found.rows[0] ? toEntry(found.rows[0]) : null;
       if (!entry || isRefused(entry, input.userId, options)) {
         if (entry && entry.kind === "request" && input.userId) await this.countCodeFailure(tx, entry, now);
-        if (input.userId) await this.countRedeemFailure(tx, input, now);
+        if (input.userId) await countRedeemFailure(this.db, tx, this.opts.rules, input, now);
         return false;
       }
       // Single use: only the caller whose DELETE returns the row may pair.
@@ -248,7 +218,7 @@ export class PostgresPairingStore implements PairingStore {
     const now = this.opts.now();
     return this.db.call(() =>
       this.db.withClient(async (client) => {
-        await this.sweep(client, now);
+        await sweepExpired(this.db, client, now);
         if (!storable(channelType)) return [];
         const rows = await client.query<PendingRow>(
           `SELECT ${PENDING_COLUMNS} FROM ${this.t("pending")}
@@ -298,7 +268,7 @@ export class PostgresPairingStore implements PairingStore {
     const now = this.opts.now();
     return this.db.call(() =>
       this.db.withClient(async (client) => {
-        await this.sweep(client, now);
+        await sweepExpired(this.db, client, now);
         const entry = await this.findRequest(client, channelType, channelId, now);
         if (!entry) return null;
         return { ...pendingView(entry, now), expiresAt: entry.expiresAt, firstMessage: entry.firstMessage };
@@ -308,22 +278,7 @@ export class PostgresPairingStore implements PairingStore {
 
   async audit(query?: AuditQuery): Promise<AuditPage> {
     this.assertOpen();
-    const limit = auditLimit(query);
-    const after = auditCursor(query?.after);
-    // A filter PostgreSQL cannot even hold as text (U+0000) matches nothing.
-    if (after === null || !storable(query?.type) || !storable(query?.channelType)) return { events: [], next: null };
-    return this.db.call(async () => {
-      const rows = await this.db.query<AuditRow>(
-        `${selectAudit(this.db)}
-         WHERE a.id > $1 AND ($2::text IS NULL OR a.type = $2) AND ($3::text IS NULL OR a.channel_type = $3)
-         ORDER BY a.id LIMIT $4`,
-        // Like the reference: an empty filter is no filter.
-        [after, query?.type || null, query?.channelType || null, limit + 1],
-      );
-      const events: AuditEvent[] = rows.rows.slice(0, limit).map(toAuditEvent);
-      const last = events.at(-1);
-      return { events, next: rows.rows.length > limit && last ? last.id : null };
-    });
+    return readAuditPage(this.db, query);
   }
 
   subscribe(listener: (event: AuditEvent) => void): () => void {
@@ -360,30 +315,10 @@ export class PostgresPairingStore implements PairingStore {
     return this.db.call(async () => {
       await this.feed.ready();
       return this.db.withClient(async (client) => {
-        if (sweepAt !== null) await this.sweep(client, sweepAt);
+        if (sweepAt !== null) await sweepExpired(this.db, client, sweepAt);
         return this.db.transaction(client, lock, work);
       });
     });
-  }
-
-  /**
-   * Deletes every expired entry and records an `expired` event for each, in one statement. Rows another process is
-   * sweeping (locked) are skipped, so two sweeps never wait on each other and each expiry is recorded once.
-   */
-  private async sweep(client: Queryable, now: number): Promise<void> {
-    await client.query(
-      `WITH gone AS (
-         DELETE FROM ${this.t("pending")} WHERE hash IN (
-           SELECT hash FROM ${this.t("pending")} WHERE expires_at <= $1 FOR UPDATE SKIP LOCKED
-         ) RETURNING channel_type, channel_id, kind, seq
-       ), ins AS (
-         INSERT INTO ${this.t("audit")} (at, type, channel_type, channel_id, actor, kind, detail)
-         SELECT $1, 'expired', channel_type, channel_id, 'system', kind, '{}'::json FROM gone ORDER BY seq
-         RETURNING id
-       )
-       SELECT pg_notify($2, id::text) FROM ins`,
-      [now, this.db.channel],
-    );
   }
 
   private async findRequest(tx: Queryable, channelType: string, channelId: string, now: number): Promise<PendingEntry | null> {
@@ -393,14 +328,6 @@ export class PostgresPairingStore implements PairingStore {
       [channelType, channelId, now],
     );
     return rows.rows[0] ? toEntry(rows.rows[0]) : null;
-  }
-
-  private async lockedUntil(tx: Queryable, input: ApproveInput): Promise<number> {
-    const rows = await tx.query<{ locked_until: string }>(
-      `SELECT locked_until FROM ${this.t("redeem_failures")} WHERE channel_type = $1 AND redeemer = $2`,
-      [input.channelType, input.userId],
-    );
-    return Number(rows.rows[0]?.locked_until ?? 0);
   }
 
   /** A wrong redemption of a request's code; past the limit the code is invalidated. */
@@ -421,39 +348,7 @@ export class PostgresPairingStore implements PairingStore {
       detail: { reason: "too many wrong redemptions" },
     });
   }
-
-  /** A failed redemption by one redeemer on one channel type; past the limit inside the window they are locked out. */
-  private async countRedeemFailure(tx: Queryable, input: ApproveInput, now: number): Promise<void> {
-    const rows = await tx.query<{ window_start: string; count: number; locked_until: string }>(
-      `SELECT window_start, count, locked_until FROM ${this.t("redeem_failures")} WHERE channel_type = $1 AND redeemer = $2`,
-      [input.channelType, input.userId],
-    );
-    const row = rows.rows[0];
-    const previous = row && { windowStart: Number(row.window_start), count: row.count, lockedUntil: Number(row.locked_until) };
-    const { window, events } = nextRedeemFailure(previous, this.opts.rules, now, input.channelType, input.userId);
-    for (const event of events) await this.db.appendAudit(tx, event);
-    await tx.query(
-      `INSERT INTO ${this.t("redeem_failures")} (channel_type, redeemer, window_start, count, locked_until) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (channel_type, redeemer)
-       DO UPDATE SET window_start = EXCLUDED.window_start, count = EXCLUDED.count, locked_until = EXCLUDED.locked_until`,
-      [input.channelType, input.userId, window.windowStart, window.count, window.lockedUntil],
-    );
-  }
-
 }
 
 /** Changes that must see one channel type's pending entries as a whole (cap, one request per sender) take this lock. */
 const channelLock = (channelType: string): string => `pairing:${channelType}`;
-
-/** Whether an optional filter can be sent as text: absent, or a string without U+0000. */
-function storable(value: unknown): boolean {
-  return value === undefined || (typeof value === "string" && !value.includes("\u0000"));
-}
-
-/** The `after` cursor as a bigint literal, like the reference's `Number(after)`; null when nothing can follow it. */
-function auditCursor(after: string | undefined): string | null {
-  if (after === undefined) return "0";
-  const value = Number(after);
-  if (Number.isNaN(value) || value >= Number.MAX_SAFE_INTEGER) return null;
-  return String(Math.max(0, Math.floor(value)));
-}
