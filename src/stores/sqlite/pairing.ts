@@ -4,8 +4,6 @@ import { formatCode } from "../../pairing/codes.js";
 import { PairingCooldownError, PairingLimitError } from "../../pairing/errors.js";
 import {
   isRefused,
-  nextRedeemFailure,
-  type FailureWindow,
   isValidSender,
   pairingLabel,
   pendingView,
@@ -30,17 +28,14 @@ import type {
 } from "../types.js";
 import { SqliteAuditLog, type NewAuditEvent } from "./audit-log.js";
 import { guard, SETTLED_FALSE, SETTLED_TRUE, type SqliteConnection, unavailableIfSqlite } from "./connection.js";
-
-/** A pending row as read back: the inserted entry without its code (never stored), plus order and failure count. */
-type PendingRow = Omit<NewPendingEntry, "code"> & { seq: number; failures: number };
+import { expiredEvent, SqliteExpirySweep } from "./expiry-sweep.js";
+import { PENDING_COLUMNS, type PendingRow } from "./pending-rows.js";
+import { SqliteRedeemFailures } from "./redeem-failures.js";
 
 type Tx<F extends (...args: never[]) => unknown> = BetterSqlite3.Transaction<F>;
 
 /** What a generateCode transaction decided; errors are thrown after it commits, so its sweep is kept. */
 type GenerateOutcome = { code: string } | { error: Error };
-
-const PENDING_COLUMNS = `hash, seq, kind, channel_type AS channelType, channel_id AS channelId, user_name AS userName,
-  first_message AS firstMessage, display, created_at AS createdAt, expires_at AS expiresAt, failures`;
 
 /**
  * Pairing state in an SQLite file, shared by every process that opens it. Behaves exactly like MemoryPairingStore;
@@ -51,12 +46,11 @@ export class SqlitePairingStore implements PairingStore {
   private readonly opts: ResolvedPairingOptions;
   private readonly db: BetterSqlite3.Database;
   private readonly log: SqliteAuditLog;
+  private readonly expiry: SqliteExpirySweep;
+  private readonly failures: SqliteRedeemFailures;
   private closed = false;
 
   private readonly stmt: Record<
-    | "expired"
-    | "anyExpired"
-    | "deleteExpired"
     | "pendingByHash"
     | "requestOf"
     | "countPending"
@@ -71,9 +65,7 @@ export class SqlitePairingStore implements PairingStore {
     | "isPaired"
     | "upsertPaired"
     | "deletePaired"
-    | "listPaired"
-    | "failuresOf"
-    | "setFailures",
+    | "listPaired",
     BetterSqlite3.Statement
   >;
 
@@ -92,12 +84,9 @@ export class SqlitePairingStore implements PairingStore {
     this.db = connection.acquire().db;
     const db = this.db;
     this.log = new SqliteAuditLog(db);
+    this.expiry = new SqliteExpirySweep(db, this.log);
+    this.failures = new SqliteRedeemFailures(db, this.log);
     this.stmt = {
-      // A scan of the small pending table (at most the cap per channel type; no index to write on every change);
-      // sweep sorts the few rows it finds.
-      expired: db.prepare(`SELECT ${PENDING_COLUMNS} FROM pending WHERE expires_at <= ?`),
-      anyExpired: db.prepare("SELECT 1 FROM pending WHERE expires_at <= ? LIMIT 1").pluck(),
-      deleteExpired: db.prepare("DELETE FROM pending WHERE expires_at <= ?"),
       pendingByHash: db.prepare(`SELECT ${PENDING_COLUMNS} FROM pending WHERE hash = ?`),
       requestOf: db.prepare(
         `SELECT ${PENDING_COLUMNS} FROM pending WHERE kind = 'request' AND channel_type = ? AND channel_id = ?`,
@@ -128,15 +117,6 @@ export class SqlitePairingStore implements PairingStore {
         `SELECT channel_id AS channelId, channel_type AS channelType, label, paired_at AS pairedAt, approved_by AS approvedBy
          FROM paired ORDER BY paired_at, seq`,
       ),
-      failuresOf: db.prepare(
-        `SELECT window_start AS windowStart, count, locked_until AS lockedUntil
-         FROM redeem_failures WHERE channel_type = ? AND redeemer = ?`,
-      ),
-      setFailures: db.prepare(
-        `INSERT INTO redeem_failures (channel_type, redeemer, window_start, count, locked_until) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (channel_type, redeemer)
-         DO UPDATE SET window_start = excluded.window_start, count = excluded.count, locked_until = excluded.locked_until`,
-      ),
     };
     this.generateTx = db.transaction((entry: NewPendingEntry) => this.generateIn(entry));
     this.approveTx = db.transaction((input: ApproveInput, options: ApproveOptions, now: number) =>
@@ -147,28 +127,15 @@ export class SqlitePairingStore implements PairingStore {
     );
     this.denyTx = db.transaction((hash: string, deniedBy: string, now: number) => this.denyIn(hash, deniedBy, now));
     this.listPendingTx = db.transaction((channelType: string | undefined, now: number) => {
-      this.sweep(now);
+      this.expiry.sweep(now);
       const rows = channelType === undefined ? this.stmt.listPending.all() : this.stmt.listPendingOfType.all(channelType);
       return rows as PendingRow[];
     });
     this.pendingForTx = db.transaction((channelId: string, channelType: string, now: number) => {
-      this.sweep(now);
+      this.expiry.sweep(now);
       return this.stmt.requestOf.get(channelType, channelId) as PendingRow | undefined;
     });
-    this.forgetInert(this.opts.now());
-  }
-
-  /** At open: drops cooldowns and failure windows that can no longer affect anything, so those tables stay small. */
-  private forgetInert(now: number): void {
-    const { redeemFailureWindowMs } = this.opts.rules;
-    guard(() =>
-      this.db.transaction(() => {
-        this.db.prepare("DELETE FROM deny_cooldowns WHERE until <= ?").run(now);
-        this.db
-          .prepare("DELETE FROM redeem_failures WHERE locked_until <= ? AND window_start <= ?")
-          .run(now, now - redeemFailureWindowMs);
-      }).immediate(),
-    );
+    this.expiry.forgetInert(this.opts.now(), this.opts.rules.redeemFailureWindowMs);
   }
 
   async generateCode(channelType = "unknown", channelId?: string, details?: GenerateCodeDetails): Promise<string> {
@@ -281,7 +248,7 @@ export class SqlitePairingStore implements PairingStore {
    * transaction: sweep, then read); otherwise a deferred transaction gives the same answer without blocking writers.
    */
   private readAfterSweep<A extends unknown[], R>(now: number, transaction: Tx<(...args: A) => R>, ...args: A): R {
-    if (this.stmt.anyExpired.get(now) === undefined) return transaction.deferred(...args);
+    if (!this.expiry.hasExpired(now)) return transaction.deferred(...args);
     return transaction.immediate(...args);
   }
 
@@ -290,7 +257,7 @@ export class SqlitePairingStore implements PairingStore {
   private generateIn(fresh: NewPendingEntry): GenerateOutcome {
     let entry = fresh;
     const now = entry.createdAt;
-    this.sweep(now);
+    this.expiry.sweep(now);
     if (entry.kind === "request") {
       const until = (this.stmt.cooldownOf.get(entry.channelType, entry.channelId) as number | undefined) ?? 0;
       if (until > now) return { error: new PairingCooldownError(entry.channelType, until - now) };
@@ -317,16 +284,13 @@ export class SqlitePairingStore implements PairingStore {
   }
 
   private approveIn(input: ApproveInput, options: ApproveOptions, now: number): boolean {
-    this.sweep(now);
+    this.expiry.sweep(now);
     const redeemer = input.userId !== "" ? input.userId : null;
-    if (redeemer !== null) {
-      const window = this.stmt.failuresOf.get(input.channelType, redeemer) as FailureWindow | undefined;
-      if ((window?.lockedUntil ?? 0) > now) return false;
-    }
+    if (redeemer !== null && this.failures.lockedUntil(input.channelType, redeemer) > now) return false;
     const entry = this.stmt.pendingByHash.get(input.hash) as PendingRow | undefined;
     if (!entry || isRefused(entry, input.userId, options)) {
       if (entry && entry.kind === "request" && input.userId) this.countCodeFailure(entry, now);
-      if (redeemer !== null) this.countRedeemFailure(input.channelType, redeemer, now);
+      if (redeemer !== null) this.failures.count(this.opts.rules, input.channelType, redeemer, now);
       return false;
     }
     const channelId = entry.kind === "request" ? entry.channelId : input.userId;
@@ -355,7 +319,7 @@ export class SqlitePairingStore implements PairingStore {
   }
 
   private denyIn(hash: string, deniedBy: string, now: number): boolean {
-    this.sweep(now);
+    this.expiry.sweep(now);
     const entry = this.stmt.pendingByHash.get(hash) as PendingRow | undefined;
     if (!entry) return false;
     this.stmt.deletePending.run(hash);
@@ -374,15 +338,6 @@ export class SqlitePairingStore implements PairingStore {
     return true;
   }
 
-  /** Removes every expired pending entry, recording each as `expired`. */
-  private sweep(now: number): void {
-    const expired = this.stmt.expired.all(now) as PendingRow[];
-    if (expired.length === 0) return;
-    expired.sort((a, b) => a.seq - b.seq);
-    this.stmt.deleteExpired.run(now);
-    for (const entry of expired) this.appendExpired(entry, now, {});
-  }
-
   private countCodeFailure(entry: PendingRow, now: number): void {
     const failures = entry.failures + 1;
     if (failures < this.opts.rules.codeFailureLimit) {
@@ -390,19 +345,7 @@ export class SqlitePairingStore implements PairingStore {
       return;
     }
     this.stmt.deletePending.run(entry.hash);
-    this.appendExpired(entry, now, { reason: "too many wrong redemptions" });
-  }
-
-  private appendExpired(entry: PendingRow, now: number, detail: NewAuditEvent["detail"]): void {
-    const { channelType, channelId, kind } = entry;
-    this.append({ at: now, type: "expired", channelType, channelId, actor: "system", kind, detail });
-  }
-
-  private countRedeemFailure(channelType: string, redeemer: string, now: number): void {
-    const previous = this.stmt.failuresOf.get(channelType, redeemer) as FailureWindow | undefined;
-    const { window, events } = nextRedeemFailure(previous, this.opts.rules, now, channelType, redeemer);
-    for (const event of events) this.append(event);
-    this.stmt.setFailures.run(channelType, redeemer, window.windowStart, window.count, window.lockedUntil);
+    this.append(expiredEvent(entry, now, { reason: "too many wrong redemptions" }));
   }
 
   private append(event: NewAuditEvent): number {
