@@ -114,9 +114,37 @@ describe("admit", () => {
     expect(await admit(context(broken), { channelType: "telegram", senderId: "a" })).toMatchObject({ decision: "unavailable" });
     const hanging = new MemoryPairingStore();
     hanging.isPaired = () => new Promise<boolean>(() => {});
+    hanging.isPairedMany = () => new Promise<boolean[]>(() => {});
     const result = await admit(context(hanging, { unknownUserPolicy: "allow" }), { channelType: "telegram", senderId: "a" }, { deadlineMs: 50 });
     expect(result.decision).toBe("unavailable");
     if (result.decision === "unavailable") expect(result.message).toMatch(/temporarily unavailable/);
+  });
+
+  it("asks the store once for the checks of one event-loop turn, sees a revoke at the next, and fails closed on a broken answer", async () => {
+    const store = new MemoryPairingStore();
+    for (const id of ["alice", "bob"]) expect(await store.approve("telegram", await store.generateCode("telegram", id))).toBe(true);
+    const asked: string[][] = [];
+    const many = store.isPairedMany.bind(store);
+    store.isPairedMany = (senders) => {
+      asked.push(senders.map((s) => s.channelId));
+      return many(senders);
+    };
+    const ctx = context(store, { unknownUserPolicy: "deny" });
+    const check = (senderId: string) => admit(ctx, { channelType: "telegram", senderId });
+    const decisions = async (ids: string[]) => (await Promise.all(ids.map(check))).map((r) => r.decision);
+
+    expect(await decisions(["alice", "bob", "carol"])).toEqual(["admitted", "admitted", "denied"]);
+    expect(asked).toEqual([["alice", "bob", "carol"]]);
+    expect(await store.revoke("alice", "telegram")).toBe(true);
+    expect(await decisions(["alice", "bob"])).toEqual(["denied", "admitted"]);
+    expect(asked).toHaveLength(2);
+
+    store.isPairedMany = async () => [true];
+    expect(await decisions(["alice", "bob"])).toEqual(["unavailable", "unavailable"]);
+    store.isPairedMany = () => {
+      throw new Error("store fell over");
+    };
+    expect(await decisions(["bob"])).toEqual(["unavailable"]);
   });
 
   it("refuses malformed sender ids naming the field", async () => {

@@ -250,9 +250,11 @@ describe("webchat policies and failures", () => {
 
   it("store down → admission fails closed and says so", async () => {
     const pairingStore = new MemoryPairingStore({ secret: SECRET });
-    pairingStore.isPaired = async () => {
+    const down = async (): Promise<never> => {
       throw new Error("ECONNREFUSED");
     };
+    pairingStore.isPaired = down;
+    pairingStore.isPairedMany = down;
     gw = await startGateway({ auth: fixedTokenAuth(), pairingStore, sessionBinding: new MemorySessionBindingStore(), policy: { unknownUserPolicy: "allow" } });
     const socket = await open(gw.wsUrl);
     socket.send({ type: "connect", params: { deviceId: deviceId("z") } });

@@ -4,6 +4,7 @@ import { channelTypeProblem, idProblem, MAX_FIRST_MESSAGE_LENGTH } from "../pair
 import type { GatewayContext, GatewayPairingStore } from "./context.js";
 import { STORE_DEADLINE_MS, withDeadline } from "./deadline.js";
 import { isListed, OWNER_ROLES } from "./identity-lists.js";
+import { isPairedForAdmission } from "./paired-batch.js";
 
 export type AdmissionResult =
   | { decision: "admitted"; reason: "owner" | "allowlist" | "paired" | "policy-allow" }
@@ -60,7 +61,7 @@ export async function admit(ctx: GatewayContext, sender: AdmissionSender, option
   const deadlineMs = options.deadlineMs ?? STORE_DEADLINE_MS;
   const store = ctx.pairing;
   try {
-    if (await withDeadline("pairing.isPaired", () => store.isPaired(senderId, channelType), deadlineMs)) {
+    if (await withDeadline("pairing.isPaired", () => isPairedForAdmission(store, senderId, channelType), deadlineMs)) {
       return { decision: "admitted", reason: "paired" };
     }
     switch (ctx.policy.unknownUserPolicy) {

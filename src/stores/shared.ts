@@ -11,7 +11,7 @@ import {
   isValidId,
   isValidOptionalId,
 } from "../pairing/validation.js";
-import type { ApproveOptions, AuditEvent, AuditQuery, Clock, GenerateCodeDetails, PairingRules, PairingStoreOptions } from "./types.js";
+import type { ApproveOptions, AuditEvent, AuditQuery, Clock, GenerateCodeDetails, PairingRules, PairingStoreOptions, SenderRef } from "./types.js";
 import { DEFAULT_PAIRING_RULES } from "./types.js";
 
 /** Settings every built-in pairing store resolves from its options the same way. */
@@ -128,6 +128,21 @@ export function prepareCodeLookup(opts: ResolvedPairingOptions, channelType: unk
 /** True when both look like a real sender and channel type; anything else is simply "not paired". */
 export function isValidSender(channelId: unknown, channelType: unknown): channelId is string {
   return isValidId(channelId) && isValidChannelType(channelType);
+}
+
+/**
+ * isPairedMany's frame for every store: senders that are not valid ids are `false` without asking the store; the valid
+ * ones are asked in one go and the answers are put back in the order of `senders`.
+ */
+export async function askValidSenders(
+  senders: readonly SenderRef[],
+  ask: (valid: SenderRef[]) => boolean[] | Promise<boolean[]>,
+): Promise<boolean[]> {
+  const valid = senders.filter(({ channelId, channelType }) => isValidSender(channelId, channelType));
+  if (valid.length === senders.length) return valid.length === 0 ? [] : ask(valid);
+  const answers = valid.length === 0 ? [] : await ask(valid);
+  let next = 0;
+  return senders.map(({ channelId, channelType }) => isValidSender(channelId, channelType) && answers[next++] === true);
 }
 
 export function pendingView(

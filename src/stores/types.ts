@@ -118,11 +118,22 @@ export interface PendingDetails extends PendingRequest {
   firstMessage?: string;
 }
 
+/** One chat sender (or webchat device) of one channel type, as isPairedMany asks about it. */
+export interface SenderRef {
+  channelId: string;
+  channelType: string;
+}
+
 /** A built-in pairing store: the protocol (always async) plus deny, audit, events, health and close. */
 export interface PairingStore extends PairingProtocol {
   generateCode(channelType?: string, channelId?: string, details?: GenerateCodeDetails): Promise<string>;
   approve(channelType: string, code: string, userId?: string, userName?: string, options?: ApproveOptions): Promise<boolean>;
   isPaired(channelId: string, channelType: string): Promise<boolean>;
+  /**
+   * isPaired for many senders in one store round (one read transaction, one command or one query), answers in the
+   * order asked; the gateway uses it for the admission checks that pile up in one turn of the event loop.
+   */
+  isPairedMany(senders: readonly SenderRef[]): Promise<boolean[]>;
   listPaired(): Promise<PairedChannel[]>;
   revoke(channelId: string, channelType: string, options?: { revokedBy?: string }): Promise<boolean>;
   listPending(channelType?: string): Promise<PendingRequest[]>;

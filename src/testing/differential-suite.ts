@@ -52,6 +52,7 @@ type Command =
   | { op: "deny"; channelType: string; code: CodeRef; by: string | undefined }
   | { op: "revoke"; channelType: string; sender: string; by: string | undefined }
   | { op: "isPaired" | "pendingFor"; channelType: string; sender: string }
+  | { op: "isPairedMany"; senders: { channelType: string; channelId: string }[] }
   | { op: "listPending"; channelType: string | undefined }
   | { op: "listPaired" }
   | { op: "advance"; ms: number }
@@ -99,6 +100,10 @@ function commands(fc: FastCheck): Arbitrary<Command[]> {
     fc.record({ op: fc.constant("deny" as const), channelType, code, by: actor }),
     fc.record({ op: fc.constant("revoke" as const), channelType, sender, by: actor }),
     fc.record({ op: fc.constantFrom("isPaired" as const, "pendingFor" as const), channelType, sender }),
+    fc.record({
+      op: fc.constant("isPairedMany" as const),
+      senders: fc.array(fc.record({ channelType, channelId: sender }), { maxLength: 5 }),
+    }),
     fc.record({ op: fc.constant("listPending" as const), channelType: optional(channelType) }),
     fc.record({ op: fc.constant("listPaired" as const) }),
     fc.record({ op: fc.constant("advance" as const), ms: fc.constantFrom(MINUTE, 9 * MINUTE, 11 * MINUTE, 31 * MINUTE, 61 * MINUTE) }),
@@ -180,6 +185,8 @@ class Side {
           return await s.revoke(cmd.sender, cmd.channelType, { revokedBy: cmd.by });
         case "isPaired":
           return await s.isPaired(cmd.sender, cmd.channelType);
+        case "isPairedMany":
+          return await s.isPairedMany(cmd.senders);
         case "pendingFor":
           return this.plain(await s.pendingFor(cmd.sender, cmd.channelType));
         case "listPending":

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { PairingProtocol } from "../protocols/types.js";
 import type { AuditEvent, PairingStore } from "../stores/types.js";
-import { errorName, withStore } from "./fixtures.js";
+import { errorName, HOSTILE_IDS, withStore } from "./fixtures.js";
 import type { StoreFactory, SuiteRunner } from "./runner.js";
 
 export interface ExtrasOptions extends SuiteRunner {
@@ -9,7 +9,7 @@ export interface ExtrasOptions extends SuiteRunner {
   extras?: boolean;
 }
 
-const EXTRA_MEMBERS = ["deny", "pendingFor", "audit", "subscribe"] as const;
+const EXTRA_MEMBERS = ["deny", "isPairedMany", "pendingFor", "audit", "subscribe"] as const;
 
 function asFullStore(store: PairingProtocol): PairingStore {
   const record = store as unknown as Record<string, unknown>;
@@ -51,6 +51,30 @@ export function describePairingExtras(factory: StoreFactory<PairingProtocol>, op
       const { events } = await store.audit({ type: "denied" });
       assert.equal(events.length, 1);
       assert.equal(events[0]?.channelId, "alice");
+    }));
+
+    it("isPairedMany answers every sender as isPaired does, in the order asked", run(async (store) => {
+      assert.deepEqual(await store.isPairedMany([]), []);
+      assert.equal(await store.approve("telegram", await store.generateCode("telegram", "alice")), true);
+      assert.equal(await store.approve("telegram", await store.generateCode("telegram", "bob")), true);
+      assert.equal(await store.revoke("bob", "telegram"), true);
+      const senders = [
+        { channelType: "telegram", channelId: "carol" },
+        { channelType: "telegram", channelId: "alice" },
+        { channelType: "discord", channelId: "alice" },
+        { channelType: "telegram", channelId: "bob" },
+        ...HOSTILE_IDS.map((channelId) => ({ channelType: "telegram", channelId: channelId as string })),
+        { channelType: "NOT A TYPE", channelId: "alice" },
+        { channelType: "telegram", channelId: "alice" },
+      ];
+      const expected = await Promise.all(senders.map((s) => store.isPaired(s.channelId, s.channelType)));
+      assert.deepEqual(expected.map((paired, i) => (paired ? i : -1)).filter((i) => i >= 0), [1, senders.length - 1]);
+      assert.deepEqual(await store.isPairedMany(senders), expected);
+      // More senders than one statement or command takes at once (PostgreSQL sends at most 256 per statement).
+      const crowd = Array.from({ length: 300 }, (_, i) => ({ channelType: "telegram", channelId: i % 100 === 7 ? "alice" : `nobody-${i}` }));
+      const answers = await store.isPairedMany(crowd);
+      assert.equal(answers.length, 300);
+      assert.deepEqual(answers.map((paired, i) => (paired ? i : -1)).filter((i) => i >= 0), [7, 107, 207]);
     }));
 
     it("pendingFor returns the sender's request with its first message", run(async (store, { rules }) => {

@@ -18,6 +18,7 @@ import {
   resolvePairingOptions,
   type NewPendingEntry,
   type ResolvedPairingOptions,
+  askValidSenders,
 } from "../shared.js";
 import type {
   ApproveOptions,
@@ -28,6 +29,7 @@ import type {
   PairingStore,
   PairingStoreOptions,
   PendingDetails,
+  SenderRef,
 } from "../types.js";
 
 interface PendingEntry extends Omit<NewPendingEntry, "code"> {
@@ -118,6 +120,11 @@ export class MemoryPairingStore implements PairingStore {
   async isPaired(channelId: string, channelType: string): Promise<boolean> {
     this.assertOpen();
     return isValidSender(channelId, channelType) && this.paired.has(senderKey(channelType, channelId));
+  }
+
+  async isPairedMany(senders: readonly SenderRef[]): Promise<boolean[]> {
+    this.assertOpen();
+    return askValidSenders(senders, (valid) => valid.map((s) => this.paired.has(senderKey(s.channelType, s.channelId))));
   }
 
   async listPaired(): Promise<PairedChannel[]> {

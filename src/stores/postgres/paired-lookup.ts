@@ -1,14 +1,13 @@
+import type { SenderRef } from "../types.js";
 import type { PostgresDatabase } from "./database.js";
 
-interface Waiting {
-  channelType: string;
-  channelId: string;
+interface Waiting extends SenderRef {
   resolve: (paired: boolean) => void;
   reject: (error: unknown) => void;
 }
 
 /** Largest batch sent as one statement. */
-const MAX_BATCH = 256;
+export const MAX_PAIRED_BATCH = 256;
 
 /**
  * isPaired is the hot path: the lookups asked for in the same tick go to PostgreSQL as one statement (a primary-key
@@ -35,23 +34,29 @@ export class PairedLookup {
     this.scheduled = false;
     const queued = this.queue;
     this.queue = [];
-    for (let start = 0; start < queued.length; start += MAX_BATCH) void this.send(queued.slice(start, start + MAX_BATCH));
+    for (let start = 0; start < queued.length; start += MAX_PAIRED_BATCH) void this.send(queued.slice(start, start + MAX_PAIRED_BATCH));
   }
 
   private async send(batch: Waiting[]): Promise<void> {
     try {
-      const result = await this.db.query<{ i: string }>(
-        `SELECT q.i::int AS i FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS q(channel_type, channel_id, i)
-         WHERE EXISTS (
-           SELECT 1 FROM ${this.db.table("paired")} p WHERE p.channel_type = q.channel_type AND p.channel_id = q.channel_id
-         )`,
-        [batch.map((w) => w.channelType), batch.map((w) => w.channelId)],
-        true,
-      );
-      const paired = new Set(result.rows.map((row) => Number(row.i) - 1));
-      batch.forEach((waiting, index) => waiting.resolve(paired.has(index)));
+      const answers = await this.many(batch);
+      batch.forEach((waiting, index) => waiting.resolve(answers[index] === true));
     } catch (error) {
       for (const waiting of batch) waiting.reject(error);
     }
+  }
+
+  /** One statement for these senders (at most MAX_PAIRED_BATCH; the caller has validated them), answers in their order. */
+  async many(senders: readonly SenderRef[]): Promise<boolean[]> {
+    const result = await this.db.query<{ i: string }>(
+      `SELECT q.i::int AS i FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS q(channel_type, channel_id, i)
+       WHERE EXISTS (
+         SELECT 1 FROM ${this.db.table("paired")} p WHERE p.channel_type = q.channel_type AND p.channel_id = q.channel_id
+       )`,
+      [senders.map((s) => s.channelType), senders.map((s) => s.channelId)],
+      true,
+    );
+    const paired = new Set(result.rows.map((row) => Number(row.i) - 1));
+    return senders.map((_, index) => paired.has(index));
   }
 }

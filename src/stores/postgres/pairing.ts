@@ -12,6 +12,7 @@ import {
   regenerateCode,
   resolvePairingOptions,
   type ResolvedPairingOptions,
+  askValidSenders,
 } from "../shared.js";
 import type {
   ApproveOptions,
@@ -22,12 +23,13 @@ import type {
   PairingStore,
   PairingStoreOptions,
   PendingDetails,
+  SenderRef,
 } from "../types.js";
 import { storable, type PostgresDatabase, type Queryable } from "./database.js";
 import { AuditFeed } from "./audit-feed.js";
 import { readAuditPage } from "./audit-page.js";
 import { sweepExpired } from "./expiry-sweep.js";
-import { PairedLookup } from "./paired-lookup.js";
+import { MAX_PAIRED_BATCH, PairedLookup } from "./paired-lookup.js";
 import { PENDING_COLUMNS, toEntry, type PendingEntry, type PendingRow } from "./pending-rows.js";
 import { countRedeemFailure, lockedUntil } from "./redeem-failures.js";
 
@@ -167,6 +169,18 @@ export class PostgresPairingStore implements PairingStore {
     this.assertOpen();
     if (!isValidSender(channelId, channelType)) return false;
     return this.db.call(() => this.pairedLookup.isPaired(channelType, channelId));
+  }
+
+  async isPairedMany(senders: readonly SenderRef[]): Promise<boolean[]> {
+    this.assertOpen();
+    return askValidSenders(senders, async (valid) => {
+      const answers: boolean[] = [];
+      for (let start = 0; start < valid.length; start += MAX_PAIRED_BATCH) {
+        const slice = valid.slice(start, start + MAX_PAIRED_BATCH);
+        answers.push(...(await this.db.call(() => this.pairedLookup.many(slice))));
+      }
+      return answers;
+    });
   }
 
   async listPaired(): Promise<PairedChannel[]> {

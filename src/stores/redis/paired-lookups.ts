@@ -29,20 +29,21 @@ export class PairedLookups {
   private flush(): void {
     const batch = this.waiting;
     this.waiting = [];
-    const only = batch.length === 1 ? batch[0] : undefined;
-    const args = only ? ["HEXISTS", this.key, only.field] : ["HMGET", this.key, ...batch.map((w) => w.field)];
-    this.conn.run(() => this.conn.command(args)).then(
-      (reply) => {
-        if (only) {
-          only.resolve(Number(reply) === 1);
-          return;
-        }
-        const values = Array.isArray(reply) ? reply : [];
-        batch.forEach((w, i) => w.resolve(values[i] !== null && values[i] !== undefined));
-      },
+    this.many(batch.map((w) => w.field)).then(
+      (answers) => batch.forEach((w, i) => w.resolve(answers[i] === true)),
       (error: unknown) => {
         for (const w of batch) w.reject(error);
       },
     );
+  }
+
+  /** One command for these fields of the `paired` hash (HEXISTS for one, HMGET for many), answers in their order. */
+  async many(fields: readonly string[]): Promise<boolean[]> {
+    const only = fields.length === 1 ? fields[0] : undefined;
+    const args = only !== undefined ? ["HEXISTS", this.key, only] : ["HMGET", this.key, ...fields];
+    const reply = await this.conn.run(() => this.conn.command(args));
+    if (only !== undefined) return [Number(reply) === 1];
+    const values = Array.isArray(reply) ? reply : [];
+    return fields.map((_, i) => values[i] !== null && values[i] !== undefined);
   }
 }

@@ -12,6 +12,7 @@ import {
   resolvePairingOptions,
   type NewPendingEntry,
   type ResolvedPairingOptions,
+  askValidSenders,
 } from "../shared.js";
 import type {
   ApproveOptions,
@@ -22,6 +23,7 @@ import type {
   PairingStore,
   PairingStoreOptions,
   PendingDetails,
+  SenderRef,
 } from "../types.js";
 import { AuditFeed, readAuditPage } from "./audit-stream.js";
 import type { RedisConnection } from "./connection.js";
@@ -166,6 +168,11 @@ export class RedisPairingStore implements PairingStore {
     this.assertOpen();
     if (!isValidSender(channelId, channelType)) return false;
     return this.pairedLookups.has(senderField(channelType, channelId));
+  }
+
+  async isPairedMany(senders: readonly SenderRef[]): Promise<boolean[]> {
+    this.assertOpen();
+    return askValidSenders(senders, (valid) => this.pairedLookups.many(valid.map((s) => senderField(s.channelType, s.channelId))));
   }
 
   async listPaired(): Promise<PairedChannel[]> {

@@ -25,6 +25,7 @@ import type {
   PairingStore,
   PairingStoreOptions,
   PendingDetails,
+  SenderRef,
 } from "../types.js";
 import { SqliteAuditLog, type NewAuditEvent } from "./audit-log.js";
 import { guard, SETTLED_FALSE, SETTLED_TRUE, type SqliteConnection, unavailableIfSqlite } from "./connection.js";
@@ -74,6 +75,7 @@ export class SqlitePairingStore implements PairingStore {
   private readonly revokeTx: Tx<(channelId: string, channelType: string, revokedBy: string, now: number) => boolean>;
   private readonly denyTx: Tx<(hash: string, deniedBy: string, now: number) => boolean>;
   private readonly listPendingTx: Tx<(channelType: string | undefined, now: number) => PendingRow[]>;
+  private readonly pairedManyTx: Tx<(senders: readonly SenderRef[]) => boolean[]>;
   private readonly pendingForTx: Tx<(channelId: string, channelType: string, now: number) => PendingRow | undefined>;
 
   constructor(
@@ -131,6 +133,8 @@ export class SqlitePairingStore implements PairingStore {
       const rows = channelType === undefined ? this.stmt.listPending.all() : this.stmt.listPendingOfType.all(channelType);
       return rows as PendingRow[];
     });
+    // One read transaction for the lot: SQLite takes and drops its shared-memory read lock once, not per sender.
+    this.pairedManyTx = db.transaction((senders: readonly SenderRef[]) => senders.map((sender) => this.pairedNow(sender)));
     this.pendingForTx = db.transaction((channelId: string, channelType: string, now: number) => {
       this.expiry.sweep(now);
       return this.stmt.requestOf.get(channelType, channelId) as PendingRow | undefined;
@@ -168,6 +172,19 @@ export class SqlitePairingStore implements PairingStore {
     } catch (error) {
       return Promise.reject(unavailableIfSqlite(error));
     }
+  }
+
+  isPairedMany(senders: readonly SenderRef[]): Promise<boolean[]> {
+    try {
+      this.assertOpen();
+      return Promise.resolve(senders.length === 1 ? [this.pairedNow(senders[0]!)] : this.pairedManyTx(senders));
+    } catch (error) {
+      return Promise.reject(unavailableIfSqlite(error));
+    }
+  }
+
+  private pairedNow({ channelId, channelType }: SenderRef): boolean {
+    return isValidSender(channelId, channelType) && this.stmt.isPaired.get(channelType, channelId) !== undefined;
   }
 
   async listPaired(): Promise<PairedChannel[]> {
