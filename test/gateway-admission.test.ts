@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { MemoryPairingStore, MemorySessionBindingStore } from "../src/stores/index.js";
 import type { PairingProtocol } from "../src/protocols/types.js";
 import { admit, authorizeOwnerAction, sessionKey } from "../src/gateway/admission.js";
+import { STORE_DEADLINE_MS } from "../src/gateway/deadline.js";
 import type { GatewayContext, GatewayPairingStore, PolicyOptions } from "../src/gateway/context.js";
 
 const silent = { info() {}, warn() {}, error() {} };
@@ -145,6 +146,47 @@ describe("admit", () => {
       throw new Error("store fell over");
     };
     expect(await decisions(["bob"])).toEqual(["unavailable"]);
+  });
+
+  it("holds the checks that arrive during a store round and asks for them together when it ends", async () => {
+    const store = new MemoryPairingStore();
+    for (const id of ["a", "b", "c"]) expect(await store.approve("telegram", await store.generateCode("telegram", id))).toBe(true);
+    const many = store.isPairedMany.bind(store);
+    const rounds: { ids: string[]; release: () => void }[] = [];
+    store.isPairedMany = (senders) =>
+      new Promise((resolve, reject) => {
+        rounds.push({ ids: senders.map((s) => s.channelId), release: () => many(senders).then(resolve, reject) });
+      });
+    const ctx = context(store, { unknownUserPolicy: "deny" });
+    const check = (senderId: string) => admit(ctx, { channelType: "telegram", senderId });
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+    const first = check("a");
+    await turn();
+    const later = [check("b"), check("c"), check("nobody")];
+    await turn();
+    expect(rounds.map((r) => r.ids)).toEqual([["a"]]);
+    rounds[0]!.release();
+    expect((await first).decision).toBe("admitted");
+    await turn();
+    expect(rounds.map((r) => r.ids)).toEqual([["a"], ["b", "c", "nobody"]]);
+    rounds[1]!.release();
+    expect((await Promise.all(later)).map((r) => r.decision)).toEqual(["admitted", "admitted", "denied"]);
+  });
+
+  it("a store round that never ends fails its checks closed at the deadline and does not hold up the next", async () => {
+    const store = new MemoryPairingStore();
+    expect(await store.approve("telegram", await store.generateCode("telegram", "a"))).toBe(true);
+    const many = store.isPairedMany.bind(store);
+    let calls = 0;
+    store.isPairedMany = (senders) => (++calls === 1 ? new Promise<boolean[]>(() => {}) : many(senders));
+    const ctx = context(store, { unknownUserPolicy: "deny" });
+    const started = Date.now();
+    // The admission's own deadline is longer than the store deadline, so the batch's deadline is what ends it.
+    expect((await admit(ctx, { channelType: "telegram", senderId: "a" }, { deadlineMs: 10_000 })).decision).toBe("unavailable");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(STORE_DEADLINE_MS - 50);
+    expect((await admit(ctx, { channelType: "telegram", senderId: "a" })).decision).toBe("admitted");
+    expect(calls).toBe(2);
   });
 
   it("refuses malformed sender ids naming the field", async () => {

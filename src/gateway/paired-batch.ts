@@ -1,6 +1,7 @@
 import type { MaybePromise } from "../protocols/types.js";
 import type { SenderRef } from "../stores/types.js";
 import type { GatewayPairingStore } from "./context.js";
+import { withDeadline } from "./deadline.js";
 
 interface Waiting extends SenderRef {
   resolve: (paired: boolean) => void;
@@ -8,44 +9,56 @@ interface Waiting extends SenderRef {
 }
 
 /**
- * The admission checks of one turn of the event loop, asked of the store together: every `isPaired` made while the
- * turn's messages are read is answered by one `isPairedMany` once they all are (on SQLite one read transaction, on
- * Redis one HMGET, on PostgreSQL one query), instead of one store round each. The store is asked after every message
- * of the batch arrived, so a revoke that committed before a message came in is always seen by that message's check.
+ * The admission checks made while a store round is under way, asked of the store together: every `isPaired` is
+ * answered by one `isPairedMany` (on SQLite one read transaction, on Redis one HMGET, on PostgreSQL one query) instead
+ * of one store round each. One round runs at a time; the checks that come in meanwhile wait for it to end and then go
+ * together, so batches grow with load (a lone check goes at the end of the current event-loop turn). The store is
+ * always asked after every message of a batch arrived, so a revoke that committed before a message came in is seen by
+ * that message's check. A round that outlives the store deadline fails its checks (closed) and frees the next round.
  */
 class PairedBatch {
   private waiting: Waiting[] = [];
+  private scheduled = false;
+  private inFlight = false;
 
   constructor(private readonly store: GatewayPairingStore & Required<Pick<GatewayPairingStore, "isPairedMany">>) {}
 
   isPaired(channelId: string, channelType: string): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      if (this.waiting.push({ channelId, channelType, resolve, reject }) === 1) setImmediate(this.flush);
+      this.waiting.push({ channelId, channelType, resolve, reject });
+      this.schedule();
     });
   }
 
+  private schedule(): void {
+    if (this.scheduled || this.inFlight || this.waiting.length === 0) return;
+    this.scheduled = true;
+    setImmediate(this.flush);
+  }
+
   private readonly flush = (): void => {
+    this.scheduled = false;
     const batch = this.waiting;
     this.waiting = [];
-    let answered: Promise<boolean[]>;
-    try {
-      answered = Promise.resolve(this.store.isPairedMany(batch));
-    } catch (error) {
-      answered = Promise.reject(error);
-    }
-    answered.then(
-      (answers) => {
-        if (!Array.isArray(answers) || answers.length !== batch.length) {
-          const error = new TypeError(`pairingStore.isPairedMany answered ${describe(answers)} for ${batch.length} senders`);
-          for (const w of batch) w.reject(error);
-          return;
-        }
-        batch.forEach((w, i) => w.resolve(answers[i] === true));
-      },
-      (error: unknown) => {
+    this.inFlight = true;
+    withDeadline("pairing.isPairedMany", () => this.store.isPairedMany(batch))
+      .then(
+        (answers) => {
+          if (!Array.isArray(answers) || answers.length !== batch.length) {
+            throw new TypeError(`pairingStore.isPairedMany answered ${describe(answers)} for ${batch.length} senders`);
+          }
+          batch.forEach((w, i) => w.resolve(answers[i] === true));
+        },
+      )
+      .catch((error: unknown) => {
         for (const w of batch) w.reject(error);
-      },
-    );
+      })
+      .finally(this.next);
+  };
+
+  private readonly next = (): void => {
+    this.inFlight = false;
+    this.schedule();
   };
 }
 
