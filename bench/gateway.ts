@@ -66,8 +66,8 @@ interface Settings {
 
 function settingsFor(quick: boolean): Settings {
   return quick
-    ? { clients: 16, warmupMs: 500, durationMs: 1_500, pairedDevices: 1_000 }
-    : { clients: 32, warmupMs: 1_000, durationMs: 6_000, pairedDevices: 10_000 };
+    ? { clients: 32, warmupMs: 500, durationMs: 1_500, pairedDevices: 1_000 }
+    : { clients: 64, warmupMs: 1_000, durationMs: 6_000, pairedDevices: 10_000 };
 }
 
 /** Runs the load generator against a server child; the server's CPU time is read around the run. */
