@@ -69,8 +69,8 @@ function describe(answers: unknown): string {
 const batches = new WeakMap<GatewayPairingStore, PairedBatch>();
 
 /**
- * `store.isPaired(channelId, channelType)` for admission: batched per event-loop turn when the store has
- * `isPairedMany` (every built-in store does), asked directly otherwise.
+ * `store.isPaired(channelId, channelType)` for admission: asked in batches (see PairedBatch) when the store has
+ * `isPairedMany` (every built-in store does), directly otherwise.
  */
 export function isPairedForAdmission(store: GatewayPairingStore, channelId: string, channelType: string): MaybePromise<boolean> {
   if (typeof store.isPairedMany !== "function") return store.isPaired(channelId, channelType);
