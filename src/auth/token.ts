@@ -4,9 +4,15 @@ import { safeEqual } from "../pairing/hashing.js";
 import { idProblem } from "../pairing/validation.js";
 import type { ApiTokenRecord, TokenStore } from "../stores/types.js";
 import { presentedCredential } from "./headers.js";
+import { TokenExistsError } from "./token-errors.js";
 import { allow, deny } from "./result.js";
 
 export const TOKEN_PREFIX = "gh_";
+/**
+ * The fixed id of the owner token minted on a gateway's first start. Every instance claims the same id, so the store's
+ * unique key lets exactly one of several gateways starting at once on an empty store create it.
+ */
+export const FIRST_OWNER_TOKEN_ID = "tok_first_owner";
 /** `gh_` + 32 random bytes in base64url (43 characters): anything else is refused before any store access. */
 const TOKEN_FORMAT = /^gh_[A-Za-z0-9_-]{43}$/;
 export const ROLE_FORMAT = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -47,6 +53,26 @@ export function roleProblem(role: unknown): string | null {
 
 /** Creates a token with a role, stores only its hash, and returns the token once. */
 export async function mintToken(tokens: TokenStore, options: MintTokenOptions): Promise<MintedToken> {
+  return mintWithId(tokens, `tok_${randomBytes(9).toString("base64url")}`, options);
+}
+
+/**
+ * The first-start owner token: minted only when the store holds no token, under {@link FIRST_OWNER_TOKEN_ID}. Of
+ * several processes or instances racing on one empty store exactly one gets the token; the others get null (and, like
+ * any later start, print nothing). Any other store failure is thrown.
+ */
+export async function mintFirstOwnerToken(tokens: TokenStore, now?: () => number): Promise<MintedToken | null> {
+  assertTokenStore(tokens);
+  if ((await tokens.count()) > 0) return null;
+  try {
+    return await mintWithId(tokens, FIRST_OWNER_TOKEN_ID, { role: "owner", userId: "owner", label: "created on first start", now });
+  } catch (error) {
+    if (error instanceof TokenExistsError && error.field === "id") return null;
+    throw error;
+  }
+}
+
+async function mintWithId(tokens: TokenStore, id: string, options: MintTokenOptions): Promise<MintedToken> {
   assertTokenStore(tokens);
   const problem = roleProblem(options?.role);
   if (problem) throw new TypeError(`role ${problem}`);
@@ -58,7 +84,6 @@ export async function mintToken(tokens: TokenStore, options: MintTokenOptions): 
   if (typeof label !== "string" || label.length > MAX_LABEL_LENGTH || CONTROL.test(label)) {
     throw new TypeError(`label must be a string of at most ${MAX_LABEL_LENGTH} characters without control characters`);
   }
-  const id = `tok_${randomBytes(9).toString("base64url")}`;
   const token = `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
   const record: ApiTokenRecord = {
     id,

@@ -1,5 +1,5 @@
 import { httpAgent } from "../../agents/http.js";
-import { mintToken } from "../../auth/token.js";
+import { mintFirstOwnerToken } from "../../auth/token.js";
 import { authFromConfig } from "../../config/build-auth.js";
 import { ConfigError } from "../../config/errors.js";
 import type { AgentConfig, GatehouseConfig } from "../../config/schema.js";
@@ -32,7 +32,7 @@ function agentFromConfig(agent: AgentConfig): Agent | undefined {
 /**
  * Runs the gateway until SIGINT/SIGTERM. The stores are opened here (so the auth chain can use the token table) and
  * closed after the gateway stops. On the first start (no API token in the store) an owner token is minted and printed
- * once, with the console URL.
+ * once, with the console URL; of several gateways starting at once on one empty store, only one mints and prints it.
  */
 export async function runGateway(options: StartOptions, io: Output): Promise<void> {
   const config = cliConfig(options, { host: options.host, port: options.port });
@@ -81,9 +81,9 @@ export async function runGateway(options: StartOptions, io: Output): Promise<voi
 }
 
 async function firstStartToken(config: GatehouseConfig, stores: Stores): Promise<string | undefined> {
-  if (!config.auth.token || !stores.tokens || (await stores.tokens.count()) > 0) return undefined;
-  const { token } = await mintToken(stores.tokens, { role: "owner", userId: "owner", label: "created on first start" });
-  return token;
+  if (!config.auth.token || !stores.tokens) return undefined;
+  // Atomic across processes and instances: of gateways starting at once on an empty store, one wins the fixed id.
+  return (await mintFirstOwnerToken(stores.tokens))?.token;
 }
 
 /** One write, so a reader never sees the URL without the token block that belongs to it. */

@@ -1,3 +1,4 @@
+import { TokenExistsError } from "../../auth/token-errors.js";
 import type { ApiTokenRecord, TokenStore } from "../types.js";
 
 /** API tokens in this process's memory (hashes only), gone on exit. */
@@ -6,8 +7,8 @@ export class MemoryTokenStore implements TokenStore {
   private readonly idByHash = new Map<string, string>();
 
   async insert(record: ApiTokenRecord): Promise<void> {
-    if (this.byId.has(record.id)) throw new Error(`token id ${record.id} already exists`);
-    if (this.idByHash.has(record.hash)) throw new Error("a token with this hash already exists");
+    if (this.byId.has(record.id)) throw new TokenExistsError("id", record.id);
+    if (this.idByHash.has(record.hash)) throw new TokenExistsError("hash", record.id);
     this.byId.set(record.id, { ...record });
     this.idByHash.set(record.hash, record.id);
   }

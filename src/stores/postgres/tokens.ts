@@ -1,3 +1,4 @@
+import { TokenExistsError } from "../../auth/token-errors.js";
 import type { ApiTokenRecord, TokenStore } from "../types.js";
 import type { PostgresDatabase } from "./database.js";
 
@@ -19,21 +20,35 @@ const toRecord = (row: TokenRow): ApiTokenRecord => ({
   createdAt: Number(row.created_at),
 });
 
+/** SQLSTATE unique_violation: the id (primary key) or the hash is taken. */
+const UNIQUE_VIOLATION = "23505";
+
 /** API tokens (hashes only) in the shared PostgreSQL schema, so a token created through one instance works on all. */
 export function createPostgresTokenStore(db: PostgresDatabase): TokenStore {
   const table = db.table("api_tokens");
   return {
     async insert(record) {
-      await db.call(async () => {
-        await db.query(`INSERT INTO ${table} (id, hash, role, user_id, label, created_at) VALUES ($1, $2, $3, $4, $5, $6)`, [
-          record.id,
-          record.hash,
-          record.role,
-          record.userId,
-          record.label,
-          record.createdAt,
-        ]);
+      // A unique violation is an answer (which key collided), returned from inside call() so it is not mistaken for an
+      // unavailable store; every other failure still becomes StoreUnavailableError there.
+      const collided = await db.call(async (): Promise<"id" | "hash" | null> => {
+        try {
+          await db.query(`INSERT INTO ${table} (id, hash, role, user_id, label, created_at) VALUES ($1, $2, $3, $4, $5, $6)`, [
+            record.id,
+            record.hash,
+            record.role,
+            record.userId,
+            record.label,
+            record.createdAt,
+          ]);
+          return null;
+        } catch (error) {
+          const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
+          if (code === UNIQUE_VIOLATION && constraint === "api_tokens_pkey") return "id";
+          if (code === UNIQUE_VIOLATION && constraint === "api_tokens_hash_key") return "hash";
+          throw error;
+        }
       });
+      if (collided) throw new TokenExistsError(collided, record.id);
     },
     async findByHash(hash) {
       const rows = await db.call(() => db.query<TokenRow>(`SELECT * FROM ${table} WHERE hash = $1`, [hash], true));

@@ -1,3 +1,4 @@
+import { TokenExistsError } from "../../auth/token-errors.js";
 import type { ApiTokenRecord, TokenStore } from "../types.js";
 import type { RedisConnection } from "./connection.js";
 import { RedisKeys } from "./keys.js";
@@ -34,8 +35,8 @@ export class RedisTokenStore implements TokenStore {
     const { id, hash, role, userId, label, createdAt } = record;
     const json = JSON.stringify({ id, hash, role, userId, label, createdAt });
     const reply = await this.conn.run(() => this.conn.eval(TOKEN_INSERT, this.tokenKeys(), [id, hash, json]));
-    if (reply === "id-exists") throw new Error(`token id ${id} already exists`);
-    if (reply === "hash-exists") throw new Error("a token with this hash already exists");
+    if (reply === "id-exists") throw new TokenExistsError("id", id);
+    if (reply === "hash-exists") throw new TokenExistsError("hash", id);
   }
 
   async findByHash(hash: string): Promise<ApiTokenRecord | null> {

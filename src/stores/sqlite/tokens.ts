@@ -1,4 +1,5 @@
 import type { Database } from "better-sqlite3";
+import { TokenExistsError } from "../../auth/token-errors.js";
 import type { ApiTokenRecord, TokenStore } from "../types.js";
 
 interface TokenRow {
@@ -44,7 +45,14 @@ export function createSqliteTokenStore(db: Database): TokenStore {
   const count = db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM api_tokens");
   return {
     async insert(record) {
-      insert.run({ ...record });
+      try {
+        insert.run({ ...record });
+      } catch (error) {
+        const code = (error as { code?: unknown } | null)?.code;
+        if (code === "SQLITE_CONSTRAINT_PRIMARYKEY") throw new TokenExistsError("id", record.id);
+        if (code === "SQLITE_CONSTRAINT_UNIQUE") throw new TokenExistsError("hash", record.id);
+        throw error;
+      }
     },
     async findByHash(hash) {
       const row = byHash.get(hash);
