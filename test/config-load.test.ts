@@ -83,6 +83,8 @@ describe("loadConfig", () => {
     ["auth:\n  trustedProxy:\n    proxies: []\n    userHeader: x-user\n    role: user\n", "auth.trustedProxy.proxies"],
     ["channels:\n  telegram:\n    ownerUserIds: 12\n", "channels.telegram.ownerUserIds"],
     ["channels:\n  irc: {}\n", "channels.irc: unknown key"],
+    ["channels:\n  slack:\n    appTokenEnv: SLACK_APP_TOKEN\n", "channels.slack.appTokenEnv: Socket Mode (appToken) is not supported"],
+    ["channels:\n  slack:\n    enabled: false\n    appToken: xapp-1-2\n", "channels.slack.appToken: Socket Mode (appToken) is not supported"],
   ])("rejects %j naming the key path", (yaml, expected) => {
     const { path } = writeConfig(yaml);
     expect(problems(() => loadConfig({ path, env: {} })).join("\n")).toContain(expected);

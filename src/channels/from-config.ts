@@ -52,11 +52,9 @@ export function channelsFromConfig(channels: ChannelsConfig, env: NodeJS.Process
     });
     plugins.push(channelPlugin(adapter, routerOptions(discord)));
   }
-  const slack = channels.slack as (ChannelSection & { signingSecret?: string; signingSecretEnv?: string; appToken?: string; appTokenEnv?: string }) | undefined;
+  // Socket Mode keys (appToken, appTokenEnv) never get here: the config schema refuses them.
+  const slack = channels.slack as (ChannelSection & { signingSecret?: string; signingSecretEnv?: string }) | undefined;
   if (slack?.enabled) {
-    if (slack.appToken !== undefined || slack.appTokenEnv !== undefined) {
-      throw new Error("channels.slack: Socket Mode (appToken) is not supported; use HTTP mode with signingSecretEnv");
-    }
     const adapter = new SlackAdapter({
       botToken: slack.token ?? tokenFromEnv(slack.tokenEnv ?? "SLACK_BOT_TOKEN", "slack", env),
       signingSecret: slack.signingSecret ?? tokenFromEnv(slack.signingSecretEnv ?? "SLACK_SIGNING_SECRET", "slack", env),

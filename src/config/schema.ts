@@ -86,14 +86,19 @@ const webhookSchema = z.looseObject({
   path: z.string().startsWith("/").optional(),
 });
 
+/** Slack Socket Mode is not implemented: its keys are refused here, at load, rather than accepted and refused at start. */
+const socketModeRefused = z
+  .never({ error: "Socket Mode (appToken) is not supported; use HTTP mode with signingSecretEnv" })
+  .optional();
+
 const channelsSchema = z.strictObject({
   telegram: z.looseObject({ ...channelBase, webhook: webhookSchema.optional() }).optional(),
   discord: z.looseObject({ ...channelBase, applicationId: nonEmpty.optional() }).optional(),
   slack: z
     .looseObject({
       ...channelBase,
-      appToken: nonEmpty.optional(),
-      appTokenEnv: envName.optional(),
+      appToken: socketModeRefused,
+      appTokenEnv: socketModeRefused,
       signingSecret: nonEmpty.optional(),
       signingSecretEnv: envName.optional(),
     })
