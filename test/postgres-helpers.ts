@@ -48,13 +48,27 @@ export async function dropSchemas(prefix: string): Promise<void> {
 }
 
 /** The fresh schemas one test file opens its stores in: all under one run-unique prefix, all dropped after the file. */
-export interface TestSchemas {
+export interface TestSchemas extends Pick<SchemaNames, "next" | "nextUrl"> {
   /** Whether the test PostgreSQL answers ({@link postgresAvailable}); when it does not, nothing is dropped. */
   readonly available: boolean;
+}
+
+/** Fresh schema names under one run-unique prefix, and a way to drop them all; {@link testSchemas} wires it to afterAll. */
+export interface SchemaNames {
   /** A schema name no earlier call returned: `<prefix>1`, `<prefix>2`, ... */
   next(): string;
   /** The test PostgreSQL's URL for a schema from next(). */
   nextUrl(): string;
+  /** Drops every schema under the prefix. */
+  drop(): Promise<void>;
+}
+
+/** Schema names `gh_test_<tag><random>_<n>`; nothing is created or dropped until the caller does. */
+export function schemaNames(tag = ""): SchemaNames {
+  const prefix = `${uniqueSchema(tag)}_`;
+  let counter = 0;
+  const next = (): string => `${prefix}${++counter}`;
+  return { next, nextUrl: () => urlWithSchema(next()), drop: () => dropSchemas(prefix) };
 }
 
 /**
@@ -62,13 +76,11 @@ export interface TestSchemas {
  * (e.g. closing stores still open on them), then every schema under the prefix is dropped.
  */
 export async function testSchemas(tag = "", beforeDrop?: () => Promise<unknown>): Promise<TestSchemas> {
-  const prefix = `${uniqueSchema(tag)}_`;
+  const names = schemaNames(tag);
   const available = await postgresAvailable();
   afterAll(async () => {
     await beforeDrop?.();
-    if (available) await dropSchemas(prefix);
+    if (available) await names.drop();
   });
-  let counter = 0;
-  const next = (): string => `${prefix}${++counter}`;
-  return { available, next, nextUrl: () => urlWithSchema(next()) };
+  return { available, next: names.next, nextUrl: names.nextUrl };
 }

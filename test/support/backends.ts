@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { dropSchemas, postgresAvailable, uniqueSchema, urlWithSchema } from "../postgres-helpers.js";
+import { postgresAvailable, schemaNames } from "../postgres-helpers.js";
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from "../redis-support.js";
 
 export interface Backend {
@@ -21,8 +21,7 @@ export async function allBackends(): Promise<Backend[]> {
   let files = 0;
   const redisPrefix = uniquePrefix();
   let keyspaces = 0;
-  const schemaPrefix = `${uniqueSchema()}_`;
-  let schemas = 0;
+  const schemas = schemaNames();
   const [redis, postgres] = await Promise.all([requireRedis(), postgresAvailable()]);
   return [
     { name: "memory", available: true, shared: false, freshUrl: () => "memory:", cleanup: async () => undefined },
@@ -46,9 +45,9 @@ export async function allBackends(): Promise<Backend[]> {
       name: "postgres",
       available: postgres,
       shared: true,
-      freshUrl: () => urlWithSchema(`${schemaPrefix}${++schemas}`),
+      freshUrl: schemas.nextUrl,
       cleanup: async () => {
-        if (postgres) await dropSchemas(schemaPrefix);
+        if (postgres) await schemas.drop();
       },
     },
   ];

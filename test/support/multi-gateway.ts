@@ -11,7 +11,7 @@ import { pathToFileURL } from "node:url";
 import { mintToken } from "../../src/auth/token.js";
 import { openStores } from "../../src/stores/open.js";
 import { REPO } from "../cli-helpers.js";
-import { dropSchemas, POSTGRES_URL, postgresAvailable, uniqueSchema, urlWithSchema } from "../postgres-helpers.js";
+import { POSTGRES_URL, postgresAvailable, schemaNames } from "../postgres-helpers.js";
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from "../redis-support.js";
 
 const MAIN = join(REPO, "src", "cli", "main.ts");
@@ -45,14 +45,13 @@ export function sharedRedis(): SharedBackend {
 }
 
 export function sharedPostgres(): SharedBackend {
-  const prefix = `${uniqueSchema("multi_")}_`;
-  let next = 0;
+  const schemas = schemaNames("multi_");
   return {
     name: "postgres",
     server: POSTGRES_URL,
     available: postgresAvailable,
-    freshUrl: () => urlWithSchema(`${prefix}${next++}`),
-    cleanup: () => dropSchemas(prefix),
+    freshUrl: schemas.nextUrl,
+    cleanup: schemas.drop,
   };
 }
 
