@@ -1,4 +1,5 @@
-export { tokenAuth, mintToken, hashToken, isTokenShaped, roleProblem, TOKEN_PREFIX } from "./token.js";
+export { tokenAuth, mintToken, mintFirstOwnerToken, hashToken, isTokenShaped, roleProblem, TOKEN_PREFIX } from "./token.js";
+export { TokenExistsError } from "./token-errors.js";
 export type { MintTokenOptions, MintedToken } from "./token.js";
 export { jwtAuth, type JwtAuthOptions } from "./jwt.js";
 export { loopbackAuth, LOCAL_OWNER_ID, FORWARDING_HEADERS, type LoopbackAuthOptions } from "./loopback.js";
