@@ -78,6 +78,21 @@ describe("sqlite store: opening", () => {
     expect(pragmas(file).version).toBe(SCHEMA_VERSION);
   });
 
+  it("reopening a cleanly closed file commits once, so reads find the page count in the write-ahead log", async () => {
+    const file = join(freshDir(), "g.db");
+    await (await openSqliteStores(file, { secret })).close();
+    // A clean close checkpoints and removes the log; SQLite would then fstat() the file on every read until a commit.
+    expect(existsSync(`${file}-wal`)).toBe(false);
+    const stores = await openSqliteStores(file, { secret });
+    try {
+      expect(statSync(`${file}-wal`).size).toBeGreaterThan(0);
+      expect(await stores.pairing.isPaired("alice", "telegram")).toBe(false);
+    } finally {
+      await stores.close();
+    }
+    expect(pragmas(file).version).toBe(SCHEMA_VERSION);
+  });
+
   it("applies a new migration to an existing file in order, keeping the data", async () => {
     const file = join(freshDir(), "g.db");
     const stores = await openSqliteStores(file, { secret });
