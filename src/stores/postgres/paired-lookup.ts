@@ -7,7 +7,7 @@ interface Waiting extends SenderRef {
 }
 
 /** Largest batch sent as one statement. */
-export const MAX_PAIRED_BATCH = 256;
+const MAX_PAIRED_BATCH = 256;
 
 /**
  * isPaired is the hot path: the lookups asked for in the same tick go to PostgreSQL as one statement (a primary-key
@@ -34,7 +34,7 @@ export class PairedLookup {
     this.scheduled = false;
     const queued = this.queue;
     this.queue = [];
-    for (let start = 0; start < queued.length; start += MAX_PAIRED_BATCH) void this.send(queued.slice(start, start + MAX_PAIRED_BATCH));
+    void this.send(queued);
   }
 
   private async send(batch: Waiting[]): Promise<void> {
@@ -46,8 +46,17 @@ export class PairedLookup {
     }
   }
 
-  /** One statement for these senders (at most MAX_PAIRED_BATCH; the caller has validated them), answers in their order. */
+  /**
+   * Whether each of these senders (validated by the caller) is paired, in their order: one statement per
+   * MAX_PAIRED_BATCH senders, all sent at once.
+   */
   async many(senders: readonly SenderRef[]): Promise<boolean[]> {
+    const chunks: Promise<boolean[]>[] = [];
+    for (let start = 0; start < senders.length; start += MAX_PAIRED_BATCH) chunks.push(this.chunk(senders.slice(start, start + MAX_PAIRED_BATCH)));
+    return (await Promise.all(chunks)).flat();
+  }
+
+  private async chunk(senders: readonly SenderRef[]): Promise<boolean[]> {
     const result = await this.db.query<{ i: string }>(
       `SELECT q.i::int AS i FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS q(channel_type, channel_id, i)
        WHERE EXISTS (

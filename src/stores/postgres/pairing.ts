@@ -29,7 +29,7 @@ import { storable, type PostgresDatabase, type Queryable } from "./database.js";
 import { AuditFeed } from "./audit-feed.js";
 import { readAuditPage } from "./audit-page.js";
 import { sweepExpired } from "./expiry-sweep.js";
-import { MAX_PAIRED_BATCH, PairedLookup } from "./paired-lookup.js";
+import { PairedLookup } from "./paired-lookup.js";
 import { PENDING_COLUMNS, toEntry, type PendingEntry, type PendingRow } from "./pending-rows.js";
 import { countRedeemFailure, lockedUntil } from "./redeem-failures.js";
 
@@ -173,14 +173,7 @@ export class PostgresPairingStore implements PairingStore {
 
   async isPairedMany(senders: readonly SenderRef[]): Promise<boolean[]> {
     this.assertOpen();
-    return askValidSenders(senders, async (valid) => {
-      const answers: boolean[] = [];
-      for (let start = 0; start < valid.length; start += MAX_PAIRED_BATCH) {
-        const slice = valid.slice(start, start + MAX_PAIRED_BATCH);
-        answers.push(...(await this.db.call(() => this.pairedLookup.many(slice))));
-      }
-      return answers;
-    });
+    return askValidSenders(senders, (valid) => this.db.call(() => this.pairedLookup.many(valid)));
   }
 
   async listPaired(): Promise<PairedChannel[]> {
