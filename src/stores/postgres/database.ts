@@ -116,6 +116,11 @@ export class PostgresDatabase {
     }
   }
 
+  /** Resolves when the server answers `SELECT 1` within the deadline; rejects with StoreUnavailableError otherwise. */
+  async ping(): Promise<void> {
+    await this.call(() => this.query("SELECT 1", [], true));
+  }
+
   /** One statement on any pooled connection; named statements are prepared once per connection. */
   async query<R extends QueryResultRow>(text: string, values: unknown[] = [], prepared = false): Promise<QueryResult<R>> {
     return this.pool.query<R>(prepared ? { name: statementName(text), text, values } : { text, values });

@@ -294,9 +294,7 @@ export class PostgresPairingStore implements PairingStore {
 
   async health(): Promise<void> {
     this.assertOpen();
-    await this.db.call(async () => {
-      await this.db.query("SELECT 1", [], true);
-    });
+    await this.db.ping();
   }
 
   async close(): Promise<void> {

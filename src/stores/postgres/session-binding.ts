@@ -93,9 +93,7 @@ export class PostgresSessionBindingStore implements SessionBindingStore {
 
   async health(): Promise<void> {
     this.assertOpen();
-    await this.db.call(async () => {
-      await this.db.query("SELECT 1", [], true);
-    });
+    await this.db.ping();
   }
 
   async close(): Promise<void> {
