@@ -26,7 +26,7 @@ export interface AdmissionSizeResult {
   /** One caller: admit() then the session lookup (and bind when the binding is missing or stale). */
   serial: Figure;
   /** 16 messages in flight at once, as a busy gateway would have (their isPaired checks go to the store together). */
-  concurrent16?: Figure;
+  concurrent16: Figure;
 }
 
 export type AdmissionBackendResult = { sizes: AdmissionSizeResult[] } | { skipped: string };
@@ -121,7 +121,7 @@ function admissionTargets(backends: AdmissionBenchResult["backends"], sizes: num
 function printAdmissionTables(result: AdmissionBenchResult): void {
   const rows = backendRows(result.backends, (name, size: AdmissionSizeResult) => [
     [name, size.paired, "1 caller", ...figureCells(size.serial)],
-    ...(size.concurrent16 ? [[name, size.paired, "16 callers", ...figureCells(size.concurrent16)]] : []),
+    [name, size.paired, "16 callers", ...figureCells(size.concurrent16)],
   ]);
   printTable("admission: one message's decision (admit + session lookup/bind)", ["backend", "paired", "callers", ...FIGURE_HEADER], rows);
   printTargets(result.targets);
