@@ -134,7 +134,7 @@ export class SqlitePairingStore implements PairingStore {
       return rows as PendingRow[];
     });
     // One read transaction for the lot: SQLite takes and drops its shared-memory read lock once, not per sender.
-    this.pairedManyTx = db.transaction((senders: readonly SenderRef[]) => senders.map((sender) => this.pairedNow(sender)));
+    this.pairedManyTx = db.transaction((senders: readonly SenderRef[]) => senders.map((s) => this.pairedNow(s.channelId, s.channelType)));
     this.pendingForTx = db.transaction((channelId: string, channelType: string, now: number) => {
       this.expiry.sweep(now);
       return this.stmt.requestOf.get(channelType, channelId) as PendingRow | undefined;
@@ -167,8 +167,7 @@ export class SqlitePairingStore implements PairingStore {
   isPaired(channelId: string, channelType: string): Promise<boolean> {
     try {
       this.assertOpen();
-      if (!isValidSender(channelId, channelType)) return SETTLED_FALSE;
-      return this.stmt.isPaired.get(channelType, channelId) === undefined ? SETTLED_FALSE : SETTLED_TRUE;
+      return this.pairedNow(channelId, channelType) ? SETTLED_TRUE : SETTLED_FALSE;
     } catch (error) {
       return Promise.reject(unavailableIfSqlite(error));
     }
@@ -177,13 +176,13 @@ export class SqlitePairingStore implements PairingStore {
   isPairedMany(senders: readonly SenderRef[]): Promise<boolean[]> {
     try {
       this.assertOpen();
-      return Promise.resolve(senders.length === 1 ? [this.pairedNow(senders[0]!)] : this.pairedManyTx(senders));
+      return Promise.resolve(senders.length === 1 ? [this.pairedNow(senders[0]!.channelId, senders[0]!.channelType)] : this.pairedManyTx(senders));
     } catch (error) {
       return Promise.reject(unavailableIfSqlite(error));
     }
   }
 
-  private pairedNow({ channelId, channelType }: SenderRef): boolean {
+  private pairedNow(channelId: string, channelType: string): boolean {
     return isValidSender(channelId, channelType) && this.stmt.isPaired.get(channelType, channelId) !== undefined;
   }
 
