@@ -1,7 +1,17 @@
 #!/usr/bin/env bash
-# Starts Redis (127.0.0.1:6379) and PostgreSQL (127.0.0.1:5432, trust auth, database "test") when they are not running.
+# The test set-up `npm test` runs first (its `pretest` step), so `npm ci && npm test` on a fresh Debian machine needs nothing
+# else: installs Debian's chromium for the console's browser tests when /usr/bin/chromium is missing, and starts Redis
+# (127.0.0.1:6379) and PostgreSQL (127.0.0.1:5432, trust auth, database "test") when they are not running.
 # These are the machine's Debian services; the commands are the ones documented in README.md.
 set -euo pipefail
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "installing Debian chromium for the console's browser tests (apt-get)"
+  as_root=()
+  [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+  "${as_root[@]}" apt-get update -qq >/dev/null
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   echo "starting redis-server on 127.0.0.1:6379"
