@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { channelsFromConfig } from "../src/channels/from-config.js";
+import { CHANNELS, channelDescriptor, channelTypes } from "../src/channels/registry.js";
 import { configSchema } from "../src/config/schema.js";
+import { validateConfig } from "../src/config/load.js";
 
 const TG = "123456789:AAH-config_test_token_abcdefghijklmn";
 
@@ -9,8 +11,8 @@ function channelsOf(raw: unknown) {
 }
 
 describe("channels from gatehouse.yaml", () => {
-  it("builds the configured channels with tokens from the environment", () => {
-    const plugins = channelsFromConfig(
+  it("builds the configured channels with tokens from the environment", async () => {
+    const plugins = await channelsFromConfig(
       channelsOf({
         telegram: { tokenEnv: "MY_TG", ownerUserIds: ["111"] },
         slack: { ownerUserIds: ["UOWNER"] },
@@ -21,25 +23,38 @@ describe("channels from gatehouse.yaml", () => {
     expect(plugins.map((p) => p.channelType)).toEqual(["telegram", "slack"]);
   });
 
-  it("names the missing environment variable and never echoes a token", () => {
-    expect(() => channelsFromConfig(channelsOf({ telegram: {} }), {})).toThrow(/TELEGRAM_BOT_TOKEN/);
-    expect(() => channelsFromConfig(channelsOf({ telegram: { webhook: { url: "https://bot.example.com/tg" } } }), { TELEGRAM_BOT_TOKEN: TG })).toThrow(
-      /TELEGRAM_WEBHOOK_SECRET/,
-    );
-    expect(() => channelsFromConfig(channelsOf({ telegram: {} }), { TELEGRAM_BOT_TOKEN: "changeme" })).toThrow(/placeholder/);
+  it("names the missing environment variable and never echoes a token", async () => {
+    await expect(channelsFromConfig(channelsOf({ telegram: {} }), {})).rejects.toThrow(/TELEGRAM_BOT_TOKEN/);
+    await expect(
+      channelsFromConfig(channelsOf({ telegram: { webhook: { url: "https://bot.example.com/tg" } } }), { TELEGRAM_BOT_TOKEN: TG }),
+    ).rejects.toThrow(/TELEGRAM_WEBHOOK_SECRET/);
+    await expect(channelsFromConfig(channelsOf({ telegram: {} }), { TELEGRAM_BOT_TOKEN: "changeme" })).rejects.toThrow(/placeholder/);
     try {
-      channelsFromConfig(channelsOf({ telegram: {} }), { TELEGRAM_BOT_TOKEN: "12:short but wrong" });
+      await channelsFromConfig(channelsOf({ telegram: {} }), { TELEGRAM_BOT_TOKEN: "12:short but wrong" });
       expect.unreachable();
     } catch (error) {
       expect(String(error)).not.toContain("short but wrong");
     }
   });
 
-  it("builds webhook mode from the webhook section", () => {
-    const [plugin] = channelsFromConfig(channelsOf({ telegram: { webhook: { url: "https://bot.example.com/tg", path: "/tg" } } }), {
+  it("builds webhook mode from the webhook section", async () => {
+    const [plugin] = await channelsFromConfig(channelsOf({ telegram: { webhook: { url: "https://bot.example.com/tg", path: "/tg" } } }), {
       TELEGRAM_BOT_TOKEN: TG,
       TELEGRAM_WEBHOOK_SECRET: "a_long_random_webhook_secret_1234",
     });
     expect(plugin?.channelType).toBe("telegram");
+  });
+
+  it("takes the channel keys, their options and their adapters from the registry", async () => {
+    expect(channelTypes()).toEqual(CHANNELS.map((channel) => channel.type));
+    expect(Object.keys(configSchema.shape.channels.unwrap().shape).sort()).toEqual(channelTypes().sort());
+    expect(() => validateConfig({ channels: { icq: { ownerUserIds: ["1"] } } })).toThrow(/icq/);
+    expect(() => validateConfig({ channels: { slack: { port: 70000 } } })).toThrow(/channels\.slack\.port/);
+    for (const type of channelTypes()) {
+      const descriptor = channelDescriptor(type)!;
+      expect(descriptor.schema.safeParse({}).success).toBe(true);
+    }
+    const [plugin] = await channelsFromConfig(channelsOf({ discord: { ownerUserIds: ["1"] } }), { DISCORD_BOT_TOKEN: "discord-token-value" });
+    expect(plugin?.channelType).toBe("discord");
   });
 });

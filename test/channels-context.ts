@@ -102,6 +102,7 @@ export interface PressResult {
  * deliver messages and button presses the way a platform adapter would. DM chat ids equal user ids (as on Telegram).
  */
 export class InMemoryChatAdapter implements ChannelAdapter {
+  readonly capabilities = { buttons: true, groups: true, gatewayWebhook: false };
   readonly sent: Array<{ chatId: string; text: string }> = [];
   readonly cards: SentCard[] = [];
   private handlers: ChannelHandlers | null = null;

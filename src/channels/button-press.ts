@@ -87,7 +87,6 @@ export async function handleButtonPress(deps: ButtonPressDeps, press: ButtonPres
 
 async function fromOwnDirectChat(adapter: ChannelAdapter, press: ButtonPress): Promise<boolean> {
   if (!press.isDirect) return false;
-  if (!adapter.directChatIdFor) return true;
   try {
     return (await adapter.directChatIdFor(press.pressedBy)) === press.chatId;
   } catch {

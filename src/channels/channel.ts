@@ -56,9 +56,20 @@ export interface ChannelHandlers {
   onButton(press: ButtonPress): Promise<void>;
 }
 
+/** What a channel can do, declared once instead of probed for at run time. */
+export interface ChannelCapabilities {
+  /** Owner cards carry Approve/Deny buttons (otherwise the owner approves from the CLI or console). */
+  buttons: boolean;
+  /** The platform has group chats, so the router applies the group rules. */
+  groups: boolean;
+  /** Platform requests arrive over HTTP on the gateway's own server (no port of the channel's own). */
+  gatewayWebhook: boolean;
+}
+
 /** A chat platform as the router drives it. Tokens come from env vars and are never logged. */
 export interface ChannelAdapter {
   readonly channelType: string;
+  readonly capabilities: ChannelCapabilities;
   start(handlers: ChannelHandlers): Promise<void>;
   stop(): Promise<void>;
   send(chatId: string, text: string): Promise<void>;
@@ -68,7 +79,7 @@ export interface ChannelAdapter {
    * The chat id of the one-to-one chat with a user, when the platform can name it (Telegram: the user id). Used to check
    * that a press came from the presser's own DM, and to reach a user who is not in a known chat.
    */
-  directChatIdFor?(userId: string): string | Promise<string>;
+  directChatIdFor(userId: string): string | Promise<string>;
 }
 
 /** Thrown when an optional channel SDK is not installed. */

@@ -5,3 +5,5 @@ export { channelsFromConfig } from "./from-config.js";
 export * from "./telegram/index.js";
 export * from "./discord/index.js";
 export * from "./slack/index.js";
+export { CHANNELS, channelDescriptor, channelTypes } from "./registry.js";
+export { defineChannel, type ChannelDescriptor, type ChannelSection } from "./descriptor.js";

@@ -220,7 +220,7 @@ class ChannelRouter implements ChannelPlugin {
     const senderId = event.channelId;
     void this.queue
       .run(senderId, async () => {
-        const chatId = this.waitingChats.get(senderId) ?? (await this.adapter.directChatIdFor?.(senderId));
+        const chatId = this.waitingChats.get(senderId) ?? (await this.adapter.directChatIdFor(senderId));
         this.waitingChats.delete(senderId);
         this.ownerDms.forget(senderId);
         if (chatId === undefined) return;

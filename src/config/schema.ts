@@ -1,15 +1,12 @@
 import { z } from "zod";
 import { ROLE_FORMAT } from "../auth/token.js";
+import { channelsSchema } from "../channels/registry.js";
+import { idList, nonEmpty, port, unknownUserPolicy } from "./fields.js";
 
 export const DEFAULT_DATA_DIR = "./.gatehouse";
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_PORT = 8787;
 
-const nonEmpty = z.string().trim().min(1, "must not be empty");
-const idList = z.array(nonEmpty).default([]);
-const unknownUserPolicy = z.enum(["deny", "allow", "pair"]);
-const port = z.number().int("must be an integer").min(0, "must be 0-65535").max(65535, "must be 0-65535");
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name");
 const role = z.string().regex(ROLE_FORMAT, "must be 1-32 lower-case letters, digits, '_' or '-', starting with a letter");
 
 const httpSchema = z.strictObject({
@@ -68,41 +65,6 @@ const authSchema = z.strictObject({
   trustedProxy: trustedProxySchema.optional(),
   /** Admit the CLI and scripts on this machine as the local owner (never browsers, never through a proxy). */
   loopback: z.boolean().default(false),
-});
-
-/** Common channel settings; each channel may carry more keys (the channel validates those itself). */
-const channelBase = {
-  enabled: z.boolean().default(true),
-  /** Inline token; prefer tokenEnv so secrets stay out of files. */
-  token: nonEmpty.optional(),
-  tokenEnv: envName.optional(),
-  ownerUserIds: idList,
-  unknownUserPolicy: unknownUserPolicy.optional(),
-};
-
-const webhookSchema = z.looseObject({
-  url: z.url({ protocol: /^https$/ }),
-  secretEnv: envName.optional(),
-  path: z.string().startsWith("/").optional(),
-});
-
-/** Slack Socket Mode is not implemented: its keys are refused here, at load, rather than accepted and refused at start. */
-const socketModeRefused = z
-  .never({ error: "Socket Mode (appToken) is not supported; use HTTP mode with signingSecretEnv" })
-  .optional();
-
-const channelsSchema = z.strictObject({
-  telegram: z.looseObject({ ...channelBase, webhook: webhookSchema.optional() }).optional(),
-  discord: z.looseObject({ ...channelBase, applicationId: nonEmpty.optional() }).optional(),
-  slack: z
-    .looseObject({
-      ...channelBase,
-      appToken: socketModeRefused,
-      appTokenEnv: socketModeRefused,
-      signingSecret: nonEmpty.optional(),
-      signingSecretEnv: envName.optional(),
-    })
-    .optional(),
 });
 
 export const configSchema = z.strictObject({

@@ -5,6 +5,7 @@ import {
   tokenFromEnv,
   type AnswerOptions,
   type ApprovalRequest,
+  type ChannelCapabilities,
   type ChannelAdapter,
   type ChannelHandlers,
 } from "../channel.js";
@@ -29,8 +30,11 @@ export interface DiscordAdapterOptions {
 const MAX_MESSAGE = 2000;
 
 /** Discord through discord.js: the gateway connection for messages, message-component buttons for Approve/Deny. */
+export const DISCORD_CAPABILITIES: ChannelCapabilities = { buttons: true, groups: true, gatewayWebhook: false };
+
 export class DiscordAdapter implements ChannelAdapter {
   readonly channelType: string;
+  readonly capabilities = DISCORD_CAPABILITIES;
   private client: Client | null = null;
   private endpoint: DiscordInteractionsEndpoint | null = null;
   private logger: GatewayLogger = SILENT_LOGGER;

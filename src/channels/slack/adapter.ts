@@ -9,6 +9,7 @@ import {
   tokenFromEnv,
   type AnswerOptions,
   type ApprovalRequest,
+  type ChannelCapabilities,
   type ChannelAdapter,
   type ChannelHandlers,
 } from "../channel.js";
@@ -45,8 +46,11 @@ export const SLACK_DENY_ACTION = "gatehouse_deny";
  * Slack through @slack/bolt in HTTP mode. Every request is checked here first (v0 signature, five-minute window both
  * ways) on the raw body before Bolt sees it; Bolt then routes messages and Block Kit button actions.
  */
+export const SLACK_CAPABILITIES: ChannelCapabilities = { buttons: true, groups: true, gatewayWebhook: false };
+
 export class SlackAdapter implements ChannelAdapter {
   readonly channelType: string;
+  readonly capabilities = SLACK_CAPABILITIES;
   private app: App | null = null;
   private receiver: HTTPReceiver | null = null;
   private server: Server | null = null;

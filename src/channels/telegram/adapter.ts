@@ -9,6 +9,7 @@ import {
   tokenFromEnv,
   type AnswerOptions,
   type ApprovalRequest,
+  type ChannelCapabilities,
   type ChannelAdapter,
   type ChannelHandlers,
 } from "../channel.js";
@@ -46,8 +47,11 @@ const MAX_WEBHOOK_BODY = 1_000_000;
 const ALLOWED_UPDATES = ["message", "callback_query"] as const;
 
 /** Telegram through grammY: long polling or a webhook server with the secret-token header check. */
+export const TELEGRAM_CAPABILITIES: ChannelCapabilities = { buttons: true, groups: true, gatewayWebhook: false };
+
 export class TelegramAdapter implements ChannelAdapter {
   readonly channelType: string;
+  readonly capabilities = TELEGRAM_CAPABILITIES;
   private bot: Bot | null = null;
   private server: Server | null = null;
   private polling: Promise<void> | null = null;

@@ -19,7 +19,7 @@ async function channelsOf(config: GatehouseConfig): Promise<ChannelPlugin[]> {
   if (!configured) return [];
   const { channelsFromConfig } = await import("../../channels/from-config.js");
   try {
-    return channelsFromConfig(config.channels);
+    return await channelsFromConfig(config.channels);
   } catch (error) {
     throw new ConfigError([error instanceof Error ? error.message : String(error)], config.source);
   }

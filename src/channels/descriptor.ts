@@ -1,0 +1,34 @@
+import type { z } from "zod";
+import { tokenFromEnv, type ChannelAdapter, type ChannelCapabilities } from "./channel.js";
+import type { ChannelRouterOptions } from "./router.js";
+
+/** The keys every channel section of gatehouse.yaml has after validation. */
+export interface ChannelSection {
+  enabled: boolean;
+  token?: string | undefined;
+  tokenEnv?: string | undefined;
+  ownerUserIds: string[];
+  unknownUserPolicy?: ChannelRouterOptions["unknownUserPolicy"] | undefined;
+}
+
+/**
+ * One channel: its type (the key under `channels:` and the channelType of its senders), the zod schema of its section,
+ * what it can do, and a factory that builds the adapter from a validated section. Adapter modules are cheap to import:
+ * each loads its platform SDK only when it starts.
+ */
+export interface ChannelDescriptor<Section extends ChannelSection = ChannelSection> {
+  readonly type: string;
+  readonly schema: z.ZodType<Section>;
+  readonly capabilities: ChannelCapabilities;
+  create(section: Section, env: NodeJS.ProcessEnv): Promise<ChannelAdapter>;
+}
+
+/** Keeps a descriptor's section type while storing it in a list of all channels. */
+export function defineChannel<Section extends ChannelSection>(descriptor: ChannelDescriptor<Section>): ChannelDescriptor {
+  return descriptor as unknown as ChannelDescriptor;
+}
+
+/** A section's inline token, or the one in its tokenEnv variable (default `defaultEnv`); refuses placeholders. */
+export function sectionToken(section: ChannelSection, defaultEnv: string, channelType: string, env: NodeJS.ProcessEnv): string {
+  return section.token ?? tokenFromEnv(section.tokenEnv ?? defaultEnv, channelType, env);
+}

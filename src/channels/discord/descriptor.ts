@@ -1,0 +1,32 @@
+import { z } from "zod";
+import { channelBase, nonEmpty, port } from "../../config/fields.js";
+import { defineChannel, sectionToken } from "../descriptor.js";
+import { DiscordAdapter, DISCORD_CAPABILITIES } from "./adapter.js";
+
+const schema = z.looseObject({
+  ...channelBase,
+  applicationId: nonEmpty.optional(),
+  /** The application's public key (hex): button presses then arrive on an HTTP interactions endpoint. */
+  publicKey: nonEmpty.optional(),
+  interactionsPort: port.optional(),
+});
+
+/** Discord (discord.js): the gateway connection, message-component buttons. */
+export const discordDescriptor = defineChannel({
+  type: "discord",
+  schema,
+  capabilities: DISCORD_CAPABILITIES,
+  async create(section, env) {
+    return new DiscordAdapter({
+      token: sectionToken(section, "DISCORD_BOT_TOKEN", "discord", env),
+      ...(section.publicKey
+        ? {
+            interactions: {
+              publicKey: section.publicKey,
+              ...(section.interactionsPort !== undefined ? { port: section.interactionsPort } : {}),
+            },
+          }
+        : {}),
+    });
+  },
+});

@@ -1,0 +1,37 @@
+import { z } from "zod";
+import { channelBase, envName, nonEmpty, port } from "../../config/fields.js";
+import { tokenFromEnv } from "../channel.js";
+import { defineChannel, sectionToken } from "../descriptor.js";
+import { SlackAdapter, SLACK_CAPABILITIES } from "./adapter.js";
+
+/** Slack Socket Mode is not implemented: its keys are refused here, at load, rather than accepted and refused at start. */
+const socketModeRefused = z
+  .never({ error: "Socket Mode (appToken) is not supported; use HTTP mode with signingSecretEnv" })
+  .optional();
+
+const schema = z.looseObject({
+  ...channelBase,
+  appToken: socketModeRefused,
+  appTokenEnv: socketModeRefused,
+  signingSecret: nonEmpty.optional(),
+  signingSecretEnv: envName.optional(),
+  host: nonEmpty.optional(),
+  port: port.optional(),
+  path: z.string().startsWith("/").optional(),
+});
+
+/** Slack (Bolt, HTTP mode): Events API and Block Kit buttons on a signed endpoint. */
+export const slackDescriptor = defineChannel({
+  type: "slack",
+  schema,
+  capabilities: SLACK_CAPABILITIES,
+  async create(section, env) {
+    return new SlackAdapter({
+      botToken: sectionToken(section, "SLACK_BOT_TOKEN", "slack", env),
+      signingSecret: section.signingSecret ?? tokenFromEnv(section.signingSecretEnv ?? "SLACK_SIGNING_SECRET", "slack", env),
+      ...(section.port !== undefined ? { port: section.port } : {}),
+      ...(section.host !== undefined ? { host: section.host } : {}),
+      ...(section.path !== undefined ? { path: section.path } : {}),
+    });
+  },
+});

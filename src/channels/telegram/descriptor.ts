@@ -1,0 +1,46 @@
+import { z } from "zod";
+import { channelBase, envName, nonEmpty, port } from "../../config/fields.js";
+import { tokenFromEnv } from "../channel.js";
+import { defineChannel, sectionToken } from "../descriptor.js";
+import { TelegramAdapter, TELEGRAM_CAPABILITIES } from "./adapter.js";
+
+const schema = z.looseObject({
+  ...channelBase,
+  /** Bot API root, e.g. a local Bot API server. */
+  apiRoot: z.url({ protocol: /^https?$/ }).optional(),
+  webhook: z
+    .looseObject({
+      url: z.url({ protocol: /^https$/ }),
+      secretEnv: envName.optional(),
+      path: z.string().startsWith("/").optional(),
+      host: nonEmpty.optional(),
+      port: port.optional(),
+    })
+    .optional(),
+});
+
+/** Telegram (grammY): long polling, or a webhook when `webhook.url` is set. */
+export const telegramDescriptor = defineChannel({
+  type: "telegram",
+  schema,
+  capabilities: TELEGRAM_CAPABILITIES,
+  async create(section, env) {
+    const webhook = section.webhook;
+    return new TelegramAdapter({
+      token: sectionToken(section, "TELEGRAM_BOT_TOKEN", "telegram", env),
+      ...(section.apiRoot ? { apiRoot: section.apiRoot } : {}),
+      ...(webhook
+        ? {
+            mode: "webhook" as const,
+            webhook: {
+              secretToken: tokenFromEnv(webhook.secretEnv ?? "TELEGRAM_WEBHOOK_SECRET", "telegram", env),
+              publicUrl: webhook.url,
+              ...(webhook.path ? { path: webhook.path } : {}),
+              ...(webhook.host !== undefined ? { host: webhook.host } : {}),
+              ...(webhook.port !== undefined ? { port: webhook.port } : {}),
+            },
+          }
+        : {}),
+    });
+  },
+});
