@@ -24,6 +24,11 @@ export interface AuthResult {
   metadata: Record<string, unknown>;
 }
 
+/**
+ * Decides who is calling. Answer `success: false` for anything unrecognised; the role returned is the only role the caller
+ * gets (what a client declares about itself is ignored). A `check` that throws counts as `success: false` (fail closed).
+ * `owner` and `admin` may approve, deny and revoke. See docs/protocols.md#authprotocol.
+ */
 export interface AuthProtocol {
   check(request: GatewayRequest): MaybePromise<AuthResult>;
 }
@@ -53,12 +58,40 @@ export interface PendingRequest {
   kind: PendingKind;
 }
 
+/**
+ * Decides whether a sender may talk: pending requests and invites, approvals, pairings. Any object with these six methods
+ * is a pairing store (sync or async). The contract, rule by rule, with what is required and what is recommended, is
+ * docs/protocols.md#pairingprotocol; `gatehouse/testing` checks it. Optional extras the gateway uses when present
+ * (`subscribe`, `deny`, `audit`, `isPairedMany`, `pendingFor`, `health`, `close`) are listed at
+ * docs/protocols.md#optional-capabilities with what the gateway does without each.
+ */
 export interface PairingProtocol {
+  /**
+   * With a `channelId`: a **request** from that unknown sender; the code is a reference the owner approves. Without one: an
+   * **invite** the owner hands out, whose code is a bearer secret. Required: a code of 4-64 letters, digits, dashes or
+   * spaces, different for different senders (`code-bound`). Recommended: the same live sender gets the same code back
+   * (`same-code`), a cap per channel type that throws `PairingLimitError` (`caps`), errors naming a bad field.
+   */
   generateCode(channelType?: string, channelId?: string): MaybePromise<string>;
+  /**
+   * Required: pairs the requester of a live request when `userId` is that requester (`approve-requester`); `false` with
+   * nothing changed when `userId` names someone else (`approve-someone-else`), for codes never issued (`unknown-code`)
+   * and for a used code: of concurrent calls for one code exactly one returns true (`single-use`). Recommended: without a
+   * `userId` it pairs the requester (`owner-approve`); an invite needs a `userId` and pairs that redeemer (`invites`);
+   * codes are bound to their channel type, expire, and repeated failures lock out one redeemer (`guess-limits`).
+   */
   approve(channelType: string, code: string, userId?: string, userName?: string): MaybePromise<boolean>;
+  /** True exactly for paired senders; false (never a throw) for malformed ids. The hot path: keep it O(1) or indexed. */
   isPaired(channelId: string, channelType: string): MaybePromise<boolean>;
+  /** Every paired sender; `label` is the `userName` given at approve. */
   listPaired(): MaybePromise<PairedChannel[]>;
+  /** Unpairs; true when the sender was paired. A revoke racing an approve of the same sender ends revoked (`revoke-wins`). */
   revoke(channelId: string, channelType: string): MaybePromise<boolean>;
+  /**
+   * Required: every live request with its code as the sender saw it (`list-pending`): the owner approves from this list,
+   * and a store without `pendingFor` lets the gateway tell repeat senders from new ones through it. Recommended: expired
+   * entries left out, invites masked (`invites`).
+   */
   listPending(channelType?: string): MaybePromise<PendingRequest[]>;
 }
 
@@ -69,6 +102,11 @@ export interface Principal {
   [key: string]: JsonValue | undefined;
 }
 
+/**
+ * Which principal a session belongs to. Required: bind overwrites; lookup returns a copy or null; a principal that is not
+ * plain JSON, or a bad session id, is refused with an error naming `principal` / `sessionId`. Built-in stores add
+ * `unbind` and an idle TTL. See docs/protocols.md#sessionbindingprotocol.
+ */
 export interface SessionBindingProtocol {
   /** Binds (or re-binds, overwriting) a session to a principal. */
   bind(sessionId: string, principal: Principal): MaybePromise<void>;
