@@ -1,4 +1,4 @@
-import OpenAI from "openai";
+import OpenAI, { APIError } from "openai";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalModelServer } from "./openai-server.js";
 
@@ -46,7 +46,7 @@ describe("local model server, through the official openai client", () => {
     const wrong = new OpenAI({ baseURL: client.baseURL, apiKey: "sk-wrong", maxRetries: 0 });
     const error = await wrong.chat.completions.create({ model: "local", messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
-    expect((error as OpenAI.APIError).code).toBe("invalid_api_key");
+    expect((error as APIError).code).toBe("invalid_api_key");
   });
 
   it("refuses a request without a model with 400", async () => {
@@ -58,7 +58,7 @@ describe("local model server, through the official openai client", () => {
     server.next({ kind: "error", status: 429, type: "requests", code: "rate_limit_exceeded", message: "Rate limit reached", retryAfterSeconds: 1 });
     const noRetry = await client.chat.completions.create({ model: "local", messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e);
     expect(noRetry).toBeInstanceOf(OpenAI.RateLimitError);
-    expect((noRetry as OpenAI.APIError).headers?.get("retry-after")).toBe("1");
+    expect((noRetry as APIError).headers?.get("retry-after")).toBe("1");
 
     server.next({ kind: "error", status: 429, type: "requests", code: "rate_limit_exceeded", message: "Rate limit reached", retryAfterSeconds: 1 });
     const retrying = new OpenAI({ baseURL: client.baseURL, apiKey: "sk-local-test-key", maxRetries: 1 });
