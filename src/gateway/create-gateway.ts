@@ -200,6 +200,13 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       const wsHub = new WebSocketHub(ctx, () => originPolicy, options.websocket);
       hub = wsHub;
       app.server.on("upgrade", (request, socket, head) => wsHub.handleUpgrade(request, socket, head));
+      // Signing out of the console (or its session ending any other way) closes the owner sockets opened from it.
+      const unwatchConsole = web.sessions.onEnded((ref) => wsHub.endCredential({ consoleSession: ref }));
+      const unsubscribeStore = unsubscribe;
+      unsubscribe = () => {
+        unwatchConsole();
+        unsubscribeStore();
+      };
       await app.listen({ host: http.host, port: http.port });
       const port = (app.server.address() as AddressInfo).port;
       originPolicy = createOriginPolicy({ host: http.host, port, allowedOrigins: http.allowedOrigins });

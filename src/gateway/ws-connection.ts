@@ -45,8 +45,10 @@ export class ClientConnection implements MethodCaller {
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private params: ConnectParams = {};
-  /** The connect request of a token socket, presented again to re-check the credential (null: not re-presentable). */
+  /** The connect request of a token socket, presented again to re-check the credential before every request. */
   private credential: GatewayRequest | null = null;
+  /** What the socket's credential came from, so it is closed when that ends: an API token id, a console session ref. */
+  private openedFrom: { tokenId?: string; consoleSession?: string } = {};
   private rechecking = false;
   private corked = false;
   principal: Principal | undefined;
@@ -170,6 +172,17 @@ export class ClientConnection implements MethodCaller {
     if (this.state === "pairing") this.fail(CLOSE.forbidden, "forbidden", message);
   }
 
+  /**
+   * The credential this socket was opened with has ended (an API token deleted, on any instance, or the console session
+   * signed out or expired): the socket is closed at once (4401), whatever it is doing.
+   */
+  onCredentialEnded(ended: { tokenId?: string; consoleSession?: string }): void {
+    const matches =
+      (ended.tokenId !== undefined && this.openedFrom.tokenId === ended.tokenId) ||
+      (ended.consoleSession !== undefined && this.openedFrom.consoleSession === ended.consoleSession);
+    if (matches) this.fail(CLOSE.unauthorized, "unauthenticated", "the credential behind this socket has ended");
+  }
+
   onRevoked(): void {
     if (this.state === "ready" || this.state === "pairing") this.fail(CLOSE.forbidden, "forbidden", "this device's pairing was revoked");
   }
@@ -251,8 +264,14 @@ export class ClientConnection implements MethodCaller {
     const authenticated = await authenticateDetailed(this.ctx, request);
     if (this.state === "closed") return;
     if (!authenticated) return this.fail(CLOSE.unauthorized, "unauthenticated", "authentication failed");
-    // Console tickets are single use (the console re-checks its own sessions); every other credential is re-presented.
-    this.credential = authenticated.metadata.backend === "console" ? null : request;
+    // Every credential is re-presented later, a console ticket's included: the console accepts this same request
+    // object again while the session it was redeemed for lives (the ticket itself is spent).
+    this.credential = request;
+    const { tokenId, consoleSession } = authenticated.metadata;
+    this.openedFrom = {
+      ...(typeof tokenId === "string" ? { tokenId } : {}),
+      ...(typeof consoleSession === "string" ? { consoleSession } : {}),
+    };
     await this.becomeReady(authenticated.principal, this.params.sessionId);
   }
 
@@ -305,8 +324,7 @@ export class ClientConnection implements MethodCaller {
 
   /**
    * Webchat devices are re-admitted on every request, so a revoke made anywhere stops them at once (open sockets are
-   * also closed on the pairing.revoked event). Token sockets keep the principal auth gave them at connect: their
-   * credential may be single-use (console tickets), so it is not presented again.
+   * also closed on the pairing.revoked event). Token and console sockets present their credential again.
    */
   async stillAuthorised(): Promise<boolean> {
     if (this.deviceId === undefined) return this.credentialStillValid();
@@ -322,8 +340,7 @@ export class ClientConnection implements MethodCaller {
    * expired JWT closes the socket; a refusal, a throw or a slow backend all count as invalid (fail closed).
    */
   private async credentialStillValid(): Promise<boolean> {
-    if (!this.principal) return false;
-    if (!this.credential) return true;
+    if (!this.principal || !this.credential) return false;
     const again = await authenticateDetailed(this.ctx, this.credential);
     if (again && again.principal.userId === this.principal.userId && again.principal.role === this.principal.role) return true;
     this.fail(CLOSE.unauthorized, "unauthenticated", "credentials are no longer valid");

@@ -73,6 +73,17 @@ export class WebSocketHub {
       ctx.events.on(name, listener);
       this.listeners.push([name, listener]);
     }
+    // A deleted API token (on this instance, by the CLI or on another instance) closes every socket opened with it.
+    const onAudit = (event: AuditEvent): void => {
+      if (event.type === "token-revoked") this.endCredential({ tokenId: event.channelId });
+    };
+    ctx.events.on("audit", onAudit);
+    this.listeners.push(["audit", onAudit]);
+  }
+
+  /** Closes every socket opened from this credential: an API token id or a console session ref. */
+  endCredential(ended: { tokenId?: string; consoleSession?: string }): void {
+    for (const connection of this.connections) connection.onCredentialEnded(ended);
   }
 
   /** The http server's 'upgrade' handler. */

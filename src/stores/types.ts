@@ -67,7 +67,9 @@ export type AuditEventType =
   | "revoked"
   | "expired"
   | "redeem-failed"
-  | "locked-out";
+  | "locked-out"
+  /** An API token was deleted (channelType "token", channelId its id): sockets opened with it close on every instance. */
+  | "token-revoked";
 
 /** One decision in the store's append-only audit log; never holds a code, token or secret. */
 export interface AuditEvent {
@@ -168,7 +170,10 @@ export interface ApiTokenRecord {
   createdAt: number;
 }
 
-/** Dumb persistence for API tokens; minting, hashing and checking live in src/auth/token.ts. */
+/**
+ * Dumb persistence for API tokens; minting, hashing and checking live in src/auth/token.ts. The built-in stores also
+ * append a `token-revoked` audit event when `delete` removes a token, in the same atomic step.
+ */
 export interface TokenStore {
   insert(record: ApiTokenRecord): Promise<void>;
   findByHash(hash: string): Promise<ApiTokenRecord | null>;

@@ -1,7 +1,7 @@
 import type { AuthProtocol, AuthResult, GatewayRequest } from "../../protocols/types.js";
 import { allow, deny } from "../../auth/result.js";
 import { headerValue, hasHeader } from "../../auth/headers.js";
-import { authenticate } from "../authenticate.js";
+import { authenticateDetailed } from "../authenticate.js";
 import type { GatewayLogger } from "../context.js";
 import { OWNER_ROLES } from "../identity-lists.js";
 import type { OriginPolicy } from "../origin-policy.js";
@@ -30,7 +30,8 @@ export function tokenOnlyRequest(token: string, request: GatewayRequest): Gatewa
 
 /**
  * Checks a console session's token with the gateway's own auth; the session survives only while the token still
- * names an owner or admin. A refusal ends the session.
+ * names an owner or admin. A refusal ends the session. The metadata names the session (`consoleSession`, its ref) and,
+ * when the token backend says, the token (`tokenId`), so sockets opened from it can be closed when either ends.
  */
 export async function checkSession(
   inner: AuthProtocol,
@@ -38,12 +39,17 @@ export async function checkSession(
   session: ConsoleSession,
   request: GatewayRequest,
 ): Promise<AuthResult> {
-  const principal = await authenticate({ auth: inner, logger: deps.logger }, tokenOnlyRequest(session.token, request));
-  if (!principal || !OWNER_ROLES.has(principal.role)) {
+  const checked = await authenticateDetailed({ auth: inner, logger: deps.logger }, tokenOnlyRequest(session.token, request));
+  if (!checked || !OWNER_ROLES.has(checked.principal.role)) {
     deps.sessions.destroy(session.id);
     return deny("console session no longer valid", "console");
   }
-  return allow(principal.userId, principal.role, { backend: "console" });
+  const tokenId = checked.metadata.tokenId;
+  return allow(checked.principal.userId, checked.principal.role, {
+    backend: "console",
+    consoleSession: session.ref,
+    ...(typeof tokenId === "string" ? { tokenId } : {}),
+  });
 }
 
 /**
@@ -52,17 +58,28 @@ export async function checkSession(
  *   CSRF rules (allowed Host and Origin; state-changing methods need the X-Gatehouse-CSRF value). A cookie that fails
  *   them is refused outright, never passed on.
  * - WebSocket connect whose `token` is a console ticket: redeemed once, then the session's token is re-checked.
+ *   The socket presents the same connect request again before every privileged call (and on heartbeats): that request
+ *   object (which no client can forge: it is made by the gateway) stands for the session from then on, and is
+ *   accepted only while the session lives and its token still names an owner or admin.
  * Everything else goes to the wrapped auth unchanged.
  */
 export function withConsoleAuth(inner: AuthProtocol, deps: ConsoleAuthDeps): AuthProtocol & { name: string } {
+  const redeemed = new WeakMap<GatewayRequest, string>();
   return {
     name: "console",
     async check(request: GatewayRequest): Promise<AuthResult> {
       if (request.transport === "ws") {
+        const ref = redeemed.get(request);
+        if (ref !== undefined) {
+          const session = deps.sessions.byRef(ref);
+          if (!session) return deny("console session ended", "console");
+          return checkSession(inner, deps, session, request);
+        }
         const token = request.connectParams?.token;
         if (!isTicketShaped(token)) return inner.check(request);
         const session = deps.sessions.redeemTicket(token);
         if (!session) return deny("unknown, used or expired console ticket", "console");
+        redeemed.set(request, session.ref);
         return checkSession(inner, deps, session, request);
       }
       if (hasHeader(request, "authorization")) return inner.check(request);

@@ -8,6 +8,11 @@ import { createHash, randomBytes } from "node:crypto";
  */
 export interface ConsoleSession {
   readonly id: string;
+  /**
+   * A handle naming the session without being its secret (the SHA-256 of the id): what sockets opened from the session
+   * remember, so they can be closed when it ends and re-checked on every privileged call.
+   */
+  readonly ref: string;
   /** The credential presented at sign-in, re-checked on every request; never sent back to the browser. */
   readonly token: string;
   /** Per-session value the page echoes in the X-Gatehouse-CSRF header on state-changing requests. */
@@ -53,6 +58,7 @@ export class ConsoleSessions {
   private readonly ticketTtlMs: number;
   private readonly maxSessions: number;
   private readonly now: () => number;
+  private readonly endedListeners = new Set<(ref: string) => void>();
 
   constructor(options: ConsoleSessionOptions = {}) {
     this.absoluteTtlMs = options.absoluteTtlMs ?? 8 * 60 * 60_000;
@@ -72,32 +78,46 @@ export class ConsoleSessions {
     while (this.sessions.size >= this.maxSessions) {
       const oldest = this.sessions.keys().next();
       if (oldest.done) break;
-      this.sessions.delete(oldest.value);
+      this.end(oldest.value);
     }
     const now = this.now();
-    const session: ConsoleSession = { id: random(), token, csrf: random(), createdAt: now, lastSeenAt: now };
-    this.sessions.set(keyOf(session.id), session);
+    const id = random();
+    const session: ConsoleSession = { id, ref: keyOf(id), token, csrf: random(), createdAt: now, lastSeenAt: now };
+    this.sessions.set(session.ref, session);
     return session;
   }
 
   /** The live session with this id (and marks it used), or null. */
   get(id: string): ConsoleSession | null {
-    const key = keyOf(id);
-    const session = this.sessions.get(key);
+    return this.byRef(keyOf(id));
+  }
+
+  /** The live session with this handle (see ConsoleSession.ref) and marks it used, or null. */
+  byRef(ref: string): ConsoleSession | null {
+    const session = this.sessions.get(ref);
     if (!session) return null;
     const now = this.now();
     if (now - session.createdAt >= this.absoluteTtlMs || now - session.lastSeenAt >= this.idleTtlMs) {
-      this.sessions.delete(key);
+      this.end(ref);
       return null;
     }
     session.lastSeenAt = now;
     return session;
   }
 
+  /** Ends a session (sign-out, or its token no longer accepted): its tickets go, and so do sockets opened from it. */
   destroy(id: string): boolean {
-    const key = keyOf(id);
     for (const [ticketKey, ticket] of this.tickets) if (ticket.sessionId === id) this.tickets.delete(ticketKey);
-    return this.sessions.delete(key);
+    return this.end(keyOf(id));
+  }
+
+  /**
+   * Calls `listener(ref)` whenever a session ends, however it ends (sign-out, expiry, eviction, a refused token, close),
+   * so whatever was opened from it (owner WebSockets) can be closed. Returns the unsubscribe function.
+   */
+  onEnded(listener: (ref: string) => void): () => void {
+    this.endedListeners.add(listener);
+    return () => this.endedListeners.delete(listener);
   }
 
   /** A single-use ticket that stands for this session on one WebSocket connect. */
@@ -125,14 +145,26 @@ export class ConsoleSessions {
   }
 
   clear(): void {
-    this.sessions.clear();
     this.tickets.clear();
+    for (const ref of [...this.sessions.keys()]) this.end(ref);
+  }
+
+  private end(ref: string): boolean {
+    if (!this.sessions.delete(ref)) return false;
+    for (const listener of [...this.endedListeners]) {
+      try {
+        listener(ref);
+      } catch {
+        // a listener's failure must not keep a session alive or stop the others from hearing of its end
+      }
+    }
+    return true;
   }
 
   private sweep(): void {
     const now = this.now();
     for (const [key, session] of this.sessions) {
-      if (now - session.createdAt >= this.absoluteTtlMs || now - session.lastSeenAt >= this.idleTtlMs) this.sessions.delete(key);
+      if (now - session.createdAt >= this.absoluteTtlMs || now - session.lastSeenAt >= this.idleTtlMs) this.end(key);
     }
     for (const [key, ticket] of this.tickets) if (now >= ticket.expiresAt) this.tickets.delete(key);
   }

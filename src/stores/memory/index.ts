@@ -6,11 +6,12 @@ import { MemoryTokenStore } from "./tokens.js";
 export { MemoryPairingStore, MemorySessionBindingStore, MemoryTokenStore };
 
 export function openMemoryStores(pairing: PairingStoreOptions = {}, sessions: SessionStoreOptions = {}): Stores {
+  const pairingStore = new MemoryPairingStore(pairing);
   const stores: Stores = {
     backend: "memory",
-    pairing: new MemoryPairingStore(pairing),
+    pairing: pairingStore,
     sessions: new MemorySessionBindingStore(sessions),
-    tokens: new MemoryTokenStore(),
+    tokens: new MemoryTokenStore((id) => pairingStore.recordTokenRevoked(id)),
     close: async () => {
       await stores.pairing.close();
       await stores.sessions.close();

@@ -190,6 +190,11 @@ export class MemoryPairingStore implements PairingStore {
     return { events, next: matching.length > limit && last ? last.id : null };
   }
 
+  /** Records that an API token of the same stores was deleted (see MemoryTokenStore), for sockets opened with it. */
+  recordTokenRevoked(tokenId: string): void {
+    if (!this.closed) this.append(this.opts.now(), "token-revoked", "token", tokenId, "owner", { detail: {} });
+  }
+
   subscribe(listener: (event: AuditEvent) => void): () => void {
     const wrapped = (event: AuditEvent): void => listener(structuredClone(event));
     this.events.on("audit", wrapped);

@@ -6,6 +6,9 @@ export class MemoryTokenStore implements TokenStore {
   private readonly byId = new Map<string, ApiTokenRecord>();
   private readonly idByHash = new Map<string, string>();
 
+  /** `onDeleted` hears of every deleted token (openMemoryStores records it in the pairing store's audit log). */
+  constructor(private readonly onDeleted: (id: string) => void = () => {}) {}
+
   async insert(record: ApiTokenRecord): Promise<void> {
     if (this.byId.has(record.id)) throw new TokenExistsError("id", record.id);
     if (this.idByHash.has(record.hash)) throw new TokenExistsError("hash", record.id);
@@ -28,6 +31,7 @@ export class MemoryTokenStore implements TokenStore {
     if (!record) return false;
     this.byId.delete(id);
     this.idByHash.delete(record.hash);
+    this.onDeleted(id);
     return true;
   }
 

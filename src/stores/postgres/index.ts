@@ -125,7 +125,7 @@ async function createStores(
       backend: "postgres",
       pairing,
       sessions,
-      tokens: createPostgresTokenStore(db),
+      tokens: createPostgresTokenStore(db, options.now),
       close: async () => {
         await pairing.close();
         await sessions.close();

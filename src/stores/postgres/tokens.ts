@@ -1,5 +1,5 @@
 import { TokenExistsError } from "../../auth/token-errors.js";
-import type { ApiTokenRecord, TokenStore } from "../types.js";
+import type { ApiTokenRecord, Clock, TokenStore } from "../types.js";
 import type { PostgresDatabase } from "./database.js";
 
 interface TokenRow {
@@ -24,7 +24,7 @@ const toRecord = (row: TokenRow): ApiTokenRecord => ({
 const UNIQUE_VIOLATION = "23505";
 
 /** API tokens (hashes only) in the shared PostgreSQL schema, so a token created through one instance works on all. */
-export function createPostgresTokenStore(db: PostgresDatabase): TokenStore {
+export function createPostgresTokenStore(db: PostgresDatabase, now: Clock = Date.now): TokenStore {
   const table = db.table("api_tokens");
   return {
     async insert(record) {
@@ -59,8 +59,15 @@ export function createPostgresTokenStore(db: PostgresDatabase): TokenStore {
       return rows.rows.map(toRecord);
     },
     async delete(id) {
-      const gone = await db.call(() => db.query(`DELETE FROM ${table} WHERE id = $1`, [id]));
-      return gone.rowCount === 1;
+      // One transaction, so the row and its audit event (which reaches every instance's subscribers) go together.
+      return db.call(() =>
+        db.withClient((client) => db.transaction(client, null, async (tx) => {
+          const deleted = await tx.query(`DELETE FROM ${table} WHERE id = $1`, [id]);
+          if (deleted.rowCount !== 1) return false;
+          await db.appendAudit(tx, { at: now(), type: "token-revoked", channelType: "token", channelId: id, actor: "owner", detail: {} });
+          return true;
+        })),
+      );
     },
     async count() {
       const rows = await db.call(() => db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`));

@@ -32,7 +32,7 @@ function assemble(conn: RedisConnection, prefix: string, options: RedisStoresOpt
     backend: "redis",
     pairing,
     sessions,
-    tokens: new RedisTokenStore(conn, prefix),
+    tokens: new RedisTokenStore(conn, prefix, options.now),
     close: async () => {
       await pairing.close();
       await sessions.close();

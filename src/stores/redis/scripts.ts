@@ -323,6 +323,8 @@ if not record then return 0 end
 local hash = cjson.decode(record).hash
 redis.call('HDEL', KEYS[1], ARGV[1])
 if redis.call('HGET', KEYS[2], hash) == ARGV[1] then redis.call('HDEL', KEYS[2], hash) end
+redis.call('XADD', KEYS[3], '*', 'at', ARGV[2], 'type', 'token-revoked', 'channelType', 'token', 'channelId', ARGV[1],
+  'actor', 'owner', 'detail', '{}')
 return 1
 `,
 );

@@ -1,5 +1,5 @@
 import { TokenExistsError } from "../../auth/token-errors.js";
-import type { ApiTokenRecord, TokenStore } from "../types.js";
+import type { ApiTokenRecord, Clock, TokenStore } from "../types.js";
 import type { RedisConnection } from "./connection.js";
 import { RedisKeys } from "./keys.js";
 import { TOKEN_DELETE, TOKEN_FIND, TOKEN_INSERT } from "./scripts.js";
@@ -27,6 +27,7 @@ export class RedisTokenStore implements TokenStore {
   constructor(
     private readonly conn: RedisConnection,
     prefix: string,
+    private readonly now: Clock = Date.now,
   ) {
     this.keys = new RedisKeys(prefix);
   }
@@ -51,7 +52,9 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    const reply = await this.conn.run(() => this.conn.eval(TOKEN_DELETE, this.tokenKeys(), [id]));
+    // The same script appends token-revoked to the audit stream, which every instance tails.
+    const keys = [...this.tokenKeys(), this.keys.audit];
+    const reply = await this.conn.run(() => this.conn.eval(TOKEN_DELETE, keys, [id, String(Math.trunc(this.now()))]));
     return Number(reply) === 1;
   }
 

@@ -3,6 +3,7 @@ import { loadGatewaySecret } from "../../pairing/secret.js";
 import type { OpenStoresOptions } from "../open.js";
 import { resolvePairingOptions } from "../shared.js";
 import type { Stores } from "../types.js";
+import { SqliteAuditLog } from "./audit-log.js";
 import { SqliteConnection } from "./connection.js";
 import { SqlitePairingStore } from "./pairing.js";
 import { SqliteSessionBindingStore } from "./session-binding.js";
@@ -36,7 +37,7 @@ export async function openSqliteStores(path: string, options: OpenStoresOptions 
   try {
     const pairing = new SqlitePairingStore(connection, { ...options, secret });
     const sessions = new SqliteSessionBindingStore(connection, { now: options.now, idleTtlMs: options.sessionIdleTtlMs });
-    const tokens = createSqliteTokenStore(connection.db);
+    const tokens = createSqliteTokenStore(connection.db, { log: new SqliteAuditLog(connection.db), now: options.now ?? Date.now });
     return {
       backend: "sqlite",
       pairing,

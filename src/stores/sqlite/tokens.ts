@@ -1,6 +1,7 @@
 import type { Database } from "better-sqlite3";
 import { TokenExistsError } from "../../auth/token-errors.js";
-import type { ApiTokenRecord, TokenStore } from "../types.js";
+import type { ApiTokenRecord, Clock, TokenStore } from "../types.js";
+import type { SqliteAuditLog } from "./audit-log.js";
 
 interface TokenRow {
   id: string;
@@ -33,15 +34,24 @@ const toRecord = (row: TokenRow): ApiTokenRecord => ({
   createdAt: row.created_at,
 });
 
-/** API tokens (hashes only) in the gateway's SQLite database, so `token create` in one process works in all. */
-export function createSqliteTokenStore(db: Database): TokenStore {
+/**
+ * API tokens (hashes only) in the gateway's SQLite database, so `token create` in one process works in all. Given the
+ * audit log, a delete appends `token-revoked` to it in the same transaction; the pairing store's subscribers (here and
+ * in other processes) pick it up from there.
+ */
+export function createSqliteTokenStore(db: Database, audit?: { log: SqliteAuditLog; now: Clock }): TokenStore {
   db.exec(API_TOKENS_SCHEMA);
   const insert = db.prepare(
     "INSERT INTO api_tokens (id, hash, role, user_id, label, created_at) VALUES (@id, @hash, @role, @userId, @label, @createdAt)",
   );
   const byHash = db.prepare<[string], TokenRow>("SELECT * FROM api_tokens WHERE hash = ?");
   const all = db.prepare<[], TokenRow>("SELECT * FROM api_tokens ORDER BY created_at, id");
-  const remove = db.prepare<[string]>("DELETE FROM api_tokens WHERE id = ?");
+  const removeRow = db.prepare<[string]>("DELETE FROM api_tokens WHERE id = ?");
+  const remove = db.transaction((id: string): boolean => {
+    if (removeRow.run(id).changes === 0) return false;
+    audit?.log.append({ at: audit.now(), type: "token-revoked", channelType: "token", channelId: id, actor: "owner", detail: {} });
+    return true;
+  });
   const count = db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM api_tokens");
   return {
     async insert(record) {
@@ -62,7 +72,7 @@ export function createSqliteTokenStore(db: Database): TokenStore {
       return all.all().map(toRecord);
     },
     async delete(id) {
-      return remove.run(id).changes > 0;
+      return remove.immediate(id);
     },
     async count() {
       return count.get()?.n ?? 0;
