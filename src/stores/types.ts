@@ -183,11 +183,22 @@ export interface TokenStore {
   count(): Promise<number>;
 }
 
+/**
+ * Keys seen once within a time window, shared by every instance on the store: a platform's redelivered webhook (same
+ * message id) is handled by exactly one of them. Entries expire on their own; nothing else reads them.
+ */
+export interface SeenOnceStore {
+  /** Records `key` for `ttlMs`; true for its first sighting in that window, false for a repeat (atomic across instances). */
+  firstSighting(key: string, ttlMs: number): Promise<boolean>;
+}
+
 export interface Stores {
   backend: "memory" | "sqlite" | "redis" | "postgres";
   pairing: PairingStore;
   sessions: SessionBindingStore;
   /** API tokens for tokenAuth; every built-in backend provides it (wired in as each lands). */
   tokens?: TokenStore;
+  /** Seen-once keys with a TTL (webhook de-duplication); every built-in backend provides it. */
+  seen?: SeenOnceStore;
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import type { PairingStoreOptions, SessionStoreOptions, Stores } from "../types.js";
 import { MemoryPairingStore } from "./pairing.js";
 import { MemorySessionBindingStore } from "./session-binding.js";
+import { MemorySeenOnceStore } from "./seen-once.js";
 import { MemoryTokenStore } from "./tokens.js";
 
 export { MemoryPairingStore, MemorySessionBindingStore, MemoryTokenStore };
@@ -12,6 +13,7 @@ export function openMemoryStores(pairing: PairingStoreOptions = {}, sessions: Se
     pairing: pairingStore,
     sessions: new MemorySessionBindingStore(sessions),
     tokens: new MemoryTokenStore((id) => pairingStore.recordTokenRevoked(id)),
+    seen: new MemorySeenOnceStore(pairing.now),
     close: async () => {
       await stores.pairing.close();
       await stores.sessions.close();

@@ -14,6 +14,7 @@ import {
 import { migrate, MIGRATIONS } from "./migrations.js";
 import { PostgresPairingStore } from "./pairing.js";
 import { PostgresSessionBindingStore } from "./session-binding.js";
+import { createPostgresSeenOnceStore } from "./seen-once.js";
 import { createPostgresTokenStore } from "./tokens.js";
 
 export { PostgresPairingStore, PostgresSessionBindingStore, PostgresSchemaError, MIGRATIONS };
@@ -126,6 +127,7 @@ async function createStores(
       pairing,
       sessions,
       tokens: createPostgresTokenStore(db, options.now),
+      seen: createPostgresSeenOnceStore(db, options.now),
       close: async () => {
         await pairing.close();
         await sessions.close();

@@ -96,6 +96,17 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: "seen-once keys with an expiry (webhook de-duplication)",
+    sql: (t) => `
+      CREATE TABLE ${t("seen_once")} (
+        key        text PRIMARY KEY,
+        expires_at bigint NOT NULL
+      );
+      CREATE INDEX seen_once_expires ON ${t("seen_once")} (expires_at);
+    `,
+  },
 ];
 
 /** Migrations get a deadline of their own: they may wait for another instance that is migrating. */

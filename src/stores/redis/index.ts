@@ -5,6 +5,7 @@ import { assertTimeout, connectRedis, RedisConnection, type RedisClientLike } fr
 import { normalizePrefix, resolveUrlAndPrefix, DEFAULT_KEY_PREFIX } from "./keys.js";
 import { RedisPairingStore } from "./pairing.js";
 import { RedisSessionBindingStore } from "./session-binding.js";
+import { RedisSeenOnceStore } from "./seen-once.js";
 import { RedisTokenStore } from "./tokens.js";
 
 export { RedisPairingStore, RedisSessionBindingStore, RedisTokenStore, DEFAULT_KEY_PREFIX, type RedisClientLike };
@@ -33,6 +34,7 @@ function assemble(conn: RedisConnection, prefix: string, options: RedisStoresOpt
     pairing,
     sessions,
     tokens: new RedisTokenStore(conn, prefix, options.now),
+    seen: new RedisSeenOnceStore(conn, prefix),
     close: async () => {
       await pairing.close();
       await sessions.close();

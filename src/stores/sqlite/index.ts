@@ -7,6 +7,7 @@ import { SqliteAuditLog } from "./audit-log.js";
 import { SqliteConnection } from "./connection.js";
 import { SqlitePairingStore } from "./pairing.js";
 import { SqliteSessionBindingStore } from "./session-binding.js";
+import { createSqliteSeenOnceStore } from "./seen-once.js";
 import { createSqliteTokenStore } from "./tokens.js";
 
 export { SqliteConnection, SqlitePairingStore, SqliteSessionBindingStore };
@@ -43,6 +44,7 @@ export async function openSqliteStores(path: string, options: OpenStoresOptions 
       pairing,
       sessions,
       tokens,
+      seen: createSqliteSeenOnceStore(connection.db, options.now),
       close: async () => {
         await pairing.close();
         await sessions.close();
