@@ -7,6 +7,7 @@ import type {
   Principal,
   SessionBindingProtocol,
 } from "../protocols/types.js";
+import type { ApprovalStore } from "./approvals.js";
 
 /** Rules every built-in pairing store enforces; all durations in milliseconds. */
 export interface PairingRules {
@@ -69,7 +70,12 @@ export type AuditEventType =
   | "redeem-failed"
   | "locked-out"
   /** An API token was deleted (channelType "token", channelId its id): sockets opened with it close on every instance. */
-  | "token-revoked";
+  | "token-revoked"
+  /** Approval requests of agents (channelType "approval", channelId the request id; see approvals.ts). */
+  | "approval-requested"
+  | "approval-approved"
+  | "approval-denied"
+  | "approval-expired";
 
 /** One decision in the store's append-only audit log; never holds a code, token or secret. */
 export interface AuditEvent {
@@ -200,5 +206,7 @@ export interface Stores {
   tokens?: TokenStore;
   /** Seen-once keys with a TTL (webhook de-duplication); every built-in backend provides it. */
   seen?: SeenOnceStore;
+  /** Agents' approval requests (approvals.ts); every built-in backend provides it. */
+  approvals?: ApprovalStore;
   close(): Promise<void>;
 }

@@ -11,3 +11,4 @@ export {
   type TestClock,
 } from "./runner.js";
 export { describeTokenStore, type TokenStorePairFactory } from "./token-suite.js";
+export { describeApprovalStore, type ApprovalStorePairFactory } from "./approval-suite.js";

@@ -3,8 +3,9 @@ import { MemoryPairingStore } from "./pairing.js";
 import { MemorySessionBindingStore } from "./session-binding.js";
 import { MemorySeenOnceStore } from "./seen-once.js";
 import { MemoryTokenStore } from "./tokens.js";
+import { MemoryApprovalStore } from "./approvals.js";
 
-export { MemoryPairingStore, MemorySessionBindingStore, MemoryTokenStore };
+export { MemoryPairingStore, MemorySessionBindingStore, MemoryTokenStore, MemoryApprovalStore };
 
 export function openMemoryStores(pairing: PairingStoreOptions = {}, sessions: SessionStoreOptions = {}): Stores {
   const pairingStore = new MemoryPairingStore(pairing);
@@ -14,7 +15,9 @@ export function openMemoryStores(pairing: PairingStoreOptions = {}, sessions: Se
     sessions: new MemorySessionBindingStore(sessions),
     tokens: new MemoryTokenStore((id) => pairingStore.recordTokenRevoked(id)),
     seen: new MemorySeenOnceStore(pairing.now),
+    approvals: new MemoryApprovalStore({ now: pairing.now }),
     close: async () => {
+      await stores.approvals?.close();
       await stores.pairing.close();
       await stores.sessions.close();
     },

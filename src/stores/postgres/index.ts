@@ -16,6 +16,7 @@ import { PostgresPairingStore } from "./pairing.js";
 import { PostgresSessionBindingStore } from "./session-binding.js";
 import { createPostgresSeenOnceStore } from "./seen-once.js";
 import { createPostgresTokenStore } from "./tokens.js";
+import { PostgresApprovalStore } from "./approvals.js";
 
 export { PostgresPairingStore, PostgresSessionBindingStore, PostgresSchemaError, MIGRATIONS };
 
@@ -122,13 +123,16 @@ async function createStores(
     await migrate(db);
     const pairing = new PostgresPairingStore(db, pairingOptions(options), release);
     const sessions = new PostgresSessionBindingStore(db, { now: options.now, idleTtlMs: options.sessionIdleTtlMs }, release);
+    const approvals = await PostgresApprovalStore.open(db, { now: options.now });
     return {
       backend: "postgres",
       pairing,
       sessions,
       tokens: createPostgresTokenStore(db, options.now),
       seen: createPostgresSeenOnceStore(db, options.now),
+      approvals,
       close: async () => {
+        await approvals.close();
         await pairing.close();
         await sessions.close();
       },

@@ -7,6 +7,7 @@ import { RedisPairingStore } from "./pairing.js";
 import { RedisSessionBindingStore } from "./session-binding.js";
 import { RedisSeenOnceStore } from "./seen-once.js";
 import { RedisTokenStore } from "./tokens.js";
+import { RedisApprovalStore } from "./approvals.js";
 
 export { RedisPairingStore, RedisSessionBindingStore, RedisTokenStore, DEFAULT_KEY_PREFIX, type RedisClientLike };
 
@@ -29,13 +30,16 @@ function assemble(conn: RedisConnection, prefix: string, options: RedisStoresOpt
     void sessions.close();
     throw error;
   }
+  const approvals = new RedisApprovalStore(conn, prefix, { now: options.now });
   return {
     backend: "redis",
     pairing,
     sessions,
     tokens: new RedisTokenStore(conn, prefix, options.now),
     seen: new RedisSeenOnceStore(conn, prefix),
+    approvals,
     close: async () => {
+      await approvals.close();
       await pairing.close();
       await sessions.close();
     },

@@ -9,6 +9,7 @@ import { SqlitePairingStore } from "./pairing.js";
 import { SqliteSessionBindingStore } from "./session-binding.js";
 import { createSqliteSeenOnceStore } from "./seen-once.js";
 import { createSqliteTokenStore } from "./tokens.js";
+import { SqliteApprovalStore } from "./approvals.js";
 
 export { SqliteConnection, SqlitePairingStore, SqliteSessionBindingStore };
 export { SCHEMA_VERSION } from "./schema.js";
@@ -39,13 +40,16 @@ export async function openSqliteStores(path: string, options: OpenStoresOptions 
     const pairing = new SqlitePairingStore(connection, { ...options, secret });
     const sessions = new SqliteSessionBindingStore(connection, { now: options.now, idleTtlMs: options.sessionIdleTtlMs });
     const tokens = createSqliteTokenStore(connection.db, { log: new SqliteAuditLog(connection.db), now: options.now ?? Date.now });
+    const approvals = new SqliteApprovalStore(connection, { now: options.now });
     return {
       backend: "sqlite",
       pairing,
       sessions,
       tokens,
       seen: createSqliteSeenOnceStore(connection.db, options.now),
+      approvals,
       close: async () => {
+        await approvals.close();
         await pairing.close();
         await sessions.close();
       },
