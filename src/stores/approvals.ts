@@ -34,8 +34,15 @@ export interface ApprovalRecord {
   reason: string | null;
 }
 
-export interface NewApproval {
+export interface NewApproval extends Pick<ApprovalRecord, "id" | "requester" | "tool" | "arguments" | "risk" | "agent" | "session" | "context"> {
+  /** How long the owner has to decide, milliseconds (the caller bounds it). */
+  ttlMs: number;
+}
+
+/** A record as SQL backends keep it: snake_case columns, JSON as text or parsed, bigints maybe as text. */
+export interface ApprovalRow {
   id: string;
+  ref: string;
   requester: string;
   tool: string;
   arguments: JsonValue;
@@ -43,8 +50,41 @@ export interface NewApproval {
   agent: string;
   session: string;
   context: JsonValue;
-  /** How long the owner has to decide, milliseconds (the caller bounds it). */
-  ttlMs: number;
+  created_at: number | string;
+  expires_at: number | string;
+  status: ApprovalStatus;
+  decided_at: number | string | null;
+  approver: string | null;
+  reason: string | null;
+}
+
+/** A SQL row as a record; `json` turns a stored arguments/context column into its value. */
+export function approvalFromRow(row: ApprovalRow, json: (stored: JsonValue) => JsonValue = (v) => v): ApprovalRecord {
+  return {
+    id: row.id,
+    ref: row.ref,
+    requester: row.requester,
+    tool: row.tool,
+    arguments: json(row.arguments),
+    risk: row.risk,
+    agent: row.agent,
+    session: row.session,
+    context: json(row.context),
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+    status: row.status,
+    decidedAt: row.decided_at === null ? null : Number(row.decided_at),
+    approver: row.approver,
+    reason: row.reason,
+  };
+}
+
+/** An audit listener that hands the approval events among all audit events to `listener`. */
+export function approvalEventsOnly(listener: (event: ApprovalEvent) => void): (audit: AuditEvent) => void {
+  return (audit) => {
+    const event = approvalEventOf(audit);
+    if (event) deliverApprovalEvent(listener, event);
+  };
 }
 
 export interface ApprovalDecision {

@@ -1,61 +1,25 @@
 import {
   approvalAuditEvent,
-  approvalEventOf,
+  approvalEventsOnly,
+  approvalFromRow,
   approvalView,
-  deliverApprovalEvent,
   isDecidable,
   newApprovalRecord,
   APPROVAL_RETENTION_MS,
   type ApprovalDecision,
   type ApprovalEvent,
   type ApprovalRecord,
-  type ApprovalStatus,
+  type ApprovalRow,
   type ApprovalStore,
   type ApprovalStoreOptions,
   type DecideResult,
   type NewApproval,
 } from "../approvals.js";
-import type { JsonValue } from "../../protocols/types.js";
 import { AuditFeed } from "./audit-feed.js";
 import type { PostgresDatabase, Queryable } from "./database.js";
 
-interface Row {
-  id: string;
-  ref: string;
-  requester: string;
-  tool: string;
-  arguments: JsonValue;
-  risk: string;
-  agent: string;
-  session: string;
-  context: JsonValue;
-  created_at: string;
-  expires_at: string;
-  status: ApprovalStatus;
-  decided_at: string | null;
-  approver: string | null;
-  reason: string | null;
-}
-
-function toRecord(row: Row): ApprovalRecord {
-  return {
-    id: row.id,
-    ref: row.ref,
-    requester: row.requester,
-    tool: row.tool,
-    arguments: row.arguments,
-    risk: row.risk,
-    agent: row.agent,
-    session: row.session,
-    context: row.context,
-    createdAt: Number(row.created_at),
-    expiresAt: Number(row.expires_at),
-    status: row.status,
-    decidedAt: row.decided_at === null ? null : Number(row.decided_at),
-    approver: row.approver,
-    reason: row.reason,
-  };
-}
+type Row = ApprovalRow;
+const toRecord = (row: Row): ApprovalRecord => approvalFromRow(row);
 
 /** Both tables, created under an advisory lock so instances starting together do not race on CREATE. */
 async function createTables(db: PostgresDatabase): Promise<void> {
@@ -174,10 +138,7 @@ export class PostgresApprovalStore implements ApprovalStore {
   }
 
   subscribe(listener: (event: ApprovalEvent) => void): () => void {
-    return this.feed.subscribe((audit) => {
-      const event = approvalEventOf(audit);
-      if (event) deliverApprovalEvent(listener, event);
-    });
+    return this.feed.subscribe(approvalEventsOnly(listener));
   }
 
   async close(): Promise<void> {

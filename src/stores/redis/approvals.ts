@@ -2,9 +2,8 @@ import {
   approvalAuditEvent,
   approvalAuditType,
   APPROVAL_AUDIT_CHANNEL,
-  approvalEventOf,
+  approvalEventsOnly,
   approvalView,
-  deliverApprovalEvent,
   newApprovalRecord,
   parseJsonField,
   APPROVAL_RETENTION_MS,
@@ -190,10 +189,7 @@ export class RedisApprovalStore implements ApprovalStore {
   }
 
   subscribe(listener: (event: ApprovalEvent) => void): () => void {
-    return this.feed.subscribe((audit) => {
-      const event = approvalEventOf(audit);
-      if (event) deliverApprovalEvent(listener, event);
-    });
+    return this.feed.subscribe(approvalEventsOnly(listener));
   }
 
   async close(): Promise<void> {

@@ -1,9 +1,9 @@
 import type BetterSqlite3 from "better-sqlite3";
 import {
   approvalAuditEvent,
-  approvalEventOf,
+  approvalEventsOnly,
+  approvalFromRow,
   approvalView,
-  deliverApprovalEvent,
   isDecidable,
   newApprovalRecord,
   parseJsonField,
@@ -11,7 +11,7 @@ import {
   type ApprovalDecision,
   type ApprovalEvent,
   type ApprovalRecord,
-  type ApprovalStatus,
+  type ApprovalRow,
   type ApprovalStore,
   type ApprovalStoreOptions,
   type DecideResult,
@@ -47,43 +47,9 @@ CREATE TABLE IF NOT EXISTS approval_claims (
 ) WITHOUT ROWID;
 `;
 
-interface Row {
-  id: string;
-  ref: string;
-  requester: string;
-  tool: string;
-  arguments: string;
-  risk: string;
-  agent: string;
-  session: string;
-  context: string;
-  created_at: number;
-  expires_at: number;
-  status: ApprovalStatus;
-  decided_at: number | null;
-  approver: string | null;
-  reason: string | null;
-}
+type Row = ApprovalRow & { created_at: number; expires_at: number; decided_at: number | null };
 
-function toRecord(row: Row): ApprovalRecord {
-  return {
-    id: row.id,
-    ref: row.ref,
-    requester: row.requester,
-    tool: row.tool,
-    arguments: parseJsonField(row.arguments),
-    risk: row.risk,
-    agent: row.agent,
-    session: row.session,
-    context: parseJsonField(row.context),
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    status: row.status,
-    decidedAt: row.decided_at,
-    approver: row.approver,
-    reason: row.reason,
-  };
-}
+const toRecord = (row: Row): ApprovalRecord => approvalFromRow(row, (text) => parseJsonField(text as string));
 
 /**
  * Approval requests in the gateway's SQLite file, shared by every process that opens it. Each create and decide is
@@ -183,10 +149,7 @@ export class SqliteApprovalStore implements ApprovalStore {
   }
 
   subscribe(listener: (event: ApprovalEvent) => void): () => void {
-    return this.log.subscribe((audit) => {
-      const event = approvalEventOf(audit);
-      if (event) deliverApprovalEvent(listener, event);
-    });
+    return this.log.subscribe(approvalEventsOnly(listener));
   }
 
   async close(): Promise<void> {
