@@ -1,11 +1,10 @@
 import { createHmac } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { channelPlugin } from "../src/channels/router.js";
 import { SLACK_APPROVE_ACTION, SLACK_DENY_ACTION, SlackAdapter, verifySlackSignature } from "../src/channels/slack/index.js";
 import type { ChannelPlugin } from "../src/gateway/context.js";
 import { testClock, testGateway, until, type TestClock, type TestGateway } from "./channels-context.js";
+import { LocalSlackApi } from "./support/slack-web-api.js";
 import { expectButtonRefusals, expectDenyFlow, type PressPlace, type RefusalDriver } from "./support/channel-refusals.js";
 
 const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -51,54 +50,6 @@ describe("slack request signatures (v0, real HMACs)", () => {
   });
 });
 
-/** A local Slack Web API (auth.test, chat.postMessage, chat.update, chat.postEphemeral, conversations.open). */
-class LocalSlackApi {
-  readonly calls: Array<{ method: string; args: Record<string, unknown> }> = [];
-  private readonly server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const method = (req.url ?? "").replace(/^\/api\//, "").split("?")[0]!;
-      const raw = Buffer.concat(chunks).toString("utf8");
-      const args: Record<string, unknown> = (req.headers["content-type"] ?? "").includes("json")
-        ? (JSON.parse(raw) as Record<string, unknown>)
-        : Object.fromEntries(new URLSearchParams(raw));
-      if (typeof args.blocks === "string") args.blocks = JSON.parse(args.blocks);
-      const authorized = req.headers.authorization === `Bearer ${BOT_TOKEN}`;
-      this.calls.push({ method, args });
-      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(authorized ? this.answer(method, args) : { ok: false, error: "invalid_auth" }));
-    });
-  });
-  private nextTs = 1;
-
-  async listen(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/`;
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  posts(channel: string): Array<Record<string, unknown>> {
-    return this.calls.filter((c) => c.method === "chat.postMessage" && c.args.channel === channel).map((c) => c.args);
-  }
-
-  private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
-    switch (method) {
-      case "auth.test":
-        return { ok: true, user_id: "UBOT", bot_id: "BBOT", team_id: "T1", user: "gate", team: "Test" };
-      case "conversations.open":
-        return { ok: true, channel: { id: `D${String(args.users)}` } };
-      case "chat.postMessage":
-        return { ok: true, channel: String(args.channel).startsWith("U") ? `D${String(args.channel)}` : args.channel, ts: `1700000000.${String(this.nextTs++).padStart(6, "0")}` };
-      default:
-        return { ok: true };
-    }
-  }
-}
-
 let cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const step of cleanup.reverse()) await step();
@@ -106,7 +57,7 @@ afterEach(async () => {
 });
 
 async function startSlack(): Promise<{ api: LocalSlackApi; gw: TestGateway; url: string; plugin: ChannelPlugin; clock: TestClock }> {
-  const api = new LocalSlackApi();
+  const api = new LocalSlackApi(BOT_TOKEN);
   const apiUrl = await api.listen();
   const clock = testClock(Date.now());
   const gw = await testGateway({ clock, policy: { ownerUserIds: ["UOWNER"] } });
@@ -192,6 +143,19 @@ describe("slack channel end to end (Bolt in HTTP mode, local Web API)", () => {
     expect(logs).not.toContain(BOT_TOKEN);
     expect(logs).not.toContain(SIGNING_SECRET);
     expect(logs).not.toContain(approve);
+  });
+
+  it("the adapter's own signature window, end to end: a signed request from 301 s in the future or past is refused", async () => {
+    const { api, gw, url } = await startSlack();
+    const now = Math.floor(Date.now() / 1000);
+    for (const offset of [301, 3_600, -301, -3_600]) {
+      expect(await postSigned(url, messageEvent("U50", "replayed"), "application/json", { timestamp: now + offset })).toBe(401);
+    }
+    expect(gw.logs.filter((line) => line.includes("slack request refused") && line.includes("stale"))).toHaveLength(4);
+    expect(api.calls.filter((c) => c.method === "chat.postMessage")).toHaveLength(0);
+    // Inside the window, either way, the same request is served.
+    expect(await postSigned(url, messageEvent("U50", "fresh"), "application/json", { timestamp: now + 290 })).toBe(200);
+    await until(() => api.posts("DU50").some((p) => CODE.test(String(p.text))), "the code reply");
   });
 
   it("a flood of 20 messages from one unknown sender makes one code and one owner DM", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { splitText } from "../src/channels/adapter-support.js";
+import { splitText } from "../src/channels/text/index.js";
 import { importChannelSdk, MissingChannelPackageError, tokenFromEnv } from "../src/channels/channel.js";
 import { errorName, redact } from "../src/channels/redact.js";
 

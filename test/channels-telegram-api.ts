@@ -1,36 +1,68 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import {
+  assertUtf8,
+  BotApiError,
+  badRequest,
+  checkCommands,
+  checkInlineKeyboard,
+  checkMessageText,
+  type Entity,
+} from "./support/telegram-limits.js";
 
 export interface ApiCall {
   method: string;
   body: Record<string, unknown>;
+  /** The HTTP status the Bot API answered with (200, or the error_code). */
+  status: number;
   /** For sendMessage: the id of the message the bot sent. */
   messageId?: number;
+  /** For a delivered sendMessage: the entities a client shows (explicit ones and detected links, mentions, commands). */
+  entities?: Entity[];
 }
 
 interface Waiter {
   resolve: () => void;
+  reject: (error: BotApiError) => void;
   timer: NodeJS.Timeout;
 }
 
+const CONFLICT_POLL = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running";
+const CONFLICT_WEBHOOK = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first";
+
 /**
- * A local HTTP server that speaks the Bot API methods the Telegram adapter uses (getMe, deleteWebhook, getUpdates with
- * long polling, sendMessage, answerCallbackQuery, editMessageReplyMarkup, setWebhook), on 127.0.0.1, for one bot token.
- * Tests push updates (as Telegram would) and read the calls the bot made.
+ * A local Bot API server for one bot token, on 127.0.0.1, answering as Telegram documents: `{ ok, result }` or
+ * `{ ok: false, error_code, description, parameters? }` with the error code as the HTTP status. 401 for a wrong token,
+ * 404 for an unknown method, 409 when a second getUpdates overlaps a pending one (the older one is terminated) or a
+ * webhook is set, 403 when the user blocked the bot, 429 with `parameters.retry_after` during a flood wait (calls before
+ * it ends are refused again), and 400 for the documented limits (see support/telegram-limits.ts).
+ * Tests push updates (as Telegram would), inject failures, and read the calls the bot made.
  */
 export class LocalBotApi {
   readonly calls: ApiCall[] = [];
+  /** Users who blocked the bot: sending to them is 403. */
+  readonly blocked = new Set<number>();
+  commands: Array<{ command: string; description: string }> = [];
   private readonly server: Server;
   private readonly updates: Array<Record<string, unknown>> = [];
+  private readonly injected: Array<{ method: string; error: () => BotApiError }> = [];
+  private readonly floodUntil = new Map<string, number>();
+  private readonly messages = new Map<string, { hasMarkup: boolean }>();
+  private readonly openQueries = new Set<string>();
+  private webhookUrl = "";
   private nextUpdateId = 1;
   private nextMessageId = 100;
-  private waiters: Waiter[] = [];
+  private polling: Waiter | null = null;
 
   constructor(readonly token: string) {
     this.server = createServer((req, res) => {
       void this.handle(req).then(
-        (result) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(result)),
-        (error: Error) => res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ ok: false, error_code: 400, description: error.message })),
+        (result) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true, result })),
+        (error: unknown) => {
+          const failure = error instanceof BotApiError ? error : new BotApiError(500, "Internal Server Error");
+          const body = { ok: false, error_code: failure.errorCode, description: failure.description, ...(failure.parameters ? { parameters: failure.parameters } : {}) };
+          res.writeHead(failure.errorCode, { "content-type": "application/json" }).end(JSON.stringify(body));
+        },
       );
     });
   }
@@ -41,36 +73,42 @@ export class LocalBotApi {
   }
 
   async close(): Promise<void> {
-    for (const waiter of this.waiters) {
-      clearTimeout(waiter.timer);
-      waiter.resolve();
-    }
+    this.wake();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** The next `times` calls of `method` fail with this error (e.g. a 409 from an overlapping poller, a 5xx). */
+  failNext(method: string, error: () => BotApiError, times = 1): void {
+    for (let i = 0; i < times; i++) this.injected.push({ method, error });
+  }
+
+  /** A flood wait: sending to this chat is refused with 429 and retry_after for the next `seconds`. */
+  floodWait(chatId: number, seconds: number): void {
+    this.floodUntil.set(String(chatId), Date.now() + seconds * 1000);
   }
 
   /** Queues an update for getUpdates; returns its update_id. */
   push(update: Record<string, unknown>): number {
     const id = this.nextUpdateId++;
     this.updates.push({ update_id: id, ...update });
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const waiter of waiters) {
-      clearTimeout(waiter.timer);
-      waiter.resolve();
-    }
+    const callback = (update.callback_query as { id?: string } | undefined)?.id;
+    if (callback) this.openQueries.add(callback);
+    this.wake();
     return id;
   }
 
   /** A private text message from a user, as Telegram delivers it. */
-  message(fromId: number, text: string, options: { chatId?: number; chatType?: string; firstName?: string } = {}): Record<string, unknown> {
+  message(fromId: number, text: string, options: { chatId?: number; chatType?: string; firstName?: string; lastName?: string } = {}): Record<string, unknown> {
     const chatId = options.chatId ?? fromId;
+    const firstName = options.firstName ?? "User";
+    const from = { id: fromId, is_bot: false, first_name: firstName, ...(options.lastName ? { last_name: options.lastName } : {}) };
     return {
       message: {
         message_id: this.nextMessageId++,
         date: Math.floor(Date.now() / 1000),
-        chat: options.chatType && options.chatType !== "private" ? { id: chatId, type: options.chatType, title: "A group" } : { id: chatId, type: "private", first_name: options.firstName ?? "User" },
-        from: { id: fromId, is_bot: false, first_name: options.firstName ?? "User" },
+        chat: options.chatType && options.chatType !== "private" ? { id: chatId, type: options.chatType, title: "A group" } : { id: chatId, type: "private", first_name: firstName },
+        from,
         text,
       },
     };
@@ -98,66 +136,148 @@ export class LocalBotApi {
     return this.calls.filter((c) => c.method === method);
   }
 
-  /** Texts sent to one chat. */
+  /** Texts delivered to one chat (refused sends are not delivered). */
   textsTo(chatId: number): string[] {
-    return this.callsOf("sendMessage")
-      .filter((c) => String(c.body.chat_id) === String(chatId))
-      .map((c) => String(c.body.text));
+    return this.sentTo(chatId).map((c) => String(c.body.text));
+  }
+
+  /** sendMessage calls Telegram accepted for one chat. */
+  sentTo(chatId: number): ApiCall[] {
+    return this.callsOf("sendMessage").filter((c) => c.status === 200 && String(c.body.chat_id) === String(chatId));
+  }
+
+  private wake(): void {
+    const waiter = this.polling;
+    this.polling = null;
+    if (!waiter) return;
+    clearTimeout(waiter.timer);
+    waiter.resolve();
   }
 
   private async handle(req: IncomingMessage): Promise<unknown> {
     const match = /^\/bot([^/]+)\/(\w+)$/.exec(req.url ?? "");
-    if (!match || match[1] !== this.token) throw new Error("Unauthorized");
+    if (!match) throw new BotApiError(404, "Not Found");
     const method = match[2]!;
     const body = await readJson(req);
-    const call: ApiCall = { method, body };
+    const call: ApiCall = { method, body, status: 200 };
     this.calls.push(call);
-    switch (method) {
-      case "getMe":
-        return ok({ id: 4242, is_bot: true, first_name: "Gate", username: "gate_test_bot", can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false });
-      case "deleteWebhook":
-      case "setWebhook":
-      case "answerCallbackQuery":
-        return ok(true);
-      case "getUpdates":
-        return ok(await this.getUpdates(body));
-      case "sendMessage":
-        call.messageId = this.nextMessageId++;
-        return ok({
-          message_id: call.messageId,
-          date: Math.floor(Date.now() / 1000),
-          chat: { id: Number(body.chat_id), type: "private", first_name: "X" },
-          text: body.text,
-        });
-      case "editMessageReplyMarkup":
-        return ok({ message_id: Number(body.message_id), date: 0, chat: { id: Number(body.chat_id), type: "private", first_name: "X" }, text: "card" });
-      default:
-        throw new Error(`method ${method} is not served by the local Bot API`);
+    try {
+      if (match[1] !== this.token) throw new BotApiError(401, "Unauthorized");
+      const injected = this.injected.findIndex((entry) => entry.method === method);
+      if (injected >= 0) throw this.injected.splice(injected, 1)[0]!.error();
+      assertUtf8(body);
+      return await this.serve(method, body, call);
+    } catch (error) {
+      call.status = error instanceof BotApiError ? error.errorCode : 500;
+      throw error;
     }
   }
 
+  private async serve(method: string, body: Record<string, unknown>, call: ApiCall): Promise<unknown> {
+    switch (method) {
+      case "getMe":
+        return { id: 4242, is_bot: true, first_name: "Gate", username: "gate_test_bot", can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false };
+      case "deleteWebhook":
+        this.webhookUrl = "";
+        return true;
+      case "setWebhook":
+        this.webhookUrl = String(body.url ?? "");
+        return true;
+      case "setMyCommands":
+        this.commands = checkCommands(body.commands);
+        return true;
+      case "getMyCommands":
+        return this.commands;
+      case "answerCallbackQuery":
+        return this.answerCallbackQuery(body);
+      case "getUpdates":
+        return this.getUpdates(body);
+      case "sendMessage":
+        return this.sendMessage(body, call);
+      case "editMessageReplyMarkup":
+        return this.editMarkup(body);
+      default:
+        throw new BotApiError(404, "Not Found");
+    }
+  }
+
+  private sendMessage(body: Record<string, unknown>, call: ApiCall): unknown {
+    const chatId = Number(body.chat_id);
+    if (this.blocked.has(chatId)) throw new BotApiError(403, "Forbidden: bot was blocked by the user");
+    const until = this.floodUntil.get(String(chatId)) ?? 0;
+    if (until > Date.now()) {
+      const retryAfter = Math.ceil((until - Date.now()) / 1000);
+      throw new BotApiError(429, `Too Many Requests: retry after ${retryAfter}`, { retry_after: retryAfter });
+    }
+    const { text, entities } = checkMessageText(body.text, body.parse_mode);
+    checkInlineKeyboard(body.reply_markup);
+    call.messageId = this.nextMessageId++;
+    call.entities = entities;
+    this.messages.set(`${chatId}/${call.messageId}`, { hasMarkup: body.reply_markup !== undefined });
+    return { message_id: call.messageId, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: "private", first_name: "X" }, text, ...(entities.length ? { entities } : {}) };
+  }
+
+  private editMarkup(body: Record<string, unknown>): unknown {
+    const message = this.messages.get(`${Number(body.chat_id)}/${Number(body.message_id)}`);
+    if (!message) throw badRequest("message to edit not found");
+    checkInlineKeyboard(body.reply_markup);
+    const hasMarkup = body.reply_markup !== undefined;
+    if (!hasMarkup && !message.hasMarkup) {
+      throw badRequest("message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message");
+    }
+    message.hasMarkup = hasMarkup;
+    return { message_id: Number(body.message_id), date: 0, chat: { id: Number(body.chat_id), type: "private", first_name: "X" }, text: "card" };
+  }
+
+  private answerCallbackQuery(body: Record<string, unknown>): boolean {
+    const id = String(body.callback_query_id ?? "");
+    if (!this.openQueries.delete(id)) throw badRequest("query is too old and response timeout expired or query ID is invalid");
+    if (typeof body.text === "string" && body.text.length > 200) throw badRequest("MESSAGE_TOO_LONG");
+    return true;
+  }
+
   private async getUpdates(body: Record<string, unknown>): Promise<unknown[]> {
+    if (this.webhookUrl) throw new BotApiError(409, CONFLICT_WEBHOOK);
+    // A second poller terminates the one already waiting, as Telegram does.
+    const previous = this.polling;
+    this.polling = null;
+    if (previous) {
+      clearTimeout(previous.timer);
+      previous.reject(new BotApiError(409, CONFLICT_POLL));
+    }
     const offset = typeof body.offset === "number" ? body.offset : 0;
     // Confirmed updates are dropped, as Telegram does.
     while (this.updates.length > 0 && Number(this.updates[0]!.update_id) < offset) this.updates.shift();
     const timeout = typeof body.timeout === "number" ? body.timeout : 0;
     if (this.updates.length === 0 && timeout > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, timeout * 1000);
-        this.waiters.push({ resolve, timer });
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          if (this.polling?.timer === timer) this.polling = null;
+          resolve();
+        }, timeout * 1000);
+        this.polling = { resolve, reject, timer };
       });
     }
-    return this.updates.filter((u) => Number(u.update_id) >= offset);
+    const limit = typeof body.limit === "number" ? body.limit : 100;
+    return this.updates.filter((u) => Number(u.update_id) >= offset).slice(0, limit);
   }
-}
-
-function ok(result: unknown): { ok: true; result: unknown } {
-  return { ok: true, result };
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  const raw = Buffer.concat(chunks).toString("utf8");
-  return raw === "" ? {} : (JSON.parse(raw) as Record<string, unknown>);
+  const raw = Buffer.concat(chunks);
+  if (raw.length === 0) return {};
+  // Telegram reads bodies as UTF-8; bytes that are not are refused like a lone surrogate.
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(raw);
+  } catch {
+    throw badRequest("strings must be encoded in UTF-8");
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw badRequest("can't parse request JSON object");
+  }
 }

@@ -29,19 +29,8 @@ export class InFlight {
   }
 }
 
-/** Splits a long reply into platform-sized pieces, preferring line breaks. */
-export function splitText(text: string, max: number): string[] {
-  const parts: string[] = [];
-  let rest = text;
-  while (rest.length > max) {
-    const cut = rest.lastIndexOf("\n", max);
-    const at = cut > max / 2 ? cut : max;
-    parts.push(rest.slice(0, at));
-    rest = rest.slice(at).replace(/^\n/, "");
-  }
-  if (rest.length > 0) parts.push(rest);
-  return parts;
-}
+/** Kept here for existing imports; the one implementation is in ./text/ (it never cuts inside a character). */
+export { splitText } from "./text/split.js";
 
 /** A logger that drops everything, for adapters used without one. */
 export const SILENT_LOGGER: GatewayLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };

@@ -21,11 +21,16 @@ export interface ApprovalRequest {
   senderName: string;
   /** The blocked first message, if any. */
   firstMessage?: string;
+  /** Epoch milliseconds when the card was made. */
+  createdAt: number;
   /** Epoch milliseconds when the request (and its buttons) expire. */
   expiresAt: number;
   approveToken: string;
   denyToken: string;
-  /** Ready-made card text, for adapters that need no layout of their own. */
+  /**
+   * Ready-made plain-text card, requester text already one-lined, clipped and quoted; adapters that send markup render
+   * their own with approvalCardText(request, <their format>) from owner-card.ts.
+   */
   text: string;
 }
 

@@ -2,6 +2,9 @@ import type { PolicyOptions } from "../gateway/context.js";
 import { WEBCHAT_CHANNEL_TYPE } from "../gateway/identity-lists.js";
 import { signButtonToken } from "../pairing/buttons.js";
 import type { ApprovalRequest } from "./channel.js";
+import { PLAIN_TEXT } from "./text/plain.js";
+import type { TextFormat } from "./text/format.js";
+import { untrustedLine } from "./text/untrusted.js";
 
 /**
  * The owners reachable on one channel: `<channelType>:<id>` entries of ownerUserIds, plus plain ids (no colon) except on
@@ -27,32 +30,44 @@ export interface CardInput {
   now: number;
 }
 
+/** Longest display name and first-message quote shown on a card (UTF-16 units, clipped at a character boundary). */
+const MAX_NAME = 64;
 const MAX_QUOTE = 300;
 
 /** The Approve/Deny card for one owner: its tokens are signed for that owner only. */
 export function approvalCardFor(key: Buffer, ownerId: string, input: CardInput): ApprovalRequest {
   const claims = { channelType: input.channelType, code: input.code, recipient: ownerId, expiresAt: input.expiresAt };
-  return {
+  const request = {
     channelType: input.channelType,
     code: input.code,
     senderId: input.senderId,
     senderName: input.senderName,
     ...(input.firstMessage ? { firstMessage: input.firstMessage } : {}),
+    createdAt: input.now,
     expiresAt: input.expiresAt,
     approveToken: signButtonToken(key, { ...claims, action: "approve" }),
     denyToken: signButtonToken(key, { ...claims, action: "deny" }),
-    text: cardText(input),
   };
+  return { ...request, text: approvalCardText(request, PLAIN_TEXT) };
 }
 
-function cardText(input: CardInput): string {
-  const who = input.senderName ? `${input.senderName} (id ${input.senderId})` : `id ${input.senderId}`;
-  const minutes = Math.max(1, Math.round((input.expiresAt - input.now) / 60_000));
-  const lines = [`Access request on ${input.channelType}`, `From: ${who}`, `Code: ${input.code}`];
-  if (input.firstMessage) {
-    const quote = input.firstMessage.length > MAX_QUOTE ? `${input.firstMessage.slice(0, MAX_QUOTE)}…` : input.firstMessage;
-    lines.push(`First message: "${quote}"`);
-  }
-  lines.push(`Expires in ${minutes} minute(s). Approve or deny below (or from the CLI or console).`);
+/**
+ * The card's text in one platform format. Everything the requester controls (display name, first message; the sender id
+ * too, for safety) is made one line, clipped at a character boundary and quoted by the format, so it can add no line
+ * (no fake `From:` or `Code:`), no link, mention or button.
+ */
+export function approvalCardText(request: Omit<ApprovalRequest, "text">, format: TextFormat): string {
+  const id = format.quote(untrustedLine(request.senderId, MAX_NAME));
+  const name = untrustedLine(request.senderName, MAX_NAME);
+  const who = name ? `${format.quote(name)} (id ${id})` : `id ${id}`;
+  const minutes = Math.max(1, Math.round((request.expiresAt - request.createdAt) / 60_000));
+  const lines = [
+    format.escape(`Access request on ${request.channelType}`),
+    `From: ${who}`,
+    `Code: ${format.escape(request.code)}`,
+  ];
+  const first = request.firstMessage ? untrustedLine(request.firstMessage, MAX_QUOTE) : "";
+  if (first) lines.push(`First message: ${format.quote(first)}`);
+  lines.push(format.escape(`Expires in ${minutes} minute(s). Approve or deny below (or from the CLI or console).`));
   return lines.join("\n");
 }

@@ -9,7 +9,9 @@ import {
   type ChannelAdapter,
   type ChannelHandlers,
 } from "../channel.js";
-import { InFlight, SILENT_LOGGER, splitText } from "../adapter-support.js";
+import { InFlight, SILENT_LOGGER } from "../adapter-support.js";
+import { approvalCardText } from "../owner-card.js";
+import { clipText, DISCORD_MARKDOWN, splitText } from "../text/index.js";
 import { errorName } from "../redact.js";
 import { discordCustomId, parseDiscordCustomId } from "./components.js";
 import { DiscordInteractionsEndpoint, type DiscordInteractionsOptions } from "./interactions.js";
@@ -96,7 +98,9 @@ export class DiscordAdapter implements ChannelAdapter {
       new ButtonBuilder().setCustomId(discordCustomId("deny", request.denyToken)).setLabel("Deny").setStyle(ButtonStyle.Danger),
     );
     const owner = await this.requireClient().users.fetch(ownerId);
-    await owner.send({ content: request.text.slice(0, MAX_MESSAGE), components: [row] });
+    // Markdown: the requester's name and message sit in code spans; no mention in the card may ping anyone.
+    const content = clipText(approvalCardText(request, DISCORD_MARKDOWN), MAX_MESSAGE);
+    await owner.send({ content, components: [row], allowedMentions: { parse: [] } });
   }
 
   /** The bot's DM channel with a user. */
@@ -125,7 +129,8 @@ export class DiscordAdapter implements ChannelAdapter {
       if (answered) return;
       answered = true;
       if (options?.removeButtons) {
-        await interaction.update({ content: `${interaction.message.content}\n\n${text}`.slice(0, MAX_MESSAGE), components: [] });
+        const content = clipText(`${interaction.message.content}\n\n${text}`, MAX_MESSAGE);
+        await interaction.update({ content, components: [], allowedMentions: { parse: [] } });
       } else {
         await interaction.reply({ content: text, flags: 64 });
       }

@@ -5,6 +5,7 @@ import type { AnswerOptions, ChannelHandlers } from "../channel.js";
 import { closeServer, listenOn, readRawBody, singleHeader } from "../adapter-support.js";
 import { errorName } from "../redact.js";
 import { parseDiscordCustomId } from "./components.js";
+import { clipText } from "../text/index.js";
 import { discordPublicKey, verifyDiscordSignature } from "./signature.js";
 
 export interface DiscordInteractionsOptions {
@@ -123,7 +124,7 @@ export class DiscordInteractionsEndpoint {
         if (answered) return;
         answered = true;
         response = options?.removeButtons
-          ? { type: UPDATE_MESSAGE, data: { content: `${interaction.message?.content ?? ""}\n\n${text}`.trim().slice(0, 2000), components: [] } }
+          ? { type: UPDATE_MESSAGE, data: { content: clipText(`${interaction.message?.content ?? ""}\n\n${text}`.trim(), 2000), components: [], allowed_mentions: { parse: [] } } }
           : { type: CHANNEL_MESSAGE, data: { content: text, flags: EPHEMERAL } };
       },
     });

@@ -13,7 +13,9 @@ import {
   type ChannelAdapter,
   type ChannelHandlers,
 } from "../channel.js";
-import { closeServer, InFlight, listenOn, readRawBody, SILENT_LOGGER, singleHeader, splitText } from "../adapter-support.js";
+import { closeServer, InFlight, listenOn, readRawBody, SILENT_LOGGER, singleHeader } from "../adapter-support.js";
+import { approvalCardText } from "../owner-card.js";
+import { clipText, SLACK_MRKDWN, splitText } from "../text/index.js";
 import { errorName } from "../redact.js";
 import { verifySlackSignature } from "./signature.js";
 
@@ -38,7 +40,9 @@ export interface SlackAdapterOptions {
 }
 
 const MAX_BODY = 1_000_000;
-const MAX_TEXT = 3000;
+/** Slack: a section block's text is at most 3000 characters; messages are split at the same size. */
+const MAX_SECTION = 3000;
+const MAX_TEXT = MAX_SECTION;
 export const SLACK_APPROVE_ACTION = "gatehouse_approve";
 export const SLACK_DENY_ACTION = "gatehouse_deny";
 
@@ -111,11 +115,13 @@ export class SlackAdapter implements ChannelAdapter {
   }
 
   async sendApprovalCard(ownerId: string, request: ApprovalRequest): Promise<void> {
+    // mrkdwn with &, <, > escaped and the requester's text in code spans; verbatim: Slack auto-links nothing.
+    const text = clipText(approvalCardText(request, SLACK_MRKDWN), MAX_SECTION);
     await this.requireApp().client.chat.postMessage({
       channel: ownerId,
-      text: request.text,
+      text,
       blocks: [
-        { type: "section", text: { type: "plain_text", text: request.text.slice(0, MAX_TEXT) } },
+        { type: "section", text: { type: "mrkdwn", text, verbatim: true } },
         {
           type: "actions",
           elements: [
@@ -171,8 +177,8 @@ export class SlackAdapter implements ChannelAdapter {
       answered = true;
       if (options?.removeButtons && channel && ts) {
         const original = typeof body.message?.text === "string" ? body.message.text : "";
-        const updated = `${original}\n\n${text}`.trim().slice(0, MAX_TEXT);
-        await client.chat.update({ channel, ts, text: updated, blocks: [{ type: "section", text: { type: "plain_text", text: updated } }] });
+        const updated = clipText(`${original}\n\n${SLACK_MRKDWN.escape(text)}`.trim(), MAX_SECTION);
+        await client.chat.update({ channel, ts, text: updated, blocks: [{ type: "section", text: { type: "mrkdwn", text: updated, verbatim: true } }] });
       } else if (channel) {
         await client.chat.postEphemeral({ channel, user: presser, text });
       }

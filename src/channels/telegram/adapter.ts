@@ -13,7 +13,9 @@ import {
   type ChannelAdapter,
   type ChannelHandlers,
 } from "../channel.js";
-import { closeServer, InFlight, listenOn, SILENT_LOGGER, splitText } from "../adapter-support.js";
+import { closeServer, InFlight, listenOn, SILENT_LOGGER } from "../adapter-support.js";
+import { approvalCardText } from "../owner-card.js";
+import { clipText, splitText, TELEGRAM_HTML } from "../text/index.js";
 import { errorName } from "../redact.js";
 
 export interface TelegramWebhookOptions {
@@ -42,7 +44,9 @@ export interface TelegramAdapterOptions {
   channelType?: string;
 }
 
+/** Bot API limits: message text 4096 UTF-16 units after entity parsing; answerCallbackQuery text 0-200 characters. */
 const MAX_MESSAGE = 4096;
+const MAX_CALLBACK_ANSWER = 200;
 const MAX_WEBHOOK_BODY = 1_000_000;
 const ALLOWED_UPDATES = ["message", "callback_query"] as const;
 
@@ -112,7 +116,9 @@ export class TelegramAdapter implements ChannelAdapter {
   }
 
   async sendApprovalCard(ownerId: string, request: ApprovalRequest): Promise<void> {
-    await this.requireBot().api.sendMessage(ownerId, request.text.slice(0, MAX_MESSAGE), {
+    // HTML parse mode: the requester's name and message are escaped and sit in <code>, where Telegram links nothing.
+    await this.requireBot().api.sendMessage(ownerId, approvalCardText(request, TELEGRAM_HTML), {
+      ...TELEGRAM_HTML.sendOptions,
       reply_markup: {
         inline_keyboard: [
           [
@@ -156,7 +162,7 @@ export class TelegramAdapter implements ChannelAdapter {
     const answer = async (text: string, options?: AnswerOptions): Promise<void> => {
       if (answered) return;
       answered = true;
-      await ctx.answerCallbackQuery({ text: text.slice(0, 200) });
+      await ctx.answerCallbackQuery({ text: clipText(text, MAX_CALLBACK_ANSWER) });
       if (options?.removeButtons && message && chat) {
         await ctx.api.editMessageReplyMarkup(chat.id, message.message_id).catch((error: unknown) =>
           this.logger.warn("could not remove the buttons", { channelType: this.channelType, error: errorName(error) }),
