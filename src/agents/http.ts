@@ -5,6 +5,8 @@ export interface HttpAgentOptions {
   timeoutMs?: number;
   /** Extra request headers (for example an Authorization header for the agent service). */
   headers?: Record<string, string>;
+  /** Send the session's earlier turns as `history` (the gateway then keeps the conversation in its store). */
+  history?: boolean;
 }
 
 /**
@@ -23,7 +25,7 @@ export function httpAgent(url: string, options: HttpAgentOptions = {}): Agent {
     throw new TypeError("httpAgent: url must be http: or https:");
   }
   const timeoutMs = options.timeoutMs ?? 60_000;
-  return async (message: AgentMessage, context: AgentContext) => {
+  const agent: Agent = async (message: AgentMessage, context: AgentContext) => {
     const signal = AbortSignal.any([context.signal, AbortSignal.timeout(timeoutMs)]);
     const response = await fetch(target, {
       method: "POST",
@@ -33,6 +35,7 @@ export function httpAgent(url: string, options: HttpAgentOptions = {}): Agent {
         sessionId: message.sessionId,
         channelType: message.channelType,
         principal: message.principal,
+        ...(options.history ? { history: message.history ?? [] } : {}),
       }),
       signal,
     });
@@ -45,6 +48,8 @@ export function httpAgent(url: string, options: HttpAgentOptions = {}): Agent {
     if (!response.body) return "";
     return decodeStream(response.body);
   };
+  agent.usesHistory = options.history === true;
+  return agent;
 }
 
 function replyFromJson(body: unknown): string {

@@ -1,3 +1,4 @@
+import { agentFailureOf } from "../agents/errors.js";
 import { sessionKey } from "../gateway/admission.js";
 import type { GatewayContext } from "../gateway/context.js";
 import { withDeadline } from "../gateway/deadline.js";
@@ -40,7 +41,7 @@ export async function runAgent(ctx: GatewayContext, turn: AgentTurn): Promise<vo
   } catch (error) {
     if (turn.signal.aborted) return;
     ctx.logger.error("agent failed", { channelType, error: errorName(error) });
-    return adapter.send(message.chatId, turn.messages.agentFailed);
+    return adapter.send(message.chatId, turn.messages.agentFailed(agentFailureOf(error)));
   }
   if (reply.trim() !== "") await adapter.send(message.chatId, reply);
 }

@@ -1,3 +1,4 @@
+import { AGENT_FAILURE_MESSAGES, type AgentFailure } from "../agents/errors.js";
 import { UNAVAILABLE_MESSAGE } from "../gateway/admission.js";
 
 /** Everything the router says to senders and owners; override any line through channelPlugin's options. */
@@ -7,7 +8,8 @@ export interface RouterMessages {
   approved(): string;
   denied(): string;
   unavailable: string;
-  agentFailed: string;
+  /** What the sender is told when the agent could not answer, by kind of failure (rate limit, timeout, …). */
+  agentFailed(failure: AgentFailure): string;
   pairUsage: string;
   pairBadCode: string;
   pairRefused: string;
@@ -31,7 +33,7 @@ export const DEFAULT_MESSAGES: RouterMessages = {
   approved: () => "Good news: the owner approved you. You can talk to the assistant now.",
   denied: () => "Sorry, the owner declined your request. You may ask again later.",
   unavailable: UNAVAILABLE_MESSAGE,
-  agentFailed: "Sorry, something went wrong while answering. Please try again.",
+  agentFailed: (failure) => AGENT_FAILURE_MESSAGES[failure],
   pairUsage: "Send /pair followed by your invite code, for example: /pair ABCD-EFGH",
   pairBadCode: "That does not look like an invite code (8 letters and digits, like ABCD-EFGH).",
   pairRefused: "That invite code is not valid, has expired or was already used.",

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { agentSchema } from "../agents/schema.js";
 import { ROLE_FORMAT } from "../auth/token.js";
 import { channelsSchema } from "../channels/registry.js";
 import { idList, nonEmpty, port, unknownUserPolicy } from "./fields.js";
@@ -22,14 +23,6 @@ const policySchema = z.strictObject({
   ownerUserIds: idList,
 });
 
-const agentSchema = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("echo") }),
-  z.strictObject({
-    type: z.literal("http"),
-    url: z.url({ protocol: /^https?$/ }),
-    timeoutMs: z.number().int().positive().optional(),
-  }),
-]);
 
 const jwtSchema = z
   .strictObject({
@@ -79,7 +72,7 @@ export const configSchema = z.strictObject({
 });
 
 export type ParsedConfig = z.infer<typeof configSchema>;
-export type AgentConfig = ParsedConfig["agent"];
+export type { AgentConfig } from "../agents/schema.js";
 export type AuthConfig = ParsedConfig["auth"];
 export type ChannelsConfig = ParsedConfig["channels"];
 

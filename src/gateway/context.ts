@@ -15,6 +15,14 @@ export interface AgentMessage {
   sessionId: string;
   principal: Principal;
   channelType: string;
+  /** The session's earlier turns, oldest first; given only to agents that set `usesHistory`. */
+  history?: readonly ConversationMessage[];
+}
+
+/** One message of a conversation as it is remembered (the user's text or the agent's reply). */
+export interface ConversationMessage {
+  role: "user" | "assistant";
+  content: string;
 }
 
 export interface AgentContext {
@@ -25,8 +33,14 @@ export interface AgentContext {
   signal: AbortSignal;
 }
 
-/** An agent answers with a whole reply or streams it as chunks. */
-export type Agent = (message: AgentMessage, context: AgentContext) => MaybePromise<string | AsyncIterable<string>>;
+/**
+ * An agent answers with a whole reply or streams it as chunks. One that sets `usesHistory` gets the session's earlier
+ * turns in `message.history`, and the gateway keeps the conversation in its store; others' conversations are not kept.
+ */
+export interface Agent {
+  (message: AgentMessage, context: AgentContext): MaybePromise<string | AsyncIterable<string>>;
+  usesHistory?: boolean;
+}
 
 export type UnknownUserPolicy = "deny" | "allow" | "pair";
 

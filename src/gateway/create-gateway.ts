@@ -2,6 +2,8 @@ import { EventEmitter } from "node:events";
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { echoAgent } from "../agents/echo.js";
+import { agentFromSpec } from "../agents/from-config.js";
+import type { AgentSpec } from "../agents/schema.js";
 import { tokenAuth } from "../auth/token.js";
 import { assertAuthProtocol, assertPairingProtocol, assertSessionBindingProtocol } from "../protocols/guards.js";
 import type { AuthProtocol, PairingProtocol, SessionBindingProtocol } from "../protocols/types.js";
@@ -43,8 +45,11 @@ export interface GatewayOptions {
   dataDir?: string;
   /** The gateway secret (>= 32 bytes); default loaded or created in dataDir (or GATEHOUSE_SECRET). */
   secret?: Buffer;
-  /** Default: the echo agent. */
-  agent?: Agent;
+  /**
+   * A function, or an `agent:` section as in gatehouse.yaml (`{ type: "openai", baseUrl, model, apiKeyEnv, … }`),
+   * validated here. Default: the echo agent.
+   */
+  agent?: Agent | AgentSpec;
   /** Default: unknownUserPolicy "pair", nobody allowlisted, no chat owners. */
   policy?: Partial<PolicyOptions>;
   channels?: ChannelPlugin[];
@@ -103,6 +108,13 @@ function resolveHttp(http: GatewayHttpOptions = {}): Required<Pick<GatewayHttpOp
   return { ...http, host, port, allowedOrigins };
 }
 
+function agentOption(agent: Agent | AgentSpec | undefined): Agent {
+  if (agent === undefined) return echoAgent;
+  if (typeof agent === "function") return agent;
+  if (agent === null || typeof agent !== "object") throw new TypeError("agent must be a function (message, context) => reply or an agent section");
+  return agentFromSpec(agent);
+}
+
 const DENY_ALL: OriginPolicy = { isOriginAllowed: () => false, isHostAllowed: () => false };
 
 /**
@@ -114,7 +126,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   if (options.auth !== undefined) assertAuthProtocol(options.auth, "auth");
   if (options.pairingStore !== undefined) assertPairingProtocol(options.pairingStore, "pairingStore");
   if (options.sessionBinding !== undefined) assertSessionBindingProtocol(options.sessionBinding, "sessionBinding");
-  if (options.agent !== undefined && typeof options.agent !== "function") throw new TypeError("agent must be a function (message, context) => reply");
+  const agent = agentOption(options.agent);
   if (options.secret !== undefined && (!Buffer.isBuffer(options.secret) || options.secret.length < 32)) {
     throw new TypeError("secret must be a Buffer of at least 32 bytes");
   }
@@ -178,7 +190,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         auth,
         pairing: options.pairingStore ?? (stores as Stores).pairing,
         sessions: options.sessionBinding ?? (stores as Stores).sessions,
-        agent: options.agent ?? echoAgent,
+        agent,
         policy,
         events,
         secret,

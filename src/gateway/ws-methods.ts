@@ -1,3 +1,4 @@
+import { AGENT_FAILURE_MESSAGES, AgentError, agentFailureOf } from "../agents/errors.js";
 import type { Principal } from "../protocols/types.js";
 import { runAgent } from "./agent-runner.js";
 import type { OwnerActor } from "./admission.js";
@@ -88,8 +89,9 @@ const METHODS: Record<string, Handler> = {
       });
       return { text };
     } catch (error) {
-      caller.ctx.logger.error("agent failed", { error: error instanceof Error ? error.name : "unknown" });
-      throw new GatewayError("agent_error", "the agent could not answer; try again");
+      // An AgentError's message is written to be logged (status, type, code); anything else logs only its name.
+      caller.ctx.logger.error("agent failed", { error: error instanceof AgentError ? error.message : error instanceof Error ? error.name : "unknown" });
+      throw new GatewayError("agent_error", AGENT_FAILURE_MESSAGES[agentFailureOf(error)]);
     } finally {
       // What the agent produced goes out before the res (or the error) that ends the request.
       deltas.flush();

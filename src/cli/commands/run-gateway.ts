@@ -1,8 +1,9 @@
-import { httpAgent } from "../../agents/http.js";
+import { dirname } from "node:path";
+import { agentFromConfig } from "../../agents/from-config.js";
 import { mintFirstOwnerToken } from "../../auth/token.js";
 import { authFromConfig } from "../../config/build-auth.js";
 import { ConfigError } from "../../config/errors.js";
-import type { AgentConfig, GatehouseConfig } from "../../config/schema.js";
+import type { GatehouseConfig } from "../../config/schema.js";
 import type { Agent, ChannelPlugin, GatewayLogger } from "../../gateway/context.js";
 import { createGateway, type Gateway } from "../../gateway/index.js";
 import { jsonLogger } from "../../gateway/logger.js";
@@ -25,8 +26,13 @@ async function channelsOf(config: GatehouseConfig): Promise<ChannelPlugin[]> {
   }
 }
 
-function agentFromConfig(agent: AgentConfig): Agent | undefined {
-  return agent.type === "http" ? httpAgent(agent.url, { timeoutMs: agent.timeoutMs }) : undefined;
+/** A missing key variable or an unreadable prompt file is a config error (exit 2), named by its key. */
+function agentOf(config: GatehouseConfig): Agent {
+  try {
+    return agentFromConfig(config.agent, { baseDir: config.source === null ? undefined : dirname(config.source) });
+  } catch (error) {
+    throw new ConfigError([error instanceof Error ? error.message : String(error)], config.source);
+  }
 }
 
 /**
@@ -38,6 +44,7 @@ export async function runGateway(options: StartOptions, io: Output): Promise<voi
   const config = cliConfig(options, { host: options.host, port: options.port });
   const logger = jsonLogger();
   const channels = await channelsOf(config);
+  const agent = agentOf(config);
   const secret = loadGatewaySecret(config.dataDir);
   const stores = await openStores(config.store, { secret });
   let gateway: Gateway | undefined;
@@ -57,7 +64,7 @@ export async function runGateway(options: StartOptions, io: Output): Promise<voi
       sessionBinding: stores.sessions,
       secret,
       dataDir: config.dataDir,
-      agent: agentFromConfig(config.agent),
+      agent,
       policy: config.policy,
       channels,
       http: config.http,
