@@ -49,12 +49,15 @@ function childEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 /** Runs `gatehouse <args>` as a child process: node --import tsx src/cli/main.ts. */
-export function runGatehouse(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+export function runGatehouse(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; uid?: number; gid?: number; timeoutMs?: number } = {},
+): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
     execFile(
       process.execPath,
       ["--import", TSX, MAIN, ...args],
-      { cwd: options.cwd ?? tmpdir(), env: childEnv(options.env ?? {}), timeout: 30_000 },
+      { cwd: options.cwd ?? tmpdir(), env: childEnv(options.env ?? {}), timeout: options.timeoutMs ?? 30_000, uid: options.uid, gid: options.gid },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== "number") return reject(error);
         resolvePromise({ code: typeof error?.code === "number" ? error.code : 0, stdout, stderr });

@@ -333,6 +333,29 @@ describe("WebSocket frames", () => {
     expect((await own.nextOfType("hello")).principal.role).toBe("owner");
   });
 
+  it("refuses a foreign Host before the handshake (DNS rebinding), with or without an Origin, even with a valid token", async () => {
+    gw = await startGateway();
+    const port = new URL(gw.url).port;
+    // A rebound name reaches 127.0.0.1 with its own Host (and, from a page, its own Origin); a bare client sends no Origin.
+    for (const headers of [{ host: `evil.example:${port}` }, { host: `evil.example:${port}`, origin: `http://evil.example:${port}` }]) {
+      const refused = new WebSocket(gw.wsUrl, { headers: { ...headers, authorization: `Bearer ${OWNER_TOKEN}` } });
+      const answer = await new Promise<{ status: number; body: string }>((resolve) => {
+        refused.on("unexpected-response", (_req, res) => {
+          let body = "";
+          res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        refused.on("open", () => resolve({ status: 101, body: "" }));
+      });
+      expect(answer.status, JSON.stringify(headers)).toBe(403);
+      expect(JSON.parse(answer.body).error.code).toBe("origin_not_allowed");
+    }
+    // The gateway's own loopback names still connect.
+    const own = await open(gw.wsUrl, { headers: { host: `localhost:${port}` } });
+    own.send({ type: "connect", params: { token: OWNER_TOKEN } });
+    expect((await own.nextOfType("hello")).principal.role).toBe("owner");
+  });
+
   it("an allowlisted extra origin is accepted", async () => {
     gw = await startGateway({ http: { allowedOrigins: ["https://console.example.com"] } });
     const socket = await open(gw.wsUrl, { origin: "https://console.example.com" });

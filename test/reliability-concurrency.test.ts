@@ -136,6 +136,9 @@ describe("report", () => {
   it("names the backends that ran", () => {
     console.log(`CONCURRENCY backends: ${backends.map((b) => `${b.name}=${b.available ? "ran" : "SKIPPED"}`).join(", ")}`);
     console.log(`CONCURRENCY calls that failed closed (deadline) in the 2,000-call burst, then retried: ${JSON.stringify(unavailableTotals)}`);
-    expect(backends.filter((b) => b.available).length).toBeGreaterThanOrEqual(2);
+    const skipped = backends.filter((b) => !b.available).map((b) => b.name);
+    // Memory and SQLite always run; only the servers can be missing, and under CI every backend must run.
+    if (process.env.CI === "true") expect(skipped, "backends skipped under CI=true").toEqual([]);
+    expect(skipped.filter((name) => name === "memory" || name === "sqlite")).toEqual([]);
   });
 });

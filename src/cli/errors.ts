@@ -1,5 +1,6 @@
 import { CommanderError } from "commander";
 import { ConfigError } from "../config/errors.js";
+import { DataDirError } from "../pairing/data-dir.js";
 import { PairingCooldownError, PairingInputError, PairingLimitError, StoreUnavailableError } from "../pairing/errors.js";
 
 /** Exit codes, documented in `gatehouse --help`. */
@@ -13,7 +14,7 @@ export const EXIT_CODES_HELP = `
 Exit codes:
   0  ok
   1  refused or failed (code not found or expired, nothing to revoke, store unavailable, a doctor check failed)
-  2  usage or configuration error (bad arguments, invalid gatehouse.yaml or GATEHOUSE_* value)`;
+  2  usage or configuration error (bad arguments, invalid gatehouse.yaml or GATEHOUSE_* value, unusable data directory)`;
 
 /** An error the CLI reports as one line on stderr with a chosen exit code. */
 export class CliError extends Error {
@@ -36,7 +37,7 @@ const USAGE_CODES = new Set(["invalid_request", "invalid_json"]);
 export function describeFailure(error: unknown): { message: string; exitCode: number } {
   if (error instanceof CommanderError) return { message: "", exitCode: error.exitCode === 0 ? EXIT_OK : EXIT_USAGE };
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
-  if (error instanceof ConfigError) return { message: error.message, exitCode: EXIT_USAGE };
+  if (error instanceof ConfigError || error instanceof DataDirError) return { message: error.message, exitCode: EXIT_USAGE };
   if (error instanceof PairingInputError) return { message: error.message, exitCode: EXIT_USAGE };
   if (error instanceof PairingLimitError || error instanceof PairingCooldownError) return { message: error.message, exitCode: EXIT_REFUSED };
   if (error instanceof StoreUnavailableError) return { message: error.message, exitCode: EXIT_REFUSED };

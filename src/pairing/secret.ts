@@ -1,6 +1,7 @@
-import { closeSync, mkdirSync, openSync, readFileSync, writeSync, constants } from "node:fs";
+import { closeSync, openSync, readFileSync, writeSync, constants } from "node:fs";
 import { randomBytes, hkdfSync } from "node:crypto";
 import { join } from "node:path";
+import { ensureWritableDir } from "./data-dir.js";
 
 const MIN_SECRET_LENGTH = 32;
 const PLACEHOLDERS = new Set(["undefined", "null", "changeme", "change-me", "secret", "password", "default", "example", "test"]);
@@ -24,8 +25,7 @@ export function loadGatewaySecret(dataDir: string, env: NodeJS.ProcessEnv = proc
     assertStrongSecret(fromEnv, "GATEHOUSE_SECRET");
     return Buffer.from(fromEnv.trim(), "utf8");
   }
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const path = join(dataDir, "secret");
+  const path = join(ensureWritableDir(dataDir), "secret");
   try {
     const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     try {

@@ -269,11 +269,27 @@ export function describePairingStore(
         assert.equal((await store.listPaired()).length, 0);
       }));
 
-      it("racing an approve of the same sender ends revoked", run(async (store) => {
+      it("a revoke before the approve of a pending sender cancels the request", run(async (store) => {
         const code = await store.generateCode("telegram", "alice");
         await store.revoke("alice", "telegram");
         assert.equal(await store.approve("telegram", code), false);
         assert.equal(await store.isPaired("alice", "telegram"), false);
+      }));
+
+      it("racing an approve of the same sender ends revoked", run(async (store) => {
+        for (let round = 0; round < 10; round++) {
+          const sender = `racer-${round}`;
+          const code = await store.generateCode("telegram", sender);
+          // Both calls are in flight at once (issued in either order); whichever the store serialises first, the sender
+          // ends unpaired with nothing pending, and an approval that went through was the one revoked.
+          const [approved, revoked] =
+            round % 2 === 0
+              ? await Promise.all([store.approve("telegram", code), store.revoke(sender, "telegram")])
+              : await Promise.all([store.revoke(sender, "telegram"), store.approve("telegram", code)]).then(([r, a]) => [a, r]);
+          assert.equal(await store.isPaired(sender, "telegram"), false, `round ${round}`);
+          assert.equal((await store.listPending("telegram")).some((p) => p.channelId === sender), false, `round ${round}`);
+          if (approved) assert.equal(revoked, true, `round ${round}: the approval was not the one revoked`);
+        }
       }));
     });
 

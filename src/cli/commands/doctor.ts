@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { ConfigError } from "../../config/errors.js";
 import type { GatehouseConfig } from "../../config/schema.js";
+import { checkWritableDir, DataDirError } from "../../pairing/data-dir.js";
 import { assertStrongSecret, loadGatewaySecret } from "../../pairing/secret.js";
 import { openStores } from "../../stores/open.js";
 import { addCommonOptions, cliConfig, type CommonOptions } from "../environment.js";
@@ -34,15 +35,28 @@ export function doctorCommand(io: Output, setExitCode: (code: number) => void): 
         if (!(error instanceof ConfigError)) throw error;
         checks.push({ name: "config", status: "fail", detail: error.message });
       }
-      if (config) {
+      const dataDirUsable = config !== undefined && checkDataDir(config, checks);
+      if (config && dataDirUsable) {
         const secret = checkSecret(config, checks);
         await checkStore(config, secret, checks);
         checkSettings(config, checks);
       }
       report(io, checks, options.json === true);
       const failed = checks.some((c) => c.status === "fail");
-      setExitCode(config === undefined ? EXIT_USAGE : failed ? EXIT_REFUSED : EXIT_OK);
+      setExitCode(!dataDirUsable ? EXIT_USAGE : failed ? EXIT_REFUSED : EXIT_OK);
     });
+}
+
+/** The data directory `start` would create and write (checked without leaving anything behind). */
+function checkDataDir(config: GatehouseConfig, checks: Check[]): boolean {
+  try {
+    checks.push({ name: "datadir", status: "ok", detail: `${checkWritableDir(config.dataDir)} is writable` });
+    return true;
+  } catch (error) {
+    if (!(error instanceof DataDirError)) throw error;
+    checks.push({ name: "datadir", status: "fail", detail: error.message });
+    return false;
+  }
 }
 
 function checkSecret(config: GatehouseConfig, checks: Check[]): Buffer | undefined {

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { parsePort } from "../../config/load.js";
-import { addCommonOptions, type CommonOptions } from "../environment.js";
+import { ensureWritableDir } from "../../pairing/data-dir.js";
+import { addCommonOptions, cliConfig, type CommonOptions } from "../environment.js";
 import type { Output } from "../output.js";
 
 export interface StartOptions extends CommonOptions {
@@ -23,6 +24,8 @@ export function startCommand(io: Output): Command {
     .option("--host <host>", "address to bind (default 127.0.0.1)")
     .option("--port <port>", "port to listen on, 0 for any free port (default 8787)", portOption)
     .action(async (options: StartOptions) => {
+      // An unusable data directory is reported before the gateway's modules load, so the answer comes at once.
+      ensureWritableDir(cliConfig(options, { host: options.host, port: options.port }).dataDir);
       const { runGateway } = await import("./run-gateway.js");
       await runGateway(options, io);
     });

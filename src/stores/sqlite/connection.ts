@@ -1,6 +1,7 @@
-import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { chmodSync, existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
+import { assertWritableFile, ensureWritableDir } from "../../pairing/data-dir.js";
 import { StoreUnavailableError } from "../../pairing/errors.js";
 import { assertOurs, migrate, schemaVersion } from "./migrations.js";
 import type { Migration } from "./schema.js";
@@ -55,8 +56,10 @@ export class SqliteConnection {
     if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
       throw new TypeError("sqlite busyTimeoutMs must be a non-negative integer");
     }
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    // A read-only or unusable folder is named as such here, before SQLite can report it as an unreadable database.
+    ensureWritableDir(dirname(file), "sqlite store folder");
     const isNew = !existsSync(file);
+    if (!isNew) assertWritableFile(file, "sqlite store");
     let db: Database.Database;
     try {
       db = new Database(file, { timeout: busyTimeoutMs });
