@@ -30,6 +30,17 @@ export interface AdmissionOptions {
    * e.g. per network address, is spent); the sender is told to try later. Default true.
    */
   allowNewRequest?: boolean;
+  /**
+   * A budget (per network address, say) that pays for new pending requests: one unit is reserved before the store is
+   * asked to create a request, atomically (so parallel senders cannot all see it unspent), and given back when no
+   * request came of it. Spent: the sender is told to try later. A failing budget fails closed (`unavailable`).
+   */
+  newRequestBudget?: NewRequestBudget;
+}
+
+export interface NewRequestBudget {
+  take(): Promise<boolean>;
+  giveBack(): Promise<void>;
 }
 
 export const UNAVAILABLE_MESSAGE = "Access checks are temporarily unavailable; please try again in a little while.";
@@ -68,7 +79,7 @@ export async function admit(ctx: GatewayContext, sender: AdmissionSender, option
       case "allow":
         return { decision: "admitted", reason: "policy-allow" };
       case "pair":
-        return await requestPairing(store, sender, deadlineMs, options.allowNewRequest ?? true);
+        return await requestPairing(store, sender, deadlineMs, options);
       default:
         return { decision: "denied", reason: "policy-deny", message: POLICY_DENY_MESSAGE };
     }
@@ -98,32 +109,48 @@ const FLOOD_LIMITED: AdmissionResult = {
   message: "Too many pairing requests from your network right now; please try again later.",
 };
 
+/**
+ * Reserves a unit of the new-request budget (when there is one) before `create`, and gives it back when `create`
+ * fails: at most the budget's worth of requests is ever created, however many callers race.
+ */
+async function paidFor<T>(options: AdmissionOptions, deadlineMs: number, create: () => Promise<T>): Promise<T | typeof FLOOD_LIMITED> {
+  if (options.allowNewRequest === false) return FLOOD_LIMITED;
+  const budget = options.newRequestBudget;
+  if (!budget) return create();
+  if (!(await withDeadline("budget.take", () => budget.take(), deadlineMs))) return FLOOD_LIMITED;
+  try {
+    return await create();
+  } catch (error) {
+    await withDeadline("budget.giveBack", () => budget.giveBack(), deadlineMs).catch(() => undefined);
+    throw error;
+  }
+}
+
 async function requestPairing(
   store: GatewayPairingStore,
   sender: AdmissionSender,
   deadlineMs: number,
-  allowNew: boolean,
+  options: AdmissionOptions,
 ): Promise<AdmissionResult> {
   const { channelType, senderId } = sender;
   const pendingFor = store.pendingFor?.bind(store);
   if (pendingFor) {
     const existing = await withDeadline("pairing.pendingFor", () => pendingFor(senderId, channelType), deadlineMs);
     if (existing) return { decision: "pending", code: existing.code, expiresAt: existing.expiresAt, isNew: false };
-    if (!allowNew) return FLOOD_LIMITED;
     const details = { userName: cleanUserName(sender.userName), firstMessage: clip(sender.text) };
-    const code = await withDeadline(
-      "pairing.generateCode",
-      () => (store.generateCode as GenerateWithDetails)(channelType, senderId, details),
-      deadlineMs,
+    const code = await paidFor(options, deadlineMs, () =>
+      withDeadline("pairing.generateCode", () => (store.generateCode as GenerateWithDetails)(channelType, senderId, details), deadlineMs),
     );
+    if (typeof code !== "string") return code;
     const created = await withDeadline("pairing.pendingFor", () => pendingFor(senderId, channelType), deadlineMs);
     return { decision: "pending", code, ...(created ? { expiresAt: created.expiresAt } : {}), isNew: true };
   }
   // A protocol-only store: tell new from repeat by its pending list, then ask with the plain two-argument call.
   const before = await withDeadline("pairing.listPending", () => store.listPending(channelType), deadlineMs);
   const repeat = before.some((p) => p.kind === "request" && p.channelId === senderId);
-  if (!repeat && !allowNew) return FLOOD_LIMITED;
-  const code = await withDeadline("pairing.generateCode", () => store.generateCode(channelType, senderId), deadlineMs);
+  const generate = () => withDeadline("pairing.generateCode", async () => store.generateCode(channelType, senderId), deadlineMs);
+  const code = repeat ? await generate() : await paidFor(options, deadlineMs, generate);
+  if (typeof code !== "string") return code;
   return { decision: "pending", code, isNew: !repeat };
 }
 

@@ -6,6 +6,7 @@ import type {
   Principal,
   SessionBindingProtocol,
 } from "../protocols/types.js";
+import type { BudgetStore } from "../stores/budget.js";
 import type { AuditEvent, PairingStore, SessionBindingStore } from "../stores/types.js";
 
 /** What the agent handler gets for one message. */
@@ -82,6 +83,11 @@ export interface GatewayContext {
   /** The persistent gateway secret; derive per-use keys with deriveKey(secret, purpose). */
   secret: Buffer;
   logger: GatewayLogger;
+  /**
+   * Atomic rate budgets in the store, shared by every instance (the built-in stores' `budgets`); with injected stores
+   * that have none, the gateway keeps them in its own memory.
+   */
+  budgets?: BudgetStore;
   /** The one authorisation check for approve/deny/revoke, whatever the path. */
   isOwner(channelType: string, userId: string): boolean;
 }

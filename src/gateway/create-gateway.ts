@@ -8,6 +8,7 @@ import { tokenAuth } from "../auth/token.js";
 import { assertAuthProtocol, assertPairingProtocol, assertSessionBindingProtocol } from "../protocols/guards.js";
 import type { AuthProtocol, PairingProtocol, SessionBindingProtocol } from "../protocols/types.js";
 import { loadGatewaySecret } from "../pairing/secret.js";
+import { MemoryBudgetStore } from "../stores/memory/budgets.js";
 import { openStores } from "../stores/open.js";
 import type { PairingRules, Stores } from "../stores/types.js";
 import { DEFAULT_PAIRING_RULES } from "../stores/types.js";
@@ -195,6 +196,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         events,
         secret,
         logger,
+        budgets: stores?.budgets ?? new MemoryBudgetStore(options.now),
         isOwner: (channelType, userId) => isListed(policy.ownerUserIds, channelType, userId),
       };
       context = ctx;

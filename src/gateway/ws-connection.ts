@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { WebSocket, type RawData } from "ws";
 import type { GatewayRequest, Principal } from "../protocols/types.js";
 import type { AuditEvent } from "../stores/types.js";
-import { admit, authorizeOwnerAction } from "./admission.js";
+import { admit, authorizeOwnerAction, type NewRequestBudget } from "./admission.js";
 import { authenticateDetailed } from "./authenticate.js";
 import type { GatewayContext } from "./context.js";
 import { errorBody, fromZodError, GatewayError, toGatewayError } from "./errors.js";
@@ -24,6 +24,14 @@ export const CLOSE = {
   forbidden: 4403,
   timeout: 4408,
 } as const;
+
+/** What the hub lends a connection: the network address's budget of new webchat requests, and a hello callback. */
+export interface ConnectionHooks {
+  /** Pays for new webchat pairing requests of this client's network address (the store's atomic budget); none: unlimited. */
+  requestBudget?: NewRequestBudget;
+  /** Called once, when the socket has said hello (it no longer counts as unauthenticated). */
+  onAuthenticated?: () => void;
+}
 
 type State = "awaiting-connect" | "connecting" | "pairing" | "ready" | "closed";
 
@@ -61,8 +69,7 @@ export class ClientConnection implements MethodCaller {
     private readonly ws: WebSocket,
     private readonly upgrade: IncomingMessage,
     private readonly options: ResolvedWebSocketOptions,
-    /** New webchat pairing requests this client's network address may still make. */
-    private readonly requestBudget?: TokenBucket,
+    private readonly hooks: ConnectionHooks = {},
   ) {
     this.bucket = new TokenBucket(options.rateLimit.capacity, options.rateLimit.refillPerSecond);
     this.setTimer(options.connectTimeoutMs, () => this.fail(CLOSE.timeout, "connect_required", "no connect frame within the time limit"));
@@ -284,9 +291,8 @@ export class ClientConnection implements MethodCaller {
     const result = await admit(
       this.ctx,
       { channelType: WEBCHAT_CHANNEL_TYPE, senderId: deviceId, userName: this.params.name },
-      { allowNewRequest: this.requestBudget?.available() ?? true },
+      this.hooks.requestBudget ? { newRequestBudget: this.hooks.requestBudget } : {},
     );
-    if (result.decision === "pending" && result.isNew) this.requestBudget?.take();
     if (this.state === "closed") return;
     switch (result.decision) {
       case "admitted":
@@ -315,6 +321,7 @@ export class ClientConnection implements MethodCaller {
       this.sessionId = sessionId;
       this.state = "ready";
       this.clearTimer();
+      this.hooks.onAuthenticated?.();
       this.send({ type: "hello", sessionId, principal: { userId: principal.userId, role: principal.role } });
     } catch (error) {
       this.ctx.logger.warn("session binding failed; socket closed", { error: error instanceof Error ? error.name : "unknown" });

@@ -6,7 +6,7 @@ import type { GatewayContext } from "./context.js";
 import { errorBody, GatewayError } from "./errors.js";
 import type { OriginPolicy } from "./origin-policy.js";
 import { WEBCHAT_CHANNEL_TYPE } from "./identity-lists.js";
-import { KeyedBuckets } from "./rate-limit.js";
+import type { NewRequestBudget } from "./admission.js";
 import { normalizeAddress } from "./request-view.js";
 import { ClientConnection, CLOSE } from "./ws-connection.js";
 
@@ -29,6 +29,12 @@ export interface WebSocketOptions {
    * hides client addresses, where the store's per-channel-type cap is the only limit).
    */
   webchatRequestLimit?: { capacity: number; refillPerSecond: number } | false;
+  /**
+   * Sockets that have not said hello yet (including webchat devices waiting for approval), per network address and in
+   * all on this instance; past either, new upgrades are refused (429 per address, 503 in all) before the handshake.
+   * Default 20 per address, 1000 in all. `false` turns it off.
+   */
+  unauthenticatedLimit?: { perAddress: number; total: number } | false;
 }
 
 export type ResolvedWebSocketOptions = Required<WebSocketOptions>;
@@ -41,6 +47,7 @@ export const DEFAULT_WEBSOCKET_OPTIONS: ResolvedWebSocketOptions = {
   rateLimit: { capacity: 20, refillPerSecond: 10 },
   pairingWaitMs: 60 * 60_000,
   webchatRequestLimit: { capacity: 5, refillPerSecond: 1 / 120 },
+  unauthenticatedLimit: { perAddress: 20, total: 1000 },
 };
 
 const PAIRING_EVENTS = ["pairing.requested", "pairing.approved", "pairing.denied", "pairing.revoked", "pairing.expired"] as const;
@@ -55,7 +62,9 @@ export class WebSocketHub {
   private readonly connections = new Set<ClientConnection>();
   private readonly heartbeat: NodeJS.Timeout;
   private readonly listeners: [string, (event: AuditEvent) => void][] = [];
-  private readonly requestBudgets: KeyedBuckets | undefined;
+  /** Sockets not yet past hello, per normalised network address, and their sum. */
+  private readonly unauthenticated = new Map<string, number>();
+  private unauthenticatedTotal = 0;
   private closing = false;
 
   constructor(
@@ -65,7 +74,6 @@ export class WebSocketHub {
   ) {
     this.options = { ...DEFAULT_WEBSOCKET_OPTIONS, ...options };
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.options.maxPayload, clientTracking: false });
-    this.requestBudgets = this.options.webchatRequestLimit ? new KeyedBuckets(this.options.webchatRequestLimit) : undefined;
     this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
     this.heartbeat.unref();
     for (const name of PAIRING_EVENTS) {
@@ -99,13 +107,49 @@ export class WebSocketHub {
     if (!policy.isHostAllowed(request.headers.host)) {
       return refuseUpgrade(socket, 403, new GatewayError("origin_not_allowed", "WebSocket connections for this Host are not allowed"));
     }
+    const address = normalizeAddress(request.socket.remoteAddress);
+    const limit = this.options.unauthenticatedLimit;
+    if (limit && (this.unauthenticated.get(address) ?? 0) >= limit.perAddress) {
+      return refuseUpgrade(socket, 429, new GatewayError("rate_limited", "too many connections from your network address are waiting to sign in; try again later"));
+    }
+    if (limit && this.unauthenticatedTotal >= limit.total) {
+      return refuseUpgrade(socket, 503, new GatewayError("unavailable", "too many connections are waiting to sign in; try again later"));
+    }
+    const authenticated = this.countUnauthenticated(address);
+    // However the socket ends (a failed handshake included), it stops counting.
+    socket.once("close", authenticated);
     this.wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
       if (this.closing) return ws.close(CLOSE.goingAway, "gateway shutting down");
-      const budget = this.requestBudgets?.get(normalizeAddress(request.socket.remoteAddress));
-      const connection = new ClientConnection(this.ctx, ws, request, this.options, budget);
+      const hooks = { onAuthenticated: authenticated, requestBudget: this.requestBudget(address) };
+      const connection = new ClientConnection(this.ctx, ws, request, this.options, hooks);
       this.connections.add(connection);
       ws.once("close", () => this.connections.delete(connection));
     });
+  }
+
+  /** Counts one more unauthenticated socket of `address`; the returned function uncounts it (once, however often called). */
+  private countUnauthenticated(address: string): () => void {
+    if (!this.options.unauthenticatedLimit) return () => {};
+    this.unauthenticated.set(address, (this.unauthenticated.get(address) ?? 0) + 1);
+    this.unauthenticatedTotal += 1;
+    let counted = true;
+    return () => {
+      if (!counted) return;
+      counted = false;
+      this.unauthenticatedTotal -= 1;
+      const left = (this.unauthenticated.get(address) ?? 1) - 1;
+      if (left <= 0) this.unauthenticated.delete(address);
+      else this.unauthenticated.set(address, left);
+    };
+  }
+
+  /** The store's budget of new webchat pairing requests for one network address (shared by every instance). */
+  private requestBudget(address: string): NewRequestBudget | undefined {
+    const limit = this.options.webchatRequestLimit;
+    const budgets = this.ctx.budgets;
+    if (!limit || !budgets) return undefined;
+    const key = `webchat-requests:${address}`;
+    return { take: () => budgets.take(key, limit), giveBack: () => budgets.giveBack(key, limit) };
   }
 
   get size(): number {
@@ -123,7 +167,6 @@ export class WebSocketHub {
   }
 
   private beat(): void {
-    this.requestBudgets?.prune();
     for (const connection of this.connections) connection.heartbeat();
   }
 
@@ -141,7 +184,7 @@ export class WebSocketHub {
 
 function refuseUpgrade(socket: Duplex, status: number, error: GatewayError): void {
   const body = JSON.stringify({ error: errorBody(error) });
-  const reason = status === 403 ? "Forbidden" : status === 404 ? "Not Found" : "Service Unavailable";
+  const reason = { 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests" }[status] ?? "Service Unavailable";
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     () => socket.destroy(),

@@ -8,6 +8,7 @@ import type {
   SessionBindingProtocol,
 } from "../protocols/types.js";
 import type { ApprovalStore } from "./approvals.js";
+import type { BudgetStore } from "./budget.js";
 
 /** Rules every built-in pairing store enforces; all durations in milliseconds. */
 export interface PairingRules {
@@ -208,5 +209,7 @@ export interface Stores {
   seen?: SeenOnceStore;
   /** Agents' approval requests (approvals.ts); every built-in backend provides it. */
   approvals?: ApprovalStore;
+  /** Atomic rate budgets shared by every instance on this store (see budget.ts); every built-in backend provides them. */
+  budgets?: BudgetStore;
   close(): Promise<void>;
 }

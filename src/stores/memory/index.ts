@@ -4,6 +4,7 @@ import { MemorySessionBindingStore } from "./session-binding.js";
 import { MemorySeenOnceStore } from "./seen-once.js";
 import { MemoryTokenStore } from "./tokens.js";
 import { MemoryApprovalStore } from "./approvals.js";
+import { MemoryBudgetStore } from "./budgets.js";
 
 export { MemoryPairingStore, MemorySessionBindingStore, MemoryTokenStore, MemoryApprovalStore };
 
@@ -16,6 +17,7 @@ export function openMemoryStores(pairing: PairingStoreOptions = {}, sessions: Se
     tokens: new MemoryTokenStore((id) => pairingStore.recordTokenRevoked(id)),
     seen: new MemorySeenOnceStore(pairing.now),
     approvals: new MemoryApprovalStore({ now: pairing.now }),
+    budgets: new MemoryBudgetStore(pairing.now),
     close: async () => {
       await stores.approvals?.close();
       await stores.pairing.close();

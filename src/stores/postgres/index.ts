@@ -17,6 +17,7 @@ import { PostgresSessionBindingStore } from "./session-binding.js";
 import { createPostgresSeenOnceStore } from "./seen-once.js";
 import { createPostgresTokenStore } from "./tokens.js";
 import { PostgresApprovalStore } from "./approvals.js";
+import { createPostgresBudgetStore } from "./budgets.js";
 
 export { PostgresPairingStore, PostgresSessionBindingStore, PostgresSchemaError, MIGRATIONS };
 
@@ -131,6 +132,7 @@ async function createStores(
       tokens: createPostgresTokenStore(db, options.now),
       seen: createPostgresSeenOnceStore(db, options.now),
       approvals,
+      budgets: createPostgresBudgetStore(db, options.now),
       close: async () => {
         await approvals.close();
         await pairing.close();

@@ -8,6 +8,7 @@ import { RedisSessionBindingStore } from "./session-binding.js";
 import { RedisSeenOnceStore } from "./seen-once.js";
 import { RedisTokenStore } from "./tokens.js";
 import { RedisApprovalStore } from "./approvals.js";
+import { RedisBudgetStore } from "./budgets.js";
 
 export { RedisPairingStore, RedisSessionBindingStore, RedisTokenStore, DEFAULT_KEY_PREFIX, type RedisClientLike };
 
@@ -38,6 +39,7 @@ function assemble(conn: RedisConnection, prefix: string, options: RedisStoresOpt
     tokens: new RedisTokenStore(conn, prefix, options.now),
     seen: new RedisSeenOnceStore(conn, prefix),
     approvals,
+    budgets: new RedisBudgetStore(conn, prefix, options.now),
     close: async () => {
       await approvals.close();
       await pairing.close();

@@ -10,6 +10,7 @@ import { SqliteSessionBindingStore } from "./session-binding.js";
 import { createSqliteSeenOnceStore } from "./seen-once.js";
 import { createSqliteTokenStore } from "./tokens.js";
 import { SqliteApprovalStore } from "./approvals.js";
+import { createSqliteBudgetStore } from "./budgets.js";
 
 export { SqliteConnection, SqlitePairingStore, SqliteSessionBindingStore };
 export { SCHEMA_VERSION } from "./schema.js";
@@ -48,6 +49,7 @@ export async function openSqliteStores(path: string, options: OpenStoresOptions 
       tokens,
       seen: createSqliteSeenOnceStore(connection.db, options.now),
       approvals,
+      budgets: createSqliteBudgetStore(connection.db, options.now),
       close: async () => {
         await approvals.close();
         await pairing.close();
