@@ -1,6 +1,16 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
+const src = fileURLToPath(new URL("./src/", import.meta.url));
+
 export default defineConfig({
+  // Examples import the package by name, as a user would; in this repository that is the source.
+  resolve: {
+    alias: [
+      { find: /^gatehouse$/, replacement: `${src}index.ts` },
+      { find: /^gatehouse\/(.*)$/, replacement: `${src}$1/index.ts` },
+    ],
+  },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,

@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { anchorsOf } from "./support/markdown.js";
 
 const root = resolve(import.meta.dirname, "..");
 const documents = [
@@ -16,17 +17,6 @@ const documents = [
     .filter((name) => name.endsWith(".md"))
     .map((name) => `docs/${name}`),
 ];
-
-/** GitHub's heading anchors: lower case, punctuation dropped, spaces to dashes. */
-function anchorsOf(markdown: string): Set<string> {
-  const anchors = new Set<string>();
-  for (const line of markdown.split("\n")) {
-    const heading = /^#{1,6}\s+(.*)$/.exec(line);
-    if (!heading?.[1]) continue;
-    anchors.add(heading[1].trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-"));
-  }
-  return anchors;
-}
 
 function linksOf(markdown: string): string[] {
   const withoutCode = markdown.replace(/```[\s\S]*?```/g, "");

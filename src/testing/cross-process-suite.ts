@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { openStores } from "../stores/open.js";
 import type { Stores } from "../stores/types.js";
+import { type LevelOption, ruleCase } from "./rules.js";
 import { SUITE_RULES, type SuiteRunner } from "./runner.js";
 import { runWorker } from "./spawn-worker.js";
 
@@ -23,8 +24,9 @@ async function withSharedStore(
 }
 
 /** Checks that need real processes: single use and no lost writes across separate connections. */
-export function describeCrossProcess(sharedUrl: () => string | Promise<string>, runner: SuiteRunner): void {
-  const { describe, it } = runner;
+export function describeCrossProcess(sharedUrl: () => string | Promise<string>, runner: SuiteRunner & LevelOption): void {
+  const { describe } = runner;
+  const it = (name: string, body: () => Promise<void>, timeout?: number) => ruleCase(runner, "single-use", name, body, timeout);
   describe("across processes", () => {
     it("two processes approving different codes at the same time: both pairings survive", () =>
       withSharedStore(sharedUrl, async (stores, url, secret) => {

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import type { MaybePromise } from "../protocols/types.js";
+import type { MaybePromise, PairingProtocol } from "../protocols/types.js";
+import { type LevelOption, ruleCase, type StoreRuleId } from "./rules.js";
 import {
   closeIfPossible,
   createTestClock,
@@ -7,6 +8,7 @@ import {
   SUITE_RULES,
   type StoreFactory,
   type SuiteContext,
+  type SuiteRunner,
 } from "./runner.js";
 
 /** Runs `body` with a fresh store from the factory and a fresh clock, closing the store afterwards. */
@@ -57,4 +59,22 @@ export const HOSTILE_IDS: readonly unknown[] = ["", "x".repeat(10_000), "a\u0000
 
 export function errorName(error: unknown): string {
   return error instanceof Error ? error.name : typeof error;
+}
+
+/** A snapshot of everything a pairing store shows, to prove that a refused call changed nothing. */
+export async function snapshot(store: PairingProtocol): Promise<string> {
+  const pending = (await store.listPending()).map(({ ageSeconds: _age, ...rest }) => rest);
+  return JSON.stringify({ pending, paired: await store.listPaired() });
+}
+
+/** Registers one case of a pairing suite: a rule, a name, and a body run against a fresh store. */
+export type PairingCase = (
+  rule: StoreRuleId,
+  name: string,
+  body: (store: PairingProtocol, context: SuiteContext) => MaybePromise<void>,
+) => void;
+
+/** The `check` function the pairing suites register their cases with (see ruleCase). */
+export function pairingCases(factory: StoreFactory<PairingProtocol>, options: SuiteRunner & LevelOption): PairingCase {
+  return (rule, name, body) => ruleCase(options, rule, name, () => withStore(factory, body));
 }

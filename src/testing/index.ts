@@ -12,3 +12,12 @@ export {
 } from "./runner.js";
 export { describeTokenStore, type TokenStorePairFactory } from "./token-suite.js";
 export { describeApprovalStore, type ApprovalStorePairFactory } from "./approval-suite.js";
+export {
+  PROTOCOLS_DOC,
+  ruleLink,
+  STORE_RULES,
+  type LevelOption,
+  type RuleLevel,
+  type StoreRuleId,
+  type SuiteLevel,
+} from "./rules.js";

@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import type { PairingProtocol } from "../protocols/types.js";
 import type { AuditEvent, PairingStore } from "../stores/types.js";
 import { errorName, HOSTILE_IDS, withStore } from "./fixtures.js";
+import { type LevelOption, ruleCase } from "./rules.js";
 import type { StoreFactory, SuiteRunner } from "./runner.js";
 
-export interface ExtrasOptions extends SuiteRunner {
+export interface ExtrasOptions extends SuiteRunner, LevelOption {
   /** Check the built-in extras too (deny, pendingFor, audit, subscribe, approve options). Default true. */
   extras?: boolean;
 }
@@ -14,7 +15,7 @@ const EXTRA_MEMBERS = ["deny", "isPairedMany", "pendingFor", "audit", "subscribe
 function asFullStore(store: PairingProtocol): PairingStore {
   const record = store as unknown as Record<string, unknown>;
   const missing = EXTRA_MEMBERS.filter((name) => typeof record[name] !== "function");
-  assert.deepEqual(missing, [], "store lacks the built-in extras (pass extras: false to skip these checks)");
+  assert.deepEqual(missing, [], "store lacks the built-in extras (pass extras: false, or level: \"required\", to skip these checks)");
   return store as PairingStore;
 }
 
@@ -33,9 +34,10 @@ export function describePairingExtras(factory: StoreFactory<PairingProtocol>, op
   const { describe, it } = options;
   const run = (body: (store: PairingStore, ctx: Parameters<Parameters<typeof withStore>[1]>[1]) => Promise<void>) => () =>
     withStore(factory, (store, ctx) => body(asFullStore(store), ctx));
+  const check = (name: string, body: () => Promise<void>) => ruleCase(options, "optional-capabilities", name, body);
 
   describe("built-in extras", () => {
-    it("deny is a recorded decision, never a pairing, and starts a cooldown for that sender", run(async (store, { rules, clock }) => {
+    check("deny is a recorded decision, never a pairing, and starts a cooldown for that sender", run(async (store, { rules, clock }) => {
       const code = await store.generateCode("telegram", "alice");
       assert.equal(await store.deny("telegram", "not-a-code"), false);
       assert.equal(await store.deny("discord", code), false);
@@ -53,7 +55,7 @@ export function describePairingExtras(factory: StoreFactory<PairingProtocol>, op
       assert.equal(events[0]?.channelId, "alice");
     }));
 
-    it("isPairedMany answers every sender as isPaired does, in the order asked", run(async (store) => {
+    check("isPairedMany answers every sender as isPaired does, in the order asked", run(async (store) => {
       assert.deepEqual(await store.isPairedMany([]), []);
       assert.equal(await store.approve("telegram", await store.generateCode("telegram", "alice")), true);
       assert.equal(await store.approve("telegram", await store.generateCode("telegram", "bob")), true);
@@ -77,7 +79,7 @@ export function describePairingExtras(factory: StoreFactory<PairingProtocol>, op
       assert.deepEqual(answers.map((paired, i) => (paired ? i : -1)).filter((i) => i >= 0), [7, 107, 207]);
     }));
 
-    it("pendingFor returns the sender's request with its first message", run(async (store, { rules }) => {
+    check("pendingFor returns the sender's request with its first message", run(async (store, { rules }) => {
       assert.equal(await store.pendingFor("alice", "telegram"), null);
       const code = await store.generateCode("telegram", "alice", { userName: "Alice", firstMessage: "hello there" });
       const pending = await store.pendingFor("alice", "telegram");
@@ -88,7 +90,7 @@ export function describePairingExtras(factory: StoreFactory<PairingProtocol>, op
       assert.equal(await store.pendingFor("alice", "discord"), null);
     }));
 
-    it("approve records who approved and hands the first message over in the audit event", run(async (store) => {
+    check("approve records who approved and hands the first message over in the audit event", run(async (store) => {
       const code = await store.generateCode("telegram", "alice", { userName: "Alice", firstMessage: "hi" });
       assert.equal(await store.approve("telegram", code, "", "", { approvedBy: "owner-1" }), true);
       assert.equal((await store.listPaired())[0]?.approvedBy, "owner-1");
@@ -97,7 +99,7 @@ export function describePairingExtras(factory: StoreFactory<PairingProtocol>, op
       assert.equal(events[0]?.detail.firstMessage, "hi");
     }));
 
-    it("an invite-only redemption refuses request codes, so nobody approves their own request", run(async (store) => {
+    check("an invite-only redemption refuses request codes, so nobody approves their own request", run(async (store) => {
       const code = await store.generateCode("telegram", "alice");
       assert.equal(await store.approve("telegram", code, "alice", "", { inviteOnly: true }), false);
       assert.equal(await store.isPaired("alice", "telegram"), false);
@@ -105,7 +107,7 @@ export function describePairingExtras(factory: StoreFactory<PairingProtocol>, op
       assert.equal(await store.approve("telegram", invite, "bob", "", { inviteOnly: true }), true);
     }));
 
-    it("the audit log records every decision, pages, filters and never holds a code", run(async (store, { clock }) => {
+    check("the audit log records every decision, pages, filters and never holds a code", run(async (store, { clock }) => {
       const alice = await store.generateCode("telegram", "alice");
       const invite = await store.generateCode("telegram");
       await store.approve("telegram", alice);
@@ -133,7 +135,7 @@ export function describePairingExtras(factory: StoreFactory<PairingProtocol>, op
       assert.ok(discord.events.length >= 1 && discord.events.every((e) => e.channelType === "discord"));
     }));
 
-    it("pages through more than ten events in order, each event once", run(async (store) => {
+    check("pages through more than ten events in order, each event once", run(async (store) => {
       for (let i = 0; i < 12; i++) await store.generateCode(`type-${i % 3}`, `sender-${i}`);
       const all = (await store.audit({ limit: 1000 })).events;
       assert.equal(all.length, 12);
@@ -149,7 +151,7 @@ export function describePairingExtras(factory: StoreFactory<PairingProtocol>, op
       assert.deepEqual(all.map((e) => e.channelId), Array.from({ length: 12 }, (_, i) => `sender-${i}`));
     }));
 
-    it("subscribe delivers decisions as they happen, until unsubscribed", run(async (store) => {
+    check("subscribe delivers decisions as they happen, until unsubscribed", run(async (store) => {
       const seen: AuditEvent[] = [];
       const unsubscribe = store.subscribe((event) => seen.push(event));
       try {
@@ -167,7 +169,7 @@ export function describePairingExtras(factory: StoreFactory<PairingProtocol>, op
       assert.equal(seen.length, count, "events after unsubscribe");
     }));
 
-    it("throws PairingInputError for oversized names and messages, changing nothing", run(async (store) => {
+    check("throws PairingInputError for oversized names and messages, changing nothing", run(async (store) => {
       let caught: unknown;
       try {
         await store.generateCode("telegram", "alice", { firstMessage: "x".repeat(100_000) });

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import type { Principal, SessionBindingProtocol } from "../protocols/types.js";
 import { withStore } from "./fixtures.js";
+import { type LevelOption, ruleCase, type StoreRuleId } from "./rules.js";
 import type { StoreFactory, SuiteRunner } from "./runner.js";
 
-export interface SessionSuiteOptions extends SuiteRunner {
+export interface SessionSuiteOptions extends SuiteRunner, LevelOption {
   /** Check unbind and the idle TTL too (built-in stores). Default true. */
   extras?: boolean;
 }
@@ -20,8 +21,10 @@ export function describeSessionBindingStore(
   factory: StoreFactory<SessionBindingProtocol>,
   options: SessionSuiteOptions,
 ): void {
-  const { describe, it } = options;
+  const { describe } = options;
   const run = (body: Parameters<typeof withStore<SessionBindingProtocol>>[1]) => () => withStore(factory, body);
+  let rule: StoreRuleId = "session-binding";
+  const it = (name: string, body: () => Promise<void>) => ruleCase(options, rule, name, body);
 
   describe(`${name}: session binding store conformance`, () => {
     it("binds and looks up a principal; unknown sessions are null", run(async (store) => {
@@ -74,6 +77,7 @@ export function describeSessionBindingStore(
     }));
 
     if (options.extras === false) return;
+    rule = "session-extras";
 
     it("unbind forgets a session and says whether it existed", run(async (store) => {
       const full = store as FullSessionStore;
