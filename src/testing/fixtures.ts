@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import type { MaybePromise, PairingProtocol } from "../protocols/types.js";
 import { type LevelOption, ruleCase, type StoreRuleId } from "./rules.js";
@@ -65,6 +66,20 @@ export function errorName(error: unknown): string {
 export async function snapshot(store: PairingProtocol): Promise<string> {
   const pending = (await store.listPending()).map(({ ageSeconds: _age, ...rest }) => rest);
   return JSON.stringify({ pending, paired: await store.listPaired() });
+}
+
+/** After alice's request was approved and bob's was not: exactly alice is paired and listed, bob still pending. */
+export async function assertOnlyAlicePaired(store: PairingProtocol): Promise<void> {
+  assert.equal(await store.isPaired("alice", "telegram"), true);
+  assert.equal(await store.isPaired("bob", "telegram"), false);
+  assert.equal(await store.isPaired("alice", "discord"), false);
+  const paired = await store.listPaired();
+  assert.equal(paired.length, 1);
+  assert.equal(paired[0]?.channelId, "alice");
+  assert.equal(paired[0]?.channelType, "telegram");
+  assert.equal(typeof paired[0]?.pairedAt, "number");
+  assert.equal(typeof paired[0]?.label, "string");
+  assert.deepEqual((await store.listPending()).map((p) => p.channelId), ["bob"], "the approved request left listPending");
 }
 
 /** Registers one case of a pairing suite: a rule, a name, and a body run against a fresh store. */
