@@ -1,3 +1,4 @@
+import type { ConversationStore } from "./conversations.js";
 import type {
   JsonValue,
   PairedChannel,
@@ -211,5 +212,7 @@ export interface Stores {
   approvals?: ApprovalStore;
   /** Atomic rate budgets shared by every instance on this store (see budget.ts); every built-in backend provides them. */
   budgets?: BudgetStore;
+  /** Agents' conversation memory per session (conversations.ts); every built-in backend provides it. */
+  conversations?: ConversationStore;
   close(): Promise<void>;
 }

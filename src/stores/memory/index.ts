@@ -5,6 +5,7 @@ import { MemorySeenOnceStore } from "./seen-once.js";
 import { MemoryTokenStore } from "./tokens.js";
 import { MemoryApprovalStore } from "./approvals.js";
 import { MemoryBudgetStore } from "./budgets.js";
+import { MemoryConversationStore } from "./conversations.js";
 
 export { MemoryPairingStore, MemorySessionBindingStore, MemoryTokenStore, MemoryApprovalStore };
 
@@ -18,6 +19,7 @@ export function openMemoryStores(pairing: PairingStoreOptions = {}, sessions: Se
     seen: new MemorySeenOnceStore(pairing.now),
     approvals: new MemoryApprovalStore({ now: pairing.now }),
     budgets: new MemoryBudgetStore(pairing.now),
+    conversations: new MemoryConversationStore(pairing.now),
     close: async () => {
       await stores.approvals?.close();
       await stores.pairing.close();

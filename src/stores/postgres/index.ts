@@ -18,6 +18,7 @@ import { createPostgresSeenOnceStore } from "./seen-once.js";
 import { createPostgresTokenStore } from "./tokens.js";
 import { PostgresApprovalStore } from "./approvals.js";
 import { createPostgresBudgetStore } from "./budgets.js";
+import { openPostgresConversationStore } from "./conversations.js";
 
 export { PostgresPairingStore, PostgresSessionBindingStore, PostgresSchemaError, MIGRATIONS };
 
@@ -125,6 +126,7 @@ async function createStores(
     const pairing = new PostgresPairingStore(db, pairingOptions(options), release);
     const sessions = new PostgresSessionBindingStore(db, { now: options.now, idleTtlMs: options.sessionIdleTtlMs }, release);
     const approvals = await PostgresApprovalStore.open(db, { now: options.now });
+    const conversations = await openPostgresConversationStore(db, options.now);
     return {
       backend: "postgres",
       pairing,
@@ -133,6 +135,7 @@ async function createStores(
       seen: createPostgresSeenOnceStore(db, options.now),
       approvals,
       budgets: createPostgresBudgetStore(db, options.now),
+      conversations,
       close: async () => {
         await approvals.close();
         await pairing.close();

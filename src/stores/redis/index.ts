@@ -9,6 +9,7 @@ import { RedisSeenOnceStore } from "./seen-once.js";
 import { RedisTokenStore } from "./tokens.js";
 import { RedisApprovalStore } from "./approvals.js";
 import { RedisBudgetStore } from "./budgets.js";
+import { RedisConversationStore } from "./conversations.js";
 
 export { RedisPairingStore, RedisSessionBindingStore, RedisTokenStore, DEFAULT_KEY_PREFIX, type RedisClientLike };
 
@@ -40,6 +41,7 @@ function assemble(conn: RedisConnection, prefix: string, options: RedisStoresOpt
     seen: new RedisSeenOnceStore(conn, prefix),
     approvals,
     budgets: new RedisBudgetStore(conn, prefix, options.now),
+    conversations: new RedisConversationStore(conn, prefix),
     close: async () => {
       await approvals.close();
       await pairing.close();

@@ -11,6 +11,7 @@ import { createSqliteSeenOnceStore } from "./seen-once.js";
 import { createSqliteTokenStore } from "./tokens.js";
 import { SqliteApprovalStore } from "./approvals.js";
 import { createSqliteBudgetStore } from "./budgets.js";
+import { createSqliteConversationStore } from "./conversations.js";
 
 export { SqliteConnection, SqlitePairingStore, SqliteSessionBindingStore };
 export { SCHEMA_VERSION } from "./schema.js";
@@ -50,6 +51,7 @@ export async function openSqliteStores(path: string, options: OpenStoresOptions 
       seen: createSqliteSeenOnceStore(connection.db, options.now),
       approvals,
       budgets: createSqliteBudgetStore(connection.db, options.now),
+      conversations: createSqliteConversationStore(connection.db, options.now),
       close: async () => {
         await approvals.close();
         await pairing.close();
