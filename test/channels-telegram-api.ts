@@ -54,7 +54,7 @@ export class LocalBotApi {
   private nextMessageId = 100;
   private polling: Waiter | null = null;
 
-  constructor(readonly token: string) {
+  constructor(private token: string) {
     this.server = createServer((req, res) => {
       void this.handle(req).then(
         (result) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true, result })),
@@ -76,6 +76,11 @@ export class LocalBotApi {
     this.wake();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** The bot's token is revoked (@BotFather /revoke): every call with it is 401 from now on. */
+  revokeToken(): void {
+    this.token = `${this.token}-revoked`;
   }
 
   /** The next `times` calls of `method` fail with this error (e.g. a 409 from an overlapping poller, a 5xx). */

@@ -1,4 +1,4 @@
-import type { GatewayLogger } from "../gateway/context.js";
+import type { ChannelHealth, GatewayLogger } from "../gateway/context.js";
 import type { ButtonAction } from "../pairing/buttons.js";
 
 /** One inbound chat message, the same shape whatever the platform. */
@@ -85,6 +85,8 @@ export interface ChannelAdapter {
    * that a press came from the presser's own DM, and to reach a user who is not in a known chat.
    */
   directChatIdFor(userId: string): string | Promise<string>;
+  /** Whether the adapter can still log in and receive (see ChannelStatus); absent means ok while started. */
+  health?(): ChannelHealth;
 }
 
 /** Thrown when an optional channel SDK is not installed. */

@@ -1,5 +1,5 @@
 import { admit, authorizeOwnerAction, type AdmissionResult } from "../gateway/admission.js";
-import type { ChannelPlugin, GatewayContext, PolicyOptions, UnknownUserPolicy } from "../gateway/context.js";
+import type { ChannelHealth, ChannelPlugin, GatewayContext, PolicyOptions, UnknownUserPolicy } from "../gateway/context.js";
 import { STORE_DEADLINE_MS, withDeadline } from "../gateway/deadline.js";
 import { buttonKey } from "../pairing/buttons.js";
 import type { AuditEvent } from "../stores/types.js";
@@ -97,6 +97,10 @@ class ChannelRouter implements ChannelPlugin {
       for (const off of this.unsubscribe.splice(0)) off();
       throw error;
     }
+  }
+
+  health(): ChannelHealth {
+    return this.adapter.health?.() ?? { status: "ok" };
   }
 
   async stop(): Promise<void> {

@@ -98,9 +98,21 @@ export interface GatewayLogger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+/**
+ * Whether a started channel is doing its job. "degraded": it cannot log in or has stopped receiving (Telegram polling
+ * ended or keeps conflicting, the Discord gateway connection is lost, Slack refuses the token). `reason` is written by
+ * the adapter from known causes, never from a platform's error text, so it holds no token or message content.
+ */
+export interface ChannelHealth {
+  status: "ok" | "degraded";
+  reason?: string;
+}
+
 /** A channel (Telegram, Discord, Slack, …) as the gateway runs it. */
 export interface ChannelPlugin {
   readonly channelType: string;
   start(context: GatewayContext): Promise<void>;
   stop(): Promise<void>;
+  /** Shown in /healthz; a channel without it counts as ok while started. */
+  health?(): ChannelHealth;
 }

@@ -203,6 +203,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       unsubscribe = bridgeStoreEvents(ctx.pairing, events, logger);
       app = createHttpServer({
         context: () => ctx,
+        channels: () => channels,
         originPolicy: () => originPolicy,
         options: {
           bodyLimit: http.bodyLimit,

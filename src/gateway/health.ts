@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { StoreUnavailableError } from "../pairing/errors.js";
 import { withDeadline } from "./deadline.js";
+import type { ChannelHealth, ChannelPlugin } from "./context.js";
 import type { HttpDeps } from "./http-server.js";
 
 export type StoreStatus = "ok" | "down" | "unchecked";
@@ -20,22 +21,48 @@ async function statusOf(name: string, store: Checkable): Promise<{ status: Store
   }
 }
 
-/** GET /healthz: 200 `{ ok: true, stores }`, or 503 naming the store that is down. Needs no auth and shows no detail. */
+/** Each channel's health; a throwing health() counts as degraded (fail closed). */
+function channelHealth(channels: readonly ChannelPlugin[]): { statuses: Record<string, ChannelHealth["status"]>; degraded: string[] } {
+  const statuses: Record<string, ChannelHealth["status"]> = {};
+  const degraded: string[] = [];
+  for (const channel of channels) {
+    let health: ChannelHealth;
+    try {
+      health = channel.health?.() ?? { status: "ok" };
+    } catch {
+      health = { status: "degraded", reason: "its health check failed" };
+    }
+    statuses[channel.channelType] = health.status;
+    if (health.status === "degraded") degraded.push(`channel ${channel.channelType} is degraded${health.reason ? `: ${health.reason}` : ""}`);
+  }
+  return { statuses, degraded };
+}
+
+/**
+ * GET /healthz: 200 `{ ok: true, stores, channels? }`, or 503 naming the store that is down or the channel that is
+ * degraded (cannot log in, stopped receiving). Needs no auth and shows no secret.
+ */
 export function registerHealthRoute(app: FastifyInstance, deps: HttpDeps): void {
   app.get("/healthz", async (_request, reply) => {
     const ctx = deps.context();
     const [pairing, sessions] = await Promise.all([statusOf("pairing", ctx.pairing), statusOf("sessions", ctx.sessions)]);
     const stores = { pairing: pairing.status, sessions: sessions.status };
+    const channelList = deps.channels?.() ?? [];
+    const channels = channelHealth(channelList);
+    const shown = channelList.length > 0 ? { stores, channels: channels.statuses } : { stores };
     const down = Object.entries(stores)
       .filter(([, status]) => status === "down")
       .map(([name]) => name);
-    if (down.length === 0) return reply.code(200).send({ ok: true, stores });
+    if (down.length === 0 && channels.degraded.length === 0) return reply.code(200).send({ ok: true, ...shown });
+    if (down.length === 0) {
+      return reply.code(503).send({ ok: false, ...shown, error: { code: "degraded", message: channels.degraded.join("; ") } });
+    }
     // Names the backend (redis, postgres, …) when the store said which one, so an operator knows what to look at.
     const backends = [...new Set([pairing.backend, sessions.backend].filter((b): b is string => b !== undefined))];
     const which = backends.length > 0 ? ` (${backends.join(", ")})` : "";
     return reply.code(503).send({
       ok: false,
-      stores,
+      ...shown,
       error: { code: "unavailable", message: `${down.join(" and ")} store${down.length > 1 ? "s are" : " is"} unavailable${which}` },
     });
   });

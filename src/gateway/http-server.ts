@@ -1,7 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Principal } from "../protocols/types.js";
 import { authenticate } from "./authenticate.js";
-import type { GatewayContext } from "./context.js";
+import type { ChannelPlugin, GatewayContext } from "./context.js";
 import { errorBody, GatewayError, toGatewayError } from "./errors.js";
 import { registerAdminRoutes } from "./admin-routes.js";
 import { registerHealthRoute } from "./health.js";
@@ -21,6 +21,8 @@ export interface HttpServerOptions {
 /** What admin route handlers need: the context, the authenticated principal of a request, the origin policy. */
 export interface HttpDeps {
   context(): GatewayContext;
+  /** The gateway's channels, for /healthz. */
+  channels?(): readonly ChannelPlugin[];
   originPolicy(): OriginPolicy;
   principalOf(request: FastifyRequest): Principal;
   options: HttpServerOptions;

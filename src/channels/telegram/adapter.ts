@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Bot, Context } from "grammy";
-import type { GatewayLogger } from "../../gateway/context.js";
+import type { ChannelHealth, GatewayLogger } from "../../gateway/context.js";
 import { peekButtonAction } from "../../pairing/buttons.js";
 import { assertStrongSecret } from "../../pairing/secret.js";
 import {
@@ -17,6 +17,8 @@ import { closeServer, InFlight, listenOn, SILENT_LOGGER } from "../adapter-suppo
 import { approvalCardText } from "../owner-card.js";
 import { clipText, splitText, TELEGRAM_HTML } from "../text/index.js";
 import { errorName } from "../redact.js";
+import { ChannelStatus } from "../status.js";
+import { TelegramPoller } from "./polling.js";
 
 export interface TelegramWebhookOptions {
   /** Telegram sends it back in `X-Telegram-Bot-Api-Secret-Token`; requests without it are refused (401). */
@@ -39,6 +41,10 @@ export interface TelegramAdapterOptions {
   webhook?: TelegramWebhookOptions;
   /** Long-polling timeout, seconds (default 30). */
   pollingTimeoutSeconds?: number;
+  /** First wait before polling again after a 409 Conflict (default 1 s; doubles up to 30 s). */
+  conflictBackoffMs?: number;
+  /** How long a 429 may make a send wait (retry_after), at most; default 60 s, with at most 3 retries. */
+  maxRetryAfterSeconds?: number;
   /** Default: the gateway's logger. */
   logger?: GatewayLogger;
   channelType?: string;
@@ -49,6 +55,8 @@ const MAX_MESSAGE = 4096;
 const MAX_CALLBACK_ANSWER = 200;
 const MAX_WEBHOOK_BODY = 1_000_000;
 const ALLOWED_UPDATES = ["message", "callback_query"] as const;
+/** The commands shown in Telegram's menu (setMyCommands). */
+export const TELEGRAM_COMMANDS = [{ command: "pair", description: "Redeem an invite code from the owner: /pair ABCD-EFGH" }] as const;
 
 /** Telegram through grammY: long polling or a webhook server with the secret-token header check. */
 export const TELEGRAM_CAPABILITIES: ChannelCapabilities = { buttons: true, groups: true, gatewayWebhook: false };
@@ -58,7 +66,8 @@ export class TelegramAdapter implements ChannelAdapter {
   readonly capabilities = TELEGRAM_CAPABILITIES;
   private bot: Bot | null = null;
   private server: Server | null = null;
-  private polling: Promise<void> | null = null;
+  private poller: TelegramPoller | null = null;
+  private readonly status: ChannelStatus;
   private logger: GatewayLogger;
   private inFlight: InFlight;
   private readonly token: string;
@@ -78,16 +87,21 @@ export class TelegramAdapter implements ChannelAdapter {
     }
     this.logger = options.logger ?? SILENT_LOGGER;
     this.inFlight = new InFlight(this.logger, this.channelType);
+    this.status = new ChannelStatus(this.channelType, () => this.logger);
   }
 
   async start(handlers: ChannelHandlers): Promise<void> {
     this.logger = this.options.logger ?? handlers.logger;
     this.inFlight = new InFlight(this.logger, this.channelType);
     const { Bot } = await importChannelSdk("grammy", this.channelType, () => import("grammy"));
+    const { autoRetry } = await importChannelSdk("@grammyjs/auto-retry", this.channelType, () => import("@grammyjs/auto-retry"));
     const bot = new Bot(this.token, this.options.apiRoot ? { client: { apiRoot: this.options.apiRoot } } : {});
     this.bot = bot;
+    // A 429 (flood control) is retried after Telegram's retry_after, for every call: replies, codes, cards, notices.
+    bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: this.options.maxRetryAfterSeconds ?? 60 }));
     this.wire(bot, handlers);
     await bot.init();
+    await this.registerCommands(bot);
     if ((this.options.mode ?? "polling") === "webhook") await this.startWebhook(bot);
     else await this.startPolling(bot);
     this.logger.info("telegram channel started", { channelType: this.channelType, mode: this.options.mode ?? "polling" });
@@ -99,8 +113,11 @@ export class TelegramAdapter implements ChannelAdapter {
     const server = this.server;
     this.server = null;
     await closeServer(server);
+    const poller = this.poller;
+    this.poller = null;
+    poller?.stop();
     if (bot?.isRunning()) await bot.stop().catch((error: unknown) => this.logger.warn("telegram stop", { error: errorName(error) }));
-    await this.polling;
+    await poller?.done;
     await this.inFlight.settle();
   }
 
@@ -128,6 +145,10 @@ export class TelegramAdapter implements ChannelAdapter {
         ],
       },
     });
+  }
+
+  health(): ChannelHealth {
+    return this.status.get();
   }
 
   /** A private chat's id is the user's id. */
@@ -185,18 +206,24 @@ export class TelegramAdapter implements ChannelAdapter {
   }
 
   private async startPolling(bot: Bot): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.polling = bot
-        .start({
-          allowed_updates: [...ALLOWED_UPDATES],
-          timeout: this.options.pollingTimeoutSeconds ?? 30,
-          onStart: () => resolve(),
-        })
-        .catch((error: unknown) => {
-          this.logger.error("telegram polling stopped", { channelType: this.channelType, error: errorName(error) });
-          reject(error instanceof Error ? error : new Error(String(error)));
-        });
+    const poller = new TelegramPoller(bot, {
+      channelType: this.channelType,
+      allowedUpdates: ALLOWED_UPDATES,
+      timeoutSeconds: this.options.pollingTimeoutSeconds ?? 30,
+      status: this.status,
+      logger: () => this.logger,
+      backoffMs: this.options.conflictBackoffMs ?? 1_000,
+      degradedAfter: 3,
     });
+    this.poller = poller;
+    await poller.start();
+  }
+
+  /** Puts /pair in the bot's command menu; a failure is logged, not fatal (typing /pair works without the menu). */
+  private async registerCommands(bot: Bot): Promise<void> {
+    await bot.api.setMyCommands([...TELEGRAM_COMMANDS]).catch((error: unknown) =>
+      this.logger.warn("could not register the bot's commands", { channelType: this.channelType, error: errorName(error) }),
+    );
   }
 
   private async startWebhook(bot: Bot): Promise<void> {
