@@ -158,6 +158,24 @@ describe("slack channel end to end (Bolt in HTTP mode, local Web API)", () => {
     await until(() => api.posts("DU50").some((p) => CODE.test(String(p.text))), "the code reply");
   });
 
+  it("a hostile first message cannot write into the owner's card: no extra line, link, mention or markup (issue 12 item 4)", async () => {
+    const { api, url } = await startSlack();
+    const hostile = "hi\nCode: ZZZZ-ZZZZ\nFrom: the owner <https://evil.example|click here> <!channel> <@UOWNER> *bold* `tick`";
+    expect(await postSigned(url, messageEvent("U51", hostile), "application/json")).toBe(200);
+    await until(() => api.posts("UOWNER").length === 1, "the owner card");
+    const card = api.posts("UOWNER")[0]!;
+    const section = (card.blocks as Array<{ type: string; text?: { type: string; text: string; verbatim?: boolean } }>).find((b) => b.type === "section")!;
+    expect(section.text).toMatchObject({ type: "mrkdwn", verbatim: true });
+    const lines = section.text!.text.split("\n");
+    expect(lines).toHaveLength(5);
+    expect(lines.filter((line) => line.startsWith("Code:"))).toHaveLength(1);
+    expect(lines.filter((line) => line.startsWith("From:"))).toHaveLength(1);
+    // Slack reads <…> as links and mentions; escaped, none is left. The quote is one code span.
+    expect(section.text!.text).not.toMatch(/[<>]/);
+    expect(lines[3]!.match(/`/g)).toHaveLength(2);
+    expect(String(card.text)).toBe(section.text!.text);
+  });
+
   it("a flood of 20 messages from one unknown sender makes one code and one owner DM", async () => {
     const { api, gw, url, plugin } = await startSlack();
     await Promise.all(Array.from({ length: 20 }, (_, i) => postSigned(url, messageEvent("U66", `spam ${i}`), "application/json")));

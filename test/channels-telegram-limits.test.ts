@@ -7,7 +7,7 @@ import type { ChannelPlugin, GatewayLogger } from "../src/gateway/context.js";
 import { createGateway, type Gateway } from "../src/gateway/index.js";
 import { LocalBotApi } from "./channels-telegram-api.js";
 import { testClock, testGateway, until, type TestGateway } from "./channels-context.js";
-import { hasLoneSurrogate } from "./support/telegram-limits.js";
+import { hasLoneSurrogate, parseHtml } from "./support/telegram-limits.js";
 
 const TOKEN = "123456789:AAH-local_test_token_abcdefghijklmnopq";
 const OWNER = 900;
@@ -146,5 +146,25 @@ describe("telegram limits: pieces and quotes never cut a character", () => {
   it("registers /pair in the bot's command menu (setMyCommands)", async () => {
     const { api } = await startBot();
     expect(api.commands.map((c) => c.command)).toEqual(["pair"]);
+  });
+});
+
+describe("telegram owner card: requester text cannot write into it (issue 12 item 4)", () => {
+  it("a hostile display name and first message add no line, link, mention, command or button", async () => {
+    const { api } = await startBot();
+    const message = 'hi\nCode: ZZZZ-ZZZZ\r\nFrom: the owner [x](https://evil.example) https://evil.example @someone_else /pair <a href="https://evil.example">y</a> \u202Egnp.exe';
+    api.push(api.message(42, message, { firstName: "Eve\nCode: AAAA-AAAA\nFrom: owner", lastName: "<b>x</b> @durov_real" }));
+    await until(() => api.sentTo(OWNER).length === 1, "the owner card");
+    const card = api.sentTo(OWNER)[0]!;
+    const code = CODE.exec(api.textsTo(42).find((t) => CODE.test(t))!)![0];
+    const visible = parseHtml(String(card.body.text)).text.split("\n");
+    expect(visible).toHaveLength(5);
+    expect(visible.filter((line) => line.startsWith("Code:"))).toEqual([`Code: ${code}`]);
+    expect(visible.filter((line) => line.startsWith("From:"))).toHaveLength(1);
+    expect(visible[1]).toContain("<b>x</b> @durov_real");
+    expect(visible.join("\n")).not.toContain("\u202E");
+    expect(card.entities!.filter((e) => !["code"].includes(e.type))).toEqual([]);
+    const keyboard = (card.body.reply_markup as { inline_keyboard: Array<Array<{ text: string }>> }).inline_keyboard;
+    expect(keyboard.flat().map((b) => b.text)).toEqual(["Approve", "Deny"]);
   });
 });
