@@ -1,6 +1,7 @@
 import { authorizeOwnerAction } from "../gateway/admission.js";
 import type { GatewayContext } from "../gateway/context.js";
 import { withDeadline } from "../gateway/deadline.js";
+import { approvePairing } from "../gateway/pairing-actions.js";
 import { formatCode } from "../pairing/codes.js";
 import { verifyButtonToken } from "../pairing/buttons.js";
 import type { ButtonPress, ChannelAdapter } from "./channel.js";
@@ -16,13 +17,6 @@ export interface ButtonPressDeps {
 }
 
 type DenyCall = (channelType: string, code: string, options: { deniedBy: string }) => Promise<boolean> | boolean;
-type ApproveCall = (
-  channelType: string,
-  code: string,
-  userId: string,
-  userName: string,
-  options: { approvedBy: string },
-) => Promise<boolean> | boolean;
 
 /**
  * One Approve/Deny press. Checks, in order: the presser is a configured owner (the gateway's one owner check), the press
@@ -58,12 +52,9 @@ export async function handleButtonPress(deps: ButtonPressDeps, press: ButtonPres
   let decided: boolean;
   try {
     if (verdict.action === "approve") {
-      const approve = store.approve.bind(store) as ApproveCall;
-      decided = await withDeadline(
-        "pairing.approve",
-        () => approve(channelType, code, "", "", { approvedBy: owner.actorId }),
-        deps.deadlineMs,
-      );
+      // The shared approve path: the same owner check, and the requester named to a store that needs to be told.
+      const actor = { kind: "chat", channelType, userId: press.pressedBy } as const;
+      decided = (await approvePairing(ctx, actor, { channelType, code }, { deadlineMs: deps.deadlineMs })).approved;
     } else {
       if (typeof store.deny !== "function") return press.answer(messages.buttonNoDeny);
       const deny = store.deny.bind(store) as DenyCall;

@@ -7,5 +7,6 @@ export { GatewayError, type ErrorBody, type GatewayErrorCode } from "./errors.js
 export { jsonLogger, silentLogger } from "./logger.js";
 export { runAgent, type AgentTurn } from "./agent-runner.js";
 export { DEFAULT_WEBSOCKET_OPTIONS, type WebSocketOptions } from "./ws-hub.js";
+export { APPROVAL_POLL_INTERVAL_MS } from "./approval-poll.js";
 export { WS_METHODS } from "./ws-methods.js";
 export type * from "./context.js";

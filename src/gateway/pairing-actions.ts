@@ -1,5 +1,5 @@
 import type { PairedChannel, PendingRequest, Principal } from "../protocols/types.js";
-import { normalizeCode } from "../pairing/codes.js";
+import { comparableCode } from "../pairing/codes.js";
 import type { AuditEvent, AuditPage } from "../stores/types.js";
 import { DEFAULT_PAIRING_RULES } from "../stores/types.js";
 import { authorizeOwnerAction, type OwnerActor } from "./admission.js";
@@ -22,9 +22,9 @@ export interface OwnerActionOptions {
 }
 
 /** A store call under the deadline; any failure but bad input is "unavailable" (fail closed, say so, change nothing). */
-async function storeCall<T>(ctx: GatewayContext, operation: string, call: () => T | Promise<T>): Promise<T> {
+async function storeCall<T>(ctx: GatewayContext, operation: string, call: () => T | Promise<T>, deadlineMs?: number): Promise<T> {
   try {
-    return await withDeadline(operation, call);
+    return await withDeadline(operation, call, deadlineMs);
   } catch (error) {
     if (error instanceof PairingInputError) throw error;
     if (error instanceof PairingLimitError) throw new GatewayError("rate_limited", error.message);
@@ -58,27 +58,39 @@ function emitLocal(ctx: GatewayContext, type: "approved" | "denied" | "revoked",
   ctx.events.emit("audit", event);
 }
 
-async function senderOfRequest(ctx: GatewayContext, channelType: string, code: string): Promise<string> {
-  if (hasExtras(ctx)) return "";
-  const canonical = normalizeCode(code);
-  if (canonical === null) return "";
-  const pending = await storeCall(ctx, "pairing.listPending", () => ctx.pairing.listPending(channelType));
-  const entry = pending.find((p) => p.kind === "request" && normalizeCode(p.code) === canonical);
+/** The sender whose pending request has this code (in whatever format the store mints codes), or "". */
+async function requesterOf(ctx: GatewayContext, channelType: string, code: string, deadlineMs?: number): Promise<string> {
+  const wanted = comparableCode(code);
+  if (wanted === "") return "";
+  const pending = await storeCall(ctx, "pairing.listPending", () => ctx.pairing.listPending(channelType), deadlineMs);
+  const entry = pending.find((p) => p.kind === "request" && typeof p.code === "string" && comparableCode(p.code) === wanted);
   return entry?.channelId ?? "";
 }
 
-export async function approvePairing(ctx: GatewayContext, actor: OwnerActor, input: unknown): Promise<{ approved: boolean }> {
+/**
+ * Approves a pending code, on every path (HTTP, CLI, console, WebSocket, chat buttons). Built-in stores know whose
+ * request a code is and record who approved it. A protocol-only store is told the requester: when the caller named no
+ * `userId` and the code is a pending request, its sender's id is passed as `userId` (stores written from the protocol
+ * docs pair the `userId` they are given, and would otherwise pair an empty id and leave the device locked out).
+ */
+export async function approvePairing(
+  ctx: GatewayContext,
+  actor: OwnerActor,
+  input: unknown,
+  options: { deadlineMs?: number } = {},
+): Promise<{ approved: boolean }> {
   const actorId = authorize(ctx, actor);
-  const { channelType, code, userId = "", label = "" } = parse(approveInput, input);
+  const { channelType, code, userId: given = "", label = "" } = parse(approveInput, input);
   const store = ctx.pairing;
+  const { deadlineMs } = options;
   if (hasExtras(ctx)) {
     const approve = store.approve as (t: string, c: string, u: string, n: string, o: { approvedBy: string }) => Promise<boolean>;
-    const approved = await storeCall(ctx, "pairing.approve", () => approve.call(store, channelType, code, userId, label, { approvedBy: actorId }));
+    const approved = await storeCall(ctx, "pairing.approve", () => approve.call(store, channelType, code, given, label, { approvedBy: actorId }), deadlineMs);
     return { approved };
   }
-  const sender = userId || (await senderOfRequest(ctx, channelType, code));
-  const approved = await storeCall(ctx, "pairing.approve", () => store.approve(channelType, code, userId, label));
-  if (approved) emitLocal(ctx, "approved", channelType, sender, actorId);
+  const userId = given || (await requesterOf(ctx, channelType, code, deadlineMs));
+  const approved = await storeCall(ctx, "pairing.approve", () => store.approve(channelType, code, userId, label), deadlineMs);
+  if (approved) emitLocal(ctx, "approved", channelType, userId, actorId);
   return { approved };
 }
 

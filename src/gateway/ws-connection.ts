@@ -4,6 +4,8 @@ import type { GatewayRequest, Principal } from "../protocols/types.js";
 import type { AuditEvent } from "../stores/types.js";
 import { admit, authorizeOwnerAction, type NewRequestBudget } from "./admission.js";
 import { authenticateDetailed } from "./authenticate.js";
+import { withDeadline } from "./deadline.js";
+import { isPairedForAdmission } from "./paired-batch.js";
 import type { GatewayContext } from "./context.js";
 import { errorBody, fromZodError, GatewayError, toGatewayError } from "./errors.js";
 import { fastRequestFrame } from "./fast-frames.js";
@@ -308,9 +310,27 @@ export class ClientConnection implements MethodCaller {
     const waitMs = result.expiresAt !== undefined ? Math.max(1_000, result.expiresAt - Date.now()) : this.options.pairingWaitMs;
     this.setTimer(Math.min(waitMs, this.options.pairingWaitMs), () => this.onPairingEnded("your pairing request expired"));
     this.send({ type: "pairing", code: result.code, ...(result.expiresAt !== undefined ? { expiresAt: result.expiresAt } : {}) });
-    // An approval that landed between the admission check and now has already been announced: look once more.
-    const again = await admit(this.ctx, { channelType: WEBCHAT_CHANNEL_TYPE, senderId: deviceId });
-    if (again.decision === "admitted") await this.onPairingApproved();
+    // An approval that landed between the admission check and now has already been announced: look once more, with
+    // isPaired only (asking for a code again would make a store that mints one per call show two for this device).
+    await this.checkApproval();
+  }
+
+  /** While waiting for approval: asks the store whether this device is paired now and lets it in if so (fail closed). */
+  async checkApproval(): Promise<void> {
+    if (this.state !== "pairing" || this.deviceId === undefined) return;
+    const deviceId = this.deviceId;
+    try {
+      const paired = await withDeadline("pairing.isPaired", () => isPairedForAdmission(this.ctx.pairing, deviceId, WEBCHAT_CHANNEL_TYPE));
+      if (paired) await this.onPairingApproved();
+    } catch (error) {
+      // The store is down or slow: keep waiting (the next check or event may succeed); nothing is let in.
+      this.ctx.logger.warn("approval check failed; still waiting", { error: error instanceof Error ? error.name : "unknown" });
+    }
+  }
+
+  /** Whether this socket waits for the owner's approval. */
+  get isAwaitingApproval(): boolean {
+    return this.state === "pairing";
   }
 
   private async becomeReady(principal: Principal, requestedSessionId: string | undefined): Promise<void> {

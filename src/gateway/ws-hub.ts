@@ -7,6 +7,7 @@ import { errorBody, GatewayError } from "./errors.js";
 import type { OriginPolicy } from "./origin-policy.js";
 import { WEBCHAT_CHANNEL_TYPE } from "./identity-lists.js";
 import type { NewRequestBudget } from "./admission.js";
+import { ApprovalPoll } from "./approval-poll.js";
 import { normalizeAddress } from "./request-view.js";
 import { ClientConnection, CLOSE } from "./ws-connection.js";
 
@@ -65,6 +66,7 @@ export class WebSocketHub {
   /** Sockets not yet past hello, per normalised network address, and their sum. */
   private readonly unauthenticated = new Map<string, number>();
   private unauthenticatedTotal = 0;
+  private readonly approvalPoll = new ApprovalPoll(() => [...this.connections].filter((c) => c.isAwaitingApproval));
   private closing = false;
 
   constructor(
@@ -81,6 +83,8 @@ export class WebSocketHub {
       ctx.events.on(name, listener);
       this.listeners.push([name, listener]);
     }
+    // A store that cannot push decisions is asked, now and then, about the devices waiting for approval.
+    if (typeof ctx.pairing.subscribe !== "function") this.approvalPoll.start();
     // A deleted API token (on this instance, by the CLI or on another instance) closes every socket opened with it.
     const onAudit = (event: AuditEvent): void => {
       if (event.type === "token-revoked") this.endCredential({ tokenId: event.channelId });
@@ -160,6 +164,7 @@ export class WebSocketHub {
   async close(graceMs = 2_000): Promise<void> {
     this.closing = true;
     clearInterval(this.heartbeat);
+    this.approvalPoll.stop();
     for (const [name, listener] of this.listeners) this.ctx.events.off(name, listener);
     const open = [...this.connections];
     await Promise.all(open.map((connection) => connection.shutdown(graceMs)));

@@ -24,6 +24,14 @@ export function normalizeCode(input: unknown): string | null {
   return VALID_CODE.test(canonical) ? canonical : null;
 }
 
+/**
+ * A code in any store's own format (the docs' example stores mint 8 hex digits), as people type it: trimmed,
+ * upper-cased, spaces and dashes removed. For matching a typed code against a store's list, never for validating one.
+ */
+export function comparableCode(input: string): string {
+  return input.trim().toUpperCase().replace(/[\s-]/g, "");
+}
+
 /** `ABCDEFGH` -> `ABCD-EFGH`. */
 export function formatCode(canonical: string): string {
   return `${canonical.slice(0, 4)}-${canonical.slice(4)}`;
