@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chainAuth, createAuthChain, loopbackAuth, mintToken, safeCheck, tokenAuth } from "../src/auth/index.js";
+import { chainAuth, createAuthChain, localSocketAuth, mintToken, safeCheck, tokenAuth } from "../src/auth/index.js";
 import type { AuthProtocol, AuthResult } from "../src/protocols/types.js";
 import { MemoryTokenStore } from "../src/stores/memory/tokens.js";
 import { captureLogger, gatewayRequest } from "./auth-helpers.js";
@@ -23,12 +23,12 @@ describe("chainAuth", () => {
 
   it("all failures deny, with each backend's reason and no identity", async () => {
     const tokens = new MemoryTokenStore();
-    const chain = chainAuth(tokenAuth(tokens), loopbackAuth());
+    const chain = chainAuth(tokenAuth(tokens), localSocketAuth());
     const result = await chain.check(gatewayRequest({ remoteAddress: "203.0.113.1" }));
     expect(result.success).toBe(false);
     expect(result.userId).toBeUndefined();
     expect(result.role).toBeUndefined();
-    expect(result.metadata.reasons).toEqual(["token: no token", "loopback: not a loopback peer"]);
+    expect(result.metadata.reasons).toEqual(["token: no token", "local-socket: not on the local owner socket"]);
   });
 
   it("a throwing backend counts as a failure and the next one is tried; the error is logged without the token", async () => {
@@ -72,6 +72,6 @@ describe("chainAuth", () => {
 
   it("refuses an empty chain or a member that is not an auth backend", () => {
     expect(() => chainAuth()).toThrow(/at least one/);
-    expect(() => chainAuth(loopbackAuth(), {} as AuthProtocol)).toThrow(/auth backend 1 is missing: check/);
+    expect(() => chainAuth(localSocketAuth(), {} as AuthProtocol)).toThrow(/auth backend 1 is missing: check/);
   });
 });

@@ -15,11 +15,11 @@ describe("authFromConfig", () => {
     expect((await auth.check(gatewayRequest())).success).toBe(false);
   });
 
-  it("chains token, jwt, trusted proxy and loopback as configured", async () => {
+  it("chains token, jwt, trusted proxy and the local socket as configured", async () => {
     const keys = await generateKeyPair("ES256");
     const config = validateConfig({
       auth: {
-        loopback: true,
+        localSocket: true,
         jwt: { issuer: "https://idp", audience: "gh", publicKey: await exportSPKI(keys.publicKey), algorithms: ["ES256"] },
         trustedProxy: { proxies: ["10.1.1.1"], userHeader: "x-user", role: "user" },
       },
@@ -28,8 +28,18 @@ describe("authFromConfig", () => {
     const jwt = await new SignJWT({ role: "admin" }).setProtectedHeader({ alg: "ES256" }).setSubject("jay").setIssuer("https://idp").setAudience("gh").setExpirationTime("5m").sign(keys.privateKey);
     expect(await auth.check(gatewayRequest({ remoteAddress: "198.51.100.1", headers: { authorization: `Bearer ${jwt}` } }))).toMatchObject({ userId: "jay", role: "admin" });
     expect(await auth.check(gatewayRequest({ remoteAddress: "10.1.1.1", headers: { "x-user": "pam" } }))).toMatchObject({ userId: "pam", role: "user" });
-    expect(await auth.check(gatewayRequest({ remoteAddress: "::1" }))).toMatchObject({ userId: "local-owner", role: "owner" });
+    expect(await auth.check(gatewayRequest({ remoteAddress: "", via: "local-socket" }))).toMatchObject({ userId: "local-owner", role: "owner" });
+    // Loopback TCP is no credential: a same-host reverse proxy forwards everyone from there.
+    expect((await auth.check(gatewayRequest({ remoteAddress: "::1", via: "tcp" }))).success).toBe(false);
+    expect((await auth.check(gatewayRequest({ remoteAddress: "127.0.0.1" }))).success).toBe(false);
     expect((await auth.check(gatewayRequest({ remoteAddress: "198.51.100.1", headers: { "x-user": "pam" } }))).success).toBe(false);
+  });
+
+  it("the deprecated auth.loopback opens the local socket and grants nothing over loopback TCP", async () => {
+    const config = validateConfig({ auth: { token: false, loopback: true } });
+    const auth = authFromConfig(config.auth, undefined);
+    expect((await auth.check(gatewayRequest({ remoteAddress: "127.0.0.1", via: "tcp" }))).success).toBe(false);
+    expect(await auth.check(gatewayRequest({ remoteAddress: "", via: "local-socket" }))).toMatchObject({ role: "owner" });
   });
 
   it("a backend that throws is logged and denied, never an error for the caller", async () => {

@@ -1,6 +1,6 @@
 import { request as httpRequest } from "node:http";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { chainAuth, loopbackAuth } from "../src/auth/index.js";
+import { chainAuth, localSocketAuth } from "../src/auth/index.js";
 import { CONSOLE_COOKIE, TICKET_PREFIX } from "../src/gateway/console/index.js";
 import { buildConsoleForTest, consoleLogin, withCookie } from "./console-helpers.js";
 import {
@@ -105,14 +105,14 @@ describe("console sign-in", () => {
     for (const attempt of [wrong, user, missing, wrongType, crossOrigin, crossSite]) expect(attempt.setCookie).toBeNull();
   });
 
-  it("only the token vouches at sign-in: loopback trust in the auth chain never signs a wrong token in", async () => {
-    const g = await start({ auth: chainAuth(loopbackAuth(), fixedTokenAuth()) });
+  it("only the token vouches at sign-in: local owner trust in the auth chain never signs a wrong token in", async () => {
+    const g = await start({ auth: chainAuth(localSocketAuth(), fixedTokenAuth()) });
     const withoutBrowserHeaders = await fetch(`${g.url}/console/login`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ token: "not-a-real-token-0123456789" }),
     });
-    // A POST without Origin is not a browser sign-in; with one, loopback is still not a credential.
+    // A POST without Origin is not a browser sign-in; with one, only the token counts.
     expect(withoutBrowserHeaders.status).toBe(403);
     const wrong = await consoleLogin(g, "not-a-real-token-0123456789");
     expect(wrong.status).toBe(401);

@@ -7,7 +7,7 @@ import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { FORWARDING_HEADERS, loopbackAuth } from "../src/auth/loopback.js";
+import { FORWARDING_HEADERS, localSocketAuth } from "../src/auth/local-socket.js";
 import { mintToken } from "../src/auth/token.js";
 import { trustedProxyAuth } from "../src/auth/trusted-proxy.js";
 import { createGateway } from "../src/gateway/index.js";
@@ -32,6 +32,7 @@ import {
   type TestGateway,
 } from "./gateway-helpers.js";
 import { CHAT, CHAT_OWNER, eventually, leaks, sharedSqlite, startChatGateway, type ChatGateway } from "./support/chat-gateway.js";
+import { jsonRequest, startSameHostProxy } from "./support/reverse-proxy.js";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -197,16 +198,35 @@ describe("rule: no secret, no silent open mode; loopback bind by default", () =>
   });
 });
 
-describe("rule: forwarded headers from an untrusted peer are not loopback", () => {
-  it("loopback auth over a real socket: accepted plain, refused with each forwarding header", async () => {
-    const gw = later(await startGateway({ auth: loopbackAuth() }));
-    const url = `${gw.url}/api/pairing/paired`;
-    expect(await rawGet(url, {})).toBe(200);
+describe("rule: local owner trust does not depend on what a proxy adds", () => {
+  it("a same-host reverse proxy without forwarding headers makes nobody owner; the 0600 Unix socket is the local owner", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gh-local-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const socketPath = join(dir, "gatehouse.sock");
+    const gw = later(await startGateway({ auth: localSocketAuth(), http: { localSocket: socketPath } }));
+    const proxy = await startSameHostProxy(gw.url);
+    cleanups.push(() => proxy.close());
+    const invite = { body: { channelType: "telegram" } };
+    // A remote client through the proxy arrives from 127.0.0.1 with no forwarding header: not the owner.
+    expect((await jsonRequest({ base: proxy.url }, "GET", "/api/pairing/pending")).status).toBe(401);
+    expect((await jsonRequest({ base: proxy.url }, "POST", "/api/pairing/invites", invite)).status).toBe(401);
+    // Nor is a plain loopback TCP client, with or without loopback-looking headers.
+    expect((await jsonRequest({ base: gw.url }, "GET", "/api/pairing/pending")).status).toBe(401);
     const statuses: Record<string, number> = {};
-    for (const header of FORWARDING_HEADERS) statuses[header] = await rawGet(url, { [header]: header === "via" ? "1.1 proxy" : "127.0.0.1" });
+    for (const header of FORWARDING_HEADERS) {
+      const value = header === "via" ? "1.1 proxy" : "127.0.0.1";
+      statuses[header] = (await jsonRequest({ base: gw.url }, "GET", "/api/pairing/pending", { headers: { [header]: value } })).status;
+    }
     expect(Object.values(statuses).every((s) => s === 401), JSON.stringify(statuses)).toBe(true);
-    // Browser headers from the same machine (a web page) are no local owner either.
-    expect(await rawGet(url, { origin: gw.url })).toBe(401);
+    // The Unix socket is the local owner; its file mode is the credential.
+    expect(statSync(socketPath).mode & 0o777).toBe(0o600);
+    expect((await jsonRequest({ socketPath }, "GET", "/api/pairing/pending")).status).toBe(200);
+    const created = await jsonRequest({ socketPath }, "POST", "/api/pairing/invites", invite);
+    expect(created.status).toBe(201);
+    expect(created.body.code).toMatch(/^[A-Z2-9]{4}-[A-Z2-9]{4}$/);
+    // A proxy pointed at the socket, or a page relayed through one, still carries its headers: refused.
+    expect((await jsonRequest({ socketPath }, "GET", "/api/pairing/pending", { headers: { "x-forwarded-for": "203.0.113.9" } })).status).toBe(401);
+    expect((await jsonRequest({ socketPath }, "GET", "/api/pairing/pending", { headers: { origin: gw.url } })).status).toBe(401);
   });
 
   it("trusted-proxy identity headers from a peer that is not a listed proxy are refused", async () => {

@@ -2,7 +2,7 @@ export { tokenAuth, mintToken, mintFirstOwnerToken, hashToken, isTokenShaped, ro
 export { TokenExistsError } from "./token-errors.js";
 export type { MintTokenOptions, MintedToken } from "./token.js";
 export { jwtAuth, type JwtAuthOptions } from "./jwt.js";
-export { loopbackAuth, LOCAL_OWNER_ID, FORWARDING_HEADERS, type LoopbackAuthOptions } from "./loopback.js";
+export { localSocketAuth, loopbackAuth, LOCAL_OWNER_ID, FORWARDING_HEADERS, type LocalSocketAuthOptions, type LoopbackAuthOptions } from "./local-socket.js";
 export { trustedProxyAuth, type TrustedProxyOptions } from "./trusted-proxy.js";
 export { chainAuth, createAuthChain, type AuthChainOptions } from "./chain.js";
 export { normalizeAddress, AddressList, isLoopbackAddress } from "./address.js";

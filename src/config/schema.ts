@@ -56,7 +56,13 @@ const authSchema = z.strictObject({
   token: z.boolean().default(true),
   jwt: jwtSchema.optional(),
   trustedProxy: trustedProxySchema.optional(),
-  /** Admit the CLI and scripts on this machine as the local owner (never browsers, never through a proxy). */
+  /**
+   * The local owner door: the API and WebSocket also listen on the Unix socket <dataDir>/gatehouse.sock (mode 0600), and
+   * whoever can open that file (the user running the gateway, and root) is the owner. A TCP connection is never trusted
+   * for being loopback: a reverse proxy on the same host forwards every remote client over loopback.
+   */
+  localSocket: z.boolean().default(false),
+  /** Deprecated: the old name of localSocket. Loopback TCP grants nothing any more; `true` opens the local socket instead. */
   loopback: z.boolean().default(false),
 });
 

@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { echoAgent } from "../agents/echo.js";
@@ -17,6 +18,7 @@ import { createConsole } from "./console/index.js";
 import type { Agent, ChannelPlugin, GatewayContext, GatewayLogger, PolicyOptions } from "./context.js";
 import { createHttpServer, type HttpServerOptions } from "./http-server.js";
 import { isListed } from "./identity-lists.js";
+import { closeLocalSocket, listenOnLocalSocket } from "./local-socket.js";
 import { jsonLogger } from "./logger.js";
 import { createOriginPolicy, type OriginPolicy } from "./origin-policy.js";
 import { bridgeStoreEvents } from "./store-events.js";
@@ -34,6 +36,11 @@ export interface GatewayHttpOptions extends HttpServerOptions {
   port?: number;
   /** Browser origins allowed besides the gateway's own address (e.g. where the console is served from). */
   allowedOrigins?: string[];
+  /**
+   * Also serve the API and WebSocket on this Unix socket file (created mode 0600), the owner-only door: requests on it
+   * carry `via: "local-socket"`, which `localSocketAuth()` admits as the local owner. Off unless given.
+   */
+  localSocket?: string;
 }
 
 export interface GatewayOptions {
@@ -104,6 +111,9 @@ function resolveHttp(http: GatewayHttpOptions = {}): Required<Pick<GatewayHttpOp
   if (!Array.isArray(allowedOrigins) || allowedOrigins.some((o) => typeof o !== "string")) {
     throw new TypeError("http.allowedOrigins must be an array of origin strings");
   }
+  if (http.localSocket !== undefined && (typeof http.localSocket !== "string" || http.localSocket === "")) {
+    throw new TypeError("http.localSocket must be the path of a Unix socket file");
+  }
   // Validates every origin now, so a typo fails at construction rather than at the first request.
   createOriginPolicy({ host, port, allowedOrigins });
   return { ...http, host, port, allowedOrigins };
@@ -146,6 +156,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   let context: GatewayContext | undefined;
   let stores: Stores | undefined;
   let app: FastifyInstance | undefined;
+  let localServer: Server | undefined;
   let hub: WebSocketHub | undefined;
   let unsubscribe: () => void = () => {};
   let originPolicy: OriginPolicy = DENY_ALL;
@@ -158,6 +169,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       await channel.stop().catch((error: unknown) => logger.error("channel failed to stop", { channelType: channel.channelType, error: String(error) }));
     }
     await hub?.close();
+    if (localServer) await closeLocalSocket(localServer);
+    localServer = undefined;
     await app?.close();
     unsubscribe();
     await stores?.close().catch((error: unknown) => logger.error("closing stores failed", { error: String(error) }));
@@ -226,12 +239,24 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       const port = (app.server.address() as AddressInfo).port;
       originPolicy = createOriginPolicy({ host: http.host, port, allowedOrigins: http.allowedOrigins });
       url = `http://${http.host.includes(":") ? `[${http.host}]` : http.host}:${port}`;
+      if (http.localSocket !== undefined) {
+        const routed = app;
+        localServer = await listenOnLocalSocket(http.localSocket, {
+          request: (request, response) => routed.routing(request, response),
+          upgrade: (request, socket, head) => wsHub.handleUpgrade(request, socket, head),
+        });
+      }
       for (const channel of channels) {
         await channel.start(ctx);
         started.push(channel);
       }
       state = "running";
-      logger.info("gateway started", { url, console: consoleDir ? `${url}/console/` : null, channels: channels.map((c) => c.channelType) });
+      logger.info("gateway started", {
+        url,
+        localSocket: http.localSocket ?? null,
+        console: consoleDir ? `${url}/console/` : null,
+        channels: channels.map((c) => c.channelType),
+      });
     } catch (error) {
       await teardown();
       state = "stopped";

@@ -6,7 +6,7 @@ import { errorBody, GatewayError, toGatewayError } from "./errors.js";
 import { registerAdminRoutes } from "./admin-routes.js";
 import { registerHealthRoute } from "./health.js";
 import type { OriginPolicy } from "./origin-policy.js";
-import { gatewayRequest } from "./request-view.js";
+import { gatewayRequest, isLocalSocket } from "./request-view.js";
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024;
 
@@ -64,7 +64,9 @@ export function createHttpServer(deps: Omit<HttpDeps, "principalOf">): FastifyIn
     if (!policy.isOriginAllowed(request.headers.origin)) {
       return sendError(reply, new GatewayError("origin_not_allowed", "requests from this Origin are not allowed"));
     }
-    if (!policy.isHostAllowed(request.headers.host)) {
+    const local = isLocalSocket(request.raw.socket);
+    // No DNS-rebinding page can reach the owner-only Unix socket; its clients send whatever Host they like.
+    if (!local && !policy.isHostAllowed(request.headers.host)) {
       return sendError(reply, new GatewayError("origin_not_allowed", "requests for this Host are not allowed"));
     }
     const principal = await authenticate(
@@ -75,6 +77,7 @@ export function createHttpServer(deps: Omit<HttpDeps, "principalOf">): FastifyIn
         url: request.url,
         headers: request.headers,
         remoteAddress: request.raw.socket.remoteAddress,
+        socket: request.raw.socket,
       }),
     );
     if (!principal) {

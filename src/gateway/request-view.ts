@@ -8,6 +8,17 @@ export function normalizeAddress(address: string | undefined): string {
   return canonicalAddress(address);
 }
 
+/** Connections accepted by the gateway's owner-only Unix socket; only the gateway's own listener adds to it. */
+const localSockets = new WeakSet<object>();
+
+export function markLocalSocket(socket: object): void {
+  localSockets.add(socket);
+}
+
+export function isLocalSocket(socket: object | undefined): boolean {
+  return socket !== undefined && localSockets.has(socket);
+}
+
 /** Our transport-neutral view of an HTTP request or a WebSocket upgrade, so auth backends never see the framework. */
 export function gatewayRequest(input: {
   transport: GatewayRequest["transport"];
@@ -15,6 +26,8 @@ export function gatewayRequest(input: {
   url: string;
   headers: IncomingHttpHeaders;
   remoteAddress: string | undefined;
+  /** The connection it came on: decides `via` (the owner-only local socket or TCP). */
+  socket?: object;
   connectParams?: Record<string, unknown>;
 }): GatewayRequest {
   const parsed = new URL(input.url, "http://gateway.invalid");
@@ -26,6 +39,7 @@ export function gatewayRequest(input: {
     url: input.url,
     headers: { ...input.headers },
     remoteAddress: normalizeAddress(input.remoteAddress),
+    via: isLocalSocket(input.socket) ? "local-socket" : "tcp",
     query,
   };
   if (input.connectParams) request.connectParams = input.connectParams;

@@ -268,6 +268,7 @@ export class ClientConnection implements MethodCaller {
       url: this.upgrade.url ?? "/ws",
       headers: this.upgrade.headers,
       remoteAddress: this.upgrade.socket.remoteAddress,
+      socket: this.upgrade.socket,
       connectParams: { ...this.params },
     });
     const authenticated = await authenticateDetailed(this.ctx, request);

@@ -10,6 +10,7 @@ import type { NewRequestBudget } from "./admission.js";
 import { ApprovalPoll } from "./approval-poll.js";
 import { normalizeAddress } from "./request-view.js";
 import { ClientConnection, CLOSE } from "./ws-connection.js";
+import { isLocalSocket } from "./request-view.js";
 
 export interface WebSocketOptions {
   /** Path of the endpoint; default "/ws". */
@@ -108,7 +109,8 @@ export class WebSocketHub {
       this.ctx.logger.warn("websocket refused: origin not allowed", { origin: String(request.headers.origin).slice(0, 200) });
       return refuseUpgrade(socket, 403, new GatewayError("origin_not_allowed", "WebSocket connections from this Origin are not allowed"));
     }
-    if (!policy.isHostAllowed(request.headers.host)) {
+    // No DNS-rebinding page can reach the owner-only Unix socket; its clients send whatever Host they like.
+    if (!isLocalSocket(socket) && !policy.isHostAllowed(request.headers.host)) {
       return refuseUpgrade(socket, 403, new GatewayError("origin_not_allowed", "WebSocket connections for this Host are not allowed"));
     }
     const address = normalizeAddress(request.socket.remoteAddress);

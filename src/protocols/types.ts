@@ -10,8 +10,13 @@ export interface GatewayRequest {
   method: string;
   url: string;
   headers: Record<string, string | string[] | undefined>;
-  /** The TCP peer address, normalised (`::ffff:1.2.3.4` becomes `1.2.3.4`). */
+  /** The TCP peer address, normalised (`::ffff:1.2.3.4` becomes `1.2.3.4`); "" on the local socket. */
   remoteAddress: string;
+  /**
+   * How the request reached the gateway, set by the gateway (never from anything the client sends): "local-socket" on
+   * its owner-only Unix socket (auth.localSocket), else "tcp". Absent in requests built by hand: treat as "tcp".
+   */
+  via?: "tcp" | "local-socket";
   query: Record<string, string>;
   /** The WebSocket `connect` frame's params, when transport is "ws". */
   connectParams?: Record<string, unknown>;

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
+import { describeTrust } from "../../config/build-auth.js";
 import { ConfigError } from "../../config/errors.js";
 import type { GatehouseConfig } from "../../config/schema.js";
 import { checkWritableDir, DataDirError } from "../../pairing/data-dir.js";
@@ -123,12 +124,10 @@ function checkSettings(config: GatehouseConfig, checks: Check[]): void {
       : { name: "http", status: "warn", detail: `binds ${host}:${config.http.port}, reachable from other machines; put TLS in front` },
   );
   const { auth } = config;
-  const backends = [auth.token && "token", auth.jwt && "jwt", auth.trustedProxy && "trusted-proxy", auth.loopback && "loopback"].filter(
-    (b): b is string => typeof b === "string",
-  );
+  const backends = [auth.token, auth.jwt, auth.trustedProxy, auth.localSocket || auth.loopback].filter(Boolean);
   checks.push(
     backends.length > 0
-      ? { name: "auth", status: "ok", detail: backends.join(", ") }
+      ? { name: "auth", status: auth.loopback ? "warn" : "ok", detail: `trusted: ${describeTrust(config).join("; ")}` }
       : { name: "auth", status: "fail", detail: "every auth backend is off: nobody could administer the gateway" },
   );
   checks.push({ name: "policy", status: "ok", detail: `unknown users: ${config.policy.unknownUserPolicy}` });

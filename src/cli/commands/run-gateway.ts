@@ -1,7 +1,7 @@
 import { dirname } from "node:path";
 import { agentFromConfig } from "../../agents/from-config.js";
 import { mintFirstOwnerToken } from "../../auth/token.js";
-import { authFromConfig } from "../../config/build-auth.js";
+import { authFromConfig, describeTrust, localSocketPath } from "../../config/build-auth.js";
 import { ConfigError } from "../../config/errors.js";
 import type { GatehouseConfig } from "../../config/schema.js";
 import type { Agent, ChannelPlugin, GatewayLogger } from "../../gateway/context.js";
@@ -67,7 +67,7 @@ export async function runGateway(options: StartOptions, io: Output): Promise<voi
       agent,
       policy: config.policy,
       channels,
-      http: config.http,
+      http: { ...config.http, localSocket: localSocketPath(config) },
       logger,
     });
     await gateway.start();
@@ -84,7 +84,7 @@ export async function runGateway(options: StartOptions, io: Output): Promise<voi
     await stores.close();
     throw error;
   }
-  announce(io, url, firstToken);
+  announce(io, url, firstToken, describeTrust(config));
 }
 
 async function firstStartToken(config: GatehouseConfig, stores: Stores): Promise<string | undefined> {
@@ -94,7 +94,7 @@ async function firstStartToken(config: GatehouseConfig, stores: Stores): Promise
 }
 
 /** One write, so a reader never sees the URL without the token block that belongs to it. */
-function announce(io: Output, url: string, firstToken: string | undefined): void {
+function announce(io: Output, url: string, firstToken: string | undefined, trust: string[]): void {
   const lines: string[] = [];
   if (firstToken !== undefined) {
     lines.push("First start: an owner token was created. It is shown only now; only its hash is stored:");
@@ -104,6 +104,7 @@ function announce(io: Output, url: string, firstToken: string | undefined): void
   }
   lines.push(`gatehouse is running at ${url}`);
   lines.push(`Console: ${url}/console`);
+  lines.push("Trusted:", ...trust.map((line) => `  - ${line}`));
   io.out(lines.join("\n"));
 }
 
