@@ -8,6 +8,7 @@ import type {
 } from "../protocols/types.js";
 import type { BudgetStore } from "../stores/budget.js";
 import type { AuditEvent, PairingStore, SessionBindingStore } from "../stores/types.js";
+import type { ApprovalService } from "./approvals/service.js";
 
 /** What the agent handler gets for one message. */
 export interface AgentMessage {
@@ -88,6 +89,8 @@ export interface GatewayContext {
    * that have none, the gateway keeps them in its own memory.
    */
   budgets?: BudgetStore;
+  /** Agents' approval requests; absent when the gateway has no approval store. */
+  approvals?: ApprovalService;
   /** The one authorisation check for approve/deny/revoke, whatever the path. */
   isOwner(channelType: string, userId: string): boolean;
 }

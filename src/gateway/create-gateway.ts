@@ -14,6 +14,8 @@ import { openStores } from "../stores/open.js";
 import type { PairingRules, Stores } from "../stores/types.js";
 import { DEFAULT_PAIRING_RULES } from "../stores/types.js";
 import { findConsoleDir } from "./console-static.js";
+import { ApprovalService, type ApprovalOptions } from "./approvals/service.js";
+import type { ApprovalStore } from "../stores/approvals.js";
 import { createConsole } from "./console/index.js";
 import type { Agent, ChannelPlugin, GatewayContext, GatewayLogger, PolicyOptions } from "./context.js";
 import { createHttpServer, type HttpServerOptions } from "./http-server.js";
@@ -65,6 +67,8 @@ export interface GatewayOptions {
   websocket?: WebSocketOptions;
   /** Pairing rules for stores the gateway opens (and the invite lifetime it reports). */
   pairingRules?: Partial<PairingRules>;
+  /** Agents' approval requests: timeouts and policy rules; `store` when the stores are injected (default: the opened store's). */
+  approvals?: ApprovalOptions & { store?: ApprovalStore };
   /** Directory of the built web console, served at /console; default web/dist when it exists. */
   consoleDir?: string;
   logger?: GatewayLogger;
@@ -162,6 +166,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   let originPolicy: OriginPolicy = DENY_ALL;
   let url: string | undefined;
   const started: ChannelPlugin[] = [];
+  let approvals: ApprovalService | undefined;
   let state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
 
   async function teardown(): Promise<void> {
@@ -173,6 +178,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     localServer = undefined;
     await app?.close();
     unsubscribe();
+    approvals?.stop();
+    approvals = undefined;
     await stores?.close().catch((error: unknown) => logger.error("closing stores failed", { error: String(error) }));
     hub = undefined;
     app = undefined;
@@ -212,6 +219,12 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         budgets: stores?.budgets ?? new MemoryBudgetStore(options.now),
         isOwner: (channelType, userId) => isListed(policy.ownerUserIds, channelType, userId),
       };
+      const approvalStore = options.approvals?.store ?? stores?.approvals;
+      if (approvalStore) {
+        approvals = new ApprovalService(approvalStore, { events, logger, now: options.now ?? Date.now }, options.approvals);
+        ctx.approvals = approvals;
+        await approvals.start();
+      }
       context = ctx;
       unsubscribe = bridgeStoreEvents(ctx.pairing, events, logger);
       app = createHttpServer({

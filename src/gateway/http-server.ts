@@ -4,6 +4,7 @@ import { authenticate } from "./authenticate.js";
 import type { ChannelPlugin, GatewayContext } from "./context.js";
 import { errorBody, GatewayError, toGatewayError } from "./errors.js";
 import { registerAdminRoutes } from "./admin-routes.js";
+import { registerApprovalRoutes } from "./approvals/routes.js";
 import { registerHealthRoute } from "./health.js";
 import type { OriginPolicy } from "./origin-policy.js";
 import { gatewayRequest, isLocalSocket } from "./request-view.js";
@@ -91,6 +92,7 @@ export function createHttpServer(deps: Omit<HttpDeps, "principalOf">): FastifyIn
 
   registerHealthRoute(app, full);
   registerAdminRoutes(app, full);
+  registerApprovalRoutes(app, full);
   return app;
 }
 

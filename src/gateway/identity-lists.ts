@@ -13,5 +13,11 @@ export function isListed(list: readonly string[], channelType: string, senderId:
 
 export const WEBCHAT_CHANNEL_TYPE = "webchat";
 
+/**
+ * The least-privilege role of an agent's token: it may create approval requests and read its own, nothing else
+ * (approvals/actions.ts admits it there; every other route and method refuses it).
+ */
+export const AGENT_ROLE = "agent";
+
 /** Roles that may approve, deny and revoke pairings. */
 export const OWNER_ROLES: ReadonlySet<string> = new Set(["owner", "admin"]);

@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import { WebSocket, type RawData } from "ws";
 import type { GatewayRequest, Principal } from "../protocols/types.js";
 import type { AuditEvent } from "../stores/types.js";
+import type { ApprovalEvent } from "../stores/approvals.js";
 import { admit, authorizeOwnerAction, type NewRequestBudget } from "./admission.js";
 import { authenticateDetailed } from "./authenticate.js";
 import { withDeadline } from "./deadline.js";
@@ -129,7 +130,7 @@ export class ClientConnection implements MethodCaller {
     this.upgrade.socket.uncork();
   };
 
-  pushEvent(event: string, payload: AuditEvent): void {
+  pushEvent(event: string, payload: AuditEvent | ApprovalEvent): void {
     this.send({ type: "event", event, payload });
   }
 

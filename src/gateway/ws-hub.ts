@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { AuditEvent } from "../stores/types.js";
+import type { ApprovalEvent } from "../stores/approvals.js";
 import type { GatewayContext } from "./context.js";
 import { errorBody, GatewayError } from "./errors.js";
 import type { OriginPolicy } from "./origin-policy.js";
@@ -52,6 +53,7 @@ export const DEFAULT_WEBSOCKET_OPTIONS: ResolvedWebSocketOptions = {
   unauthenticatedLimit: { perAddress: 20, total: 1000 },
 };
 
+const APPROVAL_EVENTS = ["approval.requested", "approval.decided"] as const;
 const PAIRING_EVENTS = ["pairing.requested", "pairing.approved", "pairing.denied", "pairing.revoked", "pairing.expired"] as const;
 
 /**
@@ -63,7 +65,7 @@ export class WebSocketHub {
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<ClientConnection>();
   private readonly heartbeat: NodeJS.Timeout;
-  private readonly listeners: [string, (event: AuditEvent) => void][] = [];
+  private readonly listeners: [string, (event: AuditEvent & ApprovalEvent) => void][] = [];
   /** Sockets not yet past hello, per normalised network address, and their sum. */
   private readonly unauthenticated = new Map<string, number>();
   private unauthenticatedTotal = 0;
@@ -79,6 +81,11 @@ export class WebSocketHub {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.options.maxPayload, clientTracking: false });
     this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
     this.heartbeat.unref();
+    for (const name of APPROVAL_EVENTS) {
+      const listener = (event: ApprovalEvent): void => void this.onApprovalEvent(name, event);
+      ctx.events.on(name, listener);
+      this.listeners.push([name, listener]);
+    }
     for (const name of PAIRING_EVENTS) {
       const listener = (event: AuditEvent): void => this.onPairingEvent(name, event);
       ctx.events.on(name, listener);
@@ -175,6 +182,19 @@ export class WebSocketHub {
 
   private beat(): void {
     for (const connection of this.connections) connection.heartbeat();
+  }
+
+  /**
+   * Owner sockets hear of every approval request and decision; the socket of the agent that asked hears of its decision
+   * (so it need not poll). Which agent asked is read from the store once, and only when such a socket is open.
+   */
+  private async onApprovalEvent(name: (typeof APPROVAL_EVENTS)[number], event: ApprovalEvent): Promise<void> {
+    const askers = [...this.connections].filter((c) => !c.isOwner && c.principal !== undefined && c.deviceId === undefined);
+    for (const connection of this.connections) if (connection.isOwner) connection.pushEvent(name, event);
+    if (name !== "approval.decided" || askers.length === 0 || !this.ctx.approvals) return;
+    const record = await this.ctx.approvals.get(event.id).catch(() => null);
+    if (!record) return;
+    for (const connection of askers) if (connection.principal?.userId === record.requester) connection.pushEvent(name, event);
   }
 
   private onPairingEvent(name: (typeof PAIRING_EVENTS)[number], event: AuditEvent): void {

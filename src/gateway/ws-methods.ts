@@ -5,7 +5,8 @@ import type { OwnerActor } from "./admission.js";
 import type { GatewayContext } from "./context.js";
 import { fromZodError, GatewayError } from "./errors.js";
 import { fastChatSendText } from "./fast-frames.js";
-import { WEBCHAT_CHANNEL_TYPE } from "./identity-lists.js";
+import { AGENT_ROLE, WEBCHAT_CHANNEL_TYPE } from "./identity-lists.js";
+import { createApproval, decideApproval, listApprovals, readApproval } from "./approvals/actions.js";
 import { approvePairing, denyPairing, listPaired, listPending, revokePairing } from "./pairing-actions.js";
 import { chatSendInput, listInput, type RequestFrame } from "./schemas.js";
 
@@ -28,11 +29,13 @@ interface Session {
 
 type Handler = (caller: MethodCaller, session: Session, frame: RequestFrame) => Promise<unknown>;
 
-const actorOf = (caller: MethodCaller, session: Session): OwnerActor =>
+const principalOf = (caller: MethodCaller, session: Session): Principal =>
   caller.deviceId === undefined
-    ? { kind: "principal", principal: session.principal }
+    ? session.principal
     : // A webchat device never holds owner rights, whatever its id.
-      { kind: "principal", principal: { userId: session.principal.userId, role: "user" } };
+      { userId: session.principal.userId, role: "user" };
+
+const actorOf = (caller: MethodCaller, session: Session): OwnerActor => ({ kind: "principal", principal: principalOf(caller, session) });
 
 function chatSendText(params: unknown): string {
   const parsed = chatSendInput.safeParse(params ?? {});
@@ -111,9 +114,29 @@ const METHODS: Record<string, Handler> = {
   "pairing.approve": async (caller, session, frame) => approvePairing(caller.ctx, actorOf(caller, session), frame.params),
   "pairing.deny": async (caller, session, frame) => denyPairing(caller.ctx, actorOf(caller, session), frame.params),
   "pairing.revoke": async (caller, session, frame) => revokePairing(caller.ctx, actorOf(caller, session), frame.params),
+  "approvals.create": async (caller, session, frame) => (await createApproval(caller.ctx, principalOf(caller, session), frame.params)).answer,
+  "approvals.get": async (caller, session, frame) => {
+    const { wait, ...params } = objectParams(frame.params);
+    return readApproval(caller.ctx, principalOf(caller, session), params, wait === undefined ? {} : { wait }, caller.signal);
+  },
+  "approvals.list": async (caller, session) => listApprovals(caller.ctx, actorOf(caller, session)),
+  "approvals.approve": async (caller, session, frame) => decideOne(caller, session, frame, true),
+  "approvals.deny": async (caller, session, frame) => decideOne(caller, session, frame, false),
 };
 
 export const WS_METHODS = Object.keys(METHODS);
+
+/** All an agent token may call: asking for approvals and reading its own. */
+const AGENT_METHODS: ReadonlySet<string> = new Set(["approvals.create", "approvals.get"]);
+
+function objectParams(params: unknown): Record<string, unknown> {
+  return params !== null && typeof params === "object" && !Array.isArray(params) ? (params as Record<string, unknown>) : {};
+}
+
+function decideOne(caller: MethodCaller, session: Session, frame: RequestFrame, approved: boolean): Promise<unknown> {
+  const { reason, ...params } = objectParams(frame.params);
+  return decideApproval(caller.ctx, actorOf(caller, session), params, approved, reason === undefined ? {} : { reason });
+}
 
 /** Runs one `req` frame for a connection that said hello; throws a GatewayError for the client to see. */
 export function handleMethod(caller: MethodCaller, frame: RequestFrame): Promise<unknown> {
@@ -124,5 +147,8 @@ export function handleMethod(caller: MethodCaller, frame: RequestFrame): Promise
   }
   const { principal, sessionId } = caller;
   if (!principal || !sessionId) return Promise.reject(new GatewayError("unauthenticated", "say connect first"));
+  if (principal.role === AGENT_ROLE && !AGENT_METHODS.has(frame.method)) {
+    return Promise.reject(new GatewayError("forbidden", "an agent token may only create and read its approval requests"));
+  }
   return handler(caller, { principal, sessionId }, frame);
 }

@@ -15,6 +15,7 @@ import {
   type DecideResult,
   type NewApproval,
 } from "../approvals.js";
+import type { AuditEvent } from "../types.js";
 
 /** The reference approval store: this process's memory, gone on exit; decisions are heard in this process only. */
 export class MemoryApprovalStore implements ApprovalStore {
@@ -24,7 +25,11 @@ export class MemoryApprovalStore implements ApprovalStore {
   private readonly events = new EventEmitter();
   private readonly now: () => number;
 
-  constructor(options: ApprovalStoreOptions = {}) {
+  constructor(
+    options: ApprovalStoreOptions = {},
+    /** Where audit events also go (the memory pairing store's log, so `audit()` lists approvals too). */
+    private readonly audit: (event: Omit<AuditEvent, "id">) => void = () => {},
+  ) {
     this.now = options.now ?? Date.now;
     this.events.setMaxListeners(0);
   }
@@ -89,7 +94,8 @@ export class MemoryApprovalStore implements ApprovalStore {
     this.events.removeAllListeners();
   }
 
-  private emit(audit: Parameters<typeof approvalEventOf>[0]): void {
+  private emit(audit: Omit<AuditEvent, "id">): void {
+    this.audit(audit);
     const event = approvalEventOf(audit);
     if (event) this.events.emit("event", event);
   }

@@ -17,7 +17,7 @@ export function openMemoryStores(pairing: PairingStoreOptions = {}, sessions: Se
     sessions: new MemorySessionBindingStore(sessions),
     tokens: new MemoryTokenStore((id) => pairingStore.recordTokenRevoked(id)),
     seen: new MemorySeenOnceStore(pairing.now),
-    approvals: new MemoryApprovalStore({ now: pairing.now }),
+    approvals: new MemoryApprovalStore({ now: pairing.now }, (event) => pairingStore.recordApprovalEvent(event)),
     budgets: new MemoryBudgetStore(pairing.now),
     conversations: new MemoryConversationStore(pairing.now),
     close: async () => {

@@ -195,6 +195,11 @@ export class MemoryPairingStore implements PairingStore {
     if (!this.closed) this.append(this.opts.now(), "token-revoked", "token", tokenId, "owner", { detail: {} });
   }
 
+  /** Appends an event another memory store decided (an approval request's), so the one audit log holds it. */
+  recordApprovalEvent(event: Omit<AuditEvent, "id">): void {
+    if (!this.closed) this.record(event);
+  }
+
   subscribe(listener: (event: AuditEvent) => void): () => void {
     const wrapped = (event: AuditEvent): void => listener(structuredClone(event));
     this.events.on("audit", wrapped);
