@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { afterAll, describe, it } from "vitest";
 import { openRedisStores } from "../src/stores/redis/index.js";
 import type { Stores, TokenStore } from "../src/stores/types.js";
@@ -8,9 +9,11 @@ const available = await requireRedis();
 const run = uniquePrefix();
 let next = 0;
 const opened: Stores[] = [];
+/** Both instances of a pair are one gateway: they share its secret. */
+const secret = randomBytes(32);
 
 async function open(prefix: string): Promise<TokenStore> {
-  const stores = await openRedisStores(`${REDIS_URL}?prefix=${prefix}`);
+  const stores = await openRedisStores(`${REDIS_URL}?prefix=${prefix}`, { secret });
   opened.push(stores);
   if (!stores.tokens) throw new Error("the redis stores have no token store");
   return stores.tokens;

@@ -26,8 +26,8 @@ suiteDescribe("redis stores on a user-supplied RESP3 client", () => {
 
   describePairingStore(
     "redis (user RESP3 client)",
-    (ctx) => {
-      const stores = createRedisStores(client, { ...ctx.rules, now: ctx.now, secret: ctx.secret, keyPrefix: `${run}-${next++}` });
+    async (ctx) => {
+      const stores = await createRedisStores(client, { ...ctx.rules, now: ctx.now, secret: ctx.secret, keyPrefix: `${run}-${next++}` });
       void stores.sessions.close();
       return stores.pairing;
     },
@@ -36,8 +36,8 @@ suiteDescribe("redis stores on a user-supplied RESP3 client", () => {
 
   describeSessionBindingStore(
     "redis (user RESP3 client)",
-    (ctx) => {
-      const stores = createRedisStores(client, { now: ctx.now, sessionIdleTtlMs: ctx.idleTtlMs, keyPrefix: `${run}-${next++}` });
+    async (ctx) => {
+      const stores = await createRedisStores(client, { now: ctx.now, secret: ctx.secret, sessionIdleTtlMs: ctx.idleTtlMs, keyPrefix: `${run}-${next++}` });
       void stores.pairing.close();
       return stores.sessions;
     },

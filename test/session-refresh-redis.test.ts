@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import assert from "node:assert/strict";
 import { createClient } from "redis";
 import { afterAll, describe, it } from "vitest";
@@ -24,7 +25,7 @@ async function withSessions(body: (ctx: {
 }) => Promise<void>): Promise<void> {
   const prefix = `${run}-${next++}:`;
   const clock = createTestClock();
-  const stores = await openRedisStores(`${REDIS_URL}?prefix=${prefix}`, { now: clock.now, sessionIdleTtlMs: TTL });
+  const stores = await openRedisStores(`${REDIS_URL}?prefix=${prefix}`, { now: clock.now, secret: randomBytes(32), sessionIdleTtlMs: TTL });
   const client = createClient({ url: REDIS_URL });
   client.on("error", () => undefined);
   await client.connect();

@@ -85,6 +85,7 @@ function customPairingStore({ now, rules, secret }: SuiteContext): PairingProtoc
         return false;
       }
       pending.delete(hash);
+      if (userId) failures.delete(key(channelType, userId));
       const channelId = entry.kind === "invite" ? userId : entry.channelId;
       paired.set(key(channelType, channelId), { channelId, channelType, label: userName || channelId, pairedAt: now() });
       return true;

@@ -5,7 +5,7 @@ import { loadConfig, type ConfigOverrides } from "../config/load.js";
 import type { GatehouseConfig } from "../config/schema.js";
 import { authorizeOwnerAction, type OwnerActor } from "../gateway/admission.js";
 import type { GatewayContext } from "../gateway/context.js";
-import { loadGatewaySecret } from "../pairing/secret.js";
+import { describeSecretSource, loadGatewaySecret } from "../pairing/secret.js";
 import { openStores } from "../stores/open.js";
 import type { Stores, TokenStore } from "../stores/types.js";
 import { refused } from "./errors.js";
@@ -56,7 +56,7 @@ export function cliActor(): OwnerActor {
 export async function withStores<T>(options: CommonOptions, io: Output, fn: (session: CliSession) => Promise<T>): Promise<T> {
   const config = cliConfig(options);
   const secret = loadGatewaySecret(config.dataDir);
-  const stores = await openStores(config.store, { secret });
+  const stores = await openStores(config.store, { secret, secretSource: describeSecretSource(config.dataDir) });
   try {
     const context = ownerContext(config, stores, secret, io);
     return await fn({ config, stores, secret, context, actor: cliActor() });

@@ -8,7 +8,7 @@ import type { AgentSpec } from "../agents/schema.js";
 import { tokenAuth } from "../auth/token.js";
 import { assertAuthProtocol, assertPairingProtocol, assertSessionBindingProtocol } from "../protocols/guards.js";
 import type { AuthProtocol, PairingProtocol, SessionBindingProtocol } from "../protocols/types.js";
-import { loadGatewaySecret } from "../pairing/secret.js";
+import { describeSecretSource, loadGatewaySecret } from "../pairing/secret.js";
 import { MemoryBudgetStore } from "../stores/memory/budgets.js";
 import { openStores } from "../stores/open.js";
 import type { PairingRules, Stores } from "../stores/types.js";
@@ -198,6 +198,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         const isMemory = storeUrl.trim().toLowerCase().startsWith("memory:");
         stores = await openStores(storeUrl, {
           secret,
+          secretSource: options.secret ? "the secret given to createGateway" : describeSecretSource(options.dataDir ?? DEFAULT_DATA_DIR),
           ...(options.now ? { now: options.now } : {}),
           ...(isMemory ? {} : { dataDir: options.dataDir ?? DEFAULT_DATA_DIR }),
           ...options.pairingRules,

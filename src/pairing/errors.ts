@@ -41,3 +41,29 @@ export class StoreUnavailableError extends Error {
     super(`${store} store is temporarily unavailable`, options);
   }
 }
+
+/**
+ * The store was first opened with another gateway secret (a deleted secret file, a second instance configured
+ * differently): opening it anyway would void every pending code, button and console session, so it is refused.
+ */
+export class SecretMismatchError extends Error {
+  override readonly name = "SecretMismatchError";
+  constructor(
+    readonly store: string,
+    readonly secretSource: string,
+  ) {
+    super(
+      `the ${store} store was first opened with another gateway secret than ${secretSource}; restore that secret ` +
+        `(${secretSource}) or point gatehouse at another store. Refusing: a new secret would void every pending code, ` +
+        "approval button and console session.",
+    );
+  }
+}
+
+/** generateCode drew only codes that are already pending, attempt after attempt: the random source is broken. */
+export class CodeGenerationError extends Error {
+  override readonly name = "CodeGenerationError";
+  constructor(readonly attempts: number) {
+    super(`could not draw an unused pairing code in ${attempts} attempts; the random source looks broken. Nothing was created.`);
+  }
+}

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, writeSync, constants } from "node:fs";
 import { randomBytes, hkdfSync } from "node:crypto";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { ensureWritableDir } from "./data-dir.js";
 
 const MIN_SECRET_LENGTH = 32;
@@ -12,6 +12,11 @@ export function assertStrongSecret(value: string, what: string, minLength = MIN_
   if (trimmed.length === 0) throw new Error(`${what} is empty`);
   if (PLACEHOLDERS.has(trimmed.toLowerCase())) throw new Error(`${what} is a placeholder value; set a real random one`);
   if (trimmed.length < minLength) throw new Error(`${what} is too short: at least ${minLength} characters are required`);
+}
+
+/** Where loadGatewaySecret(dataDir) takes the secret from, for messages: "GATEHOUSE_SECRET" or the file's path. */
+export function describeSecretSource(dataDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  return env.GATEHOUSE_SECRET !== undefined ? "GATEHOUSE_SECRET" : `the secret file ${resolve(dataDir, "secret")}`;
 }
 
 /**
@@ -67,8 +72,16 @@ function waitForContent(path: string): string {
 }
 
 /** Key purposes: one gateway secret, a separate derived key per use (HKDF with a label). */
-export type KeyPurpose = "code-hash" | "button-signing" | "cookie" | "session-token";
+export type KeyPurpose = "code-hash" | "button-signing" | "cookie" | "session-token" | "store-fingerprint";
 
 export function deriveKey(secret: Buffer, purpose: KeyPurpose): Buffer {
   return Buffer.from(hkdfSync("sha256", secret, Buffer.alloc(0), `gatehouse:${purpose}`, 32));
+}
+
+/**
+ * What a store keeps to recognise the secret it was first opened with: 128 bits of an HKDF-derived key (label
+ * `store-fingerprint`), hex. It reveals nothing usable about the secret or the other derived keys.
+ */
+export function secretFingerprint(secret: Buffer): string {
+  return deriveKey(secret, "store-fingerprint").subarray(0, 16).toString("hex");
 }

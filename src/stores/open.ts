@@ -1,11 +1,10 @@
 import type { PairingStoreOptions, Stores } from "./types.js";
 import { openMemoryStores } from "./memory/index.js";
+import type { StoreSecretOptions } from "./store-secret.js";
 
-export interface OpenStoresOptions extends PairingStoreOptions {
+export interface OpenStoresOptions extends PairingStoreOptions, StoreSecretOptions {
   /** Idle TTL for session bindings, milliseconds. */
   sessionIdleTtlMs?: number;
-  /** Where the gateway secret lives when none is given (SQLite: beside the database). */
-  dataDir?: string;
   /** Redis/PostgreSQL: keys or tables are namespaced by this prefix so several gateways can share a server. */
   keyPrefix?: string;
   /** PostgreSQL: the schema to create tables in. */

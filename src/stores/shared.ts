@@ -1,5 +1,6 @@
 import type { PendingKind, PendingRequest } from "../protocols/types.js";
 import { formatCode, generateRawCode, MASKED_CODE, normalizeCode } from "../pairing/codes.js";
+import { CodeGenerationError } from "../pairing/errors.js";
 import { hashCode } from "../pairing/hashing.js";
 import { codeHashKey } from "../pairing/keys.js";
 import {
@@ -19,10 +20,19 @@ export interface ResolvedPairingOptions {
   rules: PairingRules;
   now: Clock;
   key: Buffer;
+  /** Draws a canonical code; checked, so a broken source never hands out a code nobody could type. */
+  drawCode: () => string;
 }
 
+/**
+ * Codes drawn for one new entry before generateCode gives up. Of 2^40 codes at most a few thousand are pending, so
+ * even a second draw is a one-in-a-hundred-million event; ten in a row only happen when the random source is stuck.
+ */
+export const MAX_CODE_ATTEMPTS = 10;
+
 export function resolvePairingOptions(options: PairingStoreOptions = {}): ResolvedPairingOptions {
-  const { secret, now } = options;
+  const { secret, now, drawCode } = options;
+  if (drawCode !== undefined && typeof drawCode !== "function") throw new TypeError("pairing option drawCode must be a function");
   const rules: PairingRules = { ...DEFAULT_PAIRING_RULES };
   // Only the rule names are read: callers may pass a wider options object (dataDir, keyPrefix, ...).
   for (const name of Object.keys(DEFAULT_PAIRING_RULES) as (keyof PairingRules)[]) {
@@ -33,7 +43,15 @@ export function resolvePairingOptions(options: PairingStoreOptions = {}): Resolv
     }
     rules[name] = value;
   }
-  return { rules, now: now ?? Date.now, key: codeHashKey(secret) };
+  return { rules, now: now ?? Date.now, key: codeHashKey(secret), drawCode: checkedDraw(drawCode ?? generateRawCode) };
+}
+
+function checkedDraw(draw: () => string): () => string {
+  return () => {
+    const code = draw();
+    if (normalizeCode(code) !== code) throw new TypeError("pairing option drawCode returned something that is not a canonical code");
+    return code;
+  };
 }
 
 /** A new pending entry, ready for a backend to insert. `code` is canonical and must never be stored for invites. */
@@ -63,7 +81,7 @@ export function prepareGenerate(
   assertName(details?.userName, "userName");
   assertFirstMessage(details?.firstMessage);
   const kind: PendingKind = channelId === undefined ? "invite" : "request";
-  const code = generateRawCode();
+  const code = opts.drawCode();
   const createdAt = opts.now();
   const ttl = kind === "request" ? opts.rules.requestTtlMs : opts.rules.inviteTtlMs;
   return {
@@ -80,9 +98,13 @@ export function prepareGenerate(
   };
 }
 
-/** A fresh code and hash for the same entry, when the first collided with a live one. */
-export function regenerateCode(opts: ResolvedPairingOptions, entry: NewPendingEntry): NewPendingEntry {
-  const code = generateRawCode();
+/**
+ * A fresh code and hash for the same entry, when its code collided with a live one; `drawn` is how many codes were
+ * drawn for it so far. Past MAX_CODE_ATTEMPTS it throws CodeGenerationError instead of looping on.
+ */
+export function regenerateCode(opts: ResolvedPairingOptions, entry: NewPendingEntry, drawn: number): NewPendingEntry {
+  if (drawn >= MAX_CODE_ATTEMPTS) throw new CodeGenerationError(drawn);
+  const code = opts.drawCode();
   return {
     ...entry,
     code,

@@ -43,6 +43,12 @@ export interface PairingStoreOptions extends Partial<PairingRules> {
   /** The gateway secret; the code-hashing key is derived from it. Memory stores make a random one when absent. */
   secret?: Buffer;
   now?: Clock;
+  /**
+   * Draws one code in canonical form (8 symbols of the code alphabet); default: the CSPRNG. For tests of a broken random
+   * source: a store retries a code that is already pending at most MAX_CODE_ATTEMPTS times, then throws
+   * CodeGenerationError.
+   */
+  drawCode?: () => string;
 }
 
 /**

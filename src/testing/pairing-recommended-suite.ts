@@ -215,6 +215,18 @@ export function describeRecommendedRules(check: PairingCase, options: SuiteRunne
         assert.equal(await store.approve("telegram", invite, "mallory"), true);
       });
 
+      check("guess-limits", "counts consecutive failures: a successful redemption starts the count afresh", async (store, { rules }) => {
+        // With a limit of 3: fail, fail, success, fail must not lock the redeemer out (NIST SP 800-63B).
+        const fail = async (): Promise<void> => assert.equal(await store.approve("telegram", "ZZZZ-ZZZZ", "dave"), false);
+        const redeem = async (): Promise<boolean> => store.approve("telegram", await store.generateCode("telegram"), "dave");
+        for (let i = 0; i < rules.redeemFailureLimit - 1; i++) await fail();
+        assert.equal(await redeem(), true);
+        await fail();
+        assert.equal(await redeem(), true, "locked out by failures from before a success");
+        for (let i = 0; i < rules.redeemFailureLimit; i++) await fail();
+        assert.equal(await redeem(), false, "consecutive failures still lock out");
+      });
+
       check("guess-limits", "counts failures per channel type: a lockout on one type leaves another open", async (store, { rules }) => {
         for (let i = 0; i < rules.redeemFailureLimit; i++) await store.approve("telegram", "ZZZZ-ZZZZ", "mallory");
         const invite = await store.generateCode("discord");

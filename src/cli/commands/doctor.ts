@@ -6,7 +6,7 @@ import { describeTrust } from "../../config/build-auth.js";
 import { ConfigError } from "../../config/errors.js";
 import type { GatehouseConfig } from "../../config/schema.js";
 import { checkWritableDir, DataDirError } from "../../pairing/data-dir.js";
-import { assertStrongSecret, loadGatewaySecret } from "../../pairing/secret.js";
+import { assertStrongSecret, describeSecretSource, loadGatewaySecret } from "../../pairing/secret.js";
 import { openStores } from "../../stores/open.js";
 import { addCommonOptions, cliConfig, type CommonOptions } from "../environment.js";
 import { EXIT_OK, EXIT_REFUSED, EXIT_USAGE } from "../errors.js";
@@ -96,8 +96,14 @@ async function checkStore(config: GatehouseConfig, secret: Buffer | undefined, c
     return;
   }
   try {
-    // The health check does not depend on the secret; a throwaway one avoids creating the real one here.
-    const stores = await openStores(config.store, { secret: secret ?? randomBytes(32), timeoutMs: 3000 });
+    // A throwaway secret avoids creating the real one here; "verify" never binds a new store to it, and a store first
+    // opened with another secret fails this check, naming the secret to restore.
+    const stores = await openStores(config.store, {
+      secret: secret ?? randomBytes(32),
+      secretSource: describeSecretSource(config.dataDir),
+      secretCheck: "verify",
+      timeoutMs: 3000,
+    });
     try {
       await stores.pairing.health();
       await stores.sessions.health();

@@ -7,7 +7,7 @@ import type { GatehouseConfig } from "../../config/schema.js";
 import type { Agent, ChannelPlugin, GatewayLogger } from "../../gateway/context.js";
 import { createGateway, type Gateway } from "../../gateway/index.js";
 import { jsonLogger } from "../../gateway/logger.js";
-import { loadGatewaySecret } from "../../pairing/secret.js";
+import { describeSecretSource, loadGatewaySecret } from "../../pairing/secret.js";
 import { openStores } from "../../stores/open.js";
 import type { Stores } from "../../stores/types.js";
 import { cliConfig } from "../environment.js";
@@ -46,7 +46,7 @@ export async function runGateway(options: StartOptions, io: Output): Promise<voi
   const channels = await channelsOf(config);
   const agent = agentOf(config);
   const secret = loadGatewaySecret(config.dataDir);
-  const stores = await openStores(config.store, { secret });
+  const stores = await openStores(config.store, { secret, secretSource: describeSecretSource(config.dataDir) });
   let gateway: Gateway | undefined;
   // Signal handlers go in before anything listens: a SIGTERM during start-up still stops cleanly (exit 0).
   let starting: Promise<unknown> = Promise.resolve();

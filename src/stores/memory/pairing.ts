@@ -70,7 +70,7 @@ export class MemoryPairingStore implements PairingStore {
     if (live >= this.opts.rules.maxPendingPerChannelType) {
       throw new PairingLimitError(entry.channelType, this.opts.rules.maxPendingPerChannelType);
     }
-    while (this.pending.has(entry.hash)) entry = regenerateCode(this.opts, entry);
+    for (let drawn = 1; this.pending.has(entry.hash); drawn++) entry = regenerateCode(this.opts, entry, drawn);
     const { code, ...stored } = entry;
     this.pending.set(entry.hash, { ...stored, failures: 0 });
     this.append(now, entry.kind === "request" ? "requested" : "invite-created", entry.channelType, entry.channelId, entry.channelId || "owner", {
@@ -102,6 +102,8 @@ export class MemoryPairingStore implements PairingStore {
     }
     const channelId = entry.kind === "request" ? entry.channelId : input.userId;
     this.pending.delete(input.hash);
+    // Failure limits count consecutive failures (NIST SP 800-63B): a success starts the redeemer's count afresh.
+    if (redeemer) this.failures.delete(redeemer);
     const approvedBy = options.approvedBy ?? (entry.kind === "invite" ? input.userId : "owner");
     this.paired.set(senderKey(input.channelType, channelId), {
       channelId,

@@ -1,6 +1,14 @@
 import { createHash } from "node:crypto";
 import type { ClientBase, Pool, PoolClient, QueryResult, QueryResultRow } from "pg";
-import { PairingCooldownError, PairingInputError, PairingLimitError, StoreUnavailableError } from "../../pairing/errors.js";
+import { runWithDeadline, type CallDeadline } from "../deadline.js";
+import {
+  CodeGenerationError,
+  PairingCooldownError,
+  PairingInputError,
+  PairingLimitError,
+  SecretMismatchError,
+  StoreUnavailableError,
+} from "../../pairing/errors.js";
 
 /** How long any call may take before it fails (closed), unless the caller says otherwise. */
 export const DEFAULT_TIMEOUT_MS = 2000;
@@ -28,6 +36,8 @@ function isDomainError(error: unknown): boolean {
     error instanceof PairingLimitError ||
     error instanceof PairingCooldownError ||
     error instanceof PairingInputError ||
+    error instanceof CodeGenerationError ||
+    error instanceof SecretMismatchError ||
     error instanceof StoreUnavailableError
   );
 }
@@ -96,23 +106,11 @@ export class PostgresDatabase {
    * Runs one store call: it answers within the deadline or rejects with StoreUnavailableError, and any driver or server
    * error becomes StoreUnavailableError too (domain errors such as PairingLimitError pass through).
    */
-  async call<T>(work: () => Promise<T>, deadlineMs = this.timeoutMs): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new StoreUnavailableError("postgres", { cause: new Error(`no answer within ${deadlineMs} ms`) })),
-        deadlineMs,
-      );
-    });
-    const running = work();
-    // When the deadline wins, the work's own failure must not surface as an unhandled rejection.
-    running.catch(() => undefined);
+  async call<T>(work: (deadline: CallDeadline) => Promise<T>, deadlineMs = this.timeoutMs): Promise<T> {
     try {
-      return await Promise.race([running, deadline]);
+      return await runWithDeadline("postgres", deadlineMs, work);
     } catch (error) {
       throw toStoreError(error);
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -153,7 +151,12 @@ export class PostgresDatabase {
    * given, so every change under the same key (e.g. one channel type) is serialised across processes; retried on
    * deadlock.
    */
-  async transaction<T>(client: Queryable, lockKey: string | null, work: (tx: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(
+    client: Queryable,
+    lockKey: string | null,
+    work: (tx: Queryable) => Promise<T>,
+    deadline?: CallDeadline,
+  ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       await client.query("BEGIN");
       try {
@@ -161,6 +164,8 @@ export class PostgresDatabase {
           await client.query("SELECT pg_advisory_xact_lock($1::int, $2::int)", [this.lockSpace, hash32(lockKey)]);
         }
         const result = await work(client);
+        // Past the deadline the caller has been told the call failed: roll back rather than commit unseen.
+        deadline?.check();
         await client.query("COMMIT");
         return result;
       } catch (error) {

@@ -1,6 +1,6 @@
 import type { Pool, PoolConfig } from "pg";
-import { loadGatewaySecret } from "../../pairing/secret.js";
 import type { OpenStoresOptions } from "../open.js";
+import { checkStoreSecret, resolveStoreSecret, type FingerprintKeeper, type StoreSecret } from "../store-secret.js";
 import type { PairingRules, PairingStoreOptions, Stores } from "../types.js";
 import { DEFAULT_PAIRING_RULES } from "../types.js";
 import {
@@ -44,7 +44,7 @@ export async function openPostgresStores(url: string, options: OpenStoresOptions
   const timeoutMs = resolveTimeout(options.timeoutMs);
   const schema = options.schema ?? parsed.schema ?? DEFAULT_SCHEMA;
   assertSchemaName(schema);
-  const secret = resolveSecret(options);
+  const secret = resolveStoreSecret("postgres", options);
   const pg = await loadPg();
   const config: PoolConfig = {
     connectionString: parsed.connectionString,
@@ -94,14 +94,14 @@ export async function createPostgresStores(pool: Pool, options: PostgresStoresOp
   }
   const schema = options.schema ?? DEFAULT_SCHEMA;
   assertSchemaName(schema);
-  const resolved = { ...options, schema, timeoutMs: resolveTimeout(options.timeoutMs), secret: resolveSecret(options) };
+  const resolved = { ...options, schema, timeoutMs: resolveTimeout(options.timeoutMs), secret: resolveStoreSecret("postgres", options) };
   return createStores(pool, resolved, listenOnPool(pool), async () => undefined);
 }
 
-interface ResolvedOptions extends PostgresStoresOptions {
+interface ResolvedOptions extends Omit<PostgresStoresOptions, "secret"> {
   schema: string;
   timeoutMs: number;
-  secret: Buffer;
+  secret: StoreSecret;
 }
 
 async function createStores(
@@ -123,6 +123,7 @@ async function createStores(
   };
   try {
     await migrate(db);
+    await checkStoreSecret(`postgres (schema "${options.schema}")`, options.secret, fingerprintKeeper(db), options.secretCheck);
     const pairing = new PostgresPairingStore(db, pairingOptions(options), release);
     const sessions = new PostgresSessionBindingStore(db, { now: options.now, idleTtlMs: options.sessionIdleTtlMs }, release);
     const approvals = await PostgresApprovalStore.open(db, { now: options.now });
@@ -152,7 +153,7 @@ const RULE_NAMES = Object.keys(DEFAULT_PAIRING_RULES) as (keyof PairingRules)[];
 
 /** Only the pairing rules, secret and clock out of the wider options. */
 function pairingOptions(options: ResolvedOptions): PairingStoreOptions {
-  const picked: PairingStoreOptions = { secret: options.secret, now: options.now };
+  const picked: PairingStoreOptions = { secret: options.secret.key, now: options.now, drawCode: options.drawCode };
   for (const name of RULE_NAMES) if (options[name] !== undefined) picked[name] = options[name];
   return picked;
 }
@@ -163,18 +164,23 @@ function resolveTimeout(timeoutMs: number | undefined): number {
   return Math.ceil(value);
 }
 
-/**
- * Every instance sharing the database must hash codes with the same key, so a random per-process secret is refused:
- * `options.secret`, else the gateway secret (GATEHOUSE_SECRET or the file in `options.dataDir`).
- */
-function resolveSecret(options: Pick<OpenStoresOptions, "secret" | "dataDir">): Buffer {
-  if (options.secret !== undefined) return options.secret;
-  if (options.dataDir !== undefined || process.env.GATEHOUSE_SECRET !== undefined) {
-    return loadGatewaySecret(options.dataDir ?? ".gatehouse");
-  }
-  throw new TypeError(
-    "the postgres store needs the gateway secret shared by every instance: pass options.secret, set GATEHOUSE_SECRET or give options.dataDir",
-  );
+/** The secret's fingerprint in the meta table; of instances opening a new schema at once, the first insert wins. */
+function fingerprintKeeper(db: PostgresDatabase): FingerprintKeeper {
+  const read = async (): Promise<string | null> => {
+    const rows = await db.call(() => db.query<{ value: string }>(`SELECT value FROM ${db.table("meta")} WHERE key = 'secret_fingerprint'`));
+    return rows.rows[0]?.value ?? null;
+  };
+  return {
+    read,
+    adopt: async (fingerprint) => {
+      await db.call(() =>
+        db.query(`INSERT INTO ${db.table("meta")} (key, value) VALUES ('secret_fingerprint', $1) ON CONFLICT (key) DO NOTHING`, [
+          fingerprint,
+        ]),
+      );
+      return (await read()) ?? fingerprint;
+    },
+  };
 }
 
 interface ParsedUrl {

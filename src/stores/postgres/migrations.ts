@@ -107,6 +107,11 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
       CREATE INDEX seen_once_expires ON ${t("seen_once")} (expires_at);
     `,
   },
+  {
+    version: 3,
+    description: "meta: the fingerprint of the gateway secret the schema was first opened with",
+    sql: (t) => `CREATE TABLE ${t("meta")} (key text PRIMARY KEY, value text NOT NULL);`,
+  },
 ];
 
 /** Migrations get a deadline of their own: they may wait for another instance that is migrating. */

@@ -31,7 +31,8 @@ import { readAuditPage } from "./audit-page.js";
 import { sweepExpired } from "./expiry-sweep.js";
 import { PairedLookup } from "./paired-lookup.js";
 import { PENDING_COLUMNS, toEntry, type PendingEntry, type PendingRow } from "./pending-rows.js";
-import { countRedeemFailure, lockedUntil } from "./redeem-failures.js";
+import { countRedeemFailure, lockedUntil, resetRedeemFailures } from "./redeem-failures.js";
+import type { CallDeadline } from "../deadline.js";
 
 /**
  * Pairing in PostgreSQL, behaving exactly like the memory reference store, across processes:
@@ -62,7 +63,7 @@ export class PostgresPairingStore implements PairingStore {
     this.assertOpen();
     let entry = prepareGenerate(this.opts, channelType, channelId, details);
     const now = entry.createdAt;
-    return this.write(channelLock(entry.channelType), now, async (tx) => {
+    return this.write(channelLock(entry.channelType), now, async (tx, deadline) => {
       if (entry.kind === "request") {
         const cooldown = await tx.query<{ until: string }>(
           `SELECT until FROM ${this.t("deny_cooldowns")} WHERE channel_type = $1 AND channel_id = $2`,
@@ -80,7 +81,8 @@ export class PostgresPairingStore implements PairingStore {
       if ((live.rows[0]?.n ?? 0) >= this.opts.rules.maxPendingPerChannelType) {
         throw new PairingLimitError(entry.channelType, this.opts.rules.maxPendingPerChannelType);
       }
-      for (;;) {
+      for (let drawn = 1; ; drawn++) {
+        deadline.check();
         const inserted = await tx.query(
           `INSERT INTO ${this.t("pending")} (hash, kind, channel_type, channel_id, user_name, first_message, display, created_at, expires_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (hash) DO NOTHING`,
@@ -97,7 +99,7 @@ export class PostgresPairingStore implements PairingStore {
           ],
         );
         if (inserted.rowCount === 1) break;
-        entry = regenerateCode(this.opts, entry);
+        entry = regenerateCode(this.opts, entry, drawn);
       }
       await this.db.appendAudit(tx, {
         at: now,
@@ -144,6 +146,8 @@ export class PostgresPairingStore implements PairingStore {
         now,
       ]);
       if (consumed.rowCount !== 1) return false;
+      // Failure limits count consecutive failures (NIST SP 800-63B): a success starts the redeemer's count afresh.
+      if (input.userId) await resetRedeemFailures(this.db, tx, input);
       const channelId = entry.kind === "request" ? entry.channelId : input.userId;
       const approvedBy = options.approvedBy ?? (entry.kind === "invite" ? input.userId : "owner");
       await tx.query(
@@ -316,12 +320,16 @@ export class PostgresPairingStore implements PairingStore {
    * A change: expired entries are swept first (as the reference store does), then `work` runs in a transaction holding
    * the advisory lock `lock` (if any). Waits for a starting subscription so its events are seen.
    */
-  private write<T>(lock: string | null, sweepAt: number | null, work: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.db.call(async () => {
+  private write<T>(
+    lock: string | null,
+    sweepAt: number | null,
+    work: (tx: Queryable, deadline: CallDeadline) => Promise<T>,
+  ): Promise<T> {
+    return this.db.call(async (deadline) => {
       await this.feed.ready();
       return this.db.withClient(async (client) => {
         if (sweepAt !== null) await sweepExpired(this.db, client, sweepAt);
-        return this.db.transaction(client, lock, work);
+        return this.db.transaction(client, lock, (tx) => work(tx, deadline), deadline);
       });
     });
   }

@@ -34,3 +34,8 @@ export async function countRedeemFailure(
     [input.channelType, input.userId, window.windowStart, window.count, window.lockedUntil],
   );
 }
+
+/** A successful redemption: limits count consecutive failures, so the redeemer's count starts afresh. */
+export async function resetRedeemFailures(db: PostgresDatabase, tx: Queryable, input: ApproveInput): Promise<void> {
+  await tx.query(`DELETE FROM ${db.table("redeem_failures")} WHERE channel_type = $1 AND redeemer = $2`, [input.channelType, input.userId]);
+}

@@ -1,4 +1,5 @@
 import { StoreUnavailableError } from "../../pairing/errors.js";
+import { runWithDeadline, type CallDeadline } from "../deadline.js";
 import type { LuaScript } from "./scripts.js";
 
 /**
@@ -136,9 +137,9 @@ export class RedisConnection {
     }
   }
 
-  /** Runs one store operation under the deadline. */
-  run<T>(operation: () => Promise<T>): Promise<T> {
-    return withDeadline(operation(), this.timeoutMs);
+  /** Runs one store operation under the deadline; an operation of several commands checks it before each change. */
+  run<T>(operation: (deadline: CallDeadline) => Promise<T>): Promise<T> {
+    return runWithDeadline("redis", this.timeoutMs, operation);
   }
 
   async command(args: string[]): Promise<unknown> {

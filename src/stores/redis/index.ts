@@ -10,20 +10,38 @@ import { RedisTokenStore } from "./tokens.js";
 import { RedisApprovalStore } from "./approvals.js";
 import { RedisBudgetStore } from "./budgets.js";
 import { RedisConversationStore } from "./conversations.js";
+import { checkStoreSecret, resolveStoreSecret, type FingerprintKeeper, type StoreSecret } from "../store-secret.js";
 
 export { RedisPairingStore, RedisSessionBindingStore, RedisTokenStore, DEFAULT_KEY_PREFIX, type RedisClientLike };
 
 export type RedisStoresOptions = OpenStoresOptions;
 
 /** The pairing store's options out of everything openStores() may be given (other backends' options are ignored). */
-function pairingOptionsOf(options: RedisStoresOptions): PairingStoreOptions {
-  const picked: PairingStoreOptions = { secret: options.secret, now: options.now };
+function pairingOptionsOf(options: RedisStoresOptions, secret: StoreSecret): PairingStoreOptions {
+  const picked: PairingStoreOptions = { secret: secret.key, now: options.now, drawCode: options.drawCode };
   for (const rule of Object.keys(DEFAULT_PAIRING_RULES) as (keyof PairingRules)[]) picked[rule] = options[rule];
   return picked;
 }
 
-function assemble(conn: RedisConnection, prefix: string, options: RedisStoresOptions): Stores {
-  const pairingOptions = pairingOptionsOf(options);
+/** The secret's fingerprint under `<prefix>secret-fingerprint`, set once (SET NX) by the first opener. */
+function fingerprintKeeper(conn: RedisConnection, prefix: string): FingerprintKeeper {
+  const key = `${prefix}secret-fingerprint`;
+  const read = async (): Promise<string | null> => {
+    const value = await conn.run(() => conn.command(["GET", key]));
+    return value === null || value === undefined ? null : String(value);
+  };
+  return {
+    read,
+    adopt: async (fingerprint) => {
+      await conn.run(() => conn.command(["SET", key, fingerprint, "NX"]));
+      return (await read()) ?? fingerprint;
+    },
+  };
+}
+
+async function assemble(conn: RedisConnection, prefix: string, options: RedisStoresOptions, secret: StoreSecret): Promise<Stores> {
+  await checkStoreSecret(`redis (prefix "${prefix}")`, secret, fingerprintKeeper(conn, prefix), options.secretCheck);
+  const pairingOptions = pairingOptionsOf(options, secret);
   const sessions = new RedisSessionBindingStore(conn, prefix, { now: options.now, idleTtlMs: options.sessionIdleTtlMs });
   let pairing: RedisPairingStore;
   try {
@@ -59,11 +77,12 @@ function assemble(conn: RedisConnection, prefix: string, options: RedisStoresOpt
 export async function openRedisStores(url: string, options: OpenStoresOptions = {}): Promise<Stores> {
   const timeoutMs = assertTimeout(options.timeoutMs);
   const target = resolveUrlAndPrefix(url, options.keyPrefix);
+  const secret = resolveStoreSecret("redis", options);
   const client = await connectRedis(target.url, timeoutMs);
   const conn = new RedisConnection(client, timeoutMs, true);
   conn.acquire();
   try {
-    return assemble(conn, target.prefix, options);
+    return await assemble(conn, target.prefix, options, secret);
   } finally {
     // the stores hold their own claims on the connection; drop the opening one (closing the client if assembly failed)
     await conn.release();
@@ -73,14 +92,16 @@ export async function openRedisStores(url: string, options: OpenStoresOptions = 
 /**
  * The Redis stores on a node-redis client the caller already has (connected or not; we never connect, close or
  * reconfigure it — closing the stores leaves it open). For fail-fast behaviour during an outage, create it with
- * `disableOfflineQueue: true`; every call still has the `timeoutMs` deadline either way.
+ * `disableOfflineQueue: true`; every call still has the `timeoutMs` deadline either way. Resolves once the secret has
+ * been checked against the one the key prefix was first opened with (the client must be connected by then).
  */
-export function createRedisStores(client: RedisClientLike, options: RedisStoresOptions = {}): Stores {
+export async function createRedisStores(client: RedisClientLike, options: RedisStoresOptions = {}): Promise<Stores> {
   if (!client || typeof client.sendCommand !== "function" || typeof client.duplicate !== "function") {
     throw new TypeError("client must be a node-redis client (from createClient() of the redis package)");
   }
   const timeoutMs = assertTimeout(options.timeoutMs);
   const prefix = normalizePrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+  const secret = resolveStoreSecret("redis", options);
   const conn = new RedisConnection(client, timeoutMs, false);
-  return assemble(conn, prefix, options);
+  return assemble(conn, prefix, options, secret);
 }

@@ -15,6 +15,7 @@
  *   <p>session:<sessionId>         hash   principal JSON + lastSeen
  *   <p>tokens                      hash   token id -> JSON record (hashes only; tokens.ts)
  *   <p>token-hashes                hash   token hash -> token id (unique)
+ *   <p>secret-fingerprint          string fingerprint of the gateway secret the prefix was first opened with
  * Pending-entry zset members are "<hash>:<kind>:<type>:<id>" so an entry whose hash vanished by native TTL can still be
  * reported as expired.
  */

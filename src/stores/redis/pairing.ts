@@ -101,8 +101,10 @@ export class RedisPairingStore implements PairingStore {
     this.assertOpen();
     let entry = prepareGenerate(this.opts, channelType, channelId, details);
     const detail = JSON.stringify(entry.userName ? { userName: entry.userName } : {});
-    return this.conn.run(async () => {
-      for (;;) {
+    return this.conn.run(async (deadline) => {
+      for (let drawn = 1; ; drawn++) {
+        // A retry is never sent once the caller has been told the call failed: it would create an unseen request.
+        deadline.check();
         const reply = (await this.script(GENERATE, entry.createdAt, [
           entry.kind,
           entry.channelType,
@@ -125,7 +127,7 @@ export class RedisPairingStore implements PairingStore {
           case "limit":
             throw new PairingLimitError(entry.channelType, this.opts.rules.maxPendingPerChannelType);
           case "collision":
-            entry = regenerateCode(this.opts, entry);
+            entry = regenerateCode(this.opts, entry, drawn);
             break;
           default:
             throw new StoreUnavailableError("redis", { cause: new Error(`unexpected generate reply ${String(reply[0])}`) });

@@ -182,6 +182,8 @@ end
 local channelId = entryId
 if kind == 'invite' then channelId = userId end
 removePending(hash, kind, ct, entryId)
+-- failure limits count consecutive failures: a success starts the redeemer's count afresh
+if userId ~= '' then redis.call('DEL', failKey) end
 local approvedBy = ARGV[8]
 if not approvedByGiven then
   if kind == 'invite' then approvedBy = userId else approvedBy = 'owner' end

@@ -1,10 +1,11 @@
 import { dirname, resolve } from "node:path";
-import { loadGatewaySecret } from "../../pairing/secret.js";
+import type BetterSqlite3 from "better-sqlite3";
 import type { OpenStoresOptions } from "../open.js";
 import { resolvePairingOptions } from "../shared.js";
+import { checkStoreSecret, resolveStoreSecret, type FingerprintKeeper } from "../store-secret.js";
 import type { Stores } from "../types.js";
 import { SqliteAuditLog } from "./audit-log.js";
-import { SqliteConnection } from "./connection.js";
+import { guard, SqliteConnection } from "./connection.js";
 import { SqlitePairingStore } from "./pairing.js";
 import { SqliteSessionBindingStore } from "./session-binding.js";
 import { createSqliteSeenOnceStore } from "./seen-once.js";
@@ -19,7 +20,8 @@ export { SCHEMA_VERSION } from "./schema.js";
 /**
  * Opens the SQLite pairing and session stores in one file (`path` is what follows `sqlite:`, relative to the working
  * directory; missing folders are created). The code-hashing secret is `options.secret`, else the gateway secret kept
- * in `options.dataDir`, else beside the database. A corrupt, foreign or newer database is an error, never overwritten.
+ * in `options.dataDir`, else beside the database (see resolveStoreSecret); a database first opened with another secret
+ * is refused. A corrupt, foreign or newer database is an error, never overwritten.
  */
 export async function openSqliteStores(path: string, options: OpenStoresOptions = {}): Promise<Stores> {
   if (typeof path !== "string" || path.trim() === "") {
@@ -36,10 +38,11 @@ export async function openSqliteStores(path: string, options: OpenStoresOptions 
   }
   const busyTimeoutMs = timeoutMs === undefined ? undefined : Math.ceil(timeoutMs);
   const file = resolve(path);
-  const secret = options.secret ?? loadGatewaySecret(options.dataDir ?? dirname(file));
+  const secret = resolveStoreSecret("sqlite", options, dirname(file));
   const connection = SqliteConnection.open(file, { busyTimeoutMs });
   try {
-    const pairing = new SqlitePairingStore(connection, { ...options, secret });
+    await checkStoreSecret(`sqlite (${file})`, secret, fingerprintKeeper(connection.db), options.secretCheck);
+    const pairing = new SqlitePairingStore(connection, { ...options, secret: secret.key });
     const sessions = new SqliteSessionBindingStore(connection, { now: options.now, idleTtlMs: options.sessionIdleTtlMs });
     const tokens = createSqliteTokenStore(connection.db, { log: new SqliteAuditLog(connection.db), now: options.now ?? Date.now });
     const approvals = new SqliteApprovalStore(connection, { now: options.now });
@@ -62,4 +65,18 @@ export async function openSqliteStores(path: string, options: OpenStoresOptions 
     connection.destroy();
     throw error;
   }
+}
+
+/** The secret's fingerprint in the meta table. */
+function fingerprintKeeper(db: BetterSqlite3.Database): FingerprintKeeper {
+  const read = db.prepare("SELECT value FROM meta WHERE key = 'secret_fingerprint'").pluck();
+  const insert = db.prepare("INSERT INTO meta (key, value) VALUES ('secret_fingerprint', ?) ON CONFLICT (key) DO NOTHING");
+  const stored = (): string | null => (guard(() => read.get()) as string | undefined) ?? null;
+  return {
+    read: async () => stored(),
+    adopt: async (fingerprint) => {
+      guard(() => insert.run(fingerprint));
+      return stored() ?? fingerprint;
+    },
+  };
 }

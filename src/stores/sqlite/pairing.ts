@@ -284,7 +284,7 @@ export class SqlitePairingStore implements PairingStore {
     if (live >= this.opts.rules.maxPendingPerChannelType) {
       return { error: new PairingLimitError(entry.channelType, this.opts.rules.maxPendingPerChannelType) };
     }
-    while (this.stmt.pendingByHash.get(entry.hash) !== undefined) entry = regenerateCode(this.opts, entry);
+    for (let drawn = 1; this.stmt.pendingByHash.get(entry.hash) !== undefined; drawn++) entry = regenerateCode(this.opts, entry, drawn);
     const { code, ...stored } = entry;
     const seq = this.append({
       at: now,
@@ -311,6 +311,7 @@ export class SqlitePairingStore implements PairingStore {
     }
     const channelId = entry.kind === "request" ? entry.channelId : input.userId;
     this.stmt.deletePending.run(input.hash);
+    if (redeemer !== null) this.failures.reset(input.channelType, redeemer);
     const approvedBy = options.approvedBy ?? (entry.kind === "invite" ? input.userId : "owner");
     const seq = this.append({
       at: now,

@@ -7,6 +7,7 @@ import type { SqliteAuditLog } from "./audit-log.js";
 export class SqliteRedeemFailures {
   private readonly failuresOf: BetterSqlite3.Statement;
   private readonly setFailures: BetterSqlite3.Statement;
+  private readonly clear: BetterSqlite3.Statement;
 
   constructor(
     db: BetterSqlite3.Database,
@@ -21,6 +22,12 @@ export class SqliteRedeemFailures {
        ON CONFLICT (channel_type, redeemer)
        DO UPDATE SET window_start = excluded.window_start, count = excluded.count, locked_until = excluded.locked_until`,
     );
+    this.clear = db.prepare("DELETE FROM redeem_failures WHERE channel_type = ? AND redeemer = ?");
+  }
+
+  /** A successful redemption: limits count consecutive failures, so the redeemer's count starts afresh. */
+  reset(channelType: string, redeemer: string): void {
+    this.clear.run(channelType, redeemer);
   }
 
   /** Until when the redeemer is locked out on the channel type; 0 when never. */

@@ -102,6 +102,11 @@ export const MIGRATIONS: readonly Migration[] = [
     // (a few pages) instead of keeping an index that every insert and delete of a pending entry had to write too.
     sql: "DROP INDEX IF EXISTS pending_expiry;",
   },
+  {
+    version: 4,
+    description: "meta: the fingerprint of the gateway secret the store was first opened with",
+    sql: "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
+  },
 ];
 
 /** The schema version this code writes and understands. */
