@@ -1,5 +1,6 @@
-import type { ChannelHealth, GatewayLogger } from "../gateway/context.js";
+import type { ChannelHealth, ChannelHttpRoute, GatewayLogger } from "../gateway/context.js";
 import type { ButtonAction } from "../pairing/buttons.js";
+import type { SeenOnceStore } from "../stores/types.js";
 
 /** One inbound chat message, the same shape whatever the platform. */
 export interface InboundMessage {
@@ -59,6 +60,10 @@ export interface ChannelHandlers {
   logger: GatewayLogger;
   onMessage(message: InboundMessage): Promise<void>;
   onButton(press: ButtonPress): Promise<void>;
+  /** Something the owner should see (the log and the console's live feed), e.g. a card the platform would not deliver. */
+  notice(message: string, fields: Record<string, unknown>): void;
+  /** The store's seen-once keys (shared by instances), for de-duplicating redelivered webhooks; absent if the store has none. */
+  seen?: SeenOnceStore;
 }
 
 /** What a channel can do, declared once instead of probed for at run time. */
@@ -75,6 +80,8 @@ export interface ChannelCapabilities {
 export interface ChannelAdapter {
   readonly channelType: string;
   readonly capabilities: ChannelCapabilities;
+  /** Webhook routes served on the gateway's HTTP server; read when `capabilities.gatewayWebhook` is set. */
+  readonly httpRoutes?: readonly ChannelHttpRoute[];
   start(handlers: ChannelHandlers): Promise<void>;
   stop(): Promise<void>;
   send(chatId: string, text: string): Promise<void>;

@@ -5,5 +5,6 @@ export { channelsFromConfig } from "./from-config.js";
 export * from "./telegram/index.js";
 export * from "./discord/index.js";
 export * from "./slack/index.js";
+export * from "./whatsapp/index.js";
 export { CHANNELS, channelDescriptor, channelTypes } from "./registry.js";
 export { defineChannel, type ChannelDescriptor, type ChannelSection } from "./descriptor.js";

@@ -1,5 +1,5 @@
 import { admit, authorizeOwnerAction, type AdmissionResult } from "../gateway/admission.js";
-import type { ChannelHealth, ChannelPlugin, GatewayContext, PolicyOptions, UnknownUserPolicy } from "../gateway/context.js";
+import type { ChannelHealth, ChannelHttpRoute, ChannelPlugin, GatewayContext, PolicyOptions, UnknownUserPolicy } from "../gateway/context.js";
 import { STORE_DEADLINE_MS, withDeadline } from "../gateway/deadline.js";
 import { buttonKey } from "../pairing/buttons.js";
 import type { AuditEvent } from "../stores/types.js";
@@ -92,6 +92,11 @@ class ChannelRouter implements ChannelPlugin {
         logger: context.logger,
         onMessage: (message) => this.onMessage(message),
         onButton: (press) => this.onButton(press),
+        notice: (message, fields) => {
+          context.logger.warn(message, fields);
+          context.events.emit("channel.notice", { message, ...fields });
+        },
+        ...(context.seen ? { seen: context.seen } : {}),
       });
     } catch (error) {
       for (const off of this.unsubscribe.splice(0)) off();
@@ -101,6 +106,11 @@ class ChannelRouter implements ChannelPlugin {
 
   health(): ChannelHealth {
     return this.adapter.health?.() ?? { status: "ok" };
+  }
+
+  /** The adapter's webhook routes, for the gateway's HTTP server. */
+  get httpRoutes(): readonly ChannelHttpRoute[] | undefined {
+    return this.adapter.capabilities.gatewayWebhook ? this.adapter.httpRoutes : undefined;
   }
 
   async stop(): Promise<void> {

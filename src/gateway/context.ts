@@ -6,8 +6,9 @@ import type {
   Principal,
   SessionBindingProtocol,
 } from "../protocols/types.js";
+import type { IncomingHttpHeaders } from "node:http";
 import type { BudgetStore } from "../stores/budget.js";
-import type { AuditEvent, PairingStore, SessionBindingStore } from "../stores/types.js";
+import type { AuditEvent, PairingStore, SeenOnceStore, SessionBindingStore } from "../stores/types.js";
 import type { ApprovalService } from "./approvals/service.js";
 
 /** What the agent handler gets for one message. */
@@ -69,7 +70,9 @@ export type GatewayEventName =
   | "pairing.denied"
   | "pairing.revoked"
   | "pairing.expired"
-  | "audit";
+  | "audit"
+  /** `{ message, channelType, … }`: something a channel wants the owner to see (e.g. a card the platform would not deliver). */
+  | "channel.notice";
 
 export type GatewayAuditListener = (event: AuditEvent) => void;
 
@@ -93,6 +96,8 @@ export interface GatewayContext {
   approvals?: ApprovalService;
   /** The one authorisation check for approve/deny/revoke, whatever the path. */
   isOwner(channelType: string, userId: string): boolean;
+  /** Seen-once keys shared by every instance (webhook de-duplication); absent when the stores were injected without it. */
+  seen?: SeenOnceStore;
 }
 
 export interface GatewayLogger {
@@ -111,9 +116,37 @@ export interface ChannelHealth {
   reason?: string;
 }
 
+/** A platform's request to a channel's webhook, as the gateway's HTTP server received it (body unparsed, for signatures). */
+export interface ChannelHttpRequest {
+  method: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  rawBody: Buffer;
+}
+
+export interface ChannelHttpResponse {
+  status: number;
+  body?: string;
+  contentType?: string;
+}
+
+/**
+ * A route a channel serves on the gateway's own HTTP server (declared before start, so it is registered before the server
+ * listens). It gets the raw body and no gateway auth: the channel checks the platform's signature itself.
+ */
+export interface ChannelHttpRoute {
+  method: "GET" | "POST";
+  path: string;
+  /** Largest body accepted, bytes (default 1 MB); larger bodies get 413 before the handler runs. */
+  bodyLimit?: number;
+  handle(request: ChannelHttpRequest): Promise<ChannelHttpResponse>;
+}
+
 /** A channel (Telegram, Discord, Slack, …) as the gateway runs it. */
 export interface ChannelPlugin {
   readonly channelType: string;
+  /** Webhook routes this channel serves on the gateway's HTTP server (none by default). */
+  readonly httpRoutes?: readonly ChannelHttpRoute[];
   start(context: GatewayContext): Promise<void>;
   stop(): Promise<void>;
   /** Shown in /healthz; a channel without it counts as ok while started. */

@@ -11,13 +11,14 @@ import type { AuthProtocol, PairingProtocol, SessionBindingProtocol } from "../p
 import { describeSecretSource, loadGatewaySecret } from "../pairing/secret.js";
 import { MemoryBudgetStore } from "../stores/memory/budgets.js";
 import { openStores } from "../stores/open.js";
-import type { PairingRules, Stores } from "../stores/types.js";
+import type { PairingRules, SeenOnceStore, Stores } from "../stores/types.js";
 import { DEFAULT_PAIRING_RULES } from "../stores/types.js";
 import { findConsoleDir } from "./console-static.js";
 import { ApprovalService, type ApprovalOptions } from "./approvals/service.js";
 import type { ApprovalStore } from "../stores/approvals.js";
 import { createConsole } from "./console/index.js";
 import type { Agent, ChannelPlugin, GatewayContext, GatewayLogger, PolicyOptions } from "./context.js";
+import { registerChannelRoutes } from "./channel-routes.js";
 import { createHttpServer, type HttpServerOptions } from "./http-server.js";
 import { isListed } from "./identity-lists.js";
 import { closeLocalSocket, listenOnLocalSocket } from "./local-socket.js";
@@ -49,6 +50,8 @@ export interface GatewayOptions {
   auth?: AuthProtocol;
   pairingStore?: PairingProtocol;
   sessionBinding?: SessionBindingProtocol;
+  /** Seen-once keys for webhook de-duplication; default: the opened stores' (required by webhook channels such as WhatsApp). */
+  seenStore?: SeenOnceStore;
   /** Store URL used for whatever is not injected; default `sqlite:./.gatehouse/gatehouse.db`. */
   store?: string;
   /** Where the gateway secret (and the default SQLite file) live; default `./.gatehouse`. */
@@ -226,6 +229,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         ctx.approvals = approvals;
         await approvals.start();
       }
+      const seen = options.seenStore ?? stores?.seen;
+      if (seen) ctx.seen = seen;
       context = ctx;
       unsubscribe = bridgeStoreEvents(ctx.pairing, events, logger);
       app = createHttpServer({
@@ -239,6 +244,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         },
       });
       await app.register(web.plugin);
+      await registerChannelRoutes(app, channels);
       const wsHub = new WebSocketHub(ctx, () => originPolicy, options.websocket);
       hub = wsHub;
       app.server.on("upgrade", (request, socket, head) => wsHub.handleUpgrade(request, socket, head));

@@ -26,6 +26,11 @@ export interface RefusalDriver {
   clock: TestClock;
   /** The platform reports the pressed action apart from the token (Slack action id, Discord custom id); Telegram does not. */
   reportsAction: boolean;
+  /**
+   * Where a press can come from on this platform; default all three. On WhatsApp a reply button is always pressed in the
+   * presser's own chat with the business, so "group" and "other-dm" cannot happen there.
+   */
+  places?: readonly PressPlace[];
   /** The unknown user writes `text`; resolves once they have a code and the owner has the card, with its buttons. */
   requestAccess(userId: string, text: string): Promise<CardButtons>;
   /**
@@ -80,6 +85,8 @@ interface RefusalCase {
   press(driver: RefusalDriver, card: CardButtons, requester: string): Promise<string>;
   answer: string;
   needsReportedAction?: boolean;
+  /** The place the press comes from, when it is not the owner's own DM. */
+  place?: PressPlace;
 }
 
 const REFUSALS: RefusalCase[] = [
@@ -92,11 +99,13 @@ const REFUSALS: RefusalCase[] = [
     name: "owner press from a group/channel",
     press: (d, card) => d.press(card.approve, d.owner, "group", "approve"),
     answer: DEFAULT_MESSAGES.buttonWrongChat,
+    place: "group",
   },
   {
     name: "owner press from another user's DM",
     press: (d, card) => d.press(card.approve, d.owner, "other-dm", "approve"),
     answer: DEFAULT_MESSAGES.buttonWrongChat,
+    place: "other-dm",
   },
   {
     name: "forged token (signed with another key)",
@@ -145,6 +154,7 @@ export async function expectButtonRefusals(driver: RefusalDriver, requester: str
   const card = await driver.requestAccess(requester, text);
   for (const refusal of REFUSALS) {
     if (refusal.needsReportedAction && !driver.reportsAction) continue;
+    if (refusal.place && driver.places && !driver.places.includes(refusal.place)) continue;
     await expectRefused(driver, requester, refusal.name, refusal.answer, () => refusal.press(driver, card, requester));
   }
   expect(driver.gw.agentCalls).toHaveLength(0);

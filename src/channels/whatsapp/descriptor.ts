@@ -1,0 +1,40 @@
+import { z } from "zod";
+import { channelBase, envName, nonEmpty } from "../../config/fields.js";
+import { tokenFromEnv } from "../channel.js";
+import { defineChannel, sectionToken } from "../descriptor.js";
+import { WHATSAPP_CAPABILITIES, WhatsAppAdapter } from "./adapter.js";
+
+const schema = z.strictObject({
+  ...channelBase,
+  /** The numeric id of the business phone number (WhatsApp Manager > API setup), not the number itself. */
+  phoneNumberId: z.string().regex(/^\d+$/, "must be the numeric phone number id"),
+  /** Environment variables holding the app secret and the webhook verify token (never put them in the file). */
+  appSecretEnv: envName.optional(),
+  verifyTokenEnv: envName.optional(),
+  /** Graph API root and version; point them at a local emulator in tests. */
+  apiBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  apiVersion: z.string().regex(/^v\d+\.\d+$/, "must look like v21.0").optional(),
+  /** Webhook path on the gateway's HTTP server. */
+  webhookPath: z.string().regex(/^\/(?!api\/)[A-Za-z0-9/_-]*$/, "must be a path like /whatsapp/webhook, not under /api/").optional(),
+  /** Approved template sent to an owner whose 24-hour window is closed, instead of the card Meta refuses. */
+  template: z.strictObject({ name: nonEmpty, language: z.string().regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, "must be a code like en_US") }).optional(),
+});
+
+/** WhatsApp (Cloud API): Meta's webhook on the gateway's HTTP server, sending through the Graph API. */
+export const whatsappDescriptor = defineChannel({
+  type: "whatsapp",
+  schema,
+  capabilities: WHATSAPP_CAPABILITIES,
+  async create(section, env) {
+    return new WhatsAppAdapter({
+      phoneNumberId: section.phoneNumberId,
+      accessToken: sectionToken(section, "WHATSAPP_ACCESS_TOKEN", "whatsapp", env),
+      appSecret: tokenFromEnv(section.appSecretEnv ?? "WHATSAPP_APP_SECRET", "whatsapp", env),
+      verifyToken: tokenFromEnv(section.verifyTokenEnv ?? "WHATSAPP_VERIFY_TOKEN", "whatsapp", env),
+      ...(section.apiBaseUrl ? { apiBaseUrl: section.apiBaseUrl } : {}),
+      ...(section.apiVersion ? { apiVersion: section.apiVersion } : {}),
+      ...(section.webhookPath ? { webhookPath: section.webhookPath } : {}),
+      ...(section.template ? { template: section.template } : {}),
+    });
+  },
+});
