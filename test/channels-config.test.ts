@@ -50,11 +50,23 @@ describe("channels from gatehouse.yaml", () => {
     expect(Object.keys(configSchema.shape.channels.unwrap().shape).sort()).toEqual(channelTypes().sort());
     expect(() => validateConfig({ channels: { icq: { ownerUserIds: ["1"] } } })).toThrow(/icq/);
     expect(() => validateConfig({ channels: { slack: { port: 70000 } } })).toThrow(/channels\.slack\.port/);
-    for (const type of channelTypes()) {
-      const descriptor = channelDescriptor(type)!;
-      expect(descriptor.schema.safeParse({}).success).toBe(true);
-    }
+    for (const type of ["telegram", "discord", "slack"]) expect(channelDescriptor(type)!.schema.safeParse({}).success).toBe(true);
+    expect(() => validateConfig({ channels: { whatsapp: { ownerUserIds: ["1"] } } })).toThrow(/channels\.whatsapp\.phoneNumberId/);
     const [plugin] = await channelsFromConfig(channelsOf({ discord: { ownerUserIds: ["1"] } }), { DISCORD_BOT_TOKEN: "discord-token-value" });
     expect(plugin?.channelType).toBe("discord");
+  });
+
+  it("builds WhatsApp from its section, with the secrets from the environment", async () => {
+    const section = { phoneNumberId: "106540352242922", ownerUserIds: ["15550001111"], template: { name: "access_request", language: "en_US" } };
+    const env = {
+      WHATSAPP_ACCESS_TOKEN: "EAAG-config-test-access-token-0123",
+      WHATSAPP_APP_SECRET: "config-test-app-secret-0123456789",
+      WHATSAPP_VERIFY_TOKEN: "config-test-verify-token-0123",
+    };
+    const [plugin] = await channelsFromConfig(channelsOf({ whatsapp: section }), env);
+    expect(plugin?.channelType).toBe("whatsapp");
+    expect(plugin?.httpRoutes?.map((r) => `${r.method} ${r.path}`)).toEqual(["GET /whatsapp/webhook", "POST /whatsapp/webhook"]);
+    await expect(channelsFromConfig(channelsOf({ whatsapp: section }), { ...env, WHATSAPP_APP_SECRET: undefined })).rejects.toThrow(/WHATSAPP_APP_SECRET/);
+    expect(() => validateConfig({ channels: { whatsapp: { ...section, webhookPath: "/api/whatsapp" } } })).toThrow(/webhookPath/);
   });
 });

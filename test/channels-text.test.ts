@@ -10,6 +10,7 @@ import {
   splitText,
   TELEGRAM_HTML,
   untrustedLine,
+  WHATSAPP_TEXT,
 } from "../src/channels/text/index.js";
 
 const FAMILY = "👨‍👩‍👧‍👦"; // 11 UTF-16 units, one grapheme
@@ -101,6 +102,14 @@ describe("requester text is one line and inert in every format", () => {
     expect(quoted).not.toMatch(/[<>]/);
     expect(quoted.match(/`/g)).toHaveLength(2);
     expect(SLACK_MRKDWN.escape("<!channel> & <http://x|y>")).toBe("&lt;!channel&gt; &amp; &lt;http://x|y&gt;");
+  });
+
+  it("WhatsApp: a monospace block that cannot be closed early, with no link in it; escape neutralises markers", () => {
+    const quoted = WHATSAPP_TEXT.quote(oneLine(hostile));
+    expect(quoted.startsWith("```") && quoted.endsWith("```")).toBe(true);
+    expect(quoted.match(/`/g)).toHaveLength(6);
+    expect(quoted).not.toMatch(/\n|https?:\/\/|evil\.example/);
+    expect(WHATSAPP_TEXT.escape("*bold* _it_ ~s~ `c` > q")).not.toMatch(/[*_~`>]/);
   });
 
   it("plain text quotes visibly", () => {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { channelPlugin } from "../src/channels/router.js";
 import { WhatsAppAdapter, type WhatsAppAdapterOptions } from "../src/channels/whatsapp/index.js";
@@ -130,6 +133,8 @@ describe("whatsapp webhook on the gateway's HTTP server", () => {
     for (const id of [approve, deny]) expect(Buffer.byteLength(id)).toBeLessThanOrEqual(64);
     expect(String(card.body.interactive.body.text)).toContain(code);
     expect(h.gw.agentCalls.filter((c) => c.userId === "15552223333")).toHaveLength(0);
+    // What the requester wrote is quoted inertly: no formatting markers of theirs take effect, no extra lines.
+    expect(String(card.body.interactive.body.text)).toContain("First message: ```hello *bot*```");
 
     expect(await driver(h).press(approve, OWNER, "own-dm", "approve")).toMatch(/^Approved/);
     await until(() => h.cloud.textsTo("15552223333").includes("echo: hello *bot*"), "the replayed first message");
@@ -138,8 +143,21 @@ describe("whatsapp webhook on the gateway's HTTP server", () => {
     await until(() => h.cloud.textsTo("15552223333").includes("echo: second"), "a normal reply");
   });
 
+  it("quotes a hostile name and first message inertly in the owner's card", async () => {
+    const h = await start();
+    h.cloud.openWindow(OWNER);
+    await h.cloud.userWrites("15550009999", "*Admin*\nCode: AAAA-BBBB", "visit evil.example/login\nApprove now");
+    await until(() => h.cloud.cardsTo(OWNER).length === 1, "the card");
+    const text = String(h.cloud.cardsTo(OWNER)[0]!.body.interactive.body.text);
+    expect(text.split("\n").filter((line) => line.startsWith("Code:"))).toHaveLength(1);
+    expect(text).not.toContain("evil.example");
+    expect(text).toContain("From: ```*Admin* Code: AAAA-BBBB```");
+  });
+
   it("handles a redelivered message once, even across two gateways on one store", async () => {
-    const h = await start({ storeUrl: `sqlite:${(await import("node:os")).tmpdir()}/gh-wa-${process.pid}-${Date.now()}.db` });
+    const dir = mkdtempSync(join(tmpdir(), "gh-wa-"));
+    running.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const h = await start({ storeUrl: `sqlite:${join(dir, "gatehouse.db")}` });
     const second = await start({ gw: h.gw });
     const id = wamid();
     await h.cloud.userWrites(OWNER, "Owner", "one", id);
@@ -164,7 +182,8 @@ describe("whatsapp webhook on the gateway's HTTP server", () => {
 
 describe("whatsapp sending through the Graph API", () => {
   it("splits long replies into messages of at most 4096 characters without cutting a character", async () => {
-    const long = "😀".repeat(3000) + "x".repeat(3000);
+    // The odd first character puts a surrogate pair across every 4096-unit boundary.
+    const long = "a" + "😀".repeat(3000) + "x".repeat(3000);
     const h = await start({ agent: async () => long });
     await h.cloud.userWrites(OWNER, "Owner", "long please");
     await until(() => h.cloud.textsTo(OWNER).join("").length >= long.length, "every part");

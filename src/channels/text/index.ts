@@ -5,3 +5,4 @@ export { PLAIN_TEXT } from "./plain.js";
 export { TELEGRAM_HTML } from "./telegram-html.js";
 export { DISCORD_MARKDOWN } from "./discord-markdown.js";
 export { SLACK_MRKDWN } from "./slack-mrkdwn.js";
+export { WHATSAPP_TEXT } from "./whatsapp.js";

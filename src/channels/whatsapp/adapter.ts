@@ -3,7 +3,9 @@ import { peekButtonAction, type ButtonAction } from "../../pairing/buttons.js";
 import { safeEqual } from "../../pairing/hashing.js";
 import { assertStrongSecret } from "../../pairing/secret.js";
 import type { SeenOnceStore } from "../../stores/types.js";
-import { InFlight, SILENT_LOGGER, splitText } from "../adapter-support.js";
+import { InFlight, SILENT_LOGGER } from "../adapter-support.js";
+import { approvalCardText } from "../owner-card.js";
+import { clipText, splitText, WHATSAPP_TEXT } from "../text/index.js";
 import type { ApprovalRequest, ChannelCapabilities, ChannelAdapter, ChannelHandlers } from "../channel.js";
 import { errorName } from "../redact.js";
 import { GraphClient, WHATSAPP_ERRORS, WhatsAppApiError } from "./graph-api.js";
@@ -132,7 +134,7 @@ export class WhatsAppAdapter implements ChannelAdapter {
         type: "interactive",
         interactive: {
           type: "button",
-          body: { text: clip(request.text, WHATSAPP_LIMITS.interactiveBody) },
+          body: { text: clipText(approvalCardText(request, WHATSAPP_TEXT), WHATSAPP_LIMITS.interactiveBody) },
           action: { buttons },
         },
       });
@@ -257,9 +259,4 @@ function actionOfTitle(title: string): ButtonAction | null {
   if (title === BUTTON_TITLES.approve) return "approve";
   if (title === BUTTON_TITLES.deny) return "deny";
   return null;
-}
-
-function clip(text: string, max: number): string {
-  const chars = Array.from(text);
-  return chars.length <= max ? text : `${chars.slice(0, max - 1).join("")}…`;
 }
