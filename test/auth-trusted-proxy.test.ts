@@ -25,6 +25,8 @@ describe("trustedProxyAuth", () => {
       { "x-auth-role": "admin" },
       { "x-auth-user": "", "x-auth-role": "admin" },
       { "x-auth-user": ["alice", "bob"], "x-auth-role": "admin" },
+      { "x-auth-user": "mallory, owner", "x-auth-role": "admin" },
+      { "x-auth-user": "alice", "x-auth-role": ["user", "admin"] },
       { "x-auth-user": "alice" },
       { "x-auth-user": "alice", "x-auth-role": "Root Admin" },
       { "x-auth-user": "al\u0000ice", "x-auth-role": "admin" },

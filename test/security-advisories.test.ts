@@ -61,7 +61,20 @@ async function pendingDevice(gw: TestGateway, label = "dev"): Promise<{ socket: 
   return { socket, id, code: frame.code as string };
 }
 
-/** Plain node:http (fetch adds sec-fetch-* headers, which loopback auth rightly treats as a browser). */
+/** node:http with headers as given: an array value goes out as the same header repeated. */
+function rawHeaderStatus(base: string, path: string, headers: Record<string, string | string[]>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${base}${path}`, { method: "GET" }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    for (const [name, value] of Object.entries(headers)) req.setHeader(name, value);
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** Plain node:http (fetch adds sec-fetch-* headers, which the local owner check rightly treats as a browser). */
 function rawGet(url: string, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method: "GET", headers }, (res) => {
@@ -232,6 +245,27 @@ describe("rule: local owner trust does not depend on what a proxy adds", () => {
   it("trusted-proxy identity headers from a peer that is not a listed proxy are refused", async () => {
     const gw = later(await startGateway({ auth: trustedProxyAuth({ proxies: ["10.0.0.1"], userHeader: "x-auth-request-user", role: "owner" }) }));
     expect(await rawGet(`${gw.url}/api/pairing/paired`, { "x-auth-request-user": "alice", "x-forwarded-for": "10.0.0.1" })).toBe(401);
+  });
+});
+
+describe("rule: identity headers from a trusted proxy are read raw; a repeated or comma-joined one is refused", () => {
+  it("two x-user headers (mallory, owner) over real HTTP and WebSocket are refused, never joined into one user", async () => {
+    const gw = later(await startGateway({ auth: trustedProxyAuth({ proxies: ["127.0.0.1"], userHeader: "x-user", role: "owner" }) }));
+    const whoami = (headers: Record<string, string | string[]>) => rawHeaderStatus(gw.url, "/api/pairing/paired", headers);
+    expect(await whoami({ "x-user": "alice" })).toBe(200);
+    // node:http sends an array as the same header twice, exactly as a client in front of a proxy that appends would.
+    expect(await whoami({ "x-user": ["mallory", "owner"] })).toBe(401);
+    expect(await whoami({ "x-user": "mallory, owner" })).toBe(401);
+    for (const header of [["mallory", "owner"], "mallory, owner"]) {
+      // ws passes headers to node:http, which sends an array as the header repeated (ws types only say string).
+      const socket = closing(await TestSocket.open(gw.wsUrl, { headers: { "x-user": header } as Record<string, string> }));
+      socket.send({ type: "connect", params: { token: "none" } });
+      const closed = await socket.closed;
+      expect(closed.code, JSON.stringify(header)).toBe(4401);
+    }
+    const alice = closing(await TestSocket.open(gw.wsUrl, { headers: { "x-user": "alice" } }));
+    alice.send({ type: "connect", params: { token: "none" } });
+    expect((await alice.nextOfType("hello")).principal).toEqual({ userId: "alice", role: "owner" });
   });
 });
 

@@ -16,7 +16,8 @@ const HEADER_NAME = /^[a-z0-9-]{1,64}$/;
 
 /**
  * Identity from a reverse proxy (oauth2-proxy, Authelia, …): the user header is honoured only when the TCP peer is one
- * of the listed proxies; from anyone else the request is denied, whatever it carries.
+ * of the listed proxies; from anyone else the request is denied, whatever it carries. The headers are read as they came
+ * on the wire: a user or role header sent twice, or one holding a comma-joined list, is refused, never joined.
  */
 export function trustedProxyAuth(options: TrustedProxyOptions): AuthProtocol & { name: string } {
   const proxies = new AddressList(options?.proxies, "trustedProxy.proxies");
@@ -34,10 +35,13 @@ export function trustedProxyAuth(options: TrustedProxyOptions): AuthProtocol & {
     name: "trusted-proxy",
     check(request: GatewayRequest): AuthResult {
       if (!proxies.has(request.remoteAddress)) return deny("peer is not a trusted proxy", "trusted-proxy");
+      // headerValue refuses a header sent twice; a comma is how HTTP joins repeats, so a joined value is refused too.
       const userId = headerValue(request, userHeader)?.trim();
-      if (userId === undefined || idProblem(userId) !== null) return deny("missing or invalid user header", "trusted-proxy");
+      if (userId === undefined || userId.includes(",") || idProblem(userId) !== null) {
+        return deny("missing, repeated or invalid user header", "trusted-proxy");
+      }
       const role = roleHeader === undefined ? options.role : headerValue(request, roleHeader)?.trim();
-      if (role === undefined || roleProblem(role) !== null) return deny("missing or invalid role header", "trusted-proxy");
+      if (role === undefined || roleProblem(role) !== null) return deny("missing, repeated or invalid role header", "trusted-proxy");
       return allow(userId, role, { backend: "trusted-proxy" });
     },
   };

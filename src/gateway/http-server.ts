@@ -77,6 +77,7 @@ export function createHttpServer(deps: Omit<HttpDeps, "principalOf">): FastifyIn
         method: request.method,
         url: request.url,
         headers: request.headers,
+        rawHeaders: request.raw.rawHeaders,
         remoteAddress: request.raw.socket.remoteAddress,
         socket: request.raw.socket,
       }),

@@ -25,6 +25,8 @@ export function gatewayRequest(input: {
   method: string;
   url: string;
   headers: IncomingHttpHeaders;
+  /** The headers as they came on the wire (IncomingMessage.rawHeaders): a repeated header stays visible as repeated. */
+  rawHeaders?: readonly string[];
   remoteAddress: string | undefined;
   /** The connection it came on: decides `via` (the owner-only local socket or TCP). */
   socket?: object;
@@ -37,11 +39,30 @@ export function gatewayRequest(input: {
     transport: input.transport,
     method: input.method,
     url: input.url,
-    headers: { ...input.headers },
+    headers: withRepeats(input.headers, input.rawHeaders),
     remoteAddress: normalizeAddress(input.remoteAddress),
     via: isLocalSocket(input.socket) ? "local-socket" : "tcp",
     query,
   };
   if (input.connectParams) request.connectParams = input.connectParams;
   return request;
+}
+
+/**
+ * Node joins a repeated header into one string (`x-user: mallory` + `x-user: owner` reads "mallory, owner") or keeps
+ * only the first one (authorization, host, …). Every header that came more than once is given as the list of all its
+ * values instead, so headerValue() sees the repeat and refuses it rather than reading a joined or chosen value.
+ */
+function withRepeats(headers: IncomingHttpHeaders, raw: readonly string[] | undefined): GatewayRequest["headers"] {
+  const view: GatewayRequest["headers"] = { ...headers };
+  if (raw === undefined) return view;
+  const values = new Map<string, string[]>();
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const list = values.get(name);
+    if (list) list.push(raw[i + 1]!);
+    else values.set(name, [raw[i + 1]!]);
+  }
+  for (const [name, list] of values) if (list.length > 1) view[name] = list;
+  return view;
 }

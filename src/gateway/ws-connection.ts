@@ -268,6 +268,7 @@ export class ClientConnection implements MethodCaller {
       method: "GET",
       url: this.upgrade.url ?? "/ws",
       headers: this.upgrade.headers,
+      rawHeaders: this.upgrade.rawHeaders,
       remoteAddress: this.upgrade.socket.remoteAddress,
       socket: this.upgrade.socket,
       connectParams: { ...this.params },

@@ -44,6 +44,7 @@ function viewOf(request: FastifyRequest): GatewayRequest {
     method: request.method,
     url: request.url,
     headers: request.headers,
+    rawHeaders: request.raw.rawHeaders,
     remoteAddress: request.socket.remoteAddress,
   });
 }
