@@ -69,6 +69,7 @@ export async function testGateway(options: {
     auth: { check: () => ({ success: false, metadata: {} }) },
     pairing: stores.pairing,
     sessions: stores.sessions,
+    ...(stores.seen ? { seen: stores.seen } : {}),
     agent,
     policy,
     events,

@@ -1,19 +1,14 @@
-import { createHmac } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { channelPlugin } from "../src/channels/router.js";
 import { SLACK_APPROVE_ACTION, SLACK_DENY_ACTION, SlackAdapter, verifySlackSignature } from "../src/channels/slack/index.js";
 import type { ChannelPlugin } from "../src/gateway/context.js";
 import { testClock, testGateway, until, type TestClock, type TestGateway } from "./channels-context.js";
 import { LocalSlackApi } from "./support/slack-web-api.js";
+import { BOT_TOKEN, messageEvent, postSigned, sign, SIGNING_SECRET } from "./support/slack-events.js";
 import { expectButtonRefusals, expectDenyFlow, type PressPlace, type RefusalDriver } from "./support/channel-refusals.js";
 
-const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
-const BOT_TOKEN = "xoxb-local-test-token-000000000000";
 const NOW = Date.UTC(2026, 0, 1, 12);
 
-function sign(body: string, timestamp: number, secret = SIGNING_SECRET): string {
-  return `v0=${createHmac("sha256", secret).update(`v0:${timestamp}:${body}`).digest("hex")}`;
-}
 
 describe("slack request signatures (v0, real HMACs)", () => {
   const body = "token=xyz&team_id=T1&text=hello";
@@ -66,31 +61,6 @@ async function startSlack(): Promise<{ api: LocalSlackApi; gw: TestGateway; url:
   await plugin.start(gw.ctx);
   cleanup.push(() => api.close(), () => gw.close(), () => plugin.stop());
   return { api, gw, plugin, clock, url: `http://127.0.0.1:${adapter.address()!.port}/slack/events` };
-}
-
-async function postSigned(url: string, body: string, contentType: string, options: { secret?: string; timestamp?: number } = {}): Promise<number> {
-  const ts = options.timestamp ?? Math.floor(Date.now() / 1000);
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": contentType, "x-slack-request-timestamp": String(ts), "x-slack-signature": sign(body, ts, options.secret) },
-    body,
-  });
-  await res.arrayBuffer();
-  return res.status;
-}
-
-let eventId = 1;
-function messageEvent(user: string, text: string): string {
-  const ts = `1700000100.${String(eventId).padStart(6, "0")}`;
-  return JSON.stringify({
-    token: "legacy",
-    team_id: "T1",
-    api_app_id: "A1",
-    type: "event_callback",
-    event_id: `Ev${eventId++}`,
-    event_time: 1700000100,
-    event: { type: "message", channel: `D${user}`, channel_type: "im", user, text, ts, event_ts: ts },
-  });
 }
 
 function buttonPress(user: string, channel: string, actionId: string, value: string, messageTs: string): string {

@@ -64,6 +64,11 @@ export interface ChannelHandlers {
   notice(message: string, fields: Record<string, unknown>): void;
   /** The store's seen-once keys (shared by instances), for de-duplicating redelivered webhooks; absent if the store has none. */
   seen?: SeenOnceStore;
+  /**
+   * True the first time any gateway instance sees `key` within `ttlMs` (kept in the store), false for a repeat: how an
+   * adapter drops a platform's retried or replayed delivery (Slack's event_id). Throws when the store cannot answer.
+   */
+  firstSighting(key: string, ttlMs: number): Promise<boolean>;
 }
 
 /** What a channel can do, declared once instead of probed for at run time. */

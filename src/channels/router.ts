@@ -11,6 +11,7 @@ import { redeemInvite, parsePairCommand } from "./pair-command.js";
 import { BoundedMap, RecentKeys, SerialQueue } from "./serial.js";
 import { runAgent } from "./agent-turn.js";
 import { errorName } from "./redact.js";
+import { firstSightingFor } from "./seen-once.js";
 
 export interface ChannelRouterOptions {
   /** Clock for button expiry and the DM/reminder windows. */
@@ -97,6 +98,7 @@ class ChannelRouter implements ChannelPlugin {
           context.events.emit("channel.notice", { message, ...fields });
         },
         ...(context.seen ? { seen: context.seen } : {}),
+        firstSighting: firstSightingFor(context, this.channelType, this.deadlineMs, this.now),
       });
     } catch (error) {
       for (const off of this.unsubscribe.splice(0)) off();

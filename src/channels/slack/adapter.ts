@@ -18,6 +18,7 @@ import { approvalCardText } from "../owner-card.js";
 import { clipText, SLACK_MRKDWN, splitText } from "../text/index.js";
 import { errorName } from "../redact.js";
 import { verifySlackSignature } from "./signature.js";
+import { SLACK_EVENT_ID_TTL_MS, slackEventId } from "./event-id.js";
 
 export interface SlackAdapterOptions {
   /** Bot token (`xoxb-…`); default: the SLACK_BOT_TOKEN environment variable (never logged). */
@@ -63,6 +64,7 @@ export class SlackAdapter implements ChannelAdapter {
   private readonly botToken: string;
   private readonly signingSecret: string;
   private readonly dmChannels = new Map<string, string>();
+  private firstSighting: ChannelHandlers["firstSighting"] | null = null;
 
   constructor(private readonly options: SlackAdapterOptions = {}) {
     this.channelType = options.channelType ?? "slack";
@@ -75,6 +77,7 @@ export class SlackAdapter implements ChannelAdapter {
 
   async start(handlers: ChannelHandlers): Promise<void> {
     this.logger = this.options.logger ?? handlers.logger;
+    this.firstSighting = handlers.firstSighting;
     this.inFlight = new InFlight(this.logger, this.channelType);
     const bolt = await importChannelSdk("@slack/bolt", this.channelType, () => import("@slack/bolt"));
     const path = this.options.path ?? "/slack/events";
@@ -222,8 +225,32 @@ export class SlackAdapter implements ChannelAdapter {
       res.writeHead(401).end();
       return;
     }
+    if (!(await this.isFirstDelivery(req, res, raw))) return;
     (req as IncomingMessage & { rawBody?: Buffer }).rawBody = raw;
     this.receiver?.requestListener(req, res);
+  }
+
+  /**
+   * Slack retries an event it thinks went unanswered (X-Slack-Retry-Num) and anyone holding a signed request can replay
+   * it within the window: the same event_id is handled once by all gateway instances (the store decides). A repeat is
+   * acknowledged with 200 so Slack stops retrying; if the store cannot answer, 503 and nothing runs (Slack retries later).
+   */
+  private async isFirstDelivery(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<boolean> {
+    const eventId = slackEventId(raw, singleHeader(req, "content-type"));
+    if (eventId === null || !this.firstSighting) return true;
+    let first: boolean;
+    try {
+      first = await this.firstSighting(`event:${eventId}`, SLACK_EVENT_ID_TTL_MS);
+    } catch (error) {
+      this.logger.warn("slack event refused: the store cannot tell whether it was already handled", { channelType: this.channelType, error: errorName(error) });
+      res.writeHead(503).end();
+      return false;
+    }
+    if (!first) {
+      this.logger.info("slack event already handled; repeat acknowledged", { channelType: this.channelType, retryNum: singleHeader(req, "x-slack-retry-num") ?? null });
+      res.writeHead(200).end();
+    }
+    return first;
   }
 
   private requireApp(): App {

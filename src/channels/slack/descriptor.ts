@@ -18,6 +18,8 @@ const schema = z.looseObject({
   host: nonEmpty.optional(),
   port: port.optional(),
   path: z.string().startsWith("/").optional(),
+  /** Web API root, e.g. a proxy or a local test server; default https://slack.com/api/. */
+  apiUrl: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 /** Slack (Bolt, HTTP mode): Events API and Block Kit buttons on a signed endpoint. */
@@ -32,6 +34,7 @@ export const slackDescriptor = defineChannel({
       ...(section.port !== undefined ? { port: section.port } : {}),
       ...(section.host !== undefined ? { host: section.host } : {}),
       ...(section.path !== undefined ? { path: section.path } : {}),
+      ...(section.apiUrl !== undefined ? { apiUrl: section.apiUrl } : {}),
     });
   },
 });

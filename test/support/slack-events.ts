@@ -1,0 +1,42 @@
+import { createHmac } from "node:crypto";
+
+/** Signing secret and bot token the Slack tests share with the local Web API. */
+export const SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
+export const BOT_TOKEN = "xoxb-local-test-token-000000000000";
+
+/** Slack's v0 request signature over `v0:<timestamp>:<raw body>`. */
+export function sign(body: string, timestamp: number, secret = SIGNING_SECRET): string {
+  return `v0=${createHmac("sha256", secret).update(`v0:${timestamp}:${body}`).digest("hex")}`;
+}
+
+/** POSTs a body signed as Slack signs it (optionally with extra headers such as X-Slack-Retry-Num); returns the status. */
+export async function postSigned(
+  url: string,
+  body: string,
+  contentType: string,
+  options: { secret?: string; timestamp?: number; headers?: Record<string, string> } = {},
+): Promise<number> {
+  const ts = options.timestamp ?? Math.floor(Date.now() / 1000);
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": contentType, "x-slack-request-timestamp": String(ts), "x-slack-signature": sign(body, ts, options.secret), ...options.headers },
+    body,
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+let eventId = 1;
+/** An Events API `message.im` delivery; each call is a new event (its own event_id) unless one is given. */
+export function messageEvent(user: string, text: string, id = `Ev${eventId++}`): string {
+  const ts = `1700000100.${String(eventId).padStart(6, "0")}`;
+  return JSON.stringify({
+    token: "legacy",
+    team_id: "T1",
+    api_app_id: "A1",
+    type: "event_callback",
+    event_id: id,
+    event_time: 1700000100,
+    event: { type: "message", channel: `D${user}`, channel_type: "im", user, text, ts, event_ts: ts },
+  });
+}
