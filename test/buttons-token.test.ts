@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import {
   BUTTON_TOKEN_LENGTH,
+  buttonCodeRef,
   buttonKey,
   peekButtonAction,
   signButtonToken,
@@ -75,8 +76,21 @@ describe("signed button tokens", () => {
     expect(verifyButtonToken(buttonKey(Buffer.from(secret)), a, context).ok).toBe(true);
   });
 
+  it("carries a code in a store's own format as a keyed reference the router resolves, in the same 38 characters", () => {
+    const token = signButtonToken(key, { ...claims, code: "DEADBEE0" }); // 0 is not in gatehouse's alphabet
+    expect(token).toHaveLength(BUTTON_TOKEN_LENGTH);
+    const verdict = verifyButtonToken(key, token, { channelType: claims.channelType, pressedBy: claims.recipient, now: claims.expiresAt - 1000 });
+    expect(verdict).toMatchObject({ ok: true, action: claims.action, code: null });
+    const codeRef = verdict.ok && verdict.code === null ? verdict.codeRef : "";
+    expect(codeRef).toBe(buttonCodeRef(key, claims.channelType, "dead-bee0"));
+    expect(codeRef).not.toBe(buttonCodeRef(key, claims.channelType, "DEADBEE1"));
+    expect(codeRef).not.toBe(buttonCodeRef(key, "discord", "DEADBEE0"));
+    expect(codeRef).not.toBe(buttonCodeRef(buttonKey(randomBytes(32)), claims.channelType, "DEADBEE0"));
+  });
+
   it("rejects bad claims with an error naming the field", () => {
-    expect(() => signButtonToken(key, { ...claims, code: "nope" })).toThrow(/code/);
+    expect(() => signButtonToken(key, { ...claims, code: "no!" })).toThrow(/code/);
+    expect(() => signButtonToken(key, { ...claims, code: "x".repeat(65) })).toThrow(/code/);
     expect(() => signButtonToken(key, { ...claims, expiresAt: -5 })).toThrow(/expiresAt/);
     expect(() => signButtonToken(key, { ...claims, action: "steal" as "approve" })).toThrow(/action/);
     expect(generateRawCode()).toHaveLength(8);

@@ -83,12 +83,12 @@ describe("gatehouse pairing (child processes on a shared SQLite store)", () => {
   it("refuses malformed arguments with exit 2 and a message naming what is wrong, changing nothing", async () => {
     const before = await workspace.stores().pairing.audit({ limit: 1000 });
     const [badCode, badType, missingArg] = await Promise.all([
-      gatehouse("pairing", "approve", "telegram", "O0O0-1I1I"),
+      gatehouse("pairing", "approve", "telegram", "ABCD;EFGH"),
       gatehouse("pairing", "deny", "Tele gram", "ABCD-EFGH"),
       gatehouse("pairing", "revoke", "telegram"),
     ]);
     expect(badCode.code, badCode.stderr).toBe(2);
-    expect(badCode.stderr).toContain("code must be 8 symbols");
+    expect(badCode.stderr).toContain("code must be 4-64 letters and digits");
     expect(badType.code, badType.stderr).toBe(2);
     expect(badType.stderr).toContain("channelType must be");
     expect(missingArg.code, missingArg.stderr).toBe(2);

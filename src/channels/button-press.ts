@@ -2,8 +2,8 @@ import { authorizeOwnerAction } from "../gateway/admission.js";
 import type { GatewayContext } from "../gateway/context.js";
 import { withDeadline } from "../gateway/deadline.js";
 import { approvePairing } from "../gateway/pairing-actions.js";
-import { formatCode } from "../pairing/codes.js";
-import { verifyButtonToken } from "../pairing/buttons.js";
+import { comparableCode, formatCode } from "../pairing/codes.js";
+import { buttonCodeRef, verifyButtonToken } from "../pairing/buttons.js";
 import type { ButtonPress, ChannelAdapter } from "./channel.js";
 import type { RouterMessages } from "./messages.js";
 
@@ -47,10 +47,13 @@ export async function handleButtonPress(deps: ButtonPressDeps, press: ButtonPres
     ctx.logger.warn("button press refused: action does not match its token", { channelType });
     return press.answer(messages.buttonInvalid);
   }
-  const code = formatCode(verdict.code);
   const store = ctx.pairing;
   let decided: boolean;
+  let code = "";
   try {
+    const pressed = await pressedCode(deps, channelType, verdict);
+    if (pressed === null) return press.answer(messages.buttonHandled, { removeButtons: true });
+    code = pressed;
     if (verdict.action === "approve") {
       // The shared approve path: the same owner check, and the requester named to a store that needs to be told.
       const actor = { kind: "chat", channelType, userId: press.pressedBy } as const;
@@ -83,4 +86,26 @@ async function fromOwnDirectChat(adapter: ChannelAdapter, press: ButtonPress): P
   } catch {
     return false;
   }
+}
+
+type Verified = Extract<ReturnType<typeof verifyButtonToken>, { ok: true }>;
+
+/**
+ * The code a verified press decides, spelled as the store lists it (a store with only the protocol methods may not
+ * normalise what it is given). A token for a code in a store's own format carries only a keyed digest, matched among
+ * the live requests. Null: no such request is pending any more.
+ */
+async function pressedCode(deps: ButtonPressDeps, channelType: string, verdict: Verified): Promise<string | null> {
+  const store = deps.ctx.pairing;
+  // A built-in store (it has subscribe) mints gatehouse codes and reads any spelling of them.
+  if (verdict.code !== null && typeof store.subscribe === "function") return formatCode(verdict.code);
+  const pending = await withDeadline("pairing.listPending", () => store.listPending(channelType), deps.deadlineMs);
+  const entry = pending.find(
+    (p) =>
+      p.kind === "request" &&
+      (verdict.code !== null
+        ? comparableCode(p.code) === verdict.code
+        : buttonCodeRef(deps.key, channelType, p.code) === verdict.codeRef),
+  );
+  return entry?.code ?? null;
 }

@@ -45,6 +45,6 @@ export const DEFAULT_MESSAGES: RouterMessages = {
   buttonHandled: "This request was already handled.",
   buttonApproved: (code, who) => `Approved ${code} (${who}). They have been told.`,
   buttonDenied: (code, who) => `Denied ${code} (${who}). They have been told.`,
-  buttonNoDeny: "This pairing store cannot record a deny; use the CLI instead. Nothing was changed.",
+  buttonNoDeny: "Deny is not supported by this store: the request stays pending until it expires. Nothing was changed.",
   buttonFailed: "Something went wrong. Nothing was changed; please try again.",
 };

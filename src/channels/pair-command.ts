@@ -1,6 +1,6 @@
 import type { GatewayContext } from "../gateway/context.js";
 import { withDeadline } from "../gateway/deadline.js";
-import { normalizeCode } from "../pairing/codes.js";
+import { boundedCode, comparableCode } from "../pairing/codes.js";
 import type { RouterMessages } from "./messages.js";
 import { errorName } from "./redact.js";
 
@@ -32,12 +32,12 @@ export async function redeemInvite(
   deadlineMs: number,
 ): Promise<string> {
   if (argument === "") return messages.pairUsage;
-  const code = normalizeCode(argument);
+  const code = boundedCode(argument);
   if (code === null) return messages.pairBadCode;
   const store = ctx.pairing;
   try {
     const own = await ownRequestCode(ctx, channelType, sender.id, deadlineMs);
-    if (own !== null && own === code) return messages.pairRefused;
+    if (own !== null && own === comparableCode(code)) return messages.pairRefused;
     const approve = store.approve.bind(store) as RedeemCall;
     const ok = await withDeadline(
       "pairing.approve",
@@ -56,11 +56,11 @@ async function ownRequestCode(ctx: GatewayContext, channelType: string, senderId
   if (typeof store.pendingFor === "function") {
     const pendingFor = store.pendingFor.bind(store);
     const mine = await withDeadline("pairing.pendingFor", () => pendingFor(senderId, channelType), deadlineMs);
-    return mine ? normalizeCode(mine.code) : null;
+    return mine ? comparableCode(mine.code) : null;
   }
   const list = await withDeadline("pairing.listPending", () => store.listPending(channelType), deadlineMs);
   const mine = list.find((p) => p.kind === "request" && p.channelId === senderId);
-  return mine ? normalizeCode(mine.code) : null;
+  return mine ? comparableCode(mine.code) : null;
 }
 
 function cleanName(name: string): string {

@@ -15,7 +15,7 @@ export type GatewayErrorCode =
   | "unknown_method"
   | "rate_limited"
   | "connect_required"
-  | "unsupported"
+  | "not_supported_by_store"
   | "unavailable"
   | "agent_error"
   | "internal";
@@ -32,7 +32,7 @@ const HTTP_STATUS: Record<GatewayErrorCode, number> = {
   unknown_method: 400,
   rate_limited: 429,
   connect_required: 400,
-  unsupported: 501,
+  not_supported_by_store: 501,
   unavailable: 503,
   agent_error: 502,
   internal: 500,
@@ -52,6 +52,14 @@ export class GatewayError extends Error {
   get status(): number {
     return HTTP_STATUS[this.code];
   }
+}
+
+/**
+ * A feature the configured store does not offer (a store may implement only the six protocol methods; see
+ * docs/protocols.md#optional-capabilities): `not_supported_by_store`, naming the feature and what the store lacks.
+ */
+export function notSupportedByStore(feature: string, missing: string): GatewayError {
+  return new GatewayError("not_supported_by_store", `not supported by this store: ${feature} (${missing})`);
 }
 
 export interface ErrorBody {

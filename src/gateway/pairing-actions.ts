@@ -6,7 +6,7 @@ import { authorizeOwnerAction, type OwnerActor } from "./admission.js";
 import type { GatewayContext } from "./context.js";
 import { PairingInputError, PairingLimitError } from "../pairing/errors.js";
 import { withDeadline } from "./deadline.js";
-import { fromZodError, GatewayError } from "./errors.js";
+import { fromZodError, GatewayError, notSupportedByStore } from "./errors.js";
 import { approveInput, auditQuery, denyInput, inviteInput, pendingQuery, revokeInput, sessionParams } from "./schemas.js";
 import type { z } from "zod";
 
@@ -98,7 +98,7 @@ export async function denyPairing(ctx: GatewayContext, actor: OwnerActor, input:
   const actorId = authorize(ctx, actor);
   const { channelType, code } = parse(denyInput, input);
   const deny = ctx.pairing.deny;
-  if (typeof deny !== "function") throw new GatewayError("unsupported", "this pairing store cannot deny requests");
+  if (typeof deny !== "function") throw notSupportedByStore("denying a request", "the pairing store has no deny() method");
   const denied = await storeCall(ctx, "pairing.deny", () => deny.call(ctx.pairing, channelType, code, { deniedBy: actorId }));
   return { denied };
 }
@@ -143,7 +143,7 @@ export async function readAudit(ctx: GatewayContext, actor: OwnerActor, input: u
   authorize(ctx, actor);
   const query = parse(auditQuery, input);
   const audit = ctx.pairing.audit;
-  if (typeof audit !== "function") throw new GatewayError("unsupported", "this pairing store keeps no audit log");
+  if (typeof audit !== "function") throw notSupportedByStore("the audit log", "the pairing store has no audit() method");
   return storeCall(ctx, "pairing.audit", () => audit.call(ctx.pairing, query));
 }
 

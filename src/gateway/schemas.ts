@@ -1,8 +1,9 @@
 import { z } from "zod";
+import { BOUNDED_CODE } from "../pairing/codes.js";
 
 /** Bodies and params of the admin API and the WebSocket methods; unknown keys are refused so typos are not ignored. */
 const channelType = z.string().min(1).max(64);
-const code = z.string().min(1).max(64);
+const code = z.string().trim().regex(BOUNDED_CODE, "must be 4-64 letters and digits, with dashes or spaces between them");
 const id = z.string().min(1).max(256);
 const label = z.string().max(256);
 

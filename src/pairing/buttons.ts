@@ -1,5 +1,5 @@
 import { createHash, createHmac } from "node:crypto";
-import { CODE_ALPHABET, CODE_LENGTH, normalizeCode } from "./codes.js";
+import { boundedCode, CODE_ALPHABET, CODE_LENGTH, comparableCode, normalizeCode } from "./codes.js";
 import { safeEqual } from "./hashing.js";
 import { deriveKey } from "./secret.js";
 
@@ -11,7 +11,8 @@ import { deriveKey } from "./secret.js";
  *
  *   [0]      version (high nibble) | action (low nibble)
  *   [1..2]   channel tag: first two bytes of SHA-256(channelType), for routing and early rejection
- *   [3..7]   the 8-symbol pairing code, 5 bits per symbol
+ *   [3..7]   version 1: the 8-symbol pairing code, 5 bits per symbol; version 2, for a code in a store's own format
+ *            (docs/protocols.md#code-bound): a 5-byte keyed digest of it, which the router resolves among the live requests
  *   [8..11]  expiry, seconds since the epoch (uint32, big-endian)
  *   [12..27] HMAC-SHA256(button key, bytes 0..11 ‖ channelType ‖ recipient), truncated to 16 bytes
  *
@@ -23,6 +24,7 @@ export type ButtonAction = "approve" | "deny";
 export const BUTTON_TOKEN_BYTES = 28;
 export const BUTTON_TOKEN_LENGTH = 38;
 const VERSION = 1;
+const FOREIGN_CODE_VERSION = 2;
 const MAC_BYTES = 16;
 const BODY_BYTES = BUTTON_TOKEN_BYTES - MAC_BYTES;
 const ACTION_CODES: Record<ButtonAction, number> = { approve: 1, deny: 2 };
@@ -31,7 +33,7 @@ const TOKEN_SHAPE = /^[A-Za-z0-9_-]{38}$/;
 export interface ButtonClaims {
   action: ButtonAction;
   channelType: string;
-  /** Canonical pairing code (8 symbols, no dash). */
+  /** The pairing code: gatehouse's 8 symbols (any spelling), or a store's own code within the generic bound. */
   code: string;
   /** The owner id the card was sent to; only that owner's press verifies. */
   recipient: string;
@@ -41,6 +43,8 @@ export interface ButtonClaims {
 
 export type ButtonVerification =
   | { ok: true; action: ButtonAction; code: string; expiresAt: number }
+  /** A token for a code in a store's own format: find the live request whose `buttonCodeRef` is `codeRef`. */
+  | { ok: true; action: ButtonAction; code: null; codeRef: string; expiresAt: number }
   | { ok: false; reason: "invalid" | "expired" };
 
 /** The button-signing key, derived from the persistent gateway secret (so tokens survive restarts). */
@@ -50,16 +54,17 @@ export function buttonKey(secret: Buffer): Buffer {
 
 export function signButtonToken(key: Buffer, claims: ButtonClaims): string {
   const code = normalizeCode(claims.code);
-  if (code === null) throw new TypeError("code must be an 8-symbol pairing code");
+  const foreign = code === null ? boundedCode(claims.code) : null;
+  if (code === null && foreign === null) throw new TypeError("code must be 4-64 letters and digits (dashes or spaces between)");
   if (!(claims.action in ACTION_CODES)) throw new TypeError('action must be "approve" or "deny"');
   const seconds = Math.floor(claims.expiresAt / 1000);
   if (!Number.isInteger(seconds) || seconds <= 0 || seconds > 0xffff_ffff) {
     throw new TypeError("expiresAt must be a time in epoch milliseconds before 2106");
   }
   const body = Buffer.alloc(BODY_BYTES);
-  body[0] = (VERSION << 4) | ACTION_CODES[claims.action];
+  body[0] = ((code === null ? FOREIGN_CODE_VERSION : VERSION) << 4) | ACTION_CODES[claims.action];
   channelTag(claims.channelType).copy(body, 1);
-  packCode(code).copy(body, 3);
+  (code === null ? codeDigest(key, claims.channelType, foreign ?? "") : packCode(code)).copy(body, 3);
   body.writeUInt32BE(seconds, 8);
   return Buffer.concat([body, mac(key, body, claims.channelType, claims.recipient)]).toString("base64url");
 }
@@ -84,7 +89,17 @@ export function verifyButtonToken(
   if (action === null) return { ok: false, reason: "invalid" };
   const expiresAt = body.readUInt32BE(8) * 1000;
   if (expiresAt <= context.now) return { ok: false, reason: "expired" };
+  if ((body[0] ?? 0) >> 4 === FOREIGN_CODE_VERSION) return { ok: true, action, code: null, codeRef: body.subarray(3, 8).toString("hex"), expiresAt };
   return { ok: true, action, code: unpackCode(body.subarray(3, 8)), expiresAt };
+}
+
+/** The reference a version-2 token carries for `code` (a store's own format) on `channelType`. */
+export function buttonCodeRef(key: Buffer, channelType: string, code: string): string {
+  return codeDigest(key, channelType, code).toString("hex");
+}
+
+function codeDigest(key: Buffer, channelType: string, code: string): Buffer {
+  return createHmac("sha256", key).update("code\u0000").update(channelType).update("\u0000").update(comparableCode(code)).digest().subarray(0, 5);
 }
 
 /** The action a token claims, unverified: only for adapters that must label a press before the router verifies it. */
@@ -94,7 +109,7 @@ export function peekButtonAction(token: unknown): ButtonAction | null {
 }
 
 function actionOf(byte: number): ButtonAction | null {
-  if (byte >> 4 !== VERSION) return null;
+  if (byte >> 4 !== VERSION && byte >> 4 !== FOREIGN_CODE_VERSION) return null;
   const code = byte & 0x0f;
   if (code === ACTION_CODES.approve) return "approve";
   if (code === ACTION_CODES.deny) return "deny";

@@ -32,6 +32,20 @@ export function comparableCode(input: string): string {
   return input.trim().toUpperCase().replace(/[\s-]/g, "");
 }
 
+/**
+ * What the gateway accepts as a code on every path (HTTP, WebSocket, CLI, `/pair`, buttons) whatever store is plugged in:
+ * 4-64 letters and digits, with dashes or spaces between them. Codes are the store's (docs/protocols.md#code-bound), so a
+ * store that mints its own format (8 hex digits, say) is held to nothing more; the store decides what its codes are.
+ */
+export const BOUNDED_CODE = /^[A-Za-z0-9][A-Za-z0-9 -]{2,62}[A-Za-z0-9]$/;
+
+/** The trimmed input when it is within the generic code bound, else null. */
+export function boundedCode(input: unknown): string | null {
+  if (typeof input !== "string" || input.length > MAX_RAW_LENGTH) return null;
+  const trimmed = input.trim();
+  return BOUNDED_CODE.test(trimmed) ? trimmed : null;
+}
+
 /** `ABCDEFGH` -> `ABCD-EFGH`. */
 export function formatCode(canonical: string): string {
   return `${canonical.slice(0, 4)}-${canonical.slice(4)}`;

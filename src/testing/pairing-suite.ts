@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { BOUNDED_CODE } from "../pairing/codes.js";
 import type { PairingProtocol } from "../protocols/types.js";
 import { describeCrossProcess } from "./cross-process-suite.js";
 import { assertOnlyAlicePaired, pairingCases } from "./fixtures.js";
@@ -15,8 +16,6 @@ export interface PairingSuiteOptions extends ExtrasOptions, LevelOption {
   sharedUrl?: () => string | Promise<string>;
 }
 
-/** What the gateway accepts as a code from any store: 4-64 letters and digits, with dashes or spaces between them. */
-const BOUNDED_CODE = /^[A-Za-z0-9][A-Za-z0-9 -]{2,62}[A-Za-z0-9]$/;
 
 /**
  * The conformance suite for pairing stores (docs/protocols.md, "PairingProtocol"). Each case is titled `[rule] …` and a

@@ -7,7 +7,7 @@ import {
   listPending,
   revokePairing,
 } from "../../gateway/pairing-actions.js";
-import { CODE_ALPHABET, CODE_LENGTH, normalizeCode } from "../../pairing/codes.js";
+import { boundedCode } from "../../pairing/codes.js";
 import { channelTypeProblem, idProblem } from "../../pairing/validation.js";
 import { addCommonOptions, withStores, type CommonOptions } from "../environment.js";
 import { refused, usageError } from "../errors.js";
@@ -23,8 +23,8 @@ function checkChannelType(value: string): void {
 }
 
 function checkCode(value: string): void {
-  if (normalizeCode(value) === null) {
-    throw usageError(`code must be ${CODE_LENGTH} symbols from ${CODE_ALPHABET} (dashes and spaces are ignored)`);
+  if (boundedCode(value) === null) {
+    throw usageError("code must be 4-64 letters and digits, with dashes or spaces between them (e.g. ABCD-EFGH)");
   }
 }
 

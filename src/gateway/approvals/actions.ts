@@ -3,7 +3,7 @@ import type { Principal } from "../../protocols/types.js";
 import type { ApprovalRecord } from "../../stores/approvals.js";
 import { authorizeOwnerAction, type OwnerActor } from "../admission.js";
 import type { GatewayContext } from "../context.js";
-import { fromZodError, GatewayError } from "../errors.js";
+import { fromZodError, GatewayError, notSupportedByStore } from "../errors.js";
 import { AGENT_ROLE, OWNER_ROLES } from "../identity-lists.js";
 import { approvalIdParams, approvalStatusQuery, createApprovalBody, decideApprovalBody } from "./input.js";
 import { answerOf, type ApprovalAnswer, type ApprovalService } from "./service.js";
@@ -28,7 +28,7 @@ function parse<T extends z.ZodType>(schema: T, input: unknown, prefix = ""): z.i
 }
 
 function serviceOf(ctx: GatewayContext): ApprovalService {
-  if (!ctx.approvals) throw new GatewayError("unsupported", "this gateway keeps no approval requests (its store has no approval table)");
+  if (!ctx.approvals) throw notSupportedByStore("approval requests", "its store has no approval table");
   return ctx.approvals;
 }
 

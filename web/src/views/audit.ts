@@ -1,4 +1,4 @@
-import { api, describeError } from "../api.js";
+import { api, ApiError, describeError } from "../api.js";
 import { h, replace, uid } from "../dom.js";
 import { formatTime } from "../format.js";
 import { emptyState, errorState, loadingState } from "../state.js";
@@ -93,7 +93,14 @@ export class AuditView implements View {
       this.render(events, filters);
     } catch (error) {
       this.loaded = false;
-      replace(this.results, errorState(`Could not load the audit log: ${describeError(error)}`, () => void this.load(true)));
+      // A store without an audit log will not have one on retry: say so plainly instead of offering a retry.
+      const unsupported = error instanceof ApiError && error.code === "not_supported_by_store";
+      replace(
+        this.results,
+        unsupported
+          ? emptyState("The audit log is not supported by this store.", error.message)
+          : errorState(`Could not load the audit log: ${describeError(error)}`, () => void this.load(true)),
+      );
       this.pager.replaceChildren();
     } finally {
       this.results.removeAttribute("aria-busy");
