@@ -1,7 +1,10 @@
 import { agentFailureOf } from "../agents/errors.js";
 import { sessionKey } from "../gateway/admission.js";
 import type { GatewayContext } from "../gateway/context.js";
-import { withDeadline } from "../gateway/deadline.js";
+import { runTurn, type TurnResult } from "../gateway/agent-runner.js";
+import { StoreDeadlineError, withDeadline } from "../gateway/deadline.js";
+import { TurnQueueFullError } from "../conversation/turns.js";
+import { StoreUnavailableError } from "../pairing/errors.js";
 import type { Principal } from "../protocols/types.js";
 import type { ChannelAdapter, InboundMessage } from "./channel.js";
 import type { RouterMessages } from "./messages.js";
@@ -16,11 +19,17 @@ export interface AgentTurn {
   deadlineMs: number;
 }
 
+/** An agent turn that has been queued for its session; `done` settles once the reply (or the failure) was sent. */
+export interface StartedTurn {
+  done: Promise<void>;
+}
+
 /**
- * One admitted message: find or bind the sender's own session (`<channelType>:<chatId>:<senderId>`), call the agent,
- * collect a streamed reply, and answer through the same adapter. A session store failure fails closed (no agent call).
+ * One admitted message: find or bind the sender's own session (`<channelType>:<chatId>:<senderId>`) and queue the
+ * agent turn for it. Resolves as soon as the turn is queued, so the sender's next message (`/stop`, or one that waits
+ * its turn) is admitted while the agent answers. A session store failure fails closed (no agent call).
  */
-export async function runAgent(ctx: GatewayContext, turn: AgentTurn): Promise<void> {
+export async function startAgentTurn(ctx: GatewayContext, turn: AgentTurn): Promise<StartedTurn> {
   const { adapter, message } = turn;
   const channelType = adapter.channelType;
   const sessionId = sessionKey(channelType, message.chatId, message.sender.id);
@@ -29,16 +38,25 @@ export async function runAgent(ctx: GatewayContext, turn: AgentTurn): Promise<vo
     principal = await sessionPrincipal(ctx, sessionId, turn);
   } catch (error) {
     ctx.logger.warn("session store failed closed", { channelType, error: errorName(error) });
-    return adapter.send(message.chatId, turn.messages.unavailable);
+    return { done: adapter.send(message.chatId, turn.messages.unavailable) };
   }
+  // runTurn queues the turn before its first await, so turns keep the order their messages were admitted in.
+  const result = runTurn(ctx, { text: message.text, sessionId, principal, channelType, signal: turn.signal });
+  return { done: deliver(ctx, turn, result) };
+}
+
+async function deliver(ctx: GatewayContext, turn: AgentTurn, result: Promise<TurnResult>): Promise<void> {
+  const { adapter, message } = turn;
+  const channelType = adapter.channelType;
   let reply: string;
   try {
-    const answer = await ctx.agent(
-      { text: message.text, sessionId, principal, channelType },
-      { sessionId, principal, channelType, signal: turn.signal },
-    );
-    reply = typeof answer === "string" ? answer : await collect(answer, turn.signal);
+    reply = (await result).text;
   } catch (error) {
+    if (error instanceof TurnQueueFullError) return adapter.send(message.chatId, turn.messages.busy);
+    if (error instanceof StoreUnavailableError || error instanceof StoreDeadlineError) {
+      ctx.logger.warn("conversation store failed closed", { channelType, error: errorName(error) });
+      return adapter.send(message.chatId, turn.messages.unavailable);
+    }
     if (turn.signal.aborted) return;
     ctx.logger.error("agent failed", { channelType, error: errorName(error) });
     return adapter.send(message.chatId, turn.messages.agentFailed(agentFailureOf(error)));
@@ -59,13 +77,4 @@ async function sessionPrincipal(ctx: GatewayContext, sessionId: string, turn: Ag
   };
   await withDeadline("sessions.bind", () => sessions.bind(sessionId, principal), turn.deadlineMs);
   return principal;
-}
-
-async function collect(chunks: AsyncIterable<string>, signal: AbortSignal): Promise<string> {
-  let text = "";
-  for await (const chunk of chunks) {
-    if (signal.aborted) break;
-    text += chunk;
-  }
-  return text;
 }

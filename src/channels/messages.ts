@@ -1,4 +1,5 @@
 import { AGENT_FAILURE_MESSAGES, type AgentFailure } from "../agents/errors.js";
+import { COMMAND_REPLIES } from "../conversation/commands.js";
 import { UNAVAILABLE_MESSAGE } from "../gateway/admission.js";
 
 /** Everything the router says to senders and owners; override any line through channelPlugin's options. */
@@ -10,6 +11,8 @@ export interface RouterMessages {
   unavailable: string;
   /** What the sender is told when the agent could not answer, by kind of failure (rate limit, timeout, …). */
   agentFailed(failure: AgentFailure): string;
+  /** Too many messages already wait while the agent answers this sender. */
+  busy: string;
   pairUsage: string;
   pairBadCode: string;
   pairRefused: string;
@@ -34,6 +37,7 @@ export const DEFAULT_MESSAGES: RouterMessages = {
   denied: () => "Sorry, the owner declined your request. You may ask again later.",
   unavailable: UNAVAILABLE_MESSAGE,
   agentFailed: (failure) => AGENT_FAILURE_MESSAGES[failure],
+  busy: COMMAND_REPLIES.busy,
   pairUsage: "Send /pair followed by your invite code, for example: /pair ABCD-EFGH",
   pairBadCode: "That does not look like an invite code (8 letters and digits, like ABCD-EFGH).",
   pairRefused: "That invite code is not valid, has expired or was already used.",

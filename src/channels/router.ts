@@ -9,7 +9,7 @@ import { DEFAULT_MESSAGES, type RouterMessages } from "./messages.js";
 import { approvalCardFor, ownersOn } from "./owner-card.js";
 import { redeemInvite, parsePairCommand } from "./pair-command.js";
 import { BoundedMap, RecentKeys, SerialQueue } from "./serial.js";
-import { runAgent } from "./agent-turn.js";
+import { startAgentTurn, type StartedTurn } from "./agent-turn.js";
 import { errorName } from "./redact.js";
 import { firstSightingFor } from "./seen-once.js";
 
@@ -136,10 +136,21 @@ class ChannelRouter implements ChannelPlugin {
     return this.ctx;
   }
 
+  /**
+   * A sender's messages are admitted one after another; an admitted one's agent turn then runs outside this queue (one
+   * turn at a time per session, in ctx.turns), so `/stop` and the next message are admitted while the agent answers.
+   */
   private onMessage(message: InboundMessage): Promise<void> {
-    return this.queue.run(message.sender.id, () => this.handleMessage(message)).catch((error: unknown) => {
+    let turn: StartedTurn | void = undefined;
+    const fail = (error: unknown): void => {
       this.context().logger.error("inbound message failed", { channelType: this.channelType, error: errorName(error) });
-    });
+    };
+    return this.queue
+      .run(message.sender.id, async () => {
+        turn = await this.handleMessage(message);
+      })
+      .then(() => (turn as StartedTurn | undefined)?.done)
+      .catch(fail);
   }
 
   private async onButton(press: ButtonPress): Promise<void> {
@@ -155,7 +166,7 @@ class ChannelRouter implements ChannelPlugin {
     }
   }
 
-  private async handleMessage(message: InboundMessage): Promise<void> {
+  private async handleMessage(message: InboundMessage): Promise<StartedTurn | void> {
     const ctx = this.context();
     if (message.text.trim() === "") return;
     const sender = { ...message.sender };
@@ -173,12 +184,12 @@ class ChannelRouter implements ChannelPlugin {
     return this.act(result, message);
   }
 
-  private async act(result: AdmissionResult, message: InboundMessage): Promise<void> {
+  private async act(result: AdmissionResult, message: InboundMessage): Promise<StartedTurn | void> {
     const ctx = this.context();
     switch (result.decision) {
       case "admitted":
         this.waitingChats.delete(message.sender.id);
-        return runAgent(ctx, {
+        return startAgentTurn(ctx, {
           adapter: this.adapter,
           message,
           role: result.reason === "owner" ? "owner" : "user",
@@ -255,7 +266,12 @@ class ChannelRouter implements ChannelPlugin {
         // Re-check: a revoke racing the approval must win (and a check must never create a new request).
         const store = this.context().pairing;
         const paired = await withDeadline("pairing.isPaired", () => store.isPaired(senderId, this.channelType), this.deadlineMs);
-        if (paired) await this.act({ decision: "admitted", reason: "paired" }, message);
+        if (!paired) return;
+        // The turn runs outside the sender's queue (see onMessage), so it is not awaited here.
+        const turn = await this.act({ decision: "admitted", reason: "paired" }, message);
+        turn?.done.catch((error: unknown) => {
+          this.context().logger.error("inbound message failed", { channelType: this.channelType, error: errorName(error) });
+        });
       })
       .catch((error: unknown) => {
         this.context().logger.error("could not tell the sender about the decision", {

@@ -32,7 +32,7 @@ export class ConversationMemory {
     limits: Partial<ConversationLimits> = {},
     private readonly deadlineMs = 2_000,
   ) {
-    this.limits = checkLimits({ ...DEFAULT_CONVERSATION_LIMITS, ...limits });
+    this.limits = resolveConversationLimits(limits);
   }
 
   /** The earlier messages of this session, oldest first; none when it belongs to someone else. */
@@ -75,7 +75,9 @@ function trim(messages: ConversationMessage[], limits: ConversationLimits): Conv
   return kept;
 }
 
-function checkLimits(limits: ConversationLimits): ConversationLimits {
+/** The defaults with the given limits over them; a limit that is not a positive integer is a TypeError naming it. */
+export function resolveConversationLimits(given: Partial<ConversationLimits>): ConversationLimits {
+  const limits = { ...DEFAULT_CONVERSATION_LIMITS, ...given };
   for (const [name, value] of Object.entries(limits)) {
     if (!Number.isInteger(value) || value <= 0) throw new TypeError(`conversation ${name} must be a positive integer (got ${String(value)})`);
   }

@@ -1,3 +1,4 @@
+import { chatCommand, COMMAND_REPLIES } from "../conversation/commands.js";
 import type { Principal } from "../protocols/types.js";
 import type { GatewayContext } from "./context.js";
 import { isPromiseLike } from "./promise-like.js";
@@ -12,23 +13,77 @@ export interface AgentTurn {
   onDelta?: (chunk: string) => void;
 }
 
-/** Runs the agent for one message and returns the full reply, streaming chunks through onDelta. */
-export async function runAgent(ctx: Pick<GatewayContext, "agent">, turn: AgentTurn): Promise<string> {
-  const { text, sessionId, principal, channelType, signal } = turn;
-  const produced = ctx.agent({ text, sessionId, principal, channelType }, { sessionId, principal, channelType, signal });
-  // Await only what can be awaited: an agent that streams hands back its iterable at once.
-  const reply = isPromiseLike(produced) ? await produced : produced;
-  if (typeof reply === "string") {
-    if (reply !== "") turn.onDelta?.(reply);
-    return reply;
-  }
-  let full = "";
-  for await (const chunk of reply) {
-    if (signal.aborted) break;
-    if (typeof chunk !== "string" || chunk === "") continue;
-    full += chunk;
-    turn.onDelta?.(chunk);
-  }
-  return full;
+/** What one message came to: the reply text, and whether it was cut short by `/stop` (or the client leaving). */
+export interface TurnResult {
+  text: string;
+  stopped: boolean;
 }
 
+type RunContext = Pick<GatewayContext, "agent"> & Partial<Pick<GatewayContext, "logger" | "conversations" | "turns">>;
+
+/**
+ * Runs the agent for one message and returns the full reply, streaming chunks through onDelta. `/stop`, `/new` and
+ * `/reset` are answered here without the agent. Turns of one session run one at a time (a message that comes while the
+ * agent answers waits; TurnQueueFullError when too many wait). An agent that uses history gets the session's earlier
+ * turns from the store, and the new turn is kept there once it is complete.
+ */
+export async function runAgent(ctx: RunContext, turn: AgentTurn): Promise<string> {
+  return (await runTurn(ctx, turn)).text;
+}
+
+/** runAgent, also telling whether the turn was stopped. */
+export async function runTurn(ctx: RunContext, turn: AgentTurn): Promise<TurnResult> {
+  const command = chatCommand(turn.text);
+  if (command !== null) {
+    const text = await runCommand(ctx, command, turn);
+    turn.onDelta?.(text);
+    return { text, stopped: false };
+  }
+  const { turns } = ctx;
+  if (!turns) return answer(ctx, turn, turn.signal);
+  return turns.run(turn.sessionId, turn.signal, (signal) => answer(ctx, turn, signal));
+}
+
+async function runCommand(ctx: RunContext, command: "stop" | "new", turn: AgentTurn): Promise<string> {
+  if (command === "stop") return ctx.turns?.stop(turn.sessionId) ? COMMAND_REPLIES.stopped : COMMAND_REPLIES.nothingToStop;
+  ctx.turns?.stop(turn.sessionId);
+  await ctx.conversations?.forget(turn.sessionId);
+  return COMMAND_REPLIES.fresh;
+}
+
+async function answer(ctx: RunContext, turn: AgentTurn, signal: AbortSignal): Promise<TurnResult> {
+  const { text, sessionId, principal, channelType } = turn;
+  const memory = ctx.agent.usesHistory === true ? ctx.conversations : undefined;
+  const owner = { userId: principal.userId, channelType };
+  // A store that cannot be read fails the turn (the caller says the service is unavailable); it is never read as empty.
+  const history = memory ? await memory.history(sessionId, owner) : undefined;
+  const message = history === undefined ? { text, sessionId, principal, channelType } : { text, sessionId, principal, channelType, history };
+  const produced = ctx.agent(message, { sessionId, principal, channelType, signal });
+  // Await only what can be awaited: an agent that streams hands back its iterable at once.
+  const reply = isPromiseLike(produced) ? await produced : produced;
+  let full = "";
+  if (typeof reply === "string") {
+    full = reply;
+    if (reply !== "") turn.onDelta?.(reply);
+  } else {
+    try {
+      for await (const chunk of reply) {
+        if (signal.aborted) break;
+        if (typeof chunk !== "string" || chunk === "") continue;
+        full += chunk;
+        turn.onDelta?.(chunk);
+      }
+    } catch (error) {
+      // A stopped turn ends with what it had; the agent's own abort error is not a failure.
+      if (!signal.aborted) throw error;
+    }
+  }
+  if (signal.aborted) return { text: full, stopped: true };
+  if (memory && full !== "") {
+    await memory.remember(sessionId, owner, text, full).catch((error: unknown) => {
+      // The reply is still given; the log says why the turn was not kept (never the text).
+      ctx.logger?.warn("conversation turn not kept", { channelType, error: error instanceof Error ? error.name : "unknown" });
+    });
+  }
+  return { text: full, stopped: false };
+}

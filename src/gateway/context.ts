@@ -1,4 +1,7 @@
 import type { EventEmitter } from "node:events";
+import type { ConversationMemory } from "../conversation/memory.js";
+import type { SessionTurns } from "../conversation/turns.js";
+import type { ConversationMessage } from "../stores/conversations.js";
 import type {
   AuthProtocol,
   MaybePromise,
@@ -22,11 +25,7 @@ export interface AgentMessage {
   history?: readonly ConversationMessage[];
 }
 
-/** One message of a conversation as it is remembered (the user's text or the agent's reply). */
-export interface ConversationMessage {
-  role: "user" | "assistant";
-  content: string;
-}
+export type { ConversationMessage };
 
 export interface AgentContext {
   sessionId: string;
@@ -82,6 +81,10 @@ export interface GatewayContext {
   pairing: GatewayPairingStore;
   sessions: GatewaySessionStore;
   agent: Agent;
+  /** The sessions' conversation memory, for agents that use history. */
+  conversations?: ConversationMemory;
+  /** One agent turn at a time per session, and `/stop`. */
+  turns?: SessionTurns;
   policy: PolicyOptions;
   events: EventEmitter;
   /** The persistent gateway secret; derive per-use keys with deriveKey(secret, purpose). */

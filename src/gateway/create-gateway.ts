@@ -4,6 +4,10 @@ import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { echoAgent } from "../agents/echo.js";
 import { agentFromSpec } from "../agents/from-config.js";
+import { ConversationMemory, resolveConversationLimits, type ConversationLimits } from "../conversation/memory.js";
+import { SessionTurns } from "../conversation/turns.js";
+import type { ConversationStore } from "../stores/conversations.js";
+import { MemoryConversationStore } from "../stores/memory/conversations.js";
 import type { AgentSpec } from "../agents/schema.js";
 import { tokenAuth } from "../auth/token.js";
 import { assertAuthProtocol, assertPairingProtocol, assertSessionBindingProtocol } from "../protocols/guards.js";
@@ -63,6 +67,11 @@ export interface GatewayOptions {
    * validated here. Default: the echo agent.
    */
   agent?: Agent | AgentSpec;
+  /**
+   * Conversation memory for agents that use history (limits, idle TTL, how many messages may wait while the agent
+   * answers), kept in the gateway's store; `store` overrides where (required when every store is injected).
+   */
+  conversation?: ConversationOptions;
   /** Default: unknownUserPolicy "pair", nobody allowlisted, no chat owners. */
   policy?: Partial<PolicyOptions>;
   channels?: ChannelPlugin[];
@@ -76,6 +85,12 @@ export interface GatewayOptions {
   consoleDir?: string;
   logger?: GatewayLogger;
   now?: () => number;
+}
+
+export interface ConversationOptions extends Partial<ConversationLimits> {
+  /** Messages of one session that may wait while the agent answers; default 3. */
+  maxWaiting?: number;
+  store?: ConversationStore;
 }
 
 export interface Gateway {
@@ -133,6 +148,14 @@ function agentOption(agent: Agent | AgentSpec | undefined): Agent {
   return agentFromSpec(agent);
 }
 
+/** The store's conversations (or the one given); an agent that uses history with neither keeps them in this process. */
+function conversationMemory(store: ConversationStore | undefined, limits: ConversationLimits, agent: Agent, logger: GatewayLogger): ConversationMemory | undefined {
+  if (store) return new ConversationMemory(store, limits);
+  if (agent.usesHistory !== true) return undefined;
+  logger.warn("no conversation store: conversations are kept in this process only (pass conversation.store)", {});
+  return new ConversationMemory(new MemoryConversationStore(), limits);
+}
+
 const DENY_ALL: OriginPolicy = { isOriginAllowed: () => false, isHostAllowed: () => false };
 
 /**
@@ -145,6 +168,10 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   if (options.pairingStore !== undefined) assertPairingProtocol(options.pairingStore, "pairingStore");
   if (options.sessionBinding !== undefined) assertSessionBindingProtocol(options.sessionBinding, "sessionBinding");
   const agent = agentOption(options.agent);
+  const { store: conversationStore, maxWaiting, ...conversationLimits } = options.conversation ?? {};
+  const turns = new SessionTurns(maxWaiting);
+  // Checked now, so a bad limit fails at construction rather than at start.
+  const limits = resolveConversationLimits(conversationLimits);
   if (options.secret !== undefined && (!Buffer.isBuffer(options.secret) || options.secret.length < 32)) {
     throw new TypeError("secret must be a Buffer of at least 32 bytes");
   }
@@ -216,6 +243,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
         pairing: options.pairingStore ?? (stores as Stores).pairing,
         sessions: options.sessionBinding ?? (stores as Stores).sessions,
         agent,
+        conversations: conversationMemory(conversationStore ?? stores?.conversations, limits, agent, logger),
+        turns,
         policy,
         events,
         secret,

@@ -1,4 +1,8 @@
 import { AGENT_FAILURE_MESSAGES, AgentError, agentFailureOf } from "../agents/errors.js";
+import { StoreUnavailableError } from "../pairing/errors.js";
+import { StoreDeadlineError } from "./deadline.js";
+import { COMMAND_REPLIES } from "../conversation/commands.js";
+import { TurnQueueFullError } from "../conversation/turns.js";
 import type { Principal } from "../protocols/types.js";
 import { runAgent } from "./agent-runner.js";
 import type { OwnerActor } from "./admission.js";
@@ -92,6 +96,9 @@ const METHODS: Record<string, Handler> = {
       });
       return { text };
     } catch (error) {
+      if (error instanceof TurnQueueFullError) throw new GatewayError("rate_limited", COMMAND_REPLIES.busy);
+      // The conversation store could not be read: the client is told the service is unavailable (fail closed).
+      if (error instanceof StoreUnavailableError || error instanceof StoreDeadlineError) throw error;
       // An AgentError's message is written to be logged (status, type, code); anything else logs only its name.
       caller.ctx.logger.error("agent failed", { error: error instanceof AgentError ? error.message : error instanceof Error ? error.name : "unknown" });
       throw new GatewayError("agent_error", AGENT_FAILURE_MESSAGES[agentFailureOf(error)]);
