@@ -6,6 +6,8 @@ import { channelPlugin } from "../src/channels/router.js";
 import { WhatsAppAdapter, type WhatsAppAdapterOptions } from "../src/channels/whatsapp/index.js";
 import { createGateway, type Gateway } from "../src/gateway/index.js";
 import type { Agent } from "../src/gateway/context.js";
+import type { AuthProtocol } from "../src/protocols/types.js";
+import { connectWithToken, fixedTokenAuth, OWNER_TOKEN, type TestSocket } from "./gateway-helpers.js";
 import { testClock, testGateway, until, type TestClock, type TestGateway } from "./channels-context.js";
 import { expectButtonRefusals, expectDenyFlow, type RefusalDriver } from "./support/channel-refusals.js";
 import { LocalWhatsAppCloud, wamid } from "./whatsapp-cloud-api.js";
@@ -30,7 +32,9 @@ afterEach(async () => {
   for (const stop of running.splice(0).reverse()) await stop();
 });
 
-async function start(options: { adapter?: Partial<WhatsAppAdapterOptions>; agent?: Agent; storeUrl?: string; gw?: TestGateway } = {}): Promise<Harness> {
+async function start(
+  options: { adapter?: Partial<WhatsAppAdapterOptions>; agent?: Agent; storeUrl?: string; gw?: TestGateway; auth?: AuthProtocol } = {},
+): Promise<Harness> {
   const clock = testClock(Date.now());
   const cloud = new LocalWhatsAppCloud(PHONE_ID, ACCESS_TOKEN, APP_SECRET);
   const apiBaseUrl = await cloud.listen();
@@ -48,7 +52,7 @@ async function start(options: { adapter?: Partial<WhatsAppAdapterOptions>; agent
     ...options.adapter,
   });
   const gateway = createGateway({
-    auth: gw.ctx.auth,
+    auth: options.auth ?? gw.ctx.auth,
     pairingStore: gw.stores.pairing,
     sessionBinding: gw.stores.sessions,
     seenStore: gw.stores.seen!,
@@ -232,16 +236,21 @@ describe("whatsapp pairing", () => {
   it.each(["async", "sync"] as const)(
     "a card outside the owner's 24-hour window (131047, %s) is logged, shown, and replaced by the template",
     async (mode) => {
-      const h = await start({ adapter: { template: { name: "access_request", language: "en_US" } } });
+      const h = await start({ adapter: { template: { name: "access_request", language: "en_US" } }, auth: fixedTokenAuth() });
       h.cloud.windowFailure = mode;
       const notices: unknown[] = [];
       h.gateway.events.on("channel.notice", (notice) => notices.push(notice));
+      const console: TestSocket = (await connectWithToken(`${h.url.replace(/^http/, "ws")}/ws`, OWNER_TOKEN)).socket;
+      running.push(async () => void console.ws.terminate());
       await h.cloud.userWrites("15551112222", "Carol", "hello");
       await until(() => h.cloud.sent.some((m) => m.type === "template" && m.to === OWNER), "the template to the owner");
       const template = h.cloud.sent.find((m) => m.type === "template")!;
       expect(template.body.template).toEqual({ name: "access_request", language: { code: "en_US" } });
       expect(h.gw.logs.some((l) => l.includes("24-hour") && l.includes("131047"))).toBe(true);
       expect(notices).toHaveLength(1);
+      // The owner's console socket hears it too (the console announces channel.notice events).
+      const frame = await console.next((f) => f.type === "event" && f.event === "channel.notice");
+      expect(frame.payload).toMatchObject({ channelType: "whatsapp", error: 131047, fallback: "template" });
       expect(h.cloud.cardsTo(OWNER)).toHaveLength(0);
     },
   );

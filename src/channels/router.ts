@@ -1,5 +1,5 @@
 import { admit, authorizeOwnerAction, type AdmissionResult } from "../gateway/admission.js";
-import type { ChannelHealth, ChannelHttpRoute, ChannelPlugin, GatewayContext, PolicyOptions, UnknownUserPolicy } from "../gateway/context.js";
+import type { ChannelHealth, ChannelHttpRoute, ChannelNotice, ChannelPlugin, GatewayContext, PolicyOptions, UnknownUserPolicy } from "../gateway/context.js";
 import { STORE_DEADLINE_MS, withDeadline } from "../gateway/deadline.js";
 import { buttonKey } from "../pairing/buttons.js";
 import type { AuditEvent } from "../stores/types.js";
@@ -94,8 +94,9 @@ class ChannelRouter implements ChannelPlugin {
         onMessage: (message) => this.onMessage(message),
         onButton: (press) => this.onButton(press),
         notice: (message, fields) => {
-          context.logger.warn(message, fields);
-          context.events.emit("channel.notice", { message, ...fields });
+          context.logger.warn(message, { ...fields, channelType: this.channelType });
+          const notice: ChannelNotice = { ...fields, message, channelType: this.channelType };
+          context.events.emit("channel.notice", notice);
         },
         ...(context.seen ? { seen: context.seen } : {}),
         firstSighting: firstSightingFor(context, this.channelType, this.deadlineMs, this.now),

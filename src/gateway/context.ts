@@ -103,6 +103,13 @@ export interface GatewayContext {
   seen?: SeenOnceStore;
 }
 
+/** The payload of a "channel.notice" event: a line for the owner (no secrets, codes or message text) and its context. */
+export interface ChannelNotice {
+  message: string;
+  channelType: string;
+  [field: string]: unknown;
+}
+
 export interface GatewayLogger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;

@@ -7,7 +7,7 @@ import { admit, authorizeOwnerAction, type NewRequestBudget } from "./admission.
 import { authenticateDetailed } from "./authenticate.js";
 import { withDeadline } from "./deadline.js";
 import { isPairedForAdmission } from "./paired-batch.js";
-import type { GatewayContext } from "./context.js";
+import type { ChannelNotice, GatewayContext } from "./context.js";
 import { errorBody, fromZodError, GatewayError, toGatewayError } from "./errors.js";
 import { fastRequestFrame } from "./fast-frames.js";
 import { WEBCHAT_CHANNEL_TYPE } from "./identity-lists.js";
@@ -130,7 +130,7 @@ export class ClientConnection implements MethodCaller {
     this.upgrade.socket.uncork();
   };
 
-  pushEvent(event: string, payload: AuditEvent | ApprovalEvent): void {
+  pushEvent(event: string, payload: AuditEvent | ApprovalEvent | ChannelNotice): void {
     this.send({ type: "event", event, payload });
   }
 

@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { AuditEvent } from "../stores/types.js";
 import type { ApprovalEvent } from "../stores/approvals.js";
-import type { GatewayContext } from "./context.js";
+import type { ChannelNotice, GatewayContext } from "./context.js";
 import { errorBody, GatewayError } from "./errors.js";
 import type { OriginPolicy } from "./origin-policy.js";
 import { WEBCHAT_CHANNEL_TYPE } from "./identity-lists.js";
@@ -99,6 +99,12 @@ export class WebSocketHub {
     };
     ctx.events.on("audit", onAudit);
     this.listeners.push(["audit", onAudit]);
+    // What a channel wants the owner to see (e.g. a card WhatsApp would not deliver) goes to the console's live feed.
+    const onNotice = (notice: ChannelNotice): void => {
+      for (const connection of this.connections) if (connection.isOwner) connection.pushEvent("channel.notice", notice);
+    };
+    ctx.events.on("channel.notice", onNotice);
+    this.listeners.push(["channel.notice", onNotice as (event: unknown) => void]);
   }
 
   /** Closes every socket opened from this credential: an API token id or a console session ref. */

@@ -1,6 +1,7 @@
 import { api, ApiError, setCsrf, whenSignedOut, type ConsoleSessionInfo } from "./api.js";
 import { h, replace } from "./dom.js";
 import { LiveFeed, type LiveStatus } from "./live.js";
+import { announce } from "./state.js";
 import { AuditView } from "./views/audit.js";
 import { ChatView } from "./views/chat.js";
 import { InvitesView } from "./views/invites.js";
@@ -98,7 +99,9 @@ function startConsole(info: ConsoleSessionInfo): void {
   route();
 
   feed = new LiveFeed(
-    (event) => {
+    (event, payload) => {
+      // A channel's notice for the owner (e.g. a WhatsApp card refused outside the 24-hour window) is announced as it comes.
+      if (event === "channel.notice") announce(noticeText(payload));
       for (const view of views) view.onEvent?.(event);
     },
     (state) => {
@@ -120,3 +123,9 @@ async function boot(): Promise<void> {
 }
 
 void boot();
+
+function noticeText(payload: unknown): string {
+  const { message, channelType } = (payload ?? {}) as { message?: unknown; channelType?: unknown };
+  const text = typeof message === "string" ? message : "a channel needs attention";
+  return typeof channelType === "string" ? `${channelType}: ${text}` : text;
+}
