@@ -34,7 +34,12 @@ export class LocalSlackApi {
   private readonly limitedUntil = new Map<string, number>();
   private nextTs = 1;
 
-  constructor(private readonly botToken: string) {}
+  constructor(private botToken: string) {}
+
+  /** The workspace revoked the bot token (or uninstalled the app): every call with it is `invalid_auth` from now on. */
+  revokeToken(): void {
+    this.botToken = `${this.botToken}-revoked`;
+  }
 
   async listen(): Promise<string> {
     await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));

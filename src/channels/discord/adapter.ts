@@ -1,5 +1,6 @@
 import type { ButtonInteraction, Client, Message } from "discord.js";
-import type { GatewayLogger } from "../../gateway/context.js";
+import type { ChannelHealth, GatewayLogger } from "../../gateway/context.js";
+import { ChannelStatus } from "../status.js";
 import {
   importChannelSdk,
   tokenFromEnv,
@@ -42,9 +43,11 @@ export class DiscordAdapter implements ChannelAdapter {
   private logger: GatewayLogger = SILENT_LOGGER;
   private inFlight: InFlight;
   private readonly token: string;
+  private readonly status: ChannelStatus;
 
   constructor(private readonly options: DiscordAdapterOptions = {}) {
     this.channelType = options.channelType ?? "discord";
+    this.status = new ChannelStatus(this.channelType, () => this.logger);
     this.token = options.token ?? tokenFromEnv(options.tokenEnv ?? "DISCORD_BOT_TOKEN", this.channelType);
     this.inFlight = new InFlight(undefined, this.channelType);
     if (options.interactions) this.endpoint = new DiscordInteractionsEndpoint(options.interactions, this.channelType);
@@ -69,6 +72,11 @@ export class DiscordAdapter implements ChannelAdapter {
     client.on(Events.InteractionCreate, (interaction) => {
       if (interaction.isButton()) this.inFlight.track(this.onPress(interaction, handlers));
     });
+    // discord.js reconnects and resumes by itself; ShardDisconnect means it gave up (e.g. 4004: the token was reset).
+    client.on(Events.ShardDisconnect, (event) => this.status.degraded(`the Discord gateway connection closed for good (code ${Number(event.code)})`));
+    client.on(Events.Invalidated, () => this.status.degraded("the Discord session was invalidated"));
+    client.on(Events.ShardReady, () => this.status.ok());
+    client.on(Events.ShardResume, () => this.status.ok());
     client.on(Events.Error, (error) => this.logger.error("discord client error", { channelType: this.channelType, error: errorName(error) }));
     await this.endpoint?.start(handlers);
     const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
@@ -101,6 +109,10 @@ export class DiscordAdapter implements ChannelAdapter {
     // Markdown: the requester's name and message sit in code spans; no mention in the card may ping anyone.
     const content = clipText(approvalCardText(request, DISCORD_MARKDOWN), MAX_MESSAGE);
     await owner.send({ content, components: [row], allowedMentions: { parse: [] } });
+  }
+
+  health(): ChannelHealth {
+    return this.status.get();
   }
 
   /** The bot's DM channel with a user. */

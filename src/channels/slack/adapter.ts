@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { App, BlockAction, ButtonAction as SlackButton, HTTPReceiver } from "@slack/bolt";
-import type { GatewayLogger } from "../../gateway/context.js";
+import type { ChannelHealth, GatewayLogger } from "../../gateway/context.js";
 import { peekButtonAction } from "../../pairing/buttons.js";
 import { assertStrongSecret } from "../../pairing/secret.js";
 import {
@@ -18,6 +18,7 @@ import { approvalCardText } from "../owner-card.js";
 import { clipText, SLACK_MRKDWN, splitText } from "../text/index.js";
 import { errorName } from "../redact.js";
 import { verifySlackSignature } from "./signature.js";
+import { ChannelStatus } from "../status.js";
 import { SLACK_EVENT_ID_TTL_MS, slackEventId } from "./event-id.js";
 
 export interface SlackAdapterOptions {
@@ -46,6 +47,8 @@ const MAX_SECTION = 3000;
 const MAX_TEXT = MAX_SECTION;
 export const SLACK_APPROVE_ACTION = "gatehouse_approve";
 export const SLACK_DENY_ACTION = "gatehouse_deny";
+/** Web API errors that mean the bot token no longer works (Slack's documented error codes, no secret in them). */
+const SLACK_AUTH_ERRORS = new Set(["invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "team_access_not_granted"]);
 
 /**
  * Slack through @slack/bolt in HTTP mode. Every request is checked here first (v0 signature, five-minute window both
@@ -65,9 +68,11 @@ export class SlackAdapter implements ChannelAdapter {
   private readonly signingSecret: string;
   private readonly dmChannels = new Map<string, string>();
   private firstSighting: ChannelHandlers["firstSighting"] | null = null;
+  private readonly status: ChannelStatus;
 
   constructor(private readonly options: SlackAdapterOptions = {}) {
     this.channelType = options.channelType ?? "slack";
+    this.status = new ChannelStatus(this.channelType, () => this.logger);
     this.botToken = options.botToken ?? tokenFromEnv(options.botTokenEnv ?? "SLACK_BOT_TOKEN", this.channelType);
     this.signingSecret =
       options.signingSecret ?? tokenFromEnv(options.signingSecretEnv ?? "SLACK_SIGNING_SECRET", this.channelType);
@@ -113,14 +118,13 @@ export class SlackAdapter implements ChannelAdapter {
   }
 
   async send(chatId: string, text: string): Promise<void> {
-    const app = this.requireApp();
-    for (const part of splitText(text, MAX_TEXT)) await app.client.chat.postMessage({ channel: chatId, text: part });
+    for (const part of splitText(text, MAX_TEXT)) await this.api((client) => client.chat.postMessage({ channel: chatId, text: part }));
   }
 
   async sendApprovalCard(ownerId: string, request: ApprovalRequest): Promise<void> {
     // mrkdwn with &, <, > escaped and the requester's text in code spans; verbatim: Slack auto-links nothing.
     const text = clipText(approvalCardText(request, SLACK_MRKDWN), MAX_SECTION);
-    await this.requireApp().client.chat.postMessage({
+    await this.api((client) => client.chat.postMessage({
       channel: ownerId,
       text,
       blocks: [
@@ -133,14 +137,14 @@ export class SlackAdapter implements ChannelAdapter {
           ],
         },
       ],
-    });
+    }));
   }
 
   /** The app's DM channel with a user (`D…`), opened once and remembered. */
   async directChatIdFor(userId: string): Promise<string> {
     const known = this.dmChannels.get(userId);
     if (known) return known;
-    const opened = await this.requireApp().client.conversations.open({ users: userId });
+    const opened = await this.api((client) => client.conversations.open({ users: userId }));
     const id = opened.channel?.id;
     if (!id) throw new Error("Slack did not open a direct message channel");
     this.dmChannels.set(userId, id);
@@ -170,7 +174,6 @@ export class SlackAdapter implements ChannelAdapter {
   }
 
   private async onPress(handlers: ChannelHandlers, body: BlockAction, action: SlackButton): Promise<void> {
-    const client = this.requireApp().client;
     const channel = body.channel?.id ?? "";
     const ts = body.message?.ts;
     const presser = body.user.id;
@@ -181,9 +184,10 @@ export class SlackAdapter implements ChannelAdapter {
       if (options?.removeButtons && channel && ts) {
         const original = typeof body.message?.text === "string" ? body.message.text : "";
         const updated = clipText(`${original}\n\n${SLACK_MRKDWN.escape(text)}`.trim(), MAX_SECTION);
-        await client.chat.update({ channel, ts, text: updated, blocks: [{ type: "section", text: { type: "mrkdwn", text: updated, verbatim: true } }] });
+        const blocks = [{ type: "section", text: { type: "mrkdwn", text: updated, verbatim: true } }];
+        await this.api((client) => client.chat.update({ channel, ts, text: updated, blocks }));
       } else if (channel) {
-        await client.chat.postEphemeral({ channel, user: presser, text });
+        await this.api((client) => client.chat.postEphemeral({ channel, user: presser, text }));
       }
     };
     try {
@@ -251,6 +255,23 @@ export class SlackAdapter implements ChannelAdapter {
       res.writeHead(200).end();
     }
     return first;
+  }
+
+  health(): ChannelHealth {
+    return this.status.get();
+  }
+
+  /** One Web API call; a refused token (revoked, app uninstalled) shows the channel degraded until a call succeeds again. */
+  private async api<T>(call: (client: App["client"]) => Promise<T>): Promise<T> {
+    try {
+      const result = await call(this.requireApp().client);
+      this.status.ok();
+      return result;
+    } catch (error) {
+      const code = (error as { data?: { error?: unknown } } | null)?.data?.error;
+      if (typeof code === "string" && SLACK_AUTH_ERRORS.has(code)) this.status.degraded(`Slack refuses the bot token (${code})`);
+      throw error;
+    }
   }
 
   private requireApp(): App {
