@@ -59,8 +59,9 @@ export async function runCli(argv: string[], io: Output = processOutput): Promis
   } catch (error) {
     if (error instanceof CommanderError) {
       // Commander has printed its message already; a bare group (`gatehouse pairing`) printed its help.
+      // `gatehouse help` and `--help` exit 0; help shown because something was missing (a bare group) exits 2.
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return EXIT_OK;
-      return error.code === "commander.help" ? EXIT_USAGE : error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+      return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
     const failure = describeFailure(error);
     if (failure.message) io.err(`gatehouse: ${failure.message}`);

@@ -19,5 +19,8 @@ export const WEBCHAT_CHANNEL_TYPE = "webchat";
  */
 export const AGENT_ROLE = "agent";
 
+/** Every role the gateway gives meaning to: a token with any other role would be refused everywhere. */
+export const KNOWN_ROLES: readonly string[] = ["owner", "admin", "user", AGENT_ROLE];
+
 /** Roles that may approve, deny and revoke pairings. */
 export const OWNER_ROLES: ReadonlySet<string> = new Set(["owner", "admin"]);

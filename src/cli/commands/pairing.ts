@@ -9,6 +9,7 @@ import {
 } from "../../gateway/pairing-actions.js";
 import { boundedCode } from "../../pairing/codes.js";
 import { channelTypeProblem, idProblem } from "../../pairing/validation.js";
+import { assertUsableChannelType, builtInChannelTypes, channelTypeOfCode } from "../channel-choice.js";
 import { addCommonOptions, withStores, type CommonOptions } from "../environment.js";
 import { refused, usageError } from "../errors.js";
 import { formatAge, formatTime, printJson, printTable, type Output } from "../output.js";
@@ -42,7 +43,9 @@ export function pairingCommand(io: Output): Command {
     .option("--json", "print JSON")
     .action(async (channelType: string | undefined, options: CommonOptions & JsonOption) => {
       if (channelType !== undefined) checkChannelType(channelType);
-      await withStores(options, io, async ({ context, actor }) => {
+      await withStores(options, io, async (session) => {
+        const { context, actor } = session;
+        if (channelType !== undefined) await assertUsableChannelType(session, channelType);
         const { pending } = await listPending(context, actor, channelType === undefined ? {} : { channelType });
         if (options.json) return printJson(io, { pending });
         printTable(
@@ -55,16 +58,23 @@ export function pairingCommand(io: Output): Command {
     });
 
   addCommonOptions(pairing.command("approve").description("approve a pending request (or redeem an invite for --user-id)"))
-    .argument("<channelType>", "channel type, e.g. telegram")
-    .argument("<code>", "the pairing code, e.g. ABCD-EFGH")
+    // Commander fills arguments left to right, so "[channelType] <code>" is read as "<first> [second]".
+    .argument("<channelType>", "channel type, e.g. telegram; may be left out when the code is pending on one channel type")
+    .argument("[code]", "the pairing code, e.g. ABCD-EFGH")
+    .usage("[options] [channelType] <code>")
     .option("--user-id <id>", "for an invite: the sender to pair; for a request: must be its sender")
     .option("--label <label>", "a name for the pairing")
     .option("--json", "print JSON")
-    .action(async (channelType: string, code: string, options: CommonOptions & JsonOption & { userId?: string; label?: string }) => {
-      checkChannelType(channelType);
+    .action(async (first: string, second: string | undefined, options: CommonOptions & JsonOption & { userId?: string; label?: string }) => {
+      if (second === undefined && builtInChannelTypes().includes(first)) throw usageError("missing required argument 'code'");
+      const [given, code] = second === undefined ? [undefined, first] : [first, second];
+      if (given !== undefined) checkChannelType(given);
       checkCode(code);
       if (options.userId !== undefined) checkId(options.userId, "--user-id");
-      await withStores(options, io, async ({ context, actor }) => {
+      await withStores(options, io, async (session) => {
+        const { context, actor } = session;
+        if (given !== undefined) await assertUsableChannelType(session, given);
+        const channelType = given ?? (await channelTypeOfCode(session, code));
         const input = { channelType, code, userId: options.userId, label: options.label };
         const { approved } = await approvePairing(context, actor, input);
         if (options.json) printJson(io, { approved });
@@ -80,7 +90,9 @@ export function pairingCommand(io: Output): Command {
     .action(async (channelType: string, code: string, options: CommonOptions & JsonOption) => {
       checkChannelType(channelType);
       checkCode(code);
-      await withStores(options, io, async ({ context, actor }) => {
+      await withStores(options, io, async (session) => {
+        const { context, actor } = session;
+        await assertUsableChannelType(session, channelType);
         const { denied } = await denyPairing(context, actor, { channelType, code });
         if (options.json) printJson(io, { denied });
         if (!denied) throw refused(`not denied: no live ${channelType} pairing request matches that code`);
@@ -95,7 +107,9 @@ export function pairingCommand(io: Output): Command {
     .action(async (channelType: string, channelId: string, options: CommonOptions & JsonOption) => {
       checkChannelType(channelType);
       checkId(channelId, "channelId");
-      await withStores(options, io, async ({ context, actor }) => {
+      await withStores(options, io, async (session) => {
+        const { context, actor } = session;
+        await assertUsableChannelType(session, channelType);
         const { revoked } = await revokePairing(context, actor, { channelType, channelId });
         if (options.json) printJson(io, { revoked });
         if (!revoked) throw refused(`not revoked: ${channelType} sender ${channelId} is not paired`);
@@ -108,7 +122,9 @@ export function pairingCommand(io: Output): Command {
     .option("--json", "print JSON")
     .action(async (channelType: string, options: CommonOptions & JsonOption) => {
       checkChannelType(channelType);
-      await withStores(options, io, async ({ context, actor }) => {
+      await withStores(options, io, async (session) => {
+        const { context, actor } = session;
+        await assertUsableChannelType(session, channelType);
         const invite = await createInvite(context, actor, { channelType });
         if (options.json) return printJson(io, invite);
         io.out(`Invite code for ${channelType}: ${invite.code}`);

@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { mintToken, roleProblem } from "../../auth/token.js";
+import { KNOWN_ROLES } from "../../gateway/identity-lists.js";
 import { addCommonOptions, requireTokens, withStores, type CommonOptions } from "../environment.js";
 import { refused, usageError } from "../errors.js";
 import { formatTime, printJson, printTable, type Output } from "../output.js";
@@ -9,13 +10,15 @@ export function tokenCommand(io: Output): Command {
   const token = new Command("token").description("API tokens (Authorization: Bearer) with roles");
 
   addCommonOptions(token.command("create").description("create a token; it is printed once and only its hash is kept"))
-    .requiredOption("--role <role>", "role, e.g. owner, admin or user")
+    .requiredOption("--role <role>", `role: ${KNOWN_ROLES.join(", ")}`)
     .option("--user-id <id>", "the user the token acts as (default token:<id>)")
     .option("--label <label>", "a note to recognise the token by")
     .option("--json", "print JSON")
     .action(async (options: CommonOptions & { role: string; userId?: string; label?: string; json?: boolean }) => {
       const problem = roleProblem(options.role);
       if (problem) throw usageError(`--role ${problem}`);
+      // A role nothing gives meaning to makes a token that is 403 everywhere: refuse it here instead.
+      if (!KNOWN_ROLES.includes(options.role)) throw usageError(`--role must be one of ${KNOWN_ROLES.join(", ")} (got "${options.role}")`);
       await withStores(options, io, async ({ stores }) => {
         let minted;
         try {
