@@ -19,9 +19,19 @@ const context = { channelType: "telegram", pressedBy: "111", now: NOW };
 describe("signed button tokens", () => {
   it("round-trips action, code and expiry for the owner it was signed for", () => {
     const token = signButtonToken(key, claims);
-    expect(verifyButtonToken(key, token, context)).toEqual({ ok: true, action: "approve", code: "ABCDEFGH", expiresAt: NOW + 3_600_000 });
+    expect(verifyButtonToken(key, token, context)).toEqual({ ok: true, action: "approve", subject: "pairing", code: "ABCDEFGH", expiresAt: NOW + 3_600_000 });
     expect(peekButtonAction(token)).toBe("approve");
     expect(peekButtonAction(signButtonToken(key, { ...claims, action: "deny" }))).toBe("deny");
+  });
+
+  it("tells a pairing button from an action-approval button, and a changed subject no longer verifies", () => {
+    const action = signButtonToken(key, { ...claims, action: "deny", subject: "action" });
+    expect(verifyButtonToken(key, action, context)).toMatchObject({ ok: true, action: "deny", subject: "action", code: "ABCDEFGH" });
+    expect(peekButtonAction(action)).toBe("deny");
+    // Rewriting the action byte to the pairing deny (same code) breaks the MAC: a card of one kind never decides the other.
+    const raw = Buffer.from(action, "base64url");
+    raw[0] = (raw[0]! & 0xf0) | 2;
+    expect(verifyButtonToken(key, raw.toString("base64url"), context)).toEqual({ ok: false, reason: "invalid" });
   });
 
   it("fits Telegram's 64-byte callback_data for the longest ids and channel types (ids are bound, not carried)", () => {

@@ -47,7 +47,7 @@ export class LocalBotApi {
   private readonly updates: Array<Record<string, unknown>> = [];
   private readonly injected: Array<{ method: string; error: () => BotApiError }> = [];
   private readonly floodUntil = new Map<string, number>();
-  private readonly messages = new Map<string, { hasMarkup: boolean }>();
+  private readonly messages = new Map<string, { hasMarkup: boolean; text?: string }>();
   private readonly openQueries = new Set<string>();
   private webhookUrl = "";
   private nextUpdateId = 1;
@@ -201,6 +201,8 @@ export class LocalBotApi {
         return this.sendMessage(body, call);
       case "editMessageReplyMarkup":
         return this.editMarkup(body);
+      case "editMessageText":
+        return this.editText(body);
       default:
         throw new BotApiError(404, "Not Found");
     }
@@ -218,7 +220,7 @@ export class LocalBotApi {
     checkInlineKeyboard(body.reply_markup);
     call.messageId = this.nextMessageId++;
     call.entities = entities;
-    this.messages.set(`${chatId}/${call.messageId}`, { hasMarkup: body.reply_markup !== undefined });
+    this.messages.set(`${chatId}/${call.messageId}`, { hasMarkup: body.reply_markup !== undefined, text });
     return { message_id: call.messageId, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: "private", first_name: "X" }, text, ...(entities.length ? { entities } : {}) };
   }
 
@@ -232,6 +234,25 @@ export class LocalBotApi {
     }
     message.hasMarkup = hasMarkup;
     return { message_id: Number(body.message_id), date: 0, chat: { id: Number(body.chat_id), type: "private", first_name: "X" }, text: "card" };
+  }
+
+  /** editMessageText: the text is checked like sendMessage's; without reply_markup the inline keyboard is removed. */
+  private editText(body: Record<string, unknown>): unknown {
+    const message = this.messages.get(`${Number(body.chat_id)}/${Number(body.message_id)}`);
+    if (!message) throw badRequest("message to edit not found");
+    const { text } = checkMessageText(body.text, body.parse_mode);
+    checkInlineKeyboard(body.reply_markup);
+    const hasMarkup = body.reply_markup !== undefined;
+    if (text === message.text && hasMarkup === message.hasMarkup) {
+      throw badRequest("message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message");
+    }
+    Object.assign(message, { text, hasMarkup });
+    return { message_id: Number(body.message_id), date: 0, chat: { id: Number(body.chat_id), type: "private", first_name: "X" }, text };
+  }
+
+  /** The current text of a message the bot sent (after any edits). */
+  textOf(chatId: number, messageId: number): string | undefined {
+    return this.messages.get(`${chatId}/${messageId}`)?.text;
   }
 
   private answerCallbackQuery(body: Record<string, unknown>): boolean {

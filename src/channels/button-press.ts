@@ -6,6 +6,7 @@ import { comparableCode, formatCode } from "../pairing/codes.js";
 import { buttonCodeRef, verifyButtonToken } from "../pairing/buttons.js";
 import type { ButtonPress, ChannelAdapter } from "./channel.js";
 import type { RouterMessages } from "./messages.js";
+import { decideActionByButton } from "./action-press.js";
 
 export interface ButtonPressDeps {
   ctx: GatewayContext;
@@ -46,6 +47,10 @@ export async function handleButtonPress(deps: ButtonPressDeps, press: ButtonPres
   if (press.action !== null && press.action !== verdict.action) {
     ctx.logger.warn("button press refused: action does not match its token", { channelType });
     return press.answer(messages.buttonInvalid);
+  }
+  if (verdict.subject === "action") {
+    if (verdict.code === null) return press.answer(messages.buttonInvalid);
+    return decideActionByButton(ctx, press, { channelType, ref: verdict.code, action: verdict.action, approver: owner.actorId }, messages);
   }
   const store = ctx.pairing;
   let decided: boolean;

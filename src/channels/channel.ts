@@ -35,6 +35,29 @@ export interface ApprovalRequest {
   text: string;
 }
 
+/** An agent's action waiting for an owner (an approval request), as its card shows it. Tokens are signed for this card's owner. */
+export interface ActionCard {
+  channelType: string;
+  /** The request's reference, display form `ABCD-EFGH` (what the buttons carry; never the request id). */
+  ref: string;
+  tool: string;
+  /** The arguments as JSON text (clipped and quoted when shown). */
+  arguments: string;
+  risk: string;
+  agent: string;
+  session: string;
+  createdAt: number;
+  expiresAt: number;
+  approveToken: string;
+  denyToken: string;
+}
+
+/** Where a card went, so it can be updated once someone decides (on any channel or instance). */
+export interface SentCard {
+  chatId: string;
+  messageId: string;
+}
+
 export interface AnswerOptions {
   /** The decision is final (made, or no longer possible): remove the buttons from the card. */
   removeButtons?: boolean;
@@ -92,6 +115,10 @@ export interface ChannelAdapter {
   send(chatId: string, text: string): Promise<void>;
   /** DMs an owner an Approve/Deny card. */
   sendApprovalCard(ownerId: string, request: ApprovalRequest): Promise<void>;
+  /** DMs an owner an Approve/Deny card for an agent's action (adapters without it: owners decide in the console or CLI). */
+  sendActionCard?(ownerId: string, card: ActionCard): Promise<SentCard>;
+  /** Replaces a sent action card's text with `text` (who decided) and removes its buttons. */
+  closeActionCard?(sent: SentCard, card: ActionCard, text: string): Promise<void>;
   /**
    * The chat id of the one-to-one chat with a user, when the platform can name it (Telegram: the user id). Used to check
    * that a press came from the presser's own DM, and to reach a user who is not in a known chat.

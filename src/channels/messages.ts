@@ -26,6 +26,10 @@ export interface RouterMessages {
   buttonDenied(code: string, who: string): string;
   buttonNoDeny: string;
   buttonFailed: string;
+  actionApproved(tool: string): string;
+  actionDenied(tool: string): string;
+  /** A press on a card someone already decided (here, on another channel, in the console or CLI, or by expiry). */
+  actionHandled(decision: string): string;
 }
 
 export const DEFAULT_MESSAGES: RouterMessages = {
@@ -51,4 +55,7 @@ export const DEFAULT_MESSAGES: RouterMessages = {
   buttonDenied: (code, who) => `Denied ${code} (${who}). They have been told.`,
   buttonNoDeny: "Deny is not supported by this store: the request stays pending until it expires. Nothing was changed.",
   buttonFailed: "Something went wrong. Nothing was changed; please try again.",
+  actionApproved: (tool) => `Approved: the agent may run ${tool}.`,
+  actionDenied: (tool) => `Denied: the agent will not run ${tool}.`,
+  actionHandled: (decision) => `Already decided. ${decision} Nothing was changed.`,
 };

@@ -5,6 +5,7 @@ import { buttonKey } from "../pairing/buttons.js";
 import type { AuditEvent } from "../stores/types.js";
 import type { ButtonPress, ChannelAdapter, InboundMessage } from "./channel.js";
 import { handleButtonPress } from "./button-press.js";
+import { ActionCards } from "./action-cards.js";
 import { DEFAULT_MESSAGES, type RouterMessages } from "./messages.js";
 import { approvalCardFor, ownersOn } from "./owner-card.js";
 import { redeemInvite, parsePairCommand } from "./pair-command.js";
@@ -82,6 +83,7 @@ class ChannelRouter implements ChannelPlugin {
     this.unsubscribe.push(
       () => context.events.off("pairing.approved", onApproved),
       () => context.events.off("pairing.denied", onDenied),
+      new ActionCards(this.adapter, () => this.context(), () => this.key, this.now).follow(),
     );
     if (ownersOn(context.policy, this.channelType).length === 0 && context.policy.unknownUserPolicy === "pair") {
       context.logger.warn("no owner configured for this channel: approval cards cannot be sent; approve from the CLI", {

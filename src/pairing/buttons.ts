@@ -9,9 +9,9 @@ import { deriveKey } from "./secret.js";
  * A token is 28 bytes, base64url-encoded to 38 characters, so it fits Telegram's 64-byte `callback_data` whatever the
  * ids involved (they are never carried, only bound by the MAC; details stay server-side, keyed by the code):
  *
- *   [0]      version (high nibble) | action (low nibble)
+ *   [0]      version (high nibble) | action (low nibble: 1/2 approve/deny a pairing, 3/4 an agent's action)
  *   [1..2]   channel tag: first two bytes of SHA-256(channelType), for routing and early rejection
- *   [3..7]   version 1: the 8-symbol pairing code, 5 bits per symbol; version 2, for a code in a store's own format
+ *   [3..7]   version 1: the 8-symbol pairing code (or an approval request's reference), 5 bits per symbol; version 2, for a code in a store's own format
  *            (docs/protocols.md#code-bound): a 5-byte keyed digest of it, which the router resolves among the live requests
  *   [8..11]  expiry, seconds since the epoch (uint32, big-endian)
  *   [12..27] HMAC-SHA256(button key, bytes 0..11 ‖ channelType ‖ recipient), truncated to 16 bytes
@@ -20,6 +20,8 @@ import { deriveKey } from "./secret.js";
  * Single use is the store's job: approve/deny of a code that was already decided returns false.
  */
 export type ButtonAction = "approve" | "deny";
+/** What a button decides: a pairing request (keyed by its code) or an agent's approval request (keyed by its ref). */
+export type ButtonSubject = "pairing" | "action";
 
 export const BUTTON_TOKEN_BYTES = 28;
 export const BUTTON_TOKEN_LENGTH = 38;
@@ -27,7 +29,10 @@ const VERSION = 1;
 const FOREIGN_CODE_VERSION = 2;
 const MAC_BYTES = 16;
 const BODY_BYTES = BUTTON_TOKEN_BYTES - MAC_BYTES;
-const ACTION_CODES: Record<ButtonAction, number> = { approve: 1, deny: 2 };
+const ACTION_CODES: Record<ButtonSubject, Record<ButtonAction, number>> = {
+  pairing: { approve: 1, deny: 2 },
+  action: { approve: 3, deny: 4 },
+};
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{38}$/;
 
 export interface ButtonClaims {
@@ -39,12 +44,14 @@ export interface ButtonClaims {
   recipient: string;
   /** Epoch milliseconds; rounded down to whole seconds in the token. */
   expiresAt: number;
+  /** Default "pairing". */
+  subject?: ButtonSubject;
 }
 
 export type ButtonVerification =
-  | { ok: true; action: ButtonAction; code: string; expiresAt: number }
+  | { ok: true; action: ButtonAction; subject: ButtonSubject; code: string; expiresAt: number }
   /** A token for a code in a store's own format: find the live request whose `buttonCodeRef` is `codeRef`. */
-  | { ok: true; action: ButtonAction; code: null; codeRef: string; expiresAt: number }
+  | { ok: true; action: ButtonAction; subject: ButtonSubject; code: null; codeRef: string; expiresAt: number }
   | { ok: false; reason: "invalid" | "expired" };
 
 /** The button-signing key, derived from the persistent gateway secret (so tokens survive restarts). */
@@ -56,13 +63,14 @@ export function signButtonToken(key: Buffer, claims: ButtonClaims): string {
   const code = normalizeCode(claims.code);
   const foreign = code === null ? boundedCode(claims.code) : null;
   if (code === null && foreign === null) throw new TypeError("code must be 4-64 letters and digits (dashes or spaces between)");
-  if (!(claims.action in ACTION_CODES)) throw new TypeError('action must be "approve" or "deny"');
+  const actionCode = ACTION_CODES[claims.subject ?? "pairing"]?.[claims.action];
+  if (actionCode === undefined) throw new TypeError('action must be "approve" or "deny", subject "pairing" or "action"');
   const seconds = Math.floor(claims.expiresAt / 1000);
   if (!Number.isInteger(seconds) || seconds <= 0 || seconds > 0xffff_ffff) {
     throw new TypeError("expiresAt must be a time in epoch milliseconds before 2106");
   }
   const body = Buffer.alloc(BODY_BYTES);
-  body[0] = ((code === null ? FOREIGN_CODE_VERSION : VERSION) << 4) | ACTION_CODES[claims.action];
+  body[0] = ((code === null ? FOREIGN_CODE_VERSION : VERSION) << 4) | actionCode;
   channelTag(claims.channelType).copy(body, 1);
   (code === null ? codeDigest(key, claims.channelType, foreign ?? "") : packCode(code)).copy(body, 3);
   body.writeUInt32BE(seconds, 8);
@@ -85,12 +93,12 @@ export function verifyButtonToken(
   const body = raw.subarray(0, BODY_BYTES);
   const expected = mac(key, body, context.channelType, context.pressedBy);
   if (!safeEqual(expected, raw.subarray(BODY_BYTES))) return { ok: false, reason: "invalid" };
-  const action = actionOf(body[0] ?? 0);
-  if (action === null) return { ok: false, reason: "invalid" };
+  const decoded = decodeAction(body[0] ?? 0);
+  if (decoded === null) return { ok: false, reason: "invalid" };
   const expiresAt = body.readUInt32BE(8) * 1000;
   if (expiresAt <= context.now) return { ok: false, reason: "expired" };
-  if ((body[0] ?? 0) >> 4 === FOREIGN_CODE_VERSION) return { ok: true, action, code: null, codeRef: body.subarray(3, 8).toString("hex"), expiresAt };
-  return { ok: true, action, code: unpackCode(body.subarray(3, 8)), expiresAt };
+  if ((body[0] ?? 0) >> 4 === FOREIGN_CODE_VERSION) return { ok: true, ...decoded, code: null, codeRef: body.subarray(3, 8).toString("hex"), expiresAt };
+  return { ok: true, ...decoded, code: unpackCode(body.subarray(3, 8)), expiresAt };
 }
 
 /** The reference a version-2 token carries for `code` (a store's own format) on `channelType`. */
@@ -105,14 +113,15 @@ function codeDigest(key: Buffer, channelType: string, code: string): Buffer {
 /** The action a token claims, unverified: only for adapters that must label a press before the router verifies it. */
 export function peekButtonAction(token: unknown): ButtonAction | null {
   if (typeof token !== "string" || !TOKEN_SHAPE.test(token)) return null;
-  return actionOf(Buffer.from(token, "base64url")[0] ?? 0);
+  return decodeAction(Buffer.from(token, "base64url")[0] ?? 0)?.action ?? null;
 }
 
-function actionOf(byte: number): ButtonAction | null {
+function decodeAction(byte: number): { action: ButtonAction; subject: ButtonSubject } | null {
   if (byte >> 4 !== VERSION && byte >> 4 !== FOREIGN_CODE_VERSION) return null;
   const code = byte & 0x0f;
-  if (code === ACTION_CODES.approve) return "approve";
-  if (code === ACTION_CODES.deny) return "deny";
+  for (const subject of ["pairing", "action"] as const) {
+    for (const action of ["approve", "deny"] as const) if (ACTION_CODES[subject][action] === code) return { action, subject };
+  }
   return null;
 }
 

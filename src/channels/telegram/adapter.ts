@@ -7,14 +7,17 @@ import { assertStrongSecret } from "../../pairing/secret.js";
 import {
   importChannelSdk,
   tokenFromEnv,
+  type ActionCard,
   type AnswerOptions,
   type ApprovalRequest,
   type ChannelCapabilities,
   type ChannelAdapter,
   type ChannelHandlers,
+  type SentCard,
 } from "../channel.js";
 import { closeServer, InFlight, listenOn, SILENT_LOGGER } from "../adapter-support.js";
 import { approvalCardText } from "../owner-card.js";
+import { actionCardText } from "../action-card.js";
 import { clipText, splitText, TELEGRAM_HTML } from "../text/index.js";
 import { errorName } from "../redact.js";
 import { ChannelStatus } from "../status.js";
@@ -144,6 +147,28 @@ export class TelegramAdapter implements ChannelAdapter {
           ],
         ],
       },
+    });
+  }
+
+  async sendActionCard(ownerId: string, card: ActionCard): Promise<SentCard> {
+    const sent = await this.requireBot().api.sendMessage(ownerId, actionCardText(card, TELEGRAM_HTML), {
+      ...TELEGRAM_HTML.sendOptions,
+      reply_markup: {
+        inline_keyboard: [
+          [
+            { text: "Approve", callback_data: card.approveToken },
+            { text: "Deny", callback_data: card.denyToken },
+          ],
+        ],
+      },
+    });
+    return { chatId: String(sent.chat.id), messageId: String(sent.message_id) };
+  }
+
+  /** Edits the card to say who decided; an edit without reply_markup also removes the buttons. */
+  async closeActionCard(sent: SentCard, card: ActionCard, text: string): Promise<void> {
+    await this.requireBot().api.editMessageText(sent.chatId, Number(sent.messageId), actionCardText(card, TELEGRAM_HTML, text), {
+      ...TELEGRAM_HTML.sendOptions,
     });
   }
 
