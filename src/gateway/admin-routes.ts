@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { OwnerActor } from "./admission.js";
-import type { HttpDeps } from "./http-server.js";
+import type { HttpDeps } from "./http-deps.js";
 import {
   approvePairing,
   createInvite,

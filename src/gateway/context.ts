@@ -13,6 +13,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { BudgetStore } from "../stores/budget.js";
 import type { AuditEvent, PairingStore, SeenOnceStore, SessionBindingStore } from "../stores/types.js";
 import type { ApprovalService } from "./approvals/service.js";
+import type { GatewayLogger } from "../core/logger.js";
 
 /** What the agent handler gets for one message. */
 export interface AgentMessage {
@@ -110,11 +111,7 @@ export interface ChannelNotice {
   [field: string]: unknown;
 }
 
-export interface GatewayLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+export type { GatewayLogger } from "../core/logger.js";
 
 /**
  * Whether a started channel is doing its job. "degraded": it cannot log in or has stopped receiving (Telegram polling

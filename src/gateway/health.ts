@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { StoreUnavailableError } from "../pairing/errors.js";
 import { withDeadline } from "./deadline.js";
 import type { ChannelHealth, ChannelPlugin } from "./context.js";
-import type { HttpDeps } from "./http-server.js";
+import type { HttpDeps } from "./http-deps.js";
 
 export type StoreStatus = "ok" | "down" | "unchecked";
 

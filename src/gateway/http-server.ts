@@ -1,37 +1,15 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import type { Principal } from "../protocols/types.js";
 import { authenticate } from "./authenticate.js";
-import type { ChannelPlugin, GatewayContext } from "./context.js";
-import { errorBody, GatewayError, toGatewayError } from "./errors.js";
+import type { GatewayContext } from "./context.js";
+import { GatewayError, toGatewayError } from "./errors.js";
 import { registerAdminRoutes } from "./admin-routes.js";
 import { registerApprovalRoutes } from "./approvals/routes.js";
 import { registerHealthRoute } from "./health.js";
-import type { OriginPolicy } from "./origin-policy.js";
 import { gatewayRequest, isLocalSocket } from "./request-view.js";
+import { DEFAULT_BODY_LIMIT, sendError, type HttpDeps } from "./http-deps.js";
 
-export const DEFAULT_BODY_LIMIT = 16 * 1024;
-
-export interface HttpServerOptions {
-  bodyLimit?: number;
-  /** Invite lifetime reported as expiresAt by POST /api/pairing/invites. */
-  inviteTtlMs?: number;
-  /** The clock the stores use, so a reported expiresAt matches theirs. */
-  now?: () => number;
-}
-
-/** What admin route handlers need: the context, the authenticated principal of a request, the origin policy. */
-export interface HttpDeps {
-  context(): GatewayContext;
-  /** The gateway's channels, for /healthz. */
-  channels?(): readonly ChannelPlugin[];
-  originPolicy(): OriginPolicy;
-  principalOf(request: FastifyRequest): Principal;
-  options: HttpServerOptions;
-}
-
-export function sendError(reply: FastifyReply, error: GatewayError): FastifyReply {
-  return reply.code(error.status).send({ error: errorBody(error) });
-}
+export { DEFAULT_BODY_LIMIT, sendError, type HttpDeps, type HttpServerOptions } from "./http-deps.js";
 
 /**
  * The fastify app: /healthz, the admin API under /api (authenticated in onRequest, before any body is parsed, so an

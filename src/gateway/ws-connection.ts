@@ -15,7 +15,7 @@ import { TokenBucket } from "./rate-limit.js";
 import { gatewayRequest } from "./request-view.js";
 import { connectFrame, requestFrame, type ConnectParams, type RequestFrame } from "./schemas.js";
 import { bindSession } from "./session-ids.js";
-import type { ResolvedWebSocketOptions } from "./ws-hub.js";
+import type { ResolvedWebSocketOptions } from "./ws-options.js";
 import { handleMethod, type MethodCaller } from "./ws-methods.js";
 
 /** Close codes: standard ones where they fit, 44xx mirroring HTTP statuses otherwise. */

@@ -1,6 +1,6 @@
 import { generateRawCode } from "../pairing/codes.js";
 import type { JsonValue } from "../protocols/types.js";
-import type { AuditEvent, Clock } from "./types.js";
+import type { AuditEvent, Clock } from "./events.js";
 
 /**
  * Approval requests: an agent asks the owner before it runs a risky action. The storage contract every backend

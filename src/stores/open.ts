@@ -1,19 +1,8 @@
-import type { PairingStoreOptions, Stores } from "./types.js";
+import type { OpenStoresOptions } from "./open-options.js";
+import type { Stores } from "./types.js";
 import { openMemoryStores } from "./memory/index.js";
-import type { StoreSecretOptions } from "./store-secret.js";
 
-export interface OpenStoresOptions extends PairingStoreOptions, StoreSecretOptions {
-  /** Idle TTL for session bindings, milliseconds. */
-  sessionIdleTtlMs?: number;
-  /** Redis/PostgreSQL: keys or tables are namespaced by this prefix so several gateways can share a server. */
-  keyPrefix?: string;
-  /** PostgreSQL: the schema to create tables in. */
-  schema?: string;
-  /** PostgreSQL: pool size. */
-  poolSize?: number;
-  /** How long any store call may take before it fails (closed); milliseconds. */
-  timeoutMs?: number;
-}
+export type { OpenStoresOptions } from "./open-options.js";
 
 export const SUPPORTED_STORE_URLS = ["memory:", "sqlite:<path>", "redis://host:port/db", "postgres://host:port/database"];
 

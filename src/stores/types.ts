@@ -1,15 +1,16 @@
 import type { ConversationStore } from "./conversations.js";
 import type {
-  JsonValue,
   PairedChannel,
   PairingProtocol,
-  PendingKind,
   PendingRequest,
   Principal,
   SessionBindingProtocol,
 } from "../protocols/types.js";
 import type { ApprovalStore } from "./approvals.js";
 import type { BudgetStore } from "./budget.js";
+import type { AuditEvent, AuditEventType, Clock } from "./events.js";
+
+export type { AuditEvent, AuditEventType, Clock } from "./events.js";
 
 /** Rules every built-in pairing store enforces; all durations in milliseconds. */
 export interface PairingRules {
@@ -37,7 +38,6 @@ export const DEFAULT_PAIRING_RULES: PairingRules = {
   denyCooldownMs: 60 * 60_000,
 };
 
-export type Clock = () => number;
 
 export interface PairingStoreOptions extends Partial<PairingRules> {
   /** The gateway secret; the code-hashing key is derived from it. Memory stores make a random one when absent. */
@@ -68,37 +68,6 @@ export interface SessionStoreOptions {
   idleTtlMs?: number;
 }
 
-export type AuditEventType =
-  | "requested"
-  | "invite-created"
-  | "approved"
-  | "denied"
-  | "revoked"
-  | "expired"
-  | "redeem-failed"
-  | "locked-out"
-  /** An API token was deleted (channelType "token", channelId its id): sockets opened with it close on every instance. */
-  | "token-revoked"
-  /** Approval requests of agents (channelType "approval", channelId the request id; see approvals.ts). */
-  | "approval-requested"
-  | "approval-approved"
-  | "approval-denied"
-  | "approval-expired";
-
-/** One decision in the store's append-only audit log; never holds a code, token or secret. */
-export interface AuditEvent {
-  /** Opaque, increasing within one store; pass as `after` to page. */
-  id: string;
-  at: number;
-  type: AuditEventType;
-  channelType: string;
-  /** The sender concerned, "" when unknown (a failed invite redemption by nobody in particular). */
-  channelId: string;
-  /** Who did it: an approving owner, a redeemer, or "system". */
-  actor: string;
-  kind?: PendingKind;
-  detail: Record<string, JsonValue>;
-}
 
 export interface AuditQuery {
   after?: string;

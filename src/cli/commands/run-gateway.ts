@@ -10,9 +10,14 @@ import { jsonLogger } from "../../gateway/logger.js";
 import { describeSecretSource, loadGatewaySecret } from "../../pairing/secret.js";
 import { openStores } from "../../stores/open.js";
 import type { Stores } from "../../stores/types.js";
-import { cliConfig } from "../environment.js";
+import { cliConfig, type CommonOptions } from "../environment.js";
 import type { Output } from "../output.js";
-import type { StartOptions } from "./start.js";
+
+/** The options of `gatehouse start`. */
+export interface StartOptions extends CommonOptions {
+  host?: string;
+  port?: number;
+}
 
 /** Channel SDKs load only when a channel is configured; a missing token variable is a config error (exit 2). */
 async function channelsOf(config: GatehouseConfig): Promise<ChannelPlugin[]> {

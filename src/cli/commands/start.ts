@@ -1,13 +1,9 @@
 import { Command, InvalidArgumentError } from "commander";
 import { parsePort } from "../../config/load.js";
 import { ensureWritableDir } from "../../pairing/data-dir.js";
-import { addCommonOptions, cliConfig, type CommonOptions } from "../environment.js";
+import { addCommonOptions, cliConfig } from "../environment.js";
 import type { Output } from "../output.js";
-
-export interface StartOptions extends CommonOptions {
-  host?: string;
-  port?: number;
-}
+import type { StartOptions } from "./run-gateway.js";
 
 function portOption(value: string): number {
   const port = parsePort(value);

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { HttpDeps } from "../http-server.js";
+import type { HttpDeps } from "../http-deps.js";
 import { createApproval, decideApproval, listApprovals, readApproval } from "./actions.js";
 
 /** Aborted when the client goes away, so a long poll stops waiting for nobody. */

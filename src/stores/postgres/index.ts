@@ -1,5 +1,5 @@
 import type { Pool, PoolConfig } from "pg";
-import type { OpenStoresOptions } from "../open.js";
+import type { OpenStoresOptions } from "../open-options.js";
 import { checkStoreSecret, resolveStoreSecret, type FingerprintKeeper, type StoreSecret } from "../store-secret.js";
 import type { PairingRules, PairingStoreOptions, Stores } from "../types.js";
 import { DEFAULT_PAIRING_RULES } from "../types.js";

@@ -1,4 +1,4 @@
-import type { OpenStoresOptions } from "../open.js";
+import type { OpenStoresOptions } from "../open-options.js";
 import type { PairingRules, PairingStoreOptions, Stores } from "../types.js";
 import { DEFAULT_PAIRING_RULES } from "../types.js";
 import { assertTimeout, connectRedis, RedisConnection, type RedisClientLike } from "./connection.js";

@@ -1,6 +1,6 @@
 import { dirname, resolve } from "node:path";
 import type BetterSqlite3 from "better-sqlite3";
-import type { OpenStoresOptions } from "../open.js";
+import type { OpenStoresOptions } from "../open-options.js";
 import { resolvePairingOptions } from "../shared.js";
 import { checkStoreSecret, resolveStoreSecret, type FingerprintKeeper } from "../store-secret.js";
 import type { Stores } from "../types.js";

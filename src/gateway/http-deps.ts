@@ -1,0 +1,29 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Principal } from "../protocols/types.js";
+import type { ChannelPlugin, GatewayContext } from "./context.js";
+import { errorBody, type GatewayError } from "./errors.js";
+import type { OriginPolicy } from "./origin-policy.js";
+
+export const DEFAULT_BODY_LIMIT = 16 * 1024;
+
+export interface HttpServerOptions {
+  bodyLimit?: number;
+  /** Invite lifetime reported as expiresAt by POST /api/pairing/invites. */
+  inviteTtlMs?: number;
+  /** The clock the stores use, so a reported expiresAt matches theirs. */
+  now?: () => number;
+}
+
+/** What admin route handlers need: the context, the authenticated principal of a request, the origin policy. */
+export interface HttpDeps {
+  context(): GatewayContext;
+  /** The gateway's channels, for /healthz. */
+  channels?(): readonly ChannelPlugin[];
+  originPolicy(): OriginPolicy;
+  principalOf(request: FastifyRequest): Principal;
+  options: HttpServerOptions;
+}
+
+export function sendError(reply: FastifyReply, error: GatewayError): FastifyReply {
+  return reply.code(error.status).send({ error: errorBody(error) });
+}

@@ -1,0 +1,36 @@
+import type { JsonValue, PendingKind } from "../protocols/types.js";
+
+/** The stores' clock: milliseconds since the epoch, injectable so expiry is tested without sleeping. */
+export type Clock = () => number;
+
+export type AuditEventType =
+  | "requested"
+  | "invite-created"
+  | "approved"
+  | "denied"
+  | "revoked"
+  | "expired"
+  | "redeem-failed"
+  | "locked-out"
+  /** An API token was deleted (channelType "token", channelId its id): sockets opened with it close on every instance. */
+  | "token-revoked"
+  /** Approval requests of agents (channelType "approval", channelId the request id; see approvals.ts). */
+  | "approval-requested"
+  | "approval-approved"
+  | "approval-denied"
+  | "approval-expired";
+
+/** One decision in the store's append-only audit log; never holds a code, token or secret. */
+export interface AuditEvent {
+  /** Opaque, increasing within one store; pass as `after` to page. */
+  id: string;
+  at: number;
+  type: AuditEventType;
+  channelType: string;
+  /** The sender concerned, "" when unknown (a failed invite redemption by nobody in particular). */
+  channelId: string;
+  /** Who did it: an approving owner, a redeemer, or "system". */
+  actor: string;
+  kind?: PendingKind;
+  detail: Record<string, JsonValue>;
+}

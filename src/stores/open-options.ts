@@ -1,0 +1,16 @@
+import type { StoreSecretOptions } from "./store-secret.js";
+import type { PairingStoreOptions } from "./types.js";
+
+/** What openStores() and each backend's opener accept (every backend ignores the options of the others). */
+export interface OpenStoresOptions extends PairingStoreOptions, StoreSecretOptions {
+  /** Idle TTL for session bindings, milliseconds. */
+  sessionIdleTtlMs?: number;
+  /** Redis/PostgreSQL: keys or tables are namespaced by this prefix so several gateways can share a server. */
+  keyPrefix?: string;
+  /** PostgreSQL: the schema to create tables in. */
+  schema?: string;
+  /** PostgreSQL: pool size. */
+  poolSize?: number;
+  /** How long any store call may take before it fails (closed); milliseconds. */
+  timeoutMs?: number;
+}
