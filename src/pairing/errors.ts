@@ -1,3 +1,5 @@
+import { storeFailureReason } from "./store-failure.js";
+
 /** Thrown by generateCode when a channel type already has its maximum of live pending entries. */
 export class PairingLimitError extends Error {
   override readonly name = "PairingLimitError";
@@ -38,7 +40,13 @@ export class StoreUnavailableError extends Error {
     readonly store: string,
     options?: { cause?: unknown },
   ) {
-    super(`${store} store is temporarily unavailable`, options);
+    const reason = storeFailureReason(options?.cause);
+    super(
+      reason === undefined
+        ? `${store} store is temporarily unavailable`
+        : `${store} store ${reason.permanent ? "cannot be used" : "is temporarily unavailable"}: ${reason.text}`,
+      options,
+    );
   }
 }
 
