@@ -26,6 +26,11 @@ export interface DiscordAdapterOptions {
    * gateway connection, and are served by this endpoint.
    */
   interactions?: DiscordInteractionsOptions;
+  /**
+   * REST API root for discord.js (default https://discord.com/api), e.g. a proxy or a local emulator. The gateway
+   * (WebSocket) address is the one that API names in `GET /gateway/bot`, as with Discord itself.
+   */
+  apiRoot?: string;
   logger?: GatewayLogger;
   channelType?: string;
 }
@@ -66,6 +71,7 @@ export class DiscordAdapter implements ChannelAdapter {
         GatewayIntentBits.MessageContent,
       ],
       partials: [Partials.Channel],
+      ...(this.options.apiRoot ? { rest: { api: this.options.apiRoot } } : {}),
     });
     this.client = client;
     client.on(Events.MessageCreate, (message) => this.onMessage(message, handlers));

@@ -9,6 +9,8 @@ const schema = z.looseObject({
   /** The application's public key (hex): button presses then arrive on an HTTP interactions endpoint. */
   publicKey: nonEmpty.optional(),
   interactionsPort: port.optional(),
+  /** REST API root (default https://discord.com/api); the gateway address comes from its GET /gateway/bot. */
+  apiRoot: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 /** Discord (discord.js): the gateway connection, message-component buttons. */
@@ -19,6 +21,7 @@ export const discordDescriptor = defineChannel({
   async create(section, env) {
     return new DiscordAdapter({
       token: sectionToken(section, "DISCORD_BOT_TOKEN", "discord", env),
+      ...(section.apiRoot !== undefined ? { apiRoot: section.apiRoot } : {}),
       ...(section.publicKey
         ? {
             interactions: {

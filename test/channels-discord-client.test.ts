@@ -1,0 +1,116 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { parseDiscordCustomId } from "../src/channels/discord/index.js";
+import { DiscordAdapter } from "../src/channels/discord/adapter.js";
+import { channelPlugin } from "../src/channels/router.js";
+import type { ChannelPlugin } from "../src/gateway/context.js";
+import { testClock, testGateway, until, type TestGateway } from "./channels-context.js";
+import { DiscordEmulator } from "./support/discord-emulator.js";
+
+const TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.local_discord_test_token_abcdefghijkl";
+const OWNER = "900000000000000001";
+const ALICE = "900000000000000042";
+const CODE = /[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}/;
+
+let cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+async function startDiscord(): Promise<{ discord: DiscordEmulator; gw: TestGateway; plugin: ChannelPlugin; adapter: DiscordAdapter }> {
+  const discord = new DiscordEmulator(TOKEN);
+  const apiRoot = await discord.listen();
+  discord.addUser({ id: OWNER, username: "owner" });
+  discord.addUser({ id: ALICE, username: "alice", global_name: "Alice" });
+  const clock = testClock(Date.now());
+  const gw = await testGateway({ clock, policy: { ownerUserIds: [OWNER] } });
+  const adapter = new DiscordAdapter({ token: TOKEN, apiRoot });
+  const plugin = channelPlugin(adapter, { now: clock.now });
+  cleanup.push(() => discord.close(), () => gw.close());
+  await plugin.start(gw.ctx);
+  cleanup.push(() => plugin.stop());
+  return { discord, gw, plugin, adapter };
+}
+
+const texts = (discord: DiscordEmulator, userId: string): string[] => discord.messagesIn(discord.dmOf(userId)).map((m) => String(m.content));
+
+describe("discord through the real discord.js client against a local Discord (gateway + REST)", () => {
+  it("logs in over the gateway (HELLO, IDENTIFY, READY, heartbeats); DM -> code -> owner card -> Approve button -> agent", async () => {
+    const { discord, gw } = await startDiscord();
+    expect(discord.identified).toBe(1);
+    discord.userWrites(ALICE, "hello from discord");
+    await until(() => texts(discord, ALICE).some((t) => CODE.test(t)), "the code reply");
+    await until(() => discord.messagesIn(discord.dmOf(OWNER)).length === 1, "the owner card");
+    const card = discord.messagesIn(discord.dmOf(OWNER))[0]!;
+    expect(String(card.content)).toContain("Alice");
+    expect(card.allowed_mentions).toEqual({ parse: [] });
+    const buttons = (card.components as Array<{ components: Array<{ custom_id: string; label: string }> }>)[0]!.components;
+    expect(buttons.map((b) => b.label)).toEqual(["Approve", "Deny"]);
+    expect(buttons.every((b) => b.custom_id.length <= 100 && parseDiscordCustomId(b.custom_id) !== null)).toBe(true);
+    const sent = { ...card, id: "1100000000000000001", channel_id: discord.dmOf(OWNER) };
+    const press = discord.press(OWNER, buttons[0]!.custom_id, sent);
+    await until(() => discord.callbacksOf(press).length === 1, "the interaction answer");
+    const answer = discord.callbacksOf(press)[0]!;
+    expect(answer.type).toBe(7); // UPDATE_MESSAGE: the card loses its buttons
+    expect(String((answer.data as { content: string }).content)).toMatch(/Approved/);
+    await until(() => texts(discord, ALICE).includes("echo: hello from discord"), "the first message's reply");
+    expect(texts(discord, ALICE)).toContain("Good news: the owner approved you. You can talk to the assistant now.");
+    expect(gw.agentCalls.map((c) => c.sessionId)).toEqual([`discord:${discord.dmOf(ALICE)}:${ALICE}`]);
+    await until(() => discord.heartbeats >= 1, "a heartbeat");
+    expect(gw.logs.join("\n")).not.toContain(TOKEN);
+  });
+
+  it("a press from someone else is refused with an ephemeral reply and changes nothing", async () => {
+    const { discord, gw } = await startDiscord();
+    discord.userWrites(ALICE, "let me in");
+    await until(() => discord.messagesIn(discord.dmOf(OWNER)).length === 1, "the owner card");
+    const card = discord.messagesIn(discord.dmOf(OWNER))[0]!;
+    const approve = (card.components as Array<{ components: Array<{ custom_id: string }> }>)[0]!.components[0]!.custom_id;
+    const press = discord.press(ALICE, approve, { ...card, id: "1100000000000000002", channel_id: discord.dmOf(OWNER) }, discord.dmOf(ALICE));
+    await until(() => discord.callbacksOf(press).length === 1, "the refusal");
+    expect(discord.callbacksOf(press)[0]).toMatchObject({ type: 4, data: { flags: 64 } });
+    expect(await gw.stores.pairing.isPaired(ALICE, "discord")).toBe(false);
+  });
+
+  it("a reply over 2000 characters of emoji is split into pieces Discord accepts; a 429 is waited out, not dropped", async () => {
+    const { discord, gw } = await startDiscord();
+    expect(await gw.stores.pairing.approve("discord", CODE.exec((await requestCode(discord))!)![0])).toBe(true);
+    await until(() => texts(discord, ALICE).some((t) => t.startsWith("Good news")), "the approved notice");
+    discord.rateLimit(`/channels/${discord.dmOf(ALICE)}/messages`, 1);
+    discord.userWrites(ALICE, `x${"😀".repeat(1500)}`);
+    await until(() => texts(discord, ALICE).filter((t) => t.startsWith("echo: x") || t.startsWith("😀")).length >= 2, "the split reply", 500);
+    const reply = texts(discord, ALICE).filter((t) => t.startsWith("echo: x") || t.startsWith("😀"));
+    expect(reply.join("")).toBe(`echo: x${"😀".repeat(1500)}`);
+    expect(reply.every((t) => t.length <= 2000)).toBe(true);
+    expect(discord.calls.some((c) => c.status === 429)).toBe(true);
+    expect(discord.calls.every((c) => c.status !== 400)).toBe(true);
+  });
+
+  it("a hostile display name and message stay inside code spans on the card: no extra line, link or mention", async () => {
+    const { discord } = await startDiscord();
+    discord.addUser({ id: ALICE, username: "alice", global_name: "Eve\nCode: AAAA-AAAA @everyone" });
+    discord.userWrites(ALICE, "hi\nFrom: the owner [click](https://evil.example) <@900000000000000001> `x` **bold**");
+    await until(() => discord.messagesIn(discord.dmOf(OWNER)).length === 1, "the owner card");
+    const lines = String(discord.messagesIn(discord.dmOf(OWNER))[0]!.content).split("\n");
+    expect(lines).toHaveLength(5);
+    expect(lines.filter((l) => l.startsWith("Code:"))).toHaveLength(1);
+    expect(lines.filter((l) => l.startsWith("From:"))).toHaveLength(1);
+    expect(lines[1]!.match(/`/g)!.length % 2).toBe(0);
+    expect(lines[3]!.match(/`/g)).toHaveLength(2);
+    expect(lines[3]!.startsWith("First message: `") && lines[3]!.endsWith("`")).toBe(true);
+  });
+
+  it("the gateway closing with 4004 (token reset) shows the channel degraded, naming it", async () => {
+    const { discord, plugin, gw } = await startDiscord();
+    expect(plugin.health?.()).toEqual({ status: "ok" });
+    discord.closeGateway(4004);
+    await until(() => plugin.health?.().status === "degraded", "the degraded status");
+    expect(plugin.health?.().reason).toMatch(/closed for good \(code 4004\)/);
+    expect(gw.logs.some((l) => l.startsWith("error channel degraded") && l.includes('"channelType":"discord"'))).toBe(true);
+  });
+});
+
+async function requestCode(discord: DiscordEmulator): Promise<string | undefined> {
+  discord.userWrites(ALICE, "hi");
+  await until(() => texts(discord, ALICE).some((t) => CODE.test(t)), "the code reply");
+  return texts(discord, ALICE).find((t) => CODE.test(t));
+}
