@@ -203,6 +203,9 @@ export class LocalBotApi {
         return this.editMarkup(body);
       case "editMessageText":
         return this.editText(body);
+      case "sendChatAction":
+        if (!["typing", "upload_document", "choose_sticker"].includes(String(body.action))) throw badRequest("wrong parameter action in request");
+        return true;
       default:
         throw new BotApiError(404, "Not Found");
     }
@@ -222,6 +225,13 @@ export class LocalBotApi {
     call.entities = entities;
     this.messages.set(`${chatId}/${call.messageId}`, { hasMarkup: body.reply_markup !== undefined, text });
     return { message_id: call.messageId, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: "private", first_name: "X" }, text, ...(entities.length ? { entities } : {}) };
+  }
+
+  /** The text a chat shows now for each message the bot sent there (after its edits), oldest first. */
+  shownIn(chatId: number): string[] {
+    const shown: string[] = [];
+    for (const [key, message] of this.messages) if (key.startsWith(`${chatId}/`) && message.text !== undefined) shown.push(message.text);
+    return shown;
   }
 
   private editMarkup(body: Record<string, unknown>): unknown {

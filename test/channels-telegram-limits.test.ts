@@ -145,7 +145,7 @@ describe("telegram limits: pieces and quotes never cut a character", () => {
 
   it("registers /pair in the bot's command menu (setMyCommands)", async () => {
     const { api } = await startBot();
-    expect(api.commands.map((c) => c.command)).toEqual(["pair"]);
+    expect(api.commands.map((c) => c.command)).toEqual(["pair", "new", "stop"]);
   });
 });
 

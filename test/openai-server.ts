@@ -51,6 +51,8 @@ export interface RecordedRequest {
  */
 export class LocalModelServer {
   readonly requests: RecordedRequest[] = [];
+  /** The API root (`http://127.0.0.1:<port>/v1`) once listening. */
+  url: string | undefined;
   private readonly server: Server;
   private readonly scripts: ModelScript[] = [];
   private readonly disconnectWaiters: Array<() => void> = [];
@@ -64,7 +66,8 @@ export class LocalModelServer {
 
   async listen(): Promise<string> {
     await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+    return this.url;
   }
 
   async close(): Promise<void> {

@@ -9,6 +9,7 @@ import type { Principal } from "../protocols/types.js";
 import type { ChannelAdapter, InboundMessage } from "./channel.js";
 import type { RouterMessages } from "./messages.js";
 import { errorName } from "./redact.js";
+import { ReplyView, type ReplyMode } from "./reply-view.js";
 
 export interface AgentTurn {
   adapter: ChannelAdapter;
@@ -17,6 +18,8 @@ export interface AgentTurn {
   signal: AbortSignal;
   messages: RouterMessages;
   deadlineMs: number;
+  /** How a platform that can stream shows the reply; default "edit". */
+  replyMode?: ReplyMode;
 }
 
 /** An agent turn that has been queued for its session; `done` settles once the reply (or the failure) was sent. */
@@ -40,18 +43,21 @@ export async function startAgentTurn(ctx: GatewayContext, turn: AgentTurn): Prom
     ctx.logger.warn("session store failed closed", { channelType, error: errorName(error) });
     return { done: adapter.send(message.chatId, turn.messages.unavailable) };
   }
+  const view = adapter.streaming ? new ReplyView(adapter.streaming, message.chatId, turn.replyMode ?? "edit", ctx.logger, channelType) : undefined;
   // runTurn queues the turn before its first await, so turns keep the order their messages were admitted in.
-  const result = runTurn(ctx, { text: message.text, sessionId, principal, channelType, signal: turn.signal });
-  return { done: deliver(ctx, turn, result) };
+  const result = runTurn(ctx, { text: message.text, sessionId, principal, channelType, signal: turn.signal, onDelta: view?.push });
+  return { done: deliver(ctx, turn, result, view) };
 }
 
-async function deliver(ctx: GatewayContext, turn: AgentTurn, result: Promise<TurnResult>): Promise<void> {
+async function deliver(ctx: GatewayContext, turn: AgentTurn, result: Promise<TurnResult>, view: ReplyView | undefined): Promise<void> {
   const { adapter, message } = turn;
   const channelType = adapter.channelType;
   let reply: string;
+  view?.start();
   try {
     reply = (await result).text;
   } catch (error) {
+    view?.abandon();
     if (error instanceof TurnQueueFullError) return adapter.send(message.chatId, turn.messages.busy);
     if (error instanceof StoreUnavailableError || error instanceof StoreDeadlineError) {
       ctx.logger.warn("conversation store failed closed", { channelType, error: errorName(error) });
@@ -61,6 +67,7 @@ async function deliver(ctx: GatewayContext, turn: AgentTurn, result: Promise<Tur
     ctx.logger.error("agent failed", { channelType, error: errorName(error) });
     return adapter.send(message.chatId, turn.messages.agentFailed(agentFailureOf(error)));
   }
+  if (view) return view.finish(reply);
   if (reply.trim() !== "") await adapter.send(message.chatId, reply);
 }
 

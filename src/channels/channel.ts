@@ -104,6 +104,22 @@ export interface ChannelCapabilities {
   gatewayWebhook: boolean;
 }
 
+/**
+ * A reply shown while the agent writes it: a typing indicator until the first words, then one message edited as text
+ * arrives (a new one when it outgrows the platform's limit). Adapters without it send the reply once it is complete.
+ */
+export interface StreamingReplies {
+  /** The platform's longest message, in UTF-16 units. */
+  readonly maxLength: number;
+  /** The shortest gap between two edits of one message that stays under the platform's edit rate limit. */
+  readonly editIntervalMs: number;
+  /** Shows "typing…" in the chat; the platform clears it after a few seconds, so it is repeated while the agent thinks. */
+  typing(chatId: string): Promise<void>;
+  /** Sends a message and returns its id, for edit(). */
+  post(chatId: string, text: string): Promise<string>;
+  edit(chatId: string, messageId: string, text: string): Promise<void>;
+}
+
 /** A chat platform as the router drives it. Tokens come from env vars and are never logged. */
 export interface ChannelAdapter {
   readonly channelType: string;
@@ -113,6 +129,8 @@ export interface ChannelAdapter {
   start(handlers: ChannelHandlers): Promise<void>;
   stop(): Promise<void>;
   send(chatId: string, text: string): Promise<void>;
+  /** Present when the platform can show a reply as it streams (see StreamingReplies). */
+  readonly streaming?: StreamingReplies;
   /** DMs an owner an Approve/Deny card. */
   sendApprovalCard(ownerId: string, request: ApprovalRequest): Promise<void>;
   /** DMs an owner an Approve/Deny card for an agent's action (adapters without it: owners decide in the console or CLI). */

@@ -9,6 +9,7 @@ export interface ChannelSection {
   tokenEnv?: string | undefined;
   ownerUserIds: string[];
   unknownUserPolicy?: ChannelRouterOptions["unknownUserPolicy"] | undefined;
+  replyMode?: ChannelRouterOptions["replyMode"] | undefined;
 }
 
 /**

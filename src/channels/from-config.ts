@@ -26,5 +26,6 @@ function routerOptions(section: ChannelSection): ChannelRouterOptions {
   return {
     ownerUserIds: section.ownerUserIds,
     ...(section.unknownUserPolicy ? { unknownUserPolicy: section.unknownUserPolicy } : {}),
+    ...(section.replyMode ? { replyMode: section.replyMode } : {}),
   };
 }

@@ -11,6 +11,7 @@ import { approvalCardFor, ownersOn } from "./owner-card.js";
 import { redeemInvite, parsePairCommand } from "./pair-command.js";
 import { BoundedMap, RecentKeys, SerialQueue } from "./serial.js";
 import { startAgentTurn, type StartedTurn } from "./agent-turn.js";
+import type { ReplyMode } from "./reply-view.js";
 import { errorName } from "./redact.js";
 import { firstSightingFor } from "./seen-once.js";
 
@@ -30,6 +31,8 @@ export interface ChannelRouterOptions {
   allowedUsers?: string[];
   /** This channel's policy for unknown senders; default: the gateway's. */
   unknownUserPolicy?: UnknownUserPolicy;
+  /** On a platform that can stream: "edit" one message as the reply arrives (default), or "final" (send it complete). */
+  replyMode?: ReplyMode;
 }
 
 /** Wraps a chat adapter as a gateway ChannelPlugin that runs admission, pairing, buttons and the agent for it. */
@@ -199,6 +202,7 @@ class ChannelRouter implements ChannelPlugin {
           signal: this.aborter.signal,
           messages: this.messages,
           deadlineMs: this.deadlineMs,
+          ...(this.options.replyMode ? { replyMode: this.options.replyMode } : {}),
         });
       case "pending":
         return this.onPending(result, message);

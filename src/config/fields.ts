@@ -15,4 +15,6 @@ export const channelBase = {
   tokenEnv: envName.optional(),
   ownerUserIds: idList,
   unknownUserPolicy: unknownUserPolicy.optional(),
+  /** How a streamed reply is shown: "edit" one message as text arrives (default), or "final" (send it complete). */
+  replyMode: z.enum(["edit", "final"]).optional(),
 };

@@ -14,6 +14,7 @@ import {
   type ChannelAdapter,
   type ChannelHandlers,
   type SentCard,
+  type StreamingReplies,
 } from "../channel.js";
 import { closeServer, InFlight, listenOn, SILENT_LOGGER } from "../adapter-support.js";
 import { approvalCardText } from "../owner-card.js";
@@ -59,7 +60,16 @@ const MAX_CALLBACK_ANSWER = 200;
 const MAX_WEBHOOK_BODY = 1_000_000;
 const ALLOWED_UPDATES = ["message", "callback_query"] as const;
 /** The commands shown in Telegram's menu (setMyCommands). */
-export const TELEGRAM_COMMANDS = [{ command: "pair", description: "Redeem an invite code from the owner: /pair ABCD-EFGH" }] as const;
+export const TELEGRAM_COMMANDS = [
+  { command: "pair", description: "Redeem an invite code from the owner: /pair ABCD-EFGH" },
+  { command: "new", description: "Start a fresh conversation" },
+  { command: "stop", description: "Stop the answer being written" },
+] as const;
+/**
+ * One edit per second per chat keeps a streamed reply under Telegram's flood limits (about one message per second in
+ * a chat, 20 per minute in a group); a 429 is still retried after its retry_after by auto-retry.
+ */
+const EDIT_INTERVAL_MS = 1_000;
 
 /** Telegram through grammY: long polling or a webhook server with the secret-token header check. */
 export const TELEGRAM_CAPABILITIES: ChannelCapabilities = { buttons: true, groups: true, gatewayWebhook: false };
@@ -134,6 +144,19 @@ export class TelegramAdapter implements ChannelAdapter {
     const bot = this.requireBot();
     for (const part of splitText(text, MAX_MESSAGE)) await bot.api.sendMessage(chatId, part);
   }
+
+  /** Typing indicator, then one message edited as the reply streams (sendChatAction, sendMessage, editMessageText). */
+  readonly streaming: StreamingReplies = {
+    maxLength: MAX_MESSAGE,
+    editIntervalMs: EDIT_INTERVAL_MS,
+    typing: async (chatId) => {
+      await this.requireBot().api.sendChatAction(chatId, "typing");
+    },
+    post: async (chatId, text) => String((await this.requireBot().api.sendMessage(chatId, text)).message_id),
+    edit: async (chatId, messageId, text) => {
+      await this.requireBot().api.editMessageText(chatId, Number(messageId), text);
+    },
+  };
 
   async sendApprovalCard(ownerId: string, request: ApprovalRequest): Promise<void> {
     // HTML parse mode: the requester's name and message are escaped and sit in <code>, where Telegram links nothing.
