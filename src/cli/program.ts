@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { auditCommand } from "./commands/audit.js";
+import { approvalsCommand } from "./commands/approvals.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { pairingCommand } from "./commands/pairing.js";
 import { sessionsCommand } from "./commands/sessions.js";
@@ -29,6 +30,7 @@ ${EXIT_CODES_HELP}`,
   for (const command of [
     startCommand(io),
     pairingCommand(io),
+    approvalsCommand(io),
     auditCommand(io),
     tokenCommand(io),
     sessionsCommand(io),
