@@ -2,6 +2,7 @@ import { chatCommand, COMMAND_REPLIES } from "../conversation/commands.js";
 import type { Principal } from "../protocols/types.js";
 import type { GatewayContext } from "./context.js";
 import { isPromiseLike } from "./promise-like.js";
+import { requestApprovalInProcess, type ApprovalAsk, type ApprovalResult } from "./approvals/in-process.js";
 
 export interface AgentTurn {
   text: string;
@@ -19,7 +20,7 @@ export interface TurnResult {
   stopped: boolean;
 }
 
-type RunContext = Pick<GatewayContext, "agent"> & Partial<Pick<GatewayContext, "logger" | "conversations" | "turns">>;
+type RunContext = Pick<GatewayContext, "agent"> & Partial<Pick<GatewayContext, "logger" | "conversations" | "turns" | "approvals">>;
 
 /**
  * Runs the agent for one message and returns the full reply, streaming chunks through onDelta. `/stop`, `/new` and
@@ -58,7 +59,8 @@ async function answer(ctx: RunContext, turn: AgentTurn, signal: AbortSignal): Pr
   // A store that cannot be read fails the turn (the caller says the service is unavailable); it is never read as empty.
   const history = memory ? await memory.history(sessionId, owner) : undefined;
   const message = history === undefined ? { text, sessionId, principal, channelType } : { text, sessionId, principal, channelType, history };
-  const produced = ctx.agent(message, { sessionId, principal, channelType, signal });
+  const requestApproval = (ask: ApprovalAsk): Promise<ApprovalResult> => requestApprovalInProcess(ctx.approvals, { sessionId, principal, signal }, ask);
+  const produced = ctx.agent(message, { sessionId, principal, channelType, signal, requestApproval });
   // Await only what can be awaited: an agent that streams hands back its iterable at once.
   const reply = isPromiseLike(produced) ? await produced : produced;
   let full = "";

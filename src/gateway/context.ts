@@ -14,6 +14,7 @@ import type { BudgetStore } from "../stores/budget.js";
 import type { AuditEvent, PairingStore, SeenOnceStore, SessionBindingStore } from "../stores/types.js";
 import type { ApprovalService } from "./approvals/service.js";
 import type { GatewayLogger } from "../core/logger.js";
+import type { ApprovalAsk, ApprovalResult } from "./approvals/in-process.js";
 
 /** What the agent handler gets for one message. */
 export interface AgentMessage {
@@ -34,6 +35,12 @@ export interface AgentContext {
   channelType: string;
   /** Aborted when the client goes away or the gateway stops. */
   signal: AbortSignal;
+  /**
+   * Asks the owner before a risky action (a card in their DM, the console, the CLI; the first decision wins) and waits
+   * for the answer. Never approves by itself: no approval store, a store that is down or a stopped turn answer
+   * `approved: false` with the reason.
+   */
+  requestApproval(ask: ApprovalAsk): Promise<ApprovalResult>;
 }
 
 /**

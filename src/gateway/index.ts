@@ -10,3 +10,7 @@ export { DEFAULT_WEBSOCKET_OPTIONS, type WebSocketOptions } from "./ws-hub.js";
 export { APPROVAL_POLL_INTERVAL_MS } from "./approval-poll.js";
 export { WS_METHODS } from "./ws-methods.js";
 export type * from "./context.js";
+export { AGENT_ROLE } from "./identity-lists.js";
+export type { ApprovalAsk, ApprovalResult } from "./approvals/in-process.js";
+export type { ApprovalOptions, ApprovalAnswer } from "./approvals/service.js";
+export type { ApprovalRule, RiskLevel } from "./approvals/policy.js";
