@@ -13,6 +13,7 @@ const documents = [
   "README.md",
   "SECURITY.md",
   "src/gateway/README.md",
+  "examples/README.md",
   ...readdirSync(join(root, "docs"))
     .filter((name) => name.endsWith(".md"))
     .map((name) => `docs/${name}`),

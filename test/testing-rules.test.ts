@@ -7,24 +7,13 @@ import { describe, expect, it } from "vitest";
 import type { PairingProtocol } from "gatehouse";
 import { describePairingStore, describeSessionBindingStore, ruleLink, STORE_RULES, type SuiteLevel } from "gatehouse/testing";
 import { createMapPairingStore, createMapSessionStore } from "../examples/map-store.js";
+import { collectCases, type CollectedCase } from "./support/collect-cases.js";
 import { anchorsOf } from "./support/markdown.js";
 
 const doc = readFileSync(new URL("../docs/protocols.md", import.meta.url), "utf8");
 
-interface Case {
-  title: string;
-  run: () => Promise<void>;
-}
-
-/** The suites take any runner with describe and it: this one collects the cases so the test can run them itself. */
-function collect(register: (runner: { describe: (n: string, f: () => void) => void; it: (n: string, f: () => Promise<void>) => void }) => void): Case[] {
-  const cases: Case[] = [];
-  register({ describe: (_name, fn) => fn(), it: (title, run) => void cases.push({ title, run }) });
-  return cases;
-}
-
-function pairingCases(store: (ctx: { now: () => number }) => PairingProtocol, level?: SuiteLevel): Case[] {
-  return collect((runner) => describePairingStore("store", store, { ...runner, extras: false, ...(level ? { level } : {}) }));
+function pairingCases(store: (ctx: { now: () => number }) => PairingProtocol, level?: SuiteLevel): CollectedCase[] {
+  return collectCases((runner) => describePairingStore("store", store, { ...runner, extras: false, ...(level ? { level } : {}) }));
 }
 
 const ruleOf = (title: string) => /^\[([a-z-]+)\]/.exec(title)?.[1] as keyof typeof STORE_RULES | undefined;
@@ -47,7 +36,7 @@ describe("conformance rules", () => {
     expect(required.every((c) => STORE_RULES[ruleOf(c.title) ?? "caps"].level === "required")).toBe(true);
     expect(all.length).toBeGreaterThan(required.length + 15);
     expect(new Set(all.map((c) => ruleOf(c.title)))).toContain("same-code");
-    const sessions = collect((runner) => describeSessionBindingStore("s", () => createMapSessionStore(), { ...runner, level: "required" }));
+    const sessions = collectCases((runner) => describeSessionBindingStore("s", () => createMapSessionStore(), { ...runner, level: "required" }));
     expect(sessions.map((c) => ruleOf(c.title))).toEqual(Array(sessions.length).fill("session-binding"));
   });
 
@@ -72,7 +61,7 @@ describe("conformance rules", () => {
 
   it("the Map example passes every required case", async () => {
     for (const c of pairingCases((ctx) => createMapPairingStore(ctx), "required")) await c.run();
-    for (const c of collect((runner) => describeSessionBindingStore("s", () => createMapSessionStore(), { ...runner, level: "required" }))) {
+    for (const c of collectCases((runner) => describeSessionBindingStore("s", () => createMapSessionStore(), { ...runner, level: "required" }))) {
       await c.run();
     }
   });
