@@ -229,6 +229,11 @@ describe("console", () => {
     expect((await fetch(`${gateway.url}/console/assets/app.js`)).status).toBe(200);
     const bare = await fetch(`${gateway.url}/console`, { redirect: "manual" });
     expect(bare.status).toBe(302);
+    // The gateway's bare address leads to the console; following the redirects ends on its page.
+    const root = await fetch(`${gateway.url}/`, { redirect: "manual" });
+    expect(root.status).toBe(302);
+    expect(root.headers.get("location")).toBe("/console");
+    expect(await (await fetch(`${gateway.url}/`)).text()).toContain("gatehouse console");
     const traversal = await fetch(`${gateway.url}/console/..%2f..%2fpackage.json`);
     expect(traversal.status).toBeGreaterThanOrEqual(400);
     expect(await traversal.text()).not.toContain("devDependencies");

@@ -69,6 +69,8 @@ export function createHttpServer(deps: Omit<HttpDeps, "principalOf">): FastifyIn
   app.setErrorHandler((error: FastifyError, _request, reply) => sendError(reply, fromFrameworkError(error, deps.context)));
   app.setNotFoundHandler((request, reply) => sendError(reply, new GatewayError("not_found", `no route ${request.method} ${request.url.split("?")[0]}`)));
 
+  // Someone opening the gateway's address in a browser wants the console.
+  app.get("/", (_request, reply) => reply.redirect("/console", 302));
   registerHealthRoute(app, full);
   registerAdminRoutes(app, full);
   registerApprovalRoutes(app, full);
