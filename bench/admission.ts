@@ -1,10 +1,10 @@
 import { EventEmitter } from "node:events";
 import { pathToFileURL } from "node:url";
 import { echoAgent } from "../src/agents/echo.js";
-import { admit, sessionKey } from "../src/gateway/admission.js";
-import type { GatewayContext } from "../src/gateway/context.js";
-import { withDeadline } from "../src/gateway/deadline.js";
-import { isListed } from "../src/gateway/identity-lists.js";
+import { admit, sessionKey } from "../src/core/admission.js";
+import type { GatewayContext } from "../src/core/context.js";
+import { withDeadline } from "../src/core/deadline.js";
+import { isListed } from "../src/core/identity-lists.js";
 import { silentLogger } from "../src/gateway/logger.js";
 import type { Principal } from "../src/protocols/types.js";
 import { parseArgs } from "./lib/args.js";

@@ -1,6 +1,6 @@
 /** A TypeScript agent asks through `context.requestApproval`, the same path as the HTTP API; owners decide over HTTP. */
 import { afterEach, describe, expect, it } from "vitest";
-import type { Agent } from "../src/gateway/context.js";
+import type { Agent } from "../src/core/context.js";
 import { connectWithToken, OWNER_TOKEN, startGateway, type TestGateway } from "./gateway-helpers.js";
 
 const agent: Agent = async (message, context) => {

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { randomBytes } from "node:crypto";
-import { authorizeOwnerAction } from "../src/gateway/admission.js";
-import type { Agent, GatewayContext, GatewayLogger, PolicyOptions } from "../src/gateway/context.js";
+import { authorizeOwnerAction } from "../src/core/admission.js";
+import type { Agent, GatewayContext, GatewayLogger, PolicyOptions } from "../src/core/context.js";
 import { openStores } from "../src/stores/open.js";
 import type { Stores } from "../src/stores/types.js";
 import type {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parseDiscordCustomId } from "../src/channels/discord/index.js";
 import { DiscordAdapter } from "../src/channels/discord/adapter.js";
 import { channelPlugin } from "../src/channels/router.js";
-import type { ChannelPlugin } from "../src/gateway/context.js";
+import type { ChannelPlugin } from "../src/core/context.js";
 import { testClock, testGateway, until, type TestGateway } from "./channels-context.js";
 import { DiscordEmulator } from "./support/discord-emulator.js";
 

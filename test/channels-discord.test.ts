@@ -10,7 +10,7 @@ import {
   verifyDiscordSignature,
 } from "../src/channels/discord/index.js";
 import { channelPlugin } from "../src/channels/router.js";
-import type { ChannelPlugin } from "../src/gateway/context.js";
+import type { ChannelPlugin } from "../src/core/context.js";
 import { InMemoryChatAdapter, testClock, testGateway, until, type TestGateway } from "./channels-context.js";
 import { expectButtonRefusals, expectDenyFlow, type PressPlace, type RefusalDriver } from "./support/channel-refusals.js";
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { telegramChannel } from "../src/channels/telegram/index.js";
-import type { GatewayLogger } from "../src/gateway/context.js";
+import type { GatewayLogger } from "../src/core/context.js";
 import { createGateway, type Gateway } from "../src/gateway/index.js";
 import type { AuthProtocol, GatewayRequest } from "../src/protocols/types.js";
 import { openStores } from "../src/stores/open.js";

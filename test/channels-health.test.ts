@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { channelPlugin } from "../src/channels/router.js";
 import { SlackAdapter } from "../src/channels/slack/index.js";
-import type { GatewayLogger } from "../src/gateway/context.js";
+import type { GatewayLogger } from "../src/core/context.js";
 import { createGateway, type Gateway } from "../src/gateway/index.js";
 import { until } from "./channels-context.js";
 import { BOT_TOKEN, messageEvent, postSigned, SIGNING_SECRET } from "./support/slack-events.js";

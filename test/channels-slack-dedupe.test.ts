@@ -3,7 +3,7 @@ import { channelsFromConfig } from "../src/channels/from-config.js";
 import { channelPlugin } from "../src/channels/router.js";
 import { SlackAdapter } from "../src/channels/slack/index.js";
 import { configSchema } from "../src/config/schema.js";
-import type { ChannelPlugin } from "../src/gateway/context.js";
+import type { ChannelPlugin } from "../src/core/context.js";
 import { testClock, testGateway, until, type TestGateway } from "./channels-context.js";
 import { allBackends } from "./support/backends.js";
 import { BOT_TOKEN, messageEvent, postSigned, SIGNING_SECRET } from "./support/slack-events.js";

@@ -3,7 +3,7 @@ import { Api } from "grammy";
 import { afterEach, describe, expect, it } from "vitest";
 import { channelPlugin } from "../src/channels/router.js";
 import { TelegramAdapter, telegramChannel } from "../src/channels/telegram/index.js";
-import type { ChannelPlugin, GatewayLogger } from "../src/gateway/context.js";
+import type { ChannelPlugin, GatewayLogger } from "../src/core/context.js";
 import { createGateway, type Gateway } from "../src/gateway/index.js";
 import { LocalBotApi } from "./channels-telegram-api.js";
 import { testClock, testGateway, until, type TestGateway } from "./channels-context.js";

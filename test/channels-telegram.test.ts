@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { ChannelPlugin } from "../src/gateway/context.js";
+import type { ChannelPlugin } from "../src/core/context.js";
 import { telegramChannel, TelegramAdapter } from "../src/channels/telegram/index.js";
 import { channelPlugin } from "../src/channels/router.js";
 import { LocalBotApi, type ApiCall } from "./channels-telegram-api.js";

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { channelPlugin } from "../src/channels/router.js";
 import { WhatsAppAdapter, type WhatsAppAdapterOptions } from "../src/channels/whatsapp/index.js";
 import { createGateway, type Gateway } from "../src/gateway/index.js";
-import type { Agent } from "../src/gateway/context.js";
+import type { Agent } from "../src/core/context.js";
 import type { AuthProtocol } from "../src/protocols/types.js";
 import { connectWithToken, fixedTokenAuth, OWNER_TOKEN, type TestSocket } from "./gateway-helpers.js";
 import { testClock, testGateway, until, type TestClock, type TestGateway } from "./channels-context.js";

@@ -2,9 +2,9 @@ import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
 import { MemoryPairingStore, MemorySessionBindingStore } from "../src/stores/index.js";
 import type { PairingProtocol } from "../src/protocols/types.js";
-import { admit, authorizeOwnerAction, sessionKey } from "../src/gateway/admission.js";
-import { STORE_DEADLINE_MS } from "../src/gateway/deadline.js";
-import type { GatewayContext, GatewayPairingStore, PolicyOptions } from "../src/gateway/context.js";
+import { admit, authorizeOwnerAction, sessionKey } from "../src/core/admission.js";
+import { STORE_DEADLINE_MS } from "../src/core/deadline.js";
+import type { GatewayContext, GatewayPairingStore, PolicyOptions } from "../src/core/context.js";
 
 const silent = { info() {}, warn() {}, error() {} };
 

@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { echoAgent, httpAgent } from "../src/agents/index.js";
-import { runAgent } from "../src/gateway/agent-runner.js";
-import type { Agent } from "../src/gateway/context.js";
+import { runAgent } from "../src/core/agent-runner.js";
+import type { Agent } from "../src/core/context.js";
 
 let server: Server | undefined;
 afterEach(async () => {

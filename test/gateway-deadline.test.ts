@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { StoreDeadlineError, withDeadline } from "../src/gateway/deadline.js";
+import { StoreDeadlineError, withDeadline } from "../src/core/deadline.js";
 
 const never = (): Promise<never> => new Promise<never>(() => {});
 const later = <T>(value: T, ms: number): Promise<T> => new Promise((resolve) => setTimeout(() => resolve(value), ms));

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fastChatSendText, fastRequestFrame } from "../src/gateway/fast-frames.js";
-import { chatSendInput, requestFrame } from "../src/gateway/schemas.js";
+import { chatSendInput, requestFrame } from "../src/core/schemas.js";
 
 /** Frames reach the gateway through JSON.parse, so every generated value goes through a JSON round trip first. */
 const viaJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value) ?? "null");

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import WebSocket from "ws";
 import type { AuthProtocol, GatewayRequest } from "../src/protocols/types.js";
 import { createGateway, type Gateway, type GatewayOptions } from "../src/gateway/index.js";
-import type { GatewayLogger } from "../src/gateway/context.js";
+import type { GatewayLogger } from "../src/core/context.js";
 
 export const OWNER_TOKEN = "owner-token-0123456789abcdef";
 export const ADMIN_TOKEN = "admin-token-0123456789abcdef";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { mintToken } from "../src/auth/index.js";
 import { createGateway, type Gateway } from "../src/gateway/index.js";
-import type { ChannelPlugin, GatewayContext } from "../src/gateway/context.js";
+import type { ChannelPlugin, GatewayContext } from "../src/core/context.js";
 import { openStores } from "../src/stores/index.js";
 import type { AuditEvent, Stores } from "../src/stores/types.js";
 import { captureLogger, connectWithToken, deviceId, fixedTokenAuth, SECRET, TestSocket } from "./gateway-helpers.js";

@@ -1,4 +1,4 @@
-import { sessionKey } from "../../src/gateway/admission.js";
+import { sessionKey } from "../../src/core/admission.js";
 import type { Principal } from "../../src/protocols/types.js";
 
 /**

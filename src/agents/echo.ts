@@ -1,4 +1,4 @@
-import type { Agent } from "../gateway/context.js";
+import type { Agent } from "../core/context.js";
 
 /** The demo agent: streams the message back word by word, prefixed with "echo: ". */
 export const echoAgent: Agent = (message) => new WordStream(`echo: ${message.text}`);

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import type { Agent } from "../gateway/context.js";
+import type { Agent } from "../core/context.js";
 import { echoAgent } from "./echo.js";
 import { httpAgent } from "./http.js";
 import { openaiAgent } from "./openai.js";

@@ -1,4 +1,4 @@
-import type { Agent, AgentContext, AgentMessage } from "../gateway/context.js";
+import type { Agent, AgentContext, AgentMessage } from "../core/context.js";
 
 export interface HttpAgentOptions {
   /** Give up after this long, milliseconds; default 60 s. */

@@ -1,5 +1,5 @@
 import type OpenAI from "openai";
-import type { Agent, AgentContext, AgentMessage } from "../gateway/context.js";
+import type { Agent, AgentContext, AgentMessage } from "../core/context.js";
 import { AgentError, MissingAgentPackageError } from "./errors.js";
 
 export interface OpenAIAgentOptions {

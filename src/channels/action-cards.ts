@@ -1,4 +1,4 @@
-import type { GatewayContext } from "../gateway/context.js";
+import type { GatewayContext } from "../core/context.js";
 import type { ApprovalEvent } from "../stores/approvals.js";
 import { actionCardFor, decisionLine } from "./action-card.js";
 import type { ActionCard, ChannelAdapter, SentCard } from "./channel.js";

@@ -1,4 +1,4 @@
-import type { GatewayContext } from "../gateway/context.js";
+import type { GatewayContext } from "../core/context.js";
 import type { ButtonAction } from "../pairing/buttons.js";
 import { decisionLine } from "./action-card.js";
 import type { ButtonPress } from "./channel.js";

@@ -1,4 +1,4 @@
-import type { GatewayLogger } from "../gateway/context.js";
+import type { GatewayLogger } from "../core/context.js";
 import { errorName } from "./redact.js";
 
 /** Runs handler work without blocking the platform's update loop; stop() can wait for what is still running. */

@@ -1,8 +1,8 @@
 import { agentFailureOf } from "../agents/errors.js";
-import { sessionKey } from "../gateway/admission.js";
-import type { GatewayContext } from "../gateway/context.js";
-import { runTurn, type TurnResult } from "../gateway/agent-runner.js";
-import { StoreDeadlineError, withDeadline } from "../gateway/deadline.js";
+import { sessionKey } from "../core/admission.js";
+import type { GatewayContext } from "../core/context.js";
+import { runTurn, type TurnResult } from "../core/agent-runner.js";
+import { StoreDeadlineError, withDeadline } from "../core/deadline.js";
 import { TurnQueueFullError } from "../conversation/turns.js";
 import { StoreUnavailableError } from "../pairing/errors.js";
 import type { Principal } from "../protocols/types.js";

@@ -1,7 +1,7 @@
-import { authorizeOwnerAction } from "../gateway/admission.js";
-import type { GatewayContext } from "../gateway/context.js";
-import { withDeadline } from "../gateway/deadline.js";
-import { approvePairing } from "../gateway/pairing-actions.js";
+import { authorizeOwnerAction } from "../core/admission.js";
+import type { GatewayContext } from "../core/context.js";
+import { withDeadline } from "../core/deadline.js";
+import { approvePairing } from "../core/pairing-actions.js";
 import { comparableCode, formatCode } from "../pairing/codes.js";
 import { buttonCodeRef, verifyButtonToken } from "../pairing/buttons.js";
 import type { ButtonPress, ChannelAdapter } from "./channel.js";

@@ -1,4 +1,4 @@
-import type { ChannelHealth, ChannelHttpRoute, GatewayLogger } from "../gateway/context.js";
+import type { ChannelHealth, ChannelHttpRoute, GatewayLogger } from "../core/context.js";
 import type { ButtonAction } from "../pairing/buttons.js";
 import type { SeenOnceStore } from "../stores/types.js";
 

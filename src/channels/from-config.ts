@@ -1,4 +1,4 @@
-import type { ChannelPlugin } from "../gateway/context.js";
+import type { ChannelPlugin } from "../core/context.js";
 import type { ChannelSection } from "./descriptor.js";
 import { CHANNELS } from "./registry.js";
 import { channelPlugin, type ChannelRouterOptions } from "./router.js";

@@ -1,6 +1,6 @@
 import { AGENT_FAILURE_MESSAGES, type AgentFailure } from "../agents/errors.js";
 import { COMMAND_REPLIES } from "../conversation/commands.js";
-import { UNAVAILABLE_MESSAGE } from "../gateway/admission.js";
+import { UNAVAILABLE_MESSAGE } from "../core/admission.js";
 
 /** Everything the router says to senders and owners; override any line through channelPlugin's options. */
 export interface RouterMessages {

@@ -1,5 +1,5 @@
-import type { PolicyOptions } from "../gateway/context.js";
-import { WEBCHAT_CHANNEL_TYPE } from "../gateway/identity-lists.js";
+import type { PolicyOptions } from "../core/context.js";
+import { WEBCHAT_CHANNEL_TYPE } from "../core/identity-lists.js";
 import { signButtonToken } from "../pairing/buttons.js";
 import type { ApprovalRequest } from "./channel.js";
 import { PLAIN_TEXT } from "./text/plain.js";

@@ -1,5 +1,5 @@
-import type { GatewayContext } from "../gateway/context.js";
-import { withDeadline } from "../gateway/deadline.js";
+import type { GatewayContext } from "../core/context.js";
+import { withDeadline } from "../core/deadline.js";
 import { boundedCode, comparableCode } from "../pairing/codes.js";
 import type { RouterMessages } from "./messages.js";
 import { errorName } from "./redact.js";

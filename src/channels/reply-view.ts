@@ -1,4 +1,4 @@
-import type { GatewayLogger } from "../gateway/context.js";
+import type { GatewayLogger } from "../core/context.js";
 import type { StreamingReplies } from "./channel.js";
 import { errorName } from "./redact.js";
 import { splitText } from "./text/split.js";

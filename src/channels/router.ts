@@ -1,6 +1,6 @@
-import { admit, authorizeOwnerAction, type AdmissionResult } from "../gateway/admission.js";
-import type { ChannelHealth, ChannelHttpRoute, ChannelNotice, ChannelPlugin, GatewayContext, PolicyOptions, UnknownUserPolicy } from "../gateway/context.js";
-import { STORE_DEADLINE_MS, withDeadline } from "../gateway/deadline.js";
+import { admit, authorizeOwnerAction, type AdmissionResult } from "../core/admission.js";
+import type { ChannelHealth, ChannelHttpRoute, ChannelNotice, ChannelPlugin, GatewayContext, PolicyOptions, UnknownUserPolicy } from "../core/context.js";
+import { STORE_DEADLINE_MS, withDeadline } from "../core/deadline.js";
 import { buttonKey } from "../pairing/buttons.js";
 import type { AuditEvent } from "../stores/types.js";
 import type { ButtonPress, ChannelAdapter, InboundMessage } from "./channel.js";

@@ -1,5 +1,5 @@
-import type { GatewayContext } from "../gateway/context.js";
-import { withDeadline } from "../gateway/deadline.js";
+import type { GatewayContext } from "../core/context.js";
+import { withDeadline } from "../core/deadline.js";
 import { RecentKeys } from "./serial.js";
 
 /** Answers "is this the first time any instance sees this key (within ttlMs)?"; throws when the store cannot say. */

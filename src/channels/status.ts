@@ -1,4 +1,4 @@
-import type { ChannelHealth, GatewayLogger } from "../gateway/context.js";
+import type { ChannelHealth, GatewayLogger } from "../core/context.js";
 
 /**
  * One adapter's health as /healthz shows it, logged when it changes: an error when the channel becomes degraded (with

@@ -1,6 +1,6 @@
 import { channelTypes } from "../channels/registry.js";
-import { WEBCHAT_CHANNEL_TYPE } from "../gateway/identity-lists.js";
-import { listPaired, listPending } from "../gateway/pairing-actions.js";
+import { WEBCHAT_CHANNEL_TYPE } from "../core/identity-lists.js";
+import { listPaired, listPending } from "../core/pairing-actions.js";
 import { normalizeCode } from "../pairing/codes.js";
 import type { CliSession } from "./environment.js";
 import { refused, usageError } from "./errors.js";

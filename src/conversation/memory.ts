@@ -1,4 +1,4 @@
-import { withDeadline } from "../gateway/deadline.js";
+import { withDeadline } from "../core/deadline.js";
 import type { ConversationMessage, ConversationRecord, ConversationStore } from "../stores/conversations.js";
 
 export interface ConversationLimits {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { OwnerActor } from "./admission.js";
+import type { OwnerActor } from "../core/admission.js";
 import type { HttpDeps } from "./http-deps.js";
 import {
   approvePairing,
@@ -10,7 +10,7 @@ import {
   readAudit,
   revokePairing,
   showSession,
-} from "./pairing-actions.js";
+} from "../core/pairing-actions.js";
 
 /** The admin API: every handler goes through the shared owner actions, which authorise and validate. */
 export function registerAdminRoutes(app: FastifyInstance, deps: HttpDeps): void {

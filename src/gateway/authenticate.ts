@@ -1,7 +1,7 @@
 import type { GatewayRequest, Principal } from "../protocols/types.js";
 import { safeCheck } from "../auth/result.js";
-import type { GatewayContext } from "./context.js";
-import { STORE_DEADLINE_MS, withDeadline } from "./deadline.js";
+import type { GatewayContext } from "../core/context.js";
+import { STORE_DEADLINE_MS, withDeadline } from "../core/deadline.js";
 
 export interface Authenticated {
   principal: Principal;

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import type { ChannelPlugin } from "./context.js";
-import { GatewayError } from "./errors.js";
+import type { ChannelPlugin } from "../core/context.js";
+import { GatewayError } from "../core/errors.js";
 import { sendError } from "./http-server.js";
 
 const DEFAULT_WEBHOOK_BODY_LIMIT = 1_000_000;

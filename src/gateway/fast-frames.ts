@@ -1,4 +1,4 @@
-import type { RequestFrame } from "./schemas.js";
+import type { RequestFrame } from "../core/schemas.js";
 
 /**
  * Hand checks for the common shapes of WebSocket input, tried before the zod schemas in schemas.ts (which stay the

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { StoreUnavailableError } from "../pairing/errors.js";
-import { withDeadline } from "./deadline.js";
-import type { ChannelHealth, ChannelPlugin } from "./context.js";
+import { withDeadline } from "../core/deadline.js";
+import type { ChannelHealth, ChannelPlugin } from "../core/context.js";
 import type { HttpDeps } from "./http-deps.js";
 
 export type StoreStatus = "ok" | "down" | "unchecked";

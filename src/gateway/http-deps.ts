@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Principal } from "../protocols/types.js";
-import type { ChannelPlugin, GatewayContext } from "./context.js";
-import { errorBody, type GatewayError } from "./errors.js";
+import type { ChannelPlugin, GatewayContext } from "../core/context.js";
+import { errorBody, type GatewayError } from "../core/errors.js";
 import type { OriginPolicy } from "./origin-policy.js";
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024;

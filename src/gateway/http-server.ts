@@ -1,8 +1,8 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import type { Principal } from "../protocols/types.js";
 import { authenticate } from "./authenticate.js";
-import type { GatewayContext } from "./context.js";
-import { GatewayError, toGatewayError } from "./errors.js";
+import type { GatewayContext } from "../core/context.js";
+import { GatewayError, toGatewayError } from "../core/errors.js";
 import { registerAdminRoutes } from "./admin-routes.js";
 import { registerApprovalRoutes } from "./approvals/routes.js";
 import { registerHealthRoute } from "./health.js";

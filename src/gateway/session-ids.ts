@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Principal } from "../protocols/types.js";
-import type { GatewayContext } from "./context.js";
-import { withDeadline } from "./deadline.js";
+import type { GatewayContext } from "../core/context.js";
+import { withDeadline } from "../core/deadline.js";
 
 /** A server-minted session id: 192 bits from the CSPRNG, base64url. Client-chosen ids are never accepted. */
 export function mintSessionId(): string {

@@ -1,6 +1,6 @@
 import type { EventEmitter } from "node:events";
 import type { AuditEvent, AuditEventType } from "../stores/types.js";
-import type { GatewayLogger, GatewayPairingStore } from "./context.js";
+import type { GatewayLogger, GatewayPairingStore } from "../core/context.js";
 
 const EVENT_NAMES: Partial<Record<AuditEventType, string>> = {
   requested: "pairing.requested",

@@ -1,18 +1,18 @@
 import { AGENT_FAILURE_MESSAGES, AgentError, agentFailureOf } from "../agents/errors.js";
 import { StoreUnavailableError } from "../pairing/errors.js";
-import { StoreDeadlineError } from "./deadline.js";
+import { StoreDeadlineError } from "../core/deadline.js";
 import { COMMAND_REPLIES } from "../conversation/commands.js";
 import { TurnQueueFullError } from "../conversation/turns.js";
 import type { Principal } from "../protocols/types.js";
-import { runAgent } from "./agent-runner.js";
-import type { OwnerActor } from "./admission.js";
-import type { GatewayContext } from "./context.js";
-import { fromZodError, GatewayError } from "./errors.js";
+import { runAgent } from "../core/agent-runner.js";
+import type { OwnerActor } from "../core/admission.js";
+import type { GatewayContext } from "../core/context.js";
+import { fromZodError, GatewayError } from "../core/errors.js";
 import { fastChatSendText } from "./fast-frames.js";
-import { AGENT_ROLE, WEBCHAT_CHANNEL_TYPE } from "./identity-lists.js";
+import { AGENT_ROLE, WEBCHAT_CHANNEL_TYPE } from "../core/identity-lists.js";
 import { createApproval, decideApproval, listApprovals, readApproval } from "./approvals/actions.js";
-import { approvePairing, denyPairing, listPaired, listPending, revokePairing } from "./pairing-actions.js";
-import { chatSendInput, listInput, type RequestFrame } from "./schemas.js";
+import { approvePairing, denyPairing, listPaired, listPending, revokePairing } from "../core/pairing-actions.js";
+import { chatSendInput, listInput, type RequestFrame } from "../core/schemas.js";
 
 /** What a method handler may use of its connection. */
 export interface MethodCaller {

@@ -1,5 +1,5 @@
 import type { ButtonInteraction, Client, Message } from "discord.js";
-import type { ChannelHealth, GatewayLogger } from "../../gateway/context.js";
+import type { ChannelHealth, GatewayLogger } from "../../core/context.js";
 import { ChannelStatus } from "../status.js";
 import {
   importChannelSdk,

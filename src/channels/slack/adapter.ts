@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { App, BlockAction, ButtonAction as SlackButton, HTTPReceiver } from "@slack/bolt";
-import type { ChannelHealth, GatewayLogger } from "../../gateway/context.js";
+import type { ChannelHealth, GatewayLogger } from "../../core/context.js";
 import { peekButtonAction } from "../../pairing/buttons.js";
 import { assertStrongSecret } from "../../pairing/secret.js";
 import {

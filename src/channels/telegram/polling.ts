@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Bot } from "grammy";
-import type { GatewayLogger } from "../../gateway/context.js";
+import type { GatewayLogger } from "../../core/context.js";
 import type { ChannelStatus } from "../status.js";
 
 export interface PollingOptions {

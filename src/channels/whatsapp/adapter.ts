@@ -1,4 +1,4 @@
-import type { ChannelHttpRequest, ChannelHttpResponse, ChannelHttpRoute, GatewayLogger } from "../../gateway/context.js";
+import type { ChannelHttpRequest, ChannelHttpResponse, ChannelHttpRoute, GatewayLogger } from "../../core/context.js";
 import { peekButtonAction, type ButtonAction } from "../../pairing/buttons.js";
 import { safeEqual } from "../../pairing/hashing.js";
 import { assertStrongSecret } from "../../pairing/secret.js";

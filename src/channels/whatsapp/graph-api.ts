@@ -1,4 +1,4 @@
-import type { GatewayLogger } from "../../gateway/context.js";
+import type { GatewayLogger } from "../../core/context.js";
 
 /** Graph API error codes the channel acts on (Meta's WhatsApp Cloud API error reference). */
 export const WHATSAPP_ERRORS = {

@@ -1,4 +1,4 @@
-import type { ChannelPlugin } from "../../gateway/context.js";
+import type { ChannelPlugin } from "../../core/context.js";
 import { channelPlugin, type ChannelRouterOptions } from "../router.js";
 import { WhatsAppAdapter, type WhatsAppAdapterOptions } from "./adapter.js";
 

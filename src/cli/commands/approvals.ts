@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { decideApproval, listApprovals } from "../../gateway/approvals/actions.js";
-import { ApprovalService } from "../../gateway/approvals/service.js";
+import { ApprovalService } from "../../core/approvals/service.js";
 import { addCommonOptions, withStores, type CliSession, type CommonOptions } from "../environment.js";
 import { refused } from "../errors.js";
 import { formatTime, printJson, printTable, type Output } from "../output.js";

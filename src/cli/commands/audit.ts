@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from "commander";
-import { readAudit } from "../../gateway/pairing-actions.js";
+import { readAudit } from "../../core/pairing-actions.js";
 import { addCommonOptions, withStores, type CommonOptions } from "../environment.js";
 import { formatTime, printJson, printTable, type Output } from "../output.js";
 

@@ -6,7 +6,7 @@ import {
   listPaired,
   listPending,
   revokePairing,
-} from "../../gateway/pairing-actions.js";
+} from "../../core/pairing-actions.js";
 import { boundedCode } from "../../pairing/codes.js";
 import { channelTypeProblem, idProblem } from "../../pairing/validation.js";
 import { assertUsableChannelType, builtInChannelTypes, channelTypeOfCode } from "../channel-choice.js";

@@ -4,7 +4,7 @@ import { mintFirstOwnerToken } from "../../auth/token.js";
 import { authFromConfig, describeTrust, localSocketPath } from "../../config/build-auth.js";
 import { ConfigError } from "../../config/errors.js";
 import type { GatehouseConfig } from "../../config/schema.js";
-import type { Agent, ChannelPlugin, GatewayLogger } from "../../gateway/context.js";
+import type { Agent, ChannelPlugin, GatewayLogger } from "../../core/context.js";
 import { createGateway, type Gateway } from "../../gateway/index.js";
 import { jsonLogger } from "../../gateway/logger.js";
 import { describeSecretSource, loadGatewaySecret } from "../../pairing/secret.js";

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { showSession } from "../../gateway/pairing-actions.js";
+import { showSession } from "../../core/pairing-actions.js";
 import { addCommonOptions, withStores, type CommonOptions } from "../environment.js";
 import { refused } from "../errors.js";
 import { printJson, type Output } from "../output.js";

@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { mintToken, roleProblem } from "../../auth/token.js";
-import { KNOWN_ROLES } from "../../gateway/identity-lists.js";
+import { KNOWN_ROLES } from "../../core/identity-lists.js";
 import { addCommonOptions, requireTokens, withStores, type CommonOptions } from "../environment.js";
 import { refused, usageError } from "../errors.js";
 import { formatTime, printJson, printTable, type Output } from "../output.js";

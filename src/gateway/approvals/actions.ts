@@ -1,12 +1,12 @@
 import type { z } from "zod";
 import type { Principal } from "../../protocols/types.js";
 import type { ApprovalRecord } from "../../stores/approvals.js";
-import { authorizeOwnerAction, type OwnerActor } from "../admission.js";
-import type { GatewayContext } from "../context.js";
-import { fromZodError, GatewayError, notSupportedByStore } from "../errors.js";
-import { AGENT_ROLE, OWNER_ROLES } from "../identity-lists.js";
-import { approvalIdParams, approvalStatusQuery, createApprovalBody, decideApprovalBody } from "./input.js";
-import { answerOf, type ApprovalAnswer, type ApprovalService } from "./service.js";
+import { authorizeOwnerAction, type OwnerActor } from "../../core/admission.js";
+import type { GatewayContext } from "../../core/context.js";
+import { fromZodError, GatewayError, notSupportedByStore } from "../../core/errors.js";
+import { AGENT_ROLE, OWNER_ROLES } from "../../core/identity-lists.js";
+import { approvalIdParams, approvalStatusQuery, createApprovalBody, decideApprovalBody } from "../../core/approvals/input.js";
+import { answerOf, type ApprovalAnswer, type ApprovalService } from "../../core/approvals/service.js";
 
 /**
  * The approval operations behind the HTTP API, the WebSocket methods and the CLI. Agents (role `agent`) and owners may

@@ -2,8 +2,8 @@ import type { AuthProtocol, AuthResult, GatewayRequest } from "../../protocols/t
 import { allow, deny } from "../../auth/result.js";
 import { headerValue, hasHeader } from "../../auth/headers.js";
 import { authenticateDetailed } from "../authenticate.js";
-import type { GatewayLogger } from "../context.js";
-import { OWNER_ROLES } from "../identity-lists.js";
+import type { GatewayLogger } from "../../core/context.js";
+import { OWNER_ROLES } from "../../core/identity-lists.js";
 import type { OriginPolicy } from "../origin-policy.js";
 import { consoleSessionId, type CookieSigner } from "./cookie.js";
 import { csrfProblem } from "./csrf.js";

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { AuthProtocol } from "../../protocols/types.js";
-import type { GatewayLogger } from "../context.js";
+import type { GatewayLogger } from "../../core/context.js";
 import type { OriginPolicy } from "../origin-policy.js";
 import { withConsoleAuth } from "./auth.js";
 import { cookieSigner } from "./cookie.js";

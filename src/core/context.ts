@@ -13,7 +13,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { BudgetStore } from "../stores/budget.js";
 import type { AuditEvent, PairingStore, SeenOnceStore, SessionBindingStore } from "../stores/types.js";
 import type { ApprovalService } from "./approvals/service.js";
-import type { GatewayLogger } from "../core/logger.js";
+import type { GatewayLogger } from "./logger.js";
 import type { ApprovalAsk, ApprovalResult } from "./approvals/in-process.js";
 
 /** What the agent handler gets for one message. */
@@ -118,7 +118,7 @@ export interface ChannelNotice {
   [field: string]: unknown;
 }
 
-export type { GatewayLogger } from "../core/logger.js";
+export type { GatewayLogger } from "./logger.js";
 
 /**
  * Whether a started channel is doing its job. "degraded": it cannot log in or has stopped receiving (Telegram polling

@@ -8,7 +8,7 @@ import {
   type ApprovalStore,
   type DecideResult,
 } from "../../stores/approvals.js";
-import type { GatewayLogger } from "../../core/logger.js";
+import type { GatewayLogger } from "../logger.js";
 import { withDeadline } from "../deadline.js";
 import { GatewayError } from "../errors.js";
 import { policyVerdict, type ApprovalRule, type RiskLevel } from "./policy.js";

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { JsonValue, Principal } from "../../protocols/types.js";
-import { fromZodError, GatewayError } from "../errors.js";
+import { fromZodError, GatewayError } from "../../core/errors.js";
 import { createApprovalBody } from "./input.js";
-import type { RiskLevel } from "./policy.js";
-import { answerOf, type ApprovalService } from "./service.js";
+import type { RiskLevel } from "../../core/approvals/policy.js";
+import { answerOf, type ApprovalService } from "../../core/approvals/service.js";
 
 /** What an in-process agent asks: the same fields as the HTTP API, in TypeScript's spelling. */
 export interface ApprovalAsk {
