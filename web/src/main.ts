@@ -2,6 +2,7 @@ import { api, ApiError, setCsrf, whenSignedOut, type ConsoleSessionInfo } from "
 import { h, replace } from "./dom.js";
 import { LiveFeed, type LiveStatus } from "./live.js";
 import { announce } from "./state.js";
+import { ActionsView } from "./views/actions.js";
 import { AuditView } from "./views/audit.js";
 import { ChatView } from "./views/chat.js";
 import { InvitesView } from "./views/invites.js";
@@ -33,11 +34,17 @@ function onHashChange(): void {
 function startConsole(info: ConsoleSessionInfo): void {
   setCsrf(info.csrf);
   const badge = h("span", { class: "count", hidden: true });
+  const actionsBadge = h("span", { class: "count", hidden: true });
   const views: View[] = [
     new PendingView((count) => {
       badge.textContent = String(count);
       badge.hidden = count === 0;
       badge.setAttribute("aria-label", `${count} waiting`);
+    }),
+    new ActionsView((count) => {
+      actionsBadge.textContent = String(count);
+      actionsBadge.hidden = count === 0;
+      actionsBadge.setAttribute("aria-label", `${count} waiting`);
     }),
     new PairedView(),
     new InvitesView(),
@@ -46,7 +53,7 @@ function startConsole(info: ConsoleSessionInfo): void {
     new ChatView(),
   ];
   const links = views.map((view) =>
-    h("a", { href: `#${view.id}`, "data-view": view.id }, view.label, view.id === "pending" ? badge : null),
+    h("a", { href: `#${view.id}`, "data-view": view.id }, view.label, view.id === "pending" ? badge : view.id === "actions" ? actionsBadge : null),
   );
   const status = h("span", { class: "live-status", "data-status": "connecting", role: "status" }, STATUS_TEXT.connecting);
   const signOut = h("button", { type: "button", class: "button ghost" }, "Sign out");
