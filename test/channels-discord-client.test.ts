@@ -109,6 +109,38 @@ describe("discord through the real discord.js client against a local Discord (ga
   });
 });
 
+describe("discord start failures", () => {
+  it("a gateway that does not send READY: start returns after its deadline with the channel degraded, which clears on READY", async () => {
+    const discord = new DiscordEmulator(TOKEN);
+    const apiRoot = await discord.listen();
+    discord.silent = true;
+    const gw = await testGateway({ clock: testClock(Date.now()), policy: { ownerUserIds: [OWNER] } });
+    cleanup.push(() => discord.close(), () => gw.close());
+    const plugin = channelPlugin(new DiscordAdapter({ token: TOKEN, apiRoot, loginTimeoutMs: 700 }));
+    const starting = plugin.start(gw.ctx);
+    await until(() => discord.calls.some((c) => c.path === "/gateway/bot"), "the login");
+    expect(plugin.health?.()).toEqual({ status: "degraded", reason: "not connected to the Discord gateway yet" });
+    await starting;
+    cleanup.push(() => plugin.stop());
+    expect(plugin.health?.()).toEqual({ status: "degraded", reason: "no READY from the Discord gateway within 700 ms; still trying" });
+    expect(gw.logs.some((l) => l.startsWith("error channel degraded") && l.includes("no READY"))).toBe(true);
+    discord.becomeReady();
+    await until(() => plugin.health?.().status === "ok", "the channel to recover");
+    expect(gw.logs.some((l) => l.startsWith("info channel recovered"))).toBe(true);
+  });
+
+  it("a token Discord refuses (401 on GET /gateway/bot) fails start without echoing the token", async () => {
+    const discord = new DiscordEmulator("another.token.value_abcdefghijklmnopqrstuvwxyz");
+    const apiRoot = await discord.listen();
+    const gw = await testGateway({ clock: testClock(Date.now()), policy: { ownerUserIds: [OWNER] } });
+    cleanup.push(() => discord.close(), () => gw.close());
+    const error = await channelPlugin(new DiscordAdapter({ token: TOKEN, apiRoot })).start(gw.ctx).then(() => null, (e: unknown) => e as Error);
+    expect(error?.name).toMatch(/TokenInvalid|Error/);
+    expect(String(error?.message)).not.toContain(TOKEN);
+    expect(discord.calls.find((c) => c.path === "/gateway/bot")?.status).toBe(401);
+  });
+});
+
 async function requestCode(discord: DiscordEmulator): Promise<string | undefined> {
   discord.userWrites(ALICE, "hi");
   await until(() => texts(discord, ALICE).some((t) => CODE.test(t)), "the code reply");

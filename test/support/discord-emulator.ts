@@ -42,6 +42,9 @@ export class DiscordEmulator {
   /** Users who do not accept DMs from the bot: sending to their DM channel is 403. */
   readonly closedDms = new Set<string>();
   identified = 0;
+  /** While set, IDENTIFY is not answered (a gateway that accepts the socket but does not become ready); see becomeReady. */
+  silent = false;
+  private readonly waiting = new Set<WebSocket>();
   heartbeats = 0;
   private readonly server: Server = createServer((req, res) => void this.handle(req, res));
   private readonly gateway = new WebSocketServer({ noServer: true });
@@ -134,6 +137,20 @@ export class DiscordEmulator {
     for (const ws of this.sockets) ws.close(code, code === 4004 ? "Authentication failed." : "closed");
   }
 
+  /** Ends silence: every session that identified meanwhile gets its READY. */
+  becomeReady(): void {
+    this.silent = false;
+    for (const ws of this.waiting) this.sendReady(ws);
+    this.waiting.clear();
+  }
+
+  private sendReady(ws: WebSocket): void {
+    this.identified++;
+    const user = { ...BOT, discriminator: "0", avatar: null, bot: true, verified: true, flags: 0 };
+    const ready = { v: 10, user, guilds: [], session_id: `session-${this.identified}`, resume_gateway_url: `ws://${this.base}`, shard: [0, 1], application: { id: BOT.id, flags: 0 } };
+    ws.send(JSON.stringify({ op: 0, t: "READY", s: ++this.sequence, d: ready }));
+  }
+
   private dispatch(t: string, d: unknown): void {
     const frame = JSON.stringify({ op: 0, t, s: ++this.sequence, d });
     for (const ws of this.sockets) ws.send(frame);
@@ -150,10 +167,8 @@ export class DiscordEmulator {
         ws.send(JSON.stringify({ op: 11, d: null, s: null, t: null }));
       } else if (frame.op === 2) {
         if (frame.d?.token !== this.token) return ws.close(4004, "Authentication failed.");
-        this.identified++;
-        const user = { ...BOT, discriminator: "0", avatar: null, bot: true, verified: true, flags: 0 };
-        const ready = { v: 10, user, guilds: [], session_id: `session-${this.identified}`, resume_gateway_url: `ws://${this.base}`, shard: [0, 1], application: { id: BOT.id, flags: 0 } };
-        ws.send(JSON.stringify({ op: 0, t: "READY", s: ++this.sequence, d: ready }));
+        if (this.silent) return void this.waiting.add(ws);
+        this.sendReady(ws);
       }
     });
   }

@@ -31,6 +31,11 @@ export interface DiscordAdapterOptions {
    * (WebSocket) address is the one that API names in `GET /gateway/bot`, as with Discord itself.
    */
   apiRoot?: string;
+  /**
+   * How long start() waits for the gateway's READY (default 60 s). Past it, start() returns with the channel degraded in
+   * /healthz (and an error in the log) while discord.js keeps trying; a refused token still fails start() at once.
+   */
+  loginTimeoutMs?: number;
   logger?: GatewayLogger;
   channelType?: string;
 }
@@ -85,9 +90,26 @@ export class DiscordAdapter implements ChannelAdapter {
     client.on(Events.ShardResume, () => this.status.ok());
     client.on(Events.Error, (error) => this.logger.error("discord client error", { channelType: this.channelType, error: errorName(error) }));
     await this.endpoint?.start(handlers);
+    // Until READY arrives the channel is not receiving: /healthz says so while start() waits (with a deadline).
+    this.status.degraded("not connected to the Discord gateway yet");
     const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
-    await client.login(this.token);
-    await ready;
+    const limitMs = this.options.loginTimeoutMs ?? 60_000;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), limitMs)));
+    const login = client.login(this.token);
+    try {
+      const outcome = await Promise.race([Promise.all([login, ready]), late]);
+      if (outcome === "late") {
+        login.catch((error: unknown) => this.status.degraded(`login failed: ${errorName(error).split(":")[0]}`));
+        this.status.degraded(`no READY from the Discord gateway within ${limitMs} ms; still trying`);
+        return;
+      }
+    } catch (error) {
+      await this.stop();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
     this.logger.info("discord channel started", { channelType: this.channelType });
   }
 
