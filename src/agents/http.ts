@@ -1,4 +1,8 @@
 import type { Agent, AgentContext, AgentMessage } from "../core/context.js";
+import { AgentError } from "./errors.js";
+import { streamedPieces } from "./http-stream.js";
+
+const ACCEPT = "application/json, application/x-ndjson, text/event-stream, text/plain";
 
 export interface HttpAgentOptions {
   /** Give up after this long, milliseconds; default 60 s. */
@@ -10,9 +14,11 @@ export interface HttpAgentOptions {
 }
 
 /**
- * An agent behind an HTTP endpoint: POSTs `{ text, sessionId, channelType, principal }` as JSON and relays the answer.
- * A JSON answer must carry `text` (or `reply`); any other answer is relayed as text, chunk by chunk as it streams in.
- * A non-2xx answer or a timeout is an error (the gateway tells the user the agent could not answer).
+ * An agent behind an HTTP endpoint, with the contract in docs/http-agent.md (JSON Schemas in schemas/): POSTs
+ * `{ text, sessionId, channelType, principal, history? }` as JSON and relays the answer, which is one JSON object
+ * `{ "text": … }`, or a stream: NDJSON (`application/x-ndjson`) or server-sent events (`text/event-stream`) of
+ * `{ "delta": … }` objects, or plain text. A non-2xx answer, an error object or a timeout is an error (the gateway tells
+ * the user the agent could not answer).
  */
 export function httpAgent(url: string, options: HttpAgentOptions = {}): Agent {
   let target: URL;
@@ -29,7 +35,7 @@ export function httpAgent(url: string, options: HttpAgentOptions = {}): Agent {
     const signal = AbortSignal.any([context.signal, AbortSignal.timeout(timeoutMs)]);
     const response = await fetch(target, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json, text/plain", ...options.headers },
+      headers: { "content-type": "application/json", accept: ACCEPT, ...options.headers },
       body: JSON.stringify({
         text: message.text,
         sessionId: message.sessionId,
@@ -41,12 +47,13 @@ export function httpAgent(url: string, options: HttpAgentOptions = {}): Agent {
     });
     if (!response.ok) {
       await response.body?.cancel();
-      throw new Error(`agent at ${target.origin} answered HTTP ${response.status}`);
+      const failure = response.status === 429 ? "rate-limited" : response.status === 504 || response.status === 408 ? "timeout" : "unavailable";
+      throw new AgentError(failure, `agent at ${target.origin} answered HTTP ${response.status}`);
     }
     const type = response.headers.get("content-type") ?? "";
     if (type.includes("application/json")) return replyFromJson(await response.json());
     if (!response.body) return "";
-    return decodeStream(response.body);
+    return streamedPieces(type, response.body);
   };
   agent.usesHistory = options.history === true;
   return agent;
@@ -59,15 +66,5 @@ function replyFromJson(body: unknown): string {
     if (typeof record.text === "string") return record.text;
     if (typeof record.reply === "string") return record.reply;
   }
-  throw new Error('agent answered JSON without a "text" string');
-}
-
-async function* decodeStream(body: ReadableStream<Uint8Array>): AsyncIterable<string> {
-  const decoder = new TextDecoder();
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    const text = decoder.decode(chunk, { stream: true });
-    if (text) yield text;
-  }
-  const rest = decoder.decode();
-  if (rest) yield rest;
+  throw new AgentError("failed", 'agent answered JSON without a "text" string');
 }
