@@ -130,25 +130,34 @@ export class InMemoryChatAdapter implements ChannelAdapter {
     return userId;
   }
 
-  async deliver(senderId: string, text: string, chatId = senderId, name = `user ${senderId}`): Promise<void> {
+  /** A message from `senderId` in `chatId` (their DM by default); in a group it is addressed to the bot unless told. */
+  async deliver(
+    senderId: string,
+    text: string,
+    chatId = this.directChatIdFor(senderId),
+    name = `user ${senderId}`,
+    group: { addressed?: boolean; chatName?: string } = {},
+  ): Promise<void> {
     const message: InboundMessage = {
       channelType: this.channelType,
       chatId,
       sender: { id: senderId, name },
       text,
-      isDirect: chatId === senderId,
+      isDirect: chatId === this.directChatIdFor(senderId),
+      addressed: group.addressed ?? true,
+      ...(group.chatName ? { chatName: group.chatName } : {}),
     };
     await this.requireHandlers().onMessage(message);
   }
 
-  async press(token: string, pressedBy: string, chatId = pressedBy): Promise<PressResult> {
+  async press(token: string, pressedBy: string, chatId = this.directChatIdFor(pressedBy)): Promise<PressResult> {
     const result: PressResult = { answers: [] };
     const press: ButtonPress = {
       action: peekButtonAction(token),
       token,
       pressedBy,
       chatId,
-      isDirect: chatId === pressedBy,
+      isDirect: chatId === this.directChatIdFor(pressedBy),
       answer: async (text: string, options?: AnswerOptions) => {
         result.answers.push({ text, removeButtons: options?.removeButtons === true });
       },

@@ -161,6 +161,8 @@ describe("channel router: unknown sender -> owner card -> decision", () => {
 
   it("owners and allowlisted senders pass; each sender in a group gets their own session", async () => {
     const { gw, adapter } = await setup({ allowedUsers: ["5"] });
+    await adapter.deliver(OWNER, "/pair group", "group-1");
+    await until(() => adapter.textsTo("group-1").some((t) => /group is approved/.test(t)), "the group's approval");
     await adapter.deliver(OWNER, "boss here", "group-1");
     await adapter.deliver("5", "friend here", "group-1");
     expect(gw.agentCalls.map((c) => c.sessionId)).toEqual([`${CT}:group-1:${OWNER}`, `${CT}:group-1:5`]);

@@ -11,6 +11,13 @@ export interface InboundMessage {
   text: string;
   /** True for a one-to-one chat between the sender and the bot. */
   isDirect: boolean;
+  /**
+   * In a group: the bot was mentioned, replied to, or given a command (`/…`). Unaddressed group messages are ignored
+   * (absent counts as not addressed); in a direct chat every message is addressed.
+   */
+  addressed?: boolean;
+  /** The group's title, when the platform gives one (shown to owners in the group's approval card). */
+  chatName?: string;
 }
 
 /** What the owner's Approve/Deny card shows and carries. Tokens are signed for this card's owner. */

@@ -10,6 +10,7 @@ export interface ChannelSection {
   ownerUserIds: string[];
   unknownUserPolicy?: ChannelRouterOptions["unknownUserPolicy"] | undefined;
   replyMode?: ChannelRouterOptions["replyMode"] | undefined;
+  groupPolicy?: ChannelRouterOptions["groupPolicy"] | undefined;
 }
 
 /**

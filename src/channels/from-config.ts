@@ -27,5 +27,6 @@ function routerOptions(section: ChannelSection): ChannelRouterOptions {
     ownerUserIds: section.ownerUserIds,
     ...(section.unknownUserPolicy ? { unknownUserPolicy: section.unknownUserPolicy } : {}),
     ...(section.replyMode ? { replyMode: section.replyMode } : {}),
+    ...(section.groupPolicy ? { groupPolicy: section.groupPolicy } : {}),
   };
 }

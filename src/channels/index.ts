@@ -8,3 +8,4 @@ export * from "./slack/index.js";
 export * from "./whatsapp/index.js";
 export { CHANNELS, channelDescriptor, channelTypes } from "./registry.js";
 export { defineChannel, type ChannelDescriptor, type ChannelSection } from "./descriptor.js";
+export { groupPairingId, type GroupPolicy } from "./group-chat.js";

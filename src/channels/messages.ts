@@ -30,6 +30,15 @@ export interface RouterMessages {
   actionDenied(tool: string): string;
   /** A press on a card someone already decided (here, on another channel, in the console or CLI, or by expiry). */
   actionHandled(decision: string): string;
+  /** Posted in a group that is not approved yet (never a code: codes go to private chats only). */
+  groupPending: string;
+  /** Posted in a group for a member who must pair first; `name` is their display name. */
+  groupAskPrivately(name: string): string;
+  /** Posted in a group when an owner writes there before approving it. */
+  groupOwnerHint: string;
+  groupApproved: string;
+  groupDenied: string;
+  groupAlreadyApproved: string;
 }
 
 export const DEFAULT_MESSAGES: RouterMessages = {
@@ -58,4 +67,10 @@ export const DEFAULT_MESSAGES: RouterMessages = {
   actionApproved: (tool) => `Approved: the agent may run ${tool}.`,
   actionDenied: (tool) => `Denied: the agent will not run ${tool}.`,
   actionHandled: (decision) => `Already decided. ${decision} Nothing was changed.`,
+  groupPending: "This group is not approved to use the assistant yet; the owner has been asked.",
+  groupAskPrivately: (name) => `${name ? `${name}, please` : "Please"} message me privately to get access first.`,
+  groupOwnerHint: "This group is not approved yet. Send /pair group here to approve it, or approve it from the console.",
+  groupApproved: "This group is approved: address me (mention me, reply to me, or use a command) to talk to the assistant.",
+  groupDenied: "The owner declined this group's request.",
+  groupAlreadyApproved: "This group is already approved.",
 };

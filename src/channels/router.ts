@@ -13,6 +13,7 @@ import { BoundedMap, RecentKeys, SerialQueue } from "./serial.js";
 import { startAgentTurn, type StartedTurn } from "./agent-turn.js";
 import type { ReplyMode } from "./reply-view.js";
 import { errorName } from "./redact.js";
+import { admitGroupMessage, groupChatOf, type GroupDeps, type GroupPolicy } from "./group-chat.js";
 import { firstSightingFor } from "./seen-once.js";
 
 export interface ChannelRouterOptions {
@@ -29,6 +30,8 @@ export interface ChannelRouterOptions {
   ownerUserIds?: string[];
   /** Senders always admitted on this channel only (plain platform ids). */
   allowedUsers?: string[];
+  /** Whether members of an approved group must each be paired too ("members", default) or not ("group"). */
+  groupPolicy?: GroupPolicy;
   /** This channel's policy for unknown senders; default: the gateway's. */
   unknownUserPolicy?: UnknownUserPolicy;
   /** On a platform that can stream: "edit" one message as the reply arrives (default), or "final" (send it complete). */
@@ -175,6 +178,10 @@ class ChannelRouter implements ChannelPlugin {
   private async handleMessage(message: InboundMessage): Promise<StartedTurn | void> {
     const ctx = this.context();
     if (message.text.trim() === "") return;
+    if (!message.isDirect && this.adapter.capabilities.groups) {
+      const admitted = await admitGroupMessage(this.groupDeps(), message);
+      return admitted ? this.act(admitted, message) : undefined;
+    }
     const sender = { ...message.sender };
     const pair = parsePairCommand(message.text);
     if (pair !== null) {
@@ -222,20 +229,40 @@ class ChannelRouter implements ChannelPlugin {
     if (result.isNew) {
       this.reminders.claim(senderId, now);
       await this.adapter.send(message.chatId, this.messages.pendingNew(result.code));
-      if (this.ownerDms.claim(senderId, now)) await this.sendCards(result, message, now);
+      if (this.ownerDms.claim(senderId, now)) await this.sendCards(result, message.sender, message.text);
       return;
     }
     if (this.reminders.claim(senderId, now)) await this.adapter.send(message.chatId, this.messages.pendingRepeat(result.code));
   }
 
-  private async sendCards(result: Extract<AdmissionResult, { decision: "pending" }>, message: InboundMessage, now: number): Promise<void> {
+  private groupDeps(): GroupDeps {
+    return {
+      ctx: this.context(),
+      adapter: this.adapter,
+      messages: this.messages,
+      deadlineMs: this.deadlineMs,
+      policy: this.options.groupPolicy ?? "members",
+      now: this.now,
+      hints: this.reminders,
+      sendCards: async (result, requester, text) => {
+        if (this.ownerDms.claim(requester.id, this.now())) await this.sendCards(result, requester, text);
+      },
+    };
+  }
+
+  private async sendCards(
+    result: Extract<AdmissionResult, { decision: "pending" }>,
+    requester: { id: string; name: string },
+    firstMessage: string,
+  ): Promise<void> {
     const ctx = this.context();
+    const now = this.now();
     const input = {
       channelType: this.channelType,
       code: result.code,
-      senderId: message.sender.id,
-      senderName: message.sender.name,
-      firstMessage: message.text,
+      senderId: requester.id,
+      senderName: requester.name,
+      firstMessage,
       expiresAt: result.expiresAt ?? now + HOUR,
       now,
     };
@@ -252,6 +279,8 @@ class ChannelRouter implements ChannelPlugin {
   private onDecision(event: AuditEvent, type: "approved" | "denied"): void {
     if (event.channelType !== this.channelType || event.kind === "invite" || !event.channelId) return;
     const senderId = event.channelId;
+    const group = groupChatOf(senderId);
+    if (group !== null) return this.onGroupDecision(senderId, group, type);
     void this.queue
       .run(senderId, async () => {
         const chatId = this.waitingChats.get(senderId) ?? (await this.adapter.directChatIdFor(senderId));
@@ -287,6 +316,15 @@ class ChannelRouter implements ChannelPlugin {
         });
       });
   }
+
+  /** A group's request was decided: the group hears it (nothing is replayed: the first message was someone's, not the group's). */
+  private onGroupDecision(groupId: string, chatId: string, type: "approved" | "denied"): void {
+    this.ownerDms.forget(groupId);
+    this.reminders.forget(groupId);
+    void this.adapter
+      .send(chatId, type === "approved" ? this.messages.groupApproved : this.messages.groupDenied)
+      .catch((error: unknown) => {
+        this.context().logger.error("could not tell the group about the decision", { channelType: this.channelType, error: errorName(error) });
+      });
+  }
 }
-
-

@@ -17,4 +17,6 @@ export const channelBase = {
   unknownUserPolicy: unknownUserPolicy.optional(),
   /** How a streamed reply is shown: "edit" one message as text arrives (default), or "final" (send it complete). */
   replyMode: z.enum(["edit", "final"]).optional(),
+  /** In an approved group: "members" (default) still pairs each member; "group" admits everyone who addresses the bot. */
+  groupPolicy: z.enum(["members", "group"]).optional(),
 };
