@@ -103,8 +103,16 @@ export class LocalBotApi {
     return id;
   }
 
-  /** A private text message from a user, as Telegram delivers it. */
-  message(fromId: number, text: string, options: { chatId?: number; chatType?: string; firstName?: string; lastName?: string } = {}): Record<string, unknown> {
+  /**
+   * A text message from a user, as Telegram delivers it: in their private chat, or in a group (`chatType`), with the
+   * entities Telegram marks in incoming text (a leading bot_command, @mentions) and, for `replyToBot`, the bot's message
+   * it replies to.
+   */
+  message(
+    fromId: number,
+    text: string,
+    options: { chatId?: number; chatType?: string; firstName?: string; lastName?: string; replyToBot?: boolean } = {},
+  ): Record<string, unknown> {
     const chatId = options.chatId ?? fromId;
     const firstName = options.firstName ?? "User";
     const from = { id: fromId, is_bot: false, first_name: firstName, ...(options.lastName ? { last_name: options.lastName } : {}) };
@@ -115,6 +123,10 @@ export class LocalBotApi {
         chat: options.chatType && options.chatType !== "private" ? { id: chatId, type: options.chatType, title: "A group" } : { id: chatId, type: "private", first_name: firstName },
         from,
         text,
+        ...incomingEntities(text),
+        ...(options.replyToBot
+          ? { reply_to_message: { message_id: 1, date: 0, chat: { id: chatId, type: options.chatType ?? "private" }, from: BOT_USER, text: "earlier" } }
+          : {}),
       },
     };
   }
@@ -181,7 +193,7 @@ export class LocalBotApi {
   private async serve(method: string, body: Record<string, unknown>, call: ApiCall): Promise<unknown> {
     switch (method) {
       case "getMe":
-        return { id: 4242, is_bot: true, first_name: "Gate", username: "gate_test_bot", can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false };
+        return { ...BOT_USER, can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false };
       case "deleteWebhook":
         this.webhookUrl = "";
         return true;
@@ -316,4 +328,17 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   } catch {
     throw badRequest("can't parse request JSON object");
   }
+}
+
+const BOT_USER = { id: 4242, is_bot: true, first_name: "Gate", username: "gate_test_bot" };
+
+/** The entities Telegram attaches to incoming text: a bot_command at the start, and every @username mention. */
+function incomingEntities(text: string): { entities?: Array<{ type: string; offset: number; length: number }> } {
+  const entities: Array<{ type: string; offset: number; length: number }> = [];
+  const command = /^\/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]{5,32})?/.exec(text);
+  if (command) entities.push({ type: "bot_command", offset: 0, length: command[0].length });
+  for (const mention of text.matchAll(/(?<![\w@/])@[A-Za-z0-9_]{5,32}/g)) {
+    if (mention.index !== 0 || !command) entities.push({ type: "mention", offset: mention.index, length: mention[0].length });
+  }
+  return entities.length > 0 ? { entities } : {};
 }

@@ -4,6 +4,7 @@ import { telegramChannel, TelegramAdapter } from "../src/channels/telegram/index
 import { channelPlugin } from "../src/channels/router.js";
 import { LocalBotApi, type ApiCall } from "./channels-telegram-api.js";
 import { testClock, testGateway, until, type TestClock, type TestGateway } from "./channels-context.js";
+import { DEFAULT_MESSAGES } from "../src/channels/messages.js";
 import { expectButtonRefusals, expectDenyFlow, type PressPlace, type RefusalDriver } from "./support/channel-refusals.js";
 
 const TOKEN = "123456789:AAH-local_test_token_abcdefghijklmnopq";
@@ -190,5 +191,41 @@ describe("telegram start failures", () => {
       await api.close();
       await gw.close();
     }
+  });
+});
+
+describe("telegram group chats (grammY, local Bot API server)", () => {
+  const GROUP = -100555;
+  const inGroup = (api: LocalBotApi, from: number, text: string, options: { replyToBot?: boolean } = {}) =>
+    api.push(api.message(from, text, { chatId: GROUP, chatType: "supergroup", firstName: "Dana", ...options }));
+
+  it("only addressed messages count; the group's request goes to the owner as a card, never a code in the group", async () => {
+    const { api, gw } = await startBot();
+    inGroup(api, 42, "talking among ourselves");
+    inGroup(api, 42, "/start@some_other_bot");
+    inGroup(api, 42, "hey @gate_test_bot, hello");
+    await until(() => api.textsTo(GROUP).length === 1, "one answer in the group");
+    expect(api.textsTo(GROUP)).toEqual([DEFAULT_MESSAGES.groupPending]);
+    await until(() => api.textsTo(OWNER).length === 1, "the group's card");
+    expect(api.textsTo(OWNER)[0]).toContain("A group");
+    expect((await gw.stores.pairing.listPending("telegram")).map((p) => p.channelId)).toEqual([`group:${GROUP}`]);
+    expect(api.textsTo(42)).toEqual([]);
+    expect(gw.agentCalls).toEqual([]);
+
+    const card = api.callsOf("sendMessage").filter((c) => String(c.body.chat_id) === String(OWNER)).at(-1)!;
+    const approve = (card.body.reply_markup as { inline_keyboard: Array<Array<{ callback_data: string }>> }).inline_keyboard[0]![0]!.callback_data;
+    expect(await press(api, OWNER, approve, { chatId: OWNER, messageId: card.messageId! })).toMatch(/^Approved/);
+    await until(() => api.textsTo(GROUP).includes(DEFAULT_MESSAGES.groupApproved), "the group to hear of it");
+
+    // members policy: the unpaired member is asked to write privately (still no code in the group) ...
+    inGroup(api, 42, "/ask@gate_test_bot anything?");
+    await until(() => api.textsTo(GROUP).length === 3, "the ask-privately line");
+    expect(api.textsTo(GROUP)[2]).toBe(DEFAULT_MESSAGES.groupAskPrivately("Dana"));
+    expect(api.textsTo(GROUP).join("\n")).not.toMatch(CODE);
+    // ... while the owner, replying to the bot, reaches the agent with the mention-free text and their own session.
+    api.push(api.message(OWNER, "just chatting, not to the bot", { chatId: GROUP, chatType: "supergroup" }));
+    api.push(api.message(OWNER, "what's up?", { chatId: GROUP, chatType: "supergroup", replyToBot: true }));
+    await until(() => api.textsTo(GROUP).includes("echo: what's up?"), "the owner's answer");
+    expect(gw.agentCalls.map((c) => c.sessionId)).toEqual([`telegram:${GROUP}:${OWNER}`]);
   });
 });

@@ -21,6 +21,7 @@ import { approvalCardText } from "../owner-card.js";
 import { actionCardText } from "../action-card.js";
 import { clipText, splitText, TELEGRAM_HTML } from "../text/index.js";
 import { errorName } from "../redact.js";
+import { telegramAddressing } from "./addressing.js";
 import { ChannelStatus } from "../status.js";
 import { TelegramPoller } from "./polling.js";
 
@@ -208,13 +209,17 @@ export class TelegramAdapter implements ChannelAdapter {
     bot.on("message:text", (ctx) => {
       const from = ctx.from;
       if (!from || from.is_bot) return;
+      const isDirect = ctx.chat.type === "private";
+      const group = isDirect ? { addressed: true, text: ctx.message.text } : telegramAddressing(ctx.message, ctx.me);
       this.inFlight.track(
         handlers.onMessage({
           channelType: this.channelType,
           chatId: String(ctx.chat.id),
           sender: { id: String(from.id), name: displayName(from) },
-          text: ctx.message.text,
-          isDirect: ctx.chat.type === "private",
+          text: group.text,
+          isDirect,
+          addressed: group.addressed,
+          ...("title" in ctx.chat && ctx.chat.title ? { chatName: ctx.chat.title } : {}),
         }),
       );
     });
