@@ -1,6 +1,5 @@
 import type { ChannelHealth, ChannelHttpRoute, GatewayLogger } from "../core/context.js";
 import type { ButtonAction } from "../pairing/buttons.js";
-import type { SeenOnceStore } from "../stores/types.js";
 
 /** One inbound chat message, the same shape whatever the platform. */
 export interface InboundMessage {
@@ -92,8 +91,6 @@ export interface ChannelHandlers {
   onButton(press: ButtonPress): Promise<void>;
   /** Something the owner should see (the log and the console's live feed), e.g. a card the platform would not deliver. */
   notice(message: string, fields: Record<string, unknown>): void;
-  /** The store's seen-once keys (shared by instances), for de-duplicating redelivered webhooks; absent if the store has none. */
-  seen?: SeenOnceStore;
   /**
    * True the first time any gateway instance sees `key` within `ttlMs` (kept in the store), false for a repeat: how an
    * adapter drops a platform's retried or replayed delivery (Slack's event_id). Throws when the store cannot answer.

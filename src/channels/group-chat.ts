@@ -1,6 +1,7 @@
-import { admit, authorizeOwnerAction, type AdmissionResult } from "../gateway/admission.js";
-import type { GatewayContext } from "../gateway/context.js";
-import { withDeadline } from "../gateway/deadline.js";
+import { admit, authorizeOwnerAction, type AdmissionResult } from "../core/admission.js";
+import type { GatewayContext } from "../core/context.js";
+import { withDeadline } from "../core/deadline.js";
+import { approvePairing } from "../core/pairing-actions.js";
 import type { ChannelAdapter, InboundMessage } from "./channel.js";
 import type { RouterMessages } from "./messages.js";
 import { parsePairCommand } from "./pair-command.js";
@@ -104,8 +105,8 @@ async function approveGroup(deps: GroupDeps, message: InboundMessage, groupId: s
       return adapter.send(message.chatId, messages.groupAlreadyApproved);
     }
     const code = await withDeadline("pairing.generateCode", async () => store.generateCode(channelType, groupId), deadlineMs);
-    const approve = store.approve.bind(store) as ApproveCall;
-    const ok = await withDeadline("pairing.approve", () => approve(channelType, code, "", "", { approvedBy: owner.actorId }), deadlineMs);
+    const actor = { kind: "chat" as const, channelType, userId: message.sender.id };
+    const { approved: ok } = await approvePairing(ctx, actor, { channelType, code }, { deadlineMs });
     // The approval's audit event tells the group (groupApproved), on whichever instance hears it.
     if (!ok) await adapter.send(message.chatId, messages.buttonHandled);
     else ctx.logger.info("group approved by an owner's command", { channelType, by: owner.actorId });
@@ -114,14 +115,6 @@ async function approveGroup(deps: GroupDeps, message: InboundMessage, groupId: s
     await adapter.send(message.chatId, messages.unavailable);
   }
 }
-
-type ApproveCall = (
-  channelType: string,
-  code: string,
-  userId: string,
-  userName: string,
-  options: { approvedBy: string },
-) => Promise<boolean> | boolean;
 
 async function hint(deps: GroupDeps, key: string, chatId: string, text: string): Promise<void> {
   if (deps.hints.claim(key, deps.now())) await deps.adapter.send(chatId, text);

@@ -106,7 +106,6 @@ class ChannelRouter implements ChannelPlugin {
           const notice: ChannelNotice = { ...fields, message, channelType: this.channelType };
           context.events.emit("channel.notice", notice);
         },
-        ...(context.seen ? { seen: context.seen } : {}),
         firstSighting: firstSightingFor(context, this.channelType, this.deadlineMs, this.now),
       });
     } catch (error) {

@@ -2,7 +2,6 @@ import type { ChannelHttpRequest, ChannelHttpResponse, ChannelHttpRoute, Gateway
 import { peekButtonAction, type ButtonAction } from "../../pairing/buttons.js";
 import { safeEqual } from "../../pairing/hashing.js";
 import { assertStrongSecret } from "../../pairing/secret.js";
-import type { SeenOnceStore } from "../../stores/types.js";
 import { InFlight, SILENT_LOGGER } from "../adapter-support.js";
 import { approvalCardText } from "../owner-card.js";
 import { clipText, splitText, WHATSAPP_TEXT } from "../text/index.js";
@@ -62,7 +61,7 @@ export class WhatsAppAdapter implements ChannelAdapter {
   readonly capabilities = WHATSAPP_CAPABILITIES;
   readonly httpRoutes: readonly ChannelHttpRoute[];
   private handlers: ChannelHandlers | null = null;
-  private seen: SeenOnceStore | null = null;
+  private firstSighting: ChannelHandlers["firstSighting"] | null = null;
   private logger: GatewayLogger;
   private inFlight: InFlight;
   private readonly graph: GraphClient;
@@ -92,12 +91,9 @@ export class WhatsAppAdapter implements ChannelAdapter {
   }
 
   async start(handlers: ChannelHandlers): Promise<void> {
-    if (!handlers.seen) {
-      throw new Error("the whatsapp channel needs the store's seen-once keys to drop redelivered webhooks (built-in stores have them)");
-    }
     this.logger = this.options.logger ?? handlers.logger;
     this.inFlight = new InFlight(this.logger, this.channelType);
-    this.seen = handlers.seen;
+    this.firstSighting = handlers.firstSighting;
     this.handlers = handlers;
     this.logger.info("whatsapp channel started", { channelType: this.channelType, webhook: this.httpRoutes[0]!.path });
   }
@@ -139,7 +135,7 @@ export class WhatsAppAdapter implements ChannelAdapter {
         },
       });
       // Remembered in the store, so a later "failed: 131047" status for it is known as a card on any instance.
-      if (id !== "") await this.requireSeen().firstSighting(`${this.channelType}:card:${id}`, WEEK);
+      if (id !== "") await this.seenOnce()(`card:${id}`, WEEK);
     } catch (error) {
       if (!(error instanceof WhatsAppApiError && error.code === WHATSAPP_ERRORS.reEngagement)) throw error;
       await this.outsideWindow(ownerId);
@@ -191,7 +187,7 @@ export class WhatsAppAdapter implements ChannelAdapter {
   }
 
   private firstTime(key: string): Promise<boolean> {
-    return this.requireSeen().firstSighting(`${this.channelType}:${key}`, this.options.dedupTtlMs ?? WEEK);
+    return this.seenOnce()(key, this.options.dedupTtlMs ?? WEEK);
   }
 
   private async dispatch({ message, name }: InboundWhatsApp, handlers: ChannelHandlers): Promise<void> {
@@ -225,7 +221,7 @@ export class WhatsAppAdapter implements ChannelAdapter {
 
   /** A card Meta could not deliver because the owner's 24-hour window is closed (reported later as a failed status). */
   private async onFailedStatus(status: WhatsAppStatus): Promise<void> {
-    const wasCard = !(await this.requireSeen().firstSighting(`${this.channelType}:card:${status.id}`, WEEK));
+    const wasCard = !(await this.seenOnce()(`card:${status.id}`, WEEK));
     if (wasCard) await this.outsideWindow(status.recipient_id);
   }
 
@@ -245,9 +241,9 @@ export class WhatsAppAdapter implements ChannelAdapter {
     });
   }
 
-  private requireSeen(): SeenOnceStore {
-    if (!this.seen) throw new Error("the whatsapp channel is not started");
-    return this.seen;
+  private seenOnce(): ChannelHandlers["firstSighting"] {
+    if (!this.firstSighting) throw new Error("the whatsapp channel is not started");
+    return this.firstSighting;
   }
 }
 
