@@ -36,15 +36,16 @@ export interface StoreBenchResult {
 const CONCURRENCY = [1, 16, 64];
 /** Pending entries per channel type the default rules allow; generate/approve cycles stay under it. */
 const PENDING_CAP = 20;
-const NETWORKED: ReadonlySet<BackendName> = new Set(["redis", "postgres"]);
+const NETWORKED: ReadonlySet<BackendName> = new Set(["redis", "postgres", "mariadb"]);
 
 function sizesFor(quick: boolean): Record<BackendName, number[]> {
-  if (quick) return { memory: [1_000, 10_000], sqlite: [1_000, 10_000], redis: [1_000, 10_000], postgres: [1_000, 10_000] };
+  if (quick) return { memory: [1_000, 10_000], sqlite: [1_000, 10_000], redis: [1_000, 10_000], postgres: [1_000, 10_000], mariadb: [1_000, 10_000] };
   return {
     memory: [1_000, 100_000],
     sqlite: [1_000, 100_000, 1_000_000],
     redis: [1_000, 100_000, 1_000_000],
     postgres: [1_000, 100_000, 1_000_000],
+    mariadb: [1_000, 100_000, 1_000_000],
   };
 }
 
@@ -201,7 +202,7 @@ function storeTargets(backends: StoreBenchResult["backends"]): TargetCheck[] {
     ),
     atLeast("issue 2: sqlite approve @100k", mid?.ops.approve.opsPerSec, 10_000, "ops/s"),
   ];
-  for (const name of ["sqlite", "redis", "postgres"] as const) {
+  for (const name of ["sqlite", "redis", "postgres", "mariadb"] as const) {
     const sizes = sizeResults(backends, name);
     const largest = sizes.at(-1);
     if (largest && largest.paired > 1_000) {

@@ -25,13 +25,20 @@ if ! pg_isready -h 127.0.0.1 -p 5432 -q; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
 fi
 
-for _ in $(seq 1 50); do
-  if redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && pg_isready -h 127.0.0.1 -p 5432 -q; then
+mariadb_up() { mysqladmin -h 127.0.0.1 -P 3306 -u root --connect-timeout=2 ping >/dev/null 2>&1; }
+if ! mariadb_up; then
+  echo "starting MariaDB on 127.0.0.1:3306"
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+fi
+
+for _ in $(seq 1 100); do
+  if redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && pg_isready -h 127.0.0.1 -p 5432 -q && mariadb_up; then
     psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'test'" | grep -q 1 \
       || psql -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE test" >/dev/null
+    mariadb -h 127.0.0.1 -P 3306 -u root -e "CREATE DATABASE IF NOT EXISTS test"
     exit 0
   fi
   sleep 0.2
 done
-echo "Redis or PostgreSQL did not come up" >&2
+echo "Redis, PostgreSQL or MariaDB did not come up" >&2
 exit 1

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterAll, describe, it } from "vitest";
 import { openStores, type OpenStoresOptions } from "../src/stores/open.js";
 import { MAX_CODE_ATTEMPTS } from "../src/stores/shared.js";
+import { testPrefixes } from "./mariadb-helpers.js";
 import { testSchemas } from "./postgres-helpers.js";
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from "./redis-support.js";
 
@@ -13,6 +14,7 @@ const redisUp = await requireRedis();
 const run = uniquePrefix();
 let nextPrefix = 0;
 const { available: postgresUp, nextUrl: postgresUrl } = await testSchemas("codegen");
+const { available: mariadbUp, nextUrl: mariadbUrl } = await testPrefixes("c");
 const dir = mkdtempSync(join(tmpdir(), "gh-codegen-"));
 let files = 0;
 afterAll(async () => {
@@ -25,6 +27,7 @@ const backends = [
   { name: "sqlite", up: true, network: false, url: () => `sqlite:${join(dir, `store-${++files}.db`)}` },
   { name: "redis", up: redisUp, network: true, url: () => `${REDIS_URL}?prefix=${run}-${nextPrefix++}` },
   { name: "postgres", up: postgresUp, network: true, url: postgresUrl },
+  { name: "mariadb", up: mariadbUp, network: true, url: mariadbUrl },
 ];
 
 /** Blocks the event loop (the way a stuck entropy source would), so the store's deadline passes meanwhile. */

@@ -7,6 +7,7 @@ import { afterAll, describe, it } from "vitest";
 import { openStores } from "../src/stores/open.js";
 import { SUITE_RULES } from "../src/testing/runner.js";
 import { runWorker } from "../src/testing/spawn-worker.js";
+import { testPrefixes } from "./mariadb-helpers.js";
 import { testSchemas } from "./postgres-helpers.js";
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from "./redis-support.js";
 
@@ -14,6 +15,7 @@ const redisUp = await requireRedis();
 const run = uniquePrefix();
 let nextPrefix = 0;
 const { available: postgresUp, nextUrl: postgresUrl } = await testSchemas("secret");
+const { available: mariadbUp, nextUrl: mariadbUrl } = await testPrefixes("k");
 const dir = mkdtempSync(join(tmpdir(), "gh-store-secret-"));
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
@@ -35,6 +37,7 @@ async function approveElsewhere(url: string, secret: Buffer, code: string): Prom
 const shared = [
   { name: "redis", up: redisUp, url: () => `${REDIS_URL}?prefix=${run}-${nextPrefix++}` },
   { name: "postgres", up: postgresUp, url: postgresUrl },
+  { name: "mariadb", up: mariadbUp, url: mariadbUrl },
 ];
 
 for (const backend of shared) {

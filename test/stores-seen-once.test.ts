@@ -3,7 +3,8 @@ import { openStores } from "../src/stores/open.js";
 import type { Stores } from "../src/stores/types.js";
 import { allBackends } from "./support/backends.js";
 
-const backends = await allBackends();
+// MariaDB keeps no seen-once keys yet (Stores.seen is optional; see README, "Stores").
+const backends = (await allBackends()).filter((backend) => backend.name !== "mariadb");
 afterAll(async () => {
   for (const backend of backends) await backend.cleanup();
 });

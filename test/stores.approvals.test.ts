@@ -6,7 +6,8 @@ import type { Stores } from "../src/stores/types.js";
 import { describeApprovalStore } from "../src/testing/index.js";
 import { allBackends } from "./support/backends.js";
 
-const backends = await allBackends();
+// MariaDB keeps no approval requests yet (Stores.approvals is optional; see README, "Stores").
+const backends = (await allBackends()).filter((backend) => backend.name !== "mariadb");
 const secret = randomBytes(32);
 const opened: Stores[] = [];
 

@@ -5,16 +5,18 @@ import { join } from "node:path";
 import { openStores, type OpenStoresOptions } from "../../src/stores/open.js";
 import type { Stores } from "../../src/stores/types.js";
 import { BENCH, type Population } from "./dataset.js";
+import { dropMariaDbTables, seedMariaDb } from "./seed-mariadb.js";
 import { seedMemory } from "./seed-memory.js";
 import { seedPostgres, dropPostgresSchema } from "./seed-postgres.js";
 import { seedRedis, dropRedisPrefix } from "./seed-redis.js";
 import { seedSqlite } from "./seed-sqlite.js";
 
-export const BACKENDS = ["memory", "sqlite", "redis", "postgres"] as const;
+export const BACKENDS = ["memory", "sqlite", "redis", "postgres", "mariadb"] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379/0";
 export const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+export const MARIADB_URL = process.env.BENCH_MARIADB_URL ?? "mysql://root@127.0.0.1:3306/test";
 
 /** A freshly opened, namespaced store of one backend, with the means to fill it in bulk and to remove every trace. */
 export interface BenchBackend {
@@ -67,11 +69,19 @@ function namespaceFor(name: BackendName): Namespace {
         remove: async () => dropPostgresSchema(POSTGRES_URL, schema),
       };
     }
+    case "mariadb": {
+      const prefix = `gh_bench_${tag}_`;
+      return {
+        url: `${MARIADB_URL}?prefix=${prefix}`,
+        seed: async (_stores, people, from, to) => seedMariaDb(MARIADB_URL, prefix, people, from, to),
+        remove: async () => dropMariaDbTables(MARIADB_URL, prefix),
+      };
+    }
   }
 }
 
 /**
- * Opens one backend in a fresh namespace (tmp SQLite file, Redis key prefix, PostgreSQL schema). A backend whose module
+ * Opens one backend in a fresh namespace (tmp SQLite file, Redis key prefix, PostgreSQL schema, MariaDB table prefix). A backend whose module
  * is still a placeholder is `{ skipped: "not built" }`; a server that does not answer is `{ skipped: "unavailable: …" }`.
  */
 export async function openBackend(name: BackendName, options: OpenStoresOptions = {}): Promise<Opened> {

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { agentSchema } from "../agents/schema.js";
 import { ROLE_FORMAT } from "../auth/token.js";
 import { channelsSchema } from "../channels/registry.js";
+import { storeUrlProblem } from "../stores/registry.js";
 import { idList, nonEmpty, port, unknownUserPolicy } from "./fields.js";
 
 export const DEFAULT_DATA_DIR = "./.gatehouse";
@@ -67,8 +68,13 @@ const authSchema = z.strictObject({
 });
 
 export const configSchema = z.strictObject({
-  /** Store URL; default sqlite:<dataDir>/gatehouse.db. */
-  store: nonEmpty.optional(),
+  /** Store URL; default sqlite:<dataDir>/gatehouse.db. Any scheme a backend in the store registry answers to. */
+  store: nonEmpty
+    .superRefine((url, ctx) => {
+      const problem = storeUrlProblem(url);
+      if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .optional(),
   dataDir: nonEmpty.default(DEFAULT_DATA_DIR),
   http: httpSchema.prefault({}),
   policy: policySchema.prefault({}),

@@ -5,11 +5,11 @@ import type { PairingStoreOptions } from "./types.js";
 export interface OpenStoresOptions extends PairingStoreOptions, StoreSecretOptions {
   /** Idle TTL for session bindings, milliseconds. */
   sessionIdleTtlMs?: number;
-  /** Redis/PostgreSQL: keys or tables are namespaced by this prefix so several gateways can share a server. */
+  /** Redis: keys, MariaDB/MySQL: tables are namespaced by this prefix so several gateways can share a server. */
   keyPrefix?: string;
   /** PostgreSQL: the schema to create tables in. */
   schema?: string;
-  /** PostgreSQL: pool size. */
+  /** PostgreSQL, MariaDB/MySQL: pool size. */
   poolSize?: number;
   /** How long any store call may take before it fails (closed); milliseconds. */
   timeoutMs?: number;

@@ -1,38 +1,29 @@
+import { findStoreBackend, storeUrlProblem, type StoreBackend } from "./registry.js";
+import { resolvePairingOptions } from "./shared.js";
 import type { OpenStoresOptions } from "./open-options.js";
 import type { Stores } from "./types.js";
-import { openMemoryStores } from "./memory/index.js";
 
 export type { OpenStoresOptions } from "./open-options.js";
 
-export const SUPPORTED_STORE_URLS = ["memory:", "sqlite:<path>", "redis://host:port/db", "postgres://host:port/database"];
-
-/** Opens the pairing and session stores named by a URL: `memory:`, `sqlite:./path.db`, `redis://…`, `postgres://…`. */
+/**
+ * Opens the pairing and session stores named by a URL: `memory:`, `sqlite:./path.db`, `redis://…`, `postgres://…`,
+ * `mysql://…` (see registry.ts: each backend is one descriptor there). Options every backend shares are checked here,
+ * once, before anything is created; the secret follows the one policy in store-secret.ts.
+ */
 export async function openStores(url: string, options: OpenStoresOptions = {}): Promise<Stores> {
-  if (typeof url !== "string" || url.trim() === "") {
-    throw new TypeError(`store URL must be a non-empty string; supported: ${SUPPORTED_STORE_URLS.join(", ")}`);
-  }
-  const scheme = url.slice(0, url.indexOf(":") + 1).toLowerCase();
-  const sessionOptions = { now: options.now, idleTtlMs: options.sessionIdleTtlMs };
-  switch (scheme) {
-    case "memory:":
-      return openMemoryStores(options, sessionOptions);
-    case "sqlite:": {
-      const { openSqliteStores } = await import("./sqlite/index.js");
-      return openSqliteStores(url.slice("sqlite:".length), options);
-    }
-    case "redis:":
-    case "rediss:": {
-      const { openRedisStores } = await import("./redis/index.js");
-      return openRedisStores(url, options);
-    }
-    case "postgres:":
-    case "postgresql:": {
-      const { openPostgresStores } = await import("./postgres/index.js");
-      return openPostgresStores(url, options);
-    }
-    default:
-      throw new TypeError(
-        `unsupported store URL scheme "${scheme || url}"; supported: ${SUPPORTED_STORE_URLS.join(", ")}`,
-      );
+  const problem = storeUrlProblem(url);
+  if (problem !== null) throw new TypeError(problem);
+  resolveCommonOptions(options);
+  return (findStoreBackend(url) as StoreBackend).open(url, options);
+}
+
+/** The options every backend reads: pairing rules, clock and code source (resolvePairingOptions), and the deadline. */
+export function resolveCommonOptions(options: OpenStoresOptions): void {
+  resolvePairingOptions(options);
+  const { timeoutMs } = options;
+  if (timeoutMs !== undefined && !(typeof timeoutMs === "number" && Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+    throw new TypeError("timeoutMs must be a positive number of milliseconds");
   }
 }
+
+export { SUPPORTED_STORE_URLS } from "./registry.js";

@@ -176,7 +176,7 @@ export interface SeenOnceStore {
 }
 
 export interface Stores {
-  backend: "memory" | "sqlite" | "redis" | "postgres";
+  backend: "memory" | "sqlite" | "redis" | "postgres" | "mariadb";
   pairing: PairingStore;
   sessions: SessionBindingStore;
   /** API tokens for tokenAuth; every built-in backend provides it (wired in as each lands). */

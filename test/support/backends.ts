@@ -2,11 +2,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { dropTables, MARIADB_URL, mariadbAvailable } from "../mariadb-helpers.js";
 import { postgresAvailable, schemaNames } from "../postgres-helpers.js";
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from "../redis-support.js";
 
 export interface Backend {
-  name: "memory" | "sqlite" | "redis" | "postgres";
+  name: "memory" | "sqlite" | "redis" | "postgres" | "mariadb";
   /** false only locally when the server is missing (with CI=true the check throws instead). */
   available: boolean;
   /** Whether other processes can open the same URL (everything but memory:). */
@@ -15,14 +16,16 @@ export interface Backend {
   cleanup(): Promise<void>;
 }
 
-/** Memory, SQLite, Redis and PostgreSQL; a missing server is a failure when CI=true (checked by the helpers). */
+/** Memory, SQLite, Redis, PostgreSQL and MariaDB; a missing server is a failure when CI=true (checked by the helpers). */
 export async function allBackends(): Promise<Backend[]> {
   const dir = mkdtempSync(join(tmpdir(), "gh-backends-"));
   let files = 0;
   const redisPrefix = uniquePrefix();
   let keyspaces = 0;
   const schemas = schemaNames();
-  const [redis, postgres] = await Promise.all([requireRedis(), postgresAvailable()]);
+  const [redis, postgres, mariadb] = await Promise.all([requireRedis(), postgresAvailable(), mariadbAvailable()]);
+  const tablePrefix = `gh_b${uniquePrefix().slice(-8)}_`;
+  let tableSets = 0;
   return [
     { name: "memory", available: true, shared: false, freshUrl: () => "memory:", cleanup: async () => undefined },
     {
@@ -48,6 +51,15 @@ export async function allBackends(): Promise<Backend[]> {
       freshUrl: schemas.nextUrl,
       cleanup: async () => {
         if (postgres) await schemas.drop();
+      },
+    },
+    {
+      name: "mariadb",
+      available: mariadb,
+      shared: true,
+      freshUrl: () => `${MARIADB_URL}?prefix=${tablePrefix}${++tableSets}_`,
+      cleanup: async () => {
+        if (mariadb) await dropTables(tablePrefix);
       },
     },
   ];

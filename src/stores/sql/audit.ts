@@ -1,0 +1,130 @@
+import type { JsonValue, PendingKind } from "../../protocols/types.js";
+import { runWithDeadline } from "../deadline.js";
+import { auditLimit } from "../shared.js";
+import type { AuditEvent, AuditPage, AuditQuery } from "../types.js";
+import type { SqlDriver, SqlExecutor } from "./driver.js";
+
+/** How often subscribers look for events written by other processes. */
+export const AUDIT_POLL_INTERVAL_MS = 200;
+const BATCH = 500;
+
+interface AuditRow {
+  id: number | string;
+  at: number | string;
+  type: AuditEvent["type"];
+  channel_type: string;
+  channel_id: string;
+  actor: string;
+  kind: PendingKind | null;
+  detail: string;
+}
+
+function toEvent(row: AuditRow): AuditEvent {
+  const event: AuditEvent = {
+    id: String(row.id),
+    at: Number(row.at),
+    type: row.type,
+    channelType: row.channel_type,
+    channelId: row.channel_id,
+    actor: row.actor,
+    detail: JSON.parse(row.detail) as Record<string, JsonValue>,
+  };
+  if (row.kind !== null) event.kind = row.kind;
+  return event;
+}
+
+/**
+ * The audit table of an SQL store: appended inside write transactions (which the store serialises, so ids grow in
+ * commit order), paged, and followed: this process's events right after each write, other processes' by polling while
+ * anyone listens (on an unref'ed timer).
+ */
+export class SqlAuditLog {
+  private readonly listeners = new Set<(event: AuditEvent) => void>();
+  private cursor: number | null = null;
+  private pumping: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly select: string;
+
+  constructor(private readonly driver: SqlDriver) {
+    this.select = `SELECT id, at, type, channel_type, channel_id, actor, kind, detail FROM ${driver.dialect.table("audit")}`;
+  }
+
+  async append(tx: SqlExecutor, event: Omit<AuditEvent, "id">): Promise<void> {
+    await tx.execute(
+      `INSERT INTO ${this.driver.dialect.table("audit")} (at, type, channel_type, channel_id, actor, kind, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      [event.at, event.type, event.channelType, event.channelId, event.actor, event.kind ?? null, JSON.stringify(event.detail)],
+    );
+  }
+
+  async page(query?: AuditQuery): Promise<AuditPage> {
+    const limit = auditLimit(query);
+    const after = query?.after === undefined ? 0 : Math.floor(Number(query.after));
+    if (!Number.isSafeInteger(after)) return { events: [], next: null };
+    const rows = await this.driver.all<AuditRow>(
+      `${this.select} WHERE id > ? AND (? IS NULL OR type = ?) AND (? IS NULL OR channel_type = ?) ORDER BY id LIMIT ${limit + 1}`,
+      [after, query?.type || null, query?.type || null, query?.channelType || null, query?.channelType || null],
+    );
+    const events = rows.slice(0, limit).map(toEvent);
+    const last = events.at(-1);
+    return { events, next: rows.length > limit && last ? last.id : null };
+  }
+
+  subscribe(listener: (event: AuditEvent) => void): () => void {
+    this.listeners.add(listener);
+    if (!this.timer) {
+      this.cursor = null;
+      void this.pump();
+      this.timer = setInterval(() => void this.pump(), AUDIT_POLL_INTERVAL_MS);
+      this.timer.unref();
+    }
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size === 0) this.close();
+    };
+  }
+
+  /** Resolves once a subscription that is starting knows where the log ends, so a write after subscribe() is seen. */
+  ready(): Promise<void> {
+    return this.cursor === null && this.listeners.size > 0 ? this.pump() : Promise.resolve();
+  }
+
+  /** Hands events newer than the cursor to the listeners, in id order, once; failures wait for the next tick. */
+  pump(): Promise<void> {
+    if (this.listeners.size === 0) return Promise.resolve();
+    this.pumping ??= runWithDeadline(this.driver.backend, this.driver.timeoutMs, () => this.deliver())
+      .catch(() => undefined)
+      .finally(() => {
+        this.pumping = null;
+      });
+    return this.pumping;
+  }
+
+  close(): void {
+    this.listeners.clear();
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async deliver(): Promise<void> {
+    if (this.cursor === null) {
+      const row = await this.driver.get<{ id: number | string | null }>(`SELECT max(id) AS id FROM ${this.driver.dialect.table("audit")}`);
+      this.cursor = Number(row?.id ?? 0);
+      return;
+    }
+    for (;;) {
+      const rows: AuditRow[] = await this.driver.all<AuditRow>(`${this.select} WHERE id > ? ORDER BY id LIMIT ${BATCH}`, [this.cursor]);
+      if (rows.length === 0) return;
+      for (const row of rows) {
+        this.cursor = Number(row.id);
+        const event = toEvent(row);
+        for (const listener of [...this.listeners]) {
+          try {
+            listener(structuredClone(event));
+          } catch {
+            // A listener's failure is its own; the others still get the event.
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,91 @@
+import type { Principal } from "../../protocols/types.js";
+import { assertSessionId, parsePrincipal, serializePrincipal } from "../principal.js";
+import { DEFAULT_SESSION_IDLE_TTL_MS, needsRefresh, sessionRefreshIntervalMs } from "../session-defaults.js";
+import type { SessionBindingStore, SessionStoreOptions } from "../types.js";
+import { sqlCall, type SqlDriver } from "./driver.js";
+
+/**
+ * Session bindings over any SQL driver, behaving like MemorySessionBindingStore: principals are JSON text (a lookup
+ * returns a fresh copy), a session idle for `idleTtlMs` is gone, and a lookup writes last-seen only once it is older
+ * than the refresh interval (see SessionStoreOptions).
+ */
+export class SqlSessionBindingStore implements SessionBindingStore {
+  private readonly now: () => number;
+  private readonly idleTtlMs: number;
+  private readonly refreshIntervalMs: number;
+  private readonly table: string;
+  private closed = false;
+
+  constructor(
+    private readonly driver: SqlDriver,
+    options: SessionStoreOptions = {},
+    private readonly onClose: () => Promise<void> = async () => undefined,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.idleTtlMs = options.idleTtlMs ?? DEFAULT_SESSION_IDLE_TTL_MS;
+    if (!Number.isFinite(this.idleTtlMs) || this.idleTtlMs <= 0) throw new TypeError("session idleTtlMs must be a positive number");
+    this.refreshIntervalMs = sessionRefreshIntervalMs(this.idleTtlMs);
+    this.table = driver.dialect.table("sessions");
+  }
+
+  /** Forgets sessions already idle past the TTL (at open), so the table does not grow with sessions nobody resumes. */
+  async purgeIdle(): Promise<void> {
+    await this.call(() => this.driver.execute(`DELETE FROM ${this.table} WHERE last_seen <= ?`, [this.now() - this.idleTtlMs]));
+  }
+
+  async bind(sessionId: string, principal: Principal): Promise<void> {
+    this.assertOpen();
+    assertSessionId(sessionId);
+    const json = serializePrincipal(principal);
+    const sql = this.driver.dialect.upsert(this.table, ["session_id", "principal", "last_seen"], ["session_id"], ["principal", "last_seen"]);
+    await this.call(() => this.driver.execute(sql, [sessionId, json, this.now()]));
+  }
+
+  async lookup(sessionId: string): Promise<Principal | null> {
+    this.assertOpen();
+    if (typeof sessionId !== "string") return null;
+    const now = this.now();
+    const idleBefore = now - this.idleTtlMs;
+    const json = await this.call(async () => {
+      const row = await this.driver.get<{ principal: string; last_seen: unknown }>(`SELECT principal, last_seen FROM ${this.table} WHERE session_id = ?`, [sessionId]);
+      if (!row) return null;
+      const lastSeen = Number(row.last_seen);
+      if (lastSeen <= idleBefore) {
+        // Only if still idle: another process may have bound it again since the read.
+        await this.driver.execute(`DELETE FROM ${this.table} WHERE session_id = ? AND last_seen <= ?`, [sessionId, idleBefore]);
+        return null;
+      }
+      if (!needsRefresh(lastSeen, now, this.refreshIntervalMs)) return row.principal;
+      // The refresh re-checks liveness; the principal is read again in case another process changed it meanwhile.
+      const touched = await this.driver.execute(`UPDATE ${this.table} SET last_seen = ? WHERE session_id = ? AND last_seen > ?`, [now, sessionId, idleBefore]);
+      if (touched === 0) return null;
+      return (await this.driver.get<{ principal: string }>(`SELECT principal FROM ${this.table} WHERE session_id = ?`, [sessionId]))?.principal ?? null;
+    });
+    return json === null ? null : parsePrincipal(json);
+  }
+
+  async unbind(sessionId: string): Promise<boolean> {
+    this.assertOpen();
+    if (typeof sessionId !== "string") return false;
+    return (await this.call(() => this.driver.execute(`DELETE FROM ${this.table} WHERE session_id = ?`, [sessionId]))) > 0;
+  }
+
+  async health(): Promise<void> {
+    this.assertOpen();
+    await this.call(() => this.driver.get("SELECT 1 AS ok"));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.onClose();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`${this.driver.backend} session store is closed`);
+  }
+
+  private call<T>(work: () => Promise<T>): Promise<T> {
+    return sqlCall(this.driver, work);
+  }
+}
