@@ -1,21 +1,18 @@
 import type { IncomingMessage } from "node:http";
 import { WebSocket, type RawData } from "ws";
-import type { GatewayRequest, Principal } from "../protocols/types.js";
+import type { Principal } from "../protocols/types.js";
 import type { AuditEvent } from "../stores/types.js";
 import type { ApprovalEvent } from "../stores/approvals.js";
-import { admit, authorizeOwnerAction, type NewRequestBudget } from "../core/admission.js";
-import { authenticateDetailed } from "./authenticate.js";
-import { withDeadline } from "../core/deadline.js";
-import { isPairedForAdmission } from "../core/paired-batch.js";
+import { authorizeOwnerAction, type NewRequestBudget } from "../core/admission.js";
 import type { ChannelNotice, GatewayContext } from "../core/context.js";
 import { errorBody, fromZodError, GatewayError, toGatewayError } from "../core/errors.js";
 import { fastRequestFrame } from "./fast-frames.js";
-import { WEBCHAT_CHANNEL_TYPE } from "../core/identity-lists.js";
 import { TokenBucket } from "./rate-limit.js";
-import { gatewayRequest } from "./request-view.js";
 import { connectFrame, requestFrame, type ConnectParams, type RequestFrame } from "../core/schemas.js";
 import { bindSession } from "./session-ids.js";
 import type { ResolvedWebSocketOptions } from "./ws-options.js";
+import { SocketCredential, type CredentialEnd } from "./ws-credential.js";
+import { WebchatDevice } from "./webchat-device.js";
 import { handleMethod, type MethodCaller } from "./ws-methods.js";
 
 /** Close codes: standard ones where they fit, 44xx mirroring HTTP statuses otherwise. */
@@ -56,16 +53,19 @@ export class ClientConnection implements MethodCaller {
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private params: ConnectParams = {};
-  /** The connect request of a token socket, presented again to re-check the credential before every request. */
-  private credential: GatewayRequest | null = null;
-  /** What the socket's credential came from, so it is closed when that ends: an API token id, a console session ref. */
-  private openedFrom: { tokenId?: string; consoleSession?: string } = {};
+  /** A token (or console-ticket) socket's credential, presented again before every request. */
+  private credential: SocketCredential | null = null;
+  /** A webchat socket's device. */
+  private device: WebchatDevice | null = null;
   private rechecking = false;
   private corked = false;
   principal: Principal | undefined;
   sessionId: string | undefined;
+
   /** Set for webchat sockets: the device id the client presented. */
-  deviceId: string | undefined;
+  get deviceId(): string | undefined {
+    return this.device?.deviceId;
+  }
 
   constructor(
     readonly ctx: GatewayContext,
@@ -172,10 +172,10 @@ export class ClientConnection implements MethodCaller {
 
   /** The owner approved this waiting device: a privilege change, so the socket gets a fresh session id. */
   async onPairingApproved(): Promise<void> {
-    if (this.state !== "pairing" || !this.deviceId) return;
+    if (this.state !== "pairing" || !this.device) return;
     this.state = "connecting";
     this.send({ type: "event", event: "pairing.approved" });
-    await this.becomeReady(this.webchatPrincipal(this.deviceId), undefined);
+    await this.becomeReady(this.device.principal, undefined);
   }
 
   onPairingEnded(message: string): void {
@@ -186,11 +186,8 @@ export class ClientConnection implements MethodCaller {
    * The credential this socket was opened with has ended (an API token deleted, on any instance, or the console session
    * signed out or expired): the socket is closed at once (4401), whatever it is doing.
    */
-  onCredentialEnded(ended: { tokenId?: string; consoleSession?: string }): void {
-    const matches =
-      (ended.tokenId !== undefined && this.openedFrom.tokenId === ended.tokenId) ||
-      (ended.consoleSession !== undefined && this.openedFrom.consoleSession === ended.consoleSession);
-    if (matches) this.fail(CLOSE.unauthorized, "unauthenticated", "the credential behind this socket has ended");
+  onCredentialEnded(ended: CredentialEnd): void {
+    if (this.credential?.endedBy(ended)) this.fail(CLOSE.unauthorized, "unauthenticated", "the credential behind this socket has ended");
   }
 
   onRevoked(): void {
@@ -263,45 +260,21 @@ export class ClientConnection implements MethodCaller {
   }
 
   private async connectWithToken(): Promise<void> {
-    const request: GatewayRequest = gatewayRequest({
-      transport: "ws",
-      method: "GET",
-      url: this.upgrade.url ?? "/ws",
-      headers: this.upgrade.headers,
-      rawHeaders: this.upgrade.rawHeaders,
-      remoteAddress: this.upgrade.socket.remoteAddress,
-      socket: this.upgrade.socket,
-      connectParams: { ...this.params },
-    });
-    const authenticated = await authenticateDetailed(this.ctx, request);
+    const credential = await SocketCredential.present(this.ctx, this.upgrade, this.params);
     if (this.state === "closed") return;
-    if (!authenticated) return this.fail(CLOSE.unauthorized, "unauthenticated", "authentication failed");
-    // Every credential is re-presented later, a console ticket's included: the console accepts this same request
-    // object again while the session it was redeemed for lives (the ticket itself is spent).
-    this.credential = request;
-    const { tokenId, consoleSession } = authenticated.metadata;
-    this.openedFrom = {
-      ...(typeof tokenId === "string" ? { tokenId } : {}),
-      ...(typeof consoleSession === "string" ? { consoleSession } : {}),
-    };
-    await this.becomeReady(authenticated.principal, this.params.sessionId);
-  }
-
-  private webchatPrincipal(deviceId: string): Principal {
-    return { userId: deviceId, role: "user", channelType: WEBCHAT_CHANNEL_TYPE };
+    if (!credential) return this.fail(CLOSE.unauthorized, "unauthenticated", "authentication failed");
+    this.credential = credential;
+    await this.becomeReady(credential.principal, this.params.sessionId);
   }
 
   private async connectWebchat(deviceId: string): Promise<void> {
-    this.deviceId = deviceId;
-    const result = await admit(
-      this.ctx,
-      { channelType: WEBCHAT_CHANNEL_TYPE, senderId: deviceId, userName: this.params.name },
-      this.hooks.requestBudget ? { newRequestBudget: this.hooks.requestBudget } : {},
-    );
+    const device = new WebchatDevice(this.ctx, deviceId);
+    this.device = device;
+    const result = await device.admit(this.params.name, this.hooks.requestBudget);
     if (this.state === "closed") return;
     switch (result.decision) {
       case "admitted":
-        return this.becomeReady(this.webchatPrincipal(deviceId), this.params.sessionId);
+        return this.becomeReady(device.principal, this.params.sessionId);
       case "denied":
         return this.fail(CLOSE.policy, "forbidden", result.message);
       case "unavailable":
@@ -320,11 +293,9 @@ export class ClientConnection implements MethodCaller {
 
   /** While waiting for approval: asks the store whether this device is paired now and lets it in if so (fail closed). */
   async checkApproval(): Promise<void> {
-    if (this.state !== "pairing" || this.deviceId === undefined) return;
-    const deviceId = this.deviceId;
+    if (this.state !== "pairing" || !this.device) return;
     try {
-      const paired = await withDeadline("pairing.isPaired", () => isPairedForAdmission(this.ctx.pairing, deviceId, WEBCHAT_CHANNEL_TYPE));
-      if (paired) await this.onPairingApproved();
+      if (await this.device.isPaired()) await this.onPairingApproved();
     } catch (error) {
       // The store is down or slow: keep waiting (the next check or event may succeed); nothing is let in.
       this.ctx.logger.warn("approval check failed; still waiting", { error: error instanceof Error ? error.name : "unknown" });
@@ -357,10 +328,8 @@ export class ClientConnection implements MethodCaller {
    * also closed on the pairing.revoked event). Token and console sockets present their credential again.
    */
   async stillAuthorised(): Promise<boolean> {
-    if (this.deviceId === undefined) return this.credentialStillValid();
-    const result = await admit(this.ctx, { channelType: WEBCHAT_CHANNEL_TYPE, senderId: this.deviceId });
-    if (result.decision === "admitted") return true;
-    if (result.decision === "unavailable") throw new GatewayError("unavailable", result.message);
+    if (!this.device) return this.credentialStillValid();
+    if (await this.device.stillAdmitted()) return true;
     this.fail(CLOSE.forbidden, "forbidden", "this device is no longer paired");
     return false;
   }
@@ -371,8 +340,7 @@ export class ClientConnection implements MethodCaller {
    */
   private async credentialStillValid(): Promise<boolean> {
     if (!this.principal || !this.credential) return false;
-    const again = await authenticateDetailed(this.ctx, this.credential);
-    if (again && again.principal.userId === this.principal.userId && again.principal.role === this.principal.role) return true;
+    if (await this.credential.stillValid()) return true;
     this.fail(CLOSE.unauthorized, "unauthenticated", "credentials are no longer valid");
     return false;
   }

@@ -11,6 +11,7 @@ import type { NewRequestBudget } from "../core/admission.js";
 import { ApprovalPoll } from "./approval-poll.js";
 import { normalizeAddress } from "./request-view.js";
 import { ClientConnection, CLOSE } from "./ws-connection.js";
+import type { CredentialEnd } from "./ws-credential.js";
 import { isLocalSocket } from "./request-view.js";
 import { DEFAULT_WEBSOCKET_OPTIONS, type ResolvedWebSocketOptions, type WebSocketOptions } from "./ws-options.js";
 
@@ -71,7 +72,7 @@ export class WebSocketHub {
   }
 
   /** Closes every socket opened from this credential: an API token id or a console session ref. */
-  endCredential(ended: { tokenId?: string; consoleSession?: string }): void {
+  endCredential(ended: CredentialEnd): void {
     for (const connection of this.connections) connection.onCredentialEnded(ended);
   }
 
