@@ -5,6 +5,7 @@ import type { ChannelPlugin } from "../src/core/context.js";
 import { testClock, testGateway, until, type TestClock, type TestGateway } from "./channels-context.js";
 import { LocalSlackApi } from "./support/slack-web-api.js";
 import { BOT_TOKEN, messageEvent, postSigned, sign, SIGNING_SECRET } from "./support/slack-events.js";
+import { DEFAULT_MESSAGES } from "../src/channels/messages.js";
 import { expectButtonRefusals, expectDenyFlow, type PressPlace, type RefusalDriver } from "./support/channel-refusals.js";
 
 const NOW = Date.UTC(2026, 0, 1, 12);
@@ -216,5 +217,36 @@ describe("slack button refusals and deny (shared table, through Bolt)", () => {
 
   it("Deny: the owner sees it, the user is told politely, stays out and is on cooldown", async () => {
     await expectDenyFlow(slackDriver(await startSlack()), "U42");
+  });
+});
+
+describe("slack channels (group chats) through Bolt", () => {
+  const inChannel = (user: string, text: string, thread?: string) =>
+    messageEvent(user, text, undefined, { channel: "CTEAM", channelType: "channel", ...(thread ? { threadParentUser: thread } : {}) });
+
+  it("answers only when mentioned or replied to in its thread; an unapproved channel gets one line and no code", async () => {
+    const { api, gw, url } = await startSlack();
+    expect(await postSigned(url, inChannel("U42", "lunch anyone?"), "application/json")).toBe(200);
+    expect(await postSigned(url, inChannel("U42", "<@UBOT> can I use you?"), "application/json")).toBe(200);
+    await until(() => api.posts("CTEAM").length === 1, "one line in the channel");
+    expect(api.posts("CTEAM").map((p) => p.text)).toEqual([DEFAULT_MESSAGES.groupPending]);
+    await until(() => api.posts("UOWNER").length === 1, "the channel's card");
+    expect((await gw.stores.pairing.listPending("slack")).map((p) => p.channelId)).toEqual(["group:CTEAM"]);
+    expect(api.posts("DU42")).toEqual([]);
+
+    const card = api.posts("UOWNER")[0]!;
+    const elements = (card.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>).find((b) => b.type === "actions")!.elements!;
+    const approve = elements.find((e) => e.action_id === SLACK_APPROVE_ACTION)!.value;
+    expect(await postSigned(url, buttonPress("UOWNER", "DUOWNER", SLACK_APPROVE_ACTION, approve, String(card.ts ?? "1700000000.000001")), FORM)).toBe(200);
+    await until(() => api.posts("CTEAM").some((p) => p.text === DEFAULT_MESSAGES.groupApproved), "the channel to hear of it");
+
+    // members policy: an unpaired member is asked to write privately; the owner, replying in the bot's thread, is answered.
+    expect(await postSigned(url, inChannel("U42", "<@UBOT|gate> please?"), "application/json")).toBe(200);
+    await until(() => api.posts("CTEAM").some((p) => p.text === DEFAULT_MESSAGES.groupAskPrivately("")), "the ask-privately line");
+    expect(await postSigned(url, inChannel("UOWNER", "chatting, not to the bot"), "application/json")).toBe(200);
+    expect(await postSigned(url, inChannel("UOWNER", "status?", "UBOT"), "application/json")).toBe(200);
+    await until(() => api.posts("CTEAM").some((p) => p.text === "echo: status?"), "the owner's answer");
+    expect(gw.agentCalls.map((c) => c.sessionId)).toEqual(["slack:CTEAM:UOWNER"]);
+    expect(api.posts("CTEAM").map((p) => String(p.text)).join("\n")).not.toMatch(CODE);
   });
 });

@@ -28,8 +28,14 @@ export async function postSigned(
 
 let eventId = 1;
 /** An Events API `message.im` delivery; each call is a new event (its own event_id) unless one is given. */
-export function messageEvent(user: string, text: string, id = `Ev${eventId++}`): string {
+export function messageEvent(
+  user: string,
+  text: string,
+  id = `Ev${eventId++}`,
+  where: { channel?: string; channelType?: "im" | "channel" | "group"; threadParentUser?: string } = {},
+): string {
   const ts = `1700000100.${String(eventId).padStart(6, "0")}`;
+  const thread = where.threadParentUser ? { thread_ts: "1700000000.000001", parent_user_id: where.threadParentUser } : {};
   return JSON.stringify({
     token: "legacy",
     team_id: "T1",
@@ -37,6 +43,6 @@ export function messageEvent(user: string, text: string, id = `Ev${eventId++}`):
     type: "event_callback",
     event_id: id,
     event_time: 1700000100,
-    event: { type: "message", channel: `D${user}`, channel_type: "im", user, text, ts, event_ts: ts },
+    event: { type: "message", channel: where.channel ?? `D${user}`, channel_type: where.channelType ?? "im", user, text, ts, event_ts: ts, ...thread },
   });
 }

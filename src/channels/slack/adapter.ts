@@ -17,6 +17,7 @@ import { closeServer, InFlight, listenOn, readRawBody, SILENT_LOGGER, singleHead
 import { approvalCardText } from "../owner-card.js";
 import { clipText, SLACK_MRKDWN, splitText } from "../text/index.js";
 import { errorName } from "../redact.js";
+import { slackAddressing } from "./addressing.js";
 import { verifySlackSignature } from "./signature.js";
 import { ChannelStatus } from "../status.js";
 import { SLACK_EVENT_ID_TTL_MS, slackEventId } from "./event-id.js";
@@ -152,15 +153,20 @@ export class SlackAdapter implements ChannelAdapter {
   }
 
   private wire(app: App, handlers: ChannelHandlers): void {
-    app.message(async ({ message }) => {
+    app.message(async ({ message, context }) => {
       if (message.subtype !== undefined || !("user" in message) || !message.user || message.bot_id) return;
+      const isDirect = message.channel_type === "im";
+      const text = message.text ?? "";
+      const parent = "parent_user_id" in message && typeof message.parent_user_id === "string" ? message.parent_user_id : undefined;
+      const group = isDirect ? { addressed: true, text } : slackAddressing(text, context.botUserId, parent);
       this.inFlight.track(
         handlers.onMessage({
           channelType: this.channelType,
           chatId: message.channel,
           sender: { id: message.user, name: "" },
-          text: message.text ?? "",
-          isDirect: message.channel_type === "im",
+          text: group.text,
+          isDirect,
+          addressed: group.addressed,
         }),
       );
     });
