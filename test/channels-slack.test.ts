@@ -147,6 +147,18 @@ describe("slack channel end to end (Bolt in HTTP mode, local Web API)", () => {
     expect(String(card.text)).toBe(section.text!.text);
   });
 
+  it("a long emoji reply is split into whole characters within Slack's limits, and a 429 (Retry-After) is waited out", async () => {
+    const { api, url } = await startSlack();
+    api.rateLimit("chat.postMessage", 1);
+    const text = `x${"😀".repeat(2000)}`; // 4001 UTF-16 units; the echo needs two messages
+    expect(await postSigned(url, messageEvent("UOWNER", text), "application/json")).toBe(200);
+    await until(() => api.posts("DUOWNER").length >= 2, "the split reply", 1_000);
+    const parts = api.posts("DUOWNER").map((p) => String(p.text));
+    expect(parts.join("")).toBe(`echo: ${text}`);
+    expect(parts.every((p) => p.length <= 3000 && !/[\ud800-\udbff](?![\udc00-\udfff])/.test(p))).toBe(true);
+    expect(api.calls.some((c) => c.status === 429)).toBe(true);
+  });
+
   it("a flood of 20 messages from one unknown sender makes one code and one owner DM", async () => {
     const { api, gw, url, plugin } = await startSlack();
     await Promise.all(Array.from({ length: 20 }, (_, i) => postSigned(url, messageEvent("U66", `spam ${i}`), "application/json")));
