@@ -116,9 +116,11 @@ export class DiscordAdapter implements ChannelAdapter {
   async stop(): Promise<void> {
     await this.endpoint?.stop();
     const client = this.client;
-    this.client = null;
-    await client?.destroy();
+    // No new messages or presses are taken; work already running (a reply, an owner card) still sends, then the client goes.
+    client?.removeAllListeners("messageCreate").removeAllListeners("interactionCreate");
     await this.inFlight.settle();
+    if (this.client === client) this.client = null;
+    await client?.destroy();
   }
 
   async send(chatId: string, text: string): Promise<void> {

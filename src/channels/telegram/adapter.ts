@@ -123,7 +123,6 @@ export class TelegramAdapter implements ChannelAdapter {
 
   async stop(): Promise<void> {
     const bot = this.bot;
-    this.bot = null;
     const server = this.server;
     this.server = null;
     await closeServer(server);
@@ -132,8 +131,11 @@ export class TelegramAdapter implements ChannelAdapter {
     poller?.stop();
     if (bot?.isRunning()) await bot.stop().catch((error: unknown) => this.logger.warn("telegram stop", { error: errorName(error) }));
     await poller?.done;
+    // No new updates arrive now; work already running (a code reply, an owner card) still sends before the bot goes.
     await this.inFlight.settle();
+    if (this.bot === bot) this.bot = null;
   }
+
 
   /** The webhook server's address (webhook mode), e.g. to learn the port picked for port 0. */
   address(): AddressInfo | null {
