@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { approvalsConfigSchema } from "../core/approvals/policy.js";
 import { agentSchema } from "../agents/schema.js";
 import { ROLE_FORMAT } from "../auth/token.js";
 import { channelsSchema } from "../channels/registry.js";
@@ -81,6 +82,8 @@ export const configSchema = z.strictObject({
   agent: agentSchema.default({ type: "echo" }),
   auth: authSchema.prefault({}),
   channels: channelsSchema.prefault({}),
+  /** Agents' approval requests: timeouts and rules that decide at once (see README "Approvals for your agent's actions"). */
+  approvals: approvalsConfigSchema.prefault({}),
 });
 
 export type ParsedConfig = z.infer<typeof configSchema>;

@@ -72,6 +72,12 @@ export async function runGateway(options: StartOptions, io: Output): Promise<voi
       agent,
       policy: config.policy,
       channels,
+      approvals: {
+        ...(stores.approvals ? { store: stores.approvals } : {}),
+        defaultTimeoutMs: config.approvals.defaultTimeoutSeconds * 1000,
+        maxTimeoutMs: config.approvals.maxTimeoutSeconds * 1000,
+        rules: config.approvals.rules,
+      },
       http: { ...config.http, localSocket: localSocketPath(config) },
       logger,
     });

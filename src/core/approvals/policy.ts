@@ -42,3 +42,19 @@ export function policyVerdict(rules: readonly ApprovalRule[], tool: string, risk
   if (approve >= 0) return { approved: true, reason: `approved by policy rule ${approve + 1}` };
   return null;
 }
+
+/** The `approvals:` section of gatehouse.yaml. */
+export const approvalsConfigSchema = z
+  .strictObject({
+    /** How long the owner has when a request names no timeout. */
+    defaultTimeoutSeconds: z.number().positive().max(86_400).default(300),
+    /** The longest timeout a request may ask for (`timeout_seconds`). */
+    maxTimeoutSeconds: z.number().positive().max(86_400).default(3_600),
+    rules: z.array(approvalRule).default([]),
+  })
+  .refine((section) => section.defaultTimeoutSeconds <= section.maxTimeoutSeconds, {
+    message: "defaultTimeoutSeconds must be at most maxTimeoutSeconds",
+    path: ["defaultTimeoutSeconds"],
+  });
+
+export type ApprovalsConfig = z.infer<typeof approvalsConfigSchema>;
