@@ -1,9 +1,11 @@
 import { webApi } from "@slack/bolt";
+import { DiscordAPIError, REST, Routes } from "discord.js";
 import { Api, GrammyError } from "grammy";
 import { afterEach, describe, expect, it } from "vitest";
 import { LocalBotApi } from "./channels-telegram-api.js";
 import { BotApiError } from "./support/telegram-limits.js";
 import { LocalSlackApi } from "./support/slack-web-api.js";
+import { DiscordEmulator } from "./support/discord-emulator.js";
 
 const TOKEN = "123456789:AAH-local_test_token_abcdefghijklmnopq";
 const SLACK_TOKEN = "xoxb-local-test-token-000000000000";
@@ -148,5 +150,48 @@ describe("the local Slack Web API answers as Slack documents", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     expect(server.calls.filter((c) => c.status === 429)).toHaveLength(2);
     expect(server.posts("C1")).toHaveLength(1);
+  });
+});
+
+/** The local Discord through discord.js's own REST client (the one the Client uses). */
+describe("the local Discord REST API answers as Discord documents", () => {
+  const DISCORD_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.local_discord_test_token_abcdefghijkl";
+
+  async function discordRest(token = DISCORD_TOKEN): Promise<{ server: DiscordEmulator; rest: REST }> {
+    const server = new DiscordEmulator(DISCORD_TOKEN);
+    const api = await server.listen();
+    closers.push(() => server.close());
+    return { server, rest: new REST({ api, retries: 0 }).setToken(token) };
+  }
+
+  async function apiError(call: Promise<unknown>): Promise<DiscordAPIError> {
+    const error = await call.then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(DiscordAPIError);
+    return error as DiscordAPIError;
+  }
+
+  it("401 for a wrong token, 403 (50007) for a user who does not accept DMs, 400 (50035) past 2000 code points", async () => {
+    const { server, rest } = await discordRest();
+    const wrong = await apiError((await discordRest("wrong.token.value")).rest.get(Routes.gatewayBot()));
+    expect([wrong.status, wrong.code]).toEqual([401, 0]);
+    server.addUser({ id: "42", username: "alice" });
+    server.closedDms.add("42");
+    const closed = await apiError(rest.post(Routes.channelMessages(server.dmOf("42")), { body: { content: "hi" } }));
+    expect([closed.status, closed.code]).toEqual([403, 50007]);
+    server.closedDms.clear();
+    await rest.post(Routes.channelMessages(server.dmOf("42")), { body: { content: "😀".repeat(2000) } });
+    const long = await apiError(rest.post(Routes.channelMessages(server.dmOf("42")), { body: { content: "x".repeat(2001) } }));
+    expect([long.status, long.code]).toEqual([400, 50035]);
+  });
+
+  it("429 with retry_after and the rate-limit headers: discord.js's REST waits and then succeeds", async () => {
+    const { server, rest } = await discordRest();
+    server.addUser({ id: "42", username: "alice" });
+    server.rateLimit(`/channels/${server.dmOf("42")}/messages`, 1);
+    const started = Date.now();
+    await rest.post(Routes.channelMessages(server.dmOf("42")), { body: { content: "hi" } });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(server.calls.filter((c) => c.status === 429)).toHaveLength(1);
+    expect(server.messagesIn(server.dmOf("42"))).toHaveLength(1);
   });
 });
