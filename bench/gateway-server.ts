@@ -17,7 +17,8 @@ if (!store || !secretHex || !dataDir) throw new TypeError("usage: gateway-server
 
 const built = new URL("../dist/index.js", import.meta.url);
 if (!existsSync(fileURLToPath(built))) throw new Error("bench: dist/ is missing; run `npm run build` first (npm run bench does)");
-const { createGateway, silentLogger } = (await import(built.href)) as typeof import("../src/index.js");
+const { createGateway } = (await import(built.href)) as typeof import("../src/index.js");
+const silentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 const gateway = createGateway({
   store,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AddressList, normalizeAddress } from "../src/auth/index.js";
+import { AddressList, normalizeAddress } from "../src/auth/address.js";
 
 describe("normalizeAddress", () => {
   it.each([

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { chainAuth, createAuthChain, localSocketAuth, mintToken, safeCheck, tokenAuth } from "../src/auth/index.js";
+import { chainAuth, createAuthChain, localSocketAuth, mintToken, tokenAuth } from "../src/auth/index.js";
+import { safeCheck } from "../src/auth/result.js";
 import type { AuthProtocol, AuthResult } from "../src/protocols/types.js";
 import { MemoryTokenStore } from "../src/stores/memory/tokens.js";
 import { captureLogger, gatewayRequest } from "./auth-helpers.js";

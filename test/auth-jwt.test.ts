@@ -2,7 +2,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWK } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jwtAuth, safeCheck, type JwtAuthOptions } from "../src/auth/index.js";
+import { jwtAuth, type JwtAuthOptions } from "../src/auth/index.js";
+import { safeCheck } from "../src/auth/result.js";
 import { captureLogger, gatewayRequest } from "./auth-helpers.js";
 
 const ISSUER = "https://idp.example";

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { FORWARDING_HEADERS, localSocketAuth, loopbackAuth, safeCheck } from "../src/auth/index.js";
+import { localSocketAuth, loopbackAuth } from "../src/auth/index.js";
+import { FORWARDING_HEADERS } from "../src/auth/local-socket.js";
+import { safeCheck } from "../src/auth/result.js";
 import { gatewayRequest } from "./auth-helpers.js";
 
 const onSocket = (overrides: Parameters<typeof gatewayRequest>[0] = {}) => gatewayRequest({ remoteAddress: "", via: "local-socket", ...overrides });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { hashToken, mintToken, safeCheck, tokenAuth } from "../src/auth/index.js";
+import { mintToken, tokenAuth } from "../src/auth/index.js";
+import { hashToken } from "../src/auth/token.js";
+import { safeCheck } from "../src/auth/result.js";
 import type { GatewayRequest } from "../src/protocols/types.js";
 import { MemoryTokenStore } from "../src/stores/memory/tokens.js";
 import type { TokenStore } from "../src/stores/types.js";

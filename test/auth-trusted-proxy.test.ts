@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { safeCheck, trustedProxyAuth } from "../src/auth/index.js";
+import { trustedProxyAuth } from "../src/auth/index.js";
+import { safeCheck } from "../src/auth/result.js";
 import { gatewayRequest } from "./auth-helpers.js";
 
 describe("trustedProxyAuth", () => {

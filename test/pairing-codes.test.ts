@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CODE_ALPHABET, formatCode, generateRawCode, hashCode, normalizeCode, safeEqual } from "../src/index.js";
+import { CODE_ALPHABET, formatCode, generateRawCode, normalizeCode } from "../src/pairing/codes.js";
+import { hashCode, safeEqual } from "../src/pairing/hashing.js";
 
 describe("pairing codes", () => {
   it("are 8 symbols of the 32-symbol alphabet without look-alikes", () => {

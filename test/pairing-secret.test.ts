@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { assertStrongSecret, deriveKey, loadGatewaySecret } from "../src/index.js";
+import { assertStrongSecret, deriveKey, loadGatewaySecret } from "../src/pairing/secret.js";
 
 const fresh = () => mkdtempSync(join(tmpdir(), "gh-secret-"));
 const noEnv = {} as NodeJS.ProcessEnv;

@@ -6,9 +6,8 @@ import {
   isAuthProtocol,
   isPairingProtocol,
   isSessionBindingProtocol,
-  MemoryPairingStore,
-  MemorySessionBindingStore,
 } from "../src/index.js";
+import { MemoryPairingStore, MemorySessionBindingStore } from "../src/stores/memory/index.js";
 
 const pairingLiteral = {
   generateCode: () => "ABCD-EFGH",

@@ -4,12 +4,8 @@
  */
 import { describe, it } from "vitest";
 import {
-  formatCode,
-  generateRawCode,
-  hashCode,
   isPairingProtocol,
   isSessionBindingProtocol,
-  normalizeCode,
   PairingInputError,
   PairingLimitError,
   type PairedChannel,
@@ -18,6 +14,8 @@ import {
   type Principal,
   type SessionBindingProtocol,
 } from "../src/index.js";
+import { formatCode, generateRawCode, normalizeCode } from "../src/pairing/codes.js";
+import { hashCode } from "../src/pairing/hashing.js";
 import { describePairingStore, describeSessionBindingStore, type SuiteContext } from "../src/testing/index.js";
 
 interface Entry {

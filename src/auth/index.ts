@@ -1,10 +1,8 @@
-export { tokenAuth, mintToken, mintFirstOwnerToken, hashToken, isTokenShaped, roleProblem, TOKEN_PREFIX } from "./token.js";
-export { TokenExistsError } from "./token-errors.js";
+/** `gatehouse/auth`: the built-in auth backends and API-token helpers, each an AuthProtocol or a tool for one. */
+export { tokenAuth, mintToken, mintFirstOwnerToken } from "./token.js";
 export type { MintTokenOptions, MintedToken } from "./token.js";
 export { jwtAuth, type JwtAuthOptions } from "./jwt.js";
-export { localSocketAuth, loopbackAuth, LOCAL_OWNER_ID, FORWARDING_HEADERS, type LocalSocketAuthOptions, type LoopbackAuthOptions } from "./local-socket.js";
+export { localSocketAuth, loopbackAuth, LOCAL_OWNER_ID, type LocalSocketAuthOptions, type LoopbackAuthOptions } from "./local-socket.js";
 export { trustedProxyAuth, type TrustedProxyOptions } from "./trusted-proxy.js";
 export { chainAuth, createAuthChain, type AuthChainOptions } from "./chain.js";
-export { normalizeAddress, AddressList, isLoopbackAddress } from "./address.js";
-export { safeCheck, allow, deny, describeError, type AuthLogger } from "./result.js";
-export { bearerCredential, headerValue, presentedCredential } from "./headers.js";
+export type { AuthLogger } from "./result.js";

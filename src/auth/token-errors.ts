@@ -4,6 +4,8 @@
  * (e.g. the first-start owner token, claimed under a fixed id) from "the store is down". The message never holds the hash.
  */
 export class TokenExistsError extends Error {
+  /** Stable code (see src/errors.ts, ERROR_CODES). */
+  readonly code = "GH_ERR_TOKEN_EXISTS";
   override readonly name = "TokenExistsError";
 
   constructor(

@@ -6,6 +6,8 @@ export const STORE_DEADLINE_MS = 2_000;
 
 /** Thrown when a store call did not answer within its deadline. */
 export class StoreDeadlineError extends Error {
+  /** Stable code (see src/errors.ts, ERROR_CODES). */
+  readonly code = "GH_ERR_STORE_DEADLINE";
   override readonly name = "StoreDeadlineError";
   constructor(
     readonly operation: string,

@@ -2,6 +2,8 @@ import { storeFailureReason } from "./store-failure.js";
 
 /** Thrown by generateCode when a channel type already has its maximum of live pending entries. */
 export class PairingLimitError extends Error {
+  /** Stable code (see src/errors.ts, ERROR_CODES). */
+  readonly code = "GH_ERR_PAIRING_LIMIT";
   override readonly name = "PairingLimitError";
   constructor(
     readonly channelType: string,
@@ -13,6 +15,8 @@ export class PairingLimitError extends Error {
 
 /** Thrown by generateCode when the sender was denied recently and may not ask again yet. */
 export class PairingCooldownError extends Error {
+  /** Stable code (see src/errors.ts, ERROR_CODES). */
+  readonly code = "GH_ERR_PAIRING_COOLDOWN";
   override readonly name = "PairingCooldownError";
   constructor(
     readonly channelType: string,
@@ -24,6 +28,8 @@ export class PairingCooldownError extends Error {
 
 /** Bad input to a store method: names the field and what was wrong. Nothing was changed. */
 export class PairingInputError extends TypeError {
+  /** Stable code (see src/errors.ts, ERROR_CODES). */
+  readonly code = "GH_ERR_PAIRING_INPUT";
   override readonly name = "PairingInputError";
   constructor(
     readonly field: string,
@@ -35,6 +41,8 @@ export class PairingInputError extends TypeError {
 
 /** A backing store is unreachable or broken; callers must fail closed. */
 export class StoreUnavailableError extends Error {
+  /** Stable code (see src/errors.ts, ERROR_CODES). */
+  readonly code = "GH_ERR_STORE_UNAVAILABLE";
   override readonly name = "StoreUnavailableError";
   constructor(
     readonly store: string,
@@ -55,6 +63,8 @@ export class StoreUnavailableError extends Error {
  * differently): opening it anyway would void every pending code, button and console session, so it is refused.
  */
 export class SecretMismatchError extends Error {
+  /** Stable code (see src/errors.ts, ERROR_CODES). */
+  readonly code = "GH_ERR_SECRET_MISMATCH";
   override readonly name = "SecretMismatchError";
   constructor(
     readonly store: string,
@@ -70,6 +80,8 @@ export class SecretMismatchError extends Error {
 
 /** generateCode drew only codes that are already pending, attempt after attempt: the random source is broken. */
 export class CodeGenerationError extends Error {
+  /** Stable code (see src/errors.ts, ERROR_CODES). */
+  readonly code = "GH_ERR_CODE_GENERATION";
   override readonly name = "CodeGenerationError";
   constructor(readonly attempts: number) {
     super(`could not draw an unused pairing code in ${attempts} attempts; the random source looks broken. Nothing was created.`);
