@@ -3,10 +3,10 @@
  * reaches a client: `wire` is the `error.code` the HTTP API and the WebSocket protocol send for it (GatewayError's own
  * codes are the wire codes). Match on `code`, never on a message.
  */
-import type { GatewayErrorCode } from "./gateway/errors.js";
+import type { GatewayErrorCode } from "./core/errors.js";
 
-export { GatewayError, type ErrorBody, type GatewayErrorCode } from "./gateway/errors.js";
-export { StoreDeadlineError } from "./gateway/deadline.js";
+export { GatewayError, type ErrorBody, type GatewayErrorCode } from "./core/errors.js";
+export { StoreDeadlineError } from "./core/deadline.js";
 export {
   CodeGenerationError,
   PairingCooldownError,

@@ -27,7 +27,7 @@ export type {
   GatewayLogger,
   PolicyOptions,
   UnknownUserPolicy,
-} from "./gateway/context.js";
+} from "./core/context.js";
 
 export { openStores, type OpenStoresOptions } from "./stores/open.js";
 export { DEFAULT_PAIRING_RULES } from "./stores/types.js";
