@@ -4,7 +4,8 @@ import { DiscordAdapter } from "../src/channels/discord/adapter.js";
 import { channelPlugin } from "../src/channels/router.js";
 import type { ChannelPlugin } from "../src/core/context.js";
 import { testClock, testGateway, until, type TestGateway } from "./channels-context.js";
-import { DiscordEmulator } from "./support/discord-emulator.js";
+import { DEFAULT_MESSAGES } from "../src/channels/messages.js";
+import { DiscordEmulator, GUILD } from "./support/discord-emulator.js";
 
 const TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.local_discord_test_token_abcdefghijkl";
 const OWNER = "900000000000000001";
@@ -146,3 +147,33 @@ async function requestCode(discord: DiscordEmulator): Promise<string | undefined
   await until(() => texts(discord, ALICE).some((t) => CODE.test(t)), "the code reply");
   return texts(discord, ALICE).find((t) => CODE.test(t));
 }
+
+describe("discord guild channels through discord.js", () => {
+  const inGuild = (discord: DiscordEmulator) => discord.messagesIn(GUILD.channelId).map((m) => String(m.content));
+
+  it("answers only when mentioned or replied to; an unapproved channel gets one line, never a code; members pair in DMs", async () => {
+    const { discord, gw } = await startDiscord();
+    discord.userWritesInGuild(ALICE, "just chatting");
+    discord.userWritesInGuild(ALICE, "<@4242> hello bot");
+    await until(() => inGuild(discord).length === 1, "one line in the channel");
+    expect(inGuild(discord)).toEqual([DEFAULT_MESSAGES.groupPending]);
+    await until(() => discord.messagesIn(discord.dmOf(OWNER)).length === 1, "the channel's card");
+    const card = discord.messagesIn(discord.dmOf(OWNER))[0]!;
+    expect(String(card.content)).toContain(`#${GUILD.channelName}`);
+    expect((await gw.stores.pairing.listPending("discord")).map((p) => p.channelId)).toEqual([`group:${GUILD.channelId}`]);
+    expect(texts(discord, ALICE)).toEqual([]);
+
+    const approve = (card.components as Array<{ components: Array<{ custom_id: string }> }>)[0]!.components[0]!.custom_id;
+    const press = discord.press(OWNER, approve, { ...card, id: "1100000000000000009", channel_id: discord.dmOf(OWNER) });
+    await until(() => discord.callbacksOf(press).length === 1, "the press answer");
+    await until(() => inGuild(discord).includes(DEFAULT_MESSAGES.groupApproved), "the channel to hear of it");
+
+    discord.userWritesInGuild(ALICE, "<@!4242> and now?");
+    await until(() => inGuild(discord).includes(DEFAULT_MESSAGES.groupAskPrivately("Alice")), "the ask-privately line");
+    discord.userWritesInGuild(OWNER, "not for the bot");
+    discord.userWritesInGuild(OWNER, "status?", { replyToBot: true });
+    await until(() => inGuild(discord).includes("echo: status?"), "the owner's answer");
+    expect(gw.agentCalls.map((c) => c.sessionId)).toEqual([`discord:${GUILD.channelId}:${OWNER}`]);
+    expect(inGuild(discord).join("\n")).not.toMatch(CODE);
+  });
+});

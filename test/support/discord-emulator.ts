@@ -18,6 +18,8 @@ export interface DiscordUser {
 
 const BOT: DiscordUser = { id: "4242", username: "gate-bot" };
 const MAX_CONTENT = 2000;
+/** The one guild the bot is in, with one text channel, announced with GUILD_CREATE after READY as Discord does. */
+export const GUILD = { id: "950000000000000001", name: "Test guild", channelId: "800000000000000001", channelName: "general" };
 const HEARTBEAT_MS = 500;
 
 class DiscordApiError extends Error {
@@ -149,6 +151,50 @@ export class DiscordEmulator {
     const user = { ...BOT, discriminator: "0", avatar: null, bot: true, verified: true, flags: 0 };
     const ready = { v: 10, user, guilds: [], session_id: `session-${this.identified}`, resume_gateway_url: `ws://${this.base}`, shard: [0, 1], application: { id: BOT.id, flags: 0 } };
     ws.send(JSON.stringify({ op: 0, t: "READY", s: ++this.sequence, d: ready }));
+    ws.send(JSON.stringify({ op: 0, t: "GUILD_CREATE", s: ++this.sequence, d: this.guildObject() }));
+  }
+
+  /**
+   * A message from a user in the guild's text channel, as MESSAGE_CREATE: with guild_id and member, the bot in `mentions`
+   * when its `<@id>` is in the content, and as a reply (type 19, referenced_message) to one of the bot's messages.
+   */
+  userWritesInGuild(userId: string, content: string, options: { replyToBot?: boolean } = {}): void {
+    const user = this.users.get(userId) ?? { id: userId, username: `user${userId}` };
+    const message = this.messageObject(GUILD.channelId, user, content);
+    const mentions = new RegExp(`<@!?${BOT.id}>`).test(content) ? [{ ...BOT, discriminator: "0", avatar: null, bot: true }] : [];
+    const reply = options.replyToBot
+      ? {
+          type: 19,
+          message_reference: { message_id: "1", channel_id: GUILD.channelId, guild_id: GUILD.id },
+          referenced_message: this.messageObject(GUILD.channelId, BOT, "earlier"),
+        }
+      : {};
+    const member = { roles: [], joined_at: new Date(0).toISOString(), deaf: false, mute: false, flags: 0 };
+    this.dispatch("MESSAGE_CREATE", { ...message, guild_id: GUILD.id, member, mentions: reply.type ? [...mentions, { ...BOT, discriminator: "0", avatar: null, bot: true }] : mentions, ...reply });
+  }
+
+  private guildObject(): Record<string, unknown> {
+    return {
+      id: GUILD.id,
+      name: GUILD.name,
+      icon: null,
+      owner_id: "1",
+      unavailable: false,
+      member_count: 2,
+      joined_at: new Date(0).toISOString(),
+      large: false,
+      features: [],
+      roles: [{ id: GUILD.id, name: "@everyone", permissions: "68608", position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 }],
+      emojis: [],
+      stickers: [],
+      members: [],
+      presences: [],
+      voice_states: [],
+      threads: [],
+      stage_instances: [],
+      guild_scheduled_events: [],
+      channels: [{ id: GUILD.channelId, type: 0, name: GUILD.channelName, guild_id: GUILD.id, position: 0, permission_overwrites: [], nsfw: false, parent_id: null }],
+    };
   }
 
   private dispatch(t: string, d: unknown): void {

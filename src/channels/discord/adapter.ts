@@ -14,6 +14,7 @@ import { InFlight, SILENT_LOGGER } from "../adapter-support.js";
 import { approvalCardText } from "../owner-card.js";
 import { clipText, DISCORD_MARKDOWN, splitText } from "../text/index.js";
 import { errorName } from "../redact.js";
+import { discordAddressing } from "./addressing.js";
 import { discordCustomId, parseDiscordCustomId } from "./components.js";
 import { DiscordInteractionsEndpoint, type DiscordInteractionsOptions } from "./interactions.js";
 
@@ -152,13 +153,19 @@ export class DiscordAdapter implements ChannelAdapter {
 
   private onMessage(message: Message, handlers: ChannelHandlers): void {
     if (message.author.bot || message.content === "") return;
+    const isDirect = message.channel.isDMBased();
+    const group = isDirect
+      ? { addressed: true, text: message.content }
+      : discordAddressing(message.content, this.client?.user?.id, [...message.mentions.users.keys()], message.mentions.repliedUser?.id);
     this.inFlight.track(
       handlers.onMessage({
         channelType: this.channelType,
         chatId: message.channelId,
         sender: { id: message.author.id, name: message.author.globalName ?? message.author.username },
-        text: message.content,
-        isDirect: message.channel.isDMBased(),
+        text: group.text,
+        isDirect,
+        addressed: group.addressed,
+        ...(message.inGuild() ? { chatName: `#${message.channel.name}` } : {}),
       }),
     );
   }
