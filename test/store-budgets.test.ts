@@ -10,6 +10,7 @@ import { openStores } from "../src/stores/open.js";
 import type { BudgetStore } from "../src/stores/budget.js";
 import type { Stores } from "../src/stores/types.js";
 import { SECRET } from "./gateway-helpers.js";
+import { mariadbAvailable, MARIADB_URL, dropTables } from "./mariadb-helpers.js";
 import { postgresAvailable, schemaNames } from "./postgres-helpers.js";
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from "./redis-support.js";
 
@@ -53,7 +54,14 @@ const BACKENDS: Backend[] = [
   { name: "sqlite", up: true, url: sqliteUrl, shared: true },
   { name: "redis", up: await requireRedis(), url: redisUrl, shared: true },
   { name: "postgres", up: await postgresAvailable(), url: () => schemas.nextUrl(), shared: true },
+  { name: "mariadb", up: await mariadbAvailable(), url: mariadbUrl, shared: true },
 ];
+
+function mariadbUrl(): string {
+  const prefix = `gh_budget${uniquePrefix().slice(-8)}_`;
+  cleanups.push(() => dropTables(prefix));
+  return `${MARIADB_URL}?prefix=${prefix}`;
+}
 
 describe.each(BACKENDS)("$name: the store's rate budget", (backend) => {
   afterEach(async () => {

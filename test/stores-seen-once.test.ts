@@ -3,8 +3,7 @@ import { openStores } from "../src/stores/open.js";
 import type { Stores } from "../src/stores/types.js";
 import { allBackends } from "./support/backends.js";
 
-// MariaDB keeps no seen-once keys yet (Stores.seen is optional; see README, "Stores").
-const backends = (await allBackends()).filter((backend) => backend.name !== "mariadb");
+const backends = await allBackends();
 afterAll(async () => {
   for (const backend of backends) await backend.cleanup();
 });

@@ -3,6 +3,7 @@ import { CodeGenerationError, PairingInputError, SecretMismatchError, StoreUnava
 import { runWithDeadline, type CallDeadline } from "../deadline.js";
 import type { OpenStoresOptions } from "../open-options.js";
 import { sqlCall, type SqlDialect, type SqlDriver, type SqlExecutor } from "../sql/driver.js";
+import { createSqlBudgetStore, createSqlSeenOnceStore } from "../sql/budgets.js";
 import { SqlPairingStore } from "../sql/pairing.js";
 import { SqlSessionBindingStore } from "../sql/session-binding.js";
 import { createSqlTokenStore } from "../sql/tokens.js";
@@ -187,6 +188,8 @@ async function assemble(driver: MariaDbDriver, options: MariaDbStoresOptions): P
     pairing,
     sessions,
     tokens: createSqlTokenStore(driver, pairing.log, options.now ?? Date.now),
+    budgets: createSqlBudgetStore(driver, options.now ?? Date.now),
+    seen: createSqlSeenOnceStore(driver, options.now ?? Date.now),
     close: async () => {
       await pairing.close();
       await sessions.close();

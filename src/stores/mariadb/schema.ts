@@ -59,4 +59,13 @@ export const MIGRATIONS: readonly MariaDbMigration[] = [
       ];
     },
   },
+  {
+    version: 2,
+    description: "rate budgets and seen-once keys, shared by every instance",
+    statements: (t, collation) => [
+      `CREATE TABLE ${t("rate_budgets")} (name VARCHAR(200) PRIMARY KEY, arrival DOUBLE NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${collation}`,
+      `CREATE TABLE ${t("seen_once")} (name VARCHAR(512) PRIMARY KEY, expires_at BIGINT NOT NULL, KEY seen_once_expires (expires_at))
+       ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${collation}`,
+    ],
+  },
 ];
