@@ -93,7 +93,8 @@ async function connect(wsUrl: string): Promise<WebSocket> {
 export async function runAgentBench(args: Pick<BenchArgs, "quick">): Promise<AgentBenchResult> {
   const built = new URL("../dist/index.js", import.meta.url);
   if (!existsSync(fileURLToPath(built))) throw new Error("bench: dist/ is missing; run `npm run build` first (npm run bench does)");
-  const { createGateway, silentLogger } = (await import(built.href)) as typeof import("../src/index.js");
+  const { createGateway } = (await import(built.href)) as typeof import("../src/index.js");
+  const silentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
   const requests = args.quick ? 10 : 40;
   log(`\nagent: ${requests} streamed answers of ${TOKENS} tokens (first after ${FIRST_TOKEN_MS} ms, then every ${TOKEN_MS} ms), direct and through the gateway`);
 

@@ -39,7 +39,7 @@ describe("the package's public surface", () => {
     const names = await namesOf("gatehouse");
     expect(names).toEqual(expect.arrayContaining([
       "createGateway", "openStores", "isPairingProtocol", "assertPairingProtocol", "isAuthProtocol", "isSessionBindingProtocol",
-      "echoAgent", "httpAgent", "GatewayError", "PairingLimitError", "PairingInputError", "StoreUnavailableError", "ERROR_CODES",
+      "echoAgent", "httpAgent", "openaiAgent", "GatewayError", "PairingLimitError", "PairingInputError", "StoreUnavailableError", "ERROR_CODES",
     ]));
     expect((names as string[]).filter((name) => INTERNALS.includes(name))).toEqual([]);
     expect((names as string[]).length).toBeLessThanOrEqual(25);
