@@ -4,6 +4,7 @@ import { StoreUnavailableError } from "../src/pairing/errors.js";
 import { openMariaDbStores } from "../src/stores/mariadb/index.js";
 import type { Stores } from "../src/stores/types.js";
 import { MARIADB_URL, testPrefixes } from "./mariadb-helpers.js";
+import { expectAllUnavailable, outcome } from "./support/outage.js";
 import { TcpProxy } from "./support/tcp-proxy.js";
 
 const TIMEOUT_MS = 1000;
@@ -41,19 +42,6 @@ afterAll(async () => {
   process.off("unhandledRejection", onUnexpected);
 });
 
-/** Resolves with how the call ended: its error (must be StoreUnavailableError) or "answered". */
-async function outcome(call: () => Promise<unknown>): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined;
-  const hung = new Promise((resolve) => {
-    timer = setTimeout(() => resolve("hung"), HUNG_AFTER_MS);
-  });
-  try {
-    return await Promise.race([call().then(() => "answered", (error: unknown) => error), hung]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 async function expectUnavailable(): Promise<void> {
   const calls: Record<string, () => Promise<unknown>> = {
     isPaired: () => stores.pairing.isPaired("alice", "telegram"),
@@ -66,12 +54,7 @@ async function expectUnavailable(): Promise<void> {
     bind: () => stores.sessions.bind("s2", { userId: "x", role: "user" }),
     tokens: () => (stores.tokens ? stores.tokens.count() : Promise.resolve()),
   };
-  const results = await Promise.all(Object.values(calls).map((call) => outcome(call)));
-  results.forEach((result, i) => {
-    const name = Object.keys(calls)[i];
-    expect(result, name).toBeInstanceOf(StoreUnavailableError);
-    expect((result as StoreUnavailableError).store, name).toBe("mariadb");
-  });
+  await expectAllUnavailable("mariadb", calls, HUNG_AFTER_MS);
 }
 
 describe.runIf(available)("mariadb store: the server goes away and comes back", () => {
@@ -113,7 +96,7 @@ describe.runIf(available)("mariadb store: the server goes away and comes back", 
   it("opening a store on a server that is down rejects with StoreUnavailableError", async () => {
     await proxy.down();
     try {
-      const result = await outcome(() => openMariaDbStores(proxiedUrl(`${base}2_`), { secret: randomBytes(32), timeoutMs: TIMEOUT_MS }));
+      const result = await outcome(() => openMariaDbStores(proxiedUrl(`${base}2_`), { secret: randomBytes(32), timeoutMs: TIMEOUT_MS }), HUNG_AFTER_MS);
       expect(result).toBeInstanceOf(StoreUnavailableError);
     } finally {
       await proxy.up();

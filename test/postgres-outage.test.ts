@@ -4,6 +4,7 @@ import { StoreUnavailableError } from "../src/pairing/errors.js";
 import { openPostgresStores } from "../src/stores/postgres/index.js";
 import type { Stores } from "../src/stores/types.js";
 import { TempPostgres } from "./postgres-server.js";
+import { expectAllUnavailable, outcome } from "./support/outage.js";
 
 const TIMEOUT_MS = 1000;
 /** A hung call is one that has not answered long after its deadline: that is a failure, whatever the machine's speed. */
@@ -30,27 +31,7 @@ afterAll(async () => {
   process.off("unhandledRejection", onUnexpected);
 });
 
-/** Resolves with how the call ended: its error (must be StoreUnavailableError) or "answered". */
-async function outcome(call: () => Promise<unknown>): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined;
-  const hung = new Promise((resolve) => {
-    timer = setTimeout(() => resolve("hung"), HUNG_AFTER_MS);
-  });
-  try {
-    return await Promise.race([call().then(() => "answered", (error: unknown) => error), hung]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function expectUnavailable(calls: Record<string, () => Promise<unknown>>): Promise<void> {
-  const names = Object.keys(calls);
-  const results = await Promise.all(Object.values(calls).map((call) => outcome(call)));
-  results.forEach((result, i) => {
-    expect(result, names[i]).toBeInstanceOf(StoreUnavailableError);
-    expect((result as StoreUnavailableError).store, names[i]).toBe("postgres");
-  });
-}
+const expectUnavailable = (calls: Record<string, () => Promise<unknown>>): Promise<void> => expectAllUnavailable("postgres", calls, HUNG_AFTER_MS);
 
 const everyKindOfCall = (): Record<string, () => Promise<unknown>> => ({
   isPaired: () => stores.pairing.isPaired("alice", "telegram"),
@@ -107,7 +88,7 @@ describe("postgres store: the server goes away and comes back", () => {
     try {
       const result = await outcome(() =>
         openPostgresStores(`${server.url}?schema=gh_outage_2`, { secret: randomBytes(32), timeoutMs: TIMEOUT_MS }),
-      );
+      HUNG_AFTER_MS);
       expect(result).toBeInstanceOf(StoreUnavailableError);
     } finally {
       await server.startAgain();
