@@ -23,7 +23,7 @@ describe("gatehouse usage errors exit 2 with a clear message", () => {
   it.each([
     [["frobnicate"], "unknown command 'frobnicate'"],
     [["pairing", "approve", "telegram"], "missing required argument 'code'"],
-    [["pairing", "approve", "telegram", "ABCD-EFG", ...common], "code must be 8 symbols"],
+    [["pairing", "approve", "telegram", "AB!", ...common], "code must be 4-64 letters and digits"],
     [["pairing", "approve", "telegram", "ABCD-EFGH", "--user-id", "", ...common], "--user-id must not be empty"],
     [["pairing", "list", "TELEGRAM", ...common], "channelType must be"],
     [["pairing", "revoke", "telegram", "a\u0001b", ...common], "channelId must not contain control characters"],

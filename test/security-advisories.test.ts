@@ -159,7 +159,8 @@ describe("rule: one owner check on every approve/deny/revoke path", () => {
     const other = tempDir();
     const run = await runGatehouse(["pairing", "approve", "telegram", code, "--store", ws.store, "--data-dir", other]);
     expect(run.code).not.toBe(0);
-    expect(run.stderr).toMatch(/not approved/);
+    // The store keeps a fingerprint of its secret: another secret is refused before any approval is tried.
+    expect(run.stderr).toMatch(/first opened with another gateway secret/);
     expect(await stores.pairing.isPaired("victim", "telegram")).toBe(false);
     const owner = await runGatehouse(["pairing", "approve", "telegram", code, ...ws.args]);
     expect(owner.code).toBe(0);

@@ -1,7 +1,7 @@
 import { channelTypes } from "../channels/registry.js";
 import { WEBCHAT_CHANNEL_TYPE } from "../core/identity-lists.js";
 import { listPaired, listPending } from "../core/pairing-actions.js";
-import { normalizeCode } from "../pairing/codes.js";
+import { boundedCode, normalizeCode } from "../pairing/codes.js";
 import type { CliSession } from "./environment.js";
 import { refused, usageError } from "./errors.js";
 
@@ -27,10 +27,16 @@ export async function assertUsableChannelType({ context, actor }: CliSession, ch
  * Invites are kept only as hashes, so they cannot be found this way: they need the channel type.
  */
 export async function channelTypeOfCode({ context, actor }: CliSession, code: string): Promise<string> {
-  const wanted = normalizeCode(code);
+  const wanted = comparable(code);
+  if (wanted === null) throw usageError(`${code} is not a pairing code`);
   const { pending } = await listPending(context, actor, {});
-  const types = [...new Set(pending.filter((p) => p.kind === "request" && normalizeCode(p.code) === wanted).map((p) => p.channelType))];
+  const types = [...new Set(pending.filter((p) => p.kind === "request" && comparable(p.code) === wanted).map((p) => p.channelType))];
   if (types.length === 1) return types[0]!;
   if (types.length > 1) throw usageError(`code ${code} is pending on ${types.join(" and ")}: give the channel type, e.g. pairing approve ${types[0]} ${code}`);
   throw refused(`no live pairing request has the code ${code} (an invite needs its channel type: pairing approve <channelType> <code> --user-id <id>)`);
+}
+
+/** One spelling per code for comparing: gatehouse's own normalisation, else any store's code upper-cased without separators. */
+function comparable(code: string): string | null {
+  return normalizeCode(code) ?? boundedCode(code)?.toUpperCase().replace(/[\s-]/g, "") ?? null;
 }
