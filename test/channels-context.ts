@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import { ApprovalService } from "../src/core/approvals/service.js";
 import { randomBytes } from "node:crypto";
 import { authorizeOwnerAction } from "../src/core/admission.js";
 import type { Agent, GatewayContext, GatewayLogger, PolicyOptions } from "../src/core/context.js";
@@ -77,6 +78,12 @@ export async function testGateway(options: {
     logger,
     isOwner: (channelType, userId) => authorizeOwnerAction({ policy }, { kind: "chat", channelType, userId }).allowed,
   };
+  // Agents' approval requests on the same store, as createGateway wires them.
+  const approvals = stores.approvals ? new ApprovalService(stores.approvals, { events, logger, now: options.clock.now }) : undefined;
+  if (approvals) {
+    ctx.approvals = approvals;
+    await approvals.start();
+  }
   return {
     ctx,
     stores,
@@ -84,6 +91,7 @@ export async function testGateway(options: {
     agentCalls,
     close: async () => {
       off();
+      approvals?.stop();
       await stores.close();
     },
   };

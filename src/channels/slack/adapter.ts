@@ -1,20 +1,23 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { App, BlockAction, ButtonAction as SlackButton, HTTPReceiver } from "@slack/bolt";
+import type { App, BlockAction, ButtonAction as SlackButton, HTTPReceiver, types as SlackTypes } from "@slack/bolt";
 import type { ChannelHealth, GatewayLogger } from "../../core/context.js";
 import { peekButtonAction } from "../../pairing/buttons.js";
 import { assertStrongSecret } from "../../pairing/secret.js";
 import {
   importChannelSdk,
   tokenFromEnv,
+  type ActionCard,
   type AnswerOptions,
   type ApprovalRequest,
   type ChannelCapabilities,
   type ChannelAdapter,
   type ChannelHandlers,
+  type SentCard,
 } from "../channel.js";
 import { closeServer, InFlight, listenOn, readRawBody, SILENT_LOGGER, singleHeader } from "../adapter-support.js";
 import { approvalCardText } from "../owner-card.js";
+import { actionCardText } from "../action-card.js";
 import { clipText, SLACK_MRKDWN, splitText } from "../text/index.js";
 import { errorName } from "../redact.js";
 import { slackAddressing } from "./addressing.js";
@@ -125,20 +128,19 @@ export class SlackAdapter implements ChannelAdapter {
   async sendApprovalCard(ownerId: string, request: ApprovalRequest): Promise<void> {
     // mrkdwn with &, <, > escaped and the requester's text in code spans; verbatim: Slack auto-links nothing.
     const text = clipText(approvalCardText(request, SLACK_MRKDWN), MAX_SECTION);
-    await this.api((client) => client.chat.postMessage({
-      channel: ownerId,
-      text,
-      blocks: [
-        { type: "section", text: { type: "mrkdwn", text, verbatim: true } },
-        {
-          type: "actions",
-          elements: [
-            { type: "button", action_id: SLACK_APPROVE_ACTION, style: "primary", text: { type: "plain_text", text: "Approve" }, value: request.approveToken },
-            { type: "button", action_id: SLACK_DENY_ACTION, style: "danger", text: { type: "plain_text", text: "Deny" }, value: request.denyToken },
-          ],
-        },
-      ],
-    }));
+    await this.api((client) => client.chat.postMessage({ channel: ownerId, text, blocks: cardBlocks(text, request) }));
+  }
+
+  async sendActionCard(ownerId: string, card: ActionCard): Promise<SentCard> {
+    const text = clipText(actionCardText(card, SLACK_MRKDWN), MAX_SECTION);
+    const sent = await this.api((client) => client.chat.postMessage({ channel: ownerId, text, blocks: cardBlocks(text, card) }));
+    return { chatId: String(sent.channel ?? ownerId), messageId: String(sent.ts ?? "") };
+  }
+
+  /** Rewrites the card to say who decided; without the actions block its buttons are gone. */
+  async closeActionCard(sent: SentCard, card: ActionCard, closing: string): Promise<void> {
+    const text = clipText(actionCardText(card, SLACK_MRKDWN, closing), MAX_SECTION);
+    await this.api((client) => client.chat.update({ channel: sent.chatId, ts: sent.messageId, text, blocks: cardBlocks(text) }));
   }
 
   /** The app's DM channel with a user (`D…`), opened once and remembered. */
@@ -284,4 +286,20 @@ export class SlackAdapter implements ChannelAdapter {
     if (!this.app) throw new Error("the slack channel is not started");
     return this.app;
   }
+}
+
+/** A card's blocks: the text (mrkdwn, verbatim: Slack auto-links nothing), then the buttons when there are tokens. */
+function cardBlocks(text: string, tokens?: { approveToken: string; denyToken: string }): SlackTypes.KnownBlock[] {
+  const section: SlackTypes.KnownBlock = { type: "section", text: { type: "mrkdwn", text, verbatim: true } };
+  if (!tokens) return [section];
+  return [
+    section,
+    {
+      type: "actions",
+      elements: [
+        { type: "button", action_id: SLACK_APPROVE_ACTION, style: "primary", text: { type: "plain_text", text: "Approve" }, value: tokens.approveToken },
+        { type: "button", action_id: SLACK_DENY_ACTION, style: "danger", text: { type: "plain_text", text: "Deny" }, value: tokens.denyToken },
+      ],
+    },
+  ];
 }
