@@ -74,7 +74,8 @@ describe("console sign-in", () => {
     expect(login.setCookie).not.toContain(OWNER_TOKEN);
     expect(JSON.stringify(login.body)).not.toContain(OWNER_TOKEN);
     const session = await withCookie(g, "GET", "/console/session", login.cookie);
-    expect(session).toEqual({ status: 200, body: { principal: { userId: "alice", role: "owner" }, csrf: login.body.csrf } });
+    // The page learns the channel types this gateway runs (here only webchat) instead of carrying a list of its own.
+    expect(session).toEqual({ status: 200, body: { principal: { userId: "alice", role: "owner" }, csrf: login.body.csrf, channelTypes: ["webchat"] } });
   });
 
   it("an admin token signs in too", async () => {

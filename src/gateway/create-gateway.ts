@@ -24,7 +24,7 @@ import { createConsole } from "./console/index.js";
 import type { Agent, ChannelPlugin, GatewayContext, GatewayLogger, PolicyOptions } from "../core/context.js";
 import { registerChannelRoutes } from "./channel-routes.js";
 import { createHttpServer, type HttpServerOptions } from "./http-server.js";
-import { isListed } from "../core/identity-lists.js";
+import { isListed, WEBCHAT_CHANNEL_TYPE } from "../core/identity-lists.js";
 import { closeLocalSocket, listenOnLocalSocket } from "./local-socket.js";
 import { jsonLogger } from "./logger.js";
 import { createOriginPolicy, type OriginPolicy } from "./origin-policy.js";
@@ -236,7 +236,15 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       }
       const consoleDir = findConsoleDir(options.consoleDir);
       // The owner console: its cookie sessions (HTTP, CSRF-checked) and WebSocket tickets are accepted besides the auth.
-      const web = createConsole({ auth: options.auth ?? defaultAuth(stores), secret, logger, originPolicy: () => originPolicy, staticDir: consoleDir });
+      const channelTypes = [...new Set([...channels.map((channel) => channel.channelType), WEBCHAT_CHANNEL_TYPE])];
+      const web = createConsole({
+        auth: options.auth ?? defaultAuth(stores),
+        secret,
+        logger,
+        originPolicy: () => originPolicy,
+        staticDir: consoleDir,
+        channelTypes: () => channelTypes,
+      });
       const auth = web.auth;
       const ctx: GatewayContext = {
         auth,

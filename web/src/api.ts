@@ -18,6 +18,8 @@ export interface Principal {
 export interface ConsoleSessionInfo {
   principal: Principal;
   csrf: string;
+  /** The channel types this gateway runs (its channels and webchat). */
+  channelTypes?: string[];
 }
 
 let csrfValue: string | null = null;

@@ -47,7 +47,7 @@ function startConsole(info: ConsoleSessionInfo): void {
       actionsBadge.setAttribute("aria-label", `${count} waiting`);
     }),
     new PairedView(),
-    new InvitesView(),
+    new InvitesView(info.channelTypes ?? []),
     new SessionsView(),
     new AuditView(),
     new ChatView(),

@@ -22,6 +22,8 @@ export interface ConsoleOptions {
   /** The built console (see findConsoleDir); null or absent: /console says it is not built. */
   staticDir?: string | null;
   sessions?: ConsoleSessionOptions;
+  /** The channel types this gateway runs (its channels and webchat), offered in the console's forms. */
+  channelTypes?: () => readonly string[];
 }
 
 export interface GatewayConsole {
@@ -51,7 +53,7 @@ export function createConsole(options: ConsoleOptions): GatewayConsole {
   const staticDir = options.staticDir ?? null;
   return {
     auth: withConsoleAuth(options.auth, deps),
-    plugin: (app) => consolePlugin(app, { ...deps, auth: options.auth, staticDir }),
+    plugin: (app) => consolePlugin(app, { ...deps, auth: options.auth, staticDir, channelTypes: options.channelTypes ?? (() => []) }),
     sessions,
     close: () => sessions.clear(),
   };

@@ -18,6 +18,8 @@ export interface ConsolePluginOptions extends ConsoleAuthDeps {
   auth: AuthProtocol;
   /** Where the built console (index.html, app.js, app.css) lives; null when it has not been built. */
   staticDir: string | null;
+  /** The channel types this gateway runs, told to the page with its session (no list of types is built into the page). */
+  channelTypes: () => readonly string[];
 }
 
 const loginBody = z.strictObject({ token: z.string().min(1, "token is required").max(4096) });
@@ -135,7 +137,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsolePlugin
       const session = sessions.create(parsed.data.token);
       logger.info("console sign-in", { userId: principal.userId, role: principal.role });
       reply.setCookie(CONSOLE_COOKIE, session.id, { ...cookieOptions(request), signed: true, maxAge: sessions.cookieMaxAgeSeconds });
-      return reply.send({ principal, csrf: session.csrf });
+      return reply.send({ principal, csrf: session.csrf, channelTypes: options.channelTypes() });
     } catch (error) {
       return sendError(reply, error);
     }
@@ -144,7 +146,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsolePlugin
   app.get("/console/session", async (request, reply) => {
     try {
       const { session, principal } = await requireSession(request);
-      return reply.send({ principal, csrf: session.csrf });
+      return reply.send({ principal, csrf: session.csrf, channelTypes: options.channelTypes() });
     } catch (error) {
       return sendError(reply, error);
     }

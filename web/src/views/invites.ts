@@ -5,8 +5,6 @@ import { announce, emptyState, errorState, loadingState } from "../state.js";
 import type { PendingRequest } from "../../../src/protocols/types.js";
 import { viewFrame, type View } from "./view.js";
 
-const CHANNEL_TYPES = ["telegram", "discord", "slack", "webchat"];
-
 /** Creates invite codes (shown once, with copy and a countdown) and lists the invites still open (masked). */
 export class InvitesView implements View {
   readonly id = "invites";
@@ -16,10 +14,11 @@ export class InvitesView implements View {
   private readonly open = h("div", { class: "open-invites" });
   private countdown: number | undefined;
 
-  constructor() {
+  /** `channelTypes`: what this gateway runs (from the console session), offered as suggestions. */
+  constructor(channelTypes: readonly string[]) {
     const inputId = uid("invite-channel");
     const listId = uid("channel-types");
-    const channel = h("input", { id: inputId, name: "channelType", required: true, list: listId, value: "telegram", autocomplete: "off" });
+    const channel = h("input", { id: inputId, name: "channelType", required: true, list: listId, value: channelTypes[0] ?? "", autocomplete: "off" });
     const submit = h("button", { type: "submit", class: "button primary" }, "Create invite");
     const formError = h("p", { class: "inline-error", role: "alert" });
     const form = h(
@@ -30,7 +29,7 @@ export class InvitesView implements View {
         { class: "field" },
         h("label", { for: inputId }, "Channel type"),
         channel,
-        h("datalist", { id: listId }, ...CHANNEL_TYPES.map((t) => h("option", { value: t }))),
+        h("datalist", { id: listId }, ...channelTypes.map((t) => h("option", { value: t }))),
       ),
       submit,
       formError,
