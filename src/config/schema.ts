@@ -80,6 +80,15 @@ export const configSchema = z.strictObject({
   http: httpSchema.prefault({}),
   policy: policySchema.prefault({}),
   agent: agentSchema.default({ type: "echo" }),
+  /** Conversation memory of agents that use history, and how many messages may wait while the agent answers. */
+  conversation: z
+    .strictObject({
+      maxTurns: z.number().int("must be an integer").positive("must be positive").optional(),
+      maxChars: z.number().int("must be an integer").positive("must be positive").optional(),
+      idleTtlMinutes: z.number().positive("must be positive").optional(),
+      maxWaiting: z.number().int("must be an integer").min(0, "must be 0 or more").optional(),
+    })
+    .optional(),
   auth: authSchema.prefault({}),
   channels: channelsSchema.prefault({}),
   /** Agents' approval requests: timeouts and rules that decide at once (see README "Approvals for your agent's actions"). */

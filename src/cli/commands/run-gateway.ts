@@ -6,6 +6,7 @@ import { ConfigError } from "../../config/errors.js";
 import type { GatehouseConfig } from "../../config/schema.js";
 import type { Agent, ChannelPlugin, GatewayLogger } from "../../core/context.js";
 import { createGateway, type Gateway } from "../../gateway/index.js";
+import type { ConversationOptions } from "../../gateway/create-gateway.js";
 import { jsonLogger } from "../../gateway/logger.js";
 import { describeSecretSource, loadGatewaySecret } from "../../pairing/secret.js";
 import { openStores } from "../../stores/open.js";
@@ -40,6 +41,11 @@ function agentOf(config: GatehouseConfig): Agent {
   }
 }
 
+function conversationOf(section: NonNullable<GatehouseConfig["conversation"]>): ConversationOptions {
+  const { idleTtlMinutes, ...rest } = section;
+  return { ...rest, ...(idleTtlMinutes === undefined ? {} : { idleTtlMs: Math.round(idleTtlMinutes * 60_000) }) };
+}
+
 /**
  * Runs the gateway until SIGINT/SIGTERM. The stores are opened here (so the auth chain can use the token table) and
  * closed after the gateway stops. On the first start (no API token in the store) an owner token is minted and printed
@@ -70,6 +76,7 @@ export async function runGateway(options: StartOptions, io: Output): Promise<voi
       secret,
       dataDir: config.dataDir,
       agent,
+      ...(config.conversation ? { conversation: conversationOf(config.conversation) } : {}),
       policy: config.policy,
       channels,
       approvals: {
