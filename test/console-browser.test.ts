@@ -137,7 +137,7 @@ describe("owner console in Chromium", () => {
     expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
     expect(await zoeCard.textContent()).toContain("webchat");
     expect(await zoeCard.textContent()).toContain(zoe.device);
-    await eventually(() => page.locator(".tabs .count").textContent()).toBe("2");
+    await eventually(() => page.locator(`.tabs a[data-view="pending"] .count`).textContent()).toBe("2");
     await shot("pending");
     if (process.env.GATEHOUSE_DOCS_SCREENSHOT === "1") {
       mkdirSync(new URL(".", DOCS_SCREENSHOT), { recursive: true });
