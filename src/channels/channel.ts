@@ -117,6 +117,8 @@ export interface StreamingReplies {
   readonly maxLength: number;
   /** The shortest gap between two edits of one message that stays under the platform's edit rate limit. */
   readonly editIntervalMs: number;
+  /** How often "typing…" is sent again while the agent thinks; default 4 s (Telegram clears it after about 5 s). */
+  readonly typingIntervalMs?: number;
   /** Shows "typing…" in the chat; the platform clears it after a few seconds, so it is repeated while the agent thinks. */
   typing(chatId: string): Promise<void>;
   /** Sends a message and returns its id, for edit(). */

@@ -6,7 +6,7 @@ import { splitText } from "./text/split.js";
 /** How a channel shows a streamed reply: edit one message as text arrives, or send it when it is complete. */
 export type ReplyMode = "edit" | "final";
 
-/** Telegram clears "typing…" after about 5 s; it is sent again before that while the agent thinks. */
+/** Telegram clears "typing…" after about 5 s; it is sent again before that (unless the platform says otherwise). */
 const TYPING_REPEAT_MS = 4_000;
 
 /**
@@ -40,7 +40,7 @@ export class ReplyView {
       void this.platform.typing(this.chatId).catch((error: unknown) => this.warn("typing indicator failed", error));
     };
     tick();
-    this.typingTimer = setInterval(tick, TYPING_REPEAT_MS);
+    this.typingTimer = setInterval(tick, this.platform.typingIntervalMs ?? TYPING_REPEAT_MS);
     this.typingTimer.unref();
   }
 

@@ -8,6 +8,8 @@ export interface DiscordCall {
   path: string;
   body: Record<string, unknown>;
   status: number;
+  /** When it arrived (Date.now()). */
+  at: number;
 }
 
 export interface DiscordUser {
@@ -36,7 +38,8 @@ class DiscordApiError extends Error {
  * emulator's WebSocket gateway; users, DM channels, messages and interaction callbacks; 401 `{ message, code: 0 }` for a
  * wrong token, 403 code 50007 when a user does not accept DMs, 429 with `retry-after`, `x-ratelimit-*` headers and
  * `{ retry_after, global }` while rate limited, 400 code 50035 past 2000 characters (counted in code points) and 40060
- * for an interaction answered twice. Gateway (v10, JSON): HELLO, IDENTIFY (4004 for a wrong token), READY, heartbeat
+ * for an interaction answered twice. `POST /channels/{id}/typing` is 204; `PATCH /channels/{id}/messages/{id}` edits a
+ * message: 404 code 10008 for an unknown one, 403 code 50005 for another user's, the same 2000 limit. Gateway (v10, JSON): HELLO, IDENTIFY (4004 for a wrong token), READY, heartbeat
  * and ACK; tests dispatch MESSAGE_CREATE and INTERACTION_CREATE as Discord would.
  */
 export class DiscordEmulator {
@@ -55,6 +58,8 @@ export class DiscordEmulator {
   private readonly limited = new Map<string, number>();
   private readonly answered = new Set<string>();
   private readonly interactionTokens = new Map<string, string>();
+  /** Every message by id: its channel, author and current content (for PATCH). */
+  private readonly stored = new Map<string, { channelId: string; authorId: string; content: string }>();
   private sequence = 0;
   private nextId = 1_000_000_000_000_000n;
   private base = "";
@@ -91,12 +96,32 @@ export class DiscordEmulator {
     return this.calls.filter((c) => c.status === 200 && c.method === "POST" && c.path === `/channels/${channelId}/messages`).map((c) => c.body);
   }
 
+  /** Accepted REST calls of one method whose path starts with `prefix`, in order. */
+  callsTo(method: string, prefix: string): DiscordCall[] {
+    return this.calls.filter((c) => c.method === method && c.status < 300 && c.path.startsWith(prefix));
+  }
+
+  /** Ids of the bot's messages in one channel, oldest first. */
+  botMessageIds(channelId: string): string[] {
+    return [...this.stored].filter(([, m]) => m.channelId === channelId && m.authorId === BOT.id).map(([id]) => id);
+  }
+
+  /** What a message shows now (after any edits). */
+  contentOf(messageId: string): string | undefined {
+    return this.stored.get(messageId)?.content;
+  }
+
+  /** A message by someone else in a channel (its id), e.g. to check the bot cannot edit it. */
+  storeForeignMessage(channelId: string, userId: string, content: string): string {
+    return String(this.messageObject(channelId, this.users.get(userId) ?? { id: userId, username: `user${userId}` }, content).id);
+  }
+
   /** Interaction callbacks the bot sent for one interaction id. */
   callbacksOf(interactionId: string): Array<Record<string, unknown>> {
     return this.calls.filter((c) => c.path.startsWith(`/interactions/${interactionId}/`)).map((c) => c.body);
   }
 
-  /** POSTs to `path` answer 429 for the next `seconds`. */
+  /** Calls to `path` (any method) answer 429 for the next `seconds`. */
   rateLimit(path: string, seconds: number): void {
     this.limited.set(path, Date.now() + seconds * 1000);
   }
@@ -224,12 +249,12 @@ export class DiscordEmulator {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString("utf8");
     const path = (req.url ?? "").split("?")[0]!.replace(/^\/api\/v10/, "");
-    const call: DiscordCall = { method: req.method ?? "GET", path, body: raw ? (JSON.parse(raw) as Record<string, unknown>) : {}, status: 200 };
+    const call: DiscordCall = { method: req.method ?? "GET", path, body: raw ? (JSON.parse(raw) as Record<string, unknown>) : {}, status: 200, at: Date.now() };
     this.calls.push(call);
     const headers: Record<string, string> = { "content-type": "application/json" };
     try {
       const until = this.limited.get(path) ?? 0;
-      if (call.method === "POST" && until > Date.now()) {
+      if (call.method !== "GET" && until > Date.now()) {
         const after = (until - Date.now()) / 1000;
         Object.assign(headers, { "retry-after": String(Math.ceil(after)), "x-ratelimit-limit": "5", "x-ratelimit-remaining": "0", "x-ratelimit-reset-after": after.toFixed(3), "x-ratelimit-reset": ((until) / 1000).toFixed(3), "x-ratelimit-bucket": "emulator-bucket", "x-ratelimit-scope": "user" });
         throw new DiscordApiError(429, { message: "You are being rate limited.", retry_after: after, global: false });
@@ -263,18 +288,27 @@ export class DiscordEmulator {
     if (method === "GET" && channel) return this.dmObject(channel[1]!.slice(1));
     const messages = /^\/channels\/(\d+)\/messages$/.exec(path);
     if (method === "POST" && messages) return this.createMessage(messages[1]!, body);
+    const typing = /^\/channels\/(\d+)\/typing$/.exec(path);
+    if (method === "POST" && typing) return null;
+    const message = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path);
+    if (method === "PATCH" && message) return this.editMessage(message[1]!, message[2]!, body);
     throw new DiscordApiError(404, { message: "404: Not Found", code: 0 });
   }
 
   private createMessage(channelId: string, body: Record<string, unknown>): unknown {
     const recipient = channelId.slice(1);
     if (this.closedDms.has(recipient)) throw new DiscordApiError(403, { message: "Cannot send messages to this user", code: 50007 });
-    const content = typeof body.content === "string" ? body.content : "";
-    if ([...content].length > MAX_CONTENT) {
-      throw new DiscordApiError(400, { message: "Invalid Form Body", code: 50035, errors: { content: { _errors: [{ code: "BASE_TYPE_MAX_LENGTH", message: "Must be 2000 or fewer in length." }] } } });
-    }
+    const content = checkedContent(body);
     if (content === "" && !Array.isArray(body.components)) throw new DiscordApiError(400, { message: "Cannot send an empty message", code: 50006 });
     return { ...this.messageObject(channelId, BOT, content), components: body.components ?? [] };
+  }
+
+  private editMessage(channelId: string, messageId: string, body: Record<string, unknown>): unknown {
+    const message = this.stored.get(messageId);
+    if (!message || message.channelId !== channelId) throw new DiscordApiError(404, { message: "Unknown Message", code: 10008 });
+    if (message.authorId !== BOT.id) throw new DiscordApiError(403, { message: "Cannot edit a message authored by another user", code: 50005 });
+    message.content = checkedContent(body);
+    return { ...this.messageObject(channelId, BOT, message.content, messageId), edited_timestamp: new Date().toISOString() };
   }
 
   private interactionCallback(id: string, token: string): null {
@@ -294,9 +328,10 @@ export class DiscordEmulator {
     return { id: this.dmOf(userId), type: 1, last_message_id: null, flags: 0, recipients: [this.userObject(userId)] };
   }
 
-  private messageObject(channelId: string, author: DiscordUser, content: string): Record<string, unknown> {
+  private messageObject(channelId: string, author: DiscordUser, content: string, id = this.snowflake()): Record<string, unknown> {
+    this.stored.set(id, { channelId, authorId: author.id, content });
     return {
-      id: this.snowflake(),
+      id,
       channel_id: channelId,
       type: 0,
       author: { ...author, discriminator: "0", avatar: null, global_name: author.global_name ?? null, ...(author.id === BOT.id ? { bot: true } : {}) },
@@ -317,4 +352,13 @@ export class DiscordEmulator {
   private snowflake(): string {
     return String(this.nextId++);
   }
+}
+
+/** The message content of a create or edit body, refused (50035) past 2000 characters counted in code points. */
+function checkedContent(body: Record<string, unknown>): string {
+  const content = typeof body.content === "string" ? body.content : "";
+  if ([...content].length > MAX_CONTENT) {
+    throw new DiscordApiError(400, { message: "Invalid Form Body", code: 50035, errors: { content: { _errors: [{ code: "BASE_TYPE_MAX_LENGTH", message: "Must be 2000 or fewer in length." }] } } });
+  }
+  return content;
 }

@@ -1,4 +1,4 @@
-import type { ButtonInteraction, Client, Message } from "discord.js";
+import type { ButtonInteraction, Client, Message, SendableChannels } from "discord.js";
 import type { ChannelHealth, GatewayLogger } from "../../core/context.js";
 import { ChannelStatus } from "../status.js";
 import {
@@ -9,6 +9,7 @@ import {
   type ChannelCapabilities,
   type ChannelAdapter,
   type ChannelHandlers,
+  type StreamingReplies,
 } from "../channel.js";
 import { InFlight, SILENT_LOGGER } from "../adapter-support.js";
 import { approvalCardText } from "../owner-card.js";
@@ -42,6 +43,10 @@ export interface DiscordAdapterOptions {
 }
 
 const MAX_MESSAGE = 2000;
+/** Discord shows "typing…" for about 10 s after POST /channels/{id}/typing; it is sent again before that. */
+const TYPING_REPEAT_MS = 8_000;
+/** At most one edit of a streamed reply per second stays well inside Discord's per-channel message rate limit. */
+const EDIT_INTERVAL_MS = 1_000;
 
 /** Discord through discord.js: the gateway connection for messages, message-component buttons for Approve/Deny. */
 export const DISCORD_CAPABILITIES: ChannelCapabilities = { buttons: true, groups: true, gatewayWebhook: false };
@@ -125,10 +130,23 @@ export class DiscordAdapter implements ChannelAdapter {
   }
 
   async send(chatId: string, text: string): Promise<void> {
-    const channel = await this.requireClient().channels.fetch(chatId);
-    if (!channel || !channel.isSendable()) throw new Error("discord channel is not one the bot can send to");
+    const channel = await this.sendable(chatId);
     for (const part of splitText(text, MAX_MESSAGE)) await channel.send(part);
   }
+
+  /** Typing indicator, then one message edited as the reply streams (POST .../typing, POST and PATCH .../messages). */
+  readonly streaming: StreamingReplies = {
+    maxLength: MAX_MESSAGE,
+    editIntervalMs: EDIT_INTERVAL_MS,
+    typingIntervalMs: TYPING_REPEAT_MS,
+    typing: async (chatId) => {
+      await (await this.sendable(chatId)).sendTyping();
+    },
+    post: async (chatId, text) => (await (await this.sendable(chatId)).send(text)).id,
+    edit: async (chatId, messageId, text) => {
+      await (await this.sendable(chatId)).messages.edit(messageId, text);
+    },
+  };
 
   async sendApprovalCard(ownerId: string, request: ApprovalRequest): Promise<void> {
     const { ActionRowBuilder, ButtonBuilder, ButtonStyle } = await importChannelSdk("discord.js", this.channelType, () => import("discord.js"));
@@ -197,6 +215,12 @@ export class DiscordAdapter implements ChannelAdapter {
     } finally {
       if (!answered) await answer("Something went wrong. Nothing was changed.");
     }
+  }
+
+  private async sendable(chatId: string): Promise<SendableChannels> {
+    const channel = await this.requireClient().channels.fetch(chatId);
+    if (!channel || !channel.isSendable()) throw new Error("discord channel is not one the bot can send to");
+    return channel;
   }
 
   private requireClient(): Client {
