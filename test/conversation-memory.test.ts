@@ -6,6 +6,7 @@ import { ConversationMemory } from "../src/conversation/memory.js";
 import { openStores } from "../src/stores/open.js";
 import type { Stores } from "../src/stores/types.js";
 import { SECRET } from "./gateway-helpers.js";
+import { testPrefixes } from "./mariadb-helpers.js";
 import { testSchemas } from "./postgres-helpers.js";
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from "./redis-support.js";
 
@@ -14,6 +15,9 @@ const prefixes: string[] = [];
 const redisUp = await requireRedis();
 const schemas = await testSchemas("conv");
 if (!schemas.available && process.env.CI === "true") throw new Error("PostgreSQL is not reachable and CI=true: the conversation tests cannot skip it");
+const opened: Stores[] = [];
+// Stores a test left open (a failed assertion) are closed before their tables are dropped.
+const tables = await testPrefixes("conv", async () => Promise.all(opened.splice(0).map((stores) => stores.close().catch(() => undefined))));
 afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   if (redisUp) for (const prefix of prefixes) await deleteKeys(prefix);
@@ -47,6 +51,16 @@ const BACKENDS: Backend[] = [
     },
   },
   { name: "postgres", available: schemas.available, clock: "injected", open: (now) => openStores(schemas.nextUrl(), { secret: SECRET, now }) },
+  {
+    name: "mariadb",
+    available: tables.available,
+    clock: "injected",
+    open: async (now) => {
+      const stores = await openStores(tables.nextUrl(), { secret: SECRET, now });
+      opened.push(stores);
+      return stores;
+    },
+  },
 ];
 
 const alice = { userId: "alice", channelType: "telegram" };

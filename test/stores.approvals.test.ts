@@ -6,8 +6,7 @@ import type { Stores } from "../src/stores/types.js";
 import { describeApprovalStore } from "../src/testing/index.js";
 import { allBackends } from "./support/backends.js";
 
-// MariaDB keeps no approval requests yet (Stores.approvals is optional; see README, "Stores").
-const backends = (await allBackends()).filter((backend) => backend.name !== "mariadb");
+const backends = await allBackends();
 const secret = randomBytes(32);
 const opened: Stores[] = [];
 

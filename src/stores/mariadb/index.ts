@@ -3,7 +3,9 @@ import { CodeGenerationError, PairingInputError, SecretMismatchError, StoreUnava
 import { runWithDeadline, type CallDeadline } from "../deadline.js";
 import type { OpenStoresOptions } from "../open-options.js";
 import { sqlCall, type SqlDialect, type SqlDriver, type SqlExecutor } from "../sql/driver.js";
+import { SqlApprovalStore } from "../sql/approvals.js";
 import { createSqlBudgetStore, createSqlSeenOnceStore } from "../sql/budgets.js";
+import { createSqlConversationStore } from "../sql/conversations.js";
 import { SqlPairingStore } from "../sql/pairing.js";
 import { SqlSessionBindingStore } from "../sql/session-binding.js";
 import { createSqlTokenStore } from "../sql/tokens.js";
@@ -183,6 +185,7 @@ async function assemble(driver: MariaDbDriver, options: MariaDbStoresOptions): P
   const pairing = new SqlPairingStore(driver, { ...options, secret: secret.key }, release);
   const sessions = new SqlSessionBindingStore(driver, { now: options.now, idleTtlMs: options.sessionIdleTtlMs }, release);
   await sessions.purgeIdle();
+  const approvals = new SqlApprovalStore(driver, { now: options.now });
   return {
     backend: "mariadb",
     pairing,
@@ -190,7 +193,10 @@ async function assemble(driver: MariaDbDriver, options: MariaDbStoresOptions): P
     tokens: createSqlTokenStore(driver, pairing.log, options.now ?? Date.now),
     budgets: createSqlBudgetStore(driver, options.now ?? Date.now),
     seen: createSqlSeenOnceStore(driver, options.now ?? Date.now),
+    approvals,
+    conversations: createSqlConversationStore(driver, options.now),
     close: async () => {
+      await approvals.close();
       await pairing.close();
       await sessions.close();
     },
@@ -258,7 +264,8 @@ async function loadMysql(): Promise<Mysql> {
 }
 
 /**
- * Opens the MariaDB/MySQL pairing, session and token stores at `mysql://` or `mariadb://user@host:port/database`.
+ * Opens the MariaDB/MySQL stores (pairing, sessions, tokens, budgets, seen-once keys, approvals, conversations) at
+ * `mysql://` or `mariadb://user@host:port/database`.
  * URL parameters `?prefix=` (table prefix, default "gatehouse_"; `options.keyPrefix` wins) and `?pool=` (pool size,
  * default 10; `options.poolSize` wins). Tables are created when missing. Every call answers within `options.timeoutMs`
  * (default 2000 ms) or rejects with StoreUnavailableError.

@@ -68,4 +68,28 @@ export const MIGRATIONS: readonly MariaDbMigration[] = [
        ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${collation}`,
     ],
   },
+  {
+    version: 3,
+    description: "agents' approval requests and conversation memory",
+    statements: (t, collation) => {
+      const options = `ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${collation}`;
+      return [
+        // arguments and context are JSON text; requests are bounded by the gateway (ids 128, tools 200 characters).
+        `CREATE TABLE ${t("approvals")} (
+          id VARCHAR(256) PRIMARY KEY, seq BIGINT NOT NULL AUTO_INCREMENT UNIQUE, ref CHAR(8) NOT NULL UNIQUE,
+          requester TEXT NOT NULL, tool TEXT NOT NULL, arguments MEDIUMTEXT NOT NULL, risk TEXT NOT NULL, agent TEXT NOT NULL,
+          session TEXT NOT NULL, context MEDIUMTEXT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL,
+          status VARCHAR(8) NOT NULL, decided_at BIGINT NULL, approver TEXT NULL, reason TEXT NULL,
+          KEY approvals_pending (status, created_at), KEY approvals_expiry (expires_at)
+        ) ${options}`,
+        `CREATE TABLE ${t("approval_claims")} (
+          id VARCHAR(256) NOT NULL, holder VARCHAR(256) NOT NULL, PRIMARY KEY (id, holder)
+        ) ${options}`,
+        `CREATE TABLE ${t("conversations")} (
+          session_id VARCHAR(512) PRIMARY KEY, record LONGTEXT NOT NULL, expires_at BIGINT NOT NULL,
+          KEY conversations_expiry (expires_at)
+        ) ${options}`,
+      ];
+    },
+  },
 ];
