@@ -5,13 +5,16 @@ import {
   importChannelSdk,
   tokenFromEnv,
   type AnswerOptions,
+  type ActionCard,
   type ApprovalRequest,
   type ChannelCapabilities,
   type ChannelAdapter,
   type ChannelHandlers,
+  type SentCard,
   type StreamingReplies,
 } from "../channel.js";
 import { InFlight, SILENT_LOGGER } from "../adapter-support.js";
+import { actionCardText } from "../action-card.js";
 import { approvalCardText } from "../owner-card.js";
 import { clipText, DISCORD_MARKDOWN, splitText } from "../text/index.js";
 import { errorName } from "../redact.js";
@@ -149,15 +152,30 @@ export class DiscordAdapter implements ChannelAdapter {
   };
 
   async sendApprovalCard(ownerId: string, request: ApprovalRequest): Promise<void> {
+    // Markdown: the requester's name and message sit in code spans; no mention in the card may ping anyone.
+    await this.sendCard(ownerId, approvalCardText(request, DISCORD_MARKDOWN), request);
+  }
+
+  async sendActionCard(ownerId: string, card: ActionCard): Promise<SentCard> {
+    // The agent's tool, arguments, agent and session sit in code spans on one line each, clipped.
+    const sent = await this.sendCard(ownerId, actionCardText(card, DISCORD_MARKDOWN), card);
+    return { chatId: sent.channelId, messageId: sent.id };
+  }
+
+  /** Edits the card to say who decided; an edit with no components also removes the buttons. */
+  async closeActionCard(sent: SentCard, card: ActionCard, closing: string): Promise<void> {
+    const content = clipText(actionCardText(card, DISCORD_MARKDOWN, closing), MAX_MESSAGE);
+    await (await this.sendable(sent.chatId)).messages.edit(sent.messageId, { content, components: [], allowedMentions: { parse: [] } });
+  }
+
+  private async sendCard(ownerId: string, text: string, tokens: { approveToken: string; denyToken: string }): Promise<Message> {
     const { ActionRowBuilder, ButtonBuilder, ButtonStyle } = await importChannelSdk("discord.js", this.channelType, () => import("discord.js"));
     const row = new ActionRowBuilder<InstanceType<typeof ButtonBuilder>>().addComponents(
-      new ButtonBuilder().setCustomId(discordCustomId("approve", request.approveToken)).setLabel("Approve").setStyle(ButtonStyle.Success),
-      new ButtonBuilder().setCustomId(discordCustomId("deny", request.denyToken)).setLabel("Deny").setStyle(ButtonStyle.Danger),
+      new ButtonBuilder().setCustomId(discordCustomId("approve", tokens.approveToken)).setLabel("Approve").setStyle(ButtonStyle.Success),
+      new ButtonBuilder().setCustomId(discordCustomId("deny", tokens.denyToken)).setLabel("Deny").setStyle(ButtonStyle.Danger),
     );
     const owner = await this.requireClient().users.fetch(ownerId);
-    // Markdown: the requester's name and message sit in code spans; no mention in the card may ping anyone.
-    const content = clipText(approvalCardText(request, DISCORD_MARKDOWN), MAX_MESSAGE);
-    await owner.send({ content, components: [row], allowedMentions: { parse: [] } });
+    return owner.send({ content: clipText(text, MAX_MESSAGE), components: [row], allowedMentions: { parse: [] } });
   }
 
   health(): ChannelHealth {
