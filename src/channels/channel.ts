@@ -119,8 +119,11 @@ export interface StreamingReplies {
   readonly editIntervalMs: number;
   /** How often "typing…" is sent again while the agent thinks; default 4 s (Telegram clears it after about 5 s). */
   readonly typingIntervalMs?: number;
-  /** Shows "typing…" in the chat; the platform clears it after a few seconds, so it is repeated while the agent thinks. */
-  typing(chatId: string): Promise<void>;
+  /**
+   * Shows "typing…" in the chat; the platform clears it after a few seconds, so it is repeated while the agent thinks.
+   * Absent where the platform has none for bots (Slack).
+   */
+  typing?(chatId: string): Promise<void>;
   /** Sends a message and returns its id, for edit(). */
   post(chatId: string, text: string): Promise<string>;
   edit(chatId: string, messageId: string, text: string): Promise<void>;

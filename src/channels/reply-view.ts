@@ -36,8 +36,10 @@ export class ReplyView {
 
   /** Shows the typing indicator until text arrives (edit mode) or the reply is complete (final mode). */
   start(): void {
+    const typing = this.platform.typing;
+    if (!typing) return;
     const tick = (): void => {
-      void this.platform.typing(this.chatId).catch((error: unknown) => this.warn("typing indicator failed", error));
+      void typing(this.chatId).catch((error: unknown) => this.warn("typing indicator failed", error));
     };
     tick();
     this.typingTimer = setInterval(tick, this.platform.typingIntervalMs ?? TYPING_REPEAT_MS);

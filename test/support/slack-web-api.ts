@@ -4,6 +4,8 @@ import type { AddressInfo } from "node:net";
 export interface SlackCall {
   method: string;
   args: Record<string, unknown>;
+  /** When it arrived (Date.now()). */
+  at: number;
   /** `ok` from the answer, and the HTTP status (429 for a rate limit). */
   ok: boolean;
   status: number;
@@ -25,7 +27,8 @@ class SlackApiError extends Error {
 /**
  * A local Slack Web API for one bot token (auth.test, chat.postMessage, chat.update, chat.postEphemeral,
  * conversations.open) answering as Slack documents: HTTP 200 with `{ ok: false, error }` for errors (`invalid_auth`,
- * `not_authed`, `msg_too_long`, `no_text`, `invalid_blocks`, `unknown_method`), and HTTP 429 with a `Retry-After`
+ * `not_authed`, `msg_too_long`, `no_text`, `invalid_blocks`, `unknown_method`; chat.update: `message_not_found`,
+ * `cant_update_message` for a message the bot did not post), and HTTP 429 with a `Retry-After`
  * header (seconds) while a method is rate limited, refusing calls again until the wait is over.
  */
 export class LocalSlackApi {
@@ -33,6 +36,8 @@ export class LocalSlackApi {
   private readonly server: Server = createServer((req, res) => void this.handle(req, res));
   private readonly limitedUntil = new Map<string, number>();
   private nextTs = 1;
+  /** Every message by `channel ts`: who posted it and its current text. */
+  private readonly messages = new Map<string, { user: string; text: string }>();
 
   constructor(private botToken: string) {}
 
@@ -56,6 +61,23 @@ export class LocalSlackApi {
     this.limitedUntil.set(method, Date.now() + seconds * 1000);
   }
 
+  /** A message by a user (its ts), e.g. to check the bot cannot update it. */
+  userPosted(channel: string, user: string, text: string): string {
+    const ts = this.newTs();
+    this.messages.set(`${channel} ${ts}`, { user, text });
+    return ts;
+  }
+
+  /** A message's text now (after any chat.update). */
+  textOf(channel: string, ts: string): string | undefined {
+    return this.messages.get(`${channel} ${ts}`)?.text;
+  }
+
+  /** Accepted calls of one method, in order. */
+  accepted(method: string): SlackCall[] {
+    return this.calls.filter((c) => c.ok && c.method === method);
+  }
+
   /** chat.postMessage calls Slack accepted for one channel. */
   posts(channel: string): Array<Record<string, unknown>> {
     return this.calls.filter((c) => c.ok && c.method === "chat.postMessage" && c.args.channel === channel).map((c) => c.args);
@@ -70,7 +92,7 @@ export class LocalSlackApi {
       ? (JSON.parse(raw) as Record<string, unknown>)
       : Object.fromEntries(new URLSearchParams(raw));
     if (typeof args.blocks === "string") args.blocks = JSON.parse(args.blocks);
-    const call: SlackCall = { method, args, ok: false, status: 200 };
+    const call: SlackCall = { method, args, at: Date.now(), ok: false, status: 200 };
     this.calls.push(call);
     const until = this.limitedUntil.get(method) ?? 0;
     if (until > Date.now()) {
@@ -92,16 +114,31 @@ export class LocalSlackApi {
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
   }
 
+  private newTs(): string {
+    return `1700000000.${String(this.nextTs++).padStart(6, "0")}`;
+  }
+
   private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
     switch (method) {
       case "auth.test":
         return { user_id: "UBOT", bot_id: "BBOT", team_id: "T1", user: "gate", team: "Test" };
       case "conversations.open":
         return { channel: { id: `D${String(args.users)}` } };
-      case "chat.postMessage":
+      case "chat.postMessage": {
         checkMessage(args);
-        return { channel: String(args.channel).startsWith("U") ? `D${String(args.channel)}` : args.channel, ts: `1700000000.${String(this.nextTs++).padStart(6, "0")}` };
-      case "chat.update":
+        const channel = String(args.channel).startsWith("U") ? `D${String(args.channel)}` : String(args.channel);
+        const ts = this.newTs();
+        this.messages.set(`${channel} ${ts}`, { user: "UBOT", text: String(args.text ?? "") });
+        return { channel, ts };
+      }
+      case "chat.update": {
+        const message = this.messages.get(`${String(args.channel)} ${String(args.ts)}`);
+        if (!message) throw new SlackApiError("message_not_found");
+        if (message.user !== "UBOT") throw new SlackApiError("cant_update_message");
+        checkMessage(args);
+        message.text = String(args.text ?? "");
+        return { channel: args.channel, ts: args.ts, text: message.text };
+      }
       case "chat.postEphemeral":
         checkMessage(args);
         return {};

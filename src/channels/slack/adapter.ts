@@ -14,6 +14,7 @@ import {
   type ChannelAdapter,
   type ChannelHandlers,
   type SentCard,
+  type StreamingReplies,
 } from "../channel.js";
 import { closeServer, InFlight, listenOn, readRawBody, SILENT_LOGGER, singleHeader } from "../adapter-support.js";
 import { approvalCardText } from "../owner-card.js";
@@ -49,6 +50,8 @@ const MAX_BODY = 1_000_000;
 /** Slack: a section block's text is at most 3000 characters; messages are split at the same size. */
 const MAX_SECTION = 3000;
 const MAX_TEXT = MAX_SECTION;
+/** chat.update is Tier 3 (about 50 a minute): one update per 1.2 s of a streamed reply stays under it. */
+const EDIT_INTERVAL_MS = 1_200;
 export const SLACK_APPROVE_ACTION = "gatehouse_approve";
 export const SLACK_DENY_ACTION = "gatehouse_deny";
 /** Web API errors that mean the bot token no longer works (Slack's documented error codes, no secret in them). */
@@ -264,6 +267,19 @@ export class SlackAdapter implements ChannelAdapter {
     }
     return first;
   }
+
+  /**
+   * One message updated as the reply streams (chat.postMessage, then chat.update: Tier 3, about 50 a minute, so at most
+   * one per 1.2 s). No typing indicator: Slack's Web API has none for bots outside its Assistant threads.
+   */
+  readonly streaming: StreamingReplies = {
+    maxLength: MAX_TEXT,
+    editIntervalMs: EDIT_INTERVAL_MS,
+    post: async (chatId, text) => String((await this.api((client) => client.chat.postMessage({ channel: chatId, text }))).ts),
+    edit: async (chatId, messageId, text) => {
+      await this.api((client) => client.chat.update({ channel: chatId, ts: messageId, text }));
+    },
+  };
 
   health(): ChannelHealth {
     return this.status.get();
