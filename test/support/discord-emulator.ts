@@ -39,8 +39,9 @@ class DiscordApiError extends Error {
  * wrong token, 403 code 50007 when a user does not accept DMs, 429 with `retry-after`, `x-ratelimit-*` headers and
  * `{ retry_after, global }` while rate limited, 400 code 50035 past 2000 characters (counted in code points) and 40060
  * for an interaction answered twice. `POST /channels/{id}/typing` is 204; `PATCH /channels/{id}/messages/{id}` edits a
- * message: 404 code 10008 for an unknown one, 403 code 50005 for another user's, the same 2000 limit. Gateway (v10, JSON): HELLO, IDENTIFY (4004 for a wrong token), READY, heartbeat
- * and ACK; tests dispatch MESSAGE_CREATE and INTERACTION_CREATE as Discord would.
+ * message: 404 code 10008 for an unknown one, 403 code 50005 for another user's, the same 2000 limit. Gateway (v10,
+ * JSON): HELLO, IDENTIFY (4004 for a wrong token), READY, heartbeat and ACK; tests dispatch MESSAGE_CREATE and
+ * INTERACTION_CREATE as Discord would.
  */
 export class DiscordEmulator {
   readonly calls: DiscordCall[] = [];
