@@ -3,9 +3,10 @@ import { peekButtonAction, type ButtonAction } from "../../pairing/buttons.js";
 import { safeEqual } from "../../pairing/hashing.js";
 import { assertStrongSecret } from "../../pairing/secret.js";
 import { InFlight, SILENT_LOGGER } from "../adapter-support.js";
+import { actionCardText } from "../action-card.js";
 import { approvalCardText } from "../owner-card.js";
 import { clipText, splitText, WHATSAPP_TEXT } from "../text/index.js";
-import type { ApprovalRequest, ChannelCapabilities, ChannelAdapter, ChannelHandlers } from "../channel.js";
+import type { ActionCard, ApprovalRequest, ChannelCapabilities, ChannelAdapter, ChannelHandlers, SentCard } from "../channel.js";
 import { errorName } from "../redact.js";
 import { GraphClient, WHATSAPP_ERRORS, WhatsAppApiError } from "./graph-api.js";
 import { parseNotification, type InboundWhatsApp, type WhatsAppStatus } from "./payload.js";
@@ -120,9 +121,25 @@ export class WhatsAppAdapter implements ChannelAdapter {
   }
 
   async sendApprovalCard(ownerId: string, request: ApprovalRequest): Promise<void> {
+    await this.sendCard(ownerId, approvalCardText(request, WHATSAPP_TEXT), request);
+  }
+
+  /** The agent's tool, arguments, agent and session sit in monospace on one line each, clipped, where no link is made. */
+  async sendActionCard(ownerId: string, card: ActionCard): Promise<SentCard> {
+    return { chatId: ownerId, messageId: await this.sendCard(ownerId, actionCardText(card, WHATSAPP_TEXT), card) };
+  }
+
+  /** WhatsApp cannot edit a message: a reply quoting the card says who decided (its buttons then decide nothing). */
+  async closeActionCard(sent: SentCard, card: ActionCard, closing: string): Promise<void> {
+    if (sent.messageId === "") return; // never delivered (the owner's window was closed)
+    await this.sendText(sent.chatId, WHATSAPP_TEXT.escape(`${closing} (Ref: ${card.ref})`), sent.messageId);
+  }
+
+  /** An interactive reply-button card with the signed tokens as button ids; its message id, or "" outside the window. */
+  private async sendCard(ownerId: string, text: string, tokens: { approveToken: string; denyToken: string }): Promise<string> {
     const buttons = (["approve", "deny"] as const).map((action) => ({
       type: "reply",
-      reply: { id: action === "approve" ? request.approveToken : request.denyToken, title: BUTTON_TITLES[action] },
+      reply: { id: action === "approve" ? tokens.approveToken : tokens.denyToken, title: BUTTON_TITLES[action] },
     }));
     try {
       const id = await this.graph.sendMessage({
@@ -130,15 +147,17 @@ export class WhatsAppAdapter implements ChannelAdapter {
         type: "interactive",
         interactive: {
           type: "button",
-          body: { text: clipText(approvalCardText(request, WHATSAPP_TEXT), WHATSAPP_LIMITS.interactiveBody) },
+          body: { text: clipText(text, WHATSAPP_LIMITS.interactiveBody) },
           action: { buttons },
         },
       });
       // Remembered in the store, so a later "failed: 131047" status for it is known as a card on any instance.
       if (id !== "") await this.seenOnce()(`card:${id}`, WEEK);
+      return id;
     } catch (error) {
       if (!(error instanceof WhatsAppApiError && error.code === WHATSAPP_ERRORS.reEngagement)) throw error;
       await this.outsideWindow(ownerId);
+      return "";
     }
   }
 
