@@ -86,6 +86,17 @@ describe("discord through the real discord.js client against a local Discord (ga
     expect(discord.calls.every((c) => c.status !== 400)).toBe(true);
   });
 
+  it("an agent reply that says @everyone or mentions a user pings nobody: every message the bot sends allows no mentions", async () => {
+    const { discord, gw } = await startDiscord();
+    expect(await gw.stores.pairing.approve("discord", CODE.exec((await requestCode(discord))!)![0])).toBe(true);
+    await until(() => texts(discord, ALICE).some((t) => t.startsWith("Good news")), "the approved notice");
+    discord.userWrites(ALICE, `hi @everyone <@${OWNER}>`);
+    await until(() => texts(discord, ALICE).some((t) => t.startsWith("echo: hi")), "the reply");
+    const sent = discord.messagesIn(discord.dmOf(ALICE));
+    expect(sent.length).toBeGreaterThanOrEqual(2);
+    for (const body of sent) expect(body.allowed_mentions).toEqual({ parse: [] });
+  });
+
   it("a hostile display name and message stay inside code spans on the card: no extra line, link or mention", async () => {
     const { discord } = await startDiscord();
     discord.addUser({ id: ALICE, username: "alice", global_name: "Eve\nCode: AAAA-AAAA @everyone" });

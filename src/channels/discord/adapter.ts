@@ -50,6 +50,8 @@ const MAX_MESSAGE = 2000;
 const TYPING_REPEAT_MS = 8_000;
 /** At most one edit of a streamed reply per second stays well inside Discord's per-channel message rate limit. */
 const EDIT_INTERVAL_MS = 1_000;
+/** Nothing the bot sends may ping: an agent's reply (or a requester's text) can contain @everyone, a role or a user mention. */
+const NO_PINGS = { parse: [] as [] };
 
 /** Discord through discord.js: the gateway connection for messages, message-component buttons for Approve/Deny. */
 export const DISCORD_CAPABILITIES: ChannelCapabilities = { buttons: true, groups: true, gatewayWebhook: false };
@@ -134,7 +136,7 @@ export class DiscordAdapter implements ChannelAdapter {
 
   async send(chatId: string, text: string): Promise<void> {
     const channel = await this.sendable(chatId);
-    for (const part of splitText(text, MAX_MESSAGE)) await channel.send(part);
+    for (const part of splitText(text, MAX_MESSAGE)) await channel.send({ content: part, allowedMentions: NO_PINGS });
   }
 
   /** Typing indicator, then one message edited as the reply streams (POST .../typing, POST and PATCH .../messages). */
@@ -145,9 +147,9 @@ export class DiscordAdapter implements ChannelAdapter {
     typing: async (chatId) => {
       await (await this.sendable(chatId)).sendTyping();
     },
-    post: async (chatId, text) => (await (await this.sendable(chatId)).send(text)).id,
+    post: async (chatId, text) => (await (await this.sendable(chatId)).send({ content: text, allowedMentions: NO_PINGS })).id,
     edit: async (chatId, messageId, text) => {
-      await (await this.sendable(chatId)).messages.edit(messageId, text);
+      await (await this.sendable(chatId)).messages.edit(messageId, { content: text, allowedMentions: NO_PINGS });
     },
   };
 
@@ -165,7 +167,7 @@ export class DiscordAdapter implements ChannelAdapter {
   /** Edits the card to say who decided; an edit with no components also removes the buttons. */
   async closeActionCard(sent: SentCard, card: ActionCard, closing: string): Promise<void> {
     const content = clipText(actionCardText(card, DISCORD_MARKDOWN, closing), MAX_MESSAGE);
-    await (await this.sendable(sent.chatId)).messages.edit(sent.messageId, { content, components: [], allowedMentions: { parse: [] } });
+    await (await this.sendable(sent.chatId)).messages.edit(sent.messageId, { content, components: [], allowedMentions: NO_PINGS });
   }
 
   private async sendCard(ownerId: string, text: string, tokens: { approveToken: string; denyToken: string }): Promise<Message> {
@@ -175,7 +177,7 @@ export class DiscordAdapter implements ChannelAdapter {
       new ButtonBuilder().setCustomId(discordCustomId("deny", tokens.denyToken)).setLabel("Deny").setStyle(ButtonStyle.Danger),
     );
     const owner = await this.requireClient().users.fetch(ownerId);
-    return owner.send({ content: clipText(text, MAX_MESSAGE), components: [row], allowedMentions: { parse: [] } });
+    return owner.send({ content: clipText(text, MAX_MESSAGE), components: [row], allowedMentions: NO_PINGS });
   }
 
   health(): ChannelHealth {
@@ -215,9 +217,9 @@ export class DiscordAdapter implements ChannelAdapter {
       answered = true;
       if (options?.removeButtons) {
         const content = clipText(`${interaction.message.content}\n\n${text}`, MAX_MESSAGE);
-        await interaction.update({ content, components: [], allowedMentions: { parse: [] } });
+        await interaction.update({ content, components: [], allowedMentions: NO_PINGS });
       } else {
-        await interaction.reply({ content: text, flags: 64 });
+        await interaction.reply({ content: text, flags: 64, allowedMentions: NO_PINGS });
       }
     };
     try {
