@@ -17,6 +17,7 @@ const APP_SECRET = "local-app-secret-0123456789abcdef";
 const VERIFY_TOKEN = "local-verify-token-0123456789";
 const OWNER = "15550001111";
 const ALICE = "15550002222";
+const OWNER2 = "15550003333";
 const AGENT_TOKEN = "agent-token-0123456789abcdef";
 
 const running: Array<() => Promise<void>> = [];
@@ -34,7 +35,7 @@ async function start(): Promise<{ cloud: LocalWhatsAppCloud; gateway: Gateway }>
     store: "memory:",
     secret: SECRET,
     logger: captureLogger(),
-    policy: { ownerUserIds: [`whatsapp:${OWNER}`] },
+    policy: { ownerUserIds: [`whatsapp:${OWNER}`, `whatsapp:${OWNER2}`] },
     channels: [channelPlugin(adapter)],
     http: { port: 0 },
   });
@@ -42,6 +43,7 @@ async function start(): Promise<{ cloud: LocalWhatsAppCloud; gateway: Gateway }>
   running.push(() => gateway.stop());
   cloud.webhookUrl = `${gateway.url}/whatsapp/webhook`;
   cloud.openWindow(OWNER);
+  cloud.openWindow(OWNER2);
   return { cloud, gateway };
 }
 
@@ -61,9 +63,9 @@ interface Card {
   deny: string;
 }
 
-async function cardOf(cloud: LocalWhatsAppCloud): Promise<Card> {
-  await until(() => cloud.cardsTo(OWNER).length === 1, "the action card");
-  const message = cloud.cardsTo(OWNER)[0]!;
+async function cardOf(cloud: LocalWhatsAppCloud, owner = OWNER): Promise<Card> {
+  await until(() => cloud.cardsTo(owner).length === 1, "the action card");
+  const message = cloud.cardsTo(owner)[0]!;
   const [approve, deny] = message.body.interactive.action.buttons.map((b: { reply: { id: string } }) => b.reply.id) as [string, string];
   return { message, approve, deny };
 }
@@ -82,10 +84,11 @@ const cardReplies = (cloud: LocalWhatsAppCloud, card: Card): string[] =>
   cloud.sent.filter((m) => m.type === "text" && m.body.context?.message_id === card.message.id).map((m) => String(m.body.text.body));
 
 describe("approvals on WhatsApp", () => {
-  it("the owner approves from the card; a reply quoting the card says who decided", async () => {
+  it("an owner approves from the card; a reply quoting the other owner's card says who decided", async () => {
     const { cloud, gateway } = await start();
     await ask(gateway, "wa-1");
     const card = await cardOf(cloud);
+    const other = await cardOf(cloud, OWNER2);
     const lines = String(card.message.body.interactive.body.text).split("\n");
     expect(lines).toHaveLength(6);
     expect(lines.find((l) => l.startsWith("Arguments:"))).toMatch(/^Arguments: ```.*```$/);
@@ -94,8 +97,10 @@ describe("approvals on WhatsApp", () => {
 
     expect(await press(cloud, OWNER, card.approve, "Approve", card)).toBe("Approved: the agent may run deploy.");
     expect(await status(gateway, "wa-1")).toMatchObject({ approved: true, approver: `whatsapp:${OWNER}` });
-    await until(() => cardReplies(cloud, card).length === 1, "the reply saying who decided");
-    expect(cardReplies(cloud, card)[0]).toMatch(new RegExp(`^Approved by whatsapp:${OWNER}\\. \\(Ref: [A-Z2-9]{4}-[A-Z2-9]{4}\\)$`));
+    await until(() => cardReplies(cloud, other).length === 1, "the reply saying who decided");
+    expect(cardReplies(cloud, other)[0]).toMatch(new RegExp(`^Approved by whatsapp:${OWNER}\\. \\(Ref: [A-Z2-9]{4}-[A-Z2-9]{4}\\)$`));
+    // The presser's own card gets no second reply: their press was answered already.
+    expect(cardReplies(cloud, card)).toEqual([]);
   });
 
   it("a forged token, a press by someone else and a replayed press change nothing", async () => {

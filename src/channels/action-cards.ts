@@ -66,7 +66,7 @@ export class ActionCards {
     const record = await approvals.get(id);
     if (!record) return;
     const text = decisionLine(record);
-    await Promise.all(cards.map(({ sent, card }) => closeCard(sent, card, text).catch((error: unknown) => this.warn("could not update an action card", error))));
+    await Promise.all(cards.map(({ sent, card }) => closeCard(sent, card, text, record.approver ?? undefined).catch((error: unknown) => this.warn("could not update an action card", error))));
   }
 
   private warn(message: string, error: unknown): void {

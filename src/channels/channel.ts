@@ -144,8 +144,12 @@ export interface ChannelAdapter {
   sendApprovalCard(ownerId: string, request: ApprovalRequest): Promise<void>;
   /** DMs an owner an Approve/Deny card for an agent's action (adapters without it: owners decide in the console or CLI). */
   sendActionCard?(ownerId: string, card: ActionCard): Promise<SentCard>;
-  /** Replaces a sent action card's text with `text` (who decided) and removes its buttons. */
-  closeActionCard?(sent: SentCard, card: ActionCard, text: string): Promise<void>;
+  /**
+   * Replaces a sent action card's text with `text` (who decided) and removes its buttons. `approver` is who decided, as
+   * the record names them (`<channelType>:<userId>` for a button), so a channel that can only reply may skip the card of
+   * the owner whose press was already answered there.
+   */
+  closeActionCard?(sent: SentCard, card: ActionCard, text: string, approver?: string): Promise<void>;
   /**
    * The chat id of the one-to-one chat with a user, when the platform can name it (Telegram: the user id). Used to check
    * that a press came from the presser's own DM, and to reach a user who is not in a known chat.

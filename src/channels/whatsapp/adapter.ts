@@ -129,9 +129,12 @@ export class WhatsAppAdapter implements ChannelAdapter {
     return { chatId: ownerId, messageId: await this.sendCard(ownerId, actionCardText(card, WHATSAPP_TEXT), card) };
   }
 
-  /** WhatsApp cannot edit a message: a reply quoting the card says who decided (its buttons then decide nothing). */
-  async closeActionCard(sent: SentCard, card: ActionCard, closing: string): Promise<void> {
-    if (sent.messageId === "") return; // never delivered (the owner's window was closed)
+  /**
+   * WhatsApp cannot edit a message: a reply quoting the card says who decided (its buttons then decide nothing). Not to
+   * the owner who pressed this card: their press was already answered with a reply, and not to a card never delivered.
+   */
+  async closeActionCard(sent: SentCard, card: ActionCard, closing: string, approver?: string): Promise<void> {
+    if (sent.messageId === "" || approver === `${this.channelType}:${sent.chatId}`) return;
     await this.sendText(sent.chatId, WHATSAPP_TEXT.escape(`${closing} (Ref: ${card.ref})`), sent.messageId);
   }
 
