@@ -14,7 +14,7 @@ export {
   isSessionBindingProtocol,
 } from "./protocols/guards.js";
 
-export { createGateway, DEFAULT_STORE_URL } from "./gateway/create-gateway.js";
+export { createGateway, DEFAULT_STORE_URL } from "./gatehouse.js";
 export type { Gateway, GatewayHttpOptions, GatewayOptions } from "./gateway/create-gateway.js";
 export type { WebSocketOptions } from "./gateway/ws-hub.js";
 export type {

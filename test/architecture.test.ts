@@ -46,4 +46,9 @@ describe("the import graph of src/", () => {
   ])("nothing in src/%s imports src/%s", (from, to) => {
     expect(crossing(from, to)).toEqual([]);
   });
+
+  it("only the gateway's barrel reaches the composition (src/gatehouse.ts), and no channel or core file does", () => {
+    expect(crossing("gateway/", "gatehouse.ts")).toEqual(["gateway/index.ts -> gatehouse.ts"]);
+    expect([...crossing("channels/", "gatehouse.ts"), ...crossing("core/", "gatehouse.ts")]).toEqual([]);
+  });
 });

@@ -1,3 +1,4 @@
+import type { AdmissionResult, NewRequestBudget } from "../core/admission.js";
 import type { ChannelHealth, ChannelHttpRoute, GatewayLogger } from "../core/context.js";
 import type { ButtonAction } from "../pairing/buttons.js";
 
@@ -96,7 +97,31 @@ export interface ChannelHandlers {
    * adapter drops a platform's retried or replayed delivery (Slack's event_id). Throws when the store cannot answer.
    */
   firstSighting(key: string, ttlMs: number): Promise<boolean>;
+  /** For channels whose users hold a connection (webchat): admission when they connect, instead of per message. */
+  connections: ConnectionHandlers;
 }
+
+/**
+ * What the router does for a channel whose users hold a connection and are admitted when they connect (webchat), not
+ * per message: the same admission, pairing request and owner cards as a chat message, with no message to reply to
+ * (the adapter shows the result on the connection) and no first message to replay.
+ */
+export interface ConnectionHandlers {
+  /**
+   * A sender connects: admitted, denied, unavailable, or pending with the store's code (asked for once; a new request
+   * is paid from `newRequestBudget` when given). A new request sends the owners on this channel their cards.
+   */
+  arrive(sender: { id: string; name?: string }, options?: { newRequestBudget?: NewRequestBudget }): Promise<AdmissionResult>;
+  /** A connected sender asks again (before each request): the same admission, with no budget and no cards. */
+  recheck(senderId: string): Promise<AdmissionResult>;
+  /** Whether the store says the sender is paired now (`isPaired` only, never a new code); throws when the store fails. */
+  isPaired(senderId: string): Promise<boolean>;
+  /** Whether decisions made elsewhere (another instance, the CLI) arrive as events; false: the adapter must poll `isPaired`. */
+  readonly decisionsArePushed: boolean;
+}
+
+/** An owner's decision about a sender, or its end: what a connection channel shows on that sender's connections. */
+export type SenderDecision = "approved" | "denied" | "expired" | "revoked";
 
 /** What a channel can do, declared once instead of probed for at run time. */
 export interface ChannelCapabilities {
@@ -157,6 +182,12 @@ export interface ChannelAdapter {
   directChatIdFor(userId: string): string | Promise<string>;
   /** Whether the adapter can still log in and receive (see ChannelStatus); absent means ok while started. */
   health?(): ChannelHealth;
+  /**
+   * Connection channels (webchat) show a decision made anywhere on the sender's open connections themselves (approved:
+   * let them in; denied, expired, revoked: close); the router then sends no text and replays nothing. Chat channels
+   * leave it out: the router tells the sender in their chat and replays their first message.
+   */
+  decided?(senderId: string, decision: SenderDecision): Promise<void>;
 }
 
 /** Thrown when an optional channel SDK is not installed. */

@@ -6,6 +6,7 @@ export * from "./telegram/index.js";
 export * from "./discord/index.js";
 export * from "./slack/index.js";
 export * from "./whatsapp/index.js";
+export * from "./webchat/index.js";
 export { CHANNELS, channelDescriptor, channelTypes } from "./registry.js";
 export { defineChannel, type ChannelDescriptor, type ChannelSection } from "./descriptor.js";
 export { groupPairingId, type GroupPolicy } from "./group-chat.js";

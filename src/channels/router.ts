@@ -3,7 +3,7 @@ import type { ChannelHealth, ChannelHttpRoute, ChannelNotice, ChannelPlugin, Gat
 import { STORE_DEADLINE_MS, withDeadline } from "../core/deadline.js";
 import { buttonKey } from "../pairing/buttons.js";
 import type { AuditEvent } from "../stores/types.js";
-import type { ButtonPress, ChannelAdapter, InboundMessage } from "./channel.js";
+import type { ButtonPress, ChannelAdapter, ConnectionHandlers, InboundMessage, SenderDecision } from "./channel.js";
 import { handleButtonPress } from "./button-press.js";
 import { ActionCards } from "./action-cards.js";
 import { DEFAULT_MESSAGES, type RouterMessages } from "./messages.js";
@@ -15,6 +15,7 @@ import type { ReplyMode } from "./reply-view.js";
 import { errorName } from "./redact.js";
 import { admitGroupMessage, groupChatOf, type GroupDeps, type GroupPolicy } from "./group-chat.js";
 import { firstSightingFor } from "./seen-once.js";
+import { isPairedForAdmission } from "../core/paired-batch.js";
 
 export interface ChannelRouterOptions {
   /** Clock for button expiry and the DM/reminder windows. */
@@ -82,16 +83,17 @@ class ChannelRouter implements ChannelPlugin {
     this.ctx = context;
     this.key = buttonKey(context.secret);
     this.aborter = new AbortController();
-    const onApproved = (event: AuditEvent): void => this.onDecision(event, "approved");
-    const onDenied = (event: AuditEvent): void => this.onDecision(event, "denied");
-    context.events.on("pairing.approved", onApproved);
-    context.events.on("pairing.denied", onDenied);
-    this.unsubscribe.push(
-      () => context.events.off("pairing.approved", onApproved),
-      () => context.events.off("pairing.denied", onDenied),
-      new ActionCards(this.adapter, () => this.context(), () => this.key, this.now).follow(),
-    );
-    if (ownersOn(context.policy, this.channelType).length === 0 && context.policy.unknownUserPolicy === "pair") {
+    // Connection channels also show a request's expiry and a revoke on the sender's open connections.
+    const decisions: SenderDecision[] = this.adapter.decided ? ["approved", "denied", "expired", "revoked"] : ["approved", "denied"];
+    for (const decision of decisions) {
+      const listener = (event: AuditEvent): void => this.onDecision(event, decision);
+      context.events.on(`pairing.${decision}`, listener);
+      this.unsubscribe.push(() => context.events.off(`pairing.${decision}`, listener));
+    }
+    this.unsubscribe.push(new ActionCards(this.adapter, () => this.context(), () => this.key, this.now).follow());
+    // A connection channel's owners approve in the console or the CLI (it has no owner chat to warn about).
+    const cardsExpected = this.adapter.decided === undefined;
+    if (cardsExpected && ownersOn(context.policy, this.channelType).length === 0 && context.policy.unknownUserPolicy === "pair") {
       context.logger.warn("no owner configured for this channel: approval cards cannot be sent; approve from the CLI", {
         channelType: this.channelType,
       });
@@ -107,6 +109,7 @@ class ChannelRouter implements ChannelPlugin {
           context.events.emit("channel.notice", notice);
         },
         firstSighting: firstSightingFor(context, this.channelType, this.deadlineMs, this.now),
+        connections: this.connectionHandlers(context),
       });
     } catch (error) {
       for (const off of this.unsubscribe.splice(0)) off();
@@ -274,9 +277,31 @@ class ChannelRouter implements ChannelPlugin {
     }
   }
 
+  /** Admission for senders who connect (webchat): the same `admit`, code and owner cards as a chat message. */
+  private connectionHandlers(ctx: GatewayContext): ConnectionHandlers {
+    const channelType = this.channelType;
+    const deadlineMs = this.deadlineMs;
+    return {
+      arrive: async (sender, options = {}) => {
+        const result = await admit(ctx, { channelType, senderId: sender.id, userName: sender.name }, { deadlineMs, ...options });
+        if (result.decision === "pending" && result.isNew && this.ownerDms.claim(sender.id, this.now())) {
+          void this.sendCards(result, { id: sender.id, name: sender.name ?? "" }, "").catch((error: unknown) => {
+            ctx.logger.warn("could not send the approval cards", { channelType, error: errorName(error) });
+          });
+        }
+        return result;
+      },
+      recheck: (senderId) => admit(ctx, { channelType, senderId }, { deadlineMs }),
+      isPaired: (senderId) => withDeadline("pairing.isPaired", () => isPairedForAdmission(ctx.pairing, senderId, channelType), deadlineMs),
+      decisionsArePushed: typeof ctx.pairing.subscribe === "function",
+    };
+  }
+
   /** A decision made anywhere (button, CLI, HTTP, another instance) reaches the sender here. */
-  private onDecision(event: AuditEvent, type: "approved" | "denied"): void {
-    if (event.channelType !== this.channelType || event.kind === "invite" || !event.channelId) return;
+  private onDecision(event: AuditEvent, type: SenderDecision): void {
+    if (event.channelType !== this.channelType || !event.channelId) return;
+    if (this.adapter.decided) return this.onConnectionDecision(event.channelId, type, this.adapter.decided.bind(this.adapter));
+    if (event.kind === "invite" || (type !== "approved" && type !== "denied")) return;
     const senderId = event.channelId;
     const group = groupChatOf(senderId);
     if (group !== null) return this.onGroupDecision(senderId, group, type);
@@ -313,6 +338,16 @@ class ChannelRouter implements ChannelPlugin {
           channelType: this.channelType,
           error: errorName(error),
         });
+      });
+  }
+
+  /** A connection channel shows the decision on the sender's connections, in the order the decisions came. */
+  private onConnectionDecision(senderId: string, type: SenderDecision, decided: (senderId: string, type: SenderDecision) => Promise<void>): void {
+    if (type !== "revoked") this.ownerDms.forget(senderId);
+    void this.queue
+      .run(senderId, () => decided(senderId, type))
+      .catch((error: unknown) => {
+        this.context().logger.error("could not tell the sender about the decision", { channelType: this.channelType, error: errorName(error) });
       });
   }
 

@@ -24,7 +24,8 @@ import { createConsole } from "./console/index.js";
 import type { Agent, ChannelPlugin, GatewayContext, GatewayLogger, PolicyOptions } from "../core/context.js";
 import { registerChannelRoutes } from "./channel-routes.js";
 import { createHttpServer, type HttpServerOptions } from "./http-server.js";
-import { isListed, WEBCHAT_CHANNEL_TYPE } from "../core/identity-lists.js";
+import { isListed } from "../core/identity-lists.js";
+import type { SocketChannel } from "../core/socket-channel.js";
 import { closeLocalSocket, listenOnLocalSocket } from "./local-socket.js";
 import { jsonLogger } from "./logger.js";
 import { createOriginPolicy, type OriginPolicy } from "./origin-policy.js";
@@ -75,6 +76,11 @@ export interface GatewayOptions {
   /** Default: unknownUserPolicy "pair", nobody allowlisted, no chat owners. */
   policy?: Partial<PolicyOptions>;
   channels?: ChannelPlugin[];
+  /**
+   * The channel of token-less WebSocket clients (devices that connect with a `deviceId`): default the webchat channel
+   * (`webchatChannel()` from `gatehouse/channels/webchat`); `false` serves token sockets only.
+   */
+  webchat?: SocketChannel | false;
   http?: GatewayHttpOptions;
   websocket?: WebSocketOptions;
   /** Pairing rules for stores the gateway opens (and the invite lifetime it reports). */
@@ -161,9 +167,10 @@ const DENY_ALL: OriginPolicy = { isOriginAllowed: () => false, isHostAllowed: ()
 /**
  * Builds a gateway: HTTP admin API and /healthz (fastify), WebSocket protocol at /ws, channels, all sharing one context.
  * Injected auth and stores are checked against their protocols at once (one TypeError naming every missing member);
- * whatever is not injected is opened from `store` at start().
+ * whatever is not injected is opened from `store` at start(). This layer cannot name a channel, so it runs webchat
+ * only when given one (`options.webchat`); `createGateway` (src/gatehouse.ts) gives it the webchat channel by default.
  */
-export function createGateway(options: GatewayOptions = {}): Gateway {
+export function createBareGateway(options: GatewayOptions = {}): Gateway {
   if (options.auth !== undefined) assertAuthProtocol(options.auth, "auth");
   if (options.pairingStore !== undefined) assertPairingProtocol(options.pairingStore, "pairingStore");
   if (options.sessionBinding !== undefined) assertSessionBindingProtocol(options.sessionBinding, "sessionBinding");
@@ -181,6 +188,10 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       throw new TypeError(`channels[${index}] must have channelType, start() and stop()`);
     }
   });
+  const socketChannel = options.webchat || undefined;
+  if (socketChannel !== undefined && (typeof socketChannel.connect !== "function" || typeof socketChannel.start !== "function")) {
+    throw new TypeError("webchat must be a socket channel (webchatChannel()) or false");
+  }
   const policy = resolvePolicy(options.policy);
   const http = resolveHttp(options.http);
   const logger = options.logger ?? jsonLogger();
@@ -196,6 +207,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
   let originPolicy: OriginPolicy = DENY_ALL;
   let url: string | undefined;
   const started: ChannelPlugin[] = [];
+  let socketChannelStarted = false;
   let approvals: ApprovalService | undefined;
   let state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
 
@@ -204,6 +216,10 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       await channel.stop().catch((error: unknown) => logger.error("channel failed to stop", { channelType: channel.channelType, error: String(error) }));
     }
     await hub?.close();
+    if (socketChannel && socketChannelStarted) {
+      socketChannelStarted = false;
+      await socketChannel.stop().catch((error: unknown) => logger.error("channel failed to stop", { channelType: socketChannel.channelType, error: String(error) }));
+    }
     if (localServer) await closeLocalSocket(localServer);
     localServer = undefined;
     await app?.close();
@@ -236,7 +252,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       }
       const consoleDir = findConsoleDir(options.consoleDir);
       // The owner console: its cookie sessions (HTTP, CSRF-checked) and WebSocket tickets are accepted besides the auth.
-      const channelTypes = [...new Set([...channels.map((channel) => channel.channelType), WEBCHAT_CHANNEL_TYPE])];
+      const channelTypes = [...new Set([...channels, ...(socketChannel ? [socketChannel] : [])].map((channel) => channel.channelType))];
       const web = createConsole({
         auth: options.auth ?? defaultAuth(stores),
         secret,
@@ -282,7 +298,12 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       });
       await app.register(web.plugin);
       await registerChannelRoutes(app, channels);
-      const wsHub = new WebSocketHub(ctx, () => originPolicy, options.websocket);
+      // Started before the server listens, so no device connects to a channel that is not running yet.
+      if (socketChannel) {
+        await socketChannel.start(ctx);
+        socketChannelStarted = true;
+      }
+      const wsHub = new WebSocketHub(ctx, () => originPolicy, options.websocket, socketChannel);
       hub = wsHub;
       app.server.on("upgrade", (request, socket, head) => wsHub.handleUpgrade(request, socket, head));
       // Signing out of the console (or its session ending any other way) closes the owner sockets opened from it.

@@ -1,4 +1,6 @@
-export { createGateway, DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STORE_URL } from "./create-gateway.js";
+// createGateway with its default webchat channel; the composition sits above the gateway and the channels (see src/gatehouse.ts).
+export { createGateway, DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_STORE_URL } from "../gatehouse.js";
+export { createBareGateway } from "./create-gateway.js";
 export type { Gateway, GatewayHttpOptions, GatewayOptions } from "./create-gateway.js";
 export { admit, authorizeOwnerAction, sessionKey, UNAVAILABLE_MESSAGE } from "../core/admission.js";
 export type { AdmissionOptions, AdmissionResult, AdmissionSender, OwnerActionDecision, OwnerActor } from "../core/admission.js";
@@ -7,7 +9,7 @@ export { GatewayError, type ErrorBody, type GatewayErrorCode } from "../core/err
 export { jsonLogger, silentLogger } from "./logger.js";
 export { runAgent, type AgentTurn } from "../core/agent-runner.js";
 export { DEFAULT_WEBSOCKET_OPTIONS, type WebSocketOptions } from "./ws-hub.js";
-export { APPROVAL_POLL_INTERVAL_MS } from "./approval-poll.js";
+export { APPROVAL_POLL_INTERVAL_MS } from "../core/approval-poll.js";
 export { WS_METHODS } from "./ws-methods.js";
 export type * from "../core/context.js";
 export { AGENT_ROLE } from "../core/identity-lists.js";

@@ -12,7 +12,7 @@ import { connectFrame, requestFrame, type ConnectParams, type RequestFrame } fro
 import { bindSession } from "./session-ids.js";
 import type { ResolvedWebSocketOptions } from "./ws-options.js";
 import { SocketCredential, type CredentialEnd } from "./ws-credential.js";
-import { WebchatDevice } from "./webchat-device.js";
+import type { DeviceLink, DeviceRefusal, DeviceSession, SocketChannel } from "../core/socket-channel.js";
 import { handleMethod, type MethodCaller } from "./ws-methods.js";
 
 /** Close codes: standard ones where they fit, 44xx mirroring HTTP statuses otherwise. */
@@ -25,8 +25,10 @@ export const CLOSE = {
   timeout: 4408,
 } as const;
 
-/** What the hub lends a connection: the network address's budget of new webchat requests, and a hello callback. */
+/** What the hub lends a connection: the channel of token-less sockets, its network address's request budget, a hello callback. */
 export interface ConnectionHooks {
+  /** Who admits token-less (device) connects: the webchat channel; none: only token sockets are served. */
+  socketChannel?: SocketChannel;
   /** Pays for new webchat pairing requests of this client's network address (the store's atomic budget); none: unlimited. */
   requestBudget?: NewRequestBudget;
   /** Called once, when the socket has said hello (it no longer counts as unauthenticated). */
@@ -34,6 +36,13 @@ export interface ConnectionHooks {
 }
 
 type State = "awaiting-connect" | "connecting" | "pairing" | "ready" | "closed";
+
+/** How each refusal of a device closes its socket. */
+const REFUSALS: Record<DeviceRefusal, { close: number; code: GatewayError["code"] }> = {
+  policy: { close: CLOSE.policy, code: "forbidden" },
+  forbidden: { close: CLOSE.forbidden, code: "forbidden" },
+  unavailable: { close: CLOSE.tryAgainLater, code: "unavailable" },
+};
 
 /** Close reasons are limited to 123 bytes by the protocol; the full message goes in an error frame first. */
 function shortReason(message: string): string {
@@ -43,10 +52,11 @@ function shortReason(message: string): string {
 }
 
 /**
- * One client socket: `connect` first (token → auth, or webchat → admission and pairing), then `req` frames.
- * Principal and role come only from auth.check (or the pairing store for webchat), never from client params.
+ * One client socket: `connect` first (a token → auth; a device id → the socket channel, webchat, which admits it and
+ * tells it through this connection as its DeviceLink), then `req` frames. Principal and role come only from auth.check
+ * or the socket channel, never from client params.
  */
-export class ClientConnection implements MethodCaller {
+export class ClientConnection implements MethodCaller, DeviceLink {
   private state: State = "awaiting-connect";
   private alive = true;
   private readonly bucket: TokenBucket;
@@ -55,17 +65,14 @@ export class ClientConnection implements MethodCaller {
   private params: ConnectParams = {};
   /** A token (or console-ticket) socket's credential, presented again before every request. */
   private credential: SocketCredential | null = null;
-  /** A webchat socket's device. */
-  private device: WebchatDevice | null = null;
+  /** A device socket's session with its channel (webchat). */
+  private device: DeviceSession | null = null;
   private rechecking = false;
   private corked = false;
   principal: Principal | undefined;
   sessionId: string | undefined;
-
-  /** Set for webchat sockets: the device id the client presented. */
-  get deviceId(): string | undefined {
-    return this.device?.deviceId;
-  }
+  /** Set for device (webchat) sockets: the device id the client presented. */
+  deviceId: string | undefined;
 
   constructor(
     readonly ctx: GatewayContext,
@@ -170,16 +177,39 @@ export class ClientConnection implements MethodCaller {
     clearTimeout(timer);
   }
 
-  /** The owner approved this waiting device: a privilege change, so the socket gets a fresh session id. */
-  async onPairingApproved(): Promise<void> {
-    if (this.state !== "pairing" || !this.device) return;
-    this.state = "connecting";
-    this.send({ type: "event", event: "pairing.approved" });
-    await this.becomeReady(this.device.principal, undefined);
+  /** DeviceLink: the channel let the device in at connect. */
+  letIn(principal: Principal): Promise<void> {
+    if (this.state !== "connecting") return Promise.resolve();
+    return this.becomeReady(principal, this.params.sessionId);
   }
 
-  onPairingEnded(message: string): void {
-    if (this.state === "pairing") this.fail(CLOSE.forbidden, "forbidden", message);
+  /** DeviceLink: the owner approved this waiting device: a privilege change, so the socket gets a fresh session id. */
+  async approve(principal: Principal): Promise<void> {
+    if (this.state !== "pairing") return;
+    this.state = "connecting";
+    this.send({ type: "event", event: "pairing.approved" });
+    await this.becomeReady(principal, undefined);
+  }
+
+  /** DeviceLink: the device waits for an owner, until its request expires (at most `pairingWaitMs`). */
+  awaitApproval(code: string, expiresAt: number | undefined): void {
+    if (this.state !== "connecting") return;
+    this.state = "pairing";
+    const waitMs = expiresAt !== undefined ? Math.max(1_000, expiresAt - Date.now()) : this.options.pairingWaitMs;
+    this.setTimer(Math.min(waitMs, this.options.pairingWaitMs), () => {
+      if (this.state === "pairing") this.fail(CLOSE.forbidden, "forbidden", "your pairing request expired");
+    });
+    this.send({ type: "pairing", code, ...(expiresAt !== undefined ? { expiresAt } : {}) });
+  }
+
+  /** DeviceLink: the channel refused the device (at connect, or by a decision made since). */
+  refuse(reason: DeviceRefusal, message: string): void {
+    const { close, code } = REFUSALS[reason];
+    this.fail(close, code, message);
+  }
+
+  get isReady(): boolean {
+    return this.state === "ready";
   }
 
   /**
@@ -188,10 +218,6 @@ export class ClientConnection implements MethodCaller {
    */
   onCredentialEnded(ended: CredentialEnd): void {
     if (this.credential?.endedBy(ended)) this.fail(CLOSE.unauthorized, "unauthenticated", "the credential behind this socket has ended");
-  }
-
-  onRevoked(): void {
-    if (this.state === "ready" || this.state === "pairing") this.fail(CLOSE.forbidden, "forbidden", "this device's pairing was revoked");
   }
 
   private async onFrame(data: RawData, isBinary: boolean): Promise<void> {
@@ -203,39 +229,39 @@ export class ClientConnection implements MethodCaller {
     const before = this.state === "awaiting-connect";
     if (isBinary) {
       const error = new GatewayError("invalid_request", "only JSON text frames are accepted");
-      return before ? this.fail(CLOSE.policy, error.code, error.message) : this.refuse(undefined, error);
+      return before ? this.fail(CLOSE.policy, error.code, error.message) : this.refuseFrame(undefined, error);
     }
     let frame: unknown;
     try {
       frame = JSON.parse(rawText(data));
     } catch {
       const error = new GatewayError("invalid_json", "frame is not valid JSON");
-      return before ? this.fail(CLOSE.policy, error.code, error.message) : this.refuse(undefined, error);
+      return before ? this.fail(CLOSE.policy, error.code, error.message) : this.refuseFrame(undefined, error);
     }
     const type = frame !== null && typeof frame === "object" ? (frame as { type?: unknown }).type : undefined;
     if (this.state === "awaiting-connect") {
       if (type !== "connect") return this.fail(CLOSE.policy, "connect_required", "the first frame must be {\"type\":\"connect\"}");
       return this.onConnect(frame);
     }
-    if (type === "connect") return this.refuse(undefined, new GatewayError("invalid_request", "already connected"));
-    if (type !== "req") return this.refuse(undefined, new GatewayError("invalid_request", "type: expected \"req\"", "type"));
+    if (type === "connect") return this.refuseFrame(undefined, new GatewayError("invalid_request", "already connected"));
+    if (type !== "req") return this.refuseFrame(undefined, new GatewayError("invalid_request", "type: expected \"req\"", "type"));
     let request = fastRequestFrame(frame);
     if (request === undefined) {
       const parsed = requestFrame.safeParse(frame);
       if (!parsed.success) {
         const id = (frame as { id?: unknown }).id;
-        return this.refuse(typeof id === "string" || typeof id === "number" ? id : undefined, fromZodError(parsed.error));
+        return this.refuseFrame(typeof id === "string" || typeof id === "number" ? id : undefined, fromZodError(parsed.error));
       }
       request = parsed.data;
     }
     if (this.state !== "ready") {
       const message = this.state === "pairing" ? "waiting for the owner to approve this device" : "wait for hello before sending requests";
-      return this.refuse(request.id, new GatewayError("forbidden", message));
+      return this.refuseFrame(request.id, new GatewayError("forbidden", message));
     }
     await this.onRequest(request);
   }
 
-  private refuse(id: string | number | undefined, error: GatewayError): void {
+  private refuseFrame(id: string | number | undefined, error: GatewayError): void {
     if (id === undefined) this.send({ type: "error", error: errorBody(error) });
     else this.send({ type: "res", id, ok: false, error: errorBody(error) });
   }
@@ -250,7 +276,7 @@ export class ClientConnection implements MethodCaller {
     this.params = parsed.data.params;
     try {
       if (this.params.token !== undefined) await this.connectWithToken();
-      else if (this.params.deviceId !== undefined) await this.connectWebchat(this.params.deviceId);
+      else if (this.params.deviceId !== undefined) await this.connectDevice(this.params.deviceId);
       else this.fail(CLOSE.policy, "invalid_request", "params: send a token, or a deviceId for webchat");
     } catch (error) {
       const mapped = toGatewayError(error);
@@ -267,39 +293,15 @@ export class ClientConnection implements MethodCaller {
     await this.becomeReady(credential.principal, this.params.sessionId);
   }
 
-  private async connectWebchat(deviceId: string): Promise<void> {
-    const device = new WebchatDevice(this.ctx, deviceId);
-    this.device = device;
-    const result = await device.admit(this.params.name, this.hooks.requestBudget);
-    if (this.state === "closed") return;
-    switch (result.decision) {
-      case "admitted":
-        return this.becomeReady(device.principal, this.params.sessionId);
-      case "denied":
-        return this.fail(CLOSE.policy, "forbidden", result.message);
-      case "unavailable":
-        return this.fail(CLOSE.tryAgainLater, "unavailable", result.message);
-      case "pending":
-        break;
-    }
-    this.state = "pairing";
-    const waitMs = result.expiresAt !== undefined ? Math.max(1_000, result.expiresAt - Date.now()) : this.options.pairingWaitMs;
-    this.setTimer(Math.min(waitMs, this.options.pairingWaitMs), () => this.onPairingEnded("your pairing request expired"));
-    this.send({ type: "pairing", code: result.code, ...(result.expiresAt !== undefined ? { expiresAt: result.expiresAt } : {}) });
-    // An approval that landed between the admission check and now has already been announced: look once more, with
-    // isPaired only (asking for a code again would make a store that mints one per call show two for this device).
-    await this.checkApproval();
-  }
-
-  /** While waiting for approval: asks the store whether this device is paired now and lets it in if so (fail closed). */
-  async checkApproval(): Promise<void> {
-    if (this.state !== "pairing" || !this.device) return;
-    try {
-      if (await this.device.isPaired()) await this.onPairingApproved();
-    } catch (error) {
-      // The store is down or slow: keep waiting (the next check or event may succeed); nothing is let in.
-      this.ctx.logger.warn("approval check failed; still waiting", { error: error instanceof Error ? error.name : "unknown" });
-    }
+  /** A device id instead of a token: the socket channel (webchat) admits it and answers through this DeviceLink. */
+  private async connectDevice(deviceId: string): Promise<void> {
+    const channel = this.hooks.socketChannel;
+    if (!channel) return this.fail(CLOSE.policy, "invalid_request", "params: send a token (this gateway runs no webchat channel)");
+    this.deviceId = deviceId;
+    const { name } = this.params;
+    const arrival = { deviceId, ...(name !== undefined ? { name } : {}), ...(this.hooks.requestBudget ? { requestBudget: this.hooks.requestBudget } : {}) };
+    this.device = await channel.connect(arrival, this);
+    if (this.state === "closed") this.device.closed();
   }
 
   /** Whether this socket waits for the owner's approval. */
@@ -360,6 +362,7 @@ export class ClientConnection implements MethodCaller {
   }
 
   private onClose(): void {
+    this.device?.closed();
     this.state = "closed";
     this.clearTimer();
     this.abort.abort();

@@ -6,9 +6,8 @@ import type { ApprovalEvent } from "../stores/approvals.js";
 import type { ChannelNotice, GatewayContext } from "../core/context.js";
 import { errorBody, GatewayError } from "../core/errors.js";
 import type { OriginPolicy } from "./origin-policy.js";
-import { WEBCHAT_CHANNEL_TYPE } from "../core/identity-lists.js";
 import type { NewRequestBudget } from "../core/admission.js";
-import { ApprovalPoll } from "./approval-poll.js";
+import type { SocketChannel } from "../core/socket-channel.js";
 import { normalizeAddress } from "./request-view.js";
 import { ClientConnection, CLOSE } from "./ws-connection.js";
 import type { CredentialEnd } from "./ws-credential.js";
@@ -22,7 +21,8 @@ const PAIRING_EVENTS = ["pairing.requested", "pairing.approved", "pairing.denied
 
 /**
  * All WebSocket clients of one gateway: upgrades (origin and host checked before the handshake), heartbeat, and the
- * pairing events fanned out to the sockets concerned (waiting webchat devices, revoked devices, owner sockets).
+ * gateway's events fanned out to owner sockets. Token-less (device) connects are handed to the socket channel
+ * (webchat), which admits them and follows their decisions.
  */
 export class WebSocketHub {
   readonly options: ResolvedWebSocketOptions;
@@ -33,13 +33,13 @@ export class WebSocketHub {
   /** Sockets not yet past hello, per normalised network address, and their sum. */
   private readonly unauthenticated = new Map<string, number>();
   private unauthenticatedTotal = 0;
-  private readonly approvalPoll = new ApprovalPoll(() => [...this.connections].filter((c) => c.isAwaitingApproval));
   private closing = false;
 
   constructor(
     private readonly ctx: GatewayContext,
     private readonly originPolicy: () => OriginPolicy,
     options: WebSocketOptions = {},
+    private readonly socketChannel?: SocketChannel,
   ) {
     this.options = { ...DEFAULT_WEBSOCKET_OPTIONS, ...options };
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.options.maxPayload, clientTracking: false });
@@ -55,8 +55,6 @@ export class WebSocketHub {
       ctx.events.on(name, listener);
       this.listeners.push([name, listener]);
     }
-    // A store that cannot push decisions is asked, now and then, about the devices waiting for approval.
-    if (typeof ctx.pairing.subscribe !== "function") this.approvalPoll.start();
     // A deleted API token (on this instance, by the CLI or on another instance) closes every socket opened with it.
     const onAudit = (event: AuditEvent): void => {
       if (event.type === "token-revoked") this.endCredential({ tokenId: event.channelId });
@@ -103,7 +101,12 @@ export class WebSocketHub {
     socket.once("close", authenticated);
     this.wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
       if (this.closing) return ws.close(CLOSE.goingAway, "gateway shutting down");
-      const hooks = { onAuthenticated: authenticated, requestBudget: this.requestBudget(address) };
+      const budget = this.requestBudget(address);
+      const hooks = {
+        onAuthenticated: authenticated,
+        ...(budget ? { requestBudget: budget } : {}),
+        ...(this.socketChannel ? { socketChannel: this.socketChannel } : {}),
+      };
       const connection = new ClientConnection(this.ctx, ws, request, this.options, hooks);
       this.connections.add(connection);
       ws.once("close", () => this.connections.delete(connection));
@@ -143,7 +146,6 @@ export class WebSocketHub {
   async close(graceMs = 2_000): Promise<void> {
     this.closing = true;
     clearInterval(this.heartbeat);
-    this.approvalPoll.stop();
     for (const [name, listener] of this.listeners) this.ctx.events.off(name, listener);
     const open = [...this.connections];
     await Promise.all(open.map((connection) => connection.shutdown(graceMs)));
@@ -168,14 +170,7 @@ export class WebSocketHub {
   }
 
   private onPairingEvent(name: (typeof PAIRING_EVENTS)[number], event: AuditEvent): void {
-    for (const connection of this.connections) {
-      if (connection.isOwner) connection.pushEvent(name, event);
-      if (event.channelType !== WEBCHAT_CHANNEL_TYPE || connection.deviceId !== event.channelId) continue;
-      if (name === "pairing.approved") void connection.onPairingApproved();
-      else if (name === "pairing.denied") connection.onPairingEnded("your pairing request was denied");
-      else if (name === "pairing.expired") connection.onPairingEnded("your pairing request expired");
-      else if (name === "pairing.revoked") connection.onRevoked();
-    }
+    for (const connection of this.connections) if (connection.isOwner) connection.pushEvent(name, event);
   }
 }
 
