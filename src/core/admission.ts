@@ -60,6 +60,24 @@ export function sessionKey(channelType: string, chatId: string, senderId: string
  * `unavailable` (fail closed), never an admission.
  */
 export async function admit(ctx: GatewayContext, sender: AdmissionSender, options: AdmissionOptions = {}): Promise<AdmissionResult> {
+  const result = await decide(ctx, sender, options);
+  ctx.metrics?.admission(channelTypeProblem(sender.channelType) === null ? sender.channelType : "invalid", result.decision, reasonOf(result));
+  return result;
+}
+
+/** The rule that decided, as a metrics label: a fixed word, never the code or message. */
+function reasonOf(result: AdmissionResult): string {
+  switch (result.decision) {
+    case "pending":
+      return result.isNew ? "new" : "repeat";
+    case "unavailable":
+      return "store";
+    default:
+      return result.reason;
+  }
+}
+
+async function decide(ctx: GatewayContext, sender: AdmissionSender, options: AdmissionOptions): Promise<AdmissionResult> {
   const { channelType, senderId } = sender;
   const problem = channelTypeProblem(channelType) ?? idProblem(senderId);
   if (problem !== null) {

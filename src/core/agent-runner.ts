@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import { chatCommand, COMMAND_REPLIES } from "../conversation/commands.js";
 import type { Principal } from "../protocols/types.js";
 import type { GatewayContext } from "./context.js";
@@ -20,7 +21,7 @@ export interface TurnResult {
   stopped: boolean;
 }
 
-type RunContext = Pick<GatewayContext, "agent"> & Partial<Pick<GatewayContext, "logger" | "conversations" | "turns" | "approvals">>;
+type RunContext = Pick<GatewayContext, "agent"> & Partial<Pick<GatewayContext, "logger" | "conversations" | "turns" | "approvals" | "metrics">>;
 
 /**
  * Runs the agent for one message and returns the full reply, streaming chunks through onDelta. `/stop`, `/new` and
@@ -41,8 +42,24 @@ export async function runTurn(ctx: RunContext, turn: AgentTurn): Promise<TurnRes
     return { text, stopped: false };
   }
   const { turns } = ctx;
-  if (!turns) return answer(ctx, turn, turn.signal);
-  return turns.run(turn.sessionId, turn.signal, (signal) => answer(ctx, turn, signal));
+  if (!turns) return timedAnswer(ctx, turn, turn.signal);
+  return turns.run(turn.sessionId, turn.signal, (signal) => timedAnswer(ctx, turn, signal));
+}
+
+/** answer(), counted in the gateway's metrics: how long the agent took (not the wait for the session's turn) and how it ended. */
+async function timedAnswer(ctx: RunContext, turn: AgentTurn, signal: AbortSignal): Promise<TurnResult> {
+  const metrics = ctx.metrics;
+  if (!metrics) return answer(ctx, turn, signal);
+  const started = performance.now();
+  const seconds = (): number => (performance.now() - started) / 1000;
+  try {
+    const result = await answer(ctx, turn, signal);
+    metrics.agentTurn(turn.channelType, seconds(), result.stopped ? "stopped" : "ok");
+    return result;
+  } catch (error) {
+    metrics.agentTurn(turn.channelType, seconds(), "error");
+    throw error;
+  }
 }
 
 async function runCommand(ctx: RunContext, command: "stop" | "new", turn: AgentTurn): Promise<string> {

@@ -14,6 +14,7 @@ import type { BudgetStore } from "../stores/budget.js";
 import type { AuditEvent, PairingStore, SeenOnceStore, SessionBindingStore } from "../stores/types.js";
 import type { ApprovalService } from "./approvals/service.js";
 import type { GatewayLogger } from "./logger.js";
+import type { GatewayMetrics } from "./metrics.js";
 import type { ApprovalAsk, ApprovalResult } from "./approvals/in-process.js";
 
 /** What the agent handler gets for one message. */
@@ -109,6 +110,8 @@ export interface GatewayContext {
   isOwner(channelType: string, userId: string): boolean;
   /** Seen-once keys shared by every instance (webhook de-duplication); absent when the stores were injected without it. */
   seen?: SeenOnceStore;
+  /** Where admission decisions and agent turns are counted (the gateway's /metrics); absent: nothing is counted. */
+  metrics?: GatewayMetrics;
 }
 
 /** The payload of a "channel.notice" event: a line for the owner (no secrets, codes or message text) and its context. */
@@ -119,6 +122,7 @@ export interface ChannelNotice {
 }
 
 export type { GatewayLogger } from "./logger.js";
+export type { AgentTurnOutcome, GatewayMetrics } from "./metrics.js";
 
 /**
  * Whether a started channel is doing its job. "degraded": it cannot log in or has stopped receiving (Telegram polling

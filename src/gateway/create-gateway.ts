@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
-import type { Server } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { echoAgent } from "../agents/echo.js";
@@ -27,7 +28,11 @@ import { createHttpServer, type HttpServerOptions } from "./http-server.js";
 import { isListed } from "../core/identity-lists.js";
 import type { SocketChannel } from "../core/socket-channel.js";
 import { closeLocalSocket, listenOnLocalSocket } from "./local-socket.js";
-import { jsonLogger } from "./logger.js";
+import { createLogger, isPinoGatewayLogger } from "./logger.js";
+import { scopedLogger, inRequestScope, newRequestId } from "./log-scope.js";
+import { channelHealth } from "./health.js";
+import { PrometheusMetrics } from "./metrics/prometheus.js";
+import { timedStore } from "./metrics/timed-store.js";
 import { createOriginPolicy, type OriginPolicy } from "./origin-policy.js";
 import { bridgeStoreEvents } from "./store-events.js";
 import { WebSocketHub, type WebSocketOptions } from "./ws-hub.js";
@@ -89,7 +94,10 @@ export interface GatewayOptions {
   approvals?: ApprovalOptions & { store?: ApprovalStore };
   /** Directory of the built web console, served at /console; default web/dist when it exists. */
   consoleDir?: string;
+  /** Default: pino JSON lines on stderr at level info (see createLogger in gateway/logger.ts). */
   logger?: GatewayLogger;
+  /** The backend named in store metrics when the stores are injected (the CLI passes its store's); default "injected". */
+  storeBackend?: string;
   now?: () => number;
 }
 
@@ -194,7 +202,12 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
   }
   const policy = resolvePolicy(options.policy);
   const http = resolveHttp(options.http);
-  const logger = options.logger ?? jsonLogger();
+  const baseLogger = options.logger ?? createLogger();
+  // Lines written while handling an HTTP request or a WebSocket connection carry its requestId.
+  const logger = scopedLogger(baseLogger);
+  let hub: WebSocketHub | undefined;
+  // This gateway's own registry: two gateways in one process count apart.
+  const metrics = new PrometheusMetrics({ sockets: () => hub?.size ?? 0, channels: () => channelHealth(started).statuses });
   const events = new EventEmitter();
   events.setMaxListeners(100);
 
@@ -202,7 +215,6 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
   let stores: Stores | undefined;
   let app: FastifyInstance | undefined;
   let localServer: Server | undefined;
-  let hub: WebSocketHub | undefined;
   let unsubscribe: () => void = () => {};
   let originPolicy: OriginPolicy = DENY_ALL;
   let url: string | undefined;
@@ -262,34 +274,46 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
         channelTypes: () => channelTypes,
       });
       const auth = web.auth;
+      // Every store call the gateway makes is timed here, whatever the backend (or the injected object).
+      const observe = metrics.storeObserver(options.storeBackend ?? stores?.backend ?? "injected");
+      const time = <T extends object>(store: T, name: string): T => timedStore(store, name, observe);
+      const timeIf = <T extends object>(store: T | undefined, name: string): T | undefined => (store === undefined ? undefined : time(store, name));
       const ctx: GatewayContext = {
         auth,
-        pairing: options.pairingStore ?? (stores as Stores).pairing,
-        sessions: options.sessionBinding ?? (stores as Stores).sessions,
+        pairing: time(options.pairingStore ?? (stores as Stores).pairing, "pairing"),
+        sessions: time(options.sessionBinding ?? (stores as Stores).sessions, "sessions"),
         agent,
-        conversations: conversationMemory(conversationStore ?? stores?.conversations, limits, agent, logger),
+        conversations: conversationMemory(timeIf(conversationStore ?? stores?.conversations, "conversations"), limits, agent, logger),
         turns,
         policy,
         events,
         secret,
         logger,
-        budgets: stores?.budgets ?? new MemoryBudgetStore(options.now),
+        budgets: time(stores?.budgets ?? new MemoryBudgetStore(options.now), "budgets"),
         isOwner: (channelType, userId) => isListed(policy.ownerUserIds, channelType, userId),
+        metrics,
       };
-      const approvalStore = options.approvals?.store ?? stores?.approvals;
+      const approvalStore = timeIf(options.approvals?.store ?? stores?.approvals, "approvals");
       if (approvalStore) {
         approvals = new ApprovalService(approvalStore, { events, logger, now: options.now ?? Date.now }, options.approvals);
         ctx.approvals = approvals;
         await approvals.start();
       }
-      const seen = options.seenStore ?? stores?.seen;
+      const seen = timeIf(options.seenStore ?? stores?.seen, "seen");
       if (seen) ctx.seen = seen;
       context = ctx;
-      unsubscribe = bridgeStoreEvents(ctx.pairing, events, logger);
+      const unbridge = bridgeStoreEvents(ctx.pairing, events, logger);
+      const uncount = metrics.countPairingEvents(events);
+      unsubscribe = () => {
+        uncount();
+        unbridge();
+      };
       app = createHttpServer({
         context: () => ctx,
         channels: () => channels,
         originPolicy: () => originPolicy,
+        ...(isPinoGatewayLogger(baseLogger) ? { log: baseLogger.pino } : {}),
+        metrics,
         options: {
           bodyLimit: http.bodyLimit,
           inviteTtlMs: options.pairingRules?.inviteTtlMs ?? DEFAULT_PAIRING_RULES.inviteTtlMs,
@@ -305,7 +329,10 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
       }
       const wsHub = new WebSocketHub(ctx, () => originPolicy, options.websocket, socketChannel);
       hub = wsHub;
-      app.server.on("upgrade", (request, socket, head) => wsHub.handleUpgrade(request, socket, head));
+      // An upgrade is a request too: its lines (and the connection's) carry a request id.
+      const upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void =>
+        inRequestScope(newRequestId(), () => wsHub.handleUpgrade(request, socket, head));
+      app.server.on("upgrade", upgrade);
       // Signing out of the console (or its session ending any other way) closes the owner sockets opened from it.
       const unwatchConsole = web.sessions.onEnded((ref) => wsHub.endCredential({ consoleSession: ref }));
       const unsubscribeStore = unsubscribe;
@@ -321,7 +348,7 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
         const routed = app;
         localServer = await listenOnLocalSocket(http.localSocket, {
           request: (request, response) => routed.routing(request, response),
-          upgrade: (request, socket, head) => wsHub.handleUpgrade(request, socket, head),
+          upgrade,
         });
       }
       for (const channel of channels) {

@@ -22,7 +22,7 @@ async function statusOf(name: string, store: Checkable): Promise<{ status: Store
 }
 
 /** Each channel's health; a throwing health() counts as degraded (fail closed). */
-function channelHealth(channels: readonly ChannelPlugin[]): { statuses: Record<string, ChannelHealth["status"]>; degraded: string[] } {
+export function channelHealth(channels: readonly ChannelPlugin[]): { statuses: Record<string, ChannelHealth["status"]>; degraded: string[] } {
   const statuses: Record<string, ChannelHealth["status"]> = {};
   const degraded: string[] = [];
   for (const channel of channels) {

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from "fastify";
 import type { Principal } from "../protocols/types.js";
 import type { ChannelPlugin, GatewayContext } from "../core/context.js";
 import { errorBody, type GatewayError } from "../core/errors.js";
@@ -22,6 +22,16 @@ export interface HttpDeps {
   originPolicy(): OriginPolicy;
   principalOf(request: FastifyRequest): Principal;
   options: HttpServerOptions;
+  /** fastify's logger (the gateway's pino); none: fastify logs nothing of its own. */
+  log?: FastifyBaseLogger;
+  /** What GET /metrics serves (admins and owners only); none: no /metrics route. */
+  metrics?: MetricsEndpoint;
+}
+
+/** The Prometheus text of one gateway's metrics. */
+export interface MetricsEndpoint {
+  readonly contentType: string;
+  render(): Promise<string>;
 }
 
 export function sendError(reply: FastifyReply, error: GatewayError): FastifyReply {

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import type { Principal } from "../protocols/types.js";
 import { authenticate } from "./authenticate.js";
 import type { GatewayContext } from "../core/context.js";
@@ -8,16 +8,21 @@ import { registerApprovalRoutes } from "./approvals/routes.js";
 import { registerHealthRoute } from "./health.js";
 import { gatewayRequest, isLocalSocket } from "./request-view.js";
 import { DEFAULT_BODY_LIMIT, sendError, type HttpDeps } from "./http-deps.js";
+import { inRequestScope, newRequestId } from "./log-scope.js";
+import { registerMetricsRoute } from "./metrics/route.js";
 
 export { DEFAULT_BODY_LIMIT, sendError, type HttpDeps, type HttpServerOptions } from "./http-deps.js";
 
 /**
- * The fastify app: /healthz, the admin API under /api (authenticated in onRequest, before any body is parsed, so an
+ * The fastify app: /healthz, the admin API under /api and /metrics (authenticated in onRequest, before any body is parsed, so an
  * unauthenticated client gets 401 whatever it sent), JSON errors `{ error: { code, message } }` everywhere.
  */
 export function createHttpServer(deps: Omit<HttpDeps, "principalOf">): FastifyInstance {
   const app = Fastify({
-    logger: false,
+    ...(deps.log ? { loggerInstance: deps.log } : { logger: false }),
+    // Every request gets a random id, in each of its log lines (`requestId`) and in the X-Request-Id response header.
+    genReqId: newRequestId,
+    logController: new LogController({ requestIdLogLabel: "requestId" }),
     bodyLimit: deps.options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     return503OnClosing: true,
     // A URL fastify cannot decode (`%FF`, a lone `%`) gets our JSON error shape too, without echoing the URL back.
@@ -35,10 +40,17 @@ export function createHttpServer(deps: Omit<HttpDeps, "principalOf">): FastifyIn
     },
   };
 
+  // Whatever the gateway logs while handling a request carries its id; re-entered after the body was read (stream events
+  // run outside the request's async context).
+  app.addHook("onRequest", (request, reply, done) => {
+    void reply.header("x-request-id", request.id);
+    inRequestScope(request.id, done);
+  });
+  app.addHook("preValidation", (request, _reply, done) => inRequestScope(request.id, done));
   app.addHook("onRequest", async (request, reply) => {
     // Decide by the matched route, not the raw URL: `/%61pi/...` routes to /api/... too.
     const route = request.routeOptions.url ?? "";
-    if (!route.startsWith("/api/") && !request.url.startsWith("/api/")) return;
+    if (!route.startsWith("/api/") && !request.url.startsWith("/api/") && route !== "/metrics") return;
     const policy = deps.originPolicy();
     if (!policy.isOriginAllowed(request.headers.origin)) {
       return sendError(reply, new GatewayError("origin_not_allowed", "requests from this Origin are not allowed"));
@@ -74,6 +86,7 @@ export function createHttpServer(deps: Omit<HttpDeps, "principalOf">): FastifyIn
   registerHealthRoute(app, full);
   registerAdminRoutes(app, full);
   registerApprovalRoutes(app, full);
+  registerMetricsRoute(app, full);
   return app;
 }
 

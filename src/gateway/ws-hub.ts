@@ -8,6 +8,7 @@ import { errorBody, GatewayError } from "../core/errors.js";
 import type { OriginPolicy } from "./origin-policy.js";
 import type { NewRequestBudget } from "../core/admission.js";
 import type { SocketChannel } from "../core/socket-channel.js";
+import { currentRequestId, newRequestId, withFields } from "./log-scope.js";
 import { normalizeAddress } from "./request-view.js";
 import { ClientConnection, CLOSE } from "./ws-connection.js";
 import type { CredentialEnd } from "./ws-credential.js";
@@ -107,7 +108,9 @@ export class WebSocketHub {
         ...(budget ? { requestBudget: budget } : {}),
         ...(this.socketChannel ? { socketChannel: this.socketChannel } : {}),
       };
-      const connection = new ClientConnection(this.ctx, ws, request, this.options, hooks);
+      // Every line this connection logs carries its id (the upgrade request's, when it was given one).
+      const logger = withFields(this.ctx.logger, { requestId: currentRequestId() ?? newRequestId() });
+      const connection = new ClientConnection({ ...this.ctx, logger }, ws, request, this.options, hooks);
       this.connections.add(connection);
       ws.once("close", () => this.connections.delete(connection));
     });

@@ -7,7 +7,7 @@ import type { GatehouseConfig } from "../../config/schema.js";
 import type { Agent, ChannelPlugin, GatewayLogger } from "../../core/context.js";
 import { createGateway, type Gateway } from "../../gateway/index.js";
 import type { ConversationOptions } from "../../gateway/create-gateway.js";
-import { jsonLogger } from "../../gateway/logger.js";
+import { createLogger, type LogFormat, type LogLevel } from "../../gateway/logger.js";
 import { describeSecretSource, loadGatewaySecret } from "../../pairing/secret.js";
 import { openStores } from "../../stores/open.js";
 import type { Stores } from "../../stores/types.js";
@@ -18,6 +18,8 @@ import type { Output } from "../output.js";
 export interface StartOptions extends CommonOptions {
   host?: string;
   port?: number;
+  logLevel?: LogLevel;
+  logFormat?: LogFormat;
 }
 
 /** Channel SDKs load only when a channel is configured; a missing token variable is a config error (exit 2). */
@@ -53,7 +55,7 @@ function conversationOf(section: NonNullable<GatehouseConfig["conversation"]>): 
  */
 export async function runGateway(options: StartOptions, io: Output): Promise<void> {
   const config = cliConfig(options, { host: options.host, port: options.port });
-  const logger = jsonLogger();
+  const logger = createLogger({ level: options.logLevel, format: options.logFormat });
   const channels = await channelsOf(config);
   const agent = agentOf(config);
   const secret = loadGatewaySecret(config.dataDir);
@@ -87,6 +89,7 @@ export async function runGateway(options: StartOptions, io: Output): Promise<voi
       },
       http: { ...config.http, localSocket: localSocketPath(config) },
       logger,
+      storeBackend: stores.backend,
     });
     await gateway.start();
     // Minted only once the gateway listens, so a failed start never swallows the one-time token.

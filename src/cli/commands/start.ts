@@ -1,4 +1,5 @@
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { LOG_FORMATS, LOG_LEVELS } from "../../core/logger.js";
 import { parsePort } from "../../config/load.js";
 import { ensureWritableDir } from "../../pairing/data-dir.js";
 import { addCommonOptions, cliConfig } from "../environment.js";
@@ -19,6 +20,8 @@ export function startCommand(io: Output): Command {
   return addCommonOptions(new Command("start").description("run the gateway (HTTP API, WebSocket, console, channels)"))
     .option("--host <host>", "address to bind (default 127.0.0.1)")
     .option("--port <port>", "port to listen on, 0 for any free port (default 8787)", portOption)
+    .addOption(new Option("--log-level <level>", "lines below this level are not logged (default info)").choices(LOG_LEVELS))
+    .addOption(new Option("--log-format <format>", "json lines, or pretty for a terminal (default json)").choices(LOG_FORMATS))
     .action(async (options: StartOptions) => {
       // An unusable data directory is reported before the gateway's modules load, so the answer comes at once.
       ensureWritableDir(cliConfig(options, { host: options.host, port: options.port }).dataDir);
