@@ -8,6 +8,7 @@ import type {
 } from "../protocols/types.js";
 import type { ApprovalStore } from "./approvals.js";
 import type { BudgetStore } from "./budget.js";
+import type { LeaseStore } from "./lease.js";
 import type { AuditEvent, AuditEventType, Clock } from "./events.js";
 
 export type { AuditEvent, AuditEventType, Clock } from "./events.js";
@@ -189,5 +190,7 @@ export interface Stores {
   budgets?: BudgetStore;
   /** Agents' conversation memory per session (conversations.ts); every built-in backend provides it. */
   conversations?: ConversationStore;
+  /** Leases with fencing tokens and committed cursors (lease.ts): one owner per platform connection, instance heartbeats. */
+  leases?: LeaseStore;
   close(): Promise<void>;
 }

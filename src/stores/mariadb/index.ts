@@ -6,6 +6,7 @@ import { sqlCall, type SqlDialect, type SqlDriver, type SqlExecutor } from "../s
 import { SqlApprovalStore } from "../sql/approvals.js";
 import { createSqlBudgetStore, createSqlSeenOnceStore } from "../sql/budgets.js";
 import { createSqlConversationStore } from "../sql/conversations.js";
+import { createSqlLeaseStore } from "../sql/leases.js";
 import { SqlPairingStore } from "../sql/pairing.js";
 import { SqlSessionBindingStore } from "../sql/session-binding.js";
 import { createSqlTokenStore } from "../sql/tokens.js";
@@ -195,6 +196,7 @@ async function assemble(driver: MariaDbDriver, options: MariaDbStoresOptions): P
     seen: createSqlSeenOnceStore(driver, options.now ?? Date.now),
     approvals,
     conversations: createSqlConversationStore(driver, options.now),
+    leases: createSqlLeaseStore(driver, options.now ?? Date.now),
     close: async () => {
       await approvals.close();
       await pairing.close();

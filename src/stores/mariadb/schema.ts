@@ -92,4 +92,14 @@ export const MIGRATIONS: readonly MariaDbMigration[] = [
       ];
     },
   },
+  {
+    version: 4,
+    description: "leases with fencing tokens (one owner per platform connection) and instance heartbeats",
+    statements: (t, collation) => [
+      `CREATE TABLE ${t("leases")} (
+        name VARCHAR(200) PRIMARY KEY, holder VARCHAR(200) NOT NULL, token BIGINT NOT NULL, expires_at BIGINT NOT NULL,
+        cursor_value MEDIUMTEXT NULL, KEY leases_expiry (expires_at)
+      ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${collation}`,
+    ],
+  },
 ];

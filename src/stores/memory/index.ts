@@ -6,6 +6,7 @@ import { MemoryTokenStore } from "./tokens.js";
 import { MemoryApprovalStore } from "./approvals.js";
 import { MemoryBudgetStore } from "./budgets.js";
 import { MemoryConversationStore } from "./conversations.js";
+import { createMemoryLeaseStore } from "./leases.js";
 
 export { MemoryPairingStore, MemorySessionBindingStore, MemoryTokenStore, MemoryApprovalStore };
 
@@ -20,6 +21,7 @@ export function openMemoryStores(pairing: PairingStoreOptions = {}, sessions: Se
     approvals: new MemoryApprovalStore({ now: pairing.now }, (event) => pairingStore.recordApprovalEvent(event)),
     budgets: new MemoryBudgetStore(pairing.now),
     conversations: new MemoryConversationStore(pairing.now),
+    leases: createMemoryLeaseStore(pairing.now),
     close: async () => {
       await stores.approvals?.close();
       await stores.pairing.close();

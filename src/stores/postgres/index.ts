@@ -15,6 +15,7 @@ import { migrate, MIGRATIONS } from "./migrations.js";
 import { PostgresPairingStore } from "./pairing.js";
 import { PostgresSessionBindingStore } from "./session-binding.js";
 import { createPostgresSeenOnceStore } from "./seen-once.js";
+import { createPostgresLeaseStore } from "./leases.js";
 import { createPostgresTokenStore } from "./tokens.js";
 import { PostgresApprovalStore } from "./approvals.js";
 import { createPostgresBudgetStore } from "./budgets.js";
@@ -137,6 +138,7 @@ async function createStores(
       approvals,
       budgets: createPostgresBudgetStore(db, options.now),
       conversations,
+      leases: createPostgresLeaseStore(db, options.now),
       close: async () => {
         await approvals.close();
         await pairing.close();

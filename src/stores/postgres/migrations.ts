@@ -112,6 +112,19 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
     description: "meta: the fingerprint of the gateway secret the schema was first opened with",
     sql: (t) => `CREATE TABLE ${t("meta")} (key text PRIMARY KEY, value text NOT NULL);`,
   },
+  {
+    version: 4,
+    description: "leases with fencing tokens (one owner per platform connection) and instance heartbeats",
+    sql: (t) => `
+      CREATE TABLE ${t("leases")} (
+        name         text PRIMARY KEY,
+        holder       text NOT NULL,
+        token        bigint NOT NULL,
+        expires_at   bigint NOT NULL,
+        cursor_value text
+      );
+    `,
+  },
 ];
 
 /** Migrations get a deadline of their own: they may wait for another instance that is migrating. */

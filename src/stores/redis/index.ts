@@ -9,6 +9,7 @@ import { RedisSeenOnceStore } from "./seen-once.js";
 import { RedisTokenStore } from "./tokens.js";
 import { RedisApprovalStore } from "./approvals.js";
 import { RedisBudgetStore } from "./budgets.js";
+import { RedisLeaseStore } from "./leases.js";
 import { RedisConversationStore } from "./conversations.js";
 import { checkStoreSecret, resolveStoreSecret, type FingerprintKeeper, type StoreSecret } from "../store-secret.js";
 
@@ -60,6 +61,7 @@ async function assemble(conn: RedisConnection, prefix: string, options: RedisSto
     approvals,
     budgets: new RedisBudgetStore(conn, prefix, options.now),
     conversations: new RedisConversationStore(conn, prefix),
+    leases: new RedisLeaseStore(conn, prefix, options.now),
     close: async () => {
       await approvals.close();
       await pairing.close();

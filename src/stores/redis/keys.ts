@@ -16,6 +16,8 @@
  *   <p>tokens                      hash   token id -> JSON record (hashes only; tokens.ts)
  *   <p>token-hashes                hash   token hash -> token id (unique)
  *   <p>secret-fingerprint          string fingerprint of the gateway secret the prefix was first opened with
+ *   <p>lease:<name>                hash   a lease: holder, fencing token, expiresAt, committed cursor (leases.ts)
+ *   <p>leases                      zset   lease names by expiresAt (live leases, instance heartbeats)
  * Pending-entry zset members are "<hash>:<kind>:<type>:<id>" so an entry whose hash vanished by native TTL can still be
  * reported as expired.
  */

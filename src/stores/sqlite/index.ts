@@ -13,6 +13,7 @@ import { createSqliteTokenStore } from "./tokens.js";
 import { SqliteApprovalStore } from "./approvals.js";
 import { createSqliteBudgetStore } from "./budgets.js";
 import { createSqliteConversationStore } from "./conversations.js";
+import { createSqliteLeaseStore } from "./leases.js";
 
 export { SqliteConnection, SqlitePairingStore, SqliteSessionBindingStore };
 export { SCHEMA_VERSION } from "./schema.js";
@@ -55,6 +56,7 @@ export async function openSqliteStores(path: string, options: OpenStoresOptions 
       approvals,
       budgets: createSqliteBudgetStore(connection.db, options.now),
       conversations: createSqliteConversationStore(connection.db, options.now),
+      leases: createSqliteLeaseStore(connection.db, options.now),
       close: async () => {
         await approvals.close();
         await pairing.close();

@@ -107,6 +107,13 @@ export const MIGRATIONS: readonly Migration[] = [
     description: "meta: the fingerprint of the gateway secret the store was first opened with",
     sql: "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;",
   },
+  {
+    version: 5,
+    description: "leases with fencing tokens (one owner per platform connection) and instance heartbeats",
+    sql: `CREATE TABLE leases (
+      name TEXT PRIMARY KEY, holder TEXT NOT NULL, token INTEGER NOT NULL, expires_at INTEGER NOT NULL, cursor_value TEXT
+    ) WITHOUT ROWID;`,
+  },
 ];
 
 /** The schema version this code writes and understands. */
