@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { WebSocket, type RawData } from "ws";
+import { rawText, shortReason, SocketWriter } from "./ws-writer.js";
 import type { Principal } from "../protocols/types.js";
 import type { AuditEvent } from "../stores/types.js";
 import type { ApprovalEvent } from "../stores/approvals.js";
@@ -44,12 +45,6 @@ const REFUSALS: Record<DeviceRefusal, { close: number; code: GatewayError["code"
   unavailable: { close: CLOSE.tryAgainLater, code: "unavailable" },
 };
 
-/** Close reasons are limited to 123 bytes by the protocol; the full message goes in an error frame first. */
-function shortReason(message: string): string {
-  let reason = message;
-  while (Buffer.byteLength(reason) > 120) reason = reason.slice(0, -1);
-  return reason;
-}
 
 /**
  * One client socket: `connect` first (a token → auth; a device id → the socket channel, webchat, which admits it and
@@ -68,7 +63,7 @@ export class ClientConnection implements MethodCaller, DeviceLink {
   /** A device socket's session with its channel (webchat). */
   private device: DeviceSession | null = null;
   private rechecking = false;
-  private corked = false;
+  private readonly writer: SocketWriter;
   principal: Principal | undefined;
   sessionId: string | undefined;
   /** Set for device (webchat) sockets: the device id the client presented. */
@@ -81,6 +76,7 @@ export class ClientConnection implements MethodCaller, DeviceLink {
     private readonly options: ResolvedWebSocketOptions,
     private readonly hooks: ConnectionHooks = {},
   ) {
+    this.writer = new SocketWriter(ws, upgrade.socket);
     this.bucket = new TokenBucket(options.rateLimit.capacity, options.rateLimit.refillPerSecond);
     this.setTimer(options.connectTimeoutMs, () => this.fail(CLOSE.timeout, "connect_required", "no connect frame within the time limit"));
     ws.on("message", (data, isBinary) => void this.onFrame(data, isBinary));
@@ -101,41 +97,13 @@ export class ClientConnection implements MethodCaller, DeviceLink {
   }
 
   send(frame: Record<string, unknown>): void {
-    if (this.ws.readyState !== WebSocket.OPEN) return;
-    this.holdWrites();
-    this.ws.send(JSON.stringify(frame));
+    this.writer.send(frame);
   }
 
   /** Sends a frame the caller already serialised (the same bytes JSON.stringify would give for it). */
   sendJson(json: string): void {
-    if (this.ws.readyState !== WebSocket.OPEN) return;
-    this.holdWrites();
-    this.ws.send(json);
+    this.writer.sendJson(json);
   }
-
-  /** `send({ type: "res", id, ok: true, payload })`, without building and walking the outer object. */
-  private sendResult(id: string | number, payload: unknown): void {
-    const body = payload === undefined ? undefined : (JSON.stringify(payload) as string | undefined);
-    if (body === undefined) return this.send({ type: "res", id, ok: true, payload });
-    this.sendJson(`{"type":"res","id":${JSON.stringify(id)},"ok":true,"payload":${body}}`);
-  }
-
-  /**
-   * Frames sent in the same tick (a request's `chat.delta` events and its `res`, when the agent answers at once) leave
-   * in one socket write: the socket is corked at the first send and uncorked once the tick's work (its microtasks)
-   * is done. Nothing waits longer than that, so a slow agent's deltas still stream as they come.
-   */
-  private holdWrites(): void {
-    if (this.corked) return;
-    this.corked = true;
-    this.upgrade.socket.cork();
-    process.nextTick(this.releaseWrites);
-  }
-
-  private readonly releaseWrites = (): void => {
-    this.corked = false;
-    this.upgrade.socket.uncork();
-  };
 
   pushEvent(event: string, payload: AuditEvent | ApprovalEvent | ChannelNotice): void {
     this.send({ type: "event", event, payload });
@@ -351,7 +319,7 @@ export class ClientConnection implements MethodCaller, DeviceLink {
     try {
       if (!(await this.stillAuthorised())) return;
       const payload = await handleMethod(this, frame);
-      this.sendResult(frame.id, payload);
+      this.writer.sendResult(frame.id, payload);
     } catch (error) {
       const mapped = toGatewayError(error);
       if (mapped.code === "internal") {
@@ -378,10 +346,4 @@ export class ClientConnection implements MethodCaller, DeviceLink {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
-}
-
-function rawText(data: RawData): string {
-  if (Buffer.isBuffer(data)) return data.toString("utf8");
-  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
-  return Buffer.from(data).toString("utf8");
 }
