@@ -71,6 +71,7 @@ export async function testGateway(options: {
     pairing: stores.pairing,
     sessions: stores.sessions,
     ...(stores.seen ? { seen: stores.seen } : {}),
+    ...(stores.budgets ? { budgets: stores.budgets } : {}),
     agent,
     policy,
     events,

@@ -7,7 +7,6 @@ import type { RouterMessages } from "./messages.js";
 import { parsePairCommand } from "./pair-command.js";
 import { errorName } from "./redact.js";
 import { untrustedLine } from "./text/index.js";
-import type { RecentKeys } from "./serial.js";
 
 /**
  * Whether members of an approved group still need to be paired one by one ("members", the default), or the group's
@@ -33,9 +32,8 @@ export interface GroupDeps {
   messages: RouterMessages;
   deadlineMs: number;
   policy: GroupPolicy;
-  now: () => number;
-  /** At most one hint per key (group, or group and member) in its window. */
-  hints: RecentKeys;
+  /** True when a hint for `key` (group, or group and member) may be sent: at most one per key a window, across instances. */
+  hint(key: string): Promise<boolean>;
   /** Sends owners the Approve/Deny card for the group's request (at most once per window, the router decides). */
   sendCards(result: Extract<AdmissionResult, { decision: "pending" }>, requester: { id: string; name: string }, text: string): Promise<void>;
 }
@@ -69,7 +67,7 @@ export async function admitGroupMessage(deps: GroupDeps, message: InboundMessage
     case "pending":
       if (isOwner) return void (await hint(deps, `${groupId}:owner`, message.chatId, messages.groupOwnerHint));
       if (group.isNew) {
-        deps.hints.claim(groupId, deps.now());
+        await deps.hint(groupId);
         await adapter.send(message.chatId, messages.groupPending);
         await deps.sendCards(group, { id: groupId, name: message.chatName ?? "" }, message.text);
         return undefined;
@@ -117,7 +115,7 @@ async function approveGroup(deps: GroupDeps, message: InboundMessage, groupId: s
 }
 
 async function hint(deps: GroupDeps, key: string, chatId: string, text: string): Promise<void> {
-  if (deps.hints.claim(key, deps.now())) await deps.adapter.send(chatId, text);
+  if (await deps.hint(key)) await deps.adapter.send(chatId, text);
 }
 
 function displayName(message: InboundMessage): string {

@@ -9,12 +9,13 @@ import { ActionCards } from "./action-cards.js";
 import { DEFAULT_MESSAGES, type RouterMessages } from "./messages.js";
 import { approvalCardFor, ownersOn } from "./owner-card.js";
 import { redeemInvite, parsePairCommand } from "./pair-command.js";
-import { BoundedMap, RecentKeys, SerialQueue } from "./serial.js";
+import { SerialQueue } from "./serial.js";
 import { startAgentTurn, type StartedTurn } from "./agent-turn.js";
 import type { ReplyMode } from "./reply-view.js";
 import { errorName } from "./redact.js";
 import { admitGroupMessage, groupChatOf, type GroupDeps, type GroupPolicy } from "./group-chat.js";
-import { firstSightingFor } from "./seen-once.js";
+import { firstSightingFor, type FirstSighting } from "./seen-once.js";
+import { windowClaims, type WindowClaims } from "./window-claims.js";
 import { isPairedForAdmission } from "../core/paired-batch.js";
 
 export interface ChannelRouterOptions {
@@ -45,6 +46,10 @@ export function channelPlugin(adapter: ChannelAdapter, options: ChannelRouterOpt
 }
 
 const HOUR = 60 * 60_000;
+/** How long a decision's event id is remembered, so a feed that hands it out again (a resync) tells nobody twice. */
+const DECISION_MEMORY_MS = 24 * HOUR;
+/** A channel that cannot log in or receive waits this long before it tells a decided sender, so a healthy instance goes first. */
+const DEGRADED_GRACE_MS = 2_000;
 
 class ChannelRouter implements ChannelPlugin {
   readonly channelType: string;
@@ -54,10 +59,11 @@ class ChannelRouter implements ChannelPlugin {
   private readonly deadlineMs: number;
   private readonly messages: RouterMessages;
   private readonly queue = new SerialQueue();
-  private readonly ownerDms: RecentKeys;
-  private readonly reminders: RecentKeys;
-  /** Where each waiting sender last wrote, so the decision reaches them there. */
-  private readonly waitingChats = new BoundedMap<string>();
+  /** One owner card per sender a window, and one reminder or group hint per key a window, across every instance. */
+  private ownerDms: WindowClaims | null = null;
+  private reminders: WindowClaims | null = null;
+  /** Seen-once keys of this channel (platform event ids, decisions told), shared by every instance on the store. */
+  private firstSighting: FirstSighting | null = null;
   private aborter = new AbortController();
   private readonly unsubscribe: Array<() => void> = [];
 
@@ -69,8 +75,6 @@ class ChannelRouter implements ChannelPlugin {
     this.now = options.now ?? Date.now;
     this.deadlineMs = options.deadlineMs ?? STORE_DEADLINE_MS;
     this.messages = { ...DEFAULT_MESSAGES, ...options.messages };
-    this.ownerDms = new RecentKeys(options.ownerDmIntervalMs ?? HOUR);
-    this.reminders = new RecentKeys(options.reminderIntervalMs ?? 60_000);
   }
 
   async start(gatewayContext: GatewayContext): Promise<void> {
@@ -82,6 +86,12 @@ class ChannelRouter implements ChannelPlugin {
     };
     this.ctx = context;
     this.key = buttonKey(context.secret);
+    const claims = (purpose: string, windowMs: number): WindowClaims =>
+      windowClaims(context, purpose, this.channelType, windowMs, this.deadlineMs, this.now);
+    this.ownerDms = claims("owner-card", this.options.ownerDmIntervalMs ?? HOUR);
+    this.reminders = claims("reminder", this.options.reminderIntervalMs ?? 60_000);
+    const firstSighting = firstSightingFor(context, this.channelType, this.deadlineMs, this.now);
+    this.firstSighting = firstSighting;
     this.aborter = new AbortController();
     // Connection channels also show a request's expiry and a revoke on the sender's open connections.
     const decisions: SenderDecision[] = this.adapter.decided ? ["approved", "denied", "expired", "revoked"] : ["approved", "denied"];
@@ -108,7 +118,7 @@ class ChannelRouter implements ChannelPlugin {
           const notice: ChannelNotice = { ...fields, message, channelType: this.channelType };
           context.events.emit("channel.notice", notice);
         },
-        firstSighting: firstSightingFor(context, this.channelType, this.deadlineMs, this.now),
+        firstSighting,
         connections: this.connectionHandlers(context),
       });
     } catch (error) {
@@ -203,7 +213,6 @@ class ChannelRouter implements ChannelPlugin {
     const ctx = this.context();
     switch (result.decision) {
       case "admitted":
-        this.waitingChats.delete(message.sender.id);
         return startAgentTurn(ctx, {
           adapter: this.adapter,
           message,
@@ -226,15 +235,37 @@ class ChannelRouter implements ChannelPlugin {
 
   private async onPending(result: Extract<AdmissionResult, { decision: "pending" }>, message: InboundMessage): Promise<void> {
     const senderId = message.sender.id;
-    const now = this.now();
-    this.waitingChats.set(senderId, message.chatId);
     if (result.isNew) {
-      this.reminders.claim(senderId, now);
+      await this.claimed(this.reminders, senderId);
       await this.adapter.send(message.chatId, this.messages.pendingNew(result.code));
-      if (this.ownerDms.claim(senderId, now)) await this.sendCards(result, message.sender, message.text);
+      if (await this.claimed(this.ownerDms, senderId)) await this.sendCards(result, message.sender, message.text);
       return;
     }
-    if (this.reminders.claim(senderId, now)) await this.adapter.send(message.chatId, this.messages.pendingRepeat(result.code));
+    if (await this.claimed(this.reminders, senderId)) await this.adapter.send(message.chatId, this.messages.pendingRepeat(result.code));
+  }
+
+  /**
+   * Claims `key` in the store's window (see window-claims.ts). A store that cannot answer counts as "already claimed":
+   * a limit that cannot be checked sends nothing (fail closed), and says so in the log.
+   */
+  private async claimed(claims: WindowClaims | null, key: string): Promise<boolean> {
+    if (!claims) return false;
+    try {
+      return await claims.claim(key);
+    } catch (error) {
+      this.context().logger.warn("a send limit could not be checked in the store: nothing sent", {
+        channelType: this.channelType,
+        error: errorName(error),
+      });
+      return false;
+    }
+  }
+
+  /** Makes `key` claimable again (its request was decided); a store failure only leaves the window to run out. */
+  private async release(claims: WindowClaims | null, key: string): Promise<void> {
+    await claims?.release(key).catch((error: unknown) => {
+      this.context().logger.warn("a send limit could not be reset in the store", { channelType: this.channelType, error: errorName(error) });
+    });
   }
 
   private groupDeps(): GroupDeps {
@@ -244,10 +275,9 @@ class ChannelRouter implements ChannelPlugin {
       messages: this.messages,
       deadlineMs: this.deadlineMs,
       policy: this.options.groupPolicy ?? "members",
-      now: this.now,
-      hints: this.reminders,
+      hint: (key) => this.claimed(this.reminders, key),
       sendCards: async (result, requester, text) => {
-        if (this.ownerDms.claim(requester.id, this.now())) await this.sendCards(result, requester, text);
+        if (await this.claimed(this.ownerDms, requester.id)) await this.sendCards(result, requester, text);
       },
     };
   }
@@ -284,7 +314,7 @@ class ChannelRouter implements ChannelPlugin {
     return {
       arrive: async (sender, options = {}) => {
         const result = await admit(ctx, { channelType, senderId: sender.id, userName: sender.name }, { deadlineMs, ...options });
-        if (result.decision === "pending" && result.isNew && this.ownerDms.claim(sender.id, this.now())) {
+        if (result.decision === "pending" && result.isNew && (await this.claimed(this.ownerDms, sender.id))) {
           void this.sendCards(result, { id: sender.id, name: sender.name ?? "" }, "").catch((error: unknown) => {
             ctx.logger.warn("could not send the approval cards", { channelType, error: errorName(error) });
           });
@@ -297,6 +327,32 @@ class ChannelRouter implements ChannelPlugin {
     };
   }
 
+  /**
+   * Whether this instance is the one to tell the sender about a decision. Every instance hears each decision from the
+   * store's feed; the first to record its event id in the store's seen-once keys tells the sender, the others stay quiet,
+   * so "you're in" and the replay of the first message happen once across instances. Every built-in channel sends
+   * through the platform's HTTP API, which any instance can use (a Telegram or Discord connection lease only decides who
+   * receives), so any instance may win; one whose channel is degraded (cannot log in, lost its connection) lets a
+   * healthy instance go first by waiting DEGRADED_GRACE_MS, and still tells the sender when none did. A winner that
+   * then fails to send logs it: a notice is sent at most once, never twice. A store that cannot answer tells nobody.
+   */
+  private async tellsDecision(event: AuditEvent): Promise<boolean> {
+    if (this.adapter.health?.().status === "degraded") await new Promise((resolve) => setTimeout(resolve, DEGRADED_GRACE_MS));
+    const firstSighting = this.firstSighting;
+    if (!firstSighting || this.aborter.signal.aborted) return false;
+    try {
+      const first = await firstSighting(`decision:${event.id}`, DECISION_MEMORY_MS);
+      if (!first) this.context().logger.info("decision already told by another instance", { channelType: this.channelType, eventId: event.id });
+      return first;
+    } catch (error) {
+      this.context().logger.warn("could not tell whether another instance told the sender about a decision: nothing sent", {
+        channelType: this.channelType,
+        error: errorName(error),
+      });
+      return false;
+    }
+  }
+
   /** A decision made anywhere (button, CLI, HTTP, another instance) reaches the sender here. */
   private onDecision(event: AuditEvent, type: SenderDecision): void {
     if (event.channelType !== this.channelType || !event.channelId) return;
@@ -304,13 +360,14 @@ class ChannelRouter implements ChannelPlugin {
     if (event.kind === "invite" || (type !== "approved" && type !== "denied")) return;
     const senderId = event.channelId;
     const group = groupChatOf(senderId);
-    if (group !== null) return this.onGroupDecision(senderId, group, type);
+    if (group !== null) return this.onGroupDecision(event, senderId, group, type);
     void this.queue
       .run(senderId, async () => {
-        const chatId = this.waitingChats.get(senderId) ?? (await this.adapter.directChatIdFor(senderId));
-        this.waitingChats.delete(senderId);
-        this.ownerDms.forget(senderId);
-        if (chatId === undefined) return;
+        if (!(await this.tellsDecision(event))) return;
+        await this.release(this.ownerDms, senderId);
+        // Pending requests come from direct chats only (group messages go through group-chat.ts), so the sender's
+        // direct chat is where they waited: any instance can name it, whichever one saw their message.
+        const chatId = await this.adapter.directChatIdFor(senderId);
         if (type === "denied") return this.adapter.send(chatId, this.messages.denied());
         await this.adapter.send(chatId, this.messages.approved());
         const firstMessage = typeof event.detail.firstMessage === "string" ? event.detail.firstMessage : "";
@@ -343,20 +400,26 @@ class ChannelRouter implements ChannelPlugin {
 
   /** A connection channel shows the decision on the sender's connections, in the order the decisions came. */
   private onConnectionDecision(senderId: string, type: SenderDecision, decided: (senderId: string, type: SenderDecision) => Promise<void>): void {
-    if (type !== "revoked") this.ownerDms.forget(senderId);
+    // Every instance tells the connections it holds (a sender's sockets may be open on several instances).
     void this.queue
-      .run(senderId, () => decided(senderId, type))
+      .run(senderId, async () => {
+        if (type !== "revoked") await this.release(this.ownerDms, senderId);
+        await decided(senderId, type);
+      })
       .catch((error: unknown) => {
         this.context().logger.error("could not tell the sender about the decision", { channelType: this.channelType, error: errorName(error) });
       });
   }
 
   /** A group's request was decided: the group hears it (nothing is replayed: the first message was someone's, not the group's). */
-  private onGroupDecision(groupId: string, chatId: string, type: "approved" | "denied"): void {
-    this.ownerDms.forget(groupId);
-    this.reminders.forget(groupId);
-    void this.adapter
-      .send(chatId, type === "approved" ? this.messages.groupApproved : this.messages.groupDenied)
+  private onGroupDecision(event: AuditEvent, groupId: string, chatId: string, type: "approved" | "denied"): void {
+    void this.queue
+      .run(groupId, async () => {
+        if (!(await this.tellsDecision(event))) return;
+        await this.release(this.ownerDms, groupId);
+        await this.release(this.reminders, groupId);
+        await this.adapter.send(chatId, type === "approved" ? this.messages.groupApproved : this.messages.groupDenied);
+      })
       .catch((error: unknown) => {
         this.context().logger.error("could not tell the group about the decision", { channelType: this.channelType, error: errorName(error) });
       });

@@ -1,0 +1,44 @@
+import { createHash } from "node:crypto";
+import type { GatewayContext } from "../core/context.js";
+import { withDeadline } from "../core/deadline.js";
+import { MAX_BUDGET_KEY_LENGTH, type BudgetStore, type RateLimit } from "../stores/budget.js";
+import { MemoryBudgetStore } from "../stores/memory/budgets.js";
+
+/**
+ * "At most once per key in a window" (one owner card per sender an hour, one reminder a minute), decided by the store's
+ * atomic budgets, so every gateway instance on the store shares one answer: a budget of one unit refilled once a
+ * window. `release` hands the unit back (the sender's request was decided, so the next one may be announced again).
+ */
+export interface WindowClaims {
+  /** True when `key` was not claimed inside the window (and now is); false for a repeat. Throws when the store cannot say. */
+  claim(key: string): Promise<boolean>;
+  /** Makes `key` claimable again now. */
+  release(key: string): Promise<void>;
+}
+
+/** Room left for the caller's key after the namespace; longer keys are hashed. */
+const MAX_PLAIN_KEY = MAX_BUDGET_KEY_LENGTH - 100;
+
+/**
+ * Window claims named `<purpose>:<channelType>:<key>` in the context's budgets (every built-in store has them; a gateway
+ * built on injected stores without budgets keeps them in this process, as `createGateway` does).
+ */
+export function windowClaims(
+  ctx: GatewayContext,
+  purpose: string,
+  channelType: string,
+  windowMs: number,
+  deadlineMs: number,
+  now: () => number,
+): WindowClaims {
+  const budgets: BudgetStore = ctx.budgets ?? new MemoryBudgetStore(now);
+  const limit: RateLimit = { capacity: 1, refillPerSecond: 1000 / windowMs };
+  const name = (key: string): string => {
+    const plain = key.length <= MAX_PLAIN_KEY ? key : `#${createHash("sha256").update(key, "utf8").digest("hex")}`;
+    return `${purpose}:${channelType}:${plain}`;
+  };
+  return {
+    claim: (key) => withDeadline(`budgets.take(${purpose})`, () => budgets.take(name(key), limit), deadlineMs),
+    release: (key) => withDeadline(`budgets.giveBack(${purpose})`, () => budgets.giveBack(name(key), limit), deadlineMs),
+  };
+}
