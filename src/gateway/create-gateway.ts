@@ -35,6 +35,7 @@ import { PrometheusMetrics } from "./metrics/prometheus.js";
 import { timedStore } from "./metrics/timed-store.js";
 import { createOriginPolicy, type OriginPolicy } from "./origin-policy.js";
 import { bridgeStoreEvents } from "./store-events.js";
+import { consoleStores, followAnnouncements } from "./console/store-wiring.js";
 import { WebSocketHub, type WebSocketOptions } from "./ws-hub.js";
 
 export const DEFAULT_STORE_URL = "sqlite:./.gatehouse/gatehouse.db";
@@ -272,6 +273,7 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
         originPolicy: () => originPolicy,
         staticDir: consoleDir,
         channelTypes: () => channelTypes,
+        ...consoleStores(options.sessionBinding ?? stores?.sessions, options.seenStore ?? stores?.seen, stores),
       });
       const auth = web.auth;
       // Every store call the gateway makes is timed here, whatever the backend (or the injected object).
@@ -335,9 +337,12 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
       app.server.on("upgrade", upgrade);
       // Signing out of the console (or its session ending any other way) closes the owner sockets opened from it.
       const unwatchConsole = web.sessions.onEnded((ref) => wsHub.endCredential({ consoleSession: ref }));
+      const unfollowFeed = followAnnouncements(events, web.sessions);
       const unsubscribeStore = unsubscribe;
       unsubscribe = () => {
         unwatchConsole();
+        unfollowFeed();
+        web.close();
         unsubscribeStore();
       };
       await app.listen({ host: http.host, port: http.port });

@@ -72,7 +72,7 @@ function waitForContent(path: string): string {
 }
 
 /** Key purposes: one gateway secret, a separate derived key per use (HKDF with a label). */
-export type KeyPurpose = "code-hash" | "button-signing" | "cookie" | "session-token" | "store-fingerprint";
+export type KeyPurpose = "code-hash" | "button-signing" | "cookie" | "session-token" | "store-fingerprint" | "console-session" | "console-ticket";
 
 export function deriveKey(secret: Buffer, purpose: KeyPurpose): Buffer {
   return Buffer.from(hkdfSync("sha256", secret, Buffer.alloc(0), `gatehouse:${purpose}`, 32));

@@ -18,7 +18,14 @@ export type AuditEventType =
   | "approval-requested"
   | "approval-approved"
   | "approval-denied"
-  | "approval-expired";
+  | "approval-expired"
+  /** A console session ended (channelType "console", channelId its ref, a hash): sockets opened from it close everywhere. */
+  | "console-session-ended"
+  /** Something a channel wants the owner to see (detail: message and fields; never a code, token or message text). */
+  | "channel-notice";
+
+/** The audit events a gateway announces itself (AnnouncementStore), for every instance to hear through the feed. */
+export type AnnouncedEventType = Extract<AuditEventType, "console-session-ended" | "channel-notice">;
 
 /** One decision in the store's append-only audit log; never holds a code, token or secret. */
 export interface AuditEvent {

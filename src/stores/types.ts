@@ -1,5 +1,6 @@
 import type { ConversationStore } from "./conversations.js";
 import type {
+  JsonValue,
   PairedChannel,
   PairingProtocol,
   PendingRequest,
@@ -9,9 +10,9 @@ import type {
 import type { ApprovalStore } from "./approvals.js";
 import type { BudgetStore } from "./budget.js";
 import type { LeaseStore } from "./lease.js";
-import type { AuditEvent, AuditEventType, Clock } from "./events.js";
+import type { AnnouncedEventType, AuditEvent, AuditEventType, Clock } from "./events.js";
 
-export type { AuditEvent, AuditEventType, Clock } from "./events.js";
+export type { AnnouncedEventType, AuditEvent, AuditEventType, Clock } from "./events.js";
 
 /** Rules every built-in pairing store enforces; all durations in milliseconds. */
 export interface PairingRules {
@@ -176,6 +177,21 @@ export interface SeenOnceStore {
   firstSighting(key: string, ttlMs: number): Promise<boolean>;
 }
 
+/** An event a gateway announces to every instance (a console sign-out, a channel's notice for the owner). */
+export interface Announcement {
+  type: AnnouncedEventType;
+  channelType: string;
+  channelId: string;
+  actor: string;
+  /** Plain JSON; never a code, token, secret or message text. */
+  detail: Record<string, JsonValue>;
+}
+
+/** Appends announcements to the audit log, which every instance sharing the store follows (`PairingStore.subscribe`). */
+export interface AnnouncementStore {
+  announce(event: Announcement): Promise<void>;
+}
+
 export interface Stores {
   backend: "memory" | "sqlite" | "redis" | "postgres" | "mariadb";
   pairing: PairingStore;
@@ -192,5 +208,7 @@ export interface Stores {
   conversations?: ConversationStore;
   /** Leases with fencing tokens and committed cursors (lease.ts): one owner per platform connection, instance heartbeats. */
   leases?: LeaseStore;
+  /** Announcements through the audit feed, heard by every instance (see AnnouncementStore); every built-in backend has it. */
+  announcements?: AnnouncementStore;
   close(): Promise<void>;
 }

@@ -41,7 +41,7 @@ export async function checkSession(
 ): Promise<AuthResult> {
   const checked = await authenticateDetailed({ auth: inner, logger: deps.logger }, tokenOnlyRequest(session.token, request));
   if (!checked || !OWNER_ROLES.has(checked.principal.role)) {
-    deps.sessions.destroy(session.id);
+    await deps.sessions.end(session.ref);
     return deny("console session no longer valid", "console");
   }
   const tokenId = checked.metadata.tokenId;
@@ -71,20 +71,20 @@ export function withConsoleAuth(inner: AuthProtocol, deps: ConsoleAuthDeps): Aut
       if (request.transport === "ws") {
         const ref = redeemed.get(request);
         if (ref !== undefined) {
-          const session = deps.sessions.byRef(ref);
+          const session = await deps.sessions.byRef(ref);
           if (!session) return deny("console session ended", "console");
           return checkSession(inner, deps, session, request);
         }
         const token = request.connectParams?.token;
         if (!isTicketShaped(token)) return inner.check(request);
-        const session = deps.sessions.redeemTicket(token);
+        const session = await deps.sessions.redeemTicket(token);
         if (!session) return deny("unknown, used or expired console ticket", "console");
         redeemed.set(request, session.ref);
         return checkSession(inner, deps, session, request);
       }
       if (hasHeader(request, "authorization")) return inner.check(request);
       const sessionId = consoleSessionId(request, deps.signer);
-      const session = sessionId === null ? null : deps.sessions.get(sessionId);
+      const session = sessionId === null ? null : await deps.sessions.get(sessionId);
       if (!session) return inner.check(request);
       const problem = csrfProblem(request, session.csrf, deps.originPolicy());
       if (problem !== null) {

@@ -3,9 +3,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { AuthProtocol, GatewayRequest, Principal } from "../../protocols/types.js";
 import { authenticate } from "../authenticate.js";
+import { withDeadline } from "../../core/deadline.js";
 import { errorBody, fromZodError, GatewayError, toGatewayError } from "../../core/errors.js";
 import { OWNER_ROLES } from "../../core/identity-lists.js";
-import { TokenBucket } from "../rate-limit.js";
+import { MemoryBudgetStore } from "../../stores/memory/budgets.js";
+import type { BudgetStore, RateLimit } from "../../stores/budget.js";
 import { gatewayRequest } from "../request-view.js";
 import { checkSession, tokenOnlyRequest, type ConsoleAuthDeps } from "./auth.js";
 import { CONSOLE_COOKIE, consoleSessionId } from "./cookie.js";
@@ -20,6 +22,8 @@ export interface ConsolePluginOptions extends ConsoleAuthDeps {
   staticDir: string | null;
   /** The channel types this gateway runs, told to the page with its session (no list of types is built into the page). */
   channelTypes: () => readonly string[];
+  /** The store's budgets: sign-in attempts per address are counted there, for every instance at once. */
+  budgets?: BudgetStore;
 }
 
 const loginBody = z.strictObject({ token: z.string().min(1, "token is required").max(4096) });
@@ -36,9 +40,8 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-const LOGIN_BURST = 10;
-const LOGIN_REFILL_PER_SECOND = 0.2;
-const MAX_TRACKED_ADDRESSES = 10_000;
+/** Sign-in attempts per network address: 10 at once, then one every 5 seconds (shared by every instance). */
+const LOGIN_LIMIT: RateLimit = { capacity: 10, refillPerSecond: 0.2 };
 
 function viewOf(request: FastifyRequest): GatewayRequest {
   return gatewayRequest({
@@ -64,7 +67,7 @@ function sendError(reply: FastifyReply, error: unknown): FastifyReply {
  */
 export async function consolePlugin(app: FastifyInstance, options: ConsolePluginOptions): Promise<void> {
   const { sessions, signer, originPolicy, logger } = options;
-  const loginBuckets = new Map<string, TokenBucket>();
+  const budgets = options.budgets ?? new MemoryBudgetStore();
   // Scoped to this plugin; it also loads the cookie parser that the console auth wrapper uses for /api requests.
   await app.register(fastifyCookie, { secret: signer, hook: false });
 
@@ -88,7 +91,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsolePlugin
   async function requireSession(request: FastifyRequest): Promise<{ session: ConsoleSession; principal: Principal }> {
     const view = viewOf(request);
     const id = consoleSessionId(view, signer);
-    const session = id === null ? null : sessions.get(id);
+    const session = id === null ? null : await sessions.get(id);
     if (!session) throw new GatewayError("unauthenticated", "sign in to the console first");
     const problem = csrfProblem(view, session.csrf, originPolicy());
     if (problem !== null) {
@@ -102,14 +105,8 @@ export async function consolePlugin(app: FastifyInstance, options: ConsolePlugin
     return { session, principal: { userId: result.userId, role: result.role } };
   }
 
-  function takeLoginAttempt(address: string): boolean {
-    let bucket = loginBuckets.get(address);
-    if (!bucket) {
-      if (loginBuckets.size >= MAX_TRACKED_ADDRESSES) loginBuckets.clear();
-      bucket = new TokenBucket(LOGIN_BURST, LOGIN_REFILL_PER_SECOND);
-      loginBuckets.set(address, bucket);
-    }
-    return bucket.take();
+  function takeLoginAttempt(address: string): Promise<boolean> {
+    return withDeadline("budgets.take(console-login)", () => budgets.take(`console-login:${address}`, LOGIN_LIMIT));
   }
 
   if (options.staticDir !== null) {
@@ -126,7 +123,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsolePlugin
       const view = viewOf(request);
       const problem = csrfProblem(view, null, originPolicy());
       if (problem !== null) throw new GatewayError("forbidden", `sign-in refused: ${problem}`);
-      if (!takeLoginAttempt(view.remoteAddress)) {
+      if (!(await takeLoginAttempt(view.remoteAddress))) {
         throw new GatewayError("rate_limited", "too many sign-in attempts; wait a minute and try again");
       }
       const parsed = loginBody.safeParse(request.body ?? {});
@@ -134,7 +131,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsolePlugin
       const principal = await authenticate({ auth: options.auth, logger }, tokenOnlyRequest(parsed.data.token, view));
       if (!principal) throw new GatewayError("unauthenticated", "that token was not accepted");
       if (!OWNER_ROLES.has(principal.role)) throw new GatewayError("forbidden", "only an owner or admin token may sign in to the console");
-      const session = sessions.create(parsed.data.token);
+      const session = await sessions.create(parsed.data.token);
       logger.info("console sign-in", { userId: principal.userId, role: principal.role });
       reply.setCookie(CONSOLE_COOKIE, session.id, { ...cookieOptions(request), signed: true, maxAge: sessions.cookieMaxAgeSeconds });
       return reply.send({ principal, csrf: session.csrf, channelTypes: options.channelTypes() });
@@ -164,7 +161,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsolePlugin
   app.post("/console/logout", { bodyLimit: 1024 }, async (request, reply) => {
     try {
       const { session } = await requireSession(request);
-      sessions.destroy(session.id);
+      await sessions.end(session.ref);
     } catch (error) {
       const gatewayError = toGatewayError(error);
       // No live session: signing out is already done; anything else (CSRF, host) is refused.

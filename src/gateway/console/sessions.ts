@@ -1,13 +1,26 @@
 import { createHash, randomBytes } from "node:crypto";
+import { STORE_DEADLINE_MS, withDeadline } from "../../core/deadline.js";
+import type { JsonValue } from "../../protocols/types.js";
+import { MemorySeenOnceStore } from "../../stores/memory/seen-once.js";
+import { MemorySessionBindingStore } from "../../stores/memory/session-binding.js";
+import type { AnnouncementStore, SeenOnceStore, SessionBindingStore } from "../../stores/types.js";
+import { SessionSeal } from "./session-seal.js";
+import { TicketSigner } from "./tickets.js";
+
+export { TICKET_PREFIX, isTicketShaped } from "./tickets.js";
 
 /**
- * Server-side console sessions, kept in this process's memory. The browser only ever holds a signed, HttpOnly cookie
- * with the random session id; the owner's token stays here so every request re-runs the gateway's auth with it (a
- * deleted token or expired JWT ends the session on the next request). Short-lived single-use WebSocket tickets let the
- * page open an owner socket without putting the token in JavaScript.
+ * Console sessions, kept in the gateway's store so every instance on it shares them: sign in through one instance, use
+ * the console through another, sign out anywhere and it ends everywhere. The browser holds only a signed, HttpOnly
+ * cookie with the random session id; the store holds a record under the id's SHA-256 (never the id), whose owner token
+ * and CSRF value are sealed (AES-256-GCM, key derived from the gateway secret, bound to the record's key), with its
+ * sign-in and last-use times. Every request re-runs the gateway's auth with the token (a deleted token or expired JWT
+ * ends the session on the next request). Short-lived single-use WebSocket tickets (signed, used once through the
+ * store's seen-once keys) let the page open an owner socket without putting the token in JavaScript.
  */
 export interface ConsoleSession {
-  readonly id: string;
+  /** The cookie value; known only where the session was created or looked up by it. */
+  readonly id?: string;
   /**
    * A handle naming the session without being its secret (the SHA-256 of the id): what sockets opened from the session
    * remember, so they can be closed when it ends and re-checked on every privileged call.
@@ -18,54 +31,72 @@ export interface ConsoleSession {
   /** Per-session value the page echoes in the X-Gatehouse-CSRF header on state-changing requests. */
   readonly csrf: string;
   readonly createdAt: number;
-  lastSeenAt: number;
+  readonly lastSeenAt: number;
+}
+
+/** The store's parts console sessions live in (every built-in backend has them). */
+export interface ConsoleSessionStores {
+  sessions: Pick<SessionBindingStore, "bind" | "lookup" | "unbind">;
+  /** Makes tickets single-use across instances. */
+  seen?: SeenOnceStore;
+  /** Tells every instance a session ended, so sockets opened from it close there too. */
+  announcements?: AnnouncementStore;
 }
 
 export interface ConsoleSessionOptions {
   /** A session ends this long after sign-in, whatever happens. Default 8 hours. */
   absoluteTtlMs?: number;
-  /** A session not used for this long ends. Default 1 hour. */
+  /** A session not used for this long ends (to within a minute). Default 1 hour. */
   idleTtlMs?: number;
   /** A WebSocket ticket is redeemable once, within this long. Default 30 seconds. */
   ticketTtlMs?: number;
-  /** At most this many live sessions; the oldest goes first. Default 1000. */
-  maxSessions?: number;
   now?: () => number;
+  /** Deadline of each store call. Default 2 s. */
+  deadlineMs?: number;
 }
 
-export const TICKET_PREFIX = "ghws_";
-const TICKET_FORMAT = /^ghws_[A-Za-z0-9_-]{43}$/;
-
-interface Ticket {
-  sessionId: string;
-  expiresAt: number;
-}
+/** How the record is named in the session store: a prefix no chat session id or channel type can have. */
+const KEY_PREFIX = "~console:";
+const PRINCIPAL = { userId: "~console", role: "~console-session" } as const;
+/** Sessions heard ended elsewhere are remembered this long at most, and at most this many. */
+const MAX_ENDED = 10_000;
 
 function random(): string {
   return randomBytes(32).toString("base64url");
 }
 
-/** Tickets and session ids are looked up by their hash, so the map keys are never the secrets themselves. */
-function keyOf(secret: string): string {
-  return createHash("sha256").update(secret, "utf8").digest("hex");
+/** The SHA-256 of a session id, hex: its handle, and the key its record is stored under. */
+function refOf(id: string): string {
+  return createHash("sha256").update(id, "utf8").digest("hex");
 }
 
 export class ConsoleSessions {
-  private readonly sessions = new Map<string, ConsoleSession>();
-  private readonly tickets = new Map<string, Ticket>();
+  private readonly store: ConsoleSessionStores;
+  private readonly seen: SeenOnceStore;
+  private readonly seal: SessionSeal;
+  private readonly tickets: TicketSigner;
   private readonly absoluteTtlMs: number;
   private readonly idleTtlMs: number;
   private readonly ticketTtlMs: number;
-  private readonly maxSessions: number;
+  private readonly refreshMs: number;
+  private readonly deadlineMs: number;
   private readonly now: () => number;
   private readonly endedListeners = new Set<(ref: string) => void>();
+  /** Sessions heard ended (from this instance or the feed), so a last-use write racing a sign-out cannot revive one. */
+  private readonly ended = new Map<string, number>();
 
-  constructor(options: ConsoleSessionOptions = {}) {
+  constructor(secret: Buffer, store: ConsoleSessionStores | undefined, options: ConsoleSessionOptions = {}) {
+    this.now = options.now ?? Date.now;
     this.absoluteTtlMs = options.absoluteTtlMs ?? 8 * 60 * 60_000;
     this.idleTtlMs = options.idleTtlMs ?? 60 * 60_000;
     this.ticketTtlMs = options.ticketTtlMs ?? 30_000;
-    this.maxSessions = options.maxSessions ?? 1000;
-    this.now = options.now ?? Date.now;
+    this.refreshMs = Math.min(60_000, this.idleTtlMs / 10);
+    this.deadlineMs = options.deadlineMs ?? STORE_DEADLINE_MS;
+    // Without a store (a console on its own, in tests): this process's memory, which is all one process needs.
+    this.store = store ?? { sessions: new MemorySessionBindingStore({ now: this.now, idleTtlMs: this.absoluteTtlMs }) };
+    this.seen = this.store.seen ?? new MemorySeenOnceStore(this.now);
+    this.seal = new SessionSeal(secret);
+    this.tickets = new TicketSigner(secret);
   }
 
   /** Seconds a new session's cookie may live (the absolute lifetime). */
@@ -73,84 +104,75 @@ export class ConsoleSessions {
     return Math.floor(this.absoluteTtlMs / 1000);
   }
 
-  create(token: string): ConsoleSession {
-    this.sweep();
-    while (this.sessions.size >= this.maxSessions) {
-      const oldest = this.sessions.keys().next();
-      if (oldest.done) break;
-      this.end(oldest.value);
-    }
+  async create(token: string): Promise<ConsoleSession & { id: string }> {
     const now = this.now();
     const id = random();
-    const session: ConsoleSession = { id, ref: keyOf(id), token, csrf: random(), createdAt: now, lastSeenAt: now };
-    this.sessions.set(session.ref, session);
+    const session = { id, ref: refOf(id), token, csrf: random(), createdAt: now, lastSeenAt: now };
+    await this.write(session);
     return session;
   }
 
-  /** The live session with this id (and marks it used), or null. */
-  get(id: string): ConsoleSession | null {
-    return this.byRef(keyOf(id));
+  /** The live session with this cookie value (and marks it used), or null. Throws when the store cannot answer. */
+  async get(id: string): Promise<ConsoleSession | null> {
+    const session = await this.byRef(refOf(id));
+    return session ? { ...session, id } : null;
   }
 
   /** The live session with this handle (see ConsoleSession.ref) and marks it used, or null. */
-  byRef(ref: string): ConsoleSession | null {
-    const session = this.sessions.get(ref);
+  async byRef(ref: string): Promise<ConsoleSession | null> {
+    if (this.ended.has(ref)) return null;
+    const sessions = this.store.sessions;
+    const principal = await withDeadline("sessions.lookup", () => sessions.lookup(KEY_PREFIX + ref), this.deadlineMs);
+    const session = principal ? this.open(ref, principal) : null;
     if (!session) return null;
     const now = this.now();
     if (now - session.createdAt >= this.absoluteTtlMs || now - session.lastSeenAt >= this.idleTtlMs) {
-      this.end(ref);
+      await this.end(ref);
       return null;
     }
-    session.lastSeenAt = now;
-    return session;
-  }
-
-  /** Ends a session (sign-out, or its token no longer accepted): its tickets go, and so do sockets opened from it. */
-  destroy(id: string): boolean {
-    for (const [ticketKey, ticket] of this.tickets) if (ticket.sessionId === id) this.tickets.delete(ticketKey);
-    return this.end(keyOf(id));
+    if (now - session.lastSeenAt < this.refreshMs) return session;
+    const used = { ...session, lastSeenAt: now };
+    await this.write(used);
+    // A sign-out heard while this write was under way must win: the record is removed again.
+    if (this.ended.has(ref)) {
+      await this.remove(ref);
+      return null;
+    }
+    return used;
   }
 
   /**
-   * Calls `listener(ref)` whenever a session ends, however it ends (sign-out, expiry, eviction, a refused token, close),
-   * so whatever was opened from it (owner WebSockets) can be closed. Returns the unsubscribe function.
+   * Ends a session (sign-out, expiry, or its token no longer accepted): its record goes from the store, and every
+   * instance hears of it (the audit feed), so sockets opened from it close everywhere. True when it was live.
    */
-  onEnded(listener: (ref: string) => void): () => void {
-    this.endedListeners.add(listener);
-    return () => this.endedListeners.delete(listener);
+  async end(ref: string): Promise<boolean> {
+    this.heardEnded(ref);
+    const removed = await this.remove(ref);
+    if (removed && this.store.announcements) {
+      const announcements = this.store.announcements;
+      await withDeadline(
+        "announcements.announce",
+        () => announcements.announce({ type: "console-session-ended", channelType: "console", channelId: ref, actor: "owner", detail: {} }),
+        this.deadlineMs,
+      );
+    }
+    return removed;
   }
 
-  /** A single-use ticket that stands for this session on one WebSocket connect. */
-  issueTicket(session: ConsoleSession): { ticket: string; expiresAt: number } {
-    this.sweep();
-    const ticket = `${TICKET_PREFIX}${random()}`;
-    const expiresAt = this.now() + this.ticketTtlMs;
-    this.tickets.set(keyOf(ticket), { sessionId: session.id, expiresAt });
-    return { ticket, expiresAt };
+  /** Ends the session with this cookie value. */
+  destroy(id: string): Promise<boolean> {
+    return this.end(refOf(id));
   }
 
-  /** Redeems a ticket once: the session it stands for, or null (unknown, used, expired or its session ended). */
-  redeemTicket(ticket: string): ConsoleSession | null {
-    if (!TICKET_FORMAT.test(ticket)) return null;
-    const key = keyOf(ticket);
-    const entry = this.tickets.get(key);
-    if (!entry) return null;
-    this.tickets.delete(key);
-    if (this.now() >= entry.expiresAt) return null;
-    return this.get(entry.sessionId);
-  }
-
-  get size(): number {
-    return this.sessions.size;
-  }
-
-  clear(): void {
-    this.tickets.clear();
-    for (const ref of [...this.sessions.keys()]) this.end(ref);
-  }
-
-  private end(ref: string): boolean {
-    if (!this.sessions.delete(ref)) return false;
+  /**
+   * A session ended (here, or on another instance: the gateway passes on the feed's `console-session-ended`): whatever
+   * was opened from it here (owner WebSockets) is closed, and this instance refuses it from now on.
+   */
+  heardEnded(ref: string): void {
+    const first = !this.ended.has(ref);
+    this.ended.set(ref, this.now() + this.absoluteTtlMs);
+    this.forgetOldEnded();
+    if (!first) return;
     for (const listener of [...this.endedListeners]) {
       try {
         listener(ref);
@@ -158,19 +180,64 @@ export class ConsoleSessions {
         // a listener's failure must not keep a session alive or stop the others from hearing of its end
       }
     }
-    return true;
   }
 
-  private sweep(): void {
+  /**
+   * Calls `listener(ref)` whenever a session ends, however it ends (sign-out here or elsewhere, expiry, a refused token),
+   * so whatever was opened from it (owner WebSockets) can be closed. Returns the unsubscribe function.
+   */
+  onEnded(listener: (ref: string) => void): () => void {
+    this.endedListeners.add(listener);
+    return () => this.endedListeners.delete(listener);
+  }
+
+  /** A single-use ticket that stands for this session on one WebSocket connect (at any instance). */
+  issueTicket(session: ConsoleSession): { ticket: string; expiresAt: number } {
+    const expiresAt = this.now() + this.ticketTtlMs;
+    return { ticket: this.tickets.sign(session.ref, expiresAt), expiresAt };
+  }
+
+  /** Redeems a ticket once: the session it stands for, or null (forged, used, expired or its session ended). */
+  async redeemTicket(ticket: string): Promise<ConsoleSession | null> {
+    const claims = this.tickets.verify(ticket);
+    if (!claims || this.now() >= claims.expiresAt) return null;
+    const seen = this.seen;
+    const first = await withDeadline("seen.firstSighting", () => seen.firstSighting(`console-ticket:${claims.nonce}`, this.ticketTtlMs), this.deadlineMs);
+    return first ? this.byRef(claims.ref) : null;
+  }
+
+  /** Stops telling listeners (the gateway stops); the sessions stay in the store for the other instances. */
+  close(): void {
+    this.endedListeners.clear();
+  }
+
+  private async write(session: ConsoleSession): Promise<void> {
+    const { ref, token, csrf, createdAt, lastSeenAt } = session;
+    const sealed = this.seal.seal(ref, { token, csrf });
+    const record = { ...PRINCIPAL, sealed, createdAt, lastSeenAt };
+    const sessions = this.store.sessions;
+    await withDeadline("sessions.bind", () => sessions.bind(KEY_PREFIX + ref, record), this.deadlineMs);
+  }
+
+  private async remove(ref: string): Promise<boolean> {
+    const sessions = this.store.sessions;
+    return withDeadline("sessions.unbind", () => sessions.unbind(KEY_PREFIX + ref), this.deadlineMs);
+  }
+
+  /** The session in a stored record, or null when it is not one of ours or does not open with this secret. */
+  private open(ref: string, record: Record<string, JsonValue | undefined>): ConsoleSession | null {
+    if (record.userId !== PRINCIPAL.userId || record.role !== PRINCIPAL.role) return null;
+    const { sealed, createdAt, lastSeenAt } = record;
+    if (typeof sealed !== "string" || typeof createdAt !== "number" || typeof lastSeenAt !== "number") return null;
+    const opened = this.seal.open(ref, sealed);
+    return opened ? { ref, token: opened.token, csrf: opened.csrf, createdAt, lastSeenAt } : null;
+  }
+
+  private forgetOldEnded(): void {
     const now = this.now();
-    for (const [key, session] of this.sessions) {
-      if (now - session.createdAt >= this.absoluteTtlMs || now - session.lastSeenAt >= this.idleTtlMs) this.end(key);
+    for (const [ref, until] of this.ended) {
+      if (until > now && this.ended.size <= MAX_ENDED) break;
+      this.ended.delete(ref);
     }
-    for (const [key, ticket] of this.tickets) if (now >= ticket.expiresAt) this.tickets.delete(key);
   }
-}
-
-/** Whether a presented credential looks like a console WebSocket ticket (so it is never sent to the token backend). */
-export function isTicketShaped(value: unknown): value is string {
-  return typeof value === "string" && value.startsWith(TICKET_PREFIX);
 }

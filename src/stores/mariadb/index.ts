@@ -7,6 +7,7 @@ import { SqlApprovalStore } from "../sql/approvals.js";
 import { createSqlBudgetStore, createSqlSeenOnceStore } from "../sql/budgets.js";
 import { createSqlConversationStore } from "../sql/conversations.js";
 import { createSqlLeaseStore } from "../sql/leases.js";
+import { createSqlAnnouncementStore } from "../sql/announcements.js";
 import { SqlPairingStore } from "../sql/pairing.js";
 import { SqlSessionBindingStore } from "../sql/session-binding.js";
 import { createSqlTokenStore } from "../sql/tokens.js";
@@ -197,6 +198,7 @@ async function assemble(driver: MariaDbDriver, options: MariaDbStoresOptions): P
     approvals,
     conversations: createSqlConversationStore(driver, options.now),
     leases: createSqlLeaseStore(driver, options.now ?? Date.now),
+    announcements: createSqlAnnouncementStore(driver, pairing.log, options.now ?? Date.now),
     close: async () => {
       await approvals.close();
       await pairing.close();

@@ -22,6 +22,7 @@ export function openMemoryStores(pairing: PairingStoreOptions = {}, sessions: Se
     budgets: new MemoryBudgetStore(pairing.now),
     conversations: new MemoryConversationStore(pairing.now),
     leases: createMemoryLeaseStore(pairing.now),
+    announcements: { announce: async (event) => pairingStore.recordAnnouncement(event) },
     close: async () => {
       await stores.approvals?.close();
       await stores.pairing.close();

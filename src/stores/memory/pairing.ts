@@ -22,6 +22,7 @@ import {
 } from "../shared.js";
 import type {
   ApproveOptions,
+  Announcement,
   AuditEvent,
   AuditPage,
   AuditQuery,
@@ -200,6 +201,12 @@ export class MemoryPairingStore implements PairingStore {
   /** Appends an event another memory store decided (an approval request's), so the one audit log holds it. */
   recordApprovalEvent(event: Omit<AuditEvent, "id">): void {
     if (!this.closed) this.record(event);
+  }
+
+  /** Appends an announcement (see AnnouncementStore), so subscribers hear it like any decision. */
+  recordAnnouncement(event: Announcement): void {
+    this.assertOpen();
+    this.record({ ...event, at: this.opts.now() });
   }
 
   subscribe(listener: (event: AuditEvent) => void): () => void {

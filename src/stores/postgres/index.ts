@@ -19,6 +19,7 @@ import { createPostgresLeaseStore } from "./leases.js";
 import { createPostgresTokenStore } from "./tokens.js";
 import { PostgresApprovalStore } from "./approvals.js";
 import { createPostgresBudgetStore } from "./budgets.js";
+import { createPostgresAnnouncementStore } from "./announcements.js";
 import { openPostgresConversationStore } from "./conversations.js";
 
 export { PostgresPairingStore, PostgresSessionBindingStore, PostgresSchemaError, MIGRATIONS };
@@ -137,6 +138,7 @@ async function createStores(
       seen: createPostgresSeenOnceStore(db, options.now),
       approvals,
       budgets: createPostgresBudgetStore(db, options.now),
+      announcements: createPostgresAnnouncementStore(db, options.now),
       conversations,
       leases: createPostgresLeaseStore(db, options.now),
       close: async () => {

@@ -10,6 +10,7 @@ import { RedisTokenStore } from "./tokens.js";
 import { RedisApprovalStore } from "./approvals.js";
 import { RedisBudgetStore } from "./budgets.js";
 import { RedisLeaseStore } from "./leases.js";
+import { createRedisAnnouncementStore } from "./announcements.js";
 import { RedisConversationStore } from "./conversations.js";
 import { checkStoreSecret, resolveStoreSecret, type FingerprintKeeper, type StoreSecret } from "../store-secret.js";
 
@@ -60,6 +61,7 @@ async function assemble(conn: RedisConnection, prefix: string, options: RedisSto
     seen: new RedisSeenOnceStore(conn, prefix),
     approvals,
     budgets: new RedisBudgetStore(conn, prefix, options.now),
+    announcements: createRedisAnnouncementStore(conn, prefix, options.now),
     conversations: new RedisConversationStore(conn, prefix),
     leases: new RedisLeaseStore(conn, prefix, options.now),
     close: async () => {

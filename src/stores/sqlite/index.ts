@@ -14,6 +14,7 @@ import { SqliteApprovalStore } from "./approvals.js";
 import { createSqliteBudgetStore } from "./budgets.js";
 import { createSqliteConversationStore } from "./conversations.js";
 import { createSqliteLeaseStore } from "./leases.js";
+import { createSqliteAnnouncementStore } from "./announcements.js";
 
 export { SqliteConnection, SqlitePairingStore, SqliteSessionBindingStore };
 export { SCHEMA_VERSION } from "./schema.js";
@@ -57,6 +58,7 @@ export async function openSqliteStores(path: string, options: OpenStoresOptions 
       budgets: createSqliteBudgetStore(connection.db, options.now),
       conversations: createSqliteConversationStore(connection.db, options.now),
       leases: createSqliteLeaseStore(connection.db, options.now),
+      announcements: createSqliteAnnouncementStore(connection.db, options.now),
       close: async () => {
         await approvals.close();
         await pairing.close();
