@@ -67,7 +67,10 @@ export function runGatehouse(
 }
 
 /** Starts `gatehouse start` in the background; resolves once it printed its URL (and first-start token, if any). */
-export async function startGatehouse(args: string[], options: { cwd?: string } = {}): Promise<{ child: ChildProcess; url: string; token?: string; output: () => string; stop: () => Promise<number | string | null> }> {
+export async function startGatehouse(
+  args: string[],
+  options: { cwd?: string } = {},
+): Promise<{ child: ChildProcess; url: string; token?: string; output: () => string; logs: () => string; stop: () => Promise<number | string | null> }> {
   const child = spawn(process.execPath, ["--import", TSX, MAIN, "start", ...args], {
     cwd: options.cwd ?? tmpdir(),
     env: childEnv({}),
@@ -100,6 +103,8 @@ export async function startGatehouse(args: string[], options: { cwd?: string } =
     url,
     token,
     output: () => stdout + stderr,
+    /** What it wrote to stderr: its log lines. */
+    logs: () => stderr,
     stop: async () => {
       if (child.exitCode === null) child.kill("SIGTERM");
       return exited;

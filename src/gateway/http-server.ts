@@ -40,13 +40,11 @@ export function createHttpServer(deps: Omit<HttpDeps, "principalOf">): FastifyIn
     },
   };
 
-  // Whatever the gateway logs while handling a request carries its id; re-entered after the body was read (stream events
-  // run outside the request's async context).
+  // Whatever the gateway logs while handling a request (its auth, its handler, its error) carries the request's id.
   app.addHook("onRequest", (request, reply, done) => {
     void reply.header("x-request-id", request.id);
     inRequestScope(request.id, done);
   });
-  app.addHook("preValidation", (request, _reply, done) => inRequestScope(request.id, done));
   app.addHook("onRequest", async (request, reply) => {
     // Decide by the matched route, not the raw URL: `/%61pi/...` routes to /api/... too.
     const route = request.routeOptions.url ?? "";
