@@ -15,6 +15,7 @@ export {
 } from "./protocols/guards.js";
 
 export { createGateway, DEFAULT_STORE_URL } from "./gatehouse.js";
+export { createLogger, type LoggerOptions, type LogFormat, type LogLevel } from "./gateway/logger.js";
 export type { Gateway, GatewayHttpOptions, GatewayOptions } from "./gateway/create-gateway.js";
 export type { WebSocketOptions } from "./gateway/ws-hub.js";
 export type {

@@ -6,7 +6,7 @@ export { admit, authorizeOwnerAction, sessionKey, UNAVAILABLE_MESSAGE } from "..
 export type { AdmissionOptions, AdmissionResult, AdmissionSender, OwnerActionDecision, OwnerActor } from "../core/admission.js";
 export { STORE_DEADLINE_MS, StoreDeadlineError, withDeadline } from "../core/deadline.js";
 export { GatewayError, type ErrorBody, type GatewayErrorCode } from "../core/errors.js";
-export { jsonLogger, silentLogger } from "./logger.js";
+export { createLogger, jsonLogger, silentLogger, type LoggerOptions, type LogFormat, type LogLevel } from "./logger.js";
 export { runAgent, type AgentTurn } from "../core/agent-runner.js";
 export { DEFAULT_WEBSOCKET_OPTIONS, type WebSocketOptions } from "./ws-hub.js";
 export { APPROVAL_POLL_INTERVAL_MS } from "../core/approval-poll.js";
