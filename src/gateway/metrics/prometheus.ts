@@ -1,7 +1,8 @@
 import type { EventEmitter } from "node:events";
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { AgentTurnOutcome, GatewayMetrics } from "../../core/metrics.js";
 import type { AuditEvent, AuditEventType } from "../../stores/types.js";
+import { LabelledCounter, LabelledHistogram, type HistogramSeries } from "./fast-metrics.js";
 
 /** The audit events counted as pairing events (the `event` label). */
 const PAIRING_EVENTS: ReadonlySet<AuditEventType> = new Set<AuditEventType>(["requested", "approved", "denied", "expired", "revoked"]);
@@ -19,8 +20,8 @@ export interface MetricsSources {
   channels(): Record<string, "ok" | "degraded">;
 }
 
-/** One store call as timed by timedStore: how long it took, and whether it threw or rejected. */
-export type StoreCallObserver = (method: string, seconds: number, failed: boolean) => void;
+/** For one store method (once), what records each of its calls: how long it took, and whether it threw or rejected. */
+export type StoreCallObserver = (method: string) => (seconds: number, failed: boolean) => void;
 
 /**
  * One gateway's metrics in a Registry of its own (never prom-client's global one), so two gateways in one process each
@@ -29,44 +30,43 @@ export type StoreCallObserver = (method: string, seconds: number, failed: boolea
  */
 export class PrometheusMetrics implements GatewayMetrics {
   readonly registry = new Registry();
-  private readonly admissions = new Counter({
-    name: "gatehouse_admission_decisions_total",
-    help: "Admission decisions for chat and webchat senders, by channel type, decision and the rule that decided",
-    labelNames: ["channel", "decision", "reason"] as const,
-    registers: [this.registry],
-  });
+  private readonly admissions = new LabelledCounter(
+    "gatehouse_admission_decisions_total",
+    "Admission decisions for chat and webchat senders, by channel type, decision and the rule that decided",
+    ["channel", "decision", "reason"] as const,
+    this.registry,
+  );
   private readonly pairingEvents = new Counter({
     name: "gatehouse_pairing_events_total",
     help: "Pairing requests, approvals, denials, expiries and revocations seen in the store's audit stream (every instance sees all of them)",
     labelNames: ["channel", "event"] as const,
     registers: [this.registry],
   });
-  private readonly storeCalls = new Histogram({
-    name: "gatehouse_store_call_duration_seconds",
-    help: "Latency of the gateway's store calls, by backend and method",
-    labelNames: ["backend", "method"] as const,
-    buckets: STORE_BUCKETS,
-    registers: [this.registry],
-  });
+  private readonly storeCalls = new LabelledHistogram(
+    "gatehouse_store_call_duration_seconds",
+    "Latency of the gateway's store calls, by backend and method",
+    STORE_BUCKETS,
+    this.registry,
+  );
   private readonly storeErrors = new Counter({
     name: "gatehouse_store_call_errors_total",
     help: "Store calls that threw or rejected (store down, deadline passed, or a refusal such as a cooldown), by backend and method",
     labelNames: ["backend", "method"] as const,
     registers: [this.registry],
   });
-  private readonly agentTurns = new Histogram({
-    name: "gatehouse_agent_turn_duration_seconds",
-    help: "How long the agent took to answer one message, by channel type and outcome (ok, stopped, error)",
-    labelNames: ["channel", "outcome"] as const,
-    buckets: AGENT_BUCKETS,
-    registers: [this.registry],
-  });
+  private readonly agentTurns = new LabelledHistogram(
+    "gatehouse_agent_turn_duration_seconds",
+    "How long the agent took to answer one message, by channel type and outcome (ok, stopped, error)",
+    AGENT_BUCKETS,
+    this.registry,
+  );
   private readonly agentErrors = new Counter({
     name: "gatehouse_agent_errors_total",
     help: "Agent turns that failed (the agent threw, its service refused or could not be reached), by channel type",
     labelNames: ["channel"] as const,
     registers: [this.registry],
   });
+  private readonly agentSeries = new Map<string, HistogramSeries>();
 
   constructor(sources: MetricsSources) {
     new Gauge({
@@ -105,21 +105,25 @@ export class PrometheusMetrics implements GatewayMetrics {
   }
 
   agentTurn(channelType: string, seconds: number, outcome: AgentTurnOutcome): void {
-    this.agentTurns.observe({ channel: channelType, outcome }, seconds);
+    const key = `${channelType}\u0000${outcome}`;
+    let series = this.agentSeries.get(key);
+    if (!series) {
+      series = this.agentTurns.series({ channel: channelType, outcome });
+      this.agentSeries.set(key, series);
+    }
+    series.observe(seconds);
     if (outcome === "error") this.agentErrors.inc({ channel: channelType });
   }
 
-  /** An observer for one store's calls; its per-method histogram children are made once, not per call. */
+  /** An observer for one store's calls: each method's series is looked up once, then observed cheaply. */
   storeObserver(backend: string): StoreCallObserver {
-    const children = new Map<string, { latency: ReturnType<Histogram<"backend" | "method">["labels"]>; errors: ReturnType<Counter<"backend" | "method">["labels"]> }>();
-    return (method, seconds, failed) => {
-      let child = children.get(method);
-      if (!child) {
-        child = { latency: this.storeCalls.labels(backend, method), errors: this.storeErrors.labels(backend, method) };
-        children.set(method, child);
-      }
-      child.latency.observe(seconds);
-      if (failed) child.errors.inc();
+    return (method) => {
+      const series = this.storeCalls.series({ backend, method });
+      const errors = this.storeErrors.labels(backend, method);
+      return (seconds, failed) => {
+        series.observe(seconds);
+        if (failed) errors.inc();
+      };
     };
   }
 

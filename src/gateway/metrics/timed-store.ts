@@ -20,7 +20,7 @@ export function timedStore<T extends object>(store: T, name: string, observe: St
       let fn = wrapped.get(property);
       if (fn === undefined) {
         const method = value as (...args: unknown[]) => unknown;
-        fn = UNTIMED.has(property) || typeof property !== "string" ? method.bind(target) : timed(method, target, `${name}.${property}`, observe);
+        fn = UNTIMED.has(property) || typeof property !== "string" ? method.bind(target) : timed(method, target, observe(`${name}.${property}`));
         wrapped.set(property, fn);
       }
       return fn;
@@ -28,28 +28,29 @@ export function timedStore<T extends object>(store: T, name: string, observe: St
   });
 }
 
-function timed(method: (...args: unknown[]) => unknown, target: object, label: string, observe: StoreCallObserver): (...args: unknown[]) => unknown {
+function timed(method: (...args: unknown[]) => unknown, target: object, record: (seconds: number, failed: boolean) => void): (...args: unknown[]) => unknown {
   return (...args: unknown[]) => {
     const started = performance.now();
-    const seconds = (): number => (performance.now() - started) / 1000;
     let result: unknown;
     try {
       result = method.apply(target, args);
     } catch (error) {
-      observe(label, seconds(), true);
+      record((performance.now() - started) / 1000, true);
       throw error;
     }
     if (!isPromiseLike(result)) {
-      observe(label, seconds(), false);
+      record((performance.now() - started) / 1000, false);
       return result;
     }
-    return Promise.resolve(result).then(
+    // A real promise is chained directly (one step less for the caller than wrapping it again).
+    const promise = result instanceof Promise ? (result as Promise<unknown>) : Promise.resolve(result);
+    return promise.then(
       (value) => {
-        observe(label, seconds(), false);
+        record((performance.now() - started) / 1000, false);
         return value;
       },
       (error: unknown) => {
-        observe(label, seconds(), true);
+        record((performance.now() - started) / 1000, true);
         throw error;
       },
     );
