@@ -314,10 +314,12 @@ class ChannelRouter implements ChannelPlugin {
     return {
       arrive: async (sender, options = {}) => {
         const result = await admit(ctx, { channelType, senderId: sender.id, userName: sender.name }, { deadlineMs, ...options });
-        if (result.decision === "pending" && result.isNew && (await this.claimed(this.ownerDms, sender.id))) {
-          void this.sendCards(result, { id: sender.id, name: sender.name ?? "" }, "").catch((error: unknown) => {
-            ctx.logger.warn("could not send the approval cards", { channelType, error: errorName(error) });
-          });
+        if (result.decision === "pending" && result.isNew) {
+          // The device sees its code at once; the owners' cards follow (once per window across instances).
+          const cards = async (): Promise<void> => {
+            if (await this.claimed(this.ownerDms, sender.id)) await this.sendCards(result, { id: sender.id, name: sender.name ?? "" }, "");
+          };
+          void cards().catch((error: unknown) => ctx.logger.warn("could not send the approval cards", { channelType, error: errorName(error) }));
         }
         return result;
       },
@@ -403,8 +405,8 @@ class ChannelRouter implements ChannelPlugin {
     // Every instance tells the connections it holds (a sender's sockets may be open on several instances).
     void this.queue
       .run(senderId, async () => {
-        if (type !== "revoked") await this.release(this.ownerDms, senderId);
         await decided(senderId, type);
+        if (type !== "revoked") await this.release(this.ownerDms, senderId);
       })
       .catch((error: unknown) => {
         this.context().logger.error("could not tell the sender about the decision", { channelType: this.channelType, error: errorName(error) });
