@@ -1,6 +1,7 @@
 import type { AdmissionResult, NewRequestBudget } from "../core/admission.js";
 import type { ChannelHealth, ChannelHttpRoute, GatewayLogger } from "../core/context.js";
 import type { ButtonAction } from "../pairing/buttons.js";
+import type { LeaseKeeper } from "../core/lease-keeper.js";
 
 /** One inbound chat message, the same shape whatever the platform. */
 export interface InboundMessage {
@@ -97,6 +98,11 @@ export interface ChannelHandlers {
    * adapter drops a platform's retried or replayed delivery (Slack's event_id). Throws when the store cannot answer.
    */
   firstSighting(key: string, ttlMs: number): Promise<boolean>;
+  /**
+   * A keeper of the lease `name` for this instance (see core/lease-keeper.ts): how an adapter makes sure exactly one
+   * gateway instance holds a platform connection (Telegram's long poll, the Discord gateway). `fields` go on its logs.
+   */
+  lease(name: string, fields?: Record<string, unknown>): LeaseKeeper;
   /** For channels whose users hold a connection (webchat): admission when they connect, instead of per message. */
   connections: ConnectionHandlers;
 }

@@ -16,6 +16,7 @@ import { errorName } from "./redact.js";
 import { admitGroupMessage, groupChatOf, type GroupDeps, type GroupPolicy } from "./group-chat.js";
 import { firstSightingFor, type FirstSighting } from "./seen-once.js";
 import { windowClaims, type WindowClaims } from "./window-claims.js";
+import { leasesFor } from "./leases.js";
 import { isPairedForAdmission } from "../core/paired-batch.js";
 
 export interface ChannelRouterOptions {
@@ -119,6 +120,7 @@ class ChannelRouter implements ChannelPlugin {
           context.events.emit("channel.notice", notice);
         },
         firstSighting,
+        lease: (name, fields) => leasesFor(context).keeper(name, { channelType: this.channelType, ...fields }),
         connections: this.connectionHandlers(context),
       });
     } catch (error) {

@@ -5,17 +5,19 @@ import { doctorCommand } from "./commands/doctor.js";
 import { pairingCommand } from "./commands/pairing.js";
 import { sessionsCommand } from "./commands/sessions.js";
 import { startCommand } from "./commands/start.js";
+import { statusCommand } from "./commands/status.js";
+import { GATEHOUSE_VERSION } from "../core/version.js";
 import { tokenCommand } from "./commands/token.js";
 import { describeFailure, EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE } from "./errors.js";
 import { processOutput, type Output } from "./output.js";
 
-const VERSION = "0.1.0";
+
 
 /** The `gatehouse` program. Commander errors throw (exitOverride) so runCli decides every exit code. */
 export function buildProgram(io: Output, setExitCode: (code: number) => void): Command {
   const program = new Command("gatehouse")
     .description("A gateway that puts AI agents on chat channels safely: auth, pairing and session binding.")
-    .version(VERSION)
+    .version(GATEHOUSE_VERSION)
     .exitOverride()
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeOut: (text) => io.out(text.trimEnd()), writeErr: (text) => io.err(text.trimEnd()) })
@@ -29,6 +31,7 @@ ${EXIT_CODES_HELP}`,
     );
   for (const command of [
     startCommand(io),
+    statusCommand(io),
     pairingCommand(io),
     approvalsCommand(io),
     auditCommand(io),

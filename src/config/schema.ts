@@ -93,6 +93,15 @@ export const configSchema = z.strictObject({
   channels: channelsSchema.prefault({}),
   /** Agents' approval requests: timeouts and rules that decide at once (see README "Approvals for your agent's actions"). */
   approvals: approvalsConfigSchema.prefault({}),
+  /**
+   * Several instances on one store: `leaseSeconds` is the lease on each platform connection (Telegram long polling,
+   * the Discord gateway) and on each instance's heartbeat: another instance takes over within it when the holder dies.
+   */
+  instances: z
+    .strictObject({
+      leaseSeconds: z.number().min(1, "must be at least 1").max(3600, "must be at most 3600").default(15),
+    })
+    .prefault({}),
 });
 
 export type ParsedConfig = z.infer<typeof configSchema>;

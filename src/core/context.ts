@@ -13,6 +13,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { BudgetStore } from "../stores/budget.js";
 import type { AuditEvent, PairingStore, SeenOnceStore, SessionBindingStore } from "../stores/types.js";
 import type { ApprovalService } from "./approvals/service.js";
+import type { GatewayLeases } from "./leases.js";
 import type { GatewayLogger } from "./logger.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { ApprovalAsk, ApprovalResult } from "./approvals/in-process.js";
@@ -110,6 +111,8 @@ export interface GatewayContext {
   isOwner(channelType: string, userId: string): boolean;
   /** Seen-once keys shared by every instance (webhook de-duplication); absent when the stores were injected without it. */
   seen?: SeenOnceStore;
+  /** This instance's leases (one owner per platform connection among instances); absent: the channels hold them per process. */
+  leases?: GatewayLeases;
   /** Where admission decisions and agent turns are counted (the gateway's /metrics); absent: nothing is counted. */
   metrics?: GatewayMetrics;
 }

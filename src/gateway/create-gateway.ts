@@ -26,6 +26,12 @@ import type { Agent, ChannelPlugin, GatewayContext, GatewayLogger, PolicyOptions
 import { registerChannelRoutes } from "./channel-routes.js";
 import { createHttpServer, type HttpServerOptions } from "./http-server.js";
 import { isListed } from "../core/identity-lists.js";
+import { randomBytes } from "node:crypto";
+import type { LeaseKeeper } from "../core/lease-keeper.js";
+import { GatewayLeases } from "../core/leases.js";
+import { GATEHOUSE_VERSION } from "../core/version.js";
+import type { LeaseStore } from "../stores/lease.js";
+import { startHeartbeat } from "./heartbeat.js";
 import type { SocketChannel } from "../core/socket-channel.js";
 import { closeLocalSocket, listenOnLocalSocket } from "./local-socket.js";
 import { createLogger, isPinoGatewayLogger } from "./logger.js";
@@ -97,6 +103,12 @@ export interface GatewayOptions {
   consoleDir?: string;
   /** Default: pino JSON lines on stderr at level info (see createLogger in gateway/logger.ts). */
   logger?: GatewayLogger;
+  /**
+   * Leases among the instances on one store: one owner per platform connection (Telegram long polling, the Discord
+   * gateway) and this instance's heartbeat for `gatehouse status`. `store` default: the opened stores' leases;
+   * `ttlMs` (default 15 s) is how soon another instance takes over from one that died.
+   */
+  leases?: { store?: LeaseStore; ttlMs?: number };
   /** The backend named in store metrics when the stores are injected (the CLI passes its store's); default "injected". */
   storeBackend?: string;
   now?: () => number;
@@ -222,9 +234,17 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
   const started: ChannelPlugin[] = [];
   let socketChannelStarted = false;
   let approvals: ApprovalService | undefined;
+  let heartbeat: LeaseKeeper | undefined;
+  const leaseTtlMs = options.leases?.ttlMs;
+  if (leaseTtlMs !== undefined && !(Number.isFinite(leaseTtlMs) && leaseTtlMs >= 1_000 && leaseTtlMs <= 3_600_000)) {
+    throw new TypeError(`leases.ttlMs must be from 1000 to 3600000 milliseconds (got ${String(leaseTtlMs)})`);
+  }
   let state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
 
   async function teardown(): Promise<void> {
+    // The heartbeat goes first: `gatehouse status` stops listing an instance that is stopping.
+    await heartbeat?.stop();
+    heartbeat = undefined;
     for (const channel of started.splice(0).reverse()) {
       await channel.stop().catch((error: unknown) => logger.error("channel failed to stop", { channelType: channel.channelType, error: String(error) }));
     }
@@ -303,6 +323,15 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
       }
       const seen = timeIf(options.seenStore ?? stores?.seen, "seen");
       if (seen) ctx.seen = seen;
+      const leaseStore = options.leases?.store ?? stores?.leases;
+      if (leaseStore) {
+        ctx.leases = new GatewayLeases({
+          store: leaseStore,
+          instanceId: randomBytes(6).toString("hex"),
+          ...(leaseTtlMs !== undefined ? { ttlMs: leaseTtlMs } : {}),
+          logger: () => logger,
+        });
+      }
       context = ctx;
       const unbridge = bridgeStoreEvents(ctx.pairing, events, logger);
       const uncount = metrics.countPairingEvents(events);
@@ -359,6 +388,14 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
       for (const channel of channels) {
         await channel.start(ctx);
         started.push(channel);
+      }
+      if (ctx.leases) {
+        const listening = url;
+        heartbeat = startHeartbeat(ctx.leases, {
+          version: GATEHOUSE_VERSION,
+          url: () => listening,
+          channels: () => channels.map((c) => c.channelType),
+        });
       }
       state = "running";
       logger.info("gateway started", {

@@ -117,7 +117,7 @@ export class TelegramAdapter implements ChannelAdapter {
     await bot.init();
     await this.registerCommands(bot);
     if ((this.options.mode ?? "polling") === "webhook") await this.startWebhook(bot);
-    else await this.startPolling(bot);
+    else this.startPolling(bot, handlers);
     this.logger.info("telegram channel started", { channelType: this.channelType, mode: this.options.mode ?? "polling" });
   }
 
@@ -128,9 +128,8 @@ export class TelegramAdapter implements ChannelAdapter {
     await closeServer(server);
     const poller = this.poller;
     this.poller = null;
-    poller?.stop();
-    if (bot?.isRunning()) await bot.stop().catch((error: unknown) => this.logger.warn("telegram stop", { error: errorName(error) }));
-    await poller?.done;
+    // Aborts an open getUpdates, waits for the update being handled, and releases the lease for another instance.
+    await poller?.stop();
     // No new updates arrive now; work already running (a code reply, an owner card) still sends before the bot goes.
     await this.inFlight.settle();
     if (this.bot === bot) this.bot = null;
@@ -260,7 +259,8 @@ export class TelegramAdapter implements ChannelAdapter {
     }
   }
 
-  private async startPolling(bot: Bot): Promise<void> {
+  /** Polls only while this instance holds the lease on this bot (`telegram:<bot id>`); another instance may hold it. */
+  private startPolling(bot: Bot, handlers: ChannelHandlers): void {
     const poller = new TelegramPoller(bot, {
       channelType: this.channelType,
       allowedUpdates: ALLOWED_UPDATES,
@@ -269,9 +269,11 @@ export class TelegramAdapter implements ChannelAdapter {
       logger: () => this.logger,
       backoffMs: this.options.conflictBackoffMs ?? 1_000,
       degradedAfter: 3,
+      keeper: handlers.lease(`telegram:${bot.botInfo.id}`),
+      firstSighting: handlers.firstSighting,
     });
     this.poller = poller;
-    await poller.start();
+    poller.start();
   }
 
   /** Puts /pair in the bot's command menu; a failure is logged, not fatal (typing /pair works without the menu). */

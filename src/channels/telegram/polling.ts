@@ -1,6 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Bot } from "grammy";
+import type { Update } from "grammy/types";
 import type { GatewayLogger } from "../../core/context.js";
+import type { HeldLease, LeaseKeeper } from "../../core/lease-keeper.js";
+import type { FirstSighting } from "../seen-once.js";
+import { errorName } from "../redact.js";
 import type { ChannelStatus } from "../status.js";
 
 export interface PollingOptions {
@@ -9,13 +13,19 @@ export interface PollingOptions {
   timeoutSeconds: number;
   status: ChannelStatus;
   logger: () => GatewayLogger;
-  /** First wait after a 409 Conflict; it doubles up to 30 s. */
+  /** First wait after a 409 Conflict or a failed getUpdates; it doubles up to 30 s. */
   backoffMs: number;
   /** Consecutive conflicts before the channel shows degraded (a brief overlap during a restart does not). */
   degradedAfter: number;
+  /** The lease on this bot's long poll: only its holder polls, and it commits the update offset under it. */
+  keeper: LeaseKeeper;
+  /** Seen-once keys shared by every instance: an update redelivered after a failover is not handled again. */
+  firstSighting: FirstSighting;
 }
 
 const MAX_BACKOFF_MS = 30_000;
+/** Telegram keeps an unconfirmed update for 24 hours; its seen-once key lives as long. */
+const UPDATE_SEEN_TTL_MS = 24 * 3_600_000;
 
 /** The Bot API error code of a failed call, when it is one. */
 function errorCode(error: unknown): number | undefined {
@@ -24,76 +34,99 @@ function errorCode(error: unknown): number | undefined {
 }
 
 /**
- * grammY's long polling, kept alive. grammY stops polling for good on 409 Conflict (another getUpdates with the same
- * token, e.g. the old process during a restart, or a webhook set meanwhile); here a conflict is logged and polling starts
- * again after a growing wait, and the channel shows degraded only while conflicts persist. Any other end of polling (401:
- * the token was revoked) is final: the channel shows degraded and says why. Every successful getUpdates marks it ok.
+ * Long polling under a lease: of all gateway instances configured with this bot, only the lease holder calls
+ * getUpdates. The next update offset lives in the store, committed under the lease's fencing token after each update,
+ * so the instance that takes over after a failover continues where the last commit left off; an update the old holder
+ * handled but did not commit is redelivered and dropped by its seen-once key. Before each update the holder checks its
+ * lease (a process paused past its lease steps down instead of acting), and a refused commit ends its turn.
+ * A 409 Conflict (a process outside the lease polls with this token, or a webhook is set) is logged and retried after
+ * a growing wait, showing degraded only while it persists; a 401 (the token was revoked) is final.
  */
 export class TelegramPoller {
-  private readonly aborter = new AbortController();
   private conflicts = 0;
-  /** Settles when polling has ended for good (stopped or failed). */
-  done: Promise<void> = Promise.resolve();
+  private failures = 0;
+  private fatal = false;
 
   constructor(
     private readonly bot: Bot,
     private readonly options: PollingOptions,
-  ) {
-    bot.api.config.use(async (call, method, payload, signal) => {
-      const result = await call(method, payload, signal);
-      if (method === "getUpdates" && result.ok) {
-        this.conflicts = 0;
-        options.status.ok();
-      }
-      return result;
-    });
+  ) {}
+
+  /** Competes for the lease and polls while it holds it. */
+  start(): void {
+    this.options.keeper.run((held) => this.poll(held));
   }
 
-  /** Resolves once polling runs; rejects when the first start fails (the token is refused, the API is unreachable). */
-  start(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.done = this.loop(resolve, reject);
-    });
+  /** Stops polling (an open getUpdates is aborted) and releases the lease. */
+  stop(): Promise<void> {
+    return this.options.keeper.stop();
   }
 
-  stop(): void {
-    this.aborter.abort();
-  }
-
-  private async loop(started: () => void, failed: (error: Error) => void): Promise<void> {
-    let first = true;
+  private async poll(held: HeldLease): Promise<void> {
     const { logger, status, channelType } = this.options;
-    while (!this.aborter.signal.aborted) {
+    if (this.fatal) return;
+    let offset = held.cursor === null ? undefined : Number(held.cursor);
+    logger().info("telegram polling: this instance holds the bot's long poll", { channelType, fromOffset: offset ?? null });
+    while (held.valid() && !this.fatal) {
+      let updates: Update[];
       try {
-        await this.bot.start({
-          allowed_updates: [...this.options.allowedUpdates] as never,
-          timeout: this.options.timeoutSeconds,
-          onStart: () => {
-            if (first) started();
-            first = false;
-          },
-        });
-        return; // stopped by stop()
+        updates = await this.bot.api.getUpdates(
+          { ...(offset === undefined ? {} : { offset }), timeout: this.options.timeoutSeconds, allowed_updates: [...this.options.allowedUpdates] as never },
+          // grammY types its signal with the abort-controller shim; Node's AbortSignal is what it gets at run time.
+          held.signal as Parameters<Bot["api"]["getUpdates"]>[1],
+        );
       } catch (error) {
-        if (first) return failed(error instanceof Error ? error : new Error(String(error)));
-        if (this.aborter.signal.aborted) return;
-        const code = errorCode(error);
-        if (code !== 409) {
-          status.degraded(code === 401 ? "polling stopped: the Bot API refused the bot token (401)" : "polling stopped: getUpdates failed");
-          return;
+        if (held.signal.aborted) return;
+        await this.failed(error, held.signal);
+        continue;
+      }
+      this.conflicts = 0;
+      this.failures = 0;
+      status.ok();
+      for (const update of updates) {
+        if (!held.valid()) return;
+        try {
+          if (await this.options.firstSighting(`update:${this.bot.botInfo.id}:${update.update_id}`, UPDATE_SEEN_TTL_MS)) {
+            await this.bot.handleUpdate(update);
+          }
+        } catch (error) {
+          // The store could not say whether it was seen: not handled, not committed; it comes again on the next poll.
+          logger().warn("telegram update not handled now: the store did not answer; it is fetched again", { channelType, error: errorName(error) });
+          await sleep(this.options.backoffMs, undefined, { signal: held.signal }).catch(() => undefined);
+          break;
         }
-        this.conflicts++;
-        const waitMs = Math.min(MAX_BACKOFF_MS, this.options.backoffMs * 2 ** (this.conflicts - 1));
-        logger().warn("telegram polling conflict (409): another process polls with this token or a webhook is set; retrying", {
-          channelType,
-          attempt: this.conflicts,
-          retryInMs: waitMs,
-        });
-        if (this.conflicts >= this.options.degradedAfter) {
-          status.degraded("polling conflict (409): another process polls with this bot token or a webhook is set");
-        }
-        await sleep(waitMs, undefined, { signal: this.aborter.signal }).catch(() => undefined);
+        offset = update.update_id + 1;
+        if (!(await held.commit(String(offset)))) return;
       }
     }
+  }
+
+  private async failed(error: unknown, signal: AbortSignal): Promise<void> {
+    const { logger, status, channelType } = this.options;
+    const code = errorCode(error);
+    if (code === 401) {
+      this.fatal = true;
+      status.degraded("polling stopped: the Bot API refused the bot token (401)");
+      return;
+    }
+    let waitMs: number;
+    if (code === 409) {
+      this.conflicts++;
+      waitMs = Math.min(MAX_BACKOFF_MS, this.options.backoffMs * 2 ** (this.conflicts - 1));
+      logger().warn("telegram polling conflict (409): another process polls with this token or a webhook is set; retrying", {
+        channelType,
+        attempt: this.conflicts,
+        retryInMs: waitMs,
+      });
+      if (this.conflicts >= this.options.degradedAfter) {
+        status.degraded("polling conflict (409): another process polls with this bot token or a webhook is set");
+      }
+    } else {
+      this.failures++;
+      waitMs = Math.min(MAX_BACKOFF_MS, this.options.backoffMs * 2 ** (this.failures - 1));
+      logger().warn("telegram getUpdates failed; retrying", { channelType, attempt: this.failures, retryInMs: waitMs, error: errorName(error) });
+      if (this.failures >= this.options.degradedAfter) status.degraded("polling: getUpdates keeps failing");
+    }
+    await sleep(waitMs, undefined, { signal }).catch(() => undefined);
   }
 }

@@ -90,6 +90,8 @@ export async function runGateway(options: StartOptions, io: Output): Promise<voi
       http: { ...config.http, localSocket: localSocketPath(config) },
       logger,
       storeBackend: stores.backend,
+      ...(stores.seen ? { seenStore: stores.seen } : {}),
+      leases: { ...(stores.leases ? { store: stores.leases } : {}), ttlMs: config.instances.leaseSeconds * 1000 },
     });
     await gateway.start();
     // Minted only once the gateway listens, so a failed start never swallows the one-time token.

@@ -1,0 +1,141 @@
+/**
+ * One owner per Telegram bot across gateway instances: two `gatehouse start` processes on one shared store, both with
+ * the same bot, against the local Bot API (which answers a second concurrent getUpdates with 409 Conflict, as Telegram
+ * does). Only the lease holder polls; after kill -9 of the holder the other takes over within the lease time, and a
+ * holder paused (SIGSTOP) past its lease steps down when it wakes up. Every update is answered exactly once.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { liveInstances } from "../src/core/instances.js";
+import type { Stores } from "../src/stores/types.js";
+import { LocalBotApi } from "./channels-telegram-api.js";
+import { cliWorkspace, startGatehouse, type CliWorkspace } from "./cli-helpers.js";
+
+const TOKEN = "4242:AAH-local_failover_token_abcdefghijklmn";
+const LEASE_NAME = "telegram:4242";
+const LEASE_SECONDS = 3;
+const USER = 777;
+
+/** Waits (with a deadline) until `condition` holds; store reads and a loaded machine make every step slow. */
+async function until(condition: () => boolean | Promise<boolean>, what: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+type Started = Awaited<ReturnType<typeof startGatehouse>>;
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const step of cleanups.splice(0).reverse()) await step();
+});
+
+async function setup(): Promise<{ api: LocalBotApi; ws: CliWorkspace; stores: Stores; start: () => Promise<Started> }> {
+  const api = new LocalBotApi(TOKEN);
+  const apiRoot = await api.listen();
+  const ws = cliWorkspace();
+  cleanups.push(() => ws.cleanup(), () => api.close());
+  const config = join(ws.dataDir, "gatehouse.yaml");
+  writeFileSync(
+    config,
+    [
+      `instances:`,
+      `  leaseSeconds: ${LEASE_SECONDS}`,
+      `policy:`,
+      `  unknownUserPolicy: allow`,
+      `channels:`,
+      `  telegram:`,
+      `    token: "${TOKEN}"`,
+      `    apiRoot: ${apiRoot}`,
+      "",
+    ].join("\n"),
+  );
+  const stores = await ws.open();
+  cleanups.push(() => stores.close());
+  const start = async (): Promise<Started> => {
+    const started = await startGatehouse([...ws.args, "--config", config, "--port", "0"]);
+    cleanups.push(() => {
+      if (started.child.exitCode === null && started.child.signalCode === null) started.child.kill("SIGKILL");
+    });
+    return started;
+  };
+  return { api, ws, stores, start };
+}
+
+/** The pid of the live instance holding the bot's lease now, or 0. */
+async function currentHolderPid(stores: Stores): Promise<number> {
+  const lease = await stores.leases!.current(LEASE_NAME);
+  if (!lease || lease.expiresAt <= Date.now()) return 0;
+  return (await liveInstances(stores.leases!)).find((i) => i.id === lease.holder)?.pid ?? 0;
+}
+
+/** Waits until an instance (or the one with `pid`) holds the bot's lease; returns its pid. */
+async function holderPid(stores: Stores, pid?: number): Promise<number> {
+  let holder = 0;
+  await until(async () => {
+    holder = await currentHolderPid(stores);
+    return pid === undefined ? holder !== 0 : holder === pid;
+  }, pid === undefined ? "an instance holding the telegram lease" : `process ${pid} to hold the telegram lease`, 30_000);
+  return holder;
+}
+
+function send(api: LocalBotApi, text: string): void {
+  api.push(api.message(USER, text));
+}
+
+/** Every text is answered, and each exactly once. */
+async function answeredOnce(api: LocalBotApi, texts: string[]): Promise<void> {
+  await until(() => texts.every((t) => api.textsTo(USER).includes(`echo: ${t}`)), `answers to ${texts.join(", ")}`, 40_000);
+  const replies = api.textsTo(USER);
+  for (const t of texts) expect(replies.filter((r) => r === `echo: ${t}`), t).toHaveLength(1);
+}
+
+describe("telegram long polling under a lease, across gateway processes", () => {
+  it("only the holder polls; kill -9 of it hands the bot to the other within the lease time; nothing lost or doubled", async () => {
+    const { api, stores, start } = await setup();
+    const [a, b] = await Promise.all([start(), start()]);
+    const first = await holderPid(stores);
+    const holder = first === a.child.pid ? a : b;
+    const other = holder === a ? b : a;
+    send(api, "one");
+    send(api, "two");
+    await answeredOnce(api, ["one", "two"]);
+    // Two processes, one poller: Telegram never had to refuse an overlapping getUpdates.
+    expect(api.callsOf("getUpdates").filter((c) => c.status === 409)).toHaveLength(0);
+
+    holder.child.kill("SIGKILL");
+    const killedAt = Date.now();
+    send(api, "three");
+    send(api, "four");
+    await holderPid(stores, other.child.pid);
+    const takeoverMs = Date.now() - killedAt;
+    await answeredOnce(api, ["one", "two", "three", "four"]);
+    // Within the lease time plus one renewal period and a process's start-up slack on a loaded machine.
+    expect(takeoverMs).toBeLessThan(LEASE_SECONDS * 1000 * 4 + 10_000);
+    expect(api.callsOf("getUpdates").filter((c) => c.status === 409)).toHaveLength(0);
+  });
+
+  it("a holder paused past its lease (SIGSTOP) steps down when it wakes (SIGCONT): the update the other handled is not handled again", async () => {
+    const { api, stores, start } = await setup();
+    const [a, b] = await Promise.all([start(), start()]);
+    const first = await holderPid(stores);
+    const paused = first === a.child.pid ? a : b;
+    const other = paused === a ? b : a;
+    send(api, "before");
+    await answeredOnce(api, ["before"]);
+
+    paused.child.kill("SIGSTOP");
+    cleanups.push(() => paused.child.kill("SIGCONT"));
+    send(api, "while paused");
+    await holderPid(stores, other.child.pid);
+    await answeredOnce(api, ["before", "while paused"]);
+
+    paused.child.kill("SIGCONT");
+    await until(() => /lease lost/.test(paused.output()), "the woken holder to say it stepped down", 20_000);
+    send(api, "after");
+    await answeredOnce(api, ["before", "while paused", "after"]);
+    expect(await currentHolderPid(stores)).toBe(other.child.pid);
+  });
+});
