@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { auditCommand } from "./commands/audit.js";
 import { approvalsCommand } from "./commands/approvals.js";
+import { exportCommand, importCommand, migrateCommand } from "./commands/data.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { pairingCommand } from "./commands/pairing.js";
 import { sessionsCommand } from "./commands/sessions.js";
@@ -38,6 +39,9 @@ ${EXIT_CODES_HELP}`,
     tokenCommand(io),
     sessionsCommand(io),
     doctorCommand(io, setExitCode),
+    exportCommand(io),
+    importCommand(io),
+    migrateCommand(io),
   ]) {
     program.addCommand(command);
   }

@@ -13,11 +13,14 @@ const EVENT_NAMES: Partial<Record<AuditEventType, string>> = {
 /**
  * Re-emits the pairing store's audit stream on the gateway's events: `pairing.<decision>` for the pairing decisions and
  * `audit` for every event. This is how approvals made by the CLI or another instance reach open sockets and channels.
+ * Restored history (`detail.restored`, from `gatehouse import`) is not re-emitted.
  * Returns the unsubscribe function (a no-op for stores without subscribe()).
  */
 export function bridgeStoreEvents(store: GatewayPairingStore, events: EventEmitter, logger: GatewayLogger): () => void {
   if (typeof store.subscribe !== "function") return () => {};
   return store.subscribe.call(store, (event: AuditEvent) => {
+    // History written by `gatehouse import`/`migrate` (restore) happened elsewhere, long ago: nobody is told again.
+    if (event.detail.restored !== undefined) return;
     try {
       const name = EVENT_NAMES[event.type];
       if (name) events.emit(name, event);

@@ -112,6 +112,15 @@ export interface SenderRef {
 }
 
 /** A built-in pairing store: the protocol (always async) plus deny, audit, events, health and close. */
+/**
+ * Records exported from another store (`gatehouse export`, `migrate`), written as they were: pairings with their
+ * labels, times and approvers, and the audit history (new ids, original times and details).
+ */
+export interface RestoreRecords {
+  paired: PairedChannel[];
+  audit: Array<Omit<AuditEvent, "id">>;
+}
+
 export interface PairingStore extends PairingProtocol {
   generateCode(channelType?: string, channelId?: string, details?: GenerateCodeDetails): Promise<string>;
   approve(channelType: string, code: string, userId?: string, userName?: string, options?: ApproveOptions): Promise<boolean>;
@@ -132,6 +141,13 @@ export interface PairingStore extends PairingProtocol {
   /** Every audit event from now on, from every process and instance sharing this store. Returns unsubscribe. */
   subscribe(listener: (event: AuditEvent) => void): () => void;
   /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */
+  /**
+   * Writes exported records as they were, in one atomic step, without audit events of its own. Restored history is
+   * marked with `detail.restored` (true, or the importer's fingerprint of the event), and the gateway acts on no such event (nobody is told "you're in" again).
+   * Optional: a store without it is imported through generateCode/approve (pairing times become the import time, and
+   * the history stays in the export file).
+   */
+  restore?(records: RestoreRecords): Promise<void>;
   health(): Promise<void>;
   close(): Promise<void>;
 }

@@ -28,6 +28,7 @@ import type {
   AuditQuery,
   GenerateCodeDetails,
   PairingStore,
+  RestoreRecords,
   PairingStoreOptions,
   PendingDetails,
   SenderRef,
@@ -133,6 +134,12 @@ export class MemoryPairingStore implements PairingStore {
   async listPaired(): Promise<PairedChannel[]> {
     this.assertOpen();
     return [...this.paired.values()].map((p) => ({ ...p })).sort((a, b) => a.pairedAt - b.pairedAt);
+  }
+
+  async restore(records: RestoreRecords): Promise<void> {
+    this.assertOpen();
+    for (const p of records.paired) this.paired.set(senderKey(p.channelType, p.channelId), { ...p });
+    for (const event of records.audit) this.record({ ...event, detail: { restored: true, ...event.detail } });
   }
 
   async revoke(channelId: string, channelType: string, options: { revokedBy?: string } = {}): Promise<boolean> {

@@ -23,8 +23,10 @@ import type {
   PairingStore,
   PairingStoreOptions,
   PendingDetails,
+  RestoreRecords,
   SenderRef,
 } from "../types.js";
+import { RESTORE } from "./restore-script.js";
 import { AuditFeed, readAuditPage } from "./audit-stream.js";
 import type { RedisConnection } from "./connection.js";
 import { RedisKeys, senderField } from "./keys.js";
@@ -235,6 +237,13 @@ export class RedisPairingStore implements PairingStore {
   async health(): Promise<void> {
     this.assertOpen();
     await this.conn.ping();
+  }
+
+  async restore(records: RestoreRecords): Promise<void> {
+    this.assertOpen();
+    const paired = records.paired.map((p) => ({ ...p, approvedBy: p.approvedBy ?? "owner" }));
+    const audit = records.audit.map((e) => ({ ...e, detail: JSON.stringify({ restored: true, ...e.detail }) }));
+    await this.conn.run(() => this.conn.eval(RESTORE, [], [this.keys.prefix, JSON.stringify(paired), JSON.stringify(audit)]));
   }
 
   async close(): Promise<void> {

@@ -28,6 +28,7 @@ import type {
   PairingStore,
   PairingStoreOptions,
   PendingDetails,
+  RestoreRecords,
   SenderRef,
 } from "../types.js";
 import { SqlAuditLog } from "./audit.js";
@@ -294,6 +295,23 @@ export class SqlPairingStore implements PairingStore {
     this.closed = true;
     this.log.close();
     await this.onClose();
+  }
+
+  async restore(records: RestoreRecords): Promise<void> {
+    this.assertOpen();
+    const { dialect } = this.driver;
+    const columns = ["channel_type", "channel_id", "label", "paired_at", "approved_by"];
+    const upsert = dialect.upsert(this.t("paired"), columns, ["channel_type", "channel_id"], ["label", "paired_at", "approved_by"]);
+    await this.write(async (tx, deadline) => {
+      for (const p of records.paired) {
+        deadline.check();
+        await tx.execute(upsert, [p.channelType, p.channelId, p.label, p.pairedAt, p.approvedBy ?? "owner"]);
+      }
+      for (const event of records.audit) {
+        deadline.check();
+        await this.log.append(tx, { ...event, detail: { restored: true, ...event.detail } });
+      }
+    });
   }
 
   private assertOpen(): void {
