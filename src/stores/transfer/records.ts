@@ -11,21 +11,33 @@ import type { AuditEventType } from "../events.js";
 export const EXPORT_FORMAT = "gatehouse-export";
 export const EXPORT_VERSION = 1;
 
-const AUDIT_TYPES = [
-  "requested",
-  "invite-created",
-  "approved",
-  "denied",
-  "revoked",
-  "expired",
-  "redeem-failed",
-  "locked-out",
-  "token-revoked",
-  "approval-requested",
-  "approval-approved",
-  "approval-denied",
-  "approval-expired",
-] as const satisfies readonly AuditEventType[];
+/**
+ * Which audit events are history worth moving (true) and which are signals between running instances (false). A
+ * Record, so a new event type does not compile until someone decides which it is.
+ */
+const KEPT_IN_EXPORT: Record<AuditEventType, boolean> = {
+  requested: true,
+  "invite-created": true,
+  approved: true,
+  denied: true,
+  revoked: true,
+  expired: true,
+  "redeem-failed": true,
+  "locked-out": true,
+  "token-revoked": true,
+  "approval-requested": true,
+  "approval-approved": true,
+  "approval-denied": true,
+  "approval-expired": true,
+  "console-session-ended": false,
+  "channel-notice": false,
+};
+const AUDIT_TYPES = Object.keys(KEPT_IN_EXPORT).filter((t) => KEPT_IN_EXPORT[t as AuditEventType]) as [AuditEventType, ...AuditEventType[]];
+
+/** Whether an audit event of this type belongs in an export. */
+export function keptInExport(type: AuditEventType): boolean {
+  return KEPT_IN_EXPORT[type];
+}
 
 const time = z.number().int().nonnegative();
 const channelType = z.string().superRefine((value, ctx) => {

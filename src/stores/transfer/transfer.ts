@@ -4,6 +4,7 @@ import type { RestoreRecords, Stores, TokenStore } from "../types.js";
 import {
   EXPORT_FORMAT,
   EXPORT_VERSION,
+  keptInExport,
   type AuditRecord,
   type DataRecord,
   type ExportHeader,
@@ -27,7 +28,7 @@ export async function* exportRecords(stores: Stores, now: number): AsyncGenerato
   }
   for (let after: string | undefined; ; ) {
     const page = await stores.pairing.audit({ after, limit: 500 });
-    for (const e of page.events) yield auditRecord(e);
+    for (const e of page.events) if (keptInExport(e.type)) yield auditRecord(e);
     if (page.next === null) break;
     after = page.next;
   }
