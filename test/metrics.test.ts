@@ -5,6 +5,8 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { ChannelHealth, ChannelPlugin } from "../src/core/context.js";
+import { StoreUnavailableError } from "../src/pairing/errors.js";
+import { MemoryPairingStore } from "../src/stores/index.js";
 import { sample } from "./support/prometheus-text.js";
 import {
   ADMIN_TOKEN,
@@ -100,6 +102,28 @@ describe("GET /metrics", () => {
 
     socket.close();
     await eventually(async () => sample(await scrape(gw), "gatehouse_websocket_connections") === 0, "the socket to be counted as closed");
+  });
+
+  it("a store that is down: the admission is counted as unavailable and the failed calls under the backend named by storeBackend", async () => {
+    class DownStore extends MemoryPairingStore {
+      override async isPaired(): Promise<never> {
+        throw new StoreUnavailableError("memory", { cause: new Error("connection reset") });
+      }
+      override async isPairedMany(): Promise<never> {
+        throw new StoreUnavailableError("memory", { cause: new Error("connection reset") });
+      }
+    }
+    const gw = await start({ pairingStore: new DownStore(), storeBackend: "flaky" });
+    const socket = await TestSocket.open(gw.wsUrl);
+    sockets.push(socket);
+    socket.send({ type: "connect", params: { deviceId: deviceId("down"), name: "Stranger" } });
+    await socket.closed;
+    const text = await scrape(gw);
+    expect(sample(text, "gatehouse_admission_decisions_total", { channel: "webchat", decision: "unavailable", reason: "store" })).toBe(1);
+    expect(sample(text, "gatehouse_admission_decisions_total", { decision: "pending" })).toBeUndefined();
+    const failed = sample(text, "gatehouse_store_call_errors_total", { backend: "flaky", method: "pairing.isPairedMany" });
+    expect(failed).toBeGreaterThanOrEqual(1);
+    expect(sample(text, "gatehouse_store_call_duration_seconds_count", { backend: "flaky", method: "pairing.isPairedMany" })).toBe(failed);
   });
 
   it("counts a failing agent turn as an error, by channel", async () => {

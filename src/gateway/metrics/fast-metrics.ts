@@ -31,6 +31,7 @@ export class HistogramSeries {
 
 interface ExposedValue {
   labels: Record<string, string | number>;
+  sharedLabels: Readonly<Record<string, string>>;
   value: number;
   metricName: string;
 }
@@ -64,15 +65,18 @@ export class LabelledHistogram {
 
   async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: ExposedValue[] }> {
     const values: ExposedValue[] = [];
+    const bucket = `${this.name}_bucket`;
     for (const series of this.all.values()) {
+      // The series' labels go in sharedLabels, as prom-client's own histogram does (so `le` is printed first).
+      const sharedLabels = series.labels;
       let cumulative = 0;
       this.bounds.forEach((le, i) => {
         cumulative += series.counts[i]!;
-        values.push({ labels: { ...series.labels, le }, value: cumulative, metricName: `${this.name}_bucket` });
+        values.push({ labels: { le }, sharedLabels, value: cumulative, metricName: bucket });
       });
-      values.push({ labels: { ...series.labels, le: "+Inf" }, value: series.count, metricName: `${this.name}_bucket` });
-      values.push({ labels: { ...series.labels }, value: series.sum, metricName: `${this.name}_sum` });
-      values.push({ labels: { ...series.labels }, value: series.count, metricName: `${this.name}_count` });
+      values.push({ labels: { le: "+Inf" }, sharedLabels, value: series.count, metricName: bucket });
+      values.push({ labels: {}, sharedLabels, value: series.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: {}, sharedLabels, value: series.count, metricName: `${this.name}_count` });
     }
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
