@@ -30,10 +30,18 @@ export const connectFrame = z.object({
     .object({
       token: z.string().min(1).max(4096).optional(),
       deviceId: z.string().min(16).max(256).regex(/^[A-Za-z0-9._:-]+$/, "must be letters, digits, '.', '_', ':' or '-'").optional(),
+      /** A key device's public key (SPKI DER, base64url); the gateway answers with a challenge to sign. */
+      publicKey: z.string().min(1).max(400).optional(),
       name: z.string().max(256).optional(),
       sessionId: z.string().min(1).max(256).optional(),
     })
     .default({}),
+});
+
+/** A key device's answer to the gateway's challenge: its signature (base64url) over the challenge's bytes. */
+export const proofFrame = z.object({
+  type: z.literal("proof"),
+  params: z.object({ signature: z.string().min(1).max(400) }),
 });
 
 export const requestFrame = z.object({

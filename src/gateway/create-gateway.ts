@@ -43,6 +43,8 @@ import { createOriginPolicy, type OriginPolicy } from "./origin-policy.js";
 import { bridgeStoreEvents } from "./store-events.js";
 import { consoleStores, followAnnouncements } from "./console/store-wiring.js";
 import { WebSocketHub, type WebSocketOptions } from "./ws-hub.js";
+import { fixedDevicePolicy } from "./device-handshake.js";
+import type { DeviceProofMode } from "../pairing/device-proof.js";
 
 export const DEFAULT_STORE_URL = "sqlite:./.gatehouse/gatehouse.db";
 export const DEFAULT_DATA_DIR = "./.gatehouse";
@@ -95,6 +97,11 @@ export interface GatewayOptions {
   webchat?: SocketChannel | false;
   http?: GatewayHttpOptions;
   websocket?: WebSocketOptions;
+  /**
+   * Webchat devices: "required" admits only devices that prove a key (src/gateway/README.md "Device keys"); "optional"
+   * (the default here) also lets legacy name-only devices in.
+   */
+  deviceProof?: DeviceProofMode;
   /** Pairing rules for stores the gateway opens (and the invite lifetime it reports). */
   pairingRules?: Partial<PairingRules>;
   /** Agents' approval requests: timeouts and policy rules; `store` when the stores are injected (default: the opened store's). */
@@ -358,7 +365,7 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
         await socketChannel.start(ctx);
         socketChannelStarted = true;
       }
-      const wsHub = new WebSocketHub(ctx, () => originPolicy, options.websocket, socketChannel);
+      const wsHub = new WebSocketHub(ctx, () => originPolicy, options.websocket, socketChannel, fixedDevicePolicy(options.deviceProof));
       hub = wsHub;
       // An upgrade is a request too: its lines (and the connection's) carry a request id.
       const upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void =>

@@ -9,11 +9,13 @@ import type { ChannelNotice, GatewayContext } from "../core/context.js";
 import { errorBody, fromZodError, GatewayError, toGatewayError } from "../core/errors.js";
 import { fastRequestFrame } from "./fast-frames.js";
 import { TokenBucket } from "./rate-limit.js";
-import { connectFrame, requestFrame, type ConnectParams, type RequestFrame } from "../core/schemas.js";
+import { connectFrame, proofFrame, requestFrame, type ConnectParams, type RequestFrame } from "../core/schemas.js";
 import { bindSession } from "./session-ids.js";
 import type { ResolvedWebSocketOptions } from "./ws-options.js";
 import { SocketCredential, type CredentialEnd } from "./ws-credential.js";
 import type { DeviceLink, DeviceRefusal, DeviceSession, SocketChannel } from "../core/socket-channel.js";
+import { finishDeviceHandshake, startDeviceHandshake, type DevicePolicy } from "./device-handshake.js";
+import type { DeviceChallenge, DeviceKey } from "../pairing/device-proof.js";
 import { handleMethod, type MethodCaller } from "./ws-methods.js";
 
 /** Close codes: standard ones where they fit, 44xx mirroring HTTP statuses otherwise. */
@@ -34,9 +36,11 @@ export interface ConnectionHooks {
   requestBudget?: NewRequestBudget;
   /** Called once, when the socket has said hello (it no longer counts as unauthenticated). */
   onAuthenticated?: () => void;
+  /** Whether legacy (name-only) webchat devices may connect; default: optional. */
+  devicePolicy?: DevicePolicy;
 }
 
-type State = "awaiting-connect" | "connecting" | "pairing" | "ready" | "closed";
+type State = "awaiting-connect" | "connecting" | "proving" | "pairing" | "ready" | "closed";
 
 /** How each refusal of a device closes its socket. */
 const REFUSALS: Record<DeviceRefusal, { close: number; code: GatewayError["code"] }> = {
@@ -62,6 +66,8 @@ export class ClientConnection implements MethodCaller, DeviceLink {
   private credential: SocketCredential | null = null;
   /** A device socket's session with its channel (webchat). */
   private device: DeviceSession | null = null;
+  /** A key device's challenge, until it is answered (once). */
+  private proving: { challenge: DeviceChallenge; device: DeviceKey } | null = null;
   private rechecking = false;
   private readonly writer: SocketWriter;
   principal: Principal | undefined;
@@ -194,7 +200,7 @@ export class ClientConnection implements MethodCaller, DeviceLink {
       this.send({ type: "error", error: errorBody(new GatewayError("rate_limited", "too many frames; slow down")) });
       return;
     }
-    const before = this.state === "awaiting-connect";
+    const before = this.state === "awaiting-connect" || this.state === "proving";
     if (isBinary) {
       const error = new GatewayError("invalid_request", "only JSON text frames are accepted");
       return before ? this.fail(CLOSE.policy, error.code, error.message) : this.refuseFrame(undefined, error);
@@ -210,6 +216,10 @@ export class ClientConnection implements MethodCaller, DeviceLink {
     if (this.state === "awaiting-connect") {
       if (type !== "connect") return this.fail(CLOSE.policy, "connect_required", "the first frame must be {\"type\":\"connect\"}");
       return this.onConnect(frame);
+    }
+    if (this.state === "proving") {
+      if (type !== "proof") return this.fail(CLOSE.policy, "invalid_request", "answer the challenge first: {\"type\":\"proof\",\"params\":{\"signature\":\"…\"}}");
+      return this.onProof(frame);
     }
     if (type === "connect") return this.refuseFrame(undefined, new GatewayError("invalid_request", "already connected"));
     if (type !== "req") return this.refuseFrame(undefined, new GatewayError("invalid_request", "type: expected \"req\"", "type"));
@@ -244,7 +254,7 @@ export class ClientConnection implements MethodCaller, DeviceLink {
     this.params = parsed.data.params;
     try {
       if (this.params.token !== undefined) await this.connectWithToken();
-      else if (this.params.deviceId !== undefined) await this.connectDevice(this.params.deviceId);
+      else if (this.params.deviceId !== undefined || this.params.publicKey !== undefined) await this.startDevice();
       else this.fail(CLOSE.policy, "invalid_request", "params: send a token, or a deviceId for webchat");
     } catch (error) {
       const mapped = toGatewayError(error);
@@ -259,6 +269,39 @@ export class ClientConnection implements MethodCaller, DeviceLink {
     if (!credential) return this.fail(CLOSE.unauthorized, "unauthenticated", "authentication failed");
     this.credential = credential;
     await this.becomeReady(credential.principal, this.params.sessionId);
+  }
+
+  /** A webchat device: a key device is sent a challenge; a legacy id goes on only while the policy allows it. */
+  private async startDevice(): Promise<void> {
+    if (!this.hooks.socketChannel) return this.fail(CLOSE.policy, "invalid_request", "params: send a token (this gateway runs no webchat channel)");
+    const policy = this.hooks.devicePolicy ?? { mode: async () => "optional" as const };
+    const host = this.upgrade.headers.host ?? "";
+    const start = await startDeviceHandshake(this.params, host, policy, Date.now(), this.options.deviceChallengeTtlMs);
+    if (this.state === "closed") return;
+    if (start.kind === "refused") return this.fail(CLOSE.unauthorized, "unauthenticated", start.message);
+    if (start.kind === "legacy") return this.connectDevice(start.deviceId);
+    this.proving = { challenge: start.challenge, device: start.device };
+    this.state = "proving";
+    this.send({ type: "challenge", ...start.challenge });
+  }
+
+  /** A key device's answer: only a signature over this socket's challenge hands the device on to its channel. */
+  private async onProof(frame: unknown): Promise<void> {
+    const pending = this.proving;
+    this.proving = null;
+    const parsed = proofFrame.safeParse(frame);
+    if (!pending || !parsed.success) {
+      return this.fail(CLOSE.policy, "invalid_request", parsed.success ? "no challenge to answer" : fromZodError(parsed.error).message);
+    }
+    const result = finishDeviceHandshake(pending, parsed.data.params.signature, Date.now());
+    if (!result.ok) return this.fail(CLOSE.unauthorized, "unauthenticated", result.message);
+    this.state = "connecting";
+    try {
+      await this.connectDevice(result.deviceId);
+    } catch (error) {
+      this.ctx.logger.warn("websocket connect failed closed", { error: error instanceof Error ? error.name : "unknown" });
+      this.fail(CLOSE.tryAgainLater, "unavailable", "the gateway is temporarily unavailable; try again shortly");
+    }
   }
 
   /** A device id instead of a token: the socket channel (webchat) admits it and answers through this DeviceLink. */

@@ -14,6 +14,7 @@ import { ClientConnection, CLOSE } from "./ws-connection.js";
 import type { CredentialEnd } from "./ws-credential.js";
 import { isLocalSocket } from "./request-view.js";
 import { DEFAULT_WEBSOCKET_OPTIONS, type ResolvedWebSocketOptions, type WebSocketOptions } from "./ws-options.js";
+import { fixedDevicePolicy, type DevicePolicy } from "./device-handshake.js";
 
 export { DEFAULT_WEBSOCKET_OPTIONS, type ResolvedWebSocketOptions, type WebSocketOptions } from "./ws-options.js";
 
@@ -41,6 +42,7 @@ export class WebSocketHub {
     private readonly originPolicy: () => OriginPolicy,
     options: WebSocketOptions = {},
     private readonly socketChannel?: SocketChannel,
+    private readonly devicePolicy: DevicePolicy = fixedDevicePolicy(),
   ) {
     this.options = { ...DEFAULT_WEBSOCKET_OPTIONS, ...options };
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.options.maxPayload, clientTracking: false });
@@ -107,6 +109,7 @@ export class WebSocketHub {
         onAuthenticated: authenticated,
         ...(budget ? { requestBudget: budget } : {}),
         ...(this.socketChannel ? { socketChannel: this.socketChannel } : {}),
+        devicePolicy: this.devicePolicy,
       };
       // Every line this connection logs carries its id (the upgrade request's, when it was given one).
       const logger = withFields(this.ctx.logger, { requestId: currentRequestId() ?? newRequestId() });

@@ -24,6 +24,8 @@ export interface WebSocketOptions {
    * Default 20 per address, 1000 in all. `false` turns it off.
    */
   unauthenticatedLimit?: { perAddress: number; total: number } | false;
+  /** How long a key device has to sign the challenge it was sent on connect; default 60 s. */
+  deviceChallengeTtlMs?: number;
 }
 
 export type ResolvedWebSocketOptions = Required<WebSocketOptions>;
@@ -37,4 +39,5 @@ export const DEFAULT_WEBSOCKET_OPTIONS: ResolvedWebSocketOptions = {
   pairingWaitMs: 60 * 60_000,
   webchatRequestLimit: { capacity: 5, refillPerSecond: 1 / 120 },
   unauthenticatedLimit: { perAddress: 20, total: 1000 },
+  deviceChallengeTtlMs: 60_000,
 };

@@ -1,0 +1,81 @@
+import {
+  DeviceProofError,
+  isKeyDeviceId,
+  issueChallenge,
+  readDeviceKey,
+  verifyProof,
+  type DeviceChallenge,
+  type DeviceKey,
+  type DeviceProofMode,
+} from "../pairing/device-proof.js";
+
+/** Whether name-only (legacy) webchat devices may still connect; asked on every webchat connect. */
+export interface DevicePolicy {
+  /** The mode in force now; throws when it cannot be read (the connect then fails closed). */
+  mode(): Promise<DeviceProofMode>;
+}
+
+/** Config only: the mode given, `optional` when none is. */
+export function fixedDevicePolicy(mode: DeviceProofMode = "optional"): DevicePolicy {
+  return { mode: async () => mode };
+}
+
+/** What a webchat `connect` leads to: a challenge for a key device, a legacy name-only device, or a refusal. */
+export type DeviceStart =
+  | { kind: "challenge"; challenge: DeviceChallenge; device: DeviceKey }
+  | { kind: "legacy"; deviceId: string }
+  | { kind: "refused"; message: string };
+
+export interface DeviceConnect {
+  deviceId?: string;
+  publicKey?: string;
+}
+
+/**
+ * The first half of a webchat connect. A device that sends its public key gets a challenge for `host` (the upgrade's
+ * Host header); a `dk1.` id without its key is refused (knowing a key device's id is not enough, in either mode); a
+ * legacy id is accepted only while the policy says `optional`.
+ */
+export async function startDeviceHandshake(
+  params: DeviceConnect,
+  host: string,
+  policy: DevicePolicy,
+  now: number,
+  ttlMs: number,
+): Promise<DeviceStart> {
+  if (params.publicKey !== undefined) {
+    try {
+      const device = readDeviceKey(params.publicKey, params.deviceId);
+      return { kind: "challenge", device, challenge: issueChallenge(host, now, ttlMs) };
+    } catch (error) {
+      if (error instanceof DeviceProofError) return { kind: "refused", message: error.message };
+      throw error;
+    }
+  }
+  const deviceId = params.deviceId ?? "";
+  if (isKeyDeviceId(deviceId)) {
+    return { kind: "refused", message: "this device id belongs to a key: send publicKey with it and sign the challenge" };
+  }
+  if ((await policy.mode()) === "required") {
+    return {
+      kind: "refused",
+      message: "this gateway requires device keys (webchat.deviceProof: required): connect with a publicKey and sign the challenge",
+    };
+  }
+  return { kind: "legacy", deviceId };
+}
+
+/** The second half: the device's signature over the challenge this socket was issued (spent by this call). */
+export function finishDeviceHandshake(
+  pending: { challenge: DeviceChallenge; device: DeviceKey },
+  signature: string,
+  now: number,
+): { ok: true; deviceId: string } | { ok: false; message: string } {
+  try {
+    verifyProof(pending.device, pending.challenge, signature, now);
+    return { ok: true, deviceId: pending.device.deviceId };
+  } catch (error) {
+    if (error instanceof DeviceProofError) return { ok: false, message: `device proof refused: ${error.message}` };
+    throw error;
+  }
+}
