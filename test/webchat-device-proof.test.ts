@@ -5,7 +5,7 @@
  * refused; a revoke on one instance closes the device's socket on the other; the Node example in examples/device.ts works.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -200,12 +200,33 @@ for (const backend of backends) {
         rmSync(dir, { recursive: true, force: true });
       }
     }, 60_000);
+
+    it("the Node example printed in the protocol docs (src/gateway/README.md) pairs as written", async ({ skip }) => {
+      if (!store) return skip();
+      const readme = readFileSync(join(root, "src/gateway/README.md"), "utf8");
+      const block = /Its core, with nothing but[^]*?```ts\n([^]*?)```/.exec(readme)?.[1];
+      expect(block).toContain('sign(null, Buffer.from(message, "utf8"), privateKey)');
+      const artifacts = join(root, "test/artifacts");
+      mkdirSync(artifacts, { recursive: true });
+      const file = join(artifacts, `device-doc-example-${backend.name}.ts`);
+      writeFileSync(file, block!.replace('"ws://127.0.0.1:8787/ws"', JSON.stringify(b.wsUrl)));
+      const run = runScript(file, []);
+      const code = await run.lineMatching(/^pairing code: (\S+)/);
+      const approved = await a.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: "webchat", code } });
+      expect(approved.body).toEqual({ approved: true });
+      await run.lineMatching(/^(admitted)$/);
+      expect(await run.exit).toBe(0);
+    }, 60_000);
   });
 }
 
-/** Runs examples/device.ts; `lineMatching` resolves with the first capture of the first stdout line that matches. */
-function runExample(wsUrl: string, keyFile: string): { lineMatching(pattern: RegExp): Promise<string>; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [join(root, "node_modules/tsx/dist/cli.mjs"), join(root, "examples/device.ts"), wsUrl, keyFile], { cwd: root });
+function runExample(wsUrl: string, keyFile: string): ReturnType<typeof runScript> {
+  return runScript(join(root, "examples/device.ts"), [wsUrl, keyFile]);
+}
+
+/** Runs a TypeScript file with tsx; `lineMatching` resolves with the first capture of the first stdout line that matches. */
+function runScript(file: string, args: string[]): { lineMatching(pattern: RegExp): Promise<string>; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, [join(root, "node_modules/tsx/dist/cli.mjs"), file, ...args], { cwd: root });
   const lines: string[] = [];
   const waiters: { pattern: RegExp; resolve: (value: string) => void }[] = [];
   createInterface({ input: child.stdout }).on("line", (line) => {

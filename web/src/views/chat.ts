@@ -1,4 +1,5 @@
 import { socketUrl } from "../api.js";
+import { deviceKeysAvailable, loadDeviceKey, signChallenge, type DeviceKey } from "../device-key.js";
 import { h, replace, uid } from "../dom.js";
 import { formatCode, formatCountdown } from "../format.js";
 import { viewFrame, type View } from "./view.js";
@@ -12,27 +13,24 @@ interface Frame {
   error?: { code?: unknown; message?: unknown };
   code?: unknown;
   expiresAt?: unknown;
+  nonce?: unknown;
+  audience?: unknown;
 }
 
 type Phase = "idle" | "connecting" | "waiting" | "ready" | "closed";
 
-/** A device id for this page only (kept in memory): the webchat channel knows this browser tab by it. */
-function newDeviceId(): string {
-  const bytes = new Uint8Array(18);
-  crypto.getRandomValues(bytes);
-  const text = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  return `console-${text}`;
-}
-
 /**
  * Talks to the agent through the webchat channel, without the owner's credentials: the socket is a token-less webchat
- * sender, so it goes through the same admission rules as anyone (a pairing code until someone approves it).
+ * sender, so it goes through the same admission rules as anyone (a pairing code until someone approves it). The
+ * browser is a key device (device-key.ts): it proves its key on every connect, so once approved it stays paired
+ * across reloads until the site's storage is cleared or the owner revokes it.
  */
 export class ChatView implements View {
   readonly id = "chat";
   readonly label = "Chat";
   readonly element: HTMLElement;
-  private readonly deviceId = newDeviceId();
+  private key: DeviceKey | null = null;
+  private readonly deviceLine = h("p", { class: "muted chat-device", "data-testid": "chat-device" });
   private socket: WebSocket | null = null;
   private phase: Phase = "idle";
   private nextId = 1;
@@ -52,7 +50,7 @@ export class ChatView implements View {
     const messageId = uid("chat-message");
     this.nameInput = h("input", { id: nameId, autocomplete: "nickname", maxlength: "100", placeholder: "optional" });
     this.connectButton = h("button", { type: "button", class: "button primary" }, "Connect");
-    this.connectButton.addEventListener("click", () => (this.socket ? this.disconnect() : this.connect()));
+    this.connectButton.addEventListener("click", () => (this.socket ? this.disconnect() : void this.connect()));
     this.messageInput = h("textarea", { id: messageId, rows: "2", maxlength: "16000", disabled: true });
     this.sendButton = h("button", { type: "submit", class: "button primary", disabled: true }, "Send");
     const composer = h(
@@ -75,6 +73,7 @@ export class ChatView implements View {
     this.element = frame.element;
     frame.body.append(
       h("div", { class: "chat-connect" }, h("div", { class: "field" }, h("label", { for: nameId }, "Your name"), this.nameInput), this.connectButton),
+      this.deviceLine,
       this.status,
       h("div", { class: "chat-box" }, this.transcript),
       composer,
@@ -96,13 +95,26 @@ export class ChatView implements View {
     if (phase !== "waiting") window.clearInterval(this.countdown);
   }
 
-  private connect(): void {
+  private async connect(): Promise<void> {
+    if (!deviceKeysAvailable()) {
+      this.setPhase("closed", "This browser cannot keep a device key here (WebCrypto needs HTTPS, or http on this computer).");
+      return;
+    }
+    this.setPhase("connecting", "Connecting…");
+    try {
+      this.key ??= await loadDeviceKey();
+    } catch (error) {
+      this.setPhase("closed", `No device key: ${error instanceof Error ? error.message : String(error)}.`);
+      return;
+    }
+    const key = this.key;
+    this.deviceLine.textContent = `This browser is device ${key.deviceId}`;
     const socket = new WebSocket(socketUrl());
     this.socket = socket;
     this.setPhase("connecting", "Connecting…");
     socket.addEventListener("open", () => {
       const name = this.nameInput.value.trim();
-      const params: Record<string, string> = { deviceId: this.deviceId };
+      const params: Record<string, string> = { deviceId: key.deviceId, publicKey: key.publicKey };
       if (name !== "") params.name = name;
       socket.send(JSON.stringify({ type: "connect", params }));
     });
@@ -131,8 +143,24 @@ export class ChatView implements View {
     this.setPhase("closed", "Disconnected.");
   }
 
+  /** Signs the gateway's challenge, only if it names the gateway this page talks to. */
+  private async answer(frame: Frame): Promise<void> {
+    const socket = this.socket;
+    const { nonce, audience, expiresAt } = frame;
+    if (!socket || !this.key || typeof nonce !== "string" || typeof audience !== "string" || typeof expiresAt !== "number") return;
+    if (audience !== new URL(socketUrl()).host.toLowerCase()) {
+      this.lastError = "the gateway asked to sign for another address";
+      socket.close(1000, "wrong audience");
+      return;
+    }
+    const signature = await signChallenge(this.key, { nonce, audience, expiresAt });
+    if (this.socket === socket) socket.send(JSON.stringify({ type: "proof", params: { signature } }));
+  }
+
   private onFrame(frame: Frame): void {
-    if (frame.type === "pairing" && typeof frame.code === "string") {
+    if (frame.type === "challenge") {
+      void this.answer(frame);
+    } else if (frame.type === "pairing" && typeof frame.code === "string") {
       this.showWaiting(frame.code, typeof frame.expiresAt === "number" ? frame.expiresAt : null);
     } else if (frame.type === "hello") {
       this.setPhase("ready", "Connected. You can chat now.");
