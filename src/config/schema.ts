@@ -102,6 +102,12 @@ export const configSchema = z.strictObject({
       leaseSeconds: z.number().min(1, "must be at least 1").max(3600, "must be at most 3600").default(15),
     })
     .prefault({}),
+  /**
+   * Webchat devices. `deviceProof`: "required" admits only devices that prove a key; "optional" also lets legacy
+   * name-only devices in. Unset: the store decides (a new store is set to "required" at its first start; see
+   * src/gateway/README.md "Device keys").
+   */
+  webchat: z.strictObject({ deviceProof: z.enum(["required", "optional"]).optional() }).optional(),
 });
 
 export type ParsedConfig = z.infer<typeof configSchema>;

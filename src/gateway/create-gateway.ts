@@ -43,7 +43,8 @@ import { createOriginPolicy, type OriginPolicy } from "./origin-policy.js";
 import { bridgeStoreEvents } from "./store-events.js";
 import { consoleStores, followAnnouncements } from "./console/store-wiring.js";
 import { WebSocketHub, type WebSocketOptions } from "./ws-hub.js";
-import { fixedDevicePolicy } from "./device-handshake.js";
+import { storedDevicePolicy } from "./device-handshake.js";
+import type { SettingsStore } from "../stores/settings.js";
 import type { DeviceProofMode } from "../pairing/device-proof.js";
 
 export const DEFAULT_STORE_URL = "sqlite:./.gatehouse/gatehouse.db";
@@ -102,6 +103,8 @@ export interface GatewayOptions {
    * (the default here) also lets legacy name-only devices in.
    */
   deviceProof?: DeviceProofMode;
+  /** Where run-time settings live (webchat.deviceProof set by `gatehouse pairing require-proof`); default: the opened stores'. */
+  settingsStore?: SettingsStore;
   /** Pairing rules for stores the gateway opens (and the invite lifetime it reports). */
   pairingRules?: Partial<PairingRules>;
   /** Agents' approval requests: timeouts and policy rules; `store` when the stores are injected (default: the opened store's). */
@@ -365,7 +368,7 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
         await socketChannel.start(ctx);
         socketChannelStarted = true;
       }
-      const wsHub = new WebSocketHub(ctx, () => originPolicy, options.websocket, socketChannel, fixedDevicePolicy(options.deviceProof));
+      const wsHub = new WebSocketHub(ctx, () => originPolicy, options.websocket, socketChannel, storedDevicePolicy(options.deviceProof, options.settingsStore ?? stores?.settings));
       hub = wsHub;
       // An upgrade is a request too: its lines (and the connection's) carry a request id.
       const upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void =>

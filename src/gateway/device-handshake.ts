@@ -8,6 +8,8 @@ import {
   type DeviceKey,
   type DeviceProofMode,
 } from "../pairing/device-proof.js";
+import { withDeadline } from "../core/deadline.js";
+import { DEVICE_PROOF_SETTING, type SettingsStore } from "../stores/settings.js";
 
 /** Whether name-only (legacy) webchat devices may still connect; asked on every webchat connect. */
 export interface DevicePolicy {
@@ -18,6 +20,18 @@ export interface DevicePolicy {
 /** Config only: the mode given, `optional` when none is. */
 export function fixedDevicePolicy(mode: DeviceProofMode = "optional"): DevicePolicy {
   return { mode: async () => mode };
+}
+
+/**
+ * The configuration and the store together: `required` in the configuration is final; otherwise the store's setting
+ * decides (`gatehouse pairing require-proof` writes "required" there, for every instance at once), `optional` when none
+ * is stored. Read on every legacy connect and request under the store deadline; a store that cannot say fails closed.
+ */
+export function storedDevicePolicy(configured: DeviceProofMode | undefined, settings: SettingsStore | undefined): DevicePolicy {
+  if (configured === "required" || !settings) return fixedDevicePolicy(configured);
+  return {
+    mode: async () => ((await withDeadline("settings.get", () => settings.get(DEVICE_PROOF_SETTING))) === "required" ? "required" : "optional"),
+  };
 }
 
 /** What a webchat `connect` leads to: a challenge for a key device, a legacy name-only device, or a refusal. */

@@ -14,7 +14,7 @@ import { bindSession } from "./session-ids.js";
 import type { ResolvedWebSocketOptions } from "./ws-options.js";
 import { SocketCredential, type CredentialEnd } from "./ws-credential.js";
 import type { DeviceLink, DeviceRefusal, DeviceSession, SocketChannel } from "../core/socket-channel.js";
-import { finishDeviceHandshake, startDeviceHandshake, type DevicePolicy } from "./device-handshake.js";
+import { finishDeviceHandshake, fixedDevicePolicy, startDeviceHandshake, type DevicePolicy } from "./device-handshake.js";
 import type { DeviceChallenge, DeviceKey } from "../pairing/device-proof.js";
 import { handleMethod, type MethodCaller } from "./ws-methods.js";
 
@@ -68,6 +68,8 @@ export class ClientConnection implements MethodCaller, DeviceLink {
   private device: DeviceSession | null = null;
   /** A key device's challenge, until it is answered (once). */
   private proving: { challenge: DeviceChallenge; device: DeviceKey } | null = null;
+  /** A name-only device (no key): re-checked against the device policy before each request. */
+  private legacyDevice = false;
   private rechecking = false;
   private readonly writer: SocketWriter;
   principal: Principal | undefined;
@@ -271,15 +273,22 @@ export class ClientConnection implements MethodCaller, DeviceLink {
     await this.becomeReady(credential.principal, this.params.sessionId);
   }
 
+  private get devicePolicy(): DevicePolicy {
+    return this.hooks.devicePolicy ?? fixedDevicePolicy();
+  }
+
   /** A webchat device: a key device is sent a challenge; a legacy id goes on only while the policy allows it. */
   private async startDevice(): Promise<void> {
     if (!this.hooks.socketChannel) return this.fail(CLOSE.policy, "invalid_request", "params: send a token (this gateway runs no webchat channel)");
-    const policy = this.hooks.devicePolicy ?? { mode: async () => "optional" as const };
+    const policy = this.devicePolicy;
     const host = this.upgrade.headers.host ?? "";
     const start = await startDeviceHandshake(this.params, host, policy, Date.now(), this.options.deviceChallengeTtlMs);
     if (this.state === "closed") return;
     if (start.kind === "refused") return this.fail(CLOSE.unauthorized, "unauthenticated", start.message);
-    if (start.kind === "legacy") return this.connectDevice(start.deviceId);
+    if (start.kind === "legacy") {
+      this.legacyDevice = true;
+      return this.connectDevice(start.deviceId);
+    }
     this.proving = { challenge: start.challenge, device: start.device };
     this.state = "proving";
     this.send({ type: "challenge", ...start.challenge });
@@ -342,6 +351,10 @@ export class ClientConnection implements MethodCaller, DeviceLink {
    */
   async stillAuthorised(): Promise<boolean> {
     if (!this.device) return this.credentialStillValid();
+    if (this.legacyDevice && (await this.devicePolicy.mode()) === "required") {
+      this.fail(CLOSE.unauthorized, "unauthenticated", "this gateway now requires device keys: pair again with a key");
+      return false;
+    }
     if (await this.device.stillAdmitted()) return true;
     this.fail(CLOSE.forbidden, "forbidden", "this device is no longer paired");
     return false;

@@ -1,3 +1,4 @@
+import type { SettingsStore } from "./settings.js";
 import type { ConversationStore } from "./conversations.js";
 import type {
   JsonValue,
@@ -226,5 +227,7 @@ export interface Stores {
   leases?: LeaseStore;
   /** Announcements through the audit feed, heard by every instance (see AnnouncementStore); every built-in backend has it. */
   announcements?: AnnouncementStore;
+  /** Gateway-wide settings an owner changes at run time (settings.ts), e.g. webchat.deviceProof; every built-in backend provides them. */
+  settings?: SettingsStore;
   close(): Promise<void>;
 }

@@ -7,6 +7,7 @@ import {
   listPending,
   revokePairing,
 } from "../../core/pairing-actions.js";
+import { allowLegacyDevices, isLegacyDevice, requireDeviceProof } from "../../core/device-proof-actions.js";
 import { boundedCode } from "../../pairing/codes.js";
 import { channelTypeProblem, idProblem } from "../../pairing/validation.js";
 import { assertUsableChannelType, builtInChannelTypes, channelTypeOfCode } from "../channel-choice.js";
@@ -51,7 +52,7 @@ export function pairingCommand(io: Output): Command {
         printTable(
           io,
           ["CODE", "CHANNEL", "SENDER", "NAME", "AGE", "KIND"],
-          pending.map((p) => [p.code, p.channelType, p.channelId || "-", p.userName || "-", formatAge(p.ageSeconds), p.kind]),
+          pending.map((p) => [p.code, p.channelType, sender(p.channelType, p.channelId) || "-", p.userName || "-", formatAge(p.ageSeconds), p.kind]),
           "No pending pairing requests.",
         );
       });
@@ -141,11 +142,44 @@ export function pairingCommand(io: Output): Command {
         printTable(
           io,
           ["CHANNEL", "SENDER", "LABEL", "PAIRED AT", "APPROVED BY"],
-          paired.map((p) => [p.channelType, p.channelId, p.label, formatTime(p.pairedAt), p.approvedBy ?? "-"]),
+          paired.map((p) => [p.channelType, sender(p.channelType, p.channelId), p.label, formatTime(p.pairedAt), p.approvedBy ?? "-"]),
           "No paired senders.",
         );
       });
     });
 
+  addCommonOptions(
+    pairing
+      .command("require-proof")
+      .description("require device keys from every webchat device, on every instance; name-only devices are revoked and must pair again with a key"),
+  )
+    .option("--json", "print JSON")
+    .action(async (options: CommonOptions & JsonOption) => {
+      await withStores(options, io, async ({ context, actor, stores }) => {
+        const result = await requireDeviceProof(context, actor, stores.settings);
+        if (options.json) return printJson(io, { deviceProof: "required", ...result });
+        io.out(`Webchat devices must now prove a key (webchat.deviceProof: required in the store).`);
+        io.out(`Revoked ${result.revoked} name-only device(s) and denied ${result.denied} pending request(s) of such devices; they must pair again with a key.`);
+      });
+    });
+
+  addCommonOptions(
+    pairing.command("allow-legacy").description("let name-only webchat devices connect again (unless gatehouse.yaml sets webchat.deviceProof: required)"),
+  )
+    .option("--json", "print JSON")
+    .action(async (options: CommonOptions & JsonOption) => {
+      await withStores(options, io, async ({ context, actor, stores, config }) => {
+        await allowLegacyDevices(context, actor, stores.settings);
+        if (options.json) return printJson(io, { deviceProof: config.webchat?.deviceProof ?? "optional" });
+        if (config.webchat?.deviceProof === "required") io.out("Stored, but gatehouse.yaml sets webchat.deviceProof: required, which stays in force.");
+        else io.out("Name-only webchat devices may connect again (webchat.deviceProof: optional in the store).");
+      });
+    });
+
   return pairing;
+}
+
+/** A sender id as listed: name-only webchat devices are marked, since their id alone lets anyone in. */
+function sender(channelType: string, channelId: string): string {
+  return isLegacyDevice(channelType, channelId) ? `${channelId} (legacy: no device key)` : channelId;
 }

@@ -10,6 +10,7 @@ import type { ConversationOptions } from "../../gateway/create-gateway.js";
 import { createLogger, type LogFormat, type LogLevel } from "../../gateway/logger.js";
 import { describeSecretSource, loadGatewaySecret } from "../../pairing/secret.js";
 import { openStores } from "../../stores/open.js";
+import { DEVICE_PROOF_SETTING } from "../../stores/settings.js";
 import type { Stores } from "../../stores/types.js";
 import { cliConfig, type CommonOptions } from "../environment.js";
 import type { Output } from "../output.js";
@@ -71,7 +72,11 @@ export async function runGateway(options: StartOptions, io: Output): Promise<voi
   let firstToken: string | undefined;
   const run = async () => {
     const auth = authFromConfig(config.auth, stores.tokens, logger);
+    const deviceProof = config.webchat?.deviceProof;
+    if (deviceProof === undefined) await requireProofOnNewStore(stores);
     gateway = createGateway({
+      ...(deviceProof !== undefined ? { deviceProof } : {}),
+      ...(stores.settings ? { settingsStore: stores.settings } : {}),
       auth,
       pairingStore: stores.pairing,
       sessionBinding: stores.sessions,
@@ -108,6 +113,17 @@ export async function runGateway(options: StartOptions, io: Output): Promise<voi
     throw error;
   }
   announce(io, url, firstToken, describeTrust(config));
+}
+
+/**
+ * A new store (no API token, nobody paired or pending) starts with webchat.deviceProof "required"; an existing one is
+ * left as it is ("optional" unless an owner ran `gatehouse pairing require-proof`), so its name-only devices keep
+ * working. Of instances starting at once, the first write wins.
+ */
+async function requireProofOnNewStore(stores: Stores): Promise<void> {
+  if (!stores.settings) return;
+  const [tokens, paired, pending] = await Promise.all([stores.tokens?.count() ?? 0, stores.pairing.listPaired(), stores.pairing.listPending()]);
+  if (tokens === 0 && paired.length === 0 && pending.length === 0) await stores.settings.setIfAbsent(DEVICE_PROOF_SETTING, "required");
 }
 
 async function firstStartToken(config: GatehouseConfig, stores: Stores): Promise<string | undefined> {

@@ -8,6 +8,7 @@ import { createSqlBudgetStore, createSqlSeenOnceStore } from "../sql/budgets.js"
 import { createSqlConversationStore } from "../sql/conversations.js";
 import { createSqlLeaseStore } from "../sql/leases.js";
 import { createSqlAnnouncementStore } from "../sql/announcements.js";
+import { createSqlSettingsStore } from "../sql/settings.js";
 import { SqlPairingStore } from "../sql/pairing.js";
 import { SqlSessionBindingStore } from "../sql/session-binding.js";
 import { createSqlTokenStore } from "../sql/tokens.js";
@@ -199,6 +200,7 @@ async function assemble(driver: MariaDbDriver, options: MariaDbStoresOptions): P
     conversations: createSqlConversationStore(driver, options.now),
     leases: createSqlLeaseStore(driver, options.now ?? Date.now),
     announcements: createSqlAnnouncementStore(driver, pairing.log, options.now ?? Date.now),
+    settings: createSqlSettingsStore(driver, "name"),
     close: async () => {
       await approvals.close();
       await pairing.close();

@@ -7,6 +7,7 @@ import { MemoryApprovalStore } from "./approvals.js";
 import { MemoryBudgetStore } from "./budgets.js";
 import { MemoryConversationStore } from "./conversations.js";
 import { createMemoryLeaseStore } from "./leases.js";
+import { MemorySettingsStore } from "./settings.js";
 
 export { MemoryPairingStore, MemorySessionBindingStore, MemoryTokenStore, MemoryApprovalStore };
 
@@ -23,6 +24,7 @@ export function openMemoryStores(pairing: PairingStoreOptions = {}, sessions: Se
     conversations: new MemoryConversationStore(pairing.now),
     leases: createMemoryLeaseStore(pairing.now),
     announcements: { announce: async (event) => pairingStore.recordAnnouncement(event) },
+    settings: new MemorySettingsStore(),
     close: async () => {
       await stores.approvals?.close();
       await stores.pairing.close();

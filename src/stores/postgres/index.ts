@@ -16,6 +16,7 @@ import { PostgresPairingStore } from "./pairing.js";
 import { PostgresSessionBindingStore } from "./session-binding.js";
 import { createPostgresSeenOnceStore } from "./seen-once.js";
 import { createPostgresLeaseStore } from "./leases.js";
+import { createPostgresSettingsStore } from "./settings.js";
 import { createPostgresTokenStore } from "./tokens.js";
 import { PostgresApprovalStore } from "./approvals.js";
 import { createPostgresBudgetStore } from "./budgets.js";
@@ -141,6 +142,7 @@ async function createStores(
       announcements: createPostgresAnnouncementStore(db, options.now),
       conversations,
       leases: createPostgresLeaseStore(db, options.now),
+      settings: createPostgresSettingsStore(db),
       close: async () => {
         await approvals.close();
         await pairing.close();

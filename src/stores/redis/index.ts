@@ -11,6 +11,7 @@ import { RedisApprovalStore } from "./approvals.js";
 import { RedisBudgetStore } from "./budgets.js";
 import { RedisLeaseStore } from "./leases.js";
 import { createRedisAnnouncementStore } from "./announcements.js";
+import { createRedisSettingsStore } from "./settings.js";
 import { RedisConversationStore } from "./conversations.js";
 import { checkStoreSecret, resolveStoreSecret, type FingerprintKeeper, type StoreSecret } from "../store-secret.js";
 
@@ -64,6 +65,7 @@ async function assemble(conn: RedisConnection, prefix: string, options: RedisSto
     announcements: createRedisAnnouncementStore(conn, prefix, options.now),
     conversations: new RedisConversationStore(conn, prefix),
     leases: new RedisLeaseStore(conn, prefix, options.now),
+    settings: createRedisSettingsStore(conn, prefix),
     close: async () => {
       await approvals.close();
       await pairing.close();

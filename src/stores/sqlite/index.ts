@@ -15,6 +15,7 @@ import { createSqliteBudgetStore } from "./budgets.js";
 import { createSqliteConversationStore } from "./conversations.js";
 import { createSqliteLeaseStore } from "./leases.js";
 import { createSqliteAnnouncementStore } from "./announcements.js";
+import { createSqliteSettingsStore } from "./settings.js";
 
 export { SqliteConnection, SqlitePairingStore, SqliteSessionBindingStore };
 export { SCHEMA_VERSION } from "./schema.js";
@@ -59,6 +60,7 @@ export async function openSqliteStores(path: string, options: OpenStoresOptions 
       conversations: createSqliteConversationStore(connection.db, options.now),
       leases: createSqliteLeaseStore(connection.db, options.now),
       announcements: createSqliteAnnouncementStore(connection.db, options.now),
+      settings: createSqliteSettingsStore(connection.db),
       close: async () => {
         await approvals.close();
         await pairing.close();

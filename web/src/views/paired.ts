@@ -1,4 +1,5 @@
 import { api, describeError } from "../api.js";
+import { legacyBadge } from "./device-badge.js";
 import { h, replace, uid } from "../dom.js";
 import { formatTime } from "../format.js";
 import { announce, emptyState, errorState, loadingState } from "../state.js";
@@ -109,7 +110,7 @@ export class PairedView implements View {
       h(
         "div",
         { class: "card-main" },
-        h("p", { class: "card-title" }, h("span", { class: "sender" }, name), h("span", { class: "badge" }, item.channelType)),
+        h("p", { class: "card-title" }, h("span", { class: "sender" }, name), h("span", { class: "badge" }, item.channelType), legacyBadge(item.channelType, item.channelId)),
         h(
           "dl",
           { class: "facts" },

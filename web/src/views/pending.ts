@@ -1,4 +1,5 @@
 import { api, describeError } from "../api.js";
+import { legacyBadge } from "./device-badge.js";
 import { h, replace } from "../dom.js";
 import { formatAge, formatCode } from "../format.js";
 import { announce, emptyState, errorState, loadingState } from "../state.js";
@@ -112,7 +113,7 @@ export class PendingView implements View {
       h(
         "div",
         { class: "card-main" },
-        h("p", { class: "card-title" }, h("span", { class: "sender" }, sender), h("span", { class: "badge" }, item.channelType)),
+        h("p", { class: "card-title" }, h("span", { class: "sender" }, sender), h("span", { class: "badge" }, item.channelType), legacyBadge(item.channelType, item.channelId)),
         h(
           "dl",
           { class: "facts" },
