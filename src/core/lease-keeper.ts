@@ -49,9 +49,12 @@ export class LeaseKeeper {
     return this.current !== null;
   }
 
-  /** Starts competing for the lease; `work` runs each time it is acquired and must return once `held.signal` aborts. */
-  run(work: (held: HeldLease) => Promise<void>): void {
-    this.running = this.loop(work);
+  /**
+   * Starts competing for the lease; `work` runs each time it is acquired and must return once `held.signal` aborts.
+   * `onStandby` is called each time another instance turns out to hold it.
+   */
+  run(work: (held: HeldLease) => Promise<void>, onStandby?: () => void): void {
+    this.running = this.loop(work, onStandby);
   }
 
   /** Stops competing, waits for the work to return and releases the lease, so another instance need not wait for it to expire. */
@@ -68,7 +71,7 @@ export class LeaseKeeper {
     this.options.logger()[level](message, { lease: this.name, ...this.options.fields, ...extra });
   }
 
-  private async loop(work: (held: HeldLease) => Promise<void>): Promise<void> {
+  private async loop(work: (held: HeldLease) => Promise<void>, onStandby?: () => void): Promise<void> {
     let standingBy = false;
     while (!this.stopping.signal.aborted) {
       const asked = Date.now();
@@ -82,7 +85,10 @@ export class LeaseKeeper {
         lease = null;
       }
       if (!lease) {
-        if (!standingBy) this.log("info", "lease held by another instance; standing by");
+        if (!standingBy) {
+          this.log("info", "lease held by another instance; standing by");
+          onStandby?.();
+        }
         standingBy = true;
         await sleep(this.retryMs, undefined, { signal: this.stopping.signal }).catch(() => undefined);
         continue;

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+import type { LeaseKeeper } from "../../core/lease-keeper.js";
 import type { ButtonInteraction, Client, Message, SendableChannels } from "discord.js";
 import type { ChannelHealth, GatewayLogger } from "../../core/context.js";
 import { ChannelStatus } from "../status.js";
@@ -60,6 +62,7 @@ export class DiscordAdapter implements ChannelAdapter {
   readonly channelType: string;
   readonly capabilities = DISCORD_CAPABILITIES;
   private client: Client | null = null;
+  private keeper: LeaseKeeper | null = null;
   private endpoint: DiscordInteractionsEndpoint | null = null;
   private logger: GatewayLogger = SILENT_LOGGER;
   private inFlight: InFlight;
@@ -101,6 +104,41 @@ export class DiscordAdapter implements ChannelAdapter {
     client.on(Events.ShardResume, () => this.status.ok());
     client.on(Events.Error, (error) => this.logger.error("discord client error", { channelType: this.channelType, error: errorName(error) }));
     await this.endpoint?.start(handlers);
+    // REST (replies, owner cards, notices) works on every instance; the gateway connection only on the lease holder.
+    client.rest.setToken(this.token);
+    const keeper = handlers.lease(`discord:${createHash("sha256").update(this.token).digest("hex").slice(0, 16)}`);
+    this.keeper = keeper;
+    const firstTurn = new Promise<unknown>((resolve) => {
+      keeper.run(
+        async (held) => {
+          try {
+            await this.connect(client);
+          } catch (error) {
+            resolve(error);
+            throw error;
+          }
+          resolve(null);
+          if (!held.signal.aborted) await new Promise((done) => held.signal.addEventListener("abort", done, { once: true }));
+          // Lost or stopping: the gateway connection goes, so the next holder is the only one receiving.
+          await client.destroy();
+          client.rest.setToken(this.token);
+        },
+        () => {
+          this.status.ok();
+          resolve(null);
+        },
+      );
+    });
+    const failure = await firstTurn;
+    if (failure !== null) {
+      await this.stop();
+      throw failure;
+    }
+  }
+
+  /** Logs in and waits for READY (with a deadline: past it the channel shows degraded and discord.js keeps trying). */
+  private async connect(client: Client): Promise<void> {
+    const { Events } = await importChannelSdk("discord.js", this.channelType, () => import("discord.js"));
     // Until READY arrives the channel is not receiving: /healthz says so while start() waits (with a deadline).
     this.status.degraded("not connected to the Discord gateway yet");
     const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
@@ -115,9 +153,6 @@ export class DiscordAdapter implements ChannelAdapter {
         this.status.degraded(`no READY from the Discord gateway within ${limitMs} ms; still trying`);
         return;
       }
-    } catch (error) {
-      await this.stop();
-      throw error;
     } finally {
       clearTimeout(timer);
     }
@@ -125,6 +160,10 @@ export class DiscordAdapter implements ChannelAdapter {
   }
 
   async stop(): Promise<void> {
+    const keeper = this.keeper;
+    this.keeper = null;
+    // Disconnects from the gateway (when this instance held it) and releases the lease for another instance.
+    await keeper?.stop();
     await this.endpoint?.stop();
     const client = this.client;
     // No new messages or presses are taken; work already running (a reply, an owner card) still sends, then the client goes.
