@@ -101,12 +101,12 @@ for (const backend of backends) {
     }
 
     /** Waits for the code, approves it through instance B's API, and waits until the panel is connected. */
-    async function pairThroughB(): Promise<string> {
+    async function pairThroughB(shotName = "waiting"): Promise<string> {
       const code = page.getByTestId("chat-code");
       await eventually(() => code.isVisible()).toBe(true);
       const shown = (await code.textContent())!;
       expect(shown).toMatch(CODE);
-      await shot("waiting");
+      await shot(shotName);
       const approved = await b.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: "webchat", code: shown } });
       expect(approved.body).toEqual({ approved: true });
       await eventually(() => page.locator(".chat-status").textContent()).toBe("Connected. You can chat now.");
@@ -188,7 +188,7 @@ for (const backend of backends) {
       await cdp.detach();
       await signIn();
       await connectChat();
-      await pairThroughB();
+      await pairThroughB("waiting-after-clear");
       const after = await shownDeviceId();
       expect(after).toMatch(/^dk1\./);
       expect(after).not.toBe(before);
