@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { afterEach, describe, it } from "vitest";
 import { MemoryTokenStore } from "../src/stores/memory/tokens.js";
-import { createSqliteTokenStore } from "../src/stores/sqlite/tokens.js";
+import { openSqliteStores } from "../src/stores/sqlite/index.js";
 import type { TokenStore } from "../src/stores/types.js";
 import { describeTokenStore } from "../src/testing/index.js";
 
@@ -13,10 +12,10 @@ afterEach(() => {
   while (cleanups.length > 0) cleanups.pop()?.();
 });
 
-function openSqlite(path: string): TokenStore {
-  const db = new Database(path);
-  cleanups.unshift(() => db.close());
-  return createSqliteTokenStore(db);
+async function openSqlite(path: string): Promise<TokenStore> {
+  const stores = await openSqliteStores(path, { secret: Buffer.alloc(32, 7) });
+  cleanups.unshift(() => void stores.close());
+  return stores.tokens!;
 }
 
 describeTokenStore(
@@ -34,7 +33,7 @@ describeTokenStore(
     const dir = mkdtempSync(join(tmpdir(), "gh-tokens-"));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const path = join(dir, "gatehouse.db");
-    return [openSqlite(path), openSqlite(path)];
+    return [await openSqlite(path), await openSqlite(path)];
   },
   { describe, it },
 );

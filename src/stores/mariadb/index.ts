@@ -2,17 +2,9 @@ import type { Pool, PoolConnection, PoolOptions, ResultSetHeader, RowDataPacket 
 import { CodeGenerationError, PairingInputError, SecretMismatchError, StoreUnavailableError } from "../../pairing/errors.js";
 import { runWithDeadline, type CallDeadline } from "../deadline.js";
 import type { OpenStoresOptions } from "../open-options.js";
-import { sqlCall, type SqlDialect, type SqlDriver, type SqlExecutor } from "../sql/driver.js";
-import { SqlApprovalStore } from "../sql/approvals.js";
-import { createSqlBudgetStore, createSqlSeenOnceStore } from "../sql/budgets.js";
-import { createSqlConversationStore } from "../sql/conversations.js";
-import { createSqlLeaseStore } from "../sql/leases.js";
-import { createSqlAnnouncementStore } from "../sql/announcements.js";
-import { createSqlSettingsStore } from "../sql/settings.js";
-import { SqlPairingStore } from "../sql/pairing.js";
-import { SqlSessionBindingStore } from "../sql/session-binding.js";
-import { createSqlTokenStore } from "../sql/tokens.js";
-import { checkStoreSecret, resolveStoreSecret, type FingerprintKeeper } from "../store-secret.js";
+import type { SqlDialect, SqlDriver, SqlExecutor } from "../sql/driver.js";
+import { openSqlStores } from "../sql/stores.js";
+import { resolveStoreSecret } from "../store-secret.js";
 import type { Stores } from "../types.js";
 import { MIGRATIONS } from "./schema.js";
 
@@ -37,12 +29,15 @@ function isAnswer(error: unknown): boolean {
 
 const dialect = (prefix: string): SqlDialect => ({
   table: (name) => `\`${prefix}${name}\``,
-  upsert: (table, columns, _key, update) =>
-    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")}) ` +
+  upsert: (table, columns, _key, update, values = columns.map(() => "?")) =>
+    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${values.join(", ")}) ` +
     `ON DUPLICATE KEY UPDATE ${update.map((c) => `${c} = VALUES(${c})`).join(", ")}`,
   insertIfAbsent: (table, columns, key) =>
     `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")}) ` +
     `ON DUPLICATE KEY UPDATE ${key[0]} = ${key[0]}`,
+  keyColumn: "name",
+  seqValue: null,
+  approvalOrder: "seq",
 });
 
 /** Values as mysql2 takes them; it escapes each on the client (Buffers as hex literals). */
@@ -157,20 +152,6 @@ async function migrate(driver: MariaDbDriver): Promise<void> {
   }
 }
 
-/** The secret's fingerprint in the meta table; of instances opening new tables at once, the first insert wins. */
-function fingerprintKeeper(driver: MariaDbDriver): FingerprintKeeper {
-  const table = driver.dialect.table("meta");
-  const read = async (): Promise<string | null> =>
-    (await driver.get<{ value: string }>(`SELECT value FROM ${table} WHERE name = 'secret_fingerprint'`))?.value ?? null;
-  return {
-    read,
-    adopt: async (fingerprint) => {
-      await driver.execute(driver.dialect.insertIfAbsent(table, ["name", "value"], ["name"]), ["secret_fingerprint", fingerprint]);
-      return (await read()) ?? fingerprint;
-    },
-  };
-}
-
 async function assemble(driver: MariaDbDriver, options: MariaDbStoresOptions): Promise<Stores> {
   const secret = resolveStoreSecret("mariadb", options);
   // Migrating may wait for another instance that is migrating: it gets a deadline of its own.
@@ -179,34 +160,7 @@ async function assemble(driver: MariaDbDriver, options: MariaDbStoresOptions): P
   } catch (error) {
     throw driver.failure(error);
   }
-  await sqlCall(driver, () => checkStoreSecret(`mariadb (tables "${driver.prefix}*")`, secret, fingerprintKeeper(driver), options.secretCheck));
-  let users = 2;
-  const release = async (): Promise<void> => {
-    users -= 1;
-    if (users === 0) await driver.close();
-  };
-  const pairing = new SqlPairingStore(driver, { ...options, secret: secret.key }, release);
-  const sessions = new SqlSessionBindingStore(driver, { now: options.now, idleTtlMs: options.sessionIdleTtlMs }, release);
-  await sessions.purgeIdle();
-  const approvals = new SqlApprovalStore(driver, { now: options.now });
-  return {
-    backend: "mariadb",
-    pairing,
-    sessions,
-    tokens: createSqlTokenStore(driver, pairing.log, options.now ?? Date.now),
-    budgets: createSqlBudgetStore(driver, options.now ?? Date.now),
-    seen: createSqlSeenOnceStore(driver, options.now ?? Date.now),
-    approvals,
-    conversations: createSqlConversationStore(driver, options.now),
-    leases: createSqlLeaseStore(driver, options.now ?? Date.now),
-    announcements: createSqlAnnouncementStore(driver, pairing.log, options.now ?? Date.now),
-    settings: createSqlSettingsStore(driver, "name"),
-    close: async () => {
-      await approvals.close();
-      await pairing.close();
-      await sessions.close();
-    },
-  };
+  return openSqlStores(driver, options, { where: `mariadb (tables "${driver.prefix}*")`, secret });
 }
 
 function resolveTimeout(timeoutMs: number | undefined): number {

@@ -97,7 +97,7 @@ export class SqlApprovalStore implements ApprovalStore {
   async listPending(): Promise<ApprovalRecord[]> {
     this.assertOpen();
     const rows = await sqlCall(this.driver, () =>
-      this.driver.all<ApprovalRow>(`SELECT ${COLUMNS} FROM ${this.table} WHERE status = 'pending' AND expires_at > ? ORDER BY created_at, seq`, [this.now()]),
+      this.driver.all<ApprovalRow>(`SELECT ${COLUMNS} FROM ${this.table} WHERE status = 'pending' AND expires_at > ? ORDER BY created_at, ${this.driver.dialect.approvalOrder}`, [this.now()]),
     );
     return rows.map(toRecord);
   }

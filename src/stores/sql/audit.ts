@@ -34,15 +34,17 @@ function toEvent(row: AuditRow): AuditEvent {
 }
 
 /**
- * The audit table of an SQL store: appended inside write transactions (which the store serialises, so ids grow in
- * commit order), paged, and followed: this process's events right after each write, other processes' by polling while
- * anyone listens (on an unref'ed timer).
+ * The audit table of an SQL store: appended only inside write transactions, which hold the store-wide write lock until
+ * they commit, so ids are taken in commit order and a reader paging `id > last` never skips an event that commits
+ * later. Paged, and followed: this process's events right after each write, other processes' by polling while anyone
+ * listens (on an unref'ed timer), sooner where the driver is woken (PostgreSQL's LISTEN).
  */
 export class SqlAuditLog {
   private readonly listeners = new Set<(event: AuditEvent) => void>();
   private cursor: number | null = null;
   private pumping: Promise<void> | null = null;
   private timer: NodeJS.Timeout | undefined;
+  private stopListening: Promise<() => void> | undefined;
   private readonly select: string;
 
   constructor(private readonly driver: SqlDriver) {
@@ -54,15 +56,19 @@ export class SqlAuditLog {
       `INSERT INTO ${this.driver.dialect.table("audit")} (at, type, channel_type, channel_id, actor, kind, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       [event.at, event.type, event.channelType, event.channelId, event.actor, event.kind ?? null, JSON.stringify(event.detail)],
     );
+    await this.driver.announce?.(tx);
   }
 
   async page(query?: AuditQuery): Promise<AuditPage> {
     const limit = auditLimit(query);
     const after = query?.after === undefined ? 0 : Math.floor(Number(query.after));
     if (!Number.isSafeInteger(after)) return { events: [], next: null };
+    // Like the reference: an empty filter is no filter. No stored event holds U+0000 (nor can PostgreSQL's text).
+    const filters = [["type", query?.type], ["channel_type", query?.channelType]].filter((f): f is [string, string] => Boolean(f[1]));
+    if (filters.some(([, value]) => value.includes("\u0000"))) return { events: [], next: null };
     const rows = await this.driver.all<AuditRow>(
-      `${this.select} WHERE id > ? AND (? IS NULL OR type = ?) AND (? IS NULL OR channel_type = ?) ORDER BY id LIMIT ${limit + 1}`,
-      [after, query?.type || null, query?.type || null, query?.channelType || null, query?.channelType || null],
+      `${this.select} WHERE id > ?${filters.map(([column]) => ` AND ${column} = ?`).join("")} ORDER BY id LIMIT ${limit + 1}`,
+      [Math.max(0, after), ...filters.map(([, value]) => value)],
     );
     const events = rows.slice(0, limit).map(toEvent);
     const last = events.at(-1);
@@ -76,6 +82,8 @@ export class SqlAuditLog {
       void this.pump();
       this.timer = setInterval(() => void this.pump(), AUDIT_POLL_INTERVAL_MS);
       this.timer.unref();
+      // Pushed wake-ups (PostgreSQL's NOTIFY) only make followers quicker: the cursor and the poll stay the truth.
+      this.stopListening = this.driver.listen?.(() => void this.pump()).catch(() => () => undefined);
     }
     return () => {
       this.listeners.delete(listener);
@@ -103,6 +111,8 @@ export class SqlAuditLog {
     this.listeners.clear();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    void this.stopListening?.then((stop) => stop());
+    this.stopListening = undefined;
   }
 
   private async deliver(): Promise<void> {

@@ -12,10 +12,12 @@ function writing<T>(driver: SqlDriver, work: (tx: SqlExecutor) => Promise<T>): P
  * writes the next in one write transaction (the arithmetic is budget.ts's, as for every backend).
  */
 export function createSqlBudgetStore(driver: SqlDriver, now: Clock): BudgetStore {
-  const table = driver.dialect.table("rate_budgets");
-  const upsert = driver.dialect.upsert(table, ["name", "arrival"], ["name"], ["arrival"]);
+  const { dialect } = driver;
+  const table = dialect.table("rate_budgets");
+  const name = dialect.keyColumn;
+  const upsert = dialect.upsert(table, [name, "arrival"], [name], ["arrival"]);
   const arrival = async (tx: SqlExecutor, key: string): Promise<number | undefined> => {
-    const row = await tx.get<{ arrival: unknown }>(`SELECT arrival FROM ${table} WHERE name = ?`, [key]);
+    const row = await tx.get<{ arrival: unknown }>(`SELECT arrival FROM ${table} WHERE ${name} = ?`, [key]);
     return row ? Number(row.arrival) : undefined;
   };
   return {
@@ -34,7 +36,7 @@ export function createSqlBudgetStore(driver: SqlDriver, now: Clock): BudgetStore
       const at = now();
       return writing(driver, async (tx) => {
         const next = afterGiveBack(await arrival(tx, key), at, timing);
-        if (next <= at) await tx.execute(`DELETE FROM ${table} WHERE name = ?`, [key]);
+        if (next <= at) await tx.execute(`DELETE FROM ${table} WHERE ${name} = ?`, [key]);
         else await tx.execute(upsert, [key, next]);
       });
     },
@@ -43,15 +45,17 @@ export function createSqlBudgetStore(driver: SqlDriver, now: Clock): BudgetStore
 
 /** Seen-once keys over any SQL driver: a key is claimed when absent or expired, by exactly one caller of all instances. */
 export function createSqlSeenOnceStore(driver: SqlDriver, now: Clock): SeenOnceStore {
-  const table = driver.dialect.table("seen_once");
-  const upsert = driver.dialect.upsert(table, ["name", "expires_at"], ["name"], ["expires_at"]);
+  const { dialect } = driver;
+  const table = dialect.table("seen_once");
+  const name = dialect.keyColumn;
+  const upsert = dialect.upsert(table, [name, "expires_at"], [name], ["expires_at"]);
   let claims = 0;
   return {
     async firstSighting(key, ttlMs) {
       const at = now();
       return writing(driver, async (tx) => {
         if (++claims % 1000 === 0) await tx.execute(`DELETE FROM ${table} WHERE expires_at <= ?`, [at]);
-        const row = await tx.get<{ expires_at: unknown }>(`SELECT expires_at FROM ${table} WHERE name = ?`, [key]);
+        const row = await tx.get<{ expires_at: unknown }>(`SELECT expires_at FROM ${table} WHERE ${name} = ?`, [key]);
         if (row && Number(row.expires_at) > at) return false;
         await tx.execute(upsert, [key, at + ttlMs]);
         return true;

@@ -1,4 +1,6 @@
+import { StoreUnavailableError } from "../../pairing/errors.js";
 import { runWithDeadline, type CallDeadline } from "../deadline.js";
+import type { SenderRef, Stores } from "../types.js";
 
 /**
  * The seam between the SQL stores (src/stores/sql/) and one database client: three methods, like Lucia v3's SQL
@@ -16,32 +18,82 @@ export interface SqlExecutor {
 export interface SqlDialect {
   /** A table name, quoted and namespaced (schema, or table prefix). */
   table(name: string): string;
-  /** `INSERT INTO t (cols) VALUES (?, ...)` that updates `update` when a row with the same `key` exists. */
-  upsert(table: string, columns: readonly string[], key: readonly string[], update: readonly string[]): string;
+  /**
+   * `INSERT INTO t (cols) VALUES (?, ...)` that updates `update` when a row with the same `key` exists; `values` are
+   * the SQL of each value (default: one `?` per column).
+   */
+  upsert(table: string, columns: readonly string[], key: readonly string[], update: readonly string[], values?: readonly string[]): string;
   /** The same insert, doing nothing when a row with the same `key` exists. */
   insertIfAbsent(table: string, columns: readonly string[], key: readonly string[]): string;
+  /** The key column of the name/value tables (meta, rate_budgets, seen_once): `key` is reserved in MySQL. */
+  readonly keyColumn: string;
+  /**
+   * The `seq` of a new pending or paired row as SQL, run right after the row's audit event was appended, when the
+   * column does not number itself (SQLite: that event's id); null when the database numbers it.
+   */
+  readonly seqValue: string | null;
+  /** What orders approvals created in the same millisecond (their insertion order where the table keeps one). */
+  readonly approvalOrder: string;
+}
+
+/** A backend's own answer to isPaired/isPairedMany, the hot path (SQLite: one synchronous statement; PostgreSQL: batching). */
+export interface PairedLookup {
+  /** For a valid sender; rejects with the store's errors. */
+  isPaired(channelId: string, channelType: string): Promise<boolean>;
+  /** For valid senders, in their order. */
+  many(senders: readonly SenderRef[]): Promise<boolean[]>;
 }
 
 /** One database for the SQL stores: statements on a pool, and transactions holding the store's write lock. */
 export interface SqlDriver extends SqlExecutor {
-  readonly backend: string;
+  readonly backend: Stores["backend"];
   readonly dialect: SqlDialect;
   /** How long a store call may take; every call runs under runWithDeadline with it. */
   readonly timeoutMs: number;
   /**
-   * Runs `work` in one transaction on one connection, holding the store-wide write lock until it ends, so of two
-   * processes changing pairing state one waits for the other (SQLite's BEGIN IMMEDIATE, for every SQL backend).
-   * Commits unless `work` throws or the deadline has passed (then it rolls back); retried on deadlock.
+   * Statements finish before they return (better-sqlite3): no timer could interrupt them, so calls skip it and only
+   * check the deadline between steps.
+   */
+  readonly synchronous?: boolean;
+  /**
+   * Runs `work` in one transaction on one connection, holding the store-wide write lock until it has committed, so of
+   * two processes changing pairing state one waits for the other (SQLite's BEGIN IMMEDIATE, for every SQL backend).
+   * Every audit event is appended under it, so event ids are taken and committed in the same order and a reader
+   * paging `id > last` never skips one that commits later. Commits unless `work` throws or the deadline has passed
+   * (then it rolls back); retried on deadlock.
    */
   write<T>(work: (tx: SqlExecutor) => Promise<T>, deadline: CallDeadline): Promise<T>;
+  /**
+   * Tells other processes, inside the transaction that appended audit events, that events follow when it commits
+   * (PostgreSQL: NOTIFY); without it they find them by polling.
+   */
+  announce?(tx: SqlExecutor): Promise<void>;
+  /** Calls `wake` whenever another process may have committed audit events; resolves to a function that stops it. */
+  listen?(wake: () => void): Promise<() => void>;
   /** Maps a driver failure to StoreUnavailableError; answers (domain errors) pass through. */
   failure(error: unknown): unknown;
   close(): Promise<void>;
 }
 
+const NEVER_ABORTED = new AbortController().signal;
+
+/** A deadline without a timer, for synchronous drivers: steps check the clock. */
+function clockDeadline(store: string, timeoutMs: number): CallDeadline {
+  const endsAt = Date.now() + timeoutMs;
+  const deadline: CallDeadline = {
+    signal: NEVER_ABORTED,
+    passed: () => Date.now() >= endsAt,
+    check: () => {
+      if (deadline.passed()) throw new StoreUnavailableError(store, { cause: new Error(`no answer within ${timeoutMs} ms`) });
+    },
+  };
+  return deadline;
+}
+
 /** One store call on `driver` under its deadline; failures of the database become StoreUnavailableError. */
 export async function sqlCall<T>(driver: SqlDriver, work: (deadline: CallDeadline) => Promise<T>): Promise<T> {
   try {
+    if (driver.synchronous) return await work(clockDeadline(driver.backend, driver.timeoutMs));
     return await runWithDeadline(driver.backend, driver.timeoutMs, work);
   } catch (error) {
     throw driver.failure(error);

@@ -1,6 +1,6 @@
 import type { PairedChannel, PendingKind, PendingRequest } from "../../protocols/types.js";
 import { formatCode } from "../../pairing/codes.js";
-import { PairingCooldownError, PairingLimitError } from "../../pairing/errors.js";
+import { PairingCooldownError, PairingLimitError, StoreUnavailableError } from "../../pairing/errors.js";
 import type { CallDeadline } from "../deadline.js";
 import {
   askValidSenders,
@@ -32,7 +32,7 @@ import type {
   SenderRef,
 } from "../types.js";
 import { SqlAuditLog } from "./audit.js";
-import { sqlCall, type SqlDriver, type SqlExecutor } from "./driver.js";
+import { sqlCall, type PairedLookup, type SqlDriver, type SqlExecutor } from "./driver.js";
 
 /** A pending row as read back: the inserted entry without its code (never stored), plus order and failure count. */
 type PendingRow = Omit<NewPendingEntry, "code"> & { seq: number; failures: number };
@@ -80,6 +80,8 @@ export class SqlPairingStore implements PairingStore {
     private readonly driver: SqlDriver,
     options: PairingStoreOptions = {},
     private readonly onClose: () => Promise<void> = async () => undefined,
+    /** The backend's own isPaired (the hot path), if it has one. */
+    private readonly lookup?: PairedLookup,
   ) {
     this.opts = resolvePairingOptions(options);
     this.log = new SqlAuditLog(driver);
@@ -116,11 +118,6 @@ export class SqlPairingStore implements PairingStore {
         entry = regenerateCode(this.opts, entry, drawn);
         taken = (await this.pendingByHash(tx, entry.hash)) !== null;
       }
-      await tx.execute(
-        `INSERT INTO ${this.t("pending")} (hash, kind, channel_type, channel_id, user_name, first_message, display, created_at, expires_at, failures)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
-        [entry.hash, entry.kind, entry.channelType, entry.channelId, entry.userName, Buffer.from(entry.firstMessage, "utf8"), entry.display, now, entry.expiresAt],
-      );
       await this.log.append(tx, {
         at: now,
         type: entry.kind === "request" ? "requested" : "invite-created",
@@ -130,6 +127,12 @@ export class SqlPairingStore implements PairingStore {
         kind: entry.kind,
         detail: entry.userName ? { userName: entry.userName } : {},
       });
+      const { seqValue } = this.driver.dialect;
+      await tx.execute(
+        `INSERT INTO ${this.t("pending")} (hash, kind, channel_type, channel_id, user_name, first_message, display, created_at, expires_at, failures${seqValue === null ? "" : ", seq"})
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0${seqValue === null ? "" : `, ${seqValue}`})`,
+        [entry.hash, entry.kind, entry.channelType, entry.channelId, entry.userName, Buffer.from(entry.firstMessage, "utf8"), entry.display, now, entry.expiresAt],
+      );
       return { code: formatCode(entry.code) };
     });
     if ("error" in outcome) throw outcome.error;
@@ -159,15 +162,6 @@ export class SqlPairingStore implements PairingStore {
         await tx.execute(`DELETE FROM ${this.t("redeem_failures")} WHERE channel_type = ? AND redeemer = ?`, [input.channelType, redeemer]);
       }
       const approvedBy = options.approvedBy ?? (entry.kind === "invite" ? input.userId : "owner");
-      const { dialect } = this.driver;
-      await tx.execute(
-        dialect.upsert(this.t("paired"), ["channel_type", "channel_id", "label", "paired_at", "approved_by"], ["channel_type", "channel_id"], [
-          "label",
-          "paired_at",
-          "approved_by",
-        ]),
-        [input.channelType, channelId, pairingLabel(input.userName, entry.userName, channelId), now, approvedBy],
-      );
       await this.log.append(tx, {
         at: now,
         type: "approved",
@@ -177,6 +171,18 @@ export class SqlPairingStore implements PairingStore {
         kind: entry.kind,
         detail: { userName: input.userName || entry.userName, firstMessage: entry.firstMessage },
       });
+      // A renewed pairing keeps its seq (its place among pairings of the same millisecond).
+      const { dialect } = this.driver;
+      const columns = ["channel_type", "channel_id", "label", "paired_at", "approved_by"];
+      const values = columns.map(() => "?");
+      if (dialect.seqValue !== null) columns.push("seq"), values.push(dialect.seqValue);
+      await tx.execute(dialect.upsert(this.t("paired"), columns, ["channel_type", "channel_id"], ["label", "paired_at", "approved_by"], values), [
+        input.channelType,
+        channelId,
+        pairingLabel(input.userName, entry.userName, channelId),
+        now,
+        approvedBy,
+      ]);
       return true;
     });
   }
@@ -184,12 +190,14 @@ export class SqlPairingStore implements PairingStore {
   async isPaired(channelId: string, channelType: string): Promise<boolean> {
     this.assertOpen();
     if (!isValidSender(channelId, channelType)) return false;
+    if (this.lookup) return this.lookup.isPaired(channelId, channelType);
     return (await this.isPairedMany([{ channelId, channelType }]))[0] === true;
   }
 
   async isPairedMany(senders: readonly SenderRef[]): Promise<boolean[]> {
     this.assertOpen();
-    return askValidSenders(senders, (valid) => this.call(() => this.pairedAmong(valid)));
+    const { lookup } = this;
+    return askValidSenders(senders, (valid) => (lookup ? lookup.many(valid) : this.call(() => this.pairedAmong(valid))));
   }
 
   async listPaired(): Promise<PairedChannel[]> {
@@ -227,8 +235,7 @@ export class SqlPairingStore implements PairingStore {
   async listPending(channelType?: string): Promise<PendingRequest[]> {
     this.assertOpen();
     const now = this.opts.now();
-    const rows = await this.write(async (tx) => {
-      await this.sweep(tx, now);
+    const rows = await this.readAfterSweep(now, async (tx) => {
       const where = channelType === undefined ? "" : "WHERE channel_type = ?";
       const found = await tx.all<Record<string, unknown>>(
         `SELECT ${PENDING_COLUMNS} FROM ${this.t("pending")} ${where} ORDER BY created_at, seq`,
@@ -266,10 +273,7 @@ export class SqlPairingStore implements PairingStore {
     this.assertOpen();
     if (!isValidSender(channelId, channelType)) return null;
     const now = this.opts.now();
-    const row = await this.write(async (tx) => {
-      await this.sweep(tx, now);
-      return this.requestOf(tx, channelType, channelId);
-    });
+    const row = await this.readAfterSweep(now, (tx) => this.requestOf(tx, channelType, channelId));
     if (!row) return null;
     return { ...pendingView(row, now), expiresAt: row.expiresAt, firstMessage: row.firstMessage };
   }
@@ -286,8 +290,17 @@ export class SqlPairingStore implements PairingStore {
   }
 
   async health(): Promise<void> {
-    this.assertOpen();
+    if (this.closed) throw new StoreUnavailableError(this.driver.backend, { cause: new Error(`${this.driver.backend} pairing store is closed`) });
     await this.call(() => this.driver.get("SELECT 1 AS ok"));
+  }
+
+  /** At open: drops cooldowns and failure windows that can no longer affect anything, so those tables stay small. */
+  async forgetInert(): Promise<void> {
+    const now = this.opts.now();
+    await this.write(async (tx) => {
+      await tx.execute(`DELETE FROM ${this.t("deny_cooldowns")} WHERE until <= ?`, [now]);
+      await tx.execute(`DELETE FROM ${this.t("redeem_failures")} WHERE locked_until <= ? AND window_start <= ?`, [now, now - this.opts.rules.redeemFailureWindowMs]);
+    });
   }
 
   async close(): Promise<void> {
@@ -330,6 +343,19 @@ export class SqlPairingStore implements PairingStore {
     });
     void this.log.pump();
     return result;
+  }
+
+  /**
+   * A read that must follow a sweep. Only when something has expired does it take the write lock (sweep, then read);
+   * otherwise it reads without blocking or waiting for writers: what it reads cannot have expired at `now`.
+   */
+  private async readAfterSweep<T>(now: number, read: (on: SqlExecutor) => Promise<T>): Promise<T> {
+    const expired = await this.call(() => this.driver.get(`SELECT 1 AS x FROM ${this.t("pending")} WHERE expires_at <= ? LIMIT 1`, [now]));
+    if (expired === null) return this.call(() => read(this.driver));
+    return this.write(async (tx) => {
+      await this.sweep(tx, now);
+      return read(tx);
+    });
   }
 
   private async pairedAmong(senders: readonly SenderRef[]): Promise<boolean[]> {

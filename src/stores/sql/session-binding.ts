@@ -1,3 +1,5 @@
+import { StoreUnavailableError } from "../../pairing/errors.js";
+import { isValidId } from "../../pairing/validation.js";
 import type { Principal } from "../../protocols/types.js";
 import { assertSessionId, parsePrincipal, serializePrincipal } from "../principal.js";
 import { DEFAULT_SESSION_IDLE_TTL_MS, needsRefresh, sessionRefreshIntervalMs } from "../session-defaults.js";
@@ -43,7 +45,8 @@ export class SqlSessionBindingStore implements SessionBindingStore {
 
   async lookup(sessionId: string): Promise<Principal | null> {
     this.assertOpen();
-    if (typeof sessionId !== "string") return null;
+    // Nothing bind would refuse can be bound, so it is simply not found (PostgreSQL's text cannot even hold U+0000).
+    if (!isValidId(sessionId)) return null;
     const now = this.now();
     const idleBefore = now - this.idleTtlMs;
     const json = await this.call(async () => {
@@ -66,12 +69,12 @@ export class SqlSessionBindingStore implements SessionBindingStore {
 
   async unbind(sessionId: string): Promise<boolean> {
     this.assertOpen();
-    if (typeof sessionId !== "string") return false;
+    if (!isValidId(sessionId)) return false;
     return (await this.call(() => this.driver.execute(`DELETE FROM ${this.table} WHERE session_id = ?`, [sessionId]))) > 0;
   }
 
   async health(): Promise<void> {
-    this.assertOpen();
+    if (this.closed) throw new StoreUnavailableError(this.driver.backend, { cause: new Error(`${this.driver.backend} session store is closed`) });
     await this.call(() => this.driver.get("SELECT 1 AS ok"));
   }
 

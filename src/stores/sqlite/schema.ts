@@ -3,7 +3,18 @@
  * applied; each runs in its own `BEGIN IMMEDIATE` transaction (see migrations.ts). Never edit a released migration:
  * append a new one.
  */
-import { API_TOKENS_SCHEMA } from "./tokens.js";
+/** The api_tokens table as migration 2 creates it (IF NOT EXISTS: the token store created it before migrations did). */
+const API_TOKENS_SCHEMA = `
+CREATE TABLE IF NOT EXISTS api_tokens (
+  id TEXT PRIMARY KEY,
+  hash TEXT NOT NULL,
+  role TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  label TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS api_tokens_hash ON api_tokens (hash);
+`;
 
 export interface Migration {
   version: number;
@@ -113,6 +124,51 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: `CREATE TABLE leases (
       name TEXT PRIMARY KEY, holder TEXT NOT NULL, token INTEGER NOT NULL, expires_at INTEGER NOT NULL, cursor_value TEXT
     ) WITHOUT ROWID;`,
+  },
+  {
+    version: 6,
+    description: "approvals, rate budgets, seen-once keys and conversations; IF NOT EXISTS because each store created its table at open before",
+    sql: `
+      -- arguments and context are JSON text. Approvals of the same millisecond keep their insertion order by rowid.
+      CREATE TABLE IF NOT EXISTS approvals (
+        id         TEXT PRIMARY KEY,
+        ref        TEXT NOT NULL UNIQUE,
+        requester  TEXT NOT NULL,
+        tool       TEXT NOT NULL,
+        arguments  TEXT NOT NULL,
+        risk       TEXT NOT NULL,
+        agent      TEXT NOT NULL,
+        session    TEXT NOT NULL,
+        context    TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        status     TEXT NOT NULL,
+        decided_at INTEGER,
+        approver   TEXT,
+        reason     TEXT
+      );
+      CREATE INDEX IF NOT EXISTS approvals_pending ON approvals (status, created_at);
+      CREATE TABLE IF NOT EXISTS approval_claims (
+        id     TEXT NOT NULL,
+        holder TEXT NOT NULL,
+        PRIMARY KEY (id, holder)
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS rate_budgets (
+        key TEXT PRIMARY KEY,
+        arrival REAL NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS seen_once (
+        key TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS seen_once_expires ON seen_once (expires_at);
+      CREATE TABLE IF NOT EXISTS conversations (
+        session_id TEXT PRIMARY KEY,
+        record TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS conversations_expires ON conversations (expires_at);
+    `,
   },
 ];
 
