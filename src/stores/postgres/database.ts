@@ -1,14 +1,13 @@
 import { createHash } from "node:crypto";
-import type { ClientBase, Pool, PoolClient, QueryResult, QueryResultRow } from "pg";
-import { runWithDeadline, type CallDeadline } from "../deadline.js";
+import type { ClientBase, CustomTypesConfig, Pool, PoolClient, QueryResultRow } from "pg";
 import {
   CodeGenerationError,
-  PairingCooldownError,
   PairingInputError,
-  PairingLimitError,
   SecretMismatchError,
   StoreUnavailableError,
 } from "../../pairing/errors.js";
+import { runWithDeadline, type CallDeadline } from "../deadline.js";
+import type { SqlDialect, SqlDriver, SqlExecutor } from "../sql/driver.js";
 
 /** How long any call may take before it fails (closed), unless the caller says otherwise. */
 export const DEFAULT_TIMEOUT_MS = 2000;
@@ -30,38 +29,17 @@ export class PostgresSchemaError extends Error {
 }
 
 /** Errors that are answers, not failures of the store: they pass through unchanged. */
-function isDomainError(error: unknown): boolean {
-  return (
-    error instanceof PostgresSchemaError ||
-    error instanceof PairingLimitError ||
-    error instanceof PairingCooldownError ||
-    error instanceof PairingInputError ||
-    error instanceof CodeGenerationError ||
-    error instanceof SecretMismatchError ||
-    error instanceof StoreUnavailableError
-  );
-}
-
-/** Anything else that goes wrong talking to PostgreSQL means the store is unavailable: callers fail closed. */
-export function toStoreError(error: unknown): unknown {
-  return isDomainError(error) ? error : new StoreUnavailableError("postgres", { cause: error });
+function isAnswer(error: unknown): boolean {
+  return [PostgresSchemaError, PairingInputError, CodeGenerationError, SecretMismatchError, StoreUnavailableError].some((type) => error instanceof type);
 }
 
 /** SQLSTATEs after which the same transaction is simply run again: serialization failure and deadlock. */
 const RETRYABLE = new Set(["40001", "40P01"]);
 const MAX_ATTEMPTS = 5;
-
-function sqlState(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
-}
-
-export type Queryable = Pick<PoolClient, "query">;
-
-/** Whether an optional filter can be sent as text: absent, or a string without U+0000. */
-export function storable(value: unknown): boolean {
-  return value === undefined || (typeof value === "string" && !value.includes("\u0000"));
-}
+const RECONNECT_MIN_MS = 100;
+const RECONNECT_MAX_MS = 5000;
+/** pg's type id of `json`: handed to the stores as text, like every other backend's. */
+const JSON_TYPE = 114;
 
 /** A connection dedicated to LISTEN; release() closes it (it is never reused while listening). */
 export interface ListenConnection {
@@ -77,51 +55,181 @@ export function listenOnPool(pool: Pool): () => Promise<ListenConnection> {
   };
 }
 
+const dialect = (schema: string): SqlDialect => {
+  const insert = (table: string, columns: readonly string[], values: readonly string[]): string =>
+    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${values.join(", ")})`;
+  return {
+    table: (name) => `"${schema}"."${name}"`,
+    upsert: (table, columns, key, update, values = columns.map(() => "?")) =>
+      `${insert(table, columns, values)} ON CONFLICT (${key.join(", ")}) DO UPDATE SET ${update.map((c) => `${c} = EXCLUDED.${c}`).join(", ")}`,
+    insertIfAbsent: (table, columns, key) => `${insert(table, columns, columns.map(() => "?"))} ON CONFLICT (${key.join(", ")}) DO NOTHING`,
+    keyColumn: "key",
+    seqValue: null,
+    approvalOrder: "id",
+  };
+};
+
+/** `?` placeholders as PostgreSQL's `$1, $2, …` (the stores' SQL has no `?` anywhere else). */
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/** A signed 32-bit hash, for advisory lock keys. */
+function hash32(text: string): number {
+  return createHash("sha256").update(text).digest().readInt32BE(0);
+}
+
+/** The same text always gets the same statement name, so a connection prepares it once. */
+function statementName(text: string): string {
+  return `gh_${createHash("sha256").update(text).digest("hex").slice(0, 24)}`;
+}
+
 /**
- * One pool and one schema, shared by the pairing and session stores of one `openStores()` call: schema-qualified table
- * names, a deadline on every call, transactions serialised per key with an advisory lock, and error mapping.
+ * The SQL stores' driver on a pg Pool and one schema. A write is a READ COMMITTED transaction holding the schema's
+ * advisory write lock until it commits; the LISTEN/NOTIFY wake-up of audit followers is this backend's extra.
  */
-export class PostgresDatabase {
+export class PostgresDriver implements SqlDriver {
+  readonly backend = "postgres";
+  readonly dialect: SqlDialect;
+  /** The NOTIFY channel of this schema's audit log. */
   readonly channel: string;
   private readonly lockSpace: number;
+  private readonly types: CustomTypesConfig;
+  private readonly sql = new Map<string, string>();
+  private readonly statements: SqlExecutor;
 
   constructor(
     readonly pool: Pool,
     readonly schema: string,
     readonly timeoutMs: number,
+    getTypeParser: CustomTypesConfig["getTypeParser"],
+    private readonly endPool: () => Promise<void>,
     /** Where the LISTEN connection comes from: a pool slot by default, a separate connection for our own pool. */
-    readonly connectListener: () => Promise<ListenConnection> = listenOnPool(pool),
+    private readonly connectListener: () => Promise<ListenConnection> = listenOnPool(pool),
   ) {
     assertSchemaName(schema);
+    this.dialect = dialect(schema);
     this.channel = `${schema}.audit`;
     this.lockSpace = hash32(`gatehouse:${schema}`);
+    this.types = { getTypeParser: ((oid: number, format?: "text" | "binary") => (oid === JSON_TYPE ? (text: string) => text : getTypeParser(oid, format))) as CustomTypesConfig["getTypeParser"] };
+    this.statements = this.on(pool);
   }
 
-  /** `"schema"."name"`; the schema was validated, the names are ours. */
+  /** `"schema"."name"`. */
   table(name: string): string {
-    return `"${this.schema}"."${name}"`;
+    return this.dialect.table(name);
   }
 
-  /**
-   * Runs one store call: it answers within the deadline or rejects with StoreUnavailableError, and any driver or server
-   * error becomes StoreUnavailableError too (domain errors such as PairingLimitError pass through).
-   */
-  async call<T>(work: (deadline: CallDeadline) => Promise<T>, deadlineMs = this.timeoutMs): Promise<T> {
-    try {
-      return await runWithDeadline("postgres", deadlineMs, work);
-    } catch (error) {
-      throw toStoreError(error);
-    }
+  execute(sql: string, params?: readonly unknown[]): Promise<number> {
+    return this.statements.execute(sql, params);
   }
 
-  /** Resolves when the server answers `SELECT 1` within the deadline; rejects with StoreUnavailableError otherwise. */
-  async ping(): Promise<void> {
-    await this.call(() => this.query("SELECT 1", [], true));
+  get<T>(sql: string, params?: readonly unknown[]): Promise<T | null> {
+    return this.statements.get<T>(sql, params);
   }
 
-  /** One statement on any pooled connection; named statements are prepared once per connection. */
-  async query<R extends QueryResultRow>(text: string, values: unknown[] = [], prepared = false): Promise<QueryResult<R>> {
-    return this.pool.query<R>(prepared ? { name: statementName(text), text, values } : { text, values });
+  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+    return this.statements.all<T>(sql, params);
+  }
+
+  /** A hot statement, prepared once per connection under a name. */
+  async prepared<R extends QueryResultRow>(text: string, values: unknown[]): Promise<R[]> {
+    return (await this.pool.query<R>({ name: statementName(text), text, values, types: this.types })).rows;
+  }
+
+  async write<T>(work: (tx: SqlExecutor) => Promise<T>, deadline: CallDeadline): Promise<T> {
+    return this.withClient(async (client) => {
+      const tx = this.on(client, deadline);
+      for (let attempt = 1; ; attempt++) {
+        await tx.execute("BEGIN");
+        try {
+          await tx.execute(`SELECT pg_advisory_xact_lock(${this.lockSpace}, 0)`);
+          const result = await work(tx);
+          // Past the deadline the caller has been told the call failed: roll back rather than commit unseen.
+          deadline.check();
+          await client.query("COMMIT");
+          return result;
+        } catch (error) {
+          await client.query("ROLLBACK").catch(() => undefined);
+          const code = (error as { code?: unknown } | null)?.code;
+          if (attempt < MAX_ATTEMPTS && !deadline.passed() && RETRYABLE.has(String(code))) continue;
+          throw error;
+        }
+      }
+    });
+  }
+
+  /** NOTIFY is delivered when the transaction commits, and once however many events it appended. */
+  async announce(tx: SqlExecutor): Promise<void> {
+    await tx.get("SELECT pg_notify(?, '') AS sent", [this.channel]);
+  }
+
+  /** LISTEN on a connection of its own while anyone follows the log; when it drops it is re-established with backoff. */
+  listen(wake: () => void): { ready: Promise<void>; stop(): void } {
+    let current: ListenConnection | null = null;
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    let delay = RECONNECT_MIN_MS;
+    const connect = async (): Promise<void> => {
+      const connection = await runWithDeadline(this.backend, this.timeoutMs, () => this.connectListener());
+      if (stopped) return connection.release();
+      const { client } = connection;
+      const dropped = (): void => {
+        if (current !== connection) return;
+        current = null;
+        connection.release();
+        retry();
+      };
+      client.on("error", dropped);
+      client.on("end", dropped);
+      client.on("notification", (message) => {
+        if (message.channel === this.channel) wake();
+      });
+      try {
+        await runWithDeadline(this.backend, this.timeoutMs, async () => {
+          await client.query(`LISTEN "${this.channel}"`);
+          // Where the log ends, read on this connection: it answers, and events committed meanwhile are caught up.
+          await client.query(`SELECT coalesce(max(id), 0) AS id FROM ${this.table("audit")}`);
+        });
+      } catch (error) {
+        client.off("end", dropped);
+        connection.release();
+        throw error;
+      }
+      if (stopped) return connection.release();
+      current = connection;
+      delay = RECONNECT_MIN_MS;
+      wake();
+    };
+    const retry = (): void => {
+      if (stopped || timer) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        connect().catch(retry);
+      }, delay);
+      timer.unref();
+      delay = Math.min(delay * 2, RECONNECT_MAX_MS);
+    };
+    const ready = connect().catch(retry);
+    return {
+      ready,
+      stop: () => {
+        stopped = true;
+        if (timer) clearTimeout(timer);
+        // The connection held LISTEN: it is closed, never handed back to a pool still listening.
+        current?.release();
+        current = null;
+      },
+    };
+  }
+
+  failure(error: unknown): unknown {
+    return isAnswer(error) ? error : new StoreUnavailableError("postgres", { cause: error });
+  }
+
+  close(): Promise<void> {
+    return this.endPool();
   }
 
   /**
@@ -142,69 +250,22 @@ export class PostgresDatabase {
       throw error;
     } finally {
       client.off("error", onError);
-      client.release(failure && !isDomainError(failure) ? failure : undefined);
+      client.release(failure && !isAnswer(failure) ? failure : undefined);
     }
   }
 
-  /**
-   * A READ COMMITTED transaction, holding an advisory transaction lock on `lockKey` (within this schema) when one is
-   * given, so every change under the same key (e.g. one channel type) is serialised across processes; retried on
-   * deadlock.
-   */
-  async transaction<T>(
-    client: Queryable,
-    lockKey: string | null,
-    work: (tx: Queryable) => Promise<T>,
-    deadline?: CallDeadline,
-  ): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      await client.query("BEGIN");
-      try {
-        if (lockKey !== null) {
-          await client.query("SELECT pg_advisory_xact_lock($1::int, $2::int)", [this.lockSpace, hash32(lockKey)]);
-        }
-        const result = await work(client);
-        // Past the deadline the caller has been told the call failed: roll back rather than commit unseen.
-        deadline?.check();
-        await client.query("COMMIT");
-        return result;
-      } catch (error) {
-        await client.query("ROLLBACK").catch(() => undefined);
-        if (attempt < MAX_ATTEMPTS && RETRYABLE.has(sqlState(error) ?? "")) continue;
-        throw error;
-      }
-    }
+  /** Statements on the pool or one client; with a deadline, none is sent once it has passed. */
+  private on(queryable: Pick<Pool, "query">, deadline?: CallDeadline): SqlExecutor {
+    const query = async <R extends QueryResultRow>(sql: string, params: readonly unknown[] = []) => {
+      deadline?.check();
+      let text = this.sql.get(sql);
+      if (text === undefined) this.sql.set(sql, (text = numbered(sql)));
+      return queryable.query<R>({ text, values: params.map((value) => value ?? null), types: this.types });
+    };
+    return {
+      execute: async (sql, params) => (await query(sql, params)).rowCount ?? 0,
+      get: async <T>(sql: string, params?: readonly unknown[]) => ((await query(sql, params)).rows[0] as T | undefined) ?? null,
+      all: async <T>(sql: string, params?: readonly unknown[]) => (await query(sql, params)).rows as T[],
+    };
   }
-
-  /** Appends one audit event inside the caller's transaction and notifies listeners when it commits. */
-  async appendAudit(tx: Queryable, event: NewAuditRow): Promise<void> {
-    await tx.query(
-      `WITH ins AS (
-         INSERT INTO ${this.table("audit")} (at, type, channel_type, channel_id, actor, kind, detail)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::json) RETURNING id
-       )
-       SELECT pg_notify($8, id::text) FROM ins`,
-      [event.at, event.type, event.channelType, event.channelId, event.actor, event.kind ?? null, JSON.stringify(event.detail), this.channel],
-    );
-  }
-}
-
-export interface NewAuditRow {
-  at: number;
-  type: string;
-  channelType: string;
-  channelId: string;
-  actor: string;
-  kind?: string;
-  detail: Record<string, unknown>;
-}
-
-/** A signed 32-bit hash, for advisory lock keys. */
-function hash32(text: string): number {
-  return createHash("sha256").update(text).digest().readInt32BE(0);
-}
-
-/** The same text always gets the same statement name, so a connection prepares it once. */
-function statementName(text: string): string {
-  return `gh_${createHash("sha256").update(text).digest("hex").slice(0, 24)}`;
 }

@@ -1,29 +1,13 @@
 import type { Pool, PoolConfig } from "pg";
 import type { OpenStoresOptions } from "../open-options.js";
-import { checkStoreSecret, resolveStoreSecret, type FingerprintKeeper, type StoreSecret } from "../store-secret.js";
-import type { PairingRules, PairingStoreOptions, Stores } from "../types.js";
-import { DEFAULT_PAIRING_RULES } from "../types.js";
-import {
-  assertSchemaName,
-  DEFAULT_TIMEOUT_MS,
-  listenOnPool,
-  PostgresDatabase,
-  PostgresSchemaError,
-  type ListenConnection,
-} from "./database.js";
+import { openSqlStores } from "../sql/stores.js";
+import { resolveStoreSecret, type StoreSecret } from "../store-secret.js";
+import type { Stores } from "../types.js";
+import { assertSchemaName, DEFAULT_TIMEOUT_MS, listenOnPool, PostgresDriver, PostgresSchemaError, type ListenConnection } from "./database.js";
 import { migrate, MIGRATIONS } from "./migrations.js";
-import { PostgresPairingStore } from "./pairing.js";
-import { PostgresSessionBindingStore } from "./session-binding.js";
-import { createPostgresSeenOnceStore } from "./seen-once.js";
-import { createPostgresLeaseStore } from "./leases.js";
-import { createPostgresSettingsStore } from "./settings.js";
-import { createPostgresTokenStore } from "./tokens.js";
-import { PostgresApprovalStore } from "./approvals.js";
-import { createPostgresBudgetStore } from "./budgets.js";
-import { createPostgresAnnouncementStore } from "./announcements.js";
-import { openPostgresConversationStore } from "./conversations.js";
+import { PostgresPairedLookup } from "./paired-lookup.js";
 
-export { PostgresPairingStore, PostgresSessionBindingStore, PostgresSchemaError, MIGRATIONS };
+export { PostgresSchemaError, MIGRATIONS };
 
 export const DEFAULT_SCHEMA = "gatehouse";
 export const DEFAULT_POOL_SIZE = 10;
@@ -77,7 +61,7 @@ export async function openPostgresStores(url: string, options: OpenStoresOptions
     return { client, release: () => void client.end().catch(() => undefined) };
   };
   try {
-    return await createStores(pool, { ...options, schema, timeoutMs, secret }, connectListener, async () => {
+    return await createStores(pg, pool, { ...options, schema, timeoutMs, secret }, connectListener, async () => {
       await pool.end();
     });
   } catch (error) {
@@ -98,7 +82,7 @@ export async function createPostgresStores(pool: Pool, options: PostgresStoresOp
   const schema = options.schema ?? DEFAULT_SCHEMA;
   assertSchemaName(schema);
   const resolved = { ...options, schema, timeoutMs: resolveTimeout(options.timeoutMs), secret: resolveStoreSecret("postgres", options) };
-  return createStores(pool, resolved, listenOnPool(pool), async () => undefined);
+  return createStores(await loadPg(), pool, resolved, listenOnPool(pool), async () => undefined);
 }
 
 interface ResolvedOptions extends Omit<PostgresStoresOptions, "secret"> {
@@ -108,6 +92,7 @@ interface ResolvedOptions extends Omit<PostgresStoresOptions, "secret"> {
 }
 
 async function createStores(
+  pg: PgModule,
   pool: Pool,
   options: ResolvedOptions,
   connectListener: () => Promise<ListenConnection>,
@@ -116,77 +101,24 @@ async function createStores(
   // An idle connection that breaks (server restart, network) is reported here; it is simply dropped by the pool.
   const onPoolError = (): void => undefined;
   pool.on("error", onPoolError);
-  const db = new PostgresDatabase(pool, options.schema, options.timeoutMs, connectListener);
-  let users = 2;
-  const release = async (): Promise<void> => {
-    users -= 1;
-    if (users > 0) return;
+  const driver = new PostgresDriver(pool, options.schema, options.timeoutMs, pg.types.getTypeParser, async () => {
     await endPool();
     pool.off("error", onPoolError);
-  };
+  }, connectListener);
   try {
-    await migrate(db);
-    await checkStoreSecret(`postgres (schema "${options.schema}")`, options.secret, fingerprintKeeper(db), options.secretCheck);
-    const pairing = new PostgresPairingStore(db, pairingOptions(options), release);
-    const sessions = new PostgresSessionBindingStore(db, { now: options.now, idleTtlMs: options.sessionIdleTtlMs }, release);
-    const approvals = await PostgresApprovalStore.open(db, { now: options.now });
-    const conversations = await openPostgresConversationStore(db, options.now);
-    return {
-      backend: "postgres",
-      pairing,
-      sessions,
-      tokens: createPostgresTokenStore(db, options.now),
-      seen: createPostgresSeenOnceStore(db, options.now),
-      approvals,
-      budgets: createPostgresBudgetStore(db, options.now),
-      announcements: createPostgresAnnouncementStore(db, options.now),
-      conversations,
-      leases: createPostgresLeaseStore(db, options.now),
-      settings: createPostgresSettingsStore(db),
-      close: async () => {
-        await approvals.close();
-        await pairing.close();
-        await sessions.close();
-      },
-    };
+    await migrate(driver);
+    const { secret, ...rest } = options;
+    return await openSqlStores(driver, rest, { where: `postgres (schema "${options.schema}")`, secret, lookup: new PostgresPairedLookup(driver) });
   } catch (error) {
     pool.off("error", onPoolError);
     throw error;
   }
 }
 
-const RULE_NAMES = Object.keys(DEFAULT_PAIRING_RULES) as (keyof PairingRules)[];
-
-/** Only the pairing rules, secret and clock out of the wider options. */
-function pairingOptions(options: ResolvedOptions): PairingStoreOptions {
-  const picked: PairingStoreOptions = { secret: options.secret.key, now: options.now, drawCode: options.drawCode };
-  for (const name of RULE_NAMES) if (options[name] !== undefined) picked[name] = options[name];
-  return picked;
-}
-
 function resolveTimeout(timeoutMs: number | undefined): number {
   const value = timeoutMs ?? DEFAULT_TIMEOUT_MS;
   if (!Number.isFinite(value) || value <= 0) throw new TypeError(`postgres timeoutMs must be a positive number (got ${String(value)})`);
   return Math.ceil(value);
-}
-
-/** The secret's fingerprint in the meta table; of instances opening a new schema at once, the first insert wins. */
-function fingerprintKeeper(db: PostgresDatabase): FingerprintKeeper {
-  const read = async (): Promise<string | null> => {
-    const rows = await db.call(() => db.query<{ value: string }>(`SELECT value FROM ${db.table("meta")} WHERE key = 'secret_fingerprint'`));
-    return rows.rows[0]?.value ?? null;
-  };
-  return {
-    read,
-    adopt: async (fingerprint) => {
-      await db.call(() =>
-        db.query(`INSERT INTO ${db.table("meta")} (key, value) VALUES ('secret_fingerprint', $1) ON CONFLICT (key) DO NOTHING`, [
-          fingerprint,
-        ]),
-      );
-      return (await read()) ?? fingerprint;
-    },
-  };
 }
 
 interface ParsedUrl {

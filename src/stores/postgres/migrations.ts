@@ -1,5 +1,6 @@
 import type { QueryConfig, QueryResult } from "pg";
-import { PostgresSchemaError, type PostgresDatabase } from "./database.js";
+import { runWithDeadline } from "../deadline.js";
+import { PostgresSchemaError, type PostgresDriver } from "./database.js";
 
 /**
  * The PostgreSQL schema as an ordered list of migrations; `schema_migrations` records which ran. Never edit a released
@@ -125,6 +126,22 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    description: "approvals, conversations and rate budgets; IF NOT EXISTS because each store created its table at open before",
+    sql: (t) => `
+      CREATE TABLE IF NOT EXISTS ${t("approvals")} (
+        id text PRIMARY KEY, ref text NOT NULL UNIQUE, requester text NOT NULL, tool text NOT NULL,
+        arguments json NOT NULL, risk text NOT NULL, agent text NOT NULL, session text NOT NULL, context json NOT NULL,
+        created_at bigint NOT NULL, expires_at bigint NOT NULL, status text NOT NULL,
+        decided_at bigint, approver text, reason text);
+      CREATE INDEX IF NOT EXISTS approvals_pending ON ${t("approvals")} (created_at) WHERE status = 'pending';
+      CREATE TABLE IF NOT EXISTS ${t("approval_claims")} (id text NOT NULL, holder text NOT NULL, PRIMARY KEY (id, holder));
+      CREATE TABLE IF NOT EXISTS ${t("conversations")} (session_id text PRIMARY KEY, record text NOT NULL, expires_at bigint NOT NULL);
+      CREATE INDEX IF NOT EXISTS conversations_expires ON ${t("conversations")} (expires_at);
+      CREATE TABLE IF NOT EXISTS ${t("rate_budgets")} (key text PRIMARY KEY, arrival double precision NOT NULL);
+    `,
+  },
 ];
 
 /** Migrations get a deadline of their own: they may wait for another instance that is migrating. */
@@ -135,9 +152,11 @@ const MIGRATION_TIMEOUT_MS = 30_000;
  * transaction lock for this schema, so two instances starting at once never both migrate: the second waits, then sees
  * the work done. A schema migrated by a newer gatehouse is refused.
  */
-export async function migrate(db: PostgresDatabase, migrations: readonly PostgresMigration[] = MIGRATIONS): Promise<void> {
+export async function migrate(db: PostgresDriver, migrations: readonly PostgresMigration[] = MIGRATIONS): Promise<void> {
   const latest = migrations.at(-1)?.version ?? 0;
-  await db.call(
+  await runWithDeadline(
+    "postgres",
+    MIGRATION_TIMEOUT_MS + db.timeoutMs,
     () =>
       db.withClient(async (client) => {
         // BEGIN answers within the usual deadline (a hung server is noticed fast); waiting for another instance's
@@ -155,15 +174,16 @@ export async function migrate(db: PostgresDatabase, migrations: readonly Postgre
           throw error;
         }
       }),
-    MIGRATION_TIMEOUT_MS + db.timeoutMs,
-  );
+  ).catch((error: unknown) => {
+    throw db.failure(error);
+  });
 }
 
 type RunSql = (text: string, values?: unknown[]) => Promise<QueryResult>;
 
 async function applyMissing(
   run: RunSql,
-  db: PostgresDatabase,
+  db: PostgresDriver,
   migrations: readonly PostgresMigration[],
   latest: number,
 ): Promise<void> {

@@ -1,5 +1,6 @@
+import { sqlCall, type PairedLookup } from "../sql/driver.js";
 import type { SenderRef } from "../types.js";
-import type { PostgresDatabase } from "./database.js";
+import type { PostgresDriver } from "./database.js";
 
 interface Waiting extends SenderRef {
   resolve: (paired: boolean) => void;
@@ -12,15 +13,23 @@ const MAX_PAIRED_BATCH = 256;
 /**
  * isPaired is the hot path: the lookups asked for in the same tick go to PostgreSQL as one statement (a primary-key
  * probe per sender), so many concurrent callers cost a few round trips instead of one each. A lone caller waits for no
- * one: its batch leaves on the next tick.
+ * one: its batch leaves on the next tick. Each caller gets the store's deadline and errors.
  */
-export class PairedLookup {
+export class PostgresPairedLookup implements PairedLookup {
   private queue: Waiting[] = [];
   private scheduled = false;
 
-  constructor(private readonly db: PostgresDatabase) {}
+  constructor(private readonly db: PostgresDriver) {}
 
-  isPaired(channelType: string, channelId: string): Promise<boolean> {
+  isPaired(channelId: string, channelType: string): Promise<boolean> {
+    return sqlCall(this.db, () => this.queued(channelType, channelId));
+  }
+
+  many(senders: readonly SenderRef[]): Promise<boolean[]> {
+    return sqlCall(this.db, () => this.send(senders));
+  }
+
+  private queued(channelType: string, channelId: string): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.queue.push({ channelType, channelId, resolve, reject });
       if (!this.scheduled) {
@@ -34,12 +43,12 @@ export class PairedLookup {
     this.scheduled = false;
     const queued = this.queue;
     this.queue = [];
-    void this.send(queued);
+    void this.answer(queued);
   }
 
-  private async send(batch: Waiting[]): Promise<void> {
+  private async answer(batch: Waiting[]): Promise<void> {
     try {
-      const answers = await this.many(batch);
+      const answers = await this.send(batch);
       batch.forEach((waiting, index) => waiting.resolve(answers[index] === true));
     } catch (error) {
       for (const waiting of batch) waiting.reject(error);
@@ -50,22 +59,21 @@ export class PairedLookup {
    * Whether each of these senders (validated by the caller) is paired, in their order: one statement per
    * MAX_PAIRED_BATCH senders, all sent at once.
    */
-  async many(senders: readonly SenderRef[]): Promise<boolean[]> {
+  private async send(senders: readonly SenderRef[]): Promise<boolean[]> {
     const chunks: Promise<boolean[]>[] = [];
     for (let start = 0; start < senders.length; start += MAX_PAIRED_BATCH) chunks.push(this.chunk(senders.slice(start, start + MAX_PAIRED_BATCH)));
     return (await Promise.all(chunks)).flat();
   }
 
   private async chunk(senders: readonly SenderRef[]): Promise<boolean[]> {
-    const result = await this.db.query<{ i: string }>(
+    const rows = await this.db.prepared<{ i: string }>(
       `SELECT q.i::int AS i FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS q(channel_type, channel_id, i)
        WHERE EXISTS (
          SELECT 1 FROM ${this.db.table("paired")} p WHERE p.channel_type = q.channel_type AND p.channel_id = q.channel_id
        )`,
       [senders.map((s) => s.channelType), senders.map((s) => s.channelId)],
-      true,
     );
-    const paired = new Set(result.rows.map((row) => Number(row.i) - 1));
+    const paired = new Set(rows.map((row) => Number(row.i) - 1));
     return senders.map((_, index) => paired.has(index));
   }
 }

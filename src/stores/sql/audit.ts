@@ -44,7 +44,7 @@ export class SqlAuditLog {
   private cursor: number | null = null;
   private pumping: Promise<void> | null = null;
   private timer: NodeJS.Timeout | undefined;
-  private stopListening: Promise<() => void> | undefined;
+  private listening: { ready: Promise<void>; stop(): void } | undefined;
   private readonly select: string;
 
   constructor(private readonly driver: SqlDriver) {
@@ -83,7 +83,7 @@ export class SqlAuditLog {
       this.timer = setInterval(() => void this.pump(), AUDIT_POLL_INTERVAL_MS);
       this.timer.unref();
       // Pushed wake-ups (PostgreSQL's NOTIFY) only make followers quicker: the cursor and the poll stay the truth.
-      this.stopListening = this.driver.listen?.(() => void this.pump()).catch(() => () => undefined);
+      this.listening = this.driver.listen?.(() => void this.pump());
     }
     return () => {
       this.listeners.delete(listener);
@@ -91,9 +91,13 @@ export class SqlAuditLog {
     };
   }
 
-  /** Resolves once a subscription that is starting knows where the log ends, so a write after subscribe() is seen. */
-  ready(): Promise<void> {
-    return this.cursor === null && this.listeners.size > 0 ? this.pump() : Promise.resolve();
+  /**
+   * Resolves once a subscription that is starting knows where the log ends (so a write after subscribe() is seen)
+   * and has tried to listen.
+   */
+  async ready(): Promise<void> {
+    if (this.cursor === null && this.listeners.size > 0) await this.pump();
+    await this.listening?.ready;
   }
 
   /** Hands events newer than the cursor to the listeners, in id order, once; failures wait for the next tick. */
@@ -111,8 +115,8 @@ export class SqlAuditLog {
     this.listeners.clear();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    void this.stopListening?.then((stop) => stop());
-    this.stopListening = undefined;
+    this.listening?.stop();
+    this.listening = undefined;
   }
 
   private async deliver(): Promise<void> {

@@ -68,8 +68,11 @@ export interface SqlDriver extends SqlExecutor {
    * (PostgreSQL: NOTIFY); without it they find them by polling.
    */
   announce?(tx: SqlExecutor): Promise<void>;
-  /** Calls `wake` whenever another process may have committed audit events; resolves to a function that stops it. */
-  listen?(wake: () => void): Promise<() => void>;
+  /**
+   * Calls `wake` whenever another process may have committed audit events (and after each (re)connect); `ready`
+   * settles once the first attempt to listen has, and `stop()` gives up the connection at once.
+   */
+  listen?(wake: () => void): { ready: Promise<void>; stop(): void };
   /** Maps a driver failure to StoreUnavailableError; answers (domain errors) pass through. */
   failure(error: unknown): unknown;
   close(): Promise<void>;

@@ -236,6 +236,8 @@ export class SqlPairingStore implements PairingStore {
     this.assertOpen();
     const now = this.opts.now();
     const rows = await this.readAfterSweep(now, async (tx) => {
+      // No entry's channel type holds U+0000 (nor can PostgreSQL's text): such a filter matches nothing.
+      if (channelType?.includes("\u0000")) return [];
       const where = channelType === undefined ? "" : "WHERE channel_type = ?";
       const found = await tx.all<Record<string, unknown>>(
         `SELECT ${PENDING_COLUMNS} FROM ${this.t("pending")} ${where} ORDER BY created_at, seq`,
