@@ -35,7 +35,7 @@ describe("LabelledHistogram and LabelledCounter", () => {
     const events = [["telegram", "pending"], ["telegram", "pending"], ["webchat", "admitted"], ["telegram", "admitted"]] as const;
     for (const [channel, decision] of events) {
       reference.inc({ channel, decision });
-      fast.inc({ channel, decision });
+      fast.inc(`${channel}/${decision}`, { channel, decision });
     }
     expect(await ours.metrics()).toBe(await theirs.metrics());
     // A scrape does not reset or double what was counted.

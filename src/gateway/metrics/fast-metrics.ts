@@ -89,7 +89,7 @@ export class LabelledCounter<L extends string> {
   constructor(
     name: string,
     help: string,
-    private readonly labelNames: readonly L[],
+    labelNames: readonly L[],
     registry: Registry,
   ) {
     const totals = this.totals;
@@ -105,10 +105,8 @@ export class LabelledCounter<L extends string> {
     });
   }
 
-  /** Adds one to the series of `labels`. */
-  inc(labels: Record<L, string>): void {
-    let key = "";
-    for (const name of this.labelNames) key += `${labels[name]}\u0000`;
+  /** Adds one to the series of `labels`; `key` tells the series apart (their values joined, say), so no label is hashed. */
+  inc(key: string, labels: Record<L, string>): void {
     const entry = this.totals.get(key);
     if (entry) entry.value += 1;
     else this.totals.set(key, { labels, value: 1 });

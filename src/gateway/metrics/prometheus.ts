@@ -101,7 +101,7 @@ export class PrometheusMetrics implements GatewayMetrics {
   }
 
   admission(channelType: string, decision: string, reason: string): void {
-    this.admissions.inc({ channel: channelType, decision, reason });
+    this.admissions.inc(`${channelType}\u0000${decision}\u0000${reason}`, { channel: channelType, decision, reason });
   }
 
   agentTurn(channelType: string, seconds: number, outcome: AgentTurnOutcome): void {
