@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { cliWorkspace, runGatehouse, startGatehouse } from "./cli-helpers.js";
-import { TestSocket } from "./gateway-helpers.js";
+import { connectKeyDevice, makeKeyDevice } from "./support/key-device.js";
 import { linesOf, sample } from "./support/prometheus-text.js";
 
 const ws = cliWorkspace();
@@ -65,9 +65,10 @@ describe("gatehouse start: logs and /metrics", () => {
       expect(local.text).toContain("# TYPE gatehouse_admission_decisions_total counter");
 
       // A webchat stranger asks, the owner approves with the CLI (another process), a message reaches the echo agent.
-      const device = await TestSocket.open(`${gateway.url.replace(/^http/, "ws")}/ws`);
-      device.send({ type: "connect", params: { deviceId: "device-metrics-0123456789", name: "Stranger" } });
-      code = (await device.nextOfType("pairing", 15_000)).code as string;
+      // A new data directory requires device keys: the stranger proves its key first.
+      const { socket: device, first } = await connectKeyDevice(`${gateway.url.replace(/^http/, "ws")}/ws`, makeKeyDevice(), { name: "Stranger" });
+      expect(first.type).toBe("pairing");
+      code = first.code as string;
       const approve = await runGatehouse(["pairing", "approve", "webchat", code, ...ws.args, "--config", config]);
       expect(approve.code, approve.stderr).toBe(0);
       await device.nextOfType("hello", 15_000);

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { cliWorkspace, runGatehouse, startGatehouse } from "./cli-helpers.js";
+import { makeKeyDevice, signChallenge } from "./support/key-device.js";
 
 type Frame = Record<string, unknown> & { type: string };
 
@@ -70,8 +71,12 @@ describe("gatehouse start (child process)", () => {
       owner.socket.send(JSON.stringify({ type: "connect", params: { token } }));
       expect(await owner.next((f) => f.type === "hello", "owner hello")).toMatchObject({ principal: { userId: "owner", role: "owner" } });
 
+      // A new data directory requires device keys: the browser proves its key first.
+      const key = makeKeyDevice();
       const device = await connect(gateway.url);
-      device.socket.send(JSON.stringify({ type: "connect", params: { deviceId: "device-0123456789abcdef", name: "Test Browser" } }));
+      device.socket.send(JSON.stringify({ type: "connect", params: { deviceId: key.deviceId, publicKey: key.publicKey, name: "Test Browser" } }));
+      const challenge = (await device.next((f) => f.type === "challenge", "challenge")) as Frame & { nonce: string; audience: string; expiresAt: number };
+      device.socket.send(JSON.stringify({ type: "proof", params: { signature: signChallenge(key, challenge) } }));
       const { code } = (await device.next((f) => f.type === "pairing", "pairing")) as Frame & { code: string };
       expect(code).toMatch(/^[A-Z2-9]{4}-[A-Z2-9]{4}$/);
 
@@ -83,8 +88,8 @@ describe("gatehouse start (child process)", () => {
       const ownerEvent = await owner.next((f) => f.type === "event" && f.event === "pairing.approved", "owner pairing.approved");
       // Reported, not asserted (no timing assertions in tests): how long the running gateway took to see the CLI's decision.
       console.info(`pairing.approved reached the sockets ${Date.now() - approvedAt} ms after the CLI exited`);
-      expect(hello).toMatchObject({ principal: { userId: "device-0123456789abcdef", role: "user" } });
-      expect(ownerEvent).toMatchObject({ payload: { type: "approved", channelType: "webchat", channelId: "device-0123456789abcdef" } });
+      expect(hello).toMatchObject({ principal: { userId: key.deviceId, role: "user" } });
+      expect(ownerEvent).toMatchObject({ payload: { type: "approved", channelType: "webchat", channelId: key.deviceId } });
 
       device.socket.send(JSON.stringify({ type: "req", id: "1", method: "chat.send", params: { text: "hello there" } }));
       const reply = await device.next((f) => f.type === "res" && f.id === "1", "chat reply");

@@ -14,7 +14,7 @@ import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { REPO } from "./cli-helpers.js";
-import { deviceId, TestSocket } from "./gateway-helpers.js";
+import { connectKeyDevice, makeKeyDevice } from "./support/key-device.js";
 
 const run = promisify(execFile);
 const work = mkdtempSync(join(tmpdir(), "gh-package-"));
@@ -82,12 +82,13 @@ describe("the packed package, installed into an empty folder", () => {
     expect(out).toMatch(/First start: an owner token was created/);
     expect((await fetch(`${url}/console/`)).status).toBe(200);
 
-    const device = await TestSocket.open(`${url.replace("http", "ws")}/ws`);
-    device.send({ type: "connect", params: { deviceId: deviceId("packaged") } });
-    const { code } = await device.nextOfType("pairing");
+    // A new data directory requires device keys: the device proves its key first.
+    const key = makeKeyDevice();
+    const { socket: device, first } = await connectKeyDevice(`${url.replace("http", "ws")}/ws`, key);
+    const { code } = first;
     const approve = await run("npx", ["gatehouse", "pairing", "approve", code as string, ...common], { cwd: app });
     expect(approve.stdout).toContain("Approved webchat pairing.");
-    expect((await device.nextOfType("hello")).principal.userId).toMatch(/packaged/);
+    expect((await device.nextOfType("hello")).principal.userId).toBe(key.deviceId);
     device.ws.close();
   }, 600_000);
 });
