@@ -81,7 +81,9 @@ export type GatewayEventName =
   | "pairing.expired"
   | "audit"
   /** `{ message, channelType, … }`: something a channel wants the owner to see (e.g. a card the platform would not deliver). */
-  | "channel.notice";
+  | "channel.notice"
+  /** `{ missed, after }` (AuditResync): the store's feed missed events; re-read from the store what rests on them. */
+  | "store.resync";
 
 export type GatewayAuditListener = (event: AuditEvent) => void;
 

@@ -124,6 +124,19 @@ export class ClientConnection implements MethodCaller, DeviceLink {
     }
     this.alive = false;
     if (this.ws.readyState === WebSocket.OPEN) this.ws.ping();
+    this.recheck();
+  }
+
+  /**
+   * Re-reads from the store what this socket depends on: a ready socket presents its credential (or device) again and
+   * closes if it is no longer valid; a device waiting for approval looks the approval up. Used by the heartbeat and
+   * when the store's event feed missed events (a resync), so nothing rests on an event that never arrived.
+   */
+  recheck(): void {
+    if (this.state === "pairing") {
+      void this.checkApproval();
+      return;
+    }
     if (this.state === "ready" && !this.rechecking) {
       this.rechecking = true;
       void this.stillAuthorised()

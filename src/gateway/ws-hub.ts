@@ -64,6 +64,12 @@ export class WebSocketHub {
     };
     ctx.events.on("audit", onAudit);
     this.listeners.push(["audit", onAudit]);
+    // The store's feed missed events (trimmed before they were read): every socket re-reads its standing from the store.
+    const onResync = (): void => {
+      for (const connection of this.connections) connection.recheck();
+    };
+    ctx.events.on("store.resync", onResync);
+    this.listeners.push(["store.resync", onResync]);
     // What a channel wants the owner to see (e.g. a card WhatsApp would not deliver) goes to the console's live feed.
     const onNotice = (notice: ChannelNotice): void => {
       for (const connection of this.connections) if (connection.isOwner) connection.pushEvent("channel.notice", notice);

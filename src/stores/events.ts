@@ -41,3 +41,15 @@ export interface AuditEvent {
   kind?: PendingKind;
   detail: Record<string, JsonValue>;
 }
+
+/**
+ * A subscriber's feed skipped events it can no longer deliver: they were trimmed from the log (its retention) before
+ * the subscriber read them. Whoever acts on events must re-read what it cares about from the store (who is paired,
+ * which tokens exist, what is pending) instead of trusting the events it saw; later events arrive as usual.
+ */
+export interface AuditResync {
+  /** How many events were trimmed unread (at least 1). */
+  missed: number;
+  /** The id of the last event delivered before the gap, or null when none had been. */
+  after: string | null;
+}

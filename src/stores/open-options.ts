@@ -13,4 +13,8 @@ export interface OpenStoresOptions extends PairingStoreOptions, StoreSecretOptio
   poolSize?: number;
   /** How long any store call may take before it fails (closed); milliseconds. */
   timeoutMs?: number;
+  /** Redis: audit events older than this are trimmed from the stream (default 7 days; 0 keeps them for ever). */
+  auditRetentionMs?: number;
+  /** Redis: the audit stream keeps about this many events at most (default: no limit). */
+  auditMaxLength?: number;
 }

@@ -48,7 +48,7 @@ const BACKENDS: readonly StoreBackend[] = [
     name: "redis",
     schemes: ["redis:", "rediss:"],
     example: "redis://host:port/db",
-    options: ["sessionIdleTtlMs", "dataDir", "keyPrefix"],
+    options: ["sessionIdleTtlMs", "dataDir", "keyPrefix", "auditRetentionMs", "auditMaxLength"],
     capabilities: { shared: true, events: "stream", tokens: true },
     open: async (url, options) => (await import("./redis/index.js")).openRedisStores(url, options),
   },

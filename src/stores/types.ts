@@ -11,9 +11,9 @@ import type {
 import type { ApprovalStore } from "./approvals.js";
 import type { BudgetStore } from "./budget.js";
 import type { LeaseStore } from "./lease.js";
-import type { AnnouncedEventType, AuditEvent, AuditEventType, Clock } from "./events.js";
+import type { AnnouncedEventType, AuditEvent, AuditEventType, AuditResync, Clock } from "./events.js";
 
-export type { AnnouncedEventType, AuditEvent, AuditEventType, Clock } from "./events.js";
+export type { AnnouncedEventType, AuditEvent, AuditEventType, AuditResync, Clock } from "./events.js";
 
 /** Rules every built-in pairing store enforces; all durations in milliseconds. */
 export interface PairingRules {
@@ -139,8 +139,11 @@ export interface PairingStore extends PairingProtocol {
   /** The live pending request of one sender, with its first message, or null. */
   pendingFor(channelId: string, channelType: string): Promise<PendingDetails | null>;
   audit(query?: AuditQuery): Promise<AuditPage>;
-  /** Every audit event from now on, from every process and instance sharing this store. Returns unsubscribe. */
-  subscribe(listener: (event: AuditEvent) => void): () => void;
+  /**
+   * Every audit event from now on, from every process and instance sharing this store, in order. Returns unsubscribe.
+   * `onResync` is told when events were trimmed before this subscriber read them (a store with a retention, Redis).
+   */
+  subscribe(listener: (event: AuditEvent) => void, onResync?: (resync: AuditResync) => void): () => void;
   /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */
   /**
    * Writes exported records as they were, in one atomic step, without audit events of its own. Restored history is

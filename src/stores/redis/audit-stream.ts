@@ -1,12 +1,13 @@
 import type { JsonValue, PendingKind } from "../../protocols/types.js";
 import { StoreUnavailableError } from "../../pairing/errors.js";
 import { auditLimit, auditMatches } from "../shared.js";
-import type { AuditEvent, AuditEventType, AuditPage, AuditQuery } from "../types.js";
-import { withDeadline, type RedisClientLike, type RedisConnection } from "./connection.js";
+import type { AuditEvent, AuditEventType, AuditPage, AuditQuery, AuditResync } from "../types.js";
+import { evalScript, withDeadline, type RedisClientLike, type RedisConnection } from "./connection.js";
+import { AUDIT_TAIL } from "./scripts.js";
 
 /**
  * The audit log is one Redis stream (XADD from the Lua scripts). Event ids are stream ids, so `audit()` pages with
- * XRANGE from an exclusive start, and every instance learns of every decision by tailing the stream with XREAD.
+ * XRANGE from an exclusive start, and every instance learns of every decision by tailing the stream (AuditFeed).
  */
 
 const STREAM_ID = /^\d+(-\d+)?$/;
@@ -102,15 +103,63 @@ export async function readAuditPage(conn: RedisConnection, stream: string, query
 
 interface Subscriber {
   listener: (event: AuditEvent) => void;
+  onResync: ((resync: AuditResync) => void) | undefined;
   /** Stream id of the last event before this subscription; null until known. */
   after: string | null;
   buffer: AuditEvent[];
+  /** A gap found before this subscriber knew where it starts, told once it does. */
+  pendingResync: AuditResync | null;
+}
+
+/** One atomic look at the stream (AUDIT_TAIL). */
+interface StreamTail {
+  /** Entries ever added; null before Redis 7 (no gap detection by count there). */
+  added: number | null;
+  length: number;
+  first: string | null;
+  last: string | null;
+  entries: StreamEntry[];
+}
+
+function toTail(reply: unknown): StreamTail {
+  const [added, length, first, last, entries] = Array.isArray(reply) ? (reply as unknown[]) : [];
+  const count = Number(added);
+  return {
+    added: Number.isInteger(count) && count >= 0 ? count : null,
+    length: Number(length) || 0,
+    first: typeof first === "string" && first !== "" ? first : null,
+    last: typeof last === "string" && last !== "" ? last : null,
+    entries: toEntries(entries),
+  };
+}
+
+/** Where the reader is: the last id it handed out and how many entries the stream had ever held up to it. */
+interface Position {
+  id: string;
+  /** Entries ever added up to and including `id`; null when unknown (Redis before 7). */
+  index: number | null;
 }
 
 /**
- * Tails the audit stream on a duplicated connection (blocking XREAD) and hands every new event to the subscribers.
- * Each subscriber's starting point is the stream's last id, read on the store's own connection at subscribe time, so
- * every decision this store makes after `subscribe()` is delivered, and nothing from before it.
+ * How many entries after `position` were trimmed before they were read: by count (entries ever added minus entries
+ * left, against the reader's index), or before Redis 7 by the stream now starting after the last id read (which
+ * cannot tell how many, so 1).
+ */
+function missedBy(tail: StreamTail, position: Position): number {
+  if (tail.added !== null && position.index !== null) return Math.max(0, tail.added - tail.length - position.index);
+  if (position.id !== "0-0" && tail.first !== null && compareStreamIds(tail.first, position.id) > 0) return 1;
+  return 0;
+}
+
+/**
+ * Tails the audit stream on a duplicated connection and hands every new event to the subscribers, each exactly once
+ * and in stream order. Each subscriber's starting point is the stream's last id, read on the store's own connection at
+ * subscribe time, so every decision this store makes after `subscribe()` is delivered, and nothing from before it.
+ *
+ * The stream is trimmed (audit-retention.ts). Every read is one script (AUDIT_TAIL) that also counts the entries ever
+ * added, so a reader that fell behind the trim point (it was away, or Redis was) notices exactly how many it missed,
+ * logs nothing itself, and tells every subscriber through `onResync` before the events that follow; waiting for new
+ * entries is a blocking XREAD used only as a wake-up.
  */
 export class AuditFeed {
   private readonly subscribers = new Set<Subscriber>();
@@ -123,9 +172,9 @@ export class AuditFeed {
     private readonly stream: string,
   ) {}
 
-  subscribe(listener: (event: AuditEvent) => void): () => void {
+  subscribe(listener: (event: AuditEvent) => void, onResync?: (resync: AuditResync) => void): () => void {
     if (this.closed) return () => {};
-    const subscriber: Subscriber = { listener, after: null, buffer: [] };
+    const subscriber: Subscriber = { listener, onResync, after: null, buffer: [], pendingResync: null };
     this.subscribers.add(subscriber);
     void this.locate(subscriber);
     return () => {
@@ -149,12 +198,16 @@ export class AuditFeed {
   private async locate(subscriber: Subscriber): Promise<void> {
     while (!this.closed && this.subscribers.has(subscriber)) {
       try {
-        const reply = await this.conn.command(["XREVRANGE", this.stream, "+", "-", "COUNT", "1"]);
-        const after = toEntries(reply)[0]?.[0] ?? "0-0";
+        // one command sent at once (EVAL, never EVALSHA + a retry), so it is ordered before this store's next write
+        const tail = toTail(await this.conn.run(() => this.conn.command(["EVAL", AUDIT_TAIL.source, "1", this.stream, "", "0"])));
+        const after = tail.last ?? "0-0";
         subscriber.after = after;
+        const resync = subscriber.pendingResync;
+        subscriber.pendingResync = null;
+        if (resync) this.tell(subscriber, resync);
         const buffered = subscriber.buffer.splice(0);
         for (const event of buffered) this.deliver(subscriber, event);
-        if (!this.reading) void this.read(after);
+        if (!this.reading) void this.read({ id: after, index: tail.added });
         return;
       } catch {
         await sleep(RETRY_MS);
@@ -162,25 +215,30 @@ export class AuditFeed {
     }
   }
 
-  private async read(from: string): Promise<void> {
+  private async read(from: Position): Promise<void> {
     this.reading = true;
-    let position = from;
+    const position = { ...from };
     try {
       while (!this.closed && this.subscribers.size > 0) {
         try {
           const reader = await this.readerClient();
-          const reading = reader.sendCommand([
-            "XREAD", "COUNT", String(READ_COUNT), "BLOCK", String(BLOCK_MS), "STREAMS", this.stream, position,
-          ]);
-          // a connection that went silent (half-open, server frozen) is replaced rather than waited on for ever
-          const reply = await withDeadline(reading, BLOCK_MS + this.conn.timeoutMs).catch((error: unknown) => {
-            if (error instanceof StoreUnavailableError && this.reader === reader) this.dropReader();
-            throw error;
-          });
-          for (const entry of xreadEntries(reply)) {
-            position = entry[0];
+          const tail = toTail(
+            await this.bounded(reader, evalScript(reader, AUDIT_TAIL, [this.stream], [position.id, String(READ_COUNT)]), this.conn.timeoutMs),
+          );
+          const missed = missedBy(tail, position);
+          if (missed > 0) {
+            this.resync({ missed, after: position.id === "0-0" ? null : position.id });
+            if (tail.added !== null) position.index = tail.added - tail.length;
+          }
+          for (const entry of tail.entries) {
+            position.id = entry[0];
+            if (position.index !== null) position.index += 1;
             this.dispatch(toAuditEvent(entry));
           }
+          if (tail.entries.length === READ_COUNT) continue;
+          // nothing more yet: wait (blocking) until something is added, then read it with the script above
+          const waiting = reader.sendCommand(["XREAD", "COUNT", "1", "BLOCK", String(BLOCK_MS), "STREAMS", this.stream, position.id]);
+          await this.bounded(reader, waiting, BLOCK_MS + this.conn.timeoutMs);
         } catch {
           if (!this.closed) await sleep(RETRY_MS);
         }
@@ -188,6 +246,14 @@ export class AuditFeed {
     } finally {
       this.reading = false;
     }
+  }
+
+  /** A connection that went silent (half-open, server frozen) is replaced rather than waited on for ever. */
+  private bounded<T>(reader: RedisClientLike, work: Promise<T>, ms: number): Promise<T> {
+    return withDeadline(work, ms).catch((error: unknown) => {
+      if (error instanceof StoreUnavailableError && this.reader === reader) this.dropReader();
+      throw error;
+    });
   }
 
   private async readerClient(): Promise<RedisClientLike> {
@@ -200,6 +266,22 @@ export class AuditFeed {
     }
     if (this.closed || !this.reader?.isReady) throw new Error("audit stream reader is not connected");
     return this.reader;
+  }
+
+  private resync(resync: AuditResync): void {
+    for (const subscriber of this.subscribers) {
+      if (subscriber.after === null) subscriber.pendingResync = resync;
+      else this.tell(subscriber, resync);
+    }
+  }
+
+  private tell(subscriber: Subscriber, resync: AuditResync): void {
+    if (!subscriber.onResync || !this.subscribers.has(subscriber)) return;
+    try {
+      subscriber.onResync({ ...resync });
+    } catch {
+      // a throwing listener must not stop the feed for everyone else
+    }
   }
 
   private dispatch(event: AuditEvent): void {

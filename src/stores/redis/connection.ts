@@ -151,18 +151,8 @@ export class RedisConnection {
   }
 
   /** EVALSHA, loading the script with EVAL the first time a server has not seen it. */
-  async eval(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
-    const tail = [String(keys.length), ...keys, ...args];
-    try {
-      return await this.client.sendCommand(["EVALSHA", script.sha, ...tail]);
-    } catch (error) {
-      if (!String((error as Error)?.message).startsWith("NOSCRIPT")) throw unavailable(error);
-    }
-    try {
-      return await this.client.sendCommand(["EVAL", script.source, ...tail]);
-    } catch (error) {
-      throw unavailable(error);
-    }
+  eval(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+    return evalScript(this.client, script, keys, args);
   }
 
   /** Resolves when Redis answers a PING within the deadline. */
@@ -175,6 +165,21 @@ export class RedisConnection {
     const copy = this.client.duplicate();
     copy.on("error", () => {});
     return copy;
+  }
+}
+
+/** EVALSHA on `client`, loading the script with EVAL the first time a server has not seen it. */
+export async function evalScript(client: RedisClientLike, script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+  const tail = [String(keys.length), ...keys, ...args];
+  try {
+    return await client.sendCommand(["EVALSHA", script.sha, ...tail]);
+  } catch (error) {
+    if (!String((error as Error)?.message).startsWith("NOSCRIPT")) throw unavailable(error);
+  }
+  try {
+    return await client.sendCommand(["EVAL", script.source, ...tail]);
+  } catch (error) {
+    throw unavailable(error);
   }
 }
 

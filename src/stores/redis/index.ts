@@ -2,7 +2,9 @@ import type { OpenStoresOptions } from "../open-options.js";
 import type { PairingRules, PairingStoreOptions, Stores } from "../types.js";
 import { DEFAULT_PAIRING_RULES } from "../types.js";
 import { assertTimeout, connectRedis, RedisConnection, type RedisClientLike } from "./connection.js";
-import { normalizePrefix, resolveUrlAndPrefix, DEFAULT_KEY_PREFIX } from "./keys.js";
+import { normalizePrefix, DEFAULT_KEY_PREFIX, RedisKeys } from "./keys.js";
+import { AuditTrimmer, resolveAuditRetention, type AuditRetention } from "./audit-retention.js";
+import { parseRedisTarget } from "./target.js";
 import { RedisPairingStore } from "./pairing.js";
 import { RedisSessionBindingStore } from "./session-binding.js";
 import { RedisSeenOnceStore } from "./seen-once.js";
@@ -42,7 +44,13 @@ function fingerprintKeeper(conn: RedisConnection, prefix: string): FingerprintKe
   };
 }
 
-async function assemble(conn: RedisConnection, prefix: string, options: RedisStoresOptions, secret: StoreSecret): Promise<Stores> {
+async function assemble(
+  conn: RedisConnection,
+  prefix: string,
+  retention: AuditRetention,
+  options: RedisStoresOptions,
+  secret: StoreSecret,
+): Promise<Stores> {
   await checkStoreSecret(`redis (prefix "${prefix}")`, secret, fingerprintKeeper(conn, prefix), options.secretCheck);
   const pairingOptions = pairingOptionsOf(options, secret);
   const sessions = new RedisSessionBindingStore(conn, prefix, { now: options.now, idleTtlMs: options.sessionIdleTtlMs });
@@ -54,6 +62,8 @@ async function assemble(conn: RedisConnection, prefix: string, options: RedisSto
     throw error;
   }
   const approvals = new RedisApprovalStore(conn, prefix, { now: options.now });
+  const trimmer = new AuditTrimmer(conn, new RedisKeys(prefix).audit, retention);
+  await trimmer.start();
   return {
     backend: "redis",
     pairing,
@@ -67,6 +77,7 @@ async function assemble(conn: RedisConnection, prefix: string, options: RedisSto
     leases: new RedisLeaseStore(conn, prefix, options.now),
     settings: createRedisSettingsStore(conn, prefix),
     close: async () => {
+      trimmer.stop();
       await approvals.close();
       await pairing.close();
       await sessions.close();
@@ -78,17 +89,19 @@ async function assemble(conn: RedisConnection, prefix: string, options: RedisSto
  * Opens the Redis stores at `redis://[user:password@]host:port/db[?prefix=name]` (or `rediss://` for TLS) with a
  * client of our own: no offline queue, a deadline on every call (`timeoutMs`, default 2000 ms) and reconnection in the
  * background, so a Redis outage makes calls fail fast with StoreUnavailableError and the stores recover on their own.
- * Keys live under `?prefix=` or `options.keyPrefix` (default `gatehouse:`). Needs the `redis` package installed.
+ * Keys live under `?prefix=` or `options.keyPrefix` (default `gatehouse:`). The audit stream keeps 7 days of events
+ * (`?auditRetention=` / `auditRetentionMs`, `?auditMaxLength=` / `auditMaxLength`). Needs the `redis` package installed.
  */
 export async function openRedisStores(url: string, options: OpenStoresOptions = {}): Promise<Stores> {
   const timeoutMs = assertTimeout(options.timeoutMs);
-  const target = resolveUrlAndPrefix(url, options.keyPrefix);
+  const target = parseRedisTarget(url, options);
+  if (target.mode !== "single") throw new TypeError(`redis ${target.mode} URLs are not supported yet`);
   const secret = resolveStoreSecret("redis", options);
   const client = await connectRedis(target.url, timeoutMs);
   const conn = new RedisConnection(client, timeoutMs, true);
   conn.acquire();
   try {
-    return await assemble(conn, target.prefix, options, secret);
+    return await assemble(conn, target.prefix, target.retention, options, secret);
   } finally {
     // the stores hold their own claims on the connection; drop the opening one (closing the client if assembly failed)
     await conn.release();
@@ -107,7 +120,8 @@ export async function createRedisStores(client: RedisClientLike, options: RedisS
   }
   const timeoutMs = assertTimeout(options.timeoutMs);
   const prefix = normalizePrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+  const retention = resolveAuditRetention(new URLSearchParams(), options);
   const secret = resolveStoreSecret("redis", options);
   const conn = new RedisConnection(client, timeoutMs, false);
-  return assemble(conn, prefix, options, secret);
+  return assemble(conn, prefix, retention, options, secret);
 }

@@ -11,13 +11,15 @@
  *   <p>cooldown:<type>:<id>        string deny cooldown end, ms
  *   <p>failures:<type>:<redeemer>  hash   failed-redemption window and lockout
  *   <p>seq                         string insertion counter (stable listing order when clocks tie)
- *   <p>audit                       stream audit log and cross-instance events
+ *   <p>audit                       stream audit log and cross-instance events (trimmed: audit-retention.ts)
  *   <p>session:<sessionId>         hash   principal JSON + lastSeen
  *   <p>tokens                      hash   token id -> JSON record (hashes only; tokens.ts)
  *   <p>token-hashes                hash   token hash -> token id (unique)
  *   <p>secret-fingerprint          string fingerprint of the gateway secret the prefix was first opened with
  *   <p>lease:<name>                hash   a lease: holder, fencing token, expiresAt, committed cursor (leases.ts)
  *   <p>leases                      zset   lease names by expiresAt (live leases, instance heartbeats)
+ * Every key starts with the prefix (RedisKeys.key()), so on a Redis Cluster, where the prefix carries a hash tag, one
+ * store is one slot and the scripts (which derive their keys from the prefix) stay atomic.
  * Pending-entry zset members are "<hash>:<kind>:<type>:<id>" so an entry whose hash vanished by native TTL can still be
  * reported as expired.
  */
@@ -35,29 +37,23 @@ export function normalizePrefix(prefix: unknown, field = "keyPrefix"): string {
 }
 
 /**
- * Splits a store URL into the URL node-redis gets (without our `prefix` query parameter) and the key prefix:
- * `?prefix=` or `options.keyPrefix`; when both are given they must agree.
+ * The prefix with a Redis Cluster hash tag: `gatehouse:` becomes `{gatehouse}:`, a prefix that has one already stays.
+ * Every key of a store starts with its prefix, so all of them hash to one slot and every Lua script (which derives
+ * its keys from the prefix) stays atomic on a cluster. New keys must start with the prefix too (RedisKeys.key()).
  */
-export function resolveUrlAndPrefix(url: string, keyPrefix: string | undefined): { url: string; prefix: string } {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new TypeError("redis store URL is not a valid URL (expected redis://host:port/db)");
-  }
-  const fromUrl = parsed.searchParams.get("prefix");
-  parsed.searchParams.delete("prefix");
-  const clean = parsed.toString();
-  if (fromUrl !== null && keyPrefix !== undefined && normalizePrefix(fromUrl, "?prefix") !== normalizePrefix(keyPrefix)) {
-    throw new TypeError("redis key prefix given twice and differently: in the URL (?prefix=) and as keyPrefix");
-  }
-  if (fromUrl !== null) return { url: clean, prefix: normalizePrefix(fromUrl, "?prefix") };
-  return { url: clean, prefix: normalizePrefix(keyPrefix ?? DEFAULT_KEY_PREFIX) };
+export function hashTaggedPrefix(prefix: string): string {
+  if (/\{[^{}]+\}/.test(prefix)) return prefix;
+  return `{${prefix.replace(/:$/, "")}}:`;
 }
 
 /** Keys the TypeScript side names directly; the Lua scripts derive the rest from the same prefix. */
 export class RedisKeys {
   constructor(readonly prefix: string) {}
+
+  /** Any key of this store: the prefix and a name (kept in the prefix's cluster slot). */
+  key(name: string): string {
+    return `${this.prefix}${name}`;
+  }
 
   get paired(): string {
     return `${this.prefix}paired`;

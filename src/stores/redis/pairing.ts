@@ -17,6 +17,7 @@ import {
 import type {
   ApproveOptions,
   AuditEvent,
+  AuditResync,
   AuditPage,
   AuditQuery,
   GenerateCodeDetails,
@@ -230,8 +231,8 @@ export class RedisPairingStore implements PairingStore {
     return this.conn.run(() => readAuditPage(this.conn, this.keys.audit, query));
   }
 
-  subscribe(listener: (event: AuditEvent) => void): () => void {
-    return this.feed.subscribe(listener);
+  subscribe(listener: (event: AuditEvent) => void, onResync?: (resync: AuditResync) => void): () => void {
+    return this.feed.subscribe(listener, onResync);
   }
 
   async health(): Promise<void> {

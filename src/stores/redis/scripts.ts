@@ -330,3 +330,24 @@ redis.call('XADD', KEYS[3], '*', 'at', ARGV[2], 'type', 'token-revoked', 'channe
 return 1
 `,
 );
+
+/**
+ * KEYS[1] = audit stream; ARGV: after (a stream id, or '' to only locate the end), count. One atomic look at the
+ * stream for its readers: {entries ever added (-1 before Redis 7), entries now in it, first id, last id, the entries
+ * after `after`}. Entries are only ever trimmed from the oldest end, so added - length of them are gone; a reader that
+ * has seen fewer than that missed some.
+ */
+export const AUDIT_TAIL = script(
+  "audit-tail",
+  `if redis.call('EXISTS', KEYS[1]) == 0 then return {'0', '0', '', '', {}} end
+local info = redis.call('XINFO', 'STREAM', KEYS[1])
+local t = {}
+for i = 1, #info, 2 do t[info[i]] = info[i + 1] end
+local first, last = '', ''
+if t['first-entry'] then first = t['first-entry'][1] end
+if t['last-entry'] then last = t['last-entry'][1] end
+local entries = {}
+if ARGV[1] ~= '' then entries = redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV[2]) end
+return {tostring(t['entries-added'] or -1), tostring(t['length']), first, last, entries}
+`,
+);
