@@ -170,7 +170,7 @@ async function decisions(stores: Stores, tag: string, count: number): Promise<vo
     await deleteKeys(prefix);
   });
 
-  it("re-reads the store: the socket of a device revoked while its events were trimmed unread is closed", async () => {
+  it("re-reads the store: a device revoked and a device approved while their events were trimmed unread are closed and let in", async () => {
     const proxy = await TcpProxy.start(redisUrl.hostname, Number(redisUrl.port || 6379));
     const storeUrl = (host: string): string => `redis://${host}/0?prefix=${prefix}&auditRetention=0`;
     const viaProxy: StoreKind = { name: "redis via proxy", make: () => ({ url: storeUrl(`127.0.0.1:${proxy.port}`), cleanup() {} }) };
@@ -185,14 +185,20 @@ async function decisions(stores: Stores, tag: string, count: number): Promise<vo
       sockets.push(socket);
       socket.send({ type: "connect", params: { deviceId: device } });
       await socket.nextOfType("hello");
+      const waitingDevice = deviceId("waiting");
+      const waiting = await TestSocket.open(gw.wsUrl);
+      sockets.push(waiting);
+      waiting.send({ type: "connect", params: { deviceId: waitingDevice } });
+      const { code } = await waiting.nextOfType("pairing");
 
       await proxy.down();
       assert.equal(await other.pairing.revoke(device, "webchat"), true);
+      assert.equal(await other.pairing.approve("webchat", code), true);
       await decisions(other, "noise", 300);
       const trimming = await openRedisStores(storeUrl(redisUrl.host), { secret: SECRET, auditMaxLength: 50 });
       await trimming.close();
-      const revokedStillThere = (await other.pairing.audit({ type: "revoked" })).events.length;
-      assert.equal(revokedStillThere, 0, "the revoke's event was trimmed before the gateway could read it");
+      const decisionsLeft = (await other.pairing.audit({ limit: 1000 })).events.filter((e) => e.channelType === "webchat");
+      assert.deepEqual(decisionsLeft, [], "the revoke and the approval were trimmed before the gateway could read them");
       await proxy.up();
 
       const closed = await Promise.race([
@@ -200,6 +206,7 @@ async function decisions(stores: Stores, tag: string, count: number): Promise<vo
         new Promise<null>((resolve) => setTimeout(() => resolve(null), 20_000).unref()),
       ]);
       assert.equal(closed?.code, 4403, "the revoked device's socket is closed after the resync");
+      assert.equal((await waiting.nextOfType("hello", 20_000)).principal.userId, waitingDevice, "the approved device is let in");
       assert.match(gw.logger.lines.join("\n"), /fell behind its retention and missed events.*"missed":\d+/);
     } finally {
       for (const socket of sockets) socket.close();

@@ -194,6 +194,11 @@ export interface ChannelAdapter {
    * leave it out: the router tells the sender in their chat and replays their first message.
    */
   decided?(senderId: string, decision: SenderDecision): Promise<void>;
+  /**
+   * The store's event feed missed decisions (trimmed before they were read): look up in the store what waits on one
+   * (webchat: whether each waiting device is paired now).
+   */
+  resynced?(): void;
 }
 
 /** Thrown when an optional channel SDK is not installed. */

@@ -101,6 +101,9 @@ class ChannelRouter implements ChannelPlugin {
       context.events.on(`pairing.${decision}`, listener);
       this.unsubscribe.push(() => context.events.off(`pairing.${decision}`, listener));
     }
+    const onResync = (): void => this.adapter.resynced?.();
+    context.events.on("store.resync", onResync);
+    this.unsubscribe.push(() => context.events.off("store.resync", onResync));
     this.unsubscribe.push(new ActionCards(this.adapter, () => this.context(), () => this.key, this.now).follow());
     // A connection channel's owners approve in the console or the CLI (it has no owner chat to warn about).
     const cardsExpected = this.adapter.decided === undefined;

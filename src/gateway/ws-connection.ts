@@ -129,14 +129,10 @@ export class ClientConnection implements MethodCaller, DeviceLink {
 
   /**
    * Re-reads from the store what this socket depends on: a ready socket presents its credential (or device) again and
-   * closes if it is no longer valid; a device waiting for approval looks the approval up. Used by the heartbeat and
-   * when the store's event feed missed events (a resync), so nothing rests on an event that never arrived.
+   * closes if it is no longer valid. Used by the heartbeat and when the store's event feed missed events (a resync),
+   * so nothing rests on an event that never arrived (waiting devices are the webchat channel's: `resynced()`).
    */
   recheck(): void {
-    if (this.state === "pairing") {
-      void this.checkApproval();
-      return;
-    }
     if (this.state === "ready" && !this.rechecking) {
       this.rechecking = true;
       void this.stillAuthorised()

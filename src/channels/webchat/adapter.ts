@@ -105,6 +105,11 @@ export class WebchatAdapter implements ChannelAdapter {
     }
   }
 
+  /** Decisions may have been missed: every waiting device looks its approval up in the store. */
+  resynced(): void {
+    for (const waiting of this.waiting()) void waiting.checkApproval();
+  }
+
   /** While a device waits: asks the store whether it is paired now and lets it in if so (fail closed). */
   private async checkApproval(deviceId: string, link: DeviceLink): Promise<void> {
     if (!link.isAwaitingApproval) return;
