@@ -46,7 +46,7 @@ const BACKENDS: readonly StoreBackend[] = [
   },
   {
     name: "redis",
-    schemes: ["redis:", "rediss:"],
+    schemes: ["redis:", "rediss:", "redis+cluster:", "rediss+cluster:", "redis+sentinel:", "rediss+sentinel:"],
     example: "redis://host:port/db",
     options: ["sessionIdleTtlMs", "dataDir", "keyPrefix", "auditRetentionMs", "auditMaxLength"],
     capabilities: { shared: true, events: "stream", tokens: true },

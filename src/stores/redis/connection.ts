@@ -68,6 +68,11 @@ export function withDeadline<T>(work: Promise<T>, timeoutMs: number): Promise<T>
   });
 }
 
+/** How long to wait before reconnecting: 50 ms doubling up to MAX_RECONNECT_DELAY_MS, for ever. */
+export function reconnectDelay(retries: number): number {
+  return Math.min(50 * 2 ** Math.min(retries, 10), MAX_RECONNECT_DELAY_MS);
+}
+
 /**
  * Creates and connects a node-redis client that fails fast while Redis is away: no offline queue (a command issued
  * while disconnected rejects at once), reconnecting in the background for ever. Connecting itself must succeed within
@@ -80,7 +85,7 @@ export async function connectRedis(url: string, timeoutMs: number): Promise<Redi
     disableOfflineQueue: true,
     socket: {
       connectTimeout: timeoutMs,
-      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 10), MAX_RECONNECT_DELAY_MS),
+      reconnectStrategy: reconnectDelay,
     },
   }) as unknown as RedisClientLike;
   const ignore = (): void => {};
@@ -112,12 +117,32 @@ export class RedisConnection {
     this.lastError = error;
   };
 
+  /**
+   * `waitReplicas`: how many replicas must hold a pairing decision before it is reported done (Sentinel, Cluster), so
+   * an acknowledged approval or revoke survives a failover to one of them; 0 waits for none.
+   */
   constructor(
     readonly client: RedisClientLike,
     readonly timeoutMs: number,
     private readonly owned: boolean,
+    readonly waitReplicas = 0,
   ) {
     client.on("error", this.onError);
+  }
+
+  /**
+   * After a decision that must survive a failover: WAIT until `waitReplicas` replicas have every write this connection
+   * sent so far, within half the deadline. Fewer: StoreUnavailableError, so the caller is told it failed (it may or may
+   * not survive a failover, and the owner tries again) rather than told it is done.
+   */
+  async replicated(): Promise<void> {
+    if (this.waitReplicas === 0) return;
+    const waitMs = Math.max(1, Math.floor(this.timeoutMs / 2));
+    const acknowledged = Number(await this.command(["WAIT", String(this.waitReplicas), String(waitMs)]));
+    if (acknowledged >= this.waitReplicas) return;
+    throw new StoreUnavailableError("redis", {
+      cause: new Error(`only ${acknowledged} of ${this.waitReplicas} replicas acknowledged the write within ${waitMs} ms`),
+    });
   }
 
   acquire(): this {

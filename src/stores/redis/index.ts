@@ -1,7 +1,8 @@
 import type { OpenStoresOptions } from "../open-options.js";
 import type { PairingRules, PairingStoreOptions, Stores } from "../types.js";
 import { DEFAULT_PAIRING_RULES } from "../types.js";
-import { assertTimeout, connectRedis, RedisConnection, type RedisClientLike } from "./connection.js";
+import { assertTimeout, RedisConnection, type RedisClientLike } from "./connection.js";
+import { connectTarget } from "./topology.js";
 import { normalizePrefix, DEFAULT_KEY_PREFIX, RedisKeys } from "./keys.js";
 import { AuditTrimmer, resolveAuditRetention, type AuditRetention } from "./audit-retention.js";
 import { parseRedisTarget } from "./target.js";
@@ -86,8 +87,9 @@ async function assemble(
 }
 
 /**
- * Opens the Redis stores at `redis://[user:password@]host:port/db[?prefix=name]` (or `rediss://` for TLS) with a
- * client of our own: no offline queue, a deadline on every call (`timeoutMs`, default 2000 ms) and reconnection in the
+ * Opens the Redis stores at `redis://[user:password@]host:port/db[?prefix=name]` (or `rediss://` for TLS), a Redis
+ * Cluster at `redis+cluster://host:port,host:port` or the master Sentinels name at
+ * `redis+sentinel://host:port,host:port/db?name=mymaster` (see target.ts) with a client of our own: no offline queue, a deadline on every call (`timeoutMs`, default 2000 ms) and reconnection in the
  * background, so a Redis outage makes calls fail fast with StoreUnavailableError and the stores recover on their own.
  * Keys live under `?prefix=` or `options.keyPrefix` (default `gatehouse:`). The audit stream keeps 7 days of events
  * (`?auditRetention=` / `auditRetentionMs`, `?auditMaxLength=` / `auditMaxLength`). Needs the `redis` package installed.
@@ -95,10 +97,9 @@ async function assemble(
 export async function openRedisStores(url: string, options: OpenStoresOptions = {}): Promise<Stores> {
   const timeoutMs = assertTimeout(options.timeoutMs);
   const target = parseRedisTarget(url, options);
-  if (target.mode !== "single") throw new TypeError(`redis ${target.mode} URLs are not supported yet`);
   const secret = resolveStoreSecret("redis", options);
-  const client = await connectRedis(target.url, timeoutMs);
-  const conn = new RedisConnection(client, timeoutMs, true);
+  const client = await connectTarget(target, new RedisKeys(target.prefix).audit, timeoutMs);
+  const conn = new RedisConnection(client, timeoutMs, true, target.waitReplicas);
   conn.acquire();
   try {
     return await assemble(conn, target.prefix, target.retention, options, secret);

@@ -152,7 +152,7 @@ export class RedisPairingStore implements PairingStore {
     const { codeFailureLimit, redeemFailureLimit, redeemFailureWindowMs, lockoutMs } = this.opts.rules;
     const approvedBy = options.approvedBy ?? null;
     const reply = await this.conn.run(() =>
-      this.script(APPROVE, this.opts.now(), [
+      this.decision(APPROVE, this.opts.now(), [
         input.channelType,
         input.hash,
         input.userId,
@@ -193,7 +193,7 @@ export class RedisPairingStore implements PairingStore {
     this.assertOpen();
     if (!isValidSender(channelId, channelType)) return false;
     const revokedBy = options.revokedBy ?? "owner";
-    const reply = await this.conn.run(() => this.script(REVOKE, this.opts.now(), [channelType, channelId, String(revokedBy)]));
+    const reply = await this.conn.run(() => this.decision(REVOKE, this.opts.now(), [channelType, channelId, String(revokedBy)]));
     return Number(reply) === 1;
   }
 
@@ -212,7 +212,7 @@ export class RedisPairingStore implements PairingStore {
     if (hash === null) return false;
     const deniedBy = options.deniedBy ?? "owner";
     const reply = await this.conn.run(() =>
-      this.script(DENY, this.opts.now(), [hash, String(this.opts.rules.denyCooldownMs), String(deniedBy)]),
+      this.decision(DENY, this.opts.now(), [hash, String(this.opts.rules.denyCooldownMs), String(deniedBy)]),
     );
     return Number(reply) === 1;
   }
@@ -252,6 +252,13 @@ export class RedisPairingStore implements PairingStore {
     this.closed = true;
     await this.feed.close();
     await this.conn.release();
+  }
+
+  /** A pairing decision (approve, revoke, deny): once it changed something, it is on the replicas before it is done. */
+  private async decision(script: typeof GENERATE, now: number, args: string[]): Promise<unknown> {
+    const reply = await this.script(script, now, args);
+    if (Number(reply) === 1) await this.conn.replicated();
+    return reply;
   }
 
   private script(script: typeof GENERATE, now: number, args: string[]): Promise<unknown> {

@@ -100,13 +100,13 @@ export function parseRedisTarget(url: string, options: TargetOptions = {}): Redi
     const waitReplicas = waitReplicasOf(parsed.searchParams, 0);
     return { mode: "single", url: parsed.toString(), prefix, retention, waitReplicas };
   }
-  const [, scheme = "redis", mode = "", userinfo, path = "", query = ""] = multi;
+  const [, scheme = "redis", mode = "", userinfo, hosts = "", path = "", query = ""] = multi;
   const params = new URLSearchParams(query);
   const prefix = prefixOf(params, options.keyPrefix);
   const retention = resolveAuditRetention(params, options);
   const waitReplicas = waitReplicasOf(params, 1);
   const tls = scheme.toLowerCase() === "rediss";
-  const nodes = addresses(multi[4] ?? "", mode.toLowerCase() === "sentinel" ? 26379 : 6379);
+  const nodes = addresses(hosts, mode.toLowerCase() === "sentinel" ? 26379 : 6379);
   const common = { retention, waitReplicas, tls, ...credentials(userinfo) };
   if (mode.toLowerCase() === "cluster") {
     if (path !== "" && path !== "/") throw new TypeError("redis+cluster:// URLs have no database number (a cluster has only db 0)");

@@ -54,7 +54,12 @@ export class RedisTokenStore implements TokenStore {
   async delete(id: string): Promise<boolean> {
     // The same script appends token-revoked to the audit stream, which every instance tails.
     const keys = [...this.tokenKeys(), this.keys.audit];
-    const reply = await this.conn.run(() => this.conn.eval(TOKEN_DELETE, keys, [id, String(Math.trunc(this.now()))]));
+    const reply = await this.conn.run(async () => {
+      const deleted = await this.conn.eval(TOKEN_DELETE, keys, [id, String(Math.trunc(this.now()))]);
+      // a deleted token must stay deleted after a failover
+      if (Number(deleted) === 1) await this.conn.replicated();
+      return deleted;
+    });
     return Number(reply) === 1;
   }
 

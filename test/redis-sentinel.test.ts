@@ -1,0 +1,70 @@
+/**
+ * The Redis stores behind Sentinel (issue 15 item 4): real redis-server processes this test starts (a master, a
+ * replica, three Sentinels), the conformance suites on a `redis+sentinel://` URL, then a failover (the master killed)
+ * in the middle of approvals: no acknowledged approval or revoke is lost and no one is admitted who was not approved.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { openStores } from "../src/stores/index.js";
+import type { Stores } from "../src/stores/types.js";
+import { describePairingStore, describeSessionBindingStore } from "../src/testing/index.js";
+import { requireRedisBinaries, SentinelSetup } from "./support/redis-topology.js";
+import { approvalsAcrossFailover } from "./support/redis-failover.js";
+
+const available = await requireRedisBinaries("the Redis Sentinel tests");
+const suiteDescribe = available ? describe : describe.skip;
+
+suiteDescribe("redis+sentinel://", () => {
+  let setup: SentinelSetup | undefined;
+  let next = 0;
+  const url = (extra = ""): string => {
+    if (!setup) throw new Error("the Sentinel set-up did not start");
+    return setup.url(`sentinel-${next++}`, extra);
+  };
+
+  beforeAll(async () => {
+    setup = await SentinelSetup.start();
+  }, 40_000);
+  afterAll(async () => {
+    await setup?.stop();
+  });
+
+  describePairingStore(
+    "redis+sentinel",
+    async (ctx) => {
+      const stores = await openStores(url(), { ...ctx.rules, now: ctx.now, secret: ctx.secret });
+      await stores.sessions.close();
+      return stores.pairing;
+    },
+    { describe, it },
+  );
+
+  describeSessionBindingStore(
+    "redis+sentinel",
+    async (ctx) => {
+      const stores = await openStores(url(), { now: ctx.now, secret: ctx.secret, sessionIdleTtlMs: ctx.idleTtlMs });
+      await stores.pairing.close();
+      return stores.sessions;
+    },
+    { describe, it },
+  );
+
+  it("refuses a sentinel URL without the master's name, saying so", async () => {
+    await assert.rejects(openStores(url().replace(/name=mymaster&/, ""), { secret: randomBytes(32) }), /\?name=<master name>/);
+  });
+
+  it("a failover in the middle of approvals loses no acknowledged approval or revoke and admits no one wrongly", async () => {
+    const topology = setup!;
+    const secret = randomBytes(32);
+    const storeUrl = url();
+    const open = (): Promise<Stores> => openStores(storeUrl, { secret, timeoutMs: 1000, maxPendingPerChannelType: 50 });
+    await approvalsAcrossFailover({
+      open,
+      pauseReplica: () => topology.pauseReplica(),
+      killMasterAndResumeReplica: () => topology.killMasterAndResumeReplica(),
+      failedOver: () => topology.failedOver(),
+      restartOldMaster: () => topology.restartOldMaster(),
+    });
+  }, 60_000);
+});
