@@ -35,7 +35,6 @@ export interface LeaseKeeperOptions {
 export class LeaseKeeper {
   private readonly stopping = new AbortController();
   private running: Promise<void> = Promise.resolve();
-  private current: Lease | null = null;
 
   constructor(
     private readonly store: LeaseStore,
@@ -43,11 +42,6 @@ export class LeaseKeeper {
     readonly holder: string,
     private readonly options: LeaseKeeperOptions,
   ) {}
-
-  /** True while this instance holds the lease. */
-  get held(): boolean {
-    return this.current !== null;
-  }
 
   /**
    * Starts competing for the lease; `work` runs each time it is acquired and must return once `held.signal` aborts.
@@ -106,7 +100,6 @@ export class LeaseKeeper {
     let lease = acquired;
     // By this process's clock, measured from before the store was asked: never later than the store's expiry.
     let validUntil = asked + this.options.ttlMs;
-    this.current = lease;
     const loseWith = (reason: string, extra: Record<string, unknown> = {}): void => {
       if (lost.signal.aborted) return;
       if (!this.stopping.signal.aborted) this.log("warn", `lease lost: ${reason}; stepping down`, extra);
@@ -122,7 +115,6 @@ export class LeaseKeeper {
           const renewed = await this.store.renew(lease, this.options.ttlMs);
           if (!renewed) return loseWith("another instance holds it now");
           lease = renewed;
-          this.current = renewed;
           validUntil = asking + this.options.ttlMs;
         } catch (error) {
           return loseWith("the store did not answer the renewal", { error: errorName(error) });
@@ -155,7 +147,6 @@ export class LeaseKeeper {
       lost.abort();
       await renewing;
       this.stopping.signal.removeEventListener("abort", onStop);
-      this.current = null;
     }
     if (this.stopping.signal.aborted) {
       await this.store.release(lease).catch(() => false);

@@ -64,7 +64,7 @@ export class TelegramPoller {
 
   private async poll(held: HeldLease): Promise<void> {
     const { logger, status, channelType } = this.options;
-    if (this.fatal) return;
+    if (this.fatal) return held.signal.aborted ? undefined : untilAborted(held.signal);
     let offset = held.cursor === null ? undefined : Number(held.cursor);
     logger().info("telegram polling: this instance holds the bot's long poll", { channelType, fromOffset: offset ?? null });
     while (held.valid() && !this.fatal) {
@@ -99,6 +99,8 @@ export class TelegramPoller {
         if (!(await held.commit(String(offset)))) return;
       }
     }
+    // The token was refused for good: keep the lease quietly (no other instance can poll with it either) until stopped.
+    if (this.fatal) await untilAborted(held.signal);
   }
 
   private async failed(error: unknown, signal: AbortSignal): Promise<void> {
@@ -129,4 +131,8 @@ export class TelegramPoller {
     }
     await sleep(waitMs, undefined, { signal }).catch(() => undefined);
   }
+}
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
 }
