@@ -18,6 +18,7 @@
  *   <p>secret-fingerprint          string fingerprint of the gateway secret the prefix was first opened with
  *   <p>lease:<name>                hash   a lease: holder, fencing token, expiresAt, committed cursor (leases.ts)
  *   <p>leases                      zset   lease names by expiresAt (live leases, instance heartbeats)
+ *   <p>setting:<name>              string a run-time setting, e.g. webchat.deviceProof (settings.ts)
  * Every key starts with the prefix (RedisKeys.key()), so on a Redis Cluster, where the prefix carries a hash tag, one
  * store is one slot and the scripts (which derive their keys from the prefix) stay atomic.
  * Pending-entry zset members are "<hash>:<kind>:<type>:<id>" so an entry whose hash vanished by native TTL can still be
