@@ -162,6 +162,28 @@ for (const backend of backends) {
       await expectRefused(socket, first, /expired/);
     });
 
+    it.each([
+      ["not base64url", "not base64!", /expected base64url/],
+      ["not a key", Buffer.from("hello").toString("base64url"), /not an SPKI public key/],
+      ["standard base64 (with +), not base64url", "MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8QuKUpRKfFLfRYC9AIKjbJTWit+CqvjWYzvQwECAwEAAQ", /expected base64url/],
+    ])("a publicKey that is %s is refused with the reason and no challenge", async (_what, publicKey, reason) => {
+      if (!store) return;
+      const socket = await TestSocket.open(a.wsUrl);
+      sockets.push(socket);
+      socket.send({ type: "connect", params: { publicKey } });
+      await expectRefused(socket, await socket.next((f) => f.type === "error" || f.type === "challenge"), reason);
+    });
+
+    it("an RSA public key (valid SPKI, wrong algorithm) is refused", async ({ skip }) => {
+      if (!store) return skip();
+      const { generateKeyPairSync } = await import("node:crypto");
+      const rsa = generateKeyPairSync("rsa", { modulusLength: 1024 }).publicKey.export({ format: "der", type: "spki" }).toString("base64url");
+      const socket = await TestSocket.open(a.wsUrl);
+      sockets.push(socket);
+      socket.send({ type: "connect", params: { publicKey: rsa } });
+      await expectRefused(socket, await socket.next((f) => f.type === "error" || f.type === "challenge"), /Ed25519 or ECDSA P-256/);
+    });
+
     it("refuses name-only devices while deviceProof is required", async ({ skip }) => {
       if (!store) return skip();
       const socket = await TestSocket.open(a.wsUrl);
