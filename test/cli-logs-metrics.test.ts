@@ -12,7 +12,8 @@ import { linesOf, sample } from "./support/prometheus-text.js";
 
 const ws = cliWorkspace();
 const config = join(ws.dataDir, "gatehouse.yaml");
-writeFileSync(config, "auth:\n  localSocket: true\n");
+// Legacy (keyless) webchat devices are enough here; device keys have their own tests.
+writeFileSync(config, "auth:\n  localSocket: true\nwebchat:\n  deviceProof: optional\n");
 const socketPath = join(ws.dataDir, "gatehouse.sock");
 afterAll(() => ws.cleanup());
 
@@ -92,6 +93,7 @@ describe("gatehouse start: logs and /metrics", () => {
           ...linesOf(text, "gatehouse_agent_turn_duration_seconds_sum"),
           ...linesOf(text, "gatehouse_agent_turn_duration_seconds_count"),
           ...linesOf(text, "gatehouse_websocket"),
+          ...linesOf(text, "gatehouse_channel_up"),
         ].join("\n"),
       );
       device.close();

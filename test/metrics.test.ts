@@ -96,6 +96,8 @@ describe("GET /metrics", () => {
     expect(sample(text, "gatehouse_store_call_duration_seconds_count", { backend: "sqlite", method: "sessions.bind" })).toBeGreaterThanOrEqual(1);
     expect(sample(text, "gatehouse_store_call_duration_seconds_bucket", { backend: "sqlite", method: "pairing.approve", le: "+Inf" })).toBe(1);
     expect(sample(text, "gatehouse_store_call_errors_total")).toBeUndefined();
+    // Methods the gateway never called (and the stores' own helpers) show no series.
+    expect(sample(text, "gatehouse_store_call_duration_seconds_count", { method: "pairing.revoke" })).toBeUndefined();
     expect(sample(text, "gatehouse_agent_turn_duration_seconds_count", { channel: "webchat", outcome: "ok" })).toBe(1);
     expect(sample(text, "gatehouse_agent_errors_total")).toBeUndefined();
     expect(sample(text, "gatehouse_websocket_connections")).toBe(1);

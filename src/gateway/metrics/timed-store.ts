@@ -25,7 +25,7 @@ export function timedStore<T extends object>(store: T, name: string, observe: St
         Object.defineProperty(timedView, property, { get: () => Reflect.get(store, property, store), configurable: true });
       } else if (typeof descriptor.value === "function" && property !== "constructor") {
         const method = descriptor.value as (...args: unknown[]) => unknown;
-        const fn = UNTIMED.has(property) || typeof property !== "string" ? method.bind(store) : timed(method, store, observe(`${name}.${property}`));
+        const fn = UNTIMED.has(property) || typeof property !== "string" ? method.bind(store) : timed(method, store, `${name}.${property}`, observe);
         Object.defineProperty(timedView, property, { value: fn, configurable: true, writable: true });
       }
     }
@@ -33,8 +33,11 @@ export function timedStore<T extends object>(store: T, name: string, observe: St
   return timedView;
 }
 
-function timed(method: (...args: unknown[]) => unknown, target: object, record: (seconds: number, failed: boolean) => void): (...args: unknown[]) => unknown {
+/** `method` timed; its series is made at its first call, so methods never called through the gateway show nothing. */
+function timed(method: (...args: unknown[]) => unknown, target: object, label: string, observe: StoreCallObserver): (...args: unknown[]) => unknown {
+  let series: ((seconds: number, failed: boolean) => void) | undefined;
   return (...args: unknown[]) => {
+    const record = (series ??= observe(label));
     const started = performance.now();
     let result: unknown;
     try {
