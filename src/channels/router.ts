@@ -1,5 +1,5 @@
 import { admit, authorizeOwnerAction, type AdmissionResult } from "../core/admission.js";
-import type { ChannelHealth, ChannelHttpRoute, ChannelNotice, ChannelPlugin, GatewayContext, PolicyOptions, UnknownUserPolicy } from "../core/context.js";
+import type { ChannelHealth, ChannelHttpRoute, ChannelPlugin, GatewayContext, PolicyOptions, UnknownUserPolicy } from "../core/context.js";
 import { STORE_DEADLINE_MS, withDeadline } from "../core/deadline.js";
 import { buttonKey } from "../pairing/buttons.js";
 import type { AuditEvent } from "../stores/types.js";
@@ -17,6 +17,7 @@ import { admitGroupMessage, groupChatOf, type GroupDeps, type GroupPolicy } from
 import { firstSightingFor, type FirstSighting } from "./seen-once.js";
 import { windowClaims, type WindowClaims } from "./window-claims.js";
 import { leasesFor } from "./leases.js";
+import { announceNotice } from "./notice.js";
 import { isPairedForAdmission } from "../core/paired-batch.js";
 
 export interface ChannelRouterOptions {
@@ -119,8 +120,7 @@ class ChannelRouter implements ChannelPlugin {
         onButton: (press) => this.onButton(press),
         notice: (message, fields) => {
           context.logger.warn(message, { ...fields, channelType: this.channelType });
-          const notice: ChannelNotice = { ...fields, message, channelType: this.channelType };
-          context.events.emit("channel.notice", notice);
+          announceNotice(context, { ...fields, message, channelType: this.channelType });
         },
         firstSighting,
         lease: (name, fields) => leasesFor(context).keeper(name, { channelType: this.channelType, ...fields }),

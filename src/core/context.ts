@@ -11,7 +11,7 @@ import type {
 } from "../protocols/types.js";
 import type { IncomingHttpHeaders } from "node:http";
 import type { BudgetStore } from "../stores/budget.js";
-import type { AuditEvent, PairingStore, SeenOnceStore, SessionBindingStore } from "../stores/types.js";
+import type { AnnouncementStore, AuditEvent, PairingStore, SeenOnceStore, SessionBindingStore } from "../stores/types.js";
 import type { ApprovalService } from "./approvals/service.js";
 import type { GatewayLeases } from "./leases.js";
 import type { GatewayLogger } from "./logger.js";
@@ -115,6 +115,8 @@ export interface GatewayContext {
   seen?: SeenOnceStore;
   /** This instance's leases (one owner per platform connection among instances); absent: the channels hold them per process. */
   leases?: GatewayLeases;
+  /** Announcements through the store's feed (every instance hears them): how a channel's notice reaches every console. */
+  announcements?: AnnouncementStore;
   /** Where admission decisions and agent turns are counted (the gateway's /metrics); absent: nothing is counted. */
   metrics?: GatewayMetrics;
 }

@@ -331,6 +331,7 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
         ctx.approvals = approvals;
         await approvals.start();
       }
+      if (stores?.announcements) ctx.announcements = stores.announcements;
       const seen = timeIf(options.seenStore ?? stores?.seen, "seen");
       if (seen) ctx.seen = seen;
       const leaseStore = options.leases?.store ?? stores?.leases;

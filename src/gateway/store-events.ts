@@ -12,7 +12,8 @@ const EVENT_NAMES: Partial<Record<AuditEventType, string>> = {
 
 /**
  * Re-emits the pairing store's audit stream on the gateway's events: `pairing.<decision>` for the pairing decisions and
- * `audit` for every event. This is how approvals made by the CLI or another instance reach open sockets and channels.
+ * `audit` for every event, and `channel.notice` for a channel's announced notice. This is how approvals made by the CLI
+ * or another instance reach open sockets and channels, and a notice seen on one instance reaches every console.
  * Restored history (`detail.restored`, from `gatehouse import`) is not re-emitted. When the feed missed events
  * (trimmed by the store's retention before they were read) it logs that and emits `store.resync`, on which whoever
  * acts on events re-reads the store. Returns the unsubscribe function (a no-op for stores without subscribe()).
@@ -25,6 +26,8 @@ export function bridgeStoreEvents(store: GatewayPairingStore, events: EventEmitt
     try {
       const name = EVENT_NAMES[event.type];
       if (name) events.emit(name, event);
+      // A channel's notice announced through the feed (by any instance) reaches this instance's consoles.
+      if (event.type === "channel-notice") events.emit("channel.notice", { ...event.detail, channelType: event.channelType });
       events.emit("audit", event);
     } catch (error) {
       logger.error("a gateway event listener threw", { event: event.type, error: error instanceof Error ? error.name : "unknown" });
