@@ -5,7 +5,7 @@ import { parentSaysStop } from "./lib/child.js";
 /**
  * The gateway under load, in its own process: `tsx bench/gateway-server.ts <storeUrl> <secretHex> <dataDir>`.
  * Full gatehouse: fastify + /ws, token/webchat connect, per-request admission, the echo agent. The per-socket rate
- * limit is lifted (it exists to stop abuse, not to be measured); everything else is the default. Prints
+ * limit and the per-address cap on sockets still connecting are lifted (it exists to stop abuse, not to be measured); everything else is the default. Prints
  * {"url": "..."} when listening; stops cleanly (flushing a --cpu-prof profile) when stdin ends.
  *
  * It runs the built package (dist/, what `npm start` and the `gatehouse` bin run), not the TypeScript sources through
@@ -26,7 +26,8 @@ const gateway = createGateway({
   dataDir,
   logger: silentLogger,
   http: { host: "127.0.0.1", port: 0 },
-  websocket: { rateLimit: { capacity: 1_000_000, refillPerSecond: 1_000_000 } },
+  // Every client of the load generator comes from 127.0.0.1 and connects at once: the per-address caps are lifted too.
+  websocket: { rateLimit: { capacity: 1_000_000, refillPerSecond: 1_000_000 }, unauthenticatedLimit: false },
 });
 await gateway.start();
 process.stdout.write(`${JSON.stringify({ url: gateway.url })}\n`);

@@ -15,6 +15,8 @@ import { cpuMicros, LatencyRecorder, round } from "./lib/measure.js";
  */
 export interface LoadPlan {
   url: string;
+  /** Several servers (a fleet): client i connects to urls[i % urls.length] instead of url. */
+  urls?: string[];
   mode: "gatehouse" | "bare";
   clients: number;
   warmupMs: number;
@@ -53,7 +55,7 @@ class Client {
   }
 
   static async open(plan: LoadPlan, index: number): Promise<Client> {
-    const base = plan.url.replace(/^http/, "ws");
+    const base = (plan.urls?.[index % plan.urls.length] ?? plan.url).replace(/^http/, "ws");
     const ws = new WebSocket(plan.mode === "gatehouse" ? `${base}/ws` : base, { perMessageDeflate: false });
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());

@@ -2,6 +2,7 @@ import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { runAdmissionBench, type AdmissionBenchResult } from "./admission.js";
 import { runAgentBench, type AgentBenchResult } from "./agent.js";
+import { runFleetBench, type FleetBenchResult } from "./fleet.js";
 import { runGatewayBench, type GatewayBenchResult } from "./gateway.js";
 import { parseArgs, type Part } from "./lib/args.js";
 import { secondsSince } from "./lib/measure.js";
@@ -9,7 +10,7 @@ import { log, printTargets, type TargetCheck } from "./lib/report.js";
 import { runStoreBench, type StoreBenchResult } from "./stores.js";
 
 /**
- * `npm run bench [-- --quick] [-- --only stores|admission|gateway|agent] [-- --backends memory,sqlite,redis,postgres]`:
+ * `npm run bench [-- --quick] [-- --only stores|admission|gateway|agent|fleet] [-- --backends memory,sqlite,redis,postgres]`:
  * runs the benchmarks and prints ONE JSON document on stdout; progress and tables go to stderr.
  */
 interface BenchDocument {
@@ -21,6 +22,7 @@ interface BenchDocument {
   admission?: AdmissionBenchResult;
   gateway?: GatewayBenchResult;
   agent?: AgentBenchResult;
+  fleet?: FleetBenchResult;
   targets: TargetCheck[];
 }
 
@@ -47,8 +49,9 @@ if (wanted("stores")) document.stores = await runStoreBench(args);
 if (wanted("admission")) document.admission = await runAdmissionBench(args);
 if (wanted("gateway")) document.gateway = await runGatewayBench(args);
 if (wanted("agent")) document.agent = await runAgentBench(args);
+if (wanted("fleet")) document.fleet = await runFleetBench(args);
 
-document.targets = [...(document.stores?.targets ?? []), ...(document.admission?.targets ?? []), ...(document.gateway?.targets ?? []), ...(document.agent?.targets ?? [])];
+document.targets = [...(document.stores?.targets ?? []), ...(document.admission?.targets ?? []), ...(document.gateway?.targets ?? []), ...(document.agent?.targets ?? []), ...(document.fleet?.targets ?? [])];
 document.seconds = secondsSince(started);
 document.machine.loadAverageAtEnd = loadavg().map((n) => Math.round(n * 100) / 100);
 log(`\nbench: done in ${document.seconds} s`);

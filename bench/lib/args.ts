@@ -1,6 +1,6 @@
 import { BACKENDS, type BackendName } from "./backends.js";
 
-export const PARTS = ["stores", "admission", "gateway", "agent"] as const;
+export const PARTS = ["stores", "admission", "gateway", "agent", "fleet"] as const;
 export type Part = (typeof PARTS)[number];
 
 export interface BenchArgs {
@@ -9,7 +9,7 @@ export interface BenchArgs {
   backends: readonly BackendName[];
 }
 
-/** `--quick`, `--only stores|admission|gateway|agent`, `--backends memory,sqlite,…`; anything else is a clear error. */
+/** `--quick`, `--only stores|admission|gateway|agent|fleet`, `--backends memory,sqlite,…`; anything else is a clear error. */
 export function parseArgs(argv: readonly string[]): BenchArgs {
   const args: BenchArgs = { quick: false, backends: BACKENDS };
   for (let i = 0; i < argv.length; i++) {
