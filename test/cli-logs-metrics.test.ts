@@ -12,8 +12,7 @@ import { linesOf, sample } from "./support/prometheus-text.js";
 
 const ws = cliWorkspace();
 const config = join(ws.dataDir, "gatehouse.yaml");
-// Legacy (keyless) webchat devices are enough here; device keys have their own tests.
-writeFileSync(config, "auth:\n  localSocket: true\nwebchat:\n  deviceProof: optional\n");
+writeFileSync(config, "auth:\n  localSocket: true\n");
 const socketPath = join(ws.dataDir, "gatehouse.sock");
 afterAll(() => ws.cleanup());
 
