@@ -58,7 +58,7 @@ suiteDescribe("redis+sentinel://", () => {
     const topology = setup!;
     const secret = randomBytes(32);
     const storeUrl = url();
-    const open = (): Promise<Stores> => openStores(storeUrl, { secret, timeoutMs: 1000, maxPendingPerChannelType: 50 });
+    const open = (): Promise<Stores> => openStores(storeUrl, { secret, timeoutMs: 2000, maxPendingPerChannelType: 50 });
     await approvalsAcrossFailover({
       open,
       pauseReplica: () => topology.pauseReplica(),

@@ -5,6 +5,7 @@
  * exit also triggers, so nothing outlives a failed run).
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -130,7 +131,7 @@ class Processes {
   }
 }
 
-/** A master, one replica and three Sentinels watching it as `mymaster` (down after 1 s, quorum 2). */
+/** A master, one replica and three Sentinels watching it as `mymaster` (down after 2 s, quorum 2). */
 export class SentinelSetup {
   readonly masterName = "mymaster";
   private constructor(
@@ -147,18 +148,25 @@ export class SentinelSetup {
       await processes.start(master, []);
       await processes.start(replica, [`replicaof ${HOST} ${master}`]);
       await waitFor("the replica in sync", async () => (await replicationInfo(replica)).get("master_link_status") === "up");
-      for (const port of sentinels) {
-        await processes.start(
-          port,
-          [
-            `sentinel monitor mymaster ${HOST} ${master} 2`,
-            "sentinel down-after-milliseconds mymaster 1000",
-            "sentinel failover-timeout mymaster 4000",
-            "sentinel parallel-syncs mymaster 1",
-          ],
-          true,
-        );
-      }
+      // each Sentinel is told its peers and the replica up front, rather than finding them in ~10 s of hellos
+      const ids = new Map(sentinels.map((port) => [port, randomBytes(20).toString("hex")]));
+      await Promise.all(
+        sentinels.map((port) =>
+          processes.start(
+            port,
+            [
+              `sentinel myid ${ids.get(port)}`,
+              `sentinel monitor mymaster ${HOST} ${master} 2`,
+              "sentinel down-after-milliseconds mymaster 2000",
+              "sentinel failover-timeout mymaster 4000",
+              "sentinel parallel-syncs mymaster 1",
+              `sentinel known-replica mymaster ${HOST} ${replica}`,
+              ...sentinels.filter((other) => other !== port).map((other) => `sentinel known-sentinel mymaster ${HOST} ${other} ${ids.get(other)}`),
+            ],
+            true,
+          ),
+        ),
+      );
       const setup = new SentinelSetup(processes, master, replica, sentinels);
       // every Sentinel has found the replica and the other Sentinels, so a failover can be agreed on
       await waitFor("the Sentinels to know each other and the replica", async () => {
@@ -180,8 +188,14 @@ export class SentinelSetup {
     return `redis+sentinel://${this.sentinelPorts.map((port) => `${HOST}:${port}`).join(",")}/0?name=${this.masterName}&prefix=${prefix}${extra}`;
   }
 
-  /** Freezes the replica and cuts its link, so nothing the master writes from now on reaches it, not even a buffer. */
+  /**
+   * Freezes the replica and cuts its link, so nothing the master writes from now on reaches it, not even a buffer.
+   * Which of the two is master is read first: on a loaded machine the Sentinels may have failed over already.
+   */
   async pauseReplica(): Promise<void> {
+    const reply = (await ask(this.sentinelPorts[0]!, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", this.masterName])) as string[];
+    if (Number(reply[1]) === this.replicaPort) [this.masterPort, this.replicaPort] = [this.replicaPort, this.masterPort];
+    await waitFor("the replica in sync", async () => (await replicationInfo(this.replicaPort)).get("master_link_status") === "up");
     this.processes.signal(this.replicaPort, "SIGSTOP");
     await ask(this.masterPort, ["CLIENT", "KILL", "TYPE", "replica"]);
   }
@@ -236,7 +250,7 @@ export class ClusterSetup {
       const node = (port: number): string[] => [
         "cluster-enabled yes",
         `cluster-config-file nodes-${port}.conf`,
-        "cluster-node-timeout 1000",
+        "cluster-node-timeout 2000",
         "cluster-replica-validity-factor 0",
       ];
       for (const port of ports) await processes.start(port, node(port));
@@ -272,8 +286,15 @@ export class ClusterSetup {
     return `redis+cluster://${this.masterPorts.map((port) => `${HOST}:${port}`).join(",")}?prefix=${prefix}${extra}`;
   }
 
-  /** Freezes the replica and cuts its link, so nothing the master writes from now on reaches it, not even a buffer. */
+  /**
+   * Freezes the replica and cuts its link, so nothing the master writes from now on reaches it, not even a buffer.
+   * Which of the two is master is read first: on a loaded machine the cluster may have failed over already.
+   */
   async pauseReplica(): Promise<void> {
+    if ((await replicationInfo(this.replicaPort)).get("role") === "master") {
+      [this.slotMasterPort, this.replicaPort] = [this.replicaPort, this.slotMasterPort];
+    }
+    await waitFor("the replica in sync", async () => (await replicationInfo(this.replicaPort)).get("master_link_status") === "up");
     this.processes.signal(this.replicaPort, "SIGSTOP");
     await ask(this.slotMasterPort, ["CLIENT", "KILL", "TYPE", "replica"]);
   }
