@@ -7,7 +7,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { connectWithToken, deviceId, OWNER_TOKEN, startGateway, TestSocket, type TestGateway } from "./gateway-helpers.js";
+import {
+  connectWithToken,
+  deviceId,
+  OWNER_TOKEN,
+  startGateway,
+  TestSocket,
+  type Frame,
+  type TestGateway,
+} from "./gateway-helpers.js";
 import { testPrefixes } from "./mariadb-helpers.js";
 import { testSchemas } from "./postgres-helpers.js";
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from "./redis-support.js";
@@ -45,34 +53,46 @@ async function twoInstances(url: string): Promise<[TestGateway, TestGateway]> {
   return [a, b];
 }
 
-async function connectDevice(wsUrl: string, device: string): Promise<{ socket: TestSocket; first: Record<string, any> }> {
+async function connectDevice(
+  wsUrl: string,
+  device: string,
+): Promise<{ socket: TestSocket; first: Frame }> {
   const socket = await TestSocket.open(wsUrl);
   socket.send({ type: "connect", params: { deviceId: device, name: "Browser" } });
   return { socket, first: await socket.next(() => true, 10_000) };
 }
 
 describe.each(BACKENDS)("webchat across two instances on $name", ({ available, url }) => {
-  it.skipIf(!available)("an approval made through B lets the device waiting on A in; a revoke through B closes it on both", async () => {
-    const [a, b] = await twoInstances(url());
-    const device = deviceId("shared");
-    const waiting = await connectDevice(a.wsUrl, device);
-    expect(waiting.first).toMatchObject({ type: "pairing" });
+  it.skipIf(!available)(
+    "an approval made through B lets the device waiting on A in; a revoke through B closes it on both",
+    async () => {
+      const [a, b] = await twoInstances(url());
+      const device = deviceId("shared");
+      const waiting = await connectDevice(a.wsUrl, device);
+      expect(waiting.first).toMatchObject({ type: "pairing" });
 
-    const approved = await b.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: "webchat", code: waiting.first.code } });
-    expect(approved.status).toBe(200);
-    expect(await waiting.socket.next((f) => f.type === "event", 15_000)).toEqual({ type: "event", event: "pairing.approved" });
-    const hello = await waiting.socket.nextOfType("hello", 15_000);
-    expect(hello.principal).toEqual({ userId: device, role: "user" });
-    const answer = await waiting.socket.request(1, "chat.send", { text: "hi" });
-    expect(answer).toMatchObject({ type: "res", id: 1, ok: true });
+      const approved = await b.api("POST", "/api/pairing/approve", {
+        token: OWNER_TOKEN,
+        body: { channelType: "webchat", code: waiting.first.code },
+      });
+      expect(approved.status).toBe(200);
+      expect(await waiting.socket.next((f) => f.type === "event", 15_000)).toEqual({
+        type: "event",
+        event: "pairing.approved",
+      });
+      const hello = await waiting.socket.nextOfType("hello", 15_000);
+      expect(hello.principal).toEqual({ userId: device, role: "user" });
+      const answer = await waiting.socket.request(1, "chat.send", { text: "hi" });
+      expect(answer).toMatchObject({ type: "res", id: 1, ok: true });
 
-    const onB = await connectDevice(b.wsUrl, device);
-    expect(onB.first).toMatchObject({ type: "hello" });
-    const owner = await connectWithToken(b.wsUrl, OWNER_TOKEN);
-    const revoked = await owner.socket.request("r", "pairing.revoke", { channelType: "webchat", channelId: device });
-    expect(revoked.payload).toEqual({ revoked: true });
-    expect((await waiting.socket.closed).code).toBe(4403);
-    expect((await onB.socket.closed).code).toBe(4403);
-    owner.socket.close();
-  });
+      const onB = await connectDevice(b.wsUrl, device);
+      expect(onB.first).toMatchObject({ type: "hello" });
+      const owner = await connectWithToken(b.wsUrl, OWNER_TOKEN);
+      const revoked = await owner.socket.request("r", "pairing.revoke", { channelType: "webchat", channelId: device });
+      expect(revoked.payload).toEqual({ revoked: true });
+      expect((await waiting.socket.closed).code).toBe(4403);
+      expect((await onB.socket.closed).code).toBe(4403);
+      owner.socket.close();
+    },
+  );
 });

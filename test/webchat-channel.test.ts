@@ -8,7 +8,17 @@ import { afterEach, describe, expect, it } from "vitest";
 import { webchatChannel } from "../src/channels/webchat/index.js";
 import { createBareGateway } from "../src/gateway/create-gateway.js";
 import type { Gateway } from "../src/gateway/index.js";
-import { connectWithToken, deviceId, fixedTokenAuth, OWNER_TOKEN, SECRET, startGateway, TestSocket, type TestGateway } from "./gateway-helpers.js";
+import {
+  connectWithToken,
+  deviceId,
+  fixedTokenAuth,
+  OWNER_TOKEN,
+  SECRET,
+  startGateway,
+  TestSocket,
+  type Frame,
+  type TestGateway,
+} from "./gateway-helpers.js";
 
 const running: Array<{ stop(): Promise<void> }> = [];
 afterEach(async () => {
@@ -22,7 +32,10 @@ async function start(options: Parameters<typeof startGateway>[0]): Promise<TestG
 }
 
 /** Says connect with a device id; resolves with the first frame the gateway answers. */
-async function connectDevice(wsUrl: string, device: string): Promise<{ socket: TestSocket; first: Record<string, any> }> {
+async function connectDevice(
+  wsUrl: string,
+  device: string,
+): Promise<{ socket: TestSocket; first: Frame }> {
   const socket = await TestSocket.open(wsUrl);
   socket.send({ type: "connect", params: { deviceId: device, name: "Browser" } });
   return { socket, first: await socket.next(() => true, 10_000) };
@@ -52,7 +65,12 @@ describe("webchat as a channel of the gateway", () => {
   });
 
   it("the bare gateway layer names no channel, so it runs webchat only when given it", async () => {
-    const bare: Gateway = createBareGateway({ auth: fixedTokenAuth(), store: "memory:", secret: SECRET, http: { port: 0 } });
+    const bare: Gateway = createBareGateway({
+      auth: fixedTokenAuth(),
+      store: "memory:",
+      secret: SECRET,
+      http: { port: 0 },
+    });
     await bare.start();
     running.push(bare);
     const wsUrl = `${bare.url.replace(/^http/, "ws")}/ws`;
@@ -73,6 +91,8 @@ describe("webchat as a channel of the gateway", () => {
   });
 
   it("refuses a webchat option that is not a socket channel, naming it", () => {
-    expect(() => createBareGateway({ auth: fixedTokenAuth(), store: "memory:", secret: SECRET, webchat: {} as never })).toThrow(/webchat must be a socket channel/);
+    expect(() =>
+      createBareGateway({ auth: fixedTokenAuth(), store: "memory:", secret: SECRET, webchat: {} as never }),
+    ).toThrow(/webchat must be a socket channel/);
   });
 });

@@ -29,7 +29,10 @@ export class SocketWriter {
   /** `send({ type: "res", id, ok: true, payload })`, without building and walking the outer object. */
   sendResult(id: string | number, payload: unknown): void {
     const body = payload === undefined ? undefined : (JSON.stringify(payload) as string | undefined);
-    if (body === undefined) return this.send({ type: "res", id, ok: true, payload });
+    if (body === undefined) {
+      this.send({ type: "res", id, ok: true, payload });
+      return;
+    }
     this.sendJson(`{"type":"res","id":${JSON.stringify(id)},"ok":true,"payload":${body}}`);
   }
 

@@ -3,7 +3,13 @@ import { GatewayError } from "../../core/errors.js";
 import { WEBCHAT_CHANNEL_TYPE } from "../../core/identity-lists.js";
 import type { DeviceLink, DeviceSession, SocketArrival } from "../../core/socket-channel.js";
 import type { Principal } from "../../protocols/types.js";
-import type { ApprovalRequest, ChannelAdapter, ChannelCapabilities, ChannelHandlers, SenderDecision } from "../channel.js";
+import type {
+  ApprovalRequest,
+  ChannelAdapter,
+  ChannelCapabilities,
+  ChannelHandlers,
+  SenderDecision,
+} from "../channel.js";
 
 export const WEBCHAT_CAPABILITIES: ChannelCapabilities = { buttons: false, groups: false, gatewayWebhook: false };
 
@@ -70,7 +76,10 @@ export class WebchatAdapter implements ChannelAdapter {
     };
     this.remember(deviceId, link);
     const budget = arrival.requestBudget ? { newRequestBudget: arrival.requestBudget } : {};
-    const result = await connections.arrive({ id: deviceId, ...(arrival.name !== undefined ? { name: arrival.name } : {}) }, budget);
+    const result = await connections.arrive(
+      { id: deviceId, ...(arrival.name !== undefined ? { name: arrival.name } : {}) },
+      budget,
+    );
     switch (result.decision) {
       case "admitted":
         await link.letIn(principal);
@@ -119,13 +128,16 @@ export class WebchatAdapter implements ChannelAdapter {
       }
     } catch (error) {
       // The store is down or slow: keep waiting (the next check or event may succeed); nothing is let in.
-      this.started().logger.warn("approval check failed; still waiting", { error: error instanceof Error ? error.name : "unknown" });
+      this.started().logger.warn("approval check failed; still waiting", {
+        error: error instanceof Error ? error.name : "unknown",
+      });
     }
   }
 
   private *waiting(): Iterable<{ checkApproval(): Promise<void> }> {
     for (const [deviceId, links] of this.sockets) {
-      for (const link of links) if (link.isAwaitingApproval) yield { checkApproval: () => this.checkApproval(deviceId, link) };
+      for (const link of links)
+        if (link.isAwaitingApproval) yield { checkApproval: () => this.checkApproval(deviceId, link) };
     }
   }
 
