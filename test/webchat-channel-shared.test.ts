@@ -53,10 +53,7 @@ async function twoInstances(url: string): Promise<[TestGateway, TestGateway]> {
   return [a, b];
 }
 
-async function connectDevice(
-  wsUrl: string,
-  device: string,
-): Promise<{ socket: TestSocket; first: Frame }> {
+async function connectDevice(wsUrl: string, device: string): Promise<{ socket: TestSocket; first: Frame }> {
   const socket = await TestSocket.open(wsUrl);
   socket.send({ type: "connect", params: { deviceId: device, name: "Browser" } });
   return { socket, first: await socket.next(() => true, 10_000) };

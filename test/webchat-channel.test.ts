@@ -32,10 +32,7 @@ async function start(options: Parameters<typeof startGateway>[0]): Promise<TestG
 }
 
 /** Says connect with a device id; resolves with the first frame the gateway answers. */
-async function connectDevice(
-  wsUrl: string,
-  device: string,
-): Promise<{ socket: TestSocket; first: Frame }> {
+async function connectDevice(wsUrl: string, device: string): Promise<{ socket: TestSocket; first: Frame }> {
   const socket = await TestSocket.open(wsUrl);
   socket.send({ type: "connect", params: { deviceId: device, name: "Browser" } });
   return { socket, first: await socket.next(() => true, 10_000) };
