@@ -42,7 +42,7 @@ describe("channel health in /healthz (issue 12 item 11)", () => {
     const degraded = await healthOf(gateway);
     expect(degraded.status).toBe(503);
     expect(degraded.body.channels).toEqual({ slack: "degraded" });
-    expect(degraded.body.error).toEqual({ code: "degraded", message: "channel slack is degraded: Slack refuses the bot token (invalid_auth)" });
+    expect(degraded.body.error).toEqual({ code: "degraded", ghCode: "GH_ERR_DEGRADED", message: "channel slack is degraded: Slack refuses the bot token (invalid_auth)" });
     expect(logs.join("\n")).not.toContain(BOT_TOKEN);
   });
 });

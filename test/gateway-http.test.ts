@@ -132,7 +132,7 @@ describe("HTTP admin API guards", () => {
   it("unknown routes are JSON 404s", async () => {
     gw = await startGateway();
     const response = await gw.api("GET", "/nope");
-    expect(response).toEqual({ status: 404, body: { error: { code: "not_found", message: "no route GET /nope" } } });
+    expect(response).toEqual({ status: 404, body: { error: { code: "not_found", ghCode: "GH_ERR_NOT_FOUND", message: "no route GET /nope" } } });
   });
 });
 

@@ -26,6 +26,7 @@ describe("a protocol-only store behind the HTTP API", () => {
     expect(deny.status).toBe(501);
     expect(deny.body.error).toEqual({
       code: "not_supported_by_store",
+      ghCode: "GH_ERR_NOT_SUPPORTED_BY_STORE",
       message: "not supported by this store: denying a request (the pairing store has no deny() method)",
     });
     const audit = await gw.api("GET", "/api/audit", { token: OWNER_TOKEN });

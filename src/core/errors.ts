@@ -1,42 +1,9 @@
 import { z } from "zod";
 import { PairingInputError, StoreUnavailableError } from "../pairing/errors.js";
 import { StoreDeadlineError } from "./deadline.js";
+import { catalogueCodeOf, ERROR_CODES, type ErrorCode, type GatewayErrorCode, libraryCodeOf } from "./error-catalogue.js";
 
-/** Stable error codes of the HTTP API and the WebSocket protocol. */
-export type GatewayErrorCode =
-  | "unauthenticated"
-  | "forbidden"
-  | "origin_not_allowed"
-  | "invalid_json"
-  | "invalid_request"
-  | "payload_too_large"
-  | "unsupported_media_type"
-  | "not_found"
-  | "unknown_method"
-  | "rate_limited"
-  | "connect_required"
-  | "not_supported_by_store"
-  | "unavailable"
-  | "agent_error"
-  | "internal";
-
-const HTTP_STATUS: Record<GatewayErrorCode, number> = {
-  unauthenticated: 401,
-  forbidden: 403,
-  origin_not_allowed: 403,
-  invalid_json: 400,
-  invalid_request: 400,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  not_found: 404,
-  unknown_method: 400,
-  rate_limited: 429,
-  connect_required: 400,
-  not_supported_by_store: 501,
-  unavailable: 503,
-  agent_error: 502,
-  internal: 500,
-};
+export type { GatewayErrorCode } from "./error-catalogue.js";
 
 /** An error whose code and message are safe to show to the client (never a code, token or secret). */
 export class GatewayError extends Error {
@@ -45,12 +12,14 @@ export class GatewayError extends Error {
     readonly code: GatewayErrorCode,
     message: string,
     readonly field?: string,
+    /** The catalogue code (src/core/error-catalogue.ts); by default the one of `code`, e.g. GH_ERR_RATE_LIMITED. */
+    readonly ghCode: ErrorCode = catalogueCodeOf(code),
   ) {
     super(message);
   }
 
   get status(): number {
-    return HTTP_STATUS[this.code];
+    return ERROR_CODES[catalogueCodeOf(this.code)].status;
   }
 }
 
@@ -64,6 +33,8 @@ export function notSupportedByStore(feature: string, missing: string): GatewayEr
 
 export interface ErrorBody {
   code: GatewayErrorCode;
+  /** The stable catalogue code (GH_ERR_*), the most specific one known, e.g. GH_ERR_PAIRING_LIMIT. */
+  ghCode: ErrorCode;
   message: string;
   field?: string;
 }
@@ -72,17 +43,22 @@ export interface ErrorBody {
 export function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
   if (error instanceof z.ZodError) return fromZodError(error);
-  if (error instanceof PairingInputError) return new GatewayError("invalid_request", error.message, error.field);
-  if (error instanceof StoreUnavailableError || error instanceof StoreDeadlineError) {
-    return new GatewayError("unavailable", "the store is temporarily unavailable; nothing was changed, try again shortly");
-  }
+  if (error instanceof PairingInputError) return new GatewayError("invalid_request", error.message, error.field, error.code);
+  if (error instanceof StoreUnavailableError || error instanceof StoreDeadlineError) return storeUnavailable(error);
   return new GatewayError("internal", "internal error");
 }
 
+/** "unavailable", carrying the store error's own catalogue code when it has one (GH_ERR_STORE_DEADLINE, …). */
+export function storeUnavailable(cause?: unknown): GatewayError {
+  const ghCode = libraryCodeOf(cause);
+  const code = ghCode !== undefined && ERROR_CODES[ghCode].wire === "unavailable" ? ghCode : "GH_ERR_UNAVAILABLE";
+  return new GatewayError("unavailable", "the store is temporarily unavailable; nothing was changed, try again shortly", undefined, code);
+}
+
+/** The one mapping from an error to what HTTP bodies and WebSocket frames carry: `{ code, ghCode, message, field? }`. */
 export function errorBody(error: GatewayError): ErrorBody {
-  return error.field === undefined
-    ? { code: error.code, message: error.message }
-    : { code: error.code, message: error.message, field: error.field };
+  const body: ErrorBody = { code: error.code, ghCode: error.ghCode, message: error.message };
+  return error.field === undefined ? body : { ...body, field: error.field };
 }
 
 /** The first zod issue as `field message`, e.g. `code must be a string (received number)`. */

@@ -6,7 +6,7 @@ import { authorizeOwnerAction, type OwnerActor } from "./admission.js";
 import type { GatewayContext } from "./context.js";
 import { PairingInputError, PairingLimitError } from "../pairing/errors.js";
 import { withDeadline } from "./deadline.js";
-import { fromZodError, GatewayError, notSupportedByStore } from "./errors.js";
+import { fromZodError, GatewayError, notSupportedByStore, storeUnavailable } from "./errors.js";
 import { approveInput, auditQuery, denyInput, inviteInput, pendingQuery, revokeInput, sessionParams } from "./schemas.js";
 import type { z } from "zod";
 
@@ -27,9 +27,9 @@ async function storeCall<T>(ctx: GatewayContext, operation: string, call: () => 
     return await withDeadline(operation, call, deadlineMs);
   } catch (error) {
     if (error instanceof PairingInputError) throw error;
-    if (error instanceof PairingLimitError) throw new GatewayError("rate_limited", error.message);
+    if (error instanceof PairingLimitError) throw new GatewayError("rate_limited", error.message, undefined, error.code);
     ctx.logger.warn("store call failed", { operation, error: error instanceof Error ? error.name : "unknown" });
-    throw new GatewayError("unavailable", "the store is temporarily unavailable; nothing was changed, try again shortly");
+    throw storeUnavailable(error);
   }
 }
 

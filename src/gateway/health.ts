@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { StoreUnavailableError } from "../pairing/errors.js";
 import { withDeadline } from "../core/deadline.js";
+import { errorBody, GatewayError } from "../core/errors.js";
 import type { ChannelHealth, ChannelPlugin } from "../core/context.js";
 import type { HttpDeps } from "./http-deps.js";
 
@@ -55,7 +56,7 @@ export function registerHealthRoute(app: FastifyInstance, deps: HttpDeps): void 
       .map(([name]) => name);
     if (down.length === 0 && channels.degraded.length === 0) return reply.code(200).send({ ok: true, ...shown });
     if (down.length === 0) {
-      return reply.code(503).send({ ok: false, ...shown, error: { code: "degraded", message: channels.degraded.join("; ") } });
+      return reply.code(503).send({ ok: false, ...shown, error: errorBody(new GatewayError("degraded", channels.degraded.join("; "))) });
     }
     // Names the backend (redis, postgres, …) when the store said which one, so an operator knows what to look at.
     const backends = [...new Set([pairing.backend, sessions.backend].filter((b): b is string => b !== undefined))];
@@ -63,7 +64,7 @@ export function registerHealthRoute(app: FastifyInstance, deps: HttpDeps): void 
     return reply.code(503).send({
       ok: false,
       ...shown,
-      error: { code: "unavailable", message: `${down.join(" and ")} store${down.length > 1 ? "s are" : " is"} unavailable${which}` },
+      error: errorBody(new GatewayError("unavailable", `${down.join(" and ")} store${down.length > 1 ? "s are" : " is"} unavailable${which}`)),
     });
   });
 }
