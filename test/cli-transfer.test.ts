@@ -12,8 +12,8 @@ import type { Stores } from "../src/stores/types.js";
 import { cliWorkspace, runGatehouse, type CliWorkspace } from "./cli-helpers.js";
 import { allBackends, type Backend } from "./support/backends.js";
 
-/** Backends whose pairing store has restore(): times, approvers and history move exactly. */
-const RESTORES = new Set(["memory", "redis", "mariadb"]);
+/** Every built-in backend's pairing store has restore(): times, approvers and history move exactly. */
+const RESTORES = new Set(["memory", "sqlite", "redis", "postgres", "mariadb"]);
 
 let ws: CliWorkspace;
 let backends: Backend[];

@@ -171,18 +171,7 @@ export class SqlPairingStore implements PairingStore {
         kind: entry.kind,
         detail: { userName: input.userName || entry.userName, firstMessage: entry.firstMessage },
       });
-      // A renewed pairing keeps its seq (its place among pairings of the same millisecond).
-      const { dialect } = this.driver;
-      const columns = ["channel_type", "channel_id", "label", "paired_at", "approved_by"];
-      const values = columns.map(() => "?");
-      if (dialect.seqValue !== null) columns.push("seq"), values.push(dialect.seqValue);
-      await tx.execute(dialect.upsert(this.t("paired"), columns, ["channel_type", "channel_id"], ["label", "paired_at", "approved_by"], values), [
-        input.channelType,
-        channelId,
-        pairingLabel(input.userName, entry.userName, channelId),
-        now,
-        approvedBy,
-      ]);
+      await this.upsertPaired(tx, { channelType: input.channelType, channelId, label: pairingLabel(input.userName, entry.userName, channelId), pairedAt: now, approvedBy });
       return true;
     });
   }
@@ -314,19 +303,31 @@ export class SqlPairingStore implements PairingStore {
 
   async restore(records: RestoreRecords): Promise<void> {
     this.assertOpen();
-    const { dialect } = this.driver;
-    const columns = ["channel_type", "channel_id", "label", "paired_at", "approved_by"];
-    const upsert = dialect.upsert(this.t("paired"), columns, ["channel_type", "channel_id"], ["label", "paired_at", "approved_by"]);
     await this.write(async (tx, deadline) => {
       for (const p of records.paired) {
         deadline.check();
-        await tx.execute(upsert, [p.channelType, p.channelId, p.label, p.pairedAt, p.approvedBy ?? "owner"]);
+        await this.upsertPaired(tx, { ...p, approvedBy: p.approvedBy ?? "owner" });
       }
       for (const event of records.audit) {
         deadline.check();
         await this.log.append(tx, { ...event, detail: { restored: true, ...event.detail } });
       }
     });
+  }
+
+  /** Writes one pairing; a renewed pairing keeps its seq (its place among pairings of the same millisecond). */
+  private async upsertPaired(tx: SqlExecutor, p: Required<PairedChannel>): Promise<void> {
+    const { dialect } = this.driver;
+    const columns = ["channel_type", "channel_id", "label", "paired_at", "approved_by"];
+    const values = columns.map(() => "?");
+    if (dialect.seqValue !== null) columns.push("seq"), values.push(dialect.seqValue);
+    await tx.execute(dialect.upsert(this.t("paired"), columns, ["channel_type", "channel_id"], ["label", "paired_at", "approved_by"], values), [
+      p.channelType,
+      p.channelId,
+      p.label,
+      p.pairedAt,
+      p.approvedBy,
+    ]);
   }
 
   private assertOpen(): void {

@@ -15,7 +15,8 @@ export const SQLITE_DIALECT: SqlDialect = {
     upsertSql(`DO UPDATE SET ${update.map((c) => `${c} = excluded.${c}`).join(", ")}`)(table, columns, key, values),
   insertIfAbsent: (table, columns, key) => upsertSql("DO NOTHING")(table, columns, key, columns.map(() => "?")),
   keyColumn: "key",
-  seqValue: `(SELECT max(id) FROM "audit")`,
+  // coalesce: restored pairings (gatehouse import) are written with no audit event of their own, maybe into an empty log.
+  seqValue: `(SELECT coalesce(max(id), 0) FROM "audit")`,
   approvalOrder: "rowid",
 };
 
