@@ -50,7 +50,7 @@ function contextFor(backend: BenchBackend): GatewayContext {
     events: new EventEmitter(),
     secret: backend.secret,
     logger: silentLogger,
-    isOwner: (channelType, userId) => isListed(policy.ownerUserIds, channelType, userId),
+    isOwner: (channelType, userId) => Promise.resolve(isListed(policy.ownerUserIds, channelType, userId)),
   };
 }
 

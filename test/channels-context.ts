@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { ApprovalService } from "../src/core/approvals/service.js";
 import { randomBytes } from "node:crypto";
-import { authorizeOwnerAction } from "../src/core/admission.js";
+import { chatOwnerCheck } from "../src/core/admission.js";
 import type { Agent, GatewayContext, GatewayLogger, PolicyOptions } from "../src/core/context.js";
 import { openStores } from "../src/stores/open.js";
 import type { Stores } from "../src/stores/types.js";
@@ -77,7 +77,7 @@ export async function testGateway(options: {
     events,
     secret,
     logger,
-    isOwner: (channelType, userId) => authorizeOwnerAction({ policy }, { kind: "chat", channelType, userId }).allowed,
+    isOwner: (channelType, userId) => chatOwnerCheck(ctx)(channelType, userId),
   };
   // Agents' approval requests on the same store, as createGateway wires them.
   const approvals = stores.approvals ? new ApprovalService(stores.approvals, { events, logger, now: options.clock.now }) : undefined;

@@ -214,6 +214,6 @@ describe("channel router: per-channel settings", () => {
     await adapter.deliver("42", "hi");
     expect(adapter.cards.map((c) => c.ownerId)).toEqual(["555"]);
     expect((await adapter.press(adapter.cards[0]!.request.approveToken, "555")).answers[0]?.text).toMatch(/^Approved/);
-    expect(gateway.ctx.isOwner(CT, "555")).toBe(false);
+    expect(await gateway.ctx.isOwner(CT, "555")).toBe(false);
   });
 });

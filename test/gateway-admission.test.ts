@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
 import { MemoryPairingStore, MemorySessionBindingStore } from "../src/stores/index.js";
+import type { SenderRef } from "../src/stores/types.js";
 import type { PairingProtocol } from "../src/protocols/types.js";
 import { admit, authorizeOwnerAction, sessionKey } from "../src/core/admission.js";
 import { STORE_DEADLINE_MS } from "../src/core/deadline.js";
@@ -18,7 +19,7 @@ function context(pairing: GatewayPairingStore, policy: Partial<PolicyOptions> = 
     events: new EventEmitter(),
     secret: Buffer.alloc(32, 7),
     logger: silent,
-    isOwner: () => false,
+    isOwner: () => Promise.resolve(false),
   };
 }
 
@@ -127,7 +128,9 @@ describe("admit", () => {
     const asked: string[][] = [];
     const many = store.isPairedMany.bind(store);
     store.isPairedMany = (senders) => {
-      asked.push(senders.map((s) => s.channelId));
+      // Each check also asks whether the sender is a store-kept owner (owner.telegram), in the same round.
+      expect(senders.filter((s) => s.channelType === "owner.telegram").map((s) => s.channelId)).toEqual(ids(senders));
+      asked.push(ids(senders));
       return many(senders);
     };
     const ctx = context(store, { unknownUserPolicy: "deny" });
@@ -155,7 +158,7 @@ describe("admit", () => {
     const rounds: { ids: string[]; release: () => void }[] = [];
     store.isPairedMany = (senders) =>
       new Promise((resolve, reject) => {
-        rounds.push({ ids: senders.map((s) => s.channelId), release: () => many(senders).then(resolve, reject) });
+        rounds.push({ ids: ids(senders), release: () => many(senders).then(resolve, reject) });
       });
     const ctx = context(store, { unknownUserPolicy: "deny" });
     const check = (senderId: string) => admit(ctx, { channelType: "telegram", senderId });
@@ -196,16 +199,21 @@ describe("admit", () => {
   });
 });
 
+/** The senders of one store round asked about as chat senders (each check also asks about the owner scope). */
+function ids(senders: readonly SenderRef[]): string[] {
+  return senders.filter((s) => s.channelType === "telegram").map((s) => s.channelId);
+}
+
 describe("authorizeOwnerAction", () => {
   const ctx = context(new MemoryPairingStore(), { ownerUserIds: ["telegram:1", "9"] });
-  it("allows owner/admin principals and configured chat owners only", () => {
-    expect(authorizeOwnerAction(ctx, { kind: "principal", principal: { userId: "u", role: "owner" } })).toEqual({ allowed: true, actorId: "u" });
-    expect(authorizeOwnerAction(ctx, { kind: "principal", principal: { userId: "u", role: "admin" } }).allowed).toBe(true);
-    expect(authorizeOwnerAction(ctx, { kind: "principal", principal: { userId: "u", role: "user" } }).allowed).toBe(false);
-    expect(authorizeOwnerAction(ctx, { kind: "chat", channelType: "telegram", userId: "1" })).toEqual({ allowed: true, actorId: "telegram:1" });
-    expect(authorizeOwnerAction(ctx, { kind: "chat", channelType: "discord", userId: "1" }).allowed).toBe(false);
-    expect(authorizeOwnerAction(ctx, { kind: "chat", channelType: "discord", userId: "9" }).allowed).toBe(true);
-    expect(authorizeOwnerAction(ctx, { kind: "chat", channelType: "webchat", userId: "9" }).allowed).toBe(false);
+  it("allows owner/admin principals and configured chat owners only", async () => {
+    expect(await authorizeOwnerAction(ctx, { kind: "principal", principal: { userId: "u", role: "owner" } })).toEqual({ allowed: true, actorId: "u" });
+    expect((await authorizeOwnerAction(ctx, { kind: "principal", principal: { userId: "u", role: "admin" } })).allowed).toBe(true);
+    expect((await authorizeOwnerAction(ctx, { kind: "principal", principal: { userId: "u", role: "user" } })).allowed).toBe(false);
+    expect(await authorizeOwnerAction(ctx, { kind: "chat", channelType: "telegram", userId: "1" })).toEqual({ allowed: true, actorId: "telegram:1" });
+    expect((await authorizeOwnerAction(ctx, { kind: "chat", channelType: "discord", userId: "1" })).allowed).toBe(false);
+    expect((await authorizeOwnerAction(ctx, { kind: "chat", channelType: "discord", userId: "9" })).allowed).toBe(true);
+    expect((await authorizeOwnerAction(ctx, { kind: "chat", channelType: "webchat", userId: "9" })).allowed).toBe(false);
   });
 });
 

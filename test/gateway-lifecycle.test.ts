@@ -166,8 +166,8 @@ describe("channels", () => {
       policy: { ownerUserIds: ["telegram:1"] },
     });
     await gateway.start();
-    expect(seen?.isOwner("telegram", "1")).toBe(true);
-    expect(seen?.isOwner("discord", "1")).toBe(false);
+    expect(await seen?.isOwner("telegram", "1")).toBe(true);
+    expect(await seen?.isOwner("discord", "1")).toBe(false);
     expect(seen?.events).toBe(gateway.events);
     await gateway.stop();
     expect(calls).toEqual(["start a", "start b", "stop b", "stop a"]);

@@ -2,7 +2,7 @@ import type { GatewayContext } from "../core/context.js";
 import type { ApprovalEvent } from "../stores/approvals.js";
 import { actionCardFor, decisionLine } from "./action-card.js";
 import type { ActionCard, ChannelAdapter, SentCard } from "./channel.js";
-import { ownersOn } from "./owner-card.js";
+import { ownersReachable } from "./owner-card.js";
 import { errorName } from "./redact.js";
 import { BoundedMap } from "./serial.js";
 
@@ -37,7 +37,7 @@ export class ActionCards {
   private async send(id: string): Promise<void> {
     const ctx = this.ctx();
     const sendCard = this.adapter.sendActionCard?.bind(this.adapter);
-    const owners = ownersOn(ctx.policy, this.adapter.channelType);
+    const owners = await ownersReachable(ctx, this.adapter.channelType);
     if (!sendCard || !ctx.approvals || owners.length === 0) return;
     if (!(await ctx.approvals.store.claim(id, `cards:${this.adapter.channelType}`))) return;
     const record = await ctx.approvals.get(id);

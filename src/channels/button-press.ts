@@ -1,4 +1,5 @@
-import { authorizeOwnerAction } from "../core/admission.js";
+import { authorizeOwnerAction, type OwnerActionDecision } from "../core/admission.js";
+import { errorName } from "./redact.js";
 import type { GatewayContext } from "../core/context.js";
 import { withDeadline } from "../core/deadline.js";
 import { approvePairing } from "../core/pairing-actions.js";
@@ -20,7 +21,7 @@ export interface ButtonPressDeps {
 type DenyCall = (channelType: string, code: string, options: { deniedBy: string }) => Promise<boolean> | boolean;
 
 /**
- * One Approve/Deny press. Checks, in order: the presser is a configured owner (the gateway's one owner check), the press
+ * One Approve/Deny press. Checks, in order: the presser is an owner of the channel, configured or store-kept (the gateway's one owner check), the press
  * came from the presser's own DM, the token is authentic for this channel and this presser, not expired, and names the
  * same action. Only then does the store decide, and the store is single use: a replay finds nothing and is refused.
  * Every path answers the presser exactly once.
@@ -28,7 +29,13 @@ type DenyCall = (channelType: string, code: string, options: { deniedBy: string 
 export async function handleButtonPress(deps: ButtonPressDeps, press: ButtonPress): Promise<void> {
   const { ctx, adapter, messages } = deps;
   const channelType = adapter.channelType;
-  const owner = authorizeOwnerAction(ctx, { kind: "chat", channelType, userId: press.pressedBy });
+  let owner: OwnerActionDecision;
+  try {
+    owner = await authorizeOwnerAction(ctx, { kind: "chat", channelType, userId: press.pressedBy }, deps.deadlineMs);
+  } catch (error) {
+    ctx.logger.warn("button press failed closed: owner check unavailable", { channelType, error: errorName(error) });
+    return press.answer(messages.unavailable);
+  }
   if (!owner.allowed) {
     ctx.logger.warn("button press refused: not an owner", { channelType });
     return press.answer(messages.buttonNotOwner);

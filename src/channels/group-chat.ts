@@ -49,7 +49,13 @@ export async function admitGroupMessage(deps: GroupDeps, message: InboundMessage
   const { ctx, adapter, messages } = deps;
   const channelType = adapter.channelType;
   const groupId = groupPairingId(message.chatId);
-  const isOwner = authorizeOwnerAction(ctx, { kind: "chat", channelType, userId: message.sender.id }).allowed;
+  let isOwner: boolean;
+  try {
+    isOwner = (await authorizeOwnerAction(ctx, { kind: "chat", channelType, userId: message.sender.id }, deps.deadlineMs)).allowed;
+  } catch (error) {
+    ctx.logger.warn("group message failed closed: owner check unavailable", { channelType, error: errorName(error) });
+    return void (await adapter.send(message.chatId, messages.unavailable));
+  }
   const pair = parsePairCommand(message.text);
   if (pair !== null) {
     if (isOwner && pair.toLowerCase() === "group") return void (await approveGroup(deps, message, groupId));
@@ -95,10 +101,10 @@ export async function admitGroupMessage(deps: GroupDeps, message: InboundMessage
 async function approveGroup(deps: GroupDeps, message: InboundMessage, groupId: string): Promise<void> {
   const { ctx, adapter, messages, deadlineMs } = deps;
   const channelType = adapter.channelType;
-  const owner = authorizeOwnerAction(ctx, { kind: "chat", channelType, userId: message.sender.id });
-  if (!owner.allowed) return;
   const store = ctx.pairing;
   try {
+    const owner = await authorizeOwnerAction(ctx, { kind: "chat", channelType, userId: message.sender.id }, deadlineMs);
+    if (!owner.allowed) return;
     if (await withDeadline("pairing.isPaired", () => store.isPaired(groupId, channelType), deadlineMs)) {
       return adapter.send(message.chatId, messages.groupAlreadyApproved);
     }

@@ -17,6 +17,10 @@ export interface RouterMessages {
   pairBadCode: string;
   pairRefused: string;
   pairAccepted: string;
+  ownerClaimUsage: string;
+  ownerClaimRefused: string;
+  /** The claimant became an owner of this bot's `channelType` channel. */
+  ownerClaimed: (channelType: string) => string;
   buttonNotOwner: string;
   buttonWrongChat: string;
   buttonInvalid: string;
@@ -55,6 +59,10 @@ export const DEFAULT_MESSAGES: RouterMessages = {
   pairBadCode: "That does not look like an invite code (8 letters and digits, like ABCD-EFGH).",
   pairRefused: "That invite code is not valid, has expired or was already used.",
   pairAccepted: "Welcome! Your invite was accepted. You can talk to the assistant now.",
+  ownerClaimUsage: "Send /owner followed by the owner-claim code the gateway printed, for example: /owner ABCD-EFGH",
+  ownerClaimRefused: "That owner-claim code is not valid, has expired or was already used.",
+  ownerClaimed: (channelType) =>
+    `You are now an owner of this bot's ${channelType} channel. Approve/Deny cards for new senders will come to this chat.`,
   buttonNotOwner: "Only the owner can approve or deny requests.",
   buttonWrongChat: "Please use the buttons in your own direct chat with the bot.",
   buttonInvalid: "This button is not valid. Nothing was changed.",

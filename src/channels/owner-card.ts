@@ -1,4 +1,6 @@
-import type { PolicyOptions } from "../core/context.js";
+import type { GatewayContext, PolicyOptions } from "../core/context.js";
+import { canHaveStoreOwners, listStoreOwners } from "../core/owners.js";
+import { errorName } from "./redact.js";
 import { WEBCHAT_CHANNEL_TYPE } from "../core/identity-lists.js";
 import { signButtonToken } from "../pairing/buttons.js";
 import type { ApprovalRequest } from "./channel.js";
@@ -16,6 +18,22 @@ export function ownersOn(policy: PolicyOptions, channelType: string): string[] {
   for (const entry of policy.ownerUserIds) {
     if (entry.startsWith(prefix) && entry.length > prefix.length) owners.add(entry.slice(prefix.length));
     else if (!entry.includes(":") && channelType !== WEBCHAT_CHANNEL_TYPE) owners.add(entry);
+  }
+  return [...owners];
+}
+
+/**
+ * Everyone who gets the cards of one channel: the configured owners (ownersOn) and the store-kept ones, who claimed the
+ * channel with an owner-claim code. A store that cannot list its owners leaves the configured ones (and says so).
+ */
+export async function ownersReachable(ctx: GatewayContext, channelType: string, deadlineMs?: number): Promise<string[]> {
+  const owners = new Set(ownersOn(ctx.policy, channelType));
+  if (canHaveStoreOwners(channelType)) {
+    try {
+      for (const owner of await listStoreOwners(ctx.pairing, channelType, deadlineMs)) owners.add(owner.userId);
+    } catch (error) {
+      ctx.logger.warn("could not list the store-kept owners; cards go to the configured owners only", { channelType, error: errorName(error) });
+    }
   }
   return [...owners];
 }

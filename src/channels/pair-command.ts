@@ -51,7 +51,7 @@ export async function redeemInvite(
   }
 }
 
-async function ownRequestCode(ctx: GatewayContext, channelType: string, senderId: string, deadlineMs: number): Promise<string | null> {
+export async function ownRequestCode(ctx: GatewayContext, channelType: string, senderId: string, deadlineMs: number): Promise<string | null> {
   const store = ctx.pairing;
   if (typeof store.pendingFor === "function") {
     const pendingFor = store.pendingFor.bind(store);
@@ -63,7 +63,7 @@ async function ownRequestCode(ctx: GatewayContext, channelType: string, senderId
   return mine ? comparableCode(mine.code) : null;
 }
 
-function cleanName(name: string): string {
+export function cleanName(name: string): string {
   // eslint-disable-next-line no-control-regex
   return name.replace(/[\u0000-\u001f\u007f-\u009f]/g, "").trim().slice(0, 256);
 }

@@ -1,4 +1,4 @@
-import { admit, authorizeOwnerAction, type AdmissionResult } from "../core/admission.js";
+import { admit, chatOwnerCheck, type AdmissionResult } from "../core/admission.js";
 import type { ChannelHealth, ChannelHttpRoute, ChannelPlugin, GatewayContext, PolicyOptions, UnknownUserPolicy } from "../core/context.js";
 import { STORE_DEADLINE_MS, withDeadline } from "../core/deadline.js";
 import { buttonKey } from "../pairing/buttons.js";
@@ -7,8 +7,9 @@ import type { ButtonPress, ChannelAdapter, ConnectionHandlers, InboundMessage, S
 import { handleButtonPress } from "./button-press.js";
 import { ActionCards } from "./action-cards.js";
 import { DEFAULT_MESSAGES, type RouterMessages } from "./messages.js";
-import { approvalCardFor, ownersOn } from "./owner-card.js";
+import { approvalCardFor, ownersReachable } from "./owner-card.js";
 import { redeemInvite, parsePairCommand } from "./pair-command.js";
+import { claimOwnership, parseOwnerClaim } from "./owner-claim.js";
 import { SerialQueue } from "./serial.js";
 import { startAgentTurn, type StartedTurn } from "./agent-turn.js";
 import type { ReplyMode } from "./reply-view.js";
@@ -84,7 +85,7 @@ class ChannelRouter implements ChannelPlugin {
     const context: GatewayContext = {
       ...gatewayContext,
       policy,
-      isOwner: (channelType, userId) => authorizeOwnerAction({ policy }, { kind: "chat", channelType, userId }).allowed,
+      isOwner: (channelType, userId) => chatOwnerCheck(context)(channelType, userId),
     };
     this.ctx = context;
     this.key = buttonKey(context.secret);
@@ -108,8 +109,12 @@ class ChannelRouter implements ChannelPlugin {
     this.unsubscribe.push(new ActionCards(this.adapter, () => this.context(), () => this.key, this.now).follow());
     // A connection channel's owners approve in the console or the CLI (it has no owner chat to warn about).
     const cardsExpected = this.adapter.decided === undefined;
-    if (cardsExpected && ownersOn(context.policy, this.channelType).length === 0 && context.policy.unknownUserPolicy === "pair") {
-      context.logger.warn("no owner configured for this channel: approval cards cannot be sent; approve from the CLI", {
+    if (
+      cardsExpected
+      && context.policy.unknownUserPolicy === "pair"
+      && (await ownersReachable(context, this.channelType, this.deadlineMs)).length === 0
+    ) {
+      context.logger.warn("no owner for this channel yet: approval cards cannot be sent; claim it (gatehouse owner claim) or approve from the CLI", {
         channelType: this.channelType,
       });
     }
@@ -200,6 +205,12 @@ class ChannelRouter implements ChannelPlugin {
       return admitted ? this.act(admitted, message) : undefined;
     }
     const sender = { ...message.sender };
+    const claim = parseOwnerClaim(message.text);
+    // Only in a direct chat: a code posted where others read it is not taken (it stays valid for its 10 minutes).
+    if (claim !== null && message.isDirect) {
+      const reply = await claimOwnership(ctx, this.channelType, sender, claim, this.messages, this.deadlineMs);
+      if (reply !== null) return this.adapter.send(message.chatId, reply);
+    }
     const pair = parsePairCommand(message.text);
     if (pair !== null) {
       const reply = await redeemInvite(ctx, this.channelType, sender, pair, this.messages, this.deadlineMs);
@@ -303,7 +314,7 @@ class ChannelRouter implements ChannelPlugin {
       expiresAt: result.expiresAt ?? now + HOUR,
       now,
     };
-    for (const ownerId of ownersOn(ctx.policy, this.channelType)) {
+    for (const ownerId of await ownersReachable(ctx, this.channelType, this.deadlineMs)) {
       try {
         await this.adapter.sendApprovalCard(ownerId, approvalCardFor(this.key, ownerId, input));
       } catch (error) {

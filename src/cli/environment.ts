@@ -3,7 +3,7 @@ import { userInfo } from "node:os";
 import type { Command } from "commander";
 import { loadConfig, type ConfigOverrides } from "../config/load.js";
 import type { GatehouseConfig } from "../config/schema.js";
-import { authorizeOwnerAction, type OwnerActor } from "../core/admission.js";
+import { chatOwnerCheck, type OwnerActor } from "../core/admission.js";
 import type { GatewayContext } from "../core/context.js";
 import { describeSecretSource, loadGatewaySecret } from "../pairing/secret.js";
 import { openStores } from "../stores/open.js";
@@ -84,7 +84,7 @@ function ownerContext(config: GatehouseConfig, stores: Stores, secret: Buffer, i
       warn: (message) => io.err(`warning: ${message}`),
       error: (message) => io.err(`error: ${message}`),
     },
-    isOwner: (channelType, userId) => authorizeOwnerAction(context, { kind: "chat", channelType, userId }).allowed,
+    isOwner: (channelType, userId) => chatOwnerCheck(context)(channelType, userId),
   };
   return context;
 }

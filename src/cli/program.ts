@@ -3,6 +3,7 @@ import { auditCommand } from "./commands/audit.js";
 import { approvalsCommand } from "./commands/approvals.js";
 import { exportCommand, importCommand, migrateCommand } from "./commands/data.js";
 import { doctorCommand } from "./commands/doctor.js";
+import { ownerCommand } from "./commands/owner.js";
 import { pairingCommand } from "./commands/pairing.js";
 import { sessionsCommand } from "./commands/sessions.js";
 import { startCommand } from "./commands/start.js";
@@ -34,6 +35,7 @@ ${EXIT_CODES_HELP}`,
     startCommand(io),
     statusCommand(io),
     pairingCommand(io),
+    ownerCommand(io),
     approvalsCommand(io),
     auditCommand(io),
     tokenCommand(io),

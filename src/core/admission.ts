@@ -4,6 +4,7 @@ import { channelTypeProblem, idProblem, MAX_FIRST_MESSAGE_LENGTH } from "../pair
 import type { GatewayContext, GatewayPairingStore } from "./context.js";
 import { STORE_DEADLINE_MS, withDeadline } from "./deadline.js";
 import { isListed, OWNER_ROLES } from "./identity-lists.js";
+import { isStoreOwner } from "./owners.js";
 import { isPairedForAdmission } from "./paired-batch.js";
 
 export type AdmissionResult =
@@ -85,14 +86,22 @@ async function decide(ctx: GatewayContext, sender: AdmissionSender, options: Adm
     return { decision: "denied", reason: "policy-deny", message: `${field} ${problem}` };
   }
   if (isListed(ctx.policy.ownerUserIds, channelType, senderId)) return { decision: "admitted", reason: "owner" };
-  if (isListed(ctx.policy.allowedUsers, channelType, senderId)) return { decision: "admitted", reason: "allowlist" };
-
   const deadlineMs = options.deadlineMs ?? STORE_DEADLINE_MS;
   const store = ctx.pairing;
+  if (isListed(ctx.policy.allowedUsers, channelType, senderId)) {
+    // Admitted whatever the store says; it only tells whether they act as an owner too.
+    const owner = await isStoreOwner(store, channelType, senderId, deadlineMs).catch(() => false);
+    return { decision: "admitted", reason: owner ? "owner" : "allowlist" };
+  }
+
   try {
-    if (await withDeadline("pairing.isPaired", () => isPairedForAdmission(store, senderId, channelType), deadlineMs)) {
-      return { decision: "admitted", reason: "paired" };
-    }
+    // Both asked in the same store round (the admission batch): a store-kept owner, then a paired sender.
+    const [owner, paired] = await Promise.all([
+      isStoreOwner(store, channelType, senderId, deadlineMs),
+      withDeadline("pairing.isPaired", () => isPairedForAdmission(store, senderId, channelType), deadlineMs),
+    ]);
+    if (owner) return { decision: "admitted", reason: "owner" };
+    if (paired) return { decision: "admitted", reason: "paired" };
     switch (ctx.policy.unknownUserPolicy) {
       case "allow":
         return { decision: "admitted", reason: "policy-allow" };
@@ -203,19 +212,33 @@ export type OwnerActionDecision = { allowed: true; actorId: string } | { allowed
 
 /**
  * The ONE authorisation check for approve, deny and revoke, on every path (HTTP, WebSocket, CLI in process, chat buttons):
- * an authenticated principal whose server-assigned role is owner or admin, or a chat user listed in ownerUserIds.
- * `actorId` is what to record as approvedBy / deniedBy / revokedBy.
+ * an authenticated principal whose server-assigned role is owner or admin, or a chat user who is an owner of that
+ * channel (listed in ownerUserIds, or kept in the store after redeeming an owner-claim code). `actorId` is what to
+ * record as approvedBy / deniedBy / revokedBy. Throws when the store cannot say (callers fail closed).
  */
-export function authorizeOwnerAction(ctx: Pick<GatewayContext, "policy">, actor: OwnerActor): OwnerActionDecision {
-  if (actor.kind === "principal") {
-    const { principal } = actor;
-    if (principal && typeof principal.userId === "string" && principal.userId !== "" && OWNER_ROLES.has(principal.role)) {
-      return { allowed: true, actorId: principal.userId };
-    }
-    return { allowed: false, reason: "only an owner or admin may approve, deny or revoke pairings" };
+export async function authorizeOwnerAction(
+  ctx: Pick<GatewayContext, "policy" | "pairing">,
+  actor: OwnerActor,
+  deadlineMs?: number,
+): Promise<OwnerActionDecision> {
+  if (actor.kind === "principal") return authorizePrincipal(actor.principal);
+  if (actor.kind === "chat") {
+    const allowed = isListed(ctx.policy.ownerUserIds, actor.channelType, actor.userId)
+      || (await isStoreOwner(ctx.pairing, actor.channelType, actor.userId, deadlineMs));
+    if (allowed) return { allowed: true, actorId: `${actor.channelType}:${actor.userId}` };
   }
-  if (actor.kind === "chat" && isListed(ctx.policy.ownerUserIds, actor.channelType, actor.userId)) {
-    return { allowed: true, actorId: `${actor.channelType}:${actor.userId}` };
+  return { allowed: false, reason: "only an owner of this channel may approve, deny or revoke pairings" };
+}
+
+/** authorizeOwnerAction for an authenticated principal: decided by its server-assigned role alone, without the store. */
+export function authorizePrincipal(principal: Principal | undefined): OwnerActionDecision {
+  if (principal && typeof principal.userId === "string" && principal.userId !== "" && OWNER_ROLES.has(principal.role)) {
+    return { allowed: true, actorId: principal.userId };
   }
-  return { allowed: false, reason: "only a configured owner may approve, deny or revoke pairings" };
+  return { allowed: false, reason: "only an owner or admin may approve, deny or revoke pairings" };
+}
+
+/** GatewayContext.isOwner for a context's policy and pairing store: authorizeOwnerAction for a chat user. */
+export function chatOwnerCheck(ctx: Pick<GatewayContext, "policy" | "pairing">): GatewayContext["isOwner"] {
+  return async (channelType, userId) => (await authorizeOwnerAction(ctx, { kind: "chat", channelType, userId })).allowed;
 }

@@ -60,7 +60,10 @@ export interface PolicyOptions {
   unknownUserPolicy: UnknownUserPolicy;
   /** Sender ids (or `<channelType>:<senderId>`) always admitted. */
   allowedUsers: string[];
-  /** Owners: always admitted, may approve, deny and revoke. Plain ids or `<channelType>:<senderId>`. */
+  /**
+   * Owners: always admitted, may approve, deny and revoke. Plain ids or `<channelType>:<senderId>`. Owners who claimed
+   * a channel with an owner-claim code are kept in the store and count too (src/core/owners.ts).
+   */
   ownerUserIds: string[];
 }
 
@@ -109,8 +112,11 @@ export interface GatewayContext {
   budgets?: BudgetStore;
   /** Agents' approval requests; absent when the gateway has no approval store. */
   approvals?: ApprovalService;
-  /** The one authorisation check for approve/deny/revoke, whatever the path. */
-  isOwner(channelType: string, userId: string): boolean;
+  /**
+   * Whether a chat user is an owner of the channel (ownerUserIds, or kept in the store after an owner claim): the one
+   * authorisation check for approve/deny/revoke, whatever the path. Rejects when the store cannot say (fail closed).
+   */
+  isOwner(channelType: string, userId: string): Promise<boolean>;
   /** Seen-once keys shared by every instance (webhook de-duplication); absent when the stores were injected without it. */
   seen?: SeenOnceStore;
   /** This instance's leases (one owner per platform connection among instances); absent: the channels hold them per process. */

@@ -1,5 +1,6 @@
 import type { PairedChannel, PendingRequest, Principal } from "../protocols/types.js";
 import { comparableCode } from "../pairing/codes.js";
+import { isOwnerScope } from "../pairing/owner-scope.js";
 import type { AuditEvent, AuditPage } from "../stores/types.js";
 import { DEFAULT_PAIRING_RULES } from "../stores/types.js";
 import { authorizeOwnerAction, type OwnerActor } from "./admission.js";
@@ -22,7 +23,7 @@ export interface OwnerActionOptions {
 }
 
 /** A store call under the deadline; any failure but bad input is "unavailable" (fail closed, say so, change nothing). */
-async function storeCall<T>(ctx: GatewayContext, operation: string, call: () => T | Promise<T>, deadlineMs?: number): Promise<T> {
+export async function storeCall<T>(ctx: GatewayContext, operation: string, call: () => T | Promise<T>, deadlineMs?: number): Promise<T> {
   try {
     return await withDeadline(operation, call, deadlineMs);
   } catch (error) {
@@ -33,8 +34,9 @@ async function storeCall<T>(ctx: GatewayContext, operation: string, call: () => 
   }
 }
 
-function authorize(ctx: GatewayContext, actor: OwnerActor): string {
-  const decision = authorizeOwnerAction(ctx, actor);
+/** authorizeOwnerAction, with a store that cannot say whether a chat user is an owner reported as unavailable. */
+export async function authorize(ctx: GatewayContext, actor: OwnerActor, deadlineMs?: number): Promise<string> {
+  const decision = await storeCall(ctx, "owners.isOwner", () => authorizeOwnerAction(ctx, actor, deadlineMs), deadlineMs);
   if (!decision.allowed) throw new GatewayError("forbidden", decision.reason);
   return decision.actorId;
 }
@@ -79,7 +81,7 @@ export async function approvePairing(
   input: unknown,
   options: { deadlineMs?: number } = {},
 ): Promise<{ approved: boolean }> {
-  const actorId = authorize(ctx, actor);
+  const actorId = await authorize(ctx, actor, options.deadlineMs);
   const { channelType, code, userId: given = "", label = "" } = parse(approveInput, input);
   const store = ctx.pairing;
   const { deadlineMs } = options;
@@ -95,7 +97,7 @@ export async function approvePairing(
 }
 
 export async function denyPairing(ctx: GatewayContext, actor: OwnerActor, input: unknown): Promise<{ denied: boolean }> {
-  const actorId = authorize(ctx, actor);
+  const actorId = await authorize(ctx, actor);
   const { channelType, code } = parse(denyInput, input);
   const deny = ctx.pairing.deny;
   if (typeof deny !== "function") throw notSupportedByStore("denying a request", "the pairing store has no deny() method");
@@ -104,7 +106,7 @@ export async function denyPairing(ctx: GatewayContext, actor: OwnerActor, input:
 }
 
 export async function revokePairing(ctx: GatewayContext, actor: OwnerActor, input: unknown): Promise<{ revoked: boolean }> {
-  const actorId = authorize(ctx, actor);
+  const actorId = await authorize(ctx, actor);
   const { channelType, channelId } = parse(revokeInput, input);
   const store = ctx.pairing;
   const revoke = store.revoke as (id: string, t: string, o?: { revokedBy: string }) => Promise<boolean> | boolean;
@@ -121,7 +123,7 @@ export async function createInvite(
   input: unknown,
   options: OwnerActionOptions = {},
 ): Promise<{ code: string; expiresAt: number }> {
-  authorize(ctx, actor);
+  await authorize(ctx, actor);
   const { channelType } = parse(inviteInput, input);
   const now = (options.now ?? Date.now)();
   const code = await storeCall(ctx, "pairing.generateCode", () => ctx.pairing.generateCode(channelType));
@@ -129,18 +131,21 @@ export async function createInvite(
 }
 
 export async function listPending(ctx: GatewayContext, actor: OwnerActor, input: unknown): Promise<{ pending: PendingRequest[] }> {
-  authorize(ctx, actor);
+  await authorize(ctx, actor);
   const { channelType } = parse(pendingQuery, input);
-  return { pending: await storeCall(ctx, "pairing.listPending", () => ctx.pairing.listPending(channelType)) };
+  const pending = await storeCall(ctx, "pairing.listPending", () => ctx.pairing.listPending(channelType));
+  // Owner-claim codes are not pairing requests: `gatehouse owner` shows the owners they make.
+  return { pending: pending.filter((p) => !isOwnerScope(p.channelType)) };
 }
 
 export async function listPaired(ctx: GatewayContext, actor: OwnerActor): Promise<{ paired: PairedChannel[] }> {
-  authorize(ctx, actor);
-  return { paired: await storeCall(ctx, "pairing.listPaired", () => ctx.pairing.listPaired()) };
+  await authorize(ctx, actor);
+  const paired = await storeCall(ctx, "pairing.listPaired", () => ctx.pairing.listPaired());
+  return { paired: paired.filter((p) => !isOwnerScope(p.channelType)) };
 }
 
 export async function readAudit(ctx: GatewayContext, actor: OwnerActor, input: unknown): Promise<AuditPage> {
-  authorize(ctx, actor);
+  await authorize(ctx, actor);
   const query = parse(auditQuery, input);
   const audit = ctx.pairing.audit;
   if (typeof audit !== "function") throw notSupportedByStore("the audit log", "the pairing store has no audit() method");
@@ -148,7 +153,7 @@ export async function readAudit(ctx: GatewayContext, actor: OwnerActor, input: u
 }
 
 export async function showSession(ctx: GatewayContext, actor: OwnerActor, input: unknown): Promise<{ principal: Principal }> {
-  authorize(ctx, actor);
+  await authorize(ctx, actor);
   const { id } = parse(sessionParams, input);
   const principal = await storeCall(ctx, "sessions.lookup", () => ctx.sessions.lookup(id));
   if (!principal) throw new GatewayError("not_found", "no session with this id");

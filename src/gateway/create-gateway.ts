@@ -25,7 +25,6 @@ import { createConsole } from "./console/index.js";
 import type { Agent, ChannelPlugin, GatewayContext, GatewayLogger, PolicyOptions } from "../core/context.js";
 import { registerChannelRoutes } from "./channel-routes.js";
 import { createHttpServer, type HttpServerOptions } from "./http-server.js";
-import { isListed } from "../core/identity-lists.js";
 import { randomBytes } from "node:crypto";
 import type { LeaseKeeper } from "../core/lease-keeper.js";
 import { GatewayLeases } from "../core/leases.js";
@@ -33,6 +32,7 @@ import { GATEHOUSE_VERSION } from "../core/version.js";
 import type { LeaseStore } from "../stores/lease.js";
 import { startHeartbeat } from "./heartbeat.js";
 import type { SocketChannel } from "../core/socket-channel.js";
+import { chatOwnerCheck } from "../core/admission.js";
 import { closeLocalSocket, listenOnLocalSocket } from "./local-socket.js";
 import { createLogger, isPinoGatewayLogger } from "./logger.js";
 import { scopedLogger, inRequestScope, newRequestId } from "./log-scope.js";
@@ -322,7 +322,7 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
         secret,
         logger,
         budgets: time(stores?.budgets ?? new MemoryBudgetStore(options.now), "budgets"),
-        isOwner: (channelType, userId) => isListed(policy.ownerUserIds, channelType, userId),
+        isOwner: (channelType, userId) => chatOwnerCheck(ctx)(channelType, userId),
         metrics,
       };
       const approvalStore = timeIf(options.approvals?.store ?? stores?.approvals, "approvals");

@@ -4,7 +4,7 @@ import { rawText, shortReason, SocketWriter } from "./ws-writer.js";
 import type { Principal } from "../protocols/types.js";
 import type { AuditEvent } from "../stores/types.js";
 import type { ApprovalEvent } from "../stores/approvals.js";
-import { authorizeOwnerAction, type NewRequestBudget } from "../core/admission.js";
+import { authorizePrincipal, type NewRequestBudget } from "../core/admission.js";
 import type { ChannelNotice, GatewayContext } from "../core/context.js";
 import { errorBody, fromZodError, GatewayError, toGatewayError } from "../core/errors.js";
 import { fastRequestFrame } from "./fast-frames.js";
@@ -101,7 +101,7 @@ export class ClientConnection implements MethodCaller, DeviceLink {
 
   get isOwner(): boolean {
     return this.state === "ready" && this.principal !== undefined && this.deviceId === undefined
-      && authorizeOwnerAction(this.ctx, { kind: "principal", principal: this.principal }).allowed;
+      && authorizePrincipal(this.principal).allowed;
   }
 
   send(frame: Record<string, unknown>): void {

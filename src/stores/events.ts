@@ -7,6 +7,8 @@ export type AuditEventType =
   | "requested"
   | "invite-created"
   | "approved"
+  /** An owner-claim code was redeemed (channelType `owner.<channel>`, channelId the new owner; src/pairing/owner-scope.ts). */
+  | "owner-claimed"
   | "denied"
   | "revoked"
   | "expired"

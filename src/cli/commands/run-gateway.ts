@@ -13,6 +13,7 @@ import { openStores } from "../../stores/open.js";
 import { DEVICE_PROOF_SETTING } from "../../stores/settings.js";
 import type { Stores } from "../../stores/types.js";
 import { cliConfig, type CommonOptions } from "../environment.js";
+import { claimLines, claimsForUnownedChannels, type OwnerClaim } from "../owners.js";
 import type { Output } from "../output.js";
 
 /** The options of `gatehouse start`. */
@@ -70,6 +71,7 @@ export async function runGateway(options: StartOptions, io: Output): Promise<voi
     await stores.close();
   });
   let firstToken: string | undefined;
+  let claims: OwnerClaim[] = [];
   const run = async () => {
     const auth = authFromConfig(config.auth, stores.tokens, logger);
     const deviceProof = config.webchat?.deviceProof;
@@ -101,6 +103,7 @@ export async function runGateway(options: StartOptions, io: Output): Promise<voi
     await gateway.start();
     // Minted only once the gateway listens, so a failed start never swallows the one-time token.
     firstToken = await firstStartToken(config, stores);
+    claims = await claimsForUnownedChannels(config, stores.pairing);
     return gateway.url;
   };
   starting = run();
@@ -112,7 +115,7 @@ export async function runGateway(options: StartOptions, io: Output): Promise<voi
     await stores.close();
     throw error;
   }
-  announce(io, url, firstToken, describeTrust(config));
+  announce(io, url, firstToken, claims, describeTrust(config));
 }
 
 /**
@@ -133,8 +136,14 @@ async function firstStartToken(config: GatehouseConfig, stores: Stores): Promise
 }
 
 /** One write, so a reader never sees the URL without the token block that belongs to it. */
-function announce(io: Output, url: string, firstToken: string | undefined, trust: string[]): void {
+function announce(io: Output, url: string, firstToken: string | undefined, claims: OwnerClaim[], trust: string[]): void {
   const lines: string[] = [];
+  if (claims.length > 0) {
+    lines.push("No owner yet for these channels. Owner-claim codes (single use, valid 10 minutes, shown only now):");
+    lines.push(...claims.flatMap(claimLines));
+    lines.push("Whoever sends one becomes an owner of that channel and gets the Approve/Deny cards. New code: gatehouse owner claim <channel>");
+    lines.push("");
+  }
   if (firstToken !== undefined) {
     lines.push("First start: an owner token was created. It is shown only now; only its hash is stored:");
     lines.push(`  ${firstToken}`);

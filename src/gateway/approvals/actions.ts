@@ -40,8 +40,10 @@ function requester(principal: Principal): string {
   throw new GatewayError("forbidden", "only an agent or owner token may request approvals");
 }
 
-function owner(ctx: GatewayContext, actor: OwnerActor): string {
-  const decision = authorizeOwnerAction(ctx, actor);
+async function owner(ctx: GatewayContext, actor: OwnerActor): Promise<string> {
+  const decision = await authorizeOwnerAction(ctx, actor).catch(() => {
+    throw new GatewayError("unavailable", "the store is temporarily unavailable; nothing was changed, try again shortly");
+  });
   if (!decision.allowed) throw new GatewayError("forbidden", "only an owner or admin may list or decide approval requests");
   return decision.actorId;
 }
@@ -78,7 +80,7 @@ export async function readApproval(ctx: GatewayContext, principal: Principal, pa
 }
 
 export async function listApprovals(ctx: GatewayContext, actor: OwnerActor): Promise<{ approvals: ApprovalView[] }> {
-  owner(ctx, actor);
+  await owner(ctx, actor);
   return { approvals: (await serviceOf(ctx).listPending()).map(viewOf) };
 }
 
@@ -89,7 +91,7 @@ export async function decideApproval(
   approved: boolean,
   input: unknown,
 ): Promise<{ decided: boolean; approval: ApprovalView }> {
-  const approver = owner(ctx, actor);
+  const approver = await owner(ctx, actor);
   const { requestId } = parse(approvalIdParams, params);
   const { reason } = parse(decideApprovalBody, input);
   const outcome = approved ? "approved" : "denied";

@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import { approvedEventType } from "../../pairing/owner-scope.js";
 import type { PairedChannel, PendingRequest } from "../../protocols/types.js";
 import { formatCode } from "../../pairing/codes.js";
 import { PairingCooldownError, PairingLimitError } from "../../pairing/errors.js";
@@ -114,7 +115,7 @@ export class MemoryPairingStore implements PairingStore {
       pairedAt: now,
       approvedBy,
     });
-    this.append(now, "approved", input.channelType, channelId, approvedBy, {
+    this.append(now, approvedEventType(input.channelType), input.channelType, channelId, approvedBy, {
       kind: entry.kind,
       detail: { userName: input.userName || entry.userName, firstMessage: entry.firstMessage },
     });

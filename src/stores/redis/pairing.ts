@@ -1,4 +1,5 @@
 import type { PairedChannel, PendingKind, PendingRequest } from "../../protocols/types.js";
+import { approvedEventType } from "../../pairing/owner-scope.js";
 import { formatCode } from "../../pairing/codes.js";
 import { PairingCooldownError, PairingLimitError, StoreUnavailableError } from "../../pairing/errors.js";
 import { isValidChannelType } from "../../pairing/validation.js";
@@ -164,6 +165,7 @@ export class RedisPairingStore implements PairingStore {
         String(redeemFailureLimit),
         String(redeemFailureWindowMs),
         String(lockoutMs),
+        approvedEventType(input.channelType),
       ]),
     );
     return Number(reply) === 1;

@@ -133,7 +133,8 @@ return {'created'}
 
 /**
  * ARGV[4..]: channelType, hash, userId, userName, approvedBy, approvedBy given ('1'/'0'), inviteOnly ('1'/'0'),
- * codeFailureLimit, redeemFailureLimit, redeemFailureWindowMs, lockoutMs. Returns 1 when paired, else 0.
+ * codeFailureLimit, redeemFailureLimit, redeemFailureWindowMs, lockoutMs, the audit type of a success (approvedEventType).
+ * Returns 1 when paired, else 0.
  */
 export const APPROVE = script(
   "approve",
@@ -142,6 +143,7 @@ local ct, hash, userId, userName = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local approvedByGiven, inviteOnly = ARGV[9] == '1', ARGV[10] == '1'
 local codeFailureLimit, redeemLimit = tonumber(ARGV[11]), tonumber(ARGV[12])
 local windowMs, lockoutMs = tonumber(ARGV[13]), tonumber(ARGV[14])
+local approvedType = ARGV[15]
 sweep()
 local failKey = P .. 'failures:' .. ct .. ':' .. userId
 if userId ~= '' then
@@ -198,7 +200,7 @@ redis.call('HSET', P .. 'paired', field, cjson.encode({channelId = channelId, ch
   pairedAt = int(now), approvedBy = approvedBy, seq = seq}))
 local shownName = entryName
 if userName ~= '' then shownName = userName end
-audit('approved', ct, channelId, approvedBy, kind, cjson.encode({userName = shownName, firstMessage = firstMessage}))
+audit(approvedType, ct, channelId, approvedBy, kind, cjson.encode({userName = shownName, firstMessage = firstMessage}))
 return 1
 `,
 );

@@ -1,4 +1,5 @@
 import type { PairedChannel, PendingKind, PendingRequest } from "../../protocols/types.js";
+import { approvedEventType } from "../../pairing/owner-scope.js";
 import { formatCode } from "../../pairing/codes.js";
 import { PairingCooldownError, PairingLimitError, StoreUnavailableError } from "../../pairing/errors.js";
 import type { CallDeadline } from "../deadline.js";
@@ -164,7 +165,7 @@ export class SqlPairingStore implements PairingStore {
       const approvedBy = options.approvedBy ?? (entry.kind === "invite" ? input.userId : "owner");
       await this.log.append(tx, {
         at: now,
-        type: "approved",
+        type: approvedEventType(input.channelType),
         channelType: input.channelType,
         channelId,
         actor: approvedBy,

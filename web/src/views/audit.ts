@@ -6,7 +6,7 @@ import type { AuditEvent } from "../../../src/stores/types.js";
 import { debounce, viewFrame, type View } from "./view.js";
 
 
-const EVENT_TYPES = ["requested", "invite-created", "approved", "denied", "revoked", "expired", "redeem-failed", "locked-out", "token-revoked", "console-session-ended", "channel-notice"];
+const EVENT_TYPES = ["requested", "invite-created", "approved", "owner-claimed", "denied", "revoked", "expired", "redeem-failed", "locked-out", "token-revoked", "console-session-ended", "channel-notice"];
 const PAGE_SIZES = [25, 50, 100];
 /** With a filter on, at most this many API pages are read to fill one console page; "Next" carries on from there. */
 const MAX_FETCHES_PER_PAGE = 20;
