@@ -135,6 +135,19 @@ export function describePairingExtras(factory: StoreFactory<PairingProtocol>, op
       assert.ok(discord.events.length >= 1 && discord.events.every((e) => e.channelType === "discord"));
     }));
 
+    check("an invite redeemed on an owner scope (owner.<channel>) is audited as owner-claimed, not as a pairing", run(async (store) => {
+      const claim = await store.generateCode("owner.telegram");
+      assert.equal(await store.approve("owner.telegram", claim, "alice", "", { inviteOnly: true, approvedBy: "telegram:alice" }), true);
+      assert.equal(await store.approve("owner.telegram", claim, "bob", "", { inviteOnly: true }), false, "single use");
+      assert.equal(await store.isPaired("alice", "owner.telegram"), true);
+      assert.equal(await store.isPaired("alice", "telegram"), false, "an owner claim pairs nobody on the channel itself");
+      const { events } = await store.audit({ channelType: "owner.telegram" });
+      assert.deepEqual(
+        events.filter((e) => e.type === "owner-claimed" || e.type === "approved").map((e) => [e.type, e.channelId, e.actor]),
+        [["owner-claimed", "alice", "telegram:alice"]],
+      );
+    }));
+
     check("pages through more than ten events in order, each event once", run(async (store) => {
       for (let i = 0; i < 12; i++) await store.generateCode(`type-${i % 3}`, `sender-${i}`);
       const all = (await store.audit({ limit: 1000 })).events;
