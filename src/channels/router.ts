@@ -10,6 +10,7 @@ import { DEFAULT_MESSAGES, type RouterMessages } from "./messages.js";
 import { approvalCardFor, ownersReachable } from "./owner-card.js";
 import { redeemInvite, parsePairCommand } from "./pair-command.js";
 import { claimOwnership, parseOwnerClaim } from "./owner-claim.js";
+import { canHaveStoreOwners } from "../core/owners.js";
 import { SerialQueue } from "./serial.js";
 import { startAgentTurn, type StartedTurn } from "./agent-turn.js";
 import type { ReplyMode } from "./reply-view.js";
@@ -205,7 +206,7 @@ class ChannelRouter implements ChannelPlugin {
       return admitted ? this.act(admitted, message) : undefined;
     }
     const sender = { ...message.sender };
-    const claim = parseOwnerClaim(message.text);
+    const claim = canHaveStoreOwners(this.channelType) ? parseOwnerClaim(message.text) : null;
     // Only in a direct chat: a code posted where others read it is not taken (it stays valid for its 10 minutes).
     if (claim !== null && message.isDirect) {
       const reply = await claimOwnership(ctx, this.channelType, sender, claim, this.messages, this.deadlineMs);
