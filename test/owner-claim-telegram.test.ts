@@ -15,9 +15,9 @@ import type { ChannelPlugin } from "../src/core/context.js";
 import { createOwnerClaim, isStoreOwner, listStoreOwners, revokeStoreOwner } from "../src/core/owners.js";
 import { formatCode, generateRawCode } from "../src/pairing/codes.js";
 import { LocalBotApi } from "./channels-telegram-api.js";
-import { testClock, testGateway, until, type TestClock, type TestGateway } from "./channels-context.js";
+import { InMemoryChatAdapter, testClock, testGateway, until, type TestClock, type TestGateway } from "./channels-context.js";
 
-const TOKENS = ["123456789:AAH-local_test_token_abcdefghijklmnopq", "223456789:AAH-local_test_token_abcdefghijklmnopq"];
+const TOKEN = "123456789:AAH-local_test_token_abcdefghijklmnopq";
 const PAIR_CODE = /[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}/;
 const CLAIMED = /^You are now an owner of this bot's telegram channel\./;
 const REFUSED = "That owner-claim code is not valid, has expired or was already used.";
@@ -43,7 +43,7 @@ function sharedStore(): { url: string; secret: Buffer; clock: TestClock } {
 }
 
 /** One gateway instance on the shared store, running a Telegram bot (grammY, long polling) on its own local Bot API. */
-async function startInstance(store: ReturnType<typeof sharedStore>, token = TOKENS[0]!): Promise<Instance> {
+async function startInstance(store: ReturnType<typeof sharedStore>, token = TOKEN): Promise<Instance> {
   const api = new LocalBotApi(token);
   const apiRoot = await api.listen();
   const gw = await testGateway({ clock: store.clock, storeUrl: store.url, secret: store.secret });
@@ -56,6 +56,28 @@ async function startInstance(store: ReturnType<typeof sharedStore>, token = TOKE
     await gw.close().catch(() => undefined);
   });
   return { api, gw, plugin };
+}
+
+/**
+ * Another instance on the shared store whose Telegram messages come through the channel contract (the in-memory adapter
+ * of the channel tests): `say` delivers a direct message and resolves with the reply.
+ */
+async function memoryInstance(store: ReturnType<typeof sharedStore>) {
+  const gw = await testGateway({ clock: store.clock, storeUrl: store.url, secret: store.secret });
+  const adapter = new InMemoryChatAdapter("telegram");
+  const plugin = channelPlugin(adapter, { now: store.clock.now });
+  await plugin.start(gw.ctx);
+  cleanups.push(async () => {
+    await plugin.stop();
+    await gw.close().catch(() => undefined);
+  });
+  const say = async (userId: string, text: string): Promise<string> => {
+    const before = adapter.textsTo(userId).length;
+    await adapter.deliver(userId, text);
+    await until(() => adapter.textsTo(userId).length > before, `a reply to ${userId}`, WAIT);
+    return adapter.textsTo(userId)[before]!;
+  };
+  return { gw, adapter, plugin, say };
 }
 
 /** `userId` writes `text` in their private chat; resolves with the bot's next reply there. */
@@ -159,39 +181,46 @@ describe("owner-claim codes over Telegram", () => {
   }, 60_000);
 
   it("two instances on one store agree: of two claimants racing, exactly one becomes owner, and a revoke holds on both", async () => {
+    // A runs the Telegram bot (grammY, it holds the bot's polling lease); B is another instance on the same store whose
+    // Telegram messages arrive through the channel contract (as a webhook would hand them over).
     const store = sharedStore();
-    const a = await startInstance(store, TOKENS[0]);
-    const b = await startInstance(store, TOKENS[1]);
+    const a = await startInstance(store);
+    const b = await memoryInstance(store);
     const claim = await createOwnerClaim(a.gw.ctx.pairing, "telegram");
-    const replies = await Promise.all([say(a.api, 900, claim.code), say(b.api, 901, claim.code)]);
-    expect(replies.filter((r) => CLAIMED.test(r))).toHaveLength(1);
-    expect(replies.filter((r) => r === REFUSED)).toHaveLength(1);
-    const [winner, loser] = CLAIMED.test(replies[0]!) ? [900, 901] : [901, 900];
-    for (const instance of [a, b]) {
-      expect(await instance.gw.ctx.isOwner("telegram", String(winner))).toBe(true);
-      expect(await instance.gw.ctx.isOwner("telegram", String(loser))).toBe(false);
+    const [onA, onB] = await Promise.all([say(a.api, 900, claim.code), b.say("901", claim.code)]);
+    expect([onA, onB].filter((r) => CLAIMED.test(r))).toHaveLength(1);
+    expect([onA, onB].filter((r) => r === REFUSED)).toHaveLength(1);
+    const [winner, loser] = CLAIMED.test(onA) ? ["900", "901"] : ["901", "900"];
+    for (const gw of [a.gw, b.gw]) {
+      expect(await gw.ctx.isOwner("telegram", winner)).toBe(true);
+      expect(await gw.ctx.isOwner("telegram", loser)).toBe(false);
     }
-    // Claimed on one instance, the owner gets the cards of the other.
-    const other = winner === 900 ? b : a;
-    await strangerAsks(other.api, 42);
-    await until(() => cardsTo(other.api, winner).length === 1, "the card on the other instance", WAIT);
+    // Whoever won, on whichever instance, gets the cards of both.
+    expect(await b.say("42", "hello, may I?")).toMatch(PAIR_CODE);
+    await until(() => b.adapter.cards.some((c) => c.ownerId === winner), "the card on instance B", WAIT);
+    await strangerAsks(a.api, 43);
+    await until(() => cardsTo(a.api, Number(winner)).length === 1, "the card on instance A", WAIT);
 
-    // Revoked on one instance: on the other the former owner is a stranger at their next message.
-    const here = other === a ? b : a;
-    expect(await revokeStoreOwner(here.gw.ctx.pairing, "telegram", String(winner), "cli:test")).toBe(true);
-    expect(await say(other.api, winner, "am I still in?")).toMatch(PAIR_CODE);
-    expect(await other.gw.ctx.isOwner("telegram", String(winner))).toBe(false);
+    // Revoked through one instance: on the other the former owner is a stranger at their next message.
+    expect(await revokeStoreOwner(a.gw.ctx.pairing, "telegram", winner, "cli:test")).toBe(true);
+    expect(await b.say(winner, "am I still in?")).toMatch(PAIR_CODE);
+    expect(await b.gw.ctx.isOwner("telegram", winner)).toBe(false);
   }, 60_000);
 
   it("a store-kept owner is refused, not admitted, while the store is down (fail closed)", async () => {
     const store = sharedStore();
-    const { api, gw } = await startInstance(store);
+    const { adapter, gw, say: sayB } = await memoryInstance(store);
     const claim = await createOwnerClaim(gw.ctx.pairing, "telegram");
-    expect(await say(api, 900, claim.code)).toMatch(CLAIMED);
-    expect(await say(api, 900, "hello")).toBe("echo: hello");
+    expect(await sayB("900", claim.code)).toMatch(CLAIMED);
+    expect(await sayB("42", "hello, may I?")).toMatch(PAIR_CODE);
+    await until(() => adapter.cards.some((c) => c.ownerId === "900"), "the card to the owner", WAIT);
+    expect(await sayB("900", "hello")).toBe("echo: hello");
     await gw.stores.close();
-    expect(await say(api, 900, "hello again")).toMatch(/temporarily unavailable/);
+    expect(await sayB("900", "hello again")).toMatch(/temporarily unavailable/);
     await expect(gw.ctx.isOwner("telegram", "900")).rejects.toThrow();
+    // The owner's card press is refused too, with a clear answer, while nothing can say they are an owner.
+    const answer = await adapter.press(adapter.cards[0]!.request.approveToken, "900");
+    expect(answer.answers.map((x) => x.text).join("\n")).toMatch(/temporarily unavailable/i);
     expect(gw.logs.join("\n")).not.toContain(claim.code);
   }, 60_000);
 });
