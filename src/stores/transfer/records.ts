@@ -19,6 +19,7 @@ const KEPT_IN_EXPORT: Record<AuditEventType, boolean> = {
   requested: true,
   "invite-created": true,
   approved: true,
+  "owner-claimed": true,
   denied: true,
   revoked: true,
   expired: true,
