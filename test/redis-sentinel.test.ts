@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { openStores } from "../src/stores/index.js";
 import type { Stores } from "../src/stores/types.js";
-import { describePairingStore, describeSessionBindingStore } from "../src/testing/index.js";
+import { describeApprovalStore, describePairingStore, describeSessionBindingStore } from "../src/testing/index.js";
 import { requireRedisBinaries, SentinelSetup } from "./support/redis-topology.js";
 import { approvalsAcrossFailover } from "./support/redis-failover.js";
 
@@ -46,6 +46,23 @@ suiteDescribe("redis+sentinel://", () => {
       const stores = await openStores(url(), { now: ctx.now, secret: ctx.secret, sessionIdleTtlMs: ctx.idleTtlMs });
       await stores.pairing.close();
       return stores.sessions;
+    },
+    { describe, it },
+  );
+
+  const opened: Stores[] = [];
+  afterAll(async () => {
+    for (const stores of opened.splice(0)) await stores.close();
+  });
+  describeApprovalStore(
+    "redis+sentinel",
+    async (now) => {
+      const shared = url();
+      const secret = randomBytes(32);
+      const first = await openStores(shared, { now, secret });
+      const second = await openStores(shared, { now, secret });
+      opened.push(first, second);
+      return [first.approvals!, second.approvals!];
     },
     { describe, it },
   );

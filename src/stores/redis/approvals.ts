@@ -156,16 +156,19 @@ export class RedisApprovalStore implements ApprovalStore {
 
   async decide(id: string, decision: ApprovalDecision): Promise<DecideResult> {
     const now = this.now();
-    const reply = (await this.conn.run(() =>
-      this.conn.eval(DECIDE, [this.record(id), this.pending, this.keys.audit], [
+    const reply = (await this.conn.run(async () => {
+      const decided = (await this.conn.eval(DECIDE, [this.record(id), this.pending, this.keys.audit], [
         decision.outcome,
         decision.approver,
         decision.reason,
         String(now),
         approvalAuditType(decision.outcome),
         APPROVAL_AUDIT_CHANNEL,
-      ]),
-    )) as [string, string?];
+      ])) as [string, string?];
+      // a decision reported won must survive a failover (Sentinel, Cluster: on the replicas first)
+      if (decided[0] === "won") await this.conn.replicated();
+      return decided;
+    })) as [string, string?];
     if (reply[0] === "missing") return { won: false, record: null };
     const record = approvalView(fromJson(String(reply[1])), now);
     return { won: reply[0] === "won", record };
