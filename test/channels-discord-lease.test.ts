@@ -71,5 +71,5 @@ describe("discord gateway connection under a lease", () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(replies().filter((r) => r === "echo: first")).toHaveLength(1);
     expect(replies().filter((r) => r === "echo: second")).toHaveLength(1);
-  });
+  }, 120_000);
 });

@@ -115,7 +115,7 @@ describe("telegram long polling under a lease, across gateway processes", () => 
     // Within the lease time plus one renewal period and a process's start-up slack on a loaded machine.
     expect(takeoverMs).toBeLessThan(LEASE_SECONDS * 1000 * 4 + 10_000);
     expect(api.callsOf("getUpdates").filter((c) => c.status === 409)).toHaveLength(0);
-  });
+  }, 120_000);
 
   it("a holder paused past its lease (SIGSTOP) steps down when it wakes (SIGCONT): the update the other handled is not handled again", async () => {
     const { api, stores, start } = await setup();
@@ -137,5 +137,5 @@ describe("telegram long polling under a lease, across gateway processes", () => 
     send(api, "after");
     await answeredOnce(api, ["before", "while paused", "after"]);
     expect(await currentHolderPid(stores)).toBe(other.child.pid);
-  });
+  }, 120_000);
 });

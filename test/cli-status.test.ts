@@ -67,5 +67,5 @@ describe("gatehouse status", () => {
     // A killed one is gone once its heartbeat's lease runs out.
     b.child.kill("SIGKILL");
     await until(async () => (await status(ws, config)).instances.length === 0, "the killed instance to drop out", LEASE_SECONDS * 1000 + 20_000);
-  });
+  }, 120_000);
 });
