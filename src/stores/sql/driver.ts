@@ -56,6 +56,11 @@ export interface SqlDriver extends SqlExecutor {
    */
   readonly synchronous?: boolean;
   /**
+   * A read answered at once when the driver can (SQLite outside a write turn): the first row, null, or undefined when it
+   * cannot answer now and the caller should take the ordinary path. Failures are already mapped (see `failure`).
+   */
+  readNow?<T>(sql: string, params?: readonly unknown[]): T | null | undefined;
+  /**
    * Runs `work` in one transaction on one connection, holding the store-wide write lock until it has committed, so of
    * two processes changing pairing state one waits for the other (SQLite's BEGIN IMMEDIATE, for every SQL backend).
    * Every audit event is appended under it, so event ids are taken and committed in the same order and a reader

@@ -49,8 +49,16 @@ export class SqlSessionBindingStore implements SessionBindingStore {
     if (!isValidId(sessionId)) return null;
     const now = this.now();
     const idleBefore = now - this.idleTtlMs;
+    const select = `SELECT principal, last_seen FROM ${this.table} WHERE session_id = ?`;
+    // The hot path (a live session that needs no refresh), read at once where the driver can (SQLite).
+    const quick = this.driver.readNow?.<{ principal: string; last_seen: unknown }>(select, [sessionId]);
+    if (quick === null) return null;
+    if (quick !== undefined) {
+      const lastSeen = Number(quick.last_seen);
+      if (lastSeen > idleBefore && !needsRefresh(lastSeen, now, this.refreshIntervalMs)) return parsePrincipal(quick.principal);
+    }
     const json = await this.call(async () => {
-      const row = await this.driver.get<{ principal: string; last_seen: unknown }>(`SELECT principal, last_seen FROM ${this.table} WHERE session_id = ?`, [sessionId]);
+      const row = await this.driver.get<{ principal: string; last_seen: unknown }>(select, [sessionId]);
       if (!row) return null;
       const lastSeen = Number(row.last_seen);
       if (lastSeen <= idleBefore) {

@@ -98,6 +98,15 @@ export class SqliteDriver implements SqlDriver {
     });
   }
 
+  readNow<T>(sql: string, params?: readonly unknown[]): T | null | undefined {
+    if (this.turn.open) return undefined;
+    try {
+      return (this.statement(sql).get(...bind(params)) as T | undefined) ?? null;
+    } catch (error) {
+      throw this.failure(error);
+    }
+  }
+
   /** isPaired on the hot path: one prepared primary-key probe, answered with an already-settled promise. */
   pairedLookup(): PairedLookup {
     const probe = this.connection.db.prepare(`SELECT 1 FROM paired WHERE channel_type = ? AND channel_id = ?`).pluck();
