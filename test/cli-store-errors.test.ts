@@ -1,12 +1,16 @@
 /**
  * A store that cannot be used says why, through the CLI, without secrets: PostgreSQL's own answer for a missing user
- * name (the README's URL on a machine without $USER), an unknown role, a missing database, and a refused connection.
+ * name (the README's URL on a machine without $USER), an unknown role, a missing database, and a refused connection;
+ * MariaDB's refused login (a real user, a wrong password), missing database and refused connection the same way.
  */
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import mysql from "mysql2/promise";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runGatehouse } from "./cli-helpers.js";
+import { mariadbAvailable } from "./mariadb-helpers.js";
 import { postgresAvailable } from "./postgres-helpers.js";
 
 const postgres = await postgresAvailable();
@@ -27,6 +31,35 @@ describe.runIf(postgres)("store errors say the real cause", () => {
     const result = await listWith(store);
     expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).toContain(message);
+    expect(result.stderr).not.toContain("s3cret-pw");
+  });
+});
+
+const mariadb = await mariadbAvailable();
+
+describe.runIf(mariadb)("MariaDB store errors say the real cause", () => {
+  const user = `gh_doc_${randomBytes(4).toString("hex")}`;
+  const admin = () => mysql.createConnection({ host: "127.0.0.1", port: 3306, user: "root", database: "test", connectTimeout: 5000 });
+  beforeAll(async () => {
+    const connection = await admin();
+    await connection.query(`CREATE USER '${user}'@'%' IDENTIFIED BY 'right-pw-1'`);
+    await connection.query(`CREATE USER '${user}'@'localhost' IDENTIFIED BY 'right-pw-1'`);
+    await connection.end();
+  });
+  afterAll(async () => {
+    const connection = await admin();
+    await connection.query(`DROP USER IF EXISTS '${user}'@'%', '${user}'@'localhost'`);
+    await connection.end();
+  });
+
+  it.each([
+    [() => `mysql://${user}:s3cret-pw@127.0.0.1:3306/test`, () => `mariadb store cannot be used: access denied for user "${user}": check the user and password in the URL`],
+    [() => "mysql://root@127.0.0.1:3306/gh_no_such_db", () => 'mariadb store cannot be used: database "gh_no_such_db" does not exist: create it or fix the database name in the URL'],
+    [() => "mysql://root:s3cret-pw@127.0.0.1:1/test", () => "mariadb store is temporarily unavailable: cannot connect to 127.0.0.1:1 (connection refused)"],
+  ])("case %#", async (store, message) => {
+    const result = await listWith(store());
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toContain(message());
     expect(result.stderr).not.toContain("s3cret-pw");
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The real cause of a store failure in words that carry no secret, for StoreUnavailableError's message. Only causes
- * known to be safe are described: PostgreSQL's authentication and missing-database answers (they name the user and the
- * database, never the password) and socket errors (host and port). Anything else (a query error can quote row values)
+ * known to be safe are described: PostgreSQL's and MariaDB's authentication and missing-database answers (they name the
+ * user and the database, never the password) and socket errors (host and port). Anything else (a query error can quote row values)
  * is left out of the message; it stays in `cause` for whoever handles the error.
  */
 export interface StoreFailureReason {
@@ -37,6 +37,19 @@ export function storeFailureReason(cause: unknown): StoreFailureReason | undefin
     return { permanent: true, text: clip(message) };
   }
   if (code === "3D000") return { permanent: true, text: `${clip(message)}: create it or fix the database name in the URL` };
+  return mariadbReason(code, message);
+}
+
+/** MariaDB/MySQL (mysql2 error codes): refused logins and unknown databases, which name the user or database only. */
+function mariadbReason(code: string, message: string): StoreFailureReason | undefined {
+  if (code === "ER_ACCESS_DENIED_ERROR" || code === "ER_DBACCESS_DENIED_ERROR") {
+    const user = /for user '([^']*)'/.exec(message)?.[1];
+    return { permanent: true, text: user === undefined ? `access denied: ${clip(message)}` : `access denied for user "${clip(user)}": check the user and password in the URL` };
+  }
+  if (code === "ER_BAD_DB_ERROR") {
+    const database = /database '([^']*)'/i.exec(message)?.[1] ?? "";
+    return { permanent: true, text: `database "${clip(database)}" does not exist: create it or fix the database name in the URL` };
+  }
   return undefined;
 }
 
