@@ -63,3 +63,12 @@ describe.runIf(mariadb)("MariaDB store errors say the real cause", () => {
     expect(result.stderr).not.toContain("s3cret-pw");
   });
 });
+
+describe("Redis store errors say the real cause", () => {
+  it("a closed port is named with the socket's reason, and the URL's password is never printed", async () => {
+    const result = await listWith("redis://:s3cret-pw@127.0.0.1:1");
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toContain("redis store is temporarily unavailable: cannot connect to 127.0.0.1:1 (connection refused)");
+    expect(result.stderr).not.toContain("s3cret-pw");
+  });
+});

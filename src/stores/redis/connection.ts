@@ -88,14 +88,19 @@ export async function connectRedis(url: string, timeoutMs: number): Promise<Redi
       reconnectStrategy: reconnectDelay,
     },
   }) as unknown as RedisClientLike;
-  const ignore = (): void => {};
+  // The client retries a refused connection for ever; the last socket error is why the deadline passed.
+  let lastError: unknown;
+  const ignore = (error?: unknown): void => {
+    lastError = error;
+  };
   client.on("error", ignore);
   const connecting = client.connect();
-  connecting.catch(ignore);
+  connecting.catch(() => {});
   try {
     await withDeadline(connecting, timeoutMs);
   } catch (error) {
     client.destroy();
+    if (error instanceof StoreUnavailableError && lastError !== undefined) throw new StoreUnavailableError("redis", { cause: lastError });
     throw error instanceof StoreUnavailableError ? error : new StoreUnavailableError("redis", { cause: error });
   } finally {
     client.off("error", ignore);
