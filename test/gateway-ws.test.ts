@@ -159,7 +159,7 @@ describe.each(STORE_KINDS)("webchat pairing end to end on $name", (storeKind) =>
 
     socket.send({ type: "req", id: "c1", method: "chat.send", params: { text: "hello gateway" } });
     const deltas: string[] = [];
-    let res;
+    let res: Awaited<ReturnType<typeof socket.next>>;
     for (;;) {
       const frame = await socket.next();
       if (frame.type === "event" && frame.event === "chat.delta") {

@@ -18,7 +18,7 @@ import { CHAT, startChatGateway, type ChatGateway } from "./support/chat-gateway
 
 const HOUR = 60 * 60_000;
 const RULES = DEFAULT_PAIRING_RULES;
-export const GUESS_BOUND_PER_HOUR = RULES.redeemFailureLimit * Math.ceil(HOUR / RULES.lockoutMs);
+const GUESS_BOUND_PER_HOUR = RULES.redeemFailureLimit * Math.ceil(HOUR / RULES.lockoutMs);
 /** The attacker sends one guess per this many (simulated) milliseconds: far faster than any lockout cycle. */
 const ATTEMPT_EVERY_MS = Number(process.env.GATEHOUSE_BRUTE_STEP_MS ?? 500);
 

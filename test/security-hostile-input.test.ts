@@ -18,7 +18,7 @@ import { MemoryTokenStore } from "../src/stores/memory/index.js";
 import { gatewayRequest } from "./auth-helpers.js";
 import { connectWithToken, OWNER_TOKEN, startGateway, STORE_KINDS, TestSocket, USER_TOKEN, type TestGateway } from "./gateway-helpers.js";
 
-export const RUNS = Number(process.env.GATEHOUSE_FC_RUNS ?? 200);
+const RUNS = Number(process.env.GATEHOUSE_FC_RUNS ?? 200);
 const params = { numRuns: RUNS };
 const totals: Record<string, number> = {};
 const tried = (name: string) => void (totals[name] = (totals[name] ?? 0) + 1);

@@ -226,7 +226,7 @@ for (const backend of backends) {
     it("the Node example printed in the protocol docs (src/gateway/README.md) pairs as written", async ({ skip }) => {
       if (!store) return skip();
       const readme = readFileSync(join(root, "src/gateway/README.md"), "utf8");
-      const block = /Its core, with nothing but[^]*?```ts\n([^]*?)```/.exec(readme)?.[1];
+      const block = /Its core, with nothing but[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
       expect(block).toContain('sign(null, Buffer.from(message, "utf8"), privateKey)');
       const artifacts = join(root, "test/artifacts");
       mkdirSync(artifacts, { recursive: true });

@@ -12,7 +12,7 @@ export function sessionsCommand(io: Output): Command {
     .option("--json", "print JSON")
     .action(async (id: string, options: CommonOptions & { json?: boolean }) => {
       await withStores(options, io, async ({ context, actor }) => {
-        let principal;
+        let principal: Awaited<ReturnType<typeof showSession>>["principal"];
         try {
           ({ principal } = await showSession(context, actor, { id }));
         } catch (error) {

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { mintToken, roleProblem } from "../../auth/token.js";
+import { mintToken, roleProblem, type MintedToken } from "../../auth/token.js";
 import { KNOWN_ROLES } from "../../core/identity-lists.js";
 import { addCommonOptions, requireTokens, withStores, type CommonOptions } from "../environment.js";
 import { refused, usageError } from "../errors.js";
@@ -20,7 +20,7 @@ export function tokenCommand(io: Output): Command {
       // A role nothing gives meaning to makes a token that is 403 everywhere: refuse it here instead.
       if (!KNOWN_ROLES.includes(options.role)) throw usageError(`--role must be one of ${KNOWN_ROLES.join(", ")} (got "${options.role}")`);
       await withStores(options, io, async ({ stores }) => {
-        let minted;
+        let minted: MintedToken;
         try {
           minted = await mintToken(requireTokens(stores), { role: options.role, userId: options.userId, label: options.label });
         } catch (error) {
