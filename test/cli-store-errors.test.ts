@@ -1,13 +1,15 @@
 /**
  * A store that cannot be used says why, through the CLI, without secrets: PostgreSQL's own answer for a missing user
  * name (the README's URL on a machine without $USER), an unknown role, a missing database, and a refused connection;
- * MariaDB's refused login (a real user, a wrong password), missing database and refused connection the same way.
+ * MariaDB's refused login (a real user, a wrong password), missing database and refused connection the same way;
+ * Redis's refused connection and refused login (a real ACL user, a wrong password).
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mysql from "mysql2/promise";
+import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runGatehouse } from "./cli-helpers.js";
 import { mariadbAvailable } from "./mariadb-helpers.js";
@@ -70,5 +72,21 @@ describe("Redis store errors say the real cause", () => {
     expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).toContain("redis store is temporarily unavailable: cannot connect to 127.0.0.1:1 (connection refused)");
     expect(result.stderr).not.toContain("s3cret-pw");
+  });
+
+  it("a wrong password for a real ACL user is 'authentication failed', without the password", async () => {
+    const user = `gh_doc_${randomBytes(4).toString("hex")}`;
+    const admin = createClient({ url: "redis://127.0.0.1:6379", socket: { connectTimeout: 5000 } });
+    await admin.connect();
+    try {
+      await admin.sendCommand(["ACL", "SETUSER", user, "on", ">right-pw-1", `~${user}:*`, "+@all"]);
+      const result = await listWith(`redis://${user}:s3cret-pw@127.0.0.1:6379`);
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toContain("redis store cannot be used: authentication failed: check the user and password in the URL");
+      expect(result.stderr).not.toContain("s3cret-pw");
+    } finally {
+      await admin.sendCommand(["ACL", "DELUSER", user]);
+      await admin.quit();
+    }
   });
 });

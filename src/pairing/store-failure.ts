@@ -23,6 +23,10 @@ const SOCKET_ERRORS: Record<string, string> = {
 export function storeFailureReason(cause: unknown): StoreFailureReason | undefined {
   if (cause === null || typeof cause !== "object") return undefined;
   const { code, message, address, port, hostname } = cause as { code?: unknown; message?: unknown; address?: unknown; port?: unknown; hostname?: unknown };
+  // Redis answers a refused login with an error reply whose first word says why (it never repeats the password).
+  if (typeof message === "string" && /^(WRONGPASS|NOAUTH)\b/.test(message)) {
+    return { permanent: true, text: "authentication failed: check the user and password in the URL" };
+  }
   if (typeof code !== "string" || typeof message !== "string") return undefined;
   const socketProblem = SOCKET_ERRORS[code];
   if (socketProblem !== undefined) {
