@@ -36,6 +36,11 @@ export class LeaseKeeper {
   private readonly stopping = new AbortController();
   private running: Promise<void> = Promise.resolve();
 
+  /** How long the lease lasts without renewal. */
+  get ttlMs(): number {
+    return this.options.ttlMs;
+  }
+
   constructor(
     private readonly store: LeaseStore,
     readonly name: string,

@@ -24,8 +24,12 @@ export interface PollingOptions {
 }
 
 const MAX_BACKOFF_MS = 30_000;
-/** Telegram keeps an unconfirmed update for 24 hours; its seen-once key lives as long. */
-const UPDATE_SEEN_TTL_MS = 24 * 3_600_000;
+/**
+ * How long an instance's claim on one update lasts, in lease times. The claim is taken before the update is handled, so
+ * a holder that dies (or is paused) while handling it keeps others off it until the claim lapses; then the next holder,
+ * which starts at the last committed offset, handles it. Two lease times: longer than any takeover.
+ */
+const UPDATE_CLAIM_LEASES = 2;
 
 /** The Bot API error code of a failed call, when it is one. */
 function errorCode(error: unknown): number | undefined {
@@ -36,8 +40,10 @@ function errorCode(error: unknown): number | undefined {
 /**
  * Long polling under a lease: of all gateway instances configured with this bot, only the lease holder calls
  * getUpdates. The next update offset lives in the store, committed under the lease's fencing token after each update,
- * so the instance that takes over after a failover continues where the last commit left off; an update the old holder
- * handled but did not commit is redelivered and dropped by its seen-once key. Before each update the holder checks its
+ * so the instance that takes over after a failover continues where the last commit left off. Each update is claimed
+ * (a seen-once key lasting two lease times) before it is handled: an update the old holder was handling when it died is
+ * handled by the next holder once that claim lapses, never lost and never by two instances at once (only one handled
+ * to the end but not yet committed comes again). Before each update the holder checks its
  * lease (a process paused past its lease steps down instead of acting), and a refused commit ends its turn.
  * A 409 Conflict (a process outside the lease polls with this token, or a webhook is set) is logged and retried after
  * a growing wait, showing degraded only while it persists; a 401 (the token was revoked) is final.
@@ -86,9 +92,15 @@ export class TelegramPoller {
       for (const update of updates) {
         if (!held.valid()) return;
         try {
-          if (await this.options.firstSighting(`update:${this.bot.botInfo.id}:${update.update_id}`, UPDATE_SEEN_TTL_MS)) {
-            await this.bot.handleUpdate(update);
+          const claimMs = UPDATE_CLAIM_LEASES * this.options.keeper.ttlMs;
+          if (!(await this.options.firstSighting(`update:${this.bot.botInfo.id}:${update.update_id}`, claimMs))) {
+            // An earlier holder claimed it and died or stalled before committing past it: it is neither dropped nor
+            // handled twice at once; fetched again once that claim has lapsed (the offset stays where it is).
+            logger().info("telegram update claimed by an earlier holder; fetched again when its claim lapses", { channelType });
+            await sleep(Math.min(claimMs, this.options.backoffMs * 5), undefined, { signal: held.signal }).catch(() => undefined);
+            break;
           }
+          await this.bot.handleUpdate(update);
         } catch (error) {
           // The store could not say whether it was seen: not handled, not committed; it comes again on the next poll.
           logger().warn("telegram update not handled now: the store did not answer; it is fetched again", { channelType, error: errorName(error) });
