@@ -23,7 +23,15 @@ export interface ChannelDescriptor<Section extends ChannelSection = ChannelSecti
   readonly schema: z.ZodType<Section>;
   readonly capabilities: ChannelCapabilities;
   create(section: Section, env: NodeJS.ProcessEnv): Promise<ChannelAdapter>;
+  /**
+   * Optional check for `gatehouse doctor`: is the token there and well formed, and does the platform accept it within
+   * `timeoutMs`? Never throws for a problem it can name, and never puts a token in `problem`.
+   */
+  probe?(section: Section, env: NodeJS.ProcessEnv, options: { timeoutMs: number }): Promise<ChannelProbeResult>;
 }
+
+/** What a channel probe found: ok with a one-line detail, or a one-line problem. */
+export type ChannelProbeResult = { ok: true; detail: string } | { ok: false; problem: string };
 
 /** Keeps a descriptor's section type while storing it in a list of all channels. */
 export function defineChannel<Section extends ChannelSection>(descriptor: ChannelDescriptor<Section>): ChannelDescriptor {

@@ -3,6 +3,7 @@ import { channelBase, envName, nonEmpty, port } from "../../config/fields.js";
 import { tokenFromEnv } from "../channel.js";
 import { defineChannel, sectionToken } from "../descriptor.js";
 import { TelegramAdapter, TELEGRAM_CAPABILITIES } from "./adapter.js";
+import { probeTelegram } from "./probe.js";
 
 const schema = z.looseObject({
   ...channelBase,
@@ -42,5 +43,14 @@ export const telegramDescriptor = defineChannel({
           }
         : {}),
     });
+  },
+  async probe(section, env, { timeoutMs }) {
+    let token: string;
+    try {
+      token = sectionToken(section, "TELEGRAM_BOT_TOKEN", "telegram", env);
+    } catch (error) {
+      return { ok: false, problem: (error as Error).message };
+    }
+    return probeTelegram(token, section.apiRoot, timeoutMs);
   },
 });

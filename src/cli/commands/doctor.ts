@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command } from "commander";
+import type { ChannelSection } from "../../channels/descriptor.js";
+import { CHANNELS } from "../../channels/registry.js";
 import { describeTrust } from "../../config/build-auth.js";
 import { ConfigError } from "../../config/errors.js";
 import type { GatehouseConfig } from "../../config/schema.js";
@@ -22,9 +24,9 @@ interface Check {
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
 
-/** `gatehouse doctor`: config, secret, store reachability and a few risky settings. Creates nothing. */
+/** `gatehouse doctor`: config, chat channel tokens and reachability, secret, store reachability and a few risky settings. Creates nothing. */
 export function doctorCommand(io: Output, setExitCode: (code: number) => void): Command {
-  return addCommonOptions(new Command("doctor").description("check config, gateway secret and store reachability"))
+  return addCommonOptions(new Command("doctor").description("check config, chat channels, gateway secret and store reachability"))
     .option("--json", "print JSON")
     .action(async (options: CommonOptions & { json?: boolean }) => {
       const checks: Check[] = [];
@@ -36,6 +38,7 @@ export function doctorCommand(io: Output, setExitCode: (code: number) => void): 
         if (!(error instanceof ConfigError)) throw error;
         checks.push({ name: "config", status: "fail", detail: error.message });
       }
+      if (config) await checkChannels(config, checks);
       const dataDirUsable = config !== undefined && checkDataDir(config, checks);
       if (config && dataDirUsable) {
         const secret = checkSecret(config, checks);
@@ -46,6 +49,25 @@ export function doctorCommand(io: Output, setExitCode: (code: number) => void): 
       const failed = checks.some((c) => c.status === "fail");
       setExitCode(!dataDirUsable ? EXIT_USAGE : failed ? EXIT_REFUSED : EXIT_OK);
     });
+}
+
+/** How long doctor waits for each chat platform to answer. */
+const CHANNEL_PROBE_TIMEOUT_MS = 5000;
+
+/** One line per enabled chat channel: its descriptor's probe (token, reachability), or "not checked" without one. */
+async function checkChannels(config: GatehouseConfig, checks: Check[]): Promise<void> {
+  const sections = config.channels as Readonly<Record<string, ChannelSection | undefined>>;
+  const enabled = CHANNELS.filter((descriptor) => sections[descriptor.type]?.enabled === true);
+  const results = await Promise.all(
+    enabled.map(async (descriptor): Promise<Check> => {
+      if (!descriptor.probe) return { name: descriptor.type, status: "warn", detail: "not checked (no probe for this channel yet)" };
+      const result = await descriptor.probe(sections[descriptor.type]!, process.env, { timeoutMs: CHANNEL_PROBE_TIMEOUT_MS });
+      return result.ok
+        ? { name: descriptor.type, status: "ok", detail: result.detail }
+        : { name: descriptor.type, status: "fail", detail: result.problem };
+    }),
+  );
+  checks.push(...results);
 }
 
 /** The data directory `start` would create and write (checked without leaving anything behind). */

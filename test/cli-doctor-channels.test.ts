@@ -1,0 +1,73 @@
+/**
+ * `gatehouse doctor` checks each configured chat channel the way `start` needs it (issue 18 item 4): the Telegram token
+ * is well formed and `getMe` answers on the configured Bot API within a deadline. Run through the CLI against the local
+ * Bot API emulator; the token never appears in what doctor prints.
+ */
+import { writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { LocalBotApi } from "./channels-telegram-api.js";
+import { cliWorkspace, runGatehouse, type CliWorkspace } from "./cli-helpers.js";
+
+const TOKEN = "7012345678:AAH-doctorProbeToken_0123456789abcdef";
+
+let ws: CliWorkspace;
+let api: LocalBotApi;
+
+beforeEach(() => {
+  ws = cliWorkspace();
+  api = new LocalBotApi(TOKEN);
+});
+
+afterEach(async () => {
+  await api.close();
+  ws.cleanup();
+});
+
+/** Runs doctor with a gatehouse.yaml whose telegram section points at `apiRoot`, the token in TELEGRAM_BOT_TOKEN. */
+async function doctor(apiRoot: string, token = TOKEN) {
+  const config = join(ws.dataDir, "gatehouse.yaml");
+  writeFileSync(config, `channels:\n  telegram:\n    apiRoot: ${apiRoot}\n  discord:\n    enabled: true\n`);
+  const result = await runGatehouse(["doctor", ...ws.args, "--config", config], { env: { TELEGRAM_BOT_TOKEN: token, DISCORD_BOT_TOKEN: "x" } });
+  expect(`${result.stdout}${result.stderr}`).not.toContain(token);
+  expect(`${result.stdout}${result.stderr}`).not.toContain(token.split(":")[1]);
+  return result;
+}
+
+describe("gatehouse doctor on chat channels", () => {
+  it("says telegram is ok when getMe answers, and exits 0", async () => {
+    const result = await doctor(await api.listen());
+    expect(result.stdout).toMatch(/^OK\s+telegram\s+getMe on 127\.0\.0\.1:\d+ answers as @gate_test_bot$/m);
+    expect(result.stdout).toMatch(/^WARN\s+discord\s+not checked/m);
+    expect(api.calls.map((call) => call.method)).toEqual(["getMe"]);
+    expect(result.code).toBe(0);
+  });
+
+  it("fails naming the 401 when Telegram rejects the token", async () => {
+    const root = await api.listen();
+    api.revokeToken();
+    const result = await doctor(root);
+    expect(result.stdout).toMatch(/^FAIL\s+telegram\s+telegram rejected the bot token \(401 Unauthorized\)$/m);
+    expect(result.code).not.toBe(0);
+  });
+
+  it("fails with the real cause when the Bot API cannot be reached", async () => {
+    // A port that was free a moment ago (port 1 itself is on fetch's blocked list: "bad port").
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const result = await doctor(`http://127.0.0.1:${port}`);
+    expect(result.stdout).toMatch(new RegExp(`^FAIL\\s+telegram\\s+cannot reach 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`, "m"));
+    expect(result.code).not.toBe(0);
+  });
+
+  it("fails on a token that is not shaped like a bot token, without calling Telegram", async () => {
+    const root = await api.listen();
+    const result = await doctor(root, "not-a-telegram-token-at-all");
+    expect(result.stdout).toMatch(/^FAIL\s+telegram\s+the bot token is not in the form/m);
+    expect(api.calls).toEqual([]);
+    expect(result.code).not.toBe(0);
+  });
+});
