@@ -63,6 +63,19 @@ describe("gatehouse doctor on chat channels", () => {
     expect(result.code).not.toBe(0);
   });
 
+  it("gives up on a Bot API that accepts the connection but never answers, naming the deadline", async () => {
+    const silent = createServer((socket) => socket.on("error", () => undefined));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const result = await doctor(`http://127.0.0.1:${port}`);
+      expect(result.stdout).toMatch(new RegExp(`^FAIL\\s+telegram\\s+cannot reach 127\\.0\\.0\\.1:${port}: no answer within 5 s$`, "m"));
+      expect(result.code).not.toBe(0);
+    } finally {
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  }, 30_000);
+
   it("fails on a token that is not shaped like a bot token, without calling Telegram", async () => {
     const root = await api.listen();
     const result = await doctor(root, "not-a-telegram-token-at-all");
