@@ -4,7 +4,7 @@
  * Bot API emulator; the token never appears in what doctor prints.
  */
 import { writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { LocalBotApi } from "./channels-telegram-api.js";
@@ -64,7 +64,8 @@ describe("gatehouse doctor on chat channels", () => {
   });
 
   it("gives up on a Bot API that accepts the connection but never answers, naming the deadline", async () => {
-    const silent = createServer((socket) => socket.on("error", () => undefined));
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket.on("error", () => undefined)));
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
     const { port } = silent.address() as AddressInfo;
     try {
@@ -72,6 +73,7 @@ describe("gatehouse doctor on chat channels", () => {
       expect(result.stdout).toMatch(new RegExp(`^FAIL\\s+telegram\\s+cannot reach 127\\.0\\.0\\.1:${port}: no answer within 5 s$`, "m"));
       expect(result.code).not.toBe(0);
     } finally {
+      for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
   }, 30_000);
