@@ -50,11 +50,13 @@ export class LocalBotApi {
   private readonly messages = new Map<string, { hasMarkup: boolean; text?: string }>();
   private readonly openQueries = new Set<string>();
   private webhookUrl = "";
-  private nextUpdateId = 1;
+  private nextUpdateId: number;
   private nextMessageId = 100;
   private polling: Waiter | null = null;
 
   constructor(private token: string) {
+    // Update ids grow per bot, across emulators of the same bot in one run, as Telegram's do across restarts.
+    this.nextUpdateId = NEXT_UPDATE_ID.get(token) ?? 1;
     this.server = createServer((req, res) => {
       void this.handle(req).then(
         (result) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true, result })),
@@ -79,6 +81,12 @@ export class LocalBotApi {
   }
 
   /** The bot's token is revoked (@BotFather /revoke): every call with it is 401 from now on. */
+  /** The bot this token belongs to: Telegram's bot id is the number before the token's colon. */
+  private botUser(): typeof BOT_USER {
+    const id = Number(this.token.split(":")[0]);
+    return { ...BOT_USER, id: Number.isSafeInteger(id) && id > 0 ? id : BOT_USER.id };
+  }
+
   revokeToken(): void {
     this.token = `${this.token}-revoked`;
   }
@@ -96,6 +104,7 @@ export class LocalBotApi {
   /** Queues an update for getUpdates; returns its update_id. */
   push(update: Record<string, unknown>): number {
     const id = this.nextUpdateId++;
+    NEXT_UPDATE_ID.set(this.token, this.nextUpdateId);
     this.updates.push({ update_id: id, ...update });
     const callback = (update.callback_query as { id?: string } | undefined)?.id;
     if (callback) this.openQueries.add(callback);
@@ -125,7 +134,7 @@ export class LocalBotApi {
         text,
         ...incomingEntities(text),
         ...(options.replyToBot
-          ? { reply_to_message: { message_id: 1, date: 0, chat: { id: chatId, type: options.chatType ?? "private" }, from: BOT_USER, text: "earlier" } }
+          ? { reply_to_message: { message_id: 1, date: 0, chat: { id: chatId, type: options.chatType ?? "private" }, from: this.botUser(), text: "earlier" } }
           : {}),
       },
     };
@@ -193,7 +202,7 @@ export class LocalBotApi {
   private async serve(method: string, body: Record<string, unknown>, call: ApiCall): Promise<unknown> {
     switch (method) {
       case "getMe":
-        return { ...BOT_USER, can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false };
+        return { ...this.botUser(), can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false };
       case "deleteWebhook":
         this.webhookUrl = "";
         return true;
@@ -329,6 +338,9 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
     throw badRequest("can't parse request JSON object");
   }
 }
+
+/** The next update id of each bot token, shared by every emulator of that bot in this process. */
+const NEXT_UPDATE_ID = new Map<string, number>();
 
 const BOT_USER = { id: 4242, is_bot: true, first_name: "Gate", username: "gate_test_bot" };
 

@@ -21,8 +21,8 @@ import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from "./redis-suppo
 import { connectKeyDevice, makeKeyDevice } from "./support/key-device.js";
 
 const BOT_TOKEN = "5151:AAH-fleet_test_token_abcdefghijklmnopq";
-// The lease is named after the bot id getMe returns (the local Bot API is always bot 4242).
-const LEASE_NAME = "telegram:4242";
+/** The lease is named after the bot id, the number before the token's colon. */
+const LEASE_NAME = "telegram:5151";
 const LEASE_SECONDS = 3;
 const OWNER = 1;
 const INSTANCES = 3;

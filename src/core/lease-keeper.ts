@@ -101,7 +101,9 @@ export class LeaseKeeper {
   private async hold(acquired: Lease, cursor: string | null, asked: number, work: (held: HeldLease) => Promise<void>): Promise<void> {
     const lost = new AbortController();
     const onStop = (): void => lost.abort();
-    this.stopping.signal.addEventListener("abort", onStop, { once: true });
+    // stop() may have come while the store was still granting the lease: a listener added now would never fire.
+    if (this.stopping.signal.aborted) lost.abort();
+    else this.stopping.signal.addEventListener("abort", onStop, { once: true });
     let lease = acquired;
     // By this process's clock, measured from before the store was asked: never later than the store's expiry.
     let validUntil = asked + this.options.ttlMs;

@@ -33,8 +33,14 @@ export function startHeartbeat(leases: GatewayLeases, options: HeartbeatOptions)
     const everyMs = Math.max(50, Math.floor(leases.ttlMs / 3));
     while (await held.commit(JSON.stringify(record()))) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, everyMs);
-        held.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+        const done = (): void => {
+          clearTimeout(timer);
+          held.signal.removeEventListener("abort", done);
+          resolve();
+        };
+        // One listener per wait, removed when the wait ends, so a long-lived lease does not pile them up.
+        const timer = setTimeout(done, everyMs);
+        held.signal.addEventListener("abort", done, { once: true });
       });
     }
   });
