@@ -32,8 +32,12 @@ async function untilBlocked(holder: pg.Client, count: number, what: string): Pro
   await observer.connect();
   try {
     await until(async () => {
+      // Blocked by the holder, or by a session the holder blocks (the store's write lock queues the second writer
+      // behind the first, which waits on the holder).
       const blocked = await observer.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
+        `WITH direct AS (SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)))
+         SELECT count(*)::int AS n FROM pg_stat_activity a
+         WHERE a.pid IN (SELECT pid FROM direct) OR EXISTS (SELECT 1 FROM direct d WHERE d.pid = ANY(pg_blocking_pids(a.pid)))`,
         [rows[0]?.pid],
       );
       return blocked.rows[0]?.n === count;
