@@ -12,7 +12,16 @@ import { BACKENDS, type BackendName, type BenchBackend } from "./lib/backends.js
 import { acrossSizes } from "./lib/grow.js";
 import { BENCH, indexStream } from "./lib/dataset.js";
 import { measureConcurrent, measureSerial, type Figure, type Limits } from "./lib/measure.js";
-import { atMost, backendRows, FIGURE_HEADER, figureCells, log, printTable, printTargets, type TargetCheck } from "./lib/report.js";
+import {
+  atMost,
+  backendRows,
+  FIGURE_HEADER,
+  figureCells,
+  log,
+  printTable,
+  printTargets,
+  type TargetCheck,
+} from "./lib/report.js";
 import { cpuRatio, ratio } from "./stores.js";
 
 export interface AdmissionBenchOptions {
@@ -36,7 +45,6 @@ export interface AdmissionBenchResult {
   backends: Partial<Record<BackendName, AdmissionBackendResult>>;
   targets: TargetCheck[];
 }
-
 
 /** A gateway context around the bench stores: policy "pair", one owner and one allowlisted id that the senders are not. */
 function contextFor(backend: BenchBackend): GatewayContext {
@@ -93,7 +101,9 @@ async function benchBackend(name: BackendName, sizes: number[], limits: Limits):
     const decide = decisionFor(contextFor(backend), size);
     const serial = await measureSerial(decide, limits);
     const concurrent16 = await measureConcurrent(decide, 16, limits);
-    log(`admission: ${name} @ ${size.toLocaleString("en-US")} paired: ${serial.opsPerSec} decisions/s, ${concurrent16.opsPerSec} with 16 in flight`);
+    log(
+      `admission: ${name} @ ${size.toLocaleString("en-US")} paired: ${serial.opsPerSec} decisions/s, ${concurrent16.opsPerSec} with 16 in flight`,
+    );
     return { serial, concurrent16 };
   });
 }
@@ -112,7 +122,13 @@ function admissionTargets(backends: AdmissionBenchResult["backends"], sizes: num
     const at = (paired: number): AdmissionSizeResult | undefined => outcome.sizes.find((s) => s.paired === paired);
     const perCpu = cpuRatio(at(small)?.serial, at(large)?.serial);
     targets.push(
-      atMost(label, ratio(at(small)?.serial, at(large)?.serial), 2, "x", `rate at the small size / at the large size; per CPU-second: ${perCpu ?? "n/a"}`),
+      atMost(
+        label,
+        ratio(at(small)?.serial, at(large)?.serial),
+        2,
+        "x",
+        `rate at the small size / at the large size; per CPU-second: ${perCpu ?? "n/a"}`,
+      ),
     );
   }
   return targets;
@@ -123,7 +139,11 @@ function printAdmissionTables(result: AdmissionBenchResult): void {
     [name, size.paired, "1 caller", ...figureCells(size.serial)],
     [name, size.paired, "16 callers", ...figureCells(size.concurrent16)],
   ]);
-  printTable("admission: one message's decision (admit + session lookup/bind)", ["backend", "paired", "callers", ...FIGURE_HEADER], rows);
+  printTable(
+    "admission: one message's decision (admit + session lookup/bind)",
+    ["backend", "paired", "callers", ...FIGURE_HEADER],
+    rows,
+  );
   printTargets(result.targets);
 }
 

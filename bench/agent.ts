@@ -49,7 +49,11 @@ async function directRequest(client: OpenAI, text: string): Promise<Timing> {
   const started = performance.now();
   let first = 0;
   let frames = 0;
-  const stream = await client.chat.completions.create({ model: "bench", messages: [{ role: "user", content: text }], stream: true });
+  const stream = await client.chat.completions.create({
+    model: "bench",
+    messages: [{ role: "user", content: text }],
+    stream: true,
+  });
   for await (const chunk of stream) {
     if (!chunk.choices[0]?.delta?.content) continue;
     if (frames++ === 0) first = performance.now() - started;
@@ -63,7 +67,13 @@ function gatewayRequest(socket: WebSocket, id: number, text: string): Promise<Ti
     let first = 0;
     let frames = 0;
     const onMessage = (data: WebSocket.RawData): void => {
-      const frame = JSON.parse(data.toString()) as { type: string; event?: string; id?: unknown; ok?: boolean; payload?: { id?: unknown } };
+      const frame = JSON.parse(data.toString()) as {
+        type: string;
+        event?: string;
+        id?: unknown;
+        ok?: boolean;
+        payload?: { id?: unknown };
+      };
       if (frame.type === "event" && frame.event === "chat.delta" && frame.payload?.id === id) {
         if (frames++ === 0) first = performance.now() - started;
       } else if (frame.type === "res" && frame.id === id) {
@@ -84,7 +94,11 @@ async function connect(wsUrl: string): Promise<WebSocket> {
     socket.once("error", reject);
   });
   await new Promise<void>((resolve, reject) => {
-    socket.once("message", (data) => ((JSON.parse(data.toString()) as { type: string }).type === "hello" ? resolve() : reject(new Error(data.toString()))));
+    socket.once("message", (data) =>
+      (JSON.parse(data.toString()) as { type: string }).type === "hello"
+        ? resolve()
+        : reject(new Error(data.toString())),
+    );
     socket.send(JSON.stringify({ type: "connect", params: { token: TOKEN } }));
   });
   return socket;
@@ -92,20 +106,33 @@ async function connect(wsUrl: string): Promise<WebSocket> {
 
 export async function runAgentBench(args: Pick<BenchArgs, "quick">): Promise<AgentBenchResult> {
   const built = new URL("../dist/index.js", import.meta.url);
-  if (!existsSync(fileURLToPath(built))) throw new Error("bench: dist/ is missing; run `npm run build` first (npm run bench does)");
+  if (!existsSync(fileURLToPath(built)))
+    throw new Error("bench: dist/ is missing; run `npm run build` first (npm run bench does)");
   const { createGateway } = (await import(built.href)) as typeof import("../src/index.js");
   const silentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
   const requests = args.quick ? 10 : 40;
-  log(`\nagent: ${requests} streamed answers of ${TOKENS} tokens (first after ${FIRST_TOKEN_MS} ms, then every ${TOKEN_MS} ms), direct and through the gateway`);
+  log(
+    `\nagent: ${requests} streamed answers of ${TOKENS} tokens (first after ${FIRST_TOKEN_MS} ms, then every ${TOKEN_MS} ms), direct and through the gateway`,
+  );
 
-  const model = new LocalModelServer({ apiKey: "none", firstTokenDelayMs: FIRST_TOKEN_MS, tokenIntervalMs: TOKEN_MS, reply: () => ANSWER });
+  const model = new LocalModelServer({
+    apiKey: "none",
+    firstTokenDelayMs: FIRST_TOKEN_MS,
+    tokenIntervalMs: TOKEN_MS,
+    reply: () => ANSWER,
+  });
   const baseUrl = await model.listen();
   const gateway = createGateway({
     store: "memory:",
     secret: Buffer.alloc(32, 7),
     logger: silentLogger,
     http: { host: "127.0.0.1", port: 0 },
-    auth: { check: (request) => (request.connectParams?.token === TOKEN ? { success: true, userId: "bench", role: "user", metadata: {} } : { success: false, metadata: {} }) },
+    auth: {
+      check: (request) =>
+        request.connectParams?.token === TOKEN
+          ? { success: true, userId: "bench", role: "user", metadata: {} }
+          : { success: false, metadata: {} },
+    },
     agent: { type: "openai", baseUrl, model: "bench", maxTokens: 256 },
     // Each request starts a fresh conversation (/new between them would add a round trip): keep none.
     conversation: { maxTurns: 1 },
@@ -129,7 +156,10 @@ export async function runAgentBench(args: Pick<BenchArgs, "quick">): Promise<Age
     await gateway.stop();
     await model.close();
   }
-  const d = { firstDeltaMs: round(median(direct.map((t) => t.firstDeltaMs)), 2), completeMs: round(median(direct.map((t) => t.completeMs)), 2) };
+  const d = {
+    firstDeltaMs: round(median(direct.map((t) => t.firstDeltaMs)), 2),
+    completeMs: round(median(direct.map((t) => t.completeMs)), 2),
+  };
   const g = {
     firstDeltaMs: round(median(through.map((t) => t.firstDeltaMs)), 2),
     completeMs: round(median(through.map((t) => t.completeMs)), 2),
@@ -150,12 +180,26 @@ export async function runAgentBench(args: Pick<BenchArgs, "quick">): Promise<Age
     completeRatio: round(g.completeMs / d.completeMs, 3),
     targets: [],
   };
-  printTable("agent (medians)", ["path", "first delta ms", "complete ms", "frames"], [
-    ["direct openai client", d.firstDeltaMs, d.completeMs, TOKENS],
-    ["through gateway (ws)", g.firstDeltaMs, g.completeMs, g.deltaFramesPerAnswer],
-  ]);
-  log(`agent: gateway adds ${addedFirstDeltaMs} ms to the first delta (x${result.firstDeltaRatio}) and ${overheadPerChunkUs} µs per streamed chunk (complete x${result.completeRatio})`);
-  result.targets = [atMost("agent: time to first delta added by the gateway", addedFirstDeltaMs, 20, "ms", "median, local model server")];
+  printTable(
+    "agent (medians)",
+    ["path", "first delta ms", "complete ms", "frames"],
+    [
+      ["direct openai client", d.firstDeltaMs, d.completeMs, TOKENS],
+      ["through gateway (ws)", g.firstDeltaMs, g.completeMs, g.deltaFramesPerAnswer],
+    ],
+  );
+  log(
+    `agent: gateway adds ${addedFirstDeltaMs} ms to the first delta (x${result.firstDeltaRatio}) and ${overheadPerChunkUs} µs per streamed chunk (complete x${result.completeRatio})`,
+  );
+  result.targets = [
+    atMost(
+      "agent: time to first delta added by the gateway",
+      addedFirstDeltaMs,
+      20,
+      "ms",
+      "median, local model server",
+    ),
+  ];
   return result;
 }
 

@@ -38,7 +38,10 @@ const SIZES = [1, 2, 3] as const;
 /** "Does not fall": 3 instances keep at least this share of one instance's throughput on the same machine. */
 const KEEPS = 0.8;
 
-export async function runFleetBench(options: { quick: boolean; backends?: readonly BackendName[] }): Promise<FleetBenchResult> {
+export async function runFleetBench(options: {
+  quick: boolean;
+  backends?: readonly BackendName[];
+}): Promise<FleetBenchResult> {
   const settings = options.quick
     ? { clients: 24, warmupMs: 500, durationMs: 1_500, pairedDevices: 1_000 }
     : { clients: 48, warmupMs: 1_000, durationMs: 4_000, pairedDevices: 10_000 };
@@ -55,22 +58,41 @@ export async function runFleetBench(options: { quick: boolean; backends?: readon
     try {
       await opened.seed(0, settings.pairedDevices, WEBCHAT_DEVICES);
       const step = Math.max(1, Math.floor(settings.pairedDevices / settings.clients));
-      const devices = Array.from({ length: settings.clients }, (_, i) => WEBCHAT_DEVICES.idOf((i * step) % settings.pairedDevices));
+      const devices = Array.from({ length: settings.clients }, (_, i) =>
+        WEBCHAT_DEVICES.idOf((i * step) % settings.pairedDevices),
+      );
       for (const instances of SIZES) {
         const servers: Array<Child<{ url: string }>> = [];
         try {
           for (let i = 0; i < instances; i++) {
             const dir = mkdtempSync(join(tmpdir(), "gh-bench-fleet-"));
             dirs.push(dir);
-            servers.push(await startChild<{ url: string }>("gateway-server.ts", [opened.url, opened.secret.toString("hex"), dir]));
+            servers.push(
+              await startChild<{ url: string }>("gateway-server.ts", [opened.url, opened.secret.toString("hex"), dir]),
+            );
           }
           const urls = servers.map((s) => s.first.url);
-          const plan: LoadPlan = { url: urls[0] as string, urls, mode: "gatehouse", clients: settings.clients, warmupMs: settings.warmupMs, durationMs: settings.durationMs, devices };
-          const client = await startChild<LoadResult>("load-client.ts", [JSON.stringify(plan)], [], plan.warmupMs + plan.durationMs + 60_000);
+          const plan: LoadPlan = {
+            url: urls[0] as string,
+            urls,
+            mode: "gatehouse",
+            clients: settings.clients,
+            warmupMs: settings.warmupMs,
+            durationMs: settings.durationMs,
+            devices,
+          };
+          const client = await startChild<LoadResult>(
+            "load-client.ts",
+            [JSON.stringify(plan)],
+            [],
+            plan.warmupMs + plan.durationMs + 60_000,
+          );
           await client.stop();
           const { messagesPerSec, p50Us, p99Us, errors } = client.first;
           runs.push({ store, instances, messagesPerSec, p50Us, p99Us, errors });
-          log(`fleet: ${store} x${instances}: ${messagesPerSec} msg/s, p50 ${p50Us} us, p99 ${p99Us} us, errors ${errors}`);
+          log(
+            `fleet: ${store} x${instances}: ${messagesPerSec} msg/s, p50 ${p50Us} us, p99 ${p99Us} us, errors ${errors}`,
+          );
         } finally {
           await Promise.all(servers.map((s) => s.stop()));
         }
@@ -87,7 +109,13 @@ export async function runFleetBench(options: { quick: boolean; backends?: readon
     const three = runs.find((r) => r.store === store && r.instances === 3)?.messagesPerSec;
     ratios[store] = one && three ? round(three / one, 3) : null;
     targets.push(
-      atLeast(`issue 15: ${store} fleet of 3 / 1 instance`, ratios[store], KEEPS, "x", skipped[store] ? `skipped: ${skipped[store]}` : "admission throughput does not fall with more instances"),
+      atLeast(
+        `issue 15: ${store} fleet of 3 / 1 instance`,
+        ratios[store],
+        KEEPS,
+        "x",
+        skipped[store] ? `skipped: ${skipped[store]}` : "admission throughput does not fall with more instances",
+      ),
     );
   }
   const result: FleetBenchResult = { settings, runs, ratios, skipped, targets };

@@ -16,7 +16,8 @@ const [store, secretHex, dataDir] = process.argv.slice(2);
 if (!store || !secretHex || !dataDir) throw new TypeError("usage: gateway-server.ts <storeUrl> <secretHex> <dataDir>");
 
 const built = new URL("../dist/index.js", import.meta.url);
-if (!existsSync(fileURLToPath(built))) throw new Error("bench: dist/ is missing; run `npm run build` first (npm run bench does)");
+if (!existsSync(fileURLToPath(built)))
+  throw new Error("bench: dist/ is missing; run `npm run build` first (npm run bench does)");
 const { createGateway } = (await import(built.href)) as typeof import("../src/index.js");
 const silentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 

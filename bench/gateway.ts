@@ -76,21 +76,37 @@ function mean(values: number[]): number | null {
 }
 
 /** Runs the load generator against a server child; the server's CPU time is read around the run. */
-async function drive(plan: LoadPlan, serverPid: number | undefined): Promise<LoadResult & { serverCpuUsPerMessage: number | null }> {
+async function drive(
+  plan: LoadPlan,
+  serverPid: number | undefined,
+): Promise<LoadResult & { serverCpuUsPerMessage: number | null }> {
   const cpuBefore = processCpuMs(serverPid);
-  const client = await startChild<LoadResult>("load-client.ts", [JSON.stringify(plan)], [], plan.warmupMs + plan.durationMs + 60_000);
+  const client = await startChild<LoadResult>(
+    "load-client.ts",
+    [JSON.stringify(plan)],
+    [],
+    plan.warmupMs + plan.durationMs + 60_000,
+  );
   const cpuAfter = processCpuMs(serverPid);
   await client.stop();
   const result = client.first;
   const serverCpuUsPerMessage =
-    cpuBefore !== null && cpuAfter !== null && result.answeredTotal > 0 ? round(((cpuAfter - cpuBefore) * 1000) / result.answeredTotal, 1) : null;
+    cpuBefore !== null && cpuAfter !== null && result.answeredTotal > 0
+      ? round(((cpuAfter - cpuBefore) * 1000) / result.answeredTotal, 1)
+      : null;
   return { ...result, serverCpuUsPerMessage };
 }
 
 async function runBare(settings: Settings, label: string): Promise<GatewayRun> {
   const server = await startChild<{ url: string }>("bare-echo-server.ts", []);
   try {
-    const plan: LoadPlan = { url: server.first.url, mode: "bare", clients: settings.clients, warmupMs: settings.warmupMs, durationMs: settings.durationMs };
+    const plan: LoadPlan = {
+      url: server.first.url,
+      mode: "bare",
+      clients: settings.clients,
+      warmupMs: settings.warmupMs,
+      durationMs: settings.durationMs,
+    };
     const result = await drive(plan, server.process.pid);
     log(`gateway: ${label}: ${result.messagesPerSec} msg/s, p50 ${result.p50Us} us, p99 ${result.p99Us} us`);
     return { target: label, ...result };
@@ -112,12 +128,27 @@ async function runGatehouse(
   try {
     await opened.seed(0, settings.pairedDevices, WEBCHAT_DEVICES);
     const step = Math.max(1, Math.floor(settings.pairedDevices / settings.clients));
-    const devices = Array.from({ length: settings.clients }, (_, i) => WEBCHAT_DEVICES.idOf((i * step) % settings.pairedDevices));
-    const server = await startChild<{ url: string }>("gateway-server.ts", [opened.url, opened.secret.toString("hex"), dataDir], nodeFlags);
+    const devices = Array.from({ length: settings.clients }, (_, i) =>
+      WEBCHAT_DEVICES.idOf((i * step) % settings.pairedDevices),
+    );
+    const server = await startChild<{ url: string }>(
+      "gateway-server.ts",
+      [opened.url, opened.secret.toString("hex"), dataDir],
+      nodeFlags,
+    );
     try {
-      const plan: LoadPlan = { url: server.first.url, mode: "gatehouse", clients: settings.clients, warmupMs: settings.warmupMs, durationMs, devices };
+      const plan: LoadPlan = {
+        url: server.first.url,
+        mode: "gatehouse",
+        clients: settings.clients,
+        warmupMs: settings.warmupMs,
+        durationMs,
+        devices,
+      };
       const result = await drive(plan, server.process.pid);
-      log(`gateway: gatehouse+${store}: ${result.messagesPerSec} msg/s, p50 ${result.p50Us} us, p99 ${result.p99Us} us, errors ${result.errors}`);
+      log(
+        `gateway: gatehouse+${store}: ${result.messagesPerSec} msg/s, p50 ${result.p50Us} us, p99 ${result.p99Us} us, errors ${result.errors}`,
+      );
       return { target: `gatehouse+${store}`, paired: settings.pairedDevices, ...result };
     } finally {
       await server.stop();
@@ -132,14 +163,27 @@ async function runGatehouse(
 async function profileGateway(settings: Settings): Promise<ProfileSummary | undefined> {
   mkdirSync(PROFILE_DIR, { recursive: true });
   const dir = mkdtempSync(join(PROFILE_DIR, "gateway-sqlite-"));
-  const run = await runGatehouse("sqlite", settings, ["--cpu-prof", `--cpu-prof-dir=${dir}`], Math.min(settings.durationMs, 4_000));
+  const run = await runGatehouse(
+    "sqlite",
+    settings,
+    ["--cpu-prof", `--cpu-prof-dir=${dir}`],
+    Math.min(settings.durationMs, 4_000),
+  );
   if ("skipped" in run) return undefined;
   // --cpu-prof writes one profile per thread; the main thread's is the largest.
-  const files = readdirSync(dir).filter((f) => f.endsWith(".cpuprofile")).map((f) => join(dir, f));
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".cpuprofile"))
+    .map((f) => join(dir, f));
   const main = files.sort((a, b) => statSync(b).size - statSync(a).size)[0];
   if (!main) return undefined;
   const summary = summarise(JSON.parse(readFileSync(main, "utf8")), 20);
-  return { target: "gatehouse+sqlite", file: relative(process.cwd(), main), totalMs: summary.total, top: summary.rows, byFile: summary.byFile };
+  return {
+    target: "gatehouse+sqlite",
+    file: relative(process.cwd(), main),
+    totalMs: summary.total,
+    top: summary.rows,
+    byFile: summary.byFile,
+  };
 }
 
 export async function runGatewayBench(options: GatewayBenchOptions): Promise<GatewayBenchResult> {
@@ -165,13 +209,17 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
   if (!options.quick) runs.push(await runBare(settings, "bare-ws (last)"));
   const bareRuns = runs.filter((run) => run.mode === "bare");
   const bareMessagesPerSec = mean(bareRuns.map((run) => run.messagesPerSec));
-  const bareCpuUsPerMessage = mean(bareRuns.flatMap((run) => (run.serverCpuUsPerMessage === null ? [] : [run.serverCpuUsPerMessage])));
+  const bareCpuUsPerMessage = mean(
+    bareRuns.flatMap((run) => (run.serverCpuUsPerMessage === null ? [] : [run.serverCpuUsPerMessage])),
+  );
   const ratios: Record<string, number | null> = {};
   const cpuRatios: Record<string, number | null> = {};
   for (const store of stores) {
     const own = runs.filter((r) => r.target === `gatehouse+${store}`);
     const messagesPerSec = mean(own.map((run) => run.messagesPerSec));
-    const cpuUsPerMessage = mean(own.flatMap((run) => (run.serverCpuUsPerMessage === null ? [] : [run.serverCpuUsPerMessage])));
+    const cpuUsPerMessage = mean(
+      own.flatMap((run) => (run.serverCpuUsPerMessage === null ? [] : [run.serverCpuUsPerMessage])),
+    );
     ratios[store] = messagesPerSec && bareMessagesPerSec ? round(messagesPerSec / bareMessagesPerSec, 3) : null;
     cpuRatios[store] = cpuUsPerMessage && bareCpuUsPerMessage ? round(bareCpuUsPerMessage / cpuUsPerMessage, 3) : null;
   }
@@ -209,7 +257,9 @@ function printGatewayTables(result: GatewayBenchResult): void {
       run.p50Us,
       run.p99Us,
       run.errors,
-      run.mode === "bare" || !result.bareMessagesPerSec ? "-" : round(run.messagesPerSec / result.bareMessagesPerSec, 3),
+      run.mode === "bare" || !result.bareMessagesPerSec
+        ? "-"
+        : round(run.messagesPerSec / result.bareMessagesPerSec, 3),
       run.serverCpuUsPerMessage ?? "-",
       run.clientCpuShare,
     ]),

@@ -73,7 +73,8 @@ class Client {
       this.ws.once("message", (data) => resolve(JSON.parse(data.toString()) as { type?: string }));
       this.ws.send(JSON.stringify({ type: "connect", params: { deviceId } }));
     });
-    if (frame.type !== "hello") throw new Error(`load-client: expected hello, got ${frame.type ?? "?"} ${frame.error?.message ?? ""}`);
+    if (frame.type !== "hello")
+      throw new Error(`load-client: expected hello, got ${frame.type ?? "?"} ${frame.error?.message ?? ""}`);
   }
 
   /** One message and its answer; resolves to false when the server answered with an error. */
@@ -81,7 +82,10 @@ class Client {
     return new Promise((resolve) => {
       this.pending = resolve;
       if (this.mode === "bare") this.ws.send(text);
-      else this.ws.send(`{"type":"req","id":${++this.nextId},"method":"chat.send","params":{"text":${JSON.stringify(text)}}}`);
+      else
+        this.ws.send(
+          `{"type":"req","id":${++this.nextId},"method":"chat.send","params":{"text":${JSON.stringify(text)}}}`,
+        );
     });
   }
 

@@ -25,7 +25,10 @@ export interface ProfileRow {
 }
 
 /** Self time per function (name + file:line) and per file or package, largest first. */
-export function summarise(profile: CpuProfile, top: number): { total: number; rows: ProfileRow[]; byFile: ProfileRow[] } {
+export function summarise(
+  profile: CpuProfile,
+  top: number,
+): { total: number; rows: ProfileRow[]; byFile: ProfileRow[] } {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const self = new Map<string, number>();
   const perFile = new Map<string, number>();
@@ -35,7 +38,9 @@ export function summarise(profile: CpuProfile, top: number): { total: number; ro
     total += delta;
     const frame = byId.get(id)?.callFrame;
     if (!frame) return;
-    const where = frame.url ? `${relative(process.cwd(), frame.url.replace(/^file:\/\//, ""))}:${frame.lineNumber + 1}` : "";
+    const where = frame.url
+      ? `${relative(process.cwd(), frame.url.replace(/^file:\/\//, ""))}:${frame.lineNumber + 1}`
+      : "";
     const name = `${frame.functionName || "(anonymous)"} ${where}`.trim();
     self.set(name, (self.get(name) ?? 0) + delta);
     const file = fileGroup(frame.url, frame.functionName);
@@ -62,9 +67,14 @@ function fileGroup(url: string, functionName: string): string {
 if (process.argv[1]?.endsWith("profile-summary.ts")) {
   const file = process.argv[2];
   if (!file) throw new TypeError("usage: tsx bench/profile-summary.ts <file.cpuprofile> [top]");
-  const { total, rows, byFile } = summarise(JSON.parse(readFileSync(file, "utf8")) as CpuProfile, Number(process.argv[3] ?? 25));
+  const { total, rows, byFile } = summarise(
+    JSON.parse(readFileSync(file, "utf8")) as CpuProfile,
+    Number(process.argv[3] ?? 25),
+  );
   process.stdout.write(`total ${total} ms\n\nby function (self time)\n`);
-  for (const row of rows) process.stdout.write(`${String(row.percent).padStart(5)}%  ${String(row.selfMs).padStart(6)} ms  ${row.name}\n`);
+  for (const row of rows)
+    process.stdout.write(`${String(row.percent).padStart(5)}%  ${String(row.selfMs).padStart(6)} ms  ${row.name}\n`);
   process.stdout.write(`\nby file or package (self time)\n`);
-  for (const row of byFile) process.stdout.write(`${String(row.percent).padStart(5)}%  ${String(row.selfMs).padStart(6)} ms  ${row.name}\n`);
+  for (const row of byFile)
+    process.stdout.write(`${String(row.percent).padStart(5)}%  ${String(row.selfMs).padStart(6)} ms  ${row.name}\n`);
 }

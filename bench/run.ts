@@ -17,7 +17,14 @@ interface BenchDocument {
   startedAt: string;
   seconds: number;
   mode: "quick" | "full";
-  machine: { node: string; platform: string; cpus: number; cpuModel: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
+  machine: {
+    node: string;
+    platform: string;
+    cpus: number;
+    cpuModel: string;
+    loadAverageAtStart: number[];
+    loadAverageAtEnd: number[];
+  };
   stores?: StoreBenchResult;
   admission?: AdmissionBenchResult;
   gateway?: GatewayBenchResult;
@@ -43,7 +50,9 @@ const document: BenchDocument = {
   },
   targets: [],
 };
-log(`bench: ${document.mode} run on ${document.machine.cpus} CPUs, load average ${document.machine.loadAverageAtStart.join(" ")}`);
+log(
+  `bench: ${document.mode} run on ${document.machine.cpus} CPUs, load average ${document.machine.loadAverageAtStart.join(" ")}`,
+);
 
 if (wanted("stores")) document.stores = await runStoreBench(args);
 if (wanted("admission")) document.admission = await runAdmissionBench(args);
@@ -51,7 +60,13 @@ if (wanted("gateway")) document.gateway = await runGatewayBench(args);
 if (wanted("agent")) document.agent = await runAgentBench(args);
 if (wanted("fleet")) document.fleet = await runFleetBench(args);
 
-document.targets = [...(document.stores?.targets ?? []), ...(document.admission?.targets ?? []), ...(document.gateway?.targets ?? []), ...(document.agent?.targets ?? []), ...(document.fleet?.targets ?? [])];
+document.targets = [
+  ...(document.stores?.targets ?? []),
+  ...(document.admission?.targets ?? []),
+  ...(document.gateway?.targets ?? []),
+  ...(document.agent?.targets ?? []),
+  ...(document.fleet?.targets ?? []),
+];
 document.seconds = secondsSince(started);
 document.machine.loadAverageAtEnd = loadavg().map((n) => Math.round(n * 100) / 100);
 log(`\nbench: done in ${document.seconds} s`);

@@ -6,7 +6,17 @@ import { BACKENDS, type BackendName, type BenchBackend } from "./lib/backends.js
 import { acrossSizes } from "./lib/grow.js";
 import { BENCH_CHANNEL_TYPE, indexStream, pairedId, sessionOf } from "./lib/dataset.js";
 import { LatencyRecorder, measureConcurrent, measureSerial, round, type Figure, type Limits } from "./lib/measure.js";
-import { atLeast, atMost, backendRows, FIGURE_HEADER, figureCells, log, printTable, printTargets, type TargetCheck } from "./lib/report.js";
+import {
+  atLeast,
+  atMost,
+  backendRows,
+  FIGURE_HEADER,
+  figureCells,
+  log,
+  printTable,
+  printTargets,
+  type TargetCheck,
+} from "./lib/report.js";
 
 export interface StoreBenchOptions {
   quick: boolean;
@@ -39,7 +49,14 @@ const PENDING_CAP = 20;
 const NETWORKED: ReadonlySet<BackendName> = new Set(["redis", "postgres", "mariadb"]);
 
 function sizesFor(quick: boolean): Record<BackendName, number[]> {
-  if (quick) return { memory: [1_000, 10_000], sqlite: [1_000, 10_000], redis: [1_000, 10_000], postgres: [1_000, 10_000], mariadb: [1_000, 10_000] };
+  if (quick)
+    return {
+      memory: [1_000, 10_000],
+      sqlite: [1_000, 10_000],
+      redis: [1_000, 10_000],
+      postgres: [1_000, 10_000],
+      mariadb: [1_000, 10_000],
+    };
   return {
     memory: [1_000, 100_000],
     sqlite: [1_000, 100_000, 1_000_000],
@@ -101,7 +118,8 @@ async function benchSize(
   const { pairing, sessions } = backend.stores;
   const pick = indexStream(size);
   const isPaired = async (): Promise<void> => {
-    if (!(await pairing.isPaired(pairedId(pick()), BENCH_CHANNEL_TYPE))) throw new Error("bench: isPaired missed a seeded sender");
+    if (!(await pairing.isPaired(pairedId(pick()), BENCH_CHANNEL_TYPE)))
+      throw new Error("bench: isPaired missed a seeded sender");
   };
   const lookup = async (): Promise<void> => {
     if ((await sessions.lookup(sessionOf(pick()))) === null) throw new Error("bench: lookup missed a seeded session");
@@ -111,12 +129,15 @@ async function benchSize(
   let isPairedConcurrent: Record<string, Figure> | undefined;
   if (NETWORKED.has(backend.name)) {
     isPairedConcurrent = {};
-    for (const callers of CONCURRENCY) isPairedConcurrent[String(callers)] = await measureConcurrent(isPaired, callers, budget.concurrent);
+    for (const callers of CONCURRENCY)
+      isPairedConcurrent[String(callers)] = await measureConcurrent(isPaired, callers, budget.concurrent);
   }
   const writes = await writeCycles(pairing, budget.write, `s${size}`);
   const listPending = await listPendingFigure(pairing, budget.list, `s${size}`);
   const ops: Record<StoreOp, Figure> = { isPaired: isPairedFigure, lookup: lookupFigure, ...writes, listPending };
-  log(`stores: ${backend.name} @ ${size.toLocaleString("en-US")}: isPaired ${isPairedFigure.opsPerSec} ops/s, approve ${writes.approve.opsPerSec} ops/s`);
+  log(
+    `stores: ${backend.name} @ ${size.toLocaleString("en-US")}: isPaired ${isPairedFigure.opsPerSec} ops/s, approve ${writes.approve.opsPerSec} ops/s`,
+  );
   return isPairedConcurrent ? { ops, isPairedConcurrent } : { ops };
 }
 
@@ -173,7 +194,8 @@ async function listPendingFigure(pairing: PairingStore, limits: Limits, tag: str
   try {
     return await measureSerial(async () => {
       const pending = await pairing.listPending(BENCH_CHANNEL_TYPE);
-      if (pending.length !== PENDING_CAP) throw new Error(`bench: listPending returned ${pending.length}, expected ${PENDING_CAP}`);
+      if (pending.length !== PENDING_CAP)
+        throw new Error(`bench: listPending returned ${pending.length}, expected ${PENDING_CAP}`);
     }, limits);
   } finally {
     for (const id of ids) await pairing.revoke(id, BENCH_CHANNEL_TYPE);
@@ -187,12 +209,25 @@ function sizeResults(backends: StoreBenchResult["backends"], name: BackendName):
 
 function storeTargets(backends: StoreBenchResult["backends"]): TargetCheck[] {
   const sqlite = sizeResults(backends, "sqlite");
-  const at = (sizes: StoreSizeResult[], paired: number): StoreSizeResult | undefined => sizes.find((s) => s.paired === paired);
+  const at = (sizes: StoreSizeResult[], paired: number): StoreSizeResult | undefined =>
+    sizes.find((s) => s.paired === paired);
   const small = at(sqlite, 1_000);
   const mid = at(sqlite, 100_000);
   const targets: TargetCheck[] = [
-    atLeast("issue 2: sqlite isPaired @1k", small?.ops.isPaired.opsPerSec, 300_000, "ops/s", cpuNote(small?.ops.isPaired)),
-    atLeast("issue 2: sqlite isPaired @100k", mid?.ops.isPaired.opsPerSec, 300_000, "ops/s", cpuNote(mid?.ops.isPaired)),
+    atLeast(
+      "issue 2: sqlite isPaired @1k",
+      small?.ops.isPaired.opsPerSec,
+      300_000,
+      "ops/s",
+      cpuNote(small?.ops.isPaired),
+    ),
+    atLeast(
+      "issue 2: sqlite isPaired @100k",
+      mid?.ops.isPaired.opsPerSec,
+      300_000,
+      "ops/s",
+      cpuNote(mid?.ops.isPaired),
+    ),
     atMost(
       "issue 2: sqlite isPaired slowdown 1k->100k",
       ratio(small?.ops.isPaired, mid?.ops.isPaired),
@@ -222,12 +257,25 @@ function storeTargets(backends: StoreBenchResult["backends"]): TargetCheck[] {
     for (const size of sizeResults(backends, name)) {
       const figure = size.isPairedConcurrent?.["64"];
       targets.push(
-        atLeast(`issue 4: ${name} isPaired x64 callers @${size.paired.toLocaleString("en-US")}`, figure?.opsPerSec, minimum[name] ?? 0, "ops/s"),
+        atLeast(
+          `issue 4: ${name} isPaired x64 callers @${size.paired.toLocaleString("en-US")}`,
+          figure?.opsPerSec,
+          minimum[name] ?? 0,
+          "ops/s",
+        ),
       );
     }
     const outcome = backends[name];
     if (outcome && "skipped" in outcome) {
-      targets.push(atLeast(`issue 4: ${name} isPaired x64 callers`, null, minimum[name] ?? 0, "ops/s", `skipped: ${outcome.skipped}`));
+      targets.push(
+        atLeast(
+          `issue 4: ${name} isPaired x64 callers`,
+          null,
+          minimum[name] ?? 0,
+          "ops/s",
+          `skipped: ${outcome.skipped}`,
+        ),
+      );
     }
   }
   return targets;
@@ -254,9 +302,18 @@ export function ratio(a: Figure | undefined, b: Figure | undefined): number | nu
 function printStoreTables(result: StoreBenchResult): void {
   const rows = backendRows(result.backends, (name, size: StoreSizeResult) => [
     ...STORE_OPS.map((op) => [name, size.paired, op, ...figureCells(size.ops[op])]),
-    ...Object.entries(size.isPairedConcurrent ?? {}).map(([callers, figure]) => [name, size.paired, `isPaired x${callers}`, ...figureCells(figure)]),
+    ...Object.entries(size.isPairedConcurrent ?? {}).map(([callers, figure]) => [
+      name,
+      size.paired,
+      `isPaired x${callers}`,
+      ...figureCells(figure),
+    ]),
   ]);
-  printTable("stores (rates per second, latencies in microseconds)", ["backend", "paired", "op", ...FIGURE_HEADER], rows);
+  printTable(
+    "stores (rates per second, latencies in microseconds)",
+    ["backend", "paired", "op", ...FIGURE_HEADER],
+    rows,
+  );
   printTargets(result.targets);
 }
 

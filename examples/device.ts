@@ -44,7 +44,8 @@ socket.on("message", (data) => {
   const frame = JSON.parse(data.toString()) as Frame;
   if (frame.type === "challenge") {
     // Sign only for the gateway this socket was opened to, so a challenge relayed from another gateway is refused.
-    if (frame.audience !== new URL(url).host.toLowerCase()) throw new Error(`challenge for ${frame.audience}, not ${new URL(url).host}`);
+    if (frame.audience !== new URL(url).host.toLowerCase())
+      throw new Error(`challenge for ${frame.audience}, not ${new URL(url).host}`);
     const message = `gatehouse-device-v1\n${frame.audience}\n${frame.nonce}\n${frame.expiresAt}`;
     const signature = sign(null, Buffer.from(message, "utf8"), privateKey).toString("base64url");
     socket.send(JSON.stringify({ type: "proof", params: { signature } }));

@@ -47,13 +47,22 @@ export function createMapPairingStore(options: MapStoreOptions = {}): PairingPro
   return {
     generateCode(channelType = "unknown", channelId?: string) {
       const kind = channelId === undefined ? "invite" : "request";
-      const mine = live().find((e) => e.kind === "request" && e.channelType === channelType && e.channelId === channelId);
+      const mine = live().find(
+        (e) => e.kind === "request" && e.channelType === channelType && e.channelId === channelId,
+      );
       if (mine) return mine.code;
       let raw = "";
       for (let i = 0; i < 8; i++) raw += ALPHABET[randomInt(ALPHABET.length)];
       const code = `${raw.slice(0, 4)}-${raw.slice(4)}`;
       const ttl = kind === "request" ? requestTtlMs : requestTtlMs / 6;
-      pending.set(key(channelType, raw), { kind, channelType, channelId: channelId ?? "", code, createdAt: now(), expiresAt: now() + ttl });
+      pending.set(key(channelType, raw), {
+        kind,
+        channelType,
+        channelId: channelId ?? "",
+        code,
+        createdAt: now(),
+        expiresAt: now() + ttl,
+      });
       return code;
     },
     approve(channelType, code, userId = "", userName = "") {
@@ -103,7 +112,12 @@ function isPlainJson(value: unknown, seen = new Set<unknown>()): boolean {
 export function createMapSessionStore(): SessionBindingProtocol {
   const sessions = new Map<string, string>(); // the principal as JSON, so callers only ever get copies
   const checkId = (sessionId: unknown) => {
-    if (typeof sessionId !== "string" || sessionId === "" || sessionId.length > 256 || /[\u0000-\u001f]/.test(sessionId)) {
+    if (
+      typeof sessionId !== "string" ||
+      sessionId === "" ||
+      sessionId.length > 256 ||
+      /[\u0000-\u001f]/.test(sessionId)
+    ) {
       throw new TypeError("sessionId must be 1-256 printable characters");
     }
   };
@@ -123,6 +137,9 @@ export function createMapSessionStore(): SessionBindingProtocol {
 }
 
 /** Both stores, as createGateway takes them. */
-export function createMapStores(options: MapStoreOptions = {}): { pairing: PairingProtocol; sessions: SessionBindingProtocol } {
+export function createMapStores(options: MapStoreOptions = {}): {
+  pairing: PairingProtocol;
+  sessions: SessionBindingProtocol;
+} {
   return { pairing: createMapPairingStore(options), sessions: createMapSessionStore() };
 }

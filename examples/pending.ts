@@ -1,7 +1,10 @@
 import type { PendingRequest } from "gatehouse";
 
 /** One pending code as `listPending` shows it: an invite (no channel id) masked, a request with its code. */
-export function pendingRequest(entry: { code: string; channelType: string; channelId: string; createdAt: number }, now: number): PendingRequest {
+export function pendingRequest(
+  entry: { code: string; channelType: string; channelId: string; createdAt: number },
+  now: number,
+): PendingRequest {
   const invite = entry.channelId === "";
   return {
     code: invite ? "****-****" : entry.code,

@@ -24,7 +24,10 @@ interface PendingRow {
   created_at: number;
 }
 
-export function createSqliteExampleStore(file: string, options: SqliteExampleOptions = {}): PairingProtocol & { close(): void } {
+export function createSqliteExampleStore(
+  file: string,
+  options: SqliteExampleOptions = {},
+): PairingProtocol & { close(): void } {
   const ttlMs = (options.ttlSeconds ?? 300) * 1000;
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
@@ -76,13 +79,23 @@ export function createSqliteExampleStore(file: string, options: SqliteExampleOpt
       approve.immediate(channelType, String(code).trim().toUpperCase(), userId, userName),
     isPaired: (channelId, channelType) => isPaired.get(channelType, channelId) !== undefined,
     listPaired: (): PairedChannel[] =>
-      paired.all().map((r) => ({ channelType: r.channel_type, channelId: r.channel_id, label: r.user_name, pairedAt: r.paired_at })),
+      paired.all().map((r) => ({
+        channelType: r.channel_type,
+        channelId: r.channel_id,
+        label: r.user_name,
+        pairedAt: r.paired_at,
+      })),
     revoke: (channelId, channelType) => unpair.run(channelType, channelId).changes > 0,
     listPending(channelType?: string): PendingRequest[] {
       return pending
         .all(Date.now())
         .filter((r) => channelType === undefined || r.channel_type === channelType)
-        .map((r) => pendingRequest({ code: r.code, channelType: r.channel_type, channelId: r.channel_id, createdAt: r.created_at }, Date.now()));
+        .map((r) =>
+          pendingRequest(
+            { code: r.code, channelType: r.channel_type, channelId: r.channel_id, createdAt: r.created_at },
+            Date.now(),
+          ),
+        );
     },
     close: () => db.close(),
   };

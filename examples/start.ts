@@ -23,7 +23,10 @@ async function openStore(): Promise<{ pairing: PairingProtocol; close(): Promise
   }
   if (kind === "redis") {
     const client = await createClient({ url: where || "redis://127.0.0.1:6379/0" }).connect();
-    return { pairing: createRedisExampleStore(client, { prefix: "gatehouse-example:" }), close: async () => void (await client.quit()) };
+    return {
+      pairing: createRedisExampleStore(client, { prefix: "gatehouse-example:" }),
+      close: async () => void (await client.quit()),
+    };
   }
   throw new TypeError(`unknown example store "${kind}": use map, sqlite or redis`);
 }

@@ -8,9 +8,11 @@ export function ownerTokenAuth(token: string): AuthProtocol {
   return {
     check(request) {
       const header = request.headers.authorization;
-      const given = typeof header === "string" && header.startsWith("Bearer ") ? header.slice(7) : request.connectParams?.token;
+      const given =
+        typeof header === "string" && header.startsWith("Bearer ") ? header.slice(7) : request.connectParams?.token;
       // Equal-length digests, compared in constant time: the token's length and content never leak through timing.
-      if (typeof given !== "string" || !timingSafeEqual(digest(given), expected)) return { success: false, metadata: {} };
+      if (typeof given !== "string" || !timingSafeEqual(digest(given), expected))
+        return { success: false, metadata: {} };
       return { success: true, userId: "owner", role: "owner", metadata: {} };
     },
   };

@@ -11,7 +11,16 @@ const check = args.includes("--check");
 const root = args.find((arg) => arg !== "--check") ?? process.cwd();
 const STAMP = join(root, "dist", ".build-stamp");
 /** Everything the build reads. */
-const INPUTS = ["src", "web/src", "web/build.ts", "web/tsconfig.json", "tsconfig.json", "tsconfig.build.json", "package.json", "package-lock.json"];
+const INPUTS = [
+  "src",
+  "web/src",
+  "web/build.ts",
+  "web/tsconfig.json",
+  "tsconfig.json",
+  "tsconfig.build.json",
+  "package.json",
+  "package-lock.json",
+];
 /** What the build must have produced for `gatehouse start` and the console to run. */
 const OUTPUTS = ["dist/cli/main.js", "web/dist/index.html"];
 

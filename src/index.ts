@@ -44,6 +44,13 @@ export type {
   TokenStore,
 } from "./stores/types.js";
 
-export { echoAgent, httpAgent, openaiAgent, type HttpAgentOptions, type OpenAIAgentOptions, type AgentSpec } from "./agents/index.js";
+export {
+  echoAgent,
+  httpAgent,
+  openaiAgent,
+  type HttpAgentOptions,
+  type OpenAIAgentOptions,
+  type AgentSpec,
+} from "./agents/index.js";
 
 export * from "./errors.js";

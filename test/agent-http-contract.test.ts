@@ -50,8 +50,15 @@ describe("HTTP agent contract", () => {
     const seen: unknown[] = [];
     const url = await serve("application/json", [JSON.stringify({ text: "ok" })], seen);
     const agent = httpAgent(url, { history: true });
-    const history = [{ role: "user" as const, content: "earlier" }, { role: "assistant" as const, content: "answer" }];
-    const context = { ...turn, signal: new AbortController().signal, requestApproval: () => Promise.reject(new Error("not here")) };
+    const history = [
+      { role: "user" as const, content: "earlier" },
+      { role: "assistant" as const, content: "answer" },
+    ];
+    const context = {
+      ...turn,
+      signal: new AbortController().signal,
+      requestApproval: () => Promise.reject(new Error("not here")),
+    };
     await agent({ text: "now", ...turn, history }, context);
     expect(requestSchema(seen[0])).toBe(true);
     expect(seen[0]).toMatchObject({ text: "now", history });
@@ -63,20 +70,38 @@ describe("HTTP agent contract", () => {
     for (const line of lines.join("").split("\n").filter(Boolean)) expect(answerSchema(JSON.parse(line))).toBe(true);
     const url = await serve("application/x-ndjson", lines);
     const deltas: string[] = [];
-    const text = await runAgent({ agent: httpAgent(url) }, { text: "hi", ...turn, signal: new AbortController().signal, onDelta: (d: string) => deltas.push(d) });
+    const text = await runAgent(
+      { agent: httpAgent(url) },
+      { text: "hi", ...turn, signal: new AbortController().signal, onDelta: (d: string) => deltas.push(d) },
+    );
     expect(text).toBe("Hello, wörld");
     expect(deltas).toEqual(["Hello, ", "wörld"]);
   });
 
   it("streams a server-sent events answer until [DONE]", async () => {
-    const url = await serve("text/event-stream", ['data: {"delta":"one "}\n\n', 'data: {"delta":"two"}\n', "\n", "data: [DONE]\n\n", 'data: {"delta":"ignored"}\n\n']);
-    const text = await runAgent({ agent: httpAgent(url) }, { text: "hi", ...turn, signal: new AbortController().signal });
+    const url = await serve("text/event-stream", [
+      'data: {"delta":"one "}\n\n',
+      'data: {"delta":"two"}\n',
+      "\n",
+      "data: [DONE]\n\n",
+      'data: {"delta":"ignored"}\n\n',
+    ]);
+    const text = await runAgent(
+      { agent: httpAgent(url) },
+      { text: "hi", ...turn, signal: new AbortController().signal },
+    );
     expect(text).toBe("one two");
   });
 
   it("an error object in the stream fails the turn, logging its code but not its message", async () => {
-    const url = await serve("application/x-ndjson", ['{"delta":"par"}\n', '{"error":{"message":"secret detail","code":"tool_failed"}}\n']);
-    const failure = await runAgent({ agent: httpAgent(url) }, { text: "hi", ...turn, signal: new AbortController().signal }).catch((e: Error) => e);
+    const url = await serve("application/x-ndjson", [
+      '{"delta":"par"}\n',
+      '{"error":{"message":"secret detail","code":"tool_failed"}}\n',
+    ]);
+    const failure = await runAgent(
+      { agent: httpAgent(url) },
+      { text: "hi", ...turn, signal: new AbortController().signal },
+    ).catch((e: Error) => e);
     expect(String(failure)).toMatch(/tool_failed/);
     expect(String(failure)).not.toMatch(/secret detail/);
   });

@@ -28,7 +28,11 @@ async function start(router?: ChannelRouterOptions) {
     policy: { allowedUsers: [ALICE] },
     channels: [channelPlugin(adapter, router)],
   });
-  cleanup.push(() => model.close(), () => discord.close(), () => gw.gateway.stop());
+  cleanup.push(
+    () => model.close(),
+    () => discord.close(),
+    () => gw.gateway.stop(),
+  );
   return { model, discord, adapter, dm: discord.dmOf(ALICE) };
 }
 
@@ -36,7 +40,8 @@ describe("openai agent on Discord", () => {
   it("shows typing, then edits one message at most once a second as the reply streams, ending with the whole reply", async () => {
     const { model, discord, dm } = await start();
     model.setTiming({ firstTokenDelayMs: 300, tokenIntervalMs: 120 });
-    const reply = "Streaming replies now arrive piece by piece on Discord as well as on Telegram, and each edit waits a second so the channel stays well inside its rate limits";
+    const reply =
+      "Streaming replies now arrive piece by piece on Discord as well as on Telegram, and each edit waits a second so the channel stays well inside its rate limits";
     model.next({ kind: "reply", text: reply });
     discord.userWrites(ALICE, "stream please");
     await until(() => discord.messagesIn(dm).length === 1, "the first streamed words", 1000);
@@ -70,7 +75,16 @@ describe("openai agent on Discord", () => {
     const long = "😀".repeat(2500) + " end";
     model.next({ kind: "reply", text: long });
     discord.userWrites(ALICE, "long one");
-    await until(() => discord.messagesIn(dm).map((m) => String(m.content)).join("").endsWith(" end"), "every part", 1000);
+    await until(
+      () =>
+        discord
+          .messagesIn(dm)
+          .map((m) => String(m.content))
+          .join("")
+          .endsWith(" end"),
+      "every part",
+      1000,
+    );
     const parts = discord.messagesIn(dm).map((m) => String(m.content));
     expect(parts.length).toBeGreaterThan(1);
     for (const part of parts) expect([...part].length).toBeLessThanOrEqual(2000);
@@ -95,7 +109,10 @@ describe("openai agent on Discord", () => {
     const { discord, adapter, dm } = await start();
     const theirs = discord.storeForeignMessage(dm, ALICE, "mine");
     await expect(adapter.streaming.edit(dm, theirs, "changed")).rejects.toMatchObject({ status: 403, code: 50005 });
-    await expect(adapter.streaming.edit(dm, "1999999999999999999", "changed")).rejects.toMatchObject({ status: 404, code: 10008 });
+    await expect(adapter.streaming.edit(dm, "1999999999999999999", "changed")).rejects.toMatchObject({
+      status: 404,
+      code: 10008,
+    });
     expect(discord.contentOf(theirs)).toBe("mine");
   });
 });

@@ -28,8 +28,19 @@ async function start(router?: ChannelRouterOptions) {
     policy: { allowedUsers: [USER] },
     channels: [channelPlugin(adapter, router)],
   });
-  cleanup.push(() => model.close(), () => api.close(), () => gw.gateway.stop());
-  const say = async (text: string) => expect(await postSigned(`http://127.0.0.1:${adapter.address()!.port}/slack/events`, messageEvent(USER, text), "application/json")).toBe(200);
+  cleanup.push(
+    () => model.close(),
+    () => api.close(),
+    () => gw.gateway.stop(),
+  );
+  const say = async (text: string) =>
+    expect(
+      await postSigned(
+        `http://127.0.0.1:${adapter.address()!.port}/slack/events`,
+        messageEvent(USER, text),
+        "application/json",
+      ),
+    ).toBe(200);
   return { model, api, adapter, say };
 }
 
@@ -37,7 +48,8 @@ describe("openai agent on Slack", () => {
   it("posts one message and updates it at most every 1.2 s as the reply streams, ending with the whole reply", async () => {
     const { model, api, say } = await start();
     model.setTiming({ firstTokenDelayMs: 100, tokenIntervalMs: 120 });
-    const reply = "Streaming replies now arrive piece by piece on Slack too, through chat.update of one message, each update waiting its turn under the rate limit";
+    const reply =
+      "Streaming replies now arrive piece by piece on Slack too, through chat.update of one message, each update waiting its turn under the rate limit";
     model.next({ kind: "reply", text: reply });
     await say("stream please");
     await until(() => api.posts(DM).length === 1, "the first streamed words", 1000);
@@ -49,7 +61,8 @@ describe("openai agent on Slack", () => {
     expect(updates().length).toBeGreaterThan(2);
     expect(updates().length).toBeLessThan(reply.split(" ").length / 2);
     // Throttled while streaming; the update that shows the complete reply goes out at once.
-    for (let i = 1; i < updates().length - 1; i++) expect(updates()[i]!.at - updates()[i - 1]!.at).toBeGreaterThanOrEqual(1100);
+    for (let i = 1; i < updates().length - 1; i++)
+      expect(updates()[i]!.at - updates()[i - 1]!.at).toBeGreaterThanOrEqual(1100);
     expect(posted.args.text).not.toBe(reply);
   });
 
@@ -71,7 +84,11 @@ describe("openai agent on Slack", () => {
     await say("go");
     await until(() => api.posts(DM).length === 1, "the first streamed words", 1000);
     api.rateLimit("chat.update", 2);
-    await until(() => api.accepted("chat.update").some((u) => u.args.text === reply), "the whole reply after the 429", 1500);
+    await until(
+      () => api.accepted("chat.update").some((u) => u.args.text === reply),
+      "the whole reply after the 429",
+      1500,
+    );
     expect(api.calls.some((c) => c.method === "chat.update" && c.status === 429)).toBe(true);
     expect(api.posts(DM)).toHaveLength(1);
   });
@@ -79,8 +96,12 @@ describe("openai agent on Slack", () => {
   it("updating an unknown message or someone else's is refused as Slack refuses it", async () => {
     const { api, adapter } = await start();
     const theirs = api.userPosted(DM, USER, "mine");
-    await expect(adapter.streaming.edit(DM, theirs, "changed")).rejects.toMatchObject({ data: { error: "cant_update_message" } });
-    await expect(adapter.streaming.edit(DM, "1700000000.999999", "changed")).rejects.toMatchObject({ data: { error: "message_not_found" } });
+    await expect(adapter.streaming.edit(DM, theirs, "changed")).rejects.toMatchObject({
+      data: { error: "cant_update_message" },
+    });
+    await expect(adapter.streaming.edit(DM, "1700000000.999999", "changed")).rejects.toMatchObject({
+      data: { error: "message_not_found" },
+    });
     expect(api.textOf(DM, theirs)).toBe("mine");
   });
 });

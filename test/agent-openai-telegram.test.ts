@@ -94,7 +94,11 @@ describe("openai agent on Telegram", () => {
     const second = await start({ storeKind: sameFile, model, router: { replyMode: "final" } });
     second.api.push(second.api.message(USER, "what is my name?"));
     await until(() => second.api.textsTo(USER).length === 1, "the second reply", 1000);
-    expect(model.requests[1]!.body.messages.map((m) => m.content)).toEqual(["my name is Ada", "you said: my name is Ada", "what is my name?"]);
+    expect(model.requests[1]!.body.messages.map((m) => m.content)).toEqual([
+      "my name is Ada",
+      "you said: my name is Ada",
+      "what is my name?",
+    ]);
     // Another sender in the same bot has a conversation of their own.
     second.api.push(second.api.message(USER + 1, "and mine?"));
     await until(() => model.requests.length === 3, "the other sender's request", 1000);
@@ -121,7 +125,15 @@ describe("openai agent on Telegram", () => {
 
   it("a model error gives one short honest line, and the bot keeps answering", async () => {
     const { model, api, gw } = await start();
-    for (let i = 0; i < 2; i++) model.next({ kind: "error", status: 429, type: "requests", code: "rate_limit_exceeded", message: "Rate limit reached", retryAfterSeconds: 0 });
+    for (let i = 0; i < 2; i++)
+      model.next({
+        kind: "error",
+        status: 429,
+        type: "requests",
+        code: "rate_limit_exceeded",
+        message: "Rate limit reached",
+        retryAfterSeconds: 0,
+      });
     api.push(api.message(USER, "hello"));
     await until(() => api.textsTo(USER).length > 0, "the failure line", 1000);
     expect(api.textsTo(USER)).toEqual(["The model is over its rate limit right now. Please try again in a minute."]);

@@ -1,5 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { connectWithToken, startGateway, USER_TOKEN, type Frame, type TestGateway, type TestSocket } from "./gateway-helpers.js";
+import {
+  connectWithToken,
+  startGateway,
+  USER_TOKEN,
+  type Frame,
+  type TestGateway,
+  type TestSocket,
+} from "./gateway-helpers.js";
 import { LocalModelServer } from "./openai-server.js";
 
 const KEY = "sk-local-model-key-0123456789";
@@ -26,7 +33,16 @@ describe("openai agent over the WebSocket", () => {
 
   async function connect(agent: Record<string, unknown> = {}): Promise<TestSocket> {
     gw = await startGateway({
-      agent: { type: "openai", baseUrl, model: "local-model", apiKeyEnv: "GH_TEST_MODEL_KEY", systemPrompt: "Be brief.", temperature: 0.2, maxTokens: 64, ...agent } as never,
+      agent: {
+        type: "openai",
+        baseUrl,
+        model: "local-model",
+        apiKeyEnv: "GH_TEST_MODEL_KEY",
+        systemPrompt: "Be brief.",
+        temperature: 0.2,
+        maxTokens: 64,
+        ...agent,
+      } as never,
     });
     socket = (await connectWithToken(gw.wsUrl, USER_TOKEN)).socket;
     return socket;
@@ -35,7 +51,10 @@ describe("openai agent over the WebSocket", () => {
   async function deltasUntilRes(s: TestSocket, id: string): Promise<{ deltas: string[]; res: Frame }> {
     const deltas: string[] = [];
     for (;;) {
-      const frame = await s.next((f) => (f.type === "event" && f.event === "chat.delta" && f.payload.id === id) || (f.type === "res" && f.id === id));
+      const frame = await s.next(
+        (f) =>
+          (f.type === "event" && f.event === "chat.delta" && f.payload.id === id) || (f.type === "res" && f.id === id),
+      );
       if (frame.type === "res") return { deltas, res: frame };
       deltas.push(frame.payload.text as string);
     }
@@ -68,7 +87,14 @@ describe("openai agent over the WebSocket", () => {
   it("a 429 gives the user one short honest line and logs the status without the key", async () => {
     const s = await connect();
     for (let i = 0; i < 2; i++) {
-      model.next({ kind: "error", status: 429, type: "requests", code: "rate_limit_exceeded", message: "Rate limit reached", retryAfterSeconds: 0 });
+      model.next({
+        kind: "error",
+        status: 429,
+        type: "requests",
+        code: "rate_limit_exceeded",
+        message: "Rate limit reached",
+        retryAfterSeconds: 0,
+      });
     }
     const res = await s.request("r1", "chat.send", { text: "hello" });
     expect(res.ok).toBe(false);
@@ -109,7 +135,11 @@ describe("openai agent over the WebSocket", () => {
   });
 
   it("refuses a bad agent section with the field named", async () => {
-    await expect(startGateway({ agent: { type: "openai", baseUrl: "not a url", model: "" } as never })).rejects.toThrow(/agent\.baseUrl.*agent\.model|agent\.model.*agent\.baseUrl/s);
-    await expect(startGateway({ agent: { type: "openai", baseUrl, model: "m", apiKeyEnv: "GH_TEST_UNSET_VARIABLE" } as never })).rejects.toThrow(/GH_TEST_UNSET_VARIABLE is not set/);
+    await expect(startGateway({ agent: { type: "openai", baseUrl: "not a url", model: "" } as never })).rejects.toThrow(
+      /agent\.baseUrl.*agent\.model|agent\.model.*agent\.baseUrl/s,
+    );
+    await expect(
+      startGateway({ agent: { type: "openai", baseUrl, model: "m", apiKeyEnv: "GH_TEST_UNSET_VARIABLE" } as never }),
+    ).rejects.toThrow(/GH_TEST_UNSET_VARIABLE is not set/);
   });
 });

@@ -11,7 +11,10 @@ describe("agent turns over the WebSocket", () => {
   beforeEach(async () => {
     model = new LocalModelServer({ apiKey: "none" });
     const baseUrl = await model.listen();
-    gw = await startGateway({ agent: { type: "openai", baseUrl, model: "m" }, conversation: { maxWaiting: 1, maxTurns: 2 } });
+    gw = await startGateway({
+      agent: { type: "openai", baseUrl, model: "m" },
+      conversation: { maxWaiting: 1, maxTurns: 2 },
+    });
     socket = (await connectWithToken(gw.wsUrl, USER_TOKEN)).socket;
   });
   afterEach(async () => {
@@ -57,7 +60,11 @@ describe("agent turns over the WebSocket", () => {
     const second = await socket.next((f) => f.type === "res" && f.id === "b", 5_000);
     expect(second.payload.text).toBe("you said: second");
     // The second request reached the model only after the first answer was complete, with it as history.
-    expect(model.requests[1]!.body.messages.map((m) => m.content)).toEqual(["first", "a slow answer in six words", "second"]);
+    expect(model.requests[1]!.body.messages.map((m) => m.content)).toEqual([
+      "first",
+      "a slow answer in six words",
+      "second",
+    ]);
   });
 
   it("/stop cancels the running answer: the model request is aborted and nothing of it is remembered", async () => {

@@ -20,10 +20,18 @@ async function mint(role: string): Promise<string> {
   return (JSON.parse(run.stdout) as { token: string }).token;
 }
 
-async function call(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {
+async function call(
+  method: string,
+  path: string,
+  token: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
   const response = await fetch(`${gateway.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
@@ -34,7 +42,13 @@ beforeAll(async () => {
   ws = cliWorkspace();
   agentToken = await mint("agent");
   ownerToken = await mint("owner");
-  gateway = createGateway({ store: ws.store, dataDir: ws.dataDir, secret: loadGatewaySecret(ws.dataDir, {}), logger: captureLogger(), http: { port: 0 } });
+  gateway = createGateway({
+    store: ws.store,
+    dataDir: ws.dataDir,
+    secret: loadGatewaySecret(ws.dataDir, {}),
+    logger: captureLogger(),
+    http: { port: 0 },
+  });
   await gateway.start();
 }, 60_000);
 
@@ -43,12 +57,26 @@ afterAll(async () => {
   ws?.cleanup();
 });
 
-const request = { request_id: "agent-req-1", tool_name: "execute_command", arguments: { command: "ls" }, risk_level: "medium", agent_name: "a", session_id: "s", context: {} };
+const request = {
+  request_id: "agent-req-1",
+  tool_name: "execute_command",
+  arguments: { command: "ls" },
+  risk_level: "medium",
+  agent_name: "a",
+  session_id: "s",
+  context: {},
+};
 
 describe("role agent", () => {
   it("creates an approval request and reads its own status", async () => {
-    expect(await call("POST", "/api/approvals", agentToken, request)).toEqual({ status: 202, body: { status: "pending" } });
-    expect(await call("GET", "/api/approvals/agent-req-1", agentToken)).toEqual({ status: 200, body: { status: "pending" } });
+    expect(await call("POST", "/api/approvals", agentToken, request)).toEqual({
+      status: 202,
+      body: { status: "pending" },
+    });
+    expect(await call("GET", "/api/approvals/agent-req-1", agentToken)).toEqual({
+      status: 200,
+      body: { status: "pending" },
+    });
   });
 
   it("is refused by every other admin route, before anything is read or changed", async () => {
@@ -90,12 +118,19 @@ describe("role agent", () => {
     }
     const created = await socket.request(++id, "approvals.create", { ...request, request_id: "agent-ws-1" });
     expect(created).toMatchObject({ ok: true, payload: { status: "pending" } });
-    expect((await socket.request(++id, "approvals.get", { requestId: "agent-ws-1" })).payload).toEqual({ status: "pending" });
-    expect((await socket.request(++id, "approvals.get", { requestId: "agent-req-1", wait: 0 })).payload).toEqual({ status: "pending" });
+    expect((await socket.request(++id, "approvals.get", { requestId: "agent-ws-1" })).payload).toEqual({
+      status: "pending",
+    });
+    expect((await socket.request(++id, "approvals.get", { requestId: "agent-req-1", wait: 0 })).payload).toEqual({
+      status: "pending",
+    });
     await call("POST", "/api/approvals/agent-ws-1/approve", ownerToken, { reason: "fine" });
     const event = await socket.next((f) => f.type === "event" && f.event === "approval.decided");
     expect(event.payload).toMatchObject({ id: "agent-ws-1", status: "approved" });
-    expect((await socket.request(++id, "approvals.get", { requestId: "agent-ws-1" })).payload).toMatchObject({ approved: true, reason: "fine" });
+    expect((await socket.request(++id, "approvals.get", { requestId: "agent-ws-1" })).payload).toMatchObject({
+      approved: true,
+      reason: "fine",
+    });
     socket.close();
   });
 });

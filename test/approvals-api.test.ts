@@ -34,10 +34,25 @@ describe("approval API", () => {
     gw = await startGateway({ auth });
     const posted = await gw.api("POST", "/api/approvals", { token: AGENT_TOKEN, body: body("r-1") });
     expect(posted).toEqual({ status: 202, body: { status: "pending" } });
-    expect(await gw.api("GET", "/api/approvals/r-1", { token: AGENT_TOKEN })).toEqual({ status: 200, body: { status: "pending" } });
+    expect(await gw.api("GET", "/api/approvals/r-1", { token: AGENT_TOKEN })).toEqual({
+      status: 200,
+      body: { status: "pending" },
+    });
     const listed = await gw.api("GET", "/api/approvals", { token: OWNER_TOKEN });
-    expect(listed.body.approvals).toMatchObject([{ id: "r-1", tool: "execute_command", arguments: { command: "ls -la" }, risk: "high", agent: "assistant", requester: "agent-1" }]);
-    const approve = await gw.api("POST", "/api/approvals/r-1/approve", { token: OWNER_TOKEN, body: { reason: "looks fine" } });
+    expect(listed.body.approvals).toMatchObject([
+      {
+        id: "r-1",
+        tool: "execute_command",
+        arguments: { command: "ls -la" },
+        risk: "high",
+        agent: "assistant",
+        requester: "agent-1",
+      },
+    ]);
+    const approve = await gw.api("POST", "/api/approvals/r-1/approve", {
+      token: OWNER_TOKEN,
+      body: { reason: "looks fine" },
+    });
     expect(approve.body).toMatchObject({ decided: true, approval: { status: "approved", approver: "alice" } });
     expect(await gw.api("GET", "/api/approvals/r-1", { token: AGENT_TOKEN })).toEqual({
       status: 200,
@@ -51,14 +66,28 @@ describe("approval API", () => {
     gw = await startGateway({ auth });
     const target = gw;
     const decision = await requestApproval(
-      { tool_name: "write_file", arguments: { path: "/etc/hosts" }, risk_level: "critical", agent_name: "a", session_id: "s", context: { n: 1 } },
+      {
+        tool_name: "write_file",
+        arguments: { path: "/etc/hosts" },
+        risk_level: "critical",
+        agent_name: "a",
+        session_id: "s",
+        context: { n: 1 },
+      },
       {
         webhookUrl: `${gw.url}/api/approvals`,
         headers: { Authorization: `Bearer ${AGENT_TOKEN}` },
         pollIntervalMs: 50,
         timeoutMs: 10_000,
         onPosted: async (id) => {
-          setTimeout(() => void target.api("POST", `/api/approvals/${id}/deny`, { token: OWNER_TOKEN, body: { reason: "not today" } }), 150);
+          setTimeout(
+            () =>
+              void target.api("POST", `/api/approvals/${id}/deny`, {
+                token: OWNER_TOKEN,
+                body: { reason: "not today" },
+              }),
+            150,
+          );
         },
       },
     );
@@ -69,7 +98,10 @@ describe("approval API", () => {
   it("long-polls with ?wait= until the decision, and a retry of the same request_id changes nothing", async () => {
     gw = await startGateway({ auth });
     await gw.api("POST", "/api/approvals", { token: AGENT_TOKEN, body: body("r-wait") });
-    const again = await gw.api("POST", "/api/approvals", { token: AGENT_TOKEN, body: body("r-wait", { tool_name: "other" }) });
+    const again = await gw.api("POST", "/api/approvals", {
+      token: AGENT_TOKEN,
+      body: body("r-wait", { tool_name: "other" }),
+    });
     expect(again).toEqual({ status: 202, body: { status: "pending" } });
     const started = Date.now();
     const waiting = gw.api("GET", "/api/approvals/r-wait?wait=20", { token: AGENT_TOKEN });
@@ -123,17 +155,31 @@ describe("approval API", () => {
         ],
       },
     });
-    const allowed = await gw.api("POST", "/api/approvals", { token: AGENT_TOKEN, body: body("p-1", { tool_name: "read_file", risk_level: "low" }) });
-    expect(allowed).toEqual({ status: 200, body: { approved: true, reason: "approved by policy rule 1", approver: "policy" } });
-    const denied = await gw.api("POST", "/api/approvals", { token: AGENT_TOKEN, body: body("p-2", { tool_name: "read_file", risk_level: "critical" }) });
+    const allowed = await gw.api("POST", "/api/approvals", {
+      token: AGENT_TOKEN,
+      body: body("p-1", { tool_name: "read_file", risk_level: "low" }),
+    });
+    expect(allowed).toEqual({
+      status: 200,
+      body: { approved: true, reason: "approved by policy rule 1", approver: "policy" },
+    });
+    const denied = await gw.api("POST", "/api/approvals", {
+      token: AGENT_TOKEN,
+      body: body("p-2", { tool_name: "read_file", risk_level: "critical" }),
+    });
     expect(denied.body).toEqual({ approved: false, reason: "denied by policy rule 2", approver: "policy" });
-    const pending = await gw.api("POST", "/api/approvals", { token: AGENT_TOKEN, body: body("p-3", { tool_name: "write_file", risk_level: "low" }) });
+    const pending = await gw.api("POST", "/api/approvals", {
+      token: AGENT_TOKEN,
+      body: body("p-3", { tool_name: "write_file", risk_level: "low" }),
+    });
     expect(pending.body).toEqual({ status: "pending" });
     const decisions = await decisionsIn(gw);
-    expect(decisions).toEqual(expect.arrayContaining([
-      { type: "approval-approved", channelId: "p-1", actor: "policy" },
-      { type: "approval-denied", channelId: "p-2", actor: "policy" },
-    ]));
+    expect(decisions).toEqual(
+      expect.arrayContaining([
+        { type: "approval-approved", channelId: "p-1", actor: "policy" },
+        { type: "approval-denied", channelId: "p-2", actor: "policy" },
+      ]),
+    );
   });
 
   it("an expired request reads as denied with a reason, and its expiry is recorded", async () => {
@@ -151,5 +197,9 @@ async function decisionsIn(gw: TestGateway): Promise<Array<{ type: string; chann
   const page = await gw.api("GET", "/api/audit", { token: OWNER_TOKEN });
   return page.body.events
     .filter((e: { type: string }) => e.type.startsWith("approval-"))
-    .map(({ type, channelId, actor }: { type: string; channelId: string; actor: string }) => ({ type, channelId, actor }));
+    .map(({ type, channelId, actor }: { type: string; channelId: string; actor: string }) => ({
+      type,
+      channelId,
+      actor,
+    }));
 }

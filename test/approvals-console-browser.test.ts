@@ -27,9 +27,15 @@ beforeAll(async () => {
   built = await buildConsoleForTest();
   gw = await startGateway({
     consoleDir: built.dir,
-    auth: fixedTokenAuth({ [OWNER_TOKEN]: { userId: "alice", role: "owner" }, [AGENT_TOKEN]: { userId: "agent-1", role: "agent" } }),
+    auth: fixedTokenAuth({
+      [OWNER_TOKEN]: { userId: "alice", role: "owner" },
+      [AGENT_TOKEN]: { userId: "agent-1", role: "agent" },
+    }),
   });
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"] });
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+  });
   page = await (await browser.newContext({ viewport: { width: 1100, height: 760 } })).newPage();
   page.on("pageerror", (error) => {
     throw error;
@@ -48,7 +54,10 @@ describe("console Actions view", () => {
     await page.getByLabel("Owner or admin token").fill(OWNER_TOKEN);
     await page.keyboard.press("Enter");
     await eventually(() => page.locator(".live-status").textContent()).toBe("Live");
-    await page.getByRole("navigation", { name: "Console sections" }).getByRole("link", { name: /^Actions/ }).click();
+    await page
+      .getByRole("navigation", { name: "Console sections" })
+      .getByRole("link", { name: /^Actions/ })
+      .click();
     const view = page.locator("#view-actions");
     await eventually(() => view.getByText("No action is waiting for approval.").isVisible()).toBe(true);
 
@@ -61,7 +70,12 @@ describe("console Actions view", () => {
         session_id: "sess-42",
         context: {},
       },
-      { webhookUrl: `${gw.url}/api/approvals`, headers: { Authorization: `Bearer ${AGENT_TOKEN}` }, pollIntervalMs: 100, timeoutMs: 30_000 },
+      {
+        webhookUrl: `${gw.url}/api/approvals`,
+        headers: { Authorization: `Bearer ${AGENT_TOKEN}` },
+        pollIntervalMs: 100,
+        timeoutMs: 30_000,
+      },
     );
     const card = view.locator(".action-card");
     await eventually(() => card.count()).toBe(1);

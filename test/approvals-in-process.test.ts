@@ -4,7 +4,12 @@ import type { Agent } from "../src/core/context.js";
 import { connectWithToken, OWNER_TOKEN, startGateway, type TestGateway } from "./gateway-helpers.js";
 
 const agent: Agent = async (message, context) => {
-  const decision = await context.requestApproval({ tool: "send_email", arguments: { to: message.text }, risk: "high", timeoutMs: 20_000 });
+  const decision = await context.requestApproval({
+    tool: "send_email",
+    arguments: { to: message.text },
+    risk: "high",
+    timeoutMs: 20_000,
+  });
   return decision.approved ? `sent (${decision.approver})` : `not sent: ${decision.reason}`;
 };
 
@@ -21,7 +26,9 @@ describe("requestApproval in the agent's context", () => {
     socket.send({ type: "req", id: 1, method: "chat.send", params: { text: "bob@example.com" } });
     const requested = await socket.next((f) => f.type === "event" && f.event === "approval.requested");
     const listed = await gw.api("GET", "/api/approvals", { token: OWNER_TOKEN });
-    expect(listed.body.approvals).toMatchObject([{ id: requested.payload.id, tool: "send_email", arguments: { to: "bob@example.com" }, risk: "high" }]);
+    expect(listed.body.approvals).toMatchObject([
+      { id: requested.payload.id, tool: "send_email", arguments: { to: "bob@example.com" }, risk: "high" },
+    ]);
     await gw.api("POST", `/api/approvals/${requested.payload.id}/approve`, { token: OWNER_TOKEN, body: {} });
     const res = await socket.next((f) => f.type === "res" && f.id === 1, 10_000);
     expect(res.payload.text).toBe("sent (alice)");

@@ -16,7 +16,10 @@ const available = await requireRedis();
 const prefix = uniquePrefix();
 const OWNER = 900;
 const AGENT_TOKEN = "agent-token-0123456789abcdef";
-const bots = [new LocalBotApi("111111:AAH-local_test_token_first_instance_abc"), new LocalBotApi("222222:AAH-local_test_token_second_instance_x")];
+const bots = [
+  new LocalBotApi("111111:AAH-local_test_token_first_instance_abc"),
+  new LocalBotApi("222222:AAH-local_test_token_second_instance_x"),
+];
 const gateways: Gateway[] = [];
 
 afterAll(async () => {
@@ -27,12 +30,17 @@ afterAll(async () => {
 
 async function instance(bot: LocalBotApi, token: string, channelType: string): Promise<Gateway> {
   const gateway = createGateway({
-    auth: fixedTokenAuth({ [AGENT_TOKEN]: { userId: "agent-1", role: "agent" }, [OWNER_TOKEN]: { userId: "alice", role: "owner" } }),
+    auth: fixedTokenAuth({
+      [AGENT_TOKEN]: { userId: "agent-1", role: "agent" },
+      [OWNER_TOKEN]: { userId: "alice", role: "owner" },
+    }),
     store: `${REDIS_URL}?prefix=${prefix}`,
     secret: SECRET,
     logger: captureLogger(),
     policy: { ownerUserIds: [String(OWNER)] },
-    channels: [channelPlugin(new TelegramAdapter({ token, apiRoot: await bot.listen(), pollingTimeoutSeconds: 1, channelType }))],
+    channels: [
+      channelPlugin(new TelegramAdapter({ token, apiRoot: await bot.listen(), pollingTimeoutSeconds: 1, channelType })),
+    ],
     http: { port: 0 },
   });
   await gateway.start();
@@ -45,7 +53,8 @@ function cardOn(bot: LocalBotApi): ApiCall | undefined {
 }
 
 function pressUpdate(bot: LocalBotApi, card: ApiCall, button: 0 | 1): string {
-  const data = (card.body.reply_markup as { inline_keyboard: Array<Array<{ callback_data: string }>> }).inline_keyboard[0]![button]!.callback_data;
+  const data = (card.body.reply_markup as { inline_keyboard: Array<Array<{ callback_data: string }>> })
+    .inline_keyboard[0]![button]!.callback_data;
   const update = bot.callbackQuery(OWNER, data, { chatId: OWNER, messageId: card.messageId! });
   bot.push(update);
   return (update.callback_query as { id: string }).id;
@@ -56,11 +65,22 @@ const answerOf = (bot: LocalBotApi, queryId: string): string | undefined =>
 
 describe.runIf(available)("racing decisions across channels and instances (Redis)", () => {
   it("exactly one of two card presses and an HTTP approve wins; every card then shows that decision", async () => {
-    const [a, b] = [await instance(bots[0]!, "111111:AAH-local_test_token_first_instance_abc", "telegram"), await instance(bots[1]!, "222222:AAH-local_test_token_second_instance_x", "tg-ops")];
+    const [a, b] = [
+      await instance(bots[0]!, "111111:AAH-local_test_token_first_instance_abc", "telegram"),
+      await instance(bots[1]!, "222222:AAH-local_test_token_second_instance_x", "tg-ops"),
+    ];
     const posted = await fetch(`${a.url}/api/approvals`, {
       method: "POST",
       headers: { authorization: `Bearer ${AGENT_TOKEN}`, "content-type": "application/json" },
-      body: JSON.stringify({ request_id: "race-1", tool_name: "transfer_funds", arguments: { amount: 100 }, risk_level: "critical", agent_name: "bank", session_id: "s", context: {} }),
+      body: JSON.stringify({
+        request_id: "race-1",
+        tool_name: "transfer_funds",
+        arguments: { amount: 100 },
+        risk_level: "critical",
+        agent_name: "bank",
+        session_id: "s",
+        context: {},
+      }),
     });
     expect(posted.status).toBe(202);
     await until(() => bots.every((bot) => cardOn(bot) !== undefined), "a card from each instance", 400);
@@ -75,23 +95,41 @@ describe.runIf(available)("racing decisions across channels and instances (Redis
       headers: { authorization: `Bearer ${OWNER_TOKEN}`, "content-type": "application/json" },
       body: "{}",
     }).then((r) => r.json() as Promise<{ decided: boolean; approval: { status: string; approver: string } }>);
-    await until(() => answerOf(bots[0]!, approveA) !== undefined && answerOf(bots[1]!, denyB) !== undefined, "both press answers", 400);
+    await until(
+      () => answerOf(bots[0]!, approveA) !== undefined && answerOf(bots[1]!, denyB) !== undefined,
+      "both press answers",
+      400,
+    );
 
     const answers = [answerOf(bots[0]!, approveA)!, answerOf(bots[1]!, denyB)!];
     const wins = answers.filter((text) => !text.startsWith("Already decided")).length + (http.decided ? 1 : 0);
     expect(wins, JSON.stringify({ answers, http })).toBe(1);
 
     const status = async (gateway: Gateway): Promise<unknown> =>
-      (await fetch(`${gateway.url}/api/approvals/race-1`, { headers: { authorization: `Bearer ${AGENT_TOKEN}` } })).json();
+      (
+        await fetch(`${gateway.url}/api/approvals/race-1`, { headers: { authorization: `Bearer ${AGENT_TOKEN}` } })
+      ).json();
     const [fromA, fromB] = [await status(a), await status(b)];
     expect(fromA).toEqual(fromB);
     expect(fromA).toMatchObject({ approver: http.approval.approver });
 
-    const audit = await fetch(`${a.url}/api/audit?limit=1000`, { headers: { authorization: `Bearer ${OWNER_TOKEN}` } }).then((r) => r.json() as Promise<{ events: Array<{ type: string; channelId: string }> }>);
+    const audit = await fetch(`${a.url}/api/audit?limit=1000`, {
+      headers: { authorization: `Bearer ${OWNER_TOKEN}` },
+    }).then((r) => r.json() as Promise<{ events: Array<{ type: string; channelId: string }> }>);
     const decisions = audit.events.filter((e) => e.channelId === "race-1" && e.type !== "approval-requested");
     expect(decisions).toHaveLength(1);
 
     const decidedLine = `${http.approval.status === "approved" ? "Approved" : "Denied"} by ${http.approval.approver}.`;
-    await until(() => [[0, cardA], [1, cardB]].every(([i, card]) => (bots[i as number]!.textOf(OWNER, (card as ApiCall).messageId!) ?? "").includes(decidedLine)), "both cards updated", 400);
+    await until(
+      () =>
+        [
+          [0, cardA],
+          [1, cardB],
+        ].every(([i, card]) =>
+          (bots[i as number]!.textOf(OWNER, (card as ApiCall).messageId!) ?? "").includes(decidedLine),
+        ),
+      "both cards updated",
+      400,
+    );
   }, 60_000);
 });

@@ -24,7 +24,16 @@ function press(user: string, channel: string, value: string, messageTs: string):
     channel: { id: channel, name: "directmessage" },
     message: { type: "message", ts: messageTs, text: "card" },
     response_url: "http://127.0.0.1:9/unused",
-    actions: [{ type: "button", action_id: SLACK_APPROVE_ACTION, block_id: "b1", value, action_ts: "1700000200.000001", text: { type: "plain_text", text: "x" } }],
+    actions: [
+      {
+        type: "button",
+        action_id: SLACK_APPROVE_ACTION,
+        block_id: "b1",
+        value,
+        action_ts: "1700000200.000001",
+        text: { type: "plain_text", text: "x" },
+      },
+    ],
   };
   return `payload=${encodeURIComponent(JSON.stringify(payload))}`;
 }
@@ -38,17 +47,41 @@ describe("approvals on Slack", () => {
     const adapter = new SlackAdapter({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, port: 0, apiUrl });
     const plugin = channelPlugin(adapter, { now: clock.now });
     await plugin.start(gw.ctx);
-    cleanup.push(() => api.close(), () => gw.close(), () => plugin.stop());
+    cleanup.push(
+      () => api.close(),
+      () => gw.close(),
+      () => plugin.stop(),
+    );
     const url = `http://127.0.0.1:${adapter.address()!.port}/slack/events`;
 
-    await gw.ctx.approvals!.create("agent-1", { id: "slack-1", tool: "deploy", arguments: { env: "prod <!channel> *now*" }, risk: "high", agent: "ci", session: "s" , context: {} });
+    await gw.ctx.approvals!.create("agent-1", {
+      id: "slack-1",
+      tool: "deploy",
+      arguments: { env: "prod <!channel> *now*" },
+      risk: "high",
+      agent: "ci",
+      session: "s",
+      context: {},
+    });
     await until(() => api.posts("UOWNER").length === 1, "the action card");
     const card = api.posts("UOWNER")[0]!;
     expect(String(card.text)).not.toContain("<!channel>");
-    const elements = (card.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>).find((b) => b.type === "actions")!.elements!;
+    const elements = (
+      card.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>
+    ).find((b) => b.type === "actions")!.elements!;
     const approve = elements.find((e) => e.action_id === SLACK_APPROVE_ACTION)!.value;
-    expect(await postSigned(url, press("UOWNER", "DUOWNER", approve, "1700000000.000002"), "application/x-www-form-urlencoded")).toBe(200);
-    await until(() => api.calls.some((c) => c.method === "chat.update" && String(c.args.text).includes("Approved by slack:UOWNER.")), "the card rewritten");
+    expect(
+      await postSigned(
+        url,
+        press("UOWNER", "DUOWNER", approve, "1700000000.000002"),
+        "application/x-www-form-urlencoded",
+      ),
+    ).toBe(200);
+    await until(
+      () =>
+        api.calls.some((c) => c.method === "chat.update" && String(c.args.text).includes("Approved by slack:UOWNER.")),
+      "the card rewritten",
+    );
     expect(await gw.ctx.approvals!.get("slack-1")).toMatchObject({ status: "approved", approver: "slack:UOWNER" });
   });
 });

@@ -31,7 +31,10 @@ async function start(): Promise<{ api: LocalBotApi; gateway: Gateway; logger: Re
   const apiRoot = await api.listen();
   const logger = captureLogger();
   gateway = createGateway({
-    auth: fixedTokenAuth({ [AGENT_TOKEN]: { userId: "agent-1", role: "agent" }, [OWNER_TOKEN]: { userId: "alice", role: "owner" } }),
+    auth: fixedTokenAuth({
+      [AGENT_TOKEN]: { userId: "agent-1", role: "agent" },
+      [OWNER_TOKEN]: { userId: "alice", role: "owner" },
+    }),
     store: "memory:",
     secret: SECRET,
     logger,
@@ -50,12 +53,14 @@ interface Card {
 }
 
 function cardOf(call: ApiCall): Card {
-  const keyboard = (call.body.reply_markup as { inline_keyboard: Array<Array<{ callback_data: string }>> }).inline_keyboard[0]!;
+  const keyboard = (call.body.reply_markup as { inline_keyboard: Array<Array<{ callback_data: string }>> })
+    .inline_keyboard[0]!;
   return { call, approve: keyboard[0]!.callback_data, deny: keyboard[1]!.callback_data };
 }
 
 async function nextCard(bot: LocalBotApi, before: number): Promise<Card> {
-  const cards = (): ApiCall[] => bot.callsOf("sendMessage").filter((c) => String(c.body.chat_id) === String(OWNER) && c.body.reply_markup);
+  const cards = (): ApiCall[] =>
+    bot.callsOf("sendMessage").filter((c) => String(c.body.chat_id) === String(OWNER) && c.body.reply_markup);
   await until(() => cards().length > before, "the action card", 400);
   return cardOf(cards().at(-1)!);
 }
@@ -64,7 +69,11 @@ async function press(bot: LocalBotApi, data: string, messageId: number, from = O
   const update = bot.callbackQuery(from, data, { chatId: from, messageId });
   const queryId = (update.callback_query as { id: string }).id;
   bot.push(update);
-  await until(() => bot.callsOf("answerCallbackQuery").some((c) => c.body.callback_query_id === queryId), "the press answer", 400);
+  await until(
+    () => bot.callsOf("answerCallbackQuery").some((c) => c.body.callback_query_id === queryId),
+    "the press answer",
+    400,
+  );
   return String(bot.callsOf("answerCallbackQuery").find((c) => c.body.callback_query_id === queryId)!.body.text);
 }
 
@@ -92,7 +101,9 @@ describe("approvals on Telegram", () => {
           marks.posted = performance.now();
           card = await nextCard(bot, 0);
           marks.card = performance.now();
-          expect(await press(bot, card.approve, card.call.messageId!)).toBe("Approved: the agent may run execute_command.");
+          expect(await press(bot, card.approve, card.call.messageId!)).toBe(
+            "Approved: the agent may run execute_command.",
+          );
           marks.pressed = performance.now();
         },
       },
@@ -110,15 +121,31 @@ describe("approvals on Telegram", () => {
     expect(text).toContain("&lt;b&gt;sure&lt;/b&gt;");
     expect(text).not.toContain("<b>");
     expect(text.split("\n")).toHaveLength(6);
-    await until(() => (bot.textOf(OWNER, card!.call.messageId!) ?? "").includes(`Approved by telegram:${OWNER}.`), "the card update", 400);
+    await until(
+      () => (bot.textOf(OWNER, card!.call.messageId!) ?? "").includes(`Approved by telegram:${OWNER}.`),
+      "the card update",
+      400,
+    );
     expect(logger.lines.join("\n")).not.toContain(AGENT_TOKEN);
     expect(logger.lines.join("\n")).not.toContain("rm -rf");
   });
 
   it("a replayed press, a forged token and a press by someone else change nothing", async () => {
     const { api: bot, gateway: gw } = await start();
-    const body = { request_id: "replay-1", tool_name: "deploy", arguments: {}, risk_level: "medium", agent_name: "a", session_id: "s", context: {} };
-    const post = await fetch(`${gw.url}/api/approvals`, { method: "POST", headers: { authorization: `Bearer ${AGENT_TOKEN}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const body = {
+      request_id: "replay-1",
+      tool_name: "deploy",
+      arguments: {},
+      risk_level: "medium",
+      agent_name: "a",
+      session_id: "s",
+      context: {},
+    };
+    const post = await fetch(`${gw.url}/api/approvals`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${AGENT_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
     expect(post.status).toBe(202);
     const card = await nextCard(bot, 0);
     const messageId = card.call.messageId!;
@@ -130,8 +157,16 @@ describe("approvals on Telegram", () => {
       (await fetch(`${gw.url}/api/approvals/replay-1`, { headers: { authorization: `Bearer ${AGENT_TOKEN}` } })).json();
     expect(await status()).toEqual({ status: "pending" });
     expect(await press(bot, card.deny, messageId)).toBe("Denied: the agent will not run deploy.");
-    expect(await press(bot, card.deny, messageId)).toBe("Already decided. Denied by telegram:900. Nothing was changed.");
-    expect(await press(bot, card.approve, messageId)).toBe("Already decided. Denied by telegram:900. Nothing was changed.");
-    expect(await status()).toEqual({ approved: false, reason: "denied by telegram:900 on telegram", approver: "telegram:900" });
+    expect(await press(bot, card.deny, messageId)).toBe(
+      "Already decided. Denied by telegram:900. Nothing was changed.",
+    );
+    expect(await press(bot, card.approve, messageId)).toBe(
+      "Already decided. Denied by telegram:900. Nothing was changed.",
+    );
+    expect(await status()).toEqual({
+      approved: false,
+      reason: "denied by telegram:900 on telegram",
+      approver: "telegram:900",
+    });
   });
 });

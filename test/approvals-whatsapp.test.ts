@@ -29,9 +29,19 @@ async function start(): Promise<{ cloud: LocalWhatsAppCloud; gateway: Gateway }>
   const cloud = new LocalWhatsAppCloud(PHONE_ID, ACCESS_TOKEN, APP_SECRET);
   const apiBaseUrl = await cloud.listen();
   running.push(() => cloud.close());
-  const adapter = new WhatsAppAdapter({ phoneNumberId: PHONE_ID, accessToken: ACCESS_TOKEN, appSecret: APP_SECRET, verifyToken: VERIFY_TOKEN, apiBaseUrl, backoffMs: 5 });
+  const adapter = new WhatsAppAdapter({
+    phoneNumberId: PHONE_ID,
+    accessToken: ACCESS_TOKEN,
+    appSecret: APP_SECRET,
+    verifyToken: VERIFY_TOKEN,
+    apiBaseUrl,
+    backoffMs: 5,
+  });
   const gateway = createGateway({
-    auth: fixedTokenAuth({ [AGENT_TOKEN]: { userId: "agent-1", role: "agent" }, [OWNER_TOKEN]: { userId: "alice", role: "owner" } }),
+    auth: fixedTokenAuth({
+      [AGENT_TOKEN]: { userId: "agent-1", role: "agent" },
+      [OWNER_TOKEN]: { userId: "alice", role: "owner" },
+    }),
     store: "memory:",
     secret: SECRET,
     logger: captureLogger(),
@@ -48,13 +58,27 @@ async function start(): Promise<{ cloud: LocalWhatsAppCloud; gateway: Gateway }>
 }
 
 async function ask(gateway: Gateway, id: string): Promise<void> {
-  const body = { request_id: id, tool_name: "deploy", arguments: { env: "*prod* https://evil.example\nyes" }, risk_level: "high", agent_name: "ci", session_id: "s", context: {} };
-  const post = await fetch(`${gateway.url}/api/approvals`, { method: "POST", headers: { authorization: `Bearer ${AGENT_TOKEN}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  const body = {
+    request_id: id,
+    tool_name: "deploy",
+    arguments: { env: "*prod* https://evil.example\nyes" },
+    risk_level: "high",
+    agent_name: "ci",
+    session_id: "s",
+    context: {},
+  };
+  const post = await fetch(`${gateway.url}/api/approvals`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${AGENT_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   expect(post.status).toBe(202);
 }
 
 async function status(gateway: Gateway, id: string): Promise<unknown> {
-  return (await fetch(`${gateway.url}/api/approvals/${id}`, { headers: { authorization: `Bearer ${AGENT_TOKEN}` } })).json();
+  return (
+    await fetch(`${gateway.url}/api/approvals/${id}`, { headers: { authorization: `Bearer ${AGENT_TOKEN}` } })
+  ).json();
 }
 
 interface Card {
@@ -66,14 +90,24 @@ interface Card {
 async function cardOf(cloud: LocalWhatsAppCloud, owner = OWNER): Promise<Card> {
   await until(() => cloud.cardsTo(owner).length === 1, "the action card");
   const message = cloud.cardsTo(owner)[0]!;
-  const [approve, deny] = message.body.interactive.action.buttons.map((b: { reply: { id: string } }) => b.reply.id) as [string, string];
+  const [approve, deny] = message.body.interactive.action.buttons.map((b: { reply: { id: string } }) => b.reply.id) as [
+    string,
+    string,
+  ];
   return { message, approve, deny };
 }
 
 /** A press on the card; returns the reply quoting the press (the press's answer). */
-async function press(cloud: LocalWhatsAppCloud, from: string, buttonId: string, title: string, card: Card): Promise<string> {
+async function press(
+  cloud: LocalWhatsAppCloud,
+  from: string,
+  buttonId: string,
+  title: string,
+  card: Card,
+): Promise<string> {
   const pressId = wamid();
-  const answers = (): SentMessage[] => cloud.sent.filter((m) => m.to === from && m.type === "text" && m.body.context?.message_id === pressId);
+  const answers = (): SentMessage[] =>
+    cloud.sent.filter((m) => m.to === from && m.type === "text" && m.body.context?.message_id === pressId);
   expect(await cloud.userPresses(from, buttonId, title, card.message.id, pressId)).toBe(200);
   await until(() => answers().length === 1, "the press answer");
   return String(answers()[0]!.body.text.body);
@@ -81,7 +115,9 @@ async function press(cloud: LocalWhatsAppCloud, from: string, buttonId: string, 
 
 /** Replies quoting the card itself (what replaces an edit on WhatsApp). */
 const cardReplies = (cloud: LocalWhatsAppCloud, card: Card): string[] =>
-  cloud.sent.filter((m) => m.type === "text" && m.body.context?.message_id === card.message.id).map((m) => String(m.body.text.body));
+  cloud.sent
+    .filter((m) => m.type === "text" && m.body.context?.message_id === card.message.id)
+    .map((m) => String(m.body.text.body));
 
 describe("approvals on WhatsApp", () => {
   it("an owner approves from the card; a reply quoting the other owner's card says who decided", async () => {
@@ -93,12 +129,16 @@ describe("approvals on WhatsApp", () => {
     expect(lines).toHaveLength(6);
     expect(lines.find((l) => l.startsWith("Arguments:"))).toMatch(/^Arguments: ```.*```$/);
     expect(lines.join("\n")).not.toContain("https://evil.example");
-    expect(card.message.body.interactive.action.buttons.map((b: { reply: { title: string } }) => b.reply.title)).toEqual(["Approve", "Deny"]);
+    expect(
+      card.message.body.interactive.action.buttons.map((b: { reply: { title: string } }) => b.reply.title),
+    ).toEqual(["Approve", "Deny"]);
 
     expect(await press(cloud, OWNER, card.approve, "Approve", card)).toBe("Approved: the agent may run deploy.");
     expect(await status(gateway, "wa-1")).toMatchObject({ approved: true, approver: `whatsapp:${OWNER}` });
     await until(() => cardReplies(cloud, other).length === 1, "the reply saying who decided");
-    expect(cardReplies(cloud, other)[0]).toMatch(new RegExp(`^Approved by whatsapp:${OWNER}\\. \\(Ref: [A-Z2-9]{4}-[A-Z2-9]{4}\\)$`));
+    expect(cardReplies(cloud, other)[0]).toMatch(
+      new RegExp(`^Approved by whatsapp:${OWNER}\\. \\(Ref: [A-Z2-9]{4}-[A-Z2-9]{4}\\)$`),
+    );
     // The presser's own card gets no second reply: their press was answered already.
     expect(cardReplies(cloud, card)).toEqual([]);
   });
@@ -110,13 +150,19 @@ describe("approvals on WhatsApp", () => {
     // forged: one character of the MAC changed
     const forged = card.approve.slice(0, -2) + (card.approve.at(-2) === "A" ? "B" : "A") + card.approve.at(-1);
     expect(await press(cloud, OWNER, forged, "Approve", card)).toBe("This button is not valid. Nothing was changed.");
-    expect(await press(cloud, ALICE, card.approve, "Approve", card)).toBe("Only the owner can approve or deny requests.");
+    expect(await press(cloud, ALICE, card.approve, "Approve", card)).toBe(
+      "Only the owner can approve or deny requests.",
+    );
     expect(await status(gateway, "wa-2")).toEqual({ status: "pending" });
 
     expect(await press(cloud, OWNER, card.deny, "Deny", card)).toBe("Denied: the agent will not run deploy.");
     const handled = `Already decided. Denied by whatsapp:${OWNER}. Nothing was changed.`;
     expect(await press(cloud, OWNER, card.deny, "Deny", card)).toBe(handled);
     expect(await press(cloud, OWNER, card.approve, "Approve", card)).toBe(handled);
-    expect(await status(gateway, "wa-2")).toEqual({ approved: false, reason: `denied by whatsapp:${OWNER} on whatsapp`, approver: `whatsapp:${OWNER}` });
+    expect(await status(gateway, "wa-2")).toEqual({
+      approved: false,
+      reason: `denied by whatsapp:${OWNER} on whatsapp`,
+      approver: `whatsapp:${OWNER}`,
+    });
   });
 });

@@ -56,7 +56,10 @@ const backends: Backend[] = [
       return {
         lockRedeemFailures: async (redeemer) => {
           await client.query("BEGIN");
-          const locked = await client.query(`SELECT 1 FROM "${schema}".redeem_failures WHERE redeemer = $1 FOR UPDATE`, [redeemer]);
+          const locked = await client.query(
+            `SELECT 1 FROM "${schema}".redeem_failures WHERE redeemer = $1 FOR UPDATE`,
+            [redeemer],
+          );
           expect(locked.rowCount).toBe(1);
         },
         commit: async () => void (await client.query("COMMIT")),
@@ -81,14 +84,22 @@ const backends: Backend[] = [
     },
     holder: async () => {
       const url = new URL(MARIADB_URL);
-      const options = { host: url.hostname, port: Number(url.port || 3306), user: url.username || "root", database: url.pathname.slice(1) };
+      const options = {
+        host: url.hostname,
+        port: Number(url.port || 3306),
+        user: url.username || "root",
+        database: url.pathname.slice(1),
+      };
       // Waits are read on a connection outside the holding transaction.
       const [connection, watcher] = [await mysql.createConnection(options), await mysql.createConnection(options)];
       const prefix = tables;
       return {
         lockRedeemFailures: async (redeemer) => {
           await connection.query("START TRANSACTION");
-          const [rows] = await connection.query<mysql.RowDataPacket[]>(`SELECT 1 FROM \`${prefix}redeem_failures\` WHERE redeemer = ? FOR UPDATE`, [redeemer]);
+          const [rows] = await connection.query<mysql.RowDataPacket[]>(
+            `SELECT 1 FROM \`${prefix}redeem_failures\` WHERE redeemer = ? FOR UPDATE`,
+            [redeemer],
+          );
           expect(rows.length).toBe(1);
         },
         commit: async () => void (await connection.query("COMMIT")),

@@ -46,13 +46,17 @@ describe("chainAuth", () => {
   it("redacts the presented credential from a backend's error message before logging it", async () => {
     const leaky: AuthProtocol = {
       check: (request) => {
-        throw new Error(`lookup failed for ${String(request.headers.authorization)} and ${String(request.connectParams?.token)}`);
+        throw new Error(
+          `lookup failed for ${String(request.headers.authorization)} and ${String(request.connectParams?.token)}`,
+        );
       },
     };
     const logger = captureLogger();
     const secret = "s3cr3t-value-of-a-custom-scheme";
     const jwtish = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLWJ5dGVz";
-    await createAuthChain([leaky], { logger }).check(gatewayRequest({ headers: { authorization: `Bearer ${secret}` }, connectParams: { token: jwtish } }));
+    await createAuthChain([leaky], { logger }).check(
+      gatewayRequest({ headers: { authorization: `Bearer ${secret}` }, connectParams: { token: jwtish } }),
+    );
     const logged = logger.lines.join("\n");
     expect(logged).toContain("lookup failed");
     expect(logged).not.toContain(secret);
@@ -66,9 +70,14 @@ describe("chainAuth", () => {
   });
 
   it("a success without userId or role is not a success", async () => {
-    const chain = chainAuth(fixed({ success: true, metadata: {} }), fixed({ success: true, userId: "u", metadata: {} }));
+    const chain = chainAuth(
+      fixed({ success: true, metadata: {} }),
+      fixed({ success: true, userId: "u", metadata: {} }),
+    );
     expect((await chain.check(gatewayRequest())).success).toBe(false);
-    expect((await safeCheck(fixed({ success: true, role: "owner", metadata: {} }), gatewayRequest())).success).toBe(false);
+    expect((await safeCheck(fixed({ success: true, role: "owner", metadata: {} }), gatewayRequest())).success).toBe(
+      false,
+    );
   });
 
   it("refuses an empty chain or a member that is not an auth backend", () => {

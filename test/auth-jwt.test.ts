@@ -56,7 +56,8 @@ function sign(options: SignOptions = {}): Promise<string> {
   return jwt.sign(options.key ?? signing.privateKey);
 }
 
-const bearer = (token: string) => gatewayRequest({ remoteAddress: "198.51.100.2", headers: { authorization: `Bearer ${token}` } });
+const bearer = (token: string) =>
+  gatewayRequest({ remoteAddress: "198.51.100.2", headers: { authorization: `Bearer ${token}` } });
 
 function auth(overrides: Partial<JwtAuthOptions> = {}) {
   return jwtAuth({ issuer: ISSUER, audience: AUDIENCE, jwksUrl, algorithms: ["ES256"], ...overrides });
@@ -71,7 +72,9 @@ describe("jwtAuth with a JWKS served on loopback", () => {
 
   it("reads the WebSocket connect frame's token and a custom role claim", async () => {
     const token = await sign({ claims: { "https://gatehouse/role": "owner" } });
-    const result = await auth({ roleClaim: "https://gatehouse/role" }).check(gatewayRequest({ transport: "ws", connectParams: { token } }));
+    const result = await auth({ roleClaim: "https://gatehouse/role" }).check(
+      gatewayRequest({ transport: "ws", connectParams: { token } }),
+    );
     expect(result).toMatchObject({ success: true, role: "owner" });
   });
 
@@ -86,20 +89,31 @@ describe("jwtAuth with a JWKS served on loopback", () => {
   });
 
   it("denies alg none", async () => {
-    const token = new UnsecuredJWT({ role: "owner" }).setSubject("alice").setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime("10m").encode();
+    const token = new UnsecuredJWT({ role: "owner" })
+      .setSubject("alice")
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime("10m")
+      .encode();
     // An unsecured JWT ends with an empty signature: refused before any key lookup.
     expect((await auth().check(bearer(token))).success).toBe(false);
     expect((await auth().check(bearer(`${token}AAAA`))).success).toBe(false);
   });
 
   it("denies the wrong audience or issuer", async () => {
-    expect(await auth().check(bearer(await sign({ audience: "someone-else" })))).toMatchObject({ success: false, metadata: { reason: "ERR_JWT_CLAIM_VALIDATION_FAILED" } });
+    expect(await auth().check(bearer(await sign({ audience: "someone-else" })))).toMatchObject({
+      success: false,
+      metadata: { reason: "ERR_JWT_CLAIM_VALIDATION_FAILED" },
+    });
     expect((await auth().check(bearer(await sign({ issuer: "https://evil.example" })))).success).toBe(false);
   });
 
   it("denies an expired token and a token without exp", async () => {
     const expired = await sign({ expiresIn: Math.floor(Date.now() / 1000) - 3600 });
-    expect(await auth().check(bearer(expired))).toMatchObject({ success: false, metadata: { reason: "ERR_JWT_EXPIRED" } });
+    expect(await auth().check(bearer(expired))).toMatchObject({
+      success: false,
+      metadata: { reason: "ERR_JWT_EXPIRED" },
+    });
     const noExp = await new SignJWT({ role: "admin" })
       .setProtectedHeader({ alg: "ES256", kid: "k1" })
       .setSubject("alice")
@@ -111,13 +125,18 @@ describe("jwtAuth with a JWKS served on loopback", () => {
 
   it("denies a forged token: payload swapped under a valid signature", async () => {
     const [header, , signature] = (await sign()).split(".");
-    const payload = Buffer.from(JSON.stringify({ sub: "alice", role: "owner", iss: ISSUER, aud: AUDIENCE, exp: 4102444800 })).toString("base64url");
+    const payload = Buffer.from(
+      JSON.stringify({ sub: "alice", role: "owner", iss: ISSUER, aud: AUDIENCE, exp: 4102444800 }),
+    ).toString("base64url");
     expect((await auth().check(bearer(`${header}.${payload}.${signature}`))).success).toBe(false);
   });
 
   it("denies a token without a role claim unless a default role is configured, and a malformed role", async () => {
     const noRole = await sign({ claims: { role: undefined } });
-    expect(await auth().check(bearer(noRole))).toMatchObject({ success: false, metadata: { reason: "missing or invalid role claim" } });
+    expect(await auth().check(bearer(noRole))).toMatchObject({
+      success: false,
+      metadata: { reason: "missing or invalid role claim" },
+    });
     expect(await auth({ defaultRole: "user" }).check(bearer(noRole))).toMatchObject({ success: true, role: "user" });
     expect((await auth().check(bearer(await sign({ claims: { role: ["owner"] } })))).success).toBe(false);
   });
@@ -125,12 +144,20 @@ describe("jwtAuth with a JWKS served on loopback", () => {
   it("denies a missing header, another scheme, and a non-JWT bearer", async () => {
     const a = auth();
     expect((await a.check(gatewayRequest())).success).toBe(false);
-    expect((await a.check(gatewayRequest({ headers: { authorization: `Basic ${await sign()}` } }))).success).toBe(false);
+    expect((await a.check(gatewayRequest({ headers: { authorization: `Basic ${await sign()}` } }))).success).toBe(
+      false,
+    );
     expect((await a.check(bearer("gh_notajwt"))).success).toBe(false);
   });
 
   it("fails closed when the JWKS endpoint is unreachable, logging no token", async () => {
-    const down = jwtAuth({ issuer: ISSUER, audience: AUDIENCE, jwksUrl: "http://127.0.0.1:1/jwks.json", algorithms: ["ES256"], jwksTimeoutMs: 2000 });
+    const down = jwtAuth({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwksUrl: "http://127.0.0.1:1/jwks.json",
+      algorithms: ["ES256"],
+      jwksTimeoutMs: 2000,
+    });
     const token = await sign();
     const logger = captureLogger();
     const result = await safeCheck(down, bearer(token), logger, "jwt");
@@ -158,14 +185,30 @@ describe("jwtAuth with a static key", () => {
       .setExpirationTime("10m")
       .sign(new TextEncoder().encode(pem));
     const a = jwtAuth({ issuer: ISSUER, audience: AUDIENCE, key: pem, algorithms: ["ES256"] });
-    expect(await a.check(bearer(forged))).toMatchObject({ success: false, metadata: { reason: "ERR_JOSE_ALG_NOT_ALLOWED" } });
+    expect(await a.check(bearer(forged))).toMatchObject({
+      success: false,
+      metadata: { reason: "ERR_JOSE_ALG_NOT_ALLOWED" },
+    });
   });
 
   it("admits HS256 with a long enough shared secret and denies a wrong one", async () => {
     const secret = new Uint8Array(32).fill(7);
-    const token = await new SignJWT({ role: "user" }).setProtectedHeader({ alg: "HS256" }).setSubject("bob").setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime("5m").sign(secret);
-    expect(await jwtAuth({ issuer: ISSUER, audience: AUDIENCE, key: secret, algorithms: ["HS256"] }).check(bearer(token))).toMatchObject({ success: true, userId: "bob" });
-    const other = jwtAuth({ issuer: ISSUER, audience: AUDIENCE, key: new Uint8Array(32).fill(8), algorithms: ["HS256"] });
+    const token = await new SignJWT({ role: "user" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("bob")
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime("5m")
+      .sign(secret);
+    expect(
+      await jwtAuth({ issuer: ISSUER, audience: AUDIENCE, key: secret, algorithms: ["HS256"] }).check(bearer(token)),
+    ).toMatchObject({ success: true, userId: "bob" });
+    const other = jwtAuth({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      key: new Uint8Array(32).fill(8),
+      algorithms: ["HS256"],
+    });
     expect((await other.check(bearer(token))).success).toBe(false);
   });
 
@@ -174,9 +217,15 @@ describe("jwtAuth with a static key", () => {
     expect(() => jwtAuth({ ...base, algorithms: ["none"] })).toThrow(/jwt.algorithms/);
     expect(() => jwtAuth({ ...base, algorithms: ["HS256"] })).toThrow(/jwt.algorithms/);
     expect(() => jwtAuth({ ...base, algorithms: [] })).toThrow(/jwt.algorithms/);
-    expect(() => jwtAuth({ ...base, jwksUrl: "http://idp.example/jwks", algorithms: ["RS256"] })).toThrow(/jwt.jwksUrl/);
+    expect(() => jwtAuth({ ...base, jwksUrl: "http://idp.example/jwks", algorithms: ["RS256"] })).toThrow(
+      /jwt.jwksUrl/,
+    );
     expect(() => jwtAuth({ ...base, issuer: "", algorithms: ["RS256"] })).toThrow(/jwt.issuer/);
-    expect(() => jwtAuth({ issuer: ISSUER, audience: AUDIENCE, algorithms: ["RS256"] })).toThrow(/exactly one of jwksUrl or key/);
-    expect(() => jwtAuth({ issuer: ISSUER, audience: AUDIENCE, key: new Uint8Array(8), algorithms: ["HS256"] })).toThrow(/32 bytes/);
+    expect(() => jwtAuth({ issuer: ISSUER, audience: AUDIENCE, algorithms: ["RS256"] })).toThrow(
+      /exactly one of jwksUrl or key/,
+    );
+    expect(() =>
+      jwtAuth({ issuer: ISSUER, audience: AUDIENCE, key: new Uint8Array(8), algorithms: ["HS256"] }),
+    ).toThrow(/32 bytes/);
   });
 });

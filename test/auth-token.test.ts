@@ -24,7 +24,13 @@ describe("mintToken", () => {
     const minted = await mintToken(tokens, { role: "owner", userId: "alice", label: "laptop" });
     expect(minted.token).toMatch(/^gh_[A-Za-z0-9_-]{43}$/);
     const [stored] = await tokens.list();
-    expect(stored).toMatchObject({ id: minted.id, role: "owner", userId: "alice", label: "laptop", hash: hashToken(minted.token) });
+    expect(stored).toMatchObject({
+      id: minted.id,
+      role: "owner",
+      userId: "alice",
+      label: "laptop",
+      hash: hashToken(minted.token),
+    });
     expect(JSON.stringify(stored)).not.toContain(minted.token.slice(3));
   });
 
@@ -63,7 +69,9 @@ describe("tokenAuth", () => {
   it("admits the WebSocket connect frame's token and ignores a client-declared role", async () => {
     const tokens = new MemoryTokenStore();
     const { token } = await mintToken(tokens, { role: "user", userId: "bob" });
-    const result = await tokenAuth(tokens).check(request({ "x-role": "owner" }, { token, role: "owner", userId: "root" }));
+    const result = await tokenAuth(tokens).check(
+      request({ "x-role": "owner" }, { token, role: "owner", userId: "root" }),
+    );
     expect(result).toMatchObject({ success: true, userId: "bob", role: "user" });
   });
 
@@ -130,7 +138,9 @@ describe("tokenAuth", () => {
     };
     const token = `gh_${"A".repeat(43)}`;
     const logs: string[] = [];
-    const logger = { warn: (message: string, fields?: Record<string, unknown>) => logs.push(message + JSON.stringify(fields)) };
+    const logger = {
+      warn: (message: string, fields?: Record<string, unknown>) => logs.push(message + JSON.stringify(fields)),
+    };
     const result = await safeCheck(tokenAuth(broken), request({ authorization: `Bearer ${token}` }), logger, "token");
     expect(result.success).toBe(false);
     expect(logs.join("\n")).toContain("database is locked");

@@ -4,18 +4,26 @@ import { safeCheck } from "../src/auth/result.js";
 import { gatewayRequest } from "./auth-helpers.js";
 
 describe("trustedProxyAuth", () => {
-  const auth = trustedProxyAuth({ proxies: ["10.0.0.5", "fd00::/8"], userHeader: "X-Auth-User", roleHeader: "X-Auth-Role" });
+  const auth = trustedProxyAuth({
+    proxies: ["10.0.0.5", "fd00::/8"],
+    userHeader: "X-Auth-User",
+    roleHeader: "X-Auth-Role",
+  });
 
   it("honours the identity headers from a listed proxy, whatever its address spelling", async () => {
     for (const remoteAddress of ["10.0.0.5", "::ffff:10.0.0.5", "fd00::7"]) {
-      const result = await auth.check(gatewayRequest({ remoteAddress, headers: { "x-auth-user": "alice", "x-auth-role": "admin" } }));
+      const result = await auth.check(
+        gatewayRequest({ remoteAddress, headers: { "x-auth-user": "alice", "x-auth-role": "admin" } }),
+      );
       expect(result).toMatchObject({ success: true, userId: "alice", role: "admin" });
     }
   });
 
   it("denies the same headers from any other peer, loopback included", async () => {
     for (const remoteAddress of ["10.0.0.6", "127.0.0.1", "203.0.113.4"]) {
-      const result = await auth.check(gatewayRequest({ remoteAddress, headers: { "x-auth-user": "alice", "x-auth-role": "owner" } }));
+      const result = await auth.check(
+        gatewayRequest({ remoteAddress, headers: { "x-auth-user": "alice", "x-auth-role": "owner" } }),
+      );
       expect(result.success).toBe(false);
     }
   });
@@ -38,17 +46,27 @@ describe("trustedProxyAuth", () => {
 
   it("with a fixed role, a role header sent by the client is ignored", async () => {
     const fixed = trustedProxyAuth({ proxies: ["10.0.0.5"], userHeader: "x-user", role: "user" });
-    const result = await fixed.check(gatewayRequest({ remoteAddress: "10.0.0.5", headers: { "x-user": "bob", "x-auth-role": "owner" } }));
+    const result = await fixed.check(
+      gatewayRequest({ remoteAddress: "10.0.0.5", headers: { "x-user": "bob", "x-auth-role": "owner" } }),
+    );
     expect(result).toMatchObject({ success: true, userId: "bob", role: "user" });
   });
 
   it("refuses bad configuration with an error naming the field", () => {
     expect(() => trustedProxyAuth({ proxies: [], userHeader: "x-user", role: "user" })).toThrow(/trustedProxy.proxies/);
-    expect(() => trustedProxyAuth({ proxies: ["proxy.local"], userHeader: "x-user", role: "user" })).toThrow(/trustedProxy.proxies\[0\]/);
-    expect(() => trustedProxyAuth({ proxies: ["10.0.0.5"], userHeader: "x user", role: "user" })).toThrow(/trustedProxy.userHeader/);
-    expect(() => trustedProxyAuth({ proxies: ["10.0.0.5"], userHeader: "x-user", role: "Owner!" })).toThrow(/trustedProxy.role/);
+    expect(() => trustedProxyAuth({ proxies: ["proxy.local"], userHeader: "x-user", role: "user" })).toThrow(
+      /trustedProxy.proxies\[0\]/,
+    );
+    expect(() => trustedProxyAuth({ proxies: ["10.0.0.5"], userHeader: "x user", role: "user" })).toThrow(
+      /trustedProxy.userHeader/,
+    );
+    expect(() => trustedProxyAuth({ proxies: ["10.0.0.5"], userHeader: "x-user", role: "Owner!" })).toThrow(
+      /trustedProxy.role/,
+    );
     expect(() =>
-      trustedProxyAuth({ proxies: ["10.0.0.5"], userHeader: "x-user" } as unknown as Parameters<typeof trustedProxyAuth>[0]),
+      trustedProxyAuth({ proxies: ["10.0.0.5"], userHeader: "x-user" } as unknown as Parameters<
+        typeof trustedProxyAuth
+      >[0]),
     ).toThrow(/exactly one of role or roleHeader/);
   });
 

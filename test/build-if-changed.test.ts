@@ -20,8 +20,10 @@ function write(path: string, text = "x", at?: Date): void {
 
 const check = () =>
   new Promise<{ code: number; stderr: string }>((resolve) =>
-    execFile(process.execPath, [join(REPO, "scripts", "build-if-changed.mjs"), "--check", root], (error, _stdout, stderr) =>
-      resolve({ code: typeof error?.code === "number" ? error.code : 0, stderr }),
+    execFile(
+      process.execPath,
+      [join(REPO, "scripts", "build-if-changed.mjs"), "--check", root],
+      (error, _stdout, stderr) => resolve({ code: typeof error?.code === "number" ? error.code : 0, stderr }),
     ),
   );
 
@@ -41,10 +43,16 @@ describe("npm start builds only when sources changed", () => {
 
   it("a source saved after the last build (console or gateway) needs a build, naming the file", async () => {
     write("web/src/main.ts", "// edited");
-    expect(await check()).toMatchObject({ code: 1, stderr: expect.stringContaining(`${join("web", "src", "main.ts")} changed since the last build`) });
+    expect(await check()).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining(`${join("web", "src", "main.ts")} changed since the last build`),
+    });
     write("dist/.build-stamp", "", new Date(Date.now() + 1_000));
     expect((await check()).code).toBe(0);
     write("src/cli/program.ts", "// edited", new Date(Date.now() + 2_000));
-    expect(await check()).toMatchObject({ code: 1, stderr: expect.stringContaining(`${join("src", "cli", "program.ts")} changed`) });
+    expect(await check()).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining(`${join("src", "cli", "program.ts")} changed`),
+    });
   });
 });

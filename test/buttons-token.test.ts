@@ -13,20 +13,37 @@ import { CODE_ALPHABET, generateRawCode } from "../src/pairing/codes.js";
 
 const NOW = Date.UTC(2026, 0, 1);
 const key = buttonKey(randomBytes(32));
-const claims = { action: "approve" as const, channelType: "telegram", code: "ABCD-EFGH", recipient: "111", expiresAt: NOW + 3_600_000 };
+const claims = {
+  action: "approve" as const,
+  channelType: "telegram",
+  code: "ABCD-EFGH",
+  recipient: "111",
+  expiresAt: NOW + 3_600_000,
+};
 const context = { channelType: "telegram", pressedBy: "111", now: NOW };
 
 describe("signed button tokens", () => {
   it("round-trips action, code and expiry for the owner it was signed for", () => {
     const token = signButtonToken(key, claims);
-    expect(verifyButtonToken(key, token, context)).toEqual({ ok: true, action: "approve", subject: "pairing", code: "ABCDEFGH", expiresAt: NOW + 3_600_000 });
+    expect(verifyButtonToken(key, token, context)).toEqual({
+      ok: true,
+      action: "approve",
+      subject: "pairing",
+      code: "ABCDEFGH",
+      expiresAt: NOW + 3_600_000,
+    });
     expect(peekButtonAction(token)).toBe("approve");
     expect(peekButtonAction(signButtonToken(key, { ...claims, action: "deny" }))).toBe("deny");
   });
 
   it("tells a pairing button from an action-approval button, and a changed subject no longer verifies", () => {
     const action = signButtonToken(key, { ...claims, action: "deny", subject: "action" });
-    expect(verifyButtonToken(key, action, context)).toMatchObject({ ok: true, action: "deny", subject: "action", code: "ABCDEFGH" });
+    expect(verifyButtonToken(key, action, context)).toMatchObject({
+      ok: true,
+      action: "deny",
+      subject: "action",
+      code: "ABCDEFGH",
+    });
     expect(peekButtonAction(action)).toBe("deny");
     // Rewriting the action byte to the pairing deny (same code) breaks the MAC: a card of one kind never decides the other.
     const raw = Buffer.from(action, "base64url");
@@ -39,7 +56,9 @@ describe("signed button tokens", () => {
     const token = signButtonToken(key, longest);
     expect(token).toHaveLength(BUTTON_TOKEN_LENGTH);
     expect(Buffer.byteLength(token, "utf8")).toBeLessThanOrEqual(64);
-    expect(verifyButtonToken(key, token, { channelType: longest.channelType, pressedBy: longest.recipient, now: NOW }).ok).toBe(true);
+    expect(
+      verifyButtonToken(key, token, { channelType: longest.channelType, pressedBy: longest.recipient, now: NOW }).ok,
+    ).toBe(true);
   });
 
   it("keeps every code intact (property)", () => {
@@ -54,13 +73,19 @@ describe("signed button tokens", () => {
 
   it("refuses a token past its expiry as expired", () => {
     const token = signButtonToken(key, claims);
-    expect(verifyButtonToken(key, token, { ...context, now: NOW + 3_600_000 })).toEqual({ ok: false, reason: "expired" });
+    expect(verifyButtonToken(key, token, { ...context, now: NOW + 3_600_000 })).toEqual({
+      ok: false,
+      reason: "expired",
+    });
   });
 
   it("refuses tokens for another presser, another channel type, or made with another key", () => {
     const token = signButtonToken(key, claims);
     expect(verifyButtonToken(key, token, { ...context, pressedBy: "222" })).toEqual({ ok: false, reason: "invalid" });
-    expect(verifyButtonToken(key, token, { ...context, channelType: "discord" })).toEqual({ ok: false, reason: "invalid" });
+    expect(verifyButtonToken(key, token, { ...context, channelType: "discord" })).toEqual({
+      ok: false,
+      reason: "invalid",
+    });
     expect(verifyButtonToken(buttonKey(randomBytes(32)), token, context)).toEqual({ ok: false, reason: "invalid" });
   });
 
@@ -74,7 +99,16 @@ describe("signed button tokens", () => {
   });
 
   it("refuses malformed input without throwing", () => {
-    for (const bad of [undefined, null, 42, "", "x".repeat(38), "a".repeat(200), "!".repeat(38), signButtonToken(key, claims) + "A"]) {
+    for (const bad of [
+      undefined,
+      null,
+      42,
+      "",
+      "x".repeat(38),
+      "a".repeat(200),
+      "!".repeat(38),
+      signButtonToken(key, claims) + "A",
+    ]) {
       expect(verifyButtonToken(key, bad, context)).toEqual({ ok: false, reason: "invalid" });
     }
     expect(peekButtonAction("nonsense")).toBeNull();
@@ -89,7 +123,11 @@ describe("signed button tokens", () => {
   it("carries a code in a store's own format as a keyed reference the router resolves, in the same 38 characters", () => {
     const token = signButtonToken(key, { ...claims, code: "DEADBEE0" }); // 0 is not in gatehouse's alphabet
     expect(token).toHaveLength(BUTTON_TOKEN_LENGTH);
-    const verdict = verifyButtonToken(key, token, { channelType: claims.channelType, pressedBy: claims.recipient, now: claims.expiresAt - 1000 });
+    const verdict = verifyButtonToken(key, token, {
+      channelType: claims.channelType,
+      pressedBy: claims.recipient,
+      now: claims.expiresAt - 1000,
+    });
     expect(verdict).toMatchObject({ ok: true, action: claims.action, code: null });
     const codeRef = verdict.ok && verdict.code === null ? verdict.codeRef : "";
     expect(codeRef).toBe(buttonCodeRef(key, claims.channelType, "dead-bee0"));

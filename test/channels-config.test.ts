@@ -26,9 +26,13 @@ describe("channels from gatehouse.yaml", () => {
   it("names the missing environment variable and never echoes a token", async () => {
     await expect(channelsFromConfig(channelsOf({ telegram: {} }), {})).rejects.toThrow(/TELEGRAM_BOT_TOKEN/);
     await expect(
-      channelsFromConfig(channelsOf({ telegram: { webhook: { url: "https://bot.example.com/tg" } } }), { TELEGRAM_BOT_TOKEN: TG }),
+      channelsFromConfig(channelsOf({ telegram: { webhook: { url: "https://bot.example.com/tg" } } }), {
+        TELEGRAM_BOT_TOKEN: TG,
+      }),
     ).rejects.toThrow(/TELEGRAM_WEBHOOK_SECRET/);
-    await expect(channelsFromConfig(channelsOf({ telegram: {} }), { TELEGRAM_BOT_TOKEN: "changeme" })).rejects.toThrow(/placeholder/);
+    await expect(channelsFromConfig(channelsOf({ telegram: {} }), { TELEGRAM_BOT_TOKEN: "changeme" })).rejects.toThrow(
+      /placeholder/,
+    );
     try {
       await channelsFromConfig(channelsOf({ telegram: {} }), { TELEGRAM_BOT_TOKEN: "12:short but wrong" });
       expect.unreachable();
@@ -38,10 +42,13 @@ describe("channels from gatehouse.yaml", () => {
   });
 
   it("builds webhook mode from the webhook section", async () => {
-    const [plugin] = await channelsFromConfig(channelsOf({ telegram: { webhook: { url: "https://bot.example.com/tg", path: "/tg" } } }), {
-      TELEGRAM_BOT_TOKEN: TG,
-      TELEGRAM_WEBHOOK_SECRET: "a_long_random_webhook_secret_1234",
-    });
+    const [plugin] = await channelsFromConfig(
+      channelsOf({ telegram: { webhook: { url: "https://bot.example.com/tg", path: "/tg" } } }),
+      {
+        TELEGRAM_BOT_TOKEN: TG,
+        TELEGRAM_WEBHOOK_SECRET: "a_long_random_webhook_secret_1234",
+      },
+    );
     expect(plugin?.channelType).toBe("telegram");
   });
 
@@ -50,14 +57,23 @@ describe("channels from gatehouse.yaml", () => {
     expect(Object.keys(configSchema.shape.channels.unwrap().shape).sort()).toEqual(channelTypes().sort());
     expect(() => validateConfig({ channels: { icq: { ownerUserIds: ["1"] } } })).toThrow(/icq/);
     expect(() => validateConfig({ channels: { slack: { port: 70000 } } })).toThrow(/channels\.slack\.port/);
-    for (const type of ["telegram", "discord", "slack"]) expect(channelDescriptor(type)!.schema.safeParse({}).success).toBe(true);
-    expect(() => validateConfig({ channels: { whatsapp: { ownerUserIds: ["1"] } } })).toThrow(/channels\.whatsapp\.phoneNumberId/);
-    const [plugin] = await channelsFromConfig(channelsOf({ discord: { ownerUserIds: ["1"] } }), { DISCORD_BOT_TOKEN: "discord-token-value" });
+    for (const type of ["telegram", "discord", "slack"])
+      expect(channelDescriptor(type)!.schema.safeParse({}).success).toBe(true);
+    expect(() => validateConfig({ channels: { whatsapp: { ownerUserIds: ["1"] } } })).toThrow(
+      /channels\.whatsapp\.phoneNumberId/,
+    );
+    const [plugin] = await channelsFromConfig(channelsOf({ discord: { ownerUserIds: ["1"] } }), {
+      DISCORD_BOT_TOKEN: "discord-token-value",
+    });
     expect(plugin?.channelType).toBe("discord");
   });
 
   it("builds WhatsApp from its section, with the secrets from the environment", async () => {
-    const section = { phoneNumberId: "106540352242922", ownerUserIds: ["15550001111"], template: { name: "access_request", language: "en_US" } };
+    const section = {
+      phoneNumberId: "106540352242922",
+      ownerUserIds: ["15550001111"],
+      template: { name: "access_request", language: "en_US" },
+    };
     const env = {
       WHATSAPP_ACCESS_TOKEN: "EAAG-config-test-access-token-0123",
       WHATSAPP_APP_SECRET: "config-test-app-secret-0123456789",
@@ -65,8 +81,15 @@ describe("channels from gatehouse.yaml", () => {
     };
     const [plugin] = await channelsFromConfig(channelsOf({ whatsapp: section }), env);
     expect(plugin?.channelType).toBe("whatsapp");
-    expect(plugin?.httpRoutes?.map((r) => `${r.method} ${r.path}`)).toEqual(["GET /whatsapp/webhook", "POST /whatsapp/webhook"]);
-    await expect(channelsFromConfig(channelsOf({ whatsapp: section }), { ...env, WHATSAPP_APP_SECRET: undefined })).rejects.toThrow(/WHATSAPP_APP_SECRET/);
-    expect(() => validateConfig({ channels: { whatsapp: { ...section, webhookPath: "/api/whatsapp" } } })).toThrow(/webhookPath/);
+    expect(plugin?.httpRoutes?.map((r) => `${r.method} ${r.path}`)).toEqual([
+      "GET /whatsapp/webhook",
+      "POST /whatsapp/webhook",
+    ]);
+    await expect(
+      channelsFromConfig(channelsOf({ whatsapp: section }), { ...env, WHATSAPP_APP_SECRET: undefined }),
+    ).rejects.toThrow(/WHATSAPP_APP_SECRET/);
+    expect(() => validateConfig({ channels: { whatsapp: { ...section, webhookPath: "/api/whatsapp" } } })).toThrow(
+      /webhookPath/,
+    );
   });
 });

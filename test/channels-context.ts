@@ -80,7 +80,9 @@ export async function testGateway(options: {
     isOwner: (channelType, userId) => chatOwnerCheck(ctx)(channelType, userId),
   };
   // Agents' approval requests on the same store, as createGateway wires them.
-  const approvals = stores.approvals ? new ApprovalService(stores.approvals, { events, logger, now: options.clock.now }) : undefined;
+  const approvals = stores.approvals
+    ? new ApprovalService(stores.approvals, { events, logger, now: options.clock.now })
+    : undefined;
   if (approvals) {
     ctx.approvals = approvals;
     await approvals.start();

@@ -17,7 +17,12 @@ afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
 
-async function startDiscord(): Promise<{ discord: DiscordEmulator; gw: TestGateway; plugin: ChannelPlugin; adapter: DiscordAdapter }> {
+async function startDiscord(): Promise<{
+  discord: DiscordEmulator;
+  gw: TestGateway;
+  plugin: ChannelPlugin;
+  adapter: DiscordAdapter;
+}> {
   const discord = new DiscordEmulator(TOKEN);
   const apiRoot = await discord.listen();
   discord.addUser({ id: OWNER, username: "owner" });
@@ -26,13 +31,17 @@ async function startDiscord(): Promise<{ discord: DiscordEmulator; gw: TestGatew
   const gw = await testGateway({ clock, policy: { ownerUserIds: [OWNER] } });
   const adapter = new DiscordAdapter({ token: TOKEN, apiRoot });
   const plugin = channelPlugin(adapter, { now: clock.now });
-  cleanup.push(() => discord.close(), () => gw.close());
+  cleanup.push(
+    () => discord.close(),
+    () => gw.close(),
+  );
   await plugin.start(gw.ctx);
   cleanup.push(() => plugin.stop());
   return { discord, gw, plugin, adapter };
 }
 
-const texts = (discord: DiscordEmulator, userId: string): string[] => discord.messagesIn(discord.dmOf(userId)).map((m) => String(m.content));
+const texts = (discord: DiscordEmulator, userId: string): string[] =>
+  discord.messagesIn(discord.dmOf(userId)).map((m) => String(m.content));
 
 describe("discord through the real discord.js client against a local Discord (gateway + REST)", () => {
   it("logs in over the gateway (HELLO, IDENTIFY, READY, heartbeats); DM -> code -> owner card -> Approve button -> agent", async () => {
@@ -44,7 +53,8 @@ describe("discord through the real discord.js client against a local Discord (ga
     const card = discord.messagesIn(discord.dmOf(OWNER))[0]!;
     expect(String(card.content)).toContain("Alice");
     expect(card.allowed_mentions).toEqual({ parse: [] });
-    const buttons = (card.components as Array<{ components: Array<{ custom_id: string; label: string }> }>)[0]!.components;
+    const buttons = (card.components as Array<{ components: Array<{ custom_id: string; label: string }> }>)[0]!
+      .components;
     expect(buttons.map((b) => b.label)).toEqual(["Approve", "Deny"]);
     expect(buttons.every((b) => b.custom_id.length <= 100 && parseDiscordCustomId(b.custom_id) !== null)).toBe(true);
     const sent = { ...card, id: "1100000000000000001", channel_id: discord.dmOf(OWNER) };
@@ -65,8 +75,14 @@ describe("discord through the real discord.js client against a local Discord (ga
     discord.userWrites(ALICE, "let me in");
     await until(() => discord.messagesIn(discord.dmOf(OWNER)).length === 1, "the owner card");
     const card = discord.messagesIn(discord.dmOf(OWNER))[0]!;
-    const approve = (card.components as Array<{ components: Array<{ custom_id: string }> }>)[0]!.components[0]!.custom_id;
-    const press = discord.press(ALICE, approve, { ...card, id: "1100000000000000002", channel_id: discord.dmOf(OWNER) }, discord.dmOf(ALICE));
+    const approve = (card.components as Array<{ components: Array<{ custom_id: string }> }>)[0]!.components[0]!
+      .custom_id;
+    const press = discord.press(
+      ALICE,
+      approve,
+      { ...card, id: "1100000000000000002", channel_id: discord.dmOf(OWNER) },
+      discord.dmOf(ALICE),
+    );
     await until(() => discord.callbacksOf(press).length === 1, "the refusal");
     expect(discord.callbacksOf(press)[0]).toMatchObject({ type: 4, data: { flags: 64 } });
     expect(await gw.stores.pairing.isPaired(ALICE, "discord")).toBe(false);
@@ -78,7 +94,11 @@ describe("discord through the real discord.js client against a local Discord (ga
     await until(() => texts(discord, ALICE).some((t) => t.startsWith("Good news")), "the approved notice");
     discord.rateLimit(`/channels/${discord.dmOf(ALICE)}/messages`, 1);
     discord.userWrites(ALICE, `x${"😀".repeat(1500)}`);
-    await until(() => texts(discord, ALICE).filter((t) => t.startsWith("echo: x") || t.startsWith("😀")).length >= 2, "the split reply", 500);
+    await until(
+      () => texts(discord, ALICE).filter((t) => t.startsWith("echo: x") || t.startsWith("😀")).length >= 2,
+      "the split reply",
+      500,
+    );
     const reply = texts(discord, ALICE).filter((t) => t.startsWith("echo: x") || t.startsWith("😀"));
     expect(reply.join("")).toBe(`echo: x${"😀".repeat(1500)}`);
     expect(reply.every((t) => t.length <= 2000)).toBe(true);
@@ -117,7 +137,9 @@ describe("discord through the real discord.js client against a local Discord (ga
     discord.closeGateway(4004);
     await until(() => plugin.health?.().status === "degraded", "the degraded status");
     expect(plugin.health?.().reason).toMatch(/closed for good \(code 4004\)/);
-    expect(gw.logs.some((l) => l.startsWith("error channel degraded") && l.includes('"channelType":"discord"'))).toBe(true);
+    expect(gw.logs.some((l) => l.startsWith("error channel degraded") && l.includes('"channelType":"discord"'))).toBe(
+      true,
+    );
   });
 });
 
@@ -127,14 +149,20 @@ describe("discord start failures", () => {
     const apiRoot = await discord.listen();
     discord.silent = true;
     const gw = await testGateway({ clock: testClock(Date.now()), policy: { ownerUserIds: [OWNER] } });
-    cleanup.push(() => discord.close(), () => gw.close());
+    cleanup.push(
+      () => discord.close(),
+      () => gw.close(),
+    );
     const plugin = channelPlugin(new DiscordAdapter({ token: TOKEN, apiRoot, loginTimeoutMs: 700 }));
     const starting = plugin.start(gw.ctx);
     await until(() => discord.calls.some((c) => c.path === "/gateway/bot"), "the login");
     expect(plugin.health?.()).toEqual({ status: "degraded", reason: "not connected to the Discord gateway yet" });
     await starting;
     cleanup.push(() => plugin.stop());
-    expect(plugin.health?.()).toEqual({ status: "degraded", reason: "no READY from the Discord gateway within 700 ms; still trying" });
+    expect(plugin.health?.()).toEqual({
+      status: "degraded",
+      reason: "no READY from the Discord gateway within 700 ms; still trying",
+    });
     expect(gw.logs.some((l) => l.startsWith("error channel degraded") && l.includes("no READY"))).toBe(true);
     discord.becomeReady();
     await until(() => plugin.health?.().status === "ok", "the channel to recover");
@@ -145,8 +173,16 @@ describe("discord start failures", () => {
     const discord = new DiscordEmulator("another.token.value_abcdefghijklmnopqrstuvwxyz");
     const apiRoot = await discord.listen();
     const gw = await testGateway({ clock: testClock(Date.now()), policy: { ownerUserIds: [OWNER] } });
-    cleanup.push(() => discord.close(), () => gw.close());
-    const error = await channelPlugin(new DiscordAdapter({ token: TOKEN, apiRoot })).start(gw.ctx).then(() => null, (e: unknown) => e as Error);
+    cleanup.push(
+      () => discord.close(),
+      () => gw.close(),
+    );
+    const error = await channelPlugin(new DiscordAdapter({ token: TOKEN, apiRoot }))
+      .start(gw.ctx)
+      .then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
     expect(error?.name).toMatch(/TokenInvalid|Error/);
     expect(String(error?.message)).not.toContain(TOKEN);
     expect(discord.calls.find((c) => c.path === "/gateway/bot")?.status).toBe(401);
@@ -171,11 +207,18 @@ describe("discord guild channels through discord.js", () => {
     await until(() => discord.messagesIn(discord.dmOf(OWNER)).length === 1, "the channel's card");
     const card = discord.messagesIn(discord.dmOf(OWNER))[0]!;
     expect(String(card.content)).toContain(`#${GUILD.channelName}`);
-    expect((await gw.stores.pairing.listPending("discord")).map((p) => p.channelId)).toEqual([`group:${GUILD.channelId}`]);
+    expect((await gw.stores.pairing.listPending("discord")).map((p) => p.channelId)).toEqual([
+      `group:${GUILD.channelId}`,
+    ]);
     expect(texts(discord, ALICE)).toEqual([]);
 
-    const approve = (card.components as Array<{ components: Array<{ custom_id: string }> }>)[0]!.components[0]!.custom_id;
-    const press = discord.press(OWNER, approve, { ...card, id: "1100000000000000009", channel_id: discord.dmOf(OWNER) });
+    const approve = (card.components as Array<{ components: Array<{ custom_id: string }> }>)[0]!.components[0]!
+      .custom_id;
+    const press = discord.press(OWNER, approve, {
+      ...card,
+      id: "1100000000000000009",
+      channel_id: discord.dmOf(OWNER),
+    });
     await until(() => discord.callbacksOf(press).length === 1, "the press answer");
     await until(() => inGuild(discord).includes(DEFAULT_MESSAGES.groupApproved), "the channel to hear of it");
 

@@ -36,7 +36,10 @@ describe("discord gateway connection under a lease", () => {
     const apiRoot = await discord.listen();
     discord.addUser({ id: ALICE, username: "alice" });
     const dir = mkdtempSync(join(tmpdir(), "gh-discord-lease-"));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => discord.close());
+    cleanups.push(
+      () => rmSync(dir, { recursive: true, force: true }),
+      () => discord.close(),
+    );
     const gateway = (): Gateway => {
       const gw = createGateway({
         store: `sqlite:${join(dir, "gatehouse.db")}`,
@@ -61,7 +64,8 @@ describe("discord gateway connection under a lease", () => {
     discord.userWrites(ALICE, "first");
     await until(() => replies().includes("echo: first"), "the reply");
 
-    const holder = (await a.context.leases!.store.current((await a.context.leases!.store.live("discord:"))[0]!.name))!.holder;
+    const holder = (await a.context.leases!.store.current((await a.context.leases!.store.live("discord:"))[0]!.name))!
+      .holder;
     const [stopping, staying] = holder === a.context.leases!.instanceId ? [a, b] : [b, a];
     await stopping.stop();
     await until(() => discord.identified === 2, "the other instance to connect", LEASE_MS * 4 + 10_000);

@@ -12,7 +12,12 @@ import {
 import { channelPlugin } from "../src/channels/router.js";
 import type { ChannelPlugin } from "../src/core/context.js";
 import { InMemoryChatAdapter, testClock, testGateway, until, type TestGateway } from "./channels-context.js";
-import { expectButtonRefusals, expectDenyFlow, type PressPlace, type RefusalDriver } from "./support/channel-refusals.js";
+import {
+  expectButtonRefusals,
+  expectDenyFlow,
+  type PressPlace,
+  type RefusalDriver,
+} from "./support/channel-refusals.js";
 
 function keypair(): { publicHex: string; privateKey: KeyObject } {
   const { publicKey, privateKey } = generateKeyPairSync("ed25519");
@@ -38,24 +43,37 @@ describe("discord interaction signatures (Ed25519, real keypair)", () => {
 
   it("refuses an altered body, another key, an altered timestamp", () => {
     const sig = signed(privateKey, body, TS);
-    expect(verifyDiscordSignature(key, { ...sig, body: JSON.stringify({ type: 2 }), now: NOW })).toEqual({ ok: false, reason: "bad-signature" });
+    expect(verifyDiscordSignature(key, { ...sig, body: JSON.stringify({ type: 2 }), now: NOW })).toEqual({
+      ok: false,
+      reason: "bad-signature",
+    });
     const other = keypair();
     expect(verifyDiscordSignature(key, { ...signed(other.privateKey, body, TS), body, now: NOW }).ok).toBe(false);
     expect(verifyDiscordSignature(discordPublicKey(other.publicHex), { ...sig, body, now: NOW }).ok).toBe(false);
-    expect(verifyDiscordSignature(key, { signature: sig.signature, timestamp: String(Number(TS) + 1), body, now: NOW }).ok).toBe(false);
+    expect(
+      verifyDiscordSignature(key, { signature: sig.signature, timestamp: String(Number(TS) + 1), body, now: NOW }).ok,
+    ).toBe(false);
   });
 
   it("refuses stale or future timestamps even when correctly signed", () => {
     for (const offset of [-301, 301, -86_400]) {
       const ts = String(Number(TS) + offset);
-      expect(verifyDiscordSignature(key, { ...signed(privateKey, body, ts), body, now: NOW })).toEqual({ ok: false, reason: "stale" });
+      expect(verifyDiscordSignature(key, { ...signed(privateKey, body, ts), body, now: NOW })).toEqual({
+        ok: false,
+        reason: "stale",
+      });
     }
   });
 
   it("refuses missing or malformed headers without throwing, and rejects a malformed public key clearly", () => {
     const sig = signed(privateKey, body, TS);
-    expect(verifyDiscordSignature(key, { signature: undefined, timestamp: TS, body, now: NOW })).toEqual({ ok: false, reason: "missing-headers" });
-    expect(verifyDiscordSignature(key, { signature: sig.signature.slice(2), timestamp: TS, body, now: NOW }).ok).toBe(false);
+    expect(verifyDiscordSignature(key, { signature: undefined, timestamp: TS, body, now: NOW })).toEqual({
+      ok: false,
+      reason: "missing-headers",
+    });
+    expect(verifyDiscordSignature(key, { signature: sig.signature.slice(2), timestamp: TS, body, now: NOW }).ok).toBe(
+      false,
+    );
     expect(verifyDiscordSignature(key, { signature: sig.signature, timestamp: "soon", body, now: NOW }).ok).toBe(false);
     expect(() => discordPublicKey("abc")).toThrow(/publicKey must be 64 hex/);
   });
@@ -104,25 +122,49 @@ const OWNER = "300000000000000001";
 const USER = "400000000000000002";
 const CODE = /[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}/;
 
-async function startDiscord(): Promise<{ gw: TestGateway; adapter: DiscordShapedAdapter; url: string; privateKey: KeyObject; plugin: ChannelPlugin; clock: ReturnType<typeof testClock> }> {
+async function startDiscord(): Promise<{
+  gw: TestGateway;
+  adapter: DiscordShapedAdapter;
+  url: string;
+  privateKey: KeyObject;
+  plugin: ChannelPlugin;
+  clock: ReturnType<typeof testClock>;
+}> {
   const { publicHex, privateKey } = keypair();
   const clock = testClock(Date.now());
   const gw = await testGateway({ clock, policy: { ownerUserIds: [`discord:${OWNER}`] } });
   const adapter = new DiscordShapedAdapter(new DiscordInteractionsEndpoint({ publicKey: publicHex, port: 0 }));
   const plugin = channelPlugin(adapter, { now: clock.now });
   await plugin.start(gw.ctx);
-  cleanup.push(() => gw.close(), () => plugin.stop());
-  return { gw, adapter, plugin, privateKey, clock, url: `http://127.0.0.1:${adapter.endpoint.address()!.port}/discord/interactions` };
+  cleanup.push(
+    () => gw.close(),
+    () => plugin.stop(),
+  );
+  return {
+    gw,
+    adapter,
+    plugin,
+    privateKey,
+    clock,
+    url: `http://127.0.0.1:${adapter.endpoint.address()!.port}/discord/interactions`,
+  };
 }
 
-function buttonInteraction(customId: string, presser: string, channel: { id: string; type: number }, guildId?: string): string {
+function buttonInteraction(
+  customId: string,
+  presser: string,
+  channel: { id: string; type: number },
+  guildId?: string,
+): string {
   return JSON.stringify({
     id: "1",
     application_id: "2",
     type: 3,
     token: "interaction-token",
     version: 1,
-    ...(guildId ? { guild_id: guildId, member: { user: { id: presser, username: "p" } } } : { user: { id: presser, username: "p" } }),
+    ...(guildId
+      ? { guild_id: guildId, member: { user: { id: presser, username: "p" } } }
+      : { user: { id: presser, username: "p" } }),
     channel_id: channel.id,
     channel,
     message: { id: "3", content: "Access request on discord" },
@@ -130,13 +172,28 @@ function buttonInteraction(customId: string, presser: string, channel: { id: str
   });
 }
 
-async function post(url: string, privateKey: KeyObject, body: string, timestamp = String(Math.floor(Date.now() / 1000))) {
+async function post(
+  url: string,
+  privateKey: KeyObject,
+  body: string,
+  timestamp = String(Math.floor(Date.now() / 1000)),
+) {
   const res = await fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json", "x-signature-ed25519": signed(privateKey, body, timestamp).signature, "x-signature-timestamp": timestamp },
+    headers: {
+      "content-type": "application/json",
+      "x-signature-ed25519": signed(privateKey, body, timestamp).signature,
+      "x-signature-timestamp": timestamp,
+    },
     body,
   });
-  return { status: res.status, json: res.status === 200 ? ((await res.json()) as { type: number; data?: { content: string; components?: unknown[]; flags?: number } }) : null };
+  return {
+    status: res.status,
+    json:
+      res.status === 200
+        ? ((await res.json()) as { type: number; data?: { content: string; components?: unknown[]; flags?: number } })
+        : null,
+  };
 }
 
 describe("discord flow: router + signed HTTP interactions endpoint", () => {
@@ -167,7 +224,11 @@ describe("discord flow: router + signed HTTP interactions endpoint", () => {
     const { gw, adapter, url, privateKey } = await startDiscord();
     await adapter.deliver(USER, "hi", `dm-${USER}`);
     const ownerDm = { id: `dm-${OWNER}`, type: 1 };
-    const denied = await post(url, privateKey, buttonInteraction(discordCustomId("deny", adapter.cards[0]!.request.denyToken), OWNER, ownerDm));
+    const denied = await post(
+      url,
+      privateKey,
+      buttonInteraction(discordCustomId("deny", adapter.cards[0]!.request.denyToken), OWNER, ownerDm),
+    );
     expect(denied.json).toMatchObject({ type: 7, data: { content: expect.stringMatching(/Denied/) } });
     await until(() => adapter.textsTo(`dm-${USER}`).some((t) => /declined/.test(t)), "the deny notice");
     expect(await gw.stores.pairing.isPaired(USER, "discord")).toBe(false);
@@ -178,7 +239,14 @@ describe("discord flow: router + signed HTTP interactions endpoint", () => {
     const { gw, adapter, url, privateKey, clock } = await startDiscord();
     await adapter.deliver(USER, "hi", `dm-${USER}`);
     clock.advance(61 * 60_000);
-    const late = await post(url, privateKey, buttonInteraction(discordCustomId("approve", adapter.cards[0]!.request.approveToken), OWNER, { id: `dm-${OWNER}`, type: 1 }));
+    const late = await post(
+      url,
+      privateKey,
+      buttonInteraction(discordCustomId("approve", adapter.cards[0]!.request.approveToken), OWNER, {
+        id: `dm-${OWNER}`,
+        type: 1,
+      }),
+    );
     expect(late.json).toMatchObject({ type: 7, data: { content: expect.stringMatching(/expired/) } });
     expect(await gw.stores.pairing.isPaired(USER, "discord")).toBe(false);
   });
@@ -199,7 +267,13 @@ const EPHEMERAL = 64;
  * Drives the shared refusal table through the interactions endpoint. Every press is correctly Ed25519-signed over the
  * exact body sent, altered custom ids included, so it is the button token check that must refuse forgeries.
  */
-function discordDriver({ gw, adapter, url, privateKey, clock }: Awaited<ReturnType<typeof startDiscord>>): RefusalDriver {
+function discordDriver({
+  gw,
+  adapter,
+  url,
+  privateKey,
+  clock,
+}: Awaited<ReturnType<typeof startDiscord>>): RefusalDriver {
   const places: Record<PressPlace, (presser: string) => { channel: { id: string; type: number }; guildId?: string }> = {
     "own-dm": (presser) => ({ channel: { id: `dm-${presser}`, type: 1 } }),
     group: () => ({ channel: { id: "guild-chan", type: 0 }, guildId: "G1" }),
@@ -225,7 +299,11 @@ function discordDriver({ gw, adapter, url, privateKey, clock }: Awaited<ReturnTy
     },
     async press(token, presser, where, action = "approve") {
       const { channel, guildId } = places[where](presser);
-      const { status, json } = await post(url, privateKey, buttonInteraction(discordCustomId(action, token), presser, channel, guildId));
+      const { status, json } = await post(
+        url,
+        privateKey,
+        buttonInteraction(discordCustomId(action, token), presser, channel, guildId),
+      );
       expect(status).toBe(200);
       // Either an ephemeral reply only the presser sees, or the card itself updated without its buttons.
       if (json?.type === 4) expect(json.data?.flags).toBe(EPHEMERAL);
@@ -246,9 +324,16 @@ describe("discord button refusals and deny (shared table, signed interactions)",
     await adapter.deliver(USER, "hi", `dm-${USER}`);
     const { approveToken } = adapter.cards[0]!.request;
     const pending = await gw.stores.pairing.listPending("discord");
-    for (const customId of [`other:approve:${approveToken}`, discordCustomId("approve", approveToken).slice(0, -1), "x".repeat(100)]) {
+    for (const customId of [
+      `other:approve:${approveToken}`,
+      discordCustomId("approve", approveToken).slice(0, -1),
+      "x".repeat(100),
+    ]) {
       const { json } = await post(url, privateKey, buttonInteraction(customId, OWNER, { id: `dm-${OWNER}`, type: 1 }));
-      expect(json).toEqual({ type: 4, data: { content: "This button is not valid. Nothing was changed.", flags: EPHEMERAL } });
+      expect(json).toEqual({
+        type: 4,
+        data: { content: "This button is not valid. Nothing was changed.", flags: EPHEMERAL },
+      });
     }
     expect(await gw.stores.pairing.listPending("discord")).toEqual(pending);
     expect(await gw.stores.pairing.isPaired(USER, "discord")).toBe(false);

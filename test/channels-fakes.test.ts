@@ -23,7 +23,10 @@ async function telegram(): Promise<{ server: LocalBotApi; api: Api; root: string
 }
 
 async function grammyError(call: Promise<unknown>): Promise<GrammyError> {
-  const error = await call.then(() => null, (e: unknown) => e);
+  const error = await call.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(GrammyError);
   return error as GrammyError;
 }
@@ -71,20 +74,42 @@ describe("the local Telegram Bot API answers as Telegram documents", () => {
   it("400 past 4096 UTF-16 units after entity parsing, for invalid UTF-8, bad HTML, callback_data over 64 bytes", async () => {
     const { server, api, root } = await telegram();
     await api.sendMessage(7, "x".repeat(4096));
-    expect((await grammyError(api.sendMessage(7, "x".repeat(4097)))).description).toBe("Bad Request: message is too long");
+    expect((await grammyError(api.sendMessage(7, "x".repeat(4097)))).description).toBe(
+      "Bad Request: message is too long",
+    );
     // 2048 emoji are 4096 UTF-16 units: the limit; one more is over, although it is only 2049 code points.
     await api.sendMessage(7, "😀".repeat(2048));
-    expect((await grammyError(api.sendMessage(7, "😀".repeat(2049)))).description).toBe("Bad Request: message is too long");
+    expect((await grammyError(api.sendMessage(7, "😀".repeat(2049)))).description).toBe(
+      "Bad Request: message is too long",
+    );
     // Entities do not count: 4096 visible characters inside tags are fine.
     await api.sendMessage(7, `<b>${"x".repeat(4090)}</b>&amp;&lt;`, { parse_mode: "HTML" });
-    expect((await grammyError(api.sendMessage(7, "😀".repeat(10).slice(0, 5)))).description).toBe("Bad Request: strings must be encoded in UTF-8");
-    const raw = await fetch(`${root}/bot${TOKEN}/sendMessage`, { method: "POST", headers: { "content-type": "application/json" }, body: Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d]) });
-    expect((await raw.json()) as unknown).toMatchObject({ ok: false, error_code: 400, description: "Bad Request: strings must be encoded in UTF-8" });
-    expect((await grammyError(api.sendMessage(7, "<x>hi</x>", { parse_mode: "HTML" }))).description).toMatch(/can't parse entities: Unsupported start tag "x"/);
-    expect((await grammyError(api.sendMessage(7, "a < b", { parse_mode: "HTML" }))).description).toMatch(/can't parse entities/);
-    const keyboard = (data: string) => ({ reply_markup: { inline_keyboard: [[{ text: "Approve", callback_data: data }]] } });
+    expect((await grammyError(api.sendMessage(7, "😀".repeat(10).slice(0, 5)))).description).toBe(
+      "Bad Request: strings must be encoded in UTF-8",
+    );
+    const raw = await fetch(`${root}/bot${TOKEN}/sendMessage`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d]),
+    });
+    expect((await raw.json()) as unknown).toMatchObject({
+      ok: false,
+      error_code: 400,
+      description: "Bad Request: strings must be encoded in UTF-8",
+    });
+    expect((await grammyError(api.sendMessage(7, "<x>hi</x>", { parse_mode: "HTML" }))).description).toMatch(
+      /can't parse entities: Unsupported start tag "x"/,
+    );
+    expect((await grammyError(api.sendMessage(7, "a < b", { parse_mode: "HTML" }))).description).toMatch(
+      /can't parse entities/,
+    );
+    const keyboard = (data: string) => ({
+      reply_markup: { inline_keyboard: [[{ text: "Approve", callback_data: data }]] },
+    });
     await api.sendMessage(7, "card", keyboard("a".repeat(64)));
-    expect((await grammyError(api.sendMessage(7, "card", keyboard("é".repeat(33))))).description).toBe("Bad Request: BUTTON_DATA_INVALID");
+    expect((await grammyError(api.sendMessage(7, "card", keyboard("é".repeat(33))))).description).toBe(
+      "Bad Request: BUTTON_DATA_INVALID",
+    );
     expect((await grammyError(api.sendMessage(7, "   "))).description).toBe("Bad Request: message text is empty");
     expect(server.textsTo(7)).toHaveLength(4);
   });
@@ -94,11 +119,15 @@ describe("the local Telegram Bot API answers as Telegram documents", () => {
     server.push(server.callbackQuery(9, "data", { chatId: 9, messageId: 1 }));
     const [update] = await api.getUpdates();
     const id = update!.callback_query!.id;
-    expect((await grammyError(api.answerCallbackQuery(id, { text: "x".repeat(201) }))).description).toBe("Bad Request: MESSAGE_TOO_LONG");
+    expect((await grammyError(api.answerCallbackQuery(id, { text: "x".repeat(201) }))).description).toBe(
+      "Bad Request: MESSAGE_TOO_LONG",
+    );
     server.push(server.callbackQuery(9, "data", { chatId: 9, messageId: 1 }));
     const [, second] = await api.getUpdates();
     await api.answerCallbackQuery(second!.callback_query!.id, { text: "x".repeat(200) });
-    expect((await grammyError(api.answerCallbackQuery(second!.callback_query!.id))).description).toMatch(/query is too old/);
+    expect((await grammyError(api.answerCallbackQuery(second!.callback_query!.id))).description).toMatch(
+      /query is too old/,
+    );
     expect((await grammyError(api.answerCallbackQuery("never-sent"))).description).toMatch(/query ID is invalid/);
   });
 
@@ -106,14 +135,20 @@ describe("the local Telegram Bot API answers as Telegram documents", () => {
     const { server, api } = await telegram();
     await api.setMyCommands([{ command: "pair", description: "Redeem an invite code" }]);
     expect(server.commands).toEqual([{ command: "pair", description: "Redeem an invite code" }]);
-    expect((await grammyError(api.setMyCommands([{ command: "Pair", description: "x" }]))).description).toBe("Bad Request: BOT_COMMAND_INVALID");
-    expect((await grammyError(api.setMyCommands([{ command: "pair", description: "" }]))).description).toBe("Bad Request: BOT_COMMAND_DESCRIPTION_INVALID");
+    expect((await grammyError(api.setMyCommands([{ command: "Pair", description: "x" }]))).description).toBe(
+      "Bad Request: BOT_COMMAND_INVALID",
+    );
+    expect((await grammyError(api.setMyCommands([{ command: "pair", description: "" }]))).description).toBe(
+      "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID",
+    );
   });
 });
 
 /** The local Slack Web API through Slack's own WebClient (the one Bolt uses). */
 describe("the local Slack Web API answers as Slack documents", () => {
-  async function slack(token = SLACK_TOKEN): Promise<{ server: LocalSlackApi; client: webApi.WebClient; slackApiUrl: string }> {
+  async function slack(
+    token = SLACK_TOKEN,
+  ): Promise<{ server: LocalSlackApi; client: webApi.WebClient; slackApiUrl: string }> {
     const server = new LocalSlackApi(SLACK_TOKEN);
     const slackApiUrl = await server.listen();
     closers.push(() => server.close());
@@ -121,7 +156,10 @@ describe("the local Slack Web API answers as Slack documents", () => {
   }
 
   async function platformError(call: Promise<unknown>): Promise<string> {
-    const error = (await call.then(() => null, (e: unknown) => e)) as webApi.WebAPIPlatformError;
+    const error = (await call.then(
+      () => null,
+      (e: unknown) => e,
+    )) as webApi.WebAPIPlatformError;
     expect(error?.code).toBe(webApi.ErrorCode.PlatformError);
     return error.data.error;
   }
@@ -130,18 +168,32 @@ describe("the local Slack Web API answers as Slack documents", () => {
     const { client } = await slack();
     expect(await platformError((await slack("xoxb-wrong-token-000000000000")).client.auth.test())).toBe("invalid_auth");
     await client.chat.postMessage({ channel: "C1", text: "x".repeat(40_000) });
-    expect(await platformError(client.chat.postMessage({ channel: "C1", text: "x".repeat(40_001) }))).toBe("msg_too_long");
+    expect(await platformError(client.chat.postMessage({ channel: "C1", text: "x".repeat(40_001) }))).toBe(
+      "msg_too_long",
+    );
     const section = (text: string) => [{ type: "section", text: { type: "mrkdwn", text } }];
-    expect(await platformError(client.chat.postMessage({ channel: "C1", text: "t", blocks: section("x".repeat(3001)) }))).toBe("invalid_blocks");
-    const button = [{ type: "actions", elements: [{ type: "button", action_id: "a", text: { type: "plain_text", text: "x".repeat(76) }, value: "v" }] }];
-    expect(await platformError(client.chat.postMessage({ channel: "C1", text: "t", blocks: button }))).toBe("invalid_blocks");
+    expect(
+      await platformError(client.chat.postMessage({ channel: "C1", text: "t", blocks: section("x".repeat(3001)) })),
+    ).toBe("invalid_blocks");
+    const button = [
+      {
+        type: "actions",
+        elements: [{ type: "button", action_id: "a", text: { type: "plain_text", text: "x".repeat(76) }, value: "v" }],
+      },
+    ];
+    expect(await platformError(client.chat.postMessage({ channel: "C1", text: "t", blocks: button }))).toBe(
+      "invalid_blocks",
+    );
   });
 
   it("429 with a Retry-After header while rate limited; WebClient waits that long and then succeeds", async () => {
     const { server, slackApiUrl } = await slack();
     server.rateLimit("chat.postMessage", 1);
     const rejecting = new webApi.WebClient(SLACK_TOKEN, { slackApiUrl, rejectRateLimitedCalls: true });
-    const refused = (await rejecting.chat.postMessage({ channel: "C1", text: "hi" }).then(() => null, (e: unknown) => e)) as webApi.WebAPIRateLimitedError;
+    const refused = (await rejecting.chat.postMessage({ channel: "C1", text: "hi" }).then(
+      () => null,
+      (e: unknown) => e,
+    )) as webApi.WebAPIRateLimitedError;
     expect(refused.code).toBe(webApi.ErrorCode.RateLimitedError);
     expect(refused.retryAfter).toBe(1);
     server.rateLimit("chat.postMessage", 1);
@@ -165,7 +217,10 @@ describe("the local Discord REST API answers as Discord documents", () => {
   }
 
   async function apiError(call: Promise<unknown>): Promise<DiscordAPIError> {
-    const error = await call.then(() => null, (e: unknown) => e);
+    const error = await call.then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(DiscordAPIError);
     return error as DiscordAPIError;
   }
@@ -180,7 +235,9 @@ describe("the local Discord REST API answers as Discord documents", () => {
     expect([closed.status, closed.code]).toEqual([403, 50007]);
     server.closedDms.clear();
     await rest.post(Routes.channelMessages(server.dmOf("42")), { body: { content: "😀".repeat(2000) } });
-    const long = await apiError(rest.post(Routes.channelMessages(server.dmOf("42")), { body: { content: "x".repeat(2001) } }));
+    const long = await apiError(
+      rest.post(Routes.channelMessages(server.dmOf("42")), { body: { content: "x".repeat(2001) } }),
+    );
     expect([long.status, long.code]).toEqual([400, 50035]);
   });
 

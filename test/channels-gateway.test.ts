@@ -42,7 +42,10 @@ async function setup(): Promise<{ api: LocalBotApi; apiRoot: string; storeUrl: s
   const api = new LocalBotApi(TOKEN);
   const apiRoot = await api.listen();
   const dir = mkdtempSync(join(tmpdir(), "gh-channels-"));
-  cleanup.push(() => api.close(), () => rmSync(dir, { recursive: true, force: true }));
+  cleanup.push(
+    () => api.close(),
+    () => rmSync(dir, { recursive: true, force: true }),
+  );
   return { api, apiRoot, storeUrl: `sqlite:${join(dir, "gatehouse.db")}`, secret: randomBytes(32) };
 }
 
@@ -68,10 +71,18 @@ async function startGateway(apiRoot: string, storeUrl: string, secret: Buffer): 
 
 async function requestAccess(api: LocalBotApi, userId: number, text: string) {
   api.push(api.message(userId, text, { firstName: "Carol" }));
-  await until(() => api.textsTo(userId).some((t) => CODE.test(t)) && api.textsTo(OWNER).length > 0, "the code and the owner card", 500);
+  await until(
+    () => api.textsTo(userId).some((t) => CODE.test(t)) && api.textsTo(OWNER).length > 0,
+    "the code and the owner card",
+    500,
+  );
   const code = CODE.exec(api.textsTo(userId).find((t) => CODE.test(t))!)![0];
-  const card = api.callsOf("sendMessage").filter((c) => String(c.body.chat_id) === String(OWNER)).at(-1)!;
-  const [approve] = (card.body.reply_markup as { inline_keyboard: Array<Array<{ callback_data: string }>> }).inline_keyboard[0]!;
+  const card = api
+    .callsOf("sendMessage")
+    .filter((c) => String(c.body.chat_id) === String(OWNER))
+    .at(-1)!;
+  const [approve] = (card.body.reply_markup as { inline_keyboard: Array<Array<{ callback_data: string }>> })
+    .inline_keyboard[0]!;
   return { code, card, approveToken: approve!.callback_data };
 }
 
@@ -114,8 +125,14 @@ describe("telegram through createGateway on SQLite", () => {
     const update = api.callbackQuery(OWNER, approveToken, { chatId: OWNER, messageId: card.messageId! });
     api.push(update);
     const queryId = (update.callback_query as { id: string }).id;
-    await until(() => api.callsOf("answerCallbackQuery").some((c) => c.body.callback_query_id === queryId), "the press answer", 500);
-    expect(String(api.callsOf("answerCallbackQuery").find((c) => c.body.callback_query_id === queryId)!.body.text)).toMatch(/^Approved/);
+    await until(
+      () => api.callsOf("answerCallbackQuery").some((c) => c.body.callback_query_id === queryId),
+      "the press answer",
+      500,
+    );
+    expect(
+      String(api.callsOf("answerCallbackQuery").find((c) => c.body.callback_query_id === queryId)!.body.text),
+    ).toMatch(/^Approved/);
     // The new instance never saw the request's chat: the user is reached in their DM (chat id = user id).
     await until(() => api.textsTo(44).includes("echo: before restart"), "the first message's reply", 500);
   });

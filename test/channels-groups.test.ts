@@ -25,7 +25,10 @@ async function setup(groupPolicy?: GroupPolicy): Promise<{ gw: TestGateway; adap
   const adapter = new InMemoryChatAdapter(CT);
   const plugin = channelPlugin(adapter, { now: clock.now, ...(groupPolicy ? { groupPolicy } : {}) });
   await plugin.start(gw.ctx);
-  cleanup.push(() => gw.close(), () => plugin.stop());
+  cleanup.push(
+    () => gw.close(),
+    () => plugin.stop(),
+  );
   return { gw, adapter };
 }
 
@@ -108,7 +111,10 @@ describe("group chats", () => {
     await inGroup(adapter, "43", `/pair ${invite}`);
     expect(await gw.stores.pairing.isPaired(`group:${GROUP}`, CT)).toBe(false);
     expect(await gw.stores.pairing.isPaired("43", CT)).toBe(false);
-    expect(adapter.textsTo(GROUP)).toEqual([DEFAULT_MESSAGES.groupAskPrivately("user 42"), DEFAULT_MESSAGES.groupAskPrivately("user 43")]);
+    expect(adapter.textsTo(GROUP)).toEqual([
+      DEFAULT_MESSAGES.groupAskPrivately("user 42"),
+      DEFAULT_MESSAGES.groupAskPrivately("user 43"),
+    ]);
 
     await inGroup(adapter, OWNER, "/pair group");
     await until(() => adapter.textsTo(GROUP).includes(DEFAULT_MESSAGES.groupApproved), "the approval notice");

@@ -15,11 +15,14 @@ afterEach(async () => {
 
 function captureLogs(): { logs: string[]; logger: GatewayLogger } {
   const logs: string[] = [];
-  const log = (level: string) => (message: string, fields?: Record<string, unknown>) => void logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
+  const log = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+    void logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
   return { logs, logger: { info: log("info"), warn: log("warn"), error: log("error") } };
 }
 
-async function healthOf(gateway: Gateway): Promise<{ status: number; body: { channels?: Record<string, string>; error?: { code: string; message: string } } }> {
+async function healthOf(
+  gateway: Gateway,
+): Promise<{ status: number; body: { channels?: Record<string, string>; error?: { code: string; message: string } } }> {
   const res = await fetch(`${gateway.url}/healthz`);
   return { status: res.status, body: (await res.json()) as never };
 }
@@ -31,18 +34,34 @@ describe("channel health in /healthz (issue 12 item 11)", () => {
     const { logs, logger } = captureLogs();
     const adapter = new SlackAdapter({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, port: 0, apiUrl });
     const channel = channelPlugin(adapter);
-    const gateway = createGateway({ store: "memory:", secret: randomBytes(32), logger, policy: { ownerUserIds: ["slack:UOWNER"] }, http: { port: 0 }, channels: [channel] });
+    const gateway = createGateway({
+      store: "memory:",
+      secret: randomBytes(32),
+      logger,
+      policy: { ownerUserIds: ["slack:UOWNER"] },
+      http: { port: 0 },
+      channels: [channel],
+    });
     await gateway.start();
-    cleanup.push(() => api.close(), () => gateway.stop());
+    cleanup.push(
+      () => api.close(),
+      () => gateway.stop(),
+    );
     expect(await healthOf(gateway)).toMatchObject({ status: 200, body: { channels: { slack: "ok" } } });
     const port = adapter.address()!.port;
     api.revokeToken();
-    expect(await postSigned(`http://127.0.0.1:${port}/slack/events`, messageEvent("UOWNER", "hello"), "application/json")).toBe(200);
+    expect(
+      await postSigned(`http://127.0.0.1:${port}/slack/events`, messageEvent("UOWNER", "hello"), "application/json"),
+    ).toBe(200);
     await until(() => logs.some((l) => l.startsWith("error channel degraded")), "the degraded log");
     const degraded = await healthOf(gateway);
     expect(degraded.status).toBe(503);
     expect(degraded.body.channels).toEqual({ slack: "degraded" });
-    expect(degraded.body.error).toEqual({ code: "degraded", ghCode: "GH_ERR_DEGRADED", message: "channel slack is degraded: Slack refuses the bot token (invalid_auth)" });
+    expect(degraded.body.error).toEqual({
+      code: "degraded",
+      ghCode: "GH_ERR_DEGRADED",
+      message: "channel slack is degraded: Slack refuses the bot token (invalid_auth)",
+    });
     expect(logs.join("\n")).not.toContain(BOT_TOKEN);
   });
 });

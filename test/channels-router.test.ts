@@ -40,7 +40,13 @@ describe("channel router: unknown sender -> owner card -> decision", () => {
     expect(adapter.cards).toHaveLength(1);
     const card = adapter.cards[0]!;
     expect(card.ownerId).toBe(OWNER);
-    expect(card.request).toMatchObject({ code, senderId: "42", senderName: "Alice", channelType: CT, firstMessage: "hello there" });
+    expect(card.request).toMatchObject({
+      code,
+      senderId: "42",
+      senderName: "Alice",
+      channelType: CT,
+      firstMessage: "hello there",
+    });
     expect(card.request.text).toContain("Alice");
 
     const pressed = await adapter.press(card.request.approveToken, OWNER);
@@ -74,7 +80,9 @@ describe("channel router: unknown sender -> owner card -> decision", () => {
     await adapter.deliver("42", "hi");
     const { approveToken, denyToken } = adapter.cards[0]!.request;
     await adapter.press(approveToken, OWNER);
-    expect((await adapter.press(approveToken, OWNER)).answers).toEqual([{ text: "This request was already handled.", removeButtons: true }]);
+    expect((await adapter.press(approveToken, OWNER)).answers).toEqual([
+      { text: "This request was already handled.", removeButtons: true },
+    ]);
     expect((await adapter.press(denyToken, OWNER)).answers[0]?.text).toBe("This request was already handled.");
     expect(await gw.stores.pairing.isPaired("42", CT)).toBe(true);
     expect((await gw.stores.pairing.audit({ type: "denied" })).events).toHaveLength(0);
@@ -85,7 +93,9 @@ describe("channel router: unknown sender -> owner card -> decision", () => {
     await adapter.deliver("42", "hi");
     const { approveToken } = adapter.cards[0]!.request;
     clock.advance(60 * 60_000 + 1000);
-    expect((await adapter.press(approveToken, OWNER)).answers).toEqual([{ text: expect.stringMatching(/expired/), removeButtons: true }]);
+    expect((await adapter.press(approveToken, OWNER)).answers).toEqual([
+      { text: expect.stringMatching(/expired/), removeButtons: true },
+    ]);
     expect(await gw.stores.pairing.isPaired("42", CT)).toBe(false);
   });
 
@@ -93,8 +103,16 @@ describe("channel router: unknown sender -> owner card -> decision", () => {
     const { gw, adapter } = await setup();
     await adapter.deliver("42", "hi");
     const { code, approveToken, expiresAt } = adapter.cards[0]!.request;
-    const forged = signButtonToken(buttonKey(Buffer.alloc(32, 7)), { action: "approve", channelType: CT, code, recipient: OWNER, expiresAt });
-    expect((await adapter.press(forged, OWNER)).answers).toEqual([{ text: "This button is not valid. Nothing was changed.", removeButtons: false }]);
+    const forged = signButtonToken(buttonKey(Buffer.alloc(32, 7)), {
+      action: "approve",
+      channelType: CT,
+      code,
+      recipient: OWNER,
+      expiresAt,
+    });
+    expect((await adapter.press(forged, OWNER)).answers).toEqual([
+      { text: "This button is not valid. Nothing was changed.", removeButtons: false },
+    ]);
     const altered = approveToken.slice(0, -2) + (approveToken.endsWith("AA") ? "BB" : "AA");
     expect((await adapter.press(altered, OWNER)).answers[0]?.text).toMatch(/not valid/);
     expect((await adapter.press("garbage", OWNER)).answers[0]?.text).toMatch(/not valid/);
@@ -106,7 +124,9 @@ describe("channel router: unknown sender -> owner card -> decision", () => {
     const { gw, adapter } = await setup();
     await adapter.deliver("42", "hi");
     const { approveToken } = adapter.cards[0]!.request;
-    expect((await adapter.press(approveToken, "42")).answers[0]?.text).toBe("Only the owner can approve or deny requests.");
+    expect((await adapter.press(approveToken, "42")).answers[0]?.text).toBe(
+      "Only the owner can approve or deny requests.",
+    );
     expect((await adapter.press(approveToken, OWNER, "group-1")).answers[0]?.text).toMatch(/own direct chat/);
     expect(await gw.stores.pairing.isPaired("42", CT)).toBe(false);
   });

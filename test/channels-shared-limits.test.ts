@@ -7,7 +7,13 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { channelPlugin } from "../src/channels/router.js";
 import { DEFAULT_MESSAGES } from "../src/channels/messages.js";
 import { SlackAdapter } from "../src/channels/slack/index.js";
-import { testClock, testGateway, until as untilAttempts, type TestClock, type TestGateway } from "./channels-context.js";
+import {
+  testClock,
+  testGateway,
+  until as untilAttempts,
+  type TestClock,
+  type TestGateway,
+} from "./channels-context.js";
 import { allBackends } from "./support/backends.js";
 import { BOT_TOKEN, messageEvent, postSigned, SIGNING_SECRET } from "./support/slack-events.js";
 import { LocalSlackApi } from "./support/slack-web-api.js";
@@ -40,7 +46,10 @@ async function instance(apiUrl: string, storeUrl: string, secret: Buffer, clock:
   // A card window longer than a request's life, so a second request inside it is the case the limit is for.
   const plugin = channelPlugin(adapter, { now: clock.now, ownerDmIntervalMs: 2 * HOUR, reminderIntervalMs: HOUR });
   await plugin.start(gw.ctx);
-  cleanup.push(() => gw.close(), () => plugin.stop());
+  cleanup.push(
+    () => gw.close(),
+    () => plugin.stop(),
+  );
   return { gw, url: `http://127.0.0.1:${adapter.address()!.port}/slack/events` };
 }
 
@@ -67,60 +76,81 @@ async function say(instance: Instance, sender: string, text: string): Promise<vo
   expect(await postSigned(instance.url, messageEvent(sender, text), JSON_TYPE)).toBe(200);
 }
 
-describe.each(backends.filter((b) => b.shared))("limits and once-only notices across two instances on $name", (backend) => {
-  it.skipIf(!backend.available)("one owner card per sender per window and one reminder per window, whichever instance the sender reaches", async () => {
-    const { api, a, b, clock } = await pair(backend.freshUrl());
-    const sender = `USHARED${backend.name.toUpperCase()}`;
-    const codeMessages = (): number => textsTo(api, sender).filter((t) => t.includes("Your request code is")).length;
-    await say(a, sender, "hello there");
-    await until(() => cardsAbout(api, sender) === 1 && codeMessages() === 1, "the first owner card and code");
+describe.each(backends.filter((b) => b.shared))(
+  "limits and once-only notices across two instances on $name",
+  (backend) => {
+    it.skipIf(!backend.available)(
+      "one owner card per sender per window and one reminder per window, whichever instance the sender reaches",
+      async () => {
+        const { api, a, b, clock } = await pair(backend.freshUrl());
+        const sender = `USHARED${backend.name.toUpperCase()}`;
+        const codeMessages = (): number =>
+          textsTo(api, sender).filter((t) => t.includes("Your request code is")).length;
+        await say(a, sender, "hello there");
+        await until(() => cardsAbout(api, sender) === 1 && codeMessages() === 1, "the first owner card and code");
 
-    // The request outlives its hour; a new one through B falls inside the owner-card window that A opened.
-    clock.advance(HOUR + 60_000);
-    await say(b, sender, "still me");
-    await until(() => codeMessages() === 2, "B's code message for the new request");
-    // Through A again, inside the reminder window B's new request opened: no reminder. A `/pair` after it goes
-    // through the same per-sender queue on A, so its answer means the message before it was handled.
-    const before = textsTo(api, sender).length;
-    await say(a, sender, "anyone there?");
-    await say(a, sender, "/pair AAAA-BBBB");
-    await until(() => textsTo(api, sender).length > before, "A's answer to /pair");
-    // A different sender through B still gets the owners a card: the limit is per sender.
-    const other = `UOTHER${backend.name.toUpperCase()}`;
-    await say(b, other, "hi");
-    await until(() => cardsAbout(api, other) === 1, "the other sender's card");
+        // The request outlives its hour; a new one through B falls inside the owner-card window that A opened.
+        clock.advance(HOUR + 60_000);
+        await say(b, sender, "still me");
+        await until(() => codeMessages() === 2, "B's code message for the new request");
+        // Through A again, inside the reminder window B's new request opened: no reminder. A `/pair` after it goes
+        // through the same per-sender queue on A, so its answer means the message before it was handled.
+        const before = textsTo(api, sender).length;
+        await say(a, sender, "anyone there?");
+        await say(a, sender, "/pair AAAA-BBBB");
+        await until(() => textsTo(api, sender).length > before, "A's answer to /pair");
+        // A different sender through B still gets the owners a card: the limit is per sender.
+        const other = `UOTHER${backend.name.toUpperCase()}`;
+        await say(b, other, "hi");
+        await until(() => cardsAbout(api, other) === 1, "the other sender's card");
 
-    expect(cardsAbout(api, sender)).toBe(1);
-    expect(textsTo(api, sender).filter((t) => t.includes("is still waiting for the owner"))).toEqual([]);
-  });
+        expect(cardsAbout(api, sender)).toBe(1);
+        expect(textsTo(api, sender).filter((t) => t.includes("is still waiting for the owner"))).toEqual([]);
+      },
+    );
 
-  it.skipIf(!backend.available)("an approval tells the sender once and replays their first message once, though both instances hear it", async () => {
-    const { api, a, b } = await pair(backend.freshUrl());
-    const sender = `UAPPROVED${backend.name.toUpperCase()}`;
-    await say(a, sender, "my first words");
-    await until(() => cardsAbout(api, sender) === 1, "the owner card");
-    const pending = await b.gw.stores.pairing.pendingFor(sender, "slack");
-    expect(pending?.firstMessage).toBe("my first words");
-    expect(await b.gw.stores.pairing.approve("slack", pending!.code, undefined, undefined, { approvedBy: "owner" })).toBe(true);
+    it.skipIf(!backend.available)(
+      "an approval tells the sender once and replays their first message once, though both instances hear it",
+      async () => {
+        const { api, a, b } = await pair(backend.freshUrl());
+        const sender = `UAPPROVED${backend.name.toUpperCase()}`;
+        await say(a, sender, "my first words");
+        await until(() => cardsAbout(api, sender) === 1, "the owner card");
+        const pending = await b.gw.stores.pairing.pendingFor(sender, "slack");
+        expect(pending?.firstMessage).toBe("my first words");
+        expect(
+          await b.gw.stores.pairing.approve("slack", pending!.code, undefined, undefined, { approvedBy: "owner" }),
+        ).toBe(true);
 
-    const approvedNotices = (): number => textsTo(api, sender).filter((t) => t === DEFAULT_MESSAGES.approved()).length;
-    const quiet = (gw: TestGateway): boolean => gw.logs.some((l) => l.includes("decision already told by another instance"));
-    // Both instances have acted once the loser says so (or, without the shared decision, both told the sender).
-    await until(() => approvedNotices() >= 2 || quiet(a.gw) || quiet(b.gw), "both instances to handle the approval");
-    await until(() => textsTo(api, sender).includes("echo: my first words"), "the replayed first message's answer");
-    expect(approvedNotices()).toBe(1);
-    expect(a.gw.agentCalls.length + b.gw.agentCalls.length).toBe(1);
-    expect(textsTo(api, sender).filter((t) => t === "echo: my first words")).toHaveLength(1);
+        const approvedNotices = (): number =>
+          textsTo(api, sender).filter((t) => t === DEFAULT_MESSAGES.approved()).length;
+        const quiet = (gw: TestGateway): boolean =>
+          gw.logs.some((l) => l.includes("decision already told by another instance"));
+        // Both instances have acted once the loser says so (or, without the shared decision, both told the sender).
+        await until(
+          () => approvedNotices() >= 2 || quiet(a.gw) || quiet(b.gw),
+          "both instances to handle the approval",
+        );
+        await until(() => textsTo(api, sender).includes("echo: my first words"), "the replayed first message's answer");
+        expect(approvedNotices()).toBe(1);
+        expect(a.gw.agentCalls.length + b.gw.agentCalls.length).toBe(1);
+        expect(textsTo(api, sender).filter((t) => t === "echo: my first words")).toHaveLength(1);
 
-    // A denial is told once too.
-    const denied = `UDENIED${backend.name.toUpperCase()}`;
-    await say(b, denied, "let me in");
-    await until(() => cardsAbout(api, denied) === 1, "the denied sender's card");
-    const request = await a.gw.stores.pairing.pendingFor(denied, "slack");
-    expect(await a.gw.stores.pairing.deny("slack", request!.code, { deniedBy: "owner" })).toBe(true);
-    const deniedNotices = (): number => textsTo(api, denied).filter((t) => t === DEFAULT_MESSAGES.denied()).length;
-    const loserLines = (): number => [...a.gw.logs, ...b.gw.logs].filter((l) => l.includes("decision already told by another instance")).length;
-    await until(() => deniedNotices() >= 2 || (deniedNotices() === 1 && loserLines() >= 2), "both instances to handle the denial");
-    expect(deniedNotices()).toBe(1);
-  });
-});
+        // A denial is told once too.
+        const denied = `UDENIED${backend.name.toUpperCase()}`;
+        await say(b, denied, "let me in");
+        await until(() => cardsAbout(api, denied) === 1, "the denied sender's card");
+        const request = await a.gw.stores.pairing.pendingFor(denied, "slack");
+        expect(await a.gw.stores.pairing.deny("slack", request!.code, { deniedBy: "owner" })).toBe(true);
+        const deniedNotices = (): number => textsTo(api, denied).filter((t) => t === DEFAULT_MESSAGES.denied()).length;
+        const loserLines = (): number =>
+          [...a.gw.logs, ...b.gw.logs].filter((l) => l.includes("decision already told by another instance")).length;
+        await until(
+          () => deniedNotices() >= 2 || (deniedNotices() === 1 && loserLines() >= 2),
+          "both instances to handle the denial",
+        );
+        expect(deniedNotices()).toBe(1);
+      },
+    );
+  },
+);

@@ -36,35 +36,45 @@ async function instance(
   const adapter = new SlackAdapter({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, port: 0, apiUrl });
   const plugin: ChannelPlugin = channelPlugin(adapter, { now: clock.now });
   await plugin.start(gw.ctx);
-  cleanup.push(() => gw.close(), () => plugin.stop());
+  cleanup.push(
+    () => gw.close(),
+    () => plugin.stop(),
+  );
   return { gw, url: `http://127.0.0.1:${adapter.address()!.port}/slack/events` };
 }
 
 describe.each(backends.filter((b) => b.shared))("slack event de-duplication across instances on $name", (backend) => {
-  it.skipIf(!backend.available)("the same event_id delivered to two instances, and retried, runs the agent once", async () => {
-    const api = new LocalSlackApi(BOT_TOKEN);
-    const apiUrl = await api.listen();
-    cleanup.push(() => api.close());
-    const storeUrl = backend.freshUrl();
-    const secret = Buffer.alloc(32, 7);
-    const [a, b] = [await instance(api, apiUrl, storeUrl, secret), await instance(api, apiUrl, storeUrl, secret)];
-    const event = messageEvent(OWNER, "run me once", `Ev${backend.name}Dup1`);
-    // The first delivery and Slack's retries (X-Slack-Retry-Num) land on both instances at once; a replay comes later.
-    const statuses = await Promise.all([
-      postSigned(a.url, event, JSON_TYPE),
-      postSigned(b.url, event, JSON_TYPE, { headers: { "x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout" } }),
-      postSigned(a.url, event, JSON_TYPE, { headers: { "x-slack-retry-num": "2", "x-slack-retry-reason": "http_timeout" } }),
-    ]);
-    expect(statuses).toEqual([200, 200, 200]);
-    await until(() => api.posts(`D${OWNER}`).some((p) => p.text === "echo: run me once"), "the reply");
-    expect(await postSigned(b.url, event, JSON_TYPE)).toBe(200);
-    // A different event from the same user is new.
-    expect(await postSigned(b.url, messageEvent(OWNER, "and me"), JSON_TYPE)).toBe(200);
-    await until(() => api.posts(`D${OWNER}`).some((p) => p.text === "echo: and me"), "the second reply");
-    expect(a.gw.agentCalls.length + b.gw.agentCalls.length).toBe(2);
-    expect(api.posts(`D${OWNER}`).filter((p) => p.text === "echo: run me once")).toHaveLength(1);
-    expect([...a.gw.logs, ...b.gw.logs].filter((l) => l.includes("slack event already handled"))).toHaveLength(3);
-  });
+  it.skipIf(!backend.available)(
+    "the same event_id delivered to two instances, and retried, runs the agent once",
+    async () => {
+      const api = new LocalSlackApi(BOT_TOKEN);
+      const apiUrl = await api.listen();
+      cleanup.push(() => api.close());
+      const storeUrl = backend.freshUrl();
+      const secret = Buffer.alloc(32, 7);
+      const [a, b] = [await instance(api, apiUrl, storeUrl, secret), await instance(api, apiUrl, storeUrl, secret)];
+      const event = messageEvent(OWNER, "run me once", `Ev${backend.name}Dup1`);
+      // The first delivery and Slack's retries (X-Slack-Retry-Num) land on both instances at once; a replay comes later.
+      const statuses = await Promise.all([
+        postSigned(a.url, event, JSON_TYPE),
+        postSigned(b.url, event, JSON_TYPE, {
+          headers: { "x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout" },
+        }),
+        postSigned(a.url, event, JSON_TYPE, {
+          headers: { "x-slack-retry-num": "2", "x-slack-retry-reason": "http_timeout" },
+        }),
+      ]);
+      expect(statuses).toEqual([200, 200, 200]);
+      await until(() => api.posts(`D${OWNER}`).some((p) => p.text === "echo: run me once"), "the reply");
+      expect(await postSigned(b.url, event, JSON_TYPE)).toBe(200);
+      // A different event from the same user is new.
+      expect(await postSigned(b.url, messageEvent(OWNER, "and me"), JSON_TYPE)).toBe(200);
+      await until(() => api.posts(`D${OWNER}`).some((p) => p.text === "echo: and me"), "the second reply");
+      expect(a.gw.agentCalls.length + b.gw.agentCalls.length).toBe(2);
+      expect(api.posts(`D${OWNER}`).filter((p) => p.text === "echo: run me once")).toHaveLength(1);
+      expect([...a.gw.logs, ...b.gw.logs].filter((l) => l.includes("slack event already handled"))).toHaveLength(3);
+    },
+  );
 });
 
 describe("slack event de-duplication when the store is down", () => {
@@ -89,7 +99,10 @@ describe("slack apiUrl from gatehouse.yaml", () => {
     const apiUrl = await api.listen();
     cleanup.push(() => api.close());
     const channels = configSchema.parse({ channels: { slack: { apiUrl, port: 0, ownerUserIds: [OWNER] } } }).channels;
-    const [plugin] = await channelsFromConfig(channels, { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET });
+    const [plugin] = await channelsFromConfig(channels, {
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    });
     const gw = await testGateway({ clock: testClock(Date.now()) });
     cleanup.push(() => gw.close());
     await plugin!.start(gw.ctx);

@@ -1,47 +1,114 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { channelPlugin } from "../src/channels/router.js";
-import { SLACK_APPROVE_ACTION, SLACK_DENY_ACTION, SlackAdapter, verifySlackSignature } from "../src/channels/slack/index.js";
+import {
+  SLACK_APPROVE_ACTION,
+  SLACK_DENY_ACTION,
+  SlackAdapter,
+  verifySlackSignature,
+} from "../src/channels/slack/index.js";
 import type { ChannelPlugin } from "../src/core/context.js";
 import { testClock, testGateway, until, type TestClock, type TestGateway } from "./channels-context.js";
 import { LocalSlackApi } from "./support/slack-web-api.js";
 import { BOT_TOKEN, messageEvent, postSigned, sign, SIGNING_SECRET } from "./support/slack-events.js";
 import { DEFAULT_MESSAGES } from "../src/channels/messages.js";
-import { expectButtonRefusals, expectDenyFlow, type PressPlace, type RefusalDriver } from "./support/channel-refusals.js";
+import {
+  expectButtonRefusals,
+  expectDenyFlow,
+  type PressPlace,
+  type RefusalDriver,
+} from "./support/channel-refusals.js";
 
 const NOW = Date.UTC(2026, 0, 1, 12);
-
 
 describe("slack request signatures (v0, real HMACs)", () => {
   const body = "token=xyz&team_id=T1&text=hello";
   const ts = Math.floor(NOW / 1000);
 
   it("accepts a valid signature", () => {
-    expect(verifySlackSignature({ signingSecret: SIGNING_SECRET, timestamp: String(ts), signature: sign(body, ts), body, now: NOW })).toEqual({ ok: true });
-    expect(verifySlackSignature({ signingSecret: SIGNING_SECRET, timestamp: String(ts), signature: sign(body, ts), body: Buffer.from(body), now: NOW }).ok).toBe(true);
+    expect(
+      verifySlackSignature({
+        signingSecret: SIGNING_SECRET,
+        timestamp: String(ts),
+        signature: sign(body, ts),
+        body,
+        now: NOW,
+      }),
+    ).toEqual({ ok: true });
+    expect(
+      verifySlackSignature({
+        signingSecret: SIGNING_SECRET,
+        timestamp: String(ts),
+        signature: sign(body, ts),
+        body: Buffer.from(body),
+        now: NOW,
+      }).ok,
+    ).toBe(true);
   });
 
   it("refuses an altered body, a wrong secret, an altered timestamp", () => {
     const signature = sign(body, ts);
-    expect(verifySlackSignature({ signingSecret: SIGNING_SECRET, timestamp: String(ts), signature, body: body + "&x=1", now: NOW })).toEqual({ ok: false, reason: "bad-signature" });
-    expect(verifySlackSignature({ signingSecret: SIGNING_SECRET, timestamp: String(ts), signature: sign(body, ts, "another-secret-0123456789"), body, now: NOW }).ok).toBe(false);
-    expect(verifySlackSignature({ signingSecret: SIGNING_SECRET, timestamp: String(ts + 1), signature, body, now: NOW }).ok).toBe(false);
+    expect(
+      verifySlackSignature({
+        signingSecret: SIGNING_SECRET,
+        timestamp: String(ts),
+        signature,
+        body: body + "&x=1",
+        now: NOW,
+      }),
+    ).toEqual({ ok: false, reason: "bad-signature" });
+    expect(
+      verifySlackSignature({
+        signingSecret: SIGNING_SECRET,
+        timestamp: String(ts),
+        signature: sign(body, ts, "another-secret-0123456789"),
+        body,
+        now: NOW,
+      }).ok,
+    ).toBe(false);
+    expect(
+      verifySlackSignature({ signingSecret: SIGNING_SECRET, timestamp: String(ts + 1), signature, body, now: NOW }).ok,
+    ).toBe(false);
   });
 
   it("refuses timestamps outside the five-minute window, past or future, even when correctly signed", () => {
     for (const offset of [-301, 301, -3600, 86_400]) {
       const t = ts + offset;
-      expect(verifySlackSignature({ signingSecret: SIGNING_SECRET, timestamp: String(t), signature: sign(body, t), body, now: NOW })).toEqual({ ok: false, reason: "stale" });
+      expect(
+        verifySlackSignature({
+          signingSecret: SIGNING_SECRET,
+          timestamp: String(t),
+          signature: sign(body, t),
+          body,
+          now: NOW,
+        }),
+      ).toEqual({ ok: false, reason: "stale" });
     }
     for (const offset of [-300, 299]) {
       const t = ts + offset;
-      expect(verifySlackSignature({ signingSecret: SIGNING_SECRET, timestamp: String(t), signature: sign(body, t), body, now: NOW }).ok).toBe(true);
+      expect(
+        verifySlackSignature({
+          signingSecret: SIGNING_SECRET,
+          timestamp: String(t),
+          signature: sign(body, t),
+          body,
+          now: NOW,
+        }).ok,
+      ).toBe(true);
     }
   });
 
   it("refuses missing or malformed headers without throwing", () => {
     const signature = sign(body, ts);
-    for (const [timestamp, sig] of [[undefined, signature], [String(ts), undefined], ["12abc", signature], [String(ts), "v1=" + signature.slice(3)], [String(ts), "v0=zz"]] as const) {
-      expect(verifySlackSignature({ signingSecret: SIGNING_SECRET, timestamp, signature: sig, body, now: NOW })).toEqual({ ok: false, reason: "missing-headers" });
+    for (const [timestamp, sig] of [
+      [undefined, signature],
+      [String(ts), undefined],
+      ["12abc", signature],
+      [String(ts), "v1=" + signature.slice(3)],
+      [String(ts), "v0=zz"],
+    ] as const) {
+      expect(
+        verifySlackSignature({ signingSecret: SIGNING_SECRET, timestamp, signature: sig, body, now: NOW }),
+      ).toEqual({ ok: false, reason: "missing-headers" });
     }
   });
 });
@@ -52,7 +119,13 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function startSlack(): Promise<{ api: LocalSlackApi; gw: TestGateway; url: string; plugin: ChannelPlugin; clock: TestClock }> {
+async function startSlack(): Promise<{
+  api: LocalSlackApi;
+  gw: TestGateway;
+  url: string;
+  plugin: ChannelPlugin;
+  clock: TestClock;
+}> {
   const api = new LocalSlackApi(BOT_TOKEN);
   const apiUrl = await api.listen();
   const clock = testClock(Date.now());
@@ -60,7 +133,11 @@ async function startSlack(): Promise<{ api: LocalSlackApi; gw: TestGateway; url:
   const adapter = new SlackAdapter({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, port: 0, apiUrl });
   const plugin = channelPlugin(adapter, { now: clock.now });
   await plugin.start(gw.ctx);
-  cleanup.push(() => api.close(), () => gw.close(), () => plugin.stop());
+  cleanup.push(
+    () => api.close(),
+    () => gw.close(),
+    () => plugin.stop(),
+  );
   return { api, gw, plugin, clock, url: `http://127.0.0.1:${adapter.address()!.port}/slack/events` };
 }
 
@@ -76,7 +153,16 @@ function buttonPress(user: string, channel: string, actionId: string, value: str
     channel: { id: channel, name: "directmessage" },
     message: { type: "message", ts: messageTs, text: "card" },
     response_url: "http://127.0.0.1:9/unused",
-    actions: [{ type: "button", action_id: actionId, block_id: "b1", value, action_ts: "1700000200.000001", text: { type: "plain_text", text: "x" } }],
+    actions: [
+      {
+        type: "button",
+        action_id: actionId,
+        block_id: "b1",
+        value,
+        action_ts: "1700000200.000001",
+        text: { type: "plain_text", text: "x" },
+      },
+    ],
   };
   return `payload=${encodeURIComponent(JSON.stringify(payload))}`;
 }
@@ -91,7 +177,9 @@ describe("slack channel end to end (Bolt in HTTP mode, local Web API)", () => {
     await until(() => api.posts("DU42").some((p) => CODE.test(String(p.text))), "the code reply");
     await until(() => api.posts("UOWNER").length === 1, "the owner card");
     const card = api.posts("UOWNER")[0]!;
-    const elements = (card.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>).find((b) => b.type === "actions")!.elements!;
+    const elements = (
+      card.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>
+    ).find((b) => b.type === "actions")!.elements!;
     const approve = elements.find((e) => e.action_id === SLACK_APPROVE_ACTION)!.value;
 
     // Unsigned, wrongly signed and stale requests never reach Bolt.
@@ -120,7 +208,9 @@ describe("slack channel end to end (Bolt in HTTP mode, local Web API)", () => {
     const { api, gw, url } = await startSlack();
     const now = Math.floor(Date.now() / 1000);
     for (const offset of [301, 3_600, -301, -3_600]) {
-      expect(await postSigned(url, messageEvent("U50", "replayed"), "application/json", { timestamp: now + offset })).toBe(401);
+      expect(
+        await postSigned(url, messageEvent("U50", "replayed"), "application/json", { timestamp: now + offset }),
+      ).toBe(401);
     }
     expect(gw.logs.filter((line) => line.includes("slack request refused") && line.includes("stale"))).toHaveLength(4);
     expect(api.calls.filter((c) => c.method === "chat.postMessage")).toHaveLength(0);
@@ -131,11 +221,14 @@ describe("slack channel end to end (Bolt in HTTP mode, local Web API)", () => {
 
   it("a hostile first message cannot write into the owner's card: no extra line, link, mention or markup (issue 12 item 4)", async () => {
     const { api, url } = await startSlack();
-    const hostile = "hi\nCode: ZZZZ-ZZZZ\nFrom: the owner <https://evil.example|click here> <!channel> <@UOWNER> *bold* `tick`";
+    const hostile =
+      "hi\nCode: ZZZZ-ZZZZ\nFrom: the owner <https://evil.example|click here> <!channel> <@UOWNER> *bold* `tick`";
     expect(await postSigned(url, messageEvent("U51", hostile), "application/json")).toBe(200);
     await until(() => api.posts("UOWNER").length === 1, "the owner card");
     const card = api.posts("UOWNER")[0]!;
-    const section = (card.blocks as Array<{ type: string; text?: { type: string; text: string; verbatim?: boolean } }>).find((b) => b.type === "section")!;
+    const section = (
+      card.blocks as Array<{ type: string; text?: { type: string; text: string; verbatim?: boolean } }>
+    ).find((b) => b.type === "section")!;
     expect(section.text).toMatchObject({ type: "mrkdwn", verbatim: true });
     const lines = section.text!.text.split("\n");
     expect(lines).toHaveLength(5);
@@ -161,7 +254,9 @@ describe("slack channel end to end (Bolt in HTTP mode, local Web API)", () => {
 
   it("a flood of 20 messages from one unknown sender makes one code and one owner DM", async () => {
     const { api, gw, url, plugin } = await startSlack();
-    await Promise.all(Array.from({ length: 20 }, (_, i) => postSigned(url, messageEvent("U66", `spam ${i}`), "application/json")));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => postSigned(url, messageEvent("U66", `spam ${i}`), "application/json")),
+    );
     await until(() => api.posts("DU66").length >= 1, "a reply");
     await plugin.stop();
     expect(api.posts("UOWNER")).toHaveLength(1);
@@ -197,7 +292,10 @@ function slackDriver({ api, gw, url, clock }: Awaited<ReturnType<typeof startSla
       await write(userId, text);
       await until(() => textsTo(userId).some((t) => CODE.test(t)), "the code reply");
       await until(() => api.posts("UOWNER").length > cardsBefore, "the owner card");
-      const blocks = api.posts("UOWNER").at(-1)!.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>;
+      const blocks = api.posts("UOWNER").at(-1)!.blocks as Array<{
+        type: string;
+        elements?: Array<{ action_id: string; value: string }>;
+      }>;
       const elements = blocks.find((b) => b.type === "actions")!.elements!;
       return {
         code: CODE.exec(textsTo(userId).find((t) => CODE.test(t))!)![0],
@@ -209,7 +307,9 @@ function slackDriver({ api, gw, url, clock }: Awaited<ReturnType<typeof startSla
       const seen = api.calls.length;
       const channel = channelFor[where](presser);
       const actionId = action === "approve" ? SLACK_APPROVE_ACTION : SLACK_DENY_ACTION;
-      expect(await postSigned(url, buttonPress(presser, channel, actionId, token, "1700000000.000002"), FORM)).toBe(200);
+      expect(await postSigned(url, buttonPress(presser, channel, actionId, token, "1700000000.000002"), FORM)).toBe(
+        200,
+      );
       await until(() => api.calls.slice(seen).some((c) => ANSWER_METHODS.has(c.method)), "the press answer");
       const answers = api.calls.slice(seen).filter((c) => ANSWER_METHODS.has(c.method));
       expect(answers).toHaveLength(1);
@@ -234,7 +334,11 @@ describe("slack button refusals and deny (shared table, through Bolt)", () => {
 
 describe("slack channels (group chats) through Bolt", () => {
   const inChannel = (user: string, text: string, thread?: string) =>
-    messageEvent(user, text, undefined, { channel: "CTEAM", channelType: "channel", ...(thread ? { threadParentUser: thread } : {}) });
+    messageEvent(user, text, undefined, {
+      channel: "CTEAM",
+      channelType: "channel",
+      ...(thread ? { threadParentUser: thread } : {}),
+    });
 
   it("answers only when mentioned or replied to in its thread; an unapproved channel gets one line and no code", async () => {
     const { api, gw, url } = await startSlack();
@@ -247,18 +351,37 @@ describe("slack channels (group chats) through Bolt", () => {
     expect(api.posts("DU42")).toEqual([]);
 
     const card = api.posts("UOWNER")[0]!;
-    const elements = (card.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>).find((b) => b.type === "actions")!.elements!;
+    const elements = (
+      card.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>
+    ).find((b) => b.type === "actions")!.elements!;
     const approve = elements.find((e) => e.action_id === SLACK_APPROVE_ACTION)!.value;
-    expect(await postSigned(url, buttonPress("UOWNER", "DUOWNER", SLACK_APPROVE_ACTION, approve, String(card.ts ?? "1700000000.000001")), FORM)).toBe(200);
-    await until(() => api.posts("CTEAM").some((p) => p.text === DEFAULT_MESSAGES.groupApproved), "the channel to hear of it");
+    expect(
+      await postSigned(
+        url,
+        buttonPress("UOWNER", "DUOWNER", SLACK_APPROVE_ACTION, approve, String(card.ts ?? "1700000000.000001")),
+        FORM,
+      ),
+    ).toBe(200);
+    await until(
+      () => api.posts("CTEAM").some((p) => p.text === DEFAULT_MESSAGES.groupApproved),
+      "the channel to hear of it",
+    );
 
     // members policy: an unpaired member is asked to write privately; the owner, replying in the bot's thread, is answered.
     expect(await postSigned(url, inChannel("U42", "<@UBOT|gate> please?"), "application/json")).toBe(200);
-    await until(() => api.posts("CTEAM").some((p) => p.text === DEFAULT_MESSAGES.groupAskPrivately("")), "the ask-privately line");
+    await until(
+      () => api.posts("CTEAM").some((p) => p.text === DEFAULT_MESSAGES.groupAskPrivately("")),
+      "the ask-privately line",
+    );
     expect(await postSigned(url, inChannel("UOWNER", "chatting, not to the bot"), "application/json")).toBe(200);
     expect(await postSigned(url, inChannel("UOWNER", "status?", "UBOT"), "application/json")).toBe(200);
     await until(() => api.posts("CTEAM").some((p) => p.text === "echo: status?"), "the owner's answer");
     expect(gw.agentCalls.map((c) => c.sessionId)).toEqual(["slack:CTEAM:UOWNER"]);
-    expect(api.posts("CTEAM").map((p) => String(p.text)).join("\n")).not.toMatch(CODE);
+    expect(
+      api
+        .posts("CTEAM")
+        .map((p) => String(p.text))
+        .join("\n"),
+    ).not.toMatch(CODE);
   });
 });

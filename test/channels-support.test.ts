@@ -5,13 +5,16 @@ import { errorName, redact } from "../src/channels/redact.js";
 
 describe("channel support helpers", () => {
   it("redacts bot tokens and long opaque strings from error text", () => {
-    const text = "call failed for 123456789:AAH-abcdefghijklmnopqrstuvwxyz012 with xoxb-123-456-abc and k=" + "Z".repeat(40);
+    const text =
+      "call failed for 123456789:AAH-abcdefghijklmnopqrstuvwxyz012 with xoxb-123-456-abc and k=" + "Z".repeat(40);
     const out = redact(text);
     expect(out).not.toContain("123456789:AAH");
     expect(out).not.toContain("xoxb-123");
     expect(out).not.toContain("Z".repeat(40));
     expect(out).toContain("call failed for");
-    expect(errorName(new TypeError("bad 123456789:AAH-abcdefghijklmnopqrstuvwxyz012"))).toBe("TypeError: bad [redacted]");
+    expect(errorName(new TypeError("bad 123456789:AAH-abcdefghijklmnopqrstuvwxyz012"))).toBe(
+      "TypeError: bad [redacted]",
+    );
   });
 
   it("splits long replies into platform-sized pieces without losing text", () => {
@@ -24,12 +27,12 @@ describe("channel support helpers", () => {
   });
 
   it("names the package to install when an SDK is missing", async () => {
-    await expect(importChannelSdk("grammy-not-installed", "telegram", () => import("grammy-not-installed" as string))).rejects.toThrow(
-      MissingChannelPackageError,
-    );
-    await expect(importChannelSdk("grammy-not-installed", "telegram", () => import("grammy-not-installed" as string))).rejects.toThrow(
-      /npm install grammy-not-installed/,
-    );
+    await expect(
+      importChannelSdk("grammy-not-installed", "telegram", () => import("grammy-not-installed" as string)),
+    ).rejects.toThrow(MissingChannelPackageError);
+    await expect(
+      importChannelSdk("grammy-not-installed", "telegram", () => import("grammy-not-installed" as string)),
+    ).rejects.toThrow(/npm install grammy-not-installed/);
   });
 
   it("reads tokens from the environment, refusing empty and placeholder values without echoing them", () => {

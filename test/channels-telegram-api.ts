@@ -27,8 +27,10 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
-const CONFLICT_POLL = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running";
-const CONFLICT_WEBHOOK = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first";
+const CONFLICT_POLL =
+  "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running";
+const CONFLICT_WEBHOOK =
+  "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first";
 
 /**
  * A local Bot API server for one bot token, on 127.0.0.1, answering as Telegram documents: `{ ok, result }` or
@@ -59,10 +61,16 @@ export class LocalBotApi {
     this.nextUpdateId = NEXT_UPDATE_ID.get(token) ?? 1;
     this.server = createServer((req, res) => {
       void this.handle(req).then(
-        (result) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true, result })),
+        (result) =>
+          res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ok: true, result })),
         (error: unknown) => {
           const failure = error instanceof BotApiError ? error : new BotApiError(500, "Internal Server Error");
-          const body = { ok: false, error_code: failure.errorCode, description: failure.description, ...(failure.parameters ? { parameters: failure.parameters } : {}) };
+          const body = {
+            ok: false,
+            error_code: failure.errorCode,
+            description: failure.description,
+            ...(failure.parameters ? { parameters: failure.parameters } : {}),
+          };
           res.writeHead(failure.errorCode, { "content-type": "application/json" }).end(JSON.stringify(body));
         },
       );
@@ -124,24 +132,44 @@ export class LocalBotApi {
   ): Record<string, unknown> {
     const chatId = options.chatId ?? fromId;
     const firstName = options.firstName ?? "User";
-    const from = { id: fromId, is_bot: false, first_name: firstName, ...(options.lastName ? { last_name: options.lastName } : {}) };
+    const from = {
+      id: fromId,
+      is_bot: false,
+      first_name: firstName,
+      ...(options.lastName ? { last_name: options.lastName } : {}),
+    };
     return {
       message: {
         message_id: this.nextMessageId++,
         date: Math.floor(Date.now() / 1000),
-        chat: options.chatType && options.chatType !== "private" ? { id: chatId, type: options.chatType, title: "A group" } : { id: chatId, type: "private", first_name: firstName },
+        chat:
+          options.chatType && options.chatType !== "private"
+            ? { id: chatId, type: options.chatType, title: "A group" }
+            : { id: chatId, type: "private", first_name: firstName },
         from,
         text,
         ...incomingEntities(text),
         ...(options.replyToBot
-          ? { reply_to_message: { message_id: 1, date: 0, chat: { id: chatId, type: options.chatType ?? "private" }, from: this.botUser(), text: "earlier" } }
+          ? {
+              reply_to_message: {
+                message_id: 1,
+                date: 0,
+                chat: { id: chatId, type: options.chatType ?? "private" },
+                from: this.botUser(),
+                text: "earlier",
+              },
+            }
           : {}),
       },
     };
   }
 
   /** A button press on a message the bot sent, as Telegram delivers it. */
-  callbackQuery(fromId: number, data: string, on: { chatId: number; messageId: number; chatType?: string }): Record<string, unknown> {
+  callbackQuery(
+    fromId: number,
+    data: string,
+    on: { chatId: number; messageId: number; chatType?: string },
+  ): Record<string, unknown> {
     return {
       callback_query: {
         id: `cq-${this.nextUpdateId}`,
@@ -151,7 +179,10 @@ export class LocalBotApi {
         message: {
           message_id: on.messageId,
           date: Math.floor(Date.now() / 1000),
-          chat: on.chatType && on.chatType !== "private" ? { id: on.chatId, type: on.chatType, title: "A group" } : { id: on.chatId, type: "private", first_name: "Owner" },
+          chat:
+            on.chatType && on.chatType !== "private"
+              ? { id: on.chatId, type: on.chatType, title: "A group" }
+              : { id: on.chatId, type: "private", first_name: "Owner" },
           text: "card",
         },
       },
@@ -202,7 +233,12 @@ export class LocalBotApi {
   private async serve(method: string, body: Record<string, unknown>, call: ApiCall): Promise<unknown> {
     switch (method) {
       case "getMe":
-        return { ...this.botUser(), can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false };
+        return {
+          ...this.botUser(),
+          can_join_groups: true,
+          can_read_all_group_messages: false,
+          supports_inline_queries: false,
+        };
       case "deleteWebhook":
         this.webhookUrl = "";
         return true;
@@ -225,7 +261,8 @@ export class LocalBotApi {
       case "editMessageText":
         return this.editText(body);
       case "sendChatAction":
-        if (!["typing", "upload_document", "choose_sticker"].includes(String(body.action))) throw badRequest("wrong parameter action in request");
+        if (!["typing", "upload_document", "choose_sticker"].includes(String(body.action)))
+          throw badRequest("wrong parameter action in request");
         return true;
       default:
         throw new BotApiError(404, "Not Found");
@@ -245,13 +282,20 @@ export class LocalBotApi {
     call.messageId = this.nextMessageId++;
     call.entities = entities;
     this.messages.set(`${chatId}/${call.messageId}`, { hasMarkup: body.reply_markup !== undefined, text });
-    return { message_id: call.messageId, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: "private", first_name: "X" }, text, ...(entities.length ? { entities } : {}) };
+    return {
+      message_id: call.messageId,
+      date: Math.floor(Date.now() / 1000),
+      chat: { id: chatId, type: "private", first_name: "X" },
+      text,
+      ...(entities.length ? { entities } : {}),
+    };
   }
 
   /** The text a chat shows now for each message the bot sent there (after its edits), oldest first. */
   shownIn(chatId: number): string[] {
     const shown: string[] = [];
-    for (const [key, message] of this.messages) if (key.startsWith(`${chatId}/`) && message.text !== undefined) shown.push(message.text);
+    for (const [key, message] of this.messages)
+      if (key.startsWith(`${chatId}/`) && message.text !== undefined) shown.push(message.text);
     return shown;
   }
 
@@ -261,10 +305,17 @@ export class LocalBotApi {
     checkInlineKeyboard(body.reply_markup);
     const hasMarkup = body.reply_markup !== undefined;
     if (!hasMarkup && !message.hasMarkup) {
-      throw badRequest("message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message");
+      throw badRequest(
+        "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
+      );
     }
     message.hasMarkup = hasMarkup;
-    return { message_id: Number(body.message_id), date: 0, chat: { id: Number(body.chat_id), type: "private", first_name: "X" }, text: "card" };
+    return {
+      message_id: Number(body.message_id),
+      date: 0,
+      chat: { id: Number(body.chat_id), type: "private", first_name: "X" },
+      text: "card",
+    };
   }
 
   /** editMessageText: the text is checked like sendMessage's; without reply_markup the inline keyboard is removed. */
@@ -275,10 +326,17 @@ export class LocalBotApi {
     checkInlineKeyboard(body.reply_markup);
     const hasMarkup = body.reply_markup !== undefined;
     if (text === message.text && hasMarkup === message.hasMarkup) {
-      throw badRequest("message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message");
+      throw badRequest(
+        "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
+      );
     }
     Object.assign(message, { text, hasMarkup });
-    return { message_id: Number(body.message_id), date: 0, chat: { id: Number(body.chat_id), type: "private", first_name: "X" }, text };
+    return {
+      message_id: Number(body.message_id),
+      date: 0,
+      chat: { id: Number(body.chat_id), type: "private", first_name: "X" },
+      text,
+    };
   }
 
   /** The current text of a message the bot sent (after any edits). */
@@ -288,7 +346,8 @@ export class LocalBotApi {
 
   private answerCallbackQuery(body: Record<string, unknown>): boolean {
     const id = String(body.callback_query_id ?? "");
-    if (!this.openQueries.delete(id)) throw badRequest("query is too old and response timeout expired or query ID is invalid");
+    if (!this.openQueries.delete(id))
+      throw badRequest("query is too old and response timeout expired or query ID is invalid");
     if (typeof body.text === "string" && body.text.length > 200) throw badRequest("MESSAGE_TOO_LONG");
     return true;
   }
@@ -350,7 +409,8 @@ function incomingEntities(text: string): { entities?: Array<{ type: string; offs
   const command = /^\/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]{5,32})?/.exec(text);
   if (command) entities.push({ type: "bot_command", offset: 0, length: command[0].length });
   for (const mention of text.matchAll(/(?<![\w@/])@[A-Za-z0-9_]{5,32}/g)) {
-    if (mention.index !== 0 || !command) entities.push({ type: "mention", offset: mention.index, length: mention[0].length });
+    if (mention.index !== 0 || !command)
+      entities.push({ type: "mention", offset: mention.index, length: mention[0].length });
   }
   return entities.length > 0 ? { entities } : {};
 }

@@ -36,7 +36,10 @@ async function setup(): Promise<{ api: LocalBotApi; ws: CliWorkspace; stores: St
   const api = new LocalBotApi(TOKEN);
   const apiRoot = await api.listen();
   const ws = cliWorkspace();
-  cleanups.push(() => ws.cleanup(), () => api.close());
+  cleanups.push(
+    () => ws.cleanup(),
+    () => api.close(),
+  );
   const config = join(ws.dataDir, "gatehouse.yaml");
   writeFileSync(
     config,
@@ -74,10 +77,14 @@ async function currentHolderPid(stores: Stores): Promise<number> {
 /** Waits until an instance (or the one with `pid`) holds the bot's lease; returns its pid. */
 async function holderPid(stores: Stores, pid?: number): Promise<number> {
   let holder = 0;
-  await until(async () => {
-    holder = await currentHolderPid(stores);
-    return pid === undefined ? holder !== 0 : holder === pid;
-  }, pid === undefined ? "an instance holding the telegram lease" : `process ${pid} to hold the telegram lease`, 30_000);
+  await until(
+    async () => {
+      holder = await currentHolderPid(stores);
+      return pid === undefined ? holder !== 0 : holder === pid;
+    },
+    pid === undefined ? "an instance holding the telegram lease" : `process ${pid} to hold the telegram lease`,
+    30_000,
+  );
   return holder;
 }
 
@@ -87,9 +94,17 @@ function send(api: LocalBotApi, text: string): void {
 
 /** Every text is answered, and each exactly once. */
 async function answeredOnce(api: LocalBotApi, texts: string[]): Promise<void> {
-  await until(() => texts.every((t) => api.textsTo(USER).includes(`echo: ${t}`)), `answers to ${texts.join(", ")}`, 40_000);
+  await until(
+    () => texts.every((t) => api.textsTo(USER).includes(`echo: ${t}`)),
+    `answers to ${texts.join(", ")}`,
+    40_000,
+  );
   const replies = api.textsTo(USER);
-  for (const t of texts) expect(replies.filter((r) => r === `echo: ${t}`), t).toHaveLength(1);
+  for (const t of texts)
+    expect(
+      replies.filter((r) => r === `echo: ${t}`),
+      t,
+    ).toHaveLength(1);
 }
 
 describe("telegram long polling under a lease, across gateway processes", () => {

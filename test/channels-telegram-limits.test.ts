@@ -23,9 +23,16 @@ async function startBot(): Promise<{ api: LocalBotApi; gw: TestGateway; plugin: 
   const apiRoot = await api.listen();
   const clock = testClock(Date.now());
   const gw = await testGateway({ clock, policy: { ownerUserIds: [String(OWNER)] } });
-  const plugin = channelPlugin(new TelegramAdapter({ token: TOKEN, apiRoot, pollingTimeoutSeconds: 1, conflictBackoffMs: 50 }), { now: clock.now });
+  const plugin = channelPlugin(
+    new TelegramAdapter({ token: TOKEN, apiRoot, pollingTimeoutSeconds: 1, conflictBackoffMs: 50 }),
+    { now: clock.now },
+  );
   await plugin.start(gw.ctx);
-  cleanup.push(() => api.close(), () => gw.close(), () => plugin.stop());
+  cleanup.push(
+    () => api.close(),
+    () => gw.close(),
+    () => plugin.stop(),
+  );
   return { api, gw, plugin, apiRoot };
 }
 
@@ -34,7 +41,8 @@ async function startGateway(): Promise<{ api: LocalBotApi; gateway: Gateway; log
   const api = new LocalBotApi(TOKEN);
   const apiRoot = await api.listen();
   const logs: string[] = [];
-  const log = (level: string) => (message: string, fields?: Record<string, unknown>) => void logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
+  const log = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+    void logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
   const logger: GatewayLogger = { info: log("info"), warn: log("warn"), error: log("error") };
   const gateway = createGateway({
     store: "memory:",
@@ -45,7 +53,10 @@ async function startGateway(): Promise<{ api: LocalBotApi; gateway: Gateway; log
     channels: [telegramChannel({ token: TOKEN, apiRoot, pollingTimeoutSeconds: 1, conflictBackoffMs: 50 })],
   });
   await gateway.start();
-  cleanup.push(() => api.close(), () => gateway.stop());
+  cleanup.push(
+    () => api.close(),
+    () => gateway.stop(),
+  );
   return { api, gateway, logs, apiRoot };
 }
 
@@ -58,7 +69,9 @@ async function healthBecomes(gateway: Gateway, status: number, ms = 10_000): Pro
   }
 }
 
-async function health(gateway: Gateway): Promise<{ status: number; body: { ok: boolean; channels?: Record<string, string>; error?: { message: string } } }> {
+async function health(
+  gateway: Gateway,
+): Promise<{ status: number; body: { ok: boolean; channels?: Record<string, string>; error?: { message: string } } }> {
   const res = await fetch(`${gateway.url}/healthz`);
   return { status: res.status, body: (await res.json()) as never };
 }
@@ -87,7 +100,9 @@ describe("telegram 409 Conflict (two pollers overlapping)", () => {
     const degraded = await health(gateway);
     expect(degraded.body.channels).toEqual({ telegram: "degraded" });
     expect(degraded.body.error?.message).toMatch(/^channel telegram is degraded: polling conflict \(409\)/);
-    expect(logs.some((l) => l.startsWith("error channel degraded") && l.includes('"channelType":"telegram"'))).toBe(true);
+    expect(logs.some((l) => l.startsWith("error channel degraded") && l.includes('"channelType":"telegram"'))).toBe(
+      true,
+    );
     rivalRunning = false;
     await rivalLoop;
     await healthBecomes(gateway, 200);
@@ -102,7 +117,9 @@ describe("telegram 409 Conflict (two pollers overlapping)", () => {
     await until(() => api.callsOf("getUpdates").length >= 1, "the first poll");
     api.revokeToken();
     await healthBecomes(gateway, 503);
-    expect((await health(gateway)).body.error?.message).toBe("channel telegram is degraded: polling stopped: the Bot API refused the bot token (401)");
+    expect((await health(gateway)).body.error?.message).toBe(
+      "channel telegram is degraded: polling stopped: the Bot API refused the bot token (401)",
+    );
   });
 });
 
@@ -152,8 +169,11 @@ describe("telegram limits: pieces and quotes never cut a character", () => {
 describe("telegram owner card: requester text cannot write into it (issue 12 item 4)", () => {
   it("a hostile display name and first message add no line, link, mention, command or button", async () => {
     const { api } = await startBot();
-    const message = 'hi\nCode: ZZZZ-ZZZZ\r\nFrom: the owner [x](https://evil.example) https://evil.example @someone_else /pair <a href="https://evil.example">y</a> \u202Egnp.exe';
-    api.push(api.message(42, message, { firstName: "Eve\nCode: AAAA-AAAA\nFrom: owner", lastName: "<b>x</b> @durov_real" }));
+    const message =
+      'hi\nCode: ZZZZ-ZZZZ\r\nFrom: the owner [x](https://evil.example) https://evil.example @someone_else /pair <a href="https://evil.example">y</a> \u202Egnp.exe';
+    api.push(
+      api.message(42, message, { firstName: "Eve\nCode: AAAA-AAAA\nFrom: owner", lastName: "<b>x</b> @durov_real" }),
+    );
     await until(() => api.sentTo(OWNER).length === 1, "the owner card");
     const card = api.sentTo(OWNER)[0]!;
     const code = CODE.exec(api.textsTo(42).find((t) => CODE.test(t))!)![0];

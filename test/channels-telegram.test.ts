@@ -5,7 +5,12 @@ import { channelPlugin } from "../src/channels/router.js";
 import { LocalBotApi, type ApiCall } from "./channels-telegram-api.js";
 import { testClock, testGateway, until, type TestClock, type TestGateway } from "./channels-context.js";
 import { DEFAULT_MESSAGES } from "../src/channels/messages.js";
-import { expectButtonRefusals, expectDenyFlow, type PressPlace, type RefusalDriver } from "./support/channel-refusals.js";
+import {
+  expectButtonRefusals,
+  expectDenyFlow,
+  type PressPlace,
+  type RefusalDriver,
+} from "./support/channel-refusals.js";
 
 const TOKEN = "123456789:AAH-local_test_token_abcdefghijklmnopq";
 const OWNER = 900;
@@ -28,7 +33,10 @@ afterEach(async () => {
   harness = null;
 });
 
-async function startBot(mode: "polling" | "webhook" = "polling", secretToken = "webhook_secret_0123456789abcdef"): Promise<Harness & { adapter: TelegramAdapter }> {
+async function startBot(
+  mode: "polling" | "webhook" = "polling",
+  secretToken = "webhook_secret_0123456789abcdef",
+): Promise<Harness & { adapter: TelegramAdapter }> {
   const api = new LocalBotApi(TOKEN);
   const apiRoot = await api.listen();
   const clock = testClock(Date.now());
@@ -47,14 +55,23 @@ async function startBot(mode: "polling" | "webhook" = "polling", secretToken = "
 }
 
 /** The user writes, gets a code; the owner gets a card. Returns the code and the card's call. */
-async function requestAccess(api: LocalBotApi, userId: number, text = "hello bot"): Promise<{ code: string; card: ApiCall; approve: string; deny: string }> {
+async function requestAccess(
+  api: LocalBotApi,
+  userId: number,
+  text = "hello bot",
+): Promise<{ code: string; card: ApiCall; approve: string; deny: string }> {
   const cardsBefore = api.textsTo(OWNER).length;
   api.push(api.message(userId, text, { firstName: "Alice" }));
   await until(() => api.textsTo(userId).some((t) => CODE.test(t)), "the code reply");
   await until(() => api.textsTo(OWNER).length > cardsBefore, "the owner card");
   const code = CODE.exec(api.textsTo(userId).find((t) => CODE.test(t))!)![0];
-  const card = api.callsOf("sendMessage").filter((c) => String(c.body.chat_id) === String(OWNER)).at(-1)!;
-  const keyboard = (card.body.reply_markup as { inline_keyboard: Array<Array<{ text: string; callback_data: string }>> }).inline_keyboard;
+  const card = api
+    .callsOf("sendMessage")
+    .filter((c) => String(c.body.chat_id) === String(OWNER))
+    .at(-1)!;
+  const keyboard = (
+    card.body.reply_markup as { inline_keyboard: Array<Array<{ text: string; callback_data: string }>> }
+  ).inline_keyboard;
   const [approve, deny] = keyboard[0]!;
   expect(approve?.text).toBe("Approve");
   expect(deny?.text).toBe("Deny");
@@ -62,15 +79,26 @@ async function requestAccess(api: LocalBotApi, userId: number, text = "hello bot
 }
 
 /** Presses a button as Telegram would deliver it and waits for the answerCallbackQuery. */
-async function press(api: LocalBotApi, fromId: number, data: string, on: { chatId: number; messageId: number; chatType?: string }): Promise<string> {
+async function press(
+  api: LocalBotApi,
+  fromId: number,
+  data: string,
+  on: { chatId: number; messageId: number; chatType?: string },
+): Promise<string> {
   const update = api.callbackQuery(fromId, data, on);
   const queryId = (update.callback_query as { id: string }).id;
   api.push(update);
-  await until(() => api.callsOf("answerCallbackQuery").some((c) => c.body.callback_query_id === queryId), "the press answer");
+  await until(
+    () => api.callsOf("answerCallbackQuery").some((c) => c.body.callback_query_id === queryId),
+    "the press answer",
+  );
   return String(api.callsOf("answerCallbackQuery").find((c) => c.body.callback_query_id === queryId)!.body.text);
 }
 
-const PRESS_CHAT: Record<PressPlace, (presser: number, card: ApiCall) => { chatId: number; messageId: number; chatType?: string }> = {
+const PRESS_CHAT: Record<
+  PressPlace,
+  (presser: number, card: ApiCall) => { chatId: number; messageId: number; chatType?: string }
+> = {
   "own-dm": (presser, card) => ({ chatId: presser, messageId: card.messageId! }),
   group: () => ({ chatId: -100123, messageId: 5, chatType: "group" }),
   "other-dm": (_presser, card) => ({ chatId: 77, messageId: card.messageId! }),
@@ -108,7 +136,10 @@ describe("telegram channel end to end (local Bot API server, long polling)", () 
     const answer = await press(api, OWNER, approve, { chatId: OWNER, messageId: card.messageId! });
     expect(answer).toMatch(/^Approved/);
     await until(() => api.callsOf("editMessageReplyMarkup").length === 1, "the buttons to be removed");
-    expect(api.callsOf("editMessageReplyMarkup")[0]!.body).toMatchObject({ chat_id: OWNER, message_id: card.messageId });
+    expect(api.callsOf("editMessageReplyMarkup")[0]!.body).toMatchObject({
+      chat_id: OWNER,
+      message_id: card.messageId,
+    });
     await until(() => api.textsTo(42).includes("echo: hello bot"), "the first message's reply");
     expect(api.textsTo(42)).toContain("Good news: the owner approved you. You can talk to the assistant now.");
 
@@ -133,11 +164,16 @@ describe("telegram channel end to end (local Bot API server, long polling)", () 
     const { api, gw } = await startBot();
     for (let i = 0; i < 20; i++) api.push(api.message(66, `spam ${i}`));
     // Every update fetched (the next poll confirms offset 21), then stop: stop waits for the handlers still running.
-    await until(() => api.callsOf("getUpdates").some((c) => Number(c.body.offset) >= 21), "all 20 updates to be fetched");
+    await until(
+      () => api.callsOf("getUpdates").some((c) => Number(c.body.offset) >= 21),
+      "all 20 updates to be fetched",
+    );
     await harness!.plugin.stop();
     expect(api.textsTo(66).length).toBeGreaterThanOrEqual(1);
     expect(api.textsTo(OWNER)).toHaveLength(1);
-    expect(new Set(api.textsTo(66).map((t) => CODE.exec(t)?.[0]))).toEqual(new Set([CODE.exec(api.textsTo(66)[0]!)?.[0]]));
+    expect(new Set(api.textsTo(66).map((t) => CODE.exec(t)?.[0]))).toEqual(
+      new Set([CODE.exec(api.textsTo(66)[0]!)?.[0]]),
+    );
     expect(await gw.stores.pairing.listPending("telegram")).toHaveLength(1);
     expect(gw.agentCalls).toHaveLength(0);
   });
@@ -164,12 +200,20 @@ describe("telegram webhook mode", () => {
   });
 
   it("refuses to start webhook mode with a weak secret token, and a malformed bot token, without echoing them", () => {
-    expect(() => new TelegramAdapter({ token: TOKEN, mode: "webhook", webhook: { secretToken: "changeme" } })).toThrow(/placeholder/);
-    expect(() => new TelegramAdapter({ token: TOKEN, mode: "webhook", webhook: { secretToken: "short" } })).toThrow(/too short/);
+    expect(() => new TelegramAdapter({ token: TOKEN, mode: "webhook", webhook: { secretToken: "changeme" } })).toThrow(
+      /placeholder/,
+    );
+    expect(() => new TelegramAdapter({ token: TOKEN, mode: "webhook", webhook: { secretToken: "short" } })).toThrow(
+      /too short/,
+    );
     expect(() => new TelegramAdapter({ token: "not a token" })).toThrow(/does not look like/);
     expect(() => new TelegramAdapter({ token: "not a token" })).not.toThrow(/not a token/);
-    expect(() => new TelegramAdapter({ tokenEnv: "GATEHOUSE_TEST_MISSING_TOKEN" })).toThrow(/GATEHOUSE_TEST_MISSING_TOKEN/);
-    expect(() => telegramChannel({ tokenEnv: "GATEHOUSE_TEST_MISSING_TOKEN" })).toThrow(/needs GATEHOUSE_TEST_MISSING_TOKEN/);
+    expect(() => new TelegramAdapter({ tokenEnv: "GATEHOUSE_TEST_MISSING_TOKEN" })).toThrow(
+      /GATEHOUSE_TEST_MISSING_TOKEN/,
+    );
+    expect(() => telegramChannel({ tokenEnv: "GATEHOUSE_TEST_MISSING_TOKEN" })).toThrow(
+      /needs GATEHOUSE_TEST_MISSING_TOKEN/,
+    );
   });
 });
 
@@ -181,7 +225,10 @@ describe("telegram start failures", () => {
     const gw = await testGateway({ clock, policy: { ownerUserIds: [String(OWNER)] } });
     try {
       const plugin = channelPlugin(new TelegramAdapter({ token: TOKEN, apiRoot }), { now: clock.now });
-      const error = await plugin.start(gw.ctx).then(() => null, (e: unknown) => e as Error);
+      const error = await plugin.start(gw.ctx).then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
       expect(error).toBeInstanceOf(Error);
       expect(String(error?.message)).not.toContain(TOKEN);
       expect(String(error?.message)).not.toContain(TOKEN.split(":")[1]);
@@ -212,8 +259,12 @@ describe("telegram group chats (grammY, local Bot API server)", () => {
     expect(api.textsTo(42)).toEqual([]);
     expect(gw.agentCalls).toEqual([]);
 
-    const card = api.callsOf("sendMessage").filter((c) => String(c.body.chat_id) === String(OWNER)).at(-1)!;
-    const approve = (card.body.reply_markup as { inline_keyboard: Array<Array<{ callback_data: string }>> }).inline_keyboard[0]![0]!.callback_data;
+    const card = api
+      .callsOf("sendMessage")
+      .filter((c) => String(c.body.chat_id) === String(OWNER))
+      .at(-1)!;
+    const approve = (card.body.reply_markup as { inline_keyboard: Array<Array<{ callback_data: string }>> })
+      .inline_keyboard[0]![0]!.callback_data;
     expect(await press(api, OWNER, approve, { chatId: OWNER, messageId: card.messageId! })).toMatch(/^Approved/);
     await until(() => api.textsTo(GROUP).includes(DEFAULT_MESSAGES.groupApproved), "the group to hear of it");
 

@@ -74,7 +74,8 @@ describe("splitting and clipping on character boundaries", () => {
 });
 
 describe("requester text is one line and inert in every format", () => {
-  const hostile = "Bob\nFrom: owner\r\nCode: AAAA-BBBB\u2028[click](https://evil.example) <@123> @everyone <!channel> <https://x|y> `x` <b>b</b> &amp; \u202Eevil";
+  const hostile =
+    "Bob\nFrom: owner\r\nCode: AAAA-BBBB\u2028[click](https://evil.example) <@123> @everyone <!channel> <https://x|y> `x` <b>b</b> &amp; \u202Eevil";
 
   it("oneLine removes line breaks, bidi overrides and other layout characters", () => {
     const line = oneLine(hostile);

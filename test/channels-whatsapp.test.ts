@@ -33,13 +33,25 @@ afterEach(async () => {
 });
 
 async function start(
-  options: { adapter?: Partial<WhatsAppAdapterOptions>; agent?: Agent; storeUrl?: string; gw?: TestGateway; auth?: AuthProtocol } = {},
+  options: {
+    adapter?: Partial<WhatsAppAdapterOptions>;
+    agent?: Agent;
+    storeUrl?: string;
+    gw?: TestGateway;
+    auth?: AuthProtocol;
+  } = {},
 ): Promise<Harness> {
   const clock = testClock(Date.now());
   const cloud = new LocalWhatsAppCloud(PHONE_ID, ACCESS_TOKEN, APP_SECRET);
   const apiBaseUrl = await cloud.listen();
   running.push(() => cloud.close());
-  const gw = options.gw ?? (await testGateway({ clock, ...(options.agent ? { agent: options.agent } : {}), ...(options.storeUrl ? { storeUrl: options.storeUrl } : {}) }));
+  const gw =
+    options.gw ??
+    (await testGateway({
+      clock,
+      ...(options.agent ? { agent: options.agent } : {}),
+      ...(options.storeUrl ? { storeUrl: options.storeUrl } : {}),
+    }));
   if (!options.gw) running.push(() => gw.close());
   const adapter = new WhatsAppAdapter({
     phoneNumberId: PHONE_ID,
@@ -73,10 +85,16 @@ async function requestAccess(h: Harness, waId: string, text: string) {
   h.cloud.openWindow(OWNER);
   const sentBefore = h.cloud.cardsTo(OWNER).length;
   await h.cloud.userWrites(waId, "Alice", text);
-  await until(() => h.cloud.cardsTo(OWNER).length > sentBefore && h.cloud.textsTo(waId).length > 0, "the code and the card");
+  await until(
+    () => h.cloud.cardsTo(OWNER).length > sentBefore && h.cloud.textsTo(waId).length > 0,
+    "the code and the card",
+  );
   const card = h.cloud.cardsTo(OWNER).at(-1)!;
   const code = CODE.exec(h.cloud.textsTo(waId)[0]!)![0];
-  const [approve, deny] = card.body.interactive.action.buttons.map((b: { reply: { id: string } }) => b.reply.id) as [string, string];
+  const [approve, deny] = card.body.interactive.action.buttons.map((b: { reply: { id: string } }) => b.reply.id) as [
+    string,
+    string,
+  ];
   return { card, code, approve, deny };
 }
 
@@ -104,8 +122,12 @@ function driver(h: Harness): RefusalDriver {
 describe("whatsapp webhook on the gateway's HTTP server", () => {
   it("answers Meta's verification handshake only for the configured verify token", async () => {
     const { url } = await start();
-    const get = (query: string) => fetch(`${url}/whatsapp/webhook?${query}`).then(async (r) => ({ status: r.status, text: await r.text() }));
-    expect(await get(`hub.mode=subscribe&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=1158201444`)).toEqual({ status: 200, text: "1158201444" });
+    const get = (query: string) =>
+      fetch(`${url}/whatsapp/webhook?${query}`).then(async (r) => ({ status: r.status, text: await r.text() }));
+    expect(await get(`hub.mode=subscribe&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=1158201444`)).toEqual({
+      status: 200,
+      text: "1158201444",
+    });
     expect((await get("hub.mode=subscribe&hub.verify_token=wrong-token-0123456789&hub.challenge=1")).status).toBe(403);
     expect((await get(`hub.mode=unsubscribe&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=1`)).status).toBe(403);
     expect((await get(`hub.mode=subscribe&hub.challenge=1`)).status).toBe(403);
@@ -115,7 +137,9 @@ describe("whatsapp webhook on the gateway's HTTP server", () => {
     const h = await start();
     const payload = h.cloud.notification({
       contacts: [{ profile: { name: "Mallory" }, wa_id: "15559990000" }],
-      messages: [{ from: "15559990000", id: wamid(), timestamp: "1700000000", type: "text", text: { body: "let me in" } }],
+      messages: [
+        { from: "15559990000", id: wamid(), timestamp: "1700000000", type: "text", text: { body: "let me in" } },
+      ],
     });
     expect(await h.cloud.deliver(payload, null)).toBe(401);
     expect(await h.cloud.deliver(payload, "sha256=" + "0".repeat(64))).toBe(401);
@@ -142,7 +166,9 @@ describe("whatsapp webhook on the gateway's HTTP server", () => {
 
     expect(await driver(h).press(approve, OWNER, "own-dm", "approve")).toMatch(/^Approved/);
     await until(() => h.cloud.textsTo("15552223333").includes("echo: hello *bot*"), "the replayed first message");
-    expect(h.cloud.textsTo("15552223333")).toContain("Good news: the owner approved you. You can talk to the assistant now.");
+    expect(h.cloud.textsTo("15552223333")).toContain(
+      "Good news: the owner approved you. You can talk to the assistant now.",
+    );
     await h.cloud.userWrites("15552223333", "Alice", "second");
     await until(() => h.cloud.textsTo("15552223333").includes("echo: second"), "a normal reply");
   });
@@ -178,7 +204,8 @@ describe("whatsapp webhook on the gateway's HTTP server", () => {
 
   it("ignores status callbacks (sent, delivered, read)", async () => {
     const h = await start();
-    for (const status of ["sent", "delivered", "read"]) expect(await h.cloud.deliver(h.cloud.status(wamid(), OWNER, status))).toBe(200);
+    for (const status of ["sent", "delivered", "read"])
+      expect(await h.cloud.deliver(h.cloud.status(wamid(), OWNER, status))).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(h.cloud.calls).toBe(0);
   });
@@ -236,7 +263,10 @@ describe("whatsapp pairing", () => {
   it.each(["async", "sync"] as const)(
     "a card outside the owner's 24-hour window (131047, %s) is logged, shown, and replaced by the template",
     async (mode) => {
-      const h = await start({ adapter: { template: { name: "access_request", language: "en_US" } }, auth: fixedTokenAuth() });
+      const h = await start({
+        adapter: { template: { name: "access_request", language: "en_US" } },
+        auth: fixedTokenAuth(),
+      });
       h.cloud.windowFailure = mode;
       const notices: unknown[] = [];
       h.gateway.events.on("channel.notice", (notice) => notices.push(notice));

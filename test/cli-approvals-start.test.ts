@@ -10,7 +10,10 @@ afterAll(() => ws.cleanup());
 describe("gatehouse start with approvals", () => {
   it("answers an agent's requests from the configured store with the configured rules and timeout bound", async () => {
     const config = join(ws.dataDir, "gatehouse.yaml");
-    writeFileSync(config, "approvals:\n  maxTimeoutSeconds: 600\n  rules:\n    - { decision: deny, risk: [critical] }\n");
+    writeFileSync(
+      config,
+      "approvals:\n  maxTimeoutSeconds: 600\n  rules:\n    - { decision: deny, risk: [critical] }\n",
+    );
     const minted = await runGatehouse(["token", "create", "--role", "agent", "--json", "--config", config, ...ws.args]);
     expect(minted.code, minted.stderr).toBe(0);
     const token = (JSON.parse(minted.stdout) as { token: string }).token;
@@ -20,7 +23,14 @@ describe("gatehouse start with approvals", () => {
         fetch(`${gateway.url}/api/approvals`, {
           method: "POST",
           headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-          body: JSON.stringify({ tool_name: "shell", arguments: {}, agent_name: null, session_id: null, context: {}, ...body }),
+          body: JSON.stringify({
+            tool_name: "shell",
+            arguments: {},
+            agent_name: null,
+            session_id: null,
+            context: {},
+            ...body,
+          }),
         });
       const critical = await post({ request_id: "c-1", risk_level: "critical" });
       expect(await critical.json()).toEqual({ approved: false, reason: "denied by policy rule 1", approver: "policy" });

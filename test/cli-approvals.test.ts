@@ -7,7 +7,17 @@ let ws: CliWorkspace;
 let stores: Stores;
 
 const ask = (id: string, tool = "execute_command") =>
-  stores.approvals!.create({ id, requester: "token:agent", tool, arguments: { command: "ls\nrm" }, risk: "high", agent: "bot", session: "s", context: {}, ttlMs: 60_000 });
+  stores.approvals!.create({
+    id,
+    requester: "token:agent",
+    tool,
+    arguments: { command: "ls\nrm" },
+    risk: "high",
+    agent: "bot",
+    session: "s",
+    context: {},
+    ttlMs: 60_000,
+  });
 
 beforeAll(async () => {
   ws = cliWorkspace();

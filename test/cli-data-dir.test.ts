@@ -46,13 +46,17 @@ describe("an unusable data directory: one clear error, exit 2, for every command
   it.each(COMMANDS)("%s on /proc/nope (a special file system)", async (_name, command) => {
     const result = await runGatehouse([...command, "--data-dir", "/proc/nope"], { timeoutMs: DEADLINE_MS });
     expect(result.code, result.stdout + result.stderr).toBe(2);
-    expect(result.stdout + result.stderr).toContain("data directory /proc/nope cannot be used: folders cannot be created there");
+    expect(result.stdout + result.stderr).toContain(
+      "data directory /proc/nope cannot be used: folders cannot be created there",
+    );
   });
 
   it.each(SOME)("%s below a file", async (_name, command) => {
     const result = await runGatehouse([...command, "--data-dir", join(aFile, "data")], { timeoutMs: DEADLINE_MS });
     expect(result.code, result.stdout + result.stderr).toBe(2);
-    expect(result.stdout + result.stderr).toContain(`data directory ${join(aFile, "data")} cannot be used: a file is in the way where a folder should be`);
+    expect(result.stdout + result.stderr).toContain(
+      `data directory ${join(aFile, "data")} cannot be used: a file is in the way where a folder should be`,
+    );
   });
 
   (roFs ? it : it.skip)("a missing parent on a read-only file system", async () => {
@@ -60,13 +64,16 @@ describe("an unusable data directory: one clear error, exit 2, for every command
     for (const [, command] of SOME) {
       const result = await runGatehouse([...command, "--data-dir", dir], { timeoutMs: DEADLINE_MS });
       expect(result.code, result.stdout + result.stderr).toBe(2);
-      expect(result.stdout + result.stderr).toContain(`data directory ${dir} cannot be used: it is on a read-only file system`);
+      expect(result.stdout + result.stderr).toContain(
+        `data directory ${dir} cannot be used: it is on a read-only file system`,
+      );
     }
   });
 
   it("a folder this user may not write (run as nobody)", async () => {
     const nobody = { uid: 65534, gid: 65534 };
-    if (process.getuid?.() !== 0) return void expect(process.env.CI, "CI runs as root to test other users").not.toBe("true");
+    if (process.getuid?.() !== 0)
+      return void expect(process.env.CI, "CI runs as root to test other users").not.toBe("true");
     chmodSync(scratch, 0o755); // nobody may look inside root's folder, but not create `locked` in it
     for (const [, command] of SOME) {
       const result = await runGatehouse([...command, "--data-dir", locked], { ...nobody, timeoutMs: DEADLINE_MS });

@@ -29,7 +29,9 @@ afterEach(async () => {
 async function doctor(apiRoot: string, token = TOKEN) {
   const config = join(ws.dataDir, "gatehouse.yaml");
   writeFileSync(config, `channels:\n  telegram:\n    apiRoot: ${apiRoot}\n  discord:\n    enabled: true\n`);
-  const result = await runGatehouse(["doctor", ...ws.args, "--config", config], { env: { TELEGRAM_BOT_TOKEN: token, DISCORD_BOT_TOKEN: "x" } });
+  const result = await runGatehouse(["doctor", ...ws.args, "--config", config], {
+    env: { TELEGRAM_BOT_TOKEN: token, DISCORD_BOT_TOKEN: "x" },
+  });
   expect(`${result.stdout}${result.stderr}`).not.toContain(token);
   expect(`${result.stdout}${result.stderr}`).not.toContain(token.split(":")[1]);
   return result;
@@ -59,7 +61,9 @@ describe("gatehouse doctor on chat channels", () => {
     const { port } = closed.address() as AddressInfo;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const result = await doctor(`http://127.0.0.1:${port}`);
-    expect(result.stdout).toMatch(new RegExp(`^FAIL\\s+telegram\\s+cannot reach 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`, "m"));
+    expect(result.stdout).toMatch(
+      new RegExp(`^FAIL\\s+telegram\\s+cannot reach 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`, "m"),
+    );
     expect(result.code).not.toBe(0);
   });
 
@@ -70,7 +74,9 @@ describe("gatehouse doctor on chat channels", () => {
     const { port } = silent.address() as AddressInfo;
     try {
       const result = await doctor(`http://127.0.0.1:${port}`);
-      expect(result.stdout).toMatch(new RegExp(`^FAIL\\s+telegram\\s+cannot reach 127\\.0\\.0\\.1:${port}: no answer within 5 s$`, "m"));
+      expect(result.stdout).toMatch(
+        new RegExp(`^FAIL\\s+telegram\\s+cannot reach 127\\.0\\.0\\.1:${port}: no answer within 5 s$`, "m"),
+      );
       expect(result.code).not.toBe(0);
     } finally {
       for (const socket of sockets) socket.destroy();

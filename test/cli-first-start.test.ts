@@ -31,17 +31,21 @@ async function untilBlocked(holder: pg.Client, count: number, what: string): Pro
   const observer = new pg.Client({ connectionString: POSTGRES_URL });
   await observer.connect();
   try {
-    await until(async () => {
-      // Blocked by the holder, or by a session the holder blocks (the store's write lock queues the second writer
-      // behind the first, which waits on the holder).
-      const blocked = await observer.query<{ n: number }>(
-        `WITH direct AS (SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)))
+    await until(
+      async () => {
+        // Blocked by the holder, or by a session the holder blocks (the store's write lock queues the second writer
+        // behind the first, which waits on the holder).
+        const blocked = await observer.query<{ n: number }>(
+          `WITH direct AS (SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)))
          SELECT count(*)::int AS n FROM pg_stat_activity a
          WHERE a.pid IN (SELECT pid FROM direct) OR EXISTS (SELECT 1 FROM direct d WHERE d.pid = ANY(pg_blocking_pids(a.pid)))`,
-        [rows[0]?.pid],
-      );
-      return blocked.rows[0]?.n === count;
-    }, what, 20_000);
+          [rows[0]?.pid],
+        );
+        return blocked.rows[0]?.n === count;
+      },
+      what,
+      20_000,
+    );
   } finally {
     await observer.end();
   }
@@ -59,7 +63,8 @@ async function expectOneStoredToken(stores: Stores, printed: string, gateways: s
   const records = (await stores.tokens?.list()) ?? [];
   expect(records.map((r) => [r.id, r.role, r.userId])).toEqual([[FIRST_OWNER_TOKEN_ID, "owner", "owner"]]);
   // Both gateways (the loser too) run and admit the one token.
-  for (const url of gateways) expect((await callApi(url, "GET", "/api/pairing/pending", { token: printed })).status).toBe(200);
+  for (const url of gateways)
+    expect((await callApi(url, "GET", "/api/pairing/pending", { token: printed })).status).toBe(200);
 }
 
 describe("first start of two gateways at once on one empty store", () => {
@@ -74,7 +79,11 @@ describe("first start of two gateways at once on one empty store", () => {
       const printed = expectOneTokenPrinted(gateways.map((g) => g.output()));
       const stores = await ws.open();
       try {
-        await expectOneStoredToken(stores, printed, gateways.map((g) => g.url));
+        await expectOneStoredToken(
+          stores,
+          printed,
+          gateways.map((g) => g.url),
+        );
       } finally {
         await stores.close();
       }
@@ -83,36 +92,49 @@ describe("first start of two gateways at once on one empty store", () => {
     }
   }, 60_000);
 
-  it.skipIf(!schemas.available)("postgres: two instances forced to race, one prints the owner token, the other starts without one", async () => {
-    const schema = schemas.next();
-    const url = urlWithSchema(schema);
-    const secret = newGatewaySecret();
-    // Migrated, but holding no token.
-    const stores = await openStores(url, { secret: Buffer.from(secret, "utf8") });
-    const [migrationLock, tableLock] = [new pg.Client({ connectionString: POSTGRES_URL }), new pg.Client({ connectionString: POSTGRES_URL })];
-    let starting: Promise<GatewayProcess>[] = [];
-    try {
-      await Promise.all([migrationLock.connect(), tableLock.connect()]);
-      // Stage 1: both instances wait on the migration lock (30 s deadline), so they go on together once it is released.
-      await migrationLock.query("BEGIN");
-      await migrationLock.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`gatehouse:migrate:${schema}`]);
-      // Stage 2: reads go on under this lock, inserts into api_tokens wait, so both read "no token" before either writes.
-      await tableLock.query("BEGIN");
-      await tableLock.query(`LOCK TABLE "${schema}"."api_tokens" IN EXCLUSIVE MODE`);
-      starting = [startGatewayProcess(url, secret), startGatewayProcess(url, secret)];
-      starting.forEach((start) => start.catch(() => undefined));
-      await untilBlocked(migrationLock, 2, "both instances to wait on the migration lock");
-      await migrationLock.query("COMMIT");
-      // Each insert waits within its 2 s store deadline; both are waiting, so both have read the empty table.
-      await untilBlocked(tableLock, 2, "both instances to wait on the first-start insert");
-      await tableLock.query("COMMIT");
-      const gateways = await Promise.all(starting);
-      const printed = expectOneTokenPrinted(gateways.map((g) => g.output()));
-      await expectOneStoredToken(stores, printed, gateways.map((g) => g.url));
-    } finally {
-      await Promise.all([migrationLock.end(), tableLock.end()]);
-      await stores.close();
-      await stopAll(starting);
-    }
-  }, 60_000);
+  it.skipIf(!schemas.available)(
+    "postgres: two instances forced to race, one prints the owner token, the other starts without one",
+    async () => {
+      const schema = schemas.next();
+      const url = urlWithSchema(schema);
+      const secret = newGatewaySecret();
+      // Migrated, but holding no token.
+      const stores = await openStores(url, { secret: Buffer.from(secret, "utf8") });
+      const [migrationLock, tableLock] = [
+        new pg.Client({ connectionString: POSTGRES_URL }),
+        new pg.Client({ connectionString: POSTGRES_URL }),
+      ];
+      let starting: Promise<GatewayProcess>[] = [];
+      try {
+        await Promise.all([migrationLock.connect(), tableLock.connect()]);
+        // Stage 1: both instances wait on the migration lock (30 s deadline), so they go on together once it is released.
+        await migrationLock.query("BEGIN");
+        await migrationLock.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
+          `gatehouse:migrate:${schema}`,
+        ]);
+        // Stage 2: reads go on under this lock, inserts into api_tokens wait, so both read "no token" before either writes.
+        await tableLock.query("BEGIN");
+        await tableLock.query(`LOCK TABLE "${schema}"."api_tokens" IN EXCLUSIVE MODE`);
+        starting = [startGatewayProcess(url, secret), startGatewayProcess(url, secret)];
+        starting.forEach((start) => start.catch(() => undefined));
+        await untilBlocked(migrationLock, 2, "both instances to wait on the migration lock");
+        await migrationLock.query("COMMIT");
+        // Each insert waits within its 2 s store deadline; both are waiting, so both have read the empty table.
+        await untilBlocked(tableLock, 2, "both instances to wait on the first-start insert");
+        await tableLock.query("COMMIT");
+        const gateways = await Promise.all(starting);
+        const printed = expectOneTokenPrinted(gateways.map((g) => g.output()));
+        await expectOneStoredToken(
+          stores,
+          printed,
+          gateways.map((g) => g.url),
+        );
+      } finally {
+        await Promise.all([migrationLock.end(), tableLock.end()]);
+        await stores.close();
+        await stopAll(starting);
+      }
+    },
+    60_000,
+  );
 });

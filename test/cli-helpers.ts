@@ -57,7 +57,13 @@ export function runGatehouse(
     execFile(
       process.execPath,
       ["--import", TSX, MAIN, ...args],
-      { cwd: options.cwd ?? tmpdir(), env: childEnv(options.env ?? {}), timeout: options.timeoutMs ?? 30_000, uid: options.uid, gid: options.gid },
+      {
+        cwd: options.cwd ?? tmpdir(),
+        env: childEnv(options.env ?? {}),
+        timeout: options.timeoutMs ?? 30_000,
+        uid: options.uid,
+        gid: options.gid,
+      },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== "number") return reject(error);
         resolvePromise({ code: typeof error?.code === "number" ? error.code : 0, stdout, stderr });
@@ -70,7 +76,14 @@ export function runGatehouse(
 export async function startGatehouse(
   args: string[],
   options: { cwd?: string } = {},
-): Promise<{ child: ChildProcess; url: string; token?: string; output: () => string; logs: () => string; stop: () => Promise<number | string | null> }> {
+): Promise<{
+  child: ChildProcess;
+  url: string;
+  token?: string;
+  output: () => string;
+  logs: () => string;
+  stop: () => Promise<number | string | null>;
+}> {
   const child = spawn(process.execPath, ["--import", TSX, MAIN, "start", ...args], {
     cwd: options.cwd ?? tmpdir(),
     env: childEnv({}),
@@ -80,7 +93,9 @@ export async function startGatehouse(
   let stderr = "";
   child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | string | null>((resolveExit) => child.once("exit", (code, signal) => resolveExit(code ?? signal)));
+  const exited = new Promise<number | string | null>((resolveExit) =>
+    child.once("exit", (code, signal) => resolveExit(code ?? signal)),
+  );
   const url = await new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error(`gatehouse start printed no URL:\n${stdout}\n${stderr}`)), 20_000);
     const check = () => {

@@ -41,26 +41,36 @@ describe("local owner: the Unix socket, never loopback TCP", () => {
 
   it("a remote client through a same-host reverse proxy is not the owner", async () => {
     expect((await jsonRequest({ base: proxy.url }, "GET", "/api/pairing/pending")).status).toBe(401);
-    expect((await jsonRequest({ base: proxy.url }, "POST", "/api/pairing/invites", { body: { channelType: "telegram" } })).status).toBe(401);
+    expect(
+      (await jsonRequest({ base: proxy.url }, "POST", "/api/pairing/invites", { body: { channelType: "telegram" } }))
+        .status,
+    ).toBe(401);
     // With the first-start token it works through the proxy as anywhere: the token is the credential.
-    const withToken = await jsonRequest({ base: proxy.url }, "GET", "/api/pairing/pending", { headers: { authorization: `Bearer ${gatehouse.token}` } });
+    const withToken = await jsonRequest({ base: proxy.url }, "GET", "/api/pairing/pending", {
+      headers: { authorization: `Bearer ${gatehouse.token}` },
+    });
     expect(withToken.status).toBe(200);
   });
 
   it("the socket in the data dir (mode 0600) is the local owner", async () => {
     expect(statSync(socketPath).mode & 0o777).toBe(0o600);
     expect((await jsonRequest({ socketPath }, "GET", "/api/pairing/pending")).status).toBe(200);
-    const invite = await jsonRequest({ socketPath }, "POST", "/api/pairing/invites", { body: { channelType: "telegram" } });
+    const invite = await jsonRequest({ socketPath }, "POST", "/api/pairing/invites", {
+      body: { channelType: "telegram" },
+    });
     expect(invite.status).toBe(201);
     const listed = await runGatehouse(["pairing", "list", "--json", ...ws.args, "--config", config]);
     expect(JSON.parse(listed.stdout).pending.some((p: { kind: string }) => p.kind === "invite")).toBe(true);
   });
 
   it("another user on the machine cannot open the socket", async () => {
-    if (process.getuid?.() !== 0) return void expect(process.env.CI, "CI runs as root to test other users").not.toBe("true");
+    if (process.getuid?.() !== 0)
+      return void expect(process.env.CI, "CI runs as root to test other users").not.toBe("true");
     const script = `require("node:net").connect(${JSON.stringify(socketPath)}).on("connect", () => { console.log("connected"); process.exit(0); }).on("error", (e) => { console.log(e.code); process.exit(0); });`;
     const asNobody = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, ["-e", script], { uid: 65534, gid: 65534, timeout: 10_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout.trim()))),
+      execFile(process.execPath, ["-e", script], { uid: 65534, gid: 65534, timeout: 10_000 }, (error, stdout) =>
+        error ? reject(error) : resolve(stdout.trim()),
+      ),
     );
     // The data dir is 0700 and the socket 0600: either refusal is the file mode doing its job.
     expect(["EACCES", "EPERM"]).toContain(asNobody);
@@ -68,6 +78,8 @@ describe("local owner: the Unix socket, never loopback TCP", () => {
 
   it("doctor names the same trust", async () => {
     const result = await runGatehouse(["doctor", ...ws.args, "--config", config]);
-    expect(result.stdout).toMatch(/auth\s+trusted: API tokens .*local owner: whoever can open the Unix socket .*a loopback TCP connection is no credential/);
+    expect(result.stdout).toMatch(
+      /auth\s+trusted: API tokens .*local owner: whoever can open the Unix socket .*a loopback TCP connection is no credential/,
+    );
   });
 });

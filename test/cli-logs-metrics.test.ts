@@ -17,16 +17,21 @@ const socketPath = join(ws.dataDir, "gatehouse.sock");
 afterAll(() => ws.cleanup());
 
 /** GET over TCP or the Unix socket: status and body text. */
-function get(to: { url: string } | { socketPath: string }, path: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+function get(
+  to: { url: string } | { socketPath: string },
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const onAnswer = (res: IncomingMessage) => {
       let text = "";
       res.on("data", (chunk: Buffer) => (text += chunk.toString()));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
     };
-    const req = "socketPath" in to
-      ? httpRequest({ socketPath: to.socketPath, path, headers: { host: "localhost", ...headers } }, onAnswer)
-      : httpRequest(`${to.url}${path}`, { headers }, onAnswer);
+    const req =
+      "socketPath" in to
+        ? httpRequest({ socketPath: to.socketPath, path, headers: { host: "localhost", ...headers } }, onAnswer)
+        : httpRequest(`${to.url}${path}`, { headers }, onAnswer);
     req.on("error", reject);
     req.setTimeout(15_000, () => req.destroy(new Error(`GET ${path} timed out`)));
     req.end();
@@ -66,23 +71,39 @@ describe("gatehouse start: logs and /metrics", () => {
 
       // A webchat stranger asks, the owner approves with the CLI (another process), a message reaches the echo agent.
       // A new data directory requires device keys: the stranger proves its key first.
-      const { socket: device, first } = await connectKeyDevice(`${gateway.url.replace(/^http/, "ws")}/ws`, makeKeyDevice(), { name: "Stranger" });
+      const { socket: device, first } = await connectKeyDevice(
+        `${gateway.url.replace(/^http/, "ws")}/ws`,
+        makeKeyDevice(),
+        { name: "Stranger" },
+      );
       expect(first.type).toBe("pairing");
       code = first.code as string;
       const approve = await runGatehouse(["pairing", "approve", "webchat", code, ...ws.args, "--config", config]);
       expect(approve.code, approve.stderr).toBe(0);
       await device.nextOfType("hello", 15_000);
-      expect(await device.request("c1", "chat.send", { text: "hello metrics" })).toMatchObject({ ok: true, payload: { text: "echo: hello metrics" } });
+      expect(await device.request("c1", "chat.send", { text: "hello metrics" })).toMatchObject({
+        ok: true,
+        payload: { text: "echo: hello metrics" },
+      });
 
       const scraped = await get(gateway, "/metrics", { authorization: `Bearer ${token}` });
       expect(scraped.status).toBe(200);
       const text = scraped.text;
-      expect(sample(text, "gatehouse_admission_decisions_total", { channel: "webchat", decision: "pending", reason: "new" })).toBe(1);
+      expect(
+        sample(text, "gatehouse_admission_decisions_total", { channel: "webchat", decision: "pending", reason: "new" }),
+      ).toBe(1);
       expect(sample(text, "gatehouse_pairing_events_total", { channel: "webchat", event: "requested" })).toBe(1);
       // Approved by the CLI in another process: seen through the store's audit events.
       expect(sample(text, "gatehouse_pairing_events_total", { channel: "webchat", event: "approved" })).toBe(1);
-      expect(sample(text, "gatehouse_store_call_duration_seconds_count", { backend: "sqlite", method: "pairing.generateCode" })).toBe(1);
-      expect(sample(text, "gatehouse_agent_turn_duration_seconds_count", { channel: "webchat", outcome: "ok" })).toBe(1);
+      expect(
+        sample(text, "gatehouse_store_call_duration_seconds_count", {
+          backend: "sqlite",
+          method: "pairing.generateCode",
+        }),
+      ).toBe(1);
+      expect(sample(text, "gatehouse_agent_turn_duration_seconds_count", { channel: "webchat", outcome: "ok" })).toBe(
+        1,
+      );
       expect(sample(text, "gatehouse_websocket_connections")).toBe(1);
       console.info(
         [
@@ -112,7 +133,8 @@ describe("gatehouse start: logs and /metrics", () => {
     // Each request's lines share its id, and ids differ between requests.
     const ids = new Set(incoming.map((line) => line.requestId));
     expect(ids.size).toBe(incoming.length);
-    for (const id of ids) expect(lines.some((line) => line.message === "request completed" && line.requestId === id)).toBe(true);
+    for (const id of ids)
+      expect(lines.some((line) => line.message === "request completed" && line.requestId === id)).toBe(true);
     expect(incoming.some((line) => line.req?.url === "/metrics")).toBe(true);
     for (const secret of [gateway.token as string, code, cookie, "cookie-value-0123456789abcdef", wrongBearer]) {
       expect(secret.length).toBeGreaterThan(6);
@@ -132,7 +154,10 @@ describe("gatehouse start: logs and /metrics", () => {
     const pretty = await startGatehouse([...ws.args, "--port", "0", "--log-format", "pretty"]);
     expect((await get(pretty, "/healthz")).status).toBe(200);
     expect(await pretty.stop()).toBe(0);
-    const started = pretty.logs().split("\n").find((line) => line.includes("gateway started"));
+    const started = pretty
+      .logs()
+      .split("\n")
+      .find((line) => line.includes("gateway started"));
     expect(started).toMatch(/INFO/);
     expect(started?.trimStart().startsWith("{")).toBe(false);
     expect(pretty.logs()).toMatch(/incoming request.*"requestId":"[0-9a-f-]{36}"|requestId.*incoming request/);

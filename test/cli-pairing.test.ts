@@ -19,12 +19,24 @@ describe("gatehouse pairing (child processes on a shared SQLite store)", () => {
     ]);
     expect(all.code, all.stderr).toBe(0);
     const pending = json(all.stdout).pending as { code: string; channelId: string; channelType: string }[];
-    expect(pending.map((p) => `${p.channelType}:${p.channelId}`).sort()).toEqual(["discord:333", "telegram:111", "telegram:222"]);
+    expect(pending.map((p) => `${p.channelType}:${p.channelId}`).sort()).toEqual([
+      "discord:333",
+      "telegram:111",
+      "telegram:222",
+    ]);
     expect((json(telegramOnly.stdout).pending as unknown[]).length).toBe(2);
     expect(table.stdout).toContain(annCode);
     expect(table.stdout).toMatch(/CODE\s+CHANNEL\s+SENDER/);
 
-    const approved = await gatehouse("pairing", "approve", "telegram", annCode.toLowerCase(), "--label", "Ann S", "--json");
+    const approved = await gatehouse(
+      "pairing",
+      "approve",
+      "telegram",
+      annCode.toLowerCase(),
+      "--label",
+      "Ann S",
+      "--json",
+    );
     expect(approved).toMatchObject({ code: 0 });
     expect(json(approved.stdout)).toEqual({ approved: true });
     expect(await workspace.stores().pairing.isPaired("111", "telegram")).toBe(true);
@@ -38,9 +50,14 @@ describe("gatehouse pairing (child processes on a shared SQLite store)", () => {
     expect(await workspace.stores().pairing.isPaired("222", "telegram")).toBe(false);
     expect(await workspace.stores().pairing.pendingFor("222", "telegram")).toBeNull();
 
-    const [deniedAgain, paired] = await Promise.all([gatehouse("pairing", "deny", "telegram", bobCode), gatehouse("pairing", "paired", "--json")]);
+    const [deniedAgain, paired] = await Promise.all([
+      gatehouse("pairing", "deny", "telegram", bobCode),
+      gatehouse("pairing", "paired", "--json"),
+    ]);
     expect(deniedAgain.code, deniedAgain.stderr).toBe(1);
-    expect(json(paired.stdout).paired).toEqual([expect.objectContaining({ channelType: "telegram", channelId: "111", label: "Ann S" })]);
+    expect(json(paired.stdout).paired).toEqual([
+      expect.objectContaining({ channelType: "telegram", channelId: "111", label: "Ann S" }),
+    ]);
     expect((json(paired.stdout).paired as { approvedBy: string }[])[0]?.approvedBy).toMatch(/^cli:/);
 
     const revoked = await gatehouse("pairing", "revoke", "telegram", "111", "--json");

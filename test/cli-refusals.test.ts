@@ -43,7 +43,11 @@ describe("gatehouse refuses what cannot work", () => {
   });
 
   it("gatehouse help and help <command> exit 0; a bare command group still exits 2", async () => {
-    const [help, helpPairing, bare] = await Promise.all([gatehouse("help"), gatehouse("help", "pairing"), gatehouse("pairing")]);
+    const [help, helpPairing, bare] = await Promise.all([
+      gatehouse("help"),
+      gatehouse("help", "pairing"),
+      gatehouse("pairing"),
+    ]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("Commands:");
     expect(helpPairing.code).toBe(0);

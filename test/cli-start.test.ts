@@ -6,7 +6,9 @@ import { makeKeyDevice, signChallenge } from "./support/key-device.js";
 type Frame = Record<string, unknown> & { type: string };
 
 /** A WebSocket client that keeps every frame so a test can wait for the one it expects. */
-async function connect(url: string): Promise<{ socket: WebSocket; next(match: (f: Frame) => boolean, what: string): Promise<Frame>; frames: Frame[] }> {
+async function connect(
+  url: string,
+): Promise<{ socket: WebSocket; next(match: (f: Frame) => boolean, what: string): Promise<Frame>; frames: Frame[] }> {
   const socket = new WebSocket(`${url.replace(/^http/, "ws")}/ws`);
   const frames: Frame[] = [];
   const waiters: { match: (f: Frame) => boolean; resolve: (f: Frame) => void }[] = [];
@@ -55,27 +57,41 @@ describe("gatehouse start (child process)", () => {
       expect(health.status).toBe(200);
       expect(await health.json()).toMatchObject({ ok: true });
       expect((await fetch(`${gateway.url}/api/pairing/pending`)).status).toBe(401);
-      const pending = await fetch(`${gateway.url}/api/pairing/pending`, { headers: { authorization: `Bearer ${token}` } });
+      const pending = await fetch(`${gateway.url}/api/pairing/pending`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(pending.status).toBe(200);
 
       // A token minted and revoked by the CLI in other processes works, then stops working, in the running gateway.
       const minted = await runGatehouse(["token", "create", "--role", "admin", "--json", ...ws.args]);
       expect(minted.code, minted.stderr).toBe(0);
       const admin = JSON.parse(minted.stdout) as { id: string; token: string };
-      const asAdmin = () => fetch(`${gateway.url}/api/pairing/paired`, { headers: { authorization: `Bearer ${admin.token}` } });
+      const asAdmin = () =>
+        fetch(`${gateway.url}/api/pairing/paired`, { headers: { authorization: `Bearer ${admin.token}` } });
       expect((await asAdmin()).status).toBe(200);
       expect((await runGatehouse(["token", "revoke", admin.id, ...ws.args])).code).toBe(0);
       expect((await asAdmin()).status).toBe(401);
 
       const owner = await connect(gateway.url);
       owner.socket.send(JSON.stringify({ type: "connect", params: { token } }));
-      expect(await owner.next((f) => f.type === "hello", "owner hello")).toMatchObject({ principal: { userId: "owner", role: "owner" } });
+      expect(await owner.next((f) => f.type === "hello", "owner hello")).toMatchObject({
+        principal: { userId: "owner", role: "owner" },
+      });
 
       // A new data directory requires device keys: the browser proves its key first.
       const key = makeKeyDevice();
       const device = await connect(gateway.url);
-      device.socket.send(JSON.stringify({ type: "connect", params: { deviceId: key.deviceId, publicKey: key.publicKey, name: "Test Browser" } }));
-      const challenge = (await device.next((f) => f.type === "challenge", "challenge")) as Frame & { nonce: string; audience: string; expiresAt: number };
+      device.socket.send(
+        JSON.stringify({
+          type: "connect",
+          params: { deviceId: key.deviceId, publicKey: key.publicKey, name: "Test Browser" },
+        }),
+      );
+      const challenge = (await device.next((f) => f.type === "challenge", "challenge")) as Frame & {
+        nonce: string;
+        audience: string;
+        expiresAt: number;
+      };
       device.socket.send(JSON.stringify({ type: "proof", params: { signature: signChallenge(key, challenge) } }));
       const { code } = (await device.next((f) => f.type === "pairing", "pairing")) as Frame & { code: string };
       expect(code).toMatch(/^[A-Z2-9]{4}-[A-Z2-9]{4}$/);
@@ -85,13 +101,20 @@ describe("gatehouse start (child process)", () => {
       const approvedAt = Date.now();
       await device.next((f) => f.type === "event" && f.event === "pairing.approved", "device pairing.approved");
       const hello = await device.next((f) => f.type === "hello", "device hello");
-      const ownerEvent = await owner.next((f) => f.type === "event" && f.event === "pairing.approved", "owner pairing.approved");
+      const ownerEvent = await owner.next(
+        (f) => f.type === "event" && f.event === "pairing.approved",
+        "owner pairing.approved",
+      );
       // Reported, not asserted (no timing assertions in tests): how long the running gateway took to see the CLI's decision.
       console.info(`pairing.approved reached the sockets ${Date.now() - approvedAt} ms after the CLI exited`);
       expect(hello).toMatchObject({ principal: { userId: key.deviceId, role: "user" } });
-      expect(ownerEvent).toMatchObject({ payload: { type: "approved", channelType: "webchat", channelId: key.deviceId } });
+      expect(ownerEvent).toMatchObject({
+        payload: { type: "approved", channelType: "webchat", channelId: key.deviceId },
+      });
 
-      device.socket.send(JSON.stringify({ type: "req", id: "1", method: "chat.send", params: { text: "hello there" } }));
+      device.socket.send(
+        JSON.stringify({ type: "req", id: "1", method: "chat.send", params: { text: "hello there" } }),
+      );
       const reply = await device.next((f) => f.type === "res" && f.id === "1", "chat reply");
       expect(reply).toMatchObject({ ok: true, payload: { text: "echo: hello there" } });
       owner.socket.close();

@@ -15,7 +15,15 @@ afterEach(async () => {
 });
 
 interface Listed {
-  instances: Array<{ id: string; pid: number; url: string; host: string; version: string; channels: string[]; leases: string[] }>;
+  instances: Array<{
+    id: string;
+    pid: number;
+    url: string;
+    host: string;
+    version: string;
+    channels: string[];
+    leases: string[];
+  }>;
 }
 
 async function status(ws: CliWorkspace, config: string): Promise<Listed> {
@@ -45,7 +53,9 @@ describe("gatehouse status", () => {
 
     const start = async () => {
       const started = await startGatehouse([...ws.args, "--config", config, "--port", "0"]);
-      cleanups.push(() => started.child.exitCode === null && started.child.signalCode === null && started.child.kill("SIGKILL"));
+      cleanups.push(
+        () => started.child.exitCode === null && started.child.signalCode === null && started.child.kill("SIGKILL"),
+      );
       return started;
     };
     const [a, b] = await Promise.all([start(), start()]);
@@ -66,6 +76,10 @@ describe("gatehouse status", () => {
 
     // A killed one is gone once its heartbeat's lease runs out.
     b.child.kill("SIGKILL");
-    await until(async () => (await status(ws, config)).instances.length === 0, "the killed instance to drop out", LEASE_SECONDS * 1000 + 20_000);
+    await until(
+      async () => (await status(ws, config)).instances.length === 0,
+      "the killed instance to drop out",
+      LEASE_SECONDS * 1000 + 20_000,
+    );
   }, 120_000);
 });

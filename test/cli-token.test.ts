@@ -6,7 +6,14 @@ import { useSharedCliWorkspace } from "./cli-helpers.js";
 // One SQLite store shared by this process (playing the gateway and the senders) and the CLI child processes.
 const workspace = useSharedCliWorkspace();
 const gatehouse = workspace.gatehouse;
-const request = (token: string) => ({ transport: "http" as const, method: "GET", url: "/", headers: { authorization: `Bearer ${token}` }, remoteAddress: "10.0.0.1", query: {} });
+const request = (token: string) => ({
+  transport: "http" as const,
+  method: "GET",
+  url: "/",
+  headers: { authorization: `Bearer ${token}` },
+  remoteAddress: "10.0.0.1",
+  query: {},
+});
 
 describe("gatehouse token (child processes)", () => {
   it("creates a token once, lists it without the secret, and revokes it; the store only ever holds the hash", async () => {
@@ -46,7 +53,10 @@ describe("gatehouse token (child processes)", () => {
 
   it("refuses a missing or malformed role with exit 2, creating nothing", async () => {
     const before = await workspace.stores().tokens?.count();
-    const [missing, bad] = await Promise.all([gatehouse("token", "create"), gatehouse("token", "create", "--role", "Super User")]);
+    const [missing, bad] = await Promise.all([
+      gatehouse("token", "create"),
+      gatehouse("token", "create", "--role", "Super User"),
+    ]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("required option '--role <role>' not specified");
     expect(bad.code).toBe(2);

@@ -22,7 +22,8 @@ const opened: Stores[] = [];
 beforeAll(async () => {
   ws = cliWorkspace();
   backends = (await allBackends()).filter((b) => b.shared);
-  for (const b of backends) if (!b.available) throw new Error(`${b.name} is not reachable: the migration round trips cannot run`);
+  for (const b of backends)
+    if (!b.available) throw new Error(`${b.name} is not reachable: the migration round trips cannot run`);
 });
 afterAll(async () => {
   await Promise.all(opened.map((s) => s.close()));
@@ -46,14 +47,24 @@ const SENDERS = [
 async function seed(url: string): Promise<{ token: string }> {
   const stores = await open(url);
   for (const s of SENDERS) {
-    const code = await stores.pairing.generateCode(s.channelType, s.channelId, { userName: s.name, firstMessage: "hello" });
+    const code = await stores.pairing.generateCode(s.channelType, s.channelId, {
+      userName: s.name,
+      firstMessage: "hello",
+    });
     expect(await stores.pairing.approve(s.channelType, code, "", "", { approvedBy: "owner:alice" })).toBe(true);
   }
   const gone = await stores.pairing.generateCode("telegram", "999");
   await stores.pairing.approve("telegram", gone);
   await stores.pairing.revoke("999", "telegram");
   const token = `gh_${"a".repeat(43)}`;
-  await stores.tokens?.insert({ id: "tok_migrated1", hash: hashToken(token), role: "admin", userId: "alice", label: "ci", createdAt: 1_700_000_000_000 });
+  await stores.tokens?.insert({
+    id: "tok_migrated1",
+    hash: hashToken(token),
+    role: "admin",
+    userId: "alice",
+    label: "ci",
+    createdAt: 1_700_000_000_000,
+  });
   return { token };
 }
 
@@ -63,45 +74,67 @@ describe("gatehouse migrate --from URL --to URL", () => {
     for (const to of ["sqlite", "redis", "postgres", "mariadb"]) if (from !== to) pairs.push([from, to]);
   }
 
-  it.each(pairs)("%s -> %s keeps every pairing, token and (where the target restores) times and history", async (from, to) => {
-    const source = backends.find((b) => b.name === from) as Backend;
-    const target = backends.find((b) => b.name === to) as Backend;
-    const fromUrl = source.freshUrl();
-    const toUrl = target.freshUrl();
-    const { token } = await seed(fromUrl);
-    const before = await (await open(fromUrl)).pairing.listPaired();
+  it.each(pairs)(
+    "%s -> %s keeps every pairing, token and (where the target restores) times and history",
+    async (from, to) => {
+      const source = backends.find((b) => b.name === from) as Backend;
+      const target = backends.find((b) => b.name === to) as Backend;
+      const fromUrl = source.freshUrl();
+      const toUrl = target.freshUrl();
+      const { token } = await seed(fromUrl);
+      const before = await (await open(fromUrl)).pairing.listPaired();
 
-    const run = await runGatehouse(["migrate", "--from", fromUrl, "--to", toUrl, "--data-dir", ws.dataDir, "--json"]);
-    expect(run.stderr).toBe("");
-    expect(run.code).toBe(0);
-    const summary = JSON.parse(run.stdout) as { paired: { added: number }; tokens: { added: number }; method: string };
-    expect(summary.paired.added).toBe(3);
-    expect(summary.tokens.added).toBe(1);
+      const run = await runGatehouse(["migrate", "--from", fromUrl, "--to", toUrl, "--data-dir", ws.dataDir, "--json"]);
+      expect(run.stderr).toBe("");
+      expect(run.code).toBe(0);
+      const summary = JSON.parse(run.stdout) as {
+        paired: { added: number };
+        tokens: { added: number };
+        method: string;
+      };
+      expect(summary.paired.added).toBe(3);
+      expect(summary.tokens.added).toBe(1);
 
-    const moved = await open(toUrl);
-    for (const s of SENDERS) expect(await moved.pairing.isPaired(s.channelId, s.channelType)).toBe(true);
-    expect(await moved.pairing.isPaired("999", "telegram")).toBe(false);
-    const record = await moved.tokens?.findByHash(hashToken(token));
-    expect(record).toMatchObject({ id: "tok_migrated1", role: "admin", userId: "alice" });
+      const moved = await open(toUrl);
+      for (const s of SENDERS) expect(await moved.pairing.isPaired(s.channelId, s.channelType)).toBe(true);
+      expect(await moved.pairing.isPaired("999", "telegram")).toBe(false);
+      const record = await moved.tokens?.findByHash(hashToken(token));
+      expect(record).toMatchObject({ id: "tok_migrated1", role: "admin", userId: "alice" });
 
-    const after = await moved.pairing.listPaired();
-    const view = (list: typeof before) => list.map((p) => [p.channelType, p.channelId, p.label].join("|")).sort();
-    expect(view(after)).toEqual(view(before));
-    if (RESTORES.has(to)) {
-      expect(summary.method).toBe("restore");
-      expect(after.map((p) => [p.channelId, p.pairedAt, p.approvedBy]).sort()).toEqual(before.map((p) => [p.channelId, p.pairedAt, p.approvedBy]).sort());
-      const history = (await moved.pairing.audit({ limit: 100 })).events;
-      expect(history.filter((e) => e.type === "revoked").map((e) => e.channelId)).toEqual(["999"]);
-      expect(history.every((e) => typeof e.detail.restored === "string")).toBe(true);
-    }
+      const after = await moved.pairing.listPaired();
+      const view = (list: typeof before) => list.map((p) => [p.channelType, p.channelId, p.label].join("|")).sort();
+      expect(view(after)).toEqual(view(before));
+      if (RESTORES.has(to)) {
+        expect(summary.method).toBe("restore");
+        expect(after.map((p) => [p.channelId, p.pairedAt, p.approvedBy]).sort()).toEqual(
+          before.map((p) => [p.channelId, p.pairedAt, p.approvedBy]).sort(),
+        );
+        const history = (await moved.pairing.audit({ limit: 100 })).events;
+        expect(history.filter((e) => e.type === "revoked").map((e) => e.channelId)).toEqual(["999"]);
+        expect(history.every((e) => typeof e.detail.restored === "string")).toBe(true);
+      }
 
-    // Run again (from one source to every target, to keep the file quick): nothing is added twice.
-    if (from !== "sqlite") return;
-    const again = await runGatehouse(["migrate", "--from", fromUrl, "--to", toUrl, "--data-dir", ws.dataDir, "--json"]);
-    expect(again.code).toBe(0);
-    const second = JSON.parse(again.stdout) as { paired: { added: number }; tokens: { added: number }; audit: { added: number } };
-    expect([second.paired.added, second.tokens.added, second.audit.added]).toEqual([0, 0, 0]);
-  });
+      // Run again (from one source to every target, to keep the file quick): nothing is added twice.
+      if (from !== "sqlite") return;
+      const again = await runGatehouse([
+        "migrate",
+        "--from",
+        fromUrl,
+        "--to",
+        toUrl,
+        "--data-dir",
+        ws.dataDir,
+        "--json",
+      ]);
+      expect(again.code).toBe(0);
+      const second = JSON.parse(again.stdout) as {
+        paired: { added: number };
+        tokens: { added: number };
+        audit: { added: number };
+      };
+      expect([second.paired.added, second.tokens.added, second.audit.added]).toEqual([0, 0, 0]);
+    },
+  );
 
   it("refuses a target store first opened with another gateway secret, naming it, and writes nothing", async () => {
     const redis = backends.find((b) => b.name === "redis") as Backend;
@@ -133,7 +166,10 @@ describe("gatehouse export and import", () => {
     const exported = await runGatehouse(["export", "--store", fromUrl, "--data-dir", ws.dataDir, "--out", file]);
     expect(exported.code).toBe(0);
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    const lines = readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(file, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines[0]).toMatchObject({ format: "gatehouse-export", version: 1, source: "sqlite" });
     expect(lines.filter((l) => l.type === "paired")).toHaveLength(3);
     expect(JSON.stringify(lines)).not.toContain(`gh_${"a".repeat(43)}`);
@@ -142,7 +178,11 @@ describe("gatehouse export and import", () => {
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({ paired: { added: 3 }, tokens: { added: 1 } });
     const second = await runGatehouse(["import", file, "--store", toUrl, "--data-dir", ws.dataDir, "--json"]);
-    expect(JSON.parse(second.stdout)).toMatchObject({ paired: { added: 0, present: 3 }, tokens: { added: 0, present: 1 }, audit: { added: 0 } });
+    expect(JSON.parse(second.stdout)).toMatchObject({
+      paired: { added: 0, present: 3 },
+      tokens: { added: 0, present: 1 },
+      audit: { added: 0 },
+    });
   });
 
   it("refuses a bad line with its number and what was wrong, and changes nothing", async () => {
@@ -174,13 +214,17 @@ describe("switching from a peer", () => {
     // PraisonAI's PairingStore._save(): {"paired": [asdict(PairedChannel)]}, paired_at in epoch seconds.
     writeFileSync(
       join(dir, "pairing.json"),
-      JSON.stringify({
-        paired: [
-          { channel_id: "424242", channel_type: "telegram", paired_at: 1_700_000_000.25, label: "Ada" },
-          { channel_id: "C0123", channel_type: "slack", paired_at: 1_700_000_100, label: "" },
-          { channel_id: "browser-1", channel_type: "ui", paired_at: 1_700_000_200, label: "web" },
-        ],
-      }, null, 2),
+      JSON.stringify(
+        {
+          paired: [
+            { channel_id: "424242", channel_type: "telegram", paired_at: 1_700_000_000.25, label: "Ada" },
+            { channel_id: "C0123", channel_type: "slack", paired_at: 1_700_000_100, label: "" },
+            { channel_id: "browser-1", channel_type: "ui", paired_at: 1_700_000_200, label: "web" },
+          ],
+        },
+        null,
+        2,
+      ),
     );
     const url = (backends.find((b) => b.name === "mariadb") as Backend).freshUrl();
     const refused = await runGatehouse(["import", "praisonai", dir, "--store", url, "--data-dir", ws.dataDir]);
@@ -188,11 +232,30 @@ describe("switching from a peer", () => {
     expect(refused.stderr).toMatch(/paired\[2\]: channel type "ui" is not a gatehouse channel/);
     expect(await (await open(url)).pairing.listPaired()).toEqual([]);
 
-    const dry = await runGatehouse(["import", "praisonai", dir, "--skip-unknown", "--dry-run", "--store", url, "--data-dir", ws.dataDir]);
+    const dry = await runGatehouse([
+      "import",
+      "praisonai",
+      dir,
+      "--skip-unknown",
+      "--dry-run",
+      "--store",
+      url,
+      "--data-dir",
+      ws.dataDir,
+    ]);
     expect(dry.stdout).toMatch(/Would import 2 pairings/);
     expect(await (await open(url)).pairing.listPaired()).toEqual([]);
 
-    const run = await runGatehouse(["import", "praisonai", dir, "--skip-unknown", "--store", url, "--data-dir", ws.dataDir]);
+    const run = await runGatehouse([
+      "import",
+      "praisonai",
+      dir,
+      "--skip-unknown",
+      "--store",
+      url,
+      "--data-dir",
+      ws.dataDir,
+    ]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/Left out: .*"ui"/);
     const paired = await (await open(url)).pairing.listPaired();
@@ -206,8 +269,14 @@ describe("switching from a peer", () => {
     const dir = join(ws.dataDir, "openclaw-credentials");
     mkdirSync(dir, { recursive: true });
     // OpenClaw's AllowFromStore (src/pairing/pairing-store.ts): {"version": 1, "allowFrom": [...]}.
-    writeFileSync(join(dir, "telegram-allowFrom.json"), JSON.stringify({ version: 1, allowFrom: ["111", "tg:222", "*"] }));
-    writeFileSync(join(dir, "whatsapp-work-allowFrom.json"), JSON.stringify({ version: 1, allowFrom: ["+14155550123"] }));
+    writeFileSync(
+      join(dir, "telegram-allowFrom.json"),
+      JSON.stringify({ version: 1, allowFrom: ["111", "tg:222", "*"] }),
+    );
+    writeFileSync(
+      join(dir, "whatsapp-work-allowFrom.json"),
+      JSON.stringify({ version: 1, allowFrom: ["+14155550123"] }),
+    );
     writeFileSync(join(dir, "telegram-pairing.json"), JSON.stringify({ version: 1, requests: [] }));
     writeFileSync(join(dir, "signal-allowFrom.json"), JSON.stringify({ version: 1, allowFrom: ["+1555"] }));
     const url = (backends.find((b) => b.name === "sqlite") as Backend).freshUrl();
@@ -216,16 +285,27 @@ describe("switching from a peer", () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/signal-allowFrom\.json: channel "signal" is not a gatehouse channel/);
 
-    const run = await runGatehouse(["import", "openclaw", dir, "--skip-unknown", "--store", url, "--data-dir", ws.dataDir]);
+    const run = await runGatehouse([
+      "import",
+      "openclaw",
+      dir,
+      "--skip-unknown",
+      "--store",
+      url,
+      "--data-dir",
+      ws.dataDir,
+    ]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/"\*" lets everyone in/);
     const stores = await open(url);
-    expect(await stores.pairing.isPairedMany([
-      { channelType: "telegram", channelId: "111" },
-      { channelType: "telegram", channelId: "222" },
-      { channelType: "whatsapp", channelId: "14155550123" },
-      { channelType: "telegram", channelId: "*" },
-    ])).toEqual([true, true, true, false]);
+    expect(
+      await stores.pairing.isPairedMany([
+        { channelType: "telegram", channelId: "111" },
+        { channelType: "telegram", channelId: "222" },
+        { channelType: "whatsapp", channelId: "14155550123" },
+        { channelType: "telegram", channelId: "*" },
+      ]),
+    ).toEqual([true, true, true, false]);
     const labels = (await stores.pairing.listPaired()).map((p) => p.label);
     expect(labels).toContain("14155550123 (OpenClaw account work)");
   });

@@ -84,7 +84,16 @@ describe("gatehouse doctor", () => {
       expect(result.code, result.stdout).toBe(0);
       const report = JSON.parse(result.stdout) as { ok: boolean; checks: { name: string; status: string }[] };
       expect(report.ok).toBe(true);
-      expect(report.checks.map((c) => c.name)).toEqual(["config", "datadir", "secret", "store", "tokens", "http", "auth", "policy"]);
+      expect(report.checks.map((c) => c.name)).toEqual([
+        "config",
+        "datadir",
+        "secret",
+        "store",
+        "tokens",
+        "http",
+        "auth",
+        "policy",
+      ]);
       expect(report.checks.find((c) => c.name === "secret")?.status).toBe("warn");
       expect(readdirSync(fresh)).toEqual([]);
     } finally {

@@ -4,7 +4,15 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { buildConsoleForTest, withCookie } from "./console-helpers.js";
-import { connectWithToken, deviceId, OWNER_TOKEN, startGateway, TestSocket, USER_TOKEN, type TestGateway } from "./gateway-helpers.js";
+import {
+  connectWithToken,
+  deviceId,
+  OWNER_TOKEN,
+  startGateway,
+  TestSocket,
+  USER_TOKEN,
+  type TestGateway,
+} from "./gateway-helpers.js";
 
 /**
  * The owner console in a real browser (the Debian Chromium, driven by playwright-core) against a real gateway:
@@ -46,7 +54,10 @@ async function shot(name: string): Promise<void> {
 }
 
 async function open(view: string): Promise<void> {
-  await page.getByRole("navigation", { name: "Console sections" }).getByRole("link", { name: new RegExp(`^${view}`) }).click();
+  await page
+    .getByRole("navigation", { name: "Console sections" })
+    .getByRole("link", { name: new RegExp(`^${view}`) })
+    .click();
   await eventually(() => page.evaluate(() => location.hash)).toBe(`#${view.toLowerCase().replace(" log", "")}`);
 }
 
@@ -70,7 +81,10 @@ beforeAll(async () => {
   built = await buildConsoleForTest();
   gw = await startGateway({ consoleDir: built.dir });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  context = await browser.newContext({ viewport: { width: 1100, height: 760 }, permissions: ["clipboard-read", "clipboard-write"] });
+  context = await browser.newContext({
+    viewport: { width: 1100, height: 760 },
+    permissions: ["clipboard-read", "clipboard-write"],
+  });
   page = await context.newPage();
   page.on("pageerror", (error) => {
     throw error;
@@ -185,7 +199,9 @@ describe("owner console in Chromium", () => {
     await eventually(() => codeBox.isVisible()).toBe(true);
     const code = (await codeBox.textContent())!;
     expect(code).toMatch(CODE);
-    await eventually(() => page.locator(".invite-card .countdown").textContent()).toMatch(/^Expires in (10:00|9:[0-5]\d)$/);
+    await eventually(() => page.locator(".invite-card .countdown").textContent()).toMatch(
+      /^Expires in (10:00|9:[0-5]\d)$/,
+    );
     await page.getByRole("button", { name: "Copy code" }).click();
     await eventually(() => page.getByText("Copied.").isVisible()).toBe(true);
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(code);
@@ -213,7 +229,9 @@ describe("owner console in Chromium", () => {
   });
 
   it("pages through the audit log and filters it by event type and channel", async () => {
-    const store = gw.gateway.context.pairing as typeof gw.gateway.context.pairing & { deny(t: string, c: string): Promise<boolean> };
+    const store = gw.gateway.context.pairing as typeof gw.gateway.context.pairing & {
+      deny(t: string, c: string): Promise<boolean>;
+    };
     for (let i = 0; i < 15; i += 1) {
       const code = await store.generateCode("discord", `discord-user-${i}`);
       expect(await store.deny("discord", code)).toBe(true);
@@ -311,7 +329,10 @@ describe("owner console in Chromium", () => {
           .filter((el) => el.offsetParent !== null)
           .filter((el) => {
             const control = el as HTMLInputElement;
-            const named = (control.labels?.length ?? 0) > 0 || el.getAttribute("aria-label") || (el.tagName === "BUTTON" && el.textContent?.trim());
+            const named =
+              (control.labels?.length ?? 0) > 0 ||
+              el.getAttribute("aria-label") ||
+              (el.tagName === "BUTTON" && el.textContent?.trim());
             return !named;
           })
           .map((el) => el.outerHTML.slice(0, 80)),

@@ -20,7 +20,11 @@ export interface ConsoleLogin {
 }
 
 /** POST /console/login as a same-origin browser would (Origin = the gateway). */
-export async function consoleLogin(gw: TestGateway, token: unknown, headers: Record<string, string> = {}): Promise<ConsoleLogin> {
+export async function consoleLogin(
+  gw: TestGateway,
+  token: unknown,
+  headers: Record<string, string> = {},
+): Promise<ConsoleLogin> {
   const response = await fetch(`${gw.url}/console/login`, {
     method: "POST",
     headers: { "content-type": "application/json", origin: gw.url, ...headers },
@@ -28,7 +32,12 @@ export async function consoleLogin(gw: TestGateway, token: unknown, headers: Rec
   });
   const setCookie = response.headers.get("set-cookie");
   const text = await response.text();
-  return { status: response.status, setCookie, cookie: setCookie ? setCookie.split(";")[0]! : "", body: text ? JSON.parse(text) : null };
+  return {
+    status: response.status,
+    setCookie,
+    cookie: setCookie ? setCookie.split(";")[0]! : "",
+    body: text ? JSON.parse(text) : null,
+  };
 }
 
 /** A request carrying the console cookie (and whatever else the test adds). */

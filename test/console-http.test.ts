@@ -75,7 +75,10 @@ describe("console sign-in", () => {
     expect(JSON.stringify(login.body)).not.toContain(OWNER_TOKEN);
     const session = await withCookie(g, "GET", "/console/session", login.cookie);
     // The page learns the channel types this gateway runs (here only webchat) instead of carrying a list of its own.
-    expect(session).toEqual({ status: 200, body: { principal: { userId: "alice", role: "owner" }, csrf: login.body.csrf, channelTypes: ["webchat"] } });
+    expect(session).toEqual({
+      status: 200,
+      body: { principal: { userId: "alice", role: "owner" }, csrf: login.body.csrf, channelTypes: ["webchat"] },
+    });
   });
 
   it("an admin token signs in too", async () => {
@@ -103,7 +106,8 @@ describe("console sign-in", () => {
     expect(crossOrigin.status).toBe(403);
     const crossSite = await consoleLogin(g, OWNER_TOKEN, { "sec-fetch-site": "cross-site" });
     expect(crossSite.status).toBe(403);
-    for (const attempt of [wrong, user, missing, wrongType, crossOrigin, crossSite]) expect(attempt.setCookie).toBeNull();
+    for (const attempt of [wrong, user, missing, wrongType, crossOrigin, crossSite])
+      expect(attempt.setCookie).toBeNull();
   });
 
   it("only the token vouches at sign-in: local owner trust in the auth chain never signs a wrong token in", async () => {
@@ -158,12 +162,17 @@ describe("console cookie on the admin API", () => {
       expect([401, 403], JSON.stringify(headers)).toContain(result.status);
     }
     // A DNS-rebinding page reaches the gateway under a foreign Host (fetch cannot set Host, so use node:http).
-    const rebound = await rawPost(g, "/api/pairing/approve", {
-      cookie: login.cookie,
-      host: "evil.example",
-      origin: "http://evil.example",
-      "x-gatehouse-csrf": login.body.csrf,
-    }, body);
+    const rebound = await rawPost(
+      g,
+      "/api/pairing/approve",
+      {
+        cookie: login.cookie,
+        host: "evil.example",
+        origin: "http://evil.example",
+        "x-gatehouse-csrf": login.body.csrf,
+      },
+      body,
+    );
     expect([401, 403]).toContain(rebound);
     const stillPending = await g.gateway.context.pairing.listPending("webchat");
     expect(stillPending.map((p) => p.code)).toEqual([code]);
@@ -179,14 +188,21 @@ describe("console cookie on the admin API", () => {
     const login = await consoleLogin(g, OWNER_TOKEN);
     const value = login.cookie.slice(CONSOLE_COOKIE.length + 1);
     const [id] = value.split(".");
-    for (const cookie of [`${CONSOLE_COOKIE}=${id}`, `${CONSOLE_COOKIE}=${id}.AAAA${value.slice(-40)}`, `${CONSOLE_COOKIE}=x${value}`]) {
+    for (const cookie of [
+      `${CONSOLE_COOKIE}=${id}`,
+      `${CONSOLE_COOKIE}=${id}.AAAA${value.slice(-40)}`,
+      `${CONSOLE_COOKIE}=x${value}`,
+    ]) {
       expect((await withCookie(g, "GET", "/api/pairing/pending", cookie)).status).toBe(401);
       expect((await withCookie(g, "GET", "/console/session", cookie)).status).toBe(401);
     }
   });
 
   it("the session ends when its token stops working (deleted token, next request)", async () => {
-    const tokens = { [OWNER_TOKEN]: { userId: "alice", role: "owner" } } as Record<string, { userId: string; role: string }>;
+    const tokens = { [OWNER_TOKEN]: { userId: "alice", role: "owner" } } as Record<
+      string,
+      { userId: string; role: string }
+    >;
     const g = await start({ auth: fixedTokenAuth(tokens) });
     const login = await consoleLogin(g, OWNER_TOKEN);
     expect((await withCookie(g, "GET", "/api/pairing/paired", login.cookie)).status).toBe(200);
@@ -199,7 +215,9 @@ describe("console cookie on the admin API", () => {
   it("sign-out ends the server-side session and clears the cookie", async () => {
     const g = await start();
     const login = await consoleLogin(g, OWNER_TOKEN);
-    const refused = await withCookie(g, "POST", "/console/logout", login.cookie, { headers: { origin: "http://evil.example", "x-gatehouse-csrf": login.body.csrf } });
+    const refused = await withCookie(g, "POST", "/console/logout", login.cookie, {
+      headers: { origin: "http://evil.example", "x-gatehouse-csrf": login.body.csrf },
+    });
     expect(refused.status).toBe(403);
     expect((await withCookie(g, "GET", "/console/session", login.cookie)).status).toBe(200);
     const response = await fetch(`${g.url}/console/logout`, {
@@ -214,7 +232,11 @@ describe("console cookie on the admin API", () => {
 });
 
 describe("console WebSocket tickets", () => {
-  async function ticket(g: TestGateway, cookie: string, csrf: string | undefined): Promise<{ status: number; body: any }> {
+  async function ticket(
+    g: TestGateway,
+    cookie: string,
+    csrf: string | undefined,
+  ): Promise<{ status: number; body: any }> {
     const headers: Record<string, string> = { origin: g.url };
     if (csrf !== undefined) headers["x-gatehouse-csrf"] = csrf;
     return withCookie(g, "POST", "/console/ws-ticket", cookie, { headers });
@@ -249,7 +271,9 @@ describe("console WebSocket tickets", () => {
     const g = await start();
     const login = await consoleLogin(g, OWNER_TOKEN);
     const issued = await ticket(g, login.cookie, login.body.csrf);
-    await withCookie(g, "POST", "/console/logout", login.cookie, { headers: { origin: g.url, "x-gatehouse-csrf": login.body.csrf } });
+    await withCookie(g, "POST", "/console/logout", login.cookie, {
+      headers: { origin: g.url, "x-gatehouse-csrf": login.body.csrf },
+    });
     const socket = await TestSocket.open(g.wsUrl);
     sockets.push(socket);
     socket.send({ type: "connect", params: { token: issued.body.ticket } });
@@ -299,12 +323,26 @@ describe("console page", () => {
     const g = await start();
     const login = await consoleLogin(g, OWNER_TOKEN);
     await consoleLogin(g, "owner-token-but-wrong-0123456789");
-    await withCookie(g, "POST", "/api/pairing/invites", login.cookie, { headers: { origin: "http://evil.example" }, body: { channelType: "x" } });
-    await withCookie(g, "POST", "/api/pairing/invites", login.cookie, { headers: { origin: g.url }, body: { channelType: "x" } });
-    const issued = await withCookie(g, "POST", "/console/ws-ticket", login.cookie, { headers: { origin: g.url, "x-gatehouse-csrf": login.body.csrf } });
+    await withCookie(g, "POST", "/api/pairing/invites", login.cookie, {
+      headers: { origin: "http://evil.example" },
+      body: { channelType: "x" },
+    });
+    await withCookie(g, "POST", "/api/pairing/invites", login.cookie, {
+      headers: { origin: g.url },
+      body: { channelType: "x" },
+    });
+    const issued = await withCookie(g, "POST", "/console/ws-ticket", login.cookie, {
+      headers: { origin: g.url, "x-gatehouse-csrf": login.body.csrf },
+    });
     const log = g.logger.lines.join("\n");
     expect(log).toContain("console sign-in");
-    for (const secret of [OWNER_TOKEN, "owner-token-but-wrong", login.body.csrf, login.cookie.split("=")[1]!, issued.body.ticket]) {
+    for (const secret of [
+      OWNER_TOKEN,
+      "owner-token-but-wrong",
+      login.body.csrf,
+      login.cookie.split("=")[1]!,
+      issued.body.ticket,
+    ]) {
       expect(log).not.toContain(secret);
     }
   });

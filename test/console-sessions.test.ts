@@ -57,7 +57,10 @@ describe("console sessions", () => {
     const foreign = new ConsoleSessions(Buffer.alloc(32, 6), undefined, { now: c.now }).issueTicket(session);
     expect(await sessions.redeemTicket(foreign.ticket)).toBeNull();
     const fresh = sessions.issueTicket(session);
-    const altered = fresh.ticket.replace(/\.([0-9a-z]+)\./, (_, expiry: string) => `.${(parseInt(expiry, 36) + 1).toString(36)}.`);
+    const altered = fresh.ticket.replace(
+      /\.([0-9a-z]+)\./,
+      (_, expiry: string) => `.${(parseInt(expiry, 36) + 1).toString(36)}.`,
+    );
     expect(await sessions.redeemTicket(altered)).toBeNull();
 
     const orphan = sessions.issueTicket(session);
@@ -86,7 +89,9 @@ describe("console sessions", () => {
     expect(written).not.toContain(session.csrf);
     expect(seen[0]?.id).toContain(session.ref);
     // Another gateway with the same secret reads it; one with another secret cannot open it.
-    expect((await new ConsoleSessions(SECRET, { sessions: sessionsStore }).get(session.id))?.token).toBe("owner-token-value-0123456789");
+    expect((await new ConsoleSessions(SECRET, { sessions: sessionsStore }).get(session.id))?.token).toBe(
+      "owner-token-value-0123456789",
+    );
     expect(await new ConsoleSessions(Buffer.alloc(32, 6), { sessions: sessionsStore }).get(session.id)).toBeNull();
     await stores.close();
   });

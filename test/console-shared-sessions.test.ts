@@ -44,7 +44,9 @@ async function ownerToken(store: string): Promise<string> {
 
 /** A ticket from `from` (as the page asks for one), used to open an owner socket at `at`. */
 async function ticketFrom(from: Instance, cookie: string, csrf: string): Promise<string> {
-  const issued = await withCookie(from as TestGateway, "POST", "/console/ws-ticket", cookie, { headers: { origin: from.url, "x-gatehouse-csrf": csrf } });
+  const issued = await withCookie(from as TestGateway, "POST", "/console/ws-ticket", cookie, {
+    headers: { origin: from.url, "x-gatehouse-csrf": csrf },
+  });
   expect(issued.status).toBe(200);
   return issued.body.ticket as string;
 }
@@ -70,37 +72,42 @@ async function closedWithin(socket: TestSocket, ms = CLOSE_WITHIN_MS): Promise<n
 }
 
 describe.each(backends.filter((b) => b.shared))("console sessions shared by two gateways on $name", (backend) => {
-  it.skipIf(!backend.available)("sign in through A, use through B, sign out through B: the session and A's socket end", async () => {
-    const store = backend.freshUrl();
-    const token = await ownerToken(store);
-    const a = await startInstance(store);
-    const b = await startInstance(store);
+  it.skipIf(!backend.available)(
+    "sign in through A, use through B, sign out through B: the session and A's socket end",
+    async () => {
+      const store = backend.freshUrl();
+      const token = await ownerToken(store);
+      const a = await startInstance(store);
+      const b = await startInstance(store);
 
-    const login = await consoleLogin(a as TestGateway, token);
-    expect(login.status).toBe(200);
-    const { cookie } = login;
-    const csrf = login.body.csrf as string;
+      const login = await consoleLogin(a as TestGateway, token);
+      expect(login.status).toBe(200);
+      const { cookie } = login;
+      const csrf = login.body.csrf as string;
 
-    // B knows the session A created: same principal and CSRF value, and the admin API accepts the cookie.
-    const onB = await withCookie(b as TestGateway, "GET", "/console/session", cookie);
-    expect(onB.status).toBe(200);
-    expect(onB.body.principal).toEqual({ userId: "olivia", role: "owner" });
-    expect(onB.body.csrf).toBe(csrf);
-    expect((await withCookie(b as TestGateway, "GET", "/api/pairing/paired", cookie)).status).toBe(200);
+      // B knows the session A created: same principal and CSRF value, and the admin API accepts the cookie.
+      const onB = await withCookie(b as TestGateway, "GET", "/console/session", cookie);
+      expect(onB.status).toBe(200);
+      expect(onB.body.principal).toEqual({ userId: "olivia", role: "owner" });
+      expect(onB.body.csrf).toBe(csrf);
+      expect((await withCookie(b as TestGateway, "GET", "/api/pairing/paired", cookie)).status).toBe(200);
 
-    // A ticket issued by B opens an owner socket on A, once: the same ticket is refused on B afterwards.
-    const ticket = await ticketFrom(b, cookie, csrf);
-    const onA = await openWith(a, ticket);
-    expect(onA.first.type).toBe("hello");
-    expect((await onA.socket.request("list", "pairing.list", {})).ok).toBe(true);
-    const replayed = await openWith(b, ticket);
-    expect(replayed.first.type).toBe("error");
+      // A ticket issued by B opens an owner socket on A, once: the same ticket is refused on B afterwards.
+      const ticket = await ticketFrom(b, cookie, csrf);
+      const onA = await openWith(a, ticket);
+      expect(onA.first.type).toBe("hello");
+      expect((await onA.socket.request("list", "pairing.list", {})).ok).toBe(true);
+      const replayed = await openWith(b, ticket);
+      expect(replayed.first.type).toBe("error");
 
-    // Signing out through B ends the session on A, and closes the socket A opened from it.
-    const out = await withCookie(b as TestGateway, "POST", "/console/logout", cookie, { headers: { origin: b.url, "x-gatehouse-csrf": csrf } });
-    expect(out.status).toBe(200);
-    expect(await closedWithin(onA.socket)).toBe(4401);
-    expect((await withCookie(a as TestGateway, "GET", "/console/session", cookie)).status).toBe(401);
-    expect((await withCookie(b as TestGateway, "GET", "/console/session", cookie)).status).toBe(401);
-  });
+      // Signing out through B ends the session on A, and closes the socket A opened from it.
+      const out = await withCookie(b as TestGateway, "POST", "/console/logout", cookie, {
+        headers: { origin: b.url, "x-gatehouse-csrf": csrf },
+      });
+      expect(out.status).toBe(200);
+      expect(await closedWithin(onA.socket)).toBe(4401);
+      expect((await withCookie(a as TestGateway, "GET", "/console/session", cookie)).status).toBe(401);
+      expect((await withCookie(b as TestGateway, "GET", "/console/session", cookie)).status).toBe(401);
+    },
+  );
 });

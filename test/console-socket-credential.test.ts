@@ -12,7 +12,15 @@ import { createGateway, type Gateway } from "../src/gateway/index.js";
 import { openStores } from "../src/stores/open.js";
 import type { Stores } from "../src/stores/types.js";
 import { consoleLogin, withCookie } from "./console-helpers.js";
-import { captureLogger, fixedTokenAuth, OWNER_TOKEN, SECRET, startGateway, TestSocket, type TestGateway } from "./gateway-helpers.js";
+import {
+  captureLogger,
+  fixedTokenAuth,
+  OWNER_TOKEN,
+  SECRET,
+  startGateway,
+  TestSocket,
+  type TestGateway,
+} from "./gateway-helpers.js";
 import { postgresAvailable, schemaNames } from "./postgres-helpers.js";
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from "./redis-support.js";
 
@@ -25,7 +33,10 @@ afterEach(async () => {
 });
 
 /** Signs in to the console, takes a ticket and opens the owner socket with it, as the console page does. */
-async function consoleSocket(base: { url: string; wsUrl: string }, token: string): Promise<{ socket: TestSocket; cookie: string; csrf: string }> {
+async function consoleSocket(
+  base: { url: string; wsUrl: string },
+  token: string,
+): Promise<{ socket: TestSocket; cookie: string; csrf: string }> {
   const login = await consoleLogin(base as TestGateway, token);
   expect(login.status).toBe(200);
   const headers = { origin: base.url, "x-gatehouse-csrf": login.body.csrf as string };
@@ -57,7 +68,9 @@ describe("a console socket and its sign-in", () => {
     const g = await startGateway();
     cleanups.push(() => g.stop());
     const { socket, cookie, csrf } = await consoleSocket(g, OWNER_TOKEN);
-    const out = await withCookie(g, "POST", "/console/logout", cookie, { headers: { origin: g.url, "x-gatehouse-csrf": csrf } });
+    const out = await withCookie(g, "POST", "/console/logout", cookie, {
+      headers: { origin: g.url, "x-gatehouse-csrf": csrf },
+    });
     expect(out.status).toBe(200);
     expect(await closedWithin(socket)).toBe(4401);
   });
@@ -67,7 +80,9 @@ describe("a console socket and its sign-in", () => {
     cleanups.push(() => g.stop());
     const mine = await consoleSocket(g, OWNER_TOKEN);
     const other = await consoleSocket(g, OWNER_TOKEN);
-    await withCookie(g, "POST", "/console/logout", other.cookie, { headers: { origin: g.url, "x-gatehouse-csrf": other.csrf } });
+    await withCookie(g, "POST", "/console/logout", other.cookie, {
+      headers: { origin: g.url, "x-gatehouse-csrf": other.csrf },
+    });
     expect(await closedWithin(other.socket)).toBe(4401);
     expect((await mine.socket.request("after", "pairing.list", {})).ok).toBe(true);
   });

@@ -14,10 +14,13 @@ const dirs: string[] = [];
 const prefixes: string[] = [];
 const redisUp = await requireRedis();
 const schemas = await testSchemas("conv");
-if (!schemas.available && process.env.CI === "true") throw new Error("PostgreSQL is not reachable and CI=true: the conversation tests cannot skip it");
+if (!schemas.available && process.env.CI === "true")
+  throw new Error("PostgreSQL is not reachable and CI=true: the conversation tests cannot skip it");
 const opened: Stores[] = [];
 // Stores a test left open (a failed assertion) are closed before their tables are dropped.
-const tables = await testPrefixes("conv", async () => Promise.all(opened.splice(0).map((stores) => stores.close().catch(() => undefined))));
+const tables = await testPrefixes("conv", async () =>
+  Promise.all(opened.splice(0).map((stores) => stores.close().catch(() => undefined))),
+);
 afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   if (redisUp) for (const prefix of prefixes) await deleteKeys(prefix);
@@ -39,7 +42,12 @@ function sqliteFile(): string {
 
 const BACKENDS: Backend[] = [
   { name: "memory", available: true, clock: "injected", open: (now) => openStores("memory:", { secret: SECRET, now }) },
-  { name: "sqlite", available: true, clock: "injected", open: (now) => openStores(`sqlite:${sqliteFile()}`, { secret: SECRET, now }) },
+  {
+    name: "sqlite",
+    available: true,
+    clock: "injected",
+    open: (now) => openStores(`sqlite:${sqliteFile()}`, { secret: SECRET, now }),
+  },
   {
     name: "redis",
     available: redisUp,
@@ -50,7 +58,12 @@ const BACKENDS: Backend[] = [
       return openStores(REDIS_URL, { secret: SECRET, now, keyPrefix });
     },
   },
-  { name: "postgres", available: schemas.available, clock: "injected", open: (now) => openStores(schemas.nextUrl(), { secret: SECRET, now }) },
+  {
+    name: "postgres",
+    available: schemas.available,
+    clock: "injected",
+    open: (now) => openStores(schemas.nextUrl(), { secret: SECRET, now }),
+  },
   {
     name: "mariadb",
     available: tables.available,
@@ -109,7 +122,9 @@ for (const backend of BACKENDS) {
       expect(await memory.history("s", { userId: "alice", channelType: "discord" })).toEqual([]);
       // Someone else writing to the session starts a fresh conversation rather than reading the old one.
       await memory.remember("s", { userId: "mallory", channelType: "telegram" }, "what did she say?", "nothing here");
-      expect((await memory.history("s", { userId: "mallory", channelType: "telegram" })).map((m) => m.content)).toEqual(["what did she say?", "nothing here"]);
+      expect((await memory.history("s", { userId: "mallory", channelType: "telegram" })).map((m) => m.content)).toEqual(
+        ["what did she say?", "nothing here"],
+      );
       expect(await memory.history("s", alice)).toEqual([]);
       await stores.close();
     });
@@ -117,7 +132,8 @@ for (const backend of BACKENDS) {
     it("forgets a conversation idle past its TTL, and a turn renews it", async () => {
       const ttl = backend.clock === "server" ? 300 : 60_000;
       const { stores, memory, advance } = await open({ idleTtlMs: ttl });
-      const wait = async (ms: number) => (backend.clock === "server" ? new Promise((r) => setTimeout(r, ms)) : advance(ms));
+      const wait = async (ms: number) =>
+        backend.clock === "server" ? new Promise((r) => setTimeout(r, ms)) : advance(ms);
       await memory.remember("s", alice, "first", "1");
       await wait(ttl * 0.6);
       await memory.remember("s", alice, "second", "2");

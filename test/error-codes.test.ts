@@ -8,7 +8,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createMapPairingStore, createMapSessionStore } from "../examples/map-store.js";
 import { ERROR_CODES } from "../src/errors.js";
 import { StoreUnavailableError } from "../src/pairing/errors.js";
-import { connectWithToken, OWNER_TOKEN, startGateway, TestSocket, USER_TOKEN, type TestGateway } from "./gateway-helpers.js";
+import {
+  connectWithToken,
+  OWNER_TOKEN,
+  startGateway,
+  TestSocket,
+  USER_TOKEN,
+  type TestGateway,
+} from "./gateway-helpers.js";
 
 let gw: TestGateway | undefined;
 const sockets: TestSocket[] = [];
@@ -36,7 +43,13 @@ describe("error codes over HTTP", () => {
       [await gw.api("GET", "/api/pairing/paired", { token: USER_TOKEN }), "GH_ERR_FORBIDDEN"],
       [await gw.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, raw: "{nope" }), "GH_ERR_INVALID_JSON"],
       [await gw.api("GET", "/nope", { token: OWNER_TOKEN }), "GH_ERR_NOT_FOUND"],
-      [await gw.api("POST", "/api/pairing/deny", { token: OWNER_TOKEN, body: { channelType: "webchat", code: "ABCD-EFGH" } }), "GH_ERR_NOT_SUPPORTED_BY_STORE"],
+      [
+        await gw.api("POST", "/api/pairing/deny", {
+          token: OWNER_TOKEN,
+          body: { channelType: "webchat", code: "ABCD-EFGH" },
+        }),
+        "GH_ERR_NOT_SUPPORTED_BY_STORE",
+      ],
       [await gw.api("GET", "/api/pairing/pending", { token: OWNER_TOKEN }), "GH_ERR_STORE_UNAVAILABLE"],
     ] as const;
     for (const [response, ghCode] of cases) {
@@ -53,19 +66,38 @@ describe("error codes over WebSocket", () => {
     const early = await TestSocket.open(gw.wsUrl);
     sockets.push(early);
     early.send({ type: "req", id: 1, method: "session.whoami" });
-    expect((await early.nextOfType("error")).error).toMatchObject({ code: "connect_required", ghCode: "GH_ERR_CONNECT_REQUIRED" });
+    expect((await early.nextOfType("error")).error).toMatchObject({
+      code: "connect_required",
+      ghCode: "GH_ERR_CONNECT_REQUIRED",
+    });
 
     const { socket } = await connectWithToken(gw.wsUrl, OWNER_TOKEN);
     sockets.push(socket);
     socket.send("{not json");
-    expect((await socket.nextOfType("error")).error).toMatchObject({ code: "invalid_json", ghCode: "GH_ERR_INVALID_JSON" });
-    expect((await socket.request(2, "pairing.nuke")).error).toMatchObject({ code: "unknown_method", ghCode: "GH_ERR_UNKNOWN_METHOD" });
-    expect((await socket.request(3, "pairing.approve", { channelType: "webchat" })).error).toMatchObject({ code: "invalid_request", ghCode: "GH_ERR_INVALID_REQUEST", field: "code" });
-    expect((await socket.request(4, "pairing.list", {})).error).toMatchObject({ code: "unavailable", ghCode: "GH_ERR_STORE_UNAVAILABLE" });
+    expect((await socket.nextOfType("error")).error).toMatchObject({
+      code: "invalid_json",
+      ghCode: "GH_ERR_INVALID_JSON",
+    });
+    expect((await socket.request(2, "pairing.nuke")).error).toMatchObject({
+      code: "unknown_method",
+      ghCode: "GH_ERR_UNKNOWN_METHOD",
+    });
+    expect((await socket.request(3, "pairing.approve", { channelType: "webchat" })).error).toMatchObject({
+      code: "invalid_request",
+      ghCode: "GH_ERR_INVALID_REQUEST",
+      field: "code",
+    });
+    expect((await socket.request(4, "pairing.list", {})).error).toMatchObject({
+      code: "unavailable",
+      ghCode: "GH_ERR_STORE_UNAVAILABLE",
+    });
 
     const { socket: user } = await connectWithToken(gw.wsUrl, USER_TOKEN);
     sockets.push(user);
-    expect((await user.request(5, "pairing.list", {})).error).toMatchObject({ code: "forbidden", ghCode: "GH_ERR_FORBIDDEN" });
+    expect((await user.request(5, "pairing.list", {})).error).toMatchObject({
+      code: "forbidden",
+      ghCode: "GH_ERR_FORBIDDEN",
+    });
   });
 });
 
@@ -73,7 +105,9 @@ describe("the protocol docs", () => {
   it("list exactly the catalogue's codes, with their short code and status", () => {
     const readme = readFileSync(new URL("../src/gateway/README.md", import.meta.url), "utf8");
     const section = readme.split(/^## Error codes$/m)[1]?.split(/^## /m)[0] ?? "";
-    const rows = [...section.matchAll(/^\| `(GH_ERR_[A-Z_]+)` \| `([a-z_]+)` \| (\d{3}) \|/gm)].map(([, ghCode, wire, status]) => [ghCode, wire, Number(status)]);
+    const rows = [...section.matchAll(/^\| `(GH_ERR_[A-Z_]+)` \| `([a-z_]+)` \| (\d{3}) \|/gm)].map(
+      ([, ghCode, wire, status]) => [ghCode, wire, Number(status)],
+    );
     const catalogue = Object.entries(ERROR_CODES).map(([ghCode, entry]) => [ghCode, entry.wire, entry.status]);
     expect(rows).toEqual(catalogue);
   });

@@ -41,13 +41,20 @@ afterAll(async () => {
 interface Example {
   name: string;
   /** A fresh, empty store; `approveElsewhere` approves a code from a second process sharing it. */
-  open(now?: () => number): { store: PairingProtocol; approveElsewhere?: (channelType: string, code: string) => Promise<string> };
+  open(now?: () => number): {
+    store: PairingProtocol;
+    approveElsewhere?: (channelType: string, code: string) => Promise<string>;
+  };
   /** The recommended rules it does not keep (see examples/README.md for why). */
   breaks: string[];
 }
 
 const examples: Example[] = [
-  { name: "map-store", open: (now) => ({ store: createMapPairingStore(now ? { now } : {}) }), breaks: ["caps", "guess-limits", "input-errors", "revoke-wins"] },
+  {
+    name: "map-store",
+    open: (now) => ({ store: createMapPairingStore(now ? { now } : {}) }),
+    breaks: ["caps", "guess-limits", "input-errors", "revoke-wins"],
+  },
   {
     name: "redis-store",
     open() {
@@ -69,13 +76,25 @@ const examples: Example[] = [
         approveElsewhere: (channelType, code) => approveFromChild(["sqlite", file, "-", channelType, code]),
       };
     },
-    breaks: ["caps", "code-format", "expiry", "guess-limits", "input-errors", "invites", "malformed-input", "revoke-wins", "same-code"],
+    breaks: [
+      "caps",
+      "code-format",
+      "expiry",
+      "guess-limits",
+      "input-errors",
+      "invites",
+      "malformed-input",
+      "revoke-wins",
+      "same-code",
+    ],
   },
 ];
 
 async function approveFromChild(args: string[]): Promise<string> {
   const tsx = join(root, "node_modules/tsx/dist/cli.mjs");
-  const { stdout } = await run(process.execPath, [tsx, join(root, "test/support/example-approve.ts"), ...args], { cwd: root });
+  const { stdout } = await run(process.execPath, [tsx, join(root, "test/support/example-approve.ts"), ...args], {
+    cwd: root,
+  });
   return stdout.trim();
 }
 
@@ -89,7 +108,9 @@ async function waitingDevice(wsUrl: string): Promise<{ socket: TestSocket; devic
 
 it("a store missing methods gets one TypeError naming every missing method", () => {
   const { revoke: _revoke, listPending: _listPending, ...partial } = createMapPairingStore();
-  expect(() => createGateway({ pairingStore: partial as PairingProtocol })).toThrow(new TypeError("pairingStore is missing: listPending, revoke"));
+  expect(() => createGateway({ pairingStore: partial as PairingProtocol })).toThrow(
+    new TypeError("pairingStore is missing: listPending, revoke"),
+  );
 });
 
 for (const example of examples) {
@@ -102,8 +123,13 @@ for (const example of examples) {
         const first = await waitingDevice(gw.wsUrl);
         sockets.push(first.socket);
         const listed = await gw.api("GET", "/api/pairing/pending?channelType=webchat", { token: OWNER_TOKEN });
-        expect(listed.body.pending).toEqual([expect.objectContaining({ code: first.code, channelId: first.device, kind: "request" })]);
-        const approved = await gw.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: "webchat", code: first.code } });
+        expect(listed.body.pending).toEqual([
+          expect.objectContaining({ code: first.code, channelId: first.device, kind: "request" }),
+        ]);
+        const approved = await gw.api("POST", "/api/pairing/approve", {
+          token: OWNER_TOKEN,
+          body: { channelType: "webchat", code: first.code },
+        });
         expect(approved.body).toEqual({ approved: true });
         const hello = await first.socket.nextOfType("hello");
         expect(hello.principal).toEqual({ userId: first.device, role: "user" });
@@ -129,10 +155,17 @@ for (const example of examples) {
       }
     }, 30_000);
 
-    describePairingStore(example.name, (ctx) => example.open(ctx.now).store, { describe, it, level: "required", extras: false });
+    describePairingStore(example.name, (ctx) => example.open(ctx.now).store, {
+      describe,
+      it,
+      level: "required",
+      extras: false,
+    });
 
     it("keeps every required rule; the recommended rules it does not keep are exactly the ones listed", async () => {
-      const cases = collectCases((runner) => describePairingStore(example.name, (ctx) => example.open(ctx.now).store, { ...runner, extras: false }));
+      const cases = collectCases((runner) =>
+        describePairingStore(example.name, (ctx) => example.open(ctx.now).store, { ...runner, extras: false }),
+      );
       expect(await failingRules(cases)).toEqual(example.breaks);
     }, 60_000);
   });

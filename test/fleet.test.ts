@@ -84,7 +84,10 @@ async function fleet(storeUrl: string) {
   const api = new LocalBotApi(BOT_TOKEN);
   const apiRoot = await api.listen();
   const ws = cliWorkspace();
-  cleanups.push(() => ws.cleanup(), () => api.close());
+  cleanups.push(
+    () => ws.cleanup(),
+    () => api.close(),
+  );
   const config = join(ws.dataDir, "gatehouse.yaml");
   writeFileSync(
     config,
@@ -122,10 +125,19 @@ async function holderPid(stores: Stores): Promise<number> {
   return (await liveInstances(stores.leases!)).find((i) => i.id === lease.holder)?.pid ?? 0;
 }
 
-async function http(base: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+async function http(
+  base: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: unknown }> {
   const response = await fetch(new URL(path, base), {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(15_000),
   });
@@ -134,7 +146,9 @@ async function http(base: string, token: string, method: string, path: string, b
 
 for (const store of STORES) {
   describe(`a fleet of ${INSTANCES} gatehouse processes on ${store.name}`, () => {
-    it("loses no message or approval, sends nothing twice, admits no stranger, and fails over within the lease", async ({ skip }) => {
+    it("loses no message or approval, sends nothing twice, admits no stranger, and fails over within the lease", async ({
+      skip,
+    }) => {
       const url = await store.url();
       if (!url) return skip();
       const { api, stores, instances, adminToken } = await fleet(url);
@@ -158,9 +172,13 @@ for (const store of STORES) {
         api.push(api.message(user, text, { firstName: `U${user}` }));
       };
 
-      const firstHolder = await until(() => holderPid(stores), "an instance to hold the telegram lease").catch((error: Error) => {
-        throw new Error(`${error.message}; lease ${JSON.stringify(stores.leases ? "present" : "absent")}; first instance said:\n${instances[0]?.output()}`);
-      });
+      const firstHolder = await until(() => holderPid(stores), "an instance to hold the telegram lease").catch(
+        (error: Error) => {
+          throw new Error(
+            `${error.message}; lease ${JSON.stringify(stores.leases ? "present" : "absent")}; first instance said:\n${instances[0]?.output()}`,
+          );
+        },
+      );
 
       // Webchat devices, one per instance in turn; each gets a code on the instance it reached.
       const devices = Array.from({ length: DEVICES }, () => makeKeyDevice());
@@ -169,7 +187,9 @@ for (const store of STORES) {
       const deviceCodes: string[] = [];
       for (const [i, device] of devices.entries()) {
         const on = instances[i % INSTANCES] as Started;
-        const { socket, first } = await connectKeyDevice(on.url.replace(/^http/, "ws") + "/ws", device, { name: `Device ${i}` });
+        const { socket, first } = await connectKeyDevice(on.url.replace(/^http/, "ws") + "/ws", device, {
+          name: `Device ${i}`,
+        });
         sockets.push(socket);
         expect(first.type).toBe("pairing");
         deviceCodes.push(String(first.code));
@@ -178,7 +198,8 @@ for (const store of STORES) {
       // Every stranger asks; the first half of the approved users are approved before the kill.
       for (const user of [...APPROVED_USERS, ...STRANGERS]) say(user, `first from ${user}`);
       const codes = new Map<number, string>();
-      for (const user of [...APPROVED_USERS, ...STRANGERS]) codes.set(user, await until(() => codeOf(user), `a code for ${user}`));
+      for (const user of [...APPROVED_USERS, ...STRANGERS])
+        codes.set(user, await until(() => codeOf(user), `a code for ${user}`));
       const before = APPROVED_USERS.slice(0, APPROVED_USERS.length / 2);
       const after = APPROVED_USERS.slice(APPROVED_USERS.length / 2);
       for (const user of before) await approve("telegram", codes.get(user) as string);
@@ -220,9 +241,20 @@ for (const store of STORES) {
 
       // Every message of an approved user is answered exactly once (the first one replayed after approval).
       const expected = sentTexts.filter(([user]) => APPROVED_USERS.includes(user));
-      await until(() => expected.every(([user, text]) => api.textsTo(user).includes(`echo: ${text}`)), "every approved user's message answered", 60_000);
+      await until(
+        () => expected.every(([user, text]) => api.textsTo(user).includes(`echo: ${text}`)),
+        "every approved user's message answered",
+        60_000,
+      );
       await new Promise((resolve) => setTimeout(resolve, LEASE_SECONDS * 1000));
-      const counts = { lost: 0, repliesDuplicated: 0, cardsDuplicated: 0, youreInDuplicated: 0, approvalsLost: 0, strangersAdmitted: 0 };
+      const counts = {
+        lost: 0,
+        repliesDuplicated: 0,
+        cardsDuplicated: 0,
+        youreInDuplicated: 0,
+        approvalsLost: 0,
+        strangersAdmitted: 0,
+      };
       for (const [user, text] of expected) {
         const n = api.textsTo(user).filter((t) => t === `echo: ${text}`).length;
         if (n === 0) counts.lost += 1;
@@ -233,7 +265,8 @@ for (const store of STORES) {
         if (n !== 1) counts.youreInDuplicated += Math.abs(n - 1);
         if (!(await stores.pairing.isPaired(String(user), "telegram"))) counts.approvalsLost += 1;
       }
-      for (const device of devices) if (!(await stores.pairing.isPaired(device.deviceId, "webchat"))) counts.approvalsLost += 1;
+      for (const device of devices)
+        if (!(await stores.pairing.isPaired(device.deviceId, "webchat"))) counts.approvalsLost += 1;
       const cards = api.sentTo(OWNER).filter((c) => c.body.reply_markup !== undefined);
       for (const user of [...APPROVED_USERS, ...STRANGERS]) {
         const n = cards.filter((c) => String(c.body.text).includes(String(codes.get(user)))).length;
@@ -244,7 +277,14 @@ for (const store of STORES) {
         if (await stores.pairing.isPaired(String(user), "telegram")) counts.strangersAdmitted += 1;
       }
       console.log(JSON.stringify({ store: store.name, failoverMs, devices: replies.length, ...counts }));
-      expect(counts).toEqual({ lost: 0, repliesDuplicated: 0, cardsDuplicated: 0, youreInDuplicated: 0, approvalsLost: 0, strangersAdmitted: 0 });
+      expect(counts).toEqual({
+        lost: 0,
+        repliesDuplicated: 0,
+        cardsDuplicated: 0,
+        youreInDuplicated: 0,
+        approvalsLost: 0,
+        strangersAdmitted: 0,
+      });
       // The lease time, one renewal period and start-up slack of a loaded two-core machine.
       expect(failoverMs).toBeLessThan(LEASE_SECONDS * 1000 * 4 + 10_000);
       // Three processes, one poller: Telegram never had to refuse an overlapping getUpdates.

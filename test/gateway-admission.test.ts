@@ -27,8 +27,14 @@ describe("admit", () => {
   it("admits owners and allowlisted senders by plain or channel-qualified id, without touching the store", async () => {
     const store = new MemoryPairingStore();
     const ctx = context(store, { ownerUserIds: ["42"], allowedUsers: ["discord:7"] });
-    expect(await admit(ctx, { channelType: "telegram", senderId: "42" })).toEqual({ decision: "admitted", reason: "owner" });
-    expect(await admit(ctx, { channelType: "discord", senderId: "7" })).toEqual({ decision: "admitted", reason: "allowlist" });
+    expect(await admit(ctx, { channelType: "telegram", senderId: "42" })).toEqual({
+      decision: "admitted",
+      reason: "owner",
+    });
+    expect(await admit(ctx, { channelType: "discord", senderId: "7" })).toEqual({
+      decision: "admitted",
+      reason: "allowlist",
+    });
     // discord:7 is not allowlisted on telegram
     expect((await admit(ctx, { channelType: "telegram", senderId: "7" })).decision).toBe("pending");
   });
@@ -41,7 +47,12 @@ describe("admit", () => {
   it("creates one request per sender, tells new from repeat, and keeps the first message", async () => {
     const store = new MemoryPairingStore();
     const ctx = context(store);
-    const first = await admit(ctx, { channelType: "telegram", senderId: "u1", userName: "Ann\u0007", text: "hello there" });
+    const first = await admit(ctx, {
+      channelType: "telegram",
+      senderId: "u1",
+      userName: "Ann\u0007",
+      text: "hello there",
+    });
     expect(first).toMatchObject({ decision: "pending", isNew: true });
     if (first.decision !== "pending") throw new Error("expected pending");
     expect(first.code).toMatch(/^[A-Z2-9]{4}-[A-Z2-9]{4}$/);
@@ -51,7 +62,10 @@ describe("admit", () => {
     const details = await store.pendingFor("u1", "telegram");
     expect(details).toMatchObject({ userName: "Ann", firstMessage: "hello there" });
     expect(await store.approve("telegram", first.code)).toBe(true);
-    expect(await admit(ctx, { channelType: "telegram", senderId: "u1" })).toEqual({ decision: "admitted", reason: "paired" });
+    expect(await admit(ctx, { channelType: "telegram", senderId: "u1" })).toEqual({
+      decision: "admitted",
+      reason: "paired",
+    });
   });
 
   it("works with a protocol-only store (two-argument generateCode, no pendingFor)", async () => {
@@ -77,7 +91,12 @@ describe("admit", () => {
   });
 
   it("applies allow and deny policies to unknown senders", async () => {
-    expect(await admit(context(new MemoryPairingStore(), { unknownUserPolicy: "allow" }), { channelType: "x", senderId: "a" })).toEqual({
+    expect(
+      await admit(context(new MemoryPairingStore(), { unknownUserPolicy: "allow" }), {
+        channelType: "x",
+        senderId: "a",
+      }),
+    ).toEqual({
       decision: "admitted",
       reason: "policy-allow",
     });
@@ -91,7 +110,10 @@ describe("admit", () => {
     const store = new MemoryPairingStore({ maxPendingPerChannelType: 1 });
     const ctx = context(store);
     const first = await admit(ctx, { channelType: "telegram", senderId: "a" });
-    expect((await admit(ctx, { channelType: "telegram", senderId: "b" }))).toMatchObject({ decision: "denied", reason: "limit" });
+    expect(await admit(ctx, { channelType: "telegram", senderId: "b" })).toMatchObject({
+      decision: "denied",
+      reason: "limit",
+    });
     if (first.decision !== "pending") throw new Error("expected pending");
     expect(await store.deny("telegram", first.code)).toBe(true);
     const cooled = await admit(ctx, { channelType: "telegram", senderId: "a" });
@@ -113,18 +135,25 @@ describe("admit", () => {
   it("fails closed when the store throws or hangs past the deadline", async () => {
     const broken = new MemoryPairingStore();
     await broken.close();
-    expect(await admit(context(broken), { channelType: "telegram", senderId: "a" })).toMatchObject({ decision: "unavailable" });
+    expect(await admit(context(broken), { channelType: "telegram", senderId: "a" })).toMatchObject({
+      decision: "unavailable",
+    });
     const hanging = new MemoryPairingStore();
     hanging.isPaired = () => new Promise<boolean>(() => {});
     hanging.isPairedMany = () => new Promise<boolean[]>(() => {});
-    const result = await admit(context(hanging, { unknownUserPolicy: "allow" }), { channelType: "telegram", senderId: "a" }, { deadlineMs: 50 });
+    const result = await admit(
+      context(hanging, { unknownUserPolicy: "allow" }),
+      { channelType: "telegram", senderId: "a" },
+      { deadlineMs: 50 },
+    );
     expect(result.decision).toBe("unavailable");
     if (result.decision === "unavailable") expect(result.message).toMatch(/temporarily unavailable/);
   });
 
   it("asks the store once for the checks of one event-loop turn, sees a revoke at the next, and fails closed on a broken answer", async () => {
     const store = new MemoryPairingStore();
-    for (const id of ["alice", "bob"]) expect(await store.approve("telegram", await store.generateCode("telegram", id))).toBe(true);
+    for (const id of ["alice", "bob"])
+      expect(await store.approve("telegram", await store.generateCode("telegram", id))).toBe(true);
     const asked: string[][] = [];
     const many = store.isPairedMany.bind(store);
     store.isPairedMany = (senders) => {
@@ -153,7 +182,8 @@ describe("admit", () => {
 
   it("holds the checks that arrive during a store round and asks for them together when it ends", async () => {
     const store = new MemoryPairingStore();
-    for (const id of ["a", "b", "c"]) expect(await store.approve("telegram", await store.generateCode("telegram", id))).toBe(true);
+    for (const id of ["a", "b", "c"])
+      expect(await store.approve("telegram", await store.generateCode("telegram", id))).toBe(true);
     const many = store.isPairedMany.bind(store);
     const rounds: { ids: string[]; release: () => void }[] = [];
     store.isPairedMany = (senders) =>
@@ -186,7 +216,9 @@ describe("admit", () => {
     const ctx = context(store, { unknownUserPolicy: "deny" });
     const started = Date.now();
     // The admission's own deadline is longer than the store deadline, so the batch's deadline is what ends it.
-    expect((await admit(ctx, { channelType: "telegram", senderId: "a" }, { deadlineMs: 10_000 })).decision).toBe("unavailable");
+    expect((await admit(ctx, { channelType: "telegram", senderId: "a" }, { deadlineMs: 10_000 })).decision).toBe(
+      "unavailable",
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(STORE_DEADLINE_MS - 50);
     expect((await admit(ctx, { channelType: "telegram", senderId: "a" })).decision).toBe("admitted");
     expect(calls).toBe(2);
@@ -207,13 +239,27 @@ function ids(senders: readonly SenderRef[]): string[] {
 describe("authorizeOwnerAction", () => {
   const ctx = context(new MemoryPairingStore(), { ownerUserIds: ["telegram:1", "9"] });
   it("allows owner/admin principals and configured chat owners only", async () => {
-    expect(await authorizeOwnerAction(ctx, { kind: "principal", principal: { userId: "u", role: "owner" } })).toEqual({ allowed: true, actorId: "u" });
-    expect((await authorizeOwnerAction(ctx, { kind: "principal", principal: { userId: "u", role: "admin" } })).allowed).toBe(true);
-    expect((await authorizeOwnerAction(ctx, { kind: "principal", principal: { userId: "u", role: "user" } })).allowed).toBe(false);
-    expect(await authorizeOwnerAction(ctx, { kind: "chat", channelType: "telegram", userId: "1" })).toEqual({ allowed: true, actorId: "telegram:1" });
-    expect((await authorizeOwnerAction(ctx, { kind: "chat", channelType: "discord", userId: "1" })).allowed).toBe(false);
+    expect(await authorizeOwnerAction(ctx, { kind: "principal", principal: { userId: "u", role: "owner" } })).toEqual({
+      allowed: true,
+      actorId: "u",
+    });
+    expect(
+      (await authorizeOwnerAction(ctx, { kind: "principal", principal: { userId: "u", role: "admin" } })).allowed,
+    ).toBe(true);
+    expect(
+      (await authorizeOwnerAction(ctx, { kind: "principal", principal: { userId: "u", role: "user" } })).allowed,
+    ).toBe(false);
+    expect(await authorizeOwnerAction(ctx, { kind: "chat", channelType: "telegram", userId: "1" })).toEqual({
+      allowed: true,
+      actorId: "telegram:1",
+    });
+    expect((await authorizeOwnerAction(ctx, { kind: "chat", channelType: "discord", userId: "1" })).allowed).toBe(
+      false,
+    );
     expect((await authorizeOwnerAction(ctx, { kind: "chat", channelType: "discord", userId: "9" })).allowed).toBe(true);
-    expect((await authorizeOwnerAction(ctx, { kind: "chat", channelType: "webchat", userId: "9" })).allowed).toBe(false);
+    expect((await authorizeOwnerAction(ctx, { kind: "chat", channelType: "webchat", userId: "9" })).allowed).toBe(
+      false,
+    );
   });
 });
 

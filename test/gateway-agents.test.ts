@@ -28,7 +28,10 @@ function turn(agent: Agent, text: string, signal = new AbortController().signal)
   const deltas: string[] = [];
   return {
     deltas,
-    result: runAgent({ agent }, { text, sessionId: "s1", principal, channelType: "webchat", signal, onDelta: (d) => deltas.push(d) }),
+    result: runAgent(
+      { agent },
+      { text, sessionId: "s1", principal, channelType: "webchat", signal, onDelta: (d) => deltas.push(d) },
+    ),
   };
 }
 

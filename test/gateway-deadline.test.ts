@@ -38,7 +38,7 @@ describe("withDeadline (one shared timer per deadline length)", () => {
     for (const outcome of outcomes) {
       if (outcome.i % 3 === 0) {
         expect(outcome).toMatchObject({ error: expect.any(StoreDeadlineError) });
-        expect(((outcome as { error: StoreDeadlineError }).error).operation).toBe(`call ${outcome.i}`);
+        expect((outcome as { error: StoreDeadlineError }).error.operation).toBe(`call ${outcome.i}`);
       } else expect(outcome).toEqual({ i: outcome.i, value: outcome.i });
     }
   });

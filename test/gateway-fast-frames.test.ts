@@ -7,8 +7,14 @@ import { chatSendInput, requestFrame } from "../src/core/schemas.js";
 const viaJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value) ?? "null");
 
 const lengths = [0, 1, 2, 63, 64, 65, 127, 128, 129, 15_999, 16_000, 16_001];
-const stringOfLength = fc.constantFrom(...lengths).chain((n) => fc.constantFrom("a".repeat(n), "é".repeat(n), "😀".repeat(Math.ceil(n / 2))));
-const edgyString = fc.oneof(fc.string({ maxLength: 140 }), stringOfLength, fc.constantFrom("req", "chat.send", "text", "__proto__"));
+const stringOfLength = fc
+  .constantFrom(...lengths)
+  .chain((n) => fc.constantFrom("a".repeat(n), "é".repeat(n), "😀".repeat(Math.ceil(n / 2))));
+const edgyString = fc.oneof(
+  fc.string({ maxLength: 140 }),
+  stringOfLength,
+  fc.constantFrom("req", "chat.send", "text", "__proto__"),
+);
 const edgyNumber = fc.oneof(
   fc.integer(),
   fc.double(),
@@ -72,9 +78,18 @@ describe("fast frame checks accept only what the zod schemas accept, and return 
 
   it("takes the common chat.send frame, and hands every frame zod refuses back to zod", () => {
     const good = JSON.parse('{"type":"req","id":7,"method":"chat.send","params":{"text":"hello"}}') as unknown;
-    expect(fastRequestFrame(good)).toStrictEqual({ type: "req", id: 7, method: "chat.send", params: { text: "hello" } });
+    expect(fastRequestFrame(good)).toStrictEqual({
+      type: "req",
+      id: 7,
+      method: "chat.send",
+      params: { text: "hello" },
+    });
     expect(fastChatSendText({ text: "hello" })).toBe("hello");
-    expect(fastRequestFrame({ type: "req", id: "a", method: "m", junk: 1 })).toStrictEqual({ type: "req", id: "a", method: "m" });
+    expect(fastRequestFrame({ type: "req", id: "a", method: "m", junk: 1 })).toStrictEqual({
+      type: "req",
+      id: "a",
+      method: "m",
+    });
 
     const badFrames: unknown[] = [
       null,

@@ -12,14 +12,19 @@ export const USER_TOKEN = "user-token-0123456789abcdef";
 export const SECRET = Buffer.alloc(32, 9);
 
 /** A plain-object auth backend: fixed bearer tokens (header or connect frame) with server-side roles. */
-export function fixedTokenAuth(tokens: Record<string, { userId: string; role: string }> = defaultTokens()): AuthProtocol {
+export function fixedTokenAuth(
+  tokens: Record<string, { userId: string; role: string }> = defaultTokens(),
+): AuthProtocol {
   return {
     check(request: GatewayRequest) {
       const header = request.headers.authorization;
       const bearer = typeof header === "string" ? /^Bearer (\S+)$/.exec(header)?.[1] : undefined;
-      const token = bearer ?? (typeof request.connectParams?.token === "string" ? request.connectParams.token : undefined);
+      const token =
+        bearer ?? (typeof request.connectParams?.token === "string" ? request.connectParams.token : undefined);
       const entry = token === undefined ? undefined : tokens[token];
-      return entry ? { success: true, userId: entry.userId, role: entry.role, metadata: {} } : { success: false, metadata: {} };
+      return entry
+        ? { success: true, userId: entry.userId, role: entry.role, metadata: {} }
+        : { success: false, metadata: {} };
     },
   };
 }
@@ -53,7 +58,10 @@ export const STORE_KINDS: StoreKind[] = [
     name: "sqlite",
     make() {
       const dir = mkdtempSync(join(tmpdir(), "gh-gateway-"));
-      return { url: `sqlite:${join(dir, "gatehouse.db")}`, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+      return {
+        url: `sqlite:${join(dir, "gatehouse.db")}`,
+        cleanup: () => rmSync(dir, { recursive: true, force: true }),
+      };
     },
   },
 ];
@@ -63,7 +71,11 @@ export interface TestGateway {
   url: string;
   wsUrl: string;
   logger: ReturnType<typeof captureLogger>;
-  api(method: string, path: string, options?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any }>;
+  api(
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
 }
 
@@ -125,7 +137,9 @@ export class TestSocket {
       if (index >= 0) this.waiters.splice(index, 1)[0]!.resolve(frame);
       else this.frames.push(frame);
     });
-    this.closed = new Promise((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
     this.opened = new Promise((resolve, reject) => {
       ws.once("open", () => resolve());
       ws.once("error", reject);
@@ -147,7 +161,10 @@ export class TestSocket {
     const index = this.frames.findIndex(match);
     if (index >= 0) return Promise.resolve(this.frames.splice(index, 1)[0]!);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching frame within ${ms} ms; queued: ${JSON.stringify(this.frames)}`)), ms);
+      const timer = setTimeout(
+        () => reject(new Error(`no matching frame within ${ms} ms; queued: ${JSON.stringify(this.frames)}`)),
+        ms,
+      );
       this.waiters.push({
         match,
         resolve: (f) => {
@@ -173,7 +190,11 @@ export class TestSocket {
 }
 
 /** Opens a socket and says connect with a token; resolves with the hello frame. */
-export async function connectWithToken(wsUrl: string, token: string, extra: Record<string, unknown> = {}): Promise<{ socket: TestSocket; hello: Frame }> {
+export async function connectWithToken(
+  wsUrl: string,
+  token: string,
+  extra: Record<string, unknown> = {},
+): Promise<{ socket: TestSocket; hello: Frame }> {
   const socket = await TestSocket.open(wsUrl);
   socket.send({ type: "connect", params: { token, ...extra } });
   const hello = await socket.nextOfType("hello");

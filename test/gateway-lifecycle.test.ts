@@ -32,11 +32,15 @@ describe("createGateway options", () => {
       new TypeError("pairingStore is missing: approve, listPaired, listPending, revoke"),
     );
     expect(() => createGateway({ auth: {} as never })).toThrow(new TypeError("auth is missing: check"));
-    expect(() => createGateway({ sessionBinding: { bind: 1 } as never })).toThrow(new TypeError("sessionBinding is missing: bind, lookup"));
+    expect(() => createGateway({ sessionBinding: { bind: 1 } as never })).toThrow(
+      new TypeError("sessionBinding is missing: bind, lookup"),
+    );
   });
 
   it("refuses bad policy, http and secret options with the key named", () => {
-    expect(() => createGateway({ policy: { unknownUserPolicy: "open" as never } })).toThrow(/policy\.unknownUserPolicy/);
+    expect(() => createGateway({ policy: { unknownUserPolicy: "open" as never } })).toThrow(
+      /policy\.unknownUserPolicy/,
+    );
     expect(() => createGateway({ policy: { ownerUserIds: [""] } })).toThrow(/policy\.ownerUserIds/);
     expect(() => createGateway({ http: { port: 70_000 } })).toThrow(/http\.port/);
     expect(() => createGateway({ http: { allowedOrigins: ["not an origin"] } })).toThrow(/http\.allowedOrigins/);
@@ -61,11 +65,19 @@ describe("default stores and auth", () => {
     if (!cli.tokens) throw new Error("sqlite store must keep tokens");
     const { token } = await mintToken(cli.tokens, { role: "owner", userId: "root" });
 
-    const gateway = createGateway({ store: url, secret: SECRET, dataDir: dir, http: { port: 0 }, logger: captureLogger() });
+    const gateway = createGateway({
+      store: url,
+      secret: SECRET,
+      dataDir: dir,
+      http: { port: 0 },
+      logger: captureLogger(),
+    });
     await gateway.start();
     const ok = await fetch(`${gateway.url}/api/pairing/paired`, { headers: { authorization: `Bearer ${token}` } });
     expect(ok.status).toBe(200);
-    const refused = await fetch(`${gateway.url}/api/pairing/paired`, { headers: { authorization: `Bearer gh_${"A".repeat(43)}` } });
+    const refused = await fetch(`${gateway.url}/api/pairing/paired`, {
+      headers: { authorization: `Bearer gh_${"A".repeat(43)}` },
+    });
     expect(refused.status).toBe(401);
     const pairing = gateway.context.pairing;
     await gateway.stop();
@@ -75,14 +87,30 @@ describe("default stores and auth", () => {
 
   it("loads or creates the gateway secret in dataDir when none is given", async () => {
     const dir = tempDir();
-    const gateway = await started(createGateway({ store: "memory:", dataDir: dir, http: { port: 0 }, logger: captureLogger() }));
+    const gateway = await started(
+      createGateway({ store: "memory:", dataDir: dir, http: { port: 0 }, logger: captureLogger() }),
+    );
     expect(gateway.context.secret.length).toBeGreaterThanOrEqual(32);
   });
 
   it("a failed start (port in use) rejects with the cause, and stop() after it is harmless", async () => {
-    const first = await started(createGateway({ store: "memory:", secret: SECRET, auth: fixedTokenAuth(), http: { port: 0 }, logger: captureLogger() }));
+    const first = await started(
+      createGateway({
+        store: "memory:",
+        secret: SECRET,
+        auth: fixedTokenAuth(),
+        http: { port: 0 },
+        logger: captureLogger(),
+      }),
+    );
     const port = Number(new URL(first.url).port);
-    const second = createGateway({ store: "memory:", secret: SECRET, auth: fixedTokenAuth(), http: { port }, logger: captureLogger() });
+    const second = createGateway({
+      store: "memory:",
+      secret: SECRET,
+      auth: fixedTokenAuth(),
+      http: { port },
+      logger: captureLogger(),
+    });
     await expect(second.start()).rejects.toThrow(/EADDRINUSE|address already in use/);
     await second.stop();
   });
@@ -128,7 +156,14 @@ describe("store events reach the gateway", () => {
       listPending: (t?: string) => inner.listPending(t),
     };
     const gateway = await started(
-      createGateway({ auth: fixedTokenAuth(), pairingStore, sessionBinding: new MemorySessionBindingStore(), secret: SECRET, http: { port: 0 }, logger: captureLogger() }),
+      createGateway({
+        auth: fixedTokenAuth(),
+        pairingStore,
+        sessionBinding: new MemorySessionBindingStore(),
+        secret: SECRET,
+        http: { port: 0 },
+        logger: captureLogger(),
+      }),
     );
     const wsUrl = `${gateway.url.replace("http", "ws")}/ws`;
     const socket = await TestSocket.open(wsUrl);
@@ -137,7 +172,9 @@ describe("store events reach the gateway", () => {
     const { code } = await socket.nextOfType("pairing");
     const owner = await connectWithToken(wsUrl, "owner-token-0123456789abcdef");
     cleanups.push(() => owner.socket.ws.terminate());
-    expect((await owner.socket.request(1, "pairing.approve", { channelType: "webchat", code })).payload).toEqual({ approved: true });
+    expect((await owner.socket.request(1, "pairing.approve", { channelType: "webchat", code })).payload).toEqual({
+      approved: true,
+    });
     expect((await socket.nextOfType("hello")).principal.role).toBe("user");
   });
 });
@@ -174,7 +211,13 @@ describe("channels", () => {
   });
 
   it("a channel that fails to start stops the gateway start and releases the port", async () => {
-    const probe = createGateway({ store: "memory:", secret: SECRET, auth: fixedTokenAuth(), http: { port: 0 }, logger: captureLogger() });
+    const probe = createGateway({
+      store: "memory:",
+      secret: SECRET,
+      auth: fixedTokenAuth(),
+      http: { port: 0 },
+      logger: captureLogger(),
+    });
     await probe.start();
     const port = Number(new URL(probe.url).port);
     await probe.stop();
@@ -187,12 +230,24 @@ describe("channels", () => {
       logger: captureLogger(),
       channels: [
         { channelType: "good", start: async () => {}, stop: async () => void stopped.push("good") },
-        { channelType: "bad", start: async () => Promise.reject(new Error("no bot token")), stop: async () => void stopped.push("bad") },
+        {
+          channelType: "bad",
+          start: async () => Promise.reject(new Error("no bot token")),
+          stop: async () => void stopped.push("bad"),
+        },
       ],
     });
     await expect(gateway.start()).rejects.toThrow("no bot token");
     expect(stopped).toEqual(["good"]);
-    const next = await started(createGateway({ store: "memory:", secret: SECRET, auth: fixedTokenAuth(), http: { port }, logger: captureLogger() }));
+    const next = await started(
+      createGateway({
+        store: "memory:",
+        secret: SECRET,
+        auth: fixedTokenAuth(),
+        http: { port },
+        logger: captureLogger(),
+      }),
+    );
     expect(next.url).toBe(`http://127.0.0.1:${port}`);
   });
 });
@@ -200,7 +255,14 @@ describe("channels", () => {
 describe("heartbeat", () => {
   it("terminates a socket that stops answering pings and keeps one that answers", async () => {
     const gateway = await started(
-      createGateway({ store: "memory:", secret: SECRET, auth: fixedTokenAuth(), http: { port: 0 }, logger: captureLogger(), websocket: { heartbeatMs: 50 } }),
+      createGateway({
+        store: "memory:",
+        secret: SECRET,
+        auth: fixedTokenAuth(),
+        http: { port: 0 },
+        logger: captureLogger(),
+        websocket: { heartbeatMs: 50 },
+      }),
     );
     const wsUrl = `${gateway.url.replace("http", "ws")}/ws`;
     const silent = await TestSocket.open(wsUrl, { autoPong: false });
@@ -221,7 +283,14 @@ describe("console", () => {
     writeFileSync(join(dir, "index.html"), "<!doctype html><title>gatehouse console</title>");
     writeFileSync(join(dir, "assets", "app.js"), "console.log('hi')");
     const gateway = await started(
-      createGateway({ store: "memory:", secret: SECRET, auth: fixedTokenAuth(), http: { port: 0 }, logger: captureLogger(), consoleDir: dir }),
+      createGateway({
+        store: "memory:",
+        secret: SECRET,
+        auth: fixedTokenAuth(),
+        http: { port: 0 },
+        logger: captureLogger(),
+        consoleDir: dir,
+      }),
     );
     const index = await fetch(`${gateway.url}/console/`);
     expect(index.status).toBe(200);

@@ -30,7 +30,12 @@ class MapPairingStore {
     if (!entry || entry.channelType !== channelType) return false;
     this.pending.delete(code.trim().toLowerCase());
     // Like the protocol docs' examples: the pairing is keyed by the userId it is given.
-    this.paired.set(`${channelType}:${userId}`, { channelId: userId, channelType, label: userName, pairedAt: Date.now() });
+    this.paired.set(`${channelType}:${userId}`, {
+      channelId: userId,
+      channelType,
+      label: userName,
+      pairedAt: Date.now(),
+    });
     return true;
   }
 
@@ -92,7 +97,9 @@ describe("a minimal Map-backed store (six methods, 8-hex codes, no subscribe)", 
     expect(code).toMatch(/^[0-9a-f]{8}$/);
     expect(store.generateCalls).toBe(1);
     const pending = await gw.api("GET", "/api/pairing/pending?channelType=webchat", { token: OWNER_TOKEN });
-    expect(pending.body.pending.filter((p: PendingRequest) => p.channelId === device).map((p: PendingRequest) => p.code)).toEqual([code]);
+    expect(
+      pending.body.pending.filter((p: PendingRequest) => p.channelId === device).map((p: PendingRequest) => p.code),
+    ).toEqual([code]);
   });
 
   it(`an approval made outside the gateway reaches the waiting socket within the poll interval (${APPROVAL_POLL_INTERVAL_MS} ms)`, async () => {
@@ -124,7 +131,10 @@ describe("a minimal Map-backed store (six methods, 8-hex codes, no subscribe)", 
     const store = new MapPairingStore();
     const gw = await start(store);
     const { socket, device, code } = await waitingDevice(gw);
-    const approved = await gw.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: "webchat", code } });
+    const approved = await gw.api("POST", "/api/pairing/approve", {
+      token: OWNER_TOKEN,
+      body: { channelType: "webchat", code },
+    });
     expect(approved.body).toEqual({ approved: true });
     expect(store.approveCalls).toEqual([{ code, userId: device }]);
     expect(store.isPaired(device, "webchat")).toBe(true);

@@ -22,7 +22,10 @@ describe("a protocol-only store behind the HTTP API", () => {
   it("deny and the audit log answer 501 not_supported_by_store, naming the missing method, and change nothing", async () => {
     const gw = await minimalGateway();
     const code = await gw.gateway.context.pairing.generateCode("webchat", "device-one-0123456789");
-    const deny = await gw.api("POST", "/api/pairing/deny", { token: OWNER_TOKEN, body: { channelType: "webchat", code } });
+    const deny = await gw.api("POST", "/api/pairing/deny", {
+      token: OWNER_TOKEN,
+      body: { channelType: "webchat", code },
+    });
     expect(deny.status).toBe(501);
     expect(deny.body.error).toEqual({
       code: "not_supported_by_store",
@@ -39,11 +42,17 @@ describe("a protocol-only store behind the HTTP API", () => {
 
   it("takes any code within the generic bound to the store and refuses others before it", async () => {
     const gw = await minimalGateway();
-    const foreign = await gw.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: "webchat", code: "dead-bee0" } });
+    const foreign = await gw.api("POST", "/api/pairing/approve", {
+      token: OWNER_TOKEN,
+      body: { channelType: "webchat", code: "dead-bee0" },
+    });
     expect(foreign.status).toBe(200);
     expect(foreign.body).toEqual({ approved: false });
     for (const code of ["ab", "AB;CD-EF", "ABCD\nEFGH", "-ABCD", "x".repeat(65)]) {
-      const refused = await gw.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: "webchat", code } });
+      const refused = await gw.api("POST", "/api/pairing/approve", {
+        token: OWNER_TOKEN,
+        body: { channelType: "webchat", code },
+      });
       expect(refused.status, code).toBe(400);
       expect(refused.body.error).toMatchObject({ code: "invalid_request", field: "code" });
     }

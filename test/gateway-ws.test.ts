@@ -61,14 +61,22 @@ describe("WebSocket connect", () => {
 
   it("a token connect gets hello with a server-minted session id and the role from auth, not from params", async () => {
     gw = await startGateway();
-    const { socket, hello } = await connectWithToken(gw.wsUrl, USER_TOKEN, { role: "owner", sessionId: "client-chosen-id" });
+    const { socket, hello } = await connectWithToken(gw.wsUrl, USER_TOKEN, {
+      role: "owner",
+      sessionId: "client-chosen-id",
+    });
     sockets.push(socket);
     expect(hello.principal).toEqual({ userId: "bob", role: "user" });
     expect(hello.sessionId).not.toBe("client-chosen-id");
     expect(Buffer.from(hello.sessionId, "base64url").length).toBeGreaterThanOrEqual(16);
     expect(await gw.gateway.context.sessions.lookup(hello.sessionId)).toEqual({ userId: "bob", role: "user" });
     const whoami = await socket.request("w", "session.whoami");
-    expect(whoami).toEqual({ type: "res", id: "w", ok: true, payload: { sessionId: hello.sessionId, principal: { userId: "bob", role: "user" } } });
+    expect(whoami).toEqual({
+      type: "res",
+      id: "w",
+      ok: true,
+      payload: { sessionId: hello.sessionId, principal: { userId: "bob", role: "user" } },
+    });
     const denied = await socket.request("p", "pairing.list");
     expect(denied.ok).toBe(false);
     expect(denied.error.code).toBe("forbidden");
@@ -147,9 +155,14 @@ describe.each(STORE_KINDS)("webchat pairing end to end on $name", (storeKind) =>
     expect(early.error.code).toBe("forbidden");
 
     const listed = await owner.socket.request("l", "pairing.list", { channelType: "webchat" });
-    expect(listed.payload.pending).toEqual([expect.objectContaining({ code: pairing.code, channelId: device, userName: "Ann" })]);
+    expect(listed.payload.pending).toEqual([
+      expect.objectContaining({ code: pairing.code, channelId: device, userName: "Ann" }),
+    ]);
 
-    const approved = await gw.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: "webchat", code: pairing.code } });
+    const approved = await gw.api("POST", "/api/pairing/approve", {
+      token: OWNER_TOKEN,
+      body: { channelType: "webchat", code: pairing.code },
+    });
     expect(approved.body).toEqual({ approved: true });
     expect(await socket.next((f) => f.type === "event")).toEqual({ type: "event", event: "pairing.approved" });
     const hello = await socket.nextOfType("hello");
@@ -255,7 +268,12 @@ describe("webchat policies and failures", () => {
     };
     pairingStore.isPaired = down;
     pairingStore.isPairedMany = down;
-    gw = await startGateway({ auth: fixedTokenAuth(), pairingStore, sessionBinding: new MemorySessionBindingStore(), policy: { unknownUserPolicy: "allow" } });
+    gw = await startGateway({
+      auth: fixedTokenAuth(),
+      pairingStore,
+      sessionBinding: new MemorySessionBindingStore(),
+      policy: { unknownUserPolicy: "allow" },
+    });
     const socket = await open(gw.wsUrl);
     socket.send({ type: "connect", params: { deviceId: deviceId("z") } });
     const error = await socket.nextOfType("error");
@@ -337,7 +355,10 @@ describe("WebSocket frames", () => {
     gw = await startGateway();
     const port = new URL(gw.url).port;
     // A rebound name reaches 127.0.0.1 with its own Host (and, from a page, its own Origin); a bare client sends no Origin.
-    for (const headers of [{ host: `evil.example:${port}` }, { host: `evil.example:${port}`, origin: `http://evil.example:${port}` }]) {
+    for (const headers of [
+      { host: `evil.example:${port}` },
+      { host: `evil.example:${port}`, origin: `http://evil.example:${port}` },
+    ]) {
       const refused = new WebSocket(gw.wsUrl, { headers: { ...headers, authorization: `Bearer ${OWNER_TOKEN}` } });
       const answer = await new Promise<{ status: number; body: string }>((resolve) => {
         refused.on("unexpected-response", (_req, res) => {

@@ -8,7 +8,15 @@ import { createLogger, type LogLevel } from "../src/gateway/logger.js";
 import { MemoryPairingStore } from "../src/stores/index.js";
 import { StoreUnavailableError } from "../src/pairing/errors.js";
 import type { AuthProtocol } from "../src/protocols/types.js";
-import { connectWithToken, fixedTokenAuth, OWNER_TOKEN, startGateway, TestSocket, USER_TOKEN, type TestGateway } from "./gateway-helpers.js";
+import {
+  connectWithToken,
+  fixedTokenAuth,
+  OWNER_TOKEN,
+  startGateway,
+  TestSocket,
+  USER_TOKEN,
+  type TestGateway,
+} from "./gateway-helpers.js";
 
 /** A pino logger writing into memory; `lines()` parses what was written. */
 function captured(level: LogLevel = "info") {
@@ -23,7 +31,11 @@ function captured(level: LogLevel = "info") {
   return {
     logger,
     text: () => text,
-    lines: () => text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as Record<string, any>),
+    lines: () =>
+      text
+        .split("\n")
+        .filter((line) => line !== "")
+        .map((line) => JSON.parse(line) as Record<string, any>),
   };
 }
 
@@ -63,14 +75,36 @@ describe("createLogger", () => {
       password: "pw-cccccccccccc",
       apiKey: "key-dddddddddddd",
       ticket: "tkt-eeeeeeeeeeee",
-      request: { cookie: "gh_console=ffffffffffff", headers: { authorization: "Basic gggggggggggg", "set-cookie": ["gh=hhhhhhhhhhhh"], "x-api-key": "iiiiiiiiiiii" } },
+      request: {
+        cookie: "gh_console=ffffffffffff",
+        headers: {
+          authorization: "Basic gggggggggggg",
+          "set-cookie": ["gh=hhhhhhhhhhhh"],
+          "x-api-key": "iiiiiiiiiiii",
+        },
+      },
       channelType: "telegram",
     });
     const text = log.text();
-    for (const secret of ["aaaaaaaaaaaa", "ABCD-EFGH", "bbbbbbbbbbbb", "cccccccccccc", "dddddddddddd", "eeeeeeeeeeee", "ffffffffffff", "gggggggggggg", "hhhhhhhhhhhh", "iiiiiiiiiiii"]) {
+    for (const secret of [
+      "aaaaaaaaaaaa",
+      "ABCD-EFGH",
+      "bbbbbbbbbbbb",
+      "cccccccccccc",
+      "dddddddddddd",
+      "eeeeeeeeeeee",
+      "ffffffffffff",
+      "gggggggggggg",
+      "hhhhhhhhhhhh",
+      "iiiiiiiiiiii",
+    ]) {
       expect(text).not.toContain(secret);
     }
-    expect(log.lines()[0]).toMatchObject({ token: "[redacted]", request: { headers: { authorization: "[redacted]" } }, channelType: "telegram" });
+    expect(log.lines()[0]).toMatchObject({
+      token: "[redacted]",
+      request: { headers: { authorization: "[redacted]" } },
+      channelType: "telegram",
+    });
   });
 
   it("takes passwords out of URLs and bearer tokens out of any string, wherever they are", () => {
@@ -84,7 +118,9 @@ describe("createLogger", () => {
     expect(text).not.toContain("s3cr3t-pass-word");
     expect(text).not.toContain("r3dis-pass-word");
     expect(text).not.toContain("abc.def-ghi-jkl");
-    expect(log.lines()[0]).toMatchObject({ error: "connect ECONNREFUSED postgres://gatehouse:[redacted]@db.internal:5432/gatehouse" });
+    expect(log.lines()[0]).toMatchObject({
+      error: "connect ECONNREFUSED postgres://gatehouse:[redacted]@db.internal:5432/gatehouse",
+    });
   });
 
   it("writes nothing below its level, and refuses a level or format it does not know", () => {
@@ -117,7 +153,10 @@ describe("request ids in the gateway's logs", () => {
     expect(broken.status).toBe(401);
     const brokenId = broken.headers.get("x-request-id");
     expect(brokenId).toMatch(/^[0-9a-f-]{36}$/);
-    const authLine = await until(() => log.lines().find((line) => line.message === "auth backend failed; request denied"), "the auth warning");
+    const authLine = await until(
+      () => log.lines().find((line) => line.message === "auth backend failed; request denied"),
+      "the auth warning",
+    );
     expect(authLine.requestId).toBe(brokenId);
 
     const approve = await fetch(`${gw.url}/api/pairing/approve`, {
@@ -127,16 +166,29 @@ describe("request ids in the gateway's logs", () => {
     });
     expect(approve.status).toBe(503);
     const approveId = approve.headers.get("x-request-id");
-    const failed = await until(() => log.lines().find((line) => line.level === "error" && line.requestId === approveId && line.message !== "request completed"), "the store failure line");
+    const failed = await until(
+      () =>
+        log
+          .lines()
+          .find(
+            (line) => line.level === "error" && line.requestId === approveId && line.message !== "request completed",
+          ),
+      "the store failure line",
+    );
     expect(failed.message).toBe("http request failed");
     expect(approveId).not.toBe(brokenId);
 
     // fastify's own lines: the same id on "incoming request" and "request completed", and the URL without its query.
     const withQuery = await fetch(`${gw.url}/healthz?hub.verify_token=verify-secret-0123456789`);
     const healthId = withQuery.headers.get("x-request-id");
-    const completed = await until(() => log.lines().find((line) => line.message === "request completed" && line.requestId === healthId), "request completed");
+    const completed = await until(
+      () => log.lines().find((line) => line.message === "request completed" && line.requestId === healthId),
+      "request completed",
+    );
     expect(completed.res).toMatchObject({ statusCode: 200 });
-    expect(log.lines().find((line) => line.message === "incoming request" && line.requestId === healthId)?.req).toMatchObject({ method: "GET", url: "/healthz?…" });
+    expect(
+      log.lines().find((line) => line.message === "incoming request" && line.requestId === healthId)?.req,
+    ).toMatchObject({ method: "GET", url: "/healthz?…" });
     expect(log.text()).not.toContain("verify-secret-0123456789");
     expect(log.text()).not.toContain(OWNER_TOKEN);
     expect(log.text()).not.toContain("ABCD-EFGH");
@@ -165,7 +217,10 @@ describe("request ids in the gateway's logs", () => {
     expect(failures[0]!.requestId).not.toBe(failures[1]!.requestId);
 
     await expect(TestSocket.open(gw.wsUrl, { headers: { origin: "https://evil.example" } })).rejects.toThrow(/403/);
-    const refused = await until(() => log.lines().find((line) => line.message === "websocket refused: origin not allowed"), "the refusal line");
+    const refused = await until(
+      () => log.lines().find((line) => line.message === "websocket refused: origin not allowed"),
+      "the refusal line",
+    );
     expect(refused.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(log.text()).not.toContain(USER_TOKEN);
   });

@@ -8,7 +8,13 @@ export const MARIADB_URL = process.env.GATEHOUSE_TEST_MARIADB_URL ?? "mysql://ro
 
 async function connect(): Promise<mysql.Connection> {
   const url = new URL(MARIADB_URL);
-  return mysql.createConnection({ host: url.hostname, port: Number(url.port || 3306), user: url.username || "root", database: url.pathname.slice(1), connectTimeout: 2000 });
+  return mysql.createConnection({
+    host: url.hostname,
+    port: Number(url.port || 3306),
+    user: url.username || "root",
+    database: url.pathname.slice(1),
+    connectTimeout: 2000,
+  });
 }
 
 /** Whether the test MariaDB answers. With CI=true a missing server is a failure, never a skip. */
@@ -18,8 +24,13 @@ export async function mariadbAvailable(): Promise<boolean> {
     await connection.end();
     return true;
   } catch (error) {
-    if (process.env.CI === "true") throw new Error(`MariaDB at ${MARIADB_URL} is unreachable and CI=true: the mariadb tests cannot run`, { cause: error });
-    console.warn(`\n*** MariaDB at ${MARIADB_URL} is not reachable: SKIPPING the mariadb store tests (they fail when CI=true) ***\n`);
+    if (process.env.CI === "true")
+      throw new Error(`MariaDB at ${MARIADB_URL} is unreachable and CI=true: the mariadb tests cannot run`, {
+        cause: error,
+      });
+    console.warn(
+      `\n*** MariaDB at ${MARIADB_URL} is not reachable: SKIPPING the mariadb store tests (they fail when CI=true) ***\n`,
+    );
     return false;
   }
 }
@@ -42,7 +53,10 @@ export async function dropTables(prefix: string): Promise<void> {
  * Table prefixes for one test file, `gh_<tag><random>_<n>_`, all dropped after the file (after `beforeDrop`, e.g.
  * closing stores still open on them).
  */
-export async function testPrefixes(tag = "", beforeDrop?: () => Promise<unknown>): Promise<{ available: boolean; nextUrl: () => string; base: string }> {
+export async function testPrefixes(
+  tag = "",
+  beforeDrop?: () => Promise<unknown>,
+): Promise<{ available: boolean; nextUrl: () => string; base: string }> {
   const base = `gh_${tag}${randomBytes(4).toString("hex")}_`;
   let counter = 0;
   const available = await mariadbAvailable();

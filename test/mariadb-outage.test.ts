@@ -33,7 +33,11 @@ beforeAll(async () => {
   process.on("unhandledRejection", onUnexpected);
   const target = new URL(MARIADB_URL);
   proxy = await TcpProxy.start(target.hostname, Number(target.port || 3306));
-  stores = await openMariaDbStores(proxiedUrl(`${base}1_`), { secret: randomBytes(32), timeoutMs: TIMEOUT_MS, poolSize: 3 });
+  stores = await openMariaDbStores(proxiedUrl(`${base}1_`), {
+    secret: randomBytes(32),
+    timeoutMs: TIMEOUT_MS,
+    poolSize: 3,
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -73,16 +77,37 @@ describe.runIf(available)("mariadb store: the server goes away and comes back", 
     } finally {
       await proxy.up();
     }
-    await expect.poll(() => stores.pairing.health().then(() => "up", () => "down"), { timeout: 15_000 }).toBe("up");
+    await expect
+      .poll(
+        () =>
+          stores.pairing.health().then(
+            () => "up",
+            () => "down",
+          ),
+        { timeout: 15_000 },
+      )
+      .toBe("up");
     expect(await stores.pairing.isPaired("alice", "telegram")).toBe(true);
     expect(await stores.pairing.isPaired("mallory", "telegram")).toBe(false);
-    expect(await stores.pairing.pendingFor("mallory", "telegram"), "a request made while hung appeared later").toBeNull();
+    expect(
+      await stores.pairing.pendingFor("mallory", "telegram"),
+      "a request made while hung appeared later",
+    ).toBeNull();
 
     // Down: connections cut and refused.
     await proxy.down();
     await expectUnavailable();
     await proxy.up();
-    await expect.poll(() => stores.pairing.health().then(() => "up", () => "down"), { timeout: 15_000 }).toBe("up");
+    await expect
+      .poll(
+        () =>
+          stores.pairing.health().then(
+            () => "up",
+            () => "down",
+          ),
+        { timeout: 15_000 },
+      )
+      .toBe("up");
     await stores.sessions.health();
     // Nothing decided before the outage is lost, and the same store works again.
     expect(await stores.pairing.isPaired("alice", "telegram")).toBe(true);
@@ -96,7 +121,10 @@ describe.runIf(available)("mariadb store: the server goes away and comes back", 
   it("opening a store on a server that is down rejects with StoreUnavailableError", async () => {
     await proxy.down();
     try {
-      const result = await outcome(() => openMariaDbStores(proxiedUrl(`${base}2_`), { secret: randomBytes(32), timeoutMs: TIMEOUT_MS }), HUNG_AFTER_MS);
+      const result = await outcome(
+        () => openMariaDbStores(proxiedUrl(`${base}2_`), { secret: randomBytes(32), timeoutMs: TIMEOUT_MS }),
+        HUNG_AFTER_MS,
+      );
       expect(result).toBeInstanceOf(StoreUnavailableError);
     } finally {
       await proxy.up();

@@ -14,7 +14,12 @@ describe.runIf(available)("mariadb", () => {
   describeDifferentialPairingStore(
     "mariadb",
     async (ctx) => {
-      const stores = await openMariaDbStores(nextUrl(), { ...ctx.rules, now: ctx.now, secret: ctx.secret, poolSize: 2 });
+      const stores = await openMariaDbStores(nextUrl(), {
+        ...ctx.rules,
+        now: ctx.now,
+        secret: ctx.secret,
+        poolSize: 2,
+      });
       await stores.sessions.close();
       return stores.pairing;
     },

@@ -14,9 +14,18 @@ describe("LabelledHistogram and LabelledCounter", () => {
   it("print what prom-client's Histogram prints for the same observations (le is inclusive; +Inf, sum and count)", async () => {
     const theirs = new Registry();
     const ours = new Registry();
-    const reference = new Histogram({ name: "h_seconds", help: "a histogram", labelNames: ["backend", "method"], buckets: BUCKETS, registers: [theirs] });
+    const reference = new Histogram({
+      name: "h_seconds",
+      help: "a histogram",
+      labelNames: ["backend", "method"],
+      buckets: BUCKETS,
+      registers: [theirs],
+    });
     const fast = new LabelledHistogram("h_seconds", "a histogram", BUCKETS, ours);
-    for (const [backend, method] of [["sqlite", "pairing.isPairedMany"], ["redis", "sessions.bind"]] as const) {
+    for (const [backend, method] of [
+      ["sqlite", "pairing.isPairedMany"],
+      ["redis", "sessions.bind"],
+    ] as const) {
       const series = fast.series({ backend, method });
       for (const value of VALUES) {
         reference.observe({ backend, method }, value);
@@ -30,9 +39,19 @@ describe("LabelledHistogram and LabelledCounter", () => {
   it("a counter counts per label set, like prom-client's Counter", async () => {
     const theirs = new Registry();
     const ours = new Registry();
-    const reference = new Counter({ name: "c_total", help: "a counter", labelNames: ["channel", "decision"], registers: [theirs] });
+    const reference = new Counter({
+      name: "c_total",
+      help: "a counter",
+      labelNames: ["channel", "decision"],
+      registers: [theirs],
+    });
     const fast = new LabelledCounter("c_total", "a counter", ["channel", "decision"], ours);
-    const events = [["telegram", "pending"], ["telegram", "pending"], ["webchat", "admitted"], ["telegram", "admitted"]] as const;
+    const events = [
+      ["telegram", "pending"],
+      ["telegram", "pending"],
+      ["webchat", "admitted"],
+      ["telegram", "admitted"],
+    ] as const;
     for (const [channel, decision] of events) {
       reference.inc({ channel, decision });
       fast.inc(`${channel}/${decision}`, { channel, decision });

@@ -46,7 +46,10 @@ async function pairAndChat(gw: TestGateway, text: string): Promise<{ socket: Tes
   sockets.push(socket);
   socket.send({ type: "connect", params: { deviceId: deviceId("metrics"), name: "Stranger" } });
   const { code } = await socket.nextOfType("pairing", 10_000);
-  const approved = await gw.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: "webchat", code } });
+  const approved = await gw.api("POST", "/api/pairing/approve", {
+    token: OWNER_TOKEN,
+    body: { channelType: "webchat", code },
+  });
   expect(approved.status).toBe(200);
   await socket.nextOfType("hello", 10_000);
   return { socket, reply: await socket.request("c1", "chat.send", { text }) };
@@ -85,16 +88,39 @@ describe("GET /metrics", () => {
     expect(reply).toMatchObject({ ok: true, payload: { text: "echo: hello metrics" } });
 
     const text = await scrape(gw);
-    expect(sample(text, "gatehouse_admission_decisions_total", { channel: "webchat", decision: "pending", reason: "new" })).toBe(1);
-    expect(sample(text, "gatehouse_admission_decisions_total", { channel: "webchat", decision: "admitted", reason: "paired" })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, "gatehouse_admission_decisions_total", { channel: "webchat", decision: "pending", reason: "new" }),
+    ).toBe(1);
+    expect(
+      sample(text, "gatehouse_admission_decisions_total", {
+        channel: "webchat",
+        decision: "admitted",
+        reason: "paired",
+      }),
+    ).toBeGreaterThanOrEqual(1);
     expect(sample(text, "gatehouse_admission_decisions_total", { decision: "unavailable" })).toBeUndefined();
     expect(sample(text, "gatehouse_pairing_events_total", { channel: "webchat", event: "requested" })).toBe(1);
     expect(sample(text, "gatehouse_pairing_events_total", { channel: "webchat", event: "approved" })).toBe(1);
     expect(sample(text, "gatehouse_pairing_events_total", { event: "denied" })).toBeUndefined();
-    expect(sample(text, "gatehouse_store_call_duration_seconds_count", { backend: "sqlite", method: "pairing.generateCode" })).toBe(1);
-    expect(sample(text, "gatehouse_store_call_duration_seconds_count", { backend: "sqlite", method: "pairing.approve" })).toBe(1);
-    expect(sample(text, "gatehouse_store_call_duration_seconds_count", { backend: "sqlite", method: "sessions.bind" })).toBeGreaterThanOrEqual(1);
-    expect(sample(text, "gatehouse_store_call_duration_seconds_bucket", { backend: "sqlite", method: "pairing.approve", le: "+Inf" })).toBe(1);
+    expect(
+      sample(text, "gatehouse_store_call_duration_seconds_count", {
+        backend: "sqlite",
+        method: "pairing.generateCode",
+      }),
+    ).toBe(1);
+    expect(
+      sample(text, "gatehouse_store_call_duration_seconds_count", { backend: "sqlite", method: "pairing.approve" }),
+    ).toBe(1);
+    expect(
+      sample(text, "gatehouse_store_call_duration_seconds_count", { backend: "sqlite", method: "sessions.bind" }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, "gatehouse_store_call_duration_seconds_bucket", {
+        backend: "sqlite",
+        method: "pairing.approve",
+        le: "+Inf",
+      }),
+    ).toBe(1);
     expect(sample(text, "gatehouse_store_call_errors_total")).toBeUndefined();
     // Methods the gateway never called (and the stores' own helpers) show no series.
     expect(sample(text, "gatehouse_store_call_duration_seconds_count", { method: "pairing.revoke" })).toBeUndefined();
@@ -103,7 +129,10 @@ describe("GET /metrics", () => {
     expect(sample(text, "gatehouse_websocket_connections")).toBe(1);
 
     socket.close();
-    await eventually(async () => sample(await scrape(gw), "gatehouse_websocket_connections") === 0, "the socket to be counted as closed");
+    await eventually(
+      async () => sample(await scrape(gw), "gatehouse_websocket_connections") === 0,
+      "the socket to be counted as closed",
+    );
   });
 
   it("a store that is down: the admission is counted as unavailable and the failed calls under the backend named by storeBackend", async () => {
@@ -121,11 +150,22 @@ describe("GET /metrics", () => {
     socket.send({ type: "connect", params: { deviceId: deviceId("down"), name: "Stranger" } });
     await socket.closed;
     const text = await scrape(gw);
-    expect(sample(text, "gatehouse_admission_decisions_total", { channel: "webchat", decision: "unavailable", reason: "store" })).toBe(1);
+    expect(
+      sample(text, "gatehouse_admission_decisions_total", {
+        channel: "webchat",
+        decision: "unavailable",
+        reason: "store",
+      }),
+    ).toBe(1);
     expect(sample(text, "gatehouse_admission_decisions_total", { decision: "pending" })).toBeUndefined();
-    const failed = sample(text, "gatehouse_store_call_errors_total", { backend: "flaky", method: "pairing.isPairedMany" });
+    const failed = sample(text, "gatehouse_store_call_errors_total", {
+      backend: "flaky",
+      method: "pairing.isPairedMany",
+    });
     expect(failed).toBeGreaterThanOrEqual(1);
-    expect(sample(text, "gatehouse_store_call_duration_seconds_count", { backend: "flaky", method: "pairing.isPairedMany" })).toBe(failed);
+    expect(
+      sample(text, "gatehouse_store_call_duration_seconds_count", { backend: "flaky", method: "pairing.isPairedMany" }),
+    ).toBe(failed);
   });
 
   it("counts a failing agent turn as an error, by channel", async () => {
@@ -138,13 +178,20 @@ describe("GET /metrics", () => {
     expect(reply.ok).toBe(false);
     const text = await scrape(gw);
     expect(sample(text, "gatehouse_agent_errors_total", { channel: "webchat" })).toBe(1);
-    expect(sample(text, "gatehouse_agent_turn_duration_seconds_count", { channel: "webchat", outcome: "error" })).toBe(1);
+    expect(sample(text, "gatehouse_agent_turn_duration_seconds_count", { channel: "webchat", outcome: "error" })).toBe(
+      1,
+    );
     expect(sample(text, "gatehouse_agent_turn_duration_seconds_count", { outcome: "ok" })).toBeUndefined();
   });
 
   it("shows each channel's health as 1 (ok) or 0 (degraded) at the time of the scrape", async () => {
     let health: ChannelHealth = { status: "ok" };
-    const channel: ChannelPlugin = { channelType: "chat", start: async () => undefined, stop: async () => undefined, health: () => health };
+    const channel: ChannelPlugin = {
+      channelType: "chat",
+      start: async () => undefined,
+      stop: async () => undefined,
+      health: () => health,
+    };
     const gw = await start({ channels: [channel] });
     expect(sample(await scrape(gw), "gatehouse_channel_up", { channel: "chat" })).toBe(1);
     health = { status: "degraded", reason: "cannot log in" };

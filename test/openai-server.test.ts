@@ -38,39 +38,69 @@ describe("local model server, through the official openai client", () => {
   });
 
   it("answers one chat.completion without stream", async () => {
-    const completion = await client.chat.completions.create({ model: "local", messages: [{ role: "user", content: "ping" }] });
+    const completion = await client.chat.completions.create({
+      model: "local",
+      messages: [{ role: "user", content: "ping" }],
+    });
     expect(completion.choices[0]?.message.content).toBe("you said: ping");
   });
 
   it("refuses a wrong key with 401 and OpenAI's error object", async () => {
     const wrong = new OpenAI({ baseURL: client.baseURL, apiKey: "sk-wrong", maxRetries: 0 });
-    const error = await wrong.chat.completions.create({ model: "local", messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e);
+    const error = await wrong.chat.completions
+      .create({ model: "local", messages: [{ role: "user", content: "x" }] })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
     expect((error as APIError).code).toBe("invalid_api_key");
   });
 
   it("refuses a request without a model with 400", async () => {
-    const error = await client.chat.completions.create({ model: "", messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e);
+    const error = await client.chat.completions
+      .create({ model: "", messages: [{ role: "user", content: "x" }] })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
   });
 
   it("answers 429 with retry-after, which the client honours when it retries", async () => {
-    server.next({ kind: "error", status: 429, type: "requests", code: "rate_limit_exceeded", message: "Rate limit reached", retryAfterSeconds: 1 });
-    const noRetry = await client.chat.completions.create({ model: "local", messages: [{ role: "user", content: "x" }] }).catch((e: unknown) => e);
+    server.next({
+      kind: "error",
+      status: 429,
+      type: "requests",
+      code: "rate_limit_exceeded",
+      message: "Rate limit reached",
+      retryAfterSeconds: 1,
+    });
+    const noRetry = await client.chat.completions
+      .create({ model: "local", messages: [{ role: "user", content: "x" }] })
+      .catch((e: unknown) => e);
     expect(noRetry).toBeInstanceOf(OpenAI.RateLimitError);
     expect((noRetry as APIError).headers?.get("retry-after")).toBe("1");
 
-    server.next({ kind: "error", status: 429, type: "requests", code: "rate_limit_exceeded", message: "Rate limit reached", retryAfterSeconds: 1 });
+    server.next({
+      kind: "error",
+      status: 429,
+      type: "requests",
+      code: "rate_limit_exceeded",
+      message: "Rate limit reached",
+      retryAfterSeconds: 1,
+    });
     const retrying = new OpenAI({ baseURL: client.baseURL, apiKey: "sk-local-test-key", maxRetries: 1 });
     const started = Date.now();
-    const completion = await retrying.chat.completions.create({ model: "local", messages: [{ role: "user", content: "again" }] });
+    const completion = await retrying.chat.completions.create({
+      model: "local",
+      messages: [{ role: "user", content: "again" }],
+    });
     expect(completion.choices[0]?.message.content).toBe("you said: again");
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
   });
 
   it("drops the connection mid-stream, which the client reports as an error", async () => {
     server.next({ kind: "disconnectAfter", tokens: 2, text: "one two three four" });
-    const stream = await client.chat.completions.create({ model: "local", messages: [{ role: "user", content: "x" }], stream: true });
+    const stream = await client.chat.completions.create({
+      model: "local",
+      messages: [{ role: "user", content: "x" }],
+      stream: true,
+    });
     const pieces: string[] = [];
     const failure = await (async () => {
       for await (const chunk of stream) pieces.push(chunk.choices[0]?.delta.content ?? "");

@@ -91,7 +91,12 @@ export class LocalModelServer {
 
   /** Resolves once some client has hung up in the middle of an answer. */
   async waitForDisconnect(timeoutMs = 5_000): Promise<void> {
-    await this.until(() => this.requests.some((r) => r.disconnected), this.disconnectWaiters, timeoutMs, "a client disconnect");
+    await this.until(
+      () => this.requests.some((r) => r.disconnected),
+      this.disconnectWaiters,
+      timeoutMs,
+      "a client disconnect",
+    );
   }
 
   private async until(done: () => boolean, waiters: Array<() => void>, timeoutMs: number, what: string): Promise<void> {
@@ -109,17 +114,32 @@ export class LocalModelServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.setHeader("x-request-id", `req_${randomBytes(8).toString("hex")}`);
     if (req.method !== "POST" || req.url !== "/v1/chat/completions") {
-      return sendError(res, { status: 404, type: "invalid_request_error", code: "unknown_url", message: `Unknown request URL: ${req.method} ${req.url}` });
+      return sendError(res, {
+        status: 404,
+        type: "invalid_request_error",
+        code: "unknown_url",
+        message: `Unknown request URL: ${req.method} ${req.url}`,
+      });
     }
     const raw = await readBody(req);
     if (req.headers.authorization !== `Bearer ${this.options.apiKey}`) {
-      return sendError(res, { status: 401, type: "invalid_request_error", code: "invalid_api_key", message: "Incorrect API key provided." });
+      return sendError(res, {
+        status: 401,
+        type: "invalid_request_error",
+        code: "invalid_api_key",
+        message: "Incorrect API key provided.",
+      });
     }
     let body: ChatRequestBody;
     try {
       body = JSON.parse(raw) as ChatRequestBody;
     } catch {
-      return sendError(res, { status: 400, type: "invalid_request_error", code: null, message: "We could not parse the JSON body of your request." });
+      return sendError(res, {
+        status: 400,
+        type: "invalid_request_error",
+        code: null,
+        message: "We could not parse the JSON body of your request.",
+      });
     }
     const invalid = invalidField(body);
     if (invalid) return sendError(res, { status: 400, type: "invalid_request_error", code: null, message: invalid });
@@ -152,18 +172,39 @@ export class LocalModelServer {
       object: "chat.completion",
       created: Math.floor(Date.now() / 1000),
       model: body.model,
-      choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null }, logprobs: null, finish_reason: "stop" }],
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: text, refusal: null },
+          logprobs: null,
+          finish_reason: "stop",
+        },
+      ],
       usage: usage(body, text),
     };
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(completion));
   }
 
-  private async stream(res: ServerResponse, body: ChatRequestBody, script: Exclude<ModelScript, { kind: "error" }>): Promise<void> {
+  private async stream(
+    res: ServerResponse,
+    body: ChatRequestBody,
+    script: Exclude<ModelScript, { kind: "error" }>,
+  ): Promise<void> {
     const includeUsage = body.stream_options?.include_usage === true;
-    const base = { id: `chatcmpl-${randomBytes(6).toString("hex")}`, object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: body.model, system_fingerprint: "fp_local" };
+    const base = {
+      id: `chatcmpl-${randomBytes(6).toString("hex")}`,
+      object: "chat.completion.chunk",
+      created: Math.floor(Date.now() / 1000),
+      model: body.model,
+      system_fingerprint: "fp_local",
+    };
     const chunk = (delta: Record<string, unknown>, finish: string | null): string =>
       `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(includeUsage ? { usage: null } : {}) })}\n\n`;
-    res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" });
+    res.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+    });
     res.write(chunk({ role: "assistant", content: "", refusal: null }, null));
     const tokens = tokenize(script.text);
     const limit = script.kind === "disconnectAfter" ? Math.min(script.tokens, tokens.length) : tokens.length;
@@ -181,7 +222,8 @@ export class LocalModelServer {
       return;
     }
     res.write(chunk({}, "stop"));
-    if (includeUsage) res.write(`data: ${JSON.stringify({ ...base, choices: [], usage: usage(body, script.text) })}\n\n`);
+    if (includeUsage)
+      res.write(`data: ${JSON.stringify({ ...base, choices: [], usage: usage(body, script.text) })}\n\n`);
     res.end("data: [DONE]\n\n");
   }
 }
@@ -204,13 +246,17 @@ function invalidField(body: unknown): string | undefined {
   if (!Array.isArray(record.messages) || record.messages.length === 0) return "'messages' must be a non-empty array";
   for (const [index, m] of (record.messages as unknown[]).entries()) {
     const message = m as Record<string, unknown> | null;
-    if (!message || !["system", "user", "assistant", "developer"].includes(String(message.role))) return `Invalid value for 'messages[${index}].role'.`;
+    if (!message || !["system", "user", "assistant", "developer"].includes(String(message.role)))
+      return `Invalid value for 'messages[${index}].role'.`;
     if (typeof message.content !== "string") return `Invalid type for 'messages[${index}].content': expected a string.`;
   }
   return undefined;
 }
 
-function sendError(res: ServerResponse, error: { status: number; type: string; code: string | null; message: string; retryAfterSeconds?: number }): void {
+function sendError(
+  res: ServerResponse,
+  error: { status: number; type: string; code: string | null; message: string; retryAfterSeconds?: number },
+): void {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (error.status === 429) {
     const seconds = error.retryAfterSeconds ?? 1;
@@ -220,7 +266,9 @@ function sendError(res: ServerResponse, error: { status: number; type: string; c
     headers["x-ratelimit-remaining-requests"] = "0";
     headers["x-ratelimit-reset-requests"] = `${seconds}s`;
   }
-  res.writeHead(error.status, headers).end(JSON.stringify({ error: { message: error.message, type: error.type, param: null, code: error.code } }));
+  res
+    .writeHead(error.status, headers)
+    .end(JSON.stringify({ error: { message: error.message, type: error.type, param: null, code: error.code } }));
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {

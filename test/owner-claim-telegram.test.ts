@@ -15,7 +15,14 @@ import type { ChannelPlugin } from "../src/core/context.js";
 import { createOwnerClaim, isStoreOwner, listStoreOwners, revokeStoreOwner } from "../src/core/owners.js";
 import { formatCode, generateRawCode } from "../src/pairing/codes.js";
 import { LocalBotApi } from "./channels-telegram-api.js";
-import { InMemoryChatAdapter, testClock, testGateway, until, type TestClock, type TestGateway } from "./channels-context.js";
+import {
+  InMemoryChatAdapter,
+  testClock,
+  testGateway,
+  until,
+  type TestClock,
+  type TestGateway,
+} from "./channels-context.js";
 
 const TOKEN = "123456789:AAH-local_test_token_abcdefghijklmnopq";
 const PAIR_CODE = /[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}/;
@@ -118,18 +125,27 @@ describe("owner-claim codes over Telegram", () => {
     await strangerAsks(api, 42);
     await until(() => cardsTo(api, 900).length === 1, "the card to the new owner", WAIT);
     const card = cardsTo(api, 900)[0]!;
-    const keyboard = (card.body.reply_markup as { inline_keyboard: Array<Array<{ text: string; callback_data: string }>> }).inline_keyboard;
+    const keyboard = (
+      card.body.reply_markup as { inline_keyboard: Array<Array<{ text: string; callback_data: string }>> }
+    ).inline_keyboard;
     const approve = keyboard[0]![0]!;
     expect(approve.text).toBe("Approve");
     api.push(api.callbackQuery(900, approve.callback_data, { chatId: 900, messageId: card.messageId! }));
-    await until(() => api.textsTo(42).some((t) => t.startsWith("Good news")), "the approval reaching the stranger", WAIT);
+    await until(
+      () => api.textsTo(42).some((t) => t.startsWith("Good news")),
+      "the approval reaching the stranger",
+      WAIT,
+    );
     expect(await gw.stores.pairing.isPaired("42", "telegram")).toBe(true);
 
     // Audited as owner-claimed (with who), and the code is in no log line.
     const { events } = await gw.stores.pairing.audit({ type: "owner-claimed" });
-    expect(events.map((e) => [e.channelType, e.channelId, e.actor])).toEqual([["owner.telegram", "900", "telegram:900"]]);
+    expect(events.map((e) => [e.channelType, e.channelId, e.actor])).toEqual([
+      ["owner.telegram", "900", "telegram:900"],
+    ]);
     const logs = gw.logs.join("\n");
-    for (const form of [claim.code, claim.code.replace("-", ""), claim.code.toLowerCase()]) expect(logs).not.toContain(form);
+    for (const form of [claim.code, claim.code.replace("-", ""), claim.code.toLowerCase()])
+      expect(logs).not.toContain(form);
     // Store-kept owners are not paired senders: the pairing list does not show them, the owner list does.
     expect(await listStoreOwners(gw.ctx.pairing)).toEqual([
       { channelType: "telegram", userId: "900", label: "User900", claimedAt: store.clock.now() },
@@ -174,7 +190,11 @@ describe("owner-claim codes over Telegram", () => {
     const { api, gw } = await startInstance(store);
     const claim = await createOwnerClaim(gw.ctx.pairing, "telegram");
     api.push(api.message(900, `/owner ${claim.code}`, { chatId: -100500, chatType: "group" }));
-    await until(() => api.callsOf("sendMessage").some((c) => String(c.body.chat_id) === "-100500"), "the group's answer", WAIT);
+    await until(
+      () => api.callsOf("sendMessage").some((c) => String(c.body.chat_id) === "-100500"),
+      "the group's answer",
+      WAIT,
+    );
     expect(api.textsTo(-100500).join("\n")).not.toMatch(CLAIMED);
     expect(await isStoreOwner(gw.ctx.pairing, "telegram", "900")).toBe(false);
     expect(await say(api, 900, claim.code)).toMatch(CLAIMED);

@@ -32,15 +32,39 @@ async function namesOf(specifier: string): Promise<string[] | string> {
   return JSON.parse(stdout) as string[] | string;
 }
 
-const INTERNALS = ["withDeadline", "admit", "hashCode", "safeEqual", "deriveKey", "runAgent", "sessionKey", "authorizeOwnerAction", "safeCheck"];
+const INTERNALS = [
+  "withDeadline",
+  "admit",
+  "hashCode",
+  "safeEqual",
+  "deriveKey",
+  "runAgent",
+  "sessionKey",
+  "authorizeOwnerAction",
+  "safeCheck",
+];
 
 describe("the package's public surface", () => {
   it("the root export is the product: protocols and guards, createGateway, openStores, agents, errors", async () => {
     const names = await namesOf("gatehouse");
-    expect(names).toEqual(expect.arrayContaining([
-      "createGateway", "openStores", "isPairingProtocol", "assertPairingProtocol", "isAuthProtocol", "isSessionBindingProtocol",
-      "echoAgent", "httpAgent", "openaiAgent", "GatewayError", "PairingLimitError", "PairingInputError", "StoreUnavailableError", "ERROR_CODES",
-    ]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "createGateway",
+        "openStores",
+        "isPairingProtocol",
+        "assertPairingProtocol",
+        "isAuthProtocol",
+        "isSessionBindingProtocol",
+        "echoAgent",
+        "httpAgent",
+        "openaiAgent",
+        "GatewayError",
+        "PairingLimitError",
+        "PairingInputError",
+        "StoreUnavailableError",
+        "ERROR_CODES",
+      ]),
+    );
     expect((names as string[]).filter((name) => INTERNALS.includes(name))).toEqual([]);
     expect((names as string[]).length).toBeLessThanOrEqual(25);
   });
@@ -62,7 +86,10 @@ describe("the package's public surface", () => {
     for (const [specifier, names] of Object.entries(expected)) {
       const found = await namesOf(specifier);
       expect(found, specifier).toEqual(expect.arrayContaining(names));
-      expect((found as string[]).filter((name) => INTERNALS.includes(name)), specifier).toEqual([]);
+      expect(
+        (found as string[]).filter((name) => INTERNALS.includes(name)),
+        specifier,
+      ).toEqual([]);
     }
   }, 60_000);
 
@@ -77,7 +104,10 @@ describe("the package's public surface", () => {
       const instances = { PairingInputError: new m.PairingInputError("field", "is bad"), PairingLimitError: new m.PairingLimitError("telegram", 5), StoreUnavailableError: new m.StoreUnavailableError("redis") };
       console.log(JSON.stringify({ rows, codes: Object.fromEntries(Object.entries(instances).map(([k, v]) => [k, v.code])) }));`;
     const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], { cwd: folder });
-    const { rows, codes } = JSON.parse(stdout) as { rows: [string, string, string | null][]; codes: Record<string, string> };
+    const { rows, codes } = JSON.parse(stdout) as {
+      rows: [string, string, string | null][];
+      codes: Record<string, string>;
+    };
     for (const [code, error, exported] of rows) expect(exported, `${code}: ${error} is exported`).toBe(error);
     expect(codes).toEqual({
       PairingInputError: "GH_ERR_PAIRING_INPUT",

@@ -8,7 +8,17 @@
  * a user gets.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -46,25 +56,48 @@ describe("the packed package, installed into an empty folder", () => {
   it("npm pack builds an unbuilt clone; npx gatehouse start runs; a device pairs through npx gatehouse pairing approve", async () => {
     await unbuiltClone();
     expect(existsSync(join(clone, "dist"))).toBe(false);
-    const packed = await run("npm", ["pack", "--json", "--pack-destination", work], { cwd: clone, maxBuffer: 64 * 1024 * 1024 });
-    const [manifest] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf("["))) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    const packed = await run("npm", ["pack", "--json", "--pack-destination", work], {
+      cwd: clone,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const [manifest] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf("["))) as Array<{
+      filename: string;
+      files: Array<{ path: string }>;
+    }>;
     const files = manifest!.files.map((f) => f.path);
-    for (const expected of ["dist/cli/main.js", "dist/index.js", "dist/index.d.ts", "web/dist/index.html", "LICENSE", "README.md", "package.json"]) {
+    for (const expected of [
+      "dist/cli/main.js",
+      "dist/index.js",
+      "dist/index.d.ts",
+      "web/dist/index.html",
+      "LICENSE",
+      "README.md",
+      "package.json",
+    ]) {
       expect(files, expected).toContain(expected);
     }
 
     mkdirSync(app);
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "gatehouse-user", private: true }));
-    await run("npm", ["install", "--ignore-scripts", "--prefer-offline", "--no-audit", "--no-fund", join(work, manifest!.filename)], { cwd: app });
+    await run(
+      "npm",
+      ["install", "--ignore-scripts", "--prefer-offline", "--no-audit", "--no-fund", join(work, manifest!.filename)],
+      { cwd: app },
+    );
     const installed = join(app, "node_modules", "better-sqlite3");
-    const version = (dir: string) => (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { version: string }).version;
+    const version = (dir: string) =>
+      (JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { version: string }).version;
     expect(version(installed)).toBe(version(join(REPO, "node_modules", "better-sqlite3")));
     cpSync(join(REPO, "node_modules", "better-sqlite3", "build"), join(installed, "build"), { recursive: true });
     expect(readdirSync(join(app, "node_modules", "gatehouse", "dist", "cli"))).toContain("main.js");
 
     const dataDir = join(app, "data");
     const common = ["--data-dir", dataDir];
-    gateway = spawn("npx", ["gatehouse", "start", "--port", "0", ...common], { cwd: app, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    gateway = spawn("npx", ["gatehouse", "start", "--port", "0", ...common], {
+      cwd: app,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     let out = "";
     gateway.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
     gateway.stderr!.on("data", (chunk: Buffer) => (out += chunk.toString()));

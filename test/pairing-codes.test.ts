@@ -24,7 +24,18 @@ describe("pairing codes", () => {
   });
 
   it("refuse anything that is not exactly 8 alphabet symbols", () => {
-    for (const bad of ["", "ABCDEFG", "ABCDEFGHJ", "0BCDEFGH", "OBCDEFGH", "1BCDEFGH", "IBCDEFGH", "АBCDEFGH", "ABCD_EFGH", "A".repeat(10_000)]) {
+    for (const bad of [
+      "",
+      "ABCDEFG",
+      "ABCDEFGHJ",
+      "0BCDEFGH",
+      "OBCDEFGH",
+      "1BCDEFGH",
+      "IBCDEFGH",
+      "АBCDEFGH",
+      "ABCD_EFGH",
+      "A".repeat(10_000),
+    ]) {
       expect(normalizeCode(bad)).toBeNull();
     }
     expect(normalizeCode(null)).toBeNull();

@@ -58,7 +58,9 @@ describe("the gateway secret", () => {
 
   it("derives a separate key per purpose", () => {
     const secret = Buffer.alloc(32, 3);
-    const keys = (["code-hash", "button-signing", "cookie", "session-token"] as const).map((p) => deriveKey(secret, p).toString("hex"));
+    const keys = (["code-hash", "button-signing", "cookie", "session-token"] as const).map((p) =>
+      deriveKey(secret, p).toString("hex"),
+    );
     expect(new Set(keys).size).toBe(4);
     expect(deriveKey(secret, "cookie").equals(deriveKey(secret, "cookie"))).toBe(true);
   });

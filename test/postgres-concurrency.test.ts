@@ -35,7 +35,9 @@ describe.runIf(available)("postgres store: rules hold under concurrency across i
   it("one live request per sender: concurrent asks through both instances all get the same code", async () => {
     const [a, b] = await twoInstances();
     try {
-      const codes = await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 ? a : b).pairing.generateCode("telegram", "alice")));
+      const codes = await Promise.all(
+        Array.from({ length: 16 }, (_, i) => (i % 2 ? a : b).pairing.generateCode("telegram", "alice")),
+      );
       expect(new Set(codes).size).toBe(1);
       expect((await b.pairing.listPending()).length).toBe(1);
       expect((await a.pairing.audit({ type: "requested" })).events.length).toBe(1);
@@ -50,7 +52,10 @@ describe.runIf(available)("postgres store: rules hold under concurrency across i
       for (let round = 0; round < 20; round++) {
         const sender = `sender-${round}`;
         const code = await a.pairing.generateCode("telegram", sender);
-        const [, revoked] = await Promise.all([a.pairing.approve("telegram", code), b.pairing.revoke(sender, "telegram")]);
+        const [, revoked] = await Promise.all([
+          a.pairing.approve("telegram", code),
+          b.pairing.revoke(sender, "telegram"),
+        ]);
         expect(revoked, `round ${round}`).toBe(true);
         expect(await a.pairing.isPaired(sender, "telegram"), `round ${round}`).toBe(false);
         expect(await b.pairing.pendingFor(sender, "telegram"), `round ${round}`).toBeNull();
@@ -64,7 +69,11 @@ describe.runIf(available)("postgres store: rules hold under concurrency across i
     const [a, b] = await twoInstances({ redeemFailureLimit: 5 });
     try {
       const guesses = Array.from({ length: 30 }, (_, i) =>
-        (i % 2 ? a : b).pairing.approve("telegram", `ABCD-EF${"GHJKMNPQRSTUVWXYZ23456789"[i % 25]}${"ABC"[i % 3]}`, "mallory"),
+        (i % 2 ? a : b).pairing.approve(
+          "telegram",
+          `ABCD-EF${"GHJKMNPQRSTUVWXYZ23456789"[i % 25]}${"ABC"[i % 3]}`,
+          "mallory",
+        ),
       );
       expect(await Promise.all(guesses)).toEqual(guesses.map(() => false));
       const failed = await a.pairing.audit({ type: "redeem-failed" });
@@ -83,7 +92,9 @@ describe.runIf(available)("postgres store: rules hold under concurrency across i
     const [a, b] = await twoInstances({ codeFailureLimit: 5 });
     try {
       const code = await a.pairing.generateCode("telegram", "alice");
-      const attempts = Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).pairing.approve("telegram", code, `other-${i}`));
+      const attempts = Array.from({ length: 12 }, (_, i) =>
+        (i % 2 ? a : b).pairing.approve("telegram", code, `other-${i}`),
+      );
       expect(await Promise.all(attempts)).toEqual(attempts.map(() => false));
       const expired = await a.pairing.audit({ type: "expired" });
       expect(expired.events.map((e) => e.detail)).toEqual([{ reason: "too many wrong redemptions" }]);

@@ -23,7 +23,10 @@ describe.runIf(available)("postgres store: stored text comes back exactly", () =
         if (event.type === "approved") seen.push(event.detail.firstMessage);
       });
       for (const [i, message] of messages.entries()) {
-        const code = await stores.pairing.generateCode("telegram", `user-${i}`, { userName: `User ${i}`, firstMessage: message });
+        const code = await stores.pairing.generateCode("telegram", `user-${i}`, {
+          userName: `User ${i}`,
+          firstMessage: message,
+        });
         expect((await stores.pairing.pendingFor(`user-${i}`, "telegram"))?.firstMessage).toBe(message);
         expect(await stores.pairing.approve("telegram", code)).toBe(true);
       }
@@ -38,7 +41,8 @@ describe.runIf(available)("postgres store: stored text comes back exactly", () =
   it("pages the audit log in numeric id order past 9, 99 ... (ids are not sorted as text)", async () => {
     const stores = await openPostgresStores(nextUrl(), { secret: randomBytes(32), maxPendingPerChannelType: 100 });
     try {
-      for (let i = 0; i < 12; i++) await stores.pairing.approve("telegram", await stores.pairing.generateCode("telegram", `user-${i}`));
+      for (let i = 0; i < 12; i++)
+        await stores.pairing.approve("telegram", await stores.pairing.generateCode("telegram", `user-${i}`));
       const pages: string[][] = [];
       let after: string | undefined;
       do {
@@ -50,7 +54,16 @@ describe.runIf(available)("postgres store: stored text comes back exactly", () =
       expect(ids).toEqual(Array.from({ length: 24 }, (_, i) => String(i + 1)));
       expect(pages.map((p) => p.length)).toEqual([5, 5, 5, 5, 4]);
       const approvals = await stores.pairing.audit({ type: "approved", after: "9" });
-      expect(approvals.events.map((e) => e.channelId)).toEqual(["user-4", "user-5", "user-6", "user-7", "user-8", "user-9", "user-10", "user-11"]);
+      expect(approvals.events.map((e) => e.channelId)).toEqual([
+        "user-4",
+        "user-5",
+        "user-6",
+        "user-7",
+        "user-8",
+        "user-9",
+        "user-10",
+        "user-11",
+      ]);
     } finally {
       await stores.close();
     }
@@ -62,7 +75,9 @@ describe.runIf(available)("postgres store: stored text comes back exactly", () =
       await stores.pairing.generateCode("telegram", "alice");
       expect(await stores.pairing.listPending("tele\u0000gram")).toEqual([]);
       expect(await stores.pairing.audit({ channelType: "tele\u0000gram" })).toEqual({ events: [], next: null });
-      expect((await stores.pairing.audit({ type: "", channelType: "" } as unknown as AuditQuery)).events.map((e) => e.type)).toEqual(["requested"]);
+      expect(
+        (await stores.pairing.audit({ type: "", channelType: "" } as unknown as AuditQuery)).events.map((e) => e.type),
+      ).toEqual(["requested"]);
       expect(await stores.pairing.audit({ after: "not a number" })).toEqual({ events: [], next: null });
       expect((await stores.pairing.listPending()).map((p) => p.channelId)).toEqual(["alice"]);
     } finally {

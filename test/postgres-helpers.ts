@@ -26,7 +26,9 @@ export async function postgresAvailable(): Promise<boolean> {
     return true;
   } catch (error) {
     if (process.env.CI === "true") {
-      throw new Error(`PostgreSQL at ${POSTGRES_URL} is unreachable and CI=true: the postgres tests cannot run`, { cause: error });
+      throw new Error(`PostgreSQL at ${POSTGRES_URL} is unreachable and CI=true: the postgres tests cannot run`, {
+        cause: error,
+      });
     }
     return false;
   } finally {
@@ -40,7 +42,10 @@ export async function dropSchemas(prefix: string): Promise<void> {
   client.on("error", () => undefined);
   await client.connect();
   try {
-    const rows = await client.query<{ nspname: string }>("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)", [prefix]);
+    const rows = await client.query<{ nspname: string }>(
+      "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, $1)",
+      [prefix],
+    );
     for (const { nspname } of rows.rows) await client.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
   } finally {
     await client.end();

@@ -21,7 +21,7 @@ describe.runIf(available)("postgres store: isPaired under concurrency", () => {
         const i = n % 40;
         // Half the time ask on the other channel type: paired there never.
         const flip = n % 80 >= 40;
-        const type = (i % 2 ? "telegram" : "discord") === "telegram" !== flip ? "telegram" : "discord";
+        const type = ((i % 2 ? "telegram" : "discord") === "telegram") !== flip ? "telegram" : "discord";
         const expected = i % 3 === 0 && !flip;
         return { id: `user-${i}`, type, expected };
       });

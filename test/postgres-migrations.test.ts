@@ -30,7 +30,9 @@ describe.runIf(available)("postgres store: migrations, schemas and options", () 
         Array.from({ length: 4 }, () => openPostgresStores(urlWithSchema(schema), { secret, poolSize: 2 })),
       );
       try {
-        const rows = await admin((c) => c.query<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`));
+        const rows = await admin((c) =>
+          c.query<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`),
+        );
         expect(rows.rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
         // Every instance works against the one schema.
         const [first, second] = opened;
@@ -59,15 +61,20 @@ describe.runIf(available)("postgres store: migrations, schemas and options", () 
       );
       // Wait until the opener is blocked on the lock, then check it has not migrated anything.
       await expect
-        .poll(async () => {
-          // A separate connection: inside the holder's transaction pg_stat_activity is a frozen snapshot.
-          const waiting = await admin((c) => c.query<{ n: number }>(
-            `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        .poll(
+          async () => {
+            // A separate connection: inside the holder's transaction pg_stat_activity is a frozen snapshot.
+            const waiting = await admin((c) =>
+              c.query<{ n: number }>(
+                `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
              WHERE l.locktype = 'advisory' AND NOT l.granted AND a.application_name = $1`,
-            [`gatehouse:${schema}`],
-          ));
-          return waiting.rows[0]?.n ?? 0;
-        }, { timeout: 10_000 })
+                [`gatehouse:${schema}`],
+              ),
+            );
+            return waiting.rows[0]?.n ?? 0;
+          },
+          { timeout: 10_000 },
+        )
         .toBeGreaterThan(0);
       expect(settled).toBe(false);
       const exists = await holder.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema]);
@@ -90,7 +97,9 @@ describe.runIf(available)("postgres store: migrations, schemas and options", () 
     const code = await stores.pairing.generateCode("telegram", "alice");
     await stores.pairing.approve("telegram", code);
     await stores.close();
-    await admin((c) => c.query(`INSERT INTO "${schema}".schema_migrations (version, description) VALUES (999, 'future')`));
+    await admin((c) =>
+      c.query(`INSERT INTO "${schema}".schema_migrations (version, description) VALUES (999, 'future')`),
+    );
     const error = await openPostgresStores(urlWithSchema(schema), { secret }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PostgresSchemaError);
     expect((error as Error).message).toMatch(/version 999/);
@@ -126,7 +135,9 @@ describe.runIf(available)("postgres store: migrations, schemas and options", () 
     try {
       await Promise.all(Array.from({ length: 30 }, () => stores.sessions.lookup("s1")));
       const connections = await admin((c) =>
-        c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [`gatehouse:${schema}`]),
+        c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [
+          `gatehouse:${schema}`,
+        ]),
       );
       expect(connections.rows[0]?.n).toBe(3);
     } finally {
@@ -136,7 +147,9 @@ describe.runIf(available)("postgres store: migrations, schemas and options", () 
     try {
       await Promise.all(Array.from({ length: 10 }, () => explicit.sessions.lookup("s1")));
       const connections = await admin((c) =>
-        c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [`gatehouse:${schema}`]),
+        c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [
+          `gatehouse:${schema}`,
+        ]),
       );
       expect(connections.rows[0]?.n).toBe(1);
     } finally {

@@ -21,7 +21,11 @@ beforeAll(async () => {
   process.on("uncaughtException", onUnexpected);
   process.on("unhandledRejection", onUnexpected);
   server = await TempPostgres.start();
-  stores = await openPostgresStores(`${server.url}?schema=gh_outage`, { secret: randomBytes(32), timeoutMs: TIMEOUT_MS, poolSize: 3 });
+  stores = await openPostgresStores(`${server.url}?schema=gh_outage`, {
+    secret: randomBytes(32),
+    timeoutMs: TIMEOUT_MS,
+    poolSize: 3,
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -31,7 +35,8 @@ afterAll(async () => {
   process.off("unhandledRejection", onUnexpected);
 });
 
-const expectUnavailable = (calls: Record<string, () => Promise<unknown>>): Promise<void> => expectAllUnavailable("postgres", calls, HUNG_AFTER_MS);
+const expectUnavailable = (calls: Record<string, () => Promise<unknown>>): Promise<void> =>
+  expectAllUnavailable("postgres", calls, HUNG_AFTER_MS);
 
 const everyKindOfCall = (): Record<string, () => Promise<unknown>> => ({
   isPaired: () => stores.pairing.isPaired("alice", "telegram"),
@@ -61,16 +66,36 @@ describe("postgres store: the server goes away and comes back", () => {
     } finally {
       await server.thaw();
     }
-    await expect.poll(() => stores.pairing.health().then(() => "up", () => "down"), { timeout: 15_000 }).toBe("up");
+    await expect
+      .poll(
+        () =>
+          stores.pairing.health().then(
+            () => "up",
+            () => "down",
+          ),
+        { timeout: 15_000 },
+      )
+      .toBe("up");
     expect(await stores.pairing.isPaired("alice", "telegram")).toBe(true);
 
     // Down: connections terminated and refused.
     await server.stop();
     await expectUnavailable(everyKindOfCall());
-    expect(await stores.pairing.isPaired("nobody", "telegram").catch((e: unknown) => e)).toBeInstanceOf(StoreUnavailableError);
+    expect(await stores.pairing.isPaired("nobody", "telegram").catch((e: unknown) => e)).toBeInstanceOf(
+      StoreUnavailableError,
+    );
 
     await server.startAgain();
-    await expect.poll(() => stores.pairing.health().then(() => "up", () => "down"), { timeout: 15_000 }).toBe("up");
+    await expect
+      .poll(
+        () =>
+          stores.pairing.health().then(
+            () => "up",
+            () => "down",
+          ),
+        { timeout: 15_000 },
+      )
+      .toBe("up");
     await stores.sessions.health();
     // Nothing decided before the outage is lost, and the same store works again.
     expect(await stores.pairing.isPaired("alice", "telegram")).toBe(true);
@@ -86,9 +111,11 @@ describe("postgres store: the server goes away and comes back", () => {
   it("opening a store on a server that is down rejects with StoreUnavailableError", async () => {
     await server.stop();
     try {
-      const result = await outcome(() =>
-        openPostgresStores(`${server.url}?schema=gh_outage_2`, { secret: randomBytes(32), timeoutMs: TIMEOUT_MS }),
-      HUNG_AFTER_MS);
+      const result = await outcome(
+        () =>
+          openPostgresStores(`${server.url}?schema=gh_outage_2`, { secret: randomBytes(32), timeoutMs: TIMEOUT_MS }),
+        HUNG_AFTER_MS,
+      );
       expect(result).toBeInstanceOf(StoreUnavailableError);
     } finally {
       await server.startAgain();

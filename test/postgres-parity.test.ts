@@ -11,7 +11,12 @@ if (available) {
   describeDifferentialPairingStore(
     "postgres",
     async (ctx) => {
-      const stores = await openPostgresStores(nextUrl(), { ...ctx.rules, now: ctx.now, secret: ctx.secret, poolSize: 2 });
+      const stores = await openPostgresStores(nextUrl(), {
+        ...ctx.rules,
+        now: ctx.now,
+        secret: ctx.secret,
+        poolSize: 2,
+      });
       await stores.sessions.close();
       return stores.pairing;
     },

@@ -11,7 +11,9 @@ const run = promisify(execFile);
 function binDir(): string {
   if (process.env.PG_BIN) return process.env.PG_BIN;
   const root = "/usr/lib/postgresql";
-  const versions = readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
+  const versions = readdirSync(root)
+    .filter((v) => /^\d+$/.test(v))
+    .sort((a, b) => Number(b) - Number(a));
   if (versions.length === 0) throw new Error(`no PostgreSQL server binaries under ${root}; set PG_BIN`);
   return join(root, versions[0]!, "bin");
 }
@@ -22,7 +24,9 @@ async function freePort(): Promise<number> {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -92,7 +96,13 @@ export class TempPostgres {
   private async pids(): Promise<number[]> {
     const postmaster = Number(readFileSync(join(this.data, "postmaster.pid"), "utf8").split("\n")[0]);
     const { stdout } = await run("ps", ["-o", "pid=", "--ppid", String(postmaster)]);
-    return [postmaster, ...stdout.split("\n").map((line) => Number(line.trim())).filter((pid) => pid > 0)];
+    return [
+      postmaster,
+      ...stdout
+        .split("\n")
+        .map((line) => Number(line.trim()))
+        .filter((pid) => pid > 0),
+    ];
   }
 
   private async exec(tool: string, args: string[]): Promise<void> {

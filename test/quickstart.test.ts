@@ -5,7 +5,16 @@
  * vitest, one under node:test.
  */
 import { execFile } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify, stripVTControlCharacters } from "node:util";
@@ -31,7 +40,8 @@ beforeAll(() => {
   symlinkSync(join(root, "node_modules/vitest"), join(folder, "node_modules/vitest"), "dir");
   writeFileSync(join(folder, "package.json"), JSON.stringify({ type: "module", private: true }));
   copyFileSync(join(root, "examples/map-store.ts"), join(folder, "my-store.ts"));
-  for (const file of ["my-store.test.ts", "my-store.node.test.ts"]) writeFileSync(join(folder, file), quickStartFile(file));
+  for (const file of ["my-store.test.ts", "my-store.node.test.ts"])
+    writeFileSync(join(folder, file), quickStartFile(file));
 });
 
 afterAll(() => {
@@ -46,7 +56,10 @@ describe("docs/protocols.md quick start", () => {
 
   it("runs under vitest and passes the required cases", async () => {
     const vitest = join(root, "node_modules/vitest/vitest.mjs");
-    const result = await run(process.execPath, [vitest, "run", "--root", folder, "my-store.test.ts"], { cwd: folder, env: { ...process.env, CI: "true" } });
+    const result = await run(process.execPath, [vitest, "run", "--root", folder, "my-store.test.ts"], {
+      cwd: folder,
+      env: { ...process.env, CI: "true" },
+    });
     const stdout = stripVTControlCharacters(result.stdout);
     const passed = Number(/Tests\s+(\d+) passed/.exec(stdout)?.[1]);
     expect(stdout).not.toMatch(/failed/);

@@ -29,7 +29,10 @@ afterEach(() => {
 });
 
 /** Starts `line` (split on spaces, as the shell would here) and resolves with each stdout line as it comes. */
-function start(line: string, env: Record<string, string> = {}): { lines: string[]; next(match: RegExp, ms?: number): Promise<string> } {
+function start(
+  line: string,
+  env: Record<string, string> = {},
+): { lines: string[]; next(match: RegExp, ms?: number): Promise<string> } {
   const [program = "", ...args] = line.split(" ");
   const child = spawn(program, args, { cwd: root, env: { ...process.env, ...env } });
   children.push(child);
@@ -48,7 +51,8 @@ function start(line: string, env: Record<string, string> = {}): { lines: string[
       for (;;) {
         const found = lines.find((l) => match.test(l));
         if (found) return found;
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no line matching ${match} from "${line}": ${lines.join(" | ")}`);
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`no line matching ${match} from "${line}": ${lines.join(" | ")}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     },

@@ -42,7 +42,11 @@ async function decisions(stores: Stores, tag: string, count: number): Promise<vo
     const info = (await admin.sendCommand(["XINFO", "STREAM", `${prefix}:audit`])) as unknown;
     const field = (name: string): number =>
       Number(
-        Array.isArray(info) ? info[info.indexOf(name) + 1] : info instanceof Map ? info.get(name) : (info as Record<string, unknown>)[name],
+        Array.isArray(info)
+          ? info[info.indexOf(name) + 1]
+          : info instanceof Map
+            ? info.get(name)
+            : (info as Record<string, unknown>)[name],
       );
     return { length: field("length"), added: field("entries-added") };
   };
@@ -57,9 +61,18 @@ async function decisions(stores: Stores, tag: string, count: number): Promise<vo
 
   it("refuses a retention it cannot read, naming the parameter, and opens nothing", async () => {
     const prefix = fresh();
-    await assert.rejects(openRedisStores(`${REDIS_URL}?prefix=${prefix}&auditRetention=a-week`, { secret }), /auditRetention.*duration/);
-    await assert.rejects(openRedisStores(`${REDIS_URL}?prefix=${prefix}&auditMaxLength=-5`, { secret }), /auditMaxLength/);
-    await assert.rejects(openRedisStores(`${REDIS_URL}?prefix=${prefix}`, { secret, auditRetentionMs: -1 }), /auditRetentionMs/);
+    await assert.rejects(
+      openRedisStores(`${REDIS_URL}?prefix=${prefix}&auditRetention=a-week`, { secret }),
+      /auditRetention.*duration/,
+    );
+    await assert.rejects(
+      openRedisStores(`${REDIS_URL}?prefix=${prefix}&auditMaxLength=-5`, { secret }),
+      /auditMaxLength/,
+    );
+    await assert.rejects(
+      openRedisStores(`${REDIS_URL}?prefix=${prefix}`, { secret, auditRetentionMs: -1 }),
+      /auditRetentionMs/,
+    );
     await assert.rejects(
       openRedisStores(`${REDIS_URL}?prefix=${prefix}&auditRetention=1d`, { secret, auditRetentionMs: 1000 }),
       /given twice and differently/,
@@ -114,8 +127,14 @@ async function decisions(stores: Stores, tag: string, count: number): Promise<vo
       const seenBehind: (AuditEvent | AuditResync)[] = [];
       const seenKeptUp: AuditEvent[] = [];
       const resyncsKeptUp: AuditResync[] = [];
-      behind.pairing.subscribe((event) => seenBehind.push(event), (resync) => seenBehind.push(resync));
-      keptUp.pairing.subscribe((event) => seenKeptUp.push(event), (resync) => resyncsKeptUp.push(resync));
+      behind.pairing.subscribe(
+        (event) => seenBehind.push(event),
+        (resync) => seenBehind.push(resync),
+      );
+      keptUp.pairing.subscribe(
+        (event) => seenKeptUp.push(event),
+        (resync) => resyncsKeptUp.push(resync),
+      );
       await behind.pairing.health();
       await keptUp.pairing.health();
 
@@ -139,7 +158,11 @@ async function decisions(stores: Stores, tag: string, count: number): Promise<vo
       assert.equal(resync.missed, trimmed - 2, "it says how many events it missed");
       assert.equal(resync.after, (seenBehind[1] as AuditEvent).id);
       const streamIds = (await writer.pairing.audit({ limit: 1000 })).events.map((e) => e.id);
-      assert.deepEqual(seenBehind.slice(3).map((e) => (e as AuditEvent).id), streamIds, "then every event left, in order");
+      assert.deepEqual(
+        seenBehind.slice(3).map((e) => (e as AuditEvent).id),
+        streamIds,
+        "then every event left, in order",
+      );
 
       // afterwards both readers follow as usual
       await decisions(writer, "after", 2);
@@ -147,11 +170,15 @@ async function decisions(stores: Stores, tag: string, count: number): Promise<vo
       assert.deepEqual(resyncsKeptUp, [], "the reader that kept up never resynchronises");
       const ids = seenKeptUp.map((e) => e.id);
       assert.equal(new Set(ids).size, 304, "each event once");
-      assert.deepEqual([...ids].sort((a, b) => {
-        const [am, as] = a.split("-").map(Number) as [number, number];
-        const [bm, bs] = b.split("-").map(Number) as [number, number];
-        return am - bm || as - bs;
-      }), ids, "in stream order");
+      assert.deepEqual(
+        [...ids].sort((a, b) => {
+          const [am, as] = a.split("-").map(Number) as [number, number];
+          const [bm, bs] = b.split("-").map(Number) as [number, number];
+          return am - bm || as - bs;
+        }),
+        ids,
+        "in stream order",
+      );
       assert.deepEqual(
         seenKeptUp.filter((e) => e.type === "requested").map((e) => e.channelId),
         [...["before-0"], ...Array.from({ length: 150 }, (_, i) => `while-away-${i}`), "after-0"],
@@ -173,7 +200,10 @@ async function decisions(stores: Stores, tag: string, count: number): Promise<vo
   it("re-reads the store: a device revoked and a device approved while their events were trimmed unread are closed and let in", async () => {
     const proxy = await TcpProxy.start(redisUrl.hostname, Number(redisUrl.port || 6379));
     const storeUrl = (host: string): string => `redis://${host}/0?prefix=${prefix}&auditRetention=0`;
-    const viaProxy: StoreKind = { name: "redis via proxy", make: () => ({ url: storeUrl(`127.0.0.1:${proxy.port}`), cleanup() {} }) };
+    const viaProxy: StoreKind = {
+      name: "redis via proxy",
+      make: () => ({ url: storeUrl(`127.0.0.1:${proxy.port}`), cleanup() {} }),
+    };
     // heartbeats (which also re-check credentials) far off, so only the resync can close the socket in time
     const gw = await startGateway({ storeKind: viaProxy, websocket: { heartbeatMs: 600_000 } });
     const other = await openRedisStores(storeUrl(redisUrl.host), { secret: SECRET });
@@ -197,8 +227,14 @@ async function decisions(stores: Stores, tag: string, count: number): Promise<vo
       await decisions(other, "noise", 300);
       const trimming = await openRedisStores(storeUrl(redisUrl.host), { secret: SECRET, auditMaxLength: 50 });
       await trimming.close();
-      const decisionsLeft = (await other.pairing.audit({ limit: 1000 })).events.filter((e) => e.channelType === "webchat");
-      assert.deepEqual(decisionsLeft, [], "the revoke and the approval were trimmed before the gateway could read them");
+      const decisionsLeft = (await other.pairing.audit({ limit: 1000 })).events.filter(
+        (e) => e.channelType === "webchat",
+      );
+      assert.deepEqual(
+        decisionsLeft,
+        [],
+        "the revoke and the approval were trimmed before the gateway could read them",
+      );
       await proxy.up();
 
       const closed = await Promise.race([
@@ -206,7 +242,11 @@ async function decisions(stores: Stores, tag: string, count: number): Promise<vo
         new Promise<null>((resolve) => setTimeout(() => resolve(null), 20_000).unref()),
       ]);
       assert.equal(closed?.code, 4403, "the revoked device's socket is closed after the resync");
-      assert.equal((await waiting.nextOfType("hello", 20_000)).principal.userId, waitingDevice, "the approved device is let in");
+      assert.equal(
+        (await waiting.nextOfType("hello", 20_000)).principal.userId,
+        waitingDevice,
+        "the approved device is let in",
+      );
       assert.match(gw.logger.lines.join("\n"), /fell behind its retention and missed events.*"missed":\d+/);
     } finally {
       for (const socket of sockets) socket.close();

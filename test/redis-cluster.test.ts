@@ -57,7 +57,8 @@ suiteDescribe("redis+cluster://", () => {
         keys = keys.concat(((await ask(port, ["KEYS", "{plain-prefix}:*"])) as string[]) ?? []);
       }
       assert.ok(keys.length >= 3, `the store's keys are found under {plain-prefix}: (${keys.join(", ")})`);
-      for (const key of keys) assert.equal(Number(await ask(topology.masterPorts[0]!, ["CLUSTER", "KEYSLOT", key])), slot, key);
+      for (const key of keys)
+        assert.equal(Number(await ask(topology.masterPorts[0]!, ["CLUSTER", "KEYSLOT", key])), slot, key);
     } finally {
       await stores.close();
     }

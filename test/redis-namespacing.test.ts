@@ -57,7 +57,11 @@ describe("redis store namespacing and key layout", () => {
       await admin.close();
       assert.ok(keys.length > 0);
       // b only opened its namespace, which records the fingerprint of its secret.
-      for (const key of keys) assert.ok(key.startsWith("tenant-a:") || key === "tenant-b:secret-fingerprint", `key outside the prefix: ${key}`);
+      for (const key of keys)
+        assert.ok(
+          key.startsWith("tenant-a:") || key === "tenant-b:secret-fingerprint",
+          `key outside the prefix: ${key}`,
+        );
     } finally {
       await a.close();
       await b.close();
@@ -70,7 +74,11 @@ describe("redis store namespacing and key layout", () => {
     const other = await openRedisStores(server.url, { secret, keyPrefix: "other:" });
     try {
       await byDefault.pairing.approve("discord", await byDefault.pairing.generateCode("discord", "bob"));
-      assert.equal(await byOption.pairing.isPaired("bob", "discord"), true, "gatehouse and gatehouse: are one namespace");
+      assert.equal(
+        await byOption.pairing.isPaired("bob", "discord"),
+        true,
+        "gatehouse and gatehouse: are one namespace",
+      );
       assert.equal(await other.pairing.isPaired("bob", "discord"), false);
     } finally {
       await Promise.all([byDefault.close(), byOption.close(), other.close()]);

@@ -118,7 +118,9 @@ describe("redis store outage: fail closed fast, recover without a restart", () =
 
   it("opening a store whose Redis is not there fails with StoreUnavailableError instead of hanging", async () => {
     const port = await sparePort();
-    await assertUnavailable(openRedisStores(`redis://127.0.0.1:${port}/0`, { timeoutMs: TIMEOUT_MS, secret: randomBytes(32) }));
+    await assertUnavailable(
+      openRedisStores(`redis://127.0.0.1:${port}/0`, { timeoutMs: TIMEOUT_MS, secret: randomBytes(32) }),
+    );
     assert.deepEqual(problems, []);
   }, 30_000);
 });

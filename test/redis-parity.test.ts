@@ -14,7 +14,11 @@ afterAll(async () => {
 describeDifferentialPairingStore(
   "redis",
   async (ctx) => {
-    const stores = await openRedisStores(`${REDIS_URL}?prefix=${run}-${namespaces++}`, { ...ctx.rules, now: ctx.now, secret: ctx.secret });
+    const stores = await openRedisStores(`${REDIS_URL}?prefix=${run}-${namespaces++}`, {
+      ...ctx.rules,
+      now: ctx.now,
+      secret: ctx.secret,
+    });
     await stores.sessions.close();
     return stores.pairing;
   },

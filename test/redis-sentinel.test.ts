@@ -68,7 +68,10 @@ suiteDescribe("redis+sentinel://", () => {
   );
 
   it("refuses a sentinel URL without the master's name, saying so", async () => {
-    await assert.rejects(openStores(url().replace(/name=mymaster&/, ""), { secret: randomBytes(32) }), /\?name=<master name>/);
+    await assert.rejects(
+      openStores(url().replace(/name=mymaster&/, ""), { secret: randomBytes(32) }),
+      /\?name=<master name>/,
+    );
   });
 
   it("a failover in the middle of approvals loses no acknowledged approval or revoke and admits no one wrongly", async () => {

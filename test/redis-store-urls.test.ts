@@ -9,7 +9,10 @@ const secret = randomBytes(32);
 
 describe("redis store URLs", () => {
   it("the registry takes the cluster and sentinel forms (so gatehouse.yaml and --store accept them)", () => {
-    for (const url of ["redis+cluster://10.0.0.1:7000,10.0.0.2:7000", "rediss+sentinel://s1:26379,s2:26379/0?name=mymaster"]) {
+    for (const url of [
+      "redis+cluster://10.0.0.1:7000,10.0.0.2:7000",
+      "rediss+sentinel://s1:26379,s2:26379/0?name=mymaster",
+    ]) {
       assert.equal(storeUrlProblem(url), null, url);
       assert.equal(findStoreBackend(url)?.name, "redis", url);
     }
@@ -28,7 +31,11 @@ describe("redis store URLs", () => {
     ];
     for (const [url, message] of refusals) {
       // a TypeError, never StoreUnavailableError: nothing was connected to (port 1 answers nobody)
-      await assert.rejects(openStores(url, { secret }), (error: Error) => error instanceof TypeError && message.test(error.message), url);
+      await assert.rejects(
+        openStores(url, { secret }),
+        (error: Error) => error instanceof TypeError && message.test(error.message),
+        url,
+      );
     }
   });
 });

@@ -26,8 +26,11 @@ function reachable(port: number, host = "127.0.0.1", timeoutMs = 1000): Promise<
 export async function requireRedis(): Promise<boolean> {
   const url = new URL(REDIS_URL);
   if (await reachable(Number(url.port || 6379), url.hostname)) return true;
-  if (process.env.CI === "true") throw new Error(`Redis at ${url.host} is not reachable and CI=true: the Redis store tests cannot run`);
-  console.warn(`\n*** Redis at ${url.host} is not reachable: SKIPPING the Redis store tests (they fail when CI=true) ***\n`);
+  if (process.env.CI === "true")
+    throw new Error(`Redis at ${url.host} is not reachable and CI=true: the Redis store tests cannot run`);
+  console.warn(
+    `\n*** Redis at ${url.host} is not reachable: SKIPPING the Redis store tests (they fail when CI=true) ***\n`,
+  );
   return false;
 }
 
@@ -68,7 +71,10 @@ export class PrivateRedis {
   private child: ChildProcess | null = null;
 
   /** dataDir: keep the data across stop/start (append-only file there, fsync on every write). */
-  private constructor(readonly port: number, private readonly dataDir?: string) {}
+  private constructor(
+    readonly port: number,
+    private readonly dataDir?: string,
+  ) {}
 
   static async start(options: { dataDir?: string } = {}): Promise<PrivateRedis> {
     const server = new PrivateRedis(await sparePort(), options.dataDir);
@@ -81,12 +87,20 @@ export class PrivateRedis {
   }
 
   async start(): Promise<void> {
-    const persistence = this.dataDir ? ["--appendonly", "yes", "--appendfsync", "always", "--dir", this.dataDir] : ["--appendonly", "no"];
-    const child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", ...persistence], {
-      stdio: "ignore",
-    });
+    const persistence = this.dataDir
+      ? ["--appendonly", "yes", "--appendfsync", "always", "--dir", this.dataDir]
+      : ["--appendonly", "no"];
+    const child = spawn(
+      "redis-server",
+      ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", ...persistence],
+      {
+        stdio: "ignore",
+      },
+    );
     this.child = child;
-    const exited = new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`redis-server exited (${code})`))));
+    const exited = new Promise<never>((_, reject) =>
+      child.once("exit", (code) => reject(new Error(`redis-server exited (${code})`))),
+    );
     exited.catch(() => {});
     const deadline = Date.now() + 10_000;
     while (!(await reachable(this.port))) {

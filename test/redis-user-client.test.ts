@@ -27,7 +27,12 @@ suiteDescribe("redis stores on a user-supplied RESP3 client", () => {
   describePairingStore(
     "redis (user RESP3 client)",
     async (ctx) => {
-      const stores = await createRedisStores(client, { ...ctx.rules, now: ctx.now, secret: ctx.secret, keyPrefix: `${run}-${next++}` });
+      const stores = await createRedisStores(client, {
+        ...ctx.rules,
+        now: ctx.now,
+        secret: ctx.secret,
+        keyPrefix: `${run}-${next++}`,
+      });
       void stores.sessions.close();
       return stores.pairing;
     },
@@ -37,7 +42,12 @@ suiteDescribe("redis stores on a user-supplied RESP3 client", () => {
   describeSessionBindingStore(
     "redis (user RESP3 client)",
     async (ctx) => {
-      const stores = await createRedisStores(client, { now: ctx.now, secret: ctx.secret, sessionIdleTtlMs: ctx.idleTtlMs, keyPrefix: `${run}-${next++}` });
+      const stores = await createRedisStores(client, {
+        now: ctx.now,
+        secret: ctx.secret,
+        sessionIdleTtlMs: ctx.idleTtlMs,
+        keyPrefix: `${run}-${next++}`,
+      });
       void stores.pairing.close();
       return stores.sessions;
     },

@@ -67,7 +67,11 @@ describe.each(backends.map((b) => [b.name, b] as const))("%s", (name, backend) =
   }, 90_000);
 
   test(`${SENDERS} senders at once, each asking twice on two instances: one code each, no duplicates`, async () => {
-    const stores = await openTwo(backend.freshUrl(), { ...DEFAULT_PAIRING_RULES, maxPendingPerChannelType: SENDERS }, randomBytes(32));
+    const stores = await openTwo(
+      backend.freshUrl(),
+      { ...DEFAULT_PAIRING_RULES, maxPendingPerChannelType: SENDERS },
+      randomBytes(32),
+    );
     try {
       const ask = (i: number) => stores[i % 2]!.pairing.generateCode("webchat", `sender-${Math.floor(i / 2)}`);
       const { results, failedClosed } = await burstWithRetries(SENDERS * 2, ask);
@@ -84,7 +88,11 @@ describe.each(backends.map((b) => [b.name, b] as const))("%s", (name, backend) =
 
   test(`${SENDERS} senders at once against a cap of 50: exactly 50 codes, everyone else refused with the limit error`, async () => {
     const cap = 50;
-    const stores = await openTwo(backend.freshUrl(), { ...DEFAULT_PAIRING_RULES, maxPendingPerChannelType: cap }, randomBytes(32));
+    const stores = await openTwo(
+      backend.freshUrl(),
+      { ...DEFAULT_PAIRING_RULES, maxPendingPerChannelType: cap },
+      randomBytes(32),
+    );
     try {
       const ask = (i: number) => stores[i % 2]!.pairing.generateCode("webchat", `sender-${i}`);
       const { results, limited } = await burstWithRetries(SENDERS, ask);
@@ -109,14 +117,18 @@ const unavailableTotals: Record<string, number> = {};
  * does a burst not answered within a minute (a store whose writers take turns, like MariaDB's, needs more rounds than
  * ten on a slow disk: each commit waits for its own fsync).
  */
-async function burstWithRetries(n: number, ask: (i: number) => Promise<string>): Promise<{ results: Array<string | null>; failedClosed: number; limited: number }> {
+async function burstWithRetries(
+  n: number,
+  ask: (i: number) => Promise<string>,
+): Promise<{ results: Array<string | null>; failedClosed: number; limited: number }> {
   const results: Array<string | null | undefined> = new Array(n).fill(undefined);
   let failedClosed = 0;
   let limited = 0;
   let todo = Array.from({ length: n }, (_, i) => i);
   const giveUpAt = Date.now() + 60_000;
   for (let round = 0; todo.length > 0; round++) {
-    if (Date.now() > giveUpAt) throw new Error(`${todo.length} calls still unavailable after ${round} rounds (a minute)`);
+    if (Date.now() > giveUpAt)
+      throw new Error(`${todo.length} calls still unavailable after ${round} rounds (a minute)`);
     const settled = await Promise.allSettled(todo.map((i) => ask(i)));
     const again: number[] = [];
     settled.forEach((outcome, k) => {
@@ -137,8 +149,12 @@ async function burstWithRetries(n: number, ask: (i: number) => Promise<string>):
 
 describe("report", () => {
   it("names the backends that ran", () => {
-    console.log(`CONCURRENCY backends: ${backends.map((b) => `${b.name}=${b.available ? "ran" : "SKIPPED"}`).join(", ")}`);
-    console.log(`CONCURRENCY calls that failed closed (deadline) in the 2,000-call burst, then retried: ${JSON.stringify(unavailableTotals)}`);
+    console.log(
+      `CONCURRENCY backends: ${backends.map((b) => `${b.name}=${b.available ? "ran" : "SKIPPED"}`).join(", ")}`,
+    );
+    console.log(
+      `CONCURRENCY calls that failed closed (deadline) in the 2,000-call burst, then retried: ${JSON.stringify(unavailableTotals)}`,
+    );
     const skipped = backends.filter((b) => !b.available).map((b) => b.name);
     // Memory and SQLite always run; only the servers can be missing, and under CI every backend must run.
     if (process.env.CI === "true") expect(skipped, "backends skipped under CI=true").toEqual([]);

@@ -38,7 +38,12 @@ async function gatewayOn(url: string): Promise<TestGateway> {
 }
 
 /** Load before, during and after a fault; returns the stats once `recovered` approvals went through after repair. */
-async function underLoad(gw: TestGateway, fault: () => Promise<void>, repair: () => Promise<void>, outageMs = 2_500): Promise<LoadStats & { approvedBefore: number; approvedAfter: number }> {
+async function underLoad(
+  gw: TestGateway,
+  fault: () => Promise<void>,
+  repair: () => Promise<void>,
+  outageMs = 2_500,
+): Promise<LoadStats & { approvedBefore: number; approvedAfter: number }> {
   const stats = newStats();
   let stop = false;
   const load = runLoad(gw, stats, 3, () => stop);
@@ -65,8 +70,17 @@ async function waitFor(condition: () => boolean, what: string, ms = 15_000): Pro
 }
 
 /** Every approval the API confirmed is still paired, through the running gateway and through a fresh store. */
-async function assertNothingLost(name: string, gw: TestGateway, url: string, stats: LoadStats & { approvedBefore: number; approvedAfter: number }): Promise<void> {
-  const paired = new Set(((await gw.api("GET", "/api/pairing/paired", { token: OWNER_TOKEN })).body.paired as Array<{ channelId: string }>).map((p) => p.channelId));
+async function assertNothingLost(
+  name: string,
+  gw: TestGateway,
+  url: string,
+  stats: LoadStats & { approvedBefore: number; approvedAfter: number },
+): Promise<void> {
+  const paired = new Set(
+    (
+      (await gw.api("GET", "/api/pairing/paired", { token: OWNER_TOKEN })).body.paired as Array<{ channelId: string }>
+    ).map((p) => p.channelId),
+  );
   const missing = [...stats.approved].filter((id) => !paired.has(id));
   const fresh = await openStores(url, { secret: SECRET });
   const missingFresh: string[] = [];
@@ -95,30 +109,46 @@ async function assertNothingLost(name: string, gw: TestGateway, url: string, sta
 }
 
 describe("Redis killed and restarted during load", () => {
-  (redisOk ? it : it.skip)("fails closed while it is gone and loses no acknowledged approval", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "gh-redis-"));
-    const redis = await PrivateRedis.start({ dataDir }); // append-only file, fsync always: a SIGKILL loses nothing acknowledged
-    cleanups.push(async () => {
-      await redis.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    });
-    const gw = await gatewayOn(redis.url);
-    const stats = await underLoad(gw, () => redis.stop(), () => redis.start());
-    await assertNothingLost("redis", gw, redis.url, stats);
-    expect(stats.failedClosed).toBeGreaterThan(0);
-  }, 90_000);
+  (redisOk ? it : it.skip)(
+    "fails closed while it is gone and loses no acknowledged approval",
+    async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), "gh-redis-"));
+      const redis = await PrivateRedis.start({ dataDir }); // append-only file, fsync always: a SIGKILL loses nothing acknowledged
+      cleanups.push(async () => {
+        await redis.stop();
+        rmSync(dataDir, { recursive: true, force: true });
+      });
+      const gw = await gatewayOn(redis.url);
+      const stats = await underLoad(
+        gw,
+        () => redis.stop(),
+        () => redis.start(),
+      );
+      await assertNothingLost("redis", gw, redis.url, stats);
+      expect(stats.failedClosed).toBeGreaterThan(0);
+    },
+    90_000,
+  );
 });
 
 describe("PostgreSQL shut down and restarted during load", () => {
-  (postgresOk ? it : it.skip)("fails closed while it is gone and loses no acknowledged approval", async () => {
-    const pg = await TempPostgres.start();
-    cleanups.push(() => pg.destroy());
-    const url = `${pg.url}?schema=gh_faults`;
-    const gw = await gatewayOn(url);
-    const stats = await underLoad(gw, () => pg.stop(), () => pg.startAgain());
-    await assertNothingLost("postgres", gw, url, stats);
-    expect(stats.failedClosed).toBeGreaterThan(0);
-  }, 120_000);
+  (postgresOk ? it : it.skip)(
+    "fails closed while it is gone and loses no acknowledged approval",
+    async () => {
+      const pg = await TempPostgres.start();
+      cleanups.push(() => pg.destroy());
+      const url = `${pg.url}?schema=gh_faults`;
+      const gw = await gatewayOn(url);
+      const stats = await underLoad(
+        gw,
+        () => pg.stop(),
+        () => pg.startAgain(),
+      );
+      await assertNothingLost("postgres", gw, url, stats);
+      expect(stats.failedClosed).toBeGreaterThan(0);
+    },
+    120_000,
+  );
 });
 
 describe("SQLite on a tiny tmpfs", () => {
@@ -181,7 +211,11 @@ describe("SQLite on a tiny tmpfs", () => {
     for (let i = 0; i < 3; i++) await webchatCycle(back, after);
     expect(after.approved.size).toBe(3);
     before.approved = new Set([...before.approved, ...after.approved]);
-    await assertNothingLost("sqlite read-only", back, url, { ...before, approvedBefore: 5, approvedAfter: after.approved.size });
+    await assertNothingLost("sqlite read-only", back, url, {
+      ...before,
+      approvedBefore: 5,
+      approvedAfter: after.approved.size,
+    });
   }, 90_000);
 });
 

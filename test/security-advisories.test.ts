@@ -31,7 +31,15 @@ import {
   USER_TOKEN,
   type TestGateway,
 } from "./gateway-helpers.js";
-import { CHAT, CHAT_OWNER, eventually, leaks, sharedSqlite, startChatGateway, type ChatGateway } from "./support/chat-gateway.js";
+import {
+  CHAT,
+  CHAT_OWNER,
+  eventually,
+  leaks,
+  sharedSqlite,
+  startChatGateway,
+  type ChatGateway,
+} from "./support/chat-gateway.js";
 import { jsonRequest, startSameHostProxy } from "./support/reverse-proxy.js";
 
 const cleanups: Array<() => unknown> = [];
@@ -53,7 +61,10 @@ function tempDir(): string {
 }
 
 /** A webchat device asks to pair; resolves with its socket and the code it was shown. */
-async function pendingDevice(gw: TestGateway, label = "dev"): Promise<{ socket: TestSocket; id: string; code: string }> {
+async function pendingDevice(
+  gw: TestGateway,
+  label = "dev",
+): Promise<{ socket: TestSocket; id: string; code: string }> {
   const id = deviceId(label);
   const socket = closing(await TestSocket.open(gw.wsUrl));
   socket.send({ type: "connect", params: { deviceId: id } });
@@ -87,43 +98,57 @@ function rawGet(url: string, headers: Record<string, string>): Promise<number> {
 }
 
 describe("rule: one owner check on every approve/deny/revoke path", () => {
-  it.each(STORE_KINDS.map((k) => [k.name, k] as const))("HTTP and WebSocket without owner rights change nothing (%s)", async (_n, storeKind) => {
-    const gw = later(await startGateway({ storeKind }));
-    const waiting = await pendingDevice(gw, "waiting");
-    const paired = await pendingDevice(gw, "paired");
-    expect((await gw.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: "webchat", code: paired.code } })).body).toEqual({ approved: true });
-    await paired.socket.nextOfType("hello");
+  it.each(STORE_KINDS.map((k) => [k.name, k] as const))(
+    "HTTP and WebSocket without owner rights change nothing (%s)",
+    async (_n, storeKind) => {
+      const gw = later(await startGateway({ storeKind }));
+      const waiting = await pendingDevice(gw, "waiting");
+      const paired = await pendingDevice(gw, "paired");
+      expect(
+        (
+          await gw.api("POST", "/api/pairing/approve", {
+            token: OWNER_TOKEN,
+            body: { channelType: "webchat", code: paired.code },
+          })
+        ).body,
+      ).toEqual({ approved: true });
+      await paired.socket.nextOfType("hello");
 
-    const http: Array<[string, string, unknown]> = [
-      ["POST", "/api/pairing/approve", { channelType: "webchat", code: waiting.code }],
-      ["POST", "/api/pairing/deny", { channelType: "webchat", code: waiting.code }],
-      ["DELETE", `/api/pairing/paired/webchat/${paired.id}`, undefined],
-      ["POST", "/api/pairing/invites", { channelType: "webchat" }],
-    ];
-    const statuses: number[] = [];
-    for (const [method, path, body] of http) {
-      statuses.push((await gw.api(method, path, { token: USER_TOKEN, ...(body ? { body } : {}) })).status);
-      statuses.push((await gw.api(method, path, body ? { body } : {})).status);
-    }
-    expect(statuses).toEqual([403, 401, 403, 401, 403, 401, 403, 401]);
+      const http: Array<[string, string, unknown]> = [
+        ["POST", "/api/pairing/approve", { channelType: "webchat", code: waiting.code }],
+        ["POST", "/api/pairing/deny", { channelType: "webchat", code: waiting.code }],
+        ["DELETE", `/api/pairing/paired/webchat/${paired.id}`, undefined],
+        ["POST", "/api/pairing/invites", { channelType: "webchat" }],
+      ];
+      const statuses: number[] = [];
+      for (const [method, path, body] of http) {
+        statuses.push((await gw.api(method, path, { token: USER_TOKEN, ...(body ? { body } : {}) })).status);
+        statuses.push((await gw.api(method, path, body ? { body } : {})).status);
+      }
+      expect(statuses).toEqual([403, 401, 403, 401, 403, 401, 403, 401]);
 
-    const { socket: user } = await connectWithToken(gw.wsUrl, USER_TOKEN);
-    closing(user);
-    const ws: Array<[string, unknown]> = [
-      ["pairing.approve", { channelType: "webchat", code: waiting.code }],
-      ["pairing.deny", { channelType: "webchat", code: waiting.code }],
-      ["pairing.revoke", { channelType: "webchat", channelId: paired.id }],
-    ];
-    for (const [i, [method, params]] of ws.entries()) {
-      expect((await user.request(`u${i}`, method, params)).error.code).toBe("forbidden");
-      // A paired webchat device never holds owner rights, whatever it sends.
-      expect((await paired.socket.request(`d${i}`, method, params)).error.code).toBe("forbidden");
-    }
-    const pending = (await gw.api("GET", "/api/pairing/pending", { token: OWNER_TOKEN })).body.pending as Array<{ code: string }>;
-    expect(pending.map((p) => p.code)).toEqual([waiting.code]);
-    const list = (await gw.api("GET", "/api/pairing/paired", { token: OWNER_TOKEN })).body.paired as Array<{ channelId: string }>;
-    expect(list.map((p) => p.channelId)).toEqual([paired.id]);
-  });
+      const { socket: user } = await connectWithToken(gw.wsUrl, USER_TOKEN);
+      closing(user);
+      const ws: Array<[string, unknown]> = [
+        ["pairing.approve", { channelType: "webchat", code: waiting.code }],
+        ["pairing.deny", { channelType: "webchat", code: waiting.code }],
+        ["pairing.revoke", { channelType: "webchat", channelId: paired.id }],
+      ];
+      for (const [i, [method, params]] of ws.entries()) {
+        expect((await user.request(`u${i}`, method, params)).error.code).toBe("forbidden");
+        // A paired webchat device never holds owner rights, whatever it sends.
+        expect((await paired.socket.request(`d${i}`, method, params)).error.code).toBe("forbidden");
+      }
+      const pending = (await gw.api("GET", "/api/pairing/pending", { token: OWNER_TOKEN })).body.pending as Array<{
+        code: string;
+      }>;
+      expect(pending.map((p) => p.code)).toEqual([waiting.code]);
+      const list = (await gw.api("GET", "/api/pairing/paired", { token: OWNER_TOKEN })).body.paired as Array<{
+        channelId: string;
+      }>;
+      expect(list.map((p) => p.channelId)).toEqual([paired.id]);
+    },
+  );
 
   it("chat buttons: a non-owner, another chat and another owner's token are refused; every press is answered once", async () => {
     const gw = later(await startChatGateway({ policy: { ownerUserIds: [`${CHAT}:owner-2`] } }));
@@ -172,17 +197,34 @@ describe("rule: roles come from the auth backend, never from the client", () => 
   it("role headers and connect params are ignored", async () => {
     const gw = later(await startGateway());
     const waiting = await pendingDevice(gw);
-    const claimed = { "x-role": "owner", "x-gatehouse-role": "owner", "x-user-role": "admin", "x-auth-request-user": "alice", "x-user-id": "alice" };
-    const http = await gw.api("POST", "/api/pairing/approve", { token: USER_TOKEN, headers: claimed, body: { channelType: "webchat", code: waiting.code } });
+    const claimed = {
+      "x-role": "owner",
+      "x-gatehouse-role": "owner",
+      "x-user-role": "admin",
+      "x-auth-request-user": "alice",
+      "x-user-id": "alice",
+    };
+    const http = await gw.api("POST", "/api/pairing/approve", {
+      token: USER_TOKEN,
+      headers: claimed,
+      body: { channelType: "webchat", code: waiting.code },
+    });
     expect(http.status).toBe(403);
     expect((await gw.api("GET", "/api/pairing/pending", { headers: claimed })).status).toBe(401);
 
-    const declared = [{ role: "owner" }, { role: "admin", userId: "alice" }, { principal: { userId: "alice", role: "owner" } }, { scopes: ["admin"] }];
+    const declared = [
+      { role: "owner" },
+      { role: "admin", userId: "alice" },
+      { principal: { userId: "alice", role: "owner" } },
+      { scopes: ["admin"] },
+    ];
     for (const [i, extra] of declared.entries()) {
       const { socket, hello } = await connectWithToken(gw.wsUrl, USER_TOKEN, extra);
       closing(socket);
       expect(hello.principal, JSON.stringify(extra)).toEqual({ userId: "bob", role: "user" });
-      expect((await socket.request(i, "pairing.approve", { channelType: "webchat", code: waiting.code })).error.code).toBe("forbidden");
+      expect(
+        (await socket.request(i, "pairing.approve", { channelType: "webchat", code: waiting.code })).error.code,
+      ).toBe("forbidden");
     }
     // A webchat device declaring a role is still just a waiting device.
     const device = closing(await TestSocket.open(gw.wsUrl));
@@ -193,14 +235,22 @@ describe("rule: roles come from the auth backend, never from the client", () => 
 });
 
 describe("rule: no secret, no silent open mode; loopback bind by default", () => {
-  it.each(["", "   ", "undefined", "changeme", "null", "secret", "short-secret"])("GATEHOUSE_SECRET=%j is refused", (value) => {
-    expect(() => loadGatewaySecret(tempDir(), { GATEHOUSE_SECRET: value })).toThrow(/GATEHOUSE_SECRET/);
-  });
+  it.each(["", "   ", "undefined", "changeme", "null", "secret", "short-secret"])(
+    "GATEHOUSE_SECRET=%j is refused",
+    (value) => {
+      expect(() => loadGatewaySecret(tempDir(), { GATEHOUSE_SECRET: value })).toThrow(/GATEHOUSE_SECRET/);
+    },
+  );
 
   it("a short secret option is refused; without a secret one is created (0600) and the API still needs a token", async () => {
     expect(() => createGateway({ secret: Buffer.alloc(16, 1) })).toThrow(/secret/);
     const dir = tempDir();
-    const gateway = createGateway({ store: `sqlite:${join(dir, "gh.db")}`, dataDir: dir, http: { port: 0 }, logger: captureLogger() });
+    const gateway = createGateway({
+      store: `sqlite:${join(dir, "gh.db")}`,
+      dataDir: dir,
+      http: { port: 0 },
+      logger: captureLogger(),
+    });
     await gateway.start();
     cleanups.push(() => gateway.stop());
     expect(gateway.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -208,7 +258,9 @@ describe("rule: no secret, no silent open mode; loopback bind by default", () =>
     for (const path of ["/api/pairing/pending", "/api/pairing/paired", "/api/audit"]) {
       expect((await fetch(`${gateway.url}${path}`)).status).toBe(401);
     }
-    expect((await fetch(`${gateway.url}/api/pairing/paired`, { headers: { authorization: "Bearer undefined" } })).status).toBe(401);
+    expect(
+      (await fetch(`${gateway.url}/api/pairing/paired`, { headers: { authorization: "Bearer undefined" } })).status,
+    ).toBe(401);
   });
 });
 
@@ -229,9 +281,14 @@ describe("rule: local owner trust does not depend on what a proxy adds", () => {
     const statuses: Record<string, number> = {};
     for (const header of FORWARDING_HEADERS) {
       const value = header === "via" ? "1.1 proxy" : "127.0.0.1";
-      statuses[header] = (await jsonRequest({ base: gw.url }, "GET", "/api/pairing/pending", { headers: { [header]: value } })).status;
+      statuses[header] = (
+        await jsonRequest({ base: gw.url }, "GET", "/api/pairing/pending", { headers: { [header]: value } })
+      ).status;
     }
-    expect(Object.values(statuses).every((s) => s === 401), JSON.stringify(statuses)).toBe(true);
+    expect(
+      Object.values(statuses).every((s) => s === 401),
+      JSON.stringify(statuses),
+    ).toBe(true);
     // The Unix socket is the local owner; its file mode is the credential.
     expect(statSync(socketPath).mode & 0o777).toBe(0o600);
     expect((await jsonRequest({ socketPath }, "GET", "/api/pairing/pending")).status).toBe(200);
@@ -239,27 +296,46 @@ describe("rule: local owner trust does not depend on what a proxy adds", () => {
     expect(created.status).toBe(201);
     expect(created.body.code).toMatch(/^[A-Z2-9]{4}-[A-Z2-9]{4}$/);
     // A proxy pointed at the socket, or a page relayed through one, still carries its headers: refused.
-    expect((await jsonRequest({ socketPath }, "GET", "/api/pairing/pending", { headers: { "x-forwarded-for": "203.0.113.9" } })).status).toBe(401);
-    expect((await jsonRequest({ socketPath }, "GET", "/api/pairing/pending", { headers: { origin: gw.url } })).status).toBe(401);
+    expect(
+      (
+        await jsonRequest({ socketPath }, "GET", "/api/pairing/pending", {
+          headers: { "x-forwarded-for": "203.0.113.9" },
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      (await jsonRequest({ socketPath }, "GET", "/api/pairing/pending", { headers: { origin: gw.url } })).status,
+    ).toBe(401);
   });
 
   it("trusted-proxy identity headers from a peer that is not a listed proxy are refused", async () => {
-    const gw = later(await startGateway({ auth: trustedProxyAuth({ proxies: ["10.0.0.1"], userHeader: "x-auth-request-user", role: "owner" }) }));
-    expect(await rawGet(`${gw.url}/api/pairing/paired`, { "x-auth-request-user": "alice", "x-forwarded-for": "10.0.0.1" })).toBe(401);
+    const gw = later(
+      await startGateway({
+        auth: trustedProxyAuth({ proxies: ["10.0.0.1"], userHeader: "x-auth-request-user", role: "owner" }),
+      }),
+    );
+    expect(
+      await rawGet(`${gw.url}/api/pairing/paired`, { "x-auth-request-user": "alice", "x-forwarded-for": "10.0.0.1" }),
+    ).toBe(401);
   });
 });
 
 describe("rule: identity headers from a trusted proxy are read raw; a repeated or comma-joined one is refused", () => {
   it("two x-user headers (mallory, owner) over real HTTP and WebSocket are refused, never joined into one user", async () => {
-    const gw = later(await startGateway({ auth: trustedProxyAuth({ proxies: ["127.0.0.1"], userHeader: "x-user", role: "owner" }) }));
-    const whoami = (headers: Record<string, string | string[]>) => rawHeaderStatus(gw.url, "/api/pairing/paired", headers);
+    const gw = later(
+      await startGateway({ auth: trustedProxyAuth({ proxies: ["127.0.0.1"], userHeader: "x-user", role: "owner" }) }),
+    );
+    const whoami = (headers: Record<string, string | string[]>) =>
+      rawHeaderStatus(gw.url, "/api/pairing/paired", headers);
     expect(await whoami({ "x-user": "alice" })).toBe(200);
     // node:http sends an array as the same header twice, exactly as a client in front of a proxy that appends would.
     expect(await whoami({ "x-user": ["mallory", "owner"] })).toBe(401);
     expect(await whoami({ "x-user": "mallory, owner" })).toBe(401);
     for (const header of [["mallory", "owner"], "mallory, owner"]) {
       // ws passes headers to node:http, which sends an array as the header repeated (ws types only say string).
-      const socket = closing(await TestSocket.open(gw.wsUrl, { headers: { "x-user": header } as Record<string, string> }));
+      const socket = closing(
+        await TestSocket.open(gw.wsUrl, { headers: { "x-user": header } as Record<string, string> }),
+      );
       socket.send({ type: "connect", params: { token: "none" } });
       const closed = await socket.closed;
       expect(closed.code, JSON.stringify(header)).toBe(4401);
@@ -271,15 +347,19 @@ describe("rule: identity headers from a trusted proxy are read raw; a repeated o
 });
 
 describe("rule: addresses are normalised before any rate-limit key", () => {
-  it.each(["1.2.3.4", "::ffff:1.2.3.4", "::FFFF:1.2.3.4", "::ffff:102:304", "0:0:0:0:0:ffff:1.2.3.4", "[::ffff:1.2.3.4]"])(
-    "%s shares the bucket of 1.2.3.4",
-    (spelling) => {
-      const buckets = new KeyedBuckets({ capacity: 1, refillPerSecond: 0.001 });
-      expect(buckets.get(normalizeAddress("1.2.3.4")).take()).toBe(true);
-      expect(normalizeAddress(spelling)).toBe("1.2.3.4");
-      expect(buckets.get(normalizeAddress(spelling)).take()).toBe(false);
-    },
-  );
+  it.each([
+    "1.2.3.4",
+    "::ffff:1.2.3.4",
+    "::FFFF:1.2.3.4",
+    "::ffff:102:304",
+    "0:0:0:0:0:ffff:1.2.3.4",
+    "[::ffff:1.2.3.4]",
+  ])("%s shares the bucket of 1.2.3.4", (spelling) => {
+    const buckets = new KeyedBuckets({ capacity: 1, refillPerSecond: 0.001 });
+    expect(buckets.get(normalizeAddress("1.2.3.4")).take()).toBe(true);
+    expect(normalizeAddress(spelling)).toBe("1.2.3.4");
+    expect(buckets.get(normalizeAddress(spelling)).take()).toBe(false);
+  });
 });
 
 describe("rule: guess limits live in the store (shared by instances, surviving restarts)", () => {
@@ -291,7 +371,8 @@ describe("rule: guess limits live in the store (shared by instances, surviving r
     const b = await open();
     const wrong = ["AAAA-AAAA", "BBBB-BBBB", "CCCC-CCCC", "DDDD-DDDD", "EEEE-EEEE"];
     const results: boolean[] = [];
-    for (const [i, code] of wrong.entries()) results.push(await (i % 2 ? b : a).pairing.approve(CHAT, code, "mallory", "", { inviteOnly: true }));
+    for (const [i, code] of wrong.entries())
+      results.push(await (i % 2 ? b : a).pairing.approve(CHAT, code, "mallory", "", { inviteOnly: true }));
     expect(results.every((r) => !r)).toBe(true);
     const invite = await a.pairing.generateCode(CHAT);
     expect(await b.pairing.approve(CHAT, invite, "mallory", "", { inviteOnly: true })).toBe(false);
@@ -327,7 +408,10 @@ describe("rule: session ids are minted by the server; approval gives a fresh one
     expect(hijack.hello.principal.role).toBe("user");
 
     const device = await pendingDevice(gw);
-    await gw.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: "webchat", code: device.code } });
+    await gw.api("POST", "/api/pairing/approve", {
+      token: OWNER_TOKEN,
+      body: { channelType: "webchat", code: device.code },
+    });
     const hello = await device.socket.nextOfType("hello");
     expect(hello.sessionId).toMatch(/^[A-Za-z0-9_-]{22,}$/);
   });
@@ -340,12 +424,17 @@ describe("rule: revokes and token deletions take effect at once, on every instan
     const a = later(await startGateway({ storeKind: shared.kind }));
     const b = later(await startGateway({ storeKind: shared.kind }));
     const device = await pendingDevice(a);
-    await b.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: "webchat", code: device.code } });
+    await b.api("POST", "/api/pairing/approve", {
+      token: OWNER_TOKEN,
+      body: { channelType: "webchat", code: device.code },
+    });
     await device.socket.nextOfType("hello");
     const onB = closing(await TestSocket.open(b.wsUrl));
     onB.send({ type: "connect", params: { deviceId: device.id } });
     await onB.nextOfType("hello");
-    expect((await b.api("DELETE", `/api/pairing/paired/webchat/${device.id}`, { token: OWNER_TOKEN })).body).toEqual({ revoked: true });
+    expect((await b.api("DELETE", `/api/pairing/paired/webchat/${device.id}`, { token: OWNER_TOKEN })).body).toEqual({
+      revoked: true,
+    });
     expect((await onB.closed).code).toBe(4403);
     expect((await device.socket.closed).code).toBe(4403);
     const again = closing(await TestSocket.open(a.wsUrl));
@@ -360,13 +449,18 @@ describe("rule: revokes and token deletions take effect at once, on every instan
     const admin = await openStores(shared.url, { secret: SECRET });
     cleanups.push(() => admin.close());
     const minted = await mintToken(admin.tokens!, { role: "owner", userId: "root" });
-    const start = () => startGateway({ storeKind: shared.kind, auth: undefined, dataDir: dir, websocket: { heartbeatMs: 150 } });
+    const start = () =>
+      startGateway({ storeKind: shared.kind, auth: undefined, dataDir: dir, websocket: { heartbeatMs: 150 } });
     const a = later(await start());
     const b = later(await start());
-    const sockets = await Promise.all([a, b].map(async (gw) => closing((await connectWithToken(gw.wsUrl, minted.token)).socket)));
-    for (const gw of [a, b]) expect((await gw.api("GET", "/api/pairing/paired", { token: minted.token })).status).toBe(200);
+    const sockets = await Promise.all(
+      [a, b].map(async (gw) => closing((await connectWithToken(gw.wsUrl, minted.token)).socket)),
+    );
+    for (const gw of [a, b])
+      expect((await gw.api("GET", "/api/pairing/paired", { token: minted.token })).status).toBe(200);
     expect(await admin.tokens!.delete(minted.id)).toBe(true);
-    for (const gw of [a, b]) expect((await gw.api("GET", "/api/pairing/paired", { token: minted.token })).status).toBe(401);
+    for (const gw of [a, b])
+      expect((await gw.api("GET", "/api/pairing/paired", { token: minted.token })).status).toBe(401);
     sockets[1]!.send({ type: "req", id: 1, method: "session.whoami" });
     const codes = await Promise.all(sockets.map((s) => s.closed));
     expect(codes.map((c) => c.code)).toEqual([4401, 4401]);
@@ -379,9 +473,19 @@ describe("rule: button payloads fit 64-byte callback_data with the longest ids",
     const channelType = `a${"z".repeat(63)}`;
     const recipient = "\u{10FFFF}".repeat(128); // 256 UTF-16 units, 512 UTF-8 bytes: the longest id
     for (const action of ["approve", "deny"] as const) {
-      const token = signButtonToken(key, { action, channelType, code: "ZZZZ-9999", recipient, expiresAt: 0xffff_fffe * 1000 });
+      const token = signButtonToken(key, {
+        action,
+        channelType,
+        code: "ZZZZ-9999",
+        recipient,
+        expiresAt: 0xffff_fffe * 1000,
+      });
       expect(Buffer.byteLength(token, "utf8")).toBeLessThanOrEqual(64);
-      expect(verifyButtonToken(key, token, { channelType, pressedBy: recipient, now: Date.now() })).toMatchObject({ ok: true, action, code: "ZZZZ9999" });
+      expect(verifyButtonToken(key, token, { channelType, pressedBy: recipient, now: Date.now() })).toMatchObject({
+        ok: true,
+        action,
+        code: "ZZZZ9999",
+      });
     }
   });
 
@@ -395,7 +499,12 @@ describe("rule: button payloads fit 64-byte callback_data with the longest ids",
 });
 
 describe("rule: constant-time comparison, length mismatch is false", () => {
-  it.each([["", "x"], ["short", "much longer value"], [Buffer.alloc(0), Buffer.alloc(64)], ["same", "same"]])("safeEqual(%j, %j)", (a, b) => {
+  it.each([
+    ["", "x"],
+    ["short", "much longer value"],
+    [Buffer.alloc(0), Buffer.alloc(64)],
+    ["same", "same"],
+  ])("safeEqual(%j, %j)", (a, b) => {
     expect(() => safeEqual(a, b)).not.toThrow();
     expect(safeEqual(a, b)).toBe(String(a) === String(b) && Buffer.from(a).length === Buffer.from(b).length);
   });
@@ -412,13 +521,22 @@ describe("rule: browsers get no ambient credential (Origin/Host/content type)", 
     const device = await pendingDevice(gw);
     const body = JSON.stringify({ channelType: "webchat", code: device.code });
     const response = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest(`${gw.url}/api/pairing/approve`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${OWNER_TOKEN}`, "content-type": "application/json", ...headers, "content-length": Buffer.byteLength(body) },
-      }, (res) => {
-        res.resume();
-        res.on("end", () => resolve(res.statusCode ?? 0));
-      });
+      const req = httpRequest(
+        `${gw.url}/api/pairing/approve`,
+        {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${OWNER_TOKEN}`,
+            "content-type": "application/json",
+            ...headers,
+            "content-length": Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on("error", reject);
       req.end(body);
     });
@@ -433,7 +551,13 @@ describe("rule: a corrupt store stops the gateway and is never overwritten", () 
     const file = join(dir, "gh.db");
     const garbage = Buffer.concat([Buffer.from("this is not a database "), Buffer.alloc(8192, 0x5a)]);
     writeFileSync(file, garbage);
-    const gateway = createGateway({ store: `sqlite:${file}`, secret: SECRET, dataDir: dir, http: { port: 0 }, logger: captureLogger() });
+    const gateway = createGateway({
+      store: `sqlite:${file}`,
+      secret: SECRET,
+      dataDir: dir,
+      http: { port: 0 },
+      logger: captureLogger(),
+    });
     await expect(gateway.start()).rejects.toThrow();
     expect(readFileSync(file).equals(garbage)).toBe(true);
   });
@@ -443,11 +567,21 @@ describe("rule: deny is a recorded decision and the requester is told", () => {
   it("a denied device is told, its socket closed, nothing paired and the audit log has the decision", async () => {
     const gw = later(await startGateway({ storeKind: STORE_KINDS[1] }));
     const device = await pendingDevice(gw);
-    expect((await gw.api("POST", "/api/pairing/deny", { token: OWNER_TOKEN, body: { channelType: "webchat", code: device.code } })).body).toEqual({ denied: true });
+    expect(
+      (
+        await gw.api("POST", "/api/pairing/deny", {
+          token: OWNER_TOKEN,
+          body: { channelType: "webchat", code: device.code },
+        })
+      ).body,
+    ).toEqual({ denied: true });
     expect((await device.socket.nextOfType("error")).error.message).toMatch(/denied/);
     expect((await device.socket.closed).code).toBe(4403);
     expect(await gw.gateway.context.pairing.isPaired(device.id, "webchat")).toBe(false);
-    const audit = (await gw.api("GET", "/api/audit", { token: OWNER_TOKEN })).body.events as Array<{ type: string; channelId: string }>;
+    const audit = (await gw.api("GET", "/api/audit", { token: OWNER_TOKEN })).body.events as Array<{
+      type: string;
+      channelId: string;
+    }>;
     expect(audit.filter((e) => e.type === "denied").map((e) => e.channelId)).toEqual([device.id]);
   });
 });
@@ -456,9 +590,16 @@ describe("rule: no secret, token or code in logs", () => {
   it("a session of approvals, refusals, bad tokens and invites logs none of them", async () => {
     const gw: ChatGateway = later(await startChatGateway({ storeKind: STORE_KINDS[1] }));
     const device = await pendingDevice(gw);
-    await gw.api("POST", "/api/pairing/approve", { token: USER_TOKEN, body: { channelType: "webchat", code: device.code } });
-    await gw.api("POST", "/api/pairing/approve", { token: "gh_" + "x".repeat(43), body: { channelType: "webchat", code: device.code } });
-    const invite = (await gw.api("POST", "/api/pairing/invites", { token: OWNER_TOKEN, body: { channelType: CHAT } })).body.code as string;
+    await gw.api("POST", "/api/pairing/approve", {
+      token: USER_TOKEN,
+      body: { channelType: "webchat", code: device.code },
+    });
+    await gw.api("POST", "/api/pairing/approve", {
+      token: "gh_" + "x".repeat(43),
+      body: { channelType: "webchat", code: device.code },
+    });
+    const invite = (await gw.api("POST", "/api/pairing/invites", { token: OWNER_TOKEN, body: { channelType: CHAT } }))
+      .body.code as string;
     await gw.adapter.deliver("mallory", "/pair ZZZZ-ZZZZ");
     await gw.adapter.deliver("carol", `/pair ${invite}`);
     await gw.adapter.deliver("stranger", "let me in");
@@ -466,16 +607,30 @@ describe("rule: no secret, token or code in logs", () => {
     const card = gw.adapter.cards[0]!.request;
     await gw.adapter.press(card.approveToken, "eve");
     await gw.adapter.press(card.denyToken, CHAT_OWNER, "group");
-    await gw.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: "webchat", code: device.code } });
+    await gw.api("POST", "/api/pairing/approve", {
+      token: OWNER_TOKEN,
+      body: { channelType: "webchat", code: device.code },
+    });
     const bad = closing(await TestSocket.open(gw.wsUrl));
     bad.send({ type: "connect", params: { token: "gh_" + "y".repeat(43) } });
     await bad.closed;
     await gw.stop();
     const needles = [
-      OWNER_TOKEN, USER_TOKEN, "gh_" + "x".repeat(43), "gh_" + "y".repeat(43),
-      SECRET.toString("hex"), SECRET.toString("base64"), SECRET.toString("base64url"),
-      device.code, device.code.replace("-", ""), invite, invite.replace("-", ""), card.code, card.code.replace("-", ""),
-      card.approveToken, card.denyToken,
+      OWNER_TOKEN,
+      USER_TOKEN,
+      "gh_" + "x".repeat(43),
+      "gh_" + "y".repeat(43),
+      SECRET.toString("hex"),
+      SECRET.toString("base64"),
+      SECRET.toString("base64url"),
+      device.code,
+      device.code.replace("-", ""),
+      invite,
+      invite.replace("-", ""),
+      card.code,
+      card.code.replace("-", ""),
+      card.approveToken,
+      card.denyToken,
     ];
     expect(gw.logger.lines.length).toBeGreaterThan(0);
     expect(leaks(gw.logger.lines, needles)).toEqual([]);

@@ -34,51 +34,56 @@ afterEach(async () => {
   gw = undefined;
 });
 
-describe.each(STORE_KINDS.map((k) => [k.name, k] as const))("invite-code brute force over /pair (%s)", (name, storeKind) => {
-  it("the attacker is locked out, gets at most the documented guesses per hour, and a legitimate user is not affected", async () => {
-    const clock = testClock(Date.now());
-    gw = await startChatGateway({ storeKind, now: clock.now, routerNow: clock.now });
-    const events: AuditEvent[] = [];
-    gw.gateway.events.on("audit", (event: AuditEvent) => events.push(event));
-    const invite = async () => (await gw!.api("POST", "/api/pairing/invites", { token: OWNER_TOKEN, body: { channelType: CHAT } })).body.code as string;
+describe.each(STORE_KINDS.map((k) => [k.name, k] as const))(
+  "invite-code brute force over /pair (%s)",
+  (name, storeKind) => {
+    it("the attacker is locked out, gets at most the documented guesses per hour, and a legitimate user is not affected", async () => {
+      const clock = testClock(Date.now());
+      gw = await startChatGateway({ storeKind, now: clock.now, routerNow: clock.now });
+      const events: AuditEvent[] = [];
+      gw.gateway.events.on("audit", (event: AuditEvent) => events.push(event));
+      const invite = async () =>
+        (await gw!.api("POST", "/api/pairing/invites", { token: OWNER_TOKEN, body: { channelType: CHAT } })).body
+          .code as string;
 
-    let attempts = 0;
-    let legitimateDone = false;
-    let correctWhileLocked: boolean | undefined;
-    const start = clock.now();
-    while (clock.now() - start < HOUR) {
-      clock.advance(ATTEMPT_EVERY_MS);
-      attempts += 1;
-      await gw.adapter.deliver("mallory", `/pair ${randomGuess()}`);
-      if (attempts === 200) {
-        // Locked out by now: even the right code is refused to the attacker's id, and counts for nothing.
-        const code = await invite();
-        await gw.adapter.deliver("mallory", `/pair ${code}`);
-        correctWhileLocked = await gw.gateway.context.pairing.isPaired("mallory", CHAT);
-        // A legitimate user on the same channel type, during the attacker's lockout, redeems their invite at once.
-        await gw.adapter.deliver("carol", `/pair ${await invite()}`);
-        legitimateDone = await gw.gateway.context.pairing.isPaired("carol", CHAT);
+      let attempts = 0;
+      let legitimateDone = false;
+      let correctWhileLocked: boolean | undefined;
+      const start = clock.now();
+      while (clock.now() - start < HOUR) {
+        clock.advance(ATTEMPT_EVERY_MS);
+        attempts += 1;
+        await gw.adapter.deliver("mallory", `/pair ${randomGuess()}`);
+        if (attempts === 200) {
+          // Locked out by now: even the right code is refused to the attacker's id, and counts for nothing.
+          const code = await invite();
+          await gw.adapter.deliver("mallory", `/pair ${code}`);
+          correctWhileLocked = await gw.gateway.context.pairing.isPaired("mallory", CHAT);
+          // A legitimate user on the same channel type, during the attacker's lockout, redeems their invite at once.
+          await gw.adapter.deliver("carol", `/pair ${await invite()}`);
+          legitimateDone = await gw.gateway.context.pairing.isPaired("carol", CHAT);
+        }
       }
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const guesses = events.filter((e) => e.type === "redeem-failed" && e.channelId === "mallory").length;
-    const lockouts = events.filter((e) => e.type === "locked-out" && e.channelId === "mallory").length;
-    console.log(
-      `BRUTE FORCE (${name}): ${attempts} attempts in one simulated hour -> ${guesses} guesses evaluated for one redeemer id ` +
-        `(bound ${GUESS_BOUND_PER_HOUR}), ${lockouts} lockouts; success chance per guess <= ${RULES.maxPendingPerChannelType}/${CODE_ALPHABET.length}^${CODE_LENGTH}`,
-    );
-    expect(attempts).toBeGreaterThanOrEqual(HOUR / ATTEMPT_EVERY_MS);
-    expect(guesses).toBeGreaterThanOrEqual(RULES.redeemFailureLimit);
-    expect(guesses).toBeLessThanOrEqual(GUESS_BOUND_PER_HOUR);
-    expect(lockouts).toBeGreaterThanOrEqual(2);
-    expect(correctWhileLocked).toBe(false);
-    expect(legitimateDone).toBe(true);
-    expect(await gw.gateway.context.pairing.isPaired("mallory", CHAT)).toBe(false);
-    // The attacker was told plainly, and never learned whether a guess was near.
-    const replies = new Set(gw.adapter.textsTo("mallory"));
-    expect(replies.size).toBeLessThanOrEqual(2);
-  }, 120_000);
-});
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const guesses = events.filter((e) => e.type === "redeem-failed" && e.channelId === "mallory").length;
+      const lockouts = events.filter((e) => e.type === "locked-out" && e.channelId === "mallory").length;
+      console.log(
+        `BRUTE FORCE (${name}): ${attempts} attempts in one simulated hour -> ${guesses} guesses evaluated for one redeemer id ` +
+          `(bound ${GUESS_BOUND_PER_HOUR}), ${lockouts} lockouts; success chance per guess <= ${RULES.maxPendingPerChannelType}/${CODE_ALPHABET.length}^${CODE_LENGTH}`,
+      );
+      expect(attempts).toBeGreaterThanOrEqual(HOUR / ATTEMPT_EVERY_MS);
+      expect(guesses).toBeGreaterThanOrEqual(RULES.redeemFailureLimit);
+      expect(guesses).toBeLessThanOrEqual(GUESS_BOUND_PER_HOUR);
+      expect(lockouts).toBeGreaterThanOrEqual(2);
+      expect(correctWhileLocked).toBe(false);
+      expect(legitimateDone).toBe(true);
+      expect(await gw.gateway.context.pairing.isPaired("mallory", CHAT)).toBe(false);
+      // The attacker was told plainly, and never learned whether a guess was near.
+      const replies = new Set(gw.adapter.textsTo("mallory"));
+      expect(replies.size).toBeLessThanOrEqual(2);
+    }, 120_000);
+  },
+);
 
 describe("many attacker ids against one pending request", () => {
   it("a request code is invalidated after codeFailureLimit wrong redemptions, whoever makes them", async () => {
@@ -89,7 +94,10 @@ describe("many attacker ids against one pending request", () => {
     // Presenting someone else's request code over /pair is refused and counted against that code.
     for (let i = 0; i < RULES.codeFailureLimit; i++) await gw.adapter.deliver(`sybil-${i}`, `/pair ${code}`);
     expect(await gw.gateway.context.pairing.pendingFor!("victim", CHAT)).toBeNull();
-    const approved = await gw.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: CHAT, code } });
+    const approved = await gw.api("POST", "/api/pairing/approve", {
+      token: OWNER_TOKEN,
+      body: { channelType: CHAT, code },
+    });
     expect(approved.body).toEqual({ approved: false });
     expect(await gw.gateway.context.pairing.isPaired("victim", CHAT)).toBe(false);
   });

@@ -19,7 +19,12 @@ import { TelegramAdapter } from "../src/channels/telegram/index.js";
 import { LocalBotApi } from "./channels-telegram-api.js";
 import { testClock, testGateway } from "./channels-context.js";
 
-const tally = { tried: 0, accepted: 0, byKind: {} as Record<string, { tried: number; accepted: number }>, examples: [] as string[] };
+const tally = {
+  tried: 0,
+  accepted: 0,
+  byKind: {} as Record<string, { tried: number; accepted: number }>,
+  examples: [] as string[],
+};
 function count(kind: string, accepted: boolean, what: unknown = ""): void {
   tally.tried += 1;
   if (accepted) tally.examples.push(`${kind}: ${String(what).slice(0, 200)}`);
@@ -31,7 +36,9 @@ function count(kind: string, accepted: boolean, what: unknown = ""): void {
   }
 }
 afterAll(() => {
-  console.log(`FORGERY SUMMARY: ${tally.tried} forgeries tried, ${tally.accepted} accepted ${JSON.stringify(tally.byKind)}`);
+  console.log(
+    `FORGERY SUMMARY: ${tally.tried} forgeries tried, ${tally.accepted} accepted ${JSON.stringify(tally.byKind)}`,
+  );
   if (tally.examples.length > 0) console.log(`ACCEPTED FORGERIES:\n${tally.examples.join("\n")}`);
 });
 
@@ -63,9 +70,18 @@ function* byteMutations(bytes: Buffer, masks: number[]): Generator<Buffer> {
 
 /** Truncations, extensions and whitespace around a credential. */
 function framing(value: string): string[] {
-  return [value.slice(0, -1), value.slice(1), `${value}A`, `A${value}`, ` ${value}`, `${value} `, `${value}\n`, value.toUpperCase(), value.toLowerCase(), ""].filter(
-    (v) => v !== value,
-  );
+  return [
+    value.slice(0, -1),
+    value.slice(1),
+    `${value}A`,
+    `A${value}`,
+    ` ${value}`,
+    `${value} `,
+    `${value}\n`,
+    value.toUpperCase(),
+    value.toLowerCase(),
+    "",
+  ].filter((v) => v !== value);
 }
 
 const ALL_MASKS = Array.from({ length: 255 }, (_, i) => i + 1);
@@ -73,9 +89,16 @@ const ALL_MASKS = Array.from({ length: 255 }, (_, i) => i + 1);
 describe("button tokens", () => {
   const key = buttonKey(randomBytes(32));
   const now = Date.UTC(2026, 0, 1);
-  const claims = { action: "approve" as const, channelType: "telegram", code: "ABCD-EFGH", recipient: "900", expiresAt: now + 3_600_000 };
+  const claims = {
+    action: "approve" as const,
+    channelType: "telegram",
+    code: "ABCD-EFGH",
+    recipient: "900",
+    expiresAt: now + 3_600_000,
+  };
   const token = signButtonToken(key, claims);
-  const verify = (candidate: string, ctx = { channelType: "telegram", pressedBy: "900", now }) => verifyButtonToken(key, candidate, ctx).ok;
+  const verify = (candidate: string, ctx = { channelType: "telegram", pressedBy: "900", now }) =>
+    verifyButtonToken(key, candidate, ctx).ok;
 
   it("the genuine token verifies (the harness can tell)", () => {
     expect(verify(token)).toBe(true);
@@ -88,7 +111,8 @@ describe("button tokens", () => {
   });
 
   it("every single-character change of the 38-character token, and framing changes, are refused", () => {
-    for (const mutated of [...singleCharMutations(token, B64URL), ...framing(token)]) count("button-chars", verify(mutated), mutated);
+    for (const mutated of [...singleCharMutations(token, B64URL), ...framing(token)])
+      count("button-chars", verify(mutated), mutated);
     expect(tally.byKind["button-chars"]!.accepted).toBe(0);
   });
 
@@ -100,8 +124,12 @@ describe("button tokens", () => {
       { channelType: "telegram", pressedBy: "900", now: claims.expiresAt + 1000 },
     ];
     for (const ctx of contexts) count("button-context", verify(token, ctx));
-    count("button-context", verifyButtonToken(buttonKey(randomBytes(32)), token, { channelType: "telegram", pressedBy: "900", now }).ok);
-    for (const junk of [null, 42, {}, [], "x".repeat(38), "A".repeat(38), "_".repeat(38), token.repeat(2)]) count("button-context", verifyButtonToken(key, junk, { channelType: "telegram", pressedBy: "900", now }).ok);
+    count(
+      "button-context",
+      verifyButtonToken(buttonKey(randomBytes(32)), token, { channelType: "telegram", pressedBy: "900", now }).ok,
+    );
+    for (const junk of [null, 42, {}, [], "x".repeat(38), "A".repeat(38), "_".repeat(38), token.repeat(2)])
+      count("button-context", verifyButtonToken(key, junk, { channelType: "telegram", pressedBy: "900", now }).ok);
     expect(tally.byKind["button-context"]!.accepted).toBe(0);
   });
 });
@@ -111,13 +139,22 @@ describe("API tokens", () => {
     const tokens = new MemoryTokenStore();
     const { token } = await mintToken(tokens, { role: "owner", userId: "root" });
     const auth = tokenAuth(tokens);
-    const check = async (candidate: string) => (await auth.check(gatewayRequest({ headers: { authorization: `Bearer ${candidate}` } }))).success;
+    const check = async (candidate: string) =>
+      (await auth.check(gatewayRequest({ headers: { authorization: `Bearer ${candidate}` } }))).success;
     expect(await check(token)).toBe(true);
     // Blanks around the Bearer value are the same credential (HTTP trims them), so they are no forgery.
-    const variants = [...singleCharMutations(token, B64URL, 8), ...framing(token), token.replace("gh_", "gH_"), token.replace("gh_", "")];
+    const variants = [
+      ...singleCharMutations(token, B64URL, 8),
+      ...framing(token),
+      token.replace("gh_", "gH_"),
+      token.replace("gh_", ""),
+    ];
     for (const mutated of variants.filter((v) => v.trim() !== token)) {
       count("api-token", await check(mutated), mutated);
-      count("api-token", (await auth.check(gatewayRequest({ transport: "ws", connectParams: { token: mutated } }))).success);
+      count(
+        "api-token",
+        (await auth.check(gatewayRequest({ transport: "ws", connectParams: { token: mutated } }))).success,
+      );
     }
     expect(tally.byKind["api-token"]!.tried).toBeGreaterThan(700);
     expect(tally.byKind["api-token"]!.accepted).toBe(0);
@@ -138,7 +175,9 @@ describe("JWTs", () => {
     attacker = await generateKeyPair("ES256");
     rsa = await generateKeyPair("RS256", { extractable: true });
     const jwk = { ...(await exportJWK(signing.publicKey)), kid: "k1", alg: "ES256", use: "sig" };
-    server = createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: [jwk] })));
+    server = createServer((_req, res) =>
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: [jwk] })),
+    );
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     jwksUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
   });
@@ -147,7 +186,17 @@ describe("JWTs", () => {
   });
 
   const claims = (extra: Record<string, unknown> = {}) => ({ role: "owner", ...extra });
-  async function es256(options: { key?: CryptoKey; header?: Record<string, unknown>; aud?: string; iss?: string; exp?: number; nbf?: number; sub?: string } = {}): Promise<string> {
+  async function es256(
+    options: {
+      key?: CryptoKey;
+      header?: Record<string, unknown>;
+      aud?: string;
+      iss?: string;
+      exp?: number;
+      nbf?: number;
+      sub?: string;
+    } = {},
+  ): Promise<string> {
     const jwt = new SignJWT(claims())
       .setProtectedHeader({ alg: "ES256", kid: "k1", ...options.header })
       .setSubject(options.sub ?? "alice")
@@ -166,9 +215,20 @@ describe("JWTs", () => {
 
   it("crafted tokens (alg none, wrong key, audience, issuer, expiry, kid/jwk/jku injection, alg confusion) are refused", async () => {
     const auth = jwtAuth({ issuer: ISSUER, audience: AUDIENCE, jwksUrl, algorithms: ["ES256"] });
-    const rsaAuth = jwtAuth({ issuer: ISSUER, audience: AUDIENCE, key: await exportSPKI(rsa.publicKey), algorithms: ["RS256"] });
-    const hsAuth = jwtAuth({ issuer: ISSUER, audience: AUDIENCE, key: new Uint8Array(32).fill(7), algorithms: ["HS256"] });
-    const check = async (a: typeof auth, token: string) => (await a.check(gatewayRequest({ headers: { authorization: `Bearer ${token}` } }))).success;
+    const rsaAuth = jwtAuth({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      key: await exportSPKI(rsa.publicKey),
+      algorithms: ["RS256"],
+    });
+    const hsAuth = jwtAuth({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      key: new Uint8Array(32).fill(7),
+      algorithms: ["HS256"],
+    });
+    const check = async (a: typeof auth, token: string) =>
+      (await a.check(gatewayRequest({ headers: { authorization: `Bearer ${token}` } }))).success;
     expect(await check(auth, await es256())).toBe(true);
 
     const now = Math.floor(Date.now() / 1000);
@@ -183,8 +243,20 @@ describe("JWTs", () => {
       ["alg none", auth, new UnsecuredJWT(payload).encode()],
       ["alg none with kid", auth, rawJwt({ alg: "none", kid: "k1" }, payload)],
       ["alg None", auth, rawJwt({ alg: "None", kid: "k1" }, payload, "")],
-      ["alg none + a genuine signature", auth, rawJwt({ alg: "none", kid: "k1" }, payload, (await es256()).split(".")[2])],
-      ["genuine signature over altered claims", auth, rawJwt({ alg: "ES256", kid: "k1" }, { ...payload, role: "owner", sub: "mallory" }, (await es256()).split(".")[2])],
+      [
+        "alg none + a genuine signature",
+        auth,
+        rawJwt({ alg: "none", kid: "k1" }, payload, (await es256()).split(".")[2]),
+      ],
+      [
+        "genuine signature over altered claims",
+        auth,
+        rawJwt(
+          { alg: "ES256", kid: "k1" },
+          { ...payload, role: "owner", sub: "mallory" },
+          (await es256()).split(".")[2],
+        ),
+      ],
       ["wrong key, right kid", auth, await es256({ key: attacker.privateKey })],
       ["wrong audience", auth, await es256({ aud: "someone-else" })],
       ["wrong issuer", auth, await es256({ iss: "https://evil.example" })],
@@ -194,13 +266,33 @@ describe("JWTs", () => {
       ["kid SQL injection", auth, await es256({ key: attacker.privateKey, header: { kid: "' UNION SELECT 'k1" } })],
       ["kid of an unknown key", auth, await es256({ key: attacker.privateKey, header: { kid: "k2" } })],
       ["embedded jwk", auth, await es256({ key: attacker.privateKey, header: { jwk: attackerJwk } })],
-      ["jku to the attacker", auth, await es256({ key: attacker.privateKey, header: { jku: "http://127.0.0.1:1/jwks.json" } })],
-      ["x5u to the attacker", auth, await es256({ key: attacker.privateKey, header: { x5u: "http://127.0.0.1:1/cert.pem" } })],
+      [
+        "jku to the attacker",
+        auth,
+        await es256({ key: attacker.privateKey, header: { jku: "http://127.0.0.1:1/jwks.json" } }),
+      ],
+      [
+        "x5u to the attacker",
+        auth,
+        await es256({ key: attacker.privateKey, header: { x5u: "http://127.0.0.1:1/cert.pem" } }),
+      ],
       ["HS256 keyed with the RS256 public key", rsaAuth, await hmacWithPem({ alg: "HS256" })],
       ["HS256 under an RS256 verifier, typ JWT", rsaAuth, await hmacWithPem({ alg: "HS256", typ: "JWT" })],
-      ["HS256 with another secret", hsAuth, await new SignJWT(payload).setProtectedHeader({ alg: "HS256" }).sign(new Uint8Array(32).fill(8))],
-      ["HS512 not allowed", hsAuth, await new SignJWT(payload).setProtectedHeader({ alg: "HS512" }).sign(new Uint8Array(64).fill(7))],
-      ["unknown crit header", auth, rawJwt({ alg: "ES256", kid: "k1", crit: ["x-gh"], "x-gh": 1 }, payload, (await es256()).split(".")[2])],
+      [
+        "HS256 with another secret",
+        hsAuth,
+        await new SignJWT(payload).setProtectedHeader({ alg: "HS256" }).sign(new Uint8Array(32).fill(8)),
+      ],
+      [
+        "HS512 not allowed",
+        hsAuth,
+        await new SignJWT(payload).setProtectedHeader({ alg: "HS512" }).sign(new Uint8Array(64).fill(7)),
+      ],
+      [
+        "unknown crit header",
+        auth,
+        rawJwt({ alg: "ES256", kid: "k1", crit: ["x-gh"], "x-gh": 1 }, payload, (await es256()).split(".")[2]),
+      ],
       ["sub missing", auth, rawJwt({ alg: "ES256", kid: "k1" }, { ...payload, sub: undefined })],
     ];
     const accepted: string[] = [];
@@ -213,7 +305,12 @@ describe("JWTs", () => {
   });
 
   it("every single-character change of a valid token's header, payload and signature is refused", async () => {
-    const auth = jwtAuth({ issuer: ISSUER, audience: AUDIENCE, key: new Uint8Array(32).fill(7), algorithms: ["HS256"] });
+    const auth = jwtAuth({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      key: new Uint8Array(32).fill(7),
+      algorithms: ["HS256"],
+    });
     const genuine = await new SignJWT({ role: "owner" })
       .setProtectedHeader({ alg: "HS256" })
       .setSubject("alice")
@@ -221,9 +318,14 @@ describe("JWTs", () => {
       .setAudience(AUDIENCE)
       .setExpirationTime("10m")
       .sign(new Uint8Array(32).fill(7));
-    const check = async (token: string) => (await auth.check(gatewayRequest({ headers: { authorization: `Bearer ${token}` } }))).success;
+    const check = async (token: string) =>
+      (await auth.check(gatewayRequest({ headers: { authorization: `Bearer ${token}` } }))).success;
     expect(await check(genuine)).toBe(true);
-    const decoded = (t: string) => t.split(".").map((part) => Buffer.from(part, "base64url").toString("hex")).join(".");
+    const decoded = (t: string) =>
+      t
+        .split(".")
+        .map((part) => Buffer.from(part, "base64url").toString("hex"))
+        .join(".");
     const original = decoded(genuine);
     let sameBytes = 0;
     for (const mutated of [...singleCharMutations(genuine, `${B64URL}.`, 6), ...framing(genuine)]) {
@@ -253,10 +355,21 @@ describe("Slack and Discord request signatures", () => {
     const verify = (s: string | undefined, b: string | Buffer, t: string | undefined, secret: string) =>
       verifySlackSignature({ signingSecret: secret, signature: s, timestamp: t, body: b, now }).ok;
     expect(verify(signature, body, ts, signingSecret)).toBe(true);
-    for (const mutated of singleCharMutations(signature.slice(3), HEX)) count("slack", verify(`v0=${mutated}`, body, ts, signingSecret), mutated);
-    for (const mutated of byteMutations(Buffer.from(body), [1, 0x20, 0x80])) count("slack", verify(signature, mutated, ts, signingSecret), mutated);
-    for (const t of [String(Number(ts) + 1), String(Number(ts) - 1), `0${ts}`, String(Number(ts) + 301), "", undefined]) count("slack", verify(signature, body, t, signingSecret), t);
-    for (const s of [signature.toUpperCase(), `v1=${signature.slice(3)}`, signature.slice(0, -1), `${signature}0`, "", undefined]) count("slack", verify(s, body, ts, signingSecret), `sig ${s}`);
+    for (const mutated of singleCharMutations(signature.slice(3), HEX))
+      count("slack", verify(`v0=${mutated}`, body, ts, signingSecret), mutated);
+    for (const mutated of byteMutations(Buffer.from(body), [1, 0x20, 0x80]))
+      count("slack", verify(signature, mutated, ts, signingSecret), mutated);
+    for (const t of [String(Number(ts) + 1), String(Number(ts) - 1), `0${ts}`, String(Number(ts) + 301), "", undefined])
+      count("slack", verify(signature, body, t, signingSecret), t);
+    for (const s of [
+      signature.toUpperCase(),
+      `v1=${signature.slice(3)}`,
+      signature.slice(0, -1),
+      `${signature}0`,
+      "",
+      undefined,
+    ])
+      count("slack", verify(s, body, ts, signingSecret), `sig ${s}`);
     count("slack", verify(signature, body, ts, `${signingSecret}x`), "other secret");
     expect(tally.byKind.slack!.tried).toBeGreaterThan(1000);
     expect(tally.byKind.slack!.accepted).toBe(0);
@@ -270,12 +383,25 @@ describe("Slack and Discord request signatures", () => {
     const verify = (s: string | undefined, b: string | Buffer, t: string | undefined, k: typeof key) =>
       verifyDiscordSignature(k, { signature: s, timestamp: t, body: b, now }).ok;
     expect(verify(signature, body, ts, key)).toBe(true);
-    for (const mutated of singleCharMutations(signature, HEX)) count("discord", verify(mutated, body, ts, key), mutated);
-    for (const mutated of byteMutations(Buffer.from(body), [1, 0x20, 0x80])) count("discord", verify(signature, mutated, ts, key), mutated);
-    for (const t of [String(Number(ts) + 1), `0${ts}`, String(Number(ts) - 301), undefined]) count("discord", verify(signature, body, t, key), t);
+    for (const mutated of singleCharMutations(signature, HEX))
+      count("discord", verify(mutated, body, ts, key), mutated);
+    for (const mutated of byteMutations(Buffer.from(body), [1, 0x20, 0x80]))
+      count("discord", verify(signature, mutated, ts, key), mutated);
+    for (const t of [String(Number(ts) + 1), `0${ts}`, String(Number(ts) - 301), undefined])
+      count("discord", verify(signature, body, t, key), t);
     const other = generateKeyPairSync("ed25519").publicKey;
-    count("discord", verify(signature, body, ts, discordPublicKey(Buffer.from(other.export({ format: "jwk" }).x!, "base64url").toString("hex"))), "other key");
-    for (const s of ["0".repeat(128), "f".repeat(128), signature.slice(0, 64) + "0".repeat(64), undefined]) count("discord", verify(s, body, ts, key), `sig ${s}`);
+    count(
+      "discord",
+      verify(
+        signature,
+        body,
+        ts,
+        discordPublicKey(Buffer.from(other.export({ format: "jwk" }).x!, "base64url").toString("hex")),
+      ),
+      "other key",
+    );
+    for (const s of ["0".repeat(128), "f".repeat(128), signature.slice(0, 64) + "0".repeat(64), undefined])
+      count("discord", verify(s, body, ts, key), `sig ${s}`);
     expect(tally.byKind.discord!.tried).toBeGreaterThan(2000);
     expect(tally.byKind.discord!.accepted).toBe(0);
   });
@@ -289,15 +415,28 @@ describe("Telegram webhook secret token", () => {
     const apiRoot = await api.listen();
     const clock = testClock(Date.now());
     const gw = await testGateway({ clock, policy: { ownerUserIds: ["900"] } });
-    const adapter = new TelegramAdapter({ token: botToken, apiRoot, mode: "webhook", webhook: { secretToken: secret, port: 0 } });
+    const adapter = new TelegramAdapter({
+      token: botToken,
+      apiRoot,
+      mode: "webhook",
+      webhook: { secretToken: secret, port: 0 },
+    });
     const plugin = channelPlugin(adapter, { now: clock.now });
     await plugin.start(gw.ctx);
     try {
       const url = `http://127.0.0.1:${adapter.address()!.port}/telegram/webhook`;
       const body = JSON.stringify({ update_id: 1, ...api.message(42, "hello") });
       const post = async (token: string) =>
-        (await fetch(url, { method: "POST", headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": token }, body })).status;
-      const variants = [...singleCharMutations(secret, B64URL, 4), ...framing(secret)].filter((v) => v.trim() !== secret && v !== "");
+        (
+          await fetch(url, {
+            method: "POST",
+            headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": token },
+            body,
+          })
+        ).status;
+      const variants = [...singleCharMutations(secret, B64URL, 4), ...framing(secret)].filter(
+        (v) => v.trim() !== secret && v !== "",
+      );
       for (const variant of variants) {
         const status = await post(variant);
         count("telegram-webhook", status !== 401, variant);

@@ -57,7 +57,10 @@ describe("sqlite store: data survives a restart", () => {
         { channelId: "alice", channelType: "telegram", label: "Alice", pairedAt: c.now(), approvedBy: "owner" },
       ]);
       expect((await second.pairing.generateCode("telegram", "bob")) === bobCode).toBe(true);
-      expect(await second.pairing.pendingFor("bob", "telegram")).toMatchObject({ code: bobCode, firstMessage: "hello there" });
+      expect(await second.pairing.pendingFor("bob", "telegram")).toMatchObject({
+        code: bobCode,
+        firstMessage: "hello there",
+      });
       await expect(second.pairing.generateCode("telegram", "carol")).rejects.toThrow(/denied recently/);
       // mallory is still locked out on telegram: even a valid invite is refused for them.
       expect(await second.pairing.approve("telegram", invite, "mallory")).toBe(false);
@@ -108,7 +111,9 @@ describe("sqlite store: data survives a restart", () => {
     const invite = await first.pairing.generateCode("telegram");
     await first.close();
     // Another secret is refused at open (it would void every code), rather than opened to answer false.
-    await expect(openSqliteStores(file, { secret: randomBytes(32) })).rejects.toThrow(/first opened with another gateway secret/);
+    await expect(openSqliteStores(file, { secret: randomBytes(32) })).rejects.toThrow(
+      /first opened with another gateway secret/,
+    );
     const right = await openSqliteStores(file, { secret });
     expect(await right.pairing.approve("telegram", invite, "bob")).toBe(true);
     expect(await right.pairing.approve("telegram", invite, "eve")).toBe(false);

@@ -133,7 +133,8 @@ describe("sqlite store: opening", () => {
   it("refuses a file whose header is intact but whose pages are damaged, and leaves it unchanged", async () => {
     const file = join(freshDir(), "g.db");
     const stores = await openSqliteStores(file, { secret });
-    for (let i = 0; i < 15; i++) await stores.pairing.generateCode("telegram", `user-${i}`, { firstMessage: "x".repeat(2000) });
+    for (let i = 0; i < 15; i++)
+      await stores.pairing.generateCode("telegram", `user-${i}`, { firstMessage: "x".repeat(2000) });
     await stores.close();
     const bytes = readFileSync(file);
     const pageSize = bytes.readUInt16BE(16);
@@ -149,7 +150,9 @@ describe("sqlite store: opening", () => {
     const file = join(freshDir(), "other.db");
     mkdirSync(join(file, ".."), { recursive: true });
     const other = new Database(file);
-    other.exec("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers (name) VALUES ('x');");
+    other.exec(
+      "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers (name) VALUES ('x');",
+    );
     other.close();
     const bytes = readFileSync(file);
     await expect(openSqliteStores(file, { secret })).rejects.toThrow(/tables that gatehouse did not create/);
@@ -160,14 +163,18 @@ describe("sqlite store: opening", () => {
     const foreign = new Database(marked);
     foreign.pragma("application_id = 1234");
     foreign.close();
-    await expect(openSqliteStores(marked, { secret })).rejects.toThrow(/not a gatehouse database \(application_id 1234\)/);
+    await expect(openSqliteStores(marked, { secret })).rejects.toThrow(
+      /not a gatehouse database \(application_id 1234\)/,
+    );
   });
 
   it("refuses a path that cannot be a database file", async () => {
     const dir = freshDir();
     mkdirSync(dir, { recursive: true });
     expect(statSync(dir).isDirectory()).toBe(true);
-    await expect(openSqliteStores(dir, { secret })).rejects.toThrow(/sqlite store .* cannot be opened|corrupt or unreadable/);
+    await expect(openSqliteStores(dir, { secret })).rejects.toThrow(
+      /sqlite store .* cannot be opened|corrupt or unreadable/,
+    );
     await expect(openStores("sqlite:", { secret })).rejects.toThrow(/needs a file path/);
     await expect(openStores("sqlite::memory:", { secret })).rejects.toThrow(/use "memory:"/);
   });

@@ -13,7 +13,11 @@ let files = 0;
 describeDifferentialPairingStore(
   "sqlite",
   async (ctx) => {
-    const stores = await openSqliteStores(join(dir, `p-${++files}.db`), { ...ctx.rules, now: ctx.now, secret: ctx.secret });
+    const stores = await openSqliteStores(join(dir, `p-${++files}.db`), {
+      ...ctx.rules,
+      now: ctx.now,
+      secret: ctx.secret,
+    });
     await stores.sessions.close();
     return stores.pairing;
   },

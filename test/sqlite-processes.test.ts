@@ -31,7 +31,8 @@ function child(body: string, vars: { file: string; secret: Buffer; startAt: numb
       process.execPath,
       ["--import", "tsx", "--input-type=module", "--eval", script],
       { timeout: 30_000 },
-      (error, stdout, stderr) => (error ? reject(new Error(`child ${vars.id} failed: ${stderr || error.message}`)) : resolve(stdout)),
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`child ${vars.id} failed: ${stderr || error.message}`)) : resolve(stdout),
     );
   });
 }
@@ -60,9 +61,13 @@ describe("sqlite store: several processes", () => {
     expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
     db.close();
     const stores = await openSqliteStores(file, { secret });
-    expect((await stores.pairing.listPending()).map((p) => p.channelId).sort()).toEqual(
-      ["everyone", "sender-0", "sender-1", "sender-2", "sender-3"],
-    );
+    expect((await stores.pairing.listPending()).map((p) => p.channelId).sort()).toEqual([
+      "everyone",
+      "sender-0",
+      "sender-1",
+      "sender-2",
+      "sender-3",
+    ]);
     for (const code of codes) expect(await stores.pairing.approve("telegram", code)).toBe(true);
     await stores.close();
   }, 60_000);

@@ -68,26 +68,34 @@ describe.each(BACKENDS)("$name: the store's rate budget", (backend) => {
     if (backend.name === "postgres") await schemas.drop();
   });
 
-  it.skipIf(!backend.up)("of 18 parallel takes (over two handles when the store is shared), exactly the capacity succeed", async () => {
-    const url = backend.url();
-    const handles = backend.shared ? [await open(url), await open(url)] : [await open(url)];
-    const taken = await Promise.all(Array.from({ length: 18 }, (_, i) => handles[i % handles.length]!.take("addr:203.0.113.9", LIMIT)));
-    expect(taken.filter(Boolean).length).toBe(LIMIT.capacity);
-    expect(await handles[0]!.take("addr:198.51.100.1", LIMIT)).toBe(true);
-    await handles[0]!.giveBack("addr:203.0.113.9", LIMIT);
-    expect(await handles.at(-1)!.take("addr:203.0.113.9", LIMIT)).toBe(true);
-    expect(await handles[0]!.take("addr:203.0.113.9", LIMIT)).toBe(false);
-  });
+  it.skipIf(!backend.up)(
+    "of 18 parallel takes (over two handles when the store is shared), exactly the capacity succeed",
+    async () => {
+      const url = backend.url();
+      const handles = backend.shared ? [await open(url), await open(url)] : [await open(url)];
+      const taken = await Promise.all(
+        Array.from({ length: 18 }, (_, i) => handles[i % handles.length]!.take("addr:203.0.113.9", LIMIT)),
+      );
+      expect(taken.filter(Boolean).length).toBe(LIMIT.capacity);
+      expect(await handles[0]!.take("addr:198.51.100.1", LIMIT)).toBe(true);
+      await handles[0]!.giveBack("addr:203.0.113.9", LIMIT);
+      expect(await handles.at(-1)!.take("addr:203.0.113.9", LIMIT)).toBe(true);
+      expect(await handles[0]!.take("addr:203.0.113.9", LIMIT)).toBe(false);
+    },
+  );
 
-  it.skipIf(!backend.up)("refills at the configured rate and refuses bad limits before touching the store", async () => {
-    let now = 1_000_000;
-    const budgets = await open(backend.url(), () => now);
-    for (let i = 0; i < LIMIT.capacity; i++) expect(await budgets.take("k", LIMIT)).toBe(true);
-    expect(await budgets.take("k", LIMIT)).toBe(false);
-    now += 3_600_000;
-    expect(await budgets.take("k", LIMIT)).toBe(true);
-    expect(await budgets.take("k", LIMIT)).toBe(false);
-    await expect(budgets.take("k", { capacity: 0, refillPerSecond: 1 })).rejects.toThrow(TypeError);
-    await expect(budgets.take("", LIMIT)).rejects.toThrow(/budget key/);
-  });
+  it.skipIf(!backend.up)(
+    "refills at the configured rate and refuses bad limits before touching the store",
+    async () => {
+      let now = 1_000_000;
+      const budgets = await open(backend.url(), () => now);
+      for (let i = 0; i < LIMIT.capacity; i++) expect(await budgets.take("k", LIMIT)).toBe(true);
+      expect(await budgets.take("k", LIMIT)).toBe(false);
+      now += 3_600_000;
+      expect(await budgets.take("k", LIMIT)).toBe(true);
+      expect(await budgets.take("k", LIMIT)).toBe(false);
+      await expect(budgets.take("k", { capacity: 0, refillPerSecond: 1 })).rejects.toThrow(TypeError);
+      await expect(budgets.take("", LIMIT)).rejects.toThrow(/budget key/);
+    },
+  );
 });

@@ -53,34 +53,48 @@ for (const backend of backends) {
           return true;
         });
         assert.equal(draws, MAX_CODE_ATTEMPTS, "every attempt drew one code, and then it stopped");
-        assert.deepEqual((await stores.pairing.listPending()).map((p) => p.channelId), ["alice"]);
+        assert.deepEqual(
+          (await stores.pairing.listPending()).map((p) => p.channelId),
+          ["alice"],
+        );
         assert.equal(await stores.pairing.pendingFor("bob", "telegram"), null);
       } finally {
         await stores.close();
       }
     }, 20_000);
 
-    if (backend.network) it("after the deadline no retry runs on: the request the caller was told failed never appears", async () => {
-      const timeoutMs = 300;
-      let draws = 0;
-      // The first two draws collide with the code already pending; the retry's draw takes past the deadline and is fresh.
-      const slow = (): string => {
-        draws += 1;
-        if (draws === 3) blockFor(timeoutMs * 2);
-        return draws <= 2 ? "ABCDEFGH" : "JKLMNPQR";
-      };
-      const options: OpenStoresOptions = { secret: randomBytes(32), drawCode: slow, timeoutMs };
-      const stores = await openStores(backend.url(), options);
-      try {
-        assert.equal(await stores.pairing.generateCode("telegram", "alice"), "ABCD-EFGH");
-        await assert.rejects(stores.pairing.generateCode("telegram", "bob"), { name: "StoreUnavailableError" });
-        await new Promise((resolve) => setTimeout(resolve, timeoutMs * 3));
-        assert.equal(await stores.pairing.pendingFor("bob", "telegram"), null, "a request was created after the caller was told it failed");
-        assert.deepEqual((await stores.pairing.listPending()).map((p) => p.channelId), ["alice"]);
-        assert.deepEqual((await stores.pairing.audit({ type: "requested" })).events.map((e) => e.channelId), ["alice"]);
-      } finally {
-        await stores.close();
-      }
-    }, 20_000);
+    if (backend.network)
+      it("after the deadline no retry runs on: the request the caller was told failed never appears", async () => {
+        const timeoutMs = 300;
+        let draws = 0;
+        // The first two draws collide with the code already pending; the retry's draw takes past the deadline and is fresh.
+        const slow = (): string => {
+          draws += 1;
+          if (draws === 3) blockFor(timeoutMs * 2);
+          return draws <= 2 ? "ABCDEFGH" : "JKLMNPQR";
+        };
+        const options: OpenStoresOptions = { secret: randomBytes(32), drawCode: slow, timeoutMs };
+        const stores = await openStores(backend.url(), options);
+        try {
+          assert.equal(await stores.pairing.generateCode("telegram", "alice"), "ABCD-EFGH");
+          await assert.rejects(stores.pairing.generateCode("telegram", "bob"), { name: "StoreUnavailableError" });
+          await new Promise((resolve) => setTimeout(resolve, timeoutMs * 3));
+          assert.equal(
+            await stores.pairing.pendingFor("bob", "telegram"),
+            null,
+            "a request was created after the caller was told it failed",
+          );
+          assert.deepEqual(
+            (await stores.pairing.listPending()).map((p) => p.channelId),
+            ["alice"],
+          );
+          assert.deepEqual(
+            (await stores.pairing.audit({ type: "requested" })).events.map((e) => e.channelId),
+            ["alice"],
+          );
+        } finally {
+          await stores.close();
+        }
+      }, 20_000);
   });
 }

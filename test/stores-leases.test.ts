@@ -34,44 +34,52 @@ describe.each(backends)("leases on $name", (backend) => {
     return [first.leases!, second.leases!];
   }
 
-  it.skipIf(!backend.available)("has one holder; a stale token is refused after a takeover, and the new holder's cursor sticks", async () => {
-    const [a, b] = await pair();
-    const held = await a.acquire("telegram:42", "instance-a", TTL);
-    expect(held).toMatchObject({ name: "telegram:42", holder: "instance-a", expiresAt: now + TTL });
-    expect(await b.acquire("telegram:42", "instance-b", TTL)).toBeNull();
-    expect(await a.commit(held!, "7")).toBe(true);
-    now += 5_000;
-    const renewed = await a.renew(held!, TTL);
-    expect(renewed).toMatchObject({ token: held!.token, expiresAt: now + TTL });
-    // A paused holder: its lease runs out, B takes over with a larger token.
-    now += TTL + 1;
-    const taken = await b.acquire("telegram:42", "instance-b", TTL);
-    expect(taken!.token).toBeGreaterThan(held!.token);
-    expect((await b.current("telegram:42"))?.cursor).toBe("7");
-    // A wakes up: every act under its old token is refused and changes nothing.
-    expect(await a.renew(renewed!, TTL)).toBeNull();
-    expect(await a.commit(renewed!, "3")).toBe(false);
-    expect(await a.release(renewed!)).toBe(false);
-    expect(await a.acquire("telegram:42", "instance-a", TTL)).toBeNull();
-    expect(await b.commit(taken!, "9")).toBe(true);
-    expect(await a.current("telegram:42")).toMatchObject({ holder: "instance-b", token: taken!.token, cursor: "9" });
-  });
+  it.skipIf(!backend.available)(
+    "has one holder; a stale token is refused after a takeover, and the new holder's cursor sticks",
+    async () => {
+      const [a, b] = await pair();
+      const held = await a.acquire("telegram:42", "instance-a", TTL);
+      expect(held).toMatchObject({ name: "telegram:42", holder: "instance-a", expiresAt: now + TTL });
+      expect(await b.acquire("telegram:42", "instance-b", TTL)).toBeNull();
+      expect(await a.commit(held!, "7")).toBe(true);
+      now += 5_000;
+      const renewed = await a.renew(held!, TTL);
+      expect(renewed).toMatchObject({ token: held!.token, expiresAt: now + TTL });
+      // A paused holder: its lease runs out, B takes over with a larger token.
+      now += TTL + 1;
+      const taken = await b.acquire("telegram:42", "instance-b", TTL);
+      expect(taken!.token).toBeGreaterThan(held!.token);
+      expect((await b.current("telegram:42"))?.cursor).toBe("7");
+      // A wakes up: every act under its old token is refused and changes nothing.
+      expect(await a.renew(renewed!, TTL)).toBeNull();
+      expect(await a.commit(renewed!, "3")).toBe(false);
+      expect(await a.release(renewed!)).toBe(false);
+      expect(await a.acquire("telegram:42", "instance-a", TTL)).toBeNull();
+      expect(await b.commit(taken!, "9")).toBe(true);
+      expect(await a.current("telegram:42")).toMatchObject({ holder: "instance-b", token: taken!.token, cursor: "9" });
+    },
+  );
 
-  it.skipIf(!backend.available)("a released lease is free at once; re-acquiring by the same holder fences its old token", async () => {
-    const [a, b] = await pair();
-    const first = await a.acquire("discord:1", "instance-a", TTL);
-    const again = await a.acquire("discord:1", "instance-a", TTL);
-    expect(again!.token).toBe(first!.token + 1);
-    expect(await a.commit(first!, "old")).toBe(false);
-    expect(await a.release(again!)).toBe(true);
-    const taken = await b.acquire("discord:1", "instance-b", TTL);
-    expect(taken).toMatchObject({ holder: "instance-b", token: again!.token + 1 });
-    expect(await a.current("never-taken")).toBeNull();
-  });
+  it.skipIf(!backend.available)(
+    "a released lease is free at once; re-acquiring by the same holder fences its old token",
+    async () => {
+      const [a, b] = await pair();
+      const first = await a.acquire("discord:1", "instance-a", TTL);
+      const again = await a.acquire("discord:1", "instance-a", TTL);
+      expect(again!.token).toBe(first!.token + 1);
+      expect(await a.commit(first!, "old")).toBe(false);
+      expect(await a.release(again!)).toBe(true);
+      const taken = await b.acquire("discord:1", "instance-b", TTL);
+      expect(taken).toMatchObject({ holder: "instance-b", token: again!.token + 1 });
+      expect(await a.current("never-taken")).toBeNull();
+    },
+  );
 
   it.skipIf(!backend.available)("of many racing acquirers exactly one wins", async () => {
     const [a, b] = await pair();
-    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).acquire("race", `instance-${i}`, TTL)));
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).acquire("race", `instance-${i}`, TTL)),
+    );
     const winners = results.filter((lease) => lease !== null);
     expect(winners).toHaveLength(1);
     expect((await a.current("race"))?.holder).toBe(winners[0]!.holder);

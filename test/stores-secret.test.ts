@@ -27,7 +27,13 @@ const MISMATCH = /first opened with another gateway secret/;
 /** A second process opening the store with `secret` and approving `code`: its error, or its answer. */
 async function approveElsewhere(url: string, secret: Buffer, code: string): Promise<string | boolean> {
   try {
-    const [approved] = await runWorker({ url, secret: secret.toString("base64"), rules: SUITE_RULES, startAt: 0, approvals: [{ channelType: "telegram", code }] });
+    const [approved] = await runWorker({
+      url,
+      secret: secret.toString("base64"),
+      rules: SUITE_RULES,
+      startAt: 0,
+      approvals: [{ channelType: "telegram", code }],
+    });
     return approved ?? false;
   } catch (error) {
     return (error as Error).message;
@@ -60,11 +66,14 @@ for (const backend of shared) {
         const code = await first.pairing.generateCode("telegram", "alice");
         const refused = await approveElsewhere(url, randomBytes(32), code);
         assert.match(String(refused), MISMATCH);
-        await assert.rejects(openStores(url, { secret: randomBytes(32), secretSource: "GATEHOUSE_SECRET" }), (error: Error) => {
-          assert.equal(error.name, "SecretMismatchError");
-          assert.match(error.message, /restore that secret \(GATEHOUSE_SECRET\)/);
-          return true;
-        });
+        await assert.rejects(
+          openStores(url, { secret: randomBytes(32), secretSource: "GATEHOUSE_SECRET" }),
+          (error: Error) => {
+            assert.equal(error.name, "SecretMismatchError");
+            assert.match(error.message, /restore that secret \(GATEHOUSE_SECRET\)/);
+            return true;
+          },
+        );
         assert.equal((await first.pairing.listPending()).length, 1, "the refused opens changed nothing");
         assert.equal(await approveElsewhere(url, secret, code), true);
         assert.equal(await first.pairing.isPaired("alice", "telegram"), true);

@@ -11,9 +11,24 @@ import type { PairingStore, Stores } from "../src/stores/types.js";
 
 const FILE = [
   { format: "gatehouse-export", version: 1, source: "sqlite", exportedAt: 1 },
-  { type: "paired", channelType: "telegram", channelId: "42", label: "Ada", pairedAt: 1_700_000_000_000, approvedBy: "owner:alice" },
+  {
+    type: "paired",
+    channelType: "telegram",
+    channelId: "42",
+    label: "Ada",
+    pairedAt: 1_700_000_000_000,
+    approvedBy: "owner:alice",
+  },
   { type: "paired", channelType: "discord", channelId: "777", label: "Grace", pairedAt: 1_700_000_000_001 },
-  { type: "audit", event: "approved", at: 1_700_000_000_000, channelType: "telegram", channelId: "42", actor: "owner:alice", detail: {} },
+  {
+    type: "audit",
+    event: "approved",
+    at: 1_700_000_000_000,
+    channelType: "telegram",
+    channelId: "42",
+    actor: "owner:alice",
+    detail: {},
+  },
 ]
   .map((line) => JSON.stringify(line))
   .join("\n");

@@ -28,7 +28,8 @@ interface Entry {
   wrong: number;
 }
 
-const validId = (v: unknown): v is string => typeof v === "string" && v.length > 0 && v.length <= 256 && !/[\u0000-\u001f]/.test(v);
+const validId = (v: unknown): v is string =>
+  typeof v === "string" && v.length > 0 && v.length <= 256 && !/[\u0000-\u001f]/.test(v);
 const validType = (v: unknown): v is string => typeof v === "string" && /^[a-z0-9][a-z0-9_.-]{0,63}$/.test(v);
 
 function customPairingStore({ now, rules, secret }: SuiteContext): PairingProtocol {
@@ -42,7 +43,8 @@ function customPairingStore({ now, rules, secret }: SuiteContext): PairingProtoc
   const fail = (type: string, userId: string) => {
     const k = key(type, userId);
     let f = failures.get(k);
-    if (!f || now() - f.start >= rules.redeemFailureWindowMs) failures.set(k, (f = { start: now(), count: 0, lockedUntil: 0 }));
+    if (!f || now() - f.start >= rules.redeemFailureWindowMs)
+      failures.set(k, (f = { start: now(), count: 0, lockedUntil: 0 }));
     if (++f.count >= rules.redeemFailureLimit) f.lockedUntil = now() + rules.lockoutMs;
   };
   return {
@@ -50,7 +52,9 @@ function customPairingStore({ now, rules, secret }: SuiteContext): PairingProtoc
       if (!validType(channelType)) throw new PairingInputError("channelType", "is not a valid channel type");
       if (channelId !== undefined && !validId(channelId)) throw new PairingInputError("channelId", "is not a valid id");
       sweep();
-      const mine = [...pending.values()].find((e) => e.kind === "request" && e.channelType === channelType && e.channelId === channelId);
+      const mine = [...pending.values()].find(
+        (e) => e.kind === "request" && e.channelType === channelType && e.channelId === channelId,
+      );
       if (mine) return mine.display;
       if ([...pending.values()].filter((e) => e.channelType === channelType).length >= rules.maxPendingPerChannelType) {
         throw new PairingLimitError(channelType, rules.maxPendingPerChannelType);
@@ -85,14 +89,20 @@ function customPairingStore({ now, rules, secret }: SuiteContext): PairingProtoc
       pending.delete(hash);
       if (userId) failures.delete(key(channelType, userId));
       const channelId = entry.kind === "invite" ? userId : entry.channelId;
-      paired.set(key(channelType, channelId), { channelId, channelType, label: userName || channelId, pairedAt: now() });
+      paired.set(key(channelType, channelId), {
+        channelId,
+        channelType,
+        label: userName || channelId,
+        pairedAt: now(),
+      });
       return true;
     },
     isPaired: (channelId, channelType) => paired.has(key(channelType, channelId)),
     listPaired: () => [...paired.values()].map((p) => ({ ...p })),
     revoke(channelId, channelType) {
       const had = paired.delete(key(channelType, channelId));
-      for (const [hash, e] of pending) if (e.channelType === channelType && e.channelId === channelId) pending.delete(hash);
+      for (const [hash, e] of pending)
+        if (e.channelType === channelType && e.channelId === channelId) pending.delete(hash);
       return had;
     },
     listPending(channelType?: string): PendingRequest[] {
@@ -125,12 +135,16 @@ function safeStringify(
   }
 }
 
-function customSessionStore({ now, idleTtlMs }: SuiteContext): SessionBindingProtocol & { unbind(id: string): boolean } {
+function customSessionStore({
+  now,
+  idleTtlMs,
+}: SuiteContext): SessionBindingProtocol & { unbind(id: string): boolean } {
   const sessions = new Map<string, { json: string; seen: number }>();
   return {
     async bind(sessionId: string, principal: Principal) {
       if (!validId(sessionId)) throw new PairingInputError("sessionId", "is not a valid id");
-      if (typeof principal !== "object" || principal === null) throw new PairingInputError("principal", "must be an object");
+      if (typeof principal !== "object" || principal === null)
+        throw new PairingInputError("principal", "must be an object");
       const json = safeStringify(principal, function (this: Record<string, unknown>, k, v: unknown) {
         if (typeof v === "function" || typeof v === "bigint" || (typeof v === "number" && !Number.isFinite(v))) {
           throw new PairingInputError("principal", "is not JSON-serialisable");

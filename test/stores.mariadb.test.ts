@@ -16,7 +16,12 @@ async function pairingStore(ctx: SuiteContext): Promise<PairingStore> {
 }
 
 async function sessionStore(ctx: SuiteContext): Promise<SessionBindingStore> {
-  const stores = await openMariaDbStores(nextUrl(), { now: ctx.now, secret: ctx.secret, sessionIdleTtlMs: ctx.idleTtlMs, poolSize: 2 });
+  const stores = await openMariaDbStores(nextUrl(), {
+    now: ctx.now,
+    secret: ctx.secret,
+    sessionIdleTtlMs: ctx.idleTtlMs,
+    poolSize: 2,
+  });
   await stores.pairing.close();
   return stores.sessions;
 }
@@ -35,7 +40,8 @@ describe.runIf(available)("mariadb stores", () => {
     // Back to version 2, as an older gatehouse left the tables.
     const connection = await mysql.createConnection(MARIADB_URL);
     try {
-      for (const table of ["approvals", "approval_claims", "conversations"]) await connection.query(`DROP TABLE \`${prefix}${table}\``);
+      for (const table of ["approvals", "approval_claims", "conversations"])
+        await connection.query(`DROP TABLE \`${prefix}${table}\``);
       await connection.query(`DELETE FROM \`${prefix}schema_migrations\` WHERE version = 3`);
     } finally {
       await connection.end();
@@ -43,9 +49,22 @@ describe.runIf(available)("mariadb stores", () => {
     const second = await openMariaDbStores(url, { secret });
     try {
       expect(await second.pairing.isPaired("42", "telegram")).toBe(true);
-      const { created } = await second.approvals!.create({ id: "r1", requester: "u", tool: "t", arguments: {}, risk: "low", agent: "a", session: "s", context: null, ttlMs: 60_000 });
+      const { created } = await second.approvals!.create({
+        id: "r1",
+        requester: "u",
+        tool: "t",
+        arguments: {},
+        risk: "low",
+        agent: "a",
+        session: "s",
+        context: null,
+        ttlMs: 60_000,
+      });
       expect(created).toBe(true);
-      const record = { owner: { userId: "u", channelType: "telegram" }, messages: [{ role: "user" as const, content: "hi" }] };
+      const record = {
+        owner: { userId: "u", channelType: "telegram" },
+        messages: [{ role: "user" as const, content: "hi" }],
+      };
       await second.conversations!.put("s", record, 60_000);
       expect(await second.conversations!.get("s")).toEqual(record);
     } finally {
@@ -58,7 +77,9 @@ describe.runIf(available)("mariadb stores", () => {
     try {
       const long = "s".repeat(513);
       const record = { owner: { userId: "u", channelType: "telegram" }, messages: [] };
-      await expect(stores.conversations!.put(long, record, 60_000)).rejects.toThrow(/sessionId must be at most 512 characters/);
+      await expect(stores.conversations!.put(long, record, 60_000)).rejects.toThrow(
+        /sessionId must be at most 512 characters/,
+      );
       expect(await stores.conversations!.get(long)).toBeNull();
       await stores.conversations!.put("s".repeat(512), record, 60_000);
       expect(await stores.conversations!.get("s".repeat(512))).toEqual(record);

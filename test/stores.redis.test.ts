@@ -23,7 +23,11 @@ describePairingStore(
 describeSessionBindingStore(
   "redis",
   async (ctx) => {
-    const stores = await openRedisStores(freshUrl(), { now: ctx.now, secret: ctx.secret, sessionIdleTtlMs: ctx.idleTtlMs });
+    const stores = await openRedisStores(freshUrl(), {
+      now: ctx.now,
+      secret: ctx.secret,
+      sessionIdleTtlMs: ctx.idleTtlMs,
+    });
     await stores.pairing.close();
     return stores.sessions;
   },

@@ -19,7 +19,11 @@ async function pairingStore(ctx: SuiteContext): Promise<PairingStore> {
 }
 
 async function sessionStore(ctx: SuiteContext): Promise<SessionBindingStore> {
-  const stores = await openSqliteStores(freshFile(), { now: ctx.now, secret: ctx.secret, sessionIdleTtlMs: ctx.idleTtlMs });
+  const stores = await openSqliteStores(freshFile(), {
+    now: ctx.now,
+    secret: ctx.secret,
+    sessionIdleTtlMs: ctx.idleTtlMs,
+  });
   await stores.pairing.close();
   return stores.sessions;
 }

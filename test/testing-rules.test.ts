@@ -5,7 +5,13 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { PairingProtocol } from "gatehouse";
-import { describePairingStore, describeSessionBindingStore, ruleLink, STORE_RULES, type SuiteLevel } from "gatehouse/testing";
+import {
+  describePairingStore,
+  describeSessionBindingStore,
+  ruleLink,
+  STORE_RULES,
+  type SuiteLevel,
+} from "gatehouse/testing";
 import { createMapPairingStore, createMapSessionStore } from "../examples/map-store.js";
 import { collectCases, type CollectedCase } from "./support/collect-cases.js";
 import { anchorsOf } from "./support/markdown.js";
@@ -13,7 +19,9 @@ import { anchorsOf } from "./support/markdown.js";
 const doc = readFileSync(new URL("../docs/protocols.md", import.meta.url), "utf8");
 
 function pairingCases(store: (ctx: { now: () => number }) => PairingProtocol, level?: SuiteLevel): CollectedCase[] {
-  return collectCases((runner) => describePairingStore("store", store, { ...runner, extras: false, ...(level ? { level } : {}) }));
+  return collectCases((runner) =>
+    describePairingStore("store", store, { ...runner, extras: false, ...(level ? { level } : {}) }),
+  );
 }
 
 const ruleOf = (title: string) => /^\[([a-z-]+)\]/.exec(title)?.[1] as keyof typeof STORE_RULES | undefined;
@@ -25,7 +33,9 @@ describe("conformance rules", () => {
       const anchor = ruleLink(rule as keyof typeof STORE_RULES).replace("docs/protocols.md#", "");
       expect(anchors, `section for ${rule}`).toContain(anchor);
       if (anchor !== rule || rule === "optional-capabilities") continue; // sections, not single rules
-      expect(doc, `level of ${rule}`).toMatch(new RegExp(`^#### ${rule}\\n\\*${level === "required" ? "Required" : "Recommended"}\\.\\*`, "m"));
+      expect(doc, `level of ${rule}`).toMatch(
+        new RegExp(`^#### ${rule}\\n\\*${level === "required" ? "Required" : "Recommended"}\\.\\*`, "m"),
+      );
     }
   });
 
@@ -36,7 +46,9 @@ describe("conformance rules", () => {
     expect(required.every((c) => STORE_RULES[ruleOf(c.title) ?? "caps"].level === "required")).toBe(true);
     expect(all.length).toBeGreaterThan(required.length + 15);
     expect(new Set(all.map((c) => ruleOf(c.title)))).toContain("same-code");
-    const sessions = collectCases((runner) => describeSessionBindingStore("s", () => createMapSessionStore(), { ...runner, level: "required" }));
+    const sessions = collectCases((runner) =>
+      describeSessionBindingStore("s", () => createMapSessionStore(), { ...runner, level: "required" }),
+    );
     expect(sessions.map((c) => ruleOf(c.title))).toEqual(Array(sessions.length).fill("session-binding"));
   });
 
@@ -61,7 +73,9 @@ describe("conformance rules", () => {
 
   it("the Map example passes every required case", async () => {
     for (const c of pairingCases((ctx) => createMapPairingStore(ctx), "required")) await c.run();
-    for (const c of collectCases((runner) => describeSessionBindingStore("s", () => createMapSessionStore(), { ...runner, level: "required" }))) {
+    for (const c of collectCases((runner) =>
+      describeSessionBindingStore("s", () => createMapSessionStore(), { ...runner, level: "required" }),
+    )) {
       await c.run();
     }
   });

@@ -14,7 +14,14 @@ import { OWNER_TOKEN, startGateway, type TestGateway } from "./gateway-helpers.j
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from "./redis-support.js";
 
 const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--no-first-run",
+  "--disable-sync",
+];
 const ARTIFACTS = new URL("./artifacts/", import.meta.url);
 const DOCS = new URL("../docs/", import.meta.url);
 const CODE = /^[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}$/;
@@ -33,7 +40,10 @@ const backends: Backend[] = [
     name: "sqlite",
     async make() {
       const dir = mkdtempSync(join(tmpdir(), "gh-device-browser-"));
-      return { url: `sqlite:${join(dir, "gatehouse.db")}`, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+      return {
+        url: `sqlite:${join(dir, "gatehouse.db")}`,
+        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+      };
     },
   },
   {
@@ -107,14 +117,20 @@ for (const backend of backends) {
       const shown = (await code.textContent())!;
       expect(shown).toMatch(CODE);
       await shot(shotName);
-      const approved = await b.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: "webchat", code: shown } });
+      const approved = await b.api("POST", "/api/pairing/approve", {
+        token: OWNER_TOKEN,
+        body: { channelType: "webchat", code: shown },
+      });
       expect(approved.body).toEqual({ approved: true });
       await eventually(() => page.locator(".chat-status").textContent()).toBe("Connected. You can chat now.");
       return shown;
     }
 
     function shownDeviceId(): Promise<string> {
-      return page.getByTestId("chat-device").textContent().then((text) => (text ?? "").replace("This browser is device ", ""));
+      return page
+        .getByTestId("chat-device")
+        .textContent()
+        .then((text) => (text ?? "").replace("This browser is device ", ""));
     }
 
     beforeAll(async () => {
@@ -164,7 +180,10 @@ for (const backend of backends) {
           request.onerror = () => reject(request.error);
         });
         db.close();
-        const exported = await crypto.subtle.exportKey("pkcs8", pair.privateKey).then(() => "exported", (error: Error) => error.name);
+        const exported = await crypto.subtle.exportKey("pkcs8", pair.privateKey).then(
+          () => "exported",
+          (error: Error) => error.name,
+        );
         return { algorithm: pair.privateKey.algorithm.name, extractable: pair.privateKey.extractable, exported };
       });
       expect(["Ed25519", "ECDSA"]).toContain(key.algorithm);

@@ -34,7 +34,10 @@ const backends: Backend[] = [
     name: "sqlite",
     async make() {
       const dir = mkdtempSync(join(tmpdir(), "gh-device-legacy-"));
-      return { url: `sqlite:${join(dir, "gatehouse.db")}`, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+      return {
+        url: `sqlite:${join(dir, "gatehouse.db")}`,
+        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+      };
     },
   },
   {
@@ -139,16 +142,26 @@ for (const backend of backends.filter((b) => b.name === "sqlite" || b.name === "
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     });
 
-    const cli = (...args: string[]) => runGatehouse([...args, "--data-dir", dataDir, "--store", store!.url], { env: { GATEHOUSE_SECRET: SECRET_TEXT } });
+    const cli = (...args: string[]) =>
+      runGatehouse([...args, "--data-dir", dataDir, "--store", store!.url], { env: { GATEHOUSE_SECRET: SECRET_TEXT } });
 
-    it("legacy devices work and are marked; one require-proof step revokes and denies them everywhere; they must pair again with a key", async ({ skip }) => {
+    it("legacy devices work and are marked; one require-proof step revokes and denies them everywhere; they must pair again with a key", async ({
+      skip,
+    }) => {
       if (!store) return skip();
       // Optional (nothing stored): a name-only device pairs through A and chats.
       const legacy = legacyId("paired");
       const old = await legacyConnect(a, legacy);
       sockets.push(old.socket);
       expect(old.first.type).toBe("pairing");
-      expect((await b.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: "webchat", code: old.first.code } })).body).toEqual({ approved: true });
+      expect(
+        (
+          await b.api("POST", "/api/pairing/approve", {
+            token: OWNER_TOKEN,
+            body: { channelType: "webchat", code: old.first.code },
+          })
+        ).body,
+      ).toEqual({ approved: true });
       await old.socket.nextOfType("hello", 10_000);
       expect((await old.socket.request("c1", "chat.send", { text: "still here" })).ok).toBe(true);
       // Another waits on B; a key device is paired too.
@@ -158,7 +171,10 @@ for (const backend of backends.filter((b) => b.name === "sqlite" || b.name === "
       const key = makeKeyDevice();
       const keyed = await connectKeyDevice(a.wsUrl, key);
       sockets.push(keyed.socket);
-      await a.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: "webchat", code: keyed.first.code } });
+      await a.api("POST", "/api/pairing/approve", {
+        token: OWNER_TOKEN,
+        body: { channelType: "webchat", code: keyed.first.code },
+      });
       await keyed.socket.nextOfType("hello", 10_000);
 
       // The CLI lists mark the name-only devices, not the key device.
@@ -221,10 +237,34 @@ describe("the default for new data directories (gatehouse start)", () => {
       }
       // Existing: a store that already holds a paired name-only device (an older gatehouse's data directory).
       const store = `sqlite:${join(existing, "gatehouse.db")}`;
-      const seed = await runGatehouse(["pairing", "invite", "webchat", "--json", "--data-dir", existing, "--store", store]);
+      const seed = await runGatehouse([
+        "pairing",
+        "invite",
+        "webchat",
+        "--json",
+        "--data-dir",
+        existing,
+        "--store",
+        store,
+      ]);
       const { code } = JSON.parse(seed.stdout) as { code: string };
       const oldDevice = legacyId("old");
-      expect((await runGatehouse(["pairing", "approve", "webchat", code, "--user-id", oldDevice, "--data-dir", existing, "--store", store])).code).toBe(0);
+      expect(
+        (
+          await runGatehouse([
+            "pairing",
+            "approve",
+            "webchat",
+            code,
+            "--user-id",
+            oldDevice,
+            "--data-dir",
+            existing,
+            "--store",
+            store,
+          ])
+        ).code,
+      ).toBe(0);
       const upgraded = await startGatehouse(["--data-dir", existing, "--store", store, "--port", "0"]);
       try {
         const socket = await TestSocket.open(`${upgraded.url.replace(/^http/, "ws")}/ws`);

@@ -27,7 +27,10 @@ const backends: Backend[] = [
     name: "sqlite",
     async make() {
       const dir = mkdtempSync(join(tmpdir(), "gh-device-proof-"));
-      return { url: `sqlite:${join(dir, "gatehouse.db")}`, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+      return {
+        url: `sqlite:${join(dir, "gatehouse.db")}`,
+        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+      };
     },
   },
   {
@@ -44,14 +47,21 @@ const backends: Backend[] = [
 async function pairDevice(on: TestGateway, approver: TestGateway, device: KeyDevice): Promise<TestSocket> {
   const { socket, first } = await connectKeyDevice(on.wsUrl, device, { name: "Key Device" });
   expect(first.type).toBe("pairing");
-  const approved = await approver.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: "webchat", code: first.code } });
+  const approved = await approver.api("POST", "/api/pairing/approve", {
+    token: OWNER_TOKEN,
+    body: { channelType: "webchat", code: first.code },
+  });
   expect(approved.body).toEqual({ approved: true });
   const hello = await socket.nextOfType("hello", 10_000);
   expect(hello.principal).toEqual({ userId: device.deviceId, role: "user" });
   return socket;
 }
 
-async function expectRefused(socket: TestSocket, first: { type?: unknown; error?: { code?: unknown; message?: unknown } }, message: RegExp): Promise<void> {
+async function expectRefused(
+  socket: TestSocket,
+  first: { type?: unknown; error?: { code?: unknown; message?: unknown } },
+  message: RegExp,
+): Promise<void> {
   expect(first.type).toBe("error");
   expect(first.error?.code).toBe("unauthenticated");
   expect(String(first.error?.message)).toMatch(message);
@@ -74,7 +84,10 @@ for (const backend of backends) {
     beforeAll(async () => {
       store = await backend.make();
       if (!store) return;
-      const shared = { storeKind: { name: backend.name, make: () => ({ url: store!.url, cleanup() {} }) }, deviceProof: "required" as const };
+      const shared = {
+        storeKind: { name: backend.name, make: () => ({ url: store!.url, cleanup() {} }) },
+        deviceProof: "required" as const,
+      };
       // Every device here comes from 127.0.0.1: the per-address budget of new requests would stop the tenth.
       const websocket = { webchatRequestLimit: false as const };
       a = await startGateway({ ...shared, websocket });
@@ -104,10 +117,12 @@ for (const backend of backends) {
       if (!store) return skip();
       const device = makeKeyDevice("p256");
       sockets.push(await pairDevice(b, a, device));
-      expect((track(await connectKeyDevice(a.wsUrl, device))).first.type).toBe("hello");
+      expect(track(await connectKeyDevice(a.wsUrl, device)).first.type).toBe("hello");
     });
 
-    it("a client that knows only a paired device's id is refused, with or without a key of its own", async ({ skip }) => {
+    it("a client that knows only a paired device's id is refused, with or without a key of its own", async ({
+      skip,
+    }) => {
       if (!store) return skip();
       const victim = makeKeyDevice();
       sockets.push(await pairDevice(a, a, victim));
@@ -132,7 +147,11 @@ for (const backend of backends) {
       sockets.push(await pairDevice(a, a, device));
       const earlier = track(await connectKeyDevice(a.wsUrl, device));
       expect(earlier.first.type).toBe("hello");
-      const oldSignature = signChallenge(device, { nonce: earlier.challenge.nonce, audience: earlier.challenge.audience, expiresAt: earlier.challenge.expiresAt });
+      const oldSignature = signChallenge(device, {
+        nonce: earlier.challenge.nonce,
+        audience: earlier.challenge.audience,
+        expiresAt: earlier.challenge.expiresAt,
+      });
       const socket = await TestSocket.open(b.wsUrl);
       sockets.push(socket);
       socket.send({ type: "connect", params: { deviceId: device.deviceId, publicKey: device.publicKey } });
@@ -143,9 +162,21 @@ for (const backend of backends) {
     });
 
     it.each([
-      ["another nonce", (c: { nonce: string; audience: string; expiresAt: number }) => ({ ...c, nonce: makeKeyDevice().deviceId.slice(4) })],
-      ["another audience (origin)", (c: { nonce: string; audience: string; expiresAt: number }) => ({ ...c, audience: "gateway.example:443" })],
-      ["a later expiry than issued", (c: { nonce: string; audience: string; expiresAt: number }) => ({ ...c, expiresAt: c.expiresAt + 60_000 })],
+      [
+        "another nonce",
+        (c: { nonce: string; audience: string; expiresAt: number }) => ({
+          ...c,
+          nonce: makeKeyDevice().deviceId.slice(4),
+        }),
+      ],
+      [
+        "another audience (origin)",
+        (c: { nonce: string; audience: string; expiresAt: number }) => ({ ...c, audience: "gateway.example:443" }),
+      ],
+      [
+        "a later expiry than issued",
+        (c: { nonce: string; audience: string; expiresAt: number }) => ({ ...c, expiresAt: c.expiresAt + 60_000 }),
+      ],
     ])("a signature over %s is refused", async (_what, tamper) => {
       if (!store) return;
       const device = makeKeyDevice();
@@ -165,7 +196,11 @@ for (const backend of backends) {
     it.each([
       ["not base64url", "not base64!", /expected base64url/],
       ["not a key", Buffer.from("hello").toString("base64url"), /not an SPKI public key/],
-      ["standard base64 (with +), not base64url", "MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8QuKUpRKfFLfRYC9AIKjbJTWit+CqvjWYzvQwECAwEAAQ", /expected base64url/],
+      [
+        "standard base64 (with +), not base64url",
+        "MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8QuKUpRKfFLfRYC9AIKjbJTWit+CqvjWYzvQwECAwEAAQ",
+        /expected base64url/,
+      ],
     ])("a publicKey that is %s is refused with the reason and no challenge", async (_what, publicKey, reason) => {
       if (!store) return;
       const socket = await TestSocket.open(a.wsUrl);
@@ -177,11 +212,17 @@ for (const backend of backends) {
     it("an RSA public key (valid SPKI, wrong algorithm) is refused", async ({ skip }) => {
       if (!store) return skip();
       const { generateKeyPairSync } = await import("node:crypto");
-      const rsa = generateKeyPairSync("rsa", { modulusLength: 1024 }).publicKey.export({ format: "der", type: "spki" }).toString("base64url");
+      const rsa = generateKeyPairSync("rsa", { modulusLength: 1024 })
+        .publicKey.export({ format: "der", type: "spki" })
+        .toString("base64url");
       const socket = await TestSocket.open(a.wsUrl);
       sockets.push(socket);
       socket.send({ type: "connect", params: { publicKey: rsa } });
-      await expectRefused(socket, await socket.next((f) => f.type === "error" || f.type === "challenge"), /Ed25519 or ECDSA P-256/);
+      await expectRefused(
+        socket,
+        await socket.next((f) => f.type === "error" || f.type === "challenge"),
+        /Ed25519 or ECDSA P-256/,
+      );
     });
 
     it("refuses name-only devices while deviceProof is required", async ({ skip }) => {
@@ -211,7 +252,10 @@ for (const backend of backends) {
         const keyFile = join(dir, "device-key.pem");
         const first = runExample(a.wsUrl, keyFile);
         const code = await first.lineMatching(/^pairing code: (\S+)/);
-        const approved = await b.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: "webchat", code } });
+        const approved = await b.api("POST", "/api/pairing/approve", {
+          token: OWNER_TOKEN,
+          body: { channelType: "webchat", code },
+        });
         expect(approved.body).toEqual({ approved: true });
         await first.lineMatching(/^(admitted)$/);
         expect(await first.exit).toBe(0);
@@ -234,7 +278,10 @@ for (const backend of backends) {
       writeFileSync(file, block!.replace('"ws://127.0.0.1:8787/ws"', JSON.stringify(b.wsUrl)));
       const run = runScript(file, []);
       const code = await run.lineMatching(/^pairing code: (\S+)/);
-      const approved = await a.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: "webchat", code } });
+      const approved = await a.api("POST", "/api/pairing/approve", {
+        token: OWNER_TOKEN,
+        body: { channelType: "webchat", code },
+      });
       expect(approved.body).toEqual({ approved: true });
       await run.lineMatching(/^(admitted)$/);
       expect(await run.exit).toBe(0);
@@ -247,7 +294,10 @@ function runExample(wsUrl: string, keyFile: string): ReturnType<typeof runScript
 }
 
 /** Runs a TypeScript file with tsx; `lineMatching` resolves with the first capture of the first stdout line that matches. */
-function runScript(file: string, args: string[]): { lineMatching(pattern: RegExp): Promise<string>; exit: Promise<number | null> } {
+function runScript(
+  file: string,
+  args: string[],
+): { lineMatching(pattern: RegExp): Promise<string>; exit: Promise<number | null> } {
   const child = spawn(process.execPath, [join(root, "node_modules/tsx/dist/cli.mjs"), file, ...args], { cwd: root });
   const lines: string[] = [];
   const waiters: { pattern: RegExp; resolve: (value: string) => void }[] = [];
@@ -271,7 +321,11 @@ function runScript(file: string, args: string[]): { lineMatching(pattern: RegExp
       if (seen) return Promise.resolve(seen[1] ?? seen[0]);
       return new Promise((resolve, reject) => {
         waiters.push({ pattern, resolve });
-        void exit.then((code) => reject(new Error(`the example exited (${code}) before printing ${pattern}; it printed: ${lines.join(" | ")}`)));
+        void exit.then((code) =>
+          reject(
+            new Error(`the example exited (${code}) before printing ${pattern}; it printed: ${lines.join(" | ")}`),
+          ),
+        );
       });
     },
   };

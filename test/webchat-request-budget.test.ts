@@ -10,7 +10,16 @@ import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { createGateway } from "../src/gateway/index.js";
 import type { WebSocketOptions } from "../src/gateway/ws-hub.js";
-import { captureLogger, connectWithToken, deviceId, OWNER_TOKEN, SECRET, startGateway, TestSocket, type Frame } from "./gateway-helpers.js";
+import {
+  captureLogger,
+  connectWithToken,
+  deviceId,
+  OWNER_TOKEN,
+  SECRET,
+  startGateway,
+  TestSocket,
+  type Frame,
+} from "./gateway-helpers.js";
 import { postgresAvailable, schemaNames } from "./postgres-helpers.js";
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from "./redis-support.js";
 
@@ -35,10 +44,14 @@ async function webchatConnect(wsUrl: string, localAddress = "127.0.0.1"): Promis
  * connect frames are sent in one go, as an attacker racing the budget would. The codes they got.
  */
 async function parallelCodes(wsUrls: string[], count: number): Promise<{ codes: string[]; refusals: Frame[] }> {
-  const sockets = await Promise.all(Array.from({ length: count }, (_, i) => TestSocket.open(wsUrls[i % wsUrls.length]!)));
+  const sockets = await Promise.all(
+    Array.from({ length: count }, (_, i) => TestSocket.open(wsUrls[i % wsUrls.length]!)),
+  );
   for (const socket of sockets) cleanups.push(() => socket.close());
   for (const socket of sockets) socket.send({ type: "connect", params: { deviceId: deviceId("race") } });
-  const answers = await Promise.all(sockets.map((s) => s.next((f) => f.type === "pairing" || f.type === "hello" || f.type === "error", 10_000)));
+  const answers = await Promise.all(
+    sockets.map((s) => s.next((f) => f.type === "pairing" || f.type === "hello" || f.type === "error", 10_000)),
+  );
   return {
     codes: answers.filter((f) => f.type === "pairing").map((f) => f.code as string),
     refusals: answers.filter((f) => f.type === "error"),
@@ -61,7 +74,8 @@ describe("the per-address budget of new webchat pairing requests", () => {
       expect(codes.length).toBeLessThanOrEqual(BUDGET);
       expect(new Set(codes).size).toBe(codes.length);
       expect(refusals.length).toBe(PARALLEL - codes.length);
-      for (const refusal of refusals) expect(refusal.error.message).toMatch(/Too many pairing requests from your network/);
+      for (const refusal of refusals)
+        expect(refusal.error.message).toMatch(/Too many pairing requests from your network/);
       const pending = await gw.api("GET", "/api/pairing/pending?channelType=webchat", { token: OWNER_TOKEN });
       expect(pending.body.pending.length).toBe(codes.length);
       expect((await webchatConnect(gw.wsUrl, "127.0.0.2")).type).toBe("pairing");

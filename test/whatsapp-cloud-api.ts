@@ -81,7 +81,12 @@ export class LocalWhatsAppCloud {
   /** A user writes to the business: opens their 24-hour window and delivers the notification. */
   async userWrites(waId: string, name: string, text: string, id = wamid()): Promise<{ status: number; id: string }> {
     this.lastInbound.set(waId, this.now());
-    const status = await this.deliver(this.notification({ contacts: [contact(waId, name)], messages: [{ from: waId, id, timestamp: ts(this.now()), type: "text", text: { body: text } }] }));
+    const status = await this.deliver(
+      this.notification({
+        contacts: [contact(waId, name)],
+        messages: [{ from: waId, id, timestamp: ts(this.now()), type: "text", text: { body: text } }],
+      }),
+    );
     return { status, id };
   }
 
@@ -106,7 +111,12 @@ export class LocalWhatsAppCloud {
   }
 
   /** A status callback (sent, delivered, read, or failed with errors). */
-  status(id: string, recipient: string, status: string, errors?: Array<{ code: number; title: string }>): Record<string, unknown> {
+  status(
+    id: string,
+    recipient: string,
+    status: string,
+    errors?: Array<{ code: number; title: string }>,
+  ): Record<string, unknown> {
     return this.notification({
       statuses: [{ id, status, timestamp: ts(this.now()), recipient_id: recipient, ...(errors ? { errors } : {}) }],
     });
@@ -122,7 +132,11 @@ export class LocalWhatsAppCloud {
           changes: [
             {
               field: "messages",
-              value: { messaging_product: "whatsapp", metadata: { display_phone_number: "15550783881", phone_number_id: this.phoneNumberId }, ...value },
+              value: {
+                messaging_product: "whatsapp",
+                metadata: { display_phone_number: "15550783881", phone_number_id: this.phoneNumberId },
+                ...value,
+              },
             },
           ],
         },
@@ -150,7 +164,8 @@ export class LocalWhatsAppCloud {
     if (req.headers.authorization !== `Bearer ${this.accessToken}`) {
       return graphError(res, 401, 190, "Invalid OAuth access token - Cannot parse access token");
     }
-    if (match[2] !== this.phoneNumberId) return graphError(res, 400, 100, "Unsupported post request. Object with ID does not exist");
+    if (match[2] !== this.phoneNumberId)
+      return graphError(res, 400, 100, "Unsupported post request. Object with ID does not exist");
     const failure = this.failures.shift();
     if (failure) return graphError(res, failure.status, failure.code, failure.message, failure.retryAfter);
     let body: Record<string, any>;
@@ -168,7 +183,13 @@ export class LocalWhatsAppCloud {
     const id = wamid();
     if (!outside) this.sent.push({ id, to: body.to, type: body.type, body });
     res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ messaging_product: "whatsapp", contacts: [{ input: body.to, wa_id: body.to }], messages: [{ id }] }));
+    res.end(
+      JSON.stringify({
+        messaging_product: "whatsapp",
+        contacts: [{ input: body.to, wa_id: body.to }],
+        messages: [{ id }],
+      }),
+    );
     if (outside) {
       const failed = this.status(id, body.to, "failed", [{ code: 131047, title: "Re-engagement message" }]);
       setTimeout(() => void this.deliver(failed).catch(() => undefined), 5);
@@ -190,16 +211,21 @@ function invalid(body: Record<string, any>): string | null {
     const interactive = body.interactive;
     const buttons = interactive?.action?.buttons;
     if (interactive?.type !== "button" || !Array.isArray(buttons)) return "interactive.type";
-    if ([...String(interactive.body?.text ?? "")].length > 1024) return "interactive.body.text is longer than 1024 characters";
+    if ([...String(interactive.body?.text ?? "")].length > 1024)
+      return "interactive.body.text is longer than 1024 characters";
     if (buttons.length < 1 || buttons.length > 3) return "buttons: at most 3";
     const ids = buttons.map((b: any) => String(b?.reply?.id ?? ""));
     const titles = buttons.map((b: any) => String(b?.reply?.title ?? ""));
     if (ids.some((id) => id.length === 0 || id.length > 256)) return "button id must be 1-256 characters";
     if (titles.some((t) => t.length === 0 || [...t].length > 20)) return "button title must be 1-20 characters";
-    if (new Set(ids).size !== ids.length || new Set(titles).size !== titles.length) return "button ids and titles must be unique";
+    if (new Set(ids).size !== ids.length || new Set(titles).size !== titles.length)
+      return "button ids and titles must be unique";
     return null;
   }
-  if (body.type === "template") return typeof body.template?.name === "string" && typeof body.template?.language?.code === "string" ? null : "template";
+  if (body.type === "template")
+    return typeof body.template?.name === "string" && typeof body.template?.language?.code === "string"
+      ? null
+      : "template";
   return "type";
 }
 
@@ -207,7 +233,11 @@ function graphError(res: ServerResponse, status: number, code: number, message: 
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (retryAfter !== undefined) headers["retry-after"] = String(retryAfter);
   res.writeHead(status, headers);
-  res.end(JSON.stringify({ error: { message, type: "OAuthException", code, fbtrace_id: randomBytes(8).toString("base64url") } }));
+  res.end(
+    JSON.stringify({
+      error: { message, type: "OAuthException", code, fbtrace_id: randomBytes(8).toString("base64url") },
+    }),
+  );
 }
 
 function contact(waId: string, name: string): Record<string, unknown> {

@@ -14,7 +14,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
   const args: BenchArgs = { quick: false, backends: BACKENDS };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
-    const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const [flag, inline] = arg.includes("=")
+      ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+      : [arg, undefined];
     const value = (): string => {
       const next = inline ?? argv[++i];
       if (next === undefined || next === "") throw new TypeError(`${flag} needs a value`);
@@ -26,19 +28,25 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         break;
       case "--only": {
         const part = value();
-        if (!(PARTS as readonly string[]).includes(part)) throw new TypeError(`--only must be one of ${PARTS.join(", ")} (got "${part}")`);
+        if (!(PARTS as readonly string[]).includes(part))
+          throw new TypeError(`--only must be one of ${PARTS.join(", ")} (got "${part}")`);
         args.only = part as Part;
         break;
       }
       case "--backends": {
-        const names = value().split(",").map((name) => name.trim());
+        const names = value()
+          .split(",")
+          .map((name) => name.trim());
         const unknown = names.filter((name) => !(BACKENDS as readonly string[]).includes(name));
-        if (unknown.length > 0) throw new TypeError(`--backends: unknown ${unknown.join(", ")}; known: ${BACKENDS.join(", ")}`);
+        if (unknown.length > 0)
+          throw new TypeError(`--backends: unknown ${unknown.join(", ")}; known: ${BACKENDS.join(", ")}`);
         args.backends = names as BackendName[];
         break;
       }
       default:
-        throw new TypeError(`unknown argument "${arg}"; usage: bench [--quick] [--only ${PARTS.join("|")}] [--backends ${BACKENDS.join(",")}]`);
+        throw new TypeError(
+          `unknown argument "${arg}"; usage: bench [--quick] [--only ${PARTS.join("|")}] [--backends ${BACKENDS.join(",")}]`,
+        );
     }
   }
   return args;

@@ -43,7 +43,11 @@ function namespaceFor(name: BackendName): Namespace {
   const tag = randomBytes(4).toString("hex");
   switch (name) {
     case "memory":
-      return { url: "memory:", seed: async (stores, people, from, to) => seedMemory(stores, people, from, to), remove: async () => undefined };
+      return {
+        url: "memory:",
+        seed: async (stores, people, from, to) => seedMemory(stores, people, from, to),
+        remove: async () => undefined,
+      };
     case "sqlite": {
       const dir = mkdtempSync(join(tmpdir(), "gh-bench-"));
       const file = join(dir, "bench.db");

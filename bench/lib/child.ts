@@ -20,14 +20,22 @@ export function benchScript(name: string): string {
  * Runs a bench script in its own Node process (TypeScript through tsx), waiting for the one JSON line it prints when
  * ready (or done). stderr passes through. `nodeFlags` go before the script, e.g. --cpu-prof.
  */
-export async function startChild<T>(script: string, args: string[], nodeFlags: string[] = [], timeoutMs = 60_000): Promise<Child<T>> {
+export async function startChild<T>(
+  script: string,
+  args: string[],
+  nodeFlags: string[] = [],
+  timeoutMs = 60_000,
+): Promise<Child<T>> {
   const child = spawn(process.execPath, [...nodeFlags, "--import", "tsx", benchScript(script), ...args], {
     stdio: ["pipe", "pipe", "inherit"],
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const lines = createInterface({ input: child.stdout! });
   const first = await new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`bench: ${script} printed nothing within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`bench: ${script} printed nothing within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     lines.once("line", (line) => {
       clearTimeout(timer);
       try {

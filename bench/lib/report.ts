@@ -10,7 +10,13 @@ export interface TargetCheck {
   note?: string;
 }
 
-export function atLeast(name: string, value: number | null | undefined, minimum: number, unit: string, note?: string): TargetCheck {
+export function atLeast(
+  name: string,
+  value: number | null | undefined,
+  minimum: number,
+  unit: string,
+  note?: string,
+): TargetCheck {
   const known = typeof value === "number" && Number.isFinite(value);
   return {
     name,
@@ -21,7 +27,13 @@ export function atLeast(name: string, value: number | null | undefined, minimum:
   };
 }
 
-export function atMost(name: string, value: number | null | undefined, maximum: number, unit: string, note?: string): TargetCheck {
+export function atMost(
+  name: string,
+  value: number | null | undefined,
+  maximum: number,
+  unit: string,
+  note?: string,
+): TargetCheck {
   const known = typeof value === "number" && Number.isFinite(value);
   return {
     name,
@@ -38,11 +50,16 @@ export function log(line: string): void {
 }
 
 export function printTable(title: string, header: string[], rows: (string | number)[][]): void {
-  const cells = [header, ...rows.map((row) => row.map((cell) => (typeof cell === "number" ? formatNumber(cell) : cell)))];
+  const cells = [
+    header,
+    ...rows.map((row) => row.map((cell) => (typeof cell === "number" ? formatNumber(cell) : cell))),
+  ];
   const widths = header.map((_, col) => Math.max(...cells.map((row) => (row[col] ?? "").length)));
   log(`\n${title}`);
   for (const [index, row] of cells.entries()) {
-    log(row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col] ?? 0) : cell.padStart(widths[col] ?? 0))).join("  "));
+    log(
+      row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col] ?? 0) : cell.padStart(widths[col] ?? 0))).join("  "),
+    );
     if (index === 0) log(widths.map((w) => "-".repeat(w)).join("  "));
   }
 }
@@ -58,7 +75,12 @@ export function printTargets(targets: TargetCheck[]): void {
   printTable(
     "targets",
     ["target", "wanted", "measured", "met"],
-    targets.map((t) => [t.name, t.target, t.value === null ? "-" : t.value, t.met === null ? "n/a" : t.met ? "yes" : "NO"]),
+    targets.map((t) => [
+      t.name,
+      t.target,
+      t.value === null ? "-" : t.value,
+      t.met === null ? "n/a" : t.met ? "yes" : "NO",
+    ]),
   );
 }
 

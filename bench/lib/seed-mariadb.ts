@@ -24,7 +24,13 @@ async function withConnection<T>(url: string, work: (connection: mysql.Connectio
  * Writes paired senders and their sessions into the tables under `prefix` (src/stores/mariadb/schema.ts): one
  * multi-row INSERT per batch of 5k rows, one transaction per batch, then ANALYZE so the optimiser knows the sizes.
  */
-export async function seedMariaDb(url: string, prefix: string, people: Population, from: number, to: number): Promise<void> {
+export async function seedMariaDb(
+  url: string,
+  prefix: string,
+  people: Population,
+  from: number,
+  to: number,
+): Promise<void> {
   await withConnection(url, async (connection) => {
     const now = Date.now();
     for (const [start, end] of batches(to - from, BATCH)) {
@@ -35,8 +41,13 @@ export async function seedMariaDb(url: string, prefix: string, people: Populatio
         sessions.push([people.sessionOf(i), serializePrincipal(people.principalOf(i)), now]);
       }
       await connection.beginTransaction();
-      await connection.query(`INSERT INTO \`${prefix}paired\` (channel_type, channel_id, label, paired_at, approved_by) VALUES ?`, [pairs]);
-      await connection.query(`INSERT INTO \`${prefix}sessions\` (session_id, principal, last_seen) VALUES ?`, [sessions]);
+      await connection.query(
+        `INSERT INTO \`${prefix}paired\` (channel_type, channel_id, label, paired_at, approved_by) VALUES ?`,
+        [pairs],
+      );
+      await connection.query(`INSERT INTO \`${prefix}sessions\` (session_id, principal, last_seen) VALUES ?`, [
+        sessions,
+      ]);
       await connection.commit();
     }
     await connection.query(`ANALYZE TABLE \`${prefix}paired\`, \`${prefix}sessions\``);

@@ -18,7 +18,9 @@ export function seedMemory(stores: Stores, people: Population, from: number, to:
   const paired = internals.pairing.paired;
   const bindings = internals.sessions.bindings;
   if (!(paired instanceof Map) || !(bindings instanceof Map)) {
-    throw new Error("bench: the memory store's internals changed (paired / bindings maps); update bench/lib/seed-memory.ts");
+    throw new Error(
+      "bench: the memory store's internals changed (paired / bindings maps); update bench/lib/seed-memory.ts",
+    );
   }
   const now = Date.now();
   for (let i = from; i < to; i++) {

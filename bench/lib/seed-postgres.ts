@@ -18,7 +18,13 @@ async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T
  * Writes paired senders and their sessions into the schema's tables (src/stores/postgres/migrations.ts) with one
  * `INSERT … SELECT FROM unnest(arrays)` per batch of 20k rows, then ANALYZE so the planner knows the sizes.
  */
-export async function seedPostgres(url: string, schema: string, people: Population, from: number, to: number): Promise<void> {
+export async function seedPostgres(
+  url: string,
+  schema: string,
+  people: Population,
+  from: number,
+  to: number,
+): Promise<void> {
   const table = (name: string): string => `"${schema}"."${name}"`;
   await withClient(url, async (client) => {
     const now = Date.now();

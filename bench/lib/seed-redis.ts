@@ -36,7 +36,13 @@ return #KEYS
  * one Lua call writing the batch's `<prefix>session:<id>` hashes (principal + lastSeen, native TTL as the store sets it);
  * `<prefix>seq` is moved past the seeded seqs.
  */
-export async function seedRedis(url: string, prefix: string, people: Population, from: number, to: number): Promise<void> {
+export async function seedRedis(
+  url: string,
+  prefix: string,
+  people: Population,
+  from: number,
+  to: number,
+): Promise<void> {
   const now = String(Date.now());
   const sessionTtl = String(DEFAULT_SESSION_IDLE_TTL_MS + NATIVE_TTL_GRACE_MS);
   await withClient(url, async (client) => {

@@ -31,7 +31,8 @@ const server = createServer(async (req, res) => {
   }
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
   try {
-    for await (const piece of answer(request.text, request.history ?? [])) res.write(`data: ${JSON.stringify({ delta: piece })}\n\n`);
+    for await (const piece of answer(request.text, request.history ?? []))
+      res.write(`data: ${JSON.stringify({ delta: piece })}\n\n`);
     res.end("data: [DONE]\n\n");
   } catch (error) {
     res.end(`data: ${JSON.stringify({ error: { code: error?.name ?? "Error" } })}\n\n`);

@@ -19,7 +19,11 @@ export class AgentError extends Error {
 /** Thrown when an optional package an agent needs is not installed. */
 export class MissingAgentPackageError extends Error {
   override readonly name = "MissingAgentPackageError";
-  constructor(readonly packageName: string, agentType: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly packageName: string,
+    agentType: string,
+    options?: { cause?: unknown },
+  ) {
     super(`the ${agentType} agent needs the "${packageName}" package: npm install ${packageName}`, options);
   }
 }

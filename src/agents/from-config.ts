@@ -48,7 +48,8 @@ const PLACEHOLDERS = new Set(["undefined", "null", "changeme", "change-me", "you
 function apiKeyFrom(variable: string, env: NodeJS.ProcessEnv): string {
   const value = env[variable]?.trim();
   if (!value) throw new TypeError(`agent.apiKeyEnv: ${variable} is not set in the environment`);
-  if (PLACEHOLDERS.has(value.toLowerCase())) throw new TypeError(`agent.apiKeyEnv: ${variable} holds a placeholder; set the real key`);
+  if (PLACEHOLDERS.has(value.toLowerCase()))
+    throw new TypeError(`agent.apiKeyEnv: ${variable} holds a placeholder; set the real key`);
   return value;
 }
 
@@ -59,7 +60,9 @@ function promptFile(path: string | undefined, baseDir: string | undefined): stri
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    throw new TypeError(`agent.systemPromptFile: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+    throw new TypeError(
+      `agent.systemPromptFile: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
   }
   if (text.trim() === "") throw new TypeError(`agent.systemPromptFile: ${file} is empty`);
   return text;

@@ -47,7 +47,12 @@ export function httpAgent(url: string, options: HttpAgentOptions = {}): Agent {
     });
     if (!response.ok) {
       await response.body?.cancel();
-      const failure = response.status === 429 ? "rate-limited" : response.status === 504 || response.status === 408 ? "timeout" : "unavailable";
+      const failure =
+        response.status === 429
+          ? "rate-limited"
+          : response.status === 504 || response.status === 408
+            ? "timeout"
+            : "unavailable";
       throw new AgentError(failure, `agent at ${target.origin} answered HTTP ${response.status}`);
     }
     const type = response.headers.get("content-type") ?? "";

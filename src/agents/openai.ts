@@ -50,12 +50,16 @@ function checkOptions(options: OpenAIAgentOptions): Settings {
   } catch {
     throw new TypeError("openaiAgent: baseUrl is not a valid URL");
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new TypeError("openaiAgent: baseUrl must be http: or https:");
-  if (typeof options.model !== "string" || options.model.trim() === "") throw new TypeError("openaiAgent: model must be a non-empty string");
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new TypeError("openaiAgent: baseUrl must be http: or https:");
+  if (typeof options.model !== "string" || options.model.trim() === "")
+    throw new TypeError("openaiAgent: model must be a non-empty string");
   const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
-  if (!Number.isFinite(idleTimeoutMs) || idleTimeoutMs <= 0) throw new TypeError("openaiAgent: idleTimeoutMs must be a positive number");
+  if (!Number.isFinite(idleTimeoutMs) || idleTimeoutMs <= 0)
+    throw new TypeError("openaiAgent: idleTimeoutMs must be a positive number");
   const maxRetries = options.maxRetries ?? 1;
-  if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new TypeError("openaiAgent: maxRetries must be a non-negative integer");
+  if (!Number.isInteger(maxRetries) || maxRetries < 0)
+    throw new TypeError("openaiAgent: maxRetries must be a non-negative integer");
   return { ...options, idleTimeoutMs, maxRetries };
 }
 
@@ -83,7 +87,12 @@ function requestMessages(settings: Settings, message: AgentMessage): ChatMessage
   return messages;
 }
 
-async function* streamReply(client: Promise<OpenAI>, settings: Settings, message: AgentMessage, context: AgentContext): AsyncIterable<string> {
+async function* streamReply(
+  client: Promise<OpenAI>,
+  settings: Settings,
+  message: AgentMessage,
+  context: AgentContext,
+): AsyncIterable<string> {
   const idle = new IdleTimer(settings.idleTimeoutMs);
   const signal = AbortSignal.any([context.signal, idle.signal]);
   try {
@@ -106,7 +115,8 @@ async function* streamReply(client: Promise<OpenAI>, settings: Settings, message
       if (piece) yield piece;
     }
     // The client ends the iteration quietly when its signal fires: a stop is the caller's to see, a timeout is an error.
-    if (idle.signal.aborted) throw new AgentError("timeout", `no token from the model for ${settings.idleTimeoutMs} ms`);
+    if (idle.signal.aborted)
+      throw new AgentError("timeout", `no token from the model for ${settings.idleTimeoutMs} ms`);
   } catch (error) {
     if (context.signal.aborted) throw error;
     throw asAgentError(error, idle.signal.aborted, settings.idleTimeoutMs);
@@ -145,11 +155,14 @@ function asAgentError(error: unknown, timedOut: boolean, idleTimeoutMs: number):
     const detail = `model server answered HTTP ${status} (type ${String(type ?? "-")}, code ${String(code ?? "-")})`;
     if (status === 429) return new AgentError("rate-limited", detail, { cause: error });
     if (status === 408 || status === 504) return new AgentError("timeout", detail, { cause: error });
-    if (status === 401 || status === 403 || status === 404 || status >= 500) return new AgentError("unavailable", detail, { cause: error });
+    if (status === 401 || status === 403 || status === 404 || status >= 500)
+      return new AgentError("unavailable", detail, { cause: error });
     return new AgentError("failed", detail, { cause: error });
   }
-  if (name === "APIConnectionTimeoutError") return new AgentError("timeout", "the model server did not answer in time", { cause: error });
-  if (name === "APIConnectionError") return new AgentError("unavailable", "the model server could not be reached", { cause: error });
+  if (name === "APIConnectionTimeoutError")
+    return new AgentError("timeout", "the model server did not answer in time", { cause: error });
+  if (name === "APIConnectionError")
+    return new AgentError("unavailable", "the model server could not be reached", { cause: error });
   if (error instanceof MissingAgentPackageError) return new AgentError("unavailable", error.message, { cause: error });
   return new AgentError("failed", `the model stream broke (${name})`, { cause: error });
 }

@@ -7,7 +7,9 @@ import { BlockList, isIP } from "node:net";
  * trimmed and lower-cased, and matches no address list.
  */
 export function normalizeAddress(address: string): string {
-  let value = String(address ?? "").trim().toLowerCase();
+  let value = String(address ?? "")
+    .trim()
+    .toLowerCase();
   if (value.startsWith("[") && value.endsWith("]")) value = value.slice(1, -1);
   const zone = value.indexOf("%");
   if (zone >= 0) value = value.slice(0, zone);
@@ -41,7 +43,8 @@ export class AddressList {
     const [rawAddress = "", prefix, ...rest] = entry.split("/");
     const address = normalizeAddress(rawAddress);
     const family = isIP(address);
-    if (family === 0 || rest.length > 0) throw new TypeError(`${field} must be an IP address or CIDR range, got "${entry}"`);
+    if (family === 0 || rest.length > 0)
+      throw new TypeError(`${field} must be an IP address or CIDR range, got "${entry}"`);
     const type = family === 4 ? "ipv4" : "ipv6";
     if (prefix === undefined) {
       this.list.addAddress(address, type);
@@ -49,7 +52,8 @@ export class AddressList {
     }
     const bits = Number(prefix);
     const max = family === 4 ? 32 : 128;
-    if (!/^\d{1,3}$/.test(prefix) || bits > max) throw new TypeError(`${field} has an invalid prefix length in "${entry}"`);
+    if (!/^\d{1,3}$/.test(prefix) || bits > max)
+      throw new TypeError(`${field} has an invalid prefix length in "${entry}"`);
     this.list.addSubnet(address, bits, type);
   }
 }

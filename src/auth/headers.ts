@@ -19,7 +19,9 @@ export function headerValue(request: GatewayRequest, name: string): string | und
 /** Whether any header with this name is present, with whatever value. */
 export function hasHeader(request: GatewayRequest, name: string): boolean {
   const wanted = name.toLowerCase();
-  return Object.entries(request.headers ?? {}).some(([key, value]) => key.toLowerCase() === wanted && value !== undefined);
+  return Object.entries(request.headers ?? {}).some(
+    ([key, value]) => key.toLowerCase() === wanted && value !== undefined,
+  );
 }
 
 /** The credential of `Authorization: Bearer <credential>`, or undefined when absent or of another scheme. */

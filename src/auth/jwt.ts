@@ -6,7 +6,19 @@ import { presentedCredential } from "./headers.js";
 import { allow, deny } from "./result.js";
 import { roleProblem } from "./token.js";
 
-const ASYMMETRIC = new Set(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"]);
+const ASYMMETRIC = new Set([
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+  "Ed25519",
+]);
 const SYMMETRIC = new Set(["HS256", "HS384", "HS512"]);
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const MAX_JWT_LENGTH = 16 * 1024;
@@ -79,23 +91,30 @@ interface Settings {
 
 function validateOptions(options: JwtAuthOptions): Settings {
   if (!options || typeof options !== "object") throw new TypeError("jwt options must be an object");
-  if (typeof options.issuer !== "string" || options.issuer === "") throw new TypeError("jwt.issuer must be a non-empty string");
+  if (typeof options.issuer !== "string" || options.issuer === "")
+    throw new TypeError("jwt.issuer must be a non-empty string");
   const audiences = Array.isArray(options.audience) ? options.audience : [options.audience];
   if (audiences.length === 0 || audiences.some((a) => typeof a !== "string" || a === "")) {
     throw new TypeError("jwt.audience must be a non-empty string or list of strings");
   }
-  if ((options.jwksUrl === undefined) === (options.key === undefined)) throw new TypeError("jwt needs exactly one of jwksUrl or key");
+  if ((options.jwksUrl === undefined) === (options.key === undefined))
+    throw new TypeError("jwt needs exactly one of jwksUrl or key");
   const algorithms = options.algorithms;
-  if (!Array.isArray(algorithms) || algorithms.length === 0) throw new TypeError("jwt.algorithms must list at least one algorithm");
+  if (!Array.isArray(algorithms) || algorithms.length === 0)
+    throw new TypeError("jwt.algorithms must list at least one algorithm");
   const symmetricKey = options.key instanceof Uint8Array;
   for (const alg of algorithms) {
-    if (typeof alg !== "string" || alg.toLowerCase() === "none") throw new TypeError(`jwt.algorithms: "${String(alg)}" is not allowed`);
+    if (typeof alg !== "string" || alg.toLowerCase() === "none")
+      throw new TypeError(`jwt.algorithms: "${String(alg)}" is not allowed`);
     const allowed = symmetricKey ? SYMMETRIC : ASYMMETRIC;
     if (!allowed.has(alg)) {
-      throw new TypeError(`jwt.algorithms: "${alg}" is not allowed with ${symmetricKey ? "an HMAC secret" : "a public key or JWKS"}`);
+      throw new TypeError(
+        `jwt.algorithms: "${alg}" is not allowed with ${symmetricKey ? "an HMAC secret" : "a public key or JWKS"}`,
+      );
     }
   }
-  if (symmetricKey && (options.key as Uint8Array).byteLength < 32) throw new TypeError("jwt.key: an HMAC secret needs at least 32 bytes");
+  if (symmetricKey && (options.key as Uint8Array).byteLength < 32)
+    throw new TypeError("jwt.key: an HMAC secret needs at least 32 bytes");
   if (options.jwksUrl !== undefined) assertJwksUrl(options.jwksUrl);
   const tolerance = options.clockToleranceSeconds ?? 5;
   if (!Number.isFinite(tolerance) || tolerance < 0 || tolerance > 300) {
@@ -128,7 +147,10 @@ function claimName(value: unknown, field: string): string {
   return value;
 }
 
-async function loadKey(options: JwtAuthOptions, algorithms: string[]): Promise<JWTVerifyGetKey | CryptoKey | Uint8Array> {
+async function loadKey(
+  options: JwtAuthOptions,
+  algorithms: string[],
+): Promise<JWTVerifyGetKey | CryptoKey | Uint8Array> {
   if (options.jwksUrl !== undefined) {
     return createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: options.jwksTimeoutMs ?? 5000 });
   }

@@ -29,7 +29,10 @@ export async function safeCheck(
   try {
     result = await backend.check(request);
   } catch (error) {
-    logger?.warn("auth backend failed; request denied", { backend: name, error: redact(describeError(error), request) });
+    logger?.warn("auth backend failed; request denied", {
+      backend: name,
+      error: redact(describeError(error), request),
+    });
     return deny("backend error", name);
   }
   if (!isWellFormedSuccess(result)) {
@@ -51,7 +54,9 @@ export async function safeCheck(
 
 function isWellFormedSuccess(result: unknown): result is AuthResult & { userId: string; role: string } {
   if (!isRecord(result) || result.success !== true) return false;
-  return typeof result.userId === "string" && result.userId !== "" && typeof result.role === "string" && result.role !== "";
+  return (
+    typeof result.userId === "string" && result.userId !== "" && typeof result.role === "string" && result.role !== ""
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -65,7 +65,12 @@ export async function mintFirstOwnerToken(tokens: TokenStore, now?: () => number
   assertTokenStore(tokens);
   if ((await tokens.count()) > 0) return null;
   try {
-    return await mintWithId(tokens, FIRST_OWNER_TOKEN_ID, { role: "owner", userId: "owner", label: "created on first start", now });
+    return await mintWithId(tokens, FIRST_OWNER_TOKEN_ID, {
+      role: "owner",
+      userId: "owner",
+      label: "created on first start",
+      now,
+    });
   } catch (error) {
     if (error instanceof TokenExistsError && error.field === "id") return null;
     throw error;

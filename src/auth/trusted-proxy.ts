@@ -23,7 +23,8 @@ export function trustedProxyAuth(options: TrustedProxyOptions): AuthProtocol & {
   const proxies = new AddressList(options?.proxies, "trustedProxy.proxies");
   if (options.proxies.length === 0) throw new TypeError("trustedProxy.proxies must list at least one proxy address");
   const userHeader = headerName(options.userHeader, "trustedProxy.userHeader");
-  const roleHeader = options.roleHeader === undefined ? undefined : headerName(options.roleHeader, "trustedProxy.roleHeader");
+  const roleHeader =
+    options.roleHeader === undefined ? undefined : headerName(options.roleHeader, "trustedProxy.roleHeader");
   if ((roleHeader === undefined) === (options.role === undefined)) {
     throw new TypeError("trustedProxy needs exactly one of role or roleHeader");
   }
@@ -41,7 +42,8 @@ export function trustedProxyAuth(options: TrustedProxyOptions): AuthProtocol & {
         return deny("missing, repeated or invalid user header", "trusted-proxy");
       }
       const role = roleHeader === undefined ? options.role : headerValue(request, roleHeader)?.trim();
-      if (role === undefined || roleProblem(role) !== null) return deny("missing, repeated or invalid role header", "trusted-proxy");
+      if (role === undefined || roleProblem(role) !== null)
+        return deny("missing, repeated or invalid role header", "trusted-proxy");
       return allow(userId, role, { backend: "trusted-proxy" });
     },
   };

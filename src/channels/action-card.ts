@@ -10,8 +10,20 @@ const MAX_NAME = 80;
 const MAX_ARGUMENTS = 600;
 
 /** The Approve/Deny card of an agent's action for one owner: its tokens are signed for that owner only. */
-export function actionCardFor(key: Buffer, ownerId: string, channelType: string, record: ApprovalRecord, now: number): ActionCard {
-  const claims = { channelType, code: record.ref, recipient: ownerId, expiresAt: record.expiresAt, subject: "action" as const };
+export function actionCardFor(
+  key: Buffer,
+  ownerId: string,
+  channelType: string,
+  record: ApprovalRecord,
+  now: number,
+): ActionCard {
+  const claims = {
+    channelType,
+    code: record.ref,
+    recipient: ownerId,
+    expiresAt: record.expiresAt,
+    subject: "action" as const,
+  };
   return {
     channelType,
     ref: formatCode(record.ref),

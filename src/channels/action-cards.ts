@@ -24,8 +24,10 @@ export class ActionCards {
   /** Follows the gateway's approval events; returns the unsubscribe function. */
   follow(): () => void {
     const events = this.ctx().events;
-    const onRequested = (event: ApprovalEvent): void => void this.send(event.id).catch((error: unknown) => this.warn("could not send action cards", error));
-    const onDecided = (event: ApprovalEvent): void => void this.close(event.id).catch((error: unknown) => this.warn("could not update action cards", error));
+    const onRequested = (event: ApprovalEvent): void =>
+      void this.send(event.id).catch((error: unknown) => this.warn("could not send action cards", error));
+    const onDecided = (event: ApprovalEvent): void =>
+      void this.close(event.id).catch((error: unknown) => this.warn("could not update action cards", error));
     events.on("approval.requested", onRequested);
     events.on("approval.decided", onDecided);
     return () => {
@@ -66,7 +68,13 @@ export class ActionCards {
     const record = await approvals.get(id);
     if (!record) return;
     const text = decisionLine(record);
-    await Promise.all(cards.map(({ sent, card }) => closeCard(sent, card, text, record.approver ?? undefined).catch((error: unknown) => this.warn("could not update an action card", error))));
+    await Promise.all(
+      cards.map(({ sent, card }) =>
+        closeCard(sent, card, text, record.approver ?? undefined).catch((error: unknown) =>
+          this.warn("could not update an action card", error),
+        ),
+      ),
+    );
   }
 
   private warn(message: string, error: unknown): void {

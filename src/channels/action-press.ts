@@ -19,20 +19,35 @@ export interface ActionPress {
  * The store records the first decision only: a replayed or late press (another card, the console, another instance
  * was first, or it expired) is answered with what was decided and changes nothing.
  */
-export async function decideActionByButton(ctx: GatewayContext, press: ButtonPress, input: ActionPress, messages: RouterMessages): Promise<void> {
+export async function decideActionByButton(
+  ctx: GatewayContext,
+  press: ButtonPress,
+  input: ActionPress,
+  messages: RouterMessages,
+): Promise<void> {
   const approvals = ctx.approvals;
   if (!approvals) return press.answer(messages.buttonInvalid);
   const outcome = input.action === "approve" ? "approved" : "denied";
   try {
     const record = await approvals.getByRef(input.ref);
     if (!record) return press.answer(messages.buttonInvalid, { removeButtons: true });
-    const result = await approvals.decide(record.id, outcome, input.approver, `${outcome} by ${input.approver} on ${input.channelType}`);
+    const result = await approvals.decide(
+      record.id,
+      outcome,
+      input.approver,
+      `${outcome} by ${input.approver} on ${input.channelType}`,
+    );
     const now = result.record ?? record;
     if (!result.won) return press.answer(messages.actionHandled(decisionLine(now)), { removeButtons: true });
     const tool = untrustedLine(record.tool, 60);
-    return press.answer(outcome === "approved" ? messages.actionApproved(tool) : messages.actionDenied(tool), { removeButtons: true });
+    return press.answer(outcome === "approved" ? messages.actionApproved(tool) : messages.actionDenied(tool), {
+      removeButtons: true,
+    });
   } catch (error) {
-    ctx.logger.warn("action button press failed closed: approval store error", { channelType: input.channelType, error: error instanceof Error ? error.name : typeof error });
+    ctx.logger.warn("action button press failed closed: approval store error", {
+      channelType: input.channelType,
+      error: error instanceof Error ? error.name : typeof error,
+    });
     return press.answer(messages.unavailable);
   }
 }

@@ -12,7 +12,9 @@ export class InFlight {
 
   track(work: Promise<void>): void {
     const tracked = work
-      .catch((error: unknown) => this.logger?.error("channel handler failed", { channelType: this.channelType, error: errorName(error) }))
+      .catch((error: unknown) =>
+        this.logger?.error("channel handler failed", { channelType: this.channelType, error: errorName(error) }),
+      )
       .finally(() => this.running.delete(tracked));
     this.running.add(tracked);
   }

@@ -43,13 +43,27 @@ export async function startAgentTurn(ctx: GatewayContext, turn: AgentTurn): Prom
     ctx.logger.warn("session store failed closed", { channelType, error: errorName(error) });
     return { done: adapter.send(message.chatId, turn.messages.unavailable) };
   }
-  const view = adapter.streaming ? new ReplyView(adapter.streaming, message.chatId, turn.replyMode ?? "edit", ctx.logger, channelType) : undefined;
+  const view = adapter.streaming
+    ? new ReplyView(adapter.streaming, message.chatId, turn.replyMode ?? "edit", ctx.logger, channelType)
+    : undefined;
   // runTurn queues the turn before its first await, so turns keep the order their messages were admitted in.
-  const result = runTurn(ctx, { text: message.text, sessionId, principal, channelType, signal: turn.signal, onDelta: view?.push });
+  const result = runTurn(ctx, {
+    text: message.text,
+    sessionId,
+    principal,
+    channelType,
+    signal: turn.signal,
+    onDelta: view?.push,
+  });
   return { done: deliver(ctx, turn, result, view) };
 }
 
-async function deliver(ctx: GatewayContext, turn: AgentTurn, result: Promise<TurnResult>, view: ReplyView | undefined): Promise<void> {
+async function deliver(
+  ctx: GatewayContext,
+  turn: AgentTurn,
+  result: Promise<TurnResult>,
+  view: ReplyView | undefined,
+): Promise<void> {
   const { adapter, message } = turn;
   const channelType = adapter.channelType;
   let reply: string;

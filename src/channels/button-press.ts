@@ -44,7 +44,11 @@ export async function handleButtonPress(deps: ButtonPressDeps, press: ButtonPres
     ctx.logger.warn("button press refused: not from the owner's direct chat", { channelType });
     return press.answer(messages.buttonWrongChat);
   }
-  const verdict = verifyButtonToken(deps.key, press.token, { channelType, pressedBy: press.pressedBy, now: deps.now() });
+  const verdict = verifyButtonToken(deps.key, press.token, {
+    channelType,
+    pressedBy: press.pressedBy,
+    now: deps.now(),
+  });
   if (!verdict.ok) {
     ctx.logger.warn("button press refused: token " + verdict.reason, { channelType });
     return verdict.reason === "expired"
@@ -57,7 +61,12 @@ export async function handleButtonPress(deps: ButtonPressDeps, press: ButtonPres
   }
   if (verdict.subject === "action") {
     if (verdict.code === null) return press.answer(messages.buttonInvalid);
-    return decideActionByButton(ctx, press, { channelType, ref: verdict.code, action: verdict.action, approver: owner.actorId }, messages);
+    return decideActionByButton(
+      ctx,
+      press,
+      { channelType, ref: verdict.code, action: verdict.action, approver: owner.actorId },
+      messages,
+    );
   }
   const store = ctx.pairing;
   let decided: boolean;
@@ -73,7 +82,11 @@ export async function handleButtonPress(deps: ButtonPressDeps, press: ButtonPres
     } else {
       if (typeof store.deny !== "function") return press.answer(messages.buttonNoDeny);
       const deny = store.deny.bind(store) as DenyCall;
-      decided = await withDeadline("pairing.deny", () => deny(channelType, code, { deniedBy: owner.actorId }), deps.deadlineMs);
+      decided = await withDeadline(
+        "pairing.deny",
+        () => deny(channelType, code, { deniedBy: owner.actorId }),
+        deps.deadlineMs,
+      );
     }
   } catch (error) {
     ctx.logger.warn("button press failed closed: pairing store error", {
@@ -87,7 +100,10 @@ export async function handleButtonPress(deps: ButtonPressDeps, press: ButtonPres
     channelType,
     by: owner.actorId,
   });
-  const text = verdict.action === "approve" ? messages.buttonApproved(code, owner.actorId) : messages.buttonDenied(code, owner.actorId);
+  const text =
+    verdict.action === "approve"
+      ? messages.buttonApproved(code, owner.actorId)
+      : messages.buttonDenied(code, owner.actorId);
   return press.answer(text, { removeButtons: true });
 }
 

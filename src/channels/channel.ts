@@ -117,7 +117,10 @@ export interface ConnectionHandlers {
    * A sender connects: admitted, denied, unavailable, or pending with the store's code (asked for once; a new request
    * is paid from `newRequestBudget` when given). A new request sends the owners on this channel their cards.
    */
-  arrive(sender: { id: string; name?: string }, options?: { newRequestBudget?: NewRequestBudget }): Promise<AdmissionResult>;
+  arrive(
+    sender: { id: string; name?: string },
+    options?: { newRequestBudget?: NewRequestBudget },
+  ): Promise<AdmissionResult>;
   /** A connected sender asks again (before each request): the same admission, with no budget and no cards. */
   recheck(senderId: string): Promise<AdmissionResult>;
   /** Whether the store says the sender is paired now (`isPaired` only, never a new code); throws when the store fails. */
@@ -214,7 +217,11 @@ export class MissingChannelPackageError extends Error {
 }
 
 /** Loads an optional SDK with a dynamic import, or throws an error naming the package to install. */
-export async function importChannelSdk<T>(packageName: string, channelType: string, load: () => Promise<T>): Promise<T> {
+export async function importChannelSdk<T>(
+  packageName: string,
+  channelType: string,
+  load: () => Promise<T>,
+): Promise<T> {
   try {
     return await load();
   } catch (error) {
@@ -236,4 +243,13 @@ export function tokenFromEnv(variable: string, channelType: string, env: NodeJS.
   return value;
 }
 
-const PLACEHOLDER_TOKENS = new Set(["undefined", "null", "changeme", "change-me", "token", "your-token", "xxx", "todo"]);
+const PLACEHOLDER_TOKENS = new Set([
+  "undefined",
+  "null",
+  "changeme",
+  "change-me",
+  "token",
+  "your-token",
+  "xxx",
+  "todo",
+]);

@@ -34,11 +34,18 @@ export interface ChannelDescriptor<Section extends ChannelSection = ChannelSecti
 export type ChannelProbeResult = { ok: true; detail: string } | { ok: false; problem: string };
 
 /** Keeps a descriptor's section type while storing it in a list of all channels. */
-export function defineChannel<Section extends ChannelSection>(descriptor: ChannelDescriptor<Section>): ChannelDescriptor {
+export function defineChannel<Section extends ChannelSection>(
+  descriptor: ChannelDescriptor<Section>,
+): ChannelDescriptor {
   return descriptor as unknown as ChannelDescriptor;
 }
 
 /** A section's inline token, or the one in its tokenEnv variable (default `defaultEnv`); refuses placeholders. */
-export function sectionToken(section: ChannelSection, defaultEnv: string, channelType: string, env: NodeJS.ProcessEnv): string {
+export function sectionToken(
+  section: ChannelSection,
+  defaultEnv: string,
+  channelType: string,
+  env: NodeJS.ProcessEnv,
+): string {
   return section.token ?? tokenFromEnv(section.tokenEnv ?? defaultEnv, channelType, env);
 }

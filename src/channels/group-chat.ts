@@ -35,7 +35,11 @@ export interface GroupDeps {
   /** True when a hint for `key` (group, or group and member) may be sent: at most one per key a window, across instances. */
   hint(key: string): Promise<boolean>;
   /** Sends owners the Approve/Deny card for the group's request (at most once per window, the router decides). */
-  sendCards(result: Extract<AdmissionResult, { decision: "pending" }>, requester: { id: string; name: string }, text: string): Promise<void>;
+  sendCards(
+    result: Extract<AdmissionResult, { decision: "pending" }>,
+    requester: { id: string; name: string },
+    text: string,
+  ): Promise<void>;
 }
 
 /**
@@ -44,14 +48,19 @@ export interface GroupDeps {
  * group, the group policy decides whether each member must also be paired (they are asked to message the bot
  * privately, where the usual pairing happens). Returns the admission to act on, or undefined when the message was handled.
  */
-export async function admitGroupMessage(deps: GroupDeps, message: InboundMessage): Promise<AdmissionResult | undefined> {
+export async function admitGroupMessage(
+  deps: GroupDeps,
+  message: InboundMessage,
+): Promise<AdmissionResult | undefined> {
   if (!message.addressed) return undefined;
   const { ctx, adapter, messages } = deps;
   const channelType = adapter.channelType;
   const groupId = groupPairingId(message.chatId);
   let isOwner: boolean;
   try {
-    isOwner = (await authorizeOwnerAction(ctx, { kind: "chat", channelType, userId: message.sender.id }, deps.deadlineMs)).allowed;
+    isOwner = (
+      await authorizeOwnerAction(ctx, { kind: "chat", channelType, userId: message.sender.id }, deps.deadlineMs)
+    ).allowed;
   } catch (error) {
     ctx.logger.warn("group message failed closed: owner check unavailable", { channelType, error: errorName(error) });
     return void (await adapter.send(message.chatId, messages.unavailable));
@@ -60,7 +69,12 @@ export async function admitGroupMessage(deps: GroupDeps, message: InboundMessage
   if (pair !== null) {
     if (isOwner && pair.toLowerCase() === "group") return void (await approveGroup(deps, message, groupId));
     // An invite code typed in a group would be read by everyone there: pairing happens in private chats only.
-    return void (await hint(deps, `${groupId}:${message.sender.id}`, message.chatId, messages.groupAskPrivately(displayName(message))));
+    return void (await hint(
+      deps,
+      `${groupId}:${message.sender.id}`,
+      message.chatId,
+      messages.groupAskPrivately(displayName(message)),
+    ));
   }
   const group = await admit(
     ctx,
@@ -89,7 +103,11 @@ export async function admitGroupMessage(deps: GroupDeps, message: InboundMessage
   if (isOwner) return { decision: "admitted", reason: "owner" };
   if (deps.policy === "group") return { decision: "admitted", reason: "paired" };
   // "members": the sender must be admitted in their own right; a check here never creates a request (no code in groups).
-  const member = await admit(ctx, { channelType, senderId: message.sender.id }, { deadlineMs: deps.deadlineMs, allowNewRequest: false });
+  const member = await admit(
+    ctx,
+    { channelType, senderId: message.sender.id },
+    { deadlineMs: deps.deadlineMs, allowNewRequest: false },
+  );
   if (member.decision === "admitted") return member;
   if (member.decision === "unavailable") return void (await adapter.send(message.chatId, member.message));
   if (member.decision === "denied" && member.reason === "policy-deny") return undefined;
@@ -108,7 +126,11 @@ async function approveGroup(deps: GroupDeps, message: InboundMessage, groupId: s
     if (await withDeadline("pairing.isPaired", () => store.isPaired(groupId, channelType), deadlineMs)) {
       return adapter.send(message.chatId, messages.groupAlreadyApproved);
     }
-    const code = await withDeadline("pairing.generateCode", async () => store.generateCode(channelType, groupId), deadlineMs);
+    const code = await withDeadline(
+      "pairing.generateCode",
+      async () => store.generateCode(channelType, groupId),
+      deadlineMs,
+    );
     const actor = { kind: "chat" as const, channelType, userId: message.sender.id };
     const { approved: ok } = await approvePairing(ctx, actor, { channelType, code }, { deadlineMs });
     // The approval's audit event tells the group (groupApproved), on whichever instance hears it.

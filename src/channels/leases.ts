@@ -13,8 +13,14 @@ export function leasesFor(ctx: GatewayContext): GatewayLeases {
   if (ctx.leases) return ctx.leases;
   let leases = local.get(ctx);
   if (!leases) {
-    ctx.logger.warn("the store has no leases: every gateway instance on it takes the platform connections (run one instance)");
-    leases = new GatewayLeases({ store: createMemoryLeaseStore(), instanceId: randomBytes(6).toString("hex"), logger: () => ctx.logger });
+    ctx.logger.warn(
+      "the store has no leases: every gateway instance on it takes the platform connections (run one instance)",
+    );
+    leases = new GatewayLeases({
+      store: createMemoryLeaseStore(),
+      instanceId: randomBytes(6).toString("hex"),
+      logger: () => ctx.logger,
+    });
     local.set(ctx, leases);
   }
   return leases;

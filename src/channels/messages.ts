@@ -77,8 +77,10 @@ export const DEFAULT_MESSAGES: RouterMessages = {
   actionHandled: (decision) => `Already decided. ${decision} Nothing was changed.`,
   groupPending: "This group is not approved to use the assistant yet; the owner has been asked.",
   groupAskPrivately: (name) => `${name ? `${name}, please` : "Please"} message me privately to get access first.`,
-  groupOwnerHint: "This group is not approved yet. Send /pair group here to approve it, or approve it from the console.",
-  groupApproved: "This group is approved: address me (mention me, reply to me, or use a command) to talk to the assistant.",
+  groupOwnerHint:
+    "This group is not approved yet. Send /pair group here to approve it, or approve it from the console.",
+  groupApproved:
+    "This group is approved: address me (mention me, reply to me, or use a command) to talk to the assistant.",
   groupDenied: "The owner declined this group's request.",
   groupAlreadyApproved: "This group is already approved.",
 };

@@ -14,11 +14,13 @@ export function announceNotice(ctx: GatewayContext, notice: ChannelNotice): void
   if (!announcements) return local();
   const { channelType, ...rest } = notice;
   const detail = JSON.parse(JSON.stringify(rest)) as Record<string, JsonValue>;
-  announcements.announce({ type: "channel-notice", channelType, channelId: "", actor: "system", detail }).catch((error: unknown) => {
-    ctx.logger.warn("a channel notice could not go through the store: only this instance's consoles see it", {
-      channelType,
-      error: errorName(error),
+  announcements
+    .announce({ type: "channel-notice", channelType, channelId: "", actor: "system", detail })
+    .catch((error: unknown) => {
+      ctx.logger.warn("a channel notice could not go through the store: only this instance's consoles see it", {
+        channelType,
+        error: errorName(error),
+      });
+      local();
     });
-    local();
-  });
 }

@@ -26,13 +26,20 @@ export function ownersOn(policy: PolicyOptions, channelType: string): string[] {
  * Everyone who gets the cards of one channel: the configured owners (ownersOn) and the store-kept ones, who claimed the
  * channel with an owner-claim code. A store that cannot list its owners leaves the configured ones (and says so).
  */
-export async function ownersReachable(ctx: GatewayContext, channelType: string, deadlineMs?: number): Promise<string[]> {
+export async function ownersReachable(
+  ctx: GatewayContext,
+  channelType: string,
+  deadlineMs?: number,
+): Promise<string[]> {
   const owners = new Set(ownersOn(ctx.policy, channelType));
   if (canHaveStoreOwners(channelType)) {
     try {
       for (const owner of await listStoreOwners(ctx.pairing, channelType, deadlineMs)) owners.add(owner.userId);
     } catch (error) {
-      ctx.logger.warn("could not list the store-kept owners; cards go to the configured owners only", { channelType, error: errorName(error) });
+      ctx.logger.warn("could not list the store-kept owners; cards go to the configured owners only", {
+        channelType,
+        error: errorName(error),
+      });
     }
   }
   return [...owners];

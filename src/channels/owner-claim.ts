@@ -41,8 +41,15 @@ export async function claimOwnership(
   const code = boundedCode(claim.code);
   if (code === null) return messages.ownerClaimRefused;
   try {
-    if (claim.bare && (await ownRequestCode(ctx, channelType, sender.id, deadlineMs)) === comparableCode(code)) return null;
-    const claimed = await redeemOwnerClaim(ctx.pairing, channelType, { id: sender.id, name: cleanName(sender.name) }, code, deadlineMs);
+    if (claim.bare && (await ownRequestCode(ctx, channelType, sender.id, deadlineMs)) === comparableCode(code))
+      return null;
+    const claimed = await redeemOwnerClaim(
+      ctx.pairing,
+      channelType,
+      { id: sender.id, name: cleanName(sender.name) },
+      code,
+      deadlineMs,
+    );
     if (!claimed) return messages.ownerClaimRefused;
     ctx.logger.info("a chat user claimed ownership of the channel", { channelType });
     return messages.ownerClaimed(channelType);

@@ -51,7 +51,12 @@ export async function redeemInvite(
   }
 }
 
-export async function ownRequestCode(ctx: GatewayContext, channelType: string, senderId: string, deadlineMs: number): Promise<string | null> {
+export async function ownRequestCode(
+  ctx: GatewayContext,
+  channelType: string,
+  senderId: string,
+  deadlineMs: number,
+): Promise<string | null> {
   const store = ctx.pairing;
   if (typeof store.pendingFor === "function") {
     const pendingFor = store.pendingFor.bind(store);
@@ -65,5 +70,8 @@ export async function ownRequestCode(ctx: GatewayContext, channelType: string, s
 
 export function cleanName(name: string): string {
   // eslint-disable-next-line no-control-regex
-  return name.replace(/[\u0000-\u001f\u007f-\u009f]/g, "").trim().slice(0, 256);
+  return name
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, "")
+    .trim()
+    .slice(0, 256);
 }

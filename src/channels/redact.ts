@@ -1,5 +1,9 @@
 /** Bot tokens (Telegram `123:abc…`, Slack `xox…`, long opaque strings) never reach a log line. */
-const TOKEN_LIKE = [/\d{5,}:[A-Za-z0-9_-]{20,}/g, /xox[a-z]-[A-Za-z0-9-]+/g, /[A-Za-z0-9_-]{32,}(\.[A-Za-z0-9_-]+){0,2}/g];
+const TOKEN_LIKE = [
+  /\d{5,}:[A-Za-z0-9_-]{20,}/g,
+  /xox[a-z]-[A-Za-z0-9-]+/g,
+  /[A-Za-z0-9_-]{32,}(\.[A-Za-z0-9_-]+){0,2}/g,
+];
 
 export function redact(text: string): string {
   return TOKEN_LIKE.reduce((out, pattern) => out.replace(pattern, "[redacted]"), text);

@@ -6,7 +6,12 @@ import { telegramDescriptor } from "./telegram/descriptor.js";
 import { whatsappDescriptor } from "./whatsapp/descriptor.js";
 
 /** Every built-in channel. Adding a channel is one descriptor file and one line here. */
-export const CHANNELS: readonly ChannelDescriptor[] = [telegramDescriptor, discordDescriptor, slackDescriptor, whatsappDescriptor];
+export const CHANNELS: readonly ChannelDescriptor[] = [
+  telegramDescriptor,
+  discordDescriptor,
+  slackDescriptor,
+  whatsappDescriptor,
+];
 
 /** The built-in channel types, in registry order. */
 export function channelTypes(): string[] {

@@ -1,5 +1,12 @@
 import { admit, chatOwnerCheck, type AdmissionResult } from "../core/admission.js";
-import type { ChannelHealth, ChannelHttpRoute, ChannelPlugin, GatewayContext, PolicyOptions, UnknownUserPolicy } from "../core/context.js";
+import type {
+  ChannelHealth,
+  ChannelHttpRoute,
+  ChannelPlugin,
+  GatewayContext,
+  PolicyOptions,
+  UnknownUserPolicy,
+} from "../core/context.js";
 import { STORE_DEADLINE_MS, withDeadline } from "../core/deadline.js";
 import { buttonKey } from "../pairing/buttons.js";
 import type { AuditEvent } from "../stores/types.js";
@@ -98,7 +105,9 @@ class ChannelRouter implements ChannelPlugin {
     this.firstSighting = firstSighting;
     this.aborter = new AbortController();
     // Connection channels also show a request's expiry and a revoke on the sender's open connections.
-    const decisions: SenderDecision[] = this.adapter.decided ? ["approved", "denied", "expired", "revoked"] : ["approved", "denied"];
+    const decisions: SenderDecision[] = this.adapter.decided
+      ? ["approved", "denied", "expired", "revoked"]
+      : ["approved", "denied"];
     for (const decision of decisions) {
       const listener = (event: AuditEvent): void => this.onDecision(event, decision);
       context.events.on(`pairing.${decision}`, listener);
@@ -107,17 +116,27 @@ class ChannelRouter implements ChannelPlugin {
     const onResync = (): void => this.adapter.resynced?.();
     context.events.on("store.resync", onResync);
     this.unsubscribe.push(() => context.events.off("store.resync", onResync));
-    this.unsubscribe.push(new ActionCards(this.adapter, () => this.context(), () => this.key, this.now).follow());
+    this.unsubscribe.push(
+      new ActionCards(
+        this.adapter,
+        () => this.context(),
+        () => this.key,
+        this.now,
+      ).follow(),
+    );
     // A connection channel's owners approve in the console or the CLI (it has no owner chat to warn about).
     const cardsExpected = this.adapter.decided === undefined;
     if (
-      cardsExpected
-      && context.policy.unknownUserPolicy === "pair"
-      && (await ownersReachable(context, this.channelType, this.deadlineMs)).length === 0
+      cardsExpected &&
+      context.policy.unknownUserPolicy === "pair" &&
+      (await ownersReachable(context, this.channelType, this.deadlineMs)).length === 0
     ) {
-      context.logger.warn("no owner for this channel yet: approval cards cannot be sent; claim it (gatehouse owner claim) or approve from the CLI", {
-        channelType: this.channelType,
-      });
+      context.logger.warn(
+        "no owner for this channel yet: approval cards cannot be sent; claim it (gatehouse owner claim) or approve from the CLI",
+        {
+          channelType: this.channelType,
+        },
+      );
     }
     try {
       await this.adapter.start({
@@ -189,7 +208,14 @@ class ChannelRouter implements ChannelPlugin {
     const ctx = this.context();
     try {
       await handleButtonPress(
-        { ctx, adapter: this.adapter, key: this.key, messages: this.messages, now: this.now, deadlineMs: this.deadlineMs },
+        {
+          ctx,
+          adapter: this.adapter,
+          key: this.key,
+          messages: this.messages,
+          now: this.now,
+          deadlineMs: this.deadlineMs,
+        },
         press,
       );
     } catch (error) {
@@ -217,12 +243,16 @@ class ChannelRouter implements ChannelPlugin {
       const reply = await redeemInvite(ctx, this.channelType, sender, pair, this.messages, this.deadlineMs);
       return this.adapter.send(message.chatId, reply);
     }
-    const result = await admit(ctx, {
-      channelType: this.channelType,
-      senderId: sender.id,
-      userName: sender.name,
-      text: message.text,
-    }, { deadlineMs: this.deadlineMs });
+    const result = await admit(
+      ctx,
+      {
+        channelType: this.channelType,
+        senderId: sender.id,
+        userName: sender.name,
+        text: message.text,
+      },
+      { deadlineMs: this.deadlineMs },
+    );
     return this.act(result, message);
   }
 
@@ -250,7 +280,10 @@ class ChannelRouter implements ChannelPlugin {
     }
   }
 
-  private async onPending(result: Extract<AdmissionResult, { decision: "pending" }>, message: InboundMessage): Promise<void> {
+  private async onPending(
+    result: Extract<AdmissionResult, { decision: "pending" }>,
+    message: InboundMessage,
+  ): Promise<void> {
     const senderId = message.sender.id;
     if (result.isNew) {
       await this.claimed(this.reminders, senderId);
@@ -258,7 +291,8 @@ class ChannelRouter implements ChannelPlugin {
       if (await this.claimed(this.ownerDms, senderId)) await this.sendCards(result, message.sender, message.text);
       return;
     }
-    if (await this.claimed(this.reminders, senderId)) await this.adapter.send(message.chatId, this.messages.pendingRepeat(result.code));
+    if (await this.claimed(this.reminders, senderId))
+      await this.adapter.send(message.chatId, this.messages.pendingRepeat(result.code));
   }
 
   /**
@@ -281,7 +315,10 @@ class ChannelRouter implements ChannelPlugin {
   /** Makes `key` claimable again (its request was decided); a store failure only leaves the window to run out. */
   private async release(claims: WindowClaims | null, key: string): Promise<void> {
     await claims?.release(key).catch((error: unknown) => {
-      this.context().logger.warn("a send limit could not be reset in the store", { channelType: this.channelType, error: errorName(error) });
+      this.context().logger.warn("a send limit could not be reset in the store", {
+        channelType: this.channelType,
+        error: errorName(error),
+      });
     });
   }
 
@@ -319,7 +356,10 @@ class ChannelRouter implements ChannelPlugin {
       try {
         await this.adapter.sendApprovalCard(ownerId, approvalCardFor(this.key, ownerId, input));
       } catch (error) {
-        ctx.logger.warn("could not send the approval card to an owner", { channelType: this.channelType, error: errorName(error) });
+        ctx.logger.warn("could not send the approval card to an owner", {
+          channelType: this.channelType,
+          error: errorName(error),
+        });
       }
     }
   }
@@ -330,18 +370,26 @@ class ChannelRouter implements ChannelPlugin {
     const deadlineMs = this.deadlineMs;
     return {
       arrive: async (sender, options = {}) => {
-        const result = await admit(ctx, { channelType, senderId: sender.id, userName: sender.name }, { deadlineMs, ...options });
+        const result = await admit(
+          ctx,
+          { channelType, senderId: sender.id, userName: sender.name },
+          { deadlineMs, ...options },
+        );
         if (result.decision === "pending" && result.isNew) {
           // The device sees its code at once; the owners' cards follow (once per window across instances).
           const cards = async (): Promise<void> => {
-            if (await this.claimed(this.ownerDms, sender.id)) await this.sendCards(result, { id: sender.id, name: sender.name ?? "" }, "");
+            if (await this.claimed(this.ownerDms, sender.id))
+              await this.sendCards(result, { id: sender.id, name: sender.name ?? "" }, "");
           };
-          void cards().catch((error: unknown) => ctx.logger.warn("could not send the approval cards", { channelType, error: errorName(error) }));
+          void cards().catch((error: unknown) =>
+            ctx.logger.warn("could not send the approval cards", { channelType, error: errorName(error) }),
+          );
         }
         return result;
       },
       recheck: (senderId) => admit(ctx, { channelType, senderId }, { deadlineMs }),
-      isPaired: (senderId) => withDeadline("pairing.isPaired", () => isPairedForAdmission(ctx.pairing, senderId, channelType), deadlineMs),
+      isPaired: (senderId) =>
+        withDeadline("pairing.isPaired", () => isPairedForAdmission(ctx.pairing, senderId, channelType), deadlineMs),
       decisionsArePushed: typeof ctx.pairing.subscribe === "function",
     };
   }
@@ -356,18 +404,26 @@ class ChannelRouter implements ChannelPlugin {
    * then fails to send logs it: a notice is sent at most once, never twice. A store that cannot answer tells nobody.
    */
   private async tellsDecision(event: AuditEvent): Promise<boolean> {
-    if (this.adapter.health?.().status === "degraded") await new Promise((resolve) => setTimeout(resolve, DEGRADED_GRACE_MS));
+    if (this.adapter.health?.().status === "degraded")
+      await new Promise((resolve) => setTimeout(resolve, DEGRADED_GRACE_MS));
     const firstSighting = this.firstSighting;
     if (!firstSighting || this.aborter.signal.aborted) return false;
     try {
       const first = await firstSighting(`decision:${event.id}`, DECISION_MEMORY_MS);
-      if (!first) this.context().logger.info("decision already told by another instance", { channelType: this.channelType, eventId: event.id });
+      if (!first)
+        this.context().logger.info("decision already told by another instance", {
+          channelType: this.channelType,
+          eventId: event.id,
+        });
       return first;
     } catch (error) {
-      this.context().logger.warn("could not tell whether another instance told the sender about a decision: nothing sent", {
-        channelType: this.channelType,
-        error: errorName(error),
-      });
+      this.context().logger.warn(
+        "could not tell whether another instance told the sender about a decision: nothing sent",
+        {
+          channelType: this.channelType,
+          error: errorName(error),
+        },
+      );
       return false;
     }
   }
@@ -375,7 +431,8 @@ class ChannelRouter implements ChannelPlugin {
   /** A decision made anywhere (button, CLI, HTTP, another instance) reaches the sender here. */
   private onDecision(event: AuditEvent, type: SenderDecision): void {
     if (event.channelType !== this.channelType || !event.channelId) return;
-    if (this.adapter.decided) return this.onConnectionDecision(event.channelId, type, this.adapter.decided.bind(this.adapter));
+    if (this.adapter.decided)
+      return this.onConnectionDecision(event.channelId, type, this.adapter.decided.bind(this.adapter));
     if (event.kind === "invite" || (type !== "approved" && type !== "denied")) return;
     const senderId = event.channelId;
     const group = groupChatOf(senderId);
@@ -401,12 +458,19 @@ class ChannelRouter implements ChannelPlugin {
         };
         // Re-check: a revoke racing the approval must win (and a check must never create a new request).
         const store = this.context().pairing;
-        const paired = await withDeadline("pairing.isPaired", () => store.isPaired(senderId, this.channelType), this.deadlineMs);
+        const paired = await withDeadline(
+          "pairing.isPaired",
+          () => store.isPaired(senderId, this.channelType),
+          this.deadlineMs,
+        );
         if (!paired) return;
         // The turn runs outside the sender's queue (see onMessage), so it is not awaited here.
         const turn = await this.act({ decision: "admitted", reason: "paired" }, message);
         turn?.done.catch((error: unknown) => {
-          this.context().logger.error("inbound message failed", { channelType: this.channelType, error: errorName(error) });
+          this.context().logger.error("inbound message failed", {
+            channelType: this.channelType,
+            error: errorName(error),
+          });
         });
       })
       .catch((error: unknown) => {
@@ -418,7 +482,11 @@ class ChannelRouter implements ChannelPlugin {
   }
 
   /** A connection channel shows the decision on the sender's connections, in the order the decisions came. */
-  private onConnectionDecision(senderId: string, type: SenderDecision, decided: (senderId: string, type: SenderDecision) => Promise<void>): void {
+  private onConnectionDecision(
+    senderId: string,
+    type: SenderDecision,
+    decided: (senderId: string, type: SenderDecision) => Promise<void>,
+  ): void {
     // Every instance tells the connections it holds (a sender's sockets may be open on several instances).
     void this.queue
       .run(senderId, async () => {
@@ -426,7 +494,10 @@ class ChannelRouter implements ChannelPlugin {
         if (type !== "revoked") await this.release(this.ownerDms, senderId);
       })
       .catch((error: unknown) => {
-        this.context().logger.error("could not tell the sender about the decision", { channelType: this.channelType, error: errorName(error) });
+        this.context().logger.error("could not tell the sender about the decision", {
+          channelType: this.channelType,
+          error: errorName(error),
+        });
       });
   }
 
@@ -440,7 +511,10 @@ class ChannelRouter implements ChannelPlugin {
         await this.adapter.send(chatId, type === "approved" ? this.messages.groupApproved : this.messages.groupDenied);
       })
       .catch((error: unknown) => {
-        this.context().logger.error("could not tell the group about the decision", { channelType: this.channelType, error: errorName(error) });
+        this.context().logger.error("could not tell the group about the decision", {
+          channelType: this.channelType,
+          error: errorName(error),
+        });
       });
   }
 }

@@ -10,12 +10,21 @@ export type FirstSighting = (key: string, ttlMs: number) => Promise<boolean>;
  * the answer is shared by every gateway instance; a custom store without them falls back to this process only, and the
  * start log says so. Store calls have the router's deadline; a failure is thrown so the caller can fail closed.
  */
-export function firstSightingFor(ctx: GatewayContext, channelType: string, deadlineMs: number, now: () => number): FirstSighting {
+export function firstSightingFor(
+  ctx: GatewayContext,
+  channelType: string,
+  deadlineMs: number,
+  now: () => number,
+): FirstSighting {
   const seen = ctx.seen;
   if (seen) {
-    return (key, ttlMs) => withDeadline("seen.firstSighting", () => seen.firstSighting(`${channelType}:${key}`, ttlMs), deadlineMs);
+    return (key, ttlMs) =>
+      withDeadline("seen.firstSighting", () => seen.firstSighting(`${channelType}:${key}`, ttlMs), deadlineMs);
   }
-  ctx.logger.warn("the pairing store has no seen-once keys: redelivered platform events are de-duplicated per process only", { channelType });
+  ctx.logger.warn(
+    "the pairing store has no seen-once keys: redelivered platform events are de-duplicated per process only",
+    { channelType },
+  );
   const local = new Map<number, RecentKeys>();
   return async (key, ttlMs) => {
     let recent = local.get(ttlMs);

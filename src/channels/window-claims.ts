@@ -39,6 +39,7 @@ export function windowClaims(
   };
   return {
     claim: (key) => withDeadline(`budgets.take(${purpose})`, () => budgets.take(name(key), limit), deadlineMs),
-    release: (key) => withDeadline(`budgets.giveBack(${purpose})`, () => budgets.giveBack(name(key), limit), deadlineMs),
+    release: (key) =>
+      withDeadline(`budgets.giveBack(${purpose})`, () => budgets.giveBack(name(key), limit), deadlineMs),
   };
 }

@@ -17,9 +17,14 @@ export function builtInChannelTypes(): string[] {
 export async function assertUsableChannelType({ context, actor }: CliSession, channelType: string): Promise<void> {
   const builtIn = builtInChannelTypes();
   if (builtIn.includes(channelType)) return;
-  const [{ pending }, { paired }] = await Promise.all([listPending(context, actor, { channelType }), listPaired(context, actor)]);
+  const [{ pending }, { paired }] = await Promise.all([
+    listPending(context, actor, { channelType }),
+    listPaired(context, actor),
+  ]);
   if (pending.length > 0 || paired.some((p) => p.channelType === channelType)) return;
-  throw usageError(`unknown channel type "${channelType}": use one of ${builtIn.join(", ")} (or a custom channel type already in the store)`);
+  throw usageError(
+    `unknown channel type "${channelType}": use one of ${builtIn.join(", ")} (or a custom channel type already in the store)`,
+  );
 }
 
 /**
@@ -30,10 +35,17 @@ export async function channelTypeOfCode({ context, actor }: CliSession, code: st
   const wanted = comparable(code);
   if (wanted === null) throw usageError(`${code} is not a pairing code`);
   const { pending } = await listPending(context, actor, {});
-  const types = [...new Set(pending.filter((p) => p.kind === "request" && comparable(p.code) === wanted).map((p) => p.channelType))];
+  const types = [
+    ...new Set(pending.filter((p) => p.kind === "request" && comparable(p.code) === wanted).map((p) => p.channelType)),
+  ];
   if (types.length === 1) return types[0]!;
-  if (types.length > 1) throw usageError(`code ${code} is pending on ${types.join(" and ")}: give the channel type, e.g. pairing approve ${types[0]} ${code}`);
-  throw refused(`no live pairing request has the code ${code} (an invite needs its channel type: pairing approve <channelType> <code> --user-id <id>)`);
+  if (types.length > 1)
+    throw usageError(
+      `code ${code} is pending on ${types.join(" and ")}: give the channel type, e.g. pairing approve ${types[0]} ${code}`,
+    );
+  throw refused(
+    `no live pairing request has the code ${code} (an invite needs its channel type: pairing approve <channelType> <code> --user-id <id>)`,
+  );
 }
 
 /** One spelling per code for comparing: gatehouse's own normalisation, else any store's code upper-cased without separators. */

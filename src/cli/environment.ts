@@ -20,7 +20,10 @@ export interface CommonOptions {
 
 export function addCommonOptions(command: Command): Command {
   return command
-    .option("--store <url>", "store URL (memory:, sqlite:<path>, redis://…, postgres://…); default sqlite:<data-dir>/gatehouse.db")
+    .option(
+      "--store <url>",
+      "store URL (memory:, sqlite:<path>, redis://…, postgres://…); default sqlite:<data-dir>/gatehouse.db",
+    )
     .option("--data-dir <dir>", "data directory (gateway secret, default SQLite file); default ./.gatehouse")
     .option("--config <file>", "config file; default ./gatehouse.yaml when present");
 }
@@ -53,7 +56,11 @@ export function cliActor(): OwnerActor {
 }
 
 /** Opens the configured store with the gateway secret (so invite codes hash alike), runs `fn`, always closes. */
-export async function withStores<T>(options: CommonOptions, io: Output, fn: (session: CliSession) => Promise<T>): Promise<T> {
+export async function withStores<T>(
+  options: CommonOptions,
+  io: Output,
+  fn: (session: CliSession) => Promise<T>,
+): Promise<T> {
   const config = cliConfig(options);
   const secret = loadGatewaySecret(config.dataDir);
   const stores = await openStores(config.store, { secret, secretSource: describeSecretSource(config.dataDir) });

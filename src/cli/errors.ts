@@ -1,7 +1,12 @@
 import { CommanderError } from "commander";
 import { ConfigError } from "../config/errors.js";
 import { DataDirError } from "../pairing/data-dir.js";
-import { PairingCooldownError, PairingInputError, PairingLimitError, StoreUnavailableError } from "../pairing/errors.js";
+import {
+  PairingCooldownError,
+  PairingInputError,
+  PairingLimitError,
+  StoreUnavailableError,
+} from "../pairing/errors.js";
 
 /** Exit codes, documented in `gatehouse --help`. */
 export const EXIT_OK = 0;
@@ -37,9 +42,11 @@ const USAGE_CODES = new Set(["invalid_request", "invalid_json"]);
 export function describeFailure(error: unknown): { message: string; exitCode: number } {
   if (error instanceof CommanderError) return { message: "", exitCode: error.exitCode === 0 ? EXIT_OK : EXIT_USAGE };
   if (error instanceof CliError) return { message: error.message, exitCode: error.exitCode };
-  if (error instanceof ConfigError || error instanceof DataDirError) return { message: error.message, exitCode: EXIT_USAGE };
+  if (error instanceof ConfigError || error instanceof DataDirError)
+    return { message: error.message, exitCode: EXIT_USAGE };
   if (error instanceof PairingInputError) return { message: error.message, exitCode: EXIT_USAGE };
-  if (error instanceof PairingLimitError || error instanceof PairingCooldownError) return { message: error.message, exitCode: EXIT_REFUSED };
+  if (error instanceof PairingLimitError || error instanceof PairingCooldownError)
+    return { message: error.message, exitCode: EXIT_REFUSED };
   if (error instanceof StoreUnavailableError) return { message: error.message, exitCode: EXIT_REFUSED };
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;

@@ -20,7 +20,11 @@ export function printTable(io: Output, headers: string[], rows: string[][], empt
     return;
   }
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
   io.out(line(headers));
   for (const row of rows) io.out(line(row.map(printable)));
 }

@@ -13,7 +13,10 @@ export function configuredChatChannels(config: GatehouseConfig): string[] {
 /** The owners gatehouse.yaml names for one channel: `policy.ownerUserIds` and the channel's own `ownerUserIds`. */
 export function configuredOwners(config: GatehouseConfig, channelType: string): string[] {
   const section = config.channels[channelType as keyof GatehouseConfig["channels"]];
-  const ownerUserIds = [...config.policy.ownerUserIds, ...(section?.ownerUserIds ?? []).map((id) => `${channelType}:${id}`)];
+  const ownerUserIds = [
+    ...config.policy.ownerUserIds,
+    ...(section?.ownerUserIds ?? []).map((id) => `${channelType}:${id}`),
+  ];
   return ownersOn({ ...config.policy, ownerUserIds }, channelType);
 }
 
@@ -21,13 +24,18 @@ export function configuredOwners(config: GatehouseConfig, channelType: string): 
  * One owner-claim code for each configured chat channel that has no owner yet (none in the config, none in the store),
  * for `gatehouse start` to print; [] when every channel has one.
  */
-export async function claimsForUnownedChannels(config: GatehouseConfig, store: GatewayPairingStore): Promise<OwnerClaim[]> {
+export async function claimsForUnownedChannels(
+  config: GatehouseConfig,
+  store: GatewayPairingStore,
+): Promise<OwnerClaim[]> {
   const unowned: string[] = [];
   for (const channelType of configuredChatChannels(config)) {
     if (configuredOwners(config, channelType).length > 0) continue;
     if ((await listStoreOwners(store, channelType)).length === 0) unowned.push(channelType);
   }
-  return Promise.all(unowned.map(async (channelType) => ({ channelType, ...(await createOwnerClaim(store, channelType)) })));
+  return Promise.all(
+    unowned.map(async (channelType) => ({ channelType, ...(await createOwnerClaim(store, channelType)) })),
+  );
 }
 
 export interface OwnerClaim {

@@ -13,8 +13,6 @@ import { tokenCommand } from "./commands/token.js";
 import { describeFailure, EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE } from "./errors.js";
 import { processOutput, type Output } from "./output.js";
 
-
-
 /** The `gatehouse` program. Commander errors throw (exitOverride) so runCli decides every exit code. */
 export function buildProgram(io: Output, setExitCode: (code: number) => void): Command {
   const program = new Command("gatehouse")
@@ -48,7 +46,9 @@ ${EXIT_CODES_HELP}`,
     program.addCommand(command);
   }
   applyToAll(program, (command) => {
-    command.exitOverride().configureOutput({ writeOut: (text) => io.out(text.trimEnd()), writeErr: (text) => io.err(text.trimEnd()) });
+    command
+      .exitOverride()
+      .configureOutput({ writeOut: (text) => io.out(text.trimEnd()), writeErr: (text) => io.err(text.trimEnd()) });
     command.showHelpAfterError("(run with --help for usage)");
     if (command.commands.length > 0 && command !== program) command.addHelpText("after", EXIT_CODES_HELP);
   });

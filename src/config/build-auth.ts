@@ -19,7 +19,10 @@ export function authFromConfig(auth: AuthConfig, tokens: TokenStore | undefined,
   const backends: AuthProtocol[] = [];
   try {
     if (auth.token) {
-      if (!tokens) throw new ConfigError(["auth.token: this store keeps no API tokens; set auth.token: false and use another backend"]);
+      if (!tokens)
+        throw new ConfigError([
+          "auth.token: this store keeps no API tokens; set auth.token: false and use another backend",
+        ]);
       backends.push(tokenAuth(tokens));
     }
     if (auth.jwt) {
@@ -32,7 +35,8 @@ export function authFromConfig(auth: AuthConfig, tokens: TokenStore | undefined,
     if (error instanceof TypeError) throw new ConfigError([`auth.${error.message}`]);
     throw error;
   }
-  if (backends.length === 0) throw new ConfigError(["auth: every backend is off; enable token, jwt, trustedProxy or localSocket"]);
+  if (backends.length === 0)
+    throw new ConfigError(["auth: every backend is off; enable token, jwt, trustedProxy or localSocket"]);
   return createAuthChain(backends, { logger });
 }
 
@@ -46,9 +50,12 @@ export function describeTrust(config: Pick<GatehouseConfig, "auth" | "dataDir">)
   const { auth } = config;
   const lines: string[] = [];
   if (auth.token) lines.push("API tokens kept in the store (Authorization: Bearer …; the console signs in with one)");
-  if (auth.jwt) lines.push(`JWTs from issuer ${auth.jwt.issuer}, checked against its ${auth.jwt.jwksUrl ? "JWKS" : "public key"}`);
+  if (auth.jwt)
+    lines.push(`JWTs from issuer ${auth.jwt.issuer}, checked against its ${auth.jwt.jwksUrl ? "JWKS" : "public key"}`);
   if (auth.trustedProxy) {
-    lines.push(`the identity header ${auth.trustedProxy.userHeader} only from the proxies ${auth.trustedProxy.proxies.join(", ")}`);
+    lines.push(
+      `the identity header ${auth.trustedProxy.userHeader} only from the proxies ${auth.trustedProxy.proxies.join(", ")}`,
+    );
   }
   const socket = localSocketPath(config);
   lines.push(
@@ -56,7 +63,10 @@ export function describeTrust(config: Pick<GatehouseConfig, "auth" | "dataDir">)
       ? `local owner: whoever can open the Unix socket ${socket} (mode 0600: the user running the gateway, and root)`
       : "no local owner socket (auth.localSocket is off)",
   );
-  if (auth.loopback) lines.push("auth.loopback is deprecated: it now opens the local owner socket; loopback TCP grants nothing");
-  lines.push("a loopback TCP connection is no credential: a reverse proxy on this host forwards remote clients over loopback");
+  if (auth.loopback)
+    lines.push("auth.loopback is deprecated: it now opens the local owner socket; loopback TCP grants nothing");
+  lines.push(
+    "a loopback TCP connection is no credential: a reverse proxy on this host forwards remote clients over loopback",
+  );
   return lines;
 }

@@ -26,5 +26,7 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): string[] {
 
 function formatPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return "(root)";
-  return path.map((part, index) => (typeof part === "number" ? `[${part}]` : `${index === 0 ? "" : "."}${String(part)}`)).join("");
+  return path
+    .map((part, index) => (typeof part === "number" ? `[${part}]` : `${index === 0 ? "" : "."}${String(part)}`))
+    .join("");
 }

@@ -62,10 +62,15 @@ function readConfigFile(file: string): RawConfig {
     throw new ConfigError([`cannot read config file: ${(error as Error).message}`], file);
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) throw new ConfigError(doc.errors.map((e) => `YAML: ${e.message.split("\n")[0]}`), file);
+  if (doc.errors.length > 0)
+    throw new ConfigError(
+      doc.errors.map((e) => `YAML: ${e.message.split("\n")[0]}`),
+      file,
+    );
   const value: unknown = doc.toJS({ maxAliasCount: 50 });
   if (value === null || value === undefined) return {};
-  if (typeof value !== "object" || Array.isArray(value)) throw new ConfigError(["(root): expected a mapping of keys"], file);
+  if (typeof value !== "object" || Array.isArray(value))
+    throw new ConfigError(["(root): expected a mapping of keys"], file);
   return value as RawConfig;
 }
 
@@ -92,7 +97,8 @@ function applyEnv(raw: RawConfig, env: NodeJS.ProcessEnv): void {
     else section(raw, "http").port = port;
   });
   set("GATEHOUSE_POLICY", (v) => {
-    if (!["deny", "allow", "pair"].includes(v)) problems.push(`GATEHOUSE_POLICY: expected one of deny, allow, pair, got "${v}"`);
+    if (!["deny", "allow", "pair"].includes(v))
+      problems.push(`GATEHOUSE_POLICY: expected one of deny, allow, pair, got "${v}"`);
     else section(raw, "policy").unknownUserPolicy = v;
   });
   const secret = env.GATEHOUSE_SECRET;

@@ -10,7 +10,9 @@ export const DEFAULT_DATA_DIR = "./.gatehouse";
 export const DEFAULT_HOST = "127.0.0.1";
 export const DEFAULT_PORT = 8787;
 
-const role = z.string().regex(ROLE_FORMAT, "must be 1-32 lower-case letters, digits, '_' or '-', starting with a letter");
+const role = z
+  .string()
+  .regex(ROLE_FORMAT, "must be 1-32 lower-case letters, digits, '_' or '-', starting with a letter");
 
 const httpSchema = z.strictObject({
   host: nonEmpty.default(DEFAULT_HOST),
@@ -24,7 +26,6 @@ const policySchema = z.strictObject({
   allowedUsers: idList,
   ownerUserIds: idList,
 });
-
 
 const jwtSchema = z
   .strictObject({

@@ -10,7 +10,11 @@ export interface ConversationLimits {
   idleTtlMs: number;
 }
 
-export const DEFAULT_CONVERSATION_LIMITS: ConversationLimits = { maxTurns: 20, maxChars: 16_000, idleTtlMs: 24 * 60 * 60_000 };
+export const DEFAULT_CONVERSATION_LIMITS: ConversationLimits = {
+  maxTurns: 20,
+  maxChars: 16_000,
+  idleTtlMs: 24 * 60 * 60_000,
+};
 
 /** Who is talking: the session's principal on the channel the message came from. */
 export interface ConversationOwner {
@@ -44,9 +48,16 @@ export class ConversationMemory {
   /** Adds one turn (the message and the reply) and trims the conversation to the limits. */
   async remember(sessionId: string, owner: ConversationOwner, message: string, reply: string): Promise<void> {
     const earlier = await this.history(sessionId, owner);
-    const messages = trim([...earlier, { role: "user", content: message }, { role: "assistant", content: reply }], this.limits);
+    const messages = trim(
+      [...earlier, { role: "user", content: message }, { role: "assistant", content: reply }],
+      this.limits,
+    );
     const record: ConversationRecord = { owner: { userId: owner.userId, channelType: owner.channelType }, messages };
-    await withDeadline("conversations.put", () => this.store.put(sessionId, record, this.limits.idleTtlMs), this.deadlineMs);
+    await withDeadline(
+      "conversations.put",
+      () => this.store.put(sessionId, record, this.limits.idleTtlMs),
+      this.deadlineMs,
+    );
   }
 
   /** Forgets the session's conversation (`/new`). */
@@ -79,7 +90,8 @@ function trim(messages: ConversationMessage[], limits: ConversationLimits): Conv
 export function resolveConversationLimits(given: Partial<ConversationLimits>): ConversationLimits {
   const limits = { ...DEFAULT_CONVERSATION_LIMITS, ...given };
   for (const [name, value] of Object.entries(limits)) {
-    if (!Number.isInteger(value) || value <= 0) throw new TypeError(`conversation ${name} must be a positive integer (got ${String(value)})`);
+    if (!Number.isInteger(value) || value <= 0)
+      throw new TypeError(`conversation ${name} must be a positive integer (got ${String(value)})`);
   }
   return limits;
 }

@@ -22,7 +22,8 @@ export class SessionTurns {
   private readonly slots = new Map<string, SessionSlot>();
 
   constructor(readonly maxWaiting = 3) {
-    if (!Number.isInteger(maxWaiting) || maxWaiting < 0) throw new TypeError("maxWaiting must be a non-negative integer");
+    if (!Number.isInteger(maxWaiting) || maxWaiting < 0)
+      throw new TypeError("maxWaiting must be a non-negative integer");
   }
 
   run<T>(sessionId: string, outer: AbortSignal, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -53,7 +54,12 @@ export class SessionTurns {
     return (this.slots.get(sessionId)?.running ?? null) !== null;
   }
 
-  private async start<T>(sessionId: string, slot: SessionSlot, outer: AbortSignal, task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  private async start<T>(
+    sessionId: string,
+    slot: SessionSlot,
+    outer: AbortSignal,
+    task: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     slot.waiting--;
     const controller = new AbortController();
     const cancel = (): void => controller.abort();

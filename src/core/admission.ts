@@ -60,9 +60,17 @@ export function sessionKey(channelType: string, chatId: string, senderId: string
  * pass, unknown senders get the configured policy. Any store failure or a store call slower than the deadline is
  * `unavailable` (fail closed), never an admission.
  */
-export async function admit(ctx: GatewayContext, sender: AdmissionSender, options: AdmissionOptions = {}): Promise<AdmissionResult> {
+export async function admit(
+  ctx: GatewayContext,
+  sender: AdmissionSender,
+  options: AdmissionOptions = {},
+): Promise<AdmissionResult> {
   const result = await decide(ctx, sender, options);
-  ctx.metrics?.admission(channelTypeProblem(sender.channelType) === null ? sender.channelType : "invalid", result.decision, reasonOf(result));
+  ctx.metrics?.admission(
+    channelTypeProblem(sender.channelType) === null ? sender.channelType : "invalid",
+    result.decision,
+    reasonOf(result),
+  );
   return result;
 }
 
@@ -78,7 +86,11 @@ function reasonOf(result: AdmissionResult): string {
   }
 }
 
-async function decide(ctx: GatewayContext, sender: AdmissionSender, options: AdmissionOptions): Promise<AdmissionResult> {
+async function decide(
+  ctx: GatewayContext,
+  sender: AdmissionSender,
+  options: AdmissionOptions,
+): Promise<AdmissionResult> {
   const { channelType, senderId } = sender;
   const problem = channelTypeProblem(channelType) ?? idProblem(senderId);
   if (problem !== null) {
@@ -140,7 +152,11 @@ const FLOOD_LIMITED: AdmissionResult = {
  * Reserves a unit of the new-request budget (when there is one) before `create`, and gives it back when `create`
  * fails: at most the budget's worth of requests is ever created, however many callers race.
  */
-async function paidFor<T>(options: AdmissionOptions, deadlineMs: number, create: () => Promise<T>): Promise<T | typeof FLOOD_LIMITED> {
+async function paidFor<T>(
+  options: AdmissionOptions,
+  deadlineMs: number,
+  create: () => Promise<T>,
+): Promise<T | typeof FLOOD_LIMITED> {
   if (options.allowNewRequest === false) return FLOOD_LIMITED;
   const budget = options.newRequestBudget;
   if (!budget) return create();
@@ -166,7 +182,11 @@ async function requestPairing(
     if (existing) return { decision: "pending", code: existing.code, expiresAt: existing.expiresAt, isNew: false };
     const details = { userName: cleanUserName(sender.userName), firstMessage: clip(sender.text) };
     const code = await paidFor(options, deadlineMs, () =>
-      withDeadline("pairing.generateCode", () => (store.generateCode as GenerateWithDetails)(channelType, senderId, details), deadlineMs),
+      withDeadline(
+        "pairing.generateCode",
+        () => (store.generateCode as GenerateWithDetails)(channelType, senderId, details),
+        deadlineMs,
+      ),
     );
     if (typeof code !== "string") return code;
     const created = await withDeadline("pairing.pendingFor", () => pendingFor(senderId, channelType), deadlineMs);
@@ -175,7 +195,8 @@ async function requestPairing(
   // A protocol-only store: tell new from repeat by its pending list, then ask with the plain two-argument call.
   const before = await withDeadline("pairing.listPending", () => store.listPending(channelType), deadlineMs);
   const repeat = before.some((p) => p.kind === "request" && p.channelId === senderId);
-  const generate = () => withDeadline("pairing.generateCode", async () => store.generateCode(channelType, senderId), deadlineMs);
+  const generate = () =>
+    withDeadline("pairing.generateCode", async () => store.generateCode(channelType, senderId), deadlineMs);
   const code = repeat ? await generate() : await paidFor(options, deadlineMs, generate);
   if (typeof code !== "string") return code;
   return { decision: "pending", code, isNew: !repeat };
@@ -223,8 +244,9 @@ export async function authorizeOwnerAction(
 ): Promise<OwnerActionDecision> {
   if (actor.kind === "principal") return authorizePrincipal(actor.principal);
   if (actor.kind === "chat") {
-    const allowed = isListed(ctx.policy.ownerUserIds, actor.channelType, actor.userId)
-      || (await isStoreOwner(ctx.pairing, actor.channelType, actor.userId, deadlineMs));
+    const allowed =
+      isListed(ctx.policy.ownerUserIds, actor.channelType, actor.userId) ||
+      (await isStoreOwner(ctx.pairing, actor.channelType, actor.userId, deadlineMs));
     if (allowed) return { allowed: true, actorId: `${actor.channelType}:${actor.userId}` };
   }
   return { allowed: false, reason: "only an owner of this channel may approve, deny or revoke pairings" };
@@ -240,5 +262,6 @@ export function authorizePrincipal(principal: Principal | undefined): OwnerActio
 
 /** GatewayContext.isOwner for a context's policy and pairing store: authorizeOwnerAction for a chat user. */
 export function chatOwnerCheck(ctx: Pick<GatewayContext, "policy" | "pairing">): GatewayContext["isOwner"] {
-  return async (channelType, userId) => (await authorizeOwnerAction(ctx, { kind: "chat", channelType, userId })).allowed;
+  return async (channelType, userId) =>
+    (await authorizeOwnerAction(ctx, { kind: "chat", channelType, userId })).allowed;
 }

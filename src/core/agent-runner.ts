@@ -21,7 +21,8 @@ export interface TurnResult {
   stopped: boolean;
 }
 
-type RunContext = Pick<GatewayContext, "agent"> & Partial<Pick<GatewayContext, "logger" | "conversations" | "turns" | "approvals" | "metrics">>;
+type RunContext = Pick<GatewayContext, "agent"> &
+  Partial<Pick<GatewayContext, "logger" | "conversations" | "turns" | "approvals" | "metrics">>;
 
 /**
  * Runs the agent for one message and returns the full reply, streaming chunks through onDelta. `/stop`, `/new` and
@@ -63,7 +64,8 @@ async function timedAnswer(ctx: RunContext, turn: AgentTurn, signal: AbortSignal
 }
 
 async function runCommand(ctx: RunContext, command: "stop" | "new", turn: AgentTurn): Promise<string> {
-  if (command === "stop") return ctx.turns?.stop(turn.sessionId) ? COMMAND_REPLIES.stopped : COMMAND_REPLIES.nothingToStop;
+  if (command === "stop")
+    return ctx.turns?.stop(turn.sessionId) ? COMMAND_REPLIES.stopped : COMMAND_REPLIES.nothingToStop;
   ctx.turns?.stop(turn.sessionId);
   await ctx.conversations?.forget(turn.sessionId);
   return COMMAND_REPLIES.fresh;
@@ -75,8 +77,12 @@ async function answer(ctx: RunContext, turn: AgentTurn, signal: AbortSignal): Pr
   const owner = { userId: principal.userId, channelType };
   // A store that cannot be read fails the turn (the caller says the service is unavailable); it is never read as empty.
   const history = memory ? await memory.history(sessionId, owner) : undefined;
-  const message = history === undefined ? { text, sessionId, principal, channelType } : { text, sessionId, principal, channelType, history };
-  const requestApproval = (ask: ApprovalAsk): Promise<ApprovalResult> => requestApprovalInProcess(ctx.approvals, { sessionId, principal, signal }, ask);
+  const message =
+    history === undefined
+      ? { text, sessionId, principal, channelType }
+      : { text, sessionId, principal, channelType, history };
+  const requestApproval = (ask: ApprovalAsk): Promise<ApprovalResult> =>
+    requestApprovalInProcess(ctx.approvals, { sessionId, principal, signal }, ask);
   const produced = ctx.agent(message, { sessionId, principal, channelType, signal, requestApproval });
   // Await only what can be awaited: an agent that streams hands back its iterable at once.
   const reply = isPromiseLike(produced) ? await produced : produced;
@@ -101,7 +107,10 @@ async function answer(ctx: RunContext, turn: AgentTurn, signal: AbortSignal): Pr
   if (memory && full !== "") {
     await memory.remember(sessionId, owner, text, full).catch((error: unknown) => {
       // The reply is still given; the log says why the turn was not kept (never the text).
-      ctx.logger?.warn("conversation turn not kept", { channelType, error: error instanceof Error ? error.name : "unknown" });
+      ctx.logger?.warn("conversation turn not kept", {
+        channelType,
+        error: error instanceof Error ? error.name : "unknown",
+      });
     });
   }
   return { text: full, stopped: false };

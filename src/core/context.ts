@@ -11,7 +11,13 @@ import type {
 } from "../protocols/types.js";
 import type { IncomingHttpHeaders } from "node:http";
 import type { BudgetStore } from "../stores/budget.js";
-import type { AnnouncementStore, AuditEvent, PairingStore, SeenOnceStore, SessionBindingStore } from "../stores/types.js";
+import type {
+  AnnouncementStore,
+  AuditEvent,
+  PairingStore,
+  SeenOnceStore,
+  SessionBindingStore,
+} from "../stores/types.js";
 import type { ApprovalService } from "./approvals/service.js";
 import type { GatewayLeases } from "./leases.js";
 import type { GatewayLogger } from "./logger.js";
@@ -69,7 +75,8 @@ export interface PolicyOptions {
 
 /** Pairing store as the gateway sees it: the protocol, plus whatever built-in extras the injected object has. */
 export type GatewayPairingStore = PairingProtocol & Partial<Omit<PairingStore, keyof PairingProtocol>>;
-export type GatewaySessionStore = SessionBindingProtocol & Partial<Omit<SessionBindingStore, keyof SessionBindingProtocol>>;
+export type GatewaySessionStore = SessionBindingProtocol &
+  Partial<Omit<SessionBindingStore, keyof SessionBindingProtocol>>;
 
 /**
  * Events the gateway emits on `gateway.events`, each with an AuditEvent payload:

@@ -103,7 +103,11 @@ function queueFor(deadlineMs: number): DeadlineQueue {
  * A synchronous throw becomes a rejection, so callers handle both alike. A call that answers synchronously needs no
  * deadline; one that returns a promise is watched by its deadline length's shared timer.
  */
-export function withDeadline<T>(operation: string, call: () => T | Promise<T>, deadlineMs = STORE_DEADLINE_MS): Promise<T> {
+export function withDeadline<T>(
+  operation: string,
+  call: () => T | Promise<T>,
+  deadlineMs = STORE_DEADLINE_MS,
+): Promise<T> {
   // Not an async function: returning the promise below from one would cost the caller extra microtask turns.
   let result: T | Promise<T>;
   try {

@@ -28,7 +28,8 @@ export async function requireDeviceProof(
   let revoked = 0;
   for (const entry of paired) {
     if (!isLegacyDevice(entry.channelType, entry.channelId)) continue;
-    if ((await revokePairing(ctx, actor, { channelType: entry.channelType, channelId: entry.channelId })).revoked) revoked++;
+    if ((await revokePairing(ctx, actor, { channelType: entry.channelType, channelId: entry.channelId })).revoked)
+      revoked++;
   }
   let denied = 0;
   const { pending } = await listPending(ctx, actor, { channelType: WEBCHAT_CHANNEL_TYPE });
@@ -40,7 +41,11 @@ export async function requireDeviceProof(
 }
 
 /** Lets name-only devices connect again (unless the configuration says `required`, which the store cannot loosen). */
-export async function allowLegacyDevices(ctx: GatewayContext, actor: OwnerActor, settings: SettingsStore | undefined): Promise<void> {
+export async function allowLegacyDevices(
+  ctx: GatewayContext,
+  actor: OwnerActor,
+  settings: SettingsStore | undefined,
+): Promise<void> {
   await listPaired(ctx, actor);
   await setMode(ctx, settings, "optional");
 }
@@ -56,7 +61,13 @@ async function setMode(ctx: GatewayContext, settings: SettingsStore | undefined,
   try {
     await withDeadline("settings.set", () => settings.set(DEVICE_PROOF_SETTING, mode));
   } catch (error) {
-    ctx.logger.warn("store call failed", { operation: "settings.set", error: error instanceof Error ? error.name : "unknown" });
-    throw new GatewayError("unavailable", "the store is temporarily unavailable; nothing was changed, try again shortly");
+    ctx.logger.warn("store call failed", {
+      operation: "settings.set",
+      error: error instanceof Error ? error.name : "unknown",
+    });
+    throw new GatewayError(
+      "unavailable",
+      "the store is temporarily unavailable; nothing was changed, try again shortly",
+    );
   }
 }

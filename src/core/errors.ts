@@ -1,7 +1,13 @@
 import { z } from "zod";
 import { PairingInputError, StoreUnavailableError } from "../pairing/errors.js";
 import { StoreDeadlineError } from "./deadline.js";
-import { catalogueCodeOf, ERROR_CODES, type ErrorCode, type GatewayErrorCode, libraryCodeOf } from "./error-catalogue.js";
+import {
+  catalogueCodeOf,
+  ERROR_CODES,
+  type ErrorCode,
+  type GatewayErrorCode,
+  libraryCodeOf,
+} from "./error-catalogue.js";
 
 export type { GatewayErrorCode } from "./error-catalogue.js";
 
@@ -43,7 +49,8 @@ export interface ErrorBody {
 export function toGatewayError(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
   if (error instanceof z.ZodError) return fromZodError(error);
-  if (error instanceof PairingInputError) return new GatewayError("invalid_request", error.message, error.field, error.code);
+  if (error instanceof PairingInputError)
+    return new GatewayError("invalid_request", error.message, error.field, error.code);
   if (error instanceof StoreUnavailableError || error instanceof StoreDeadlineError) return storeUnavailable(error);
   return new GatewayError("internal", "internal error");
 }
@@ -52,7 +59,12 @@ export function toGatewayError(error: unknown): GatewayError {
 export function storeUnavailable(cause?: unknown): GatewayError {
   const ghCode = libraryCodeOf(cause);
   const code = ghCode !== undefined && ERROR_CODES[ghCode].wire === "unavailable" ? ghCode : "GH_ERR_UNAVAILABLE";
-  return new GatewayError("unavailable", "the store is temporarily unavailable; nothing was changed, try again shortly", undefined, code);
+  return new GatewayError(
+    "unavailable",
+    "the store is temporarily unavailable; nothing was changed, try again shortly",
+    undefined,
+    code,
+  );
 }
 
 /** The one mapping from an error to what HTTP bodies and WebSocket frames carry: `{ code, ghCode, message, field? }`. */

@@ -46,7 +46,9 @@ export async function liveInstances(store: LeaseStore): Promise<InstanceRecord[]
     if (!state.name.startsWith(INSTANCE_LEASE_PREFIX)) continue;
     const record = recordOf(state.cursor);
     if (!record) continue;
-    const leases = live.filter((lease) => lease.holder === record.id && !lease.name.startsWith(INSTANCE_LEASE_PREFIX)).map((lease) => lease.name);
+    const leases = live
+      .filter((lease) => lease.holder === record.id && !lease.name.startsWith(INSTANCE_LEASE_PREFIX))
+      .map((lease) => lease.name);
     instances.push({ ...record, leases });
   }
   return instances.sort((a, b) => a.startedAt - b.startedAt);

@@ -98,7 +98,12 @@ export class LeaseKeeper {
     }
   }
 
-  private async hold(acquired: Lease, cursor: string | null, asked: number, work: (held: HeldLease) => Promise<void>): Promise<void> {
+  private async hold(
+    acquired: Lease,
+    cursor: string | null,
+    asked: number,
+    work: (held: HeldLease) => Promise<void>,
+  ): Promise<void> {
     const lost = new AbortController();
     const onStop = (): void => lost.abort();
     // stop() may have come while the store was still granting the lease: a listener added now would never fire.
@@ -116,7 +121,8 @@ export class LeaseKeeper {
       while (!lost.signal.aborted) {
         await sleep(this.retryMs, undefined, { signal: lost.signal }).catch(() => undefined);
         if (lost.signal.aborted) return;
-        if (Date.now() >= validUntil) return loseWith("it expired before it could be renewed (was this process paused?)");
+        if (Date.now() >= validUntil)
+          return loseWith("it expired before it could be renewed (was this process paused?)");
         const asking = Date.now();
         try {
           const renewed = await this.store.renew(lease, this.options.ttlMs);

@@ -27,6 +27,10 @@ export class GatewayLeases {
 
   /** A keeper for `name` held by this instance (see LeaseKeeper); `fields` go on its log lines. */
   keeper(name: string, fields: Record<string, unknown> = {}): LeaseKeeper {
-    return new LeaseKeeper(this.store, name, this.instanceId, { ttlMs: this.ttlMs, logger: this.options.logger, fields });
+    return new LeaseKeeper(this.store, name, this.instanceId, {
+      ttlMs: this.ttlMs,
+      logger: this.options.logger,
+      fields,
+    });
   }
 }

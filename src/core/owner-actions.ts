@@ -14,7 +14,10 @@ function checkChannelType(channelType: unknown): string {
   const problem = channelTypeProblem(channelType);
   if (problem !== null) throw new GatewayError("invalid_request", `channelType ${problem}`);
   if (!canHaveStoreOwners(channelType as string)) {
-    throw new GatewayError("invalid_request", `channelType "${String(channelType)}" cannot have owners by claim (webchat and owner.* are excluded)`);
+    throw new GatewayError(
+      "invalid_request",
+      `channelType "${String(channelType)}" cannot have owners by claim (webchat and owner.* are excluded)`,
+    );
   }
   return channelType as string;
 }
@@ -38,10 +41,19 @@ export async function listOwners(ctx: GatewayContext, actor: OwnerActor): Promis
 }
 
 /** Removes a store-kept owner (their cards stop, their buttons are refused); owners named in the config are untouched. */
-export async function revokeOwner(ctx: GatewayContext, actor: OwnerActor, channelType: unknown, userId: unknown): Promise<{ revoked: boolean }> {
+export async function revokeOwner(
+  ctx: GatewayContext,
+  actor: OwnerActor,
+  channelType: unknown,
+  userId: unknown,
+): Promise<{ revoked: boolean }> {
   const actorId = await authorize(ctx, actor);
   const checked = checkChannelType(channelType);
   const problem = idProblem(userId);
   if (problem !== null) throw new GatewayError("invalid_request", `userId ${problem}`);
-  return { revoked: await storeCall(ctx, "owners.revoke", () => revokeStoreOwner(ctx.pairing, checked, userId as string, actorId)) };
+  return {
+    revoked: await storeCall(ctx, "owners.revoke", () =>
+      revokeStoreOwner(ctx.pairing, checked, userId as string, actorId),
+    ),
+  };
 }

@@ -27,7 +27,9 @@ export interface StoreOwner {
  * webchat (its device ids are chosen by the browser, so nobody may become an owner through one).
  */
 export function canHaveStoreOwners(channelType: string): boolean {
-  return channelType !== WEBCHAT_CHANNEL_TYPE && !isOwnerScope(channelType) && isValidChannelType(ownerScope(channelType));
+  return (
+    channelType !== WEBCHAT_CHANNEL_TYPE && !isOwnerScope(channelType) && isValidChannelType(ownerScope(channelType))
+  );
 }
 
 /** Whether the store keeps `userId` as an owner of `channelType` (asked in the admission batch when the store has one). */
@@ -62,9 +64,16 @@ export async function createOwnerClaim(
   options: { now?: () => number; ttlMs?: number; deadlineMs?: number } = {},
 ): Promise<{ code: string; expiresAt: number }> {
   const now = (options.now ?? Date.now)();
-  const code = await withDeadline("pairing.generateCode", async () => store.generateCode(ownerScope(channelType)), options.deadlineMs);
+  const code = await withDeadline(
+    "pairing.generateCode",
+    async () => store.generateCode(ownerScope(channelType)),
+    options.deadlineMs,
+  );
   const canonical = normalizeCode(code);
-  return { code: canonical === null ? code : formatCode(canonical), expiresAt: now + (options.ttlMs ?? DEFAULT_PAIRING_RULES.inviteTtlMs) };
+  return {
+    code: canonical === null ? code : formatCode(canonical),
+    expiresAt: now + (options.ttlMs ?? DEFAULT_PAIRING_RULES.inviteTtlMs),
+  };
 }
 
 type RedeemCall = (
@@ -89,10 +98,18 @@ export async function redeemOwnerClaim(
   if (!canHaveStoreOwners(channelType)) return false;
   const approve = store.approve.bind(store) as RedeemCall;
   const options = { inviteOnly: true, approvedBy: `${channelType}:${claimant.id}` } as const;
-  return withDeadline("pairing.approve", async () => approve(ownerScope(channelType), code, claimant.id, claimant.name, options), deadlineMs);
+  return withDeadline(
+    "pairing.approve",
+    async () => approve(ownerScope(channelType), code, claimant.id, claimant.name, options),
+    deadlineMs,
+  );
 }
 
-type RevokeCall = (channelId: string, channelType: string, options: { revokedBy: string }) => Promise<boolean> | boolean;
+type RevokeCall = (
+  channelId: string,
+  channelType: string,
+  options: { revokedBy: string },
+) => Promise<boolean> | boolean;
 
 /** Removes a store-kept owner; false when `userId` was none. Owners named in the config stay owners. */
 export async function revokeStoreOwner(

@@ -42,14 +42,12 @@ class PairedBatch {
     this.waiting = [];
     this.inFlight = true;
     withDeadline("pairing.isPairedMany", () => this.store.isPairedMany(batch))
-      .then(
-        (answers) => {
-          if (!Array.isArray(answers) || answers.length !== batch.length) {
-            throw new TypeError(`pairingStore.isPairedMany answered ${describe(answers)} for ${batch.length} senders`);
-          }
-          batch.forEach((w, i) => w.resolve(answers[i] === true));
-        },
-      )
+      .then((answers) => {
+        if (!Array.isArray(answers) || answers.length !== batch.length) {
+          throw new TypeError(`pairingStore.isPairedMany answered ${describe(answers)} for ${batch.length} senders`);
+        }
+        batch.forEach((w, i) => w.resolve(answers[i] === true));
+      })
       .catch((error: unknown) => {
         for (const w of batch) w.reject(error);
       })
@@ -72,7 +70,11 @@ const batches = new WeakMap<GatewayPairingStore, PairedBatch>();
  * `store.isPaired(channelId, channelType)` for admission: asked in batches (see PairedBatch) when the store has
  * `isPairedMany` (every built-in store does), directly otherwise.
  */
-export function isPairedForAdmission(store: GatewayPairingStore, channelId: string, channelType: string): MaybePromise<boolean> {
+export function isPairedForAdmission(
+  store: GatewayPairingStore,
+  channelId: string,
+  channelType: string,
+): MaybePromise<boolean> {
   if (typeof store.isPairedMany !== "function") return store.isPaired(channelId, channelType);
   let batch = batches.get(store);
   if (!batch) {

@@ -3,7 +3,10 @@ import { BOUNDED_CODE } from "../pairing/codes.js";
 
 /** Bodies and params of the admin API and the WebSocket methods; unknown keys are refused so typos are not ignored. */
 const channelType = z.string().min(1).max(64);
-const code = z.string().trim().regex(BOUNDED_CODE, "must be 4-64 letters and digits, with dashes or spaces between them");
+const code = z
+  .string()
+  .trim()
+  .regex(BOUNDED_CODE, "must be 4-64 letters and digits, with dashes or spaces between them");
 const id = z.string().min(1).max(256);
 const label = z.string().max(256);
 
@@ -29,7 +32,12 @@ export const connectFrame = z.object({
   params: z
     .object({
       token: z.string().min(1).max(4096).optional(),
-      deviceId: z.string().min(16).max(256).regex(/^[A-Za-z0-9._:-]+$/, "must be letters, digits, '.', '_', ':' or '-'").optional(),
+      deviceId: z
+        .string()
+        .min(16)
+        .max(256)
+        .regex(/^[A-Za-z0-9._:-]+$/, "must be letters, digits, '.', '_', ':' or '-'")
+        .optional(),
       /** A key device's public key (SPKI DER, base64url); the gateway answers with a challenge to sign. */
       publicKey: z.string().min(1).max(400).optional(),
       name: z.string().max(256).optional(),

@@ -24,7 +24,10 @@ export function registerAdminRoutes(app: FastifyInstance, deps: HttpDeps): void 
     revokePairing(deps.context(), actor(request), request.params),
   );
   app.post("/api/pairing/invites", async (request, reply) => {
-    const invite = await createInvite(deps.context(), actor(request), request.body, { inviteTtlMs: deps.options.inviteTtlMs, now: deps.options.now });
+    const invite = await createInvite(deps.context(), actor(request), request.body, {
+      inviteTtlMs: deps.options.inviteTtlMs,
+      now: deps.options.now,
+    });
     return reply.code(201).send(invite);
   });
   app.get("/api/sessions/:id", async (request) => showSession(deps.context(), actor(request), request.params));

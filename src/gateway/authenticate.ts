@@ -23,7 +23,9 @@ export async function authenticateDetailed(
     if (!result.success || !result.userId || !result.role) return null;
     return { principal: { userId: result.userId, role: result.role }, metadata: result.metadata };
   } catch (error) {
-    ctx.logger.warn("auth check did not answer in time; request denied", { error: error instanceof Error ? error.message : "unknown" });
+    ctx.logger.warn("auth check did not answer in time; request denied", {
+      error: error instanceof Error ? error.message : "unknown",
+    });
     return null;
   }
 }

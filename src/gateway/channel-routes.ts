@@ -17,9 +17,12 @@ export async function registerChannelRoutes(app: FastifyInstance, channels: read
   for (const { channel, route } of routes) {
     const key = `${route.method} ${route.path}`;
     if (!route.path.startsWith("/") || route.path.startsWith("/api/")) {
-      throw new TypeError(`channel ${channel.channelType}: webhook path ${JSON.stringify(route.path)} must start with / and not be under /api/`);
+      throw new TypeError(
+        `channel ${channel.channelType}: webhook path ${JSON.stringify(route.path)} must start with / and not be under /api/`,
+      );
     }
-    if (taken.has(key)) throw new TypeError(`channel ${channel.channelType}: ${key} is already served by another channel`);
+    if (taken.has(key))
+      throw new TypeError(`channel ${channel.channelType}: ${key} is already served by another channel`);
     taken.add(key);
   }
   await app.register(async (scope) => {

@@ -6,11 +6,14 @@ import type { FastifyInstance } from "fastify";
 
 /** Where the built console may be: `web/dist` under the working directory, else beside the installed package. */
 export function findConsoleDir(explicit?: string): string | null {
-  const candidates = explicit !== undefined ? [resolve(explicit)] : [
-    resolve("web/dist"),
-    fileURLToPath(new URL("../../web/dist", import.meta.url)),
-    fileURLToPath(new URL("../../../web/dist", import.meta.url)),
-  ];
+  const candidates =
+    explicit !== undefined
+      ? [resolve(explicit)]
+      : [
+          resolve("web/dist"),
+          fileURLToPath(new URL("../../web/dist", import.meta.url)),
+          fileURLToPath(new URL("../../../web/dist", import.meta.url)),
+        ];
   for (const dir of candidates) {
     if (existsSync(dir) && statSync(dir).isDirectory() && existsSync(resolve(dir, "index.html"))) return dir;
   }

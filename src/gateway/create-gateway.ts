@@ -150,7 +150,9 @@ function resolvePolicy(policy: Partial<PolicyOptions> = {}): PolicyOptions {
     ownerUserIds: policy.ownerUserIds ?? [],
   };
   if (!POLICIES.has(resolved.unknownUserPolicy)) {
-    throw new TypeError(`policy.unknownUserPolicy must be "deny", "allow" or "pair" (got ${JSON.stringify(resolved.unknownUserPolicy)})`);
+    throw new TypeError(
+      `policy.unknownUserPolicy must be "deny", "allow" or "pair" (got ${JSON.stringify(resolved.unknownUserPolicy)})`,
+    );
   }
   for (const key of ["allowedUsers", "ownerUserIds"] as const) {
     const list: unknown = resolved[key];
@@ -161,11 +163,14 @@ function resolvePolicy(policy: Partial<PolicyOptions> = {}): PolicyOptions {
   return { ...resolved, allowedUsers: [...resolved.allowedUsers], ownerUserIds: [...resolved.ownerUserIds] };
 }
 
-function resolveHttp(http: GatewayHttpOptions = {}): Required<Pick<GatewayHttpOptions, "host" | "port" | "allowedOrigins">> & GatewayHttpOptions {
+function resolveHttp(
+  http: GatewayHttpOptions = {},
+): Required<Pick<GatewayHttpOptions, "host" | "port" | "allowedOrigins">> & GatewayHttpOptions {
   const host = http.host ?? DEFAULT_HOST;
   const port = http.port ?? DEFAULT_PORT;
   if (typeof host !== "string" || host === "") throw new TypeError("http.host must be a non-empty string");
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new TypeError("http.port must be an integer from 0 to 65535");
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new TypeError("http.port must be an integer from 0 to 65535");
   const allowedOrigins = http.allowedOrigins ?? [];
   if (!Array.isArray(allowedOrigins) || allowedOrigins.some((o) => typeof o !== "string")) {
     throw new TypeError("http.allowedOrigins must be an array of origin strings");
@@ -181,12 +186,18 @@ function resolveHttp(http: GatewayHttpOptions = {}): Required<Pick<GatewayHttpOp
 function agentOption(agent: Agent | AgentSpec | undefined): Agent {
   if (agent === undefined) return echoAgent;
   if (typeof agent === "function") return agent;
-  if (agent === null || typeof agent !== "object") throw new TypeError("agent must be a function (message, context) => reply or an agent section");
+  if (agent === null || typeof agent !== "object")
+    throw new TypeError("agent must be a function (message, context) => reply or an agent section");
   return agentFromSpec(agent);
 }
 
 /** The store's conversations (or the one given); an agent that uses history with neither keeps them in this process. */
-function conversationMemory(store: ConversationStore | undefined, limits: ConversationLimits, agent: Agent, logger: GatewayLogger): ConversationMemory | undefined {
+function conversationMemory(
+  store: ConversationStore | undefined,
+  limits: ConversationLimits,
+  agent: Agent,
+  logger: GatewayLogger,
+): ConversationMemory | undefined {
   if (store) return new ConversationMemory(store, limits);
   if (agent.usesHistory !== true) return undefined;
   logger.warn("no conversation store: conversations are kept in this process only (pass conversation.store)", {});
@@ -215,12 +226,20 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
   }
   const channels = options.channels ?? [];
   channels.forEach((channel, index) => {
-    if (!channel || typeof channel.start !== "function" || typeof channel.stop !== "function" || typeof channel.channelType !== "string") {
+    if (
+      !channel ||
+      typeof channel.start !== "function" ||
+      typeof channel.stop !== "function" ||
+      typeof channel.channelType !== "string"
+    ) {
       throw new TypeError(`channels[${index}] must have channelType, start() and stop()`);
     }
   });
   const socketChannel = options.webchat || undefined;
-  if (socketChannel !== undefined && (typeof socketChannel.connect !== "function" || typeof socketChannel.start !== "function")) {
+  if (
+    socketChannel !== undefined &&
+    (typeof socketChannel.connect !== "function" || typeof socketChannel.start !== "function")
+  ) {
     throw new TypeError("webchat must be a socket channel (webchatChannel()) or false");
   }
   const policy = resolvePolicy(options.policy);
@@ -230,7 +249,10 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
   const logger = scopedLogger(baseLogger);
   let hub: WebSocketHub | undefined;
   // This gateway's own registry: two gateways in one process count apart.
-  const metrics = new PrometheusMetrics({ sockets: () => hub?.size ?? 0, channels: () => channelHealth(started).statuses });
+  const metrics = new PrometheusMetrics({
+    sockets: () => hub?.size ?? 0,
+    channels: () => channelHealth(started).statuses,
+  });
   const events = new EventEmitter();
   events.setMaxListeners(100);
 
@@ -256,12 +278,20 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
     await heartbeat?.stop();
     heartbeat = undefined;
     for (const channel of started.splice(0).reverse()) {
-      await channel.stop().catch((error: unknown) => logger.error("channel failed to stop", { channelType: channel.channelType, error: String(error) }));
+      await channel
+        .stop()
+        .catch((error: unknown) =>
+          logger.error("channel failed to stop", { channelType: channel.channelType, error: String(error) }),
+        );
     }
     await hub?.close();
     if (socketChannel && socketChannelStarted) {
       socketChannelStarted = false;
-      await socketChannel.stop().catch((error: unknown) => logger.error("channel failed to stop", { channelType: socketChannel.channelType, error: String(error) }));
+      await socketChannel
+        .stop()
+        .catch((error: unknown) =>
+          logger.error("channel failed to stop", { channelType: socketChannel.channelType, error: String(error) }),
+        );
     }
     if (localServer) await closeLocalSocket(localServer);
     localServer = undefined;
@@ -287,7 +317,9 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
         const isMemory = storeUrl.trim().toLowerCase().startsWith("memory:");
         stores = await openStores(storeUrl, {
           secret,
-          secretSource: options.secret ? "the secret given to createGateway" : describeSecretSource(options.dataDir ?? DEFAULT_DATA_DIR),
+          secretSource: options.secret
+            ? "the secret given to createGateway"
+            : describeSecretSource(options.dataDir ?? DEFAULT_DATA_DIR),
           ...(options.now ? { now: options.now } : {}),
           ...(isMemory ? {} : { dataDir: options.dataDir ?? DEFAULT_DATA_DIR }),
           ...options.pairingRules,
@@ -295,7 +327,9 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
       }
       const consoleDir = findConsoleDir(options.consoleDir);
       // The owner console: its cookie sessions (HTTP, CSRF-checked) and WebSocket tickets are accepted besides the auth.
-      const channelTypes = [...new Set([...channels, ...(socketChannel ? [socketChannel] : [])].map((channel) => channel.channelType))];
+      const channelTypes = [
+        ...new Set([...channels, ...(socketChannel ? [socketChannel] : [])].map((channel) => channel.channelType)),
+      ];
       const web = createConsole({
         auth: options.auth ?? defaultAuth(stores),
         secret,
@@ -309,13 +343,19 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
       // Every store call the gateway makes is timed here, whatever the backend (or the injected object).
       const observe = metrics.storeObserver(options.storeBackend ?? stores?.backend ?? "injected");
       const time = <T extends object>(store: T, name: string): T => timedStore(store, name, observe);
-      const timeIf = <T extends object>(store: T | undefined, name: string): T | undefined => (store === undefined ? undefined : time(store, name));
+      const timeIf = <T extends object>(store: T | undefined, name: string): T | undefined =>
+        store === undefined ? undefined : time(store, name);
       const ctx: GatewayContext = {
         auth,
         pairing: time(options.pairingStore ?? (stores as Stores).pairing, "pairing"),
         sessions: time(options.sessionBinding ?? (stores as Stores).sessions, "sessions"),
         agent,
-        conversations: conversationMemory(timeIf(conversationStore ?? stores?.conversations, "conversations"), limits, agent, logger),
+        conversations: conversationMemory(
+          timeIf(conversationStore ?? stores?.conversations, "conversations"),
+          limits,
+          agent,
+          logger,
+        ),
         turns,
         policy,
         events,
@@ -327,7 +367,11 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
       };
       const approvalStore = timeIf(options.approvals?.store ?? stores?.approvals, "approvals");
       if (approvalStore) {
-        approvals = new ApprovalService(approvalStore, { events, logger, now: options.now ?? Date.now }, options.approvals);
+        approvals = new ApprovalService(
+          approvalStore,
+          { events, logger, now: options.now ?? Date.now },
+          options.approvals,
+        );
         ctx.approvals = approvals;
         await approvals.start();
       }
@@ -369,7 +413,13 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
         await socketChannel.start(ctx);
         socketChannelStarted = true;
       }
-      const wsHub = new WebSocketHub(ctx, () => originPolicy, options.websocket, socketChannel, storedDevicePolicy(options.deviceProof, options.settingsStore ?? stores?.settings));
+      const wsHub = new WebSocketHub(
+        ctx,
+        () => originPolicy,
+        options.websocket,
+        socketChannel,
+        storedDevicePolicy(options.deviceProof, options.settingsStore ?? stores?.settings),
+      );
       hub = wsHub;
       // An upgrade is a request too: its lines (and the connection's) carry a request id.
       const upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void =>

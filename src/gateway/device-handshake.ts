@@ -27,10 +27,16 @@ export function fixedDevicePolicy(mode: DeviceProofMode = "optional"): DevicePol
  * decides (`gatehouse pairing require-proof` writes "required" there, for every instance at once), `optional` when none
  * is stored. Read on every legacy connect and request under the store deadline; a store that cannot say fails closed.
  */
-export function storedDevicePolicy(configured: DeviceProofMode | undefined, settings: SettingsStore | undefined): DevicePolicy {
+export function storedDevicePolicy(
+  configured: DeviceProofMode | undefined,
+  settings: SettingsStore | undefined,
+): DevicePolicy {
   if (configured === "required" || !settings) return fixedDevicePolicy(configured);
   return {
-    mode: async () => ((await withDeadline("settings.get", () => settings.get(DEVICE_PROOF_SETTING))) === "required" ? "required" : "optional"),
+    mode: async () =>
+      (await withDeadline("settings.get", () => settings.get(DEVICE_PROOF_SETTING))) === "required"
+        ? "required"
+        : "optional",
   };
 }
 
@@ -68,12 +74,16 @@ export async function startDeviceHandshake(
   }
   const deviceId = params.deviceId ?? "";
   if (isKeyDeviceId(deviceId)) {
-    return { kind: "refused", message: "this device id belongs to a key: send publicKey with it and sign the challenge" };
+    return {
+      kind: "refused",
+      message: "this device id belongs to a key: send publicKey with it and sign the challenge",
+    };
   }
   if ((await policy.mode()) === "required") {
     return {
       kind: "refused",
-      message: "this gateway requires device keys (webchat.deviceProof: required): connect with a publicKey and sign the challenge",
+      message:
+        "this gateway requires device keys (webchat.deviceProof: required): connect with a publicKey and sign the challenge",
     };
   }
   return { kind: "legacy", deviceId };

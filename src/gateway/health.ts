@@ -23,7 +23,10 @@ async function statusOf(name: string, store: Checkable): Promise<{ status: Store
 }
 
 /** Each channel's health; a throwing health() counts as degraded (fail closed). */
-export function channelHealth(channels: readonly ChannelPlugin[]): { statuses: Record<string, ChannelHealth["status"]>; degraded: string[] } {
+export function channelHealth(channels: readonly ChannelPlugin[]): {
+  statuses: Record<string, ChannelHealth["status"]>;
+  degraded: string[];
+} {
   const statuses: Record<string, ChannelHealth["status"]> = {};
   const degraded: string[] = [];
   for (const channel of channels) {
@@ -34,7 +37,8 @@ export function channelHealth(channels: readonly ChannelPlugin[]): { statuses: R
       health = { status: "degraded", reason: "its health check failed" };
     }
     statuses[channel.channelType] = health.status;
-    if (health.status === "degraded") degraded.push(`channel ${channel.channelType} is degraded${health.reason ? `: ${health.reason}` : ""}`);
+    if (health.status === "degraded")
+      degraded.push(`channel ${channel.channelType} is degraded${health.reason ? `: ${health.reason}` : ""}`);
   }
   return { statuses, degraded };
 }
@@ -46,7 +50,10 @@ export function channelHealth(channels: readonly ChannelPlugin[]): { statuses: R
 export function registerHealthRoute(app: FastifyInstance, deps: HttpDeps): void {
   app.get("/healthz", async (_request, reply) => {
     const ctx = deps.context();
-    const [pairing, sessions] = await Promise.all([statusOf("pairing", ctx.pairing), statusOf("sessions", ctx.sessions)]);
+    const [pairing, sessions] = await Promise.all([
+      statusOf("pairing", ctx.pairing),
+      statusOf("sessions", ctx.sessions),
+    ]);
     const stores = { pairing: pairing.status, sessions: sessions.status };
     const channelList = deps.channels?.() ?? [];
     const channels = channelHealth(channelList);
@@ -56,7 +63,9 @@ export function registerHealthRoute(app: FastifyInstance, deps: HttpDeps): void 
       .map(([name]) => name);
     if (down.length === 0 && channels.degraded.length === 0) return reply.code(200).send({ ok: true, ...shown });
     if (down.length === 0) {
-      return reply.code(503).send({ ok: false, ...shown, error: errorBody(new GatewayError("degraded", channels.degraded.join("; "))) });
+      return reply
+        .code(503)
+        .send({ ok: false, ...shown, error: errorBody(new GatewayError("degraded", channels.degraded.join("; "))) });
     }
     // Names the backend (redis, postgres, …) when the store said which one, so an operator knows what to look at.
     const backends = [...new Set([pairing.backend, sessions.backend].filter((b): b is string => b !== undefined))];
@@ -64,7 +73,12 @@ export function registerHealthRoute(app: FastifyInstance, deps: HttpDeps): void 
     return reply.code(503).send({
       ok: false,
       ...shown,
-      error: errorBody(new GatewayError("unavailable", `${down.join(" and ")} store${down.length > 1 ? "s are" : " is"} unavailable${which}`)),
+      error: errorBody(
+        new GatewayError(
+          "unavailable",
+          `${down.join(" and ")} store${down.length > 1 ? "s are" : " is"} unavailable${which}`,
+        ),
+      ),
     });
   });
 }

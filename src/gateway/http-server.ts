@@ -26,7 +26,8 @@ export function createHttpServer(deps: Omit<HttpDeps, "principalOf">): FastifyIn
     bodyLimit: deps.options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     return503OnClosing: true,
     // A URL fastify cannot decode (`%FF`, a lone `%`) gets our JSON error shape too, without echoing the URL back.
-    frameworkErrors: (_error, _request, reply) => sendError(reply, new GatewayError("invalid_request", "the request URL is not valid (bad percent-encoding)")),
+    frameworkErrors: (_error, _request, reply) =>
+      sendError(reply, new GatewayError("invalid_request", "the request URL is not valid (bad percent-encoding)")),
   });
   // JSON only: a text/plain body (what a cross-site form can send without a preflight) is refused with 415.
   app.removeContentTypeParser("text/plain");
@@ -71,13 +72,20 @@ export function createHttpServer(deps: Omit<HttpDeps, "principalOf">): FastifyIn
       }),
     );
     if (!principal) {
-      return sendError(reply, new GatewayError("unauthenticated", "authentication required: send Authorization: Bearer <token>"));
+      return sendError(
+        reply,
+        new GatewayError("unauthenticated", "authentication required: send Authorization: Bearer <token>"),
+      );
     }
     principals.set(request, principal);
   });
 
-  app.setErrorHandler((error: FastifyError, _request, reply) => sendError(reply, fromFrameworkError(error, deps.context)));
-  app.setNotFoundHandler((request, reply) => sendError(reply, new GatewayError("not_found", `no route ${request.method} ${request.url.split("?")[0]}`)));
+  app.setErrorHandler((error: FastifyError, _request, reply) =>
+    sendError(reply, fromFrameworkError(error, deps.context)),
+  );
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, new GatewayError("not_found", `no route ${request.method} ${request.url.split("?")[0]}`)),
+  );
 
   // Someone opening the gateway's address in a browser wants the console.
   app.get("/", (_request, reply) => reply.redirect("/console", 302));
@@ -105,7 +113,12 @@ function fromFrameworkError(error: FastifyError, context: () => GatewayContext):
     return new GatewayError("invalid_json", "body is not valid JSON", "body");
   }
   const mapped = toGatewayError(error);
-  if (mapped.code === "internal" && typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500) {
+  if (
+    mapped.code === "internal" &&
+    typeof error.statusCode === "number" &&
+    error.statusCode >= 400 &&
+    error.statusCode < 500
+  ) {
     return new GatewayError("invalid_request", "the request could not be read");
   }
   if (mapped.code === "internal" || mapped.code === "unavailable") {

@@ -3,7 +3,13 @@ export { createGateway, DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, DEFAULT_ST
 export { createBareGateway } from "./create-gateway.js";
 export type { Gateway, GatewayHttpOptions, GatewayOptions } from "./create-gateway.js";
 export { admit, authorizeOwnerAction, sessionKey, UNAVAILABLE_MESSAGE } from "../core/admission.js";
-export type { AdmissionOptions, AdmissionResult, AdmissionSender, OwnerActionDecision, OwnerActor } from "../core/admission.js";
+export type {
+  AdmissionOptions,
+  AdmissionResult,
+  AdmissionSender,
+  OwnerActionDecision,
+  OwnerActor,
+} from "../core/admission.js";
 export { STORE_DEADLINE_MS, StoreDeadlineError, withDeadline } from "../core/deadline.js";
 export { GatewayError, type ErrorBody, type GatewayErrorCode } from "../core/errors.js";
 export { createLogger, jsonLogger, silentLogger, type LoggerOptions, type LogFormat, type LogLevel } from "./logger.js";

@@ -22,7 +22,9 @@ export interface LocalSocketHandlers {
  */
 export async function listenOnLocalSocket(path: string, handlers: LocalSocketHandlers): Promise<Server> {
   if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES) {
-    throw new Error(`local socket path ${path} is too long for a Unix socket (at most ${MAX_SOCKET_PATH_BYTES} bytes): use a shorter data directory`);
+    throw new Error(
+      `local socket path ${path} is too long for a Unix socket (at most ${MAX_SOCKET_PATH_BYTES} bytes): use a shorter data directory`,
+    );
   }
   await removeLeftover(path);
   const server = createServer(handlers.request);

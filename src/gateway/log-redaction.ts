@@ -1,5 +1,16 @@
 /** Field names whose values are never written, at the top of a line or up to two levels down (e.g. req.headers.cookie). */
-const SECRET_KEYS = ["token", "code", "secret", "password", "cookie", "authorization", "ticket", "apiKey", '"set-cookie"', '"x-api-key"'];
+const SECRET_KEYS = [
+  "token",
+  "code",
+  "secret",
+  "password",
+  "cookie",
+  "authorization",
+  "ticket",
+  "apiKey",
+  '"set-cookie"',
+  '"x-api-key"',
+];
 
 /** pino `redact` paths for SECRET_KEYS. */
 export const REDACT_PATHS: string[] = SECRET_KEYS.flatMap((key) => {

@@ -4,7 +4,14 @@ import pretty from "pino-pretty";
 import { LOG_FORMATS, LOG_LEVELS, type GatewayLogger, type LogFormat, type LogLevel } from "../core/logger.js";
 import { loggedUrl, REDACT_PATHS, REDACTED, scrubFields } from "./log-redaction.js";
 
-export { LOG_FORMATS, LOG_LEVELS, silentLogger, type GatewayLogger, type LogFormat, type LogLevel } from "../core/logger.js";
+export {
+  LOG_FORMATS,
+  LOG_LEVELS,
+  silentLogger,
+  type GatewayLogger,
+  type LogFormat,
+  type LogLevel,
+} from "../core/logger.js";
 
 export interface LoggerOptions {
   /** Lines below this level are not written; default info. */
@@ -31,9 +38,11 @@ export function isPinoGatewayLogger(logger: GatewayLogger): logger is PinoGatewa
  */
 export function createLogger(options: LoggerOptions = {}): PinoGatewayLogger {
   const level = options.level ?? "info";
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new TypeError(`log level must be one of ${LOG_LEVELS.join(", ")} (got ${JSON.stringify(level)})`);
+  if (!(LOG_LEVELS as readonly string[]).includes(level))
+    throw new TypeError(`log level must be one of ${LOG_LEVELS.join(", ")} (got ${JSON.stringify(level)})`);
   const format = options.format ?? "json";
-  if (!(LOG_FORMATS as readonly string[]).includes(format)) throw new TypeError(`log format must be json or pretty (got ${JSON.stringify(format)})`);
+  if (!(LOG_FORMATS as readonly string[]).includes(format))
+    throw new TypeError(`log format must be json or pretty (got ${JSON.stringify(format)})`);
   const destination = options.destination ?? process.stderr;
   const logger = pino(
     {

@@ -14,7 +14,11 @@ export function isLoopbackHost(host: string): boolean {
   return host === "127.0.0.1" || host === "::1" || host === "localhost" || host.startsWith("127.");
 }
 
-export function createOriginPolicy(options: { host: string; port: number; allowedOrigins: readonly string[] }): OriginPolicy {
+export function createOriginPolicy(options: {
+  host: string;
+  port: number;
+  allowedOrigins: readonly string[];
+}): OriginPolicy {
   const bracketed = options.host.includes(":") ? `[${options.host}]` : options.host;
   const ownHosts = new Set<string>([`${bracketed}:${options.port}`]);
   if (isLoopbackHost(options.host)) for (const alias of LOOPBACK_HOSTS) ownHosts.add(`${alias}:${options.port}`);

@@ -8,7 +8,8 @@ export class TokenBucket {
     private readonly refillPerSecond: number,
     private readonly now: () => number = Date.now,
   ) {
-    if (!(capacity >= 1) || !(refillPerSecond > 0)) throw new TypeError("rate limit needs capacity >= 1 and refillPerSecond > 0");
+    if (!(capacity >= 1) || !(refillPerSecond > 0))
+      throw new TypeError("rate limit needs capacity >= 1 and refillPerSecond > 0");
     this.tokens = capacity;
     this.last = now();
   }

@@ -27,21 +27,31 @@ export function bridgeStoreEvents(store: GatewayPairingStore, events: EventEmitt
       const name = EVENT_NAMES[event.type];
       if (name) events.emit(name, event);
       // A channel's notice announced through the feed (by any instance) reaches this instance's consoles.
-      if (event.type === "channel-notice") events.emit("channel.notice", { ...event.detail, channelType: event.channelType });
+      if (event.type === "channel-notice")
+        events.emit("channel.notice", { ...event.detail, channelType: event.channelType });
       events.emit("audit", event);
     } catch (error) {
-      logger.error("a gateway event listener threw", { event: event.type, error: error instanceof Error ? error.name : "unknown" });
+      logger.error("a gateway event listener threw", {
+        event: event.type,
+        error: error instanceof Error ? error.name : "unknown",
+      });
     }
   };
   const onResync = (resync: AuditResync): void => {
-    logger.warn("the store's event feed fell behind its retention and missed events; re-reading pairings, tokens and waiting devices from the store", {
-      missed: resync.missed,
-      after: resync.after,
-    });
+    logger.warn(
+      "the store's event feed fell behind its retention and missed events; re-reading pairings, tokens and waiting devices from the store",
+      {
+        missed: resync.missed,
+        after: resync.after,
+      },
+    );
     try {
       events.emit("store.resync", resync);
     } catch (error) {
-      logger.error("a gateway event listener threw", { event: "store.resync", error: error instanceof Error ? error.name : "unknown" });
+      logger.error("a gateway event listener threw", {
+        event: "store.resync",
+        error: error instanceof Error ? error.name : "unknown",
+      });
     }
   };
   return store.subscribe.call(store, onEvent, onResync);

@@ -14,7 +14,12 @@ import { bindSession } from "./session-ids.js";
 import type { ResolvedWebSocketOptions } from "./ws-options.js";
 import { SocketCredential, type CredentialEnd } from "./ws-credential.js";
 import type { DeviceLink, DeviceRefusal, DeviceSession, SocketChannel } from "../core/socket-channel.js";
-import { finishDeviceHandshake, fixedDevicePolicy, startDeviceHandshake, type DevicePolicy } from "./device-handshake.js";
+import {
+  finishDeviceHandshake,
+  fixedDevicePolicy,
+  startDeviceHandshake,
+  type DevicePolicy,
+} from "./device-handshake.js";
 import type { DeviceChallenge, DeviceKey } from "../pairing/device-proof.js";
 import { handleMethod, type MethodCaller } from "./ws-methods.js";
 
@@ -48,7 +53,6 @@ const REFUSALS: Record<DeviceRefusal, { close: number; code: GatewayError["code"
   forbidden: { close: CLOSE.forbidden, code: "forbidden" },
   unavailable: { close: CLOSE.tryAgainLater, code: "unavailable" },
 };
-
 
 /**
  * One client socket: `connect` first (a token → auth; a device id → the socket channel, webchat, which admits it and
@@ -86,7 +90,9 @@ export class ClientConnection implements MethodCaller, DeviceLink {
   ) {
     this.writer = new SocketWriter(ws, upgrade.socket);
     this.bucket = new TokenBucket(options.rateLimit.capacity, options.rateLimit.refillPerSecond);
-    this.setTimer(options.connectTimeoutMs, () => this.fail(CLOSE.timeout, "connect_required", "no connect frame within the time limit"));
+    this.setTimer(options.connectTimeoutMs, () =>
+      this.fail(CLOSE.timeout, "connect_required", "no connect frame within the time limit"),
+    );
     ws.on("message", (data, isBinary) => void this.onFrame(data, isBinary));
     ws.on("pong", () => {
       this.alive = true;
@@ -100,8 +106,12 @@ export class ClientConnection implements MethodCaller, DeviceLink {
   }
 
   get isOwner(): boolean {
-    return this.state === "ready" && this.principal !== undefined && this.deviceId === undefined
-      && authorizePrincipal(this.principal).allowed;
+    return (
+      this.state === "ready" &&
+      this.principal !== undefined &&
+      this.deviceId === undefined &&
+      authorizePrincipal(this.principal).allowed
+    );
   }
 
   send(frame: Record<string, unknown>): void {
@@ -150,7 +160,8 @@ export class ClientConnection implements MethodCaller, DeviceLink {
     this.state = "closed";
     this.clearTimer();
     this.abort.abort();
-    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, shortReason(message));
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING)
+      this.ws.close(code, shortReason(message));
   }
 
   async shutdown(graceMs: number): Promise<void> {
@@ -202,7 +213,8 @@ export class ClientConnection implements MethodCaller, DeviceLink {
    * signed out or expired): the socket is closed at once (4401), whatever it is doing.
    */
   onCredentialEnded(ended: CredentialEnd): void {
-    if (this.credential?.endedBy(ended)) this.fail(CLOSE.unauthorized, "unauthenticated", "the credential behind this socket has ended");
+    if (this.credential?.endedBy(ended))
+      this.fail(CLOSE.unauthorized, "unauthenticated", "the credential behind this socket has ended");
   }
 
   private async onFrame(data: RawData, isBinary: boolean): Promise<void> {
@@ -225,26 +237,40 @@ export class ClientConnection implements MethodCaller, DeviceLink {
     }
     const type = frame !== null && typeof frame === "object" ? (frame as { type?: unknown }).type : undefined;
     if (this.state === "awaiting-connect") {
-      if (type !== "connect") return this.fail(CLOSE.policy, "connect_required", "the first frame must be {\"type\":\"connect\"}");
+      if (type !== "connect")
+        return this.fail(CLOSE.policy, "connect_required", 'the first frame must be {"type":"connect"}');
       return this.onConnect(frame);
     }
     if (this.state === "proving") {
-      if (type !== "proof") return this.fail(CLOSE.policy, "invalid_request", "answer the challenge first: {\"type\":\"proof\",\"params\":{\"signature\":\"…\"}}");
+      if (type !== "proof")
+        return this.fail(
+          CLOSE.policy,
+          "invalid_request",
+          'answer the challenge first: {"type":"proof","params":{"signature":"…"}}',
+        );
       return this.onProof(frame);
     }
-    if (type === "connect") return this.refuseFrame(undefined, new GatewayError("invalid_request", "already connected"));
-    if (type !== "req") return this.refuseFrame(undefined, new GatewayError("invalid_request", "type: expected \"req\"", "type"));
+    if (type === "connect")
+      return this.refuseFrame(undefined, new GatewayError("invalid_request", "already connected"));
+    if (type !== "req")
+      return this.refuseFrame(undefined, new GatewayError("invalid_request", 'type: expected "req"', "type"));
     let request = fastRequestFrame(frame);
     if (request === undefined) {
       const parsed = requestFrame.safeParse(frame);
       if (!parsed.success) {
         const id = (frame as { id?: unknown }).id;
-        return this.refuseFrame(typeof id === "string" || typeof id === "number" ? id : undefined, fromZodError(parsed.error));
+        return this.refuseFrame(
+          typeof id === "string" || typeof id === "number" ? id : undefined,
+          fromZodError(parsed.error),
+        );
       }
       request = parsed.data;
     }
     if (this.state !== "ready") {
-      const message = this.state === "pairing" ? "waiting for the owner to approve this device" : "wait for hello before sending requests";
+      const message =
+        this.state === "pairing"
+          ? "waiting for the owner to approve this device"
+          : "wait for hello before sending requests";
       return this.refuseFrame(request.id, new GatewayError("forbidden", message));
     }
     await this.onRequest(request);
@@ -269,8 +295,14 @@ export class ClientConnection implements MethodCaller, DeviceLink {
       else this.fail(CLOSE.policy, "invalid_request", "params: send a token, or a deviceId for webchat");
     } catch (error) {
       const mapped = toGatewayError(error);
-      this.ctx.logger.warn("websocket connect failed closed", { error: error instanceof Error ? error.name : "unknown" });
-      this.fail(CLOSE.tryAgainLater, mapped.code === "internal" ? "unavailable" : mapped.code, "the gateway is temporarily unavailable; try again shortly");
+      this.ctx.logger.warn("websocket connect failed closed", {
+        error: error instanceof Error ? error.name : "unknown",
+      });
+      this.fail(
+        CLOSE.tryAgainLater,
+        mapped.code === "internal" ? "unavailable" : mapped.code,
+        "the gateway is temporarily unavailable; try again shortly",
+      );
     }
   }
 
@@ -288,7 +320,8 @@ export class ClientConnection implements MethodCaller, DeviceLink {
 
   /** A webchat device: a key device is sent a challenge; a legacy id goes on only while the policy allows it. */
   private async startDevice(): Promise<void> {
-    if (!this.hooks.socketChannel) return this.fail(CLOSE.policy, "invalid_request", "params: send a token (this gateway runs no webchat channel)");
+    if (!this.hooks.socketChannel)
+      return this.fail(CLOSE.policy, "invalid_request", "params: send a token (this gateway runs no webchat channel)");
     const policy = this.devicePolicy;
     const host = this.upgrade.headers.host ?? "";
     const start = await startDeviceHandshake(this.params, host, policy, Date.now(), this.options.deviceChallengeTtlMs);
@@ -309,7 +342,11 @@ export class ClientConnection implements MethodCaller, DeviceLink {
     this.proving = null;
     const parsed = proofFrame.safeParse(frame);
     if (!pending || !parsed.success) {
-      return this.fail(CLOSE.policy, "invalid_request", parsed.success ? "no challenge to answer" : fromZodError(parsed.error).message);
+      return this.fail(
+        CLOSE.policy,
+        "invalid_request",
+        parsed.success ? "no challenge to answer" : fromZodError(parsed.error).message,
+      );
     }
     const result = finishDeviceHandshake(pending, parsed.data.params.signature, Date.now());
     if (!result.ok) return this.fail(CLOSE.unauthorized, "unauthenticated", result.message);
@@ -317,7 +354,9 @@ export class ClientConnection implements MethodCaller, DeviceLink {
     try {
       await this.connectDevice(result.deviceId);
     } catch (error) {
-      this.ctx.logger.warn("websocket connect failed closed", { error: error instanceof Error ? error.name : "unknown" });
+      this.ctx.logger.warn("websocket connect failed closed", {
+        error: error instanceof Error ? error.name : "unknown",
+      });
       this.fail(CLOSE.tryAgainLater, "unavailable", "the gateway is temporarily unavailable; try again shortly");
     }
   }
@@ -325,10 +364,15 @@ export class ClientConnection implements MethodCaller, DeviceLink {
   /** A device id instead of a token: the socket channel (webchat) admits it and answers through this DeviceLink. */
   private async connectDevice(deviceId: string): Promise<void> {
     const channel = this.hooks.socketChannel;
-    if (!channel) return this.fail(CLOSE.policy, "invalid_request", "params: send a token (this gateway runs no webchat channel)");
+    if (!channel)
+      return this.fail(CLOSE.policy, "invalid_request", "params: send a token (this gateway runs no webchat channel)");
     this.deviceId = deviceId;
     const { name } = this.params;
-    const arrival = { deviceId, ...(name !== undefined ? { name } : {}), ...(this.hooks.requestBudget ? { requestBudget: this.hooks.requestBudget } : {}) };
+    const arrival = {
+      deviceId,
+      ...(name !== undefined ? { name } : {}),
+      ...(this.hooks.requestBudget ? { requestBudget: this.hooks.requestBudget } : {}),
+    };
     this.device = await channel.connect(arrival, this);
     if (this.state === "closed") this.device.closed();
   }
@@ -349,7 +393,9 @@ export class ClientConnection implements MethodCaller, DeviceLink {
       this.hooks.onAuthenticated?.();
       this.send({ type: "hello", sessionId, principal: { userId: principal.userId, role: principal.role } });
     } catch (error) {
-      this.ctx.logger.warn("session binding failed; socket closed", { error: error instanceof Error ? error.name : "unknown" });
+      this.ctx.logger.warn("session binding failed; socket closed", {
+        error: error instanceof Error ? error.name : "unknown",
+      });
       this.fail(CLOSE.tryAgainLater, "unavailable", "sessions are temporarily unavailable; try again shortly");
     }
   }
@@ -388,7 +434,10 @@ export class ClientConnection implements MethodCaller, DeviceLink {
     } catch (error) {
       const mapped = toGatewayError(error);
       if (mapped.code === "internal") {
-        this.ctx.logger.error("websocket request failed", { method: frame.method, error: error instanceof Error ? error.name : "unknown" });
+        this.ctx.logger.error("websocket request failed", {
+          method: frame.method,
+          error: error instanceof Error ? error.name : "unknown",
+        });
       }
       this.send({ type: "res", id: frame.id, ok: false, error: errorBody(mapped) });
     }

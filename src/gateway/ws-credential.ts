@@ -25,7 +25,11 @@ export class SocketCredential {
   ) {}
 
   /** Authenticates a connect frame's credential; null when auth refuses it (or fails, or is too slow). */
-  static async present(ctx: GatewayContext, upgrade: IncomingMessage, params: ConnectParams): Promise<SocketCredential | null> {
+  static async present(
+    ctx: GatewayContext,
+    upgrade: IncomingMessage,
+    params: ConnectParams,
+  ): Promise<SocketCredential | null> {
     const request = gatewayRequest({
       transport: "ws",
       method: "GET",
@@ -48,7 +52,9 @@ export class SocketCredential {
   /** Presents the credential again: still the same principal? A refusal, a throw or a slow backend all count as no. */
   async stillValid(): Promise<boolean> {
     const again = await authenticateDetailed(this.ctx, this.request);
-    return again !== null && again.principal.userId === this.principal.userId && again.principal.role === this.principal.role;
+    return (
+      again !== null && again.principal.userId === this.principal.userId && again.principal.role === this.principal.role
+    );
   }
 
   /** Whether this credential is the one that ended. */

@@ -19,7 +19,13 @@ import { fixedDevicePolicy, type DevicePolicy } from "./device-handshake.js";
 export { DEFAULT_WEBSOCKET_OPTIONS, type ResolvedWebSocketOptions, type WebSocketOptions } from "./ws-options.js";
 
 const APPROVAL_EVENTS = ["approval.requested", "approval.decided"] as const;
-const PAIRING_EVENTS = ["pairing.requested", "pairing.approved", "pairing.denied", "pairing.revoked", "pairing.expired"] as const;
+const PAIRING_EVENTS = [
+  "pairing.requested",
+  "pairing.approved",
+  "pairing.denied",
+  "pairing.revoked",
+  "pairing.expired",
+] as const;
 
 /**
  * All WebSocket clients of one gateway: upgrades (origin and host checked before the handshake), heartbeat, and the
@@ -86,24 +92,47 @@ export class WebSocketHub {
   /** The http server's 'upgrade' handler. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const path = new URL(request.url ?? "/", "http://gateway.invalid").pathname;
-    if (path !== this.options.path) return refuseUpgrade(socket, 404, new GatewayError("not_found", "no WebSocket endpoint here"));
-    if (this.closing) return refuseUpgrade(socket, 503, new GatewayError("unavailable", "the gateway is shutting down"));
+    if (path !== this.options.path)
+      return refuseUpgrade(socket, 404, new GatewayError("not_found", "no WebSocket endpoint here"));
+    if (this.closing)
+      return refuseUpgrade(socket, 503, new GatewayError("unavailable", "the gateway is shutting down"));
     const policy = this.originPolicy();
     if (!policy.isOriginAllowed(request.headers.origin)) {
-      this.ctx.logger.warn("websocket refused: origin not allowed", { origin: String(request.headers.origin).slice(0, 200) });
-      return refuseUpgrade(socket, 403, new GatewayError("origin_not_allowed", "WebSocket connections from this Origin are not allowed"));
+      this.ctx.logger.warn("websocket refused: origin not allowed", {
+        origin: String(request.headers.origin).slice(0, 200),
+      });
+      return refuseUpgrade(
+        socket,
+        403,
+        new GatewayError("origin_not_allowed", "WebSocket connections from this Origin are not allowed"),
+      );
     }
     // No DNS-rebinding page can reach the owner-only Unix socket; its clients send whatever Host they like.
     if (!isLocalSocket(socket) && !policy.isHostAllowed(request.headers.host)) {
-      return refuseUpgrade(socket, 403, new GatewayError("origin_not_allowed", "WebSocket connections for this Host are not allowed"));
+      return refuseUpgrade(
+        socket,
+        403,
+        new GatewayError("origin_not_allowed", "WebSocket connections for this Host are not allowed"),
+      );
     }
     const address = normalizeAddress(request.socket.remoteAddress);
     const limit = this.options.unauthenticatedLimit;
     if (limit && (this.unauthenticated.get(address) ?? 0) >= limit.perAddress) {
-      return refuseUpgrade(socket, 429, new GatewayError("rate_limited", "too many connections from your network address are waiting to sign in; try again later"));
+      return refuseUpgrade(
+        socket,
+        429,
+        new GatewayError(
+          "rate_limited",
+          "too many connections from your network address are waiting to sign in; try again later",
+        ),
+      );
     }
     if (limit && this.unauthenticatedTotal >= limit.total) {
-      return refuseUpgrade(socket, 503, new GatewayError("unavailable", "too many connections are waiting to sign in; try again later"));
+      return refuseUpgrade(
+        socket,
+        503,
+        new GatewayError("unavailable", "too many connections are waiting to sign in; try again later"),
+      );
     }
     const authenticated = this.countUnauthenticated(address);
     // However the socket ends (a failed handshake included), it stops counting.
@@ -173,12 +202,15 @@ export class WebSocketHub {
    * (so it need not poll). Which agent asked is read from the store once, and only when such a socket is open.
    */
   private async onApprovalEvent(name: (typeof APPROVAL_EVENTS)[number], event: ApprovalEvent): Promise<void> {
-    const askers = [...this.connections].filter((c) => !c.isOwner && c.principal !== undefined && c.deviceId === undefined);
+    const askers = [...this.connections].filter(
+      (c) => !c.isOwner && c.principal !== undefined && c.deviceId === undefined,
+    );
     for (const connection of this.connections) if (connection.isOwner) connection.pushEvent(name, event);
     if (name !== "approval.decided" || askers.length === 0 || !this.ctx.approvals) return;
     const record = await this.ctx.approvals.get(event.id).catch(() => null);
     if (!record) return;
-    for (const connection of askers) if (connection.principal?.userId === record.requester) connection.pushEvent(name, event);
+    for (const connection of askers)
+      if (connection.principal?.userId === record.requester) connection.pushEvent(name, event);
   }
 
   private onPairingEvent(name: (typeof PAIRING_EVENTS)[number], event: AuditEvent): void {

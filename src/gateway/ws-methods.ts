@@ -39,7 +39,10 @@ const principalOf = (caller: MethodCaller, session: Session): Principal =>
     : // A webchat device never holds owner rights, whatever its id.
       { userId: session.principal.userId, role: "user" };
 
-const actorOf = (caller: MethodCaller, session: Session): OwnerActor => ({ kind: "principal", principal: principalOf(caller, session) });
+const actorOf = (caller: MethodCaller, session: Session): OwnerActor => ({
+  kind: "principal",
+  principal: principalOf(caller, session),
+});
 
 function chatSendText(params: unknown): string {
   const parsed = chatSendInput.safeParse(params ?? {});
@@ -100,7 +103,9 @@ const METHODS: Record<string, Handler> = {
       // The conversation store could not be read: the client is told the service is unavailable (fail closed).
       if (error instanceof StoreUnavailableError || error instanceof StoreDeadlineError) throw error;
       // An AgentError's message is written to be logged (status, type, code); anything else logs only its name.
-      caller.ctx.logger.error("agent failed", { error: error instanceof AgentError ? error.message : error instanceof Error ? error.name : "unknown" });
+      caller.ctx.logger.error("agent failed", {
+        error: error instanceof AgentError ? error.message : error instanceof Error ? error.name : "unknown",
+      });
       throw new GatewayError("agent_error", AGENT_FAILURE_MESSAGES[agentFailureOf(error)]);
     } finally {
       // What the agent produced goes out before the res (or the error) that ends the request.
@@ -118,13 +123,21 @@ const METHODS: Record<string, Handler> = {
     const { paired } = await listPaired(caller.ctx, actorOf(caller, session));
     return { pending, paired };
   },
-  "pairing.approve": async (caller, session, frame) => approvePairing(caller.ctx, actorOf(caller, session), frame.params),
+  "pairing.approve": async (caller, session, frame) =>
+    approvePairing(caller.ctx, actorOf(caller, session), frame.params),
   "pairing.deny": async (caller, session, frame) => denyPairing(caller.ctx, actorOf(caller, session), frame.params),
   "pairing.revoke": async (caller, session, frame) => revokePairing(caller.ctx, actorOf(caller, session), frame.params),
-  "approvals.create": async (caller, session, frame) => (await createApproval(caller.ctx, principalOf(caller, session), frame.params)).answer,
+  "approvals.create": async (caller, session, frame) =>
+    (await createApproval(caller.ctx, principalOf(caller, session), frame.params)).answer,
   "approvals.get": async (caller, session, frame) => {
     const { wait, ...params } = objectParams(frame.params);
-    return readApproval(caller.ctx, principalOf(caller, session), params, wait === undefined ? {} : { wait }, caller.signal);
+    return readApproval(
+      caller.ctx,
+      principalOf(caller, session),
+      params,
+      wait === undefined ? {} : { wait },
+      caller.signal,
+    );
   },
   "approvals.list": async (caller, session) => listApprovals(caller.ctx, actorOf(caller, session)),
   "approvals.approve": async (caller, session, frame) => decideOne(caller, session, frame, true),
@@ -137,7 +150,9 @@ export const WS_METHODS = Object.keys(METHODS);
 const AGENT_METHODS: ReadonlySet<string> = new Set(["approvals.create", "approvals.get"]);
 
 function objectParams(params: unknown): Record<string, unknown> {
-  return params !== null && typeof params === "object" && !Array.isArray(params) ? (params as Record<string, unknown>) : {};
+  return params !== null && typeof params === "object" && !Array.isArray(params)
+    ? (params as Record<string, unknown>)
+    : {};
 }
 
 function decideOne(caller: MethodCaller, session: Session, frame: RequestFrame, approved: boolean): Promise<unknown> {
@@ -150,12 +165,20 @@ export function handleMethod(caller: MethodCaller, frame: RequestFrame): Promise
   // Not an async function (the handler's promise is handed back as it is); refusals are rejections all the same.
   const handler = Object.hasOwn(METHODS, frame.method) ? METHODS[frame.method] : undefined;
   if (!handler) {
-    return Promise.reject(new GatewayError("unknown_method", `unknown method "${frame.method.slice(0, 64)}"; known: ${WS_METHODS.join(", ")}`, "method"));
+    return Promise.reject(
+      new GatewayError(
+        "unknown_method",
+        `unknown method "${frame.method.slice(0, 64)}"; known: ${WS_METHODS.join(", ")}`,
+        "method",
+      ),
+    );
   }
   const { principal, sessionId } = caller;
   if (!principal || !sessionId) return Promise.reject(new GatewayError("unauthenticated", "say connect first"));
   if (principal.role === AGENT_ROLE && !AGENT_METHODS.has(frame.method)) {
-    return Promise.reject(new GatewayError("forbidden", "an agent token may only create and read its approval requests"));
+    return Promise.reject(
+      new GatewayError("forbidden", "an agent token may only create and read its approval requests"),
+    );
   }
   return handler(caller, { principal, sessionId }, frame);
 }

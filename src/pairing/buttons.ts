@@ -62,9 +62,11 @@ export function buttonKey(secret: Buffer): Buffer {
 export function signButtonToken(key: Buffer, claims: ButtonClaims): string {
   const code = normalizeCode(claims.code);
   const foreign = code === null ? boundedCode(claims.code) : null;
-  if (code === null && foreign === null) throw new TypeError("code must be 4-64 letters and digits (dashes or spaces between)");
+  if (code === null && foreign === null)
+    throw new TypeError("code must be 4-64 letters and digits (dashes or spaces between)");
   const actionCode = ACTION_CODES[claims.subject ?? "pairing"]?.[claims.action];
-  if (actionCode === undefined) throw new TypeError('action must be "approve" or "deny", subject "pairing" or "action"');
+  if (actionCode === undefined)
+    throw new TypeError('action must be "approve" or "deny", subject "pairing" or "action"');
   const seconds = Math.floor(claims.expiresAt / 1000);
   if (!Number.isInteger(seconds) || seconds <= 0 || seconds > 0xffff_ffff) {
     throw new TypeError("expiresAt must be a time in epoch milliseconds before 2106");
@@ -97,7 +99,8 @@ export function verifyButtonToken(
   if (decoded === null) return { ok: false, reason: "invalid" };
   const expiresAt = body.readUInt32BE(8) * 1000;
   if (expiresAt <= context.now) return { ok: false, reason: "expired" };
-  if ((body[0] ?? 0) >> 4 === FOREIGN_CODE_VERSION) return { ok: true, ...decoded, code: null, codeRef: body.subarray(3, 8).toString("hex"), expiresAt };
+  if ((body[0] ?? 0) >> 4 === FOREIGN_CODE_VERSION)
+    return { ok: true, ...decoded, code: null, codeRef: body.subarray(3, 8).toString("hex"), expiresAt };
   return { ok: true, ...decoded, code: unpackCode(body.subarray(3, 8)), expiresAt };
 }
 
@@ -107,7 +110,13 @@ export function buttonCodeRef(key: Buffer, channelType: string, code: string): s
 }
 
 function codeDigest(key: Buffer, channelType: string, code: string): Buffer {
-  return createHmac("sha256", key).update("code\u0000").update(channelType).update("\u0000").update(comparableCode(code)).digest().subarray(0, 5);
+  return createHmac("sha256", key)
+    .update("code\u0000")
+    .update(channelType)
+    .update("\u0000")
+    .update(comparableCode(code))
+    .digest()
+    .subarray(0, 5);
 }
 
 /** The action a token claims, unverified: only for adapters that must label a press before the router verifies it. */
@@ -120,7 +129,8 @@ function decodeAction(byte: number): { action: ButtonAction; subject: ButtonSubj
   if (byte >> 4 !== VERSION && byte >> 4 !== FOREIGN_CODE_VERSION) return null;
   const code = byte & 0x0f;
   for (const subject of ["pairing", "action"] as const) {
-    for (const action of ["approve", "deny"] as const) if (ACTION_CODES[subject][action] === code) return { action, subject };
+    for (const action of ["approve", "deny"] as const)
+      if (ACTION_CODES[subject][action] === code) return { action, subject };
   }
   return null;
 }

@@ -72,8 +72,13 @@ export function assertWritableFile(file: string, what: string): void {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? "";
     if (code === "ENOENT") return;
-    const reason = code === "EACCES" || code === "EPERM" ? "the file is read-only for this user; give it write access" : REASONS[code];
-    throw new DataDirError(file, `${reason ?? (error as Error).message}${code ? ` (${code})` : ""}`, what, { cause: error });
+    const reason =
+      code === "EACCES" || code === "EPERM"
+        ? "the file is read-only for this user; give it write access"
+        : REASONS[code];
+    throw new DataDirError(file, `${reason ?? (error as Error).message}${code ? ` (${code})` : ""}`, what, {
+      cause: error,
+    });
   }
 }
 

@@ -49,7 +49,11 @@ export function proofMessage(challenge: DeviceChallenge): Buffer {
 
 /** A fresh challenge (256-bit nonce from randomBytes) for `audience`, valid for `ttlMs`. */
 export function issueChallenge(audience: string, now: number, ttlMs = DEFAULT_CHALLENGE_TTL_MS): DeviceChallenge {
-  return { nonce: randomBytes(NONCE_BYTES).toString("base64url"), audience: audience.toLowerCase(), expiresAt: now + ttlMs };
+  return {
+    nonce: randomBytes(NONCE_BYTES).toString("base64url"),
+    audience: audience.toLowerCase(),
+    expiresAt: now + ttlMs,
+  };
 }
 
 /** A device's public key, checked: an Ed25519 or P-256 SPKI whose hash is the device id (when one was given). */
@@ -63,7 +67,8 @@ export interface DeviceKey {
 export function readDeviceKey(publicKey: string, claimedId?: string): DeviceKey {
   if (!/^[A-Za-z0-9_-]+$/.test(publicKey)) throw new DeviceProofError("publicKey: expected base64url (SPKI, DER)");
   const spki = Buffer.from(publicKey, "base64url");
-  if (spki.length === 0 || spki.length > MAX_SPKI_BYTES) throw new DeviceProofError("publicKey: not an SPKI public key");
+  if (spki.length === 0 || spki.length > MAX_SPKI_BYTES)
+    throw new DeviceProofError("publicKey: not an SPKI public key");
   let key: KeyObject;
   try {
     key = createPublicKey({ key: spki, format: "der", type: "spki" });
@@ -74,7 +79,8 @@ export function readDeviceKey(publicKey: string, claimedId?: string): DeviceKey 
   if (!algorithm) throw new DeviceProofError("publicKey: must be an Ed25519 or ECDSA P-256 key");
   // Hash the key as Node re-encodes it, so two encodings of one key cannot make two device ids.
   const deviceId = deviceIdOf(key.export({ format: "der", type: "spki" }));
-  if (claimedId !== undefined && claimedId !== deviceId) throw new DeviceProofError("deviceId: does not match publicKey (expected dk1. + base64url(SHA-256(SPKI)))");
+  if (claimedId !== undefined && claimedId !== deviceId)
+    throw new DeviceProofError("deviceId: does not match publicKey (expected dk1. + base64url(SHA-256(SPKI)))");
   return { deviceId, key, algorithm };
 }
 
@@ -95,9 +101,10 @@ export function verifyProof(device: DeviceKey, challenge: DeviceChallenge, signa
   const message = proofMessage(challenge);
   let valid = false;
   try {
-    valid = device.algorithm === "Ed25519"
-      ? bytes.length === 64 && verify(null, message, device.key, bytes)
-      : bytes.length === 64 && verify("sha256", message, { key: device.key, dsaEncoding: "ieee-p1363" }, bytes);
+    valid =
+      device.algorithm === "Ed25519"
+        ? bytes.length === 64 && verify(null, message, device.key, bytes)
+        : bytes.length === 64 && verify("sha256", message, { key: device.key, dsaEncoding: "ieee-p1363" }, bytes);
   } catch {
     valid = false;
   }

@@ -22,7 +22,9 @@ export class PairingCooldownError extends Error {
     readonly channelType: string,
     readonly retryAfterMs: number,
   ) {
-    super(`this sender was denied recently on "${channelType}"; they may ask again in ${Math.ceil(retryAfterMs / 60_000)} minute(s)`);
+    super(
+      `this sender was denied recently on "${channelType}"; they may ask again in ${Math.ceil(retryAfterMs / 60_000)} minute(s)`,
+    );
   }
 }
 
@@ -84,6 +86,8 @@ export class CodeGenerationError extends Error {
   readonly code = "GH_ERR_CODE_GENERATION";
   override readonly name = "CodeGenerationError";
   constructor(readonly attempts: number) {
-    super(`could not draw an unused pairing code in ${attempts} attempts; the random source looks broken. Nothing was created.`);
+    super(
+      `could not draw an unused pairing code in ${attempts} attempts; the random source looks broken. Nothing was created.`,
+    );
   }
 }

@@ -19,7 +19,9 @@ export function isOwnerScope(channelType: string): boolean {
 
 /** The chat channel type an owner scope belongs to, or null for an ordinary channel type. */
 export function channelOfOwnerScope(scope: string): string | null {
-  return isOwnerScope(scope) && scope.length > OWNER_SCOPE_PREFIX.length ? scope.slice(OWNER_SCOPE_PREFIX.length) : null;
+  return isOwnerScope(scope) && scope.length > OWNER_SCOPE_PREFIX.length
+    ? scope.slice(OWNER_SCOPE_PREFIX.length)
+    : null;
 }
 
 /** The audit event type of a successful approve: `owner-claimed` on an owner scope, else `approved`. */

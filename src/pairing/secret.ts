@@ -4,14 +4,25 @@ import { join, resolve } from "node:path";
 import { ensureWritableDir } from "./data-dir.js";
 
 const MIN_SECRET_LENGTH = 32;
-const PLACEHOLDERS = new Set(["undefined", "null", "changeme", "change-me", "secret", "password", "default", "example", "test"]);
+const PLACEHOLDERS = new Set([
+  "undefined",
+  "null",
+  "changeme",
+  "change-me",
+  "secret",
+  "password",
+  "default",
+  "example",
+  "test",
+]);
 
 /** Throws when a secret or token is empty, short or a well-known placeholder. */
 export function assertStrongSecret(value: string, what: string, minLength = MIN_SECRET_LENGTH): void {
   const trimmed = value.trim();
   if (trimmed.length === 0) throw new Error(`${what} is empty`);
   if (PLACEHOLDERS.has(trimmed.toLowerCase())) throw new Error(`${what} is a placeholder value; set a real random one`);
-  if (trimmed.length < minLength) throw new Error(`${what} is too short: at least ${minLength} characters are required`);
+  if (trimmed.length < minLength)
+    throw new Error(`${what} is too short: at least ${minLength} characters are required`);
 }
 
 /** Where loadGatewaySecret(dataDir) takes the secret from, for messages: "GATEHOUSE_SECRET" or the file's path. */
@@ -72,7 +83,14 @@ function waitForContent(path: string): string {
 }
 
 /** Key purposes: one gateway secret, a separate derived key per use (HKDF with a label). */
-export type KeyPurpose = "code-hash" | "button-signing" | "cookie" | "session-token" | "store-fingerprint" | "console-session" | "console-ticket";
+export type KeyPurpose =
+  | "code-hash"
+  | "button-signing"
+  | "cookie"
+  | "session-token"
+  | "store-fingerprint"
+  | "console-session"
+  | "console-ticket";
 
 export function deriveKey(secret: Buffer, purpose: KeyPurpose): Buffer {
   return Buffer.from(hkdfSync("sha256", secret, Buffer.alloc(0), `gatehouse:${purpose}`, 32));

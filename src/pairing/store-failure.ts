@@ -22,7 +22,13 @@ const SOCKET_ERRORS: Record<string, string> = {
 
 export function storeFailureReason(cause: unknown): StoreFailureReason | undefined {
   if (cause === null || typeof cause !== "object") return undefined;
-  const { code, message, address, port, hostname } = cause as { code?: unknown; message?: unknown; address?: unknown; port?: unknown; hostname?: unknown };
+  const { code, message, address, port, hostname } = cause as {
+    code?: unknown;
+    message?: unknown;
+    address?: unknown;
+    port?: unknown;
+    hostname?: unknown;
+  };
   // Redis answers a refused login with an error reply whose first word says why (it never repeats the password).
   if (typeof message === "string" && /^(WRONGPASS|NOAUTH)\b/.test(message)) {
     return { permanent: true, text: "authentication failed: check the user and password in the URL" };
@@ -30,7 +36,12 @@ export function storeFailureReason(cause: unknown): StoreFailureReason | undefin
   if (typeof code !== "string" || typeof message !== "string") return undefined;
   const socketProblem = SOCKET_ERRORS[code];
   if (socketProblem !== undefined) {
-    const where = typeof address === "string" ? `${address}${typeof port === "number" ? `:${port}` : ""}` : typeof hostname === "string" ? hostname : "the server";
+    const where =
+      typeof address === "string"
+        ? `${address}${typeof port === "number" ? `:${port}` : ""}`
+        : typeof hostname === "string"
+          ? hostname
+          : "the server";
     return { permanent: false, text: `cannot connect to ${where} (${socketProblem})` };
   }
   // PostgreSQL SQLSTATE class 28: invalid authorization (no user name, unknown role, wrong password, pg_hba refusal).
@@ -40,7 +51,8 @@ export function storeFailureReason(cause: unknown): StoreFailureReason | undefin
     }
     return { permanent: true, text: clip(message) };
   }
-  if (code === "3D000") return { permanent: true, text: `${clip(message)}: create it or fix the database name in the URL` };
+  if (code === "3D000")
+    return { permanent: true, text: `${clip(message)}: create it or fix the database name in the URL` };
   return mariadbReason(code, message);
 }
 
@@ -48,11 +60,20 @@ export function storeFailureReason(cause: unknown): StoreFailureReason | undefin
 function mariadbReason(code: string, message: string): StoreFailureReason | undefined {
   if (code === "ER_ACCESS_DENIED_ERROR" || code === "ER_DBACCESS_DENIED_ERROR") {
     const user = /for user '([^']*)'/.exec(message)?.[1];
-    return { permanent: true, text: user === undefined ? `access denied: ${clip(message)}` : `access denied for user "${clip(user)}": check the user and password in the URL` };
+    return {
+      permanent: true,
+      text:
+        user === undefined
+          ? `access denied: ${clip(message)}`
+          : `access denied for user "${clip(user)}": check the user and password in the URL`,
+    };
   }
   if (code === "ER_BAD_DB_ERROR") {
     const database = /database '([^']*)'/i.exec(message)?.[1] ?? "";
-    return { permanent: true, text: `database "${clip(database)}" does not exist: create it or fix the database name in the URL` };
+    return {
+      permanent: true,
+      text: `database "${clip(database)}" does not exist: create it or fix the database name in the URL`,
+    };
   }
   return undefined;
 }

@@ -45,7 +45,8 @@ export function assertId(value: unknown, field: string): asserts value is string
 export function assertName(value: unknown, field: string): asserts value is string | undefined {
   if (value === undefined || value === "") return;
   if (typeof value !== "string") throw new PairingInputError(field, "must be a string");
-  if (value.length > MAX_NAME_LENGTH) throw new PairingInputError(field, `must be at most ${MAX_NAME_LENGTH} characters`);
+  if (value.length > MAX_NAME_LENGTH)
+    throw new PairingInputError(field, `must be at most ${MAX_NAME_LENGTH} characters`);
   if (CONTROL.test(value)) throw new PairingInputError(field, "must not contain control characters");
 }
 

@@ -34,7 +34,8 @@ export interface ApprovalRecord {
   reason: string | null;
 }
 
-export interface NewApproval extends Pick<ApprovalRecord, "id" | "requester" | "tool" | "arguments" | "risk" | "agent" | "session" | "context"> {
+export interface NewApproval
+  extends Pick<ApprovalRecord, "id" | "requester" | "tool" | "arguments" | "risk" | "agent" | "session" | "context"> {
   /** How long the owner has to decide, milliseconds (the caller bounds it). */
   ttlMs: number;
 }
@@ -189,8 +190,18 @@ export function approvalView(record: ApprovalRecord, now: number): ApprovalRecor
 }
 
 /** The audit event (without id) a backend appends for a new request or a decision. Never holds the arguments. */
-export function approvalAuditEvent(record: ApprovalRecord, type: ApprovalStatus | "requested", actor: string, at: number): Omit<AuditEvent, "id"> {
-  const detail: Record<string, JsonValue> = { tool: record.tool, risk: record.risk, agent: record.agent, session: record.session };
+export function approvalAuditEvent(
+  record: ApprovalRecord,
+  type: ApprovalStatus | "requested",
+  actor: string,
+  at: number,
+): Omit<AuditEvent, "id"> {
+  const detail: Record<string, JsonValue> = {
+    tool: record.tool,
+    risk: record.risk,
+    agent: record.agent,
+    session: record.session,
+  };
   if (type !== "requested" && type !== "pending" && record.reason) detail.reason = record.reason;
   return {
     at,

@@ -29,7 +29,11 @@ export function budgetTiming(key: string, limit: RateLimit): { intervalMs: numbe
     throw new TypeError(`budget key must be a string of 1-${MAX_BUDGET_KEY_LENGTH} characters`);
   }
   const { capacity, refillPerSecond } = limit ?? {};
-  if (!Number.isInteger(capacity) || capacity < 1 || !(typeof refillPerSecond === "number" && refillPerSecond > 0 && Number.isFinite(refillPerSecond))) {
+  if (
+    !Number.isInteger(capacity) ||
+    capacity < 1 ||
+    !(typeof refillPerSecond === "number" && refillPerSecond > 0 && Number.isFinite(refillPerSecond))
+  ) {
     throw new TypeError("a budget needs an integer capacity >= 1 and refillPerSecond > 0");
   }
   const intervalMs = 1000 / refillPerSecond;
@@ -37,7 +41,11 @@ export function budgetTiming(key: string, limit: RateLimit): { intervalMs: numbe
 }
 
 /** The next stored arrival time after taking a unit at `now`, or null when the budget is spent. */
-export function afterTake(stored: number | undefined, now: number, timing: { intervalMs: number; toleranceMs: number }): number | null {
+export function afterTake(
+  stored: number | undefined,
+  now: number,
+  timing: { intervalMs: number; toleranceMs: number },
+): number | null {
   const arrival = Math.max(stored ?? now, now);
   if (arrival - now > timing.toleranceMs) return null;
   return arrival + timing.intervalMs;

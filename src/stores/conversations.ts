@@ -31,7 +31,9 @@ export function parseConversation(text: string | null | undefined): Conversation
     const value = JSON.parse(text) as ConversationRecord;
     if (!value || typeof value.owner?.userId !== "string" || typeof value.owner.channelType !== "string") return null;
     if (!Array.isArray(value.messages)) return null;
-    const messages = value.messages.filter((m) => (m.role === "user" || m.role === "assistant") && typeof m.content === "string");
+    const messages = value.messages.filter(
+      (m) => (m.role === "user" || m.role === "assistant") && typeof m.content === "string",
+    );
     return { owner: { userId: value.owner.userId, channelType: value.owner.channelType }, messages };
   } catch {
     return null;

@@ -17,7 +17,11 @@ export interface CallDeadline {
  * Runs one store call: it answers within `timeoutMs` or rejects with StoreUnavailableError(store). The work gets the
  * deadline, so it can stop (and roll back) instead of carrying on unseen after the caller has been answered.
  */
-export function runWithDeadline<T>(store: string, timeoutMs: number, work: (deadline: CallDeadline) => Promise<T>): Promise<T> {
+export function runWithDeadline<T>(
+  store: string,
+  timeoutMs: number,
+  work: (deadline: CallDeadline) => Promise<T>,
+): Promise<T> {
   const controller = new AbortController();
   const endsAt = Date.now() + timeoutMs;
   const expired = (): StoreUnavailableError =>

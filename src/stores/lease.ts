@@ -57,9 +57,12 @@ const NAME = /^[\x21-\x7e]{1,200}$/;
 
 /** Refuses a malformed name, holder or lifetime with a clear error before the store is touched. */
 export function checkLeaseInput(name: string, holder: string, ttlMs: number): void {
-  if (typeof name !== "string" || !NAME.test(name)) throw new TypeError("lease name must be 1-200 printable ASCII characters without spaces");
-  if (typeof holder !== "string" || !NAME.test(holder)) throw new TypeError("lease holder must be 1-200 printable ASCII characters without spaces");
-  if (!Number.isFinite(ttlMs) || ttlMs < 1 || ttlMs > 24 * 3_600_000) throw new TypeError(`lease ttlMs must be from 1 ms to 24 hours (got ${String(ttlMs)})`);
+  if (typeof name !== "string" || !NAME.test(name))
+    throw new TypeError("lease name must be 1-200 printable ASCII characters without spaces");
+  if (typeof holder !== "string" || !NAME.test(holder))
+    throw new TypeError("lease holder must be 1-200 printable ASCII characters without spaces");
+  if (!Number.isFinite(ttlMs) || ttlMs < 1 || ttlMs > 24 * 3_600_000)
+    throw new TypeError(`lease ttlMs must be from 1 ms to 24 hours (got ${String(ttlMs)})`);
 }
 
 /** True when `lease` is the stored, live lease: same holder, same token, not expired. */
@@ -109,7 +112,9 @@ export function leaseStoreOver(rows: LeaseRows, now: Clock): LeaseStore {
     },
     async live(prefix) {
       const rowsNow = await rows.liveAfter(now());
-      return rowsNow.filter((state) => state.name.startsWith(prefix)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return rowsNow
+        .filter((state) => state.name.startsWith(prefix))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     },
   };
 }

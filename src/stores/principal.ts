@@ -7,10 +7,12 @@ const MAX_PRINCIPAL_BYTES = 16 * 1024;
 function assertJson(value: unknown, path: string, seen: Set<object>): asserts value is JsonValue {
   if (value === null || typeof value === "string" || typeof value === "boolean") return;
   if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new PairingInputError(path, "is not a finite number, so it is not JSON-serialisable");
+    if (!Number.isFinite(value))
+      throw new PairingInputError(path, "is not a finite number, so it is not JSON-serialisable");
     return;
   }
-  if (typeof value !== "object") throw new PairingInputError(path, `is a ${typeof value}, which is not JSON-serialisable`);
+  if (typeof value !== "object")
+    throw new PairingInputError(path, `is a ${typeof value}, which is not JSON-serialisable`);
   if (seen.has(value)) throw new PairingInputError(path, "is a circular reference, which is not JSON-serialisable");
   seen.add(value);
   if (Array.isArray(value)) {

@@ -34,7 +34,11 @@ const BACKENDS: readonly StoreBackend[] = [
     example: "memory:",
     options: ["sessionIdleTtlMs"],
     capabilities: { shared: false, events: "none", tokens: true },
-    open: async (_url, options) => (await import("./memory/index.js")).openMemoryStores(options, { now: options.now, idleTtlMs: options.sessionIdleTtlMs }),
+    open: async (_url, options) =>
+      (await import("./memory/index.js")).openMemoryStores(options, {
+        now: options.now,
+        idleTtlMs: options.sessionIdleTtlMs,
+      }),
   },
   {
     name: "sqlite",
@@ -42,7 +46,8 @@ const BACKENDS: readonly StoreBackend[] = [
     example: "sqlite:<path>",
     options: ["sessionIdleTtlMs", "dataDir"],
     capabilities: { shared: true, events: "poll", tokens: true },
-    open: async (url, options) => (await import("./sqlite/index.js")).openSqliteStores(url.slice("sqlite:".length), options),
+    open: async (url, options) =>
+      (await import("./sqlite/index.js")).openSqliteStores(url.slice("sqlite:".length), options),
   },
   {
     name: "redis",
@@ -86,7 +91,8 @@ export function findStoreBackend(url: string): StoreBackend | undefined {
 
 /** Why a store URL cannot be opened (empty, or a scheme no backend answers to), or null when a backend will take it. */
 export function storeUrlProblem(url: unknown): string | null {
-  if (typeof url !== "string" || url.trim() === "") return `store URL must be a non-empty string; supported: ${SUPPORTED_STORE_URLS.join(", ")}`;
+  if (typeof url !== "string" || url.trim() === "")
+    return `store URL must be a non-empty string; supported: ${SUPPORTED_STORE_URLS.join(", ")}`;
   if (findStoreBackend(url)) return null;
   const scheme = url.slice(0, url.indexOf(":") + 1).toLowerCase();
   return `unsupported store URL scheme "${scheme || url}"; supported: ${SUPPORTED_STORE_URLS.join(", ")}`;

@@ -12,7 +12,16 @@ import {
   isValidId,
   isValidOptionalId,
 } from "../pairing/validation.js";
-import type { ApproveOptions, AuditEvent, AuditQuery, Clock, GenerateCodeDetails, PairingRules, PairingStoreOptions, SenderRef } from "./types.js";
+import type {
+  ApproveOptions,
+  AuditEvent,
+  AuditQuery,
+  Clock,
+  GenerateCodeDetails,
+  PairingRules,
+  PairingStoreOptions,
+  SenderRef,
+} from "./types.js";
 import { DEFAULT_PAIRING_RULES } from "./types.js";
 
 /** Settings every built-in pairing store resolves from its options the same way. */
@@ -32,7 +41,8 @@ export const MAX_CODE_ATTEMPTS = 10;
 
 export function resolvePairingOptions(options: PairingStoreOptions = {}): ResolvedPairingOptions {
   const { secret, now, drawCode } = options;
-  if (drawCode !== undefined && typeof drawCode !== "function") throw new TypeError("pairing option drawCode must be a function");
+  if (drawCode !== undefined && typeof drawCode !== "function")
+    throw new TypeError("pairing option drawCode must be a function");
   const rules: PairingRules = { ...DEFAULT_PAIRING_RULES };
   // Only the rule names are read: callers may pass a wider options object (dataDir, keyPrefix, ...).
   for (const name of Object.keys(DEFAULT_PAIRING_RULES) as (keyof PairingRules)[]) {
@@ -49,7 +59,8 @@ export function resolvePairingOptions(options: PairingStoreOptions = {}): Resolv
 function checkedDraw(draw: () => string): () => string {
   return () => {
     const code = draw();
-    if (normalizeCode(code) !== code) throw new TypeError("pairing option drawCode returned something that is not a canonical code");
+    if (normalizeCode(code) !== code)
+      throw new TypeError("pairing option drawCode returned something that is not a canonical code");
     return code;
   };
 }
@@ -243,11 +254,25 @@ export function nextRedeemFailure(
     lockedUntil: fresh ? 0 : previous.lockedUntil,
   };
   const events: Omit<AuditEvent, "id">[] = [
-    { at: now, type: "redeem-failed", channelType, channelId: redeemer, actor: redeemer, detail: { failures: window.count } },
+    {
+      at: now,
+      type: "redeem-failed",
+      channelType,
+      channelId: redeemer,
+      actor: redeemer,
+      detail: { failures: window.count },
+    },
   ];
   if (window.count >= rules.redeemFailureLimit) {
     window.lockedUntil = now + rules.lockoutMs;
-    events.push({ at: now, type: "locked-out", channelType, channelId: redeemer, actor: "system", detail: { until: window.lockedUntil } });
+    events.push({
+      at: now,
+      type: "locked-out",
+      channelType,
+      channelId: redeemer,
+      actor: "system",
+      detail: { until: window.lockedUntil },
+    });
   }
   return { window, events };
 }

@@ -41,7 +41,6 @@ export const DEFAULT_PAIRING_RULES: PairingRules = {
   denyCooldownMs: 60 * 60_000,
 };
 
-
 export interface PairingStoreOptions extends Partial<PairingRules> {
   /** The gateway secret; the code-hashing key is derived from it. Memory stores make a random one when absent. */
   secret?: Buffer;
@@ -70,7 +69,6 @@ export interface SessionStoreOptions {
   /** A session not looked up or bound for this long is gone (to within the refresh interval above). Default 24 hours. */
   idleTtlMs?: number;
 }
-
 
 export interface AuditQuery {
   after?: string;
@@ -124,7 +122,13 @@ export interface RestoreRecords {
 
 export interface PairingStore extends PairingProtocol {
   generateCode(channelType?: string, channelId?: string, details?: GenerateCodeDetails): Promise<string>;
-  approve(channelType: string, code: string, userId?: string, userName?: string, options?: ApproveOptions): Promise<boolean>;
+  approve(
+    channelType: string,
+    code: string,
+    userId?: string,
+    userName?: string,
+    options?: ApproveOptions,
+  ): Promise<boolean>;
   isPaired(channelId: string, channelType: string): Promise<boolean>;
   /**
    * isPaired for many senders in one store round (one read transaction, one command or one query), answers in the

@@ -52,7 +52,10 @@ export function describeApprovalStore(name: string, openPair: ApprovalStorePairF
       assert.equal(again.record.tool, "shell");
       assert.equal(await a.get("nope"), null);
       assert.equal(await a.getByRef("AAAAAAAA"), null);
-      assert.deepEqual((await b.listPending()).map((r) => r.id), ["req-1"]);
+      assert.deepEqual(
+        (await b.listPending()).map((r) => r.id),
+        ["req-1"],
+      );
     });
 
     it("of many racing decisions from both handles exactly one wins, and every loser reads the winner", async () => {
@@ -61,7 +64,11 @@ export function describeApprovalStore(name: string, openPair: ApprovalStorePairF
       await a.create(request("race"));
       const results = await Promise.all(
         Array.from({ length: 12 }, (_, i) =>
-          (i % 2 ? a : b).decide("race", { outcome: i % 3 ? "approved" : "denied", approver: `owner-${i}`, reason: `by ${i}` }),
+          (i % 2 ? a : b).decide("race", {
+            outcome: i % 3 ? "approved" : "denied",
+            approver: `owner-${i}`,
+            reason: `by ${i}`,
+          }),
         ),
       );
       const winners = results.filter((r) => r.won);
@@ -73,7 +80,10 @@ export function describeApprovalStore(name: string, openPair: ApprovalStorePairF
       }
       assert.deepEqual(await a.get("race"), winner);
       assert.deepEqual(await b.listPending(), []);
-      assert.deepEqual(await a.decide("missing", { outcome: "approved", approver: "x", reason: "" }), { won: false, record: null });
+      assert.deepEqual(await a.decide("missing", { outcome: "approved", approver: "x", reason: "" }), {
+        won: false,
+        record: null,
+      });
     });
 
     it("a request past its expiry reads as expired (denied with a reason), cannot be approved, and its expiry is recorded once", async () => {
@@ -90,7 +100,11 @@ export function describeApprovalStore(name: string, openPair: ApprovalStorePairF
       const approve = await a.decide("late", { outcome: "approved", approver: "owner", reason: "" });
       assert.equal(approve.won, false);
       assert.equal(approve.record?.status, "expired");
-      const expire = await Promise.all([a, b].map((s) => s.decide("late", { outcome: "expired", approver: "system", reason: "expired: nobody decided in time" })));
+      const expire = await Promise.all(
+        [a, b].map((s) =>
+          s.decide("late", { outcome: "expired", approver: "system", reason: "expired: nobody decided in time" }),
+        ),
+      );
       assert.equal(expire.filter((r) => r.won).length, 1);
     });
 
@@ -98,7 +112,11 @@ export function describeApprovalStore(name: string, openPair: ApprovalStorePairF
       const clock = createTestClock();
       const [a, b] = await openPair(clock.now);
       await a.create(request("claimed"));
-      const claims = await Promise.all([a.claim("claimed", "telegram"), b.claim("claimed", "telegram"), a.claim("claimed", "telegram")]);
+      const claims = await Promise.all([
+        a.claim("claimed", "telegram"),
+        b.claim("claimed", "telegram"),
+        a.claim("claimed", "telegram"),
+      ]);
       assert.equal(claims.filter(Boolean).length, 1);
       assert.equal(await b.claim("claimed", "slack"), true);
     });
@@ -114,10 +132,16 @@ export function describeApprovalStore(name: string, openPair: ApprovalStorePairF
         // Subscriptions that start listening asynchronously (LISTEN, XREAD) are given a moment to be in place.
         await new Promise((resolve) => setTimeout(resolve, 300));
         await a.create(request("heard"));
-        await Promise.all([a, b].map((s, i) => s.decide("heard", { outcome: "denied", approver: `o${i}`, reason: "no" })));
-        const decided = (list: ApprovalEvent[]): ApprovalEvent[] => list.filter((e) => e.id === "heard" && e.type === "decided");
+        await Promise.all(
+          [a, b].map((s, i) => s.decide("heard", { outcome: "denied", approver: `o${i}`, reason: "no" })),
+        );
+        const decided = (list: ApprovalEvent[]): ApprovalEvent[] =>
+          list.filter((e) => e.id === "heard" && e.type === "decided");
         await until(() => decided(heardA).length === 1 && decided(heardB).length === 1, "the decision on both handles");
-        await until(() => heardB.some((e) => e.id === "heard" && e.type === "requested"), "the request on the other handle");
+        await until(
+          () => heardB.some((e) => e.id === "heard" && e.type === "requested"),
+          "the request on the other handle",
+        );
         assert.equal(decided(heardA)[0]!.status, "denied");
         assert.deepEqual(decided(heardA)[0], decided(heardB)[0]);
         await new Promise((resolve) => setTimeout(resolve, 300));

@@ -39,7 +39,13 @@ export const DIFFERENTIAL_RULES: PairingRules = {
 type CodeRef = { back: number } | { literal: string };
 
 type Command =
-  | { op: "generate"; channelType: string; sender: string | undefined; userName: string; firstMessage: string | undefined }
+  | {
+      op: "generate";
+      channelType: string;
+      sender: string | undefined;
+      userName: string;
+      firstMessage: string | undefined;
+    }
   | {
       op: "approve";
       channelType: string;
@@ -72,7 +78,10 @@ function commands(fc: FastCheck): Arbitrary<Command[]> {
   const actor = optional(fc.constantFrom("owner-1", "admin"));
   const code: Arbitrary<CodeRef> = fc.oneof(
     { weight: 5, arbitrary: fc.nat(3).map((back) => ({ back })) },
-    { weight: 1, arbitrary: fc.constantFrom("ABCD-EFGH", "abcd efgh", "not a code", "bad", "").map((literal) => ({ literal })) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom("ABCD-EFGH", "abcd efgh", "not a code", "bad", "").map((literal) => ({ literal })),
+    },
   );
   const command: Arbitrary<Command> = fc.oneof(
     {
@@ -106,12 +115,17 @@ function commands(fc: FastCheck): Arbitrary<Command[]> {
     }),
     fc.record({ op: fc.constant("listPending" as const), channelType: optional(channelType) }),
     fc.record({ op: fc.constant("listPaired" as const) }),
-    fc.record({ op: fc.constant("advance" as const), ms: fc.constantFrom(MINUTE, 9 * MINUTE, 11 * MINUTE, 31 * MINUTE, 61 * MINUTE) }),
+    fc.record({
+      op: fc.constant("advance" as const),
+      ms: fc.constantFrom(MINUTE, 9 * MINUTE, 11 * MINUTE, 31 * MINUTE, 61 * MINUTE),
+    }),
     fc.record({
       op: fc.constant("audit" as const),
       limit: fc.integer({ min: 1, max: 5 }),
       after: optional(fc.nat(30)),
-      type: optional(fc.constantFrom<AuditEventType>("requested", "approved", "denied", "expired", "redeem-failed", "locked-out")),
+      type: optional(
+        fc.constantFrom<AuditEventType>("requested", "approved", "denied", "expired", "redeem-failed", "locked-out"),
+      ),
       channelType: optional(channelType),
     }),
   );
@@ -144,9 +158,13 @@ class Side {
   private async auditPages(cmd: Extract<Command, { op: "audit" }>): Promise<unknown> {
     const ids = await this.auditIds();
     const position = (id: string | null): string | null => (id === null ? null : String(ids.indexOf(id) + 1));
-    const after = cmd.after === undefined ? undefined : cmd.after === 0 ? "0" : (ids[Math.min(cmd.after, ids.length) - 1] ?? "0");
+    const after =
+      cmd.after === undefined ? undefined : cmd.after === 0 ? "0" : (ids[Math.min(cmd.after, ids.length) - 1] ?? "0");
     const query = { limit: cmd.limit, type: cmd.type, channelType: cmd.channelType };
-    const shown = (page: AuditPage) => ({ events: page.events.map((e) => ({ ...e, id: position(e.id) })), next: position(page.next) });
+    const shown = (page: AuditPage) => ({
+      events: page.events.map((e) => ({ ...e, id: position(e.id) })),
+      next: position(page.next),
+    });
     const first = await this.store.audit({ ...query, after });
     const second = first.next === null ? null : await this.store.audit({ ...query, after: first.next });
     return [shown(first), second && shown(second)];
@@ -157,7 +175,11 @@ class Side {
     const whole = (await this.store.audit({ limit: 1000 })).events;
     const ids = whole.map((e) => e.id);
     const walked = [];
-    for (let page = await this.store.audit({ limit: 2 }); ; page = await this.store.audit({ limit: 2, after: page.next })) {
+    for (
+      let page = await this.store.audit({ limit: 2 });
+      ;
+      page = await this.store.audit({ limit: 2, after: page.next })
+    ) {
       walked.push(...page.events);
       if (page.next === null || walked.length > whole.length) break;
     }
@@ -170,7 +192,10 @@ class Side {
     try {
       switch (cmd.op) {
         case "generate": {
-          const code = await s.generateCode(cmd.channelType, cmd.sender, { userName: cmd.userName, firstMessage: cmd.firstMessage });
+          const code = await s.generateCode(cmd.channelType, cmd.sender, {
+            userName: cmd.userName,
+            firstMessage: cmd.firstMessage,
+          });
           if (!this.codes.includes(code)) this.codes.push(code);
           return this.plain(code);
         }
@@ -199,7 +224,9 @@ class Side {
           return this.plain(await this.auditPages(cmd));
       }
     } catch (error) {
-      return error instanceof Error ? { error: error.name, message: error.message } : { error: typeof error, message: String(error) };
+      return error instanceof Error
+        ? { error: error.name, message: error.message }
+        : { error: typeof error, message: String(error) };
     }
   }
 }
@@ -218,11 +245,13 @@ function runCount(options: DifferentialSuiteOptions): number {
   const fromEnv = process.env.GATEHOUSE_PARITY_RUNS;
   if (fromEnv !== undefined && fromEnv !== "") {
     const runs = Number(fromEnv);
-    if (!Number.isInteger(runs) || runs < 1) throw new TypeError(`GATEHOUSE_PARITY_RUNS must be a positive integer, got ${JSON.stringify(fromEnv)}`);
+    if (!Number.isInteger(runs) || runs < 1)
+      throw new TypeError(`GATEHOUSE_PARITY_RUNS must be a positive integer, got ${JSON.stringify(fromEnv)}`);
     return runs;
   }
   const runs = options.numRuns ?? DEFAULT_RUNS;
-  if (!Number.isInteger(runs) || runs < 1) throw new TypeError(`numRuns must be a positive integer, got ${String(runs)}`);
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new TypeError(`numRuns must be a positive integer, got ${String(runs)}`);
   return runs;
 }
 
@@ -230,7 +259,9 @@ async function loadFastCheck(): Promise<FastCheck> {
   try {
     return await import("fast-check");
   } catch (error) {
-    throw new Error("the differential suite needs the fast-check package: npm install --save-dev fast-check", { cause: error });
+    throw new Error("the differential suite needs the fast-check package: npm install --save-dev fast-check", {
+      cause: error,
+    });
   }
 }
 
@@ -244,7 +275,11 @@ async function compareOnce(factory: StoreFactory<PairingStore>, steps: Command[]
       for (const [index, step] of steps.entries()) {
         const expected = await reference.run(step);
         const actual = await tested.run(step);
-        assertSame(actual, expected, `step ${index}: ${JSON.stringify(step)} (actual: store under test, expected: memory reference)`);
+        assertSame(
+          actual,
+          expected,
+          `step ${index}: ${JSON.stringify(step)} (actual: store under test, expected: memory reference)`,
+        );
         if (step.op === "advance") clock.advance(step.ms);
       }
       assertSame(await tested.fullLog(), await reference.fullLog(), "audit log after the last step");

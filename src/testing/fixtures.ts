@@ -79,7 +79,11 @@ export async function assertOnlyAlicePaired(store: PairingProtocol): Promise<voi
   assert.equal(paired[0]?.channelType, "telegram");
   assert.equal(typeof paired[0]?.pairedAt, "number");
   assert.equal(typeof paired[0]?.label, "string");
-  assert.deepEqual((await store.listPending()).map((p) => p.channelId), ["bob"], "the approved request left listPending");
+  assert.deepEqual(
+    (await store.listPending()).map((p) => p.channelId),
+    ["bob"],
+    "the approved request left listPending",
+  );
 }
 
 /** Registers one case of a pairing suite: a rule, a name, and a body run against a fresh store. */

@@ -1,4 +1,8 @@
-export { describeDifferentialPairingStore, DIFFERENTIAL_RULES, type DifferentialSuiteOptions } from "./differential-suite.js";
+export {
+  describeDifferentialPairingStore,
+  DIFFERENTIAL_RULES,
+  type DifferentialSuiteOptions,
+} from "./differential-suite.js";
 export { describePairingStore, type PairingSuiteOptions } from "./pairing-suite.js";
 export { describeSessionBindingStore, type SessionSuiteOptions } from "./session-suite.js";
 export {

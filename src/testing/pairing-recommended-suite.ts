@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { CODE_ALPHABET } from "../pairing/codes.js";
-import { assertOnlyAlicePaired, errorName, HOSTILE_IDS, MALFORMED_CODES, type PairingCase, snapshot } from "./fixtures.js";
+import {
+  assertOnlyAlicePaired,
+  errorName,
+  HOSTILE_IDS,
+  MALFORMED_CODES,
+  type PairingCase,
+  snapshot,
+} from "./fixtures.js";
 import type { LevelOption } from "./rules.js";
 import type { SuiteRunner } from "./runner.js";
 
@@ -44,20 +51,28 @@ export function describeRecommendedRules(check: PairingCase, options: SuiteRunne
         await store.generateCode("telegram");
         const before = await snapshot(store);
         for (const bad of MALFORMED_CODES) {
-          assert.equal(await store.approve("telegram", bad as string), false, `code ${JSON.stringify(bad)?.slice(0, 40)}`);
+          assert.equal(
+            await store.approve("telegram", bad as string),
+            false,
+            `code ${JSON.stringify(bad)?.slice(0, 40)}`,
+          );
           assert.equal(await store.approve("telegram", bad as string, "mallory"), false);
         }
         assert.equal(await snapshot(store), before);
       });
 
-      check("input-errors", "refuse an invalid channel type in generateCode with an error naming it, and change nothing", async (store) => {
-        const before = await snapshot(store);
-        for (const bad of ["", "Tele Gram", "x".repeat(200), "a\u0000b"]) {
-          await assert.rejects(async () => store.generateCode(bad, "alice"), /channelType/);
-        }
-        await assert.rejects(async () => store.generateCode("telegram", ""), /channelId/);
-        assert.equal(await snapshot(store), before);
-      });
+      check(
+        "input-errors",
+        "refuse an invalid channel type in generateCode with an error naming it, and change nothing",
+        async (store) => {
+          const before = await snapshot(store);
+          for (const bad of ["", "Tele Gram", "x".repeat(200), "a\u0000b"]) {
+            await assert.rejects(async () => store.generateCode(bad, "alice"), /channelType/);
+          }
+          await assert.rejects(async () => store.generateCode("telegram", ""), /channelId/);
+          assert.equal(await snapshot(store), before);
+        },
+      );
     });
 
     describe("requests (an unknown sender asked)", () => {
@@ -87,7 +102,6 @@ export function describeRecommendedRules(check: PairingCase, options: SuiteRunne
         await assertOnlyAlicePaired(store);
       });
 
-
       check("guess-limits", "are invalidated after 5 wrong redemptions of the code", async (store) => {
         const code = await store.generateCode("telegram", "alice");
         for (let i = 0; i < 5; i++) assert.equal(await store.approve("telegram", code, `guesser-${i}`), false);
@@ -103,17 +117,21 @@ export function describeRecommendedRules(check: PairingCase, options: SuiteRunne
         assert.equal(await store.isPaired("alice", "discord"), false);
       });
 
-      check("expiry", "expire after an hour: not listed, not approvable, and a new code follows", async (store, { clock }) => {
-        const code = await store.generateCode("telegram", "alice");
-        clock.advance(HOUR - 1000);
-        assert.equal((await store.listPending()).length, 1);
-        clock.advance(1000);
-        assert.equal((await store.listPending()).length, 0);
-        assert.equal(await store.approve("telegram", code), false);
-        assert.equal(await store.isPaired("alice", "telegram"), false);
-        const fresh = await store.generateCode("telegram", "alice");
-        assert.notEqual(fresh, code);
-      });
+      check(
+        "expiry",
+        "expire after an hour: not listed, not approvable, and a new code follows",
+        async (store, { clock }) => {
+          const code = await store.generateCode("telegram", "alice");
+          clock.advance(HOUR - 1000);
+          assert.equal((await store.listPending()).length, 1);
+          clock.advance(1000);
+          assert.equal((await store.listPending()).length, 0);
+          assert.equal(await store.approve("telegram", code), false);
+          assert.equal(await store.isPaired("alice", "telegram"), false);
+          const fresh = await store.generateCode("telegram", "alice");
+          assert.notEqual(fresh, code);
+        },
+      );
     });
 
     describe("invites (the owner issued a bearer code)", () => {
@@ -142,7 +160,10 @@ export function describeRecommendedRules(check: PairingCase, options: SuiteRunne
         const request = await store.generateCode("telegram", "alice");
         clock.advance(10 * MINUTE);
         assert.equal(await store.approve("telegram", invite, "carol"), false);
-        assert.deepEqual((await store.listPending()).map((p) => p.kind), ["request"]);
+        assert.deepEqual(
+          (await store.listPending()).map((p) => p.kind),
+          ["request"],
+        );
         assert.equal(await store.approve("telegram", request), true);
       });
     });
@@ -172,7 +193,9 @@ export function describeRecommendedRules(check: PairingCase, options: SuiteRunne
     });
 
     describe("caps", () => {
-      check("caps", "past the cap generateCode throws PairingLimitError; other types and live senders are unaffected",
+      check(
+        "caps",
+        "past the cap generateCode throws PairingLimitError; other types and live senders are unaffected",
         async (store, { rules, clock }) => {
           const first = await store.generateCode("telegram", "sender-0");
           for (let i = 1; i < rules.maxPendingPerChannelType; i++) await store.generateCode("telegram", `sender-${i}`);
@@ -196,46 +219,63 @@ export function describeRecommendedRules(check: PairingCase, options: SuiteRunne
     });
 
     describe("guessing", () => {
-      check("guess-limits", "locks out one redeemer after repeated failures, never everyone else or the owner", async (store, { rules }) => {
-        const invite = await store.generateCode("telegram");
-        const request = await store.generateCode("telegram", "alice");
-        for (let i = 0; i < rules.redeemFailureLimit; i++) {
-          assert.equal(await store.approve("telegram", "ZZZZ-ZZZZ", "mallory"), false);
-        }
-        assert.equal(await store.approve("telegram", invite, "mallory"), false, "locked-out redeemer refused");
-        assert.equal(await store.isPaired("mallory", "telegram"), false);
-        assert.equal(await store.approve("telegram", invite, "carol"), true, "other redeemers are not locked out");
-        assert.equal(await store.approve("telegram", request), true, "owner approvals are never locked out");
-      });
+      check(
+        "guess-limits",
+        "locks out one redeemer after repeated failures, never everyone else or the owner",
+        async (store, { rules }) => {
+          const invite = await store.generateCode("telegram");
+          const request = await store.generateCode("telegram", "alice");
+          for (let i = 0; i < rules.redeemFailureLimit; i++) {
+            assert.equal(await store.approve("telegram", "ZZZZ-ZZZZ", "mallory"), false);
+          }
+          assert.equal(await store.approve("telegram", invite, "mallory"), false, "locked-out redeemer refused");
+          assert.equal(await store.isPaired("mallory", "telegram"), false);
+          assert.equal(await store.approve("telegram", invite, "carol"), true, "other redeemers are not locked out");
+          assert.equal(await store.approve("telegram", request), true, "owner approvals are never locked out");
+        },
+      );
 
-      check("guess-limits", "lets a locked-out redeemer try again after the cooldown", async (store, { rules, clock }) => {
-        for (let i = 0; i < rules.redeemFailureLimit; i++) await store.approve("telegram", "ZZZZ-ZZZZ", "mallory");
-        clock.advance(rules.lockoutMs + 1);
-        const invite = await store.generateCode("telegram");
-        assert.equal(await store.approve("telegram", invite, "mallory"), true);
-      });
+      check(
+        "guess-limits",
+        "lets a locked-out redeemer try again after the cooldown",
+        async (store, { rules, clock }) => {
+          for (let i = 0; i < rules.redeemFailureLimit; i++) await store.approve("telegram", "ZZZZ-ZZZZ", "mallory");
+          clock.advance(rules.lockoutMs + 1);
+          const invite = await store.generateCode("telegram");
+          assert.equal(await store.approve("telegram", invite, "mallory"), true);
+        },
+      );
 
-      check("guess-limits", "counts consecutive failures: a successful redemption starts the count afresh", async (store, { rules }) => {
-        // With a limit of 3: fail, fail, success, fail must not lock the redeemer out (NIST SP 800-63B).
-        const fail = async (): Promise<void> => assert.equal(await store.approve("telegram", "ZZZZ-ZZZZ", "dave"), false);
-        const redeem = async (): Promise<boolean> => store.approve("telegram", await store.generateCode("telegram"), "dave");
-        for (let i = 0; i < rules.redeemFailureLimit - 1; i++) await fail();
-        assert.equal(await redeem(), true);
-        await fail();
-        assert.equal(await redeem(), true, "locked out by failures from before a success");
-        for (let i = 0; i < rules.redeemFailureLimit; i++) await fail();
-        assert.equal(await redeem(), false, "consecutive failures still lock out");
-      });
+      check(
+        "guess-limits",
+        "counts consecutive failures: a successful redemption starts the count afresh",
+        async (store, { rules }) => {
+          // With a limit of 3: fail, fail, success, fail must not lock the redeemer out (NIST SP 800-63B).
+          const fail = async (): Promise<void> =>
+            assert.equal(await store.approve("telegram", "ZZZZ-ZZZZ", "dave"), false);
+          const redeem = async (): Promise<boolean> =>
+            store.approve("telegram", await store.generateCode("telegram"), "dave");
+          for (let i = 0; i < rules.redeemFailureLimit - 1; i++) await fail();
+          assert.equal(await redeem(), true);
+          await fail();
+          assert.equal(await redeem(), true, "locked out by failures from before a success");
+          for (let i = 0; i < rules.redeemFailureLimit; i++) await fail();
+          assert.equal(await redeem(), false, "consecutive failures still lock out");
+        },
+      );
 
-      check("guess-limits", "counts failures per channel type: a lockout on one type leaves another open", async (store, { rules }) => {
-        for (let i = 0; i < rules.redeemFailureLimit; i++) await store.approve("telegram", "ZZZZ-ZZZZ", "mallory");
-        const invite = await store.generateCode("discord");
-        assert.equal(await store.approve("discord", invite, "mallory"), true);
-      });
+      check(
+        "guess-limits",
+        "counts failures per channel type: a lockout on one type leaves another open",
+        async (store, { rules }) => {
+          for (let i = 0; i < rules.redeemFailureLimit; i++) await store.approve("telegram", "ZZZZ-ZZZZ", "mallory");
+          const invite = await store.generateCode("discord");
+          assert.equal(await store.approve("discord", invite, "mallory"), true);
+        },
+      );
     });
 
     describe("revoke", () => {
-
       check("revoke-wins", "a revoke before the approve of a pending sender cancels the request", async (store) => {
         const code = await store.generateCode("telegram", "alice");
         await store.revoke("alice", "telegram");
@@ -252,27 +292,37 @@ export function describeRecommendedRules(check: PairingCase, options: SuiteRunne
           const [approved, revoked] =
             round % 2 === 0
               ? await Promise.all([store.approve("telegram", code), store.revoke(sender, "telegram")])
-              : await Promise.all([store.revoke(sender, "telegram"), store.approve("telegram", code)]).then(([r, a]) => [a, r]);
+              : await Promise.all([store.revoke(sender, "telegram"), store.approve("telegram", code)]).then(
+                  ([r, a]) => [a, r],
+                );
           assert.equal(await store.isPaired(sender, "telegram"), false, `round ${round}`);
-          assert.equal((await store.listPending("telegram")).some((p) => p.channelId === sender), false, `round ${round}`);
+          assert.equal(
+            (await store.listPending("telegram")).some((p) => p.channelId === sender),
+            false,
+            `round ${round}`,
+          );
           if (approved) assert.equal(revoked, true, `round ${round}: the approval was not the one revoked`);
         }
       });
     });
 
     describe("hostile input", () => {
-      check("malformed-input", "isPaired and revoke answer false for malformed ids and change nothing", async (store) => {
-        await store.approve("telegram", await store.generateCode("telegram", "alice"));
-        const before = await snapshot(store);
-        for (const bad of HOSTILE_IDS) {
-          assert.equal(await store.isPaired(bad as string, "telegram"), false);
-          assert.equal(await store.isPaired("alice", bad as string), false);
-          assert.equal(await store.revoke(bad as string, "telegram"), false);
-          assert.equal(await store.revoke("alice", bad as string), false);
-        }
-        assert.equal(await store.isPaired("' OR 1=1 --", "telegram"), false);
-        assert.equal(await snapshot(store), before);
-      });
+      check(
+        "malformed-input",
+        "isPaired and revoke answer false for malformed ids and change nothing",
+        async (store) => {
+          await store.approve("telegram", await store.generateCode("telegram", "alice"));
+          const before = await snapshot(store);
+          for (const bad of HOSTILE_IDS) {
+            assert.equal(await store.isPaired(bad as string, "telegram"), false);
+            assert.equal(await store.isPaired("alice", bad as string), false);
+            assert.equal(await store.revoke(bad as string, "telegram"), false);
+            assert.equal(await store.revoke("alice", bad as string), false);
+          }
+          assert.equal(await store.isPaired("' OR 1=1 --", "telegram"), false);
+          assert.equal(await snapshot(store), before);
+        },
+      );
 
       check("malformed-input", "keeps ids with SQL, quotes and unicode exactly as given", async (store) => {
         const odd = "Robert'); DROP TABLE paired;-- 🚀";
@@ -282,6 +332,5 @@ export function describeRecommendedRules(check: PairingCase, options: SuiteRunne
         assert.equal((await store.listPaired())[0]?.channelId, odd);
       });
     });
-
   });
 }

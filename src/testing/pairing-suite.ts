@@ -16,7 +16,6 @@ export interface PairingSuiteOptions extends ExtrasOptions, LevelOption {
   sharedUrl?: () => string | Promise<string>;
 }
 
-
 /**
  * The conformance suite for pairing stores (docs/protocols.md, "PairingProtocol"). Each case is titled `[rule] …` and a
  * failure names the rule and its section. `level: "required"` runs only what the gateway needs to be correct and safe;
@@ -32,16 +31,20 @@ export function describePairingStore(
 
   describe(`${name}: pairing store conformance`, () => {
     describe("required", () => {
-      check("code-bound", "a code is a short string a sender can type back, and each sender gets their own", async (store) => {
-        const codes = new Set<string>();
-        for (let i = 0; i < 5; i++) {
-          const code = await store.generateCode("telegram", `user-${i}`);
-          assert.equal(typeof code, "string");
-          assert.match(code, BOUNDED_CODE, "4-64 letters and digits, with dashes or spaces between them");
-          codes.add(code);
-        }
-        assert.equal(codes.size, 5, "five senders got five different codes");
-      });
+      check(
+        "code-bound",
+        "a code is a short string a sender can type back, and each sender gets their own",
+        async (store) => {
+          const codes = new Set<string>();
+          for (let i = 0; i < 5; i++) {
+            const code = await store.generateCode("telegram", `user-${i}`);
+            assert.equal(typeof code, "string");
+            assert.match(code, BOUNDED_CODE, "4-64 letters and digits, with dashes or spaces between them");
+            codes.add(code);
+          }
+          assert.equal(codes.size, 5, "five senders got five different codes");
+        },
+      );
 
       check("approve-requester", "approve with the requester's id pairs exactly that sender", async (store) => {
         const code = await store.generateCode("telegram", "alice");
@@ -51,19 +54,29 @@ export function describePairingStore(
         await assertOnlyAlicePaired(store);
       });
 
-      check("approve-someone-else", "an approve whose user id names someone else is refused, leaving the request pending", async (store) => {
-        const code = await store.generateCode("telegram", "alice");
-        assert.equal(await store.approve("telegram", code, "mallory"), false);
-        assert.equal(await store.isPaired("mallory", "telegram"), false);
-        assert.equal(await store.isPaired("alice", "telegram"), false);
-        assert.equal((await store.listPending("telegram")).length, 1);
-        assert.equal(await store.approve("telegram", code, "alice", "Alice"), true);
-        assert.equal(await store.isPaired("alice", "telegram"), true);
-      });
+      check(
+        "approve-someone-else",
+        "an approve whose user id names someone else is refused, leaving the request pending",
+        async (store) => {
+          const code = await store.generateCode("telegram", "alice");
+          assert.equal(await store.approve("telegram", code, "mallory"), false);
+          assert.equal(await store.isPaired("mallory", "telegram"), false);
+          assert.equal(await store.isPaired("alice", "telegram"), false);
+          assert.equal((await store.listPending("telegram")).length, 1);
+          assert.equal(await store.approve("telegram", code, "alice", "Alice"), true);
+          assert.equal(await store.isPaired("alice", "telegram"), true);
+        },
+      );
 
       check("unknown-code", "codes the store never issued approve nothing", async (store) => {
         const code = await store.generateCode("telegram", "alice");
-        for (const unknown of ["ZZZZ-ZZZZ", "ZZZZZZZZ", "00000000", "not a code", code.includes("Q") ? "WWWW-WWWW" : "QQQQ-QQQQ"]) {
+        for (const unknown of [
+          "ZZZZ-ZZZZ",
+          "ZZZZZZZZ",
+          "00000000",
+          "not a code",
+          code.includes("Q") ? "WWWW-WWWW" : "QQQQ-QQQQ",
+        ]) {
           assert.equal(await store.approve("telegram", unknown, "alice"), false, `code ${unknown}`);
         }
         assert.equal(await store.isPaired("alice", "telegram"), false);
@@ -92,18 +105,25 @@ export function describePairingStore(
         assert.equal((await store.listPaired()).length, 0);
       });
 
-      check("list-pending", "listPending shows live requests with the code the sender saw, by channel type", async (store) => {
-        const alice = await store.generateCode("telegram", "alice");
-        const bob = await store.generateCode("discord", "bob");
-        const all = await store.listPending();
-        assert.equal(all.length, 2);
-        const mine = all.find((p) => p.channelId === "alice");
-        assert.equal(mine?.code, alice);
-        assert.equal(mine?.channelType, "telegram");
-        assert.equal(mine?.kind, "request");
-        assert.equal(typeof mine?.createdAt, "number");
-        assert.deepEqual((await store.listPending("discord")).map((p) => [p.code, p.channelId]), [[bob, "bob"]]);
-      });
+      check(
+        "list-pending",
+        "listPending shows live requests with the code the sender saw, by channel type",
+        async (store) => {
+          const alice = await store.generateCode("telegram", "alice");
+          const bob = await store.generateCode("discord", "bob");
+          const all = await store.listPending();
+          assert.equal(all.length, 2);
+          const mine = all.find((p) => p.channelId === "alice");
+          assert.equal(mine?.code, alice);
+          assert.equal(mine?.channelType, "telegram");
+          assert.equal(mine?.kind, "request");
+          assert.equal(typeof mine?.createdAt, "number");
+          assert.deepEqual(
+            (await store.listPending("discord")).map((p) => [p.code, p.channelId]),
+            [[bob, "bob"]],
+          );
+        },
+      );
     });
 
     describeRecommendedRules(check, options);

@@ -13,12 +13,17 @@ function workerCommand(): string[] {
 /** Runs one worker process and resolves with its approve results. */
 export function runWorker(job: WorkerJob): Promise<boolean[]> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [...workerCommand(), JSON.stringify(job)], { timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error) {
-        reject(new Error(`worker process failed: ${stderr || error.message}`));
-        return;
-      }
-      resolve(JSON.parse(stdout) as boolean[]);
-    });
+    execFile(
+      process.execPath,
+      [...workerCommand(), JSON.stringify(job)],
+      { timeout: 60_000 },
+      (error, stdout, stderr) => {
+        if (error) {
+          reject(new Error(`worker process failed: ${stderr || error.message}`));
+          return;
+        }
+        resolve(JSON.parse(stdout) as boolean[]);
+      },
+    );
   });
 }

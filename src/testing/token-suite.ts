@@ -48,7 +48,10 @@ export function describeTokenStore(name: string, openPair: TokenStorePairFactory
       await store.insert(record("a", "h1", 1));
       assert.deepEqual(await store.findByHash("h2"), record("b", "h2", 2));
       assert.equal(await store.findByHash("nope"), null);
-      assert.deepEqual((await store.list()).map((r) => r.id), ["a", "b"]);
+      assert.deepEqual(
+        (await store.list()).map((r) => r.id),
+        ["a", "b"],
+      );
       assert.equal(await store.count(), 2);
       assert.equal(await store.delete("a"), true);
       assert.equal(await store.delete("a"), false);
@@ -78,9 +81,14 @@ export function describeTokenStore(name: string, openPair: TokenStorePairFactory
 
     it("mints the first-start owner token for exactly one of two handles racing on an empty store", async () => {
       const [one, two] = await openPair();
-      const minted = (await Promise.all([mintFirstOwnerToken(one), mintFirstOwnerToken(two)])).filter((m) => m !== null);
+      const minted = (await Promise.all([mintFirstOwnerToken(one), mintFirstOwnerToken(two)])).filter(
+        (m) => m !== null,
+      );
       assert.equal(minted.length, 1);
-      assert.deepEqual((await one.list()).map((r) => [r.id, r.role, r.userId]), [[FIRST_OWNER_TOKEN_ID, "owner", "owner"]]);
+      assert.deepEqual(
+        (await one.list()).map((r) => [r.id, r.role, r.userId]),
+        [[FIRST_OWNER_TOKEN_ID, "owner", "owner"]],
+      );
       assert.equal((await tokenAuth(two).check(bearer(minted[0]?.token ?? ""))).role, "owner");
     });
 

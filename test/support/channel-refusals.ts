@@ -109,7 +109,8 @@ const REFUSALS: RefusalCase[] = [
   },
   {
     name: "forged token (signed with another key)",
-    press: (d, card) => d.press(forgedToken(d.channelType, card.code, d.owner, d.clock.now()), d.owner, "own-dm", "approve"),
+    press: (d, card) =>
+      d.press(forgedToken(d.channelType, card.code, d.owner, d.clock.now()), d.owner, "own-dm", "approve"),
     answer: DEFAULT_MESSAGES.buttonInvalid,
   },
   {
@@ -137,12 +138,21 @@ const REFUSALS: RefusalCase[] = [
   },
 ];
 
-async function expectRefused(driver: RefusalDriver, requester: string, name: string, answer: string, press: () => Promise<string>): Promise<void> {
+async function expectRefused(
+  driver: RefusalDriver,
+  requester: string,
+  name: string,
+  answer: string,
+  press: () => Promise<string>,
+): Promise<void> {
   const before = await snapshot(driver, requester);
   const shown = await press();
   expect(shown, name).toContain(answer);
   expect(await snapshot(driver, requester), `${name} changed nothing`).toEqual(before);
-  expect(await driver.gw.stores.pairing.isPaired(requester, driver.channelType), `${name}: requester not admitted`).toBe(false);
+  expect(
+    await driver.gw.stores.pairing.isPaired(requester, driver.channelType),
+    `${name}: requester not admitted`,
+  ).toBe(false);
 }
 
 /**
@@ -162,7 +172,10 @@ export async function expectButtonRefusals(driver: RefusalDriver, requester: str
   expect(await driver.press(card.approve, driver.owner, "own-dm", "approve")).toMatch(/Approved/);
   await until(() => driver.textsTo(requester).includes(`echo: ${text}`), "the held message's reply after approval");
   expect(await driver.gw.stores.pairing.isPaired(requester, driver.channelType)).toBe(true);
-  for (const [name, token, action] of [["replayed Approve", card.approve, "approve"], ["Deny after Approve", card.deny, "deny"]] as const) {
+  for (const [name, token, action] of [
+    ["replayed Approve", card.approve, "approve"],
+    ["Deny after Approve", card.deny, "deny"],
+  ] as const) {
     const before = await snapshot(driver, requester);
     expect(await driver.press(token, driver.owner, "own-dm", action), name).toContain(DEFAULT_MESSAGES.buttonHandled);
     expect(await snapshot(driver, requester), `${name} changed nothing`).toEqual(before);
@@ -178,6 +191,8 @@ export async function expectDenyFlow(driver: RefusalDriver, requester: string): 
   await until(() => driver.textsTo(requester).some((t) => /declined recently/.test(t)), "the cooldown notice");
   expect(await driver.gw.stores.pairing.isPaired(requester, driver.channelType)).toBe(false);
   expect(await driver.gw.stores.pairing.listPending(driver.channelType)).toHaveLength(0);
-  expect((await driver.gw.stores.pairing.audit({ limit: 1000 })).events.filter((e) => e.type === "denied")).toHaveLength(1);
+  expect(
+    (await driver.gw.stores.pairing.audit({ limit: 1000 })).events.filter((e) => e.type === "denied"),
+  ).toHaveLength(1);
   expect(driver.gw.agentCalls).toHaveLength(0);
 }

@@ -15,7 +15,9 @@ export interface ChatGateway extends TestGateway {
 }
 
 /** A gateway whose chat channel has one configured owner (CHAT_OWNER, who DMs from chat id = user id). */
-export async function startChatGateway(options: GatewayOptions & { storeKind?: StoreKind; routerNow?: () => number } = {}): Promise<ChatGateway> {
+export async function startChatGateway(
+  options: GatewayOptions & { storeKind?: StoreKind; routerNow?: () => number } = {},
+): Promise<ChatGateway> {
   const adapter = new InMemoryChatAdapter(CHAT);
   const { routerNow, ...rest } = options;
   const gw = await startGateway({

@@ -21,7 +21,12 @@ export interface DiscordUser {
 const BOT: DiscordUser = { id: "4242", username: "gate-bot" };
 const MAX_CONTENT = 2000;
 /** The one guild the bot is in, with one text channel, announced with GUILD_CREATE after READY as Discord does. */
-export const GUILD = { id: "950000000000000001", name: "Test guild", channelId: "800000000000000001", channelName: "general" };
+export const GUILD = {
+  id: "950000000000000001",
+  name: "Test guild",
+  channelId: "800000000000000001",
+  channelName: "general",
+};
 const HEARTBEAT_MS = 500;
 
 class DiscordApiError extends Error {
@@ -66,7 +71,9 @@ export class DiscordEmulator {
   private base = "";
 
   constructor(private readonly token: string) {
-    this.server.on("upgrade", (req, socket, head) => this.gateway.handleUpgrade(req, socket, head, (ws) => this.onGateway(ws)));
+    this.server.on("upgrade", (req, socket, head) =>
+      this.gateway.handleUpgrade(req, socket, head, (ws) => this.onGateway(ws)),
+    );
   }
 
   /** Starts REST and gateway on one port; returns the REST root for discord.js's `rest.api`. */
@@ -94,7 +101,9 @@ export class DiscordEmulator {
 
   /** Messages the bot's POSTs created in one channel (accepted ones only). */
   messagesIn(channelId: string): Array<Record<string, unknown>> {
-    return this.calls.filter((c) => c.status === 200 && c.method === "POST" && c.path === `/channels/${channelId}/messages`).map((c) => c.body);
+    return this.calls
+      .filter((c) => c.status === 200 && c.method === "POST" && c.path === `/channels/${channelId}/messages`)
+      .map((c) => c.body);
   }
 
   /** Accepted REST calls of one method whose path starts with `prefix`, in order. */
@@ -114,7 +123,9 @@ export class DiscordEmulator {
 
   /** A message by someone else in a channel (its id), e.g. to check the bot cannot edit it. */
   storeForeignMessage(channelId: string, userId: string, content: string): string {
-    return String(this.messageObject(channelId, this.users.get(userId) ?? { id: userId, username: `user${userId}` }, content).id);
+    return String(
+      this.messageObject(channelId, this.users.get(userId) ?? { id: userId, username: `user${userId}` }, content).id,
+    );
   }
 
   /** Interaction callbacks the bot sent for one interaction id. */
@@ -175,7 +186,15 @@ export class DiscordEmulator {
   private sendReady(ws: WebSocket): void {
     this.identified++;
     const user = { ...BOT, discriminator: "0", avatar: null, bot: true, verified: true, flags: 0 };
-    const ready = { v: 10, user, guilds: [], session_id: `session-${this.identified}`, resume_gateway_url: `ws://${this.base}`, shard: [0, 1], application: { id: BOT.id, flags: 0 } };
+    const ready = {
+      v: 10,
+      user,
+      guilds: [],
+      session_id: `session-${this.identified}`,
+      resume_gateway_url: `ws://${this.base}`,
+      shard: [0, 1],
+      application: { id: BOT.id, flags: 0 },
+    };
     ws.send(JSON.stringify({ op: 0, t: "READY", s: ++this.sequence, d: ready }));
     ws.send(JSON.stringify({ op: 0, t: "GUILD_CREATE", s: ++this.sequence, d: this.guildObject() }));
   }
@@ -187,7 +206,9 @@ export class DiscordEmulator {
   userWritesInGuild(userId: string, content: string, options: { replyToBot?: boolean } = {}): void {
     const user = this.users.get(userId) ?? { id: userId, username: `user${userId}` };
     const message = this.messageObject(GUILD.channelId, user, content);
-    const mentions = new RegExp(`<@!?${BOT.id}>`).test(content) ? [{ ...BOT, discriminator: "0", avatar: null, bot: true }] : [];
+    const mentions = new RegExp(`<@!?${BOT.id}>`).test(content)
+      ? [{ ...BOT, discriminator: "0", avatar: null, bot: true }]
+      : [];
     const reply = options.replyToBot
       ? {
           type: 19,
@@ -196,7 +217,13 @@ export class DiscordEmulator {
         }
       : {};
     const member = { roles: [], joined_at: new Date(0).toISOString(), deaf: false, mute: false, flags: 0 };
-    this.dispatch("MESSAGE_CREATE", { ...message, guild_id: GUILD.id, member, mentions: reply.type ? [...mentions, { ...BOT, discriminator: "0", avatar: null, bot: true }] : mentions, ...reply });
+    this.dispatch("MESSAGE_CREATE", {
+      ...message,
+      guild_id: GUILD.id,
+      member,
+      mentions: reply.type ? [...mentions, { ...BOT, discriminator: "0", avatar: null, bot: true }] : mentions,
+      ...reply,
+    });
   }
 
   private guildObject(): Record<string, unknown> {
@@ -210,7 +237,19 @@ export class DiscordEmulator {
       joined_at: new Date(0).toISOString(),
       large: false,
       features: [],
-      roles: [{ id: GUILD.id, name: "@everyone", permissions: "68608", position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 }],
+      roles: [
+        {
+          id: GUILD.id,
+          name: "@everyone",
+          permissions: "68608",
+          position: 0,
+          color: 0,
+          hoist: false,
+          managed: false,
+          mentionable: false,
+          flags: 0,
+        },
+      ],
       emojis: [],
       stickers: [],
       members: [],
@@ -219,7 +258,18 @@ export class DiscordEmulator {
       threads: [],
       stage_instances: [],
       guild_scheduled_events: [],
-      channels: [{ id: GUILD.channelId, type: 0, name: GUILD.channelName, guild_id: GUILD.id, position: 0, permission_overwrites: [], nsfw: false, parent_id: null }],
+      channels: [
+        {
+          id: GUILD.channelId,
+          type: 0,
+          name: GUILD.channelName,
+          guild_id: GUILD.id,
+          position: 0,
+          permission_overwrites: [],
+          nsfw: false,
+          parent_id: null,
+        },
+      ],
     };
   }
 
@@ -250,14 +300,28 @@ export class DiscordEmulator {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString("utf8");
     const path = (req.url ?? "").split("?")[0]!.replace(/^\/api\/v10/, "");
-    const call: DiscordCall = { method: req.method ?? "GET", path, body: raw ? (JSON.parse(raw) as Record<string, unknown>) : {}, status: 200, at: Date.now() };
+    const call: DiscordCall = {
+      method: req.method ?? "GET",
+      path,
+      body: raw ? (JSON.parse(raw) as Record<string, unknown>) : {},
+      status: 200,
+      at: Date.now(),
+    };
     this.calls.push(call);
     const headers: Record<string, string> = { "content-type": "application/json" };
     try {
       const until = this.limited.get(path) ?? 0;
       if (call.method !== "GET" && until > Date.now()) {
         const after = (until - Date.now()) / 1000;
-        Object.assign(headers, { "retry-after": String(Math.ceil(after)), "x-ratelimit-limit": "5", "x-ratelimit-remaining": "0", "x-ratelimit-reset-after": after.toFixed(3), "x-ratelimit-reset": ((until) / 1000).toFixed(3), "x-ratelimit-bucket": "emulator-bucket", "x-ratelimit-scope": "user" });
+        Object.assign(headers, {
+          "retry-after": String(Math.ceil(after)),
+          "x-ratelimit-limit": "5",
+          "x-ratelimit-remaining": "0",
+          "x-ratelimit-reset-after": after.toFixed(3),
+          "x-ratelimit-reset": (until / 1000).toFixed(3),
+          "x-ratelimit-bucket": "emulator-bucket",
+          "x-ratelimit-scope": "user",
+        });
         throw new DiscordApiError(429, { message: "You are being rate limited.", retry_after: after, global: false });
       }
       const result = this.route(call, req.headers.authorization);
@@ -268,7 +332,10 @@ export class DiscordEmulator {
       }
       res.writeHead(200, headers).end(JSON.stringify(result));
     } catch (error) {
-      const failure = error instanceof DiscordApiError ? error : new DiscordApiError(500, { message: "500: Internal Server Error", code: 0 });
+      const failure =
+        error instanceof DiscordApiError
+          ? error
+          : new DiscordApiError(500, { message: "500: Internal Server Error", code: 0 });
       call.status = failure.status;
       res.writeHead(failure.status, headers).end(JSON.stringify(failure.body));
     }
@@ -278,9 +345,14 @@ export class DiscordEmulator {
     const { method, path, body } = call;
     const callback = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path);
     if (method === "POST" && callback) return this.interactionCallback(callback[1]!, callback[2]!);
-    if (authorization !== `Bot ${this.token}`) throw new DiscordApiError(401, { message: "401: Unauthorized", code: 0 });
+    if (authorization !== `Bot ${this.token}`)
+      throw new DiscordApiError(401, { message: "401: Unauthorized", code: 0 });
     if (method === "GET" && path === "/gateway/bot") {
-      return { url: `ws://${this.base}`, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 } };
+      return {
+        url: `ws://${this.base}`,
+        shards: 1,
+        session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 },
+      };
     }
     const user = /^\/users\/(\d+)$/.exec(path);
     if (method === "GET" && user) return this.userObject(user[1]!);
@@ -298,23 +370,32 @@ export class DiscordEmulator {
 
   private createMessage(channelId: string, body: Record<string, unknown>): unknown {
     const recipient = channelId.slice(1);
-    if (this.closedDms.has(recipient)) throw new DiscordApiError(403, { message: "Cannot send messages to this user", code: 50007 });
+    if (this.closedDms.has(recipient))
+      throw new DiscordApiError(403, { message: "Cannot send messages to this user", code: 50007 });
     const content = checkedContent(body);
-    if (content === "" && !Array.isArray(body.components)) throw new DiscordApiError(400, { message: "Cannot send an empty message", code: 50006 });
+    if (content === "" && !Array.isArray(body.components))
+      throw new DiscordApiError(400, { message: "Cannot send an empty message", code: 50006 });
     return { ...this.messageObject(channelId, BOT, content), components: body.components ?? [] };
   }
 
   private editMessage(channelId: string, messageId: string, body: Record<string, unknown>): unknown {
     const message = this.stored.get(messageId);
-    if (!message || message.channelId !== channelId) throw new DiscordApiError(404, { message: "Unknown Message", code: 10008 });
-    if (message.authorId !== BOT.id) throw new DiscordApiError(403, { message: "Cannot edit a message authored by another user", code: 50005 });
+    if (!message || message.channelId !== channelId)
+      throw new DiscordApiError(404, { message: "Unknown Message", code: 10008 });
+    if (message.authorId !== BOT.id)
+      throw new DiscordApiError(403, { message: "Cannot edit a message authored by another user", code: 50005 });
     message.content = checkedContent(body);
-    return { ...this.messageObject(channelId, BOT, message.content, messageId), edited_timestamp: new Date().toISOString() };
+    return {
+      ...this.messageObject(channelId, BOT, message.content, messageId),
+      edited_timestamp: new Date().toISOString(),
+    };
   }
 
   private interactionCallback(id: string, token: string): null {
-    if (this.interactionTokens.get(id) !== token) throw new DiscordApiError(401, { message: "Invalid Webhook Token", code: 50027 });
-    if (this.answered.has(id)) throw new DiscordApiError(400, { message: "Interaction has already been acknowledged.", code: 40060 });
+    if (this.interactionTokens.get(id) !== token)
+      throw new DiscordApiError(401, { message: "Invalid Webhook Token", code: 50027 });
+    if (this.answered.has(id))
+      throw new DiscordApiError(400, { message: "Interaction has already been acknowledged.", code: 40060 });
     this.answered.add(id);
     return null;
   }
@@ -329,13 +410,24 @@ export class DiscordEmulator {
     return { id: this.dmOf(userId), type: 1, last_message_id: null, flags: 0, recipients: [this.userObject(userId)] };
   }
 
-  private messageObject(channelId: string, author: DiscordUser, content: string, id = this.snowflake()): Record<string, unknown> {
+  private messageObject(
+    channelId: string,
+    author: DiscordUser,
+    content: string,
+    id = this.snowflake(),
+  ): Record<string, unknown> {
     this.stored.set(id, { channelId, authorId: author.id, content });
     return {
       id,
       channel_id: channelId,
       type: 0,
-      author: { ...author, discriminator: "0", avatar: null, global_name: author.global_name ?? null, ...(author.id === BOT.id ? { bot: true } : {}) },
+      author: {
+        ...author,
+        discriminator: "0",
+        avatar: null,
+        global_name: author.global_name ?? null,
+        ...(author.id === BOT.id ? { bot: true } : {}),
+      },
       content,
       timestamp: new Date().toISOString(),
       edited_timestamp: null,
@@ -359,7 +451,11 @@ export class DiscordEmulator {
 function checkedContent(body: Record<string, unknown>): string {
   const content = typeof body.content === "string" ? body.content : "";
   if ([...content].length > MAX_CONTENT) {
-    throw new DiscordApiError(400, { message: "Invalid Form Body", code: 50035, errors: { content: { _errors: [{ code: "BASE_TYPE_MAX_LENGTH", message: "Must be 2000 or fewer in length." }] } } });
+    throw new DiscordApiError(400, {
+      message: "Invalid Form Body",
+      code: 50035,
+      errors: { content: { _errors: [{ code: "BASE_TYPE_MAX_LENGTH", message: "Must be 2000 or fewer in length." }] } },
+    });
   }
   return content;
 }

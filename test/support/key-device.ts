@@ -31,10 +31,14 @@ export function makeKeyDevice(kind: KeyDevice["kind"] = "ed25519"): KeyDevice {
 }
 
 export function signChallenge(device: KeyDevice, challenge: Challenge): string {
-  const message = Buffer.from(`gatehouse-device-v1\n${challenge.audience}\n${challenge.nonce}\n${challenge.expiresAt}`, "utf8");
-  const signature = device.kind === "ed25519"
-    ? sign(null, message, device.privateKey)
-    : sign("sha256", message, { key: device.privateKey, dsaEncoding: "ieee-p1363" });
+  const message = Buffer.from(
+    `gatehouse-device-v1\n${challenge.audience}\n${challenge.nonce}\n${challenge.expiresAt}`,
+    "utf8",
+  );
+  const signature =
+    device.kind === "ed25519"
+      ? sign(null, message, device.privateKey)
+      : sign("sha256", message, { key: device.privateKey, dsaEncoding: "ieee-p1363" });
   return signature.toString("base64url");
 }
 
@@ -51,7 +55,11 @@ export interface KeyConnect {
  * Opens a socket, connects as `device`, answers the challenge and resolves with the frame that follows: `pairing`,
  * `hello` or `error` (then the socket closes).
  */
-export async function connectKeyDevice(wsUrl: string, device: KeyDevice, options: KeyConnect = {}): Promise<{ socket: TestSocket; challenge: Frame; first: Frame }> {
+export async function connectKeyDevice(
+  wsUrl: string,
+  device: KeyDevice,
+  options: KeyConnect = {},
+): Promise<{ socket: TestSocket; challenge: Frame; first: Frame }> {
   const socket = await TestSocket.open(wsUrl);
   const params: Record<string, string> = { deviceId: device.deviceId, publicKey: device.publicKey };
   if (options.name !== undefined) params.name = options.name;
@@ -59,7 +67,11 @@ export async function connectKeyDevice(wsUrl: string, device: KeyDevice, options
   socket.send({ type: "connect", params });
   const challenge = await socket.nextOfType("challenge", 10_000);
   if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
-  const signed = (options.tamper ?? ((c) => c))({ nonce: challenge.nonce, audience: challenge.audience, expiresAt: challenge.expiresAt });
+  const signed = (options.tamper ?? ((c) => c))({
+    nonce: challenge.nonce,
+    audience: challenge.audience,
+    expiresAt: challenge.expiresAt,
+  });
   socket.send({ type: "proof", params: { signature: signChallenge(device, signed) } });
   const first = await socket.next((f) => f.type === "pairing" || f.type === "hello" || f.type === "error", 10_000);
   return { socket, challenge, first };

@@ -4,7 +4,13 @@ export function anchorsOf(markdown: string): Set<string> {
   for (const line of markdown.split("\n")) {
     const heading = /^#{1,6}\s+(.*)$/.exec(line);
     if (!heading?.[1]) continue;
-    anchors.add(heading[1].trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-"));
+    anchors.add(
+      heading[1]
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+        .replace(/\s/g, "-"),
+    );
   }
   return anchors;
 }

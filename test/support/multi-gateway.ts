@@ -102,11 +102,15 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
  */
 export async function startGatewayProcess(storeUrl: string, secret: string): Promise<GatewayProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), "gh-multi-"));
-  const child = spawn(process.execPath, ["--import", TSX, MAIN, "start", "--store", storeUrl, "--port", "0", "--data-dir", dataDir], {
-    cwd: dataDir,
-    env: childEnv({ GATEHOUSE_SECRET: secret }),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", TSX, MAIN, "start", "--store", storeUrl, "--port", "0", "--data-dir", dataDir],
+    {
+      cwd: dataDir,
+      env: childEnv({ GATEHOUSE_SECRET: secret }),
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let printed = "";
   child.stdout.on("data", (chunk: Buffer) => (printed += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (printed += chunk.toString()));
@@ -125,7 +129,10 @@ export async function startGatewayProcess(storeUrl: string, secret: string): Pro
   let url: string;
   try {
     url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`gatehouse start printed no address within 25 s:\n${printed}`)), 25_000);
+      const timer = setTimeout(
+        () => reject(new Error(`gatehouse start printed no address within 25 s:\n${printed}`)),
+        25_000,
+      );
       const check = (): void => {
         const match = /running at (http:\/\/\S+)/.exec(printed);
         if (match?.[1]) {
@@ -155,7 +162,12 @@ export async function startGatewayProcess(storeUrl: string, secret: string): Pro
 }
 
 /** One JSON call to a gateway's HTTP API. */
-export async function callApi(base: string, method: string, path: string, options: { token?: string; body?: unknown } = {}): Promise<ApiReply> {
+export async function callApi(
+  base: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown } = {},
+): Promise<ApiReply> {
   const headers: Record<string, string> = {};
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.body !== undefined) headers["content-type"] = "application/json";

@@ -7,14 +7,23 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { connectWithToken, TestSocket, type Frame } from "../gateway-helpers.js";
-import { mintOwnerToken, newGatewaySecret, startGatewayProcess, type GatewayProcess, type SharedBackend } from "./multi-gateway.js";
+import {
+  mintOwnerToken,
+  newGatewaySecret,
+  startGatewayProcess,
+  type GatewayProcess,
+  type SharedBackend,
+} from "./multi-gateway.js";
 
 /** How fast an approval made on one instance must reach a sender waiting on the other (the issue's "within a second"). */
 const CROSS_INSTANCE_MS = 1_000;
 const CONCURRENT_APPROVALS = 50;
 
 /** A webchat sender with a fresh device id connects token-less; resolves with its socket and the first frame. */
-async function webchatSender(wsUrl: string, deviceId = `dev-${randomUUID()}`): Promise<{ socket: TestSocket; first: Frame; deviceId: string }> {
+async function webchatSender(
+  wsUrl: string,
+  deviceId = `dev-${randomUUID()}`,
+): Promise<{ socket: TestSocket; first: Frame; deviceId: string }> {
   const socket = await TestSocket.open(wsUrl);
   socket.send({ type: "connect", params: { deviceId, name: "Multi Tester" } });
   const first = await socket.next((f) => f.type === "pairing" || f.type === "hello" || f.type === "error", 10_000);
@@ -22,7 +31,8 @@ async function webchatSender(wsUrl: string, deviceId = `dev-${randomUUID()}`): P
 }
 
 function isEventFor(name: string, deviceId: string) {
-  return (f: Frame): boolean => f.type === "event" && f.event === name && f.payload?.channelType === "webchat" && f.payload?.channelId === deviceId;
+  return (f: Frame): boolean =>
+    f.type === "event" && f.event === name && f.payload?.channelType === "webchat" && f.payload?.channelId === deviceId;
 }
 
 export function describeMultiInstance(backend: SharedBackend, available: boolean): void {
@@ -49,13 +59,19 @@ export function describeMultiInstance(backend: SharedBackend, available: boolean
       const storeUrl = backend.freshUrl();
       ownerToken = await mintOwnerToken(storeUrl, secret);
       // Started together, as a deployment would: the store's set-up (migrations, scripts) must cope with the race.
-      const started = await Promise.allSettled([startGatewayProcess(storeUrl, secret), startGatewayProcess(storeUrl, secret)]);
+      const started = await Promise.allSettled([
+        startGatewayProcess(storeUrl, secret),
+        startGatewayProcess(storeUrl, secret),
+      ]);
       const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
       if (failed) {
         await Promise.all(started.map((s) => (s.status === "fulfilled" ? s.value.stop() : undefined)));
         throw failed.reason;
       }
-      [a, b] = started.map((s) => (s as PromiseFulfilledResult<GatewayProcess>).value) as [GatewayProcess, GatewayProcess];
+      [a, b] = started.map((s) => (s as PromiseFulfilledResult<GatewayProcess>).value) as [
+        GatewayProcess,
+        GatewayProcess,
+      ];
     }, 60_000);
 
     afterAll(async () => {
@@ -64,7 +80,8 @@ export function describeMultiInstance(backend: SharedBackend, available: boolean
       await backend.cleanup();
       // A clean SIGTERM stop exits 0; anything else (a crash along the way) is a failure.
       for (const [i, code] of codes.entries()) {
-        if (code !== undefined) assert.equal(code, 0, `instance ${i === 0 ? "A" : "B"} exited with ${String(code)}:\n${[a, b][i]?.output()}`);
+        if (code !== undefined)
+          assert.equal(code, 0, `instance ${i === 0 ? "A" : "B"} exited with ${String(code)}:\n${[a, b][i]?.output()}`);
       }
     }, 30_000);
 
@@ -109,15 +126,23 @@ export function describeMultiInstance(backend: SharedBackend, available: boolean
       const pendingOnB = await b.api("GET", "/api/pairing/pending?channelType=webchat", { token: ownerToken });
       assert.equal(pendingOnB.status, 200);
       assert.ok(
-        pendingOnB.body.pending.some((p: { channelId: string; code: string }) => p.channelId === sender.deviceId && p.code === code),
+        pendingOnB.body.pending.some(
+          (p: { channelId: string; code: string }) => p.channelId === sender.deviceId && p.code === code,
+        ),
         "B lists the request made through A",
       );
 
-      const approval = await b.api("POST", "/api/pairing/approve", { token: ownerToken, body: { channelType: "webchat", code } });
+      const approval = await b.api("POST", "/api/pairing/approve", {
+        token: ownerToken,
+        body: { channelType: "webchat", code },
+      });
       assert.deepEqual(approval, { status: 200, body: { approved: true } });
 
       // Within a second the socket waiting on A hears of it and is let in; so is the one waiting on B.
-      const approvedEvent = await sender.socket.next((f) => f.type === "event" && f.event === "pairing.approved", CROSS_INSTANCE_MS);
+      const approvedEvent = await sender.socket.next(
+        (f) => f.type === "event" && f.event === "pairing.approved",
+        CROSS_INSTANCE_MS,
+      );
       assert.equal(approvedEvent.type, "event");
       const hello = await sender.socket.nextOfType("hello", CROSS_INSTANCE_MS);
       assert.deepEqual(hello.principal, { userId: sender.deviceId, role: "user" });
@@ -138,13 +163,22 @@ export function describeMultiInstance(backend: SharedBackend, available: boolean
       for (const instance of [a, b]) {
         const again = await webchatSender(instance.wsUrl, sender.deviceId);
         track(again.socket);
-        assert.equal(again.first.type, "hello", `${instance === a ? "A" : "B"} admits the approved sender: ${JSON.stringify(again.first)}`);
+        assert.equal(
+          again.first.type,
+          "hello",
+          `${instance === a ? "A" : "B"} admits the approved sender: ${JSON.stringify(again.first)}`,
+        );
         const answered = await again.socket.request("again", "chat.send", { text: "still me" });
         assert.equal(answered.payload?.text, "echo: still me");
       }
       for (const instance of [a, b]) {
         const paired = await instance.api("GET", "/api/pairing/paired", { token: ownerToken });
-        assert.ok(paired.body.paired.some((p: { channelType: string; channelId: string }) => p.channelType === "webchat" && p.channelId === sender.deviceId));
+        assert.ok(
+          paired.body.paired.some(
+            (p: { channelType: string; channelId: string }) =>
+              p.channelType === "webchat" && p.channelId === sender.deviceId,
+          ),
+        );
       }
     });
 
@@ -156,11 +190,18 @@ export function describeMultiInstance(backend: SharedBackend, available: boolean
 
       const replies = await Promise.all(
         Array.from({ length: CONCURRENT_APPROVALS }, (_, i) =>
-          (i % 2 === 0 ? a : b).api("POST", "/api/pairing/approve", { token: ownerToken, body: { channelType: "webchat", code } }),
+          (i % 2 === 0 ? a : b).api("POST", "/api/pairing/approve", {
+            token: ownerToken,
+            body: { channelType: "webchat", code },
+          }),
         ),
       );
       const statuses = replies.map((r) => r.status);
-      assert.deepEqual([...new Set(statuses)], [200], `every approval call is answered normally: ${JSON.stringify(replies.filter((r) => r.status !== 200))}`);
+      assert.deepEqual(
+        [...new Set(statuses)],
+        [200],
+        `every approval call is answered normally: ${JSON.stringify(replies.filter((r) => r.status !== 200))}`,
+      );
       const approved = replies.filter((r) => r.body.approved === true);
       const refused = replies.filter((r) => r.body.approved === false);
       assert.equal(approved.length, 1, "exactly one approval consumes the code");
@@ -169,7 +210,9 @@ export function describeMultiInstance(backend: SharedBackend, available: boolean
       await sender.socket.nextOfType("hello", 5_000);
       const audit = await a.api("GET", "/api/audit?limit=500", { token: ownerToken });
       assert.equal(audit.status, 200);
-      const approvals = audit.body.events.filter((e: Frame) => e.type === "approved" && e.channelId === sender.deviceId);
+      const approvals = audit.body.events.filter(
+        (e: Frame) => e.type === "approved" && e.channelId === sender.deviceId,
+      );
       assert.equal(approvals.length, 1, "the audit log records one approval");
     });
   });

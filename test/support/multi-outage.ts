@@ -93,7 +93,8 @@ export function describeGatewayOutage(backend: OutageBackend): void {
       sockets.push(opened.socket);
       return opened;
     };
-    const approve = (code: string) => gw.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: "webchat", code } });
+    const approve = (code: string) =>
+      gw.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: "webchat", code } });
 
     // Shared by the steps below, which run in order.
     const paired = device("paired");
@@ -107,7 +108,9 @@ export function describeGatewayOutage(backend: OutageBackend): void {
       process.on("unhandledRejection", onProblem);
       process.on("uncaughtException", onProblem);
       server = await backend.start();
-      gw = await startGateway({ storeKind: { name: backend.name, make: () => ({ url: server.storeUrl, cleanup() {} }) } });
+      gw = await startGateway({
+        storeKind: { name: backend.name, make: () => ({ url: server.storeUrl, cleanup() {} }) },
+      });
     }, 60_000);
 
     afterAll(async () => {
@@ -146,9 +149,17 @@ export function describeGatewayOutage(backend: OutageBackend): void {
         ]);
         assert.equal(health.status, 503, JSON.stringify(health.body));
         assert.deepEqual(health.body.stores, { pairing: "down", sessions: "down" });
-        assert.equal(stranger.first.type, "error", `an unknown sender is not let in: ${JSON.stringify(stranger.first)}`);
+        assert.equal(
+          stranger.first.type,
+          "error",
+          `an unknown sender is not let in: ${JSON.stringify(stranger.first)}`,
+        );
         assert.equal(stranger.first.error.code, "unavailable");
-        assert.equal(returning.first.type, "error", `no hello while the store hangs: ${JSON.stringify(returning.first)}`);
+        assert.equal(
+          returning.first.type,
+          "error",
+          `no hello while the store hangs: ${JSON.stringify(returning.first)}`,
+        );
         assert.match(returning.first.error.message, UNAVAILABLE);
         assert.equal((await returning.socket.closed).code, 1013);
         assert.equal(refused.ok, false, JSON.stringify(refused));
@@ -157,7 +168,11 @@ export function describeGatewayOutage(backend: OutageBackend): void {
       } finally {
         await server.thaw();
       }
-      await until(async () => (await gw.api("GET", "/healthz")).status === 200, "healthz to recover from the hang", 20_000);
+      await until(
+        async () => (await gw.api("GET", "/healthz")).status === 200,
+        "healthz to recover from the hang",
+        20_000,
+      );
       const back = track(await webchatConnect(gw.wsUrl, paired));
       assert.equal(back.first.type, "hello", JSON.stringify(back.first));
       assert.deepEqual(problems, [], "no unhandled rejection or uncaught exception");
@@ -167,10 +182,16 @@ export function describeGatewayOutage(backend: OutageBackend): void {
       await server.kill();
 
       let health = await gw.api("GET", "/healthz");
-      await until(async () => (health = await gw.api("GET", "/healthz")).status === 503, "healthz to report the outage");
+      await until(
+        async () => (health = await gw.api("GET", "/healthz")).status === 503,
+        "healthz to report the outage",
+      );
       assert.deepEqual(health.body.stores, { pairing: "down", sessions: "down" });
       assert.equal(health.body.ok, false);
-      assert.ok(health.body.error.message.includes(backend.name), `healthz names ${backend.name}: ${JSON.stringify(health.body)}`);
+      assert.ok(
+        health.body.error.message.includes(backend.name),
+        `healthz names ${backend.name}: ${JSON.stringify(health.body)}`,
+      );
 
       // An unknown sender: neither admitted nor given a code; told to come back later.
       const stranger = track(await webchatConnect(gw.wsUrl, device("stranger")));
@@ -220,7 +241,10 @@ export function describeGatewayOutage(backend: OutageBackend): void {
 
       const list = await gw.api("GET", "/api/pairing/paired", { token: OWNER_TOKEN });
       assert.equal(list.status, 200);
-      const pairedIds = list.body.paired.filter((p: Frame) => p.channelType === "webchat").map((p: Frame) => p.channelId).sort();
+      const pairedIds = list.body.paired
+        .filter((p: Frame) => p.channelType === "webchat")
+        .map((p: Frame) => p.channelId)
+        .sort();
       assert.deepEqual(pairedIds, [paired, connectedPaired].sort());
 
       // The request left waiting survived too; approving it now reaches its socket through the recovered event feed.

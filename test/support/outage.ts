@@ -12,14 +12,24 @@ export async function outcome(call: () => Promise<unknown>, hungAfterMs: number)
     timer = setTimeout(() => resolve("hung"), hungAfterMs);
   });
   try {
-    return await Promise.race([call().then(() => "answered", (error: unknown) => error), hung]);
+    return await Promise.race([
+      call().then(
+        () => "answered",
+        (error: unknown) => error,
+      ),
+      hung,
+    ]);
   } finally {
     clearTimeout(timer);
   }
 }
 
 /** Every call, all at once, ends with StoreUnavailableError naming `store` (fail closed), none answers or hangs. */
-export async function expectAllUnavailable(store: string, calls: Record<string, () => Promise<unknown>>, hungAfterMs: number): Promise<void> {
+export async function expectAllUnavailable(
+  store: string,
+  calls: Record<string, () => Promise<unknown>>,
+  hungAfterMs: number,
+): Promise<void> {
   const names = Object.keys(calls);
   const results = await Promise.all(Object.values(calls).map((call) => outcome(call, hungAfterMs)));
   results.forEach((result, i) => {

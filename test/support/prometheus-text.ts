@@ -20,7 +20,9 @@ function parse(text: string): Sample[] {
 
 /** The sum of the samples named `name` whose labels include `labels`; undefined when there is none. */
 export function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const matching = parse(text).filter((s) => s.name === name && Object.entries(labels).every(([key, value]) => s.labels[key] === value));
+  const matching = parse(text).filter(
+    (s) => s.name === name && Object.entries(labels).every(([key, value]) => s.labels[key] === value),
+  );
   return matching.length === 0 ? undefined : matching.reduce((sum, s) => sum + s.value, 0);
 }
 

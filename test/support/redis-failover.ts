@@ -33,7 +33,8 @@ export async function approvalsAcrossFailover(topology: FailoverTopology): Promi
     const later = senders("later", 3);
     const never = senders("never", 4);
     const codes = new Map<string, string>();
-    for (const id of [...healthy, ...lagging, ...during, ...later, ...never]) codes.set(id, await store.pairing.generateCode("telegram", id));
+    for (const id of [...healthy, ...lagging, ...during, ...later, ...never])
+      codes.set(id, await store.pairing.generateCode("telegram", id));
     const code = (id: string): string => codes.get(id)!;
     const acknowledged = new Set<string>();
     const revoked = new Set<string>();
@@ -52,7 +53,9 @@ export async function approvalsAcrossFailover(topology: FailoverTopology): Promi
     const wronglyAdmitted: string[] = [];
     const watch = (async () => {
       while (watching) {
-        const answers = await store.pairing.isPairedMany(never.map((id) => ({ channelId: id, channelType: "telegram" }))).catch(() => []);
+        const answers = await store.pairing
+          .isPairedMany(never.map((id) => ({ channelId: id, channelType: "telegram" })))
+          .catch(() => []);
         answers.forEach((paired, i) => paired && wronglyAdmitted.push(never[i]!));
         await sleep(50);
       }
@@ -94,8 +97,10 @@ export async function approvalsAcrossFailover(topology: FailoverTopology): Promi
     const check = await topology.open();
     try {
       const paired = async (id: string): Promise<boolean> => check.pairing.isPaired(id, "telegram");
-      for (const id of acknowledged) assert.equal(await paired(id), true, `the acknowledged approval of ${id} survived the failover`);
-      for (const id of revoked) assert.equal(await paired(id), false, `the acknowledged revoke of ${id} survived the failover`);
+      for (const id of acknowledged)
+        assert.equal(await paired(id), true, `the acknowledged approval of ${id} survived the failover`);
+      for (const id of revoked)
+        assert.equal(await paired(id), false, `the acknowledged revoke of ${id} survived the failover`);
       for (const id of never) assert.equal(await paired(id), false, `${id} was never approved`);
       assert.deepEqual(wronglyAdmitted, [], "no one who was never approved was reported paired during the failover");
       for (const id of later) assert.equal(await paired(id), true, `${id}, approved after the failover, is paired`);

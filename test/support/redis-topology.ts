@@ -17,9 +17,17 @@ const START_DEADLINE_MS = 20_000;
 
 /** Whether redis-server and redis-cli are here; with CI=true their absence fails the run instead of skipping. */
 export async function requireRedisBinaries(purpose: string): Promise<boolean> {
-  const found = await Promise.all(["redis-server", "redis-cli"].map((bin) => run(bin, ["--version"]).then(() => true, () => false)));
+  const found = await Promise.all(
+    ["redis-server", "redis-cli"].map((bin) =>
+      run(bin, ["--version"]).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
   if (found.every(Boolean)) return true;
-  if (process.env.CI === "true") throw new Error(`redis-server/redis-cli are not installed and CI=true: ${purpose} cannot run`);
+  if (process.env.CI === "true")
+    throw new Error(`redis-server/redis-cli are not installed and CI=true: ${purpose} cannot run`);
   console.warn(`\n*** redis-server/redis-cli not installed: SKIPPING ${purpose} (it fails when CI=true) ***\n`);
   return false;
 }
@@ -33,7 +41,11 @@ function run(bin: string, args: string[], timeoutMs = 15_000): Promise<string> {
   });
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = START_DEADLINE_MS): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false>,
+  ms = START_DEADLINE_MS,
+): Promise<T> {
   const deadline = Date.now() + ms;
   let last: unknown;
   for (;;) {
@@ -63,7 +75,12 @@ export async function ask(port: number, args: string[]): Promise<unknown> {
 /** `INFO replication` as a map. */
 export async function replicationInfo(port: number): Promise<Map<string, string>> {
   const text = String(await ask(port, ["INFO", "replication"]));
-  return new Map(text.split(/\r?\n/).filter((line) => line.includes(":")).map((line) => line.split(":", 2) as [string, string]));
+  return new Map(
+    text
+      .split(/\r?\n/)
+      .filter((line) => line.includes(":"))
+      .map((line) => line.split(":", 2) as [string, string]),
+  );
 }
 
 class Processes {
@@ -78,7 +95,10 @@ class Processes {
   /** Starts redis-server with a config file of these lines on `port` (kept for a restart), and waits for PING. */
   async start(port: number, lines: string[], sentinel = false): Promise<void> {
     const conf = join(this.dir, `${port}.conf`);
-    writeFileSync(conf, [`port ${port}`, `bind ${HOST}`, `dir ${this.dir}`, 'save ""', "appendonly no", ...lines].join("\n") + "\n");
+    writeFileSync(
+      conf,
+      [`port ${port}`, `bind ${HOST}`, `dir ${this.dir}`, 'save ""', "appendonly no", ...lines].join("\n") + "\n",
+    );
     await this.launch(port, conf, sentinel);
   }
 
@@ -144,10 +164,17 @@ export class SentinelSetup {
   static async start(): Promise<SentinelSetup> {
     const processes = new Processes();
     try {
-      const [master, replica, ...sentinels] = await Promise.all([1, 2, 3, 4, 5].map(() => sparePort())) as [number, number, ...number[]];
+      const [master, replica, ...sentinels] = (await Promise.all([1, 2, 3, 4, 5].map(() => sparePort()))) as [
+        number,
+        number,
+        ...number[],
+      ];
       await processes.start(master, []);
       await processes.start(replica, [`replicaof ${HOST} ${master}`]);
-      await waitFor("the replica in sync", async () => (await replicationInfo(replica)).get("master_link_status") === "up");
+      await waitFor(
+        "the replica in sync",
+        async () => (await replicationInfo(replica)).get("master_link_status") === "up",
+      );
       // each Sentinel is told its peers and the replica up front, rather than finding them in ~10 s of hellos
       const ids = new Map(sentinels.map((port) => [port, randomBytes(20).toString("hex")]));
       await Promise.all(
@@ -161,7 +188,9 @@ export class SentinelSetup {
               "sentinel failover-timeout mymaster 4000",
               "sentinel parallel-syncs mymaster 1",
               `sentinel known-replica mymaster ${HOST} ${replica}`,
-              ...sentinels.filter((other) => other !== port).map((other) => `sentinel known-sentinel mymaster ${HOST} ${other} ${ids.get(other)}`),
+              ...sentinels
+                .filter((other) => other !== port)
+                .map((other) => `sentinel known-sentinel mymaster ${HOST} ${other} ${ids.get(other)}`),
             ],
             true,
           ),
@@ -193,9 +222,17 @@ export class SentinelSetup {
    * Which of the two is master is read first: on a loaded machine the Sentinels may have failed over already.
    */
   async pauseReplica(): Promise<void> {
-    const reply = (await ask(this.sentinelPorts[0]!, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", this.masterName])) as string[];
-    if (Number(reply[1]) === this.replicaPort) [this.masterPort, this.replicaPort] = [this.replicaPort, this.masterPort];
-    await waitFor("the replica in sync", async () => (await replicationInfo(this.replicaPort)).get("master_link_status") === "up");
+    const reply = (await ask(this.sentinelPorts[0]!, [
+      "SENTINEL",
+      "GET-MASTER-ADDR-BY-NAME",
+      this.masterName,
+    ])) as string[];
+    if (Number(reply[1]) === this.replicaPort)
+      [this.masterPort, this.replicaPort] = [this.replicaPort, this.masterPort];
+    await waitFor(
+      "the replica in sync",
+      async () => (await replicationInfo(this.replicaPort)).get("master_link_status") === "up",
+    );
     this.processes.signal(this.replicaPort, "SIGSTOP");
     await ask(this.masterPort, ["CLIENT", "KILL", "TYPE", "replica"]);
   }
@@ -208,17 +245,31 @@ export class SentinelSetup {
 
   /** Waits until the Sentinels have promoted the replica. */
   async failedOver(): Promise<void> {
-    await waitFor("the Sentinels to promote the replica", async () => {
-      const reply = (await ask(this.sentinelPorts[0]!, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", this.masterName])) as string[];
-      return Number(reply[1]) === this.replicaPort && (await replicationInfo(this.replicaPort)).get("role") === "master";
-    }, 30_000);
+    await waitFor(
+      "the Sentinels to promote the replica",
+      async () => {
+        const reply = (await ask(this.sentinelPorts[0]!, [
+          "SENTINEL",
+          "GET-MASTER-ADDR-BY-NAME",
+          this.masterName,
+        ])) as string[];
+        return (
+          Number(reply[1]) === this.replicaPort && (await replicationInfo(this.replicaPort)).get("role") === "master"
+        );
+      },
+      30_000,
+    );
   }
 
   /** The killed master comes back as the new master's replica (as an operator would bring it back). */
   async restartOldMaster(): Promise<void> {
     const old = this.masterPort;
     await this.processes.restart(old, [`replicaof ${HOST} ${this.replicaPort}`]);
-    await waitFor("the old master to be the new master's replica", async () => (await replicationInfo(old)).get("master_link_status") === "up", 30_000);
+    await waitFor(
+      "the old master to be the new master's replica",
+      async () => (await replicationInfo(old)).get("master_link_status") === "up",
+      30_000,
+    );
     [this.masterPort, this.replicaPort] = [this.replicaPort, old];
   }
 
@@ -256,7 +307,9 @@ export class ClusterSetup {
       for (const port of ports) await processes.start(port, node(port));
       const masters = ports.slice(0, 3);
       await run("redis-cli", ["--cluster", "create", ...masters.map((port) => `${HOST}:${port}`), "--cluster-yes"]);
-      await waitFor("the cluster to be ok", async () => String(await ask(masters[0]!, ["CLUSTER", "INFO"])).includes("cluster_state:ok"));
+      await waitFor("the cluster to be ok", async () =>
+        String(await ask(masters[0]!, ["CLUSTER", "INFO"])).includes("cluster_state:ok"),
+      );
       const slot = Number(await ask(masters[0]!, ["CLUSTER", "KEYSLOT", slotKey]));
       const owner = await waitFor("the slot's master", async () => {
         for (const port of masters) {
@@ -267,11 +320,27 @@ export class ClusterSetup {
         return null;
       });
       const replica = ports[3];
-      await run("redis-cli", ["--cluster", "add-node", `${HOST}:${replica}`, `${HOST}:${owner.port}`, "--cluster-slave", "--cluster-master-id", owner.id]);
-      await waitFor("the replica in sync", async () => (await replicationInfo(replica)).get("master_link_status") === "up");
+      await run("redis-cli", [
+        "--cluster",
+        "add-node",
+        `${HOST}:${replica}`,
+        `${HOST}:${owner.port}`,
+        "--cluster-slave",
+        "--cluster-master-id",
+        owner.id,
+      ]);
+      await waitFor(
+        "the replica in sync",
+        async () => (await replicationInfo(replica)).get("master_link_status") === "up",
+      );
       await waitFor("every node to see the replica", async () => {
         for (const port of masters) {
-          if (!String(await ask(port, ["CLUSTER", "NODES"])).split("\n").some((line) => line.includes(`:${replica}@`) && line.includes("slave"))) return false;
+          if (
+            !String(await ask(port, ["CLUSTER", "NODES"]))
+              .split("\n")
+              .some((line) => line.includes(`:${replica}@`) && line.includes("slave"))
+          )
+            return false;
         }
         return true;
       });
@@ -294,7 +363,10 @@ export class ClusterSetup {
     if ((await replicationInfo(this.replicaPort)).get("role") === "master") {
       [this.slotMasterPort, this.replicaPort] = [this.replicaPort, this.slotMasterPort];
     }
-    await waitFor("the replica in sync", async () => (await replicationInfo(this.replicaPort)).get("master_link_status") === "up");
+    await waitFor(
+      "the replica in sync",
+      async () => (await replicationInfo(this.replicaPort)).get("master_link_status") === "up",
+    );
     this.processes.signal(this.replicaPort, "SIGSTOP");
     await ask(this.slotMasterPort, ["CLIENT", "KILL", "TYPE", "replica"]);
   }
@@ -307,16 +379,28 @@ export class ClusterSetup {
 
   /** Waits until the replica has taken the slot over and the cluster is whole again. */
   async failedOver(): Promise<void> {
-    await waitFor("the replica to take over the slot", async () => (await replicationInfo(this.replicaPort)).get("role") === "master", 30_000);
+    await waitFor(
+      "the replica to take over the slot",
+      async () => (await replicationInfo(this.replicaPort)).get("role") === "master",
+      30_000,
+    );
     const alive = this.masterPorts.find((port) => port !== this.slotMasterPort)!;
-    await waitFor("the cluster to be ok again", async () => String(await ask(alive, ["CLUSTER", "INFO"])).includes("cluster_state:ok"), 30_000);
+    await waitFor(
+      "the cluster to be ok again",
+      async () => String(await ask(alive, ["CLUSTER", "INFO"])).includes("cluster_state:ok"),
+      30_000,
+    );
   }
 
   /** The killed master comes back (its nodes.conf kept) and rejoins as the new master's replica. */
   async restartOldMaster(): Promise<void> {
     const old = this.slotMasterPort;
     await this.processes.restart(old);
-    await waitFor("the old master to be the new master's replica", async () => (await replicationInfo(old)).get("master_link_status") === "up", 30_000);
+    await waitFor(
+      "the old master to be the new master's replica",
+      async () => (await replicationInfo(old)).get("master_link_status") === "up",
+      30_000,
+    );
     [this.slotMasterPort, this.replicaPort] = [this.replicaPort, old];
   }
 

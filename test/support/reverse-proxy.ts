@@ -3,7 +3,13 @@
  * remote client is forwarded over loopback, the Host header is rewritten to the upstream, and no forwarding header
  * (Forwarded, X-Forwarded-For, X-Real-IP) is added. Written with node:http so the test needs nothing installed.
  */
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from "node:http";
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+} from "node:http";
 import { connect, type AddressInfo } from "node:net";
 
 export interface SameHostProxy {
@@ -64,16 +70,18 @@ export function jsonRequest(
   options: { headers?: Record<string, string>; body?: unknown } = {},
 ): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = "socketPath" in to ? { host: "localhost", ...options.headers } : { ...options.headers };
+    const headers: Record<string, string> =
+      "socketPath" in to ? { host: "localhost", ...options.headers } : { ...options.headers };
     if (options.body !== undefined) headers["content-type"] = "application/json";
     const onAnswer = (res: IncomingMessage) => {
       let text = "";
       res.on("data", (chunk: Buffer) => (text += chunk.toString()));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
     };
-    const req = "socketPath" in to
-      ? httpRequest({ socketPath: to.socketPath, method, path, headers }, onAnswer)
-      : httpRequest(`${to.base}${path}`, { method, headers }, onAnswer);
+    const req =
+      "socketPath" in to
+        ? httpRequest({ socketPath: to.socketPath, method, path, headers }, onAnswer)
+        : httpRequest(`${to.base}${path}`, { method, headers }, onAnswer);
     req.on("error", reject);
     req.end(options.body === undefined ? undefined : JSON.stringify(options.body));
   });

@@ -19,7 +19,12 @@ export async function postSigned(
   const ts = options.timestamp ?? Math.floor(Date.now() / 1000);
   const res = await fetch(url, {
     method: "POST",
-    headers: { "content-type": contentType, "x-slack-request-timestamp": String(ts), "x-slack-signature": sign(body, ts, options.secret), ...options.headers },
+    headers: {
+      "content-type": contentType,
+      "x-slack-request-timestamp": String(ts),
+      "x-slack-signature": sign(body, ts, options.secret),
+      ...options.headers,
+    },
     body,
   });
   await res.arrayBuffer();
@@ -35,7 +40,9 @@ export function messageEvent(
   where: { channel?: string; channelType?: "im" | "channel" | "group"; threadParentUser?: string } = {},
 ): string {
   const ts = `1700000100.${String(eventId).padStart(6, "0")}`;
-  const thread = where.threadParentUser ? { thread_ts: "1700000000.000001", parent_user_id: where.threadParentUser } : {};
+  const thread = where.threadParentUser
+    ? { thread_ts: "1700000000.000001", parent_user_id: where.threadParentUser }
+    : {};
   return JSON.stringify({
     token: "legacy",
     team_id: "T1",
@@ -43,6 +50,15 @@ export function messageEvent(
     type: "event_callback",
     event_id: id,
     event_time: 1700000100,
-    event: { type: "message", channel: where.channel ?? `D${user}`, channel_type: where.channelType ?? "im", user, text, ts, event_ts: ts, ...thread },
+    event: {
+      type: "message",
+      channel: where.channel ?? `D${user}`,
+      channel_type: where.channelType ?? "im",
+      user,
+      text,
+      ts,
+      event_ts: ts,
+      ...thread,
+    },
   });
 }

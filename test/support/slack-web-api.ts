@@ -80,7 +80,9 @@ export class LocalSlackApi {
 
   /** chat.postMessage calls Slack accepted for one channel. */
   posts(channel: string): Array<Record<string, unknown>> {
-    return this.calls.filter((c) => c.ok && c.method === "chat.postMessage" && c.args.channel === channel).map((c) => c.args);
+    return this.calls
+      .filter((c) => c.ok && c.method === "chat.postMessage" && c.args.channel === channel)
+      .map((c) => c.args);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -97,7 +99,10 @@ export class LocalSlackApi {
     const until = this.limitedUntil.get(method) ?? 0;
     if (until > Date.now()) {
       call.status = 429;
-      res.writeHead(429, { "content-type": "application/json", "retry-after": String(Math.ceil((until - Date.now()) / 1000)) });
+      res.writeHead(429, {
+        "content-type": "application/json",
+        "retry-after": String(Math.ceil((until - Date.now()) / 1000)),
+      });
       res.end(JSON.stringify({ ok: false, error: "ratelimited" }));
       return;
     }
@@ -159,15 +164,26 @@ function checkMessage(args: Record<string, unknown>): void {
 function checkBlocks(blocks: unknown): void {
   if (!Array.isArray(blocks)) throw new SlackApiError("invalid_blocks");
   for (const block of blocks as Array<{ type?: string; text?: { text?: unknown }; elements?: unknown[] }>) {
-    if (block.type === "section" && (typeof block.text?.text !== "string" || block.text.text.length > MAX_SECTION_TEXT || block.text.text === "")) {
+    if (
+      block.type === "section" &&
+      (typeof block.text?.text !== "string" || block.text.text.length > MAX_SECTION_TEXT || block.text.text === "")
+    ) {
       throw new SlackApiError("invalid_blocks");
     }
-    for (const element of (block.elements ?? []) as Array<{ type?: string; text?: { text?: unknown }; value?: unknown; action_id?: unknown }>) {
+    for (const element of (block.elements ?? []) as Array<{
+      type?: string;
+      text?: { text?: unknown };
+      value?: unknown;
+      action_id?: unknown;
+    }>) {
       if (element.type !== "button") continue;
       const label = element.text?.text;
-      if (typeof label !== "string" || label === "" || label.length > MAX_BUTTON_TEXT) throw new SlackApiError("invalid_blocks");
-      if (typeof element.value === "string" && element.value.length > MAX_BUTTON_VALUE) throw new SlackApiError("invalid_blocks");
-      if (typeof element.action_id === "string" && element.action_id.length > MAX_ACTION_ID) throw new SlackApiError("invalid_blocks");
+      if (typeof label !== "string" || label === "" || label.length > MAX_BUTTON_TEXT)
+        throw new SlackApiError("invalid_blocks");
+      if (typeof element.value === "string" && element.value.length > MAX_BUTTON_VALUE)
+        throw new SlackApiError("invalid_blocks");
+      if (typeof element.action_id === "string" && element.action_id.length > MAX_ACTION_ID)
+        throw new SlackApiError("invalid_blocks");
     }
   }
 }

@@ -50,7 +50,10 @@ export class TcpProxy {
 
   private forward(client: Socket): void {
     const upstream = connect(this.targetPort, this.targetHost);
-    for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
+    for (const [from, to] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
       this.sockets.add(from);
       from.on("data", (chunk: Buffer) => to.write(chunk));
       from.on("error", () => to.destroy());

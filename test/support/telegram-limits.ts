@@ -25,8 +25,42 @@ export interface Entity {
   url?: string;
 }
 
-const TAGS = new Set(["b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a", "code", "pre", "blockquote", "tg-emoji"]);
-const TAG_ENTITY: Record<string, string> = { b: "bold", strong: "bold", i: "italic", em: "italic", u: "underline", ins: "underline", s: "strikethrough", strike: "strikethrough", del: "strikethrough", span: "spoiler", "tg-spoiler": "spoiler", a: "text_link", code: "code", pre: "pre", blockquote: "blockquote", "tg-emoji": "custom_emoji" };
+const TAGS = new Set([
+  "b",
+  "strong",
+  "i",
+  "em",
+  "u",
+  "ins",
+  "s",
+  "strike",
+  "del",
+  "span",
+  "tg-spoiler",
+  "a",
+  "code",
+  "pre",
+  "blockquote",
+  "tg-emoji",
+]);
+const TAG_ENTITY: Record<string, string> = {
+  b: "bold",
+  strong: "bold",
+  i: "italic",
+  em: "italic",
+  u: "underline",
+  ins: "underline",
+  s: "strikethrough",
+  strike: "strikethrough",
+  del: "strikethrough",
+  span: "spoiler",
+  "tg-spoiler": "spoiler",
+  a: "text_link",
+  code: "code",
+  pre: "pre",
+  blockquote: "blockquote",
+  "tg-emoji": "custom_emoji",
+};
 const NAMED: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"' };
 
 /** True when the string cannot be encoded as UTF-8 (it holds half a surrogate pair). */
@@ -52,26 +86,38 @@ export function parseHtml(html: string): { text: string; entities: Entity[] } {
     if (plain !== undefined) text += plain;
     else if (bare !== undefined) {
       if (bare === "&") text += "&";
-      else throw badRequest(`can't parse entities: Unexpected ${bare === "<" ? "start" : "end"} tag at byte offset ${byte}`);
+      else
+        throw badRequest(
+          `can't parse entities: Unexpected ${bare === "<" ? "start" : "end"} tag at byte offset ${byte}`,
+        );
     } else if (entity !== undefined) {
       const lower = entity.toLowerCase();
-      if (lower.startsWith("#")) text += String.fromCodePoint(lower[1] === "x" ? parseInt(lower.slice(2), 16) : Number(lower.slice(1)));
+      if (lower.startsWith("#"))
+        text += String.fromCodePoint(lower[1] === "x" ? parseInt(lower.slice(2), 16) : Number(lower.slice(1)));
       else if (NAMED[lower] !== undefined) text += NAMED[lower];
       else throw badRequest(`can't parse entities: Unsupported HTML entity "&${entity};" at byte offset ${byte}`);
     } else {
       const tag = tagName!.toLowerCase();
-      if (!TAGS.has(tag)) throw badRequest(`can't parse entities: Unsupported start tag "${tag}" at byte offset ${byte}`);
+      if (!TAGS.has(tag))
+        throw badRequest(`can't parse entities: Unsupported start tag "${tag}" at byte offset ${byte}`);
       if (closing) {
         const top = open.pop();
-        if (!top || top.tag !== tag) throw badRequest(`can't parse entities: Can't find end tag corresponding to start tag "${top?.tag ?? tag}"`);
-        entities.push({ type: TAG_ENTITY[tag]!, offset: top.offset, length: text.length - top.offset, ...(top.url ? { url: top.url } : {}) });
+        if (!top || top.tag !== tag)
+          throw badRequest(`can't parse entities: Can't find end tag corresponding to start tag "${top?.tag ?? tag}"`);
+        entities.push({
+          type: TAG_ENTITY[tag]!,
+          offset: top.offset,
+          length: text.length - top.offset,
+          ...(top.url ? { url: top.url } : {}),
+        });
       } else {
         const href = /href\s*=\s*"([^"]*)"/i.exec(attrs ?? "")?.[1];
         open.push({ tag, offset: text.length, ...(href ? { url: href } : {}) });
       }
     }
   }
-  if (open.length > 0) throw badRequest(`can't parse entities: Can't find end tag corresponding to start tag "${open.at(-1)!.tag}"`);
+  if (open.length > 0)
+    throw badRequest(`can't parse entities: Can't find end tag corresponding to start tag "${open.at(-1)!.tag}"`);
   return { text, entities };
 }
 
@@ -96,7 +142,8 @@ export function detectEntities(text: string, explicit: Entity[]): Entity[] {
 /** sendMessage's text: the visible text and entities, or the Bot API's refusal. */
 export function checkMessageText(raw: unknown, parseMode: unknown): { text: string; entities: Entity[] } {
   if (typeof raw !== "string" || raw.trim() === "") throw badRequest("message text is empty");
-  if (parseMode !== undefined && parseMode !== "HTML") throw badRequest(`unsupported parse_mode "${String(parseMode)}"`);
+  if (parseMode !== undefined && parseMode !== "HTML")
+    throw badRequest(`unsupported parse_mode "${String(parseMode)}"`);
   const parsed = parseMode === "HTML" ? parseHtml(raw) : { text: raw, entities: [] };
   if (parsed.text.trim() === "") throw badRequest("message text is empty");
   if (parsed.text.length > 4096) throw badRequest("message is too long");
@@ -107,19 +154,23 @@ export function checkMessageText(raw: unknown, parseMode: unknown): { text: stri
 export function checkInlineKeyboard(markup: unknown): void {
   if (markup === undefined) return;
   const rows = (markup as { inline_keyboard?: unknown }).inline_keyboard;
-  if (!Array.isArray(rows)) throw badRequest("field \"inline_keyboard\" must be an Array");
+  if (!Array.isArray(rows)) throw badRequest('field "inline_keyboard" must be an Array');
   for (const button of rows.flat() as Array<{ text?: unknown; callback_data?: unknown }>) {
-    if (typeof button.text !== "string" || button.text === "") throw badRequest("text buttons are unallowed in the inline keyboard");
+    if (typeof button.text !== "string" || button.text === "")
+      throw badRequest("text buttons are unallowed in the inline keyboard");
     const data = button.callback_data;
-    if (typeof data === "string" && (data === "" || Buffer.byteLength(data) > 64)) throw badRequest("BUTTON_DATA_INVALID");
+    if (typeof data === "string" && (data === "" || Buffer.byteLength(data) > 64))
+      throw badRequest("BUTTON_DATA_INVALID");
   }
 }
 
 /** setMyCommands: 1-100 commands, each 1-32 of a-z, 0-9 and _, with a 1-256 character description. */
 export function checkCommands(commands: unknown): Array<{ command: string; description: string }> {
-  if (!Array.isArray(commands) || commands.length > 100) throw badRequest("commands must be an array of at most 100 BotCommand");
+  if (!Array.isArray(commands) || commands.length > 100)
+    throw badRequest("commands must be an array of at most 100 BotCommand");
   for (const entry of commands as Array<{ command?: unknown; description?: unknown }>) {
-    if (typeof entry.command !== "string" || !/^[a-z0-9_]{1,32}$/.test(entry.command)) throw badRequest("BOT_COMMAND_INVALID");
+    if (typeof entry.command !== "string" || !/^[a-z0-9_]{1,32}$/.test(entry.command))
+      throw badRequest("BOT_COMMAND_INVALID");
     if (typeof entry.description !== "string" || entry.description.length < 1 || entry.description.length > 256) {
       throw badRequest("BOT_COMMAND_DESCRIPTION_INVALID");
     }

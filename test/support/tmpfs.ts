@@ -23,7 +23,8 @@ export class TinyTmpfs {
   static mountOrSkip(size: string, purpose: string): TinyTmpfs | null {
     const fs = TinyTmpfs.mount(size);
     if (fs === null) {
-      if (process.env.CI === "true") throw new Error(`cannot mount a tmpfs here (not root?) and CI=true: ${purpose} cannot run`);
+      if (process.env.CI === "true")
+        throw new Error(`cannot mount a tmpfs here (not root?) and CI=true: ${purpose} cannot run`);
       console.warn(`\n*** cannot mount a tmpfs here (not root?): SKIPPING ${purpose} ***\n`);
     }
     return fs;

@@ -28,7 +28,9 @@ const WAIT_MS = 6_000;
 async function firstAnswer(gw: TestGateway, id: string): Promise<{ socket: TestSocket; frame: Frame | null }> {
   const socket = await TestSocket.open(gw.wsUrl);
   socket.send({ type: "connect", params: { deviceId: id } });
-  const frame = await socket.next((f) => f.type === "pairing" || f.type === "hello" || f.type === "error", WAIT_MS).catch(() => null);
+  const frame = await socket
+    .next((f) => f.type === "pairing" || f.type === "hello" || f.type === "error", WAIT_MS)
+    .catch(() => null);
   return { socket, frame };
 }
 
@@ -42,11 +44,15 @@ export async function reconnectApproved(gw: TestGateway, id: string, stats: Load
   try {
     if (frame === null) return void stats.problems.push(`reconnect of ${id}: no answer`);
     if (isUnavailable(frame)) return void (stats.failedClosed += 1);
-    if (frame.type !== "hello") return void stats.problems.push(`reconnect of an approved device: ${JSON.stringify(frame).slice(0, 200)}`);
+    if (frame.type !== "hello")
+      return void stats.problems.push(`reconnect of an approved device: ${JSON.stringify(frame).slice(0, 200)}`);
     if (frame.principal?.userId !== id) stats.wrongPrincipal += 1;
-    const session = await gw.api("GET", `/api/sessions/${encodeURIComponent(frame.sessionId as string)}`, { token: OWNER_TOKEN }).catch(() => null);
+    const session = await gw
+      .api("GET", `/api/sessions/${encodeURIComponent(frame.sessionId as string)}`, { token: OWNER_TOKEN })
+      .catch(() => null);
     if (session?.status === 200 && session.body.principal.userId !== id) stats.wrongPrincipal += 1;
-    else if (session && session.status !== 200 && session.status !== 503) stats.problems.push(`session lookup: ${session.status}`);
+    else if (session && session.status !== 200 && session.status !== 503)
+      stats.problems.push(`session lookup: ${session.status}`);
   } finally {
     socket.ws.terminate();
   }
@@ -65,9 +71,13 @@ export async function webchatCycle(gw: TestGateway, stats: LoadStats, label = "l
     if (frame.type === "hello") return count(() => (stats.admittedUnknown += 1));
     if (isUnavailable(frame)) return count(() => (stats.failedClosed += 1));
     if (frame.type !== "pairing") return problem(stats, `connect: ${JSON.stringify(frame).slice(0, 200)}`);
-    const response = await gw.api("POST", "/api/pairing/approve", { token: OWNER_TOKEN, body: { channelType: "webchat", code: frame.code } });
+    const response = await gw.api("POST", "/api/pairing/approve", {
+      token: OWNER_TOKEN,
+      body: { channelType: "webchat", code: frame.code },
+    });
     if (response.status === 503) return count(() => (stats.failedClosed += 1));
-    if (response.status !== 200) return problem(stats, `approve: ${response.status} ${JSON.stringify(response.body).slice(0, 200)}`);
+    if (response.status !== 200)
+      return problem(stats, `approve: ${response.status} ${JSON.stringify(response.body).slice(0, 200)}`);
     // approved:false: the code went away (the store lost or expired it); the device is simply not paired.
     if (response.body.approved !== true) return problem(stats, "approve: a code just shown was not found");
     stats.approved.add(id);
@@ -76,7 +86,9 @@ export async function webchatCycle(gw: TestGateway, stats: LoadStats, label = "l
   } finally {
     socket?.ws.terminate();
   }
-  await reconnectApproved(gw, id, stats).catch((error: unknown) => void stats.problems.push(`reconnect threw: ${String(error).slice(0, 200)}`));
+  await reconnectApproved(gw, id, stats).catch(
+    (error: unknown) => void stats.problems.push(`reconnect threw: ${String(error).slice(0, 200)}`),
+  );
   return id;
 }
 

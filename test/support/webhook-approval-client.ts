@@ -33,7 +33,12 @@ export interface WebhookApprovalOptions {
   onPosted?(requestId: string, answer: unknown): void | Promise<void>;
 }
 
-async function httpRequest(method: "GET" | "POST", url: string, headers: Record<string, string>, payload?: unknown): Promise<unknown> {
+async function httpRequest(
+  method: "GET" | "POST",
+  url: string,
+  headers: Record<string, string>,
+  payload?: unknown,
+): Promise<unknown> {
   const response = await fetch(url, {
     method,
     headers: { "Content-Type": "application/json", ...headers },
@@ -45,7 +50,10 @@ async function httpRequest(method: "GET" | "POST", url: string, headers: Record<
   return { status: response.status, body: await response.text() };
 }
 
-export async function requestApproval(request: ToolRequest, options: WebhookApprovalOptions): Promise<WebhookApprovalDecision> {
+export async function requestApproval(
+  request: ToolRequest,
+  options: WebhookApprovalOptions,
+): Promise<WebhookApprovalDecision> {
   const requestId = randomUUID();
   const headers = options.headers ?? {};
   const timeoutMs = options.timeoutMs ?? 300_000;
@@ -56,7 +64,12 @@ export async function requestApproval(request: ToolRequest, options: WebhookAppr
     const posted = await httpRequest("POST", options.webhookUrl, headers, payload);
     if (posted && typeof posted === "object" && "approved" in posted) {
       const data = posted as Record<string, unknown>;
-      return { approved: Boolean(data.approved), reason: String(data.reason ?? "Webhook immediate response"), approver: (data.approver as string) ?? null, polls };
+      return {
+        approved: Boolean(data.approved),
+        reason: String(data.reason ?? "Webhook immediate response"),
+        approver: (data.approver as string) ?? null,
+        polls,
+      };
     }
     await options.onPosted?.(requestId, posted);
     const statusUrl = `${options.webhookUrl}/${requestId}`;
@@ -71,15 +84,38 @@ export async function requestApproval(request: ToolRequest, options: WebhookAppr
         const status = record.status === undefined || record.status === null ? "" : String(record.status).toLowerCase();
         if (status === "pending") continue;
         if ("approved" in record) {
-          return { approved: Boolean(record.approved), reason: String(record.reason ?? `Webhook decision for ${requestId}`), approver: (record.approver as string) ?? null, polls };
+          return {
+            approved: Boolean(record.approved),
+            reason: String(record.reason ?? `Webhook decision for ${requestId}`),
+            approver: (record.approver as string) ?? null,
+            polls,
+          };
         }
-        if (["approved", "approve", "yes"].includes(status)) return { approved: true, reason: String(record.reason ?? "Approved via webhook"), approver: (record.approver as string) ?? null, polls };
-        if (["denied", "deny", "rejected", "no"].includes(status)) return { approved: false, reason: String(record.reason ?? "Denied via webhook"), approver: (record.approver as string) ?? null, polls };
+        if (["approved", "approve", "yes"].includes(status))
+          return {
+            approved: true,
+            reason: String(record.reason ?? "Approved via webhook"),
+            approver: (record.approver as string) ?? null,
+            polls,
+          };
+        if (["denied", "deny", "rejected", "no"].includes(status))
+          return {
+            approved: false,
+            reason: String(record.reason ?? "Denied via webhook"),
+            approver: (record.approver as string) ?? null,
+            polls,
+          };
       } catch {
         // WebhookApproval logs a warning and keeps polling
       }
     }
-    return { approved: false, reason: `Timed out waiting for webhook approval (${Math.floor(timeoutMs / 1000)}s)`, approver: null, timedOut: true, polls };
+    return {
+      approved: false,
+      reason: `Timed out waiting for webhook approval (${Math.floor(timeoutMs / 1000)}s)`,
+      approver: null,
+      timedOut: true,
+      polls,
+    };
   } catch (error) {
     return { approved: false, reason: `Webhook approval error: ${String(error)}`, approver: null, polls };
   }

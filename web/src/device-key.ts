@@ -62,7 +62,8 @@ async function generate(): Promise<CryptoKeyPair> {
 async function describe(pair: CryptoKeyPair): Promise<DeviceKey> {
   const spki = new Uint8Array(await crypto.subtle.exportKey("spki", pair.publicKey));
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", spki));
-  const algorithm = pair.privateKey.algorithm.name === "Ed25519" ? { name: "Ed25519" } : { name: "ECDSA", hash: "SHA-256" };
+  const algorithm =
+    pair.privateKey.algorithm.name === "Ed25519" ? { name: "Ed25519" } : { name: "ECDSA", hash: "SHA-256" };
   return {
     deviceId: `dk1.${base64url(digest)}`,
     publicKey: base64url(spki),

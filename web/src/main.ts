@@ -15,7 +15,11 @@ import type { View } from "./views/view.js";
 const root = document.getElementById("app")!;
 let feed: LiveFeed | null = null;
 
-const STATUS_TEXT: Record<LiveStatus, string> = { connecting: "Connecting…", live: "Live", offline: "Offline — retrying" };
+const STATUS_TEXT: Record<LiveStatus, string> = {
+  connecting: "Connecting…",
+  live: "Live",
+  offline: "Offline — retrying",
+};
 
 function showSignIn(notice?: string): void {
   feed?.stop();
@@ -53,9 +57,18 @@ function startConsole(info: ConsoleSessionInfo): void {
     new ChatView(),
   ];
   const links = views.map((view) =>
-    h("a", { href: `#${view.id}`, "data-view": view.id }, view.label, view.id === "pending" ? badge : view.id === "actions" ? actionsBadge : null),
+    h(
+      "a",
+      { href: `#${view.id}`, "data-view": view.id },
+      view.label,
+      view.id === "pending" ? badge : view.id === "actions" ? actionsBadge : null,
+    ),
   );
-  const status = h("span", { class: "live-status", "data-status": "connecting", role: "status" }, STATUS_TEXT.connecting);
+  const status = h(
+    "span",
+    { class: "live-status", "data-status": "connecting", role: "status" },
+    STATUS_TEXT.connecting,
+  );
   const signOut = h("button", { type: "button", class: "button ghost" }, "Sign out");
   signOut.addEventListener("click", async () => {
     signOut.disabled = true;

@@ -2,11 +2,21 @@ import { h } from "./dom.js";
 
 /** The three states every list has besides "here is the data". */
 export function loadingState(text: string): HTMLElement {
-  return h("p", { class: "state state-loading", role: "status" }, h("span", { class: "spinner", "aria-hidden": "true" }), text);
+  return h(
+    "p",
+    { class: "state state-loading", role: "status" },
+    h("span", { class: "spinner", "aria-hidden": "true" }),
+    text,
+  );
 }
 
 export function emptyState(title: string, hint?: string): HTMLElement {
-  return h("div", { class: "state state-empty" }, h("p", { class: "state-title" }, title), hint ? h("p", { class: "muted" }, hint) : null);
+  return h(
+    "div",
+    { class: "state state-empty" },
+    h("p", { class: "state-title" }, title),
+    hint ? h("p", { class: "muted" }, hint) : null,
+  );
 }
 
 export function errorState(message: string, retry?: () => void): HTMLElement {

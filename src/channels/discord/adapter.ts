@@ -98,11 +98,15 @@ export class DiscordAdapter implements ChannelAdapter {
       if (interaction.isButton()) this.inFlight.track(this.onPress(interaction, handlers));
     });
     // discord.js reconnects and resumes by itself; ShardDisconnect means it gave up (e.g. 4004: the token was reset).
-    client.on(Events.ShardDisconnect, (event) => this.status.degraded(`the Discord gateway connection closed for good (code ${Number(event.code)})`));
+    client.on(Events.ShardDisconnect, (event) =>
+      this.status.degraded(`the Discord gateway connection closed for good (code ${Number(event.code)})`),
+    );
     client.on(Events.Invalidated, () => this.status.degraded("the Discord session was invalidated"));
     client.on(Events.ShardReady, () => this.status.ok());
     client.on(Events.ShardResume, () => this.status.ok());
-    client.on(Events.Error, (error) => this.logger.error("discord client error", { channelType: this.channelType, error: errorName(error) }));
+    client.on(Events.Error, (error) =>
+      this.logger.error("discord client error", { channelType: this.channelType, error: errorName(error) }),
+    );
     await this.endpoint?.start(handlers);
     // REST (replies, owner cards, notices) works on every instance; the gateway connection only on the lease holder.
     client.rest.setToken(this.token);
@@ -118,7 +122,8 @@ export class DiscordAdapter implements ChannelAdapter {
             throw error;
           }
           resolve(null);
-          if (!held.signal.aborted) await new Promise((done) => held.signal.addEventListener("abort", done, { once: true }));
+          if (!held.signal.aborted)
+            await new Promise((done) => held.signal.addEventListener("abort", done, { once: true }));
           // Lost or stopping: the gateway connection goes, so the next holder is the only one receiving.
           await client.destroy();
           client.rest.setToken(this.token);
@@ -186,7 +191,8 @@ export class DiscordAdapter implements ChannelAdapter {
     typing: async (chatId) => {
       await (await this.sendable(chatId)).sendTyping();
     },
-    post: async (chatId, text) => (await (await this.sendable(chatId)).send({ content: text, allowedMentions: NO_PINGS })).id,
+    post: async (chatId, text) =>
+      (await (await this.sendable(chatId)).send({ content: text, allowedMentions: NO_PINGS })).id,
     edit: async (chatId, messageId, text) => {
       await (await this.sendable(chatId)).messages.edit(messageId, { content: text, allowedMentions: NO_PINGS });
     },
@@ -206,14 +212,32 @@ export class DiscordAdapter implements ChannelAdapter {
   /** Edits the card to say who decided; an edit with no components also removes the buttons. */
   async closeActionCard(sent: SentCard, card: ActionCard, closing: string): Promise<void> {
     const content = clipText(actionCardText(card, DISCORD_MARKDOWN, closing), MAX_MESSAGE);
-    await (await this.sendable(sent.chatId)).messages.edit(sent.messageId, { content, components: [], allowedMentions: NO_PINGS });
+    await (await this.sendable(sent.chatId)).messages.edit(sent.messageId, {
+      content,
+      components: [],
+      allowedMentions: NO_PINGS,
+    });
   }
 
-  private async sendCard(ownerId: string, text: string, tokens: { approveToken: string; denyToken: string }): Promise<Message> {
-    const { ActionRowBuilder, ButtonBuilder, ButtonStyle } = await importChannelSdk("discord.js", this.channelType, () => import("discord.js"));
+  private async sendCard(
+    ownerId: string,
+    text: string,
+    tokens: { approveToken: string; denyToken: string },
+  ): Promise<Message> {
+    const { ActionRowBuilder, ButtonBuilder, ButtonStyle } = await importChannelSdk(
+      "discord.js",
+      this.channelType,
+      () => import("discord.js"),
+    );
     const row = new ActionRowBuilder<InstanceType<typeof ButtonBuilder>>().addComponents(
-      new ButtonBuilder().setCustomId(discordCustomId("approve", tokens.approveToken)).setLabel("Approve").setStyle(ButtonStyle.Success),
-      new ButtonBuilder().setCustomId(discordCustomId("deny", tokens.denyToken)).setLabel("Deny").setStyle(ButtonStyle.Danger),
+      new ButtonBuilder()
+        .setCustomId(discordCustomId("approve", tokens.approveToken))
+        .setLabel("Approve")
+        .setStyle(ButtonStyle.Success),
+      new ButtonBuilder()
+        .setCustomId(discordCustomId("deny", tokens.denyToken))
+        .setLabel("Deny")
+        .setStyle(ButtonStyle.Danger),
     );
     const owner = await this.requireClient().users.fetch(ownerId);
     return owner.send({ content: clipText(text, MAX_MESSAGE), components: [row], allowedMentions: NO_PINGS });
@@ -233,7 +257,12 @@ export class DiscordAdapter implements ChannelAdapter {
     const isDirect = message.channel.isDMBased();
     const group = isDirect
       ? { addressed: true, text: message.content }
-      : discordAddressing(message.content, this.client?.user?.id, [...message.mentions.users.keys()], message.mentions.repliedUser?.id);
+      : discordAddressing(
+          message.content,
+          this.client?.user?.id,
+          [...message.mentions.users.keys()],
+          message.mentions.repliedUser?.id,
+        );
     this.inFlight.track(
       handlers.onMessage({
         channelType: this.channelType,

@@ -10,7 +10,10 @@ export function discordAddressing(
   repliedToUserId: string | undefined,
 ): { addressed: boolean; text: string } {
   if (!botId) return { addressed: false, text: content };
-  const stripped = content.replace(new RegExp(`<@!?${botId}>`, "g"), " ").replace(/\s{2,}/g, " ").trim();
+  const stripped = content
+    .replace(new RegExp(`<@!?${botId}>`, "g"), " ")
+    .replace(/\s{2,}/g, " ")
+    .trim();
   const addressed = mentionedUserIds.includes(botId) || repliedToUserId === botId || stripped.startsWith("/");
   return { addressed, text: stripped };
 }

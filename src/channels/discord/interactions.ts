@@ -71,7 +71,12 @@ export class DiscordInteractionsEndpoint {
     return address && typeof address === "object" ? address : null;
   }
 
-  private async onRequest(req: IncomingMessage, res: ServerResponse, path: string, handlers: ChannelHandlers): Promise<void> {
+  private async onRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    handlers: ChannelHandlers,
+  ): Promise<void> {
     if (req.method !== "POST" || (req.url ?? "").split("?")[0] !== path) return void res.writeHead(404).end();
     let raw: Buffer;
     try {
@@ -95,21 +100,29 @@ export class DiscordInteractionsEndpoint {
     } catch {
       return void res.writeHead(400).end();
     }
-    const reply = (body: unknown): void => void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+    const reply = (body: unknown): void =>
+      void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
     if (interaction.type === PING) return reply({ type: PONG });
-    if (interaction.type !== MESSAGE_COMPONENT) return reply({ type: CHANNEL_MESSAGE, data: { content: "Not supported.", flags: EPHEMERAL } });
+    if (interaction.type !== MESSAGE_COMPONENT)
+      return reply({ type: CHANNEL_MESSAGE, data: { content: "Not supported.", flags: EPHEMERAL } });
     try {
       reply(await this.press(interaction, handlers));
     } catch (error) {
       handlers.logger.error("discord interaction failed", { channelType: this.channelType, error: errorName(error) });
-      reply({ type: CHANNEL_MESSAGE, data: { content: "Something went wrong. Nothing was changed.", flags: EPHEMERAL } });
+      reply({
+        type: CHANNEL_MESSAGE,
+        data: { content: "Something went wrong. Nothing was changed.", flags: EPHEMERAL },
+      });
     }
   }
 
   /** Runs the press through the router and turns its answer into the interaction response. */
   private async press(interaction: ComponentInteraction, handlers: ChannelHandlers): Promise<unknown> {
     const parsed = parseDiscordCustomId(interaction.data?.custom_id);
-    let response: unknown = { type: CHANNEL_MESSAGE, data: { content: "This button is not valid. Nothing was changed.", flags: EPHEMERAL } };
+    let response: unknown = {
+      type: CHANNEL_MESSAGE,
+      data: { content: "This button is not valid. Nothing was changed.", flags: EPHEMERAL },
+    };
     if (!parsed) return response;
     const pressedBy = interaction.user?.id ?? interaction.member?.user?.id ?? "";
     const chatId = interaction.channel_id ?? interaction.channel?.id ?? "";
@@ -124,7 +137,14 @@ export class DiscordInteractionsEndpoint {
         if (answered) return;
         answered = true;
         response = options?.removeButtons
-          ? { type: UPDATE_MESSAGE, data: { content: clipText(`${interaction.message?.content ?? ""}\n\n${text}`.trim(), 2000), components: [], allowed_mentions: { parse: [] } } }
+          ? {
+              type: UPDATE_MESSAGE,
+              data: {
+                content: clipText(`${interaction.message?.content ?? ""}\n\n${text}`.trim(), 2000),
+                components: [],
+                allowed_mentions: { parse: [] },
+              },
+            }
           : { type: CHANNEL_MESSAGE, data: { content: text, flags: EPHEMERAL } };
       },
     });

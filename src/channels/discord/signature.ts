@@ -17,8 +17,12 @@ export type DiscordVerification = { ok: true } | { ok: false; reason: "missing-h
 
 /** The application's public key (hex, from the Developer Portal) as a node:crypto Ed25519 key. */
 export function discordPublicKey(hex: string): KeyObject {
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new TypeError("discord publicKey must be 64 hex characters (the application's Ed25519 public key)");
-  return createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(hex, "hex").toString("base64url") }, format: "jwk" });
+  if (!/^[0-9a-fA-F]{64}$/.test(hex))
+    throw new TypeError("discord publicKey must be 64 hex characters (the application's Ed25519 public key)");
+  return createPublicKey({
+    key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(hex, "hex").toString("base64url") },
+    format: "jwk",
+  });
 }
 
 /** Discord's interaction signature: Ed25519 over `timestamp + raw body`, verified with node:crypto. */
@@ -29,9 +33,14 @@ export function verifyDiscordSignature(publicKey: KeyObject, request: DiscordSig
   }
   const nowSeconds = Math.floor((request.now ?? Date.now()) / 1000);
   if (Math.abs(nowSeconds - Number(timestamp)) > DISCORD_REPLAY_WINDOW_SECONDS) return { ok: false, reason: "stale" };
-  const message = Buffer.concat([Buffer.from(timestamp, "utf8"), Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body, "utf8")]);
+  const message = Buffer.concat([
+    Buffer.from(timestamp, "utf8"),
+    Buffer.isBuffer(request.body) ? request.body : Buffer.from(request.body, "utf8"),
+  ]);
   try {
-    return verify(null, message, publicKey, Buffer.from(signature, "hex")) ? { ok: true } : { ok: false, reason: "bad-signature" };
+    return verify(null, message, publicKey, Buffer.from(signature, "hex"))
+      ? { ok: true }
+      : { ok: false, reason: "bad-signature" };
   } catch {
     return { ok: false, reason: "bad-signature" };
   }

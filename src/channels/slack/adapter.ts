@@ -55,7 +55,14 @@ const EDIT_INTERVAL_MS = 1_200;
 export const SLACK_APPROVE_ACTION = "gatehouse_approve";
 export const SLACK_DENY_ACTION = "gatehouse_deny";
 /** Web API errors that mean the bot token no longer works (Slack's documented error codes, no secret in them). */
-const SLACK_AUTH_ERRORS = new Set(["invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "team_access_not_granted"]);
+const SLACK_AUTH_ERRORS = new Set([
+  "invalid_auth",
+  "not_authed",
+  "token_revoked",
+  "token_expired",
+  "account_inactive",
+  "team_access_not_granted",
+]);
 
 /**
  * Slack through @slack/bolt in HTTP mode. Every request is checked here first (v0 signature, five-minute window both
@@ -93,7 +100,11 @@ export class SlackAdapter implements ChannelAdapter {
     this.inFlight = new InFlight(this.logger, this.channelType);
     const bolt = await importChannelSdk("@slack/bolt", this.channelType, () => import("@slack/bolt"));
     const path = this.options.path ?? "/slack/events";
-    const receiver = new bolt.HTTPReceiver({ signingSecret: this.signingSecret, endpoints: path, logLevel: bolt.LogLevel.ERROR });
+    const receiver = new bolt.HTTPReceiver({
+      signingSecret: this.signingSecret,
+      endpoints: path,
+      logLevel: bolt.LogLevel.ERROR,
+    });
     const app = new bolt.App({
       token: this.botToken,
       receiver,
@@ -125,7 +136,8 @@ export class SlackAdapter implements ChannelAdapter {
   }
 
   async send(chatId: string, text: string): Promise<void> {
-    for (const part of splitText(text, MAX_TEXT)) await this.api((client) => client.chat.postMessage({ channel: chatId, text: part }));
+    for (const part of splitText(text, MAX_TEXT))
+      await this.api((client) => client.chat.postMessage({ channel: chatId, text: part }));
   }
 
   async sendApprovalCard(ownerId: string, request: ApprovalRequest): Promise<void> {
@@ -136,14 +148,18 @@ export class SlackAdapter implements ChannelAdapter {
 
   async sendActionCard(ownerId: string, card: ActionCard): Promise<SentCard> {
     const text = clipText(actionCardText(card, SLACK_MRKDWN), MAX_SECTION);
-    const sent = await this.api((client) => client.chat.postMessage({ channel: ownerId, text, blocks: cardBlocks(text, card) }));
+    const sent = await this.api((client) =>
+      client.chat.postMessage({ channel: ownerId, text, blocks: cardBlocks(text, card) }),
+    );
     return { chatId: String(sent.channel ?? ownerId), messageId: String(sent.ts ?? "") };
   }
 
   /** Rewrites the card to say who decided; without the actions block its buttons are gone. */
   async closeActionCard(sent: SentCard, card: ActionCard, closing: string): Promise<void> {
     const text = clipText(actionCardText(card, SLACK_MRKDWN, closing), MAX_SECTION);
-    await this.api((client) => client.chat.update({ channel: sent.chatId, ts: sent.messageId, text, blocks: cardBlocks(text) }));
+    await this.api((client) =>
+      client.chat.update({ channel: sent.chatId, ts: sent.messageId, text, blocks: cardBlocks(text) }),
+    );
   }
 
   /** The app's DM channel with a user (`D…`), opened once and remembered. */
@@ -162,7 +178,8 @@ export class SlackAdapter implements ChannelAdapter {
       if (message.subtype !== undefined || !("user" in message) || !message.user || message.bot_id) return;
       const isDirect = message.channel_type === "im";
       const text = message.text ?? "";
-      const parent = "parent_user_id" in message && typeof message.parent_user_id === "string" ? message.parent_user_id : undefined;
+      const parent =
+        "parent_user_id" in message && typeof message.parent_user_id === "string" ? message.parent_user_id : undefined;
       const group = isDirect ? { addressed: true, text } : slackAddressing(text, context.botUserId, parent);
       this.inFlight.track(
         handlers.onMessage({
@@ -175,13 +192,23 @@ export class SlackAdapter implements ChannelAdapter {
         }),
       );
     });
-    const onAction = async ({ ack, body, action }: { ack: () => Promise<void>; body: BlockAction; action: SlackButton }): Promise<void> => {
+    const onAction = async ({
+      ack,
+      body,
+      action,
+    }: {
+      ack: () => Promise<void>;
+      body: BlockAction;
+      action: SlackButton;
+    }): Promise<void> => {
       await ack();
       this.inFlight.track(this.onPress(handlers, body, action));
     };
     app.action<BlockAction<SlackButton>>(SLACK_APPROVE_ACTION, onAction);
     app.action<BlockAction<SlackButton>>(SLACK_DENY_ACTION, onAction);
-    app.error(async (error) => this.logger.error("slack handler failed", { channelType: this.channelType, error: errorName(error) }));
+    app.error(async (error) =>
+      this.logger.error("slack handler failed", { channelType: this.channelType, error: errorName(error) }),
+    );
   }
 
   private async onPress(handlers: ChannelHandlers, body: BlockAction, action: SlackButton): Promise<void> {
@@ -203,7 +230,12 @@ export class SlackAdapter implements ChannelAdapter {
     };
     try {
       await handlers.onButton({
-        action: action.action_id === SLACK_APPROVE_ACTION ? "approve" : action.action_id === SLACK_DENY_ACTION ? "deny" : peekButtonAction(action.value),
+        action:
+          action.action_id === SLACK_APPROVE_ACTION
+            ? "approve"
+            : action.action_id === SLACK_DENY_ACTION
+              ? "deny"
+              : peekButtonAction(action.value),
         token: action.value ?? "",
         pressedBy: presser,
         chatId: channel,
@@ -257,12 +289,18 @@ export class SlackAdapter implements ChannelAdapter {
     try {
       first = await this.firstSighting(`event:${eventId}`, SLACK_EVENT_ID_TTL_MS);
     } catch (error) {
-      this.logger.warn("slack event refused: the store cannot tell whether it was already handled", { channelType: this.channelType, error: errorName(error) });
+      this.logger.warn("slack event refused: the store cannot tell whether it was already handled", {
+        channelType: this.channelType,
+        error: errorName(error),
+      });
       res.writeHead(503).end();
       return false;
     }
     if (!first) {
-      this.logger.info("slack event already handled; repeat acknowledged", { channelType: this.channelType, retryNum: singleHeader(req, "x-slack-retry-num") ?? null });
+      this.logger.info("slack event already handled; repeat acknowledged", {
+        channelType: this.channelType,
+        retryNum: singleHeader(req, "x-slack-retry-num") ?? null,
+      });
       res.writeHead(200).end();
     }
     return first;
@@ -275,7 +313,8 @@ export class SlackAdapter implements ChannelAdapter {
   readonly streaming: StreamingReplies = {
     maxLength: MAX_TEXT,
     editIntervalMs: EDIT_INTERVAL_MS,
-    post: async (chatId, text) => String((await this.api((client) => client.chat.postMessage({ channel: chatId, text }))).ts),
+    post: async (chatId, text) =>
+      String((await this.api((client) => client.chat.postMessage({ channel: chatId, text }))).ts),
     edit: async (chatId, messageId, text) => {
       await this.api((client) => client.chat.update({ channel: chatId, ts: messageId, text }));
     },
@@ -293,7 +332,8 @@ export class SlackAdapter implements ChannelAdapter {
       return result;
     } catch (error) {
       const code = (error as { data?: { error?: unknown } } | null)?.data?.error;
-      if (typeof code === "string" && SLACK_AUTH_ERRORS.has(code)) this.status.degraded(`Slack refuses the bot token (${code})`);
+      if (typeof code === "string" && SLACK_AUTH_ERRORS.has(code))
+        this.status.degraded(`Slack refuses the bot token (${code})`);
       throw error;
     }
   }
@@ -313,8 +353,20 @@ function cardBlocks(text: string, tokens?: { approveToken: string; denyToken: st
     {
       type: "actions",
       elements: [
-        { type: "button", action_id: SLACK_APPROVE_ACTION, style: "primary", text: { type: "plain_text", text: "Approve" }, value: tokens.approveToken },
-        { type: "button", action_id: SLACK_DENY_ACTION, style: "danger", text: { type: "plain_text", text: "Deny" }, value: tokens.denyToken },
+        {
+          type: "button",
+          action_id: SLACK_APPROVE_ACTION,
+          style: "primary",
+          text: { type: "plain_text", text: "Approve" },
+          value: tokens.approveToken,
+        },
+        {
+          type: "button",
+          action_id: SLACK_DENY_ACTION,
+          style: "danger",
+          text: { type: "plain_text", text: "Deny" },
+          value: tokens.denyToken,
+        },
       ],
     },
   ];

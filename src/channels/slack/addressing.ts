@@ -10,7 +10,10 @@ export function slackAddressing(
   if (!botUserId) return { addressed: false, text };
   const mention = new RegExp(`<@${botUserId}(?:\\|[^>]*)?>`, "g");
   const mentioned = mention.test(text);
-  const stripped = text.replace(mention, " ").replace(/\s{2,}/g, " ").trim();
+  const stripped = text
+    .replace(mention, " ")
+    .replace(/\s{2,}/g, " ")
+    .trim();
   const addressed = mentioned || threadParentUser === botUserId || stripped.startsWith("/");
   return { addressed, text: stripped };
 }

@@ -30,7 +30,8 @@ export const slackDescriptor = defineChannel({
   async create(section, env) {
     return new SlackAdapter({
       botToken: sectionToken(section, "SLACK_BOT_TOKEN", "slack", env),
-      signingSecret: section.signingSecret ?? tokenFromEnv(section.signingSecretEnv ?? "SLACK_SIGNING_SECRET", "slack", env),
+      signingSecret:
+        section.signingSecret ?? tokenFromEnv(section.signingSecretEnv ?? "SLACK_SIGNING_SECRET", "slack", env),
       ...(section.port !== undefined ? { port: section.port } : {}),
       ...(section.host !== undefined ? { host: section.host } : {}),
       ...(section.path !== undefined ? { path: section.path } : {}),

@@ -14,7 +14,11 @@ export function slackEventId(raw: Buffer, contentType: string | undefined): stri
   } catch {
     return null;
   }
-  const { type, event_id: id, api_app_id: app } = (body ?? {}) as { type?: unknown; event_id?: unknown; api_app_id?: unknown };
+  const {
+    type,
+    event_id: id,
+    api_app_id: app,
+  } = (body ?? {}) as { type?: unknown; event_id?: unknown; api_app_id?: unknown };
   if (type !== "event_callback" || typeof id !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) return null;
   return typeof app === "string" && /^[A-Za-z0-9]{1,32}$/.test(app) ? `${app}:${id}` : id;
 }

@@ -108,7 +108,11 @@ export class TelegramAdapter implements ChannelAdapter {
     this.logger = this.options.logger ?? handlers.logger;
     this.inFlight = new InFlight(this.logger, this.channelType);
     const { Bot } = await importChannelSdk("grammy", this.channelType, () => import("grammy"));
-    const { autoRetry } = await importChannelSdk("@grammyjs/auto-retry", this.channelType, () => import("@grammyjs/auto-retry"));
+    const { autoRetry } = await importChannelSdk(
+      "@grammyjs/auto-retry",
+      this.channelType,
+      () => import("@grammyjs/auto-retry"),
+    );
     const bot = new Bot(this.token, this.options.apiRoot ? { client: { apiRoot: this.options.apiRoot } } : {});
     this.bot = bot;
     // A 429 (flood control) is retried after Telegram's retry_after, for every call: replies, codes, cards, notices.
@@ -118,7 +122,10 @@ export class TelegramAdapter implements ChannelAdapter {
     await this.registerCommands(bot);
     if ((this.options.mode ?? "polling") === "webhook") await this.startWebhook(bot);
     else this.startPolling(bot, handlers);
-    this.logger.info("telegram channel started", { channelType: this.channelType, mode: this.options.mode ?? "polling" });
+    this.logger.info("telegram channel started", {
+      channelType: this.channelType,
+      mode: this.options.mode ?? "polling",
+    });
   }
 
   async stop(): Promise<void> {
@@ -134,7 +141,6 @@ export class TelegramAdapter implements ChannelAdapter {
     await this.inFlight.settle();
     if (this.bot === bot) this.bot = null;
   }
-
 
   /** The webhook server's address (webhook mode), e.g. to learn the port picked for port 0. */
   address(): AddressInfo | null {
@@ -192,9 +198,14 @@ export class TelegramAdapter implements ChannelAdapter {
 
   /** Edits the card to say who decided; an edit without reply_markup also removes the buttons. */
   async closeActionCard(sent: SentCard, card: ActionCard, text: string): Promise<void> {
-    await this.requireBot().api.editMessageText(sent.chatId, Number(sent.messageId), actionCardText(card, TELEGRAM_HTML, text), {
-      ...TELEGRAM_HTML.sendOptions,
-    });
+    await this.requireBot().api.editMessageText(
+      sent.chatId,
+      Number(sent.messageId),
+      actionCardText(card, TELEGRAM_HTML, text),
+      {
+        ...TELEGRAM_HTML.sendOptions,
+      },
+    );
   }
 
   health(): ChannelHealth {
@@ -225,7 +236,9 @@ export class TelegramAdapter implements ChannelAdapter {
       );
     });
     bot.on("callback_query:data", (ctx) => this.inFlight.track(this.onPress(ctx, handlers)));
-    bot.catch((error) => this.logger.error("telegram update failed", { channelType: this.channelType, error: errorName(error.error) }));
+    bot.catch((error) =>
+      this.logger.error("telegram update failed", { channelType: this.channelType, error: errorName(error.error) }),
+    );
   }
 
   private async onPress(ctx: Context, handlers: ChannelHandlers): Promise<void> {
@@ -240,7 +253,10 @@ export class TelegramAdapter implements ChannelAdapter {
       await ctx.answerCallbackQuery({ text: clipText(text, MAX_CALLBACK_ANSWER) });
       if (options?.removeButtons && message && chat) {
         await ctx.api.editMessageReplyMarkup(chat.id, message.message_id).catch((error: unknown) =>
-          this.logger.warn("could not remove the buttons", { channelType: this.channelType, error: errorName(error) }),
+          this.logger.warn("could not remove the buttons", {
+            channelType: this.channelType,
+            error: errorName(error),
+          }),
         );
       }
     };
@@ -279,7 +295,10 @@ export class TelegramAdapter implements ChannelAdapter {
   /** Puts /pair in the bot's command menu; a failure is logged, not fatal (typing /pair works without the menu). */
   private async registerCommands(bot: Bot): Promise<void> {
     await bot.api.setMyCommands([...TELEGRAM_COMMANDS]).catch((error: unknown) =>
-      this.logger.warn("could not register the bot's commands", { channelType: this.channelType, error: errorName(error) }),
+      this.logger.warn("could not register the bot's commands", {
+        channelType: this.channelType,
+        error: errorName(error),
+      }),
     );
   }
 
@@ -292,7 +311,10 @@ export class TelegramAdapter implements ChannelAdapter {
     this.server = server;
     await listenOn(server, webhook.port ?? 8788, webhook.host);
     if (webhook.publicUrl) {
-      await bot.api.setWebhook(webhook.publicUrl, { secret_token: webhook.secretToken, allowed_updates: [...ALLOWED_UPDATES] });
+      await bot.api.setWebhook(webhook.publicUrl, {
+        secret_token: webhook.secretToken,
+        allowed_updates: [...ALLOWED_UPDATES],
+      });
     }
   }
 

@@ -5,7 +5,10 @@ import type { Message, UserFromGetMe } from "grammy/types";
  * the start (`/cmd`, or `/cmd@thisbot`; `/cmd@otherbot` is another bot's), an @mention of this bot, or a reply to one
  * of its messages. Entity offsets are in UTF-16 units, as JavaScript strings count.
  */
-export function telegramAddressing(message: Pick<Message, "text" | "entities" | "reply_to_message">, me: UserFromGetMe): {
+export function telegramAddressing(
+  message: Pick<Message, "text" | "entities" | "reply_to_message">,
+  me: UserFromGetMe,
+): {
   addressed: boolean;
   text: string;
 } {

@@ -72,12 +72,19 @@ export class TelegramPoller {
     const { logger, status, channelType } = this.options;
     if (this.fatal) return held.signal.aborted ? undefined : untilAborted(held.signal);
     let offset = held.cursor === null ? undefined : Number(held.cursor);
-    logger().info("telegram polling: this instance holds the bot's long poll", { channelType, fromOffset: offset ?? null });
+    logger().info("telegram polling: this instance holds the bot's long poll", {
+      channelType,
+      fromOffset: offset ?? null,
+    });
     while (held.valid() && !this.fatal) {
       let updates: Update[];
       try {
         updates = await this.bot.api.getUpdates(
-          { ...(offset === undefined ? {} : { offset }), timeout: this.options.timeoutSeconds, allowed_updates: [...this.options.allowedUpdates] as never },
+          {
+            ...(offset === undefined ? {} : { offset }),
+            timeout: this.options.timeoutSeconds,
+            allowed_updates: [...this.options.allowedUpdates] as never,
+          },
           // grammY types its signal with the abort-controller shim; Node's AbortSignal is what it gets at run time.
           held.signal as Parameters<Bot["api"]["getUpdates"]>[1],
         );
@@ -96,14 +103,21 @@ export class TelegramPoller {
           if (!(await this.options.firstSighting(`update:${this.bot.botInfo.id}:${update.update_id}`, claimMs))) {
             // An earlier holder claimed it and died or stalled before committing past it: it is neither dropped nor
             // handled twice at once; fetched again once that claim has lapsed (the offset stays where it is).
-            logger().info("telegram update claimed by an earlier holder; fetched again when its claim lapses", { channelType });
-            await sleep(Math.min(claimMs, this.options.backoffMs * 5), undefined, { signal: held.signal }).catch(() => undefined);
+            logger().info("telegram update claimed by an earlier holder; fetched again when its claim lapses", {
+              channelType,
+            });
+            await sleep(Math.min(claimMs, this.options.backoffMs * 5), undefined, { signal: held.signal }).catch(
+              () => undefined,
+            );
             break;
           }
           await this.bot.handleUpdate(update);
         } catch (error) {
           // The store could not say whether it was seen: not handled, not committed; it comes again on the next poll.
-          logger().warn("telegram update not handled now: the store did not answer; it is fetched again", { channelType, error: errorName(error) });
+          logger().warn("telegram update not handled now: the store did not answer; it is fetched again", {
+            channelType,
+            error: errorName(error),
+          });
           await sleep(this.options.backoffMs, undefined, { signal: held.signal }).catch(() => undefined);
           break;
         }
@@ -127,18 +141,26 @@ export class TelegramPoller {
     if (code === 409) {
       this.conflicts++;
       waitMs = Math.min(MAX_BACKOFF_MS, this.options.backoffMs * 2 ** (this.conflicts - 1));
-      logger().warn("telegram polling conflict (409): another process polls with this token or a webhook is set; retrying", {
-        channelType,
-        attempt: this.conflicts,
-        retryInMs: waitMs,
-      });
+      logger().warn(
+        "telegram polling conflict (409): another process polls with this token or a webhook is set; retrying",
+        {
+          channelType,
+          attempt: this.conflicts,
+          retryInMs: waitMs,
+        },
+      );
       if (this.conflicts >= this.options.degradedAfter) {
         status.degraded("polling conflict (409): another process polls with this bot token or a webhook is set");
       }
     } else {
       this.failures++;
       waitMs = Math.min(MAX_BACKOFF_MS, this.options.backoffMs * 2 ** (this.failures - 1));
-      logger().warn("telegram getUpdates failed; retrying", { channelType, attempt: this.failures, retryInMs: waitMs, error: errorName(error) });
+      logger().warn("telegram getUpdates failed; retrying", {
+        channelType,
+        attempt: this.failures,
+        retryInMs: waitMs,
+        error: errorName(error),
+      });
       if (this.failures >= this.options.degradedAfter) status.degraded("polling: getUpdates keeps failing");
     }
     await sleep(waitMs, undefined, { signal }).catch(() => undefined);
@@ -146,5 +168,7 @@ export class TelegramPoller {
 }
 
 function untilAborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
+  return new Promise((resolve) =>
+    signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true }),
+  );
 }

@@ -10,9 +10,16 @@ const TOKEN_SHAPE = /^\d+:[A-Za-z0-9_-]{30,}$/;
  * Checks a Telegram bot token the way `start` needs it: its shape, then `getMe` on the Bot API within `timeoutMs`.
  * The token is in the request path only; it is scrubbed from every message this returns.
  */
-export async function probeTelegram(token: string, apiRoot: string | undefined, timeoutMs: number): Promise<ChannelProbeResult> {
+export async function probeTelegram(
+  token: string,
+  apiRoot: string | undefined,
+  timeoutMs: number,
+): Promise<ChannelProbeResult> {
   if (!TOKEN_SHAPE.test(token)) {
-    return { ok: false, problem: "the bot token is not in the form <digits>:<about 35 characters>; copy it again from @BotFather" };
+    return {
+      ok: false,
+      problem: "the bot token is not in the form <digits>:<about 35 characters>; copy it again from @BotFather",
+    };
   }
   const root = (apiRoot ?? TELEGRAM_API_ROOT).replace(/\/+$/, "");
   const host = new URL(root).host;

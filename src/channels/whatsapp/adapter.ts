@@ -6,7 +6,14 @@ import { InFlight, SILENT_LOGGER } from "../adapter-support.js";
 import { actionCardText } from "../action-card.js";
 import { approvalCardText } from "../owner-card.js";
 import { clipText, splitText, WHATSAPP_TEXT } from "../text/index.js";
-import type { ActionCard, ApprovalRequest, ChannelCapabilities, ChannelAdapter, ChannelHandlers, SentCard } from "../channel.js";
+import type {
+  ActionCard,
+  ApprovalRequest,
+  ChannelCapabilities,
+  ChannelAdapter,
+  ChannelHandlers,
+  SentCard,
+} from "../channel.js";
 import { errorName } from "../redact.js";
 import { GraphClient, WHATSAPP_ERRORS, WhatsAppApiError } from "./graph-api.js";
 import { parseNotification, type InboundWhatsApp, type WhatsAppStatus } from "./payload.js";
@@ -47,7 +54,13 @@ export interface WhatsAppAdapterOptions {
 export const WHATSAPP_CAPABILITIES: ChannelCapabilities = { buttons: true, groups: false, gatewayWebhook: true };
 
 /** Meta's limits for text and reply buttons. */
-export const WHATSAPP_LIMITS = { text: 4096, interactiveBody: 1024, buttonId: 256, buttonTitle: 20, buttons: 3 } as const;
+export const WHATSAPP_LIMITS = {
+  text: 4096,
+  interactiveBody: 1024,
+  buttonId: 256,
+  buttonTitle: 20,
+  buttons: 3,
+} as const;
 
 const WEEK = 7 * 24 * 60 * 60_000;
 const BUTTON_TITLES: Record<ButtonAction, string> = { approve: "Approve", deny: "Deny" };
@@ -69,7 +82,8 @@ export class WhatsAppAdapter implements ChannelAdapter {
 
   constructor(private readonly options: WhatsAppAdapterOptions) {
     this.channelType = options.channelType ?? "whatsapp";
-    if (!/^\d+$/.test(options.phoneNumberId ?? "")) throw new Error("whatsapp phoneNumberId must be the numeric id of the phone number");
+    if (!/^\d+$/.test(options.phoneNumberId ?? ""))
+      throw new Error("whatsapp phoneNumberId must be the numeric id of the phone number");
     assertStrongSecret(options.appSecret, "the WhatsApp app secret", 16);
     assertStrongSecret(options.verifyToken, "the WhatsApp webhook verify token", 16);
     assertStrongSecret(options.accessToken, "the WhatsApp access token", 16);
@@ -139,7 +153,11 @@ export class WhatsAppAdapter implements ChannelAdapter {
   }
 
   /** An interactive reply-button card with the signed tokens as button ids; its message id, or "" outside the window. */
-  private async sendCard(ownerId: string, text: string, tokens: { approveToken: string; denyToken: string }): Promise<string> {
+  private async sendCard(
+    ownerId: string,
+    text: string,
+    tokens: { approveToken: string; denyToken: string },
+  ): Promise<string> {
     const buttons = (["approve", "deny"] as const).map((action) => ({
       type: "reply",
       reply: { id: action === "approve" ? tokens.approveToken : tokens.denyToken, title: BUTTON_TITLES[action] },
@@ -202,7 +220,10 @@ export class WhatsAppAdapter implements ChannelAdapter {
       }
     } catch (error) {
       // The store is down: refuse, so Meta delivers again later instead of the message being handled twice or lost.
-      this.logger.warn("whatsapp webhook deferred: store unavailable", { channelType: this.channelType, error: errorName(error) });
+      this.logger.warn("whatsapp webhook deferred: store unavailable", {
+        channelType: this.channelType,
+        error: errorName(error),
+      });
       return { status: 503, body: "try again later", contentType: "text/plain" };
     }
     return { status: 200, body: "ok", contentType: "text/plain" };

@@ -13,11 +13,22 @@ const schema = z.strictObject({
   verifyTokenEnv: envName.optional(),
   /** Graph API root and version; point them at a local emulator in tests. */
   apiBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
-  apiVersion: z.string().regex(/^v\d+\.\d+$/, "must look like v21.0").optional(),
+  apiVersion: z
+    .string()
+    .regex(/^v\d+\.\d+$/, "must look like v21.0")
+    .optional(),
   /** Webhook path on the gateway's HTTP server. */
-  webhookPath: z.string().regex(/^\/(?!api\/)[A-Za-z0-9/_-]*$/, "must be a path like /whatsapp/webhook, not under /api/").optional(),
+  webhookPath: z
+    .string()
+    .regex(/^\/(?!api\/)[A-Za-z0-9/_-]*$/, "must be a path like /whatsapp/webhook, not under /api/")
+    .optional(),
   /** Approved template sent to an owner whose 24-hour window is closed, instead of the card Meta refuses. */
-  template: z.strictObject({ name: nonEmpty, language: z.string().regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, "must be a code like en_US") }).optional(),
+  template: z
+    .strictObject({
+      name: nonEmpty,
+      language: z.string().regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, "must be a code like en_US"),
+    })
+    .optional(),
 });
 
 /** WhatsApp (Cloud API): Meta's webhook on the gateway's HTTP server, sending through the Graph API. */

@@ -12,7 +12,14 @@ export const WHATSAPP_ERRORS = {
   invalidToken: 190,
 } as const;
 
-const RETRYABLE_CODES = new Set<number>([WHATSAPP_ERRORS.throughput, WHATSAPP_ERRORS.pairRateLimit, 4, 80007, 131000, 131016]);
+const RETRYABLE_CODES = new Set<number>([
+  WHATSAPP_ERRORS.throughput,
+  WHATSAPP_ERRORS.pairRateLimit,
+  4,
+  80007,
+  131000,
+  131016,
+]);
 
 /** A refused Graph API call: HTTP status and Meta's error code; the message is Meta's title, never the token or the text. */
 export class WhatsAppApiError extends Error {
@@ -95,7 +102,8 @@ export class GraphClient {
     const title = typeof error?.message === "string" ? error.message.slice(0, 200) : response.statusText;
     const refused = new WhatsAppApiError(response.status, code, title);
     const retryAfter = Number(response.headers.get("retry-after"));
-    if (refused.retryable && Number.isFinite(retryAfter) && retryAfter > 0) throw new RetryAfter(refused, retryAfter * 1000);
+    if (refused.retryable && Number.isFinite(retryAfter) && retryAfter > 0)
+      throw new RetryAfter(refused, retryAfter * 1000);
     throw refused;
   }
 }
@@ -119,7 +127,10 @@ function parseJson(text: string): unknown {
 }
 
 function isNetworkError(error: unknown): boolean {
-  return error instanceof TypeError || (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError"));
+  return (
+    error instanceof TypeError ||
+    (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError"))
+  );
 }
 
 function describe(error: unknown): string {

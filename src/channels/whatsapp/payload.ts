@@ -27,7 +27,9 @@ const status = z.looseObject({
 const messagesValue = z.looseObject({
   messaging_product: z.literal("whatsapp"),
   metadata: z.looseObject({ phone_number_id: z.string() }),
-  contacts: z.array(z.looseObject({ wa_id: z.string(), profile: z.looseObject({ name: z.string() }).optional() })).optional(),
+  contacts: z
+    .array(z.looseObject({ wa_id: z.string(), profile: z.looseObject({ name: z.string() }).optional() }))
+    .optional(),
   messages: z.array(message).optional(),
   statuses: z.array(status).optional(),
 });

@@ -15,7 +15,10 @@ function withApprovals(session: CliSession): CliSession {
   const store = session.stores.approvals;
   if (!store) throw refused(`the ${session.stores.backend} store keeps no approval requests`);
   const { events, logger } = session.context;
-  return { ...session, context: { ...session.context, approvals: new ApprovalService(store, { events, logger, now: Date.now }) } };
+  return {
+    ...session,
+    context: { ...session.context, approvals: new ApprovalService(store, { events, logger, now: Date.now }) },
+  };
 }
 
 function oneLine(value: unknown, max: number): string {
@@ -38,23 +41,44 @@ export function approvalsCommand(io: Output): Command {
         printTable(
           io,
           ["REQUEST", "TOOL", "RISK", "AGENT", "ARGUMENTS", "EXPIRES"],
-          pending.map((a) => [a.id, oneLine(a.tool, 40), a.risk, oneLine(a.agent || "-", 30), oneLine(a.arguments, 60), formatTime(a.expiresAt)]),
+          pending.map((a) => [
+            a.id,
+            oneLine(a.tool, 40),
+            a.risk,
+            oneLine(a.agent || "-", 30),
+            oneLine(a.arguments, 60),
+            formatTime(a.expiresAt),
+          ]),
           "No pending approval requests.",
         );
       });
     });
 
-  for (const [name, approved] of [["approve", true], ["deny", false]] as const) {
-    addCommonOptions(approvals.command(name).description(`${name} a pending request (the first decision anywhere wins)`))
+  for (const [name, approved] of [
+    ["approve", true],
+    ["deny", false],
+  ] as const) {
+    addCommonOptions(
+      approvals.command(name).description(`${name} a pending request (the first decision anywhere wins)`),
+    )
       .argument("<requestId>", "the request's id (request_id)")
       .option("--reason <text>", "told to the agent with the decision")
       .option("--json", "print JSON")
       .action(async (requestId: string, options: Options) => {
         await withStores(options, io, async (session) => {
           const { context, actor } = withApprovals(session);
-          const result = await decideApproval(context, actor, { requestId }, approved, options.reason === undefined ? {} : { reason: options.reason });
+          const result = await decideApproval(
+            context,
+            actor,
+            { requestId },
+            approved,
+            options.reason === undefined ? {} : { reason: options.reason },
+          );
           if (options.json) printJson(io, result);
-          if (!result.decided) throw refused(`not decided now: the request is already ${result.approval.status}${result.approval.approver ? ` (by ${result.approval.approver})` : ""}`);
+          if (!result.decided)
+            throw refused(
+              `not decided now: the request is already ${result.approval.status}${result.approval.approver ? ` (by ${result.approval.approver})` : ""}`,
+            );
           if (!options.json) io.out(`${approved ? "Approved" : "Denied"} ${requestId}.`);
         });
       });

@@ -12,7 +12,9 @@ function positiveInt(value: string): number {
 
 /** `gatehouse audit`: the store's decision log, oldest first, paged with --after. */
 export function auditCommand(io: Output): Command {
-  return addCommonOptions(new Command("audit").description("pairing decisions (requested, approved, denied, revoked, …)"))
+  return addCommonOptions(
+    new Command("audit").description("pairing decisions (requested, approved, denied, revoked, …)"),
+  )
     .option("--after <id>", "only events after this event id (the `next` of a previous page)")
     .option("--limit <n>", "at most this many events (1-1000, default 100)", positiveInt)
     .option("--json", "print JSON")

@@ -24,7 +24,9 @@ type JsonOption = { json?: boolean };
 
 /** `gatehouse export`: the store's pairings, token hashes and audit history as JSON lines. */
 export function exportCommand(io: Output): Command {
-  return addCommonOptions(new Command("export").description("write pairings, API token hashes and the audit history as JSON lines"))
+  return addCommonOptions(
+    new Command("export").description("write pairings, API token hashes and the audit history as JSON lines"),
+  )
     .option("--out <file>", "write to this file (created with mode 0600) instead of standard output")
     .action(async (options: CommonOptions & { out?: string }) => {
       await withStores(options, io, async ({ stores }) => {
@@ -44,13 +46,16 @@ export function exportCommand(io: Output): Command {
 /** `gatehouse import <file>` and `gatehouse import praisonai|openclaw <dir>`. */
 export function importCommand(io: Output): Command {
   const command = addCommonOptions(
-    new Command("import").description("put back an export (JSON lines), or take over PraisonAI's or OpenClaw's approved senders"),
+    new Command("import").description(
+      "put back an export (JSON lines), or take over PraisonAI's or OpenClaw's approved senders",
+    ),
   )
     .argument("[file]", "a file written by gatehouse export")
     .option("--dry-run", "check the file and say what would be imported; change nothing")
     .option("--json", "print JSON")
     .action(async (file: string | undefined, options: CommonOptions & JsonOption & { dryRun?: boolean }) => {
-      if (file === undefined) throw usageError("name the file to import (or: gatehouse import praisonai|openclaw <dir>)");
+      if (file === undefined)
+        throw usageError("name the file to import (or: gatehouse import praisonai|openclaw <dir>)");
       const records = readExportFile(file);
       await importInto(io, options, records, []);
     });
@@ -63,7 +68,9 @@ export function importCommand(io: Output): Command {
       .option("--json", "print JSON")
       .action(async (dir: string, _options: unknown, self: Command) => {
         // --store/--data-dir/--config may be read by `import` itself (they are its options too): take both levels.
-        const options = self.optsWithGlobals<CommonOptions & JsonOption & { dryRun?: boolean; skipUnknown?: boolean }>();
+        const options = self.optsWithGlobals<
+          CommonOptions & JsonOption & { dryRun?: boolean; skipUnknown?: boolean }
+        >();
         let found: PeerImport;
         try {
           found = read(dir, { skipUnknown: options.skipUnknown });
@@ -74,13 +81,19 @@ export function importCommand(io: Output): Command {
         await importInto(io, options, found.records, found.skipped);
       });
   peer("praisonai", "approved channels from PraisonAI's gateway pairing.json (in ~/.praisonai/gateway)", readPraisonAi);
-  peer("openclaw", "approved senders from OpenClaw's <channel>-allowFrom.json files (in ~/.openclaw/credentials)", readOpenClaw);
+  peer(
+    "openclaw",
+    "approved senders from OpenClaw's <channel>-allowFrom.json files (in ~/.openclaw/credentials)",
+    readOpenClaw,
+  );
   return command;
 }
 
 /** `gatehouse migrate --from URL --to URL`: export from one store and import into another, with the same secret. */
 export function migrateCommand(io: Output): Command {
-  return addCommonOptions(new Command("migrate").description("move pairings, API tokens and the audit history from one store to another"))
+  return addCommonOptions(
+    new Command("migrate").description("move pairings, API tokens and the audit history from one store to another"),
+  )
     .requiredOption("--from <url>", "the store to read (e.g. sqlite:./.gatehouse/gatehouse.db)")
     .requiredOption("--to <url>", "the store to write (e.g. postgres://…, mysql://…, redis://…)")
     .option("--json", "print JSON")
@@ -132,8 +145,11 @@ async function importInto(
     const count = (type: DataRecord["type"]) => records.filter((r) => r.type === type).length;
     const plan = { pairings: count("paired"), tokens: count("token"), audit: count("audit"), skipped };
     if (options.json) return printJson(io, { dryRun: true, ...plan });
-    io.out(`Would import ${plan.pairings} pairings, ${plan.tokens} API tokens and ${plan.audit} audit events (nothing changed).`);
-    for (const r of records) if (r.type === "paired") io.out(`  ${r.channelType}  ${printable(r.channelId)}  ${printable(r.label)}`);
+    io.out(
+      `Would import ${plan.pairings} pairings, ${plan.tokens} API tokens and ${plan.audit} audit events (nothing changed).`,
+    );
+    for (const r of records)
+      if (r.type === "paired") io.out(`  ${r.channelType}  ${printable(r.channelId)}  ${printable(r.label)}`);
     for (const line of skipped) io.out(`Left out: ${printable(line)}`);
     return;
   }
@@ -154,10 +170,15 @@ async function runImport(stores: Stores, records: DataRecord[]): Promise<ImportS
 function report(io: Output, options: JsonOption, summary: ImportSummary, skipped: string[], what: string): void {
   if (options.json) return printJson(io, { ...summary, skipped });
   const { paired, tokens, audit } = summary;
-  io.out(`${what}: ${paired.added} pairings added (${paired.present} already there), ${tokens.added} API tokens added (${tokens.present} already there).`);
-  if (summary.method === "restore") io.out(`Audit history: ${audit.added} events added (${audit.present} already there).`);
+  io.out(
+    `${what}: ${paired.added} pairings added (${paired.present} already there), ${tokens.added} API tokens added (${tokens.present} already there).`,
+  );
+  if (summary.method === "restore")
+    io.out(`Audit history: ${audit.added} events added (${audit.present} already there).`);
   else if (audit.notKept > 0 || paired.added > 0) {
-    io.out(`This store cannot restore records as they were: pairings were approved now, and ${audit.notKept} audit events stay only in the file.`);
+    io.out(
+      `This store cannot restore records as they were: pairings were approved now, and ${audit.notKept} audit events stay only in the file.`,
+    );
   }
   for (const line of skipped) io.out(`Left out: ${printable(line)}`);
 }

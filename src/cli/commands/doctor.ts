@@ -26,14 +26,20 @@ const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
 
 /** `gatehouse doctor`: config, chat channel tokens and reachability, secret, store reachability and a few risky settings. Creates nothing. */
 export function doctorCommand(io: Output, setExitCode: (code: number) => void): Command {
-  return addCommonOptions(new Command("doctor").description("check config, chat channels, gateway secret and store reachability"))
+  return addCommonOptions(
+    new Command("doctor").description("check config, chat channels, gateway secret and store reachability"),
+  )
     .option("--json", "print JSON")
     .action(async (options: CommonOptions & { json?: boolean }) => {
       const checks: Check[] = [];
       let config: GatehouseConfig | undefined;
       try {
         config = cliConfig(options);
-        checks.push({ name: "config", status: "ok", detail: config.source ?? "no config file; defaults and environment" });
+        checks.push({
+          name: "config",
+          status: "ok",
+          detail: config.source ?? "no config file; defaults and environment",
+        });
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         checks.push({ name: "config", status: "fail", detail: error.message });
@@ -60,8 +66,11 @@ async function checkChannels(config: GatehouseConfig, checks: Check[]): Promise<
   const enabled = CHANNELS.filter((descriptor) => sections[descriptor.type]?.enabled === true);
   const results = await Promise.all(
     enabled.map(async (descriptor): Promise<Check> => {
-      if (!descriptor.probe) return { name: descriptor.type, status: "warn", detail: "not checked (no probe for this channel yet)" };
-      const result = await descriptor.probe(sections[descriptor.type]!, process.env, { timeoutMs: CHANNEL_PROBE_TIMEOUT_MS });
+      if (!descriptor.probe)
+        return { name: descriptor.type, status: "warn", detail: "not checked (no probe for this channel yet)" };
+      const result = await descriptor.probe(sections[descriptor.type]!, process.env, {
+        timeoutMs: CHANNEL_PROBE_TIMEOUT_MS,
+      });
       return result.ok
         ? { name: descriptor.type, status: "ok", detail: result.detail }
         : { name: descriptor.type, status: "fail", detail: result.problem };
@@ -114,7 +123,11 @@ async function checkStore(config: GatehouseConfig, secret: Buffer | undefined, c
   const redacted = redactUrl(config.store);
   if (config.store.startsWith("sqlite:") && !existsSync(resolve(config.store.slice("sqlite:".length)))) {
     checks.push({ name: "store", status: "ok", detail: `${redacted}: no database yet; it is created on first start` });
-    checks.push({ name: "tokens", status: "warn", detail: "none yet; `gatehouse start` creates an owner token on first start" });
+    checks.push({
+      name: "tokens",
+      status: "warn",
+      detail: "none yet; `gatehouse start` creates an owner token on first start",
+    });
     return;
   }
   try {
@@ -134,7 +147,11 @@ async function checkStore(config: GatehouseConfig, secret: Buffer | undefined, c
       checks.push(
         count > 0
           ? { name: "tokens", status: "ok", detail: `${count} API token(s)` }
-          : { name: "tokens", status: "warn", detail: "no API tokens; `gatehouse start` creates an owner token on first start" },
+          : {
+              name: "tokens",
+              status: "warn",
+              detail: "no API tokens; `gatehouse start` creates an owner token on first start",
+            },
       );
     } finally {
       await stores.close();
@@ -149,7 +166,11 @@ function checkSettings(config: GatehouseConfig, checks: Check[]): void {
   checks.push(
     LOOPBACK_HOSTS.has(host)
       ? { name: "http", status: "ok", detail: `binds ${host}:${config.http.port}` }
-      : { name: "http", status: "warn", detail: `binds ${host}:${config.http.port}, reachable from other machines; put TLS in front` },
+      : {
+          name: "http",
+          status: "warn",
+          detail: `binds ${host}:${config.http.port}, reachable from other machines; put TLS in front`,
+        },
   );
   const { auth } = config;
   const backends = [auth.token, auth.jwt, auth.trustedProxy, auth.localSocket || auth.loopback].filter(Boolean);
@@ -174,5 +195,6 @@ export function redactUrl(url: string): string {
 
 function report(io: Output, checks: Check[], json: boolean): void {
   if (json) return printJson(io, { ok: !checks.some((c) => c.status === "fail"), checks });
-  for (const check of checks) io.out(`${check.status.toUpperCase().padEnd(4)}  ${check.name.padEnd(7)} ${check.detail}`);
+  for (const check of checks)
+    io.out(`${check.status.toUpperCase().padEnd(4)}  ${check.name.padEnd(7)} ${check.detail}`);
 }

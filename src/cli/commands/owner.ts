@@ -14,7 +14,8 @@ interface JsonOption {
 /** Owner claims work on the chat channels gatehouse ships (not webchat: a browser picks its own device id). */
 function checkChatChannel(channelType: string): void {
   const known = channelTypes();
-  if (!known.includes(channelType)) throw usageError(`unknown chat channel "${channelType}": use one of ${known.join(", ")}`);
+  if (!known.includes(channelType))
+    throw usageError(`unknown chat channel "${channelType}": use one of ${known.join(", ")}`);
 }
 
 /** `gatehouse owner claim|list|revoke`: owners kept in the store, who claimed a channel with a one-time code. */
@@ -24,7 +25,9 @@ export function ownerCommand(io: Output): Command {
   addCommonOptions(
     owner
       .command("claim")
-      .description("print a one-time owner-claim code (valid 10 minutes): who sends it to the bot in a direct chat becomes an owner of that channel"),
+      .description(
+        "print a one-time owner-claim code (valid 10 minutes): who sends it to the bot in a direct chat becomes an owner of that channel",
+      ),
   )
     .argument("[channelType]", "chat channel, e.g. telegram; default: every channel enabled in the config")
     .option("--json", "print JSON")
@@ -32,7 +35,8 @@ export function ownerCommand(io: Output): Command {
       if (channelType !== undefined) checkChatChannel(channelType);
       await withStores(options, io, async ({ config, context, actor }) => {
         const wanted = channelType === undefined ? configuredChatChannels(config) : [channelType];
-        if (wanted.length === 0) throw usageError("no chat channel is enabled in the config: name one, e.g. gatehouse owner claim telegram");
+        if (wanted.length === 0)
+          throw usageError("no chat channel is enabled in the config: name one, e.g. gatehouse owner claim telegram");
         const claims = [];
         for (const type of wanted) claims.push(await createOwnerClaimCode(context, actor, type));
         if (options.json) return printJson(io, { claims });
@@ -41,7 +45,9 @@ export function ownerCommand(io: Output): Command {
       });
     });
 
-  addCommonOptions(owner.command("list").description("owners: those kept in the store (by claim) and those named in the config"))
+  addCommonOptions(
+    owner.command("list").description("owners: those kept in the store (by claim) and those named in the config"),
+  )
     .option("--json", "print JSON")
     .action(async (options: CommonOptions & JsonOption) => {
       await withStores(options, io, async ({ config, context, actor }) => {
@@ -73,7 +79,10 @@ export function ownerCommand(io: Output): Command {
       await withStores(options, io, async ({ context, actor }) => {
         const { revoked } = await revokeOwner(context, actor, channelType, userId);
         if (options.json) printJson(io, { revoked });
-        if (!revoked) throw refused(`not revoked: ${userId} is not an owner of ${channelType} kept in the store (owners in the config are removed there)`);
+        if (!revoked)
+          throw refused(
+            `not revoked: ${userId} is not an owner of ${channelType} kept in the store (owners in the config are removed there)`,
+          );
         if (!options.json) io.out(`Revoked ${channelType} owner ${userId}.`);
       });
     });

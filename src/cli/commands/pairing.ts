@@ -52,39 +52,63 @@ export function pairingCommand(io: Output): Command {
         printTable(
           io,
           ["CODE", "CHANNEL", "SENDER", "NAME", "AGE", "KIND"],
-          pending.map((p) => [p.code, p.channelType, sender(p.channelType, p.channelId) || "-", p.userName || "-", formatAge(p.ageSeconds), p.kind]),
+          pending.map((p) => [
+            p.code,
+            p.channelType,
+            sender(p.channelType, p.channelId) || "-",
+            p.userName || "-",
+            formatAge(p.ageSeconds),
+            p.kind,
+          ]),
           "No pending pairing requests.",
         );
       });
     });
 
-  addCommonOptions(pairing.command("approve").description("approve a pending request (or redeem an invite for --user-id)"))
+  addCommonOptions(
+    pairing.command("approve").description("approve a pending request (or redeem an invite for --user-id)"),
+  )
     // Commander fills arguments left to right, so "[channelType] <code>" is read as "<first> [second]".
-    .argument("<channelType>", "channel type, e.g. telegram; may be left out when the code is pending on one channel type")
+    .argument(
+      "<channelType>",
+      "channel type, e.g. telegram; may be left out when the code is pending on one channel type",
+    )
     .argument("[code]", "the pairing code, e.g. ABCD-EFGH")
     .usage("[options] [channelType] <code>")
     .option("--user-id <id>", "for an invite: the sender to pair; for a request: must be its sender")
     .option("--label <label>", "a name for the pairing")
     .option("--json", "print JSON")
-    .action(async (first: string, second: string | undefined, options: CommonOptions & JsonOption & { userId?: string; label?: string }) => {
-      if (second === undefined && builtInChannelTypes().includes(first)) throw usageError("missing required argument 'code'");
-      const [given, code] = second === undefined ? [undefined, first] : [first, second];
-      if (given !== undefined) checkChannelType(given);
-      checkCode(code);
-      if (options.userId !== undefined) checkId(options.userId, "--user-id");
-      await withStores(options, io, async (session) => {
-        const { context, actor } = session;
-        if (given !== undefined) await assertUsableChannelType(session, given);
-        const channelType = given ?? (await channelTypeOfCode(session, code));
-        const input = { channelType, code, userId: options.userId, label: options.label };
-        const { approved } = await approvePairing(context, actor, input);
-        if (options.json) printJson(io, { approved });
-        if (!approved) throw refused(`not approved: no live ${channelType} pairing code matches (unknown, expired, already used, or --user-id does not fit)`);
-        if (!options.json) io.out(`Approved ${channelType} pairing.`);
-      });
-    });
+    .action(
+      async (
+        first: string,
+        second: string | undefined,
+        options: CommonOptions & JsonOption & { userId?: string; label?: string },
+      ) => {
+        if (second === undefined && builtInChannelTypes().includes(first))
+          throw usageError("missing required argument 'code'");
+        const [given, code] = second === undefined ? [undefined, first] : [first, second];
+        if (given !== undefined) checkChannelType(given);
+        checkCode(code);
+        if (options.userId !== undefined) checkId(options.userId, "--user-id");
+        await withStores(options, io, async (session) => {
+          const { context, actor } = session;
+          if (given !== undefined) await assertUsableChannelType(session, given);
+          const channelType = given ?? (await channelTypeOfCode(session, code));
+          const input = { channelType, code, userId: options.userId, label: options.label };
+          const { approved } = await approvePairing(context, actor, input);
+          if (options.json) printJson(io, { approved });
+          if (!approved)
+            throw refused(
+              `not approved: no live ${channelType} pairing code matches (unknown, expired, already used, or --user-id does not fit)`,
+            );
+          if (!options.json) io.out(`Approved ${channelType} pairing.`);
+        });
+      },
+    );
 
-  addCommonOptions(pairing.command("deny").description("refuse a pending request (the sender is told and put on cooldown)"))
+  addCommonOptions(
+    pairing.command("deny").description("refuse a pending request (the sender is told and put on cooldown)"),
+  )
     .argument("<channelType>", "channel type")
     .argument("<code>", "the pairing code")
     .option("--json", "print JSON")
@@ -118,7 +142,9 @@ export function pairingCommand(io: Output): Command {
       });
     });
 
-  addCommonOptions(pairing.command("invite").description("create an invite code someone redeems on the channel (shown once)"))
+  addCommonOptions(
+    pairing.command("invite").description("create an invite code someone redeems on the channel (shown once)"),
+  )
     .argument("<channelType>", "channel type")
     .option("--json", "print JSON")
     .action(async (channelType: string, options: CommonOptions & JsonOption) => {
@@ -142,7 +168,13 @@ export function pairingCommand(io: Output): Command {
         printTable(
           io,
           ["CHANNEL", "SENDER", "LABEL", "PAIRED AT", "APPROVED BY"],
-          paired.map((p) => [p.channelType, sender(p.channelType, p.channelId), p.label, formatTime(p.pairedAt), p.approvedBy ?? "-"]),
+          paired.map((p) => [
+            p.channelType,
+            sender(p.channelType, p.channelId),
+            p.label,
+            formatTime(p.pairedAt),
+            p.approvedBy ?? "-",
+          ]),
           "No paired senders.",
         );
       });
@@ -151,7 +183,9 @@ export function pairingCommand(io: Output): Command {
   addCommonOptions(
     pairing
       .command("require-proof")
-      .description("require device keys from every webchat device, on every instance; name-only devices are revoked and must pair again with a key"),
+      .description(
+        "require device keys from every webchat device, on every instance; name-only devices are revoked and must pair again with a key",
+      ),
   )
     .option("--json", "print JSON")
     .action(async (options: CommonOptions & JsonOption) => {
@@ -159,19 +193,26 @@ export function pairingCommand(io: Output): Command {
         const result = await requireDeviceProof(context, actor, stores.settings);
         if (options.json) return printJson(io, { deviceProof: "required", ...result });
         io.out(`Webchat devices must now prove a key (webchat.deviceProof: required in the store).`);
-        io.out(`Revoked ${result.revoked} name-only device(s) and denied ${result.denied} pending request(s) of such devices; they must pair again with a key.`);
+        io.out(
+          `Revoked ${result.revoked} name-only device(s) and denied ${result.denied} pending request(s) of such devices; they must pair again with a key.`,
+        );
       });
     });
 
   addCommonOptions(
-    pairing.command("allow-legacy").description("let name-only webchat devices connect again (unless gatehouse.yaml sets webchat.deviceProof: required)"),
+    pairing
+      .command("allow-legacy")
+      .description(
+        "let name-only webchat devices connect again (unless gatehouse.yaml sets webchat.deviceProof: required)",
+      ),
   )
     .option("--json", "print JSON")
     .action(async (options: CommonOptions & JsonOption) => {
       await withStores(options, io, async ({ context, actor, stores, config }) => {
         await allowLegacyDevices(context, actor, stores.settings);
         if (options.json) return printJson(io, { deviceProof: config.webchat?.deviceProof ?? "optional" });
-        if (config.webchat?.deviceProof === "required") io.out("Stored, but gatehouse.yaml sets webchat.deviceProof: required, which stays in force.");
+        if (config.webchat?.deviceProof === "required")
+          io.out("Stored, but gatehouse.yaml sets webchat.deviceProof: required, which stays in force.");
         else io.out("Name-only webchat devices may connect again (webchat.deviceProof: optional in the store).");
       });
     });

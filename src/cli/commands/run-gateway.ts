@@ -125,8 +125,13 @@ export async function runGateway(options: StartOptions, io: Output): Promise<voi
  */
 async function requireProofOnNewStore(stores: Stores): Promise<void> {
   if (!stores.settings) return;
-  const [tokens, paired, pending] = await Promise.all([stores.tokens?.count() ?? 0, stores.pairing.listPaired(), stores.pairing.listPending()]);
-  if (tokens === 0 && paired.length === 0 && pending.length === 0) await stores.settings.setIfAbsent(DEVICE_PROOF_SETTING, "required");
+  const [tokens, paired, pending] = await Promise.all([
+    stores.tokens?.count() ?? 0,
+    stores.pairing.listPaired(),
+    stores.pairing.listPending(),
+  ]);
+  if (tokens === 0 && paired.length === 0 && pending.length === 0)
+    await stores.settings.setIfAbsent(DEVICE_PROOF_SETTING, "required");
 }
 
 async function firstStartToken(config: GatehouseConfig, stores: Stores): Promise<string | undefined> {
@@ -136,18 +141,28 @@ async function firstStartToken(config: GatehouseConfig, stores: Stores): Promise
 }
 
 /** One write, so a reader never sees the URL without the token block that belongs to it. */
-function announce(io: Output, url: string, firstToken: string | undefined, claims: OwnerClaim[], trust: string[]): void {
+function announce(
+  io: Output,
+  url: string,
+  firstToken: string | undefined,
+  claims: OwnerClaim[],
+  trust: string[],
+): void {
   const lines: string[] = [];
   if (claims.length > 0) {
     lines.push("No owner yet for these channels. Owner-claim codes (single use, valid 10 minutes, shown only now):");
     lines.push(...claims.flatMap(claimLines));
-    lines.push("Whoever sends one becomes an owner of that channel and gets the Approve/Deny cards. New code: gatehouse owner claim <channel>");
+    lines.push(
+      "Whoever sends one becomes an owner of that channel and gets the Approve/Deny cards. New code: gatehouse owner claim <channel>",
+    );
     lines.push("");
   }
   if (firstToken !== undefined) {
     lines.push("First start: an owner token was created. It is shown only now; only its hash is stored:");
     lines.push(`  ${firstToken}`);
-    lines.push("Use it as `Authorization: Bearer <token>` or paste it into the console. More: gatehouse token create --role owner");
+    lines.push(
+      "Use it as `Authorization: Bearer <token>` or paste it into the console. More: gatehouse token create --role owner",
+    );
     lines.push("");
   }
   lines.push(`gatehouse is running at ${url}`);

@@ -16,7 +16,8 @@ export function sessionsCommand(io: Output): Command {
         try {
           ({ principal } = await showSession(context, actor, { id }));
         } catch (error) {
-          if ((error as { code?: unknown }).code === "not_found") throw refused("no session with this id (unknown or expired)");
+          if ((error as { code?: unknown }).code === "not_found")
+            throw refused("no session with this id (unknown or expired)");
           throw error;
         }
         if (options.json) return printJson(io, { principal });

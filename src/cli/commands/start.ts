@@ -20,8 +20,12 @@ export function startCommand(io: Output): Command {
   return addCommonOptions(new Command("start").description("run the gateway (HTTP API, WebSocket, console, channels)"))
     .option("--host <host>", "address to bind (default 127.0.0.1)")
     .option("--port <port>", "port to listen on, 0 for any free port (default 8787)", portOption)
-    .addOption(new Option("--log-level <level>", "lines below this level are not logged (default info)").choices(LOG_LEVELS))
-    .addOption(new Option("--log-format <format>", "json lines, or pretty for a terminal (default json)").choices(LOG_FORMATS))
+    .addOption(
+      new Option("--log-level <level>", "lines below this level are not logged (default info)").choices(LOG_LEVELS),
+    )
+    .addOption(
+      new Option("--log-format <format>", "json lines, or pretty for a terminal (default json)").choices(LOG_FORMATS),
+    )
     .action(async (options: StartOptions) => {
       // An unusable data directory is reported before the gateway's modules load, so the answer comes at once.
       ensureWritableDir(cliConfig(options, { host: options.host, port: options.port }).dataDir);

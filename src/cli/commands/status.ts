@@ -9,11 +9,14 @@ import { formatAge, printJson, printTable, type Output } from "../output.js";
  * renews one every few seconds; a stopped one removes it, a dead one's expires within the lease time).
  */
 export function statusCommand(io: Output): Command {
-  return addCommonOptions(new Command("status").description("the gateway instances running on this store (from their heartbeats)"))
+  return addCommonOptions(
+    new Command("status").description("the gateway instances running on this store (from their heartbeats)"),
+  )
     .option("--json", "print JSON")
     .action(async (options: CommonOptions & { json?: boolean }) => {
       await withStores(options, io, async ({ stores }) => {
-        if (!stores.leases) throw refused(`the ${stores.backend} store keeps no heartbeats, so running instances cannot be listed`);
+        if (!stores.leases)
+          throw refused(`the ${stores.backend} store keeps no heartbeats, so running instances cannot be listed`);
         const instances = await liveInstances(stores.leases);
         if (options.json) return printJson(io, { instances });
         const now = Date.now();

@@ -18,17 +18,23 @@ export function tokenCommand(io: Output): Command {
       const problem = roleProblem(options.role);
       if (problem) throw usageError(`--role ${problem}`);
       // A role nothing gives meaning to makes a token that is 403 everywhere: refuse it here instead.
-      if (!KNOWN_ROLES.includes(options.role)) throw usageError(`--role must be one of ${KNOWN_ROLES.join(", ")} (got "${options.role}")`);
+      if (!KNOWN_ROLES.includes(options.role))
+        throw usageError(`--role must be one of ${KNOWN_ROLES.join(", ")} (got "${options.role}")`);
       await withStores(options, io, async ({ stores }) => {
         let minted: MintedToken;
         try {
-          minted = await mintToken(requireTokens(stores), { role: options.role, userId: options.userId, label: options.label });
+          minted = await mintToken(requireTokens(stores), {
+            role: options.role,
+            userId: options.userId,
+            label: options.label,
+          });
         } catch (error) {
           if (error instanceof TypeError) throw usageError(error.message);
           throw error;
         }
         const { id, token: secret, record } = minted;
-        if (options.json) return printJson(io, { id, token: secret, role: record.role, userId: record.userId, label: record.label });
+        if (options.json)
+          return printJson(io, { id, token: secret, role: record.role, userId: record.userId, label: record.label });
         io.out(`Created token ${id} (role ${record.role}, user ${record.userId}).`);
         io.out(secret);
         io.out("This is the only time it is shown; only its hash is stored.");

@@ -73,7 +73,8 @@ export async function requestApprovalInProcess(
     const answer = answerOf(record);
     return "approved" in answer ? answer : { approved: false, reason: "no decision", approver: null };
   } catch (error) {
-    if (error instanceof GatewayError && error.code === "invalid_request") throw new TypeError(`requestApproval: ${error.message}`);
+    if (error instanceof GatewayError && error.code === "invalid_request")
+      throw new TypeError(`requestApproval: ${error.message}`);
     return { approved: false, reason: "the approval store is unavailable: denied", approver: null };
   }
 }

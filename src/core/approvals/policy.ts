@@ -14,7 +14,9 @@ export const approvalRule = z
     tools: z.array(z.string().min(1).max(200)).min(1).optional(),
     risk: z.array(z.enum(RISK_LEVELS)).min(1).optional(),
   })
-  .refine((rule) => rule.tools !== undefined || rule.risk !== undefined, { message: "a rule must list tools, risk or both" });
+  .refine((rule) => rule.tools !== undefined || rule.risk !== undefined, {
+    message: "a rule must list tools, risk or both",
+  });
 
 export type ApprovalRule = z.infer<typeof approvalRule>;
 
@@ -35,7 +37,8 @@ function matches(rule: ApprovalRule, tool: string, risk: string): boolean {
 
 /** What the rules decide for a request, or null when an owner must. A matching deny always wins over an approve. */
 export function policyVerdict(rules: readonly ApprovalRule[], tool: string, risk: string): PolicyVerdict | null {
-  const index = (decision: ApprovalRule["decision"]): number => rules.findIndex((r) => r.decision === decision && matches(r, tool, risk));
+  const index = (decision: ApprovalRule["decision"]): number =>
+    rules.findIndex((r) => r.decision === decision && matches(r, tool, risk));
   const deny = index("deny");
   if (deny >= 0) return { approved: false, reason: `denied by policy rule ${deny + 1}` };
   const approve = index("approve");

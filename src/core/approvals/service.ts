@@ -78,9 +78,12 @@ export class ApprovalService {
   async start(): Promise<void> {
     this.unsubscribe = this.store.subscribe((event) => this.onEvent(event));
     try {
-      for (const record of await withDeadline("approvals.listPending", () => this.store.listPending())) this.scheduleExpiry(record);
+      for (const record of await withDeadline("approvals.listPending", () => this.store.listPending()))
+        this.scheduleExpiry(record);
     } catch (error) {
-      this.deps.logger.warn("could not read pending approval requests; their expiry is recorded when they are read", { error: errorName(error) });
+      this.deps.logger.warn("could not read pending approval requests; their expiry is recorded when they are read", {
+        error: errorName(error),
+      });
     }
   }
 
@@ -96,13 +99,21 @@ export class ApprovalService {
   async create(requester: string, input: NewApprovalRequest): Promise<ApprovalRecord> {
     const ttlMs = input.timeoutMs ?? this.defaultTimeoutMs;
     if (ttlMs > this.maxTimeoutMs) {
-      throw new GatewayError("invalid_request", `timeout_seconds: must be at most ${this.maxTimeoutMs / 1000}`, "timeout_seconds");
+      throw new GatewayError(
+        "invalid_request",
+        `timeout_seconds: must be at most ${this.maxTimeoutMs / 1000}`,
+        "timeout_seconds",
+      );
     }
     const { created, record } = await this.call("approvals.create", () =>
       this.store.create({ ...input, requester, ttlMs: Math.ceil(ttlMs) }),
     );
     if (record.requester !== requester) {
-      throw new GatewayError("invalid_request", "request_id: is already used by another request; send a new id", "request_id");
+      throw new GatewayError(
+        "invalid_request",
+        "request_id: is already used by another request; send a new id",
+        "request_id",
+      );
     }
     if (!created) return record;
     this.scheduleExpiry(record);
@@ -176,10 +187,13 @@ export class ApprovalService {
 
   private later(id: string, ms: number): void {
     clearTimeout(this.timers.get(id));
-    const timer = setTimeout(() => {
-      this.timers.delete(id);
-      void this.expire(id);
-    }, Math.min(ms, 2 ** 31 - 1));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(id);
+        void this.expire(id);
+      },
+      Math.min(ms, 2 ** 31 - 1),
+    );
     timer.unref();
     this.timers.set(id, timer);
   }
@@ -210,7 +224,10 @@ export class ApprovalService {
     } catch (error) {
       if (error instanceof GatewayError) throw error;
       this.deps.logger.warn("approval store call failed", { operation, error: errorName(error) });
-      throw new GatewayError("unavailable", "the approval store is temporarily unavailable; nothing was changed, try again shortly");
+      throw new GatewayError(
+        "unavailable",
+        "the approval store is temporarily unavailable; nothing was changed, try again shortly",
+      );
     }
   }
 }

@@ -5,7 +5,12 @@ import { authorizeOwnerAction, type OwnerActor } from "../../core/admission.js";
 import type { GatewayContext } from "../../core/context.js";
 import { fromZodError, GatewayError, notSupportedByStore } from "../../core/errors.js";
 import { AGENT_ROLE, OWNER_ROLES } from "../../core/identity-lists.js";
-import { approvalIdParams, approvalStatusQuery, createApprovalBody, decideApprovalBody } from "../../core/approvals/input.js";
+import {
+  approvalIdParams,
+  approvalStatusQuery,
+  createApprovalBody,
+  decideApprovalBody,
+} from "../../core/approvals/input.js";
 import { answerOf, type ApprovalAnswer, type ApprovalService } from "../../core/approvals/service.js";
 
 /**
@@ -42,13 +47,21 @@ function requester(principal: Principal): string {
 
 async function owner(ctx: GatewayContext, actor: OwnerActor): Promise<string> {
   const decision = await authorizeOwnerAction(ctx, actor).catch(() => {
-    throw new GatewayError("unavailable", "the store is temporarily unavailable; nothing was changed, try again shortly");
+    throw new GatewayError(
+      "unavailable",
+      "the store is temporarily unavailable; nothing was changed, try again shortly",
+    );
   });
-  if (!decision.allowed) throw new GatewayError("forbidden", "only an owner or admin may list or decide approval requests");
+  if (!decision.allowed)
+    throw new GatewayError("forbidden", "only an owner or admin may list or decide approval requests");
   return decision.actorId;
 }
 
-export async function createApproval(ctx: GatewayContext, principal: Principal, input: unknown): Promise<{ created: ApprovalRecord; answer: ApprovalAnswer }> {
+export async function createApproval(
+  ctx: GatewayContext,
+  principal: Principal,
+  input: unknown,
+): Promise<{ created: ApprovalRecord; answer: ApprovalAnswer }> {
   const who = requester(principal);
   const body = parse(createApprovalBody, input);
   const record = await serviceOf(ctx).create(who, {
@@ -65,7 +78,13 @@ export async function createApproval(ctx: GatewayContext, principal: Principal, 
 }
 
 /** A request's answer for its requester (or an owner); `wait` seconds long-polls for the decision. */
-export async function readApproval(ctx: GatewayContext, principal: Principal, params: unknown, query: unknown, signal?: AbortSignal): Promise<ApprovalAnswer> {
+export async function readApproval(
+  ctx: GatewayContext,
+  principal: Principal,
+  params: unknown,
+  query: unknown,
+  signal?: AbortSignal,
+): Promise<ApprovalAnswer> {
   requester(principal);
   const { requestId } = parse(approvalIdParams, params);
   const { wait = 0 } = parse(approvalStatusQuery, query);
@@ -75,7 +94,8 @@ export async function readApproval(ctx: GatewayContext, principal: Principal, pa
   if (!record || (record.requester !== principal.userId && !isOwnerRole(principal))) {
     throw new GatewayError("not_found", "no approval request with this request_id");
   }
-  if (record.status === "pending" && wait > 0) record = (await service.waitForDecision(requestId, wait * 1000, signal)) ?? record;
+  if (record.status === "pending" && wait > 0)
+    record = (await service.waitForDecision(requestId, wait * 1000, signal)) ?? record;
   return answerOf(record);
 }
 

@@ -25,9 +25,18 @@ export function registerApprovalRoutes(app: FastifyInstance, deps: HttpDeps): vo
   app.get("/api/approvals/:requestId", async (request) =>
     readApproval(deps.context(), deps.principalOf(request), request.params, request.query, clientGone(request)),
   );
-  for (const [action, approved] of [["approve", true], ["deny", false]] as const) {
+  for (const [action, approved] of [
+    ["approve", true],
+    ["deny", false],
+  ] as const) {
     app.post(`/api/approvals/:requestId/${action}`, async (request) =>
-      decideApproval(deps.context(), { kind: "principal", principal: deps.principalOf(request) }, request.params, approved, request.body),
+      decideApproval(
+        deps.context(),
+        { kind: "principal", principal: deps.principalOf(request) },
+        request.params,
+        approved,
+        request.body,
+      ),
     );
   }
 }

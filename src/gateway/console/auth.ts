@@ -25,7 +25,14 @@ export function tokenOnlyRequest(token: string, request: GatewayRequest): Gatewa
   const host = headerValue(request, "host");
   const headers: GatewayRequest["headers"] = { authorization: `Bearer ${token}` };
   if (host !== undefined) headers.host = host;
-  return { transport: request.transport, method: request.method, url: request.url, headers, remoteAddress: "", query: {} };
+  return {
+    transport: request.transport,
+    method: request.method,
+    url: request.url,
+    headers,
+    remoteAddress: "",
+    query: {},
+  };
 }
 
 /**
@@ -39,7 +46,10 @@ export async function checkSession(
   session: ConsoleSession,
   request: GatewayRequest,
 ): Promise<AuthResult> {
-  const checked = await authenticateDetailed({ auth: inner, logger: deps.logger }, tokenOnlyRequest(session.token, request));
+  const checked = await authenticateDetailed(
+    { auth: inner, logger: deps.logger },
+    tokenOnlyRequest(session.token, request),
+  );
   if (!checked || !OWNER_ROLES.has(checked.principal.role)) {
     await deps.sessions.end(session.ref);
     return deny("console session no longer valid", "console");

@@ -130,10 +130,15 @@ export async function consolePlugin(app: FastifyInstance, options: ConsolePlugin
       if (!parsed.success) throw fromZodError(parsed.error);
       const principal = await authenticate({ auth: options.auth, logger }, tokenOnlyRequest(parsed.data.token, view));
       if (!principal) throw new GatewayError("unauthenticated", "that token was not accepted");
-      if (!OWNER_ROLES.has(principal.role)) throw new GatewayError("forbidden", "only an owner or admin token may sign in to the console");
+      if (!OWNER_ROLES.has(principal.role))
+        throw new GatewayError("forbidden", "only an owner or admin token may sign in to the console");
       const session = await sessions.create(parsed.data.token);
       logger.info("console sign-in", { userId: principal.userId, role: principal.role });
-      reply.setCookie(CONSOLE_COOKIE, session.id, { ...cookieOptions(request), signed: true, maxAge: sessions.cookieMaxAgeSeconds });
+      reply.setCookie(CONSOLE_COOKIE, session.id, {
+        ...cookieOptions(request),
+        signed: true,
+        maxAge: sessions.cookieMaxAgeSeconds,
+      });
       return reply.send({ principal, csrf: session.csrf, channelTypes: options.channelTypes() });
     } catch (error) {
       return sendError(reply, error);

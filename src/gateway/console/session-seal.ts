@@ -38,9 +38,13 @@ export class SessionSeal {
       const decipher = createDecipheriv("aes-256-gcm", this.key, raw.subarray(0, IV_BYTES));
       decipher.setAAD(Buffer.from(ref, "utf8"));
       decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
-      const text = Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString("utf8");
+      const text = Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString(
+        "utf8",
+      );
       const parsed = JSON.parse(text) as Partial<SealedSecrets>;
-      return typeof parsed.token === "string" && typeof parsed.csrf === "string" ? { token: parsed.token, csrf: parsed.csrf } : null;
+      return typeof parsed.token === "string" && typeof parsed.csrf === "string"
+        ? { token: parsed.token, csrf: parsed.csrf }
+        : null;
     } catch {
       return null;
     }

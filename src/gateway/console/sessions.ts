@@ -152,7 +152,14 @@ export class ConsoleSessions {
       const announcements = this.store.announcements;
       await withDeadline(
         "announcements.announce",
-        () => announcements.announce({ type: "console-session-ended", channelType: "console", channelId: ref, actor: "owner", detail: {} }),
+        () =>
+          announcements.announce({
+            type: "console-session-ended",
+            channelType: "console",
+            channelId: ref,
+            actor: "owner",
+            detail: {},
+          }),
         this.deadlineMs,
       );
     }
@@ -202,7 +209,11 @@ export class ConsoleSessions {
     const claims = this.tickets.verify(ticket);
     if (!claims || this.now() >= claims.expiresAt) return null;
     const seen = this.seen;
-    const first = await withDeadline("seen.firstSighting", () => seen.firstSighting(`console-ticket:${claims.nonce}`, this.ticketTtlMs), this.deadlineMs);
+    const first = await withDeadline(
+      "seen.firstSighting",
+      () => seen.firstSighting(`console-ticket:${claims.nonce}`, this.ticketTtlMs),
+      this.deadlineMs,
+    );
     return first ? this.byRef(claims.ref) : null;
   }
 

@@ -86,12 +86,7 @@ export class LabelledHistogram {
 export class LabelledCounter<L extends string> {
   private readonly totals = new Map<string, { labels: Record<L, string>; value: number }>();
 
-  constructor(
-    name: string,
-    help: string,
-    labelNames: readonly L[],
-    registry: Registry,
-  ) {
+  constructor(name: string, help: string, labelNames: readonly L[], registry: Registry) {
     const totals = this.totals;
     new Counter<L>({
       name,

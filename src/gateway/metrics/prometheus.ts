@@ -5,7 +5,13 @@ import type { AuditEvent, AuditEventType } from "../../stores/types.js";
 import { LabelledCounter, LabelledHistogram, type HistogramSeries } from "./fast-metrics.js";
 
 /** The audit events counted as pairing events (the `event` label). */
-const PAIRING_EVENTS: ReadonlySet<AuditEventType> = new Set<AuditEventType>(["requested", "approved", "denied", "expired", "revoked"]);
+const PAIRING_EVENTS: ReadonlySet<AuditEventType> = new Set<AuditEventType>([
+  "requested",
+  "approved",
+  "denied",
+  "expired",
+  "revoked",
+]);
 
 /** Store calls take from well under a millisecond (memory, SQLite) to the 2 s deadline (a slow network store). */
 const STORE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -84,7 +90,8 @@ export class PrometheusMetrics implements GatewayMetrics {
       registers: [this.registry],
       collect() {
         this.reset();
-        for (const [channel, status] of Object.entries(sources.channels())) this.set({ channel }, status === "ok" ? 1 : 0);
+        for (const [channel, status] of Object.entries(sources.channels()))
+          this.set({ channel }, status === "ok" ? 1 : 0);
       },
     });
     collectDefaultMetrics({ register: this.registry });

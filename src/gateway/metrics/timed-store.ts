@@ -16,16 +16,26 @@ const UNTIMED = new Set<PropertyKey>(["subscribe", "close"]);
 export function timedStore<T extends object>(store: T, name: string, observe: StoreCallObserver): T {
   const timedView = Object.create(store) as T;
   const seen = new Set<PropertyKey>();
-  for (let level: object | null = store; level !== null && level !== Object.prototype; level = Object.getPrototypeOf(level) as object | null) {
+  for (
+    let level: object | null = store;
+    level !== null && level !== Object.prototype;
+    level = Object.getPrototypeOf(level) as object | null
+  ) {
     for (const property of Reflect.ownKeys(level)) {
       if (seen.has(property)) continue;
       seen.add(property);
       const descriptor = Reflect.getOwnPropertyDescriptor(level, property)!;
       if (descriptor.get !== undefined) {
-        Object.defineProperty(timedView, property, { get: () => Reflect.get(store, property, store), configurable: true });
+        Object.defineProperty(timedView, property, {
+          get: () => Reflect.get(store, property, store),
+          configurable: true,
+        });
       } else if (typeof descriptor.value === "function" && property !== "constructor") {
         const method = descriptor.value as (...args: unknown[]) => unknown;
-        const fn = UNTIMED.has(property) || typeof property !== "string" ? method.bind(store) : timed(method, store, `${name}.${property}`, observe);
+        const fn =
+          UNTIMED.has(property) || typeof property !== "string"
+            ? method.bind(store)
+            : timed(method, store, `${name}.${property}`, observe);
         Object.defineProperty(timedView, property, { value: fn, configurable: true, writable: true });
       }
     }
@@ -34,7 +44,12 @@ export function timedStore<T extends object>(store: T, name: string, observe: St
 }
 
 /** `method` timed; its series is made at its first call, so methods never called through the gateway show nothing. */
-function timed(method: (...args: unknown[]) => unknown, target: object, label: string, observe: StoreCallObserver): (...args: unknown[]) => unknown {
+function timed(
+  method: (...args: unknown[]) => unknown,
+  target: object,
+  label: string,
+  observe: StoreCallObserver,
+): (...args: unknown[]) => unknown {
   let series: ((seconds: number, failed: boolean) => void) | undefined;
   return (...args: unknown[]) => {
     const record = (series ??= observe(label));

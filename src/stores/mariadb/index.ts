@@ -1,5 +1,10 @@
 import type { Pool, PoolConnection, PoolOptions, ResultSetHeader, RowDataPacket } from "mysql2/promise";
-import { CodeGenerationError, PairingInputError, SecretMismatchError, StoreUnavailableError } from "../../pairing/errors.js";
+import {
+  CodeGenerationError,
+  PairingInputError,
+  SecretMismatchError,
+  StoreUnavailableError,
+} from "../../pairing/errors.js";
 import { runWithDeadline, type CallDeadline } from "../deadline.js";
 import type { OpenStoresOptions } from "../open-options.js";
 import type { SqlDialect, SqlDriver, SqlExecutor } from "../sql/driver.js";
@@ -24,7 +29,9 @@ export type MariaDbStoresOptions = Omit<OpenStoresOptions, "poolSize" | "schema"
 
 /** Answers, not failures of the store: they pass through unchanged. */
 function isAnswer(error: unknown): boolean {
-  return [StoreUnavailableError, CodeGenerationError, PairingInputError, SecretMismatchError].some((type) => error instanceof type);
+  return [StoreUnavailableError, CodeGenerationError, PairingInputError, SecretMismatchError].some(
+    (type) => error instanceof type,
+  );
 }
 
 const dialect = (prefix: string): SqlDialect => ({
@@ -51,7 +58,8 @@ const on = (queryable: Pick<Pool, "query">, deadline?: CallDeadline): SqlExecuto
   };
   return {
     execute: async (sql, params) => (await query<ResultSetHeader>(sql, params)).affectedRows,
-    get: async <T>(sql: string, params?: readonly unknown[]) => ((await query<RowDataPacket[]>(sql, params))[0] as T | undefined) ?? null,
+    get: async <T>(sql: string, params?: readonly unknown[]) =>
+      ((await query<RowDataPacket[]>(sql, params))[0] as T | undefined) ?? null,
     all: async <T>(sql: string, params?: readonly unknown[]) => (await query<RowDataPacket[]>(sql, params)) as T[],
   };
 };
@@ -128,23 +136,38 @@ async function migrate(driver: MariaDbDriver): Promise<void> {
   const connection: PoolConnection = await driver.pool.getConnection();
   const lock = `gatehouse:migrate:${driver.prefix}`;
   try {
-    const [[granted]] = await connection.query<RowDataPacket[]>("SELECT GET_LOCK(?, ?) AS ok", [lock, MIGRATION_LOCK_SECONDS]);
-    if (Number(granted?.ok) !== 1) throw new Error(`another gatehouse is migrating the ${driver.prefix} tables; try again`);
+    const [[granted]] = await connection.query<RowDataPacket[]>("SELECT GET_LOCK(?, ?) AS ok", [
+      lock,
+      MIGRATION_LOCK_SECONDS,
+    ]);
+    if (Number(granted?.ok) !== 1)
+      throw new Error(`another gatehouse is migrating the ${driver.prefix} tables; try again`);
     const t = (name: string): string => driver.dialect.table(name);
     const sql = on(connection);
-    await sql.execute(`CREATE TABLE IF NOT EXISTS ${t("schema_migrations")} (version INT PRIMARY KEY, description TEXT NOT NULL)`);
-    const done = new Set((await sql.all<{ version: number }>(`SELECT version FROM ${t("schema_migrations")}`)).map((row) => Number(row.version)));
+    await sql.execute(
+      `CREATE TABLE IF NOT EXISTS ${t("schema_migrations")} (version INT PRIMARY KEY, description TEXT NOT NULL)`,
+    );
+    const done = new Set(
+      (await sql.all<{ version: number }>(`SELECT version FROM ${t("schema_migrations")}`)).map((row) =>
+        Number(row.version),
+      ),
+    );
     const newest = Math.max(0, ...done);
     const latest = MIGRATIONS.at(-1)?.version ?? 0;
     if (newest > latest) {
-      throw new Error(`the ${driver.prefix} tables were migrated to version ${newest} by a newer gatehouse; this one knows up to ${latest}. Upgrade gatehouse.`);
+      throw new Error(
+        `the ${driver.prefix} tables were migrated to version ${newest} by a newer gatehouse; this one knows up to ${latest}. Upgrade gatehouse.`,
+      );
     }
     const version = String((await sql.get<{ v: string }>("SELECT VERSION() AS v"))?.v);
     const collation = version.includes("MariaDB") ? "utf8mb4_nopad_bin" : "utf8mb4_0900_bin";
     for (const migration of MIGRATIONS) {
       if (done.has(migration.version)) continue;
       for (const statement of migration.statements(t, collation)) await sql.execute(statement);
-      await sql.execute(`INSERT INTO ${t("schema_migrations")} (version, description) VALUES (?, ?)`, [migration.version, migration.description]);
+      await sql.execute(`INSERT INTO ${t("schema_migrations")} (version, description) VALUES (?, ?)`, [
+        migration.version,
+        migration.description,
+      ]);
     }
   } finally {
     await connection.query("SELECT RELEASE_LOCK(?)", [lock]).catch(() => undefined);
@@ -165,13 +188,16 @@ async function assemble(driver: MariaDbDriver, options: MariaDbStoresOptions): P
 
 function resolveTimeout(timeoutMs: number | undefined): number {
   const value = timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`mariadb timeoutMs must be a positive number (got ${String(value)})`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new TypeError(`mariadb timeoutMs must be a positive number (got ${String(value)})`);
   return Math.ceil(value);
 }
 
 function assertPrefix(prefix: string): string {
   if (!PREFIX.test(prefix)) {
-    throw new TypeError(`mariadb table prefix must be 1-40 characters: a lower-case letter or '_', then lower-case letters, digits or '_' (got ${JSON.stringify(prefix)})`);
+    throw new TypeError(
+      `mariadb table prefix must be 1-40 characters: a lower-case letter or '_', then lower-case letters, digits or '_' (got ${JSON.stringify(prefix)})`,
+    );
   }
   return prefix;
 }
@@ -188,11 +214,14 @@ export function parseMariaDbUrl(url: string): { config: PoolOptions; prefix?: st
     throw new TypeError(`mariadb store URL must start with mysql:// or mariadb:// (got "${parsed.protocol}")`);
   }
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ""));
-  if (database === "" || database.includes("/")) throw new TypeError("mariadb store URL must name one database, e.g. mysql://root@127.0.0.1:3306/gatehouse");
+  if (database === "" || database.includes("/"))
+    throw new TypeError("mariadb store URL must name one database, e.g. mysql://root@127.0.0.1:3306/gatehouse");
   const unknown = [...parsed.searchParams.keys()].filter((name) => name !== "prefix" && name !== "pool");
-  if (unknown.length > 0) throw new TypeError(`mariadb store URL parameter ${unknown[0]} is not known; use prefix or pool`);
+  if (unknown.length > 0)
+    throw new TypeError(`mariadb store URL parameter ${unknown[0]} is not known; use prefix or pool`);
   const pool = parsed.searchParams.get("pool");
-  if (pool !== null && !/^\d+$/.test(pool)) throw new TypeError(`mariadb URL parameter pool must be a positive integer (got "${pool}")`);
+  if (pool !== null && !/^\d+$/.test(pool))
+    throw new TypeError(`mariadb URL parameter pool must be a positive integer (got "${pool}")`);
   const prefix = parsed.searchParams.get("prefix");
   return {
     config: {
@@ -235,10 +264,18 @@ export async function openMariaDbStores(url: string, options: OpenStoresOptions 
   const timeoutMs = resolveTimeout(options.timeoutMs);
   const prefix = assertPrefix(options.keyPrefix ?? parsed.prefix ?? DEFAULT_TABLE_PREFIX);
   const poolSize = options.poolSize ?? parsed.poolSize ?? DEFAULT_POOL_SIZE;
-  if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 1000) throw new TypeError(`mariadb poolSize must be an integer from 1 to 1000 (got ${String(poolSize)})`);
+  if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > 1000)
+    throw new TypeError(`mariadb poolSize must be an integer from 1 to 1000 (got ${String(poolSize)})`);
   resolveStoreSecret("mariadb", options);
   const mysql = await loadMysql();
-  const pool = mysql.createPool({ ...parsed.config, connectionLimit: poolSize, connectTimeout: timeoutMs, enableKeepAlive: true, supportBigNumbers: true, bigNumberStrings: false });
+  const pool = mysql.createPool({
+    ...parsed.config,
+    connectionLimit: poolSize,
+    connectTimeout: timeoutMs,
+    enableKeepAlive: true,
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+  });
   // A lock wait ends with the call's deadline, so no transaction is left queueing after its caller gave up.
   pool.pool.on("connection", (connection) => {
     connection.query(`SET SESSION innodb_lock_wait_timeout = ${Math.ceil(timeoutMs / 1000)}`);
@@ -258,7 +295,12 @@ export async function openMariaDbStores(url: string, options: OpenStoresOptions 
  * `connectTimeout` so a down server fails fast; every call also has the `timeoutMs` deadline.
  */
 export async function createMariaDbStores(pool: Pool, options: MariaDbStoresOptions = {}): Promise<Stores> {
-  if (pool === null || typeof pool !== "object" || typeof pool.getConnection !== "function" || typeof pool.query !== "function") {
+  if (
+    pool === null ||
+    typeof pool !== "object" ||
+    typeof pool.getConnection !== "function" ||
+    typeof pool.query !== "function"
+  ) {
     throw new TypeError("createMariaDbStores needs a mysql2/promise Pool (an object with getConnection and query)");
   }
   const prefix = assertPrefix(options.keyPrefix ?? DEFAULT_TABLE_PREFIX);

@@ -64,7 +64,12 @@ export class MemoryApprovalStore implements ApprovalStore {
     if (!isDecidable(record.status, record.expiresAt, decision.outcome, now)) {
       return { won: false, record: approvalView({ ...record }, now) };
     }
-    Object.assign(record, { status: decision.outcome, approver: decision.approver, reason: decision.reason, decidedAt: now });
+    Object.assign(record, {
+      status: decision.outcome,
+      approver: decision.approver,
+      reason: decision.reason,
+      decidedAt: now,
+    });
     this.emit(approvalAuditEvent(record, decision.outcome, decision.approver, now));
     return { won: true, record: { ...record } };
   }

@@ -12,7 +12,8 @@ export function createMemoryLeaseStore(now: Clock = Date.now): LeaseStore {
         return next;
       },
       read: async (name) => copy(rows.get(name)),
-      liveAfter: async (at) => [...rows.values()].filter((state) => state.expiresAt > at).map((state) => ({ ...state })),
+      liveAfter: async (at) =>
+        [...rows.values()].filter((state) => state.expiresAt > at).map((state) => ({ ...state })),
     },
     now,
   );

@@ -76,10 +76,17 @@ export class MemoryPairingStore implements PairingStore {
     for (let drawn = 1; this.pending.has(entry.hash); drawn++) entry = regenerateCode(this.opts, entry, drawn);
     const { code, ...stored } = entry;
     this.pending.set(entry.hash, { ...stored, failures: 0 });
-    this.append(now, entry.kind === "request" ? "requested" : "invite-created", entry.channelType, entry.channelId, entry.channelId || "owner", {
-      kind: entry.kind,
-      detail: entry.userName ? { userName: entry.userName } : {},
-    });
+    this.append(
+      now,
+      entry.kind === "request" ? "requested" : "invite-created",
+      entry.channelType,
+      entry.channelId,
+      entry.channelId || "owner",
+      {
+        kind: entry.kind,
+        detail: entry.userName ? { userName: entry.userName } : {},
+      },
+    );
     return formatCode(code);
   }
 
@@ -129,7 +136,9 @@ export class MemoryPairingStore implements PairingStore {
 
   async isPairedMany(senders: readonly SenderRef[]): Promise<boolean[]> {
     this.assertOpen();
-    return askValidSenders(senders, (valid) => valid.map((s) => this.paired.has(senderKey(s.channelType, s.channelId))));
+    return askValidSenders(senders, (valid) =>
+      valid.map((s) => this.paired.has(senderKey(s.channelType, s.channelId))),
+    );
   }
 
   async listPaired(): Promise<PairedChannel[]> {
@@ -177,7 +186,10 @@ export class MemoryPairingStore implements PairingStore {
     if (entry.kind === "request") {
       this.cooldowns.set(senderKey(entry.channelType, entry.channelId), now + this.opts.rules.denyCooldownMs);
     }
-    this.append(now, "denied", entry.channelType, entry.channelId, options.deniedBy ?? "owner", { kind: entry.kind, detail: {} });
+    this.append(now, "denied", entry.channelType, entry.channelId, options.deniedBy ?? "owner", {
+      kind: entry.kind,
+      detail: {},
+    });
     return true;
   }
 

@@ -23,7 +23,9 @@ export class MemoryTokenStore implements TokenStore {
   }
 
   async list(): Promise<ApiTokenRecord[]> {
-    return [...this.byId.values()].map((r) => ({ ...r })).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    return [...this.byId.values()]
+      .map((r) => ({ ...r }))
+      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
   }
 
   async delete(id: string): Promise<boolean> {

@@ -30,7 +30,9 @@ export class PostgresSchemaError extends Error {
 
 /** Errors that are answers, not failures of the store: they pass through unchanged. */
 function isAnswer(error: unknown): boolean {
-  return [PostgresSchemaError, PairingInputError, CodeGenerationError, SecretMismatchError, StoreUnavailableError].some((type) => error instanceof type);
+  return [PostgresSchemaError, PairingInputError, CodeGenerationError, SecretMismatchError, StoreUnavailableError].some(
+    (type) => error instanceof type,
+  );
 }
 
 /** SQLSTATEs after which the same transaction is simply run again: serialization failure and deadlock. */
@@ -62,7 +64,12 @@ const dialect = (schema: string): SqlDialect => {
     table: (name) => `"${schema}"."${name}"`,
     upsert: (table, columns, key, update, values = columns.map(() => "?")) =>
       `${insert(table, columns, values)} ON CONFLICT (${key.join(", ")}) DO UPDATE SET ${update.map((c) => `${c} = EXCLUDED.${c}`).join(", ")}`,
-    insertIfAbsent: (table, columns, key) => `${insert(table, columns, columns.map(() => "?"))} ON CONFLICT (${key.join(", ")}) DO NOTHING`,
+    insertIfAbsent: (table, columns, key) =>
+      `${insert(
+        table,
+        columns,
+        columns.map(() => "?"),
+      )} ON CONFLICT (${key.join(", ")}) DO NOTHING`,
     keyColumn: "key",
     seqValue: null,
     approvalOrder: "id",
@@ -112,7 +119,10 @@ export class PostgresDriver implements SqlDriver {
     this.dialect = dialect(schema);
     this.channel = `${schema}.audit`;
     this.lockSpace = hash32(`gatehouse:${schema}`);
-    this.types = { getTypeParser: ((oid: number, format?: "text" | "binary") => (oid === JSON_TYPE ? (text: string) => text : getTypeParser(oid, format))) as CustomTypesConfig["getTypeParser"] };
+    this.types = {
+      getTypeParser: ((oid: number, format?: "text" | "binary") =>
+        oid === JSON_TYPE ? (text: string) => text : getTypeParser(oid, format)) as CustomTypesConfig["getTypeParser"],
+    };
     this.statements = this.on(pool);
   }
 
@@ -264,7 +274,8 @@ export class PostgresDriver implements SqlDriver {
     };
     return {
       execute: async (sql, params) => (await query(sql, params)).rowCount ?? 0,
-      get: async <T>(sql: string, params?: readonly unknown[]) => ((await query(sql, params)).rows[0] as T | undefined) ?? null,
+      get: async <T>(sql: string, params?: readonly unknown[]) =>
+        ((await query(sql, params)).rows[0] as T | undefined) ?? null,
       all: async <T>(sql: string, params?: readonly unknown[]) => (await query(sql, params)).rows as T[],
     };
   }

@@ -3,7 +3,14 @@ import type { OpenStoresOptions } from "../open-options.js";
 import { openSqlStores } from "../sql/stores.js";
 import { resolveStoreSecret, type StoreSecret } from "../store-secret.js";
 import type { Stores } from "../types.js";
-import { assertSchemaName, DEFAULT_TIMEOUT_MS, listenOnPool, PostgresDriver, PostgresSchemaError, type ListenConnection } from "./database.js";
+import {
+  assertSchemaName,
+  DEFAULT_TIMEOUT_MS,
+  listenOnPool,
+  PostgresDriver,
+  PostgresSchemaError,
+  type ListenConnection,
+} from "./database.js";
 import { migrate, MIGRATIONS } from "./migrations.js";
 import { PostgresPairedLookup } from "./paired-lookup.js";
 
@@ -76,12 +83,22 @@ export async function openPostgresStores(url: string, options: OpenStoresOptions
  * holds one of the pool's connections for LISTEN.
  */
 export async function createPostgresStores(pool: Pool, options: PostgresStoresOptions = {}): Promise<Stores> {
-  if (pool === null || typeof pool !== "object" || typeof pool.connect !== "function" || typeof pool.query !== "function") {
+  if (
+    pool === null ||
+    typeof pool !== "object" ||
+    typeof pool.connect !== "function" ||
+    typeof pool.query !== "function"
+  ) {
     throw new TypeError("createPostgresStores needs a pg Pool (an object with connect and query)");
   }
   const schema = options.schema ?? DEFAULT_SCHEMA;
   assertSchemaName(schema);
-  const resolved = { ...options, schema, timeoutMs: resolveTimeout(options.timeoutMs), secret: resolveStoreSecret("postgres", options) };
+  const resolved = {
+    ...options,
+    schema,
+    timeoutMs: resolveTimeout(options.timeoutMs),
+    secret: resolveStoreSecret("postgres", options),
+  };
   return createStores(await loadPg(), pool, resolved, listenOnPool(pool), async () => undefined);
 }
 
@@ -101,14 +118,25 @@ async function createStores(
   // An idle connection that breaks (server restart, network) is reported here; it is simply dropped by the pool.
   const onPoolError = (): void => undefined;
   pool.on("error", onPoolError);
-  const driver = new PostgresDriver(pool, options.schema, options.timeoutMs, pg.types.getTypeParser, async () => {
-    await endPool();
-    pool.off("error", onPoolError);
-  }, connectListener);
+  const driver = new PostgresDriver(
+    pool,
+    options.schema,
+    options.timeoutMs,
+    pg.types.getTypeParser,
+    async () => {
+      await endPool();
+      pool.off("error", onPoolError);
+    },
+    connectListener,
+  );
   try {
     await migrate(driver);
     const { secret, ...rest } = options;
-    return await openSqlStores(driver, rest, { where: `postgres (schema "${options.schema}")`, secret, lookup: new PostgresPairedLookup(driver) });
+    return await openSqlStores(driver, rest, {
+      where: `postgres (schema "${options.schema}")`,
+      secret,
+      lookup: new PostgresPairedLookup(driver),
+    });
   } catch (error) {
     pool.off("error", onPoolError);
     throw error;
@@ -117,7 +145,8 @@ async function createStores(
 
 function resolveTimeout(timeoutMs: number | undefined): number {
   const value = timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`postgres timeoutMs must be a positive number (got ${String(value)})`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new TypeError(`postgres timeoutMs must be a positive number (got ${String(value)})`);
   return Math.ceil(value);
 }
 
@@ -133,7 +162,9 @@ export function parsePostgresUrl(url: string): ParsedUrl {
   try {
     parsed = new URL(url);
   } catch {
-    throw new TypeError('postgres store URL is not a valid URL; expected e.g. "postgres://user@127.0.0.1:5432/database"');
+    throw new TypeError(
+      'postgres store URL is not a valid URL; expected e.g. "postgres://user@127.0.0.1:5432/database"',
+    );
   }
   if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
     throw new TypeError(`postgres store URL must start with postgres:// or postgresql:// (got "${parsed.protocol}")`);
@@ -146,7 +177,8 @@ export function parsePostgresUrl(url: string): ParsedUrl {
   }
   const pool = parsed.searchParams.get("pool");
   if (pool !== null) {
-    if (!/^\d+$/.test(pool)) throw new TypeError(`postgres URL parameter pool must be a positive integer (got "${pool}")`);
+    if (!/^\d+$/.test(pool))
+      throw new TypeError(`postgres URL parameter pool must be a positive integer (got "${pool}")`);
     result.poolSize = Number(pool);
   }
   parsed.searchParams.delete("schema");

@@ -128,7 +128,8 @@ export const MIGRATIONS: readonly PostgresMigration[] = [
   },
   {
     version: 5,
-    description: "approvals, conversations and rate budgets; IF NOT EXISTS because each store created its table at open before",
+    description:
+      "approvals, conversations and rate budgets; IF NOT EXISTS because each store created its table at open before",
     sql: (t) => `
       CREATE TABLE IF NOT EXISTS ${t("approvals")} (
         id text PRIMARY KEY, ref text NOT NULL UNIQUE, requester text NOT NULL, tool text NOT NULL,
@@ -152,28 +153,28 @@ const MIGRATION_TIMEOUT_MS = 30_000;
  * transaction lock for this schema, so two instances starting at once never both migrate: the second waits, then sees
  * the work done. A schema migrated by a newer gatehouse is refused.
  */
-export async function migrate(db: PostgresDriver, migrations: readonly PostgresMigration[] = MIGRATIONS): Promise<void> {
+export async function migrate(
+  db: PostgresDriver,
+  migrations: readonly PostgresMigration[] = MIGRATIONS,
+): Promise<void> {
   const latest = migrations.at(-1)?.version ?? 0;
-  await runWithDeadline(
-    "postgres",
-    MIGRATION_TIMEOUT_MS + db.timeoutMs,
-    () =>
-      db.withClient(async (client) => {
-        // BEGIN answers within the usual deadline (a hung server is noticed fast); waiting for another instance's
-        // migration and running ours get the longer one.
-        const slow: RunSql = (text, values = []) =>
-          client.query({ text, values, query_timeout: MIGRATION_TIMEOUT_MS } as QueryConfig<unknown[]>);
-        await client.query("BEGIN");
-        try {
-          await client.query(`SET LOCAL statement_timeout = ${MIGRATION_TIMEOUT_MS}`);
-          await slow("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`gatehouse:migrate:${db.schema}`]);
-          await applyMissing(slow, db, migrations, latest);
-          await slow("COMMIT");
-        } catch (error) {
-          await client.query("ROLLBACK").catch(() => undefined);
-          throw error;
-        }
-      }),
+  await runWithDeadline("postgres", MIGRATION_TIMEOUT_MS + db.timeoutMs, () =>
+    db.withClient(async (client) => {
+      // BEGIN answers within the usual deadline (a hung server is noticed fast); waiting for another instance's
+      // migration and running ours get the longer one.
+      const slow: RunSql = (text, values = []) =>
+        client.query({ text, values, query_timeout: MIGRATION_TIMEOUT_MS } as QueryConfig<unknown[]>);
+      await client.query("BEGIN");
+      try {
+        await client.query(`SET LOCAL statement_timeout = ${MIGRATION_TIMEOUT_MS}`);
+        await slow("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`gatehouse:migrate:${db.schema}`]);
+        await applyMissing(slow, db, migrations, latest);
+        await slow("COMMIT");
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw error;
+      }
+    }),
   ).catch((error: unknown) => {
     throw db.failure(error);
   });

@@ -61,7 +61,8 @@ export class PostgresPairedLookup implements PairedLookup {
    */
   private async send(senders: readonly SenderRef[]): Promise<boolean[]> {
     const chunks: Promise<boolean[]>[] = [];
-    for (let start = 0; start < senders.length; start += MAX_PAIRED_BATCH) chunks.push(this.chunk(senders.slice(start, start + MAX_PAIRED_BATCH)));
+    for (let start = 0; start < senders.length; start += MAX_PAIRED_BATCH)
+      chunks.push(this.chunk(senders.slice(start, start + MAX_PAIRED_BATCH)));
     return (await Promise.all(chunks)).flat();
   }
 

@@ -97,7 +97,11 @@ function fromJson(text: string): ApprovalRecord {
 }
 
 function toJson(record: ApprovalRecord): string {
-  return JSON.stringify({ ...record, arguments: JSON.stringify(record.arguments), context: JSON.stringify(record.context) });
+  return JSON.stringify({
+    ...record,
+    arguments: JSON.stringify(record.arguments),
+    context: JSON.stringify(record.context),
+  });
 }
 
 /** Approval requests in Redis, shared by every instance; decisions travel on the audit stream. */
@@ -157,14 +161,18 @@ export class RedisApprovalStore implements ApprovalStore {
   async decide(id: string, decision: ApprovalDecision): Promise<DecideResult> {
     const now = this.now();
     const reply = (await this.conn.run(async () => {
-      const decided = (await this.conn.eval(DECIDE, [this.record(id), this.pending, this.keys.audit], [
-        decision.outcome,
-        decision.approver,
-        decision.reason,
-        String(now),
-        approvalAuditType(decision.outcome),
-        APPROVAL_AUDIT_CHANNEL,
-      ])) as [string, string?];
+      const decided = (await this.conn.eval(
+        DECIDE,
+        [this.record(id), this.pending, this.keys.audit],
+        [
+          decision.outcome,
+          decision.approver,
+          decision.reason,
+          String(now),
+          approvalAuditType(decision.outcome),
+          APPROVAL_AUDIT_CHANNEL,
+        ],
+      )) as [string, string?];
       // a decision reported won must survive a failover (Sentinel, Cluster: on the replicas first)
       if (decided[0] === "won") await this.conn.replicated();
       return decided;
@@ -187,7 +195,9 @@ export class RedisApprovalStore implements ApprovalStore {
 
   async claim(id: string, holder: string): Promise<boolean> {
     const key = `${this.keys.prefix}approval-claim:${id}:${holder}`;
-    const reply = await this.conn.run(() => this.conn.command(["SET", key, "1", "NX", "PX", String(APPROVAL_RETENTION_MS)]));
+    const reply = await this.conn.run(() =>
+      this.conn.command(["SET", key, "1", "NX", "PX", String(APPROVAL_RETENTION_MS)]),
+    );
     return reply === "OK";
   }
 

@@ -22,12 +22,16 @@ const DURATION = /^(\d{1,12})(ms|s|m|h|d)?$/;
 /** "7d", "12h", "30m", "90s", "500ms" or plain milliseconds; "0" keeps events for ever. */
 function durationMs(text: string, field: string): number {
   const match = DURATION.exec(text.trim());
-  if (!match) throw new TypeError(`redis ${field} must be a duration such as 7d, 12h, 30m or 0 (keep for ever), not "${text.slice(0, 40)}"`);
+  if (!match)
+    throw new TypeError(
+      `redis ${field} must be a duration such as 7d, 12h, 30m or 0 (keep for ever), not "${text.slice(0, 40)}"`,
+    );
   return Number(match[1]) * UNIT_MS[(match[2] ?? "ms") as keyof typeof UNIT_MS];
 }
 
 function count(text: string, field: string): number {
-  if (!/^\d{1,12}$/.test(text.trim())) throw new TypeError(`redis ${field} must be a whole number of events (0 for no limit)`);
+  if (!/^\d{1,12}$/.test(text.trim()))
+    throw new TypeError(`redis ${field} must be a whole number of events (0 for no limit)`);
   return Number(text);
 }
 
@@ -39,7 +43,12 @@ function option(value: unknown, field: string): number | undefined {
   return value;
 }
 
-function agree(fromUrl: number | undefined, fromOptions: number | undefined, param: string, field: string): number | undefined {
+function agree(
+  fromUrl: number | undefined,
+  fromOptions: number | undefined,
+  param: string,
+  field: string,
+): number | undefined {
   if (fromUrl !== undefined && fromOptions !== undefined && fromUrl !== fromOptions) {
     throw new TypeError(`redis audit retention given twice and differently: in the URL (?${param}=) and as ${field}`);
   }

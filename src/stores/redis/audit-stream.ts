@@ -40,7 +40,8 @@ function xreadEntries(reply: unknown): StreamEntry[] {
   if (Array.isArray(reply)) {
     const first = reply[0] as unknown;
     if (Array.isArray(first)) return toEntries(first[1]);
-    if (first && typeof first === "object" && "messages" in first) return toEntries((first as { messages: unknown }).messages);
+    if (first && typeof first === "object" && "messages" in first)
+      return toEntries((first as { messages: unknown }).messages);
     return [];
   }
   if (reply instanceof Map) return toEntries([...reply.values()][0]);
@@ -79,7 +80,11 @@ export function compareStreamIds(a: string, b: string): number {
 }
 
 /** One page of the audit log, filtered like the memory store, from just after the `after` cursor. */
-export async function readAuditPage(conn: RedisConnection, stream: string, query: AuditQuery | undefined): Promise<AuditPage> {
+export async function readAuditPage(
+  conn: RedisConnection,
+  stream: string,
+  query: AuditQuery | undefined,
+): Promise<AuditPage> {
   const limit = auditLimit(query);
   const after = query?.after;
   if (after !== undefined && (typeof after !== "string" || !STREAM_ID.test(after))) return { events: [], next: null };
@@ -199,7 +204,9 @@ export class AuditFeed {
     while (!this.closed && this.subscribers.has(subscriber)) {
       try {
         // one command sent at once (EVAL, never EVALSHA + a retry), so it is ordered before this store's next write
-        const tail = toTail(await this.conn.run(() => this.conn.command(["EVAL", AUDIT_TAIL.source, "1", this.stream, "", "0"])));
+        const tail = toTail(
+          await this.conn.run(() => this.conn.command(["EVAL", AUDIT_TAIL.source, "1", this.stream, "", "0"])),
+        );
         const after = tail.last ?? "0-0";
         subscriber.after = after;
         const resync = subscriber.pendingResync;
@@ -223,7 +230,11 @@ export class AuditFeed {
         try {
           const reader = await this.readerClient();
           const tail = toTail(
-            await this.bounded(reader, evalScript(reader, AUDIT_TAIL, [this.stream], [position.id, String(READ_COUNT)]), this.conn.timeoutMs),
+            await this.bounded(
+              reader,
+              evalScript(reader, AUDIT_TAIL, [this.stream], [position.id, String(READ_COUNT)]),
+              this.conn.timeoutMs,
+            ),
           );
           const missed = missedBy(tail, position);
           if (missed > 0) {
@@ -237,7 +248,16 @@ export class AuditFeed {
           }
           if (tail.entries.length === READ_COUNT) continue;
           // nothing more yet: wait (blocking) until something is added, then read it with the script above
-          const waiting = reader.sendCommand(["XREAD", "COUNT", "1", "BLOCK", String(BLOCK_MS), "STREAMS", this.stream, position.id]);
+          const waiting = reader.sendCommand([
+            "XREAD",
+            "COUNT",
+            "1",
+            "BLOCK",
+            String(BLOCK_MS),
+            "STREAMS",
+            this.stream,
+            position.id,
+          ]);
           await this.bounded(reader, waiting, BLOCK_MS + this.conn.timeoutMs);
         } catch {
           if (!this.closed) await sleep(RETRY_MS);

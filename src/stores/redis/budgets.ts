@@ -45,7 +45,9 @@ export class RedisBudgetStore implements BudgetStore {
 
   async giveBack(key: string, limit: RateLimit): Promise<void> {
     const { intervalMs } = budgetTiming(key, limit);
-    await this.conn.run(() => this.conn.eval(BUDGET_GIVE_BACK, [this.keyOf(key)], [String(this.now()), String(intervalMs)]));
+    await this.conn.run(() =>
+      this.conn.eval(BUDGET_GIVE_BACK, [this.keyOf(key)], [String(this.now()), String(intervalMs)]),
+    );
   }
 
   private keyOf(key: string): string {

@@ -100,7 +100,8 @@ export async function connectRedis(url: string, timeoutMs: number): Promise<Redi
     await withDeadline(connecting, timeoutMs);
   } catch (error) {
     client.destroy();
-    if (error instanceof StoreUnavailableError && lastError !== undefined) throw new StoreUnavailableError("redis", { cause: lastError });
+    if (error instanceof StoreUnavailableError && lastError !== undefined)
+      throw new StoreUnavailableError("redis", { cause: lastError });
     throw error instanceof StoreUnavailableError ? error : new StoreUnavailableError("redis", { cause: error });
   } finally {
     client.off("error", ignore);
@@ -146,7 +147,9 @@ export class RedisConnection {
     const acknowledged = Number(await this.command(["WAIT", String(this.waitReplicas), String(waitMs)]));
     if (acknowledged >= this.waitReplicas) return;
     throw new StoreUnavailableError("redis", {
-      cause: new Error(`only ${acknowledged} of ${this.waitReplicas} replicas acknowledged the write within ${waitMs} ms`),
+      cause: new Error(
+        `only ${acknowledged} of ${this.waitReplicas} replicas acknowledged the write within ${waitMs} ms`,
+      ),
     });
   }
 
@@ -199,7 +202,12 @@ export class RedisConnection {
 }
 
 /** EVALSHA on `client`, loading the script with EVAL the first time a server has not seen it. */
-export async function evalScript(client: RedisClientLike, script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+export async function evalScript(
+  client: RedisClientLike,
+  script: LuaScript,
+  keys: string[],
+  args: string[],
+): Promise<unknown> {
   const tail = [String(keys.length), ...keys, ...args];
   try {
     return await client.sendCommand(["EVALSHA", script.sha, ...tail]);

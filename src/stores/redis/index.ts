@@ -54,7 +54,10 @@ async function assemble(
 ): Promise<Stores> {
   await checkStoreSecret(`redis (prefix "${prefix}")`, secret, fingerprintKeeper(conn, prefix), options.secretCheck);
   const pairingOptions = pairingOptionsOf(options, secret);
-  const sessions = new RedisSessionBindingStore(conn, prefix, { now: options.now, idleTtlMs: options.sessionIdleTtlMs });
+  const sessions = new RedisSessionBindingStore(conn, prefix, {
+    now: options.now,
+    idleTtlMs: options.sessionIdleTtlMs,
+  });
   let pairing: RedisPairingStore;
   try {
     pairing = new RedisPairingStore(conn, prefix, pairingOptions);

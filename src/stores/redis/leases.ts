@@ -50,8 +50,12 @@ export class RedisLeaseStore implements LeaseStore {
     checkLeaseInput(name, holder, ttlMs);
     const at = this.now();
     const expiresAt = at + Math.ceil(ttlMs);
-    const token = await this.conn.run(() => this.conn.eval(ACQUIRE, this.keys(name), [name, holder, String(at), String(expiresAt)]));
-    return token === null || token === false || token === undefined ? null : { name, holder, token: Number(token), expiresAt };
+    const token = await this.conn.run(() =>
+      this.conn.eval(ACQUIRE, this.keys(name), [name, holder, String(at), String(expiresAt)]),
+    );
+    return token === null || token === false || token === undefined
+      ? null
+      : { name, holder, token: Number(token), expiresAt };
   }
 
   async renew(lease: Lease, ttlMs: number): Promise<Lease | null> {
@@ -75,7 +79,9 @@ export class RedisLeaseStore implements LeaseStore {
 
   async live(prefix: string): Promise<LeaseState[]> {
     const at = this.now();
-    const names = (await this.conn.run(() => this.conn.command(["ZRANGEBYSCORE", `${this.prefix}leases`, `(${at}`, "+inf"]))) as string[];
+    const names = (await this.conn.run(() =>
+      this.conn.command(["ZRANGEBYSCORE", `${this.prefix}leases`, `(${at}`, "+inf"]),
+    )) as string[];
     const states = await Promise.all(names.filter((name) => name.startsWith(prefix)).map((name) => this.current(name)));
     return states
       .filter((state): state is LeaseState => state !== null && state.expiresAt > at)

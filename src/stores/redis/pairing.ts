@@ -134,7 +134,9 @@ export class RedisPairingStore implements PairingStore {
             entry = regenerateCode(this.opts, entry, drawn);
             break;
           default:
-            throw new StoreUnavailableError("redis", { cause: new Error(`unexpected generate reply ${String(reply[0])}`) });
+            throw new StoreUnavailableError("redis", {
+              cause: new Error(`unexpected generate reply ${String(reply[0])}`),
+            });
         }
       }
     });
@@ -179,23 +181,25 @@ export class RedisPairingStore implements PairingStore {
 
   async isPairedMany(senders: readonly SenderRef[]): Promise<boolean[]> {
     this.assertOpen();
-    return askValidSenders(senders, (valid) => this.pairedLookups.many(valid.map((s) => senderField(s.channelType, s.channelId))));
+    return askValidSenders(senders, (valid) =>
+      this.pairedLookups.many(valid.map((s) => senderField(s.channelType, s.channelId))),
+    );
   }
 
   async listPaired(): Promise<PairedChannel[]> {
     this.assertOpen();
     const reply = await this.conn.run(() => this.conn.command(["HVALS", this.keys.paired]));
     const rows = Array.isArray(reply) ? reply.map((text) => toPairing(String(text))) : [];
-    return rows
-      .sort((a, b) => a.pairedAt - b.pairedAt || bySeq(a, b))
-      .map(({ seq: _seq, ...pairing }) => pairing);
+    return rows.sort((a, b) => a.pairedAt - b.pairedAt || bySeq(a, b)).map(({ seq: _seq, ...pairing }) => pairing);
   }
 
   async revoke(channelId: string, channelType: string, options: { revokedBy?: string } = {}): Promise<boolean> {
     this.assertOpen();
     if (!isValidSender(channelId, channelType)) return false;
     const revokedBy = options.revokedBy ?? "owner";
-    const reply = await this.conn.run(() => this.decision(REVOKE, this.opts.now(), [channelType, channelId, String(revokedBy)]));
+    const reply = await this.conn.run(() =>
+      this.decision(REVOKE, this.opts.now(), [channelType, channelId, String(revokedBy)]),
+    );
     return Number(reply) === 1;
   }
 
@@ -246,7 +250,9 @@ export class RedisPairingStore implements PairingStore {
     this.assertOpen();
     const paired = records.paired.map((p) => ({ ...p, approvedBy: p.approvedBy ?? "owner" }));
     const audit = records.audit.map((e) => ({ ...e, detail: JSON.stringify({ restored: true, ...e.detail }) }));
-    await this.conn.run(() => this.conn.eval(RESTORE, [], [this.keys.prefix, JSON.stringify(paired), JSON.stringify(audit)]));
+    await this.conn.run(() =>
+      this.conn.eval(RESTORE, [], [this.keys.prefix, JSON.stringify(paired), JSON.stringify(audit)]),
+    );
   }
 
   async close(): Promise<void> {

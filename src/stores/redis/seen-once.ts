@@ -10,7 +10,9 @@ export class RedisSeenOnceStore implements SeenOnceStore {
 
   async firstSighting(key: string, ttlMs: number): Promise<boolean> {
     const ttl = String(Math.max(1, Math.ceil(ttlMs)));
-    const reply = await this.conn.run(() => this.conn.command(["SET", `${this.prefix}seen:${key}`, "1", "NX", "PX", ttl]));
+    const reply = await this.conn.run(() =>
+      this.conn.command(["SET", `${this.prefix}seen:${key}`, "1", "NX", "PX", ttl]),
+    );
     return reply === "OK";
   }
 }

@@ -41,7 +41,9 @@ export class RedisSessionBindingStore implements SessionBindingStore {
     assertSessionId(sessionId);
     const json = serializePrincipal(principal);
     const now = this.now();
-    await this.conn.run(() => this.conn.eval(SESSION_BIND, [this.keys.session(sessionId)], [json, String(now), this.nativeTtl()]));
+    await this.conn.run(() =>
+      this.conn.eval(SESSION_BIND, [this.keys.session(sessionId)], [json, String(now), this.nativeTtl()]),
+    );
   }
 
   async lookup(sessionId: string): Promise<Principal | null> {
@@ -52,10 +54,18 @@ export class RedisSessionBindingStore implements SessionBindingStore {
     return this.conn.run(async () => {
       const [principal, lastSeen] = sessionFields(await this.conn.command(["HMGET", key, "principal", "lastSeen"]));
       if (principal === null) return null;
-      if (lastSeen !== null && now - lastSeen < this.idleTtlMs && !needsRefresh(lastSeen, now, this.refreshIntervalMs)) {
+      if (
+        lastSeen !== null &&
+        now - lastSeen < this.idleTtlMs &&
+        !needsRefresh(lastSeen, now, this.refreshIntervalMs)
+      ) {
         return parsePrincipal(principal);
       }
-      const reply = await this.conn.eval(SESSION_LOOKUP, [key], [String(now), String(this.idleTtlMs), this.nativeTtl()]);
+      const reply = await this.conn.eval(
+        SESSION_LOOKUP,
+        [key],
+        [String(now), String(this.idleTtlMs), this.nativeTtl()],
+      );
       return typeof reply === "string" ? parsePrincipal(reply) : null;
     });
   }

@@ -40,7 +40,11 @@ const MULTI_HOST = /^(rediss?)\+(cluster|sentinel):\/\/(?:([^@/?#]*)@)?([^/?#]+)
 function prefixOf(params: URLSearchParams, keyPrefix: string | undefined): string {
   const fromUrl = params.get("prefix");
   params.delete("prefix");
-  if (fromUrl !== null && keyPrefix !== undefined && normalizePrefix(fromUrl, "?prefix") !== normalizePrefix(keyPrefix)) {
+  if (
+    fromUrl !== null &&
+    keyPrefix !== undefined &&
+    normalizePrefix(fromUrl, "?prefix") !== normalizePrefix(keyPrefix)
+  ) {
     throw new TypeError("redis key prefix given twice and differently: in the URL (?prefix=) and as keyPrefix");
   }
   if (fromUrl !== null) return normalizePrefix(fromUrl, "?prefix");
@@ -51,7 +55,8 @@ function waitReplicasOf(params: URLSearchParams, fallback: number): number {
   const text = params.get("waitReplicas");
   params.delete("waitReplicas");
   if (text === null) return fallback;
-  if (!/^\d{1,2}$/.test(text)) throw new TypeError("redis ?waitReplicas= must be a whole number of replicas (0 waits for none)");
+  if (!/^\d{1,2}$/.test(text))
+    throw new TypeError("redis ?waitReplicas= must be a whole number of replicas (0 waits for none)");
   return Number(text);
 }
 
@@ -63,8 +68,12 @@ function addresses(list: string, defaultPort: number): RedisNodeAddress[] {
     } catch {
       throw new TypeError(`redis store URL: "${item.slice(0, 80)}" is not a host:port`);
     }
-    if (parsed.hostname === "" || parsed.username || parsed.pathname !== "") throw new TypeError(`redis store URL: "${item.slice(0, 80)}" is not a host:port`);
-    return { host: parsed.hostname.replace(/^\[(.*)\]$/, "$1"), port: parsed.port === "" ? defaultPort : Number(parsed.port) };
+    if (parsed.hostname === "" || parsed.username || parsed.pathname !== "")
+      throw new TypeError(`redis store URL: "${item.slice(0, 80)}" is not a host:port`);
+    return {
+      host: parsed.hostname.replace(/^\[(.*)\]$/, "$1"),
+      port: parsed.port === "" ? defaultPort : Number(parsed.port),
+    };
   });
 }
 
@@ -109,15 +118,18 @@ export function parseRedisTarget(url: string, options: TargetOptions = {}): Redi
   const nodes = addresses(hosts, mode.toLowerCase() === "sentinel" ? 26379 : 6379);
   const common = { retention, waitReplicas, tls, ...credentials(userinfo) };
   if (mode.toLowerCase() === "cluster") {
-    if (path !== "" && path !== "/") throw new TypeError("redis+cluster:// URLs have no database number (a cluster has only db 0)");
+    if (path !== "" && path !== "/")
+      throw new TypeError("redis+cluster:// URLs have no database number (a cluster has only db 0)");
     refuseLeftovers(params);
     return { mode: "cluster", nodes, prefix: hashTaggedPrefix(prefix), ...common };
   }
   const masterName = params.get("name");
   params.delete("name");
-  if (!masterName) throw new TypeError("redis+sentinel:// URLs need ?name=<master name> (the name the Sentinels monitor)");
+  if (!masterName)
+    throw new TypeError("redis+sentinel:// URLs need ?name=<master name> (the name the Sentinels monitor)");
   const database = path === "" || path === "/" ? 0 : Number(path.slice(1));
-  if (!Number.isInteger(database) || database < 0) throw new TypeError("redis+sentinel:// database must be a whole number (…/0)");
+  if (!Number.isInteger(database) || database < 0)
+    throw new TypeError("redis+sentinel:// database must be a whole number (…/0)");
   refuseLeftovers(params);
   return { mode: "sentinel", sentinels: nodes, masterName, database, prefix, ...common };
 }
@@ -125,6 +137,8 @@ export function parseRedisTarget(url: string, options: TargetOptions = {}): Redi
 function refuseLeftovers(params: URLSearchParams): void {
   const names = [...params.keys()];
   if (names.length > 0) {
-    throw new TypeError(`redis store URL: unknown parameter ?${names[0]}= (known: prefix, auditRetention, auditMaxLength, waitReplicas, name)`);
+    throw new TypeError(
+      `redis store URL: unknown parameter ?${names[0]}= (known: prefix, auditRetention, auditMaxLength, waitReplicas, name)`,
+    );
   }
 }

@@ -24,7 +24,10 @@ interface Topology {
 
 interface ClusterLike extends Topology {
   sendCommand(firstKey: string, isReadonly: boolean, args: ReadonlyArray<string>): Promise<unknown>;
-  getNodeClientForKey(key: string, isReadonly: boolean): Promise<{ sendCommand(args: ReadonlyArray<string>): Promise<unknown> }>;
+  getNodeClientForKey(
+    key: string,
+    isReadonly: boolean,
+  ): Promise<{ sendCommand(args: ReadonlyArray<string>): Promise<unknown> }>;
   duplicate(): ClusterLike;
 }
 
@@ -34,7 +37,11 @@ interface ClusterLike extends Topology {
  * to any node). A MOVED reply (the slot moved: a failover) is sent again once through the cluster client, which
  * learns the new layout from it.
  */
-async function sendToSlotMaster(cluster: ClusterLike, routingKey: string, args: ReadonlyArray<string>): Promise<unknown> {
+async function sendToSlotMaster(
+  cluster: ClusterLike,
+  routingKey: string,
+  args: ReadonlyArray<string>,
+): Promise<unknown> {
   const node = await cluster.getNodeClientForKey(routingKey, false);
   try {
     return await node.sendCommand(args);
@@ -117,11 +124,22 @@ async function connected(client: RedisClientLike, timeoutMs: number): Promise<Re
  * store's slot) or the master behind Sentinels. Like the one-server client: no offline queue (a command issued while
  * disconnected fails at once), reconnecting in the background, connecting within `timeoutMs`.
  */
-export async function connectTarget(target: RedisTarget, routingKey: string, timeoutMs: number): Promise<RedisClientLike> {
+export async function connectTarget(
+  target: RedisTarget,
+  routingKey: string,
+  timeoutMs: number,
+): Promise<RedisClientLike> {
   if (target.mode === "single") return connectRedis(target.url, timeoutMs);
   const redis = await loadRedisModule();
-  const socket = { connectTimeout: timeoutMs, reconnectStrategy: reconnectDelay, ...(target.tls ? { tls: true as const } : {}) };
-  const auth = { ...(target.username ? { username: target.username } : {}), ...(target.password ? { password: target.password } : {}) };
+  const socket = {
+    connectTimeout: timeoutMs,
+    reconnectStrategy: reconnectDelay,
+    ...(target.tls ? { tls: true as const } : {}),
+  };
+  const auth = {
+    ...(target.username ? { username: target.username } : {}),
+    ...(target.password ? { password: target.password } : {}),
+  };
   if (target.mode === "cluster") {
     const cluster = redis.createCluster({
       rootNodes: target.nodes.map((node) => ({ socket: { host: node.host, port: node.port } })),
@@ -138,7 +156,10 @@ export async function connectTarget(target: RedisTarget, routingKey: string, tim
     name: target.masterName,
     sentinelRootNodes: target.sentinels.map((node) => ({ host: node.host, port: node.port })),
     nodeClientOptions: { ...auth, database: target.database, disableOfflineQueue: true, socket },
-    sentinelClientOptions: { disableOfflineQueue: true, socket: { connectTimeout: timeoutMs, reconnectStrategy: reconnectDelay } },
+    sentinelClientOptions: {
+      disableOfflineQueue: true,
+      socket: { connectTimeout: timeoutMs, reconnectStrategy: reconnectDelay },
+    },
     // one connection to the master: a pairing decision and the WAIT after it go out on the same one
     masterPoolSize: 1,
     scanInterval: 1000,

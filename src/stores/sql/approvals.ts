@@ -19,7 +19,8 @@ import {
 import { SqlAuditLog } from "./audit.js";
 import { sqlCall, type SqlDriver, type SqlExecutor } from "./driver.js";
 
-const COLUMNS = "id, ref, requester, tool, arguments, risk, agent, session, context, created_at, expires_at, status, decided_at, approver, reason";
+const COLUMNS =
+  "id, ref, requester, tool, arguments, risk, agent, session, context, created_at, expires_at, status, decided_at, approver, reason";
 
 /** Rows keep arguments and context as JSON text. */
 const toRecord = (row: ApprovalRow): ApprovalRecord => approvalFromRow(row, (text) => parseJsonField(text as string));
@@ -59,8 +60,19 @@ export class SqlApprovalStore implements ApprovalStore {
       await tx.execute(
         `INSERT INTO ${this.table} (id, ref, requester, tool, arguments, risk, agent, session, context, created_at, expires_at, status)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')`,
-        [record.id, record.ref, record.requester, record.tool, JSON.stringify(record.arguments), record.risk, record.agent,
-          record.session, JSON.stringify(record.context), record.createdAt, record.expiresAt],
+        [
+          record.id,
+          record.ref,
+          record.requester,
+          record.tool,
+          JSON.stringify(record.arguments),
+          record.risk,
+          record.agent,
+          record.session,
+          JSON.stringify(record.context),
+          record.createdAt,
+          record.expiresAt,
+        ],
       );
       await this.log.append(tx, approvalAuditEvent(record, "requested", record.requester, now));
       return { created: true, record };
@@ -84,11 +96,19 @@ export class SqlApprovalStore implements ApprovalStore {
     return this.write(async (tx): Promise<DecideResult> => {
       const current = await this.byId(tx, id);
       if (!current) return { won: false, record: null };
-      if (!isDecidable(current.status, current.expiresAt, decision.outcome, now)) return { won: false, record: approvalView(current, now) };
-      await tx.execute(`UPDATE ${this.table} SET status = ?, approver = ?, reason = ?, decided_at = ? WHERE id = ? AND status = 'pending'`, [
-        decision.outcome, decision.approver, decision.reason, now, id,
-      ]);
-      const record: ApprovalRecord = { ...current, status: decision.outcome, approver: decision.approver, reason: decision.reason, decidedAt: now };
+      if (!isDecidable(current.status, current.expiresAt, decision.outcome, now))
+        return { won: false, record: approvalView(current, now) };
+      await tx.execute(
+        `UPDATE ${this.table} SET status = ?, approver = ?, reason = ?, decided_at = ? WHERE id = ? AND status = 'pending'`,
+        [decision.outcome, decision.approver, decision.reason, now, id],
+      );
+      const record: ApprovalRecord = {
+        ...current,
+        status: decision.outcome,
+        approver: decision.approver,
+        reason: decision.reason,
+        decidedAt: now,
+      };
       await this.log.append(tx, approvalAuditEvent(record, decision.outcome, decision.approver, now));
       return { won: true, record };
     });
@@ -97,7 +117,10 @@ export class SqlApprovalStore implements ApprovalStore {
   async listPending(): Promise<ApprovalRecord[]> {
     this.assertOpen();
     const rows = await sqlCall(this.driver, () =>
-      this.driver.all<ApprovalRow>(`SELECT ${COLUMNS} FROM ${this.table} WHERE status = 'pending' AND expires_at > ? ORDER BY created_at, ${this.driver.dialect.approvalOrder}`, [this.now()]),
+      this.driver.all<ApprovalRow>(
+        `SELECT ${COLUMNS} FROM ${this.table} WHERE status = 'pending' AND expires_at > ? ORDER BY created_at, ${this.driver.dialect.approvalOrder}`,
+        [this.now()],
+      ),
     );
     return rows.map(toRecord);
   }

@@ -54,7 +54,15 @@ export class SqlAuditLog {
   async append(tx: SqlExecutor, event: Omit<AuditEvent, "id">): Promise<void> {
     await tx.execute(
       `INSERT INTO ${this.driver.dialect.table("audit")} (at, type, channel_type, channel_id, actor, kind, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      [event.at, event.type, event.channelType, event.channelId, event.actor, event.kind ?? null, JSON.stringify(event.detail)],
+      [
+        event.at,
+        event.type,
+        event.channelType,
+        event.channelId,
+        event.actor,
+        event.kind ?? null,
+        JSON.stringify(event.detail),
+      ],
     );
     await this.driver.announce?.(tx);
   }
@@ -64,7 +72,10 @@ export class SqlAuditLog {
     const after = query?.after === undefined ? 0 : Math.floor(Number(query.after));
     if (!Number.isSafeInteger(after)) return { events: [], next: null };
     // Like the reference: an empty filter is no filter. No stored event holds U+0000 (nor can PostgreSQL's text).
-    const filters = [["type", query?.type], ["channel_type", query?.channelType]].filter((f): f is [string, string] => Boolean(f[1]));
+    const filters = [
+      ["type", query?.type],
+      ["channel_type", query?.channelType],
+    ].filter((f): f is [string, string] => Boolean(f[1]));
     if (filters.some(([, value]) => value.includes("\u0000"))) return { events: [], next: null };
     const rows = await this.driver.all<AuditRow>(
       `${this.select} WHERE id > ?${filters.map(([column]) => ` AND ${column} = ?`).join("")} ORDER BY id LIMIT ${limit + 1}`,
@@ -121,12 +132,17 @@ export class SqlAuditLog {
 
   private async deliver(): Promise<void> {
     if (this.cursor === null) {
-      const row = await this.driver.get<{ id: number | string | null }>(`SELECT max(id) AS id FROM ${this.driver.dialect.table("audit")}`);
+      const row = await this.driver.get<{ id: number | string | null }>(
+        `SELECT max(id) AS id FROM ${this.driver.dialect.table("audit")}`,
+      );
       this.cursor = Number(row?.id ?? 0);
       return;
     }
     for (;;) {
-      const rows: AuditRow[] = await this.driver.all<AuditRow>(`${this.select} WHERE id > ? ORDER BY id LIMIT ${BATCH}`, [this.cursor]);
+      const rows: AuditRow[] = await this.driver.all<AuditRow>(
+        `${this.select} WHERE id > ? ORDER BY id LIMIT ${BATCH}`,
+        [this.cursor],
+      );
       if (rows.length === 0) return;
       for (const row of rows) {
         this.cursor = Number(row.id);

@@ -22,7 +22,13 @@ export interface SqlDialect {
    * `INSERT INTO t (cols) VALUES (?, ...)` that updates `update` when a row with the same `key` exists; `values` are
    * the SQL of each value (default: one `?` per column).
    */
-  upsert(table: string, columns: readonly string[], key: readonly string[], update: readonly string[], values?: readonly string[]): string;
+  upsert(
+    table: string,
+    columns: readonly string[],
+    key: readonly string[],
+    update: readonly string[],
+    values?: readonly string[],
+  ): string;
   /** The same insert, doing nothing when a row with the same `key` exists. */
   insertIfAbsent(table: string, columns: readonly string[], key: readonly string[]): string;
   /** The key column of the name/value tables (meta, rate_budgets, seen_once): `key` is reserved in MySQL. */
@@ -92,7 +98,8 @@ function clockDeadline(store: string, timeoutMs: number): CallDeadline {
     signal: NEVER_ABORTED,
     passed: () => Date.now() >= endsAt,
     check: () => {
-      if (deadline.passed()) throw new StoreUnavailableError(store, { cause: new Error(`no answer within ${timeoutMs} ms`) });
+      if (deadline.passed())
+        throw new StoreUnavailableError(store, { cause: new Error(`no answer within ${timeoutMs} ms`) });
     },
   };
   return deadline;

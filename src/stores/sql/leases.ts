@@ -14,7 +14,13 @@ interface LeaseRow {
 const COLUMNS = ["name", "holder", "token", "expires_at", "cursor_value"] as const;
 
 function stateOf(row: LeaseRow): LeaseState {
-  return { name: row.name, holder: row.holder, token: Number(row.token), expiresAt: Number(row.expires_at), cursor: row.cursor_value };
+  return {
+    name: row.name,
+    holder: row.holder,
+    token: Number(row.token),
+    expiresAt: Number(row.expires_at),
+    cursor: row.cursor_value,
+  };
 }
 
 /**
@@ -41,7 +47,8 @@ export function createSqlLeaseStore(driver: SqlDriver, now: Clock): LeaseStore {
           }, deadline),
         ),
       read: (name) => sqlCall(driver, () => read(driver, name)),
-      liveAfter: (at) => sqlCall(driver, async () => (await driver.all<LeaseRow>(`${select} WHERE expires_at > ?`, [at])).map(stateOf)),
+      liveAfter: (at) =>
+        sqlCall(driver, async () => (await driver.all<LeaseRow>(`${select} WHERE expires_at > ?`, [at])).map(stateOf)),
     },
     now,
   );

@@ -103,7 +103,18 @@ export class SqlPairingStore implements PairingStore {
            (SELECT display FROM ${pending} WHERE kind = 'request' AND channel_type = ? AND channel_id = ? AND ${live}) AS existing,
            (SELECT count(*) FROM ${pending} WHERE channel_type = ? AND ${live}) AS live,
            (SELECT count(*) FROM ${pending} WHERE hash = ? AND ${live}) AS taken`,
-        [now, entry.channelType, entry.channelId, entry.channelType, entry.channelId, now, entry.channelType, now, entry.hash, now],
+        [
+          now,
+          entry.channelType,
+          entry.channelId,
+          entry.channelType,
+          entry.channelId,
+          now,
+          entry.channelType,
+          now,
+          entry.hash,
+          now,
+        ],
       );
       if (Number(found?.expired ?? 0) > 0) await this.sweep(tx, now);
       if (entry.kind === "request") {
@@ -132,7 +143,17 @@ export class SqlPairingStore implements PairingStore {
       await tx.execute(
         `INSERT INTO ${this.t("pending")} (hash, kind, channel_type, channel_id, user_name, first_message, display, created_at, expires_at, failures${seqValue === null ? "" : ", seq"})
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0${seqValue === null ? "" : `, ${seqValue}`})`,
-        [entry.hash, entry.kind, entry.channelType, entry.channelId, entry.userName, Buffer.from(entry.firstMessage, "utf8"), entry.display, now, entry.expiresAt],
+        [
+          entry.hash,
+          entry.kind,
+          entry.channelType,
+          entry.channelId,
+          entry.userName,
+          Buffer.from(entry.firstMessage, "utf8"),
+          entry.display,
+          now,
+          entry.expiresAt,
+        ],
       );
       return { code: formatCode(entry.code) };
     });
@@ -140,7 +161,13 @@ export class SqlPairingStore implements PairingStore {
     return outcome.code;
   }
 
-  async approve(channelType: string, code: string, userId = "", userName = "", options: ApproveOptions = {}): Promise<boolean> {
+  async approve(
+    channelType: string,
+    code: string,
+    userId = "",
+    userName = "",
+    options: ApproveOptions = {},
+  ): Promise<boolean> {
     this.assertOpen();
     const input = prepareApprove(this.opts, channelType, code, userId, userName);
     if (!input) return false;
@@ -160,7 +187,10 @@ export class SqlPairingStore implements PairingStore {
       await tx.execute(`DELETE FROM ${this.t("pending")} WHERE hash = ?`, [input.hash]);
       // Failure limits count consecutive failures (NIST SP 800-63B): a success starts the redeemer's count afresh.
       if (redeemer !== null) {
-        await tx.execute(`DELETE FROM ${this.t("redeem_failures")} WHERE channel_type = ? AND redeemer = ?`, [input.channelType, redeemer]);
+        await tx.execute(`DELETE FROM ${this.t("redeem_failures")} WHERE channel_type = ? AND redeemer = ?`, [
+          input.channelType,
+          redeemer,
+        ]);
       }
       const approvedBy = options.approvedBy ?? (entry.kind === "invite" ? input.userId : "owner");
       await this.log.append(tx, {
@@ -172,7 +202,13 @@ export class SqlPairingStore implements PairingStore {
         kind: entry.kind,
         detail: { userName: input.userName || entry.userName, firstMessage: entry.firstMessage },
       });
-      await this.upsertPaired(tx, { channelType: input.channelType, channelId, label: pairingLabel(input.userName, entry.userName, channelId), pairedAt: now, approvedBy });
+      await this.upsertPaired(tx, {
+        channelType: input.channelType,
+        channelId,
+        label: pairingLabel(input.userName, entry.userName, channelId),
+        pairedAt: now,
+        approvedBy,
+      });
       return true;
     });
   }
@@ -187,7 +223,9 @@ export class SqlPairingStore implements PairingStore {
   async isPairedMany(senders: readonly SenderRef[]): Promise<boolean[]> {
     this.assertOpen();
     const { lookup } = this;
-    return askValidSenders(senders, (valid) => (lookup ? lookup.many(valid) : this.call(() => this.pairedAmong(valid))));
+    return askValidSenders(senders, (valid) =>
+      lookup ? lookup.many(valid) : this.call(() => this.pairedAmong(valid)),
+    );
   }
 
   async listPaired(): Promise<PairedChannel[]> {
@@ -211,13 +249,23 @@ export class SqlPairingStore implements PairingStore {
     if (!isValidSender(channelId, channelType)) return false;
     const now = this.opts.now();
     return this.write(async (tx) => {
-      const unpaired = await tx.execute(`DELETE FROM ${this.t("paired")} WHERE channel_type = ? AND channel_id = ?`, [channelType, channelId]);
-      const withdrawn = await tx.execute(`DELETE FROM ${this.t("pending")} WHERE kind = 'request' AND channel_type = ? AND channel_id = ?`, [
+      const unpaired = await tx.execute(`DELETE FROM ${this.t("paired")} WHERE channel_type = ? AND channel_id = ?`, [
         channelType,
         channelId,
       ]);
+      const withdrawn = await tx.execute(
+        `DELETE FROM ${this.t("pending")} WHERE kind = 'request' AND channel_type = ? AND channel_id = ?`,
+        [channelType, channelId],
+      );
       if (unpaired === 0 && withdrawn === 0) return false;
-      await this.log.append(tx, { at: now, type: "revoked", channelType, channelId, actor: options.revokedBy ?? "owner", detail: {} });
+      await this.log.append(tx, {
+        at: now,
+        type: "revoked",
+        channelType,
+        channelId,
+        actor: options.revokedBy ?? "owner",
+        detail: {},
+      });
       return true;
     });
   }
@@ -249,14 +297,26 @@ export class SqlPairingStore implements PairingStore {
       if (!entry) return false;
       await tx.execute(`DELETE FROM ${this.t("pending")} WHERE hash = ?`, [hash]);
       if (entry.kind === "request") {
-        await tx.execute(this.driver.dialect.upsert(this.t("deny_cooldowns"), ["channel_type", "channel_id", "until"], ["channel_type", "channel_id"], ["until"]), [
-          entry.channelType,
-          entry.channelId,
-          now + this.opts.rules.denyCooldownMs,
-        ]);
+        await tx.execute(
+          this.driver.dialect.upsert(
+            this.t("deny_cooldowns"),
+            ["channel_type", "channel_id", "until"],
+            ["channel_type", "channel_id"],
+            ["until"],
+          ),
+          [entry.channelType, entry.channelId, now + this.opts.rules.denyCooldownMs],
+        );
       }
       const { channelId, kind } = entry;
-      await this.log.append(tx, { at: now, type: "denied", channelType: entry.channelType, channelId, actor: options.deniedBy ?? "owner", kind, detail: {} });
+      await this.log.append(tx, {
+        at: now,
+        type: "denied",
+        channelType: entry.channelType,
+        channelId,
+        actor: options.deniedBy ?? "owner",
+        kind,
+        detail: {},
+      });
       return true;
     });
   }
@@ -282,7 +342,10 @@ export class SqlPairingStore implements PairingStore {
   }
 
   async health(): Promise<void> {
-    if (this.closed) throw new StoreUnavailableError(this.driver.backend, { cause: new Error(`${this.driver.backend} pairing store is closed`) });
+    if (this.closed)
+      throw new StoreUnavailableError(this.driver.backend, {
+        cause: new Error(`${this.driver.backend} pairing store is closed`),
+      });
     await this.call(() => this.driver.get("SELECT 1 AS ok"));
   }
 
@@ -291,7 +354,10 @@ export class SqlPairingStore implements PairingStore {
     const now = this.opts.now();
     await this.write(async (tx) => {
       await tx.execute(`DELETE FROM ${this.t("deny_cooldowns")} WHERE until <= ?`, [now]);
-      await tx.execute(`DELETE FROM ${this.t("redeem_failures")} WHERE locked_until <= ? AND window_start <= ?`, [now, now - this.opts.rules.redeemFailureWindowMs]);
+      await tx.execute(`DELETE FROM ${this.t("redeem_failures")} WHERE locked_until <= ? AND window_start <= ?`, [
+        now,
+        now - this.opts.rules.redeemFailureWindowMs,
+      ]);
     });
   }
 
@@ -322,13 +388,16 @@ export class SqlPairingStore implements PairingStore {
     const columns = ["channel_type", "channel_id", "label", "paired_at", "approved_by"];
     const values = columns.map(() => "?");
     if (dialect.seqValue !== null) columns.push("seq"), values.push(dialect.seqValue);
-    await tx.execute(dialect.upsert(this.t("paired"), columns, ["channel_type", "channel_id"], ["label", "paired_at", "approved_by"], values), [
-      p.channelType,
-      p.channelId,
-      p.label,
-      p.pairedAt,
-      p.approvedBy,
-    ]);
+    await tx.execute(
+      dialect.upsert(
+        this.t("paired"),
+        columns,
+        ["channel_type", "channel_id"],
+        ["label", "paired_at", "approved_by"],
+        values,
+      ),
+      [p.channelType, p.channelId, p.label, p.pairedAt, p.approvedBy],
+    );
   }
 
   private assertOpen(): void {
@@ -354,7 +423,9 @@ export class SqlPairingStore implements PairingStore {
    * otherwise it reads without blocking or waiting for writers: what it reads cannot have expired at `now`.
    */
   private async readAfterSweep<T>(now: number, read: (on: SqlExecutor) => Promise<T>): Promise<T> {
-    const expired = await this.call(() => this.driver.get(`SELECT 1 AS x FROM ${this.t("pending")} WHERE expires_at <= ? LIMIT 1`, [now]));
+    const expired = await this.call(() =>
+      this.driver.get(`SELECT 1 AS x FROM ${this.t("pending")} WHERE expires_at <= ? LIMIT 1`, [now]),
+    );
     if (expired === null) return this.call(() => read(this.driver));
     return this.write(async (tx) => {
       await this.sweep(tx, now);
@@ -377,7 +448,10 @@ export class SqlPairingStore implements PairingStore {
   }
 
   private async pendingByHash(tx: SqlExecutor, hash: string): Promise<PendingRow | null> {
-    const row = await tx.get<Record<string, unknown>>(`SELECT ${PENDING_COLUMNS} FROM ${this.t("pending")} WHERE hash = ?`, [hash]);
+    const row = await tx.get<Record<string, unknown>>(
+      `SELECT ${PENDING_COLUMNS} FROM ${this.t("pending")} WHERE hash = ?`,
+      [hash],
+    );
     return row ? toPending(row) : null;
   }
 
@@ -391,11 +465,24 @@ export class SqlPairingStore implements PairingStore {
 
   /** Removes every expired pending entry, recording each as `expired`, oldest first. */
   private async sweep(tx: SqlExecutor, now: number): Promise<void> {
-    const expired = (await tx.all<Record<string, unknown>>(`SELECT ${PENDING_COLUMNS} FROM ${this.t("pending")} WHERE expires_at <= ? ORDER BY seq`, [now])).map(toPending);
+    const expired = (
+      await tx.all<Record<string, unknown>>(
+        `SELECT ${PENDING_COLUMNS} FROM ${this.t("pending")} WHERE expires_at <= ? ORDER BY seq`,
+        [now],
+      )
+    ).map(toPending);
     if (expired.length === 0) return;
     await tx.execute(`DELETE FROM ${this.t("pending")} WHERE expires_at <= ?`, [now]);
     for (const { channelType, channelId, kind } of expired) {
-      await this.log.append(tx, { at: now, type: "expired", channelType, channelId, actor: "system", kind, detail: {} });
+      await this.log.append(tx, {
+        at: now,
+        type: "expired",
+        channelType,
+        channelId,
+        actor: "system",
+        kind,
+        detail: {},
+      });
     }
   }
 
@@ -407,7 +494,15 @@ export class SqlPairingStore implements PairingStore {
     }
     await tx.execute(`DELETE FROM ${this.t("pending")} WHERE hash = ?`, [entry.hash]);
     const { channelType, channelId, kind } = entry;
-    await this.log.append(tx, { at: now, type: "expired", channelType, channelId, actor: "system", kind, detail: { reason: "too many wrong redemptions" } });
+    await this.log.append(tx, {
+      at: now,
+      type: "expired",
+      channelType,
+      channelId,
+      actor: "system",
+      kind,
+      detail: { reason: "too many wrong redemptions" },
+    });
   }
 
   private async failureWindow(tx: SqlExecutor, channelType: string, redeemer: string): Promise<FailureWindow | null> {
@@ -415,20 +510,30 @@ export class SqlPairingStore implements PairingStore {
       `SELECT window_start, count, locked_until FROM ${this.t("redeem_failures")} WHERE channel_type = ? AND redeemer = ?`,
       [channelType, redeemer],
     );
-    return row ? { windowStart: Number(row.window_start), count: Number(row.count), lockedUntil: Number(row.locked_until) } : null;
+    return row
+      ? { windowStart: Number(row.window_start), count: Number(row.count), lockedUntil: Number(row.locked_until) }
+      : null;
   }
 
   /** A failed redemption by one redeemer on one channel type; past the limit inside the window they are locked out. */
-  private async countRedeemFailure(tx: SqlExecutor, input: ApproveInput, previous: FailureWindow | null, now: number): Promise<void> {
-    const { window, events } = nextRedeemFailure(previous ?? undefined, this.opts.rules, now, input.channelType, input.userId);
-    for (const event of events) await this.log.append(tx, event);
-    const columns = ["channel_type", "redeemer", "window_start", "count", "locked_until"];
-    await tx.execute(this.driver.dialect.upsert(this.t("redeem_failures"), columns, ["channel_type", "redeemer"], columns.slice(2)), [
+  private async countRedeemFailure(
+    tx: SqlExecutor,
+    input: ApproveInput,
+    previous: FailureWindow | null,
+    now: number,
+  ): Promise<void> {
+    const { window, events } = nextRedeemFailure(
+      previous ?? undefined,
+      this.opts.rules,
+      now,
       input.channelType,
       input.userId,
-      window.windowStart,
-      window.count,
-      window.lockedUntil,
-    ]);
+    );
+    for (const event of events) await this.log.append(tx, event);
+    const columns = ["channel_type", "redeemer", "window_start", "count", "locked_until"];
+    await tx.execute(
+      this.driver.dialect.upsert(this.t("redeem_failures"), columns, ["channel_type", "redeemer"], columns.slice(2)),
+      [input.channelType, input.userId, window.windowStart, window.count, window.lockedUntil],
+    );
   }
 }

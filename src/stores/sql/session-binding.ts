@@ -25,21 +25,29 @@ export class SqlSessionBindingStore implements SessionBindingStore {
   ) {
     this.now = options.now ?? Date.now;
     this.idleTtlMs = options.idleTtlMs ?? DEFAULT_SESSION_IDLE_TTL_MS;
-    if (!Number.isFinite(this.idleTtlMs) || this.idleTtlMs <= 0) throw new TypeError("session idleTtlMs must be a positive number");
+    if (!Number.isFinite(this.idleTtlMs) || this.idleTtlMs <= 0)
+      throw new TypeError("session idleTtlMs must be a positive number");
     this.refreshIntervalMs = sessionRefreshIntervalMs(this.idleTtlMs);
     this.table = driver.dialect.table("sessions");
   }
 
   /** Forgets sessions already idle past the TTL (at open), so the table does not grow with sessions nobody resumes. */
   async purgeIdle(): Promise<void> {
-    await this.call(() => this.driver.execute(`DELETE FROM ${this.table} WHERE last_seen <= ?`, [this.now() - this.idleTtlMs]));
+    await this.call(() =>
+      this.driver.execute(`DELETE FROM ${this.table} WHERE last_seen <= ?`, [this.now() - this.idleTtlMs]),
+    );
   }
 
   async bind(sessionId: string, principal: Principal): Promise<void> {
     this.assertOpen();
     assertSessionId(sessionId);
     const json = serializePrincipal(principal);
-    const sql = this.driver.dialect.upsert(this.table, ["session_id", "principal", "last_seen"], ["session_id"], ["principal", "last_seen"]);
+    const sql = this.driver.dialect.upsert(
+      this.table,
+      ["session_id", "principal", "last_seen"],
+      ["session_id"],
+      ["principal", "last_seen"],
+    );
     await this.call(() => this.driver.execute(sql, [sessionId, json, this.now()]));
   }
 
@@ -55,7 +63,8 @@ export class SqlSessionBindingStore implements SessionBindingStore {
     if (quick === null) return null;
     if (quick !== undefined) {
       const lastSeen = Number(quick.last_seen);
-      if (lastSeen > idleBefore && !needsRefresh(lastSeen, now, this.refreshIntervalMs)) return parsePrincipal(quick.principal);
+      if (lastSeen > idleBefore && !needsRefresh(lastSeen, now, this.refreshIntervalMs))
+        return parsePrincipal(quick.principal);
     }
     const json = await this.call(async () => {
       const row = await this.driver.get<{ principal: string; last_seen: unknown }>(select, [sessionId]);
@@ -63,14 +72,26 @@ export class SqlSessionBindingStore implements SessionBindingStore {
       const lastSeen = Number(row.last_seen);
       if (lastSeen <= idleBefore) {
         // Only if still idle: another process may have bound it again since the read.
-        await this.driver.execute(`DELETE FROM ${this.table} WHERE session_id = ? AND last_seen <= ?`, [sessionId, idleBefore]);
+        await this.driver.execute(`DELETE FROM ${this.table} WHERE session_id = ? AND last_seen <= ?`, [
+          sessionId,
+          idleBefore,
+        ]);
         return null;
       }
       if (!needsRefresh(lastSeen, now, this.refreshIntervalMs)) return row.principal;
       // The refresh re-checks liveness; the principal is read again in case another process changed it meanwhile.
-      const touched = await this.driver.execute(`UPDATE ${this.table} SET last_seen = ? WHERE session_id = ? AND last_seen > ?`, [now, sessionId, idleBefore]);
+      const touched = await this.driver.execute(
+        `UPDATE ${this.table} SET last_seen = ? WHERE session_id = ? AND last_seen > ?`,
+        [now, sessionId, idleBefore],
+      );
       if (touched === 0) return null;
-      return (await this.driver.get<{ principal: string }>(`SELECT principal FROM ${this.table} WHERE session_id = ?`, [sessionId]))?.principal ?? null;
+      return (
+        (
+          await this.driver.get<{ principal: string }>(`SELECT principal FROM ${this.table} WHERE session_id = ?`, [
+            sessionId,
+          ])
+        )?.principal ?? null
+      );
     });
     return json === null ? null : parsePrincipal(json);
   }
@@ -78,11 +99,16 @@ export class SqlSessionBindingStore implements SessionBindingStore {
   async unbind(sessionId: string): Promise<boolean> {
     this.assertOpen();
     if (!isValidId(sessionId)) return false;
-    return (await this.call(() => this.driver.execute(`DELETE FROM ${this.table} WHERE session_id = ?`, [sessionId]))) > 0;
+    return (
+      (await this.call(() => this.driver.execute(`DELETE FROM ${this.table} WHERE session_id = ?`, [sessionId]))) > 0
+    );
   }
 
   async health(): Promise<void> {
-    if (this.closed) throw new StoreUnavailableError(this.driver.backend, { cause: new Error(`${this.driver.backend} session store is closed`) });
+    if (this.closed)
+      throw new StoreUnavailableError(this.driver.backend, {
+        cause: new Error(`${this.driver.backend} session store is closed`),
+      });
     await this.call(() => this.driver.get("SELECT 1 AS ok"));
   }
 

@@ -14,16 +14,23 @@ export function createSqlSettingsStore(driver: SqlDriver, keyColumn: string): Se
       }
     });
   const read = async (name: string): Promise<string | null> =>
-    (await driver.get<{ value: string }>(`SELECT value FROM ${table} WHERE ${keyColumn} = ?`, [settingKey(name)]))?.value ?? null;
+    (await driver.get<{ value: string }>(`SELECT value FROM ${table} WHERE ${keyColumn} = ?`, [settingKey(name)]))
+      ?.value ?? null;
   return {
     get: (name) => call(() => read(name)),
     set: (name, value) =>
       call(async () => {
-        await driver.execute(driver.dialect.upsert(table, [keyColumn, "value"], [keyColumn], ["value"]), [settingKey(name), value]);
+        await driver.execute(driver.dialect.upsert(table, [keyColumn, "value"], [keyColumn], ["value"]), [
+          settingKey(name),
+          value,
+        ]);
       }),
     setIfAbsent: (name, value) =>
       call(async () => {
-        await driver.execute(driver.dialect.insertIfAbsent(table, [keyColumn, "value"], [keyColumn]), [settingKey(name), value]);
+        await driver.execute(driver.dialect.insertIfAbsent(table, [keyColumn, "value"], [keyColumn]), [
+          settingKey(name),
+          value,
+        ]);
         return (await read(name)) ?? value;
       }),
   };

@@ -26,11 +26,18 @@ function fingerprintKeeper(driver: SqlDriver): FingerprintKeeper {
   const { dialect } = driver;
   const table = dialect.table("meta");
   const read = async (): Promise<string | null> =>
-    (await driver.get<{ value: string }>(`SELECT value FROM ${table} WHERE ${dialect.keyColumn} = 'secret_fingerprint'`))?.value ?? null;
+    (
+      await driver.get<{ value: string }>(
+        `SELECT value FROM ${table} WHERE ${dialect.keyColumn} = 'secret_fingerprint'`,
+      )
+    )?.value ?? null;
   return {
     read,
     adopt: async (fingerprint) => {
-      await driver.execute(dialect.insertIfAbsent(table, [dialect.keyColumn, "value"], [dialect.keyColumn]), ["secret_fingerprint", fingerprint]);
+      await driver.execute(dialect.insertIfAbsent(table, [dialect.keyColumn, "value"], [dialect.keyColumn]), [
+        "secret_fingerprint",
+        fingerprint,
+      ]);
       return (await read()) ?? fingerprint;
     },
   };
@@ -41,8 +48,14 @@ function fingerprintKeeper(driver: SqlDriver): FingerprintKeeper {
  * sessions, tokens, budgets, seen-once keys, approvals, conversations, leases, announcements and settings. The driver is closed with the last of
  * pairing and sessions to close.
  */
-export async function openSqlStores(driver: SqlDriver, options: OpenStoresOptions, setup: SqlStoresSetup): Promise<Stores> {
-  await sqlCall(driver, () => checkStoreSecret(setup.where, setup.secret, fingerprintKeeper(driver), options.secretCheck));
+export async function openSqlStores(
+  driver: SqlDriver,
+  options: OpenStoresOptions,
+  setup: SqlStoresSetup,
+): Promise<Stores> {
+  await sqlCall(driver, () =>
+    checkStoreSecret(setup.where, setup.secret, fingerprintKeeper(driver), options.secretCheck),
+  );
   let users = 2;
   const release = async (): Promise<void> => {
     users -= 1;
@@ -50,7 +63,11 @@ export async function openSqlStores(driver: SqlDriver, options: OpenStoresOption
   };
   const now = options.now ?? Date.now;
   const pairing = new SqlPairingStore(driver, { ...options, secret: setup.secret.key }, release, setup.lookup);
-  const sessions = new SqlSessionBindingStore(driver, { now: options.now, idleTtlMs: options.sessionIdleTtlMs }, release);
+  const sessions = new SqlSessionBindingStore(
+    driver,
+    { now: options.now, idleTtlMs: options.sessionIdleTtlMs },
+    release,
+  );
   await sessions.purgeIdle();
   await pairing.forgetInert();
   const approvals = new SqlApprovalStore(driver, { now: options.now });

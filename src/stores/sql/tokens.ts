@@ -18,35 +18,45 @@ const toRecord = (row: Record<string, unknown>): ApiTokenRecord => ({
  */
 export function createSqlTokenStore(driver: SqlDriver, log: SqlAuditLog, now: Clock): TokenStore {
   const table = driver.dialect.table("api_tokens");
-  const write = <T>(work: Parameters<SqlDriver["write"]>[0]) => sqlCall(driver, (deadline) => driver.write(work, deadline) as Promise<T>);
+  const write = <T>(work: Parameters<SqlDriver["write"]>[0]) =>
+    sqlCall(driver, (deadline) => driver.write(work, deadline) as Promise<T>);
   return {
     async insert(record) {
       const collided = await write<"id" | "hash" | null>(async (tx) => {
         if (await tx.get(`SELECT 1 AS x FROM ${table} WHERE id = ?`, [record.id])) return "id";
         if (await tx.get(`SELECT 1 AS x FROM ${table} WHERE hash = ?`, [record.hash])) return "hash";
-        await tx.execute(`INSERT INTO ${table} (id, hash, role, user_id, label, created_at) VALUES (?, ?, ?, ?, ?, ?)`, [
-          record.id,
-          record.hash,
-          record.role,
-          record.userId,
-          record.label,
-          record.createdAt,
-        ]);
+        await tx.execute(
+          `INSERT INTO ${table} (id, hash, role, user_id, label, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+          [record.id, record.hash, record.role, record.userId, record.label, record.createdAt],
+        );
         return null;
       });
       if (collided) throw new TokenExistsError(collided, record.id);
     },
     async findByHash(hash) {
-      const row = await sqlCall(driver, () => driver.get<Record<string, unknown>>(`SELECT * FROM ${table} WHERE hash = ?`, [hash]));
+      const row = await sqlCall(driver, () =>
+        driver.get<Record<string, unknown>>(`SELECT * FROM ${table} WHERE hash = ?`, [hash]),
+      );
       return row ? toRecord(row) : null;
     },
     async list() {
-      return (await sqlCall(driver, () => driver.all<Record<string, unknown>>(`SELECT * FROM ${table} ORDER BY created_at, id`))).map(toRecord);
+      return (
+        await sqlCall(driver, () =>
+          driver.all<Record<string, unknown>>(`SELECT * FROM ${table} ORDER BY created_at, id`),
+        )
+      ).map(toRecord);
     },
     async delete(id) {
       const deleted = await write<boolean>(async (tx) => {
         if ((await tx.execute(`DELETE FROM ${table} WHERE id = ?`, [id])) === 0) return false;
-        await log.append(tx, { at: now(), type: "token-revoked", channelType: "token", channelId: id, actor: "owner", detail: {} });
+        await log.append(tx, {
+          at: now(),
+          type: "token-revoked",
+          channelType: "token",
+          channelId: id,
+          actor: "owner",
+          detail: {},
+        });
         return true;
       });
       void log.pump();

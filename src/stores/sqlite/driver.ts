@@ -1,19 +1,31 @@
 import type BetterSqlite3 from "better-sqlite3";
-import { CodeGenerationError, PairingInputError, SecretMismatchError, StoreUnavailableError } from "../../pairing/errors.js";
+import {
+  CodeGenerationError,
+  PairingInputError,
+  SecretMismatchError,
+  StoreUnavailableError,
+} from "../../pairing/errors.js";
 import type { CallDeadline } from "../deadline.js";
 import type { PairedLookup, SqlDialect, SqlDriver, SqlExecutor } from "../sql/driver.js";
 import type { SenderRef } from "../types.js";
 import { SETTLED_FALSE, SETTLED_TRUE, type SqliteConnection, unavailableIfSqlite } from "./connection.js";
 
-const upsertSql = (verb: string) => (table: string, columns: readonly string[], key: readonly string[], values: readonly string[]) =>
-  `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${values.join(", ")}) ON CONFLICT (${key.join(", ")}) ${verb}`;
+const upsertSql =
+  (verb: string) => (table: string, columns: readonly string[], key: readonly string[], values: readonly string[]) =>
+    `INSERT INTO ${table} (${columns.join(", ")}) VALUES (${values.join(", ")}) ON CONFLICT (${key.join(", ")}) ${verb}`;
 
 /** SQLite's statements for the SQL stores: tables as created by schema.ts, `seq` numbered by the audit event's id. */
 export const SQLITE_DIALECT: SqlDialect = {
   table: (name) => `"${name}"`,
   upsert: (table, columns, key, update, values = columns.map(() => "?")) =>
     upsertSql(`DO UPDATE SET ${update.map((c) => `${c} = excluded.${c}`).join(", ")}`)(table, columns, key, values),
-  insertIfAbsent: (table, columns, key) => upsertSql("DO NOTHING")(table, columns, key, columns.map(() => "?")),
+  insertIfAbsent: (table, columns, key) =>
+    upsertSql("DO NOTHING")(
+      table,
+      columns,
+      key,
+      columns.map(() => "?"),
+    ),
   keyColumn: "key",
   // coalesce: restored pairings (gatehouse import) are written with no audit event of their own, maybe into an empty log.
   seqValue: `(SELECT coalesce(max(id), 0) FROM "audit")`,
@@ -22,7 +34,9 @@ export const SQLITE_DIALECT: SqlDialect = {
 
 /** Answers, not failures of the store. */
 const isAnswer = (error: unknown): boolean =>
-  [StoreUnavailableError, CodeGenerationError, PairingInputError, SecretMismatchError].some((type) => error instanceof type);
+  [StoreUnavailableError, CodeGenerationError, PairingInputError, SecretMismatchError].some(
+    (type) => error instanceof type,
+  );
 
 /** better-sqlite3 binds null, never undefined. */
 const bind = (params: readonly unknown[] = []): unknown[] => params.map((value) => value ?? null);
@@ -64,7 +78,8 @@ export class SqliteDriver implements SqlDriver {
     this.turn = turn;
     this.tx = {
       execute: async (sql, params) => this.statement(sql).run(...bind(params)).changes,
-      get: async <T>(sql: string, params?: readonly unknown[]) => (this.statement(sql).get(...bind(params)) as T | undefined) ?? null,
+      get: async <T>(sql: string, params?: readonly unknown[]) =>
+        (this.statement(sql).get(...bind(params)) as T | undefined) ?? null,
       all: async <T>(sql: string, params?: readonly unknown[]) => this.statement(sql).all(...bind(params)) as T[],
     };
   }

@@ -23,7 +23,9 @@ export async function openSqliteStores(path: string, options: OpenStoresOptions 
     throw new TypeError('sqlite store URL needs a file path, e.g. "sqlite:./.gatehouse/gatehouse.db"');
   }
   if (path === ":memory:" || path.startsWith("file:")) {
-    throw new TypeError('sqlite store URL must name a file path ("sqlite:./data/gatehouse.db"); use "memory:" for a store in memory');
+    throw new TypeError(
+      'sqlite store URL must name a file path ("sqlite:./data/gatehouse.db"); use "memory:" for a store in memory',
+    );
   }
   // Bad options are refused before anything (secret file, folder, database) is created.
   resolvePairingOptions(options);

@@ -33,7 +33,8 @@ function latestVersion(migrations: readonly Migration[]): number {
 export function migrate(db: Database, file: string, migrations: readonly Migration[] = MIGRATIONS): number {
   const ordered = [...migrations].sort((a, b) => a.version - b.version);
   ordered.forEach((m, index) => {
-    if (m.version !== index + 1) throw new Error(`sqlite migrations must be numbered 1, 2, 3, …; found ${m.version} at position ${index + 1}`);
+    if (m.version !== index + 1)
+      throw new Error(`sqlite migrations must be numbered 1, 2, 3, …; found ${m.version} at position ${index + 1}`);
   });
   const latest = latestVersion(ordered);
   assertKnown(db, file, latest);
@@ -66,7 +67,9 @@ function assertKnown(db: Database, file: string, latest: number): number {
     );
   }
   if (version > 0 && id !== GATEHOUSE_APPLICATION_ID) {
-    throw new Error(`sqlite store ${file} has schema version ${version} but is not marked as a gatehouse database; refusing to use it`);
+    throw new Error(
+      `sqlite store ${file} has schema version ${version} but is not marked as a gatehouse database; refusing to use it`,
+    );
   }
   return version;
 }

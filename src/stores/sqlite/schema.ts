@@ -127,7 +127,8 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 6,
-    description: "approvals, rate budgets, seen-once keys and conversations; IF NOT EXISTS because each store created its table at open before",
+    description:
+      "approvals, rate budgets, seen-once keys and conversations; IF NOT EXISTS because each store created its table at open before",
     sql: `
       -- arguments and context are JSON text. Approvals of the same millisecond keep their insertion order by rowid.
       CREATE TABLE IF NOT EXISTS approvals (

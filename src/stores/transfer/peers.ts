@@ -55,7 +55,9 @@ export function readPraisonAi(dir: string, options: PeerOptions = {}): PeerImpor
     }
     const label = entry.data.label?.trim() || channelId;
     const pairedAt = Math.round((entry.data.paired_at ?? statSync(file).mtimeMs / 1000) * 1000);
-    result.records.push(checked(file, where, { type: "paired", channelType, channelId, label, pairedAt, approvedBy: "praisonai" }));
+    result.records.push(
+      checked(file, where, { type: "paired", channelType, channelId, label, pairedAt, approvedBy: "praisonai" }),
+    );
   });
   return result;
 }
@@ -68,8 +70,14 @@ const ALLOW_FROM = /^([a-z0-9_-]+?)(?:-([a-z0-9_-]+))?-allowFrom\.json$/;
 
 /** Reads every `*-allowFrom.json` in `dir` (OpenClaw's credentials directory). */
 export function readOpenClaw(dir: string, options: PeerOptions = {}): PeerImport {
-  const files = readdirSync(dir).filter((name) => ALLOW_FROM.test(name)).sort();
-  if (files.length === 0) throw new PeerFileError(dir, "no <channel>-allowFrom.json files here (OpenClaw keeps them in ~/.openclaw/credentials)");
+  const files = readdirSync(dir)
+    .filter((name) => ALLOW_FROM.test(name))
+    .sort();
+  if (files.length === 0)
+    throw new PeerFileError(
+      dir,
+      "no <channel>-allowFrom.json files here (OpenClaw keeps them in ~/.openclaw/credentials)",
+    );
   const result: PeerImport = { records: [], skipped: [] };
   for (const name of files) {
     const file = join(dir, name);
@@ -85,11 +93,22 @@ export function readOpenClaw(dir: string, options: PeerOptions = {}): PeerImport
       const where = `allowFrom[${index}]`;
       const channelId = senderId(channel, String(raw).trim());
       if (channelId === "*") {
-        result.skipped.push(`${file}: ${where}: "*" lets everyone in; in gatehouse that is policy "allow", not a pairing`);
+        result.skipped.push(
+          `${file}: ${where}: "*" lets everyone in; in gatehouse that is policy "allow", not a pairing`,
+        );
         return;
       }
       const label = account ? `${channelId} (OpenClaw account ${account})` : channelId;
-      result.records.push(checked(file, where, { type: "paired", channelType: channel, channelId, label, pairedAt, approvedBy: "openclaw" }));
+      result.records.push(
+        checked(file, where, {
+          type: "paired",
+          channelType: channel,
+          channelId,
+          label,
+          pairedAt,
+          approvedBy: "openclaw",
+        }),
+      );
     });
   }
   return result;
@@ -103,7 +122,10 @@ function senderId(channel: string, entry: string): string {
 
 function unknownChannel(result: PeerImport, options: PeerOptions, file: string, what: string): void {
   if (!options.skipUnknown) {
-    throw new PeerFileError(file, `${what} is not a gatehouse channel (${[...OUR_CHANNELS].join(", ")}); --skip-unknown leaves such entries out`);
+    throw new PeerFileError(
+      file,
+      `${what} is not a gatehouse channel (${[...OUR_CHANNELS].join(", ")}); --skip-unknown leaves such entries out`,
+    );
   }
   result.skipped.push(`${file}: ${what} is not a gatehouse channel; left out`);
 }

@@ -33,7 +33,10 @@ const KEPT_IN_EXPORT: Record<AuditEventType, boolean> = {
   "console-session-ended": false,
   "channel-notice": false,
 };
-const AUDIT_TYPES = Object.keys(KEPT_IN_EXPORT).filter((t) => KEPT_IN_EXPORT[t as AuditEventType]) as [AuditEventType, ...AuditEventType[]];
+const AUDIT_TYPES = Object.keys(KEPT_IN_EXPORT).filter((t) => KEPT_IN_EXPORT[t as AuditEventType]) as [
+  AuditEventType,
+  ...AuditEventType[],
+];
 
 /** Whether an audit event of this type belongs in an export. */
 export function keptInExport(type: AuditEventType): boolean {
@@ -127,7 +130,10 @@ export function parseExport(text: string): { header: ExportHeader; records: Data
     if (header === null) {
       const parsed = headerRecord.safeParse(value);
       if (!parsed.success) {
-        throw new ImportFileError(line, `the first line must be a ${EXPORT_FORMAT} version ${EXPORT_VERSION} header (${issueText(parsed.error)})`);
+        throw new ImportFileError(
+          line,
+          `the first line must be a ${EXPORT_FORMAT} version ${EXPORT_VERSION} header (${issueText(parsed.error)})`,
+        );
       }
       header = parsed.data;
       return;

@@ -19,12 +19,26 @@ const CHUNK = 200;
 export async function* exportRecords(stores: Stores, now: number): AsyncGenerator<ExportHeader | DataRecord> {
   yield { format: EXPORT_FORMAT, version: EXPORT_VERSION, source: stores.backend, exportedAt: now };
   for (const p of await stores.pairing.listPaired()) {
-    const record: PairedRecord = { type: "paired", channelType: p.channelType, channelId: p.channelId, label: p.label, pairedAt: p.pairedAt };
+    const record: PairedRecord = {
+      type: "paired",
+      channelType: p.channelType,
+      channelId: p.channelId,
+      label: p.label,
+      pairedAt: p.pairedAt,
+    };
     if (p.approvedBy !== undefined) record.approvedBy = p.approvedBy;
     yield record;
   }
   for (const t of (await stores.tokens?.list()) ?? []) {
-    yield { type: "token", id: t.id, hash: t.hash, role: t.role, userId: t.userId, label: t.label, createdAt: t.createdAt };
+    yield {
+      type: "token",
+      id: t.id,
+      hash: t.hash,
+      role: t.role,
+      userId: t.userId,
+      label: t.label,
+      createdAt: t.createdAt,
+    };
   }
   for (let after: string | undefined; ; ) {
     const page = await stores.pairing.audit({ after, limit: 500 });
@@ -35,7 +49,15 @@ export async function* exportRecords(stores: Stores, now: number): AsyncGenerato
 }
 
 function auditRecord(e: AuditEvent): AuditRecord {
-  const record: AuditRecord = { type: "audit", event: e.type, at: e.at, channelType: e.channelType, channelId: e.channelId, actor: e.actor, detail: e.detail };
+  const record: AuditRecord = {
+    type: "audit",
+    event: e.type,
+    at: e.at,
+    channelType: e.channelType,
+    channelId: e.channelId,
+    actor: e.actor,
+    detail: e.detail,
+  };
   if (e.kind !== undefined) record.kind = e.kind;
   return record;
 }
@@ -103,7 +125,8 @@ export async function importRecords(stores: Stores, records: readonly DataRecord
 }
 
 function requireTokenStore(stores: Stores): TokenStore {
-  if (!stores.tokens) throw new ImportConflictError(`the ${stores.backend} store does not keep API tokens, and the file has some`);
+  if (!stores.tokens)
+    throw new ImportConflictError(`the ${stores.backend} store does not keep API tokens, and the file has some`);
   return stores.tokens;
 }
 
@@ -117,7 +140,9 @@ async function tokensToAdd(store: TokenStore, tokens: readonly TokenRecord[]): P
       continue;
     }
     if (existing.id !== token.id || existing.hash !== token.hash) {
-      throw new ImportConflictError(`token ${token.id} exists in the target store as a different token; nothing was imported`);
+      throw new ImportConflictError(
+        `token ${token.id} exists in the target store as a different token; nothing was imported`,
+      );
     }
   }
   return fresh;
@@ -160,7 +185,11 @@ async function historyToAdd(stores: Stores, audit: readonly AuditRecord[]): Prom
 function fingerprintOf(r: AuditRecord): string {
   const canonical = (value: unknown): unknown =>
     value !== null && typeof value === "object" && !Array.isArray(value)
-      ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, canonical(v)]))
+      ? Object.fromEntries(
+          Object.entries(value)
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .map(([k, v]) => [k, canonical(v)]),
+        )
       : Array.isArray(value)
         ? value.map(canonical)
         : value;

@@ -20,8 +20,17 @@ export class ActionsView implements View {
   private readonly refreshSoon = debounce(() => void this.load(), 120);
 
   constructor(private readonly onCount: (count: number) => void) {
-    const refresh = h("button", { type: "button", class: "button secondary", onclick: () => void this.load(true) }, "Refresh");
-    const frame = viewFrame("actions", "Actions waiting for approval", "Tools your agents want to run. The first decision anywhere (here, a chat card, the CLI) wins.", refresh);
+    const refresh = h(
+      "button",
+      { type: "button", class: "button secondary", onclick: () => void this.load(true) },
+      "Refresh",
+    );
+    const frame = viewFrame(
+      "actions",
+      "Actions waiting for approval",
+      "Tools your agents want to run. The first decision anywhere (here, a chat card, the CLI) wins.",
+      refresh,
+    );
     this.element = frame.element;
     this.body = frame.body;
   }
@@ -44,7 +53,10 @@ export class ActionsView implements View {
       this.render();
     } catch (error) {
       this.items = null;
-      replace(this.body, errorState(`Could not load actions: ${describeError(error)}`, () => void this.load(true)));
+      replace(
+        this.body,
+        errorState(`Could not load actions: ${describeError(error)}`, () => void this.load(true)),
+      );
     } finally {
       this.body.removeAttribute("aria-busy");
     }
@@ -54,7 +66,13 @@ export class ActionsView implements View {
     const items = this.items ?? [];
     this.onCount(items.length);
     if (items.length === 0) {
-      replace(this.body, emptyState("No action is waiting for approval.", "When an agent asks before running a tool, it shows up here without reloading."));
+      replace(
+        this.body,
+        emptyState(
+          "No action is waiting for approval.",
+          "When an agent asks before running a tool, it shows up here without reloading.",
+        ),
+      );
       return;
     }
     replace(this.list, ...items.map((item) => this.card(item)));
@@ -64,7 +82,11 @@ export class ActionsView implements View {
   private card(item: ApprovalView): HTMLElement {
     const what = `${item.tool} for ${item.agent || "an agent"}`;
     const error = h("p", { class: "inline-error", role: "alert" });
-    const approve = h("button", { type: "button", class: "button primary", "aria-label": `Approve ${what}` }, "Approve");
+    const approve = h(
+      "button",
+      { type: "button", class: "button primary", "aria-label": `Approve ${what}` },
+      "Approve",
+    );
     const deny = h("button", { type: "button", class: "button danger", "aria-label": `Deny ${what}` }, "Deny");
     const act = async (action: "approve" | "deny"): Promise<void> => {
       if (this.busy.has(item.id)) return;
@@ -72,8 +94,15 @@ export class ActionsView implements View {
       approve.disabled = deny.disabled = true;
       error.textContent = "";
       try {
-        const result = await api<{ decided: boolean; approval: ApprovalView }>("POST", `/api/approvals/${encodeURIComponent(item.id)}/${action}`, {});
-        if (!result.decided) throw new Error(`Already decided: ${result.approval.status}${result.approval.approver ? ` by ${result.approval.approver}` : ""}.`);
+        const result = await api<{ decided: boolean; approval: ApprovalView }>(
+          "POST",
+          `/api/approvals/${encodeURIComponent(item.id)}/${action}`,
+          {},
+        );
+        if (!result.decided)
+          throw new Error(
+            `Already decided: ${result.approval.status}${result.approval.approver ? ` by ${result.approval.approver}` : ""}.`,
+          );
         this.items = (this.items ?? []).filter((a) => a.id !== item.id);
         this.render();
         announce(action === "approve" ? `Approved ${what}.` : `Denied ${what}.`);
@@ -94,7 +123,12 @@ export class ActionsView implements View {
       h(
         "div",
         { class: "card-main" },
-        h("p", { class: "card-title" }, h("span", { class: "mono" }, item.tool), h("span", { class: `badge risk-${item.risk}` }, `${item.risk} risk`)),
+        h(
+          "p",
+          { class: "card-title" },
+          h("span", { class: "mono" }, item.tool),
+          h("span", { class: `badge risk-${item.risk}` }, `${item.risk} risk`),
+        ),
         h(
           "dl",
           { class: "facts" },
@@ -102,7 +136,11 @@ export class ActionsView implements View {
           h("div", {}, h("dt", {}, "Session"), h("dd", { class: "mono" }, item.session || "-")),
           h("div", {}, h("dt", {}, "Asked"), h("dd", {}, `${formatAge((Date.now() - item.createdAt) / 1000)} ago`)),
         ),
-        h("pre", { class: "arguments", "aria-label": "Arguments" }, args.length > MAX_ARGUMENTS ? `${args.slice(0, MAX_ARGUMENTS)}…` : args),
+        h(
+          "pre",
+          { class: "arguments", "aria-label": "Arguments" },
+          args.length > MAX_ARGUMENTS ? `${args.slice(0, MAX_ARGUMENTS)}…` : args,
+        ),
         error,
       ),
       h("div", { class: "card-actions" }, approve, deny),

@@ -5,8 +5,20 @@ import { emptyState, errorState, loadingState } from "../state.js";
 import type { AuditEvent } from "../../../src/stores/types.js";
 import { debounce, viewFrame, type View } from "./view.js";
 
-
-const EVENT_TYPES = ["requested", "invite-created", "approved", "owner-claimed", "denied", "revoked", "expired", "redeem-failed", "locked-out", "token-revoked", "console-session-ended", "channel-notice"];
+const EVENT_TYPES = [
+  "requested",
+  "invite-created",
+  "approved",
+  "owner-claimed",
+  "denied",
+  "revoked",
+  "expired",
+  "redeem-failed",
+  "locked-out",
+  "token-revoked",
+  "console-session-ended",
+  "channel-notice",
+];
 const PAGE_SIZES = [25, 50, 100];
 /** With a filter on, at most this many API pages are read to fill one console page; "Next" carries on from there. */
 const MAX_FETCHES_PER_PAGE = 20;
@@ -38,9 +50,23 @@ export class AuditView implements View {
     const typeId = uid("audit-type");
     const channelId = uid("audit-channel");
     const sizeId = uid("audit-size");
-    this.typeSelect = h("select", { id: typeId }, h("option", { value: "" }, "All events"), ...EVENT_TYPES.map((t) => h("option", { value: t }, t)));
-    this.channelInput = h("input", { id: channelId, type: "search", placeholder: "e.g. telegram", autocomplete: "off" });
-    this.sizeSelect = h("select", { id: sizeId }, ...PAGE_SIZES.map((n) => h("option", { value: String(n), selected: n === 25 }, String(n))));
+    this.typeSelect = h(
+      "select",
+      { id: typeId },
+      h("option", { value: "" }, "All events"),
+      ...EVENT_TYPES.map((t) => h("option", { value: t }, t)),
+    );
+    this.channelInput = h("input", {
+      id: channelId,
+      type: "search",
+      placeholder: "e.g. telegram",
+      autocomplete: "off",
+    });
+    this.sizeSelect = h(
+      "select",
+      { id: sizeId },
+      ...PAGE_SIZES.map((n) => h("option", { value: String(n), selected: n === 25 }, String(n))),
+    );
     const apply = h("button", { type: "submit", class: "button secondary" }, "Apply");
     const form = h(
       "form",
@@ -56,7 +82,11 @@ export class AuditView implements View {
     });
     this.typeSelect.addEventListener("change", () => this.restart());
     this.sizeSelect.addEventListener("change", () => this.restart());
-    const frame = viewFrame("audit", "Audit log", "Every pairing decision, oldest first. Codes and tokens are never recorded.");
+    const frame = viewFrame(
+      "audit",
+      "Audit log",
+      "Every pairing decision, oldest first. Codes and tokens are never recorded.",
+    );
     this.element = frame.element;
     frame.body.append(form, this.results, this.pager);
   }
@@ -76,7 +106,11 @@ export class AuditView implements View {
   }
 
   private filters(): Filters {
-    return { type: this.typeSelect.value, channelType: this.channelInput.value.trim().toLowerCase(), pageSize: Number(this.sizeSelect.value) };
+    return {
+      type: this.typeSelect.value,
+      channelType: this.channelInput.value.trim().toLowerCase(),
+      pageSize: Number(this.sizeSelect.value),
+    };
   }
 
   private async load(showSpinner: boolean): Promise<void> {
@@ -110,9 +144,19 @@ export class AuditView implements View {
   private render(events: AuditEvent[], filters: Filters): void {
     const filtered = filters.type !== "" || filters.channelType !== "";
     if (events.length === 0) {
-      replace(this.results, emptyState(filtered ? "No events match these filters." : "The audit log is empty.", filtered ? "Try another event type or channel." : "Decisions appear here as they happen."));
+      replace(
+        this.results,
+        emptyState(
+          filtered ? "No events match these filters." : "The audit log is empty.",
+          filtered ? "Try another event type or channel." : "Decisions appear here as they happen.",
+        ),
+      );
     } else {
-      const head = h("tr", {}, ...["Time", "Event", "Channel", "Sender", "Actor", "Details"].map((t) => h("th", { scope: "col" }, t)));
+      const head = h(
+        "tr",
+        {},
+        ...["Time", "Event", "Channel", "Sender", "Actor", "Details"].map((t) => h("th", { scope: "col" }, t)),
+      );
       const rows = events.map((e) =>
         h(
           "tr",
@@ -127,12 +171,26 @@ export class AuditView implements View {
       );
       replace(
         this.results,
-        h("div", { class: "table-wrap" }, h("table", { class: "audit-table" }, h("caption", { class: "sr-only" }, "Audit events"), h("thead", {}, head), h("tbody", {}, ...rows))),
+        h(
+          "div",
+          { class: "table-wrap" },
+          h(
+            "table",
+            { class: "audit-table" },
+            h("caption", { class: "sr-only" }, "Audit events"),
+            h("thead", {}, head),
+            h("tbody", {}, ...rows),
+          ),
+        ),
       );
     }
     const page = this.starts.length;
     const previous = h("button", { type: "button", class: "button secondary", disabled: page === 1 }, "Previous page");
-    const nextButton = h("button", { type: "button", class: "button secondary", disabled: this.next === null }, "Next page");
+    const nextButton = h(
+      "button",
+      { type: "button", class: "button secondary", disabled: this.next === null },
+      "Next page",
+    );
     previous.addEventListener("click", () => {
       this.starts.pop();
       void this.load(true);
@@ -142,7 +200,12 @@ export class AuditView implements View {
       this.starts.push(this.next);
       void this.load(true);
     });
-    replace(this.pager, previous, h("span", { class: "page-number", "aria-live": "polite" }, `Page ${page}`), nextButton);
+    replace(
+      this.pager,
+      previous,
+      h("span", { class: "page-number", "aria-live": "polite" }, `Page ${page}`),
+      nextButton,
+    );
   }
 }
 

@@ -69,10 +69,19 @@ export class ChatView implements View {
         this.send();
       }
     });
-    const frame = viewFrame("chat", "Chat", "Talk to the agent through the webchat channel, under the same admission rules as any visitor.");
+    const frame = viewFrame(
+      "chat",
+      "Chat",
+      "Talk to the agent through the webchat channel, under the same admission rules as any visitor.",
+    );
     this.element = frame.element;
     frame.body.append(
-      h("div", { class: "chat-connect" }, h("div", { class: "field" }, h("label", { for: nameId }, "Your name"), this.nameInput), this.connectButton),
+      h(
+        "div",
+        { class: "chat-connect" },
+        h("div", { class: "field" }, h("label", { for: nameId }, "Your name"), this.nameInput),
+        this.connectButton,
+      ),
       this.deviceLine,
       this.status,
       h("div", { class: "chat-box" }, this.transcript),
@@ -97,7 +106,10 @@ export class ChatView implements View {
 
   private async connect(): Promise<void> {
     if (!deviceKeysAvailable()) {
-      this.setPhase("closed", "This browser cannot keep a device key here (WebCrypto needs HTTPS, or http on this computer).");
+      this.setPhase(
+        "closed",
+        "This browser cannot keep a device key here (WebCrypto needs HTTPS, or http on this computer).",
+      );
       return;
     }
     this.setPhase("connecting", "Connecting…");
@@ -147,7 +159,14 @@ export class ChatView implements View {
   private async answer(frame: Frame): Promise<void> {
     const socket = this.socket;
     const { nonce, audience, expiresAt } = frame;
-    if (!socket || !this.key || typeof nonce !== "string" || typeof audience !== "string" || typeof expiresAt !== "number") return;
+    if (
+      !socket ||
+      !this.key ||
+      typeof nonce !== "string" ||
+      typeof audience !== "string" ||
+      typeof expiresAt !== "number"
+    )
+      return;
     if (audience !== new URL(socketUrl()).host.toLowerCase()) {
       this.lastError = "the gateway asked to sign for another address";
       socket.close(1000, "wrong audience");
@@ -180,7 +199,8 @@ export class ChatView implements View {
         const text = (frame.payload as { text?: unknown } | undefined)?.text;
         if (typeof text === "string") reply.textContent = text;
       } else {
-        const message = typeof frame.error?.message === "string" ? frame.error.message : "The message could not be delivered.";
+        const message =
+          typeof frame.error?.message === "string" ? frame.error.message : "The message could not be delivered.";
         reply.textContent = message;
         reply.classList.add("failed");
       }
@@ -198,14 +218,21 @@ export class ChatView implements View {
       h(
         "div",
         {},
-        h("p", {}, "Waiting for the owner to approve this chat. Your pairing code is ", h("strong", { class: "code", "data-testid": "chat-code" }, formatCode(code)), "."),
+        h(
+          "p",
+          {},
+          "Waiting for the owner to approve this chat. Your pairing code is ",
+          h("strong", { class: "code", "data-testid": "chat-code" }, formatCode(code)),
+          ".",
+        ),
         expiresAt === null ? null : h("p", { class: "muted" }, timer),
       ),
     );
     if (expiresAt === null) return;
     const tick = (): void => {
       const left = expiresAt - Date.now();
-      timer.textContent = left > 0 ? `The code expires in ${formatCountdown(left)}.` : "The code has expired; reconnect for a new one.";
+      timer.textContent =
+        left > 0 ? `The code expires in ${formatCountdown(left)}.` : "The code has expired; reconnect for a new one.";
       if (left <= 0) window.clearInterval(this.countdown);
     };
     tick();

@@ -18,7 +18,14 @@ export class InvitesView implements View {
   constructor(channelTypes: readonly string[]) {
     const inputId = uid("invite-channel");
     const listId = uid("channel-types");
-    const channel = h("input", { id: inputId, name: "channelType", required: true, list: listId, value: channelTypes[0] ?? "", autocomplete: "off" });
+    const channel = h("input", {
+      id: inputId,
+      name: "channelType",
+      required: true,
+      list: listId,
+      value: channelTypes[0] ?? "",
+      autocomplete: "off",
+    });
     const submit = h("button", { type: "submit", class: "button primary" }, "Create invite");
     const formError = h("p", { class: "inline-error", role: "alert" });
     const form = h(
@@ -114,7 +121,12 @@ export class InvitesView implements View {
         { class: "card invite-card" },
         h("p", { class: "card-title" }, `Invite for ${channelType}`),
         codeBox,
-        h("p", { class: "muted" }, timer, ` · valid until ${formatTime(expiresAt)}. This code will not be shown again.`),
+        h(
+          "p",
+          { class: "muted" },
+          timer,
+          ` · valid until ${formatTime(expiresAt)}. This code will not be shown again.`,
+        ),
         h("div", { class: "card-actions" }, copy, done, copyStatus),
       ),
     );
@@ -142,12 +154,22 @@ export class InvitesView implements View {
           "ul",
           { class: "plain-list", "aria-label": "Open invites" },
           ...invites.map((i) =>
-            h("li", {}, h("span", { class: "badge" }, i.channelType), " ", h("span", { class: "mono" }, i.code), ` · created ${formatAgo(i.ageSeconds)}`),
+            h(
+              "li",
+              {},
+              h("span", { class: "badge" }, i.channelType),
+              " ",
+              h("span", { class: "mono" }, i.code),
+              ` · created ${formatAgo(i.ageSeconds)}`,
+            ),
           ),
         ),
       );
     } catch (error) {
-      replace(this.open, errorState(`Could not load open invites: ${describeError(error)}`, () => void this.loadOpen()));
+      replace(
+        this.open,
+        errorState(`Could not load open invites: ${describeError(error)}`, () => void this.loadOpen()),
+      );
     }
   }
 }

@@ -6,7 +6,6 @@ import { announce, emptyState, errorState, loadingState } from "../state.js";
 import type { PairedChannel } from "../../../src/protocols/types.js";
 import { debounce, viewFrame, type View } from "./view.js";
 
-
 const REFRESHING_EVENTS = new Set(["resync", "pairing.approved", "pairing.revoked"]);
 
 /** Everyone who may talk to the agent, with a two-step Revoke. */
@@ -24,7 +23,12 @@ export class PairedView implements View {
     this.filter = h("input", { id: filterId, type: "search", placeholder: "name, id or channel", autocomplete: "off" });
     this.filter.addEventListener("input", () => this.render());
     const tools = h("div", { class: "field inline" }, h("label", { for: filterId }, "Filter"), this.filter);
-    const frame = viewFrame("paired", "Paired channels", "Senders who may talk to the agent. Revoking takes effect immediately.", tools);
+    const frame = viewFrame(
+      "paired",
+      "Paired channels",
+      "Senders who may talk to the agent. Revoking takes effect immediately.",
+      tools,
+    );
     this.element = frame.element;
     this.body = frame.body;
   }
@@ -48,7 +52,10 @@ export class PairedView implements View {
       this.render();
     } catch (error) {
       this.items = null;
-      replace(this.body, errorState(`Could not load paired channels: ${describeError(error)}`, () => void this.load(true)));
+      replace(
+        this.body,
+        errorState(`Could not load paired channels: ${describeError(error)}`, () => void this.load(true)),
+      );
     } finally {
       this.body.removeAttribute("aria-busy");
     }
@@ -57,11 +64,17 @@ export class PairedView implements View {
   private render(): void {
     if (this.items === null) return;
     if (this.items.length === 0) {
-      replace(this.body, emptyState("Nobody is paired yet.", "Approve a pending request or create an invite to let someone in."));
+      replace(
+        this.body,
+        emptyState("Nobody is paired yet.", "Approve a pending request or create an invite to let someone in."),
+      );
       return;
     }
     const needle = this.filter.value.trim().toLowerCase();
-    const shown = needle === "" ? this.items : this.items.filter((p) => `${p.label} ${p.channelId} ${p.channelType}`.toLowerCase().includes(needle));
+    const shown =
+      needle === ""
+        ? this.items
+        : this.items.filter((p) => `${p.label} ${p.channelId} ${p.channelType}`.toLowerCase().includes(needle));
     if (shown.length === 0) {
       replace(this.body, emptyState("No paired channel matches the filter."));
       return;
@@ -75,7 +88,11 @@ export class PairedView implements View {
     const actions = h("div", { class: "card-actions" });
     const error = h("p", { class: "inline-error", role: "alert" });
     const revoke = h("button", { type: "button", class: "button danger", "aria-label": `Revoke ${who}` }, "Revoke");
-    const confirm = h("button", { type: "button", class: "button danger", "aria-label": `Confirm revoking ${who}` }, "Confirm revoke");
+    const confirm = h(
+      "button",
+      { type: "button", class: "button danger", "aria-label": `Confirm revoking ${who}` },
+      "Confirm revoke",
+    );
     const cancel = h("button", { type: "button", class: "button secondary" }, "Cancel");
     const question = h("span", { class: "confirm-text" }, "Revoke access?");
     const ask = (): void => {
@@ -110,13 +127,21 @@ export class PairedView implements View {
       h(
         "div",
         { class: "card-main" },
-        h("p", { class: "card-title" }, h("span", { class: "sender" }, name), h("span", { class: "badge" }, item.channelType), legacyBadge(item.channelType, item.channelId)),
+        h(
+          "p",
+          { class: "card-title" },
+          h("span", { class: "sender" }, name),
+          h("span", { class: "badge" }, item.channelType),
+          legacyBadge(item.channelType, item.channelId),
+        ),
         h(
           "dl",
           { class: "facts" },
           h("div", {}, h("dt", {}, "Sender id"), h("dd", { class: "mono" }, item.channelId)),
           h("div", {}, h("dt", {}, "Paired"), h("dd", {}, formatTime(item.pairedAt))),
-          item.approvedBy ? h("div", {}, h("dt", {}, "Approved by"), h("dd", { class: "mono" }, item.approvedBy)) : null,
+          item.approvedBy
+            ? h("div", {}, h("dt", {}, "Approved by"), h("dd", { class: "mono" }, item.approvedBy))
+            : null,
         ),
         error,
       ),

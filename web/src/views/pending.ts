@@ -6,8 +6,13 @@ import { announce, emptyState, errorState, loadingState } from "../state.js";
 import type { PendingRequest } from "../../../src/protocols/types.js";
 import { debounce, viewFrame, type View } from "./view.js";
 
-
-const REFRESHING_EVENTS = new Set(["resync", "pairing.requested", "pairing.approved", "pairing.denied", "pairing.expired"]);
+const REFRESHING_EVENTS = new Set([
+  "resync",
+  "pairing.requested",
+  "pairing.approved",
+  "pairing.denied",
+  "pairing.expired",
+]);
 
 /** Senders waiting for the owner: live, with age, channel, sender and Approve / Deny. */
 export class PendingView implements View {
@@ -23,8 +28,17 @@ export class PendingView implements View {
   private readonly refreshSoon = debounce(() => void this.load(), 120);
 
   constructor(private readonly onCount: (count: number) => void) {
-    const refresh = h("button", { type: "button", class: "button secondary", onclick: () => void this.load(true) }, "Refresh");
-    const frame = viewFrame("pending", "Pending requests", "People who asked to talk to the agent. New requests appear here as they arrive.", refresh);
+    const refresh = h(
+      "button",
+      { type: "button", class: "button secondary", onclick: () => void this.load(true) },
+      "Refresh",
+    );
+    const frame = viewFrame(
+      "pending",
+      "Pending requests",
+      "People who asked to talk to the agent. New requests appear here as they arrive.",
+      refresh,
+    );
     this.element = frame.element;
     this.body = frame.body;
   }
@@ -55,7 +69,10 @@ export class PendingView implements View {
       this.render();
     } catch (error) {
       this.items = null;
-      replace(this.body, errorState(`Could not load pending requests: ${describeError(error)}`, () => void this.load(true)));
+      replace(
+        this.body,
+        errorState(`Could not load pending requests: ${describeError(error)}`, () => void this.load(true)),
+      );
     } finally {
       this.body.removeAttribute("aria-busy");
     }
@@ -65,7 +82,13 @@ export class PendingView implements View {
     const items = this.items ?? [];
     this.onCount(items.length);
     if (items.length === 0) {
-      replace(this.body, emptyState("No one is waiting for approval.", "When someone unknown messages the agent, their request shows up here without reloading."));
+      replace(
+        this.body,
+        emptyState(
+          "No one is waiting for approval.",
+          "When someone unknown messages the agent, their request shows up here without reloading.",
+        ),
+      );
       return;
     }
     replace(this.list, ...items.map((item) => this.card(item)));
@@ -78,8 +101,16 @@ export class PendingView implements View {
     const who = `${sender} on ${item.channelType}`;
     const error = h("p", { class: "inline-error", role: "alert" });
     const age = h("span", { class: "age", "data-age": String(item.ageSeconds) }, formatAge(item.ageSeconds));
-    const approve = h("button", { type: "button", class: "button primary", "aria-label": `Approve ${code} from ${who}` }, "Approve");
-    const deny = h("button", { type: "button", class: "button danger", "aria-label": `Deny ${code} from ${who}` }, "Deny");
+    const approve = h(
+      "button",
+      { type: "button", class: "button primary", "aria-label": `Approve ${code} from ${who}` },
+      "Approve",
+    );
+    const deny = h(
+      "button",
+      { type: "button", class: "button danger", "aria-label": `Deny ${code} from ${who}` },
+      "Deny",
+    );
     const act = async (action: "approve" | "deny"): Promise<void> => {
       if (this.busy.has(item.code)) return;
       this.busy.add(item.code);
@@ -113,7 +144,13 @@ export class PendingView implements View {
       h(
         "div",
         { class: "card-main" },
-        h("p", { class: "card-title" }, h("span", { class: "sender" }, sender), h("span", { class: "badge" }, item.channelType), legacyBadge(item.channelType, item.channelId)),
+        h(
+          "p",
+          { class: "card-title" },
+          h("span", { class: "sender" }, sender),
+          h("span", { class: "badge" }, item.channelType),
+          legacyBadge(item.channelType, item.channelId),
+        ),
         h(
           "dl",
           { class: "facts" },

@@ -12,7 +12,14 @@ export class SessionsView implements View {
 
   constructor() {
     const inputId = uid("session-id");
-    const input = h("input", { id: inputId, name: "sessionId", required: true, autocomplete: "off", spellcheck: "false", class: "mono" });
+    const input = h("input", {
+      id: inputId,
+      name: "sessionId",
+      required: true,
+      autocomplete: "off",
+      spellcheck: "false",
+      class: "mono",
+    });
     const submit = h("button", { type: "submit", class: "button primary" }, "Look up");
     const form = h(
       "form",
@@ -32,7 +39,10 @@ export class SessionsView implements View {
       this.result.setAttribute("aria-busy", "true");
       replace(this.result, loadingState("Looking up the session…"));
       try {
-        const { principal } = await api<{ principal: Record<string, unknown> }>("GET", `/api/sessions/${encodeURIComponent(id)}`);
+        const { principal } = await api<{ principal: Record<string, unknown> }>(
+          "GET",
+          `/api/sessions/${encodeURIComponent(id)}`,
+        );
         replace(
           this.result,
           h(
@@ -43,14 +53,25 @@ export class SessionsView implements View {
               "dl",
               { class: "facts" },
               ...Object.entries(principal).map(([key, value]) =>
-                h("div", {}, h("dt", {}, key), h("dd", { class: "mono" }, typeof value === "string" ? value : JSON.stringify(value))),
+                h(
+                  "div",
+                  {},
+                  h("dt", {}, key),
+                  h("dd", { class: "mono" }, typeof value === "string" ? value : JSON.stringify(value)),
+                ),
               ),
             ),
           ),
         );
       } catch (error) {
         if (error instanceof ApiError && error.status === 404) {
-          replace(this.result, emptyState("No session with this id.", "Sessions end after a period without use; the id may also be mistyped."));
+          replace(
+            this.result,
+            emptyState(
+              "No session with this id.",
+              "Sessions end after a period without use; the id may also be mistyped.",
+            ),
+          );
         } else {
           replace(this.result, errorState(`Could not look up the session: ${describeError(error)}`));
         }
@@ -62,7 +83,10 @@ export class SessionsView implements View {
     const frame = viewFrame("sessions", "Session lookup", "Find out which principal a session id is bound to.");
     this.element = frame.element;
     frame.body.append(form, this.result);
-    replace(this.result, emptyState("Enter a session id above.", "Session ids appear in the audit log and in the WebSocket hello."));
+    replace(
+      this.result,
+      emptyState("Enter a session id above.", "Session ids appear in the audit log and in the WebSocket hello."),
+    );
   }
 
   show(): void {}

@@ -23,7 +23,13 @@ export function signInView(onSignedIn: (info: ConsoleSessionInfo) => void, notic
     h("h1", { id: "signin-title" }, "Gatehouse console"),
     h("p", { class: "muted" }, "Approve who may talk to your agent, see who is paired, and read the audit log."),
     h("div", { class: "field" }, h("label", { for: "token" }, "Owner or admin token"), token),
-    h("p", { id: "token-hint", class: "muted small" }, "The gateway prints an owner token on its first start; make another with ", h("code", {}, "gatehouse token create --role owner"), "."),
+    h(
+      "p",
+      { id: "token-hint", class: "muted small" },
+      "The gateway prints an owner token on its first start; make another with ",
+      h("code", {}, "gatehouse token create --role owner"),
+      ".",
+    ),
     submit,
     error,
   );

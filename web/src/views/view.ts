@@ -13,7 +13,12 @@ export interface View {
 }
 
 /** The common frame of a view: a focusable heading (focused on navigation), an intro, optional tools, and a body. */
-export function viewFrame(id: string, title: string, intro: string, ...tools: Child[]): { element: HTMLElement; body: HTMLElement } {
+export function viewFrame(
+  id: string,
+  title: string,
+  intro: string,
+  ...tools: Child[]
+): { element: HTMLElement; body: HTMLElement } {
   const headingId = `${id}-title`;
   const body = h("div", { class: "view-body" });
   const element = h(
