@@ -40,10 +40,15 @@ export async function* exportRecords(stores: Stores, now: number): AsyncGenerato
       createdAt: t.createdAt,
     };
   }
+  for await (const e of auditEvents(stores)) if (keptInExport(e.type)) yield auditRecord(e);
+}
+
+/** Every event of the store's audit history, oldest first, a page at a time. */
+async function* auditEvents(stores: Stores): AsyncGenerator<AuditEvent> {
   for (let after: string | undefined; ; ) {
     const page = await stores.pairing.audit({ after, limit: 500 });
-    for (const e of page.events) if (keptInExport(e.type)) yield auditRecord(e);
-    if (page.next === null) break;
+    yield* page.events;
+    if (page.next === null) return;
     after = page.next;
   }
 }
@@ -155,12 +160,8 @@ async function tokensToAdd(store: TokenStore, tokens: readonly TokenRecord[]): P
 async function historyToAdd(stores: Stores, audit: readonly AuditRecord[]): Promise<Array<Omit<AuditEvent, "id">>> {
   const present = new Set<string>();
   if (audit.length > 0) {
-    for (let after: string | undefined; ; ) {
-      const page = await stores.pairing.audit({ after, limit: 500 });
-      for (const e of page.events) if (typeof e.detail.restored === "string") present.add(e.detail.restored);
-      if (page.next === null) break;
-      after = page.next;
-    }
+    for await (const e of auditEvents(stores))
+      if (typeof e.detail.restored === "string") present.add(e.detail.restored);
   }
   const fresh: Array<Omit<AuditEvent, "id">> = [];
   for (const r of audit) {
