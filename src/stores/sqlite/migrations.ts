@@ -17,8 +17,12 @@ function applicationId(db: Database): number {
  * when it is another program's SQLite database or was written by a newer gatehouse.
  */
 export function assertOurs(db: Database, file: string, migrations: readonly Migration[] = MIGRATIONS): void {
-  const version = assertKnown(db, file, latestVersion(migrations));
-  if (version === 0) assertNoForeignTables(db, file);
+  // One read transaction, so the marks and the table list come from one snapshot: read one by one, another process's
+  // first migration could commit in between, and its tables would look like someone else's.
+  db.transaction(() => {
+    const version = assertKnown(db, file, latestVersion(migrations));
+    if (version === 0) assertNoForeignTables(db, file);
+  }).deferred();
 }
 
 function latestVersion(migrations: readonly Migration[]): number {
