@@ -3,7 +3,7 @@ import { canHaveStoreOwners, listStoreOwners } from "../core/owners.js";
 import { errorName } from "./redact.js";
 import { WEBCHAT_CHANNEL_TYPE } from "../core/identity-lists.js";
 import { signButtonToken } from "../pairing/buttons.js";
-import type { ApprovalRequest } from "./channel.js";
+import type { ApprovalRequest, ChannelAdapter } from "./channel.js";
 import { PLAIN_TEXT } from "./text/plain.js";
 import type { TextFormat } from "./text/format.js";
 import { untrustedLine } from "./text/untrusted.js";
@@ -95,4 +95,24 @@ export function approvalCardText(request: Omit<ApprovalRequest, "text">, format:
   if (first) lines.push(`First message: ${format.quote(first)}`);
   lines.push(format.escape(`Expires in ${minutes} minute(s). Approve or deny below (or from the CLI or console).`));
   return lines.join("\n");
+}
+
+/** Sends every owner reachable on the adapter's channel its own card for one request; a failed send is logged and skipped. */
+export async function sendApprovalCards(
+  ctx: GatewayContext,
+  adapter: ChannelAdapter,
+  key: Buffer,
+  input: CardInput,
+  deadlineMs: number,
+): Promise<void> {
+  for (const ownerId of await ownersReachable(ctx, adapter.channelType, deadlineMs)) {
+    try {
+      await adapter.sendApprovalCard(ownerId, approvalCardFor(key, ownerId, input));
+    } catch (error) {
+      ctx.logger.warn("could not send the approval card to an owner", {
+        channelType: adapter.channelType,
+        error: errorName(error),
+      });
+    }
+  }
 }

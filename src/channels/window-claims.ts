@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
-import type { GatewayContext } from "../core/context.js";
+import type { GatewayContext, GatewayLogger } from "../core/context.js";
 import { withDeadline } from "../core/deadline.js";
 import { MAX_BUDGET_KEY_LENGTH, type BudgetStore, type RateLimit } from "../stores/budget.js";
 import { MemoryBudgetStore } from "../stores/memory/budgets.js";
+import { errorName } from "./redact.js";
 
 /**
  * "At most once per key in a window" (one owner card per sender an hour, one reminder a minute), decided by the store's
@@ -41,5 +42,32 @@ export function windowClaims(
     claim: (key) => withDeadline(`budgets.take(${purpose})`, () => budgets.take(name(key), limit), deadlineMs),
     release: (key) =>
       withDeadline(`budgets.giveBack(${purpose})`, () => budgets.giveBack(name(key), limit), deadlineMs),
+  };
+}
+
+/** Claims that are never granted: what a router holds before it is started. */
+export const NO_CLAIMS: WindowClaims = { claim: async () => false, release: async () => {} };
+
+/**
+ * The router's view of window claims: a store that cannot answer counts as "already claimed" (a limit that cannot be
+ * checked sends nothing, fail closed), and a release that fails only leaves the window to run out; both say so in the log.
+ */
+export function failClosed(claims: WindowClaims, logger: GatewayLogger, channelType: string): WindowClaims {
+  return {
+    claim: async (key) => {
+      try {
+        return await claims.claim(key);
+      } catch (error) {
+        logger.warn("a send limit could not be checked in the store: nothing sent", {
+          channelType,
+          error: errorName(error),
+        });
+        return false;
+      }
+    },
+    release: (key) =>
+      claims.release(key).catch((error: unknown) => {
+        logger.warn("a send limit could not be reset in the store", { channelType, error: errorName(error) });
+      }),
   };
 }

@@ -1,37 +1,23 @@
 import type { IncomingMessage } from "node:http";
 import { WebSocket, type RawData } from "ws";
-import { rawText, shortReason, SocketWriter } from "./ws-writer.js";
+import { shortReason, SocketWriter } from "./ws-writer.js";
 import type { Principal } from "../protocols/types.js";
 import type { AuditEvent } from "../stores/types.js";
 import type { ApprovalEvent } from "../stores/approvals.js";
 import { authorizePrincipal, type NewRequestBudget } from "../core/admission.js";
 import type { ChannelNotice, GatewayContext } from "../core/context.js";
 import { errorBody, fromZodError, GatewayError, toGatewayError } from "../core/errors.js";
-import { fastRequestFrame } from "./fast-frames.js";
 import { TokenBucket } from "./rate-limit.js";
-import { connectFrame, proofFrame, requestFrame, type ConnectParams, type RequestFrame } from "../core/schemas.js";
+import { connectFrame, type ConnectParams, type RequestFrame } from "../core/schemas.js";
 import { bindSession } from "./session-ids.js";
 import type { ResolvedWebSocketOptions } from "./ws-options.js";
 import { SocketCredential, type CredentialEnd } from "./ws-credential.js";
-import type { DeviceLink, DeviceRefusal, DeviceSession, SocketChannel } from "../core/socket-channel.js";
-import {
-  finishDeviceHandshake,
-  fixedDevicePolicy,
-  startDeviceHandshake,
-  type DevicePolicy,
-} from "./device-handshake.js";
-import type { DeviceChallenge, DeviceKey } from "../pairing/device-proof.js";
+import type { DeviceLink, DeviceRefusal, SocketChannel } from "../core/socket-channel.js";
+import { CLOSE, REFUSALS } from "./ws-close-codes.js";
+import { decodeFrame, parseRequestFrame } from "./ws-frame-decoding.js";
+import { fixedDevicePolicy, type DevicePolicy } from "./device-handshake.js";
+import { DeviceEntry } from "./ws-device-entry.js";
 import { handleMethod, type MethodCaller } from "./ws-methods.js";
-
-/** Close codes: standard ones where they fit, 44xx mirroring HTTP statuses otherwise. */
-export const CLOSE = {
-  goingAway: 1001,
-  policy: 1008,
-  tryAgainLater: 1013,
-  unauthorized: 4401,
-  forbidden: 4403,
-  timeout: 4408,
-} as const;
 
 /** What the hub lends a connection: the channel of token-less sockets, its network address's request budget, a hello callback. */
 export interface ConnectionHooks {
@@ -47,13 +33,6 @@ export interface ConnectionHooks {
 
 type State = "awaiting-connect" | "connecting" | "proving" | "pairing" | "ready" | "closed";
 
-/** How each refusal of a device closes its socket. */
-const REFUSALS: Record<DeviceRefusal, { close: number; code: GatewayError["code"] }> = {
-  policy: { close: CLOSE.policy, code: "forbidden" },
-  forbidden: { close: CLOSE.forbidden, code: "forbidden" },
-  unavailable: { close: CLOSE.tryAgainLater, code: "unavailable" },
-};
-
 /**
  * One client socket: `connect` first (a token → auth; a device id → the socket channel, webchat, which admits it and
  * tells it through this connection as its DeviceLink), then `req` frames. Principal and role come only from auth.check
@@ -68,12 +47,8 @@ export class ClientConnection implements MethodCaller, DeviceLink {
   private params: ConnectParams = {};
   /** A token (or console-ticket) socket's credential, presented again before every request. */
   private credential: SocketCredential | null = null;
-  /** A device socket's session with its channel (webchat). */
-  private device: DeviceSession | null = null;
-  /** A key device's challenge, until it is answered (once). */
-  private proving: { challenge: DeviceChallenge; device: DeviceKey } | null = null;
-  /** A name-only device (no key): re-checked against the device policy before each request. */
-  private legacyDevice = false;
+  /** A device socket's way in (its proof) and its session with its channel (webchat). */
+  private device: DeviceEntry | null = null;
   private rechecking = false;
   private readonly writer: SocketWriter;
   principal: Principal | undefined;
@@ -223,19 +198,13 @@ export class ClientConnection implements MethodCaller, DeviceLink {
       this.send({ type: "error", error: errorBody(new GatewayError("rate_limited", "too many frames; slow down")) });
       return;
     }
-    const before = this.state === "awaiting-connect" || this.state === "proving";
-    if (isBinary) {
-      const error = new GatewayError("invalid_request", "only JSON text frames are accepted");
+    const decoded = decodeFrame(data, isBinary);
+    if (!decoded.ok) {
+      const { error } = decoded;
+      const before = this.state === "awaiting-connect" || this.state === "proving";
       return before ? this.fail(CLOSE.policy, error.code, error.message) : this.refuseFrame(undefined, error);
     }
-    let frame: unknown;
-    try {
-      frame = JSON.parse(rawText(data));
-    } catch {
-      const error = new GatewayError("invalid_json", "frame is not valid JSON");
-      return before ? this.fail(CLOSE.policy, error.code, error.message) : this.refuseFrame(undefined, error);
-    }
-    const type = frame !== null && typeof frame === "object" ? (frame as { type?: unknown }).type : undefined;
+    const { frame, type } = decoded;
     if (this.state === "awaiting-connect") {
       if (type !== "connect")
         return this.fail(CLOSE.policy, "connect_required", 'the first frame must be {"type":"connect"}');
@@ -254,18 +223,9 @@ export class ClientConnection implements MethodCaller, DeviceLink {
       return this.refuseFrame(undefined, new GatewayError("invalid_request", "already connected"));
     if (type !== "req")
       return this.refuseFrame(undefined, new GatewayError("invalid_request", 'type: expected "req"', "type"));
-    let request = fastRequestFrame(frame);
-    if (request === undefined) {
-      const parsed = requestFrame.safeParse(frame);
-      if (!parsed.success) {
-        const id = (frame as { id?: unknown }).id;
-        return this.refuseFrame(
-          typeof id === "string" || typeof id === "number" ? id : undefined,
-          fromZodError(parsed.error),
-        );
-      }
-      request = parsed.data;
-    }
+    const parsed = parseRequestFrame(frame);
+    if (!parsed.ok) return this.refuseFrame(parsed.id, parsed.error);
+    const { request } = parsed;
     if (this.state !== "ready") {
       const message =
         this.state === "pairing"
@@ -314,45 +274,32 @@ export class ClientConnection implements MethodCaller, DeviceLink {
     await this.becomeReady(credential.principal, this.params.sessionId);
   }
 
-  private get devicePolicy(): DevicePolicy {
-    return this.hooks.devicePolicy ?? fixedDevicePolicy();
-  }
-
   /** A webchat device: a key device is sent a challenge; a legacy id goes on only while the policy allows it. */
   private async startDevice(): Promise<void> {
-    if (!this.hooks.socketChannel)
+    const channel: SocketChannel | undefined = this.hooks.socketChannel;
+    if (!channel)
       return this.fail(CLOSE.policy, "invalid_request", "params: send a token (this gateway runs no webchat channel)");
-    const policy = this.devicePolicy;
+    const policy: DevicePolicy = this.hooks.devicePolicy ?? fixedDevicePolicy();
+    const entry = new DeviceEntry(channel, policy, this.hooks.requestBudget);
+    this.device = entry;
     const host = this.upgrade.headers.host ?? "";
-    const start = await startDeviceHandshake(this.params, host, policy, Date.now(), this.options.deviceChallengeTtlMs);
+    const start = await entry.start(this.params, host, Date.now(), this.options.deviceChallengeTtlMs);
     if (this.state === "closed") return;
     if (start.kind === "refused") return this.fail(CLOSE.unauthorized, "unauthenticated", start.message);
-    if (start.kind === "legacy") {
-      this.legacyDevice = true;
-      return this.connectDevice(start.deviceId);
-    }
-    this.proving = { challenge: start.challenge, device: start.device };
+    if (start.kind === "legacy") return this.connectDevice(entry, start.deviceId);
     this.state = "proving";
     this.send({ type: "challenge", ...start.challenge });
   }
 
   /** A key device's answer: only a signature over this socket's challenge hands the device on to its channel. */
   private async onProof(frame: unknown): Promise<void> {
-    const pending = this.proving;
-    this.proving = null;
-    const parsed = proofFrame.safeParse(frame);
-    if (!pending || !parsed.success) {
-      return this.fail(
-        CLOSE.policy,
-        "invalid_request",
-        parsed.success ? "no challenge to answer" : fromZodError(parsed.error).message,
-      );
-    }
-    const result = finishDeviceHandshake(pending, parsed.data.params.signature, Date.now());
-    if (!result.ok) return this.fail(CLOSE.unauthorized, "unauthenticated", result.message);
+    const entry = this.device;
+    if (!entry) return this.fail(CLOSE.policy, "invalid_request", "no challenge to answer");
+    const proof = entry.prove(frame, Date.now());
+    if (!proof.ok) return this.fail(proof.close, proof.code, proof.message);
     this.state = "connecting";
     try {
-      await this.connectDevice(result.deviceId);
+      await this.connectDevice(entry, proof.deviceId);
     } catch (error) {
       this.ctx.logger.warn("websocket connect failed closed", {
         error: error instanceof Error ? error.name : "unknown",
@@ -362,19 +309,10 @@ export class ClientConnection implements MethodCaller, DeviceLink {
   }
 
   /** A device id instead of a token: the socket channel (webchat) admits it and answers through this DeviceLink. */
-  private async connectDevice(deviceId: string): Promise<void> {
-    const channel = this.hooks.socketChannel;
-    if (!channel)
-      return this.fail(CLOSE.policy, "invalid_request", "params: send a token (this gateway runs no webchat channel)");
+  private async connectDevice(entry: DeviceEntry, deviceId: string): Promise<void> {
     this.deviceId = deviceId;
-    const { name } = this.params;
-    const arrival = {
-      deviceId,
-      ...(name !== undefined ? { name } : {}),
-      ...(this.hooks.requestBudget ? { requestBudget: this.hooks.requestBudget } : {}),
-    };
-    this.device = await channel.connect(arrival, this);
-    if (this.state === "closed") this.device.closed();
+    const session = await entry.admit(deviceId, this.params.name, this);
+    if (this.state === "closed") session.closed();
   }
 
   /** Whether this socket waits for the owner's approval. */
@@ -405,12 +343,14 @@ export class ClientConnection implements MethodCaller, DeviceLink {
    * also closed on the pairing.revoked event). Token and console sockets present their credential again.
    */
   async stillAuthorised(): Promise<boolean> {
-    if (!this.device) return this.credentialStillValid();
-    if (this.legacyDevice && (await this.devicePolicy.mode()) === "required") {
+    const session = this.device?.session;
+    if (!session) return this.credentialStillValid();
+    const standing = await this.device?.standing(session);
+    if (standing === "admitted") return true;
+    if (standing === "keys-required") {
       this.fail(CLOSE.unauthorized, "unauthenticated", "this gateway now requires device keys: pair again with a key");
       return false;
     }
-    if (await this.device.stillAdmitted()) return true;
     this.fail(CLOSE.forbidden, "forbidden", "this device is no longer paired");
     return false;
   }
@@ -444,7 +384,7 @@ export class ClientConnection implements MethodCaller, DeviceLink {
   }
 
   private onClose(): void {
-    this.device?.closed();
+    this.device?.session?.closed();
     this.state = "closed";
     this.clearTimer();
     this.abort.abort();
