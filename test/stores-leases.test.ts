@@ -1,7 +1,7 @@
 /**
  * The lease store (`Stores.leases`) on every built-in backend, through two handles on one store where the backend is
  * shared: one holder at a time, fencing tokens that refuse a stale holder's renew and cursor commit, takeover after
- * expiry, release, exactly one winner of many racing acquirers, and live() for heartbeats.
+ * expiry, release, exactly one winner of many racing acquirers, live() and recent() for heartbeats, and prune().
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { openStores } from "../src/stores/open.js";
@@ -98,6 +98,36 @@ describe.each(backends)("leases on $name", (backend) => {
     now += TTL + 1;
     expect((await a.live("instance:")).map((state) => state.name)).toEqual(["instance:y"]);
   });
+
+  it.skipIf(!backend.available)(
+    "recent() also lists leases that ran out since a time; prune() forgets expired ones under a prefix only",
+    async () => {
+      const [a, b] = await pair();
+      const gone = await a.acquire("instance:gone", "gone", TTL);
+      await a.commit(gone!, "{}");
+      const stopped = await a.acquire("instance:stopped", "stopped", TTL);
+      await a.release(stopped!);
+      await a.acquire("telegram:7", "gone", TTL);
+      const since = now;
+      now += TTL + 1;
+      const alive = await b.acquire("instance:alive", "alive", TTL);
+      expect((await b.recent("instance:", since)).map((state) => [state.name, state.cursor])).toEqual([
+        ["instance:alive", null],
+        ["instance:gone", "{}"],
+      ]);
+      expect((await b.live("instance:")).map((state) => state.name)).toEqual(["instance:alive"]);
+      expect(await a.prune("instance:", now - 1)).toBe(2);
+      expect(await a.current("instance:gone")).toBeNull();
+      expect(await a.current("instance:stopped")).toBeNull();
+      // Another prefix's expired lease keeps its row (and so its fencing tokens); a live one is never pruned.
+      expect(await a.current("telegram:7")).toMatchObject({ holder: "gone" });
+      expect(await b.prune("instance:", now + TTL - 1)).toBe(0);
+      expect(await b.commit(alive!, "still")).toBe(true);
+      // A pruned name starts over.
+      expect(await b.acquire("instance:gone", "gone", TTL)).toMatchObject({ token: 1 });
+      await expect(a.prune("", now)).rejects.toThrow(/prune prefix/);
+    },
+  );
 
   it.skipIf(!backend.available)("refuses a bad name, holder or lifetime before touching the store", async () => {
     const [a] = await pair();

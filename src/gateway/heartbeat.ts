@@ -1,7 +1,10 @@
 import { hostname } from "node:os";
 import type { LeaseKeeper } from "../core/lease-keeper.js";
 import type { GatewayLeases } from "../core/leases.js";
-import { INSTANCE_LEASE_PREFIX, type InstanceRecord } from "../core/instances.js";
+import { INSTANCE_LEASE_PREFIX, pruneInstances, type InstanceRecord } from "../core/instances.js";
+
+/** How often a running instance removes the heartbeats of instances that died more than the retention ago. */
+const PRUNE_EVERY_MS = 10 * 60_000;
 
 /** What an instance writes: the leases it holds are read from the store by whoever lists instances. */
 type Heartbeat = Omit<InstanceRecord, "leases">;
@@ -14,8 +17,10 @@ export interface HeartbeatOptions {
 
 /**
  * This instance's heartbeat: a lease named `instance:<id>` that it holds while it runs, its cursor the instance's
- * record (host, pid, version, start time, URL, channels) rewritten every third of the lease time. When the
- * instance stops the lease is released; when it dies the lease expires, so `gatehouse status` lists live instances only.
+ * record (host, pid, version, start time, time of this heartbeat, URL, channels) rewritten every third of the lease
+ * time. When the instance stops the lease is released; when it dies the lease expires and `gatehouse status` lists it
+ * as stale until the retention (INSTANCE_RETENTION_MS) has passed. The holder also prunes older heartbeats every
+ * PRUNE_EVERY_MS (best effort: a store that cannot answer now is asked again next time).
  */
 export function startHeartbeat(leases: GatewayLeases, options: HeartbeatOptions): LeaseKeeper {
   const startedAt = Date.now();
@@ -25,13 +30,19 @@ export function startHeartbeat(leases: GatewayLeases, options: HeartbeatOptions)
     pid: process.pid,
     version: options.version,
     startedAt,
+    seenAt: Date.now(),
     url: options.url(),
     channels: options.channels(),
   });
   const keeper = leases.keeper(`${INSTANCE_LEASE_PREFIX}${leases.instanceId}`);
   keeper.run(async (held) => {
     const everyMs = Math.max(50, Math.floor(leases.ttlMs / 3));
+    let prunedAt = Number.NEGATIVE_INFINITY;
     while (await held.commit(JSON.stringify(record()))) {
+      if (Date.now() - prunedAt >= PRUNE_EVERY_MS) {
+        prunedAt = Date.now();
+        await pruneInstances(leases.store).catch(() => 0);
+      }
       await new Promise<void>((resolve) => {
         const done = (): void => {
           clearTimeout(timer);

@@ -38,6 +38,18 @@ export interface LeaseStore {
   commit(lease: Lease, cursor: string): Promise<boolean>;
   /** The live leases whose names start with `prefix`, by name. */
   live(prefix: string): Promise<LeaseState[]>;
+  /**
+   * The leases under `prefix` whose expiry is after `since`, by name: the live ones and those that ran out since then
+   * (a holder that died without releasing), so a caller can tell live from stale. Released leases expire at 0.
+   */
+  recent(prefix: string, since: number): Promise<LeaseState[]>;
+  /**
+   * Forgets the leases under `prefix` (non-empty) that expired at or before `expiredBefore`, released ones included,
+   * each checked and removed in one atomic step (a lease taken again meanwhile stays); resolves with how many went.
+   * A forgotten name's fencing tokens start over, so prune only names nobody takes again: an instance's heartbeat
+   * (`instance:<id>`, a new id each start), never a platform connection's lease.
+   */
+  prune(prefix: string, expiredBefore: number): Promise<number>;
 }
 
 /**
@@ -50,6 +62,8 @@ export interface LeaseRows {
   read(name: string): Promise<LeaseState | null>;
   /** Every row with expiresAt after `at`. */
   liveAfter(at: number): Promise<LeaseState[]>;
+  /** Removes the rows under `prefix` whose expiresAt is at or before `at`, each atomically (a row renewed meanwhile stays). */
+  removeExpired(prefix: string, at: number): Promise<number>;
 }
 
 /** Lease names and holders: short, printable, no spaces (they are keys on every backend). */
@@ -63,6 +77,17 @@ export function checkLeaseInput(name: string, holder: string, ttlMs: number): vo
     throw new TypeError("lease holder must be 1-200 printable ASCII characters without spaces");
   if (!Number.isFinite(ttlMs) || ttlMs < 1 || ttlMs > 24 * 3_600_000)
     throw new TypeError(`lease ttlMs must be from 1 ms to 24 hours (got ${String(ttlMs)})`);
+}
+
+/** Refuses an empty or malformed prefix for prune(): forgetting every lease would reset platform leases' fencing. */
+export function checkPrunePrefix(prefix: string): void {
+  if (typeof prefix !== "string" || !NAME.test(prefix))
+    throw new TypeError("lease prune prefix must be 1-200 printable ASCII characters without spaces");
+}
+
+/** Leases by name. */
+export function byName(states: LeaseState[]): LeaseState[] {
+  return states.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** True when `lease` is the stored, live lease: same holder, same token, not expired. */
@@ -88,7 +113,7 @@ export function leaseStoreOver(rows: LeaseRows, now: Clock): LeaseStore {
       change(changed, at);
       return changed;
     });
-  return {
+  const store: LeaseStore = {
     async acquire(name, holder, ttlMs) {
       checkLeaseInput(name, holder, ttlMs);
       const taken = await rows.atomically(name, (stored) => {
@@ -110,11 +135,14 @@ export function leaseStoreOver(rows: LeaseRows, now: Clock): LeaseStore {
     async commit(lease, cursor) {
       return (await underLease(lease, (state) => void (state.cursor = cursor))) !== null;
     },
-    async live(prefix) {
-      const rowsNow = await rows.liveAfter(now());
-      return rowsNow
-        .filter((state) => state.name.startsWith(prefix))
-        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    live: (prefix) => store.recent(prefix, now()),
+    async recent(prefix, since) {
+      return byName((await rows.liveAfter(since)).filter((state) => state.name.startsWith(prefix)));
+    },
+    async prune(prefix, expiredBefore) {
+      checkPrunePrefix(prefix);
+      return rows.removeExpired(prefix, expiredBefore);
     },
   };
+  return store;
 }

@@ -1,12 +1,13 @@
 import { Command } from "commander";
-import { liveInstances } from "../../core/instances.js";
+import { INSTANCE_RETENTION_MS, listInstances } from "../../core/instances.js";
 import { addCommonOptions, withStores, type CommonOptions } from "../environment.js";
 import { refused } from "../errors.js";
 import { formatAge, printJson, printTable, type Output } from "../output.js";
 
 /**
- * `gatehouse status`: the gateway instances running on this store, from their heartbeats (each running instance
- * renews one every few seconds; a stopped one removes it, a dead one's expires within the lease time).
+ * `gatehouse status`: the gateway instances on this store, from their heartbeats (each running instance renews one
+ * every few seconds; a stopped one releases it). One that died without stopping is listed as stale, with when it was
+ * last seen, until its heartbeat is older than the retention (a day), when it is pruned from the store.
  */
 export function statusCommand(io: Output): Command {
   return addCommonOptions(
@@ -17,18 +18,20 @@ export function statusCommand(io: Output): Command {
       await withStores(options, io, async ({ stores }) => {
         if (!stores.leases)
           throw refused(`the ${stores.backend} store keeps no heartbeats, so running instances cannot be listed`);
-        const instances = await liveInstances(stores.leases);
-        if (options.json) return printJson(io, { instances });
         const now = Date.now();
+        const instances = await listInstances(stores.leases, now);
+        if (options.json) return printJson(io, { instances, retentionMs: INSTANCE_RETENTION_MS });
+        const ago = (at: number): string => formatAge(Math.max(0, Math.floor((now - at) / 1000)));
         printTable(
           io,
-          ["INSTANCE", "HOST", "PID", "VERSION", "UP", "URL", "CHANNELS", "HOLDS"],
+          ["INSTANCE", "STATE", "HOST", "PID", "VERSION", "UP", "URL", "CHANNELS", "HOLDS"],
           instances.map((i) => [
             i.id,
+            i.stale ? `stale, last seen ${ago(i.seenAt)} ago` : "live",
             i.host,
             String(i.pid),
             i.version,
-            formatAge(Math.max(0, Math.floor((now - i.startedAt) / 1000))),
+            i.stale ? "-" : ago(i.startedAt),
             i.url,
             i.channels.join(",") || "-",
             i.leases.join(",") || "-",

@@ -14,6 +14,12 @@ export function createMemoryLeaseStore(now: Clock = Date.now): LeaseStore {
       read: async (name) => copy(rows.get(name)),
       liveAfter: async (at) =>
         [...rows.values()].filter((state) => state.expiresAt > at).map((state) => ({ ...state })),
+      removeExpired: async (prefix, at) => {
+        let removed = 0;
+        for (const [name, state] of rows)
+          if (name.startsWith(prefix) && state.expiresAt <= at) removed += Number(rows.delete(name));
+        return removed;
+      },
     },
     now,
   );

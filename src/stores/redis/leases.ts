@@ -1,4 +1,4 @@
-import { checkLeaseInput, type Lease, type LeaseState, type LeaseStore } from "../lease.js";
+import { byName, checkLeaseInput, checkPrunePrefix, type Lease, type LeaseState, type LeaseStore } from "../lease.js";
 import type { Clock } from "../types.js";
 import type { RedisConnection } from "./connection.js";
 import { script } from "./scripts.js";
@@ -29,6 +29,25 @@ if stored[1] ~= ARGV[2] or stored[2] ~= ARGV[3] or tonumber(stored[3]) <= tonumb
 redis.call('HSET', KEYS[1], ARGV[5], ARGV[6])
 if ARGV[5] == 'expiresAt' then redis.call('ZADD', KEYS[2], ARGV[6], ARGV[1]) end
 return 1
+`,
+);
+
+/**
+ * KEYS[1] the index zset; ARGV prefix of the names, expiredBefore, key prefix of the lease hashes. Removes every lease
+ * under the name prefix that expired at or before expiredBefore (the zset score is its expiresAt: ACQUIRE and
+ * UNDER_LEASE set both in one step), hash and index entry together. Returns how many went.
+ */
+const PRUNE = script(
+  "lease-prune",
+  `local removed = 0
+for _, name in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])) do
+  if string.sub(name, 1, #ARGV[1]) == ARGV[1] then
+    redis.call('DEL', ARGV[3] .. name)
+    redis.call('ZREM', KEYS[1], name)
+    removed = removed + 1
+  end
+end
+return removed
 `,
 );
 
@@ -77,15 +96,22 @@ export class RedisLeaseStore implements LeaseStore {
     return stateOf(name, await this.conn.run(() => this.conn.command(["HMGET", key!, ...FIELDS])));
   }
 
-  async live(prefix: string): Promise<LeaseState[]> {
-    const at = this.now();
+  live(prefix: string): Promise<LeaseState[]> {
+    return this.recent(prefix, this.now());
+  }
+
+  async recent(prefix: string, since: number): Promise<LeaseState[]> {
     const names = (await this.conn.run(() =>
-      this.conn.command(["ZRANGEBYSCORE", `${this.prefix}leases`, `(${at}`, "+inf"]),
+      this.conn.command(["ZRANGEBYSCORE", `${this.prefix}leases`, `(${since}`, "+inf"]),
     )) as string[];
     const states = await Promise.all(names.filter((name) => name.startsWith(prefix)).map((name) => this.current(name)));
-    return states
-      .filter((state): state is LeaseState => state !== null && state.expiresAt > at)
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return byName(states.filter((state): state is LeaseState => state !== null && state.expiresAt > since));
+  }
+
+  async prune(prefix: string, expiredBefore: number): Promise<number> {
+    checkPrunePrefix(prefix);
+    const args = [prefix, String(expiredBefore), `${this.prefix}lease:`];
+    return Number(await this.conn.run(() => this.conn.eval(PRUNE, [`${this.prefix}leases`], args)));
   }
 
   private async underLease(lease: Lease, field: "expiresAt" | "cursor", value: string): Promise<boolean> {

@@ -49,6 +49,19 @@ export function createSqlLeaseStore(driver: SqlDriver, now: Clock): LeaseStore {
       read: (name) => sqlCall(driver, () => read(driver, name)),
       liveAfter: (at) =>
         sqlCall(driver, async () => (await driver.all<LeaseRow>(`${select} WHERE expires_at > ?`, [at])).map(stateOf)),
+      // The names are matched in code (portable: no LIKE escaping across dialects); the few rows are read and removed
+      // in one write transaction, each only while still expired.
+      removeExpired: (prefix, at) =>
+        sqlCall(driver, (deadline) =>
+          driver.write(async (tx) => {
+            const expired = await tx.all<{ name: string }>(`SELECT name FROM ${table} WHERE expires_at <= ?`, [at]);
+            let removed = 0;
+            for (const { name } of expired)
+              if (name.startsWith(prefix))
+                removed += await tx.execute(`DELETE FROM ${table} WHERE name = ? AND expires_at <= ?`, [name, at]);
+            return removed;
+          }, deadline),
+        ),
     },
     now,
   );
