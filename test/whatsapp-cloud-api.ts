@@ -158,6 +158,7 @@ export class LocalWhatsAppCloud {
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (req.method === "GET") return this.phoneNumber(req, res);
     const match = /^\/(v\d+\.\d+)\/(\d+)\/messages$/.exec(req.url ?? "");
     if (req.method !== "POST" || !match) return graphError(res, 400, 100, "Unsupported post request.");
     this.calls += 1;
@@ -194,6 +195,31 @@ export class LocalWhatsAppCloud {
       const failed = this.status(id, body.to, "failed", [{ code: 131047, title: "Re-engagement message" }]);
       setTimeout(() => void this.deliver(failed).catch(() => undefined), 5);
     }
+  }
+
+  /** `GET /{version}/{phone-number-id}`: the number's fields, 401 code 190 for a wrong token, 400 code 100 for another id. */
+  private phoneNumber(req: IncomingMessage, res: ServerResponse): void {
+    const match = /^\/(v\d+\.\d+)\/(\d+)$/.exec((req.url ?? "").split("?")[0]!);
+    if (req.headers.authorization !== `Bearer ${this.accessToken}`)
+      return graphError(res, 401, 190, "Invalid OAuth access token - Cannot parse access token");
+    if (!match || match[2] !== this.phoneNumberId) {
+      const id = match?.[2] ?? "";
+      return graphError(
+        res,
+        400,
+        100,
+        `Unsupported get request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+      );
+    }
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(
+      JSON.stringify({
+        verified_name: "Gatehouse Test",
+        display_phone_number: "+1 555-078-3881",
+        id: this.phoneNumberId,
+        quality_rating: "GREEN",
+      }),
+    );
   }
 }
 

@@ -40,7 +40,7 @@ class DiscordApiError extends Error {
 
 /**
  * A local Discord for one bot token, answering as Discord documents. REST (`/api/v10`): `GET /gateway/bot` names this
- * emulator's WebSocket gateway; users, DM channels, messages and interaction callbacks; 401 `{ message, code: 0 }` for a
+ * emulator's WebSocket gateway; users (`/users/@me` is the bot), DM channels, messages and interaction callbacks; 401 `{ message, code: 0 }` for a
  * wrong token, 403 code 50007 when a user does not accept DMs, 429 with `retry-after`, `x-ratelimit-*` headers and
  * `{ retry_after, global }` while rate limited, 400 code 50035 past 2000 characters (counted in code points) and 40060
  * for an interaction answered twice. `POST /channels/{id}/typing` is 204; `PATCH /channels/{id}/messages/{id}` edits a
@@ -354,6 +354,7 @@ export class DiscordEmulator {
         session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 },
       };
     }
+    if (method === "GET" && path === "/users/@me") return this.userObject(BOT.id);
     const user = /^\/users\/(\d+)$/.exec(path);
     if (method === "GET" && user) return this.userObject(user[1]!);
     if (method === "POST" && path === "/users/@me/channels") return this.dmObject(String(body.recipient_id));

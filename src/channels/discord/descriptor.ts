@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { channelBase, nonEmpty, port } from "../../config/fields.js";
 import { defineChannel, sectionToken } from "../descriptor.js";
+import { probeToken } from "../probe-request.js";
 import { DiscordAdapter, DISCORD_CAPABILITIES } from "./adapter.js";
+import { probeDiscord } from "./probe.js";
 
 const schema = z.looseObject({
   ...channelBase,
@@ -31,5 +33,9 @@ export const discordDescriptor = defineChannel({
           }
         : {}),
     });
+  },
+  async probe(section, env, { timeoutMs }) {
+    const read = probeToken(() => sectionToken(section, "DISCORD_BOT_TOKEN", "discord", env));
+    return "token" in read ? probeDiscord(read.token, section.apiRoot, timeoutMs) : read;
   },
 });

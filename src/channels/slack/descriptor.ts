@@ -2,7 +2,9 @@ import { z } from "zod";
 import { channelBase, envName, nonEmpty, port } from "../../config/fields.js";
 import { tokenFromEnv } from "../channel.js";
 import { defineChannel, sectionToken } from "../descriptor.js";
+import { probeToken } from "../probe-request.js";
 import { SlackAdapter, SLACK_CAPABILITIES } from "./adapter.js";
+import { probeSlack } from "./probe.js";
 
 /** Slack Socket Mode is not implemented: its keys are refused here, at load, rather than accepted and refused at start. */
 const socketModeRefused = z
@@ -30,12 +32,22 @@ export const slackDescriptor = defineChannel({
   async create(section, env) {
     return new SlackAdapter({
       botToken: sectionToken(section, "SLACK_BOT_TOKEN", "slack", env),
-      signingSecret:
-        section.signingSecret ?? tokenFromEnv(section.signingSecretEnv ?? "SLACK_SIGNING_SECRET", "slack", env),
+      signingSecret: signingSecretOf(section, env),
       ...(section.port !== undefined ? { port: section.port } : {}),
       ...(section.host !== undefined ? { host: section.host } : {}),
       ...(section.path !== undefined ? { path: section.path } : {}),
       ...(section.apiUrl !== undefined ? { apiUrl: section.apiUrl } : {}),
     });
   },
+  async probe(section, env, { timeoutMs }) {
+    const botToken = probeToken(() => sectionToken(section, "SLACK_BOT_TOKEN", "slack", env));
+    if (!("token" in botToken)) return botToken;
+    const signingSecret = probeToken(() => signingSecretOf(section, env));
+    if (!("token" in signingSecret)) return signingSecret;
+    return probeSlack(botToken.token, signingSecret.token, section.apiUrl, timeoutMs);
+  },
 });
+
+function signingSecretOf(section: z.infer<typeof schema>, env: NodeJS.ProcessEnv): string {
+  return section.signingSecret ?? tokenFromEnv(section.signingSecretEnv ?? "SLACK_SIGNING_SECRET", "slack", env);
+}

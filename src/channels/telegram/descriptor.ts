@@ -3,6 +3,7 @@ import { channelBase, envName, nonEmpty, port } from "../../config/fields.js";
 import { tokenFromEnv } from "../channel.js";
 import { defineChannel, sectionToken } from "../descriptor.js";
 import { TelegramAdapter, TELEGRAM_CAPABILITIES } from "./adapter.js";
+import { probeToken } from "../probe-request.js";
 import { probeTelegram } from "./probe.js";
 
 const schema = z.looseObject({
@@ -45,12 +46,7 @@ export const telegramDescriptor = defineChannel({
     });
   },
   async probe(section, env, { timeoutMs }) {
-    let token: string;
-    try {
-      token = sectionToken(section, "TELEGRAM_BOT_TOKEN", "telegram", env);
-    } catch (error) {
-      return { ok: false, problem: (error as Error).message };
-    }
-    return probeTelegram(token, section.apiRoot, timeoutMs);
+    const read = probeToken(() => sectionToken(section, "TELEGRAM_BOT_TOKEN", "telegram", env));
+    return "token" in read ? probeTelegram(read.token, section.apiRoot, timeoutMs) : read;
   },
 });

@@ -1,4 +1,5 @@
 import type { ChannelProbeResult } from "../descriptor.js";
+import { isProbeProblem, probeProblem, probeRequest } from "../probe-request.js";
 
 /** The Bot API root when `apiRoot` is not set. */
 export const TELEGRAM_API_ROOT = "https://api.telegram.org";
@@ -22,32 +23,13 @@ export async function probeTelegram(
     };
   }
   const root = (apiRoot ?? TELEGRAM_API_ROOT).replace(/\/+$/, "");
-  const host = new URL(root).host;
-  let response: Response;
-  try {
-    response = await fetch(`${root}/bot${token}/getMe`, { method: "POST", signal: AbortSignal.timeout(timeoutMs) });
-  } catch (error) {
-    return { ok: false, problem: `cannot reach ${host}: ${scrub(networkReason(error, timeoutMs), token)}` };
+  const answer = await probeRequest(`${root}/bot${token}/getMe`, { method: "POST" }, timeoutMs, [token]);
+  if (isProbeProblem(answer)) return answer;
+  const body = answer.body as { ok?: boolean; description?: string; result?: { username?: string } } | undefined;
+  if (answer.status === 401) return { ok: false, problem: "telegram rejected the bot token (401 Unauthorized)" };
+  if (answer.status !== 200 || body?.ok !== true) {
+    const description = body?.description ?? answer.statusText;
+    return probeProblem(`${answer.host} answered getMe with ${answer.status} ${description}`, [token]);
   }
-  const body = (await response.json().catch(() => undefined)) as
-    | { ok?: boolean; description?: string; result?: { username?: string } }
-    | undefined;
-  if (response.status === 401) return { ok: false, problem: "telegram rejected the bot token (401 Unauthorized)" };
-  if (!response.ok || body?.ok !== true) {
-    const description = body?.description ?? response.statusText;
-    return { ok: false, problem: scrub(`${host} answered getMe with ${response.status} ${description}`, token) };
-  }
-  return { ok: true, detail: `getMe on ${host} answers as @${body.result?.username ?? "?"}` };
-}
-
-/** The real cause of a failed fetch: a timeout, or the socket error undici wraps in `cause` (ECONNREFUSED, ENOTFOUND...). */
-function networkReason(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && error.name === "TimeoutError") return `no answer within ${timeoutMs / 1000} s`;
-  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
-  if (cause?.message) return cause.message;
-  return error instanceof Error ? error.message : String(error);
-}
-
-function scrub(text: string, token: string): string {
-  return text.split(token).join("***");
+  return { ok: true, detail: `getMe on ${answer.host} answers as @${body.result?.username ?? "?"}` };
 }

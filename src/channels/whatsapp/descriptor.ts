@@ -3,6 +3,7 @@ import { channelBase, envName, nonEmpty } from "../../config/fields.js";
 import { tokenFromEnv } from "../channel.js";
 import { defineChannel, sectionToken } from "../descriptor.js";
 import { WHATSAPP_CAPABILITIES, WhatsAppAdapter } from "./adapter.js";
+import { probeWhatsApp } from "./probe.js";
 
 const schema = z.strictObject({
   ...channelBase,
@@ -38,14 +39,41 @@ export const whatsappDescriptor = defineChannel({
   capabilities: WHATSAPP_CAPABILITIES,
   async create(section, env) {
     return new WhatsAppAdapter({
+      ...secretsOf(section, env),
       phoneNumberId: section.phoneNumberId,
-      accessToken: sectionToken(section, "WHATSAPP_ACCESS_TOKEN", "whatsapp", env),
-      appSecret: tokenFromEnv(section.appSecretEnv ?? "WHATSAPP_APP_SECRET", "whatsapp", env),
-      verifyToken: tokenFromEnv(section.verifyTokenEnv ?? "WHATSAPP_VERIFY_TOKEN", "whatsapp", env),
       ...(section.apiBaseUrl ? { apiBaseUrl: section.apiBaseUrl } : {}),
       ...(section.apiVersion ? { apiVersion: section.apiVersion } : {}),
       ...(section.webhookPath ? { webhookPath: section.webhookPath } : {}),
       ...(section.template ? { template: section.template } : {}),
     });
   },
+  async probe(section, env, { timeoutMs }) {
+    let secrets: ReturnType<typeof secretsOf>;
+    try {
+      secrets = secretsOf(section, env);
+    } catch (error) {
+      return { ok: false, problem: (error as Error).message };
+    }
+    return probeWhatsApp(
+      {
+        ...secrets,
+        phoneNumberId: section.phoneNumberId,
+        apiBaseUrl: section.apiBaseUrl,
+        apiVersion: section.apiVersion,
+      },
+      timeoutMs,
+    );
+  },
 });
+
+/** The access token, app secret and verify token, each from its environment variable (or the inline token). */
+function secretsOf(
+  section: z.infer<typeof schema>,
+  env: NodeJS.ProcessEnv,
+): { accessToken: string; appSecret: string; verifyToken: string } {
+  return {
+    accessToken: sectionToken(section, "WHATSAPP_ACCESS_TOKEN", "whatsapp", env),
+    appSecret: tokenFromEnv(section.appSecretEnv ?? "WHATSAPP_APP_SECRET", "whatsapp", env),
+    verifyToken: tokenFromEnv(section.verifyTokenEnv ?? "WHATSAPP_VERIFY_TOKEN", "whatsapp", env),
+  };
+}

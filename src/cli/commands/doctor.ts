@@ -60,17 +60,24 @@ export function doctorCommand(io: Output, setExitCode: (code: number) => void): 
 /** How long doctor waits for each chat platform to answer. */
 const CHANNEL_PROBE_TIMEOUT_MS = 5000;
 
-/** One line per enabled chat channel: its descriptor's probe (token, reachability), or "not checked" without one. */
+/**
+ * One line per enabled chat channel: the adapter is built as `start` builds it (so a missing variable or a refused
+ * secret fails here as it would there), then its descriptor's probe checks the token's shape and the platform's answer.
+ */
 async function checkChannels(config: GatehouseConfig, checks: Check[]): Promise<void> {
   const sections = config.channels as Readonly<Record<string, ChannelSection | undefined>>;
   const enabled = CHANNELS.filter((descriptor) => sections[descriptor.type]?.enabled === true);
   const results = await Promise.all(
     enabled.map(async (descriptor): Promise<Check> => {
+      const section = sections[descriptor.type]!;
+      try {
+        await descriptor.create(section, process.env);
+      } catch (error) {
+        return { name: descriptor.type, status: "fail", detail: (error as Error).message };
+      }
       if (!descriptor.probe)
-        return { name: descriptor.type, status: "warn", detail: "not checked (no probe for this channel yet)" };
-      const result = await descriptor.probe(sections[descriptor.type]!, process.env, {
-        timeoutMs: CHANNEL_PROBE_TIMEOUT_MS,
-      });
+        return { name: descriptor.type, status: "warn", detail: "settings accepted; the platform is not checked" };
+      const result = await descriptor.probe(section, process.env, { timeoutMs: CHANNEL_PROBE_TIMEOUT_MS });
       return result.ok
         ? { name: descriptor.type, status: "ok", detail: result.detail }
         : { name: descriptor.type, status: "fail", detail: result.problem };
