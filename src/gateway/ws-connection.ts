@@ -175,8 +175,8 @@ export class ClientConnection implements MethodCaller, DeviceLink {
 
   /** DeviceLink: the channel refused the device (at connect, or by a decision made since). */
   refuse(reason: DeviceRefusal, message: string): void {
-    const { close, code } = REFUSALS[reason];
-    this.fail(close, code, message);
+    const refusal = REFUSALS[reason];
+    this.fail(refusal.close, refusal.code, message);
   }
 
   get isReady(): boolean {
@@ -243,10 +243,7 @@ export class ClientConnection implements MethodCaller, DeviceLink {
 
   private async onConnect(frame: unknown): Promise<void> {
     const parsed = connectFrame.safeParse(frame);
-    if (!parsed.success) {
-      const error = fromZodError(parsed.error);
-      return this.fail(CLOSE.policy, "invalid_request", error.message);
-    }
+    if (!parsed.success) return this.fail(CLOSE.policy, "invalid_request", fromZodError(parsed.error).message);
     this.state = "connecting";
     this.params = parsed.data.params;
     try {
@@ -276,11 +273,10 @@ export class ClientConnection implements MethodCaller, DeviceLink {
 
   /** A webchat device: a key device is sent a challenge; a legacy id goes on only while the policy allows it. */
   private async startDevice(): Promise<void> {
-    const channel: SocketChannel | undefined = this.hooks.socketChannel;
+    const channel = this.hooks.socketChannel;
     if (!channel)
       return this.fail(CLOSE.policy, "invalid_request", "params: send a token (this gateway runs no webchat channel)");
-    const policy: DevicePolicy = this.hooks.devicePolicy ?? fixedDevicePolicy();
-    const entry = new DeviceEntry(channel, policy, this.hooks.requestBudget);
+    const entry = new DeviceEntry(channel, this.hooks.devicePolicy ?? fixedDevicePolicy(), this.hooks.requestBudget);
     this.device = entry;
     const host = this.upgrade.headers.host ?? "";
     const start = await entry.start(this.params, host, Date.now(), this.options.deviceChallengeTtlMs);
@@ -343,9 +339,8 @@ export class ClientConnection implements MethodCaller, DeviceLink {
    * also closed on the pairing.revoked event). Token and console sockets present their credential again.
    */
   async stillAuthorised(): Promise<boolean> {
-    const session = this.device?.session;
-    if (!session) return this.credentialStillValid();
-    const standing = await this.device?.standing(session);
+    if (!this.device?.session) return this.credentialStillValid();
+    const standing = await this.device.standing();
     if (standing === "admitted") return true;
     if (standing === "keys-required") {
       this.fail(CLOSE.unauthorized, "unauthenticated", "this gateway now requires device keys: pair again with a key");

@@ -75,8 +75,9 @@ export class DeviceEntry {
    * Before each request and on heartbeats: a name-only device stops once the policy requires keys, and the channel
    * re-admits the device (so a revoke made anywhere stops it at once). Throws when the store cannot say.
    */
-  async standing(session: DeviceSession): Promise<DeviceStanding> {
+  async standing(): Promise<DeviceStanding> {
+    if (!this.session) return "not-paired";
     if (this.legacy && (await this.policy.mode()) === "required") return "keys-required";
-    return (await session.stillAdmitted()) ? "admitted" : "not-paired";
+    return (await this.session.stillAdmitted()) ? "admitted" : "not-paired";
   }
 }
