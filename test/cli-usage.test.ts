@@ -90,6 +90,7 @@ describe("gatehouse doctor", () => {
         "secret",
         "store",
         "tokens",
+        "port",
         "http",
         "auth",
         "policy",

@@ -13,6 +13,7 @@ import { openStores } from "../../stores/open.js";
 import { addCommonOptions, cliConfig, type CommonOptions } from "../environment.js";
 import { EXIT_OK, EXIT_REFUSED, EXIT_USAGE } from "../errors.js";
 import { printJson, type Output } from "../output.js";
+import { portProblem } from "../port-free.js";
 
 type Status = "ok" | "warn" | "fail";
 
@@ -24,7 +25,7 @@ interface Check {
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "::1", "localhost"]);
 
-/** `gatehouse doctor`: config, chat channel tokens and reachability, secret, store reachability and a few risky settings. Creates nothing. */
+/** `gatehouse doctor`: config, chat channel tokens and reachability, secret, store reachability, a free port and a few risky settings. Creates nothing. */
 export function doctorCommand(io: Output, setExitCode: (code: number) => void): Command {
   return addCommonOptions(
     new Command("doctor").description("check config, chat channels, gateway secret and store reachability"),
@@ -49,7 +50,7 @@ export function doctorCommand(io: Output, setExitCode: (code: number) => void): 
       if (config && dataDirUsable) {
         const secret = checkSecret(config, checks);
         await checkStore(config, secret, checks);
-        checkSettings(config, checks);
+        await checkSettings(config, checks);
       }
       report(io, checks, options.json === true);
       const failed = checks.some((c) => c.status === "fail");
@@ -168,8 +169,15 @@ async function checkStore(config: GatehouseConfig, secret: Buffer | undefined, c
   }
 }
 
-function checkSettings(config: GatehouseConfig, checks: Check[]): void {
-  const host = config.http.host;
+async function checkSettings(config: GatehouseConfig, checks: Check[]): Promise<void> {
+  const { host, port } = config.http;
+  // The address start listens on: free now, or why start would fail to listen there.
+  const problem = port === 0 ? null : await portProblem(host, port);
+  checks.push(
+    problem !== null
+      ? { name: "port", status: "fail", detail: problem }
+      : { name: "port", status: "ok", detail: port === 0 ? "any free port (0)" : `${host}:${port} is free` },
+  );
   checks.push(
     LOOPBACK_HOSTS.has(host)
       ? { name: "http", status: "ok", detail: `binds ${host}:${config.http.port}` }
