@@ -3,35 +3,25 @@ import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
-import { echoAgent } from "../agents/echo.js";
-import { agentFromSpec } from "../agents/from-config.js";
-import { ConversationMemory, resolveConversationLimits, type ConversationLimits } from "../conversation/memory.js";
+import { resolveConversationLimits } from "../conversation/memory.js";
 import { SessionTurns } from "../conversation/turns.js";
-import type { ConversationStore } from "../stores/conversations.js";
-import { MemoryConversationStore } from "../stores/memory/conversations.js";
-import type { AgentSpec } from "../agents/schema.js";
-import { tokenAuth } from "../auth/token.js";
 import { assertAuthProtocol, assertPairingProtocol, assertSessionBindingProtocol } from "../protocols/guards.js";
-import type { AuthProtocol, PairingProtocol, SessionBindingProtocol } from "../protocols/types.js";
 import { describeSecretSource, loadGatewaySecret } from "../pairing/secret.js";
 import { MemoryBudgetStore } from "../stores/memory/budgets.js";
 import { openStores } from "../stores/open.js";
-import type { PairingRules, SeenOnceStore, Stores } from "../stores/types.js";
+import type { Stores } from "../stores/types.js";
 import { DEFAULT_PAIRING_RULES } from "../stores/types.js";
 import { findConsoleDir } from "./console-static.js";
-import { ApprovalService, type ApprovalOptions } from "../core/approvals/service.js";
-import type { ApprovalStore } from "../stores/approvals.js";
+import { ApprovalService } from "../core/approvals/service.js";
 import { createConsole } from "./console/index.js";
-import type { Agent, ChannelPlugin, GatewayContext, GatewayLogger, PolicyOptions } from "../core/context.js";
+import type { ChannelPlugin, GatewayContext } from "../core/context.js";
 import { registerChannelRoutes } from "./channel-routes.js";
-import { createHttpServer, type HttpServerOptions } from "./http-server.js";
+import { createHttpServer } from "./http-server.js";
 import { randomBytes } from "node:crypto";
 import type { LeaseKeeper } from "../core/lease-keeper.js";
 import { GatewayLeases } from "../core/leases.js";
 import { GATEHOUSE_VERSION } from "../core/version.js";
-import type { LeaseStore } from "../stores/lease.js";
 import { startHeartbeat } from "./heartbeat.js";
-import type { SocketChannel } from "../core/socket-channel.js";
 import { chatOwnerCheck } from "../core/admission.js";
 import { closeLocalSocket, listenOnLocalSocket } from "./local-socket.js";
 import { createLogger, isPinoGatewayLogger } from "./logger.js";
@@ -42,167 +32,31 @@ import { timedStore } from "./metrics/timed-store.js";
 import { createOriginPolicy, type OriginPolicy } from "./origin-policy.js";
 import { bridgeStoreEvents } from "./store-events.js";
 import { consoleStores, followAnnouncements } from "./console/store-wiring.js";
-import { WebSocketHub, type WebSocketOptions } from "./ws-hub.js";
+import { WebSocketHub } from "./ws-hub.js";
 import { storedDevicePolicy } from "./device-handshake.js";
-import type { SettingsStore } from "../stores/settings.js";
-import type { DeviceProofMode } from "../pairing/device-proof.js";
+import { DEFAULT_DATA_DIR, DEFAULT_STORE_URL, type Gateway, type GatewayOptions } from "./gateway-options.js";
+import {
+  agentOption,
+  checkChannels,
+  checkLeaseTtl,
+  checkSecret,
+  conversationMemory,
+  defaultAuth,
+  resolveHttp,
+  resolvePolicy,
+  socketChannelOption,
+} from "./resolve-options.js";
 
-export const DEFAULT_STORE_URL = "sqlite:./.gatehouse/gatehouse.db";
-export const DEFAULT_DATA_DIR = "./.gatehouse";
-export const DEFAULT_HOST = "127.0.0.1";
-export const DEFAULT_PORT = 8787;
-
-export interface GatewayHttpOptions extends HttpServerOptions {
-  /** Default 127.0.0.1: never exposed beyond this machine unless asked. */
-  host?: string;
-  /** Default 8787; 0 picks a free port (see `url` after start). */
-  port?: number;
-  /** Browser origins allowed besides the gateway's own address (e.g. where the console is served from). */
-  allowedOrigins?: string[];
-  /**
-   * Also serve the API and WebSocket on this Unix socket file (created mode 0600), the owner-only door: requests on it
-   * carry `via: "local-socket"`, which `localSocketAuth()` admits as the local owner. Off unless given.
-   */
-  localSocket?: string;
-}
-
-export interface GatewayOptions {
-  auth?: AuthProtocol;
-  pairingStore?: PairingProtocol;
-  sessionBinding?: SessionBindingProtocol;
-  /** Seen-once keys for webhook de-duplication; default: the opened stores' (required by webhook channels such as WhatsApp). */
-  seenStore?: SeenOnceStore;
-  /** Store URL used for whatever is not injected; default `sqlite:./.gatehouse/gatehouse.db`. */
-  store?: string;
-  /** Where the gateway secret (and the default SQLite file) live; default `./.gatehouse`. */
-  dataDir?: string;
-  /** The gateway secret (>= 32 bytes); default loaded or created in dataDir (or GATEHOUSE_SECRET). */
-  secret?: Buffer;
-  /**
-   * A function, or an `agent:` section as in gatehouse.yaml (`{ type: "openai", baseUrl, model, apiKeyEnv, … }`),
-   * validated here. Default: the echo agent.
-   */
-  agent?: Agent | AgentSpec;
-  /**
-   * Conversation memory for agents that use history (limits, idle TTL, how many messages may wait while the agent
-   * answers), kept in the gateway's store; `store` overrides where (required when every store is injected).
-   */
-  conversation?: ConversationOptions;
-  /** Default: unknownUserPolicy "pair", nobody allowlisted, no chat owners. */
-  policy?: Partial<PolicyOptions>;
-  channels?: ChannelPlugin[];
-  /**
-   * The channel of token-less WebSocket clients (devices that connect with a `deviceId`): default the webchat channel
-   * (`webchatChannel()` from `gatehouse/channels/webchat`); `false` serves token sockets only.
-   */
-  webchat?: SocketChannel | false;
-  http?: GatewayHttpOptions;
-  websocket?: WebSocketOptions;
-  /**
-   * Webchat devices: "required" admits only devices that prove a key (src/gateway/README.md "Device keys"); "optional"
-   * (the default here) also lets legacy name-only devices in.
-   */
-  deviceProof?: DeviceProofMode;
-  /** Where run-time settings live (webchat.deviceProof set by `gatehouse pairing require-proof`); default: the opened stores'. */
-  settingsStore?: SettingsStore;
-  /** Pairing rules for stores the gateway opens (and the invite lifetime it reports). */
-  pairingRules?: Partial<PairingRules>;
-  /** Agents' approval requests: timeouts and policy rules; `store` when the stores are injected (default: the opened store's). */
-  approvals?: ApprovalOptions & { store?: ApprovalStore };
-  /** Directory of the built web console, served at /console; default web/dist when it exists. */
-  consoleDir?: string;
-  /** Default: pino JSON lines on stderr at level info (see createLogger in gateway/logger.ts). */
-  logger?: GatewayLogger;
-  /**
-   * Leases among the instances on one store: one owner per platform connection (Telegram long polling, the Discord
-   * gateway) and this instance's heartbeat for `gatehouse status`. `store` default: the opened stores' leases;
-   * `ttlMs` (default 15 s) is how soon another instance takes over from one that died.
-   */
-  leases?: { store?: LeaseStore; ttlMs?: number };
-  /** The backend named in store metrics when the stores are injected (the CLI passes its store's); default "injected". */
-  storeBackend?: string;
-  now?: () => number;
-}
-
-export interface ConversationOptions extends Partial<ConversationLimits> {
-  /** Messages of one session that may wait while the agent answers; default 3. */
-  maxWaiting?: number;
-  store?: ConversationStore;
-}
-
-export interface Gateway {
-  start(): Promise<void>;
-  /** Stops channels, closes sockets (1001), drains HTTP requests and closes the stores the gateway opened. */
-  stop(): Promise<void>;
-  /** `http://host:port` once started. */
-  readonly url: string;
-  readonly events: EventEmitter;
-  /** The context channels get; available once started. */
-  readonly context: GatewayContext;
-}
-
-const POLICIES = new Set(["deny", "allow", "pair"]);
-
-function resolvePolicy(policy: Partial<PolicyOptions> = {}): PolicyOptions {
-  const resolved: PolicyOptions = {
-    unknownUserPolicy: policy.unknownUserPolicy ?? "pair",
-    allowedUsers: policy.allowedUsers ?? [],
-    ownerUserIds: policy.ownerUserIds ?? [],
-  };
-  if (!POLICIES.has(resolved.unknownUserPolicy)) {
-    throw new TypeError(
-      `policy.unknownUserPolicy must be "deny", "allow" or "pair" (got ${JSON.stringify(resolved.unknownUserPolicy)})`,
-    );
-  }
-  for (const key of ["allowedUsers", "ownerUserIds"] as const) {
-    const list: unknown = resolved[key];
-    if (!Array.isArray(list) || list.some((entry) => typeof entry !== "string" || entry === "")) {
-      throw new TypeError(`policy.${key} must be an array of non-empty strings`);
-    }
-  }
-  return { ...resolved, allowedUsers: [...resolved.allowedUsers], ownerUserIds: [...resolved.ownerUserIds] };
-}
-
-function resolveHttp(
-  http: GatewayHttpOptions = {},
-): Required<Pick<GatewayHttpOptions, "host" | "port" | "allowedOrigins">> & GatewayHttpOptions {
-  const host = http.host ?? DEFAULT_HOST;
-  const port = http.port ?? DEFAULT_PORT;
-  if (typeof host !== "string" || host === "") throw new TypeError("http.host must be a non-empty string");
-  if (!Number.isInteger(port) || port < 0 || port > 65_535)
-    throw new TypeError("http.port must be an integer from 0 to 65535");
-  const allowedOrigins = http.allowedOrigins ?? [];
-  if (!Array.isArray(allowedOrigins) || allowedOrigins.some((o) => typeof o !== "string")) {
-    throw new TypeError("http.allowedOrigins must be an array of origin strings");
-  }
-  if (http.localSocket !== undefined && (typeof http.localSocket !== "string" || http.localSocket === "")) {
-    throw new TypeError("http.localSocket must be the path of a Unix socket file");
-  }
-  // Validates every origin now, so a typo fails at construction rather than at the first request.
-  createOriginPolicy({ host, port, allowedOrigins });
-  return { ...http, host, port, allowedOrigins };
-}
-
-function agentOption(agent: Agent | AgentSpec | undefined): Agent {
-  if (agent === undefined) return echoAgent;
-  if (typeof agent === "function") return agent;
-  if (agent === null || typeof agent !== "object")
-    throw new TypeError("agent must be a function (message, context) => reply or an agent section");
-  return agentFromSpec(agent);
-}
-
-/** The store's conversations (or the one given); an agent that uses history with neither keeps them in this process. */
-function conversationMemory(
-  store: ConversationStore | undefined,
-  limits: ConversationLimits,
-  agent: Agent,
-  logger: GatewayLogger,
-): ConversationMemory | undefined {
-  if (store) return new ConversationMemory(store, limits);
-  if (agent.usesHistory !== true) return undefined;
-  logger.warn("no conversation store: conversations are kept in this process only (pass conversation.store)", {});
-  return new ConversationMemory(new MemoryConversationStore(), limits);
-}
+export {
+  DEFAULT_DATA_DIR,
+  DEFAULT_HOST,
+  DEFAULT_PORT,
+  DEFAULT_STORE_URL,
+  type ConversationOptions,
+  type Gateway,
+  type GatewayHttpOptions,
+  type GatewayOptions,
+} from "./gateway-options.js";
 
 const DENY_ALL: OriginPolicy = { isOriginAllowed: () => false, isHostAllowed: () => false };
 
@@ -221,27 +75,10 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
   const turns = new SessionTurns(maxWaiting);
   // Checked now, so a bad limit fails at construction rather than at start.
   const limits = resolveConversationLimits(conversationLimits);
-  if (options.secret !== undefined && (!Buffer.isBuffer(options.secret) || options.secret.length < 32)) {
-    throw new TypeError("secret must be a Buffer of at least 32 bytes");
-  }
+  checkSecret(options.secret);
   const channels = options.channels ?? [];
-  channels.forEach((channel, index) => {
-    if (
-      !channel ||
-      typeof channel.start !== "function" ||
-      typeof channel.stop !== "function" ||
-      typeof channel.channelType !== "string"
-    ) {
-      throw new TypeError(`channels[${index}] must have channelType, start() and stop()`);
-    }
-  });
-  const socketChannel = options.webchat || undefined;
-  if (
-    socketChannel !== undefined &&
-    (typeof socketChannel.connect !== "function" || typeof socketChannel.start !== "function")
-  ) {
-    throw new TypeError("webchat must be a socket channel (webchatChannel()) or false");
-  }
+  checkChannels(channels);
+  const socketChannel = socketChannelOption(options.webchat);
   const policy = resolvePolicy(options.policy);
   const http = resolveHttp(options.http);
   const baseLogger = options.logger ?? createLogger();
@@ -268,9 +105,7 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
   let approvals: ApprovalService | undefined;
   let heartbeat: LeaseKeeper | undefined;
   const leaseTtlMs = options.leases?.ttlMs;
-  if (leaseTtlMs !== undefined && !(Number.isFinite(leaseTtlMs) && leaseTtlMs >= 1_000 && leaseTtlMs <= 3_600_000)) {
-    throw new TypeError(`leases.ttlMs must be from 1000 to 3600000 milliseconds (got ${String(leaseTtlMs)})`);
-  }
+  checkLeaseTtl(leaseTtlMs);
   let state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
 
   async function teardown(): Promise<void> {
@@ -496,11 +331,4 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
       return context;
     },
   };
-}
-
-function defaultAuth(stores: Stores | undefined): AuthProtocol {
-  if (!stores?.tokens) {
-    throw new Error("no auth given and the store keeps no API tokens: pass `auth`, or use a store with a token table");
-  }
-  return tokenAuth(stores.tokens);
 }
