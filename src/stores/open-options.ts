@@ -17,4 +17,9 @@ export interface OpenStoresOptions extends PairingStoreOptions, StoreSecretOptio
   auditRetentionMs?: number;
   /** Redis: the audit stream keeps about this many events at most (default: no limit). */
   auditMaxLength?: number;
+  /**
+   * Redis: how many replicas must hold a pairing decision (WAIT) before it is reported done; 0 waits for none. Default:
+   * 1 for `redis+sentinel://` and `redis+cluster://` URLs, 0 for one server and for a client given to createRedisStores.
+   */
+  waitReplicas?: number;
 }

@@ -53,7 +53,7 @@ const BACKENDS: readonly StoreBackend[] = [
     name: "redis",
     schemes: ["redis:", "rediss:", "redis+cluster:", "rediss+cluster:", "redis+sentinel:", "rediss+sentinel:"],
     example: "redis://host:port/db",
-    options: ["sessionIdleTtlMs", "dataDir", "keyPrefix", "auditRetentionMs", "auditMaxLength"],
+    options: ["sessionIdleTtlMs", "dataDir", "keyPrefix", "auditRetentionMs", "auditMaxLength", "waitReplicas"],
     capabilities: { shared: true, events: "stream", tokens: true },
     open: async (url, options) => (await import("./redis/index.js")).openRedisStores(url, options),
   },

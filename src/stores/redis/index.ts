@@ -5,7 +5,7 @@ import { assertTimeout, RedisConnection, type RedisClientLike } from "./connecti
 import { connectTarget } from "./topology.js";
 import { normalizePrefix, DEFAULT_KEY_PREFIX, RedisKeys } from "./keys.js";
 import { AuditTrimmer, resolveAuditRetention, type AuditRetention } from "./audit-retention.js";
-import { parseRedisTarget } from "./target.js";
+import { parseRedisTarget, waitReplicasOf } from "./target.js";
 import { RedisPairingStore } from "./pairing.js";
 import { RedisSessionBindingStore } from "./session-binding.js";
 import { RedisSeenOnceStore } from "./seen-once.js";
@@ -117,6 +117,9 @@ export async function openRedisStores(url: string, options: OpenStoresOptions = 
  * reconfigure it — closing the stores leaves it open). For fail-fast behaviour during an outage, create it with
  * `disableOfflineQueue: true`; every call still has the `timeoutMs` deadline either way. Resolves once the secret has
  * been checked against the one the key prefix was first opened with (the client must be connected by then).
+ * The options are openRedisStores()'s query parameters as options: `keyPrefix`, `auditRetentionMs`, `auditMaxLength`
+ * and `waitReplicas` (default 0 here, since the kind of client is the caller's: give 1 for a Sentinel or Cluster
+ * client, so a reported decision survives a failover).
  */
 export async function createRedisStores(client: RedisClientLike, options: RedisStoresOptions = {}): Promise<Stores> {
   if (!client || typeof client.sendCommand !== "function" || typeof client.duplicate !== "function") {
@@ -125,7 +128,8 @@ export async function createRedisStores(client: RedisClientLike, options: RedisS
   const timeoutMs = assertTimeout(options.timeoutMs);
   const prefix = normalizePrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
   const retention = resolveAuditRetention(new URLSearchParams(), options);
+  const waitReplicas = waitReplicasOf(new URLSearchParams(), options.waitReplicas, 0);
   const secret = resolveStoreSecret("redis", options);
-  const conn = new RedisConnection(client, timeoutMs, false);
+  const conn = new RedisConnection(client, timeoutMs, false, waitReplicas);
   return assemble(conn, prefix, retention, options, secret);
 }

@@ -32,6 +32,7 @@ export interface TargetOptions {
   keyPrefix?: string;
   auditRetentionMs?: unknown;
   auditMaxLength?: unknown;
+  waitReplicas?: unknown;
 }
 
 const MULTI_HOST = /^(rediss?)\+(cluster|sentinel):\/\/(?:([^@/?#]*)@)?([^/?#]+)(\/[^?#]*)?(?:\?([^#]*))?$/i;
@@ -51,13 +52,28 @@ function prefixOf(params: URLSearchParams, keyPrefix: string | undefined): strin
   return normalizePrefix(keyPrefix ?? DEFAULT_KEY_PREFIX);
 }
 
-function waitReplicasOf(params: URLSearchParams, fallback: number): number {
+const MAX_WAIT_REPLICAS = 99;
+
+/**
+ * `?waitReplicas=` (removed from `params`) and/or `options.waitReplicas`; when both are given they must agree.
+ * `fallback` when neither is: 1 for Sentinel and Cluster, 0 for one server and for a client the user passes in.
+ */
+export function waitReplicasOf(params: URLSearchParams, option: unknown, fallback: number): number {
   const text = params.get("waitReplicas");
   params.delete("waitReplicas");
-  if (text === null) return fallback;
-  if (!/^\d{1,2}$/.test(text))
+  if (text !== null && !/^\d{1,2}$/.test(text))
     throw new TypeError("redis ?waitReplicas= must be a whole number of replicas (0 waits for none)");
-  return Number(text);
+  if (
+    option !== undefined &&
+    (typeof option !== "number" || !Number.isInteger(option) || option < 0 || option > MAX_WAIT_REPLICAS)
+  )
+    throw new TypeError(`redis waitReplicas must be a whole number of replicas from 0 to ${MAX_WAIT_REPLICAS}`);
+  const fromUrl = text === null ? undefined : Number(text);
+  if (fromUrl !== undefined && option !== undefined && fromUrl !== option)
+    throw new TypeError(
+      "redis waitReplicas given twice and differently: in the URL (?waitReplicas=) and as waitReplicas",
+    );
+  return fromUrl ?? (option as number | undefined) ?? fallback;
 }
 
 function addresses(list: string, defaultPort: number): RedisNodeAddress[] {
@@ -92,7 +108,8 @@ function credentials(userinfo: string | undefined): { username?: string; passwor
  *  - `redis+sentinel://[user:password@]host:port,host:port/db?name=mymaster`: the master Sentinels know as `name`
  *    (the credentials are the data nodes'; `rediss+…` for TLS).
  * Each may carry `?prefix=`, `?auditRetention=` (7d), `?auditMaxLength=` and `?waitReplicas=` (Sentinel and Cluster
- * default to 1, one server to 0). A cluster's prefix is wrapped in a hash tag (`{gatehouse}:`) so every key of one
+ * default to 1, one server to 0), or the same as options (`keyPrefix`, `auditRetentionMs`, `auditMaxLength`,
+ * `waitReplicas`; given both ways they must agree). A cluster's prefix is wrapped in a hash tag (`{gatehouse}:`) so every key of one
  * store is in one slot and the Lua scripts stay atomic.
  */
 export function parseRedisTarget(url: string, options: TargetOptions = {}): RedisTarget {
@@ -106,14 +123,14 @@ export function parseRedisTarget(url: string, options: TargetOptions = {}): Redi
     }
     const prefix = prefixOf(parsed.searchParams, options.keyPrefix);
     const retention = resolveAuditRetention(parsed.searchParams, options);
-    const waitReplicas = waitReplicasOf(parsed.searchParams, 0);
+    const waitReplicas = waitReplicasOf(parsed.searchParams, options.waitReplicas, 0);
     return { mode: "single", url: parsed.toString(), prefix, retention, waitReplicas };
   }
   const [, scheme = "redis", mode = "", userinfo, hosts = "", path = "", query = ""] = multi;
   const params = new URLSearchParams(query);
   const prefix = prefixOf(params, options.keyPrefix);
   const retention = resolveAuditRetention(params, options);
-  const waitReplicas = waitReplicasOf(params, 1);
+  const waitReplicas = waitReplicasOf(params, options.waitReplicas, 1);
   const tls = scheme.toLowerCase() === "rediss";
   const nodes = addresses(hosts, mode.toLowerCase() === "sentinel" ? 26379 : 6379);
   const common = { retention, waitReplicas, tls, ...credentials(userinfo) };
