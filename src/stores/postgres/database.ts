@@ -1,16 +1,8 @@
 import { createHash } from "node:crypto";
 import type { ClientBase, CustomTypesConfig, Pool, PoolClient, QueryResultRow } from "pg";
-import {
-  CodeGenerationError,
-  PairingInputError,
-  SecretMismatchError,
-  StoreUnavailableError,
-} from "../../pairing/errors.js";
 import { runWithDeadline, type CallDeadline } from "../deadline.js";
 import type { SqlDialect, SqlDriver, SqlExecutor } from "../sql/driver.js";
-
-/** How long any call may take before it fails (closed), unless the caller says otherwise. */
-export const DEFAULT_TIMEOUT_MS = 2000;
+import { inTransaction, PooledSqlDriver } from "../sql/pooled.js";
 
 /** Schema names we accept: a plain lower-case identifier, short enough that `<schema>.audit` is a valid channel name. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,56}$/;
@@ -28,16 +20,8 @@ export class PostgresSchemaError extends Error {
   override readonly name = "PostgresSchemaError";
 }
 
-/** Errors that are answers, not failures of the store: they pass through unchanged. */
-function isAnswer(error: unknown): boolean {
-  return [PostgresSchemaError, PairingInputError, CodeGenerationError, SecretMismatchError, StoreUnavailableError].some(
-    (type) => error instanceof type,
-  );
-}
-
 /** SQLSTATEs after which the same transaction is simply run again: serialization failure and deadlock. */
 const RETRYABLE = new Set(["40001", "40P01"]);
-const MAX_ATTEMPTS = 5;
 const RECONNECT_MIN_MS = 100;
 const RECONNECT_MAX_MS = 5000;
 /** pg's type id of `json`: handed to the stores as text, like every other backend's. */
@@ -77,7 +61,7 @@ const dialect = (schema: string): SqlDialect => {
 };
 
 /** `?` placeholders as PostgreSQL's `$1, $2, …` (the stores' SQL has no `?` anywhere else). */
-function numbered(sql: string): string {
+export function numbered(sql: string): string {
   let n = 0;
   return sql.replace(/\?/g, () => `$${++n}`);
 }
@@ -96,25 +80,27 @@ function statementName(text: string): string {
  * The SQL stores' driver on a pg Pool and one schema. A write is a READ COMMITTED transaction holding the schema's
  * advisory write lock until it commits; the LISTEN/NOTIFY wake-up of audit followers is this backend's extra.
  */
-export class PostgresDriver implements SqlDriver {
+export class PostgresDriver extends PooledSqlDriver implements SqlDriver {
   readonly backend = "postgres";
   readonly dialect: SqlDialect;
+  protected override readonly answers = [PostgresSchemaError];
   /** The NOTIFY channel of this schema's audit log. */
   readonly channel: string;
   private readonly lockSpace: number;
   private readonly types: CustomTypesConfig;
   private readonly sql = new Map<string, string>();
-  private readonly statements: SqlExecutor;
+  protected readonly statements: SqlExecutor;
 
   constructor(
     readonly pool: Pool,
     readonly schema: string,
-    readonly timeoutMs: number,
+    timeoutMs: number,
     getTypeParser: CustomTypesConfig["getTypeParser"],
-    private readonly endPool: () => Promise<void>,
+    endPool: () => Promise<void>,
     /** Where the LISTEN connection comes from: a pool slot by default, a separate connection for our own pool. */
     private readonly connectListener: () => Promise<ListenConnection> = listenOnPool(pool),
   ) {
+    super(timeoutMs, endPool);
     assertSchemaName(schema);
     this.dialect = dialect(schema);
     this.channel = `${schema}.audit`;
@@ -123,24 +109,12 @@ export class PostgresDriver implements SqlDriver {
       getTypeParser: ((oid: number, format?: "text" | "binary") =>
         oid === JSON_TYPE ? (text: string) => text : getTypeParser(oid, format)) as CustomTypesConfig["getTypeParser"],
     };
-    this.statements = this.on(pool);
+    this.statements = this.executor(pool);
   }
 
   /** `"schema"."name"`. */
   table(name: string): string {
     return this.dialect.table(name);
-  }
-
-  execute(sql: string, params?: readonly unknown[]): Promise<number> {
-    return this.statements.execute(sql, params);
-  }
-
-  get<T>(sql: string, params?: readonly unknown[]): Promise<T | null> {
-    return this.statements.get<T>(sql, params);
-  }
-
-  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
-    return this.statements.all<T>(sql, params);
   }
 
   /** A hot statement, prepared once per connection under a name. */
@@ -150,23 +124,21 @@ export class PostgresDriver implements SqlDriver {
 
   async write<T>(work: (tx: SqlExecutor) => Promise<T>, deadline: CallDeadline): Promise<T> {
     return this.withClient(async (client) => {
-      const tx = this.on(client, deadline);
-      for (let attempt = 1; ; attempt++) {
-        await tx.execute("BEGIN");
-        try {
-          await tx.execute(`SELECT pg_advisory_xact_lock(${this.lockSpace}, 0)`);
-          const result = await work(tx);
-          // Past the deadline the caller has been told the call failed: roll back rather than commit unseen.
-          deadline.check();
-          await client.query("COMMIT");
-          return result;
-        } catch (error) {
-          await client.query("ROLLBACK").catch(() => undefined);
-          const code = (error as { code?: unknown } | null)?.code;
-          if (attempt < MAX_ATTEMPTS && !deadline.passed() && RETRYABLE.has(String(code))) continue;
-          throw error;
-        }
-      }
+      const tx = this.executor(client, deadline);
+      const steps = {
+        begin: () => tx.execute("BEGIN"),
+        commit: () => client.query("COMMIT"),
+        rollback: () =>
+          client.query("ROLLBACK").then(
+            () => true,
+            () => false,
+          ),
+        retryable: (error: unknown) => RETRYABLE.has(String((error as { code?: unknown } | null)?.code)),
+      };
+      return inTransaction(steps, deadline, async () => {
+        await tx.execute(`SELECT pg_advisory_xact_lock(${this.lockSpace}, 0)`);
+        return work(tx);
+      });
     });
   }
 
@@ -234,14 +206,6 @@ export class PostgresDriver implements SqlDriver {
     };
   }
 
-  failure(error: unknown): unknown {
-    return isAnswer(error) ? error : new StoreUnavailableError("postgres", { cause: error });
-  }
-
-  close(): Promise<void> {
-    return this.endPool();
-  }
-
   /**
    * A checked-out connection for `work`. A connection that failed in any way is destroyed rather than reused, and an
    * 'error' event while we hold it (e.g. the server went away between statements) is absorbed instead of crashing.
@@ -260,12 +224,12 @@ export class PostgresDriver implements SqlDriver {
       throw error;
     } finally {
       client.off("error", onError);
-      client.release(failure && !isAnswer(failure) ? failure : undefined);
+      client.release(failure && !this.isAnswer(failure) ? failure : undefined);
     }
   }
 
   /** Statements on the pool or one client; with a deadline, none is sent once it has passed. */
-  private on(queryable: Pick<Pool, "query">, deadline?: CallDeadline): SqlExecutor {
+  executor(queryable: Pick<Pool, "query">, deadline?: CallDeadline): SqlExecutor {
     const query = async <R extends QueryResultRow>(sql: string, params: readonly unknown[] = []) => {
       deadline?.check();
       let text = this.sql.get(sql);

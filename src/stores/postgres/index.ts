@@ -1,11 +1,11 @@
 import type { Pool, PoolConfig } from "pg";
 import type { OpenStoresOptions } from "../open-options.js";
+import { assertClient, loadClientLibrary, poolParameter, resolvePoolSize, resolveTimeout } from "../sql/pooled.js";
 import { openSqlStores } from "../sql/stores.js";
 import { resolveStoreSecret, type StoreSecret } from "../store-secret.js";
 import type { Stores } from "../types.js";
 import {
   assertSchemaName,
-  DEFAULT_TIMEOUT_MS,
   listenOnPool,
   PostgresDriver,
   PostgresSchemaError,
@@ -15,10 +15,9 @@ import { migrate, MIGRATIONS } from "./migrations.js";
 import { PostgresPairedLookup } from "./paired-lookup.js";
 
 export { PostgresSchemaError, MIGRATIONS };
+export { DEFAULT_POOL_SIZE } from "../sql/pooled.js";
 
 export const DEFAULT_SCHEMA = "gatehouse";
-export const DEFAULT_POOL_SIZE = 10;
-const MAX_POOL_SIZE = 1000;
 
 /** Options for stores on a pool the caller already has (and keeps: close() leaves it open). */
 export type PostgresStoresOptions = Omit<OpenStoresOptions, "poolSize" | "keyPrefix">;
@@ -31,11 +30,8 @@ export type PostgresStoresOptions = Omit<OpenStoresOptions, "poolSize" | "keyPre
  */
 export async function openPostgresStores(url: string, options: OpenStoresOptions = {}): Promise<Stores> {
   const parsed = parsePostgresUrl(url);
-  const poolSize = options.poolSize ?? parsed.poolSize ?? DEFAULT_POOL_SIZE;
-  if (!Number.isInteger(poolSize) || poolSize < 1 || poolSize > MAX_POOL_SIZE) {
-    throw new TypeError(`postgres poolSize must be an integer from 1 to ${MAX_POOL_SIZE} (got ${String(poolSize)})`);
-  }
-  const timeoutMs = resolveTimeout(options.timeoutMs);
+  const poolSize = resolvePoolSize("postgres", options.poolSize, parsed.poolSize);
+  const timeoutMs = resolveTimeout("postgres", options.timeoutMs);
   const schema = options.schema ?? parsed.schema ?? DEFAULT_SCHEMA;
   assertSchemaName(schema);
   const secret = resolveStoreSecret("postgres", options);
@@ -83,20 +79,13 @@ export async function openPostgresStores(url: string, options: OpenStoresOptions
  * holds one of the pool's connections for LISTEN.
  */
 export async function createPostgresStores(pool: Pool, options: PostgresStoresOptions = {}): Promise<Stores> {
-  if (
-    pool === null ||
-    typeof pool !== "object" ||
-    typeof pool.connect !== "function" ||
-    typeof pool.query !== "function"
-  ) {
-    throw new TypeError("createPostgresStores needs a pg Pool (an object with connect and query)");
-  }
+  assertClient(pool, ["connect", "query"], "createPostgresStores needs a pg Pool (an object with connect and query)");
   const schema = options.schema ?? DEFAULT_SCHEMA;
   assertSchemaName(schema);
   const resolved = {
     ...options,
     schema,
-    timeoutMs: resolveTimeout(options.timeoutMs),
+    timeoutMs: resolveTimeout("postgres", options.timeoutMs),
     secret: resolveStoreSecret("postgres", options),
   };
   return createStores(await loadPg(), pool, resolved, listenOnPool(pool), async () => undefined);
@@ -143,13 +132,6 @@ async function createStores(
   }
 }
 
-function resolveTimeout(timeoutMs: number | undefined): number {
-  const value = timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!Number.isFinite(value) || value <= 0)
-    throw new TypeError(`postgres timeoutMs must be a positive number (got ${String(value)})`);
-  return Math.ceil(value);
-}
-
 interface ParsedUrl {
   connectionString: string;
   schema?: string;
@@ -175,12 +157,8 @@ export function parsePostgresUrl(url: string): ParsedUrl {
     assertSchemaName(schema);
     result.schema = schema;
   }
-  const pool = parsed.searchParams.get("pool");
-  if (pool !== null) {
-    if (!/^\d+$/.test(pool))
-      throw new TypeError(`postgres URL parameter pool must be a positive integer (got "${pool}")`);
-    result.poolSize = Number(pool);
-  }
+  const pool = poolParameter("postgres", parsed);
+  if (pool !== undefined) result.poolSize = pool;
   parsed.searchParams.delete("schema");
   parsed.searchParams.delete("pool");
   result.connectionString = parsed.toString();
@@ -190,15 +168,10 @@ export function parsePostgresUrl(url: string): ParsedUrl {
 type PgModule = typeof import("pg");
 
 /** `pg` is an optional peer dependency, loaded only when a PostgreSQL store is configured. */
-async function loadPg(): Promise<PgModule> {
-  try {
-    const loaded = (await import("pg")) as PgModule & { default?: PgModule };
-    return loaded.default ?? loaded;
-  } catch (error) {
-    const code = (error as { code?: unknown } | null)?.code;
-    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
-      throw new Error('the postgres store needs the "pg" package: run `npm install pg`', { cause: error });
-    }
-    throw error;
-  }
+function loadPg(): Promise<PgModule> {
+  return loadClientLibrary<PgModule>(
+    "postgres",
+    "pg",
+    () => import("pg") as Promise<PgModule & { default?: PgModule }>,
+  );
 }

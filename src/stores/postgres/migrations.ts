@@ -1,6 +1,8 @@
 import type { QueryConfig, QueryResult } from "pg";
 import { runWithDeadline } from "../deadline.js";
-import { PostgresSchemaError, type PostgresDriver } from "./database.js";
+import type { SqlExecutor } from "../sql/driver.js";
+import { applyMissingMigrations } from "../sql/migrations.js";
+import { numbered, PostgresSchemaError, type PostgresDriver } from "./database.js";
 
 /**
  * The PostgreSQL schema as an ordered list of migrations; `schema_migrations` records which ran. Never edit a released
@@ -157,7 +159,6 @@ export async function migrate(
   db: PostgresDriver,
   migrations: readonly PostgresMigration[] = MIGRATIONS,
 ): Promise<void> {
-  const latest = migrations.at(-1)?.version ?? 0;
   await runWithDeadline("postgres", MIGRATION_TIMEOUT_MS + db.timeoutMs, () =>
     db.withClient(async (client) => {
       // BEGIN answers within the usual deadline (a hung server is noticed fast); waiting for another instance's
@@ -168,7 +169,7 @@ export async function migrate(
       try {
         await client.query(`SET LOCAL statement_timeout = ${MIGRATION_TIMEOUT_MS}`);
         await slow("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`gatehouse:migrate:${db.schema}`]);
-        await applyMissing(slow, db, migrations, latest);
+        await applyMissing(slow, db, migrations);
         await slow("COMMIT");
       } catch (error) {
         await client.query("ROLLBACK").catch(() => undefined);
@@ -182,12 +183,7 @@ export async function migrate(
 
 type RunSql = (text: string, values?: unknown[]) => Promise<QueryResult>;
 
-async function applyMissing(
-  run: RunSql,
-  db: PostgresDriver,
-  migrations: readonly PostgresMigration[],
-  latest: number,
-): Promise<void> {
+async function applyMissing(run: RunSql, db: PostgresDriver, migrations: readonly PostgresMigration[]): Promise<void> {
   const exists = await run("SELECT 1 FROM pg_namespace WHERE nspname = $1", [db.schema]);
   if (exists.rowCount === 0) await run(`CREATE SCHEMA "${db.schema}"`);
   await run(
@@ -197,20 +193,20 @@ async function applyMissing(
        applied_at  timestamptz NOT NULL DEFAULT now()
      )`,
   );
-  const applied = await run(`SELECT version FROM ${db.table("schema_migrations")}`);
-  const done = new Set(applied.rows.map((row: { version: number }) => row.version));
-  const newest = Math.max(0, ...done);
-  if (newest > latest) {
-    throw new PostgresSchemaError(
-      `postgres schema "${db.schema}" was migrated to version ${newest} by a newer gatehouse; this one knows up to ${latest}. Upgrade gatehouse.`,
-    );
-  }
-  for (const migration of migrations) {
-    if (done.has(migration.version)) continue;
-    await run(migration.sql((name) => db.table(name)));
-    await run(`INSERT INTO ${db.table("schema_migrations")} (version, description) VALUES ($1, $2)`, [
-      migration.version,
-      migration.description,
-    ]);
-  }
+  const query = (text: string, values: readonly unknown[] = []) => run(numbered(text), [...values]);
+  const sql: SqlExecutor = {
+    execute: async (text, values) => (await query(text, values)).rowCount ?? 0,
+    get: async <T>(text: string, values?: readonly unknown[]) => ((await query(text, values)).rows[0] as T) ?? null,
+    all: async <T>(text: string, values?: readonly unknown[]) => (await query(text, values)).rows as T[],
+  };
+  await applyMissingMigrations(
+    sql,
+    db.table("schema_migrations"),
+    migrations,
+    (migration) => run(migration.sql((name) => db.table(name))),
+    (newest, latest) =>
+      new PostgresSchemaError(
+        `postgres schema "${db.schema}" was migrated to version ${newest} by a newer gatehouse; this one knows up to ${latest}. Upgrade gatehouse.`,
+      ),
+  );
 }
