@@ -51,6 +51,21 @@ describe("signed button tokens", () => {
     expect(verifyButtonToken(key, raw.toString("base64url"), context)).toEqual({ ok: false, reason: "invalid" });
   });
 
+  it("tells a webchat device's card from a pairing card of the channel it came on, both ways", () => {
+    const device = signButtonToken(key, { ...claims, subject: "device" });
+    expect(verifyButtonToken(key, device, context)).toMatchObject({ ok: true, subject: "device", code: "ABCDEFGH" });
+    expect(peekButtonAction(device)).toBe("approve");
+    // A Telegram request's card cannot be turned into a device's (or back) by rewriting the subject: the MAC breaks.
+    for (const [token, rewritten] of [
+      [device, 1],
+      [signButtonToken(key, claims), 5],
+    ] as const) {
+      const raw = Buffer.from(token, "base64url");
+      raw[0] = (raw[0]! & 0xf0) | rewritten;
+      expect(verifyButtonToken(key, raw.toString("base64url"), context)).toEqual({ ok: false, reason: "invalid" });
+    }
+  });
+
   it("fits Telegram's 64-byte callback_data for the longest ids and channel types (ids are bound, not carried)", () => {
     const longest = { ...claims, channelType: "a".repeat(64), recipient: "9".repeat(256), code: "ZZZZ-9999" };
     const token = signButtonToken(key, longest);

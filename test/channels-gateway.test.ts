@@ -10,6 +10,7 @@ import type { AuthProtocol, GatewayRequest } from "../src/protocols/types.js";
 import { openStores } from "../src/stores/open.js";
 import { LocalBotApi } from "./channels-telegram-api.js";
 import { until } from "./channels-context.js";
+import { deviceId, TestSocket } from "./gateway-helpers.js";
 
 const TOKEN = "987654321:AAH-gateway_test_token_abcdefghijklmn";
 const OWNER = 900;
@@ -135,5 +136,66 @@ describe("telegram through createGateway on SQLite", () => {
     ).toMatch(/^Approved/);
     // The new instance never saw the request's chat: the user is reached in their DM (chat id = user id).
     await until(() => api.textsTo(44).includes("echo: before restart"), "the first message's reply", 500);
+  });
+});
+
+describe("a webchat device's request before the Telegram owner", () => {
+  /** A device connects over the gateway's WebSocket; the Telegram owner gets its card. */
+  async function deviceAsks(gateway: Gateway, api: LocalBotApi) {
+    const socket = await TestSocket.open(`${gateway.url.replace(/^http/, "ws")}/ws`);
+    cleanup.push(() => socket.close());
+    socket.send({ type: "connect", params: { deviceId: deviceId("card"), name: "Dana laptop" } });
+    const pairing = await socket.nextOfType("pairing");
+    await until(() => api.textsTo(OWNER).some((t) => t.includes(pairing.code)), "the owner card", 500);
+    const card = api
+      .callsOf("sendMessage")
+      .filter((c) => String(c.body.chat_id) === String(OWNER))
+      .at(-1)!;
+    const [approve, deny] = (card.body.reply_markup as { inline_keyboard: Array<Array<{ callback_data: string }>> })
+      .inline_keyboard[0]!;
+    return { socket, card, approveToken: approve!.callback_data, denyToken: deny!.callback_data };
+  }
+
+  async function press(api: LocalBotApi, token: string, messageId: number, by = OWNER): Promise<string> {
+    const update = api.callbackQuery(by, token, { chatId: by, messageId });
+    api.push(update);
+    const queryId = (update.callback_query as { id: string }).id;
+    await until(
+      () => api.callsOf("answerCallbackQuery").some((c) => c.body.callback_query_id === queryId),
+      "the press answer",
+      500,
+    );
+    return String(api.callsOf("answerCallbackQuery").find((c) => c.body.callback_query_id === queryId)!.body.text);
+  }
+
+  it("the owner's card names webchat and the device, and its Approve lets the waiting device in", async () => {
+    const { api, apiRoot, storeUrl, secret } = await setup();
+    const gateway = await startGateway(apiRoot, storeUrl, secret);
+    const { socket, card, approveToken } = await deviceAsks(gateway, api);
+    expect(String(card.body.text)).toContain("Access request on webchat");
+    expect(String(card.body.text)).toContain("Dana laptop");
+    // Someone who is not an owner cannot use the card (the token is signed for the owner, and they are no owner).
+    expect(await press(api, approveToken, card.messageId!, 777)).not.toMatch(/^Approved/);
+    expect(await press(api, approveToken, card.messageId!)).toMatch(/^Approved/);
+    await socket.next((f) => f.type === "event" && f.event === "pairing.approved");
+    const hello = await socket.nextOfType("hello");
+    expect(hello.principal).toMatchObject({ role: "user" });
+    const listed = await fetch(`${gateway.url}/api/pairing/paired`, {
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+    });
+    const paired = ((await listed.json()) as { paired: Array<{ channelType: string }> }).paired;
+    expect(paired.filter((p) => p.channelType === "webchat")).toHaveLength(1);
+    // The press is single use: pressing again decides nothing.
+    expect(await press(api, approveToken, card.messageId!)).not.toMatch(/^Approved/);
+  });
+
+  it("its Deny closes the waiting device's socket", async () => {
+    const { api, apiRoot, storeUrl, secret } = await setup();
+    const gateway = await startGateway(apiRoot, storeUrl, secret);
+    const { socket, card, denyToken } = await deviceAsks(gateway, api);
+    expect(await press(api, denyToken, card.messageId!)).toMatch(/^Denied/);
+    const error = await socket.nextOfType("error");
+    expect(error.error.message).toContain("denied");
+    expect((await socket.closed).code).toBe(4403);
   });
 });

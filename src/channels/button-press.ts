@@ -8,6 +8,7 @@ import { buttonCodeRef, verifyButtonToken } from "../pairing/buttons.js";
 import type { ButtonPress, ChannelAdapter } from "./channel.js";
 import type { RouterMessages } from "./messages.js";
 import { decideActionByButton } from "./action-press.js";
+import { WEBCHAT_CHANNEL_TYPE } from "../core/identity-lists.js";
 
 export interface ButtonPressDeps {
   ctx: GatewayContext;
@@ -69,22 +70,25 @@ export async function handleButtonPress(deps: ButtonPressDeps, press: ButtonPres
     );
   }
   const store = ctx.pairing;
+  // A webchat device's card came on this channel (webchat has no owner inbox): the press decides the device's request.
+  const requestChannel = verdict.subject === "device" ? WEBCHAT_CHANNEL_TYPE : channelType;
   let decided: boolean;
   let code = "";
   try {
-    const pressed = await pressedCode(deps, channelType, verdict);
+    const pressed = await pressedCode(deps, requestChannel, channelType, verdict);
     if (pressed === null) return press.answer(messages.buttonHandled, { removeButtons: true });
     code = pressed;
     if (verdict.action === "approve") {
       // The shared approve path: the same owner check, and the requester named to a store that needs to be told.
       const actor = { kind: "chat", channelType, userId: press.pressedBy } as const;
-      decided = (await approvePairing(ctx, actor, { channelType, code }, { deadlineMs: deps.deadlineMs })).approved;
+      const input = { channelType: requestChannel, code };
+      decided = (await approvePairing(ctx, actor, input, { deadlineMs: deps.deadlineMs })).approved;
     } else {
       if (typeof store.deny !== "function") return press.answer(messages.buttonNoDeny);
       const deny = store.deny.bind(store) as DenyCall;
       decided = await withDeadline(
         "pairing.deny",
-        () => deny(channelType, code, { deniedBy: owner.actorId }),
+        () => deny(requestChannel, code, { deniedBy: owner.actorId }),
         deps.deadlineMs,
       );
     }
@@ -98,6 +102,7 @@ export async function handleButtonPress(deps: ButtonPressDeps, press: ButtonPres
   if (!decided) return press.answer(messages.buttonHandled, { removeButtons: true });
   ctx.logger.info(`pairing ${verdict.action === "approve" ? "approved" : "denied"} by button`, {
     channelType,
+    ...(requestChannel !== channelType ? { requestChannel } : {}),
     by: owner.actorId,
   });
   const text =
@@ -120,10 +125,16 @@ type Verified = Extract<ReturnType<typeof verifyButtonToken>, { ok: true }>;
 
 /**
  * The code a verified press decides, spelled as the store lists it (a store with only the protocol methods may not
- * normalise what it is given). A token for a code in a store's own format carries only a keyed digest, matched among
- * the live requests. Null: no such request is pending any more.
+ * normalise what it is given). A token for a code in a store's own format carries only a keyed digest (made for the
+ * channel the token was signed for), matched among the live requests of the request's channel. Null: no such request
+ * is pending any more.
  */
-async function pressedCode(deps: ButtonPressDeps, channelType: string, verdict: Verified): Promise<string | null> {
+async function pressedCode(
+  deps: ButtonPressDeps,
+  channelType: string,
+  tokenChannel: string,
+  verdict: Verified,
+): Promise<string | null> {
   const store = deps.ctx.pairing;
   // A built-in store (it has subscribe) mints gatehouse codes and reads any spelling of them.
   if (verdict.code !== null && typeof store.subscribe === "function") return formatCode(verdict.code);
@@ -133,7 +144,7 @@ async function pressedCode(deps: ButtonPressDeps, channelType: string, verdict: 
       p.kind === "request" &&
       (verdict.code !== null
         ? comparableCode(p.code) === verdict.code
-        : buttonCodeRef(deps.key, channelType, p.code) === verdict.codeRef),
+        : buttonCodeRef(deps.key, tokenChannel, p.code) === verdict.codeRef),
   );
   return entry?.code ?? null;
 }

@@ -53,7 +53,18 @@ export interface CardInput {
   firstMessage?: string;
   expiresAt: number;
   now: number;
+  /**
+   * The channel the card goes out on, when it is not the request's own: a webchat device's request shown to an owner on
+   * a chat channel (webchat has no owner inbox). Its buttons are signed for that channel, as a device's request.
+   */
+  via?: string;
 }
+
+/**
+ * Emitted on the gateway's events with a CardInput (no `via`) when a webchat device's new request should go before the
+ * owners: every chat channel's router sends its own owners the card, with buttons that decide the device's request.
+ */
+export const DEVICE_CARDS_EVENT = "webchat.owner-cards";
 
 /** Longest display name and first-message quote shown on a card (UTF-16 units, clipped at a character boundary). */
 const MAX_NAME = 64;
@@ -61,7 +72,15 @@ const MAX_QUOTE = 300;
 
 /** The Approve/Deny card for one owner: its tokens are signed for that owner only. */
 export function approvalCardFor(key: Buffer, ownerId: string, input: CardInput): ApprovalRequest {
-  const claims = { channelType: input.channelType, code: input.code, recipient: ownerId, expiresAt: input.expiresAt };
+  if (input.via !== undefined && input.channelType !== WEBCHAT_CHANNEL_TYPE)
+    throw new TypeError("only a webchat device's card goes out on another channel");
+  const claims = {
+    channelType: input.via ?? input.channelType,
+    code: input.code,
+    recipient: ownerId,
+    expiresAt: input.expiresAt,
+    subject: input.via === undefined ? ("pairing" as const) : ("device" as const),
+  };
   const request = {
     channelType: input.channelType,
     code: input.code,
@@ -97,7 +116,10 @@ export function approvalCardText(request: Omit<ApprovalRequest, "text">, format:
   return lines.join("\n");
 }
 
-/** Sends every owner reachable on the adapter's channel its own card for one request; a failed send is logged and skipped. */
+/**
+ * Sends every owner reachable on the adapter's channel its own card for one request (on this channel, or a webchat
+ * device's with `via` set to this channel); a failed send is logged and skipped.
+ */
 export async function sendApprovalCards(
   ctx: GatewayContext,
   adapter: ChannelAdapter,

@@ -13,10 +13,11 @@ import type { ButtonPress, ChannelAdapter, InboundMessage } from "./channel.js";
 import { handleButtonPress } from "./button-press.js";
 import { ActionCards } from "./action-cards.js";
 import { DEFAULT_MESSAGES, type RouterMessages } from "./messages.js";
-import { ownersReachable, sendApprovalCards } from "./owner-card.js";
+import { type CardInput, DEVICE_CARDS_EVENT, ownersReachable, sendApprovalCards } from "./owner-card.js";
 import { redeemInvite, parsePairCommand } from "./pair-command.js";
 import { claimOwnership, parseOwnerClaim } from "./owner-claim.js";
 import { canHaveStoreOwners } from "../core/owners.js";
+import { WEBCHAT_CHANNEL_TYPE } from "../core/identity-lists.js";
 import { SerialQueue } from "./serial.js";
 import { startAgentTurn, type StartedTurn } from "./agent-turn.js";
 import type { ReplyMode } from "./reply-view.js";
@@ -130,6 +131,8 @@ class ChannelRouter implements ChannelPlugin {
         this.now,
       ).follow(),
     );
+    // A chat channel's owners also get the cards of webchat devices' requests (webchat has no owner inbox).
+    if (this.adapter.decided === undefined) this.unsubscribe.push(this.followDeviceCards(context));
     // A connection channel's owners approve in the console or the CLI (it has no owner chat to warn about).
     const cardsExpected = this.adapter.decided === undefined;
     if (
@@ -332,6 +335,26 @@ class ChannelRouter implements ChannelPlugin {
       expiresAt: result.expiresAt ?? now + HOUR,
       now,
     };
+    if (this.channelType === WEBCHAT_CHANNEL_TYPE) {
+      // The chat channels' routers put a device's request before their owners (see followDeviceCards).
+      this.context().events.emit(DEVICE_CARDS_EVENT, input);
+      return;
+    }
     await sendApprovalCards(this.context(), this.adapter, this.key, input, this.deadlineMs);
+  }
+
+  /** Sends this channel's owners the cards of webchat devices' new requests, signed for this channel. */
+  private followDeviceCards(ctx: GatewayContext): () => void {
+    const listener = (input: CardInput): void => {
+      const card = { ...input, via: this.channelType };
+      sendApprovalCards(ctx, this.adapter, this.key, card, this.deadlineMs).catch((error: unknown) =>
+        ctx.logger.warn("could not send a webchat device's approval cards", {
+          channelType: this.channelType,
+          error: errorName(error),
+        }),
+      );
+    };
+    ctx.events.on(DEVICE_CARDS_EVENT, listener);
+    return () => ctx.events.off(DEVICE_CARDS_EVENT, listener);
   }
 }

@@ -9,7 +9,8 @@ import { deriveKey } from "./secret.js";
  * A token is 28 bytes, base64url-encoded to 38 characters, so it fits Telegram's 64-byte `callback_data` whatever the
  * ids involved (they are never carried, only bound by the MAC; details stay server-side, keyed by the code):
  *
- *   [0]      version (high nibble) | action (low nibble: 1/2 approve/deny a pairing, 3/4 an agent's action)
+ *   [0]      version (high nibble) | action (low nibble: 1/2 approve/deny a pairing, 3/4 an agent's action, 5/6 a
+ *            webchat device's pairing, whose card is sent on another channel: webchat has no owner inbox)
  *   [1..2]   channel tag: first two bytes of SHA-256(channelType), for routing and early rejection
  *   [3..7]   version 1: the 8-symbol pairing code (or an approval request's reference), 5 bits per symbol; version 2, for a code in a store's own format
  *            (docs/protocols.md#code-bound): a 5-byte keyed digest of it, which the router resolves among the live requests
@@ -20,8 +21,11 @@ import { deriveKey } from "./secret.js";
  * Single use is the store's job: approve/deny of a code that was already decided returns false.
  */
 export type ButtonAction = "approve" | "deny";
-/** What a button decides: a pairing request (keyed by its code) or an agent's approval request (keyed by its ref). */
-export type ButtonSubject = "pairing" | "action";
+/**
+ * What a button decides: a pairing request on the card's own channel (keyed by its code), an agent's approval request
+ * (keyed by its ref), or a webchat device's pairing request (keyed by its code), carried on another channel's card.
+ */
+export type ButtonSubject = "pairing" | "action" | "device";
 
 export const BUTTON_TOKEN_BYTES = 28;
 export const BUTTON_TOKEN_LENGTH = 38;
@@ -32,6 +36,7 @@ const BODY_BYTES = BUTTON_TOKEN_BYTES - MAC_BYTES;
 const ACTION_CODES: Record<ButtonSubject, Record<ButtonAction, number>> = {
   pairing: { approve: 1, deny: 2 },
   action: { approve: 3, deny: 4 },
+  device: { approve: 5, deny: 6 },
 };
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{38}$/;
 
@@ -66,7 +71,7 @@ export function signButtonToken(key: Buffer, claims: ButtonClaims): string {
     throw new TypeError("code must be 4-64 letters and digits (dashes or spaces between)");
   const actionCode = ACTION_CODES[claims.subject ?? "pairing"]?.[claims.action];
   if (actionCode === undefined)
-    throw new TypeError('action must be "approve" or "deny", subject "pairing" or "action"');
+    throw new TypeError('action must be "approve" or "deny", subject "pairing", "action" or "device"');
   const seconds = Math.floor(claims.expiresAt / 1000);
   if (!Number.isInteger(seconds) || seconds <= 0 || seconds > 0xffff_ffff) {
     throw new TypeError("expiresAt must be a time in epoch milliseconds before 2106");
@@ -128,7 +133,7 @@ export function peekButtonAction(token: unknown): ButtonAction | null {
 function decodeAction(byte: number): { action: ButtonAction; subject: ButtonSubject } | null {
   if (byte >> 4 !== VERSION && byte >> 4 !== FOREIGN_CODE_VERSION) return null;
   const code = byte & 0x0f;
-  for (const subject of ["pairing", "action"] as const) {
+  for (const subject of ["pairing", "action", "device"] as const) {
     for (const action of ["approve", "deny"] as const)
       if (ACTION_CODES[subject][action] === code) return { action, subject };
   }
