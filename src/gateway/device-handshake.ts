@@ -9,6 +9,7 @@ import {
   type DeviceProofMode,
 } from "../pairing/device-proof.js";
 import { withDeadline } from "../core/deadline.js";
+import { FreshRead } from "../core/fresh-read.js";
 import { DEVICE_PROOF_SETTING, type SettingsStore } from "../stores/settings.js";
 
 /** Whether name-only (legacy) webchat devices may still connect; asked on every webchat connect. */
@@ -25,18 +26,20 @@ export function fixedDevicePolicy(mode: DeviceProofMode = "optional"): DevicePol
 /**
  * The configuration and the store together: `required` in the configuration is final; otherwise the store's setting
  * decides (`gatehouse pairing require-proof` writes "required" there, for every instance at once), `optional` when none
- * is stored. Read on every legacy connect and request under the store deadline; a store that cannot say fails closed.
+ * is stored. Read for every legacy connect and request under the store deadline, by a read sent after it asked; the
+ * checks that come while one read is under way share the next (FreshRead), so a busy gateway does not pay a store round
+ * trip per message (on PostgreSQL that was one query per message). A store that cannot say fails closed.
  */
 export function storedDevicePolicy(
   configured: DeviceProofMode | undefined,
   settings: SettingsStore | undefined,
 ): DevicePolicy {
   if (configured === "required" || !settings) return fixedDevicePolicy(configured);
+  const stored = new FreshRead(() => withDeadline("settings.get", () => settings.get(DEVICE_PROOF_SETTING)));
   return {
+    // The caller's own deadline too: a check queued behind a read under way waits no longer than one read may take.
     mode: async () =>
-      (await withDeadline("settings.get", () => settings.get(DEVICE_PROOF_SETTING))) === "required"
-        ? "required"
-        : "optional",
+      (await withDeadline("settings.get", () => stored.get())) === "required" ? "required" : "optional",
   };
 }
 
