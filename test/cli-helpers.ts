@@ -75,7 +75,7 @@ export function runGatehouse(
 /** Starts `gatehouse start` in the background; resolves once it printed its URL (and first-start token, if any). */
 export async function startGatehouse(
   args: string[],
-  options: { cwd?: string } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<{
   child: ChildProcess;
   url: string;
@@ -86,7 +86,7 @@ export async function startGatehouse(
 }> {
   const child = spawn(process.execPath, ["--import", TSX, MAIN, "start", ...args], {
     cwd: options.cwd ?? tmpdir(),
-    env: childEnv({}),
+    env: childEnv(options.env ?? {}),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

@@ -26,6 +26,7 @@ import { chatOwnerCheck } from "../core/admission.js";
 import { closeLocalSocket, listenOnLocalSocket } from "./local-socket.js";
 import { createLogger, isPinoGatewayLogger } from "./logger.js";
 import { scopedLogger, inRequestScope, newRequestId } from "./log-scope.js";
+import { CHANNEL_CONNECT_GRACE_MS, ChannelStartup } from "./channel-startup.js";
 import { channelHealth } from "./health.js";
 import { PrometheusMetrics } from "./metrics/prometheus.js";
 import { timedStore } from "./metrics/timed-store.js";
@@ -84,6 +85,9 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
   const baseLogger = options.logger ?? createLogger();
   // Lines written while handling an HTTP request or a WebSocket connection carry its requestId.
   const logger = scopedLogger(baseLogger);
+  const startups = channels.map(
+    (channel) => new ChannelStartup(channel, () => logger, options.channelConnectGraceMs ?? CHANNEL_CONNECT_GRACE_MS),
+  );
   let hub: WebSocketHub | undefined;
   // This gateway's own registry: two gateways in one process count apart.
   const metrics = new PrometheusMetrics({
@@ -231,7 +235,7 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
       };
       app = createHttpServer({
         context: () => ctx,
-        channels: () => channels,
+        channels: () => startups,
         originPolicy: () => originPolicy,
         ...(isPinoGatewayLogger(baseLogger) ? { log: baseLogger.pino } : {}),
         metrics,
@@ -281,10 +285,12 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
           upgrade,
         });
       }
-      for (const channel of channels) {
-        await channel.start(ctx);
-        started.push(channel);
-      }
+      // Together, each for at most the grace period: a platform that does not answer does not hold the gateway back.
+      started.push(...startups);
+      const failure = (await Promise.allSettled(startups.map((startup) => startup.start(ctx)))).find(
+        (outcome) => outcome.status === "rejected",
+      );
+      if (failure) throw failure.reason;
       if (ctx.leases) {
         const listening = url;
         heartbeat = startHeartbeat(ctx.leases, {

@@ -61,6 +61,11 @@ export interface GatewayOptions {
   policy?: Partial<PolicyOptions>;
   channels?: ChannelPlugin[];
   /**
+   * How long start() waits for the channels to connect (default 5 s). A channel that fails within it fails the start;
+   * one still connecting past it is logged and shown degraded in /healthz while the gateway runs without it.
+   */
+  channelConnectGraceMs?: number;
+  /**
    * The channel of token-less WebSocket clients (devices that connect with a `deviceId`): default the webchat channel
    * (`webchatChannel()` from `gatehouse/channels/webchat`); `false` serves token sockets only.
    */

@@ -23,7 +23,9 @@ import { clipText, splitText, TELEGRAM_HTML } from "../text/index.js";
 import { errorName } from "../redact.js";
 import { telegramAddressing } from "./addressing.js";
 import { ChannelStatus } from "../status.js";
+import { initWithDeadline } from "./connect.js";
 import { TelegramPoller } from "./polling.js";
+import { TELEGRAM_API_ROOT } from "./probe.js";
 
 export interface TelegramWebhookOptions {
   /** Telegram sends it back in `X-Telegram-Bot-Api-Secret-Token`; requests without it are refused (401). */
@@ -50,6 +52,10 @@ export interface TelegramAdapterOptions {
   conflictBackoffMs?: number;
   /** How long a 429 may make a send wait (retry_after), at most; default 60 s, with at most 3 retries. */
   maxRetryAfterSeconds?: number;
+  /** Deadline of one getMe attempt at start; past it the channel logs, shows degraded and tries again (default 10 s). */
+  connectTimeoutMs?: number;
+  /** First wait before trying getMe again (default 1 s; doubles up to 30 s). */
+  connectBackoffMs?: number;
   /** Default: the gateway's logger. */
   logger?: GatewayLogger;
   channelType?: string;
@@ -71,6 +77,10 @@ export const TELEGRAM_COMMANDS = [
  * a chat, 20 per minute in a group); a 429 is still retried after its retry_after by auto-retry.
  */
 const EDIT_INTERVAL_MS = 1_000;
+/** Deadline of a setup call at start (setMyCommands, setWebhook). */
+const SETUP_DEADLINE_MS = 10_000;
+/** Every Bot API call's deadline past the long-poll timeout (grammY's own default is 500 s). */
+const CALL_DEADLINE_MARGIN_S = 30;
 
 /** Telegram through grammY: long polling or a webhook server with the secret-token header check. */
 export const TELEGRAM_CAPABILITIES: ChannelCapabilities = { buttons: true, groups: true, gatewayWebhook: false };
@@ -81,6 +91,7 @@ export class TelegramAdapter implements ChannelAdapter {
   private bot: Bot | null = null;
   private server: Server | null = null;
   private poller: TelegramPoller | null = null;
+  private connecting: AbortController | null = null;
   private readonly status: ChannelStatus;
   private logger: GatewayLogger;
   private inFlight: InFlight;
@@ -113,12 +124,28 @@ export class TelegramAdapter implements ChannelAdapter {
       this.channelType,
       () => import("@grammyjs/auto-retry"),
     );
-    const bot = new Bot(this.token, this.options.apiRoot ? { client: { apiRoot: this.options.apiRoot } } : {});
+    const timeoutSeconds = (this.options.pollingTimeoutSeconds ?? 30) + CALL_DEADLINE_MARGIN_S;
+    const bot = new Bot(this.token, {
+      client: { timeoutSeconds, ...(this.options.apiRoot ? { apiRoot: this.options.apiRoot } : {}) },
+    });
     this.bot = bot;
     // A 429 (flood control) is retried after Telegram's retry_after, for every call: replies, codes, cards, notices.
     bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: this.options.maxRetryAfterSeconds ?? 60 }));
     this.wire(bot, handlers);
-    await bot.init();
+    const connecting = new AbortController();
+    this.connecting = connecting;
+    await initWithDeadline(bot, {
+      timeoutMs: this.options.connectTimeoutMs ?? 10_000,
+      backoffMs: this.options.connectBackoffMs ?? 1_000,
+      maxBackoffMs: 30_000,
+      signal: connecting.signal,
+      host: new URL(this.options.apiRoot ?? TELEGRAM_API_ROOT).host,
+      channelType: this.channelType,
+      logger: () => this.logger,
+      status: this.status,
+    });
+    if (this.connecting !== connecting) throw new Error(`${this.channelType} stopped while connecting`);
+    this.connecting = null;
     await this.registerCommands(bot);
     if ((this.options.mode ?? "polling") === "webhook") await this.startWebhook(bot);
     else this.startPolling(bot, handlers);
@@ -129,6 +156,8 @@ export class TelegramAdapter implements ChannelAdapter {
   }
 
   async stop(): Promise<void> {
+    this.connecting?.abort();
+    this.connecting = null;
     const bot = this.bot;
     const server = this.server;
     this.server = null;
@@ -294,7 +323,8 @@ export class TelegramAdapter implements ChannelAdapter {
 
   /** Puts /pair in the bot's command menu; a failure is logged, not fatal (typing /pair works without the menu). */
   private async registerCommands(bot: Bot): Promise<void> {
-    await bot.api.setMyCommands([...TELEGRAM_COMMANDS]).catch((error: unknown) =>
+    const signal = AbortSignal.timeout(SETUP_DEADLINE_MS) as Parameters<Bot["api"]["setMyCommands"]>[2];
+    await bot.api.setMyCommands([...TELEGRAM_COMMANDS], undefined, signal).catch((error: unknown) =>
       this.logger.warn("could not register the bot's commands", {
         channelType: this.channelType,
         error: errorName(error),
@@ -311,10 +341,11 @@ export class TelegramAdapter implements ChannelAdapter {
     this.server = server;
     await listenOn(server, webhook.port ?? 8788, webhook.host);
     if (webhook.publicUrl) {
-      await bot.api.setWebhook(webhook.publicUrl, {
-        secret_token: webhook.secretToken,
-        allowed_updates: [...ALLOWED_UPDATES],
-      });
+      await bot.api.setWebhook(
+        webhook.publicUrl,
+        { secret_token: webhook.secretToken, allowed_updates: [...ALLOWED_UPDATES] },
+        AbortSignal.timeout(SETUP_DEADLINE_MS) as Parameters<Bot["api"]["setWebhook"]>[2],
+      );
     }
   }
 

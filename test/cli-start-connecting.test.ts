@@ -1,0 +1,91 @@
+/**
+ * `gatehouse start` never hangs silently on a chat platform (issue 18 item 4): with a Telegram Bot API that accepts
+ * connections and never answers, the gateway still starts within its channel grace period, prints its URL, the
+ * first-start owner token and the channel's owner-claim code, answers /healthz (naming the channel still connecting),
+ * logs each wait with its deadline, and stops cleanly while the channel is still connecting. Run as a child process.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { cliWorkspace, startGatehouse } from "./cli-helpers.js";
+import { silentServer } from "./support/dead-endpoints.js";
+
+const TOKEN = "7012345678:AAH-startConnectingToken_0123456789ab";
+
+const ws = cliWorkspace();
+afterAll(() => ws.cleanup());
+
+/** Resolves once `read()` matches, or fails naming what did not appear within `ms`. */
+async function appears(read: () => string, pattern: RegExp, ms: number): Promise<RegExpExecArray> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const match = pattern.exec(read());
+    if (match) return match;
+    if (Date.now() > end) throw new Error(`${pattern} did not appear within ${ms} ms:\n${read()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The JSON log lines the gateway wrote to stderr whose message is `msg`. */
+function logLines(logs: string, msg: string): Array<Record<string, unknown>> {
+  return logs
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((line) => line.message === msg);
+}
+
+describe("gatehouse start with a chat platform that does not answer", () => {
+  it("starts anyway, shows the token, the claim code and /healthz, and logs every wait with its deadline", async () => {
+    const silent = await silentServer();
+    const config = join(ws.dataDir, "gatehouse.yaml");
+    writeFileSync(config, `channels:\n  telegram:\n    apiRoot: http://127.0.0.1:${silent.port}\n`);
+    const gateway = await startGatehouse([...ws.args, "--port", "0", "--config", config], {
+      env: { TELEGRAM_BOT_TOKEN: TOKEN },
+    });
+    try {
+      const output = gateway.output();
+      expect(output).toMatch(/^\s+telegram: [A-Z0-9]{4}-[A-Z0-9]{4}/m);
+      expect(gateway.token).toMatch(/^gh_/);
+      expect(output).not.toContain(TOKEN);
+
+      expect(logLines(gateway.logs(), "telegram connecting to the Bot API (getMe)")[0]).toMatchObject({
+        host: `127.0.0.1:${silent.port}`,
+        deadlineMs: 10_000,
+      });
+      // The grace period passed with the channel still connecting: said so, then the gateway started.
+      const [connecting] = logLines(
+        gateway.logs(),
+        "channel still connecting; the gateway starts without it and keeps trying",
+      );
+      expect(connecting).toMatchObject({ channelType: "telegram", waitedMs: 5000 });
+      expect(logLines(gateway.logs(), "gateway started")).toHaveLength(1);
+
+      const health = await fetch(`${gateway.url}/healthz`);
+      expect(health.status).toBe(503);
+      const body = (await health.json()) as { channels: Record<string, string>; error: { message: string } };
+      expect(body.channels).toEqual({ telegram: "degraded" });
+      expect(body.error.message).toMatch(/channel telegram is degraded: still connecting \(for \d+ s\)/);
+
+      // getMe's own deadline (10 s) passes: a line with the host, the deadline and the next wait, and /healthz says it.
+      await appears(gateway.logs, /telegram Bot API did not answer getMe; still connecting/, 15_000);
+      const [wait] = logLines(gateway.logs(), "telegram Bot API did not answer getMe; still connecting");
+      expect(wait).toMatchObject({
+        channelType: "telegram",
+        host: `127.0.0.1:${silent.port}`,
+        attempt: 1,
+        deadlineMs: 10_000,
+        retryInMs: 1000,
+      });
+      const later = (await (await fetch(`${gateway.url}/healthz`)).json()) as { error: { message: string } };
+      expect(later.error.message).toContain(
+        `channel telegram is degraded: getMe on 127.0.0.1:${silent.port}: no answer within 10 s; retrying`,
+      );
+      expect(gateway.output()).not.toContain(TOKEN);
+    } finally {
+      // Stopping while the channel is still connecting ends the process cleanly.
+      expect(await gateway.stop()).toBe(0);
+      await silent.close();
+    }
+  }, 60_000);
+});
