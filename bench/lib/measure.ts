@@ -28,6 +28,7 @@ export class LatencyRecorder {
   private readonly samples: Float64Array;
   private count = 0;
   private totalMs = 0;
+  private cpuTotalMicros = 0;
 
   constructor(capacity: number) {
     this.samples = new Float64Array(Math.max(1, capacity));
@@ -41,13 +42,18 @@ export class LatencyRecorder {
     return this.count >= this.samples.length;
   }
 
-  record(ms: number): void {
+  /** One call's latency and, optionally, the CPU microseconds this process spent during it. */
+  record(ms: number, cpuMicros?: number): void {
     if (this.count < this.samples.length) this.samples[this.count++] = ms;
     this.totalMs += ms;
+    if (cpuMicros !== undefined) this.cpuTotalMicros += cpuMicros;
   }
 
-  /** Rate as operations per second of wall-clock time given, or (without it) per second spent inside the operations. */
-  figure(wallMs?: number, cpuMicros?: number): Figure {
+  /**
+   * Rate as operations per second of wall-clock time given, or (without it) per second spent inside the operations;
+   * CPU figures from `cpuMicros`, or else from the CPU time recorded with the calls.
+   */
+  figure(wallMs?: number, cpuMicros = this.cpuTotalMicros > 0 ? this.cpuTotalMicros : undefined): Figure {
     const sorted = this.samples.slice(0, this.count).sort();
     const elapsed = wallMs ?? this.totalMs;
     return {
