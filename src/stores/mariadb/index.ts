@@ -39,6 +39,7 @@ const dialect = (prefix: string): SqlDialect => ({
     `ON DUPLICATE KEY UPDATE ${key[0]} = ${key[0]}`,
   keyColumn: "name",
   seqValue: null,
+  textAsBytes: true,
   approvalOrder: "seq",
 });
 

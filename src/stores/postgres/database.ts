@@ -56,6 +56,7 @@ const dialect = (schema: string): SqlDialect => {
       )} ON CONFLICT (${key.join(", ")}) DO NOTHING`,
     keyColumn: "key",
     seqValue: null,
+    textAsBytes: true,
     approvalOrder: "id",
   };
 };

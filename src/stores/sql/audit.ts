@@ -46,25 +46,25 @@ export class SqlAuditLog {
   private timer: NodeJS.Timeout | undefined;
   private listening: { ready: Promise<void>; stop(): void } | undefined;
   private readonly select: string;
+  private readonly insert: string;
 
   constructor(private readonly driver: SqlDriver) {
-    this.select = `SELECT id, at, type, channel_type, channel_id, actor, kind, detail FROM ${driver.dialect.table("audit")}`;
+    const table = driver.dialect.table("audit");
+    this.select = `SELECT id, at, type, channel_type, channel_id, actor, kind, detail FROM ${table}`;
+    this.insert = `INSERT INTO ${table} (at, type, channel_type, channel_id, actor, kind, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`;
   }
 
   async append(tx: SqlExecutor, event: Omit<AuditEvent, "id">): Promise<void> {
-    await tx.execute(
-      `INSERT INTO ${this.driver.dialect.table("audit")} (at, type, channel_type, channel_id, actor, kind, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      [
-        event.at,
-        event.type,
-        event.channelType,
-        event.channelId,
-        event.actor,
-        event.kind ?? null,
-        JSON.stringify(event.detail),
-      ],
-    );
-    await this.driver.announce?.(tx);
+    await tx.execute(this.insert, [
+      event.at,
+      event.type,
+      event.channelType,
+      event.channelId,
+      event.actor,
+      event.kind ?? null,
+      JSON.stringify(event.detail),
+    ]);
+    if (this.driver.announce) await this.driver.announce(tx);
   }
 
   async page(query?: AuditQuery): Promise<AuditPage> {
@@ -104,9 +104,15 @@ export class SqlAuditLog {
 
   /**
    * Resolves once a subscription that is starting knows where the log ends (so a write after subscribe() is seen)
-   * and has tried to listen.
+   * and has tried to listen; null when nobody listens, so there is nothing to wait for.
    */
-  async ready(): Promise<void> {
+  ready(): Promise<void> | null {
+    // Nobody listens (then nothing is listening either): nothing to wait for, and no promise to make.
+    if (this.listeners.size === 0 && !this.listening) return null;
+    return this.whenReady();
+  }
+
+  private async whenReady(): Promise<void> {
     if (this.cursor === null && this.listeners.size > 0) await this.pump();
     await this.listening?.ready;
   }

@@ -38,6 +38,11 @@ export interface SqlDialect {
    * column does not number itself (SQLite: that event's id); null when the database numbers it.
    */
   readonly seqValue: string | null;
+  /**
+   * Whether text that may hold U+0000 (a pending request's first message) is bound as UTF-8 bytes: PostgreSQL's text
+   * cannot hold U+0000 (bytea), MariaDB keeps it in a LONGBLOB; SQLite's TEXT holds any string as it is.
+   */
+  readonly textAsBytes: boolean;
   /** What orders approvals created in the same millisecond (their insertion order where the table keeps one). */
   readonly approvalOrder: string;
 }
@@ -66,6 +71,8 @@ export interface SqlDriver extends SqlExecutor {
    * cannot answer now and the caller should take the ordinary path. Failures are already mapped (see `failure`).
    */
   readNow?<T>(sql: string, params?: readonly unknown[]): T | null | undefined;
+  /** Like readNow, for every row: the rows, or undefined when the caller should take the ordinary path. */
+  allNow?<T>(sql: string, params?: readonly unknown[]): T[] | undefined;
   /**
    * Runs `work` in one transaction on one connection, holding the store-wide write lock until it has committed, so of
    * two processes changing pairing state one waits for the other (SQLite's BEGIN IMMEDIATE, for every SQL backend).
@@ -91,24 +98,35 @@ export interface SqlDriver extends SqlExecutor {
 
 const NEVER_ABORTED = new AbortController().signal;
 
-/** A deadline without a timer, for synchronous drivers: steps check the clock. */
-function clockDeadline(store: string, timeoutMs: number): CallDeadline {
-  const endsAt = Date.now() + timeoutMs;
-  const deadline: CallDeadline = {
-    signal: NEVER_ABORTED,
-    passed: () => Date.now() >= endsAt,
-    check: () => {
-      if (deadline.passed())
-        throw new StoreUnavailableError(store, { cause: new Error(`no answer within ${timeoutMs} ms`) });
-    },
-  };
-  return deadline;
+/**
+ * A deadline without a timer, for synchronous drivers: steps check the clock. A class, so a call allocates one small
+ * object and no closures.
+ */
+class ClockDeadline implements CallDeadline {
+  readonly signal = NEVER_ABORTED;
+  private readonly endsAt: number;
+
+  constructor(
+    private readonly store: string,
+    private readonly timeoutMs: number,
+  ) {
+    this.endsAt = Date.now() + timeoutMs;
+  }
+
+  passed(): boolean {
+    return Date.now() >= this.endsAt;
+  }
+
+  check(): void {
+    if (this.passed())
+      throw new StoreUnavailableError(this.store, { cause: new Error(`no answer within ${this.timeoutMs} ms`) });
+  }
 }
 
 /** One store call on `driver` under its deadline; failures of the database become StoreUnavailableError. */
 export async function sqlCall<T>(driver: SqlDriver, work: (deadline: CallDeadline) => Promise<T>): Promise<T> {
   try {
-    if (driver.synchronous) return await work(clockDeadline(driver.backend, driver.timeoutMs));
+    if (driver.synchronous) return await work(new ClockDeadline(driver.backend, driver.timeoutMs));
     return await runWithDeadline(driver.backend, driver.timeoutMs, work);
   } catch (error) {
     throw driver.failure(error);

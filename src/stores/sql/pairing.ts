@@ -184,7 +184,9 @@ export class SqlPairingStore implements PairingStore {
   async listPending(channelType?: string): Promise<PendingRequest[]> {
     this.assertOpen();
     const now = this.opts.now();
-    const rows = await this.readAfterSweep(now, (on) => this.tables.pendingRows(on, channelType));
+    const rows =
+      this.tables.pendingRowsNow(now, channelType) ??
+      (await this.readAfterSweep(now, (on) => this.tables.pendingRows(on, channelType)));
     return rows.map((row) => pendingView(row, now));
   }
 
@@ -219,7 +221,11 @@ export class SqlPairingStore implements PairingStore {
     this.assertOpen();
     if (!isValidSender(channelId, channelType)) return null;
     const now = this.opts.now();
-    const row = await this.readAfterSweep(now, (on) => this.tables.requestOf(on, channelType, channelId));
+    const quick = this.tables.requestOfNow(now, channelType, channelId);
+    const row =
+      quick !== undefined
+        ? quick
+        : await this.readAfterSweep(now, (on) => this.tables.requestOf(on, channelType, channelId));
     if (!row) return null;
     return { ...pendingView(row, now), expiresAt: row.expiresAt, firstMessage: row.firstMessage };
   }
@@ -281,7 +287,8 @@ export class SqlPairingStore implements PairingStore {
   /** A change in one write transaction; its audit events then reach this process's subscribers. */
   private async write<T>(work: (tx: SqlExecutor, deadline: CallDeadline) => Promise<T>): Promise<T> {
     const result = await this.call(async (deadline) => {
-      await this.log.ready();
+      const ready = this.log.ready();
+      if (ready) await ready;
       return this.driver.write((tx) => work(tx, deadline), deadline);
     });
     void this.log.pump();

@@ -29,6 +29,7 @@ export const SQLITE_DIALECT: SqlDialect = {
   keyColumn: "key",
   // coalesce: restored pairings (gatehouse import) are written with no audit event of their own, maybe into an empty log.
   seqValue: `(SELECT coalesce(max(id), 0) FROM "audit")`,
+  textAsBytes: false,
   approvalOrder: "rowid",
 };
 
@@ -41,10 +42,13 @@ const isAnswer = (error: unknown): boolean =>
 /** better-sqlite3 binds null, never undefined. */
 const bind = (params: readonly unknown[] = []): unknown[] => params.map((value) => value ?? null);
 
-/** Whose turn it is on one file in this process: writers queue here, and `open` is set while one's transaction is open. */
+/**
+ * Whose turn it is on one file in this process: `open` is set while one's transaction is open, and the calls waiting
+ * for it queue in `waiting`, first come first served; the turn passes straight to the next one, so none jumps the queue.
+ */
 interface FileTurn {
-  tail: Promise<void>;
   open: boolean;
+  waiting: (() => void)[];
 }
 
 /**
@@ -66,6 +70,9 @@ export class SqliteDriver implements SqlDriver {
   readonly synchronous = true;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
   private readonly turn: FileTurn;
+  private readonly begin: BetterSqlite3.Statement;
+  private readonly commit: BetterSqlite3.Statement;
+  private readonly rollback: BetterSqlite3.Statement;
   /** Statements inside the open transaction. */
   private readonly tx: SqlExecutor;
 
@@ -73,9 +80,12 @@ export class SqliteDriver implements SqlDriver {
     readonly connection: SqliteConnection,
     readonly timeoutMs: number,
   ) {
-    const turn = turns.get(connection.file) ?? { tail: Promise.resolve(), open: false };
+    const turn = turns.get(connection.file) ?? { open: false, waiting: [] };
     turns.set(connection.file, turn);
     this.turn = turn;
+    this.begin = connection.db.prepare("BEGIN IMMEDIATE");
+    this.commit = connection.db.prepare("COMMIT");
+    this.rollback = connection.db.prepare("ROLLBACK");
     this.tx = {
       execute: async (sql, params) => this.statement(sql).run(...bind(params)).changes,
       get: async <T>(sql: string, params?: readonly unknown[]) =>
@@ -96,27 +106,38 @@ export class SqliteDriver implements SqlDriver {
     return this.outside(() => this.tx.all<T>(sql, params));
   }
 
-  write<T>(work: (tx: SqlExecutor) => Promise<T>, deadline: CallDeadline): Promise<T> {
-    return this.exclusive(async () => {
+  async write<T>(work: (tx: SqlExecutor) => Promise<T>, deadline: CallDeadline): Promise<T> {
+    await this.takeTurn();
+    try {
       deadline.check();
-      const { db } = this.connection;
-      db.exec("BEGIN IMMEDIATE");
+      this.begin.run();
       try {
         const result = await work(this.tx);
         deadline.check();
-        db.exec("COMMIT");
+        this.commit.run();
         return result;
       } catch (error) {
-        if (db.inTransaction) db.exec("ROLLBACK");
+        if (this.connection.db.inTransaction) this.rollback.run();
         throw error;
       }
-    });
+    } finally {
+      this.passTurn();
+    }
   }
 
   readNow<T>(sql: string, params?: readonly unknown[]): T | null | undefined {
     if (this.turn.open) return undefined;
     try {
       return (this.statement(sql).get(...bind(params)) as T | undefined) ?? null;
+    } catch (error) {
+      throw this.failure(error);
+    }
+  }
+
+  allNow<T>(sql: string, params?: readonly unknown[]): T[] | undefined {
+    if (this.turn.open) return undefined;
+    try {
+      return this.statement(sql).all(...bind(params)) as T[];
     } catch (error) {
       throw this.failure(error);
     }
@@ -170,19 +191,33 @@ export class SqliteDriver implements SqlDriver {
     return this.turn.open ? this.exclusive(run) : run();
   }
 
-  /** Runs `work` when the turns queued before it on this file are done, marking the file as in a transaction meanwhile. */
+  /**
+   * Runs `work` when the turns queued before it on this file are done, marking the file as in a transaction meanwhile.
+   * With nobody in the way (the usual case) it starts at once, without a promise to wait on.
+   */
   private async exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const turn = this.turn;
-    const previous = turn.tail;
-    let done!: () => void;
-    turn.tail = new Promise<void>((resolve) => (done = resolve));
-    await previous;
-    turn.open = true;
+    await this.takeTurn();
     try {
       return await work();
     } finally {
-      turn.open = false;
-      done();
+      this.passTurn();
     }
+  }
+
+  /** The file's turn: at once (undefined, nothing to wait on) when it is free, else when the calls before have passed it on. */
+  private takeTurn(): Promise<void> | undefined {
+    const turn = this.turn;
+    if (!turn.open) {
+      turn.open = true;
+      return undefined;
+    }
+    return new Promise<void>((resolve) => turn.waiting.push(resolve));
+  }
+
+  /** Hands the turn to the next call waiting for it, or frees it. */
+  private passTurn(): void {
+    const next = this.turn.waiting.shift();
+    if (next) next();
+    else this.turn.open = false;
   }
 }
