@@ -5,13 +5,11 @@ import type { ChannelAdapter, InboundMessage, SenderDecision } from "./channel.j
 import { groupChatOf } from "./group-chat.js";
 import type { RouterMessages } from "./messages.js";
 import { errorName } from "./redact.js";
+import { NoticeClaims } from "./notice-claims.js";
 import type { FirstSighting } from "./seen-once.js";
 import type { SerialQueue } from "./serial.js";
 import type { WindowClaims } from "./window-claims.js";
 
-const HOUR = 60 * 60_000;
-/** How long a decision's event id is remembered, so a feed that hands it out again (a resync) tells nobody twice. */
-const DECISION_MEMORY_MS = 24 * HOUR;
 /** A channel that cannot log in or receive waits this long before it tells a decided sender, so a healthy instance goes first. */
 const DEGRADED_GRACE_MS = 2_000;
 
@@ -43,8 +41,18 @@ export function followSenderDecisions(deps: SenderDecisionDeps): () => void {
   const decisions: SenderDecision[] = adapter.decided
     ? ["approved", "denied", "expired", "revoked"]
     : ["approved", "denied"];
+  const notices = new NoticeClaims({
+    ctx,
+    channelType: adapter.channelType,
+    firstSighting: deps.firstSighting,
+    signal: deps.signal,
+    requeue: (senderId, attempt) =>
+      void deps.queue
+        .run(senderId, attempt)
+        .catch((error: unknown) => logFailure(deps, "could not tell the sender about the decision", error)),
+  });
   const offs = decisions.map((decision) => {
-    const listener = (event: AuditEvent): void => onDecision(deps, event, decision);
+    const listener = (event: AuditEvent): void => onDecision(deps, notices, event, decision);
     ctx.events.on(`pairing.${decision}`, listener);
     return () => ctx.events.off(`pairing.${decision}`, listener);
   });
@@ -53,85 +61,73 @@ export function followSenderDecisions(deps: SenderDecisionDeps): () => void {
   };
 }
 
-function onDecision(deps: SenderDecisionDeps, event: AuditEvent, type: SenderDecision): void {
+function onDecision(deps: SenderDecisionDeps, notices: NoticeClaims, event: AuditEvent, type: SenderDecision): void {
   const { adapter } = deps;
   if (event.channelType !== adapter.channelType || !event.channelId) return;
   if (adapter.decided) return onConnectionDecision(deps, event.channelId, type, adapter.decided.bind(adapter));
   if (event.kind === "invite" || (type !== "approved" && type !== "denied")) return;
   const senderId = event.channelId;
   const group = groupChatOf(senderId);
-  if (group !== null) return onGroupDecision(deps, event, senderId, group, type);
+  if (group !== null) return onGroupDecision(deps, notices, event, senderId, group, type);
   void deps.queue
-    .run(senderId, () => tellSender(deps, event, senderId, type))
+    .run(senderId, () => tellSender(deps, notices, event, senderId, type))
     .catch((error: unknown) => logFailure(deps, "could not tell the sender about the decision", error));
 }
 
 /** A chat sender hears "you're in" (and their blocked first message goes to the agent) or "denied", in their direct chat. */
 async function tellSender(
   deps: SenderDecisionDeps,
+  notices: NoticeClaims,
   event: AuditEvent,
   senderId: string,
   type: "approved" | "denied",
 ): Promise<void> {
   const { adapter, messages } = deps;
-  if (!(await tellsDecision(deps, event))) return;
-  await deps.ownerCards.release(senderId);
+  if (!(await readyToTell(deps))) return;
   // Pending requests come from direct chats only (group messages go through group-chat.ts), so the sender's
   // direct chat is where they waited: any instance can name it, whichever one saw their message.
-  const chatId = await adapter.directChatIdFor(senderId);
-  if (type === "denied") return adapter.send(chatId, messages.denied());
-  await adapter.send(chatId, messages.approved());
-  const firstMessage = typeof event.detail.firstMessage === "string" ? event.detail.firstMessage : "";
-  if (firstMessage === "") return;
-  const name = typeof event.detail.userName === "string" ? event.detail.userName : "";
-  const message: InboundMessage = {
-    channelType: adapter.channelType,
-    chatId,
-    sender: { id: senderId, name },
-    text: firstMessage,
-    isDirect: chatId === senderId,
+  const told = async (): Promise<void> => {
+    await deps.ownerCards.release(senderId);
+    const chatId = await adapter.directChatIdFor(senderId);
+    await adapter.send(chatId, type === "denied" ? messages.denied() : messages.approved());
   };
-  // Re-check: a revoke racing the approval must win (and a check must never create a new request).
-  const store = deps.ctx.pairing;
-  const paired = await withDeadline(
-    "pairing.isPaired",
-    () => store.isPaired(senderId, adapter.channelType),
-    deps.deadlineMs,
-  );
-  if (!paired) return;
-  // The turn runs outside the sender's queue (see the router's onMessage), so it is not awaited here.
-  const turn = await deps.replay(message);
-  turn?.done.catch((error: unknown) => logFailure(deps, "inbound message failed", error));
+  const replayed = async (): Promise<void> => {
+    const firstMessage = typeof event.detail.firstMessage === "string" ? event.detail.firstMessage : "";
+    if (firstMessage === "") return;
+    const chatId = await adapter.directChatIdFor(senderId);
+    const name = typeof event.detail.userName === "string" ? event.detail.userName : "";
+    const message: InboundMessage = {
+      channelType: adapter.channelType,
+      chatId,
+      sender: { id: senderId, name },
+      text: firstMessage,
+      isDirect: chatId === senderId,
+    };
+    // Re-check: a revoke racing the approval must win (and a check must never create a new request).
+    const store = deps.ctx.pairing;
+    const paired = await withDeadline(
+      "pairing.isPaired",
+      () => store.isPaired(senderId, adapter.channelType),
+      deps.deadlineMs,
+    );
+    if (!paired) return;
+    // The turn runs outside the sender's queue (see the router's onMessage), so it is not awaited here.
+    const turn = await deps.replay(message);
+    turn?.done.catch((error: unknown) => logFailure(deps, "inbound message failed", error));
+  };
+  await notices.tell(event, senderId, type === "denied" ? [told] : [told, replayed]);
 }
 
 /**
- * Whether this instance is the one to tell the sender about a decision. Every instance hears each decision from the
- * store's feed; the first to record its event id in the store's seen-once keys tells the sender, the others stay quiet,
- * so "you're in" and the replay of the first message happen once across instances. Every built-in channel sends
- * through the platform's HTTP API, which any instance can use (a Telegram or Discord connection lease only decides who
- * receives), so any instance may win; one whose channel is degraded (cannot log in, lost its connection) lets a
- * healthy instance go first by waiting DEGRADED_GRACE_MS, and still tells the sender when none did. A winner that
- * then fails to send logs it: a notice is sent at most once, never twice. A store that cannot answer tells nobody.
+ * Whether this instance should try to tell a decision now. Every built-in channel sends through the platform's HTTP
+ * API, which any instance can use (a Telegram or Discord connection lease only decides who receives), so any instance
+ * may tell it (NoticeClaims decides which one, once); one whose channel is degraded (cannot log in, lost its
+ * connection) lets a healthy instance go first by waiting DEGRADED_GRACE_MS, and still tells the sender when none did.
  */
-async function tellsDecision(deps: SenderDecisionDeps, event: AuditEvent): Promise<boolean> {
-  const { ctx, adapter } = deps;
-  if (adapter.health?.().status === "degraded") await new Promise((resolve) => setTimeout(resolve, DEGRADED_GRACE_MS));
-  if (deps.signal.aborted) return false;
-  try {
-    const first = await deps.firstSighting(`decision:${event.id}`, DECISION_MEMORY_MS);
-    if (!first)
-      ctx.logger.info("decision already told by another instance", {
-        channelType: adapter.channelType,
-        eventId: event.id,
-      });
-    return first;
-  } catch (error) {
-    ctx.logger.warn("could not tell whether another instance told the sender about a decision: nothing sent", {
-      channelType: adapter.channelType,
-      error: errorName(error),
-    });
-    return false;
-  }
+async function readyToTell(deps: SenderDecisionDeps): Promise<boolean> {
+  if (deps.adapter.health?.().status === "degraded")
+    await new Promise((resolve) => setTimeout(resolve, DEGRADED_GRACE_MS));
+  return !deps.signal.aborted;
 }
 
 /** A connection channel shows the decision on the sender's connections, in the order the decisions came. */
@@ -153,6 +149,7 @@ function onConnectionDecision(
 /** A group's request was decided: the group hears it (nothing is replayed: the first message was someone's, not the group's). */
 function onGroupDecision(
   deps: SenderDecisionDeps,
+  notices: NoticeClaims,
   event: AuditEvent,
   groupId: string,
   chatId: string,
@@ -161,10 +158,14 @@ function onGroupDecision(
   const { adapter, messages } = deps;
   void deps.queue
     .run(groupId, async () => {
-      if (!(await tellsDecision(deps, event))) return;
-      await deps.ownerCards.release(groupId);
-      await deps.reminders.release(groupId);
-      await adapter.send(chatId, type === "approved" ? messages.groupApproved : messages.groupDenied);
+      if (!(await readyToTell(deps))) return;
+      await notices.tell(event, groupId, [
+        async () => {
+          await deps.ownerCards.release(groupId);
+          await deps.reminders.release(groupId);
+          await adapter.send(chatId, type === "approved" ? messages.groupApproved : messages.groupDenied);
+        },
+      ]);
     })
     .catch((error: unknown) => logFailure(deps, "could not tell the group about the decision", error));
 }
