@@ -7,7 +7,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { cliWorkspace, startGatehouse } from "./cli-helpers.js";
+import { LocalBotApi } from "./channels-telegram-api.js";
+import { cliWorkspace, runGatehouse, startGatehouse } from "./cli-helpers.js";
 import { silentServer } from "./support/dead-endpoints.js";
 
 const TOKEN = "7012345678:AAH-startConnectingToken_0123456789ab";
@@ -86,6 +87,28 @@ describe("gatehouse start with a chat platform that does not answer", () => {
       // Stopping while the channel is still connecting ends the process cleanly.
       expect(await gateway.stop()).toBe(0);
       await silent.close();
+    }
+  }, 60_000);
+
+  it("refuses to start on a token Telegram refuses (401), as doctor does, without waiting for the grace period", async () => {
+    const api = new LocalBotApi(TOKEN);
+    const config = join(ws.dataDir, "refused.yaml");
+    writeFileSync(config, `channels:\n  telegram:\n    apiRoot: ${await api.listen()}\n`);
+    api.revokeToken();
+    try {
+      const env = { TELEGRAM_BOT_TOKEN: TOKEN };
+      const doctor = await runGatehouse(["doctor", ...ws.args, "--config", config], { env });
+      expect(doctor.stdout).toMatch(/^FAIL\s+telegram\s+telegram rejected the bot token \(401 Unauthorized\)$/m);
+      expect(doctor.code).toBe(1);
+      const started = Date.now();
+      const start = await runGatehouse(["start", ...ws.args, "--port", "0", "--config", config], { env });
+      expect(start.code, start.stdout).not.toBe(0);
+      expect(start.stdout).not.toContain("running at");
+      expect(start.stderr).toMatch(/401/);
+      expect(`${start.stdout}${start.stderr}`).not.toContain(TOKEN);
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      await api.close();
     }
   }, 60_000);
 });
