@@ -1,17 +1,17 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { DiscordAdapter } from "../src/channels/discord/adapter.js";
 import { channelPlugin, type ChannelRouterOptions } from "../src/channels/router.js";
-import { until } from "./channels-context.js";
 import { startGateway } from "./gateway-helpers.js";
 import { LocalModelServer } from "./openai-server.js";
 import { DiscordEmulator } from "./support/discord-emulator.js";
+import { until } from "./support/until.js";
 
 const TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.local_discord_test_token_abcdefghijkl";
 const ALICE = "900000000000000042";
 
 // End to end: a Discord user (discord.js against the local Discord) talks to the openai agent (the official client
 // against the local model server) through the real gateway.
-let cleanup: Array<() => Promise<void>> = [];
+const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
@@ -44,10 +44,10 @@ describe("openai agent on Discord", () => {
       "Streaming replies now arrive piece by piece on Discord as well as on Telegram, and each edit waits a second so the channel stays well inside its rate limits";
     model.next({ kind: "reply", text: reply });
     discord.userWrites(ALICE, "stream please");
-    await until(() => discord.messagesIn(dm).length === 1, "the first streamed words", 1000);
+    await until(() => discord.messagesIn(dm).length === 1, "the first streamed words", 10_000);
     const [posted] = discord.callsTo("POST", `/channels/${dm}/messages`);
     const id = lastMessageId(discord, dm);
-    await until(() => discord.contentOf(id) === reply, "the whole reply shown", 1500);
+    await until(() => discord.contentOf(id) === reply, "the whole reply shown", 15_000);
     expect(discord.callsTo("POST", `/channels/${dm}/typing`).length).toBeGreaterThan(0);
     expect(discord.callsTo("POST", `/channels/${dm}/typing`)[0]!.at).toBeLessThan(posted!.at);
     // One message, edited (not one message per token), and never twice within a second while streaming (the edit
@@ -64,7 +64,7 @@ describe("openai agent on Discord", () => {
     model.setTiming({ tokenIntervalMs: 20 });
     model.next({ kind: "reply", text: "all at once please" });
     discord.userWrites(ALICE, "hi");
-    await until(() => discord.messagesIn(dm).length > 0, "the reply", 1000);
+    await until(() => discord.messagesIn(dm).length > 0, "the reply", 10_000);
     expect(discord.messagesIn(dm).map((m) => m.content)).toEqual(["all at once please"]);
     expect(discord.calls.filter((c) => c.method === "PATCH")).toHaveLength(0);
     expect(discord.callsTo("POST", `/channels/${dm}/typing`).length).toBeGreaterThan(0);
@@ -83,7 +83,7 @@ describe("openai agent on Discord", () => {
           .join("")
           .endsWith(" end"),
       "every part",
-      1000,
+      10_000,
     );
     const parts = discord.messagesIn(dm).map((m) => String(m.content));
     expect(parts.length).toBeGreaterThan(1);
@@ -97,10 +97,10 @@ describe("openai agent on Discord", () => {
     const reply = "one two three four five six seven eight nine ten";
     model.next({ kind: "reply", text: reply });
     discord.userWrites(ALICE, "go");
-    await until(() => discord.messagesIn(dm).length === 1, "the first streamed words", 1000);
+    await until(() => discord.messagesIn(dm).length === 1, "the first streamed words", 10_000);
     const id = lastMessageId(discord, dm);
     discord.rateLimit(`/channels/${dm}/messages/${id}`, 2);
-    await until(() => discord.contentOf(id) === reply, "the whole reply after the 429", 1500);
+    await until(() => discord.contentOf(id) === reply, "the whole reply after the 429", 15_000);
     expect(discord.calls.some((c) => c.method === "PATCH" && c.status === 429)).toBe(true);
     expect(discord.messagesIn(dm)).toHaveLength(1);
   });

@@ -1,18 +1,18 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { channelPlugin, type ChannelRouterOptions } from "../src/channels/router.js";
 import { SlackAdapter } from "../src/channels/slack/index.js";
-import { until } from "./channels-context.js";
 import { startGateway } from "./gateway-helpers.js";
 import { LocalModelServer } from "./openai-server.js";
 import { BOT_TOKEN, messageEvent, postSigned, SIGNING_SECRET } from "./support/slack-events.js";
 import { LocalSlackApi } from "./support/slack-web-api.js";
+import { until } from "./support/until.js";
 
 const USER = "U42";
 const DM = `D${USER}`;
 
 // End to end: a Slack user (Bolt's receiver and WebClient against the local Web API) talks to the openai agent (the
 // official client against the local model server) through the real gateway.
-let cleanup: Array<() => Promise<void>> = [];
+const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
@@ -52,10 +52,10 @@ describe("openai agent on Slack", () => {
       "Streaming replies now arrive piece by piece on Slack too, through chat.update of one message, each update waiting its turn under the rate limit";
     model.next({ kind: "reply", text: reply });
     await say("stream please");
-    await until(() => api.posts(DM).length === 1, "the first streamed words", 1000);
+    await until(() => api.posts(DM).length === 1, "the first streamed words", 10_000);
     const posted = api.calls.find((c) => c.ok && c.method === "chat.postMessage")!;
     const updates = () => api.accepted("chat.update");
-    await until(() => updates().some((u) => u.args.text === reply), "the whole reply shown", 1500);
+    await until(() => updates().some((u) => u.args.text === reply), "the whole reply shown", 15_000);
     expect(api.posts(DM)).toHaveLength(1);
     expect(updates().every((u) => u.args.channel === DM)).toBe(true);
     expect(updates().length).toBeGreaterThan(2);
@@ -71,7 +71,7 @@ describe("openai agent on Slack", () => {
     model.setTiming({ tokenIntervalMs: 20 });
     model.next({ kind: "reply", text: "all at once please" });
     await say("hi");
-    await until(() => api.posts(DM).length > 0, "the reply", 1000);
+    await until(() => api.posts(DM).length > 0, "the reply", 10_000);
     expect(api.posts(DM).map((m) => m.text)).toEqual(["all at once please"]);
     expect(api.calls.filter((c) => c.method === "chat.update")).toHaveLength(0);
   });
@@ -82,12 +82,12 @@ describe("openai agent on Slack", () => {
     const reply = "one two three four five six seven eight nine ten";
     model.next({ kind: "reply", text: reply });
     await say("go");
-    await until(() => api.posts(DM).length === 1, "the first streamed words", 1000);
+    await until(() => api.posts(DM).length === 1, "the first streamed words", 10_000);
     api.rateLimit("chat.update", 2);
     await until(
       () => api.accepted("chat.update").some((u) => u.args.text === reply),
       "the whole reply after the 429",
-      1500,
+      15_000,
     );
     expect(api.calls.some((c) => c.method === "chat.update" && c.status === 429)).toBe(true);
     expect(api.posts(DM)).toHaveLength(1);

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { channelPlugin, type ChannelRouterOptions } from "../src/channels/router.js";
 import { TelegramAdapter } from "../src/channels/telegram/index.js";
-import { until } from "./channels-context.js";
 import { LocalBotApi } from "./channels-telegram-api.js";
 import { startGateway, STORE_KINDS, type StoreKind, type TestGateway } from "./gateway-helpers.js";
 import { LocalModelServer } from "./openai-server.js";
+import { until } from "./support/until.js";
 
 const TOKEN = "123456789:AAH-local_test_token_abcdefghijklmnopq";
 const USER = 501;
@@ -44,7 +44,7 @@ describe("openai agent on Telegram", () => {
     const reply = "Streaming replies arrive piece by piece on Telegram today";
     model.next({ kind: "reply", text: reply });
     api.push(api.message(USER, "stream please"));
-    await until(() => api.shownIn(USER).includes(reply), "the whole reply shown", 1000);
+    await until(() => api.shownIn(USER).includes(reply), "the whole reply shown", 10_000);
     expect(api.callsOf("sendChatAction").filter((c) => c.body.action === "typing").length).toBeGreaterThan(0);
     // One message, edited (not one message per token), and under one edit per second.
     expect(api.sentTo(USER)).toHaveLength(1);
@@ -58,7 +58,7 @@ describe("openai agent on Telegram", () => {
     model.setTiming({ tokenIntervalMs: 20 });
     model.next({ kind: "reply", text: "all at once please" });
     api.push(api.message(USER, "hi"));
-    await until(() => api.textsTo(USER).length > 0, "the reply", 1000);
+    await until(() => api.textsTo(USER).length > 0, "the reply", 10_000);
     expect(api.textsTo(USER)).toEqual(["all at once please"]);
     expect(api.callsOf("editMessageText")).toHaveLength(0);
     expect(api.callsOf("sendChatAction").length).toBeGreaterThan(0);
@@ -69,7 +69,7 @@ describe("openai agent on Telegram", () => {
     const long = "😀".repeat(2100) + " end";
     model.next({ kind: "reply", text: long });
     api.push(api.message(USER, "long one"));
-    await until(() => api.textsTo(USER).join("").endsWith(" end"), "both parts", 1000);
+    await until(() => api.textsTo(USER).join("").endsWith(" end"), "both parts", 10_000);
     const parts = api.textsTo(USER);
     expect(parts.length).toBe(2);
     for (const part of parts) expect(part.length).toBeLessThanOrEqual(4096);
@@ -87,13 +87,13 @@ describe("openai agent on Telegram", () => {
 
     const first = await start({ storeKind: sameFile, model, router: { replyMode: "final" } });
     first.api.push(first.api.message(USER, "my name is Ada"));
-    await until(() => first.api.textsTo(USER).length === 1, "the first reply", 1000);
+    await until(() => first.api.textsTo(USER).length === 1, "the first reply", 10_000);
     await first.gw.gateway.stop();
     await first.api.close();
 
     const second = await start({ storeKind: sameFile, model, router: { replyMode: "final" } });
     second.api.push(second.api.message(USER, "what is my name?"));
-    await until(() => second.api.textsTo(USER).length === 1, "the second reply", 1000);
+    await until(() => second.api.textsTo(USER).length === 1, "the second reply", 10_000);
     expect(model.requests[1]!.body.messages.map((m) => m.content)).toEqual([
       "my name is Ada",
       "you said: my name is Ada",
@@ -101,13 +101,13 @@ describe("openai agent on Telegram", () => {
     ]);
     // Another sender in the same bot has a conversation of their own.
     second.api.push(second.api.message(USER + 1, "and mine?"));
-    await until(() => model.requests.length === 3, "the other sender's request", 1000);
+    await until(() => model.requests.length === 3, "the other sender's request", 10_000);
     expect(model.requests[2]!.body.messages.map((m) => m.content)).toEqual(["and mine?"]);
 
     second.api.push(second.api.message(USER, "/new"));
-    await until(() => second.api.textsTo(USER).some((t) => /fresh conversation/.test(t)), "the /new answer", 1000);
+    await until(() => second.api.textsTo(USER).some((t) => /fresh conversation/.test(t)), "the /new answer", 10_000);
     second.api.push(second.api.message(USER, "who am I?"));
-    await until(() => model.requests.length === 4, "the request after /new", 1000);
+    await until(() => model.requests.length === 4, "the request after /new", 10_000);
     expect(model.requests[3]!.body.messages.map((m) => m.content)).toEqual(["who am I?"]);
   });
 
@@ -116,10 +116,10 @@ describe("openai agent on Telegram", () => {
     model.setTiming({ tokenIntervalMs: 300 });
     model.next({ kind: "reply", text: "a very long answer that goes on and on and on for a long while" });
     api.push(api.message(USER, "talk"));
-    await until(() => api.sentTo(USER).length > 0, "the first streamed words", 1000);
+    await until(() => api.sentTo(USER).length > 0, "the first streamed words", 10_000);
     api.push(api.message(USER, "/stop"));
     await model.waitForDisconnect(10_000);
-    await until(() => api.textsTo(USER).includes("Stopped."), "the stop answer", 1000);
+    await until(() => api.textsTo(USER).includes("Stopped."), "the stop answer", 10_000);
     expect(api.shownIn(USER)[0]!.length).toBeLessThan(60);
   });
 
@@ -135,11 +135,11 @@ describe("openai agent on Telegram", () => {
         retryAfterSeconds: 0,
       });
     api.push(api.message(USER, "hello"));
-    await until(() => api.textsTo(USER).length > 0, "the failure line", 1000);
+    await until(() => api.textsTo(USER).length > 0, "the failure line", 10_000);
     expect(api.textsTo(USER)).toEqual(["The model is over its rate limit right now. Please try again in a minute."]);
     expect(gw.logger.lines.join("\n")).toMatch(/HTTP 429/);
     expect(gw.logger.lines.join("\n")).not.toMatch(/hello/);
     api.push(api.message(USER, "again"));
-    await until(() => api.shownIn(USER).includes("you said: again"), "the next reply", 1000);
+    await until(() => api.shownIn(USER).includes("you said: again"), "the next reply", 10_000);
   });
 });

@@ -5,14 +5,15 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { DiscordAdapter } from "../src/channels/discord/adapter.js";
 import { channelPlugin } from "../src/channels/router.js";
-import { testClock, testGateway, until, type TestGateway } from "./channels-context.js";
+import { testClock, testGateway, type TestGateway } from "./channels-context.js";
 import { DiscordEmulator } from "./support/discord-emulator.js";
+import { until } from "./support/until.js";
 
 const TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.local_discord_test_token_abcdefghijkl";
 const OWNER = "900000000000000001";
 const ALICE = "900000000000000042";
 
-let cleanup: Array<() => Promise<void>> = [];
+const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });

@@ -8,9 +8,9 @@ import { channelPlugin } from "../src/channels/router.js";
 import { TelegramAdapter } from "../src/channels/telegram/index.js";
 import { createGateway, type Gateway } from "../src/gateway/index.js";
 import { LocalBotApi, type ApiCall } from "./channels-telegram-api.js";
-import { until } from "./channels-context.js";
 import { captureLogger, fixedTokenAuth, OWNER_TOKEN, SECRET } from "./gateway-helpers.js";
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from "./redis-support.js";
+import { until } from "./support/until.js";
 
 const available = await requireRedis();
 const prefix = uniquePrefix();
@@ -83,7 +83,7 @@ describe.runIf(available)("racing decisions across channels and instances (Redis
       }),
     });
     expect(posted.status).toBe(202);
-    await until(() => bots.every((bot) => cardOn(bot) !== undefined), "a card from each instance", 400);
+    await until(() => bots.every((bot) => cardOn(bot) !== undefined), "a card from each instance", 4_000);
     const [cardA, cardB] = [cardOn(bots[0]!)!, cardOn(bots[1]!)!];
     // Each channel's cards are sent once, by one instance.
     expect(bots.map((bot) => bot.callsOf("sendMessage").filter((c) => c.body.reply_markup).length)).toEqual([1, 1]);
@@ -98,7 +98,7 @@ describe.runIf(available)("racing decisions across channels and instances (Redis
     await until(
       () => answerOf(bots[0]!, approveA) !== undefined && answerOf(bots[1]!, denyB) !== undefined,
       "both press answers",
-      400,
+      4_000,
     );
 
     const answers = [answerOf(bots[0]!, approveA)!, answerOf(bots[1]!, denyB)!];
@@ -129,7 +129,7 @@ describe.runIf(available)("racing decisions across channels and instances (Redis
           (bots[i as number]!.textOf(OWNER, (card as ApiCall).messageId!) ?? "").includes(decidedLine),
         ),
       "both cards updated",
-      400,
+      4_000,
     );
   }, 60_000);
 });

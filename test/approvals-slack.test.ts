@@ -2,9 +2,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { channelPlugin } from "../src/channels/router.js";
 import { SLACK_APPROVE_ACTION, SlackAdapter } from "../src/channels/slack/index.js";
-import { testClock, testGateway, until } from "./channels-context.js";
+import { testClock, testGateway } from "./channels-context.js";
 import { LocalSlackApi } from "./support/slack-web-api.js";
 import { BOT_TOKEN, postSigned, SIGNING_SECRET } from "./support/slack-events.js";
+import { until } from "./support/until.js";
 
 let cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {

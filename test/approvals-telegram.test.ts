@@ -8,9 +8,9 @@ import { channelPlugin } from "../src/channels/router.js";
 import { TelegramAdapter } from "../src/channels/telegram/index.js";
 import { createGateway, type Gateway } from "../src/gateway/index.js";
 import { LocalBotApi, type ApiCall } from "./channels-telegram-api.js";
-import { until } from "./channels-context.js";
 import { captureLogger, fixedTokenAuth, OWNER_TOKEN, SECRET } from "./gateway-helpers.js";
 import { requestApproval } from "./support/webhook-approval-client.js";
+import { until } from "./support/until.js";
 
 const TOKEN = "123456789:AAH-local_test_token_abcdefghijklmnopq";
 const OWNER = 900;
@@ -61,7 +61,7 @@ function cardOf(call: ApiCall): Card {
 async function nextCard(bot: LocalBotApi, before: number): Promise<Card> {
   const cards = (): ApiCall[] =>
     bot.callsOf("sendMessage").filter((c) => String(c.body.chat_id) === String(OWNER) && c.body.reply_markup);
-  await until(() => cards().length > before, "the action card", 400);
+  await until(() => cards().length > before, "the action card", 4_000);
   return cardOf(cards().at(-1)!);
 }
 
@@ -72,7 +72,7 @@ async function press(bot: LocalBotApi, data: string, messageId: number, from = O
   await until(
     () => bot.callsOf("answerCallbackQuery").some((c) => c.body.callback_query_id === queryId),
     "the press answer",
-    400,
+    4_000,
   );
   return String(bot.callsOf("answerCallbackQuery").find((c) => c.body.callback_query_id === queryId)!.body.text);
 }
@@ -124,7 +124,7 @@ describe("approvals on Telegram", () => {
     await until(
       () => (bot.textOf(OWNER, card!.call.messageId!) ?? "").includes(`Approved by telegram:${OWNER}.`),
       "the card update",
-      400,
+      4_000,
     );
     expect(logger.lines.join("\n")).not.toContain(AGENT_TOKEN);
     expect(logger.lines.join("\n")).not.toContain("rm -rf");

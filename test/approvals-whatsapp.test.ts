@@ -7,9 +7,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { channelPlugin } from "../src/channels/router.js";
 import { WhatsAppAdapter } from "../src/channels/whatsapp/index.js";
 import { createGateway, type Gateway } from "../src/gateway/index.js";
-import { until } from "./channels-context.js";
 import { captureLogger, fixedTokenAuth, OWNER_TOKEN, SECRET } from "./gateway-helpers.js";
 import { LocalWhatsAppCloud, wamid, type SentMessage } from "./whatsapp-cloud-api.js";
+import { until } from "./support/until.js";
 
 const PHONE_ID = "106540352242922";
 const ACCESS_TOKEN = "EAAG-local-whatsapp-access-token-0123456789";

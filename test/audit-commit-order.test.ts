@@ -7,6 +7,7 @@ import { openPostgresStores } from "../src/stores/postgres/index.js";
 import type { AuditEvent, Stores } from "../src/stores/types.js";
 import { MARIADB_URL, testPrefixes } from "./mariadb-helpers.js";
 import { POSTGRES_URL, testSchemas } from "./postgres-helpers.js";
+import { until } from "./support/until.js";
 
 /**
  * Issue 15 item 3: a reader following the audit log (subscribe() or audit({ after })) gets every event exactly once,
@@ -121,15 +122,6 @@ const backends: Backend[] = [
   },
 ];
 
-/** Polls `check` until it is true, failing after WAIT_MS. */
-async function until(what: string, check: () => Promise<boolean> | boolean): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** Everything after `after`, page by page, as the console and other instances read it. */
 async function pageFrom(stores: Stores, after: string | undefined): Promise<AuditEvent[]> {
   const events: AuditEvent[] = [];
@@ -166,13 +158,13 @@ for (const backend of backends) {
         // A appends `redeem-failed` for mallory, then waits on the held row before it can commit.
         await holder.lockRedeemFailures("mallory");
         const slow = a.pairing.approve("telegram", "WRNGBBBB", "mallory");
-        await until("A to wait on the held row", async () => (await holder.lockWaits()) >= 1);
+        await until(async () => (await holder.lockWaits()) >= 1, "A to wait on the held row", WAIT_MS);
         // B writes meanwhile: either it commits now (its event id is higher than A's), or it waits its turn.
         let quickDone = false;
         const quick = b.pairing.generateCode("telegram", "bob").finally(() => {
           quickDone = true;
         });
-        await until("B to commit or wait", async () => quickDone || (await holder.lockWaits()) >= 2);
+        await until(async () => quickDone || (await holder.lockWaits()) >= 2, "B to commit or wait", WAIT_MS);
         await follow();
         await holder.commit();
         expect(await slow).toBe(false);

@@ -186,12 +186,3 @@ export class InMemoryChatAdapter implements ChannelAdapter {
     return this.handlers;
   }
 }
-
-/** Waits until a condition holds (events are delivered asynchronously); fails with a message after a bound. */
-export async function until(condition: () => boolean, what: string, attempts = 200): Promise<void> {
-  for (let i = 0; i < attempts; i++) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}

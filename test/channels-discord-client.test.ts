@@ -3,16 +3,17 @@ import { parseDiscordCustomId } from "../src/channels/discord/index.js";
 import { DiscordAdapter } from "../src/channels/discord/adapter.js";
 import { channelPlugin } from "../src/channels/router.js";
 import type { ChannelPlugin } from "../src/core/context.js";
-import { testClock, testGateway, until, type TestGateway } from "./channels-context.js";
+import { testClock, testGateway, type TestGateway } from "./channels-context.js";
 import { DEFAULT_MESSAGES } from "../src/channels/messages.js";
 import { DiscordEmulator, GUILD } from "./support/discord-emulator.js";
+import { until } from "./support/until.js";
 
 const TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.local_discord_test_token_abcdefghijkl";
 const OWNER = "900000000000000001";
 const ALICE = "900000000000000042";
 const CODE = /[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}/;
 
-let cleanup: Array<() => Promise<void>> = [];
+const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
@@ -97,7 +98,7 @@ describe("discord through the real discord.js client against a local Discord (ga
     await until(
       () => texts(discord, ALICE).filter((t) => t.startsWith("echo: x") || t.startsWith("😀")).length >= 2,
       "the split reply",
-      500,
+      5_000,
     );
     const reply = texts(discord, ALICE).filter((t) => t.startsWith("echo: x") || t.startsWith("😀"));
     expect(reply.join("")).toBe(`echo: x${"😀".repeat(1500)}`);

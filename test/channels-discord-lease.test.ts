@@ -11,6 +11,7 @@ import { discordChannel } from "../src/channels/discord/index.js";
 import { createGateway, type Gateway } from "../src/gateway/index.js";
 import { DiscordEmulator } from "./support/discord-emulator.js";
 import { captureLogger } from "./gateway-helpers.js";
+import { until } from "./support/until.js";
 
 const TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.local_discord_lease_token_abcdefghijk";
 const ALICE = "900000000000000042";
@@ -21,14 +22,6 @@ const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
   for (const step of cleanups.splice(0).reverse()) await step();
 });
-
-async function until(condition: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe("discord gateway connection under a lease", () => {
   it("only the holder connects; when it stops the other takes over, and each DM is answered once", async () => {
@@ -56,13 +49,13 @@ describe("discord gateway connection under a lease", () => {
     };
     const [a, b] = [gateway(), gateway()];
     await Promise.all([a.start(), b.start()]);
-    await until(() => discord.identified === 1, "one gateway connection");
+    await until(() => discord.identified === 1, "one gateway connection", 20_000);
     // A few lease periods later still one: the other instance stands by.
     await new Promise((resolve) => setTimeout(resolve, LEASE_MS * 2));
     expect(discord.identified).toBe(1);
     const replies = () => discord.messagesIn(discord.dmOf(ALICE)).map((m) => String(m.content));
     discord.userWrites(ALICE, "first");
-    await until(() => replies().includes("echo: first"), "the reply");
+    await until(() => replies().includes("echo: first"), "the reply", 20_000);
 
     const holder = (await a.context.leases!.store.current((await a.context.leases!.store.live("discord:"))[0]!.name))!
       .holder;
@@ -71,7 +64,7 @@ describe("discord gateway connection under a lease", () => {
     await until(() => discord.identified === 2, "the other instance to connect", LEASE_MS * 4 + 10_000);
     expect((await staying.context.leases!.store.live("discord:"))[0]?.holder).toBe(staying.context.leases!.instanceId);
     discord.userWrites(ALICE, "second");
-    await until(() => replies().includes("echo: second"), "the reply after the takeover");
+    await until(() => replies().includes("echo: second"), "the reply after the takeover", 20_000);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(replies().filter((r) => r === "echo: first")).toHaveLength(1);
     expect(replies().filter((r) => r === "echo: second")).toHaveLength(1);

@@ -11,13 +11,14 @@ import {
 } from "../src/channels/discord/index.js";
 import { channelPlugin } from "../src/channels/router.js";
 import type { ChannelPlugin } from "../src/core/context.js";
-import { InMemoryChatAdapter, testClock, testGateway, until, type TestGateway } from "./channels-context.js";
+import { InMemoryChatAdapter, testClock, testGateway, type TestGateway } from "./channels-context.js";
 import {
   expectButtonRefusals,
   expectDenyFlow,
   type PressPlace,
   type RefusalDriver,
 } from "./support/channel-refusals.js";
+import { until } from "./support/until.js";
 
 function keypair(): { publicHex: string; privateKey: KeyObject } {
   const { publicKey, privateKey } = generateKeyPairSync("ed25519");

@@ -9,8 +9,8 @@ import { createGateway, type Gateway } from "../src/gateway/index.js";
 import type { AuthProtocol, GatewayRequest } from "../src/protocols/types.js";
 import { openStores } from "../src/stores/open.js";
 import { LocalBotApi } from "./channels-telegram-api.js";
-import { until } from "./channels-context.js";
 import { deviceId, TestSocket } from "./gateway-helpers.js";
+import { until } from "./support/until.js";
 
 const TOKEN = "987654321:AAH-gateway_test_token_abcdefghijklmn";
 const OWNER = 900;
@@ -75,7 +75,7 @@ async function requestAccess(api: LocalBotApi, userId: number, text: string) {
   await until(
     () => api.textsTo(userId).some((t) => CODE.test(t)) && api.textsTo(OWNER).length > 0,
     "the code and the owner card",
-    500,
+    5_000,
   );
   const code = CODE.exec(api.textsTo(userId).find((t) => CODE.test(t))!)![0];
   const card = api
@@ -99,8 +99,8 @@ describe("telegram through createGateway on SQLite", () => {
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ approved: true });
-    await until(() => api.textsTo(42).some((t) => t.startsWith("Good news")), "the approval notice", 500);
-    await until(() => api.textsTo(42).includes("echo: hello gateway"), "the first message's reply", 500);
+    await until(() => api.textsTo(42).some((t) => t.startsWith("Good news")), "the approval notice", 5_000);
+    await until(() => api.textsTo(42).includes("echo: hello gateway"), "the first message's reply", 5_000);
     const logs = lines.join("\n");
     expect(logs).not.toContain(TOKEN);
     expect(logs).not.toContain(code);
@@ -113,7 +113,7 @@ describe("telegram through createGateway on SQLite", () => {
     const other = await openStores(storeUrl, { secret });
     cleanup.push(() => other.close());
     expect(await other.pairing.approve("telegram", code, "", "", { approvedBy: "cli" })).toBe(true);
-    await until(() => api.textsTo(43).includes("echo: hi from 43"), "the first message's reply", 500);
+    await until(() => api.textsTo(43).includes("echo: hi from 43"), "the first message's reply", 5_000);
   });
 
   it("buttons survive a gateway restart: a card sent before the restart still approves after it", async () => {
@@ -129,13 +129,13 @@ describe("telegram through createGateway on SQLite", () => {
     await until(
       () => api.callsOf("answerCallbackQuery").some((c) => c.body.callback_query_id === queryId),
       "the press answer",
-      500,
+      5_000,
     );
     expect(
       String(api.callsOf("answerCallbackQuery").find((c) => c.body.callback_query_id === queryId)!.body.text),
     ).toMatch(/^Approved/);
     // The new instance never saw the request's chat: the user is reached in their DM (chat id = user id).
-    await until(() => api.textsTo(44).includes("echo: before restart"), "the first message's reply", 500);
+    await until(() => api.textsTo(44).includes("echo: before restart"), "the first message's reply", 5_000);
   });
 });
 
@@ -146,7 +146,7 @@ describe("a webchat device's request before the Telegram owner", () => {
     cleanup.push(() => socket.close());
     socket.send({ type: "connect", params: { deviceId: deviceId("card"), name: "Dana laptop" } });
     const pairing = await socket.nextOfType("pairing");
-    await until(() => api.textsTo(OWNER).some((t) => t.includes(pairing.code)), "the owner card", 500);
+    await until(() => api.textsTo(OWNER).some((t) => t.includes(pairing.code)), "the owner card", 5_000);
     const card = api
       .callsOf("sendMessage")
       .filter((c) => String(c.body.chat_id) === String(OWNER))
@@ -163,7 +163,7 @@ describe("a webchat device's request before the Telegram owner", () => {
     await until(
       () => api.callsOf("answerCallbackQuery").some((c) => c.body.callback_query_id === queryId),
       "the press answer",
-      500,
+      5_000,
     );
     return String(api.callsOf("answerCallbackQuery").find((c) => c.body.callback_query_id === queryId)!.body.text);
   }

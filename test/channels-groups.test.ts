@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { channelPlugin } from "../src/channels/router.js";
 import { DEFAULT_MESSAGES } from "../src/channels/messages.js";
 import type { GroupPolicy } from "../src/channels/group-chat.js";
-import { InMemoryChatAdapter, testClock, testGateway, until, type TestGateway } from "./channels-context.js";
+import { InMemoryChatAdapter, testClock, testGateway, type TestGateway } from "./channels-context.js";
+import { until } from "./support/until.js";
 
 /**
  * Group chats at the router, through the public channel contract (the in-memory adapter plays a platform adapter that

@@ -4,11 +4,11 @@ import { channelPlugin } from "../src/channels/router.js";
 import { SlackAdapter } from "../src/channels/slack/index.js";
 import type { GatewayLogger } from "../src/core/context.js";
 import { createGateway, type Gateway } from "../src/gateway/index.js";
-import { until } from "./channels-context.js";
 import { BOT_TOKEN, messageEvent, postSigned, SIGNING_SECRET } from "./support/slack-events.js";
 import { LocalSlackApi } from "./support/slack-web-api.js";
+import { until } from "./support/until.js";
 
-let cleanup: Array<() => Promise<void>> = [];
+const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { channelPlugin } from "../src/channels/router.js";
 import { signButtonToken, buttonKey } from "../src/pairing/buttons.js";
-import { InMemoryChatAdapter, testClock, testGateway, until, type TestGateway } from "./channels-context.js";
+import { InMemoryChatAdapter, testClock, testGateway, type TestGateway } from "./channels-context.js";
+import { until } from "./support/until.js";
 
 const OWNER = "900";
 const CT = "chat";

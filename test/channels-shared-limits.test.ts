@@ -7,23 +7,18 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { channelPlugin } from "../src/channels/router.js";
 import { DEFAULT_MESSAGES } from "../src/channels/messages.js";
 import { SlackAdapter } from "../src/channels/slack/index.js";
-import {
-  testClock,
-  testGateway,
-  until as untilAttempts,
-  type TestClock,
-  type TestGateway,
-} from "./channels-context.js";
+import { testClock, testGateway, type TestClock, type TestGateway } from "./channels-context.js";
 import { allBackends } from "./support/backends.js";
 import { BOT_TOKEN, messageEvent, postSigned, SIGNING_SECRET } from "./support/slack-events.js";
 import { LocalSlackApi } from "./support/slack-web-api.js";
+import { until } from "./support/until.js";
 
 const backends = await allBackends();
 afterAll(async () => {
   for (const backend of backends) await backend.cleanup();
 });
 
-let cleanup: Array<() => Promise<void>> = [];
+const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });
@@ -32,7 +27,7 @@ const OWNER = "UOWNER";
 const JSON_TYPE = "application/json";
 const HOUR = 60 * 60_000;
 /** Generous under load (15 s), never a speed requirement. */
-const until = (condition: () => boolean, what: string): Promise<void> => untilAttempts(condition, what, 1500);
+const WAIT = 15_000;
 
 interface Instance {
   gw: TestGateway;
@@ -87,22 +82,22 @@ describe.each(backends.filter((b) => b.shared))(
         const codeMessages = (): number =>
           textsTo(api, sender).filter((t) => t.includes("Your request code is")).length;
         await say(a, sender, "hello there");
-        await until(() => cardsAbout(api, sender) === 1 && codeMessages() === 1, "the first owner card and code");
+        await until(() => cardsAbout(api, sender) === 1 && codeMessages() === 1, "the first owner card and code", WAIT);
 
         // The request outlives its hour; a new one through B falls inside the owner-card window that A opened.
         clock.advance(HOUR + 60_000);
         await say(b, sender, "still me");
-        await until(() => codeMessages() === 2, "B's code message for the new request");
+        await until(() => codeMessages() === 2, "B's code message for the new request", WAIT);
         // Through A again, inside the reminder window B's new request opened: no reminder. A `/pair` after it goes
         // through the same per-sender queue on A, so its answer means the message before it was handled.
         const before = textsTo(api, sender).length;
         await say(a, sender, "anyone there?");
         await say(a, sender, "/pair AAAA-BBBB");
-        await until(() => textsTo(api, sender).length > before, "A's answer to /pair");
+        await until(() => textsTo(api, sender).length > before, "A's answer to /pair", WAIT);
         // A different sender through B still gets the owners a card: the limit is per sender.
         const other = `UOTHER${backend.name.toUpperCase()}`;
         await say(b, other, "hi");
-        await until(() => cardsAbout(api, other) === 1, "the other sender's card");
+        await until(() => cardsAbout(api, other) === 1, "the other sender's card", WAIT);
 
         expect(cardsAbout(api, sender)).toBe(1);
         expect(textsTo(api, sender).filter((t) => t.includes("is still waiting for the owner"))).toEqual([]);
@@ -115,7 +110,7 @@ describe.each(backends.filter((b) => b.shared))(
         const { api, a, b } = await pair(backend.freshUrl());
         const sender = `UAPPROVED${backend.name.toUpperCase()}`;
         await say(a, sender, "my first words");
-        await until(() => cardsAbout(api, sender) === 1, "the owner card");
+        await until(() => cardsAbout(api, sender) === 1, "the owner card", WAIT);
         const pending = await b.gw.stores.pairing.pendingFor(sender, "slack");
         expect(pending?.firstMessage).toBe("my first words");
         expect(
@@ -130,8 +125,13 @@ describe.each(backends.filter((b) => b.shared))(
         await until(
           () => approvedNotices() >= 2 || quiet(a.gw) || quiet(b.gw),
           "both instances to handle the approval",
+          WAIT,
         );
-        await until(() => textsTo(api, sender).includes("echo: my first words"), "the replayed first message's answer");
+        await until(
+          () => textsTo(api, sender).includes("echo: my first words"),
+          "the replayed first message's answer",
+          WAIT,
+        );
         expect(approvedNotices()).toBe(1);
         expect(a.gw.agentCalls.length + b.gw.agentCalls.length).toBe(1);
         expect(textsTo(api, sender).filter((t) => t === "echo: my first words")).toHaveLength(1);
@@ -139,7 +139,7 @@ describe.each(backends.filter((b) => b.shared))(
         // A denial is told once too.
         const denied = `UDENIED${backend.name.toUpperCase()}`;
         await say(b, denied, "let me in");
-        await until(() => cardsAbout(api, denied) === 1, "the denied sender's card");
+        await until(() => cardsAbout(api, denied) === 1, "the denied sender's card", WAIT);
         const request = await a.gw.stores.pairing.pendingFor(denied, "slack");
         expect(await a.gw.stores.pairing.deny("slack", request!.code, { deniedBy: "owner" })).toBe(true);
         const deniedNotices = (): number => textsTo(api, denied).filter((t) => t === DEFAULT_MESSAGES.denied()).length;
@@ -148,6 +148,7 @@ describe.each(backends.filter((b) => b.shared))(
         await until(
           () => deniedNotices() >= 2 || (deniedNotices() === 1 && loserLines() >= 2),
           "both instances to handle the denial",
+          WAIT,
         );
         expect(deniedNotices()).toBe(1);
       },

@@ -4,17 +4,18 @@ import { channelPlugin } from "../src/channels/router.js";
 import { SlackAdapter } from "../src/channels/slack/index.js";
 import { configSchema } from "../src/config/schema.js";
 import type { ChannelPlugin } from "../src/core/context.js";
-import { testClock, testGateway, until, type TestGateway } from "./channels-context.js";
+import { testClock, testGateway, type TestGateway } from "./channels-context.js";
 import { allBackends } from "./support/backends.js";
 import { BOT_TOKEN, messageEvent, postSigned, SIGNING_SECRET } from "./support/slack-events.js";
 import { LocalSlackApi } from "./support/slack-web-api.js";
+import { until } from "./support/until.js";
 
 const backends = await allBackends();
 afterAll(async () => {
   for (const backend of backends) await backend.cleanup();
 });
 
-let cleanup: Array<() => Promise<void>> = [];
+const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });

@@ -7,7 +7,7 @@ import {
   verifySlackSignature,
 } from "../src/channels/slack/index.js";
 import type { ChannelPlugin } from "../src/core/context.js";
-import { testClock, testGateway, until, type TestClock, type TestGateway } from "./channels-context.js";
+import { testClock, testGateway, type TestClock, type TestGateway } from "./channels-context.js";
 import { LocalSlackApi } from "./support/slack-web-api.js";
 import { BOT_TOKEN, messageEvent, postSigned, sign, SIGNING_SECRET } from "./support/slack-events.js";
 import { DEFAULT_MESSAGES } from "../src/channels/messages.js";
@@ -17,6 +17,7 @@ import {
   type PressPlace,
   type RefusalDriver,
 } from "./support/channel-refusals.js";
+import { until } from "./support/until.js";
 
 const NOW = Date.UTC(2026, 0, 1, 12);
 
@@ -245,7 +246,7 @@ describe("slack channel end to end (Bolt in HTTP mode, local Web API)", () => {
     api.rateLimit("chat.postMessage", 1);
     const text = `x${"😀".repeat(2000)}`; // 4001 UTF-16 units; the echo needs two messages
     expect(await postSigned(url, messageEvent("UOWNER", text), "application/json")).toBe(200);
-    await until(() => api.posts("DUOWNER").length >= 2, "the split reply", 1_000);
+    await until(() => api.posts("DUOWNER").length >= 2, "the split reply", 10_000);
     const parts = api.posts("DUOWNER").map((p) => String(p.text));
     expect(parts.join("")).toBe(`echo: ${text}`);
     expect(parts.every((p) => p.length <= 3000 && !/[\ud800-\udbff](?![\udc00-\udfff])/.test(p))).toBe(true);

@@ -7,24 +7,16 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { liveInstances } from "../src/core/instances.js";
 import type { Stores } from "../src/stores/types.js";
 import { LocalBotApi } from "./channels-telegram-api.js";
 import { cliWorkspace, startGatehouse, type CliWorkspace } from "./cli-helpers.js";
+import { leaseHolderPid } from "./support/lease-holder.js";
+import { until } from "./support/until.js";
 
 const TOKEN = "4242:AAH-local_failover_token_abcdefghijklmn";
 const LEASE_NAME = "telegram:4242";
 const LEASE_SECONDS = 3;
 const USER = 777;
-
-/** Waits (with a deadline) until `condition` holds; store reads and a loaded machine make every step slow. */
-async function until(condition: () => boolean | Promise<boolean>, what: string, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 type Started = Awaited<ReturnType<typeof startGatehouse>>;
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -67,19 +59,12 @@ async function setup(): Promise<{ api: LocalBotApi; ws: CliWorkspace; stores: St
   return { api, ws, stores, start };
 }
 
-/** The pid of the live instance holding the bot's lease now, or 0. */
-async function currentHolderPid(stores: Stores): Promise<number> {
-  const lease = await stores.leases!.current(LEASE_NAME);
-  if (!lease || lease.expiresAt <= Date.now()) return 0;
-  return (await liveInstances(stores.leases!)).find((i) => i.id === lease.holder)?.pid ?? 0;
-}
-
 /** Waits until an instance (or the one with `pid`) holds the bot's lease; returns its pid. */
 async function holderPid(stores: Stores, pid?: number): Promise<number> {
   let holder = 0;
   await until(
     async () => {
-      holder = await currentHolderPid(stores);
+      holder = await leaseHolderPid(stores, LEASE_NAME);
       return pid === undefined ? holder !== 0 : holder === pid;
     },
     pid === undefined ? "an instance holding the telegram lease" : `process ${pid} to hold the telegram lease`,
@@ -151,6 +136,6 @@ describe("telegram long polling under a lease, across gateway processes", () => 
     await until(() => /lease lost/.test(paused.output()), "the woken holder to say it stepped down", 20_000);
     send(api, "after");
     await answeredOnce(api, ["before", "while paused", "after"]);
-    expect(await currentHolderPid(stores)).toBe(other.child.pid);
+    expect(await leaseHolderPid(stores, LEASE_NAME)).toBe(other.child.pid);
   }, 120_000);
 });

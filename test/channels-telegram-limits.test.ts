@@ -6,14 +6,15 @@ import { TelegramAdapter, telegramChannel } from "../src/channels/telegram/index
 import type { ChannelPlugin, GatewayLogger } from "../src/core/context.js";
 import { createGateway, type Gateway } from "../src/gateway/index.js";
 import { LocalBotApi } from "./channels-telegram-api.js";
-import { testClock, testGateway, until, type TestGateway } from "./channels-context.js";
+import { testClock, testGateway, type TestGateway } from "./channels-context.js";
 import { hasLoneSurrogate, parseHtml } from "./support/telegram-limits.js";
+import { until } from "./support/until.js";
 
 const TOKEN = "123456789:AAH-local_test_token_abcdefghijklmnopq";
 const OWNER = 900;
 const CODE = /[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}/;
 
-let cleanup: Array<() => Promise<void>> = [];
+const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const step of cleanup.splice(0).reverse()) await step();
 });

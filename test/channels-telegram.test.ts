@@ -3,7 +3,7 @@ import type { ChannelPlugin } from "../src/core/context.js";
 import { telegramChannel, TelegramAdapter } from "../src/channels/telegram/index.js";
 import { channelPlugin } from "../src/channels/router.js";
 import { LocalBotApi, type ApiCall } from "./channels-telegram-api.js";
-import { testClock, testGateway, until, type TestClock, type TestGateway } from "./channels-context.js";
+import { testClock, testGateway, type TestClock, type TestGateway } from "./channels-context.js";
 import { DEFAULT_MESSAGES } from "../src/channels/messages.js";
 import {
   expectButtonRefusals,
@@ -11,6 +11,7 @@ import {
   type PressPlace,
   type RefusalDriver,
 } from "./support/channel-refusals.js";
+import { until } from "./support/until.js";
 
 const TOKEN = "123456789:AAH-local_test_token_abcdefghijklmnopq";
 const OWNER = 900;

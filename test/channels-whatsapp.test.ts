@@ -8,9 +8,10 @@ import { createGateway, type Gateway } from "../src/gateway/index.js";
 import type { Agent } from "../src/core/context.js";
 import type { AuthProtocol } from "../src/protocols/types.js";
 import { connectWithToken, fixedTokenAuth, OWNER_TOKEN, type TestSocket } from "./gateway-helpers.js";
-import { testClock, testGateway, until, type TestClock, type TestGateway } from "./channels-context.js";
+import { testClock, testGateway, type TestClock, type TestGateway } from "./channels-context.js";
 import { expectButtonRefusals, expectDenyFlow, type RefusalDriver } from "./support/channel-refusals.js";
 import { LocalWhatsAppCloud, wamid } from "./whatsapp-cloud-api.js";
+import { until } from "./support/until.js";
 
 const PHONE_ID = "106540352242922";
 const ACCESS_TOKEN = "EAAG-local-whatsapp-access-token-0123456789";

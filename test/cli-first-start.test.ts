@@ -9,7 +9,8 @@ import { openStores } from "../src/stores/open.js";
 import type { Stores } from "../src/stores/types.js";
 import { cliWorkspace, startGatehouse } from "./cli-helpers.js";
 import { POSTGRES_URL, testSchemas, urlWithSchema } from "./postgres-helpers.js";
-import { callApi, newGatewaySecret, startGatewayProcess, until, type GatewayProcess } from "./support/multi-gateway.js";
+import { callApi, newGatewaySecret, startGatewayProcess, type GatewayProcess } from "./support/multi-gateway.js";
+import { until } from "./support/until.js";
 
 const TOKEN = /gh_[A-Za-z0-9_-]{43}/g;
 const schemas = await testSchemas("first_start_");

@@ -8,15 +8,15 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalBotApi } from "./channels-telegram-api.js";
-import { until } from "./channels-context.js";
 import { cliWorkspace, runGatehouse, startGatehouse, type CliWorkspace } from "./cli-helpers.js";
+import { until } from "./support/until.js";
 
 const TOKEN = "323456789:AAH-local_test_token_abcdefghijklmnopq";
 const CLAIM_LINE = /^ {2}telegram: ([A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}) /m;
 const PAIR_CODE = /[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}/;
 const CLAIMED = /^You are now an owner of this bot's telegram channel\./;
 const REFUSED = "That owner-claim code is not valid, has expired or was already used.";
-const WAIT = 3_000; // attempts of 10 ms: 30 s under load
+const WAIT = 30_000; // ms: generous under load
 
 let api: LocalBotApi;
 let ws: CliWorkspace;

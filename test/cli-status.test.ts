@@ -13,6 +13,7 @@ import { openStores } from "../src/stores/open.js";
 import type { Stores } from "../src/stores/types.js";
 import { cliWorkspace, runGatehouse, startGatehouse } from "./cli-helpers.js";
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from "./redis-support.js";
+import { until } from "./support/until.js";
 
 const LEASE_SECONDS = 2;
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -33,14 +34,6 @@ interface Listed {
     seenAt: number;
   }>;
   retentionMs: number;
-}
-
-async function until(condition: () => Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 const redis = await requireRedis();
@@ -101,7 +94,7 @@ describe.each(stores)("gatehouse status on $name", (backend) => {
         return started;
       };
       const [a, b] = await Promise.all([start(), start()]);
-      await until(async () => (await liveInstances(mine.leases!)).length === 2, "both heartbeats");
+      await until(async () => (await liveInstances(mine.leases!)).length === 2, "both heartbeats", 30_000);
       expect(await mine.leases!.current("instance:longgone1")).toBeNull();
 
       // One a day old written while they run: `gatehouse status` prunes it before listing.

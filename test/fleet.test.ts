@@ -8,17 +8,17 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { liveInstances } from "../src/core/instances.js";
 import { DEFAULT_MESSAGES } from "../src/channels/messages.js";
 import { loadGatewaySecret } from "../src/pairing/secret.js";
 import { openStores } from "../src/stores/open.js";
-import type { Stores } from "../src/stores/types.js";
 import { LocalBotApi } from "./channels-telegram-api.js";
 import { cliWorkspace, runGatehouse, startGatehouse } from "./cli-helpers.js";
 import type { TestSocket } from "./gateway-helpers.js";
 import { POSTGRES_URL, postgresAvailable, uniqueSchema, urlWithSchema } from "./postgres-helpers.js";
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from "./redis-support.js";
 import { connectKeyDevice, makeKeyDevice } from "./support/key-device.js";
+import { leaseHolderPid } from "./support/lease-holder.js";
+import { until } from "./support/until.js";
 
 const BOT_TOKEN = "5151:AAH-fleet_test_token_abcdefghijklmnopq";
 /** The lease is named after the bot id, the number before the token's colon. */
@@ -37,16 +37,6 @@ const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
   for (const step of cleanups.splice(0).reverse()) await step();
 });
-
-async function until<T>(probe: () => T | Promise<T>, what: string, ms = 40_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 interface StoreUnderTest {
   name: string;
@@ -119,12 +109,6 @@ async function fleet(storeUrl: string) {
   return { api, stores, instances, adminToken };
 }
 
-async function holderPid(stores: Stores): Promise<number> {
-  const lease = await stores.leases!.current(LEASE_NAME);
-  if (!lease || lease.expiresAt <= Date.now()) return 0;
-  return (await liveInstances(stores.leases!)).find((i) => i.id === lease.holder)?.pid ?? 0;
-}
-
 async function http(
   base: string,
   token: string,
@@ -172,13 +156,15 @@ for (const store of STORES) {
         api.push(api.message(user, text, { firstName: `U${user}` }));
       };
 
-      const firstHolder = await until(() => holderPid(stores), "an instance to hold the telegram lease").catch(
-        (error: Error) => {
-          throw new Error(
-            `${error.message}; lease ${JSON.stringify(stores.leases ? "present" : "absent")}; first instance said:\n${instances[0]?.output()}`,
-          );
-        },
-      );
+      const firstHolder = await until(
+        () => leaseHolderPid(stores, LEASE_NAME),
+        "an instance to hold the telegram lease",
+        40_000,
+      ).catch((error: Error) => {
+        throw new Error(
+          `${error.message}; lease ${JSON.stringify(stores.leases ? "present" : "absent")}; first instance said:\n${instances[0]?.output()}`,
+        );
+      });
 
       // Webchat devices, one per instance in turn; each gets a code on the instance it reached.
       const devices = Array.from({ length: DEVICES }, () => makeKeyDevice());
@@ -199,7 +185,7 @@ for (const store of STORES) {
       for (const user of [...APPROVED_USERS, ...STRANGERS]) say(user, `first from ${user}`);
       const codes = new Map<number, string>();
       for (const user of [...APPROVED_USERS, ...STRANGERS])
-        codes.set(user, await until(() => codeOf(user), `a code for ${user}`));
+        codes.set(user, await until(() => codeOf(user), `a code for ${user}`, 40_000));
       const before = APPROVED_USERS.slice(0, APPROVED_USERS.length / 2);
       const after = APPROVED_USERS.slice(APPROVED_USERS.length / 2);
       for (const user of before) await approve("telegram", codes.get(user) as string);
@@ -211,10 +197,14 @@ for (const store of STORES) {
       victim.child.kill("SIGKILL");
       const killedAt = Date.now();
       for (const user of [...before, ...STRANGERS]) say(user, `during failover from ${user}`);
-      const newHolder = await until(async () => {
-        const pid = await holderPid(stores);
-        return pid !== 0 && pid !== firstHolder ? pid : 0;
-      }, "another instance to take the telegram lease");
+      const newHolder = await until(
+        async () => {
+          const pid = await leaseHolderPid(stores, LEASE_NAME);
+          return pid !== 0 && pid !== firstHolder ? pid : 0;
+        },
+        "another instance to take the telegram lease",
+        40_000,
+      );
       const failoverMs = Date.now() - killedAt;
       expect(alive().some((s) => s.child.pid === newHolder)).toBe(true);
 

@@ -17,6 +17,7 @@ import {
   USER_TOKEN,
   type TestGateway,
 } from "./gateway-helpers.js";
+import { until } from "./support/until.js";
 
 /** A pino logger writing into memory; `lines()` parses what was written. */
 function captured(level: LogLevel = "info") {
@@ -37,16 +38,6 @@ function captured(level: LogLevel = "info") {
         .filter((line) => line !== "")
         .map((line) => JSON.parse(line) as Record<string, any>),
   };
-}
-
-async function until<T>(find: () => T | undefined, what: string): Promise<T> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 let gw: TestGateway | undefined;
@@ -156,6 +147,7 @@ describe("request ids in the gateway's logs", () => {
     const authLine = await until(
       () => log.lines().find((line) => line.message === "auth backend failed; request denied"),
       "the auth warning",
+      15_000,
     );
     expect(authLine.requestId).toBe(brokenId);
 
@@ -174,6 +166,7 @@ describe("request ids in the gateway's logs", () => {
             (line) => line.level === "error" && line.requestId === approveId && line.message !== "request completed",
           ),
       "the store failure line",
+      15_000,
     );
     expect(failed.message).toBe("http request failed");
     expect(approveId).not.toBe(brokenId);
@@ -184,6 +177,7 @@ describe("request ids in the gateway's logs", () => {
     const completed = await until(
       () => log.lines().find((line) => line.message === "request completed" && line.requestId === healthId),
       "request completed",
+      15_000,
     );
     expect(completed.res).toMatchObject({ statusCode: 200 });
     expect(
@@ -208,10 +202,14 @@ describe("request ids in the gateway's logs", () => {
     expect((await first.socket.request("a", "chat.send", { text: "one" })).ok).toBe(false);
     expect((await second.socket.request("b", "chat.send", { text: "two" })).ok).toBe(false);
     expect((await first.socket.request("c", "chat.send", { text: "three" })).ok).toBe(false);
-    const failures = await until(() => {
-      const found = log.lines().filter((line) => line.message === "agent failed");
-      return found.length === 3 ? found : undefined;
-    }, "three agent failures");
+    const failures = await until(
+      () => {
+        const found = log.lines().filter((line) => line.message === "agent failed");
+        return found.length === 3 ? found : undefined;
+      },
+      "three agent failures",
+      15_000,
+    );
     for (const line of failures) expect(line.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(failures[0]!.requestId).toBe(failures[2]!.requestId);
     expect(failures[0]!.requestId).not.toBe(failures[1]!.requestId);
@@ -220,6 +218,7 @@ describe("request ids in the gateway's logs", () => {
     const refused = await until(
       () => log.lines().find((line) => line.message === "websocket refused: origin not allowed"),
       "the refusal line",
+      15_000,
     );
     expect(refused.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(log.text()).not.toContain(USER_TOKEN);

@@ -19,6 +19,7 @@ import {
   USER_TOKEN,
   type TestGateway,
 } from "./gateway-helpers.js";
+import { until } from "./support/until.js";
 
 const sqlite = STORE_KINDS.find((kind) => kind.name === "sqlite")!;
 const gateways: TestGateway[] = [];
@@ -53,14 +54,6 @@ async function pairAndChat(gw: TestGateway, text: string): Promise<{ socket: Tes
   expect(approved.status).toBe(200);
   await socket.nextOfType("hello", 10_000);
   return { socket, reply: await socket.request("c1", "chat.send", { text }) };
-}
-
-async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 describe("GET /metrics", () => {
@@ -129,9 +122,10 @@ describe("GET /metrics", () => {
     expect(sample(text, "gatehouse_websocket_connections")).toBe(1);
 
     socket.close();
-    await eventually(
+    await until(
       async () => sample(await scrape(gw), "gatehouse_websocket_connections") === 0,
       "the socket to be counted as closed",
+      15_000,
     );
   });
 

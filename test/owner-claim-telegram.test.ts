@@ -15,20 +15,14 @@ import type { ChannelPlugin } from "../src/core/context.js";
 import { createOwnerClaim, isStoreOwner, listStoreOwners, revokeStoreOwner } from "../src/core/owners.js";
 import { formatCode, generateRawCode } from "../src/pairing/codes.js";
 import { LocalBotApi } from "./channels-telegram-api.js";
-import {
-  InMemoryChatAdapter,
-  testClock,
-  testGateway,
-  until,
-  type TestClock,
-  type TestGateway,
-} from "./channels-context.js";
+import { InMemoryChatAdapter, testClock, testGateway, type TestClock, type TestGateway } from "./channels-context.js";
+import { until } from "./support/until.js";
 
 const TOKEN = "123456789:AAH-local_test_token_abcdefghijklmnopq";
 const PAIR_CODE = /[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}/;
 const CLAIMED = /^You are now an owner of this bot's telegram channel\./;
 const REFUSED = "That owner-claim code is not valid, has expired or was already used.";
-const WAIT = 2_000; // attempts of 10 ms: 20 s under load
+const WAIT = 20_000; // ms: generous under load
 
 interface Instance {
   api: LocalBotApi;

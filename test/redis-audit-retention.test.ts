@@ -7,16 +7,9 @@ import type { AuditEvent, AuditResync, Stores } from "../src/stores/types.js";
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from "./redis-support.js";
 import { TcpProxy } from "./support/tcp-proxy.js";
 import { deviceId, SECRET, startGateway, TestSocket, type StoreKind } from "./gateway-helpers.js";
+import { until } from "./support/until.js";
 
 const available = await requireRedis();
-
-async function until(check: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** `count` audit events through the public API: a request and its denial, for `count / 2` senders. */
 async function decisions(stores: Stores, tag: string, count: number): Promise<void> {
@@ -139,11 +132,15 @@ async function decisions(stores: Stores, tag: string, count: number): Promise<vo
       await keptUp.pairing.health();
 
       await decisions(writer, "before", 2);
-      await until(() => seenBehind.length === 2 && seenKeptUp.length === 2, "the first two events on both readers");
+      await until(
+        () => seenBehind.length === 2 && seenKeptUp.length === 2,
+        "the first two events on both readers",
+        20_000,
+      );
 
       await proxy.down(); // the first reader is cut off from Redis
       await decisions(writer, "while-away", 300);
-      await until(() => seenKeptUp.length === 302, "every event on the reader that kept up");
+      await until(() => seenKeptUp.length === 302, "every event on the reader that kept up", 20_000);
       const trimming = await openRedisStores(url(redisUrl.host), { secret, auditMaxLength: 50 });
       await trimming.close();
       const info = await streamInfo(prefix);
@@ -152,7 +149,7 @@ async function decisions(stores: Stores, tag: string, count: number): Promise<vo
 
       const trimmed = info.added - info.length;
       const expected = 2 + 1 + info.length; // the two seen before, the resync, then what the stream still holds
-      await until(() => seenBehind.length === expected, "the resync and the events still in the stream");
+      await until(() => seenBehind.length === expected, "the resync and the events still in the stream", 20_000);
       const resync = seenBehind[2] as AuditResync;
       assert.equal("missed" in resync, true, "the resync comes before the events after the gap");
       assert.equal(resync.missed, trimmed - 2, "it says how many events it missed");
@@ -166,7 +163,11 @@ async function decisions(stores: Stores, tag: string, count: number): Promise<vo
 
       // afterwards both readers follow as usual
       await decisions(writer, "after", 2);
-      await until(() => seenBehind.length === expected + 2 && seenKeptUp.length === 304, "the next events on both");
+      await until(
+        () => seenBehind.length === expected + 2 && seenKeptUp.length === 304,
+        "the next events on both",
+        20_000,
+      );
       assert.deepEqual(resyncsKeptUp, [], "the reader that kept up never resynchronises");
       const ids = seenKeptUp.map((e) => e.id);
       assert.equal(new Set(ids).size, 304, "each event once");

@@ -4,17 +4,10 @@ import { afterAll, describe, it } from "vitest";
 import { openRedisStores } from "../src/stores/redis/index.js";
 import type { AuditEvent, Stores } from "../src/stores/types.js";
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from "./redis-support.js";
+import { until } from "./support/until.js";
 
 const available = await requireRedis();
 const prefix = uniquePrefix();
-
-async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 (available ? describe : describe.skip)("redis store events across instances", () => {
   const secret = randomBytes(32);
@@ -35,7 +28,7 @@ async function until(check: () => boolean, what: string, ms = 5000): Promise<voi
       assert.equal(await b.pairing.isPaired("alice", "telegram"), false);
       assert.equal(await b.pairing.approve("telegram", code, "", "", { approvedBy: "owner-b" }), true);
       assert.equal(await a.pairing.isPaired("alice", "telegram"), true, "a sees b's approval at once");
-      await until(() => seenByA.some((e) => e.type === "approved"), "the approved event on a");
+      await until(() => seenByA.some((e) => e.type === "approved"), "the approved event on a", 5_000);
       const approved = seenByA.find((e) => e.type === "approved");
       assert.equal(approved?.actor, "owner-b");
       assert.equal(approved?.channelId, "alice");
@@ -65,7 +58,7 @@ async function until(check: () => boolean, what: string, ms = 5000): Promise<voi
       assert.equal(await b.pairing.isPaired("bob", "discord"), true);
       assert.equal(await b.pairing.revoke("bob", "discord", { revokedBy: "admin" }), true);
       assert.equal(await a.pairing.isPaired("bob", "discord"), false);
-      await until(() => seenByB.some((e) => e.type === "revoked"), "the revoked event");
+      await until(() => seenByB.some((e) => e.type === "revoked"), "the revoked event", 5_000);
       assert.equal(seenByB.find((e) => e.type === "revoked")?.actor, "admin");
     } finally {
       await a.close();

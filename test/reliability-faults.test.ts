@@ -15,6 +15,7 @@ import { PrivateRedis, requireRedis } from "./redis-support.js";
 import { OWNER_TOKEN, SECRET, startGateway, type StoreKind, type TestGateway } from "./gateway-helpers.js";
 import { TinyTmpfs } from "./support/tmpfs.js";
 import { newStats, reconnectApproved, runLoad, webchatCycle, type LoadStats } from "./support/webchat-load.js";
+import { until } from "./support/until.js";
 
 const redisOk = await requireRedis(); // the redis-server binary is what we need; the shared server tells us it is installed
 const postgresOk = await postgresAvailable();
@@ -47,26 +48,18 @@ async function underLoad(
   const stats = newStats();
   let stop = false;
   const load = runLoad(gw, stats, 3, () => stop);
-  await waitFor(() => stats.approved.size >= 5, "approvals before the fault");
+  await until(() => stats.approved.size >= 5, "approvals before the fault", 15_000);
   const approvedBefore = stats.approved.size;
   await fault();
   const failedBefore = stats.failedClosed;
   await sleep(outageMs);
-  await waitFor(() => stats.failedClosed > failedBefore, "fail-closed answers during the outage", 10_000);
+  await until(() => stats.failedClosed > failedBefore, "fail-closed answers during the outage", 10_000);
   await repair();
   const afterRepair = stats.approved.size;
-  await waitFor(() => stats.approved.size >= afterRepair + 5, "approvals after recovery (no gateway restart)", 30_000);
+  await until(() => stats.approved.size >= afterRepair + 5, "approvals after recovery (no gateway restart)", 30_000);
   stop = true;
   await load;
   return { ...stats, approvedBefore, approvedAfter: stats.approved.size - afterRepair };
-}
-
-async function waitFor(condition: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
 }
 
 /** Every approval the API confirmed is still paired, through the running gateway and through a fresh store. */

@@ -31,16 +31,9 @@ import {
   USER_TOKEN,
   type TestGateway,
 } from "./gateway-helpers.js";
-import {
-  CHAT,
-  CHAT_OWNER,
-  eventually,
-  leaks,
-  sharedSqlite,
-  startChatGateway,
-  type ChatGateway,
-} from "./support/chat-gateway.js";
+import { CHAT, CHAT_OWNER, leaks, sharedSqlite, startChatGateway, type ChatGateway } from "./support/chat-gateway.js";
 import { jsonRequest, startSameHostProxy } from "./support/reverse-proxy.js";
+import { until } from "./support/until.js";
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -153,7 +146,7 @@ describe("rule: one owner check on every approve/deny/revoke path", () => {
   it("chat buttons: a non-owner, another chat and another owner's token are refused; every press is answered once", async () => {
     const gw = later(await startChatGateway({ policy: { ownerUserIds: [`${CHAT}:owner-2`] } }));
     await gw.adapter.deliver("stranger", "hello");
-    await eventually(() => gw.adapter.cards.length >= 2, "owner cards");
+    await until(() => gw.adapter.cards.length >= 2, "owner cards", 5_000);
     const card = gw.adapter.cards.find((c) => c.ownerId === CHAT_OWNER)!.request;
     const presses: Array<[string, string, string, string | undefined]> = [
       ["non-owner in own DM", card.approveToken, "eve", undefined],
@@ -492,7 +485,7 @@ describe("rule: button payloads fit 64-byte callback_data with the longest ids",
   it("cards sent by a real router for a sender with a 256-character id carry tokens of at most 64 bytes", async () => {
     const gw = later(await startChatGateway());
     await gw.adapter.deliver("s".repeat(256), "hi");
-    await eventually(() => gw.adapter.cards.length === 1, "owner card");
+    await until(() => gw.adapter.cards.length === 1, "owner card", 5_000);
     const { approveToken, denyToken } = gw.adapter.cards[0]!.request;
     expect([approveToken, denyToken].map((t) => Buffer.byteLength(t))).toEqual([38, 38]);
   });
@@ -603,7 +596,7 @@ describe("rule: no secret, token or code in logs", () => {
     await gw.adapter.deliver("mallory", "/pair ZZZZ-ZZZZ");
     await gw.adapter.deliver("carol", `/pair ${invite}`);
     await gw.adapter.deliver("stranger", "let me in");
-    await eventually(() => gw.adapter.cards.length === 1, "card");
+    await until(() => gw.adapter.cards.length === 1, "card", 5_000);
     const card = gw.adapter.cards[0]!.request;
     await gw.adapter.press(card.approveToken, "eve");
     await gw.adapter.press(card.denyToken, CHAT_OWNER, "group");

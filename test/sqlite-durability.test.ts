@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { StoreUnavailableError } from "../src/pairing/errors.js";
 import { openSqliteStores } from "../src/stores/sqlite/index.js";
 import type { AuditEvent, Stores } from "../src/stores/types.js";
+import { until } from "./support/until.js";
 
 const root = mkdtempSync(join(tmpdir(), "gh-sqlite-durable-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -21,14 +22,6 @@ function clock(start = Date.UTC(2030, 0, 1)) {
 /** Every byte SQLite keeps for this database: the main file and, while open, its write-ahead log. */
 function storedBytes(file: string): Buffer {
   return Buffer.concat([file, `${file}-wal`].filter(existsSync).map((f) => readFileSync(f)));
-}
-
-async function eventually(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe("sqlite store: data survives a restart", () => {
@@ -155,14 +148,14 @@ describe("sqlite store: several connections to one file", () => {
       const unsubscribe = a.pairing.subscribe((event) => seen.push(event));
       const code = await b.pairing.generateCode("telegram", "alice");
       await b.pairing.approve("telegram", code, "", "", { approvedBy: "owner-1" });
-      await eventually(() => seen.length >= 2, "two events from the other connection");
+      await until(() => seen.length >= 2, "two events from the other connection", 5_000);
       expect(seen.map((e) => [e.type, e.channelId, e.actor])).toEqual([
         ["requested", "alice", "alice"],
         ["approved", "alice", "owner-1"],
       ]);
       // Events written through the subscribed store itself arrive too, once each, in order.
       await a.pairing.revoke("alice", "telegram");
-      await eventually(() => seen.length >= 3, "the local revoke");
+      await until(() => seen.length >= 3, "the local revoke", 5_000);
       unsubscribe();
       await b.pairing.generateCode("telegram", "after");
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -188,7 +181,7 @@ describe("sqlite store: several connections to one file", () => {
     });
     // Written by another connection, so the poller picks all three up in one batch.
     for (let i = 0; i < 3; i++) await b.pairing.generateCode("telegram", `user-${i}`);
-    await eventually(() => seen.length >= 6, "three requests and three revocations");
+    await until(() => seen.length >= 6, "three requests and three revocations", 5_000);
     await Promise.all(pending);
     const ids = seen.map((event) => Number(event.id));
     expect(ids).toEqual([1, 2, 3, 4, 5, 6]);

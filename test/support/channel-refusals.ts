@@ -2,7 +2,8 @@ import { expect } from "vitest";
 import { DEFAULT_MESSAGES } from "../../src/channels/messages.js";
 import { buttonKey, signButtonToken } from "../../src/pairing/buttons.js";
 import { normalizeCode } from "../../src/pairing/codes.js";
-import { until, type TestClock, type TestGateway } from "../channels-context.js";
+import type { TestClock, TestGateway } from "../channels-context.js";
+import { until } from "./until.js";
 
 /**
  * Shared end-to-end refusal cases for Approve/Deny buttons (issue 5): every channel test drives the same table through its

@@ -38,16 +38,6 @@ export function sharedSqlite(): { kind: StoreKind; url: string; cleanup(): void 
   };
 }
 
-/** Polls until `condition` resolves true; fails naming `what`. */
-export async function eventually(condition: () => boolean | Promise<boolean>, what: string, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 /** Every needle that occurs in the captured log lines (empty when none leaked). */
 export function leaks(lines: readonly string[], needles: readonly string[]): string[] {
   const text = lines.join("\n");

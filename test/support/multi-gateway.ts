@@ -179,13 +179,3 @@ export async function callApi(
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : null };
 }
-
-/** Polls until `condition` holds; fails naming `what`. */
-export async function until(condition: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, it } from "vitest";
 import { OWNER_TOKEN, startGateway, TestSocket, type Frame, type TestGateway } from "../gateway-helpers.js";
 import { TempPostgres } from "../postgres-server.js";
 import { PrivateRedis } from "../redis-support.js";
-import { until } from "./multi-gateway.js";
+import { until } from "./until.js";
 
 /** A store server of the test's own, which it may kill and start again on the same port with the same data. */
 export interface OwnServer {
@@ -185,6 +185,7 @@ export function describeGatewayOutage(backend: OutageBackend): void {
       await until(
         async () => (health = await gw.api("GET", "/healthz")).status === 503,
         "healthz to report the outage",
+        10_000,
       );
       assert.deepEqual(health.body.stores, { pairing: "down", sessions: "down" });
       assert.equal(health.body.ok, false);
