@@ -4,14 +4,12 @@
  * IndexedDB, pairs, reloads and is let in again without a code; clearing the site's storage makes it a new device that
  * must pair again. With GATEHOUSE_DOCS_SCREENSHOT=1 the SQLite run writes the flow's screenshots to docs/.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { buildConsoleForTest } from "./console-helpers.js";
 import { OWNER_TOKEN, startGateway, type TestGateway } from "./gateway-helpers.js";
-import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from "./redis-support.js";
+import { allBackends } from "./support/backends.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -30,31 +28,10 @@ function eventually<T>(read: () => Promise<T> | T) {
   return expect.poll(read, { timeout: 15_000, interval: 50 });
 }
 
-interface Backend {
-  name: string;
-  make(): Promise<{ url: string; cleanup(): Promise<void> } | null>;
-}
-
-const backends: Backend[] = [
-  {
-    name: "sqlite",
-    async make() {
-      const dir = mkdtempSync(join(tmpdir(), "gh-device-browser-"));
-      return {
-        url: `sqlite:${join(dir, "gatehouse.db")}`,
-        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  {
-    name: "redis",
-    async make() {
-      if (!(await requireRedis())) return null;
-      const prefix = uniquePrefix();
-      return { url: `${REDIS_URL}?prefix=${prefix}`, cleanup: async () => void (await deleteKeys(prefix)) };
-    },
-  },
-];
+const backends = (await allBackends()).filter((b) => b.name === "sqlite" || b.name === "redis");
+afterAll(async () => {
+  for (const backend of backends) await backend.cleanup();
+});
 
 let built: Awaited<ReturnType<typeof buildConsoleForTest>>;
 let browser: Browser;
@@ -72,7 +49,7 @@ afterAll(async () => {
 
 for (const backend of backends) {
   describe(`the chat panel is a key device (${backend.name}, two instances)`, () => {
-    let store: { url: string; cleanup(): Promise<void> } | null = null;
+    let store: string | null = null;
     let a: TestGateway;
     let b: TestGateway;
     let context: BrowserContext;
@@ -134,9 +111,9 @@ for (const backend of backends) {
     }
 
     beforeAll(async () => {
-      store = await backend.make();
-      if (!store) return;
-      const storeKind = { name: backend.name, make: () => ({ url: store!.url, cleanup() {} }) };
+      if (!backend.available) return;
+      store = backend.freshUrl();
+      const storeKind = { name: backend.name, make: () => ({ url: store!, cleanup() {} }) };
       const common = { storeKind, deviceProof: "required" as const, consoleDir: built.dir };
       a = await startGateway(common);
       b = await startGateway(common);
@@ -151,7 +128,6 @@ for (const backend of backends) {
     afterAll(async () => {
       await context?.close();
       await Promise.all([a?.stop(), b?.stop()]);
-      await store?.cleanup();
     });
 
     it("makes a non-extractable key in IndexedDB, pairs, reloads and stays paired", async ({ skip }) => {

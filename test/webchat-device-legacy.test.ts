@@ -13,73 +13,26 @@ import { DEVICE_PROOF_SETTING } from "../src/stores/settings.js";
 import type { Stores } from "../src/stores/types.js";
 import { runGatehouse, startGatehouse } from "./cli-helpers.js";
 import { OWNER_TOKEN, startGateway, TestSocket, type Frame, type TestGateway } from "./gateway-helpers.js";
-import { mariadbAvailable, MARIADB_URL, dropTables } from "./mariadb-helpers.js";
-import { dropSchemas, POSTGRES_URL, postgresAvailable, uniqueSchema, urlWithSchema } from "./postgres-helpers.js";
-import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from "./redis-support.js";
+import { allBackends } from "./support/backends.js";
 import { connectKeyDevice, makeKeyDevice } from "./support/key-device.js";
 
 /** The gateway secret as GATEHOUSE_SECRET gives it, so the CLI and the in-process gateways share the store. */
 const SECRET_TEXT = "device-legacy-test-secret-0123456789abcdefgh";
 const SECRET = Buffer.from(SECRET_TEXT, "utf8");
 
-interface Backend {
-  name: string;
-  make(): Promise<{ url: string; cleanup(): Promise<void> } | null>;
-}
-
-const tag = Math.random().toString(36).slice(2, 8);
-const backends: Backend[] = [
-  { name: "memory", make: async () => ({ url: "memory:", cleanup: async () => {} }) },
-  {
-    name: "sqlite",
-    async make() {
-      const dir = mkdtempSync(join(tmpdir(), "gh-device-legacy-"));
-      return {
-        url: `sqlite:${join(dir, "gatehouse.db")}`,
-        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  {
-    name: "redis",
-    async make() {
-      if (!(await requireRedis())) return null;
-      const prefix = uniquePrefix();
-      return { url: `${REDIS_URL}?prefix=${prefix}`, cleanup: async () => void (await deleteKeys(prefix)) };
-    },
-  },
-  {
-    name: "postgres",
-    async make() {
-      if (!(await postgresAvailable())) {
-        if (process.env.CI === "true") throw new Error("PostgreSQL is not reachable and CI=true");
-        return null;
-      }
-      const schema = uniqueSchema(`dev${tag}`);
-      return { url: urlWithSchema(schema, POSTGRES_URL), cleanup: () => dropSchemas(schema) };
-    },
-  },
-  {
-    name: "mariadb",
-    async make() {
-      if (!(await mariadbAvailable())) {
-        if (process.env.CI === "true") throw new Error("MariaDB is not reachable and CI=true");
-        return null;
-      }
-      const prefix = `gh_dev${tag}_`;
-      return { url: `${MARIADB_URL}?prefix=${prefix}`, cleanup: () => dropTables(prefix) };
-    },
-  },
-];
+const backends = await allBackends();
+afterAll(async () => {
+  for (const backend of backends) await backend.cleanup();
+});
 
 describe("settings in the store (webchat.deviceProof lives there)", () => {
   for (const backend of backends) {
     it(`${backend.name}: get, setIfAbsent (first wins), set; a second opener sees the same value`, async ({ skip }) => {
-      const store = await backend.make();
-      if (!store) return skip();
+      if (!backend.available) return skip();
+      const store = backend.freshUrl();
       const opened: Stores[] = [];
       try {
-        const first = await openStores(store.url, { secret: SECRET });
+        const first = await openStores(store, { secret: SECRET });
         opened.push(first);
         const settings = first.settings!;
         expect(await settings.get(DEVICE_PROOF_SETTING)).toBeNull();
@@ -88,7 +41,7 @@ describe("settings in the store (webchat.deviceProof lives there)", () => {
         await settings.set(DEVICE_PROOF_SETTING, "optional");
         expect(await settings.get(DEVICE_PROOF_SETTING)).toBe("optional");
         if (backend.name !== "memory") {
-          const second = await openStores(store.url, { secret: SECRET });
+          const second = await openStores(store, { secret: SECRET });
           opened.push(second);
           expect(await second.settings!.get(DEVICE_PROOF_SETTING)).toBe("optional");
           await second.settings!.set(DEVICE_PROOF_SETTING, "required");
@@ -96,7 +49,6 @@ describe("settings in the store (webchat.deviceProof lives there)", () => {
         }
       } finally {
         for (const stores of opened) await stores.close();
-        await store.cleanup();
       }
     });
   }
@@ -116,18 +68,18 @@ async function legacyConnect(gw: TestGateway, deviceId: string): Promise<{ socke
 
 for (const backend of backends.filter((b) => b.name === "sqlite" || b.name === "redis")) {
   describe(`upgrade path on ${backend.name}, two gateway instances, deviceProof not configured`, () => {
-    let store: { url: string; cleanup(): Promise<void> } | null = null;
+    let store: string | null = null;
     let a: TestGateway;
     let b: TestGateway;
     let dataDir: string;
     const sockets: TestSocket[] = [];
 
     beforeAll(async () => {
-      store = await backend.make();
-      if (!store) return;
+      if (!backend.available) return;
+      store = backend.freshUrl();
       dataDir = mkdtempSync(join(tmpdir(), "gh-device-legacy-cli-"));
       const common = {
-        storeKind: { name: backend.name, make: () => ({ url: store!.url, cleanup() {} }) },
+        storeKind: { name: backend.name, make: () => ({ url: store!, cleanup() {} }) },
         secret: SECRET,
         websocket: { webchatRequestLimit: false as const },
       };
@@ -138,12 +90,11 @@ for (const backend of backends.filter((b) => b.name === "sqlite" || b.name === "
     afterAll(async () => {
       for (const socket of sockets) socket.ws.terminate();
       await Promise.all([a?.stop(), b?.stop()]);
-      await store?.cleanup();
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     });
 
     const cli = (...args: string[]) =>
-      runGatehouse([...args, "--data-dir", dataDir, "--store", store!.url], { env: { GATEHOUSE_SECRET: SECRET_TEXT } });
+      runGatehouse([...args, "--data-dir", dataDir, "--store", store!], { env: { GATEHOUSE_SECRET: SECRET_TEXT } });
 
     it("legacy devices work and are marked; one require-proof step revokes and denies them everywhere; they must pair again with a key", async ({
       skip,

@@ -11,37 +11,15 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OWNER_TOKEN, startGateway, TestSocket, type TestGateway } from "./gateway-helpers.js";
-import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from "./redis-support.js";
+import { allBackends } from "./support/backends.js";
 import { connectKeyDevice, makeKeyDevice, signChallenge, type KeyDevice } from "./support/key-device.js";
 
 const root = resolve(import.meta.dirname, "..");
 
-interface Backend {
-  name: string;
-  /** A fresh store URL shared by the instances of one describe block, and its cleanup. */
-  make(): Promise<{ url: string; cleanup(): Promise<void> } | null>;
-}
-
-const backends: Backend[] = [
-  {
-    name: "sqlite",
-    async make() {
-      const dir = mkdtempSync(join(tmpdir(), "gh-device-proof-"));
-      return {
-        url: `sqlite:${join(dir, "gatehouse.db")}`,
-        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  {
-    name: "redis",
-    async make() {
-      if (!(await requireRedis())) return null;
-      const prefix = uniquePrefix();
-      return { url: `${REDIS_URL}?prefix=${prefix}`, cleanup: async () => void (await deleteKeys(prefix)) };
-    },
-  },
-];
+const backends = (await allBackends()).filter((b) => b.name === "sqlite" || b.name === "redis");
+afterAll(async () => {
+  for (const backend of backends) await backend.cleanup();
+});
 
 /** Connects `device`, approves its code through `approver`'s HTTP API and resolves with the socket after hello. */
 async function pairDevice(on: TestGateway, approver: TestGateway, device: KeyDevice): Promise<TestSocket> {
@@ -70,7 +48,7 @@ async function expectRefused(
 
 for (const backend of backends) {
   describe(`webchat device proof on ${backend.name}, two gateway instances`, () => {
-    let store: { url: string; cleanup(): Promise<void> } | null = null;
+    let store: string | null = null;
     let a: TestGateway;
     let b: TestGateway;
     /** A third instance whose challenges expire after 1 ms: every answer is late. */
@@ -82,10 +60,10 @@ for (const backend of backends) {
     };
 
     beforeAll(async () => {
-      store = await backend.make();
-      if (!store) return;
+      if (!backend.available) return;
+      store = backend.freshUrl();
       const shared = {
-        storeKind: { name: backend.name, make: () => ({ url: store!.url, cleanup() {} }) },
+        storeKind: { name: backend.name, make: () => ({ url: store!, cleanup() {} }) },
         deviceProof: "required" as const,
       };
       // Every device here comes from 127.0.0.1: the per-address budget of new requests would stop the tenth.
@@ -98,7 +76,6 @@ for (const backend of backends) {
     afterAll(async () => {
       for (const socket of sockets) socket.ws.terminate();
       await Promise.all([a?.stop(), b?.stop(), late?.stop()]);
-      await store?.cleanup();
     });
 
     it("a key device pairs on one instance and is let in on the other without pairing again", async ({ skip }) => {
