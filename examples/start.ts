@@ -39,6 +39,9 @@ const gateway = createGateway({
   ...(kind === "map" ? { sessionBinding: createMapStores().sessions } : {}),
   auth,
   store: "memory:",
+  // A try-out gateway keeps nothing between runs (a new owner token each time): a secret of its own, so it leaves no
+  // ./.gatehouse/ behind in the folder it runs in (that is `gatehouse start`'s data directory).
+  secret: randomBytes(32),
   http: { port: Number(process.env.PORT ?? 8787) },
   logger: { info: () => undefined, warn: (m) => console.error(m), error: (m) => console.error(m) },
 });

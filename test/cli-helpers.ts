@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from "vitest";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -41,11 +41,24 @@ export function cliWorkspace(): CliWorkspace {
   };
 }
 
-/** Environment for the child: no GATEHOUSE_* from the developer's shell, cwd in the temp dir (no stray gatehouse.yaml). */
+/** Environment for the child: no GATEHOUSE_* from the developer's shell. */
 function childEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith("GATEHOUSE_")) env[key] = value;
   return { ...env, ...extra };
+}
+
+/**
+ * The child's working directory: the test's own, or a fresh empty one removed when the child exits. Never the
+ * repository (a default `./.gatehouse` there breaks the next `npm start`, see support/repo-data-dir-guard.ts) and never
+ * a directory other tests share (no stray gatehouse.yaml, no data dir left by another test).
+ */
+function childCwd(given: string | undefined, otherUser = false): { cwd: string; done: () => void } {
+  if (given) return { cwd: given, done: () => undefined };
+  const cwd = mkdtempSync(join(tmpdir(), "gh-cli-cwd-"));
+  // A child run as another user (uid option) may enter and write it, as it could the shared temp dir.
+  if (otherUser) chmodSync(cwd, 0o777);
+  return { cwd, done: () => rmSync(cwd, { recursive: true, force: true }) };
 }
 
 /** Runs `gatehouse <args>` as a child process: node --import tsx src/cli/main.ts. */
@@ -53,18 +66,20 @@ export function runGatehouse(
   args: string[],
   options: { cwd?: string; env?: NodeJS.ProcessEnv; uid?: number; gid?: number; timeoutMs?: number } = {},
 ): Promise<CliRun> {
+  const workdir = childCwd(options.cwd, options.uid !== undefined);
   return new Promise((resolvePromise, reject) => {
     execFile(
       process.execPath,
       ["--import", TSX, MAIN, ...args],
       {
-        cwd: options.cwd ?? tmpdir(),
+        cwd: workdir.cwd,
         env: childEnv(options.env ?? {}),
         timeout: options.timeoutMs ?? 30_000,
         uid: options.uid,
         gid: options.gid,
       },
       (error, stdout, stderr) => {
+        workdir.done();
         if (error && typeof error.code !== "number") return reject(error);
         resolvePromise({ code: typeof error?.code === "number" ? error.code : 0, stdout, stderr });
       },
@@ -84,8 +99,9 @@ export async function startGatehouse(
   logs: () => string;
   stop: () => Promise<number | string | null>;
 }> {
+  const workdir = childCwd(options.cwd);
   const child = spawn(process.execPath, ["--import", TSX, MAIN, "start", ...args], {
-    cwd: options.cwd ?? tmpdir(),
+    cwd: workdir.cwd,
     env: childEnv(options.env ?? {}),
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -94,7 +110,10 @@ export async function startGatehouse(
   child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | string | null>((resolveExit) =>
-    child.once("exit", (code, signal) => resolveExit(code ?? signal)),
+    child.once("exit", (code, signal) => {
+      workdir.done();
+      resolveExit(code ?? signal);
+    }),
   );
   const url = await new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error(`gatehouse start printed no URL:\n${stdout}\n${stderr}`)), 20_000);
