@@ -5,39 +5,21 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { afterAll, describe, it } from "vitest";
 import { openStores } from "../src/stores/index.js";
 import type { Stores } from "../src/stores/types.js";
-import { describeApprovalStore, describePairingStore, describeSessionBindingStore } from "../src/testing/index.js";
+import { describeApprovalStore, describeSessionBindingStore } from "../src/testing/index.js";
 import { requireRedisBinaries, SentinelSetup } from "./support/redis-topology.js";
-import { approvalsAcrossFailover } from "./support/redis-failover.js";
+import { itLosesNothingAcrossFailover, onRedisTopology } from "./support/redis-topology-suite.js";
 
 const available = await requireRedisBinaries("the Redis Sentinel tests");
 const suiteDescribe = available ? describe : describe.skip;
 
 suiteDescribe("redis+sentinel://", () => {
-  let setup: SentinelSetup | undefined;
-  let next = 0;
-  const url = (extra = ""): string => {
-    if (!setup) throw new Error("the Sentinel set-up did not start");
-    return setup.url(`sentinel-${next++}`, extra);
-  };
-
-  beforeAll(async () => {
-    setup = await SentinelSetup.start();
-  }, 40_000);
-  afterAll(async () => {
-    await setup?.stop();
-  });
-
-  describePairingStore(
+  const { topology, url } = onRedisTopology(
     "redis+sentinel",
-    async (ctx) => {
-      const stores = await openStores(url(), { ...ctx.rules, now: ctx.now, secret: ctx.secret });
-      await stores.sessions.close();
-      return stores.pairing;
-    },
-    { describe, it },
+    () => SentinelSetup.start(),
+    (n) => `sentinel-${n}`,
   );
 
   describeSessionBindingStore(
@@ -74,17 +56,5 @@ suiteDescribe("redis+sentinel://", () => {
     );
   });
 
-  it("a failover in the middle of approvals loses no acknowledged approval or revoke and admits no one wrongly", async () => {
-    const topology = setup!;
-    const secret = randomBytes(32);
-    const storeUrl = url();
-    const open = (): Promise<Stores> => openStores(storeUrl, { secret, timeoutMs: 2000, maxPendingPerChannelType: 50 });
-    await approvalsAcrossFailover({
-      open,
-      pauseReplica: () => topology.pauseReplica(),
-      killMasterAndResumeReplica: () => topology.killMasterAndResumeReplica(),
-      failedOver: () => topology.failedOver(),
-      restartOldMaster: () => topology.restartOldMaster(),
-    });
-  }, 60_000);
+  itLosesNothingAcrossFailover(topology, url);
 });
