@@ -4,13 +4,11 @@
  * does). Only the lease holder polls; after kill -9 of the holder the other takes over within the lease time, and a
  * holder paused (SIGSTOP) past its lease steps down when it wakes up. Every update is answered exactly once.
  */
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Stores } from "../src/stores/types.js";
-import { LocalBotApi } from "./channels-telegram-api.js";
-import { cliWorkspace, startGatehouse, type CliWorkspace } from "./cli-helpers.js";
+import type { LocalBotApi } from "./channels-telegram-api.js";
 import { leaseHolderPid } from "./support/lease-holder.js";
+import { type Cleanups, type Started, telegramFleet } from "./support/telegram-fleet.js";
 import { until } from "./support/until.js";
 
 const TOKEN = "4242:AAH-local_failover_token_abcdefghijklmn";
@@ -18,45 +16,17 @@ const LEASE_NAME = "telegram:4242";
 const LEASE_SECONDS = 3;
 const USER = 777;
 
-type Started = Awaited<ReturnType<typeof startGatehouse>>;
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
+const cleanups: Cleanups = [];
 afterEach(async () => {
   for (const step of cleanups.splice(0).reverse()) await step();
 });
 
-async function setup(): Promise<{ api: LocalBotApi; ws: CliWorkspace; stores: Stores; start: () => Promise<Started> }> {
-  const api = new LocalBotApi(TOKEN);
-  const apiRoot = await api.listen();
-  const ws = cliWorkspace();
-  cleanups.push(
-    () => ws.cleanup(),
-    () => api.close(),
+async function setup(): Promise<{ api: LocalBotApi; stores: Stores; start: () => Promise<Started> }> {
+  const fleet = await telegramFleet(
+    { token: TOKEN, leaseSeconds: LEASE_SECONDS, policy: ["unknownUserPolicy: allow"] },
+    cleanups,
   );
-  const config = join(ws.dataDir, "gatehouse.yaml");
-  writeFileSync(
-    config,
-    [
-      `instances:`,
-      `  leaseSeconds: ${LEASE_SECONDS}`,
-      `policy:`,
-      `  unknownUserPolicy: allow`,
-      `channels:`,
-      `  telegram:`,
-      `    token: "${TOKEN}"`,
-      `    apiRoot: ${apiRoot}`,
-      "",
-    ].join("\n"),
-  );
-  const stores = await ws.open();
-  cleanups.push(() => stores.close());
-  const start = async (): Promise<Started> => {
-    const started = await startGatehouse([...ws.args, "--config", config, "--port", "0"]);
-    cleanups.push(() => {
-      if (started.child.exitCode === null && started.child.signalCode === null) started.child.kill("SIGKILL");
-    });
-    return started;
-  };
-  return { api, ws, stores, start };
+  return { api: fleet.api, stores: await fleet.open(), start: fleet.start };
 }
 
 /** Waits until an instance (or the one with `pid`) holds the bot's lease; returns its pid. */

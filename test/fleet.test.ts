@@ -5,19 +5,15 @@
  * holding the Telegram lease is killed with SIGKILL half way. Counted at the end: messages lost, agent replies, owner
  * cards and "you're in" notices duplicated, approvals lost, unpaired senders admitted (all 0), and the failover time.
  */
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_MESSAGES } from "../src/channels/messages.js";
-import { loadGatewaySecret } from "../src/pairing/secret.js";
-import { openStores } from "../src/stores/open.js";
-import { LocalBotApi } from "./channels-telegram-api.js";
-import { cliWorkspace, runGatehouse, startGatehouse } from "./cli-helpers.js";
+import { runGatehouse } from "./cli-helpers.js";
 import type { TestSocket } from "./gateway-helpers.js";
-import { POSTGRES_URL, postgresAvailable, uniqueSchema, urlWithSchema } from "./postgres-helpers.js";
+import { dropSchemas, postgresAvailable, uniqueSchema, urlWithSchema } from "./postgres-helpers.js";
 import { deleteKeys, REDIS_URL, requireRedis, uniquePrefix } from "./redis-support.js";
 import { connectKeyDevice, makeKeyDevice } from "./support/key-device.js";
 import { leaseHolderPid } from "./support/lease-holder.js";
+import { type Cleanups, type Started, telegramFleet } from "./support/telegram-fleet.js";
 import { until } from "./support/until.js";
 
 const BOT_TOKEN = "5151:AAH-fleet_test_token_abcdefghijklmnopq";
@@ -32,8 +28,7 @@ const APPROVED_USERS = [101, 102, 103, 104, 105, 106];
 const STRANGERS = [201, 202];
 const DEVICES = 4;
 
-type Started = Awaited<ReturnType<typeof startGatehouse>>;
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
+const cleanups: Cleanups = [];
 afterEach(async () => {
   for (const step of cleanups.splice(0).reverse()) await step();
 });
@@ -58,54 +53,23 @@ const STORES: StoreUnderTest[] = [
     async url() {
       if (!(await postgresAvailable())) return null;
       const schema = uniqueSchema("fleet");
-      cleanups.push(async () => {
-        const { default: pg } = await import("pg");
-        const client = new pg.Client({ connectionString: POSTGRES_URL });
-        await client.connect();
-        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-        await client.end();
-      });
+      cleanups.push(() => dropSchemas(schema));
       return urlWithSchema(schema);
     },
   },
 ];
 
 async function fleet(storeUrl: string) {
-  const api = new LocalBotApi(BOT_TOKEN);
-  const apiRoot = await api.listen();
-  const ws = cliWorkspace();
-  cleanups.push(
-    () => ws.cleanup(),
-    () => api.close(),
+  const { api, args, open, start } = await telegramFleet(
+    { token: BOT_TOKEN, leaseSeconds: LEASE_SECONDS, store: storeUrl, telegram: [`ownerUserIds: ["${OWNER}"]`] },
+    cleanups,
   );
-  const config = join(ws.dataDir, "gatehouse.yaml");
-  writeFileSync(
-    config,
-    [
-      `instances:`,
-      `  leaseSeconds: ${LEASE_SECONDS}`,
-      `channels:`,
-      `  telegram:`,
-      `    token: "${BOT_TOKEN}"`,
-      `    apiRoot: ${apiRoot}`,
-      `    ownerUserIds: ["${OWNER}"]`,
-      "",
-    ].join("\n"),
-  );
-  const args = ["--data-dir", ws.dataDir, "--store", storeUrl, "--config", config];
   const minted = await runGatehouse(["token", "create", "--role", "admin", "--json", ...args]);
   expect(minted.code, minted.stderr).toBe(0);
   const adminToken = (JSON.parse(minted.stdout) as { token: string }).token;
-  const stores = await openStores(storeUrl, { secret: loadGatewaySecret(ws.dataDir, {}) });
-  cleanups.push(() => stores.close());
+  const stores = await open();
   const instances: Started[] = [];
-  for (let i = 0; i < INSTANCES; i++) {
-    const started = await startGatehouse([...args, "--port", "0"]);
-    cleanups.push(() => {
-      if (started.child.exitCode === null && started.child.signalCode === null) started.child.kill("SIGKILL");
-    });
-    instances.push(started);
-  }
+  for (let i = 0; i < INSTANCES; i++) instances.push(await start());
   return { api, stores, instances, adminToken };
 }
 
