@@ -12,7 +12,7 @@ import { SlackAdapter } from "../src/channels/slack/index.js";
 import { GatewayLeases } from "../src/core/leases.js";
 import { testGateway, type TestClock, type TestGateway } from "./channels-context.js";
 import { allBackends } from "./support/backends.js";
-import { until } from "./support/multi-gateway.js";
+import { until } from "./support/until.js";
 import { BOT_TOKEN, messageEvent, postSigned, SIGNING_SECRET } from "./support/slack-events.js";
 import { LocalSlackApi } from "./support/slack-web-api.js";
 import { TcpProxy } from "./support/tcp-proxy.js";
@@ -80,7 +80,7 @@ describe.each(backends)("a decision's notice across two instances on $name", (ba
       const approvedNotices = (): number => texts().filter((t) => t === DEFAULT_MESSAGES.approved()).length;
 
       expect(await postSigned(a.url, messageEvent(sender, "my first words"), "application/json")).toBe(200);
-      await until(() => api.posts(OWNER).some((p) => String(p.text ?? "").includes(sender)), "the owner card");
+      await until(() => api.posts(OWNER).some((p) => String(p.text ?? "").includes(sender)), "the owner card", 10_000);
       const pending = await b.gw.stores.pairing.pendingFor(sender, "slack");
 
       // Nothing either instance sends reaches Slack from now on: whichever claims the notice stalls in the send.
@@ -91,17 +91,21 @@ describe.each(backends)("a decision's notice across two instances on $name", (ba
       ).toBe(true);
       let holder = "";
       let claimName = "";
-      await until(async () => {
-        const claim = (await a.gw.stores.leases!.live("notice:"))[0];
-        [holder, claimName] = [claim?.holder ?? "", claim?.name ?? ""];
-        return holder !== "";
-      }, "an instance to claim the notice");
+      await until(
+        async () => {
+          const claim = (await a.gw.stores.leases!.live("notice:"))[0];
+          [holder, claimName] = [claim?.holder ?? "", claim?.name ?? ""];
+          return holder !== "";
+        },
+        "an instance to claim the notice",
+        10_000,
+      );
       const [winner, loser] = holder === a.id ? [a, b] : [b, a];
       // The claimer dies mid-send: its request never reaches Slack.
       await winner.stop();
       await loser.proxy.up();
 
-      await until(() => texts().includes("echo: my first words"), "the other instance to tell the sender");
+      await until(() => texts().includes("echo: my first words"), "the other instance to tell the sender", 10_000);
       // Well past another lease time: nobody tells it again.
       await new Promise((resolve) => setTimeout(resolve, 3 * LEASE_MS));
       expect(approvedNotices()).toBe(1);
