@@ -109,6 +109,15 @@ export class LocalBotApi {
     this.floodUntil.set(String(chatId), Date.now() + seconds * 1000);
   }
 
+  /**
+   * After a week without updates Telegram numbers the next update at random instead of sequentially (Bot API, Update:
+   * update_id): the next update gets `next`, and those after it follow on from there.
+   */
+  restartUpdateIds(next: number): void {
+    this.nextUpdateId = next;
+    NEXT_UPDATE_ID.set(this.token, next);
+  }
+
   /** Queues an update for getUpdates; returns its update_id. */
   push(update: Record<string, unknown>): number {
     const id = this.nextUpdateId++;

@@ -108,4 +108,38 @@ describe("telegram long polling under a lease, across gateway processes", () => 
     await answeredOnce(api, ["before", "while paused", "after"]);
     expect(await leaseHolderPid(stores, LEASE_NAME)).toBe(other.child.pid);
   }, 120_000);
+
+  it("an offset stored over a day ago is not used: after a quiet week Telegram's ids restart lower, and nothing is lost", async () => {
+    const { api, stores, start } = await setup();
+    // The last holder handled update 5,000,000 eight days ago and stopped; nothing came since.
+    const earlier = await stores.leases!.acquire(LEASE_NAME, "gone-instance", 1_000);
+    const eightDaysAgo = Date.now() - 8 * 24 * 3_600_000;
+    expect(await stores.leases!.commit(earlier!, JSON.stringify({ offset: 5_000_001, at: eightDaysAgo }))).toBe(true);
+    await stores.leases!.release(earlier!);
+    // Telegram numbers the next update at random: here far below the stored offset.
+    api.restartUpdateIds(4_242);
+    send(api, "after a quiet week");
+    await start();
+    await answeredOnce(api, ["after a quiet week"]);
+    // Polled without the stale offset (a getUpdates with it would have confirmed, that is dropped, update 4242).
+    expect(api.callsOf("getUpdates").some((call) => call.body.offset === 5_000_001)).toBe(false);
+    const cursor = JSON.parse((await stores.leases!.current(LEASE_NAME))!.cursor!) as { offset: number; at: number };
+    expect(cursor.offset).toBe(4_243);
+    expect(cursor.at).toBeGreaterThan(eightDaysAgo + 7 * 24 * 3_600_000);
+  }, 120_000);
+
+  it("an offset stored within the day is used: an update handled but not yet confirmed is not handled again", async () => {
+    const { api, stores, start } = await setup();
+    // The last holder handled this update a minute ago and committed the next offset, then died before its next
+    // getUpdates could confirm it to Telegram: it is still queued there.
+    const handled = api.push(api.message(USER, "handled before"));
+    const earlier = await stores.leases!.acquire(LEASE_NAME, "gone-instance", 1_000);
+    const next = handled + 1;
+    expect(await stores.leases!.commit(earlier!, JSON.stringify({ offset: next, at: Date.now() - 60_000 }))).toBe(true);
+    await stores.leases!.release(earlier!);
+    await start();
+    send(api, "new one");
+    await answeredOnce(api, ["new one"]);
+    expect(api.textsTo(USER)).not.toContain("echo: handled before");
+  }, 120_000);
 });

@@ -21,6 +21,37 @@ export interface PollingOptions {
   keeper: LeaseKeeper;
   /** Seen-once keys shared by every instance: an update redelivered after a failover is not handled again. */
   firstSighting: FirstSighting;
+  /** The clock the offset's age is measured with (default Date.now). */
+  now?: () => number;
+}
+
+/**
+ * How long a stored update offset is used. Telegram keeps an update for at most 24 hours, so an offset older than that
+ * can no longer keep a handled update from coming again, and after a week without updates Telegram numbers the next
+ * update at random, maybe below the offset: getUpdates with that offset would confirm (drop) it and every update after
+ * it until the ids climbed past the offset. So an offset older than this is not used: getUpdates without one returns
+ * the earliest update Telegram has not had confirmed (those before it were confirmed by the calls that followed them).
+ */
+export const OFFSET_TRUST_MS = 24 * 60 * 60_000;
+
+/** The committed cursor: the next offset and when it was committed. */
+interface OffsetCursor {
+  offset: number;
+  at: number;
+}
+
+/** Reads a committed cursor; a bare number (written before the time was kept) counts as committed now. */
+export function readOffsetCursor(cursor: string | null, now: number): OffsetCursor | null {
+  if (cursor === null) return null;
+  if (/^\d+$/.test(cursor)) return { offset: Number(cursor), at: now };
+  try {
+    const value = JSON.parse(cursor) as Partial<OffsetCursor>;
+    if (Number.isSafeInteger(value.offset) && Number.isFinite(value.at))
+      return { offset: value.offset!, at: value.at! };
+  } catch {
+    // not a cursor of ours: start without an offset
+  }
+  return null;
 }
 
 const MAX_BACKOFF_MS = 30_000;
@@ -39,8 +70,9 @@ function errorCode(error: unknown): number | undefined {
 
 /**
  * Long polling under a lease: of all gateway instances configured with this bot, only the lease holder calls
- * getUpdates. The next update offset lives in the store, committed under the lease's fencing token after each update,
- * so the instance that takes over after a failover continues where the last commit left off. Each update is claimed
+ * getUpdates. The next update offset lives in the store, committed under the lease's fencing token after each update
+ * with the time, so the instance that takes over after a failover continues where the last commit left off; an offset
+ * over a day old is not used (OFFSET_TRUST_MS: Telegram's ids restart at random after a week without updates). Each update is claimed
  * (a seen-once key lasting two lease times) before it is handled: an update the old holder was handling when it died is
  * handled by the next holder once that claim lapses, never lost and never by two instances at once (only one handled
  * to the end but not yet committed comes again). Before each update the holder checks its
@@ -71,12 +103,25 @@ export class TelegramPoller {
   private async poll(held: HeldLease): Promise<void> {
     const { logger, status, channelType } = this.options;
     if (this.fatal) return held.signal.aborted ? undefined : untilAborted(held.signal);
-    let offset = held.cursor === null ? undefined : Number(held.cursor);
+    const now = this.options.now ?? Date.now;
+    const stored = readOffsetCursor(held.cursor, now());
+    let offset = stored?.offset;
+    let offsetAt = stored?.at ?? 0;
+    const dropStaleOffset = (): void => {
+      if (offset === undefined || now() - offsetAt <= OFFSET_TRUST_MS) return;
+      logger().info("telegram polling: the stored update offset is over a day old; polling without it", {
+        channelType,
+        staleOffset: offset,
+      });
+      offset = undefined;
+    };
+    dropStaleOffset();
     logger().info("telegram polling: this instance holds the bot's long poll", {
       channelType,
       fromOffset: offset ?? null,
     });
     while (held.valid() && !this.fatal) {
+      dropStaleOffset();
       let updates: Update[];
       try {
         updates = await this.bot.api.getUpdates(
@@ -122,7 +167,8 @@ export class TelegramPoller {
           break;
         }
         offset = update.update_id + 1;
-        if (!(await held.commit(String(offset)))) return;
+        offsetAt = now();
+        if (!(await held.commit(JSON.stringify({ offset, at: offsetAt })))) return;
       }
     }
     // The token was refused for good: keep the lease quietly (no other instance can poll with it either) until stopped.
