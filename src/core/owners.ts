@@ -43,13 +43,21 @@ export async function isStoreOwner(
   return withDeadline("owners.isOwner", () => isPairedForAdmission(store, userId, ownerScope(channelType)), deadlineMs);
 }
 
-/** The store-kept owners, of every channel type or of one. */
+/**
+ * The store-kept owners, of every channel type or of one. For one (each owner card asks), the store lists only the
+ * pairings of its owner scope, through an index; what comes back is filtered all the same, for a store that lists all.
+ */
 export async function listStoreOwners(
   store: GatewayPairingStore,
   channelType?: string,
   deadlineMs = STORE_DEADLINE_MS,
 ): Promise<StoreOwner[]> {
-  const paired = await withDeadline("pairing.listPaired", () => store.listPaired(), deadlineMs);
+  const scope = channelType === undefined ? undefined : ownerScope(channelType);
+  const paired = await withDeadline(
+    "pairing.listPaired",
+    async () => (scope === undefined ? store.listPaired() : store.listPaired(scope)),
+    deadlineMs,
+  );
   return paired.flatMap((entry: PairedChannel) => {
     const channel = channelOfOwnerScope(entry.channelType);
     if (channel === null || (channelType !== undefined && channel !== channelType)) return [];

@@ -88,8 +88,11 @@ export interface PairingProtocol {
   approve(channelType: string, code: string, userId?: string, userName?: string): MaybePromise<boolean>;
   /** True exactly for paired senders; false (never a throw) for malformed ids. The hot path: keep it O(1) or indexed. */
   isPaired(channelId: string, channelType: string): MaybePromise<boolean>;
-  /** Every paired sender; `label` is the `userName` given at approve. */
-  listPaired(): MaybePromise<PairedChannel[]>;
+  /**
+   * Every paired sender; `label` is the `userName` given at approve. Optional: given a `channelType`, only that type's
+   * (found through an index, not by reading every pairing); callers still filter, so a store may ignore it.
+   */
+  listPaired(channelType?: string): MaybePromise<PairedChannel[]>;
   /** Unpairs; true when the sender was paired. A revoke racing an approve of the same sender ends revoked (`revoke-wins`). */
   revoke(channelId: string, channelType: string): MaybePromise<boolean>;
   /**

@@ -135,7 +135,8 @@ export interface PairingStore extends PairingProtocol {
    * order asked; the gateway uses it for the admission checks that pile up in one turn of the event loop.
    */
   isPairedMany(senders: readonly SenderRef[]): Promise<boolean[]>;
-  listPaired(): Promise<PairedChannel[]>;
+  /** Every pairing, in the order made; of one channel type only when given one (an indexed lookup on every backend). */
+  listPaired(channelType?: string): Promise<PairedChannel[]>;
   revoke(channelId: string, channelType: string, options?: { revokedBy?: string }): Promise<boolean>;
   listPending(channelType?: string): Promise<PendingRequest[]>;
   /** Refuses a pending request (a recorded decision, never a fake pairing); the sender is on cooldown after. */

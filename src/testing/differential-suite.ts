@@ -60,7 +60,7 @@ type Command =
   | { op: "isPaired" | "pendingFor"; channelType: string; sender: string }
   | { op: "isPairedMany"; senders: { channelType: string; channelId: string }[] }
   | { op: "listPending"; channelType: string | undefined }
-  | { op: "listPaired" }
+  | { op: "listPaired"; channelType: string | undefined }
   | { op: "advance"; ms: number }
   | {
       op: "audit";
@@ -73,7 +73,8 @@ type Command =
 
 function commands(fc: FastCheck): Arbitrary<Command[]> {
   const optional = <T>(arbitrary: Arbitrary<T>): Arbitrary<T | undefined> => fc.option(arbitrary, { nil: undefined });
-  const channelType = fc.constantFrom("telegram", "discord");
+  // owner.telegram: store-kept owners ride on pairings of an owner scope (src/pairing/owner-scope.ts).
+  const channelType = fc.constantFrom("telegram", "discord", "owner.telegram");
   const sender = fc.constantFrom("alice", "bob", "carol", "carol:1");
   const actor = optional(fc.constantFrom("owner-1", "admin"));
   const code: Arbitrary<CodeRef> = fc.oneof(
@@ -114,7 +115,7 @@ function commands(fc: FastCheck): Arbitrary<Command[]> {
       senders: fc.array(fc.record({ channelType, channelId: sender }), { maxLength: 5 }),
     }),
     fc.record({ op: fc.constant("listPending" as const), channelType: optional(channelType) }),
-    fc.record({ op: fc.constant("listPaired" as const) }),
+    fc.record({ op: fc.constant("listPaired" as const), channelType: optional(channelType) }),
     fc.record({
       op: fc.constant("advance" as const),
       ms: fc.constantFrom(MINUTE, 9 * MINUTE, 11 * MINUTE, 31 * MINUTE, 61 * MINUTE),
@@ -217,7 +218,7 @@ class Side {
         case "listPending":
           return this.plain(await s.listPending(cmd.channelType));
         case "listPaired":
-          return this.plain(await s.listPaired());
+          return this.plain(await s.listPaired(cmd.channelType));
         case "advance":
           return null;
         case "audit":

@@ -226,6 +226,41 @@ export function describePairingExtras(factory: StoreFactory<PairingProtocol>, op
     );
 
     check(
+      "listPaired(channelType) lists that type's pairings only, in pairing order, through approve, revoke and restore",
+      run(async (store, { clock }) => {
+        const pair = async (channelType: string, channelId: string): Promise<void> => {
+          assert.equal(await store.approve(channelType, await store.generateCode(channelType, channelId)), true);
+        };
+        await pair("telegram", "alice");
+        await pair("owner.telegram", "alice");
+        clock.advance(1);
+        await pair("discord", "bob");
+        await pair("telegram", "carol:1");
+        await pair("telegram", "bob");
+        const ofType = async (channelType: string) => (await store.listPaired(channelType)).map((p) => p.channelId);
+        const filtered = async (channelType: string) =>
+          (await store.listPaired()).filter((p) => p.channelType === channelType);
+        assert.deepEqual(await ofType("telegram"), ["alice", "carol:1", "bob"]);
+        assert.deepEqual(await store.listPaired("telegram"), await filtered("telegram"));
+        assert.deepEqual(await store.listPaired("owner.telegram"), await filtered("owner.telegram"));
+        assert.deepEqual(await ofType("tele"), [], "a prefix of a type is another type");
+        assert.deepEqual(await ofType("slack"), []);
+        assert.equal(await store.revoke("alice", "telegram"), true);
+        assert.deepEqual(await ofType("telegram"), ["carol:1", "bob"]);
+        assert.deepEqual(await ofType("owner.telegram"), ["alice"]);
+        await pair("telegram", "alice");
+        assert.deepEqual(await ofType("telegram"), ["carol:1", "bob", "alice"]);
+        if (store.restore) {
+          await store.restore({
+            paired: [{ channelType: "owner.telegram", channelId: "dave", label: "Dave", pairedAt: 1 }],
+            audit: [],
+          });
+          assert.deepEqual(await ofType("owner.telegram"), ["dave", "alice"]);
+        }
+      }),
+    );
+
+    check(
       "subscribe delivers decisions as they happen, until unsubscribed",
       run(async (store) => {
         const seen: AuditEvent[] = [];

@@ -46,6 +46,8 @@ export class MemoryPairingStore implements PairingStore {
   private readonly opts: ResolvedPairingOptions;
   private readonly pending = new Map<string, PendingEntry>();
   private readonly paired = new Map<string, PairedChannel>();
+  /** The keys in `paired` of each channel type, for listPaired(channelType). */
+  private readonly pairedOfType = new Map<string, Set<string>>();
   private readonly cooldowns = new Map<string, number>();
   private readonly failures = new Map<string, FailureWindow>();
   private readonly log: AuditEvent[] = [];
@@ -115,7 +117,7 @@ export class MemoryPairingStore implements PairingStore {
     // Failure limits count consecutive failures (NIST SP 800-63B): a success starts the redeemer's count afresh.
     if (redeemer) this.failures.delete(redeemer);
     const approvedBy = options.approvedBy ?? (entry.kind === "invite" ? input.userId : "owner");
-    this.paired.set(senderKey(input.channelType, channelId), {
+    this.pair({
       channelId,
       channelType: input.channelType,
       label: pairingLabel(input.userName, entry.userName, channelId),
@@ -141,14 +143,32 @@ export class MemoryPairingStore implements PairingStore {
     );
   }
 
-  async listPaired(): Promise<PairedChannel[]> {
+  async listPaired(channelType?: string): Promise<PairedChannel[]> {
     this.assertOpen();
-    return [...this.paired.values()].map((p) => ({ ...p })).sort((a, b) => a.pairedAt - b.pairedAt);
+    const entries =
+      channelType === undefined
+        ? [...this.paired.values()]
+        : [...(this.pairedOfType.get(channelType) ?? [])].flatMap((key) => this.paired.get(key) ?? []);
+    return entries.map((p) => ({ ...p })).sort((a, b) => a.pairedAt - b.pairedAt);
+  }
+
+  private pair(p: PairedChannel): void {
+    const key = senderKey(p.channelType, p.channelId);
+    this.paired.set(key, p);
+    const ofType = this.pairedOfType.get(p.channelType) ?? new Set<string>();
+    this.pairedOfType.set(p.channelType, ofType.add(key));
+  }
+
+  private unpair(channelType: string, channelId: string): boolean {
+    const key = senderKey(channelType, channelId);
+    const ofType = this.pairedOfType.get(channelType);
+    if (ofType?.delete(key) && ofType.size === 0) this.pairedOfType.delete(channelType);
+    return this.paired.delete(key);
   }
 
   async restore(records: RestoreRecords): Promise<void> {
     this.assertOpen();
-    for (const p of records.paired) this.paired.set(senderKey(p.channelType, p.channelId), { ...p });
+    for (const p of records.paired) this.pair({ ...p });
     for (const event of records.audit) this.record({ ...event, detail: { restored: true, ...event.detail } });
   }
 
@@ -156,7 +176,7 @@ export class MemoryPairingStore implements PairingStore {
     this.assertOpen();
     if (!isValidSender(channelId, channelType)) return false;
     const now = this.opts.now();
-    const wasPaired = this.paired.delete(senderKey(channelType, channelId));
+    const wasPaired = this.unpair(channelType, channelId);
     const request = this.findRequest(channelType, channelId);
     if (request) this.pending.delete(request.hash);
     if (!wasPaired && !request) return false;

@@ -6,6 +6,7 @@ import { connectTarget } from "./topology.js";
 import { normalizePrefix, DEFAULT_KEY_PREFIX, RedisKeys } from "./keys.js";
 import { AuditTrimmer, resolveAuditRetention, type AuditRetention } from "./audit-retention.js";
 import { parseRedisTarget, waitReplicasOf } from "./target.js";
+import { indexPairedByType } from "./paired-index.js";
 import { RedisPairingStore } from "./pairing.js";
 import { RedisSessionBindingStore } from "./session-binding.js";
 import { RedisSeenOnceStore } from "./seen-once.js";
@@ -53,6 +54,8 @@ async function assemble(
   secret: StoreSecret,
 ): Promise<Stores> {
   await checkStoreSecret(`redis (prefix "${prefix}")`, secret, fingerprintKeeper(conn, prefix), options.secretCheck);
+  // A read-only open (doctor's "verify") writes nothing; until the sets are built, listing by type reads the hash.
+  if (options.secretCheck !== "verify") await indexPairedByType(conn, new RedisKeys(prefix));
   const pairingOptions = pairingOptionsOf(options, secret);
   const sessions = new RedisSessionBindingStore(conn, prefix, {
     now: options.now,

@@ -4,6 +4,8 @@
  * is unambiguous even when the channel id contains ':'.
  *
  *   <p>paired                      hash   "<type>:<id>" -> JSON pairing          (isPaired = one HEXISTS)
+ *   <p>paired:type:<type>          set    channel ids paired on one type          (listPaired(type); paired-index.ts)
+ *   <p>paired-index                string set once the per-type sets are complete
  *   <p>pending:<hash>              hash   one pending entry (code hash = HMAC)    (native TTL as a safety net)
  *   <p>pending:all                 zset   every pending entry, score = expiresAt  (sweeping expired entries)
  *   <p>pending:type:<type>         zset   pending entries of one type             (the cap, listPending(type))
@@ -27,7 +29,7 @@
 
 export const DEFAULT_KEY_PREFIX = "gatehouse:";
 
-const PREFIX_SHAPE = /^[A-Za-z0-9_.:{}\-]{1,100}$/;
+const PREFIX_SHAPE = /^[A-Za-z0-9_.:{}-]{1,100}$/;
 
 /** Validates a prefix and makes it end with ':'. */
 export function normalizePrefix(prefix: unknown, field = "keyPrefix"): string {

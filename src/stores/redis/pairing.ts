@@ -32,6 +32,7 @@ import { RESTORE } from "./restore-script.js";
 import { AuditFeed, readAuditPage } from "./audit-stream.js";
 import type { RedisConnection } from "./connection.js";
 import { RedisKeys, senderField } from "./keys.js";
+import { LIST_PAIRED_OF_TYPE } from "./paired-index.js";
 import { PairedLookups } from "./paired-lookups.js";
 import { APPROVE, DENY, GENERATE, LIST_PENDING, PENDING_FIELDS, PENDING_FOR, REVOKE } from "./scripts.js";
 
@@ -186,9 +187,14 @@ export class RedisPairingStore implements PairingStore {
     );
   }
 
-  async listPaired(): Promise<PairedChannel[]> {
+  async listPaired(channelType?: string): Promise<PairedChannel[]> {
     this.assertOpen();
-    const reply = await this.conn.run(() => this.conn.command(["HVALS", this.keys.paired]));
+    if (channelType !== undefined && !isValidChannelType(channelType)) return [];
+    const reply = await this.conn.run(() =>
+      channelType === undefined
+        ? this.conn.command(["HVALS", this.keys.paired])
+        : this.conn.eval(LIST_PAIRED_OF_TYPE, [], [this.keys.prefix, channelType]),
+    );
     const rows = Array.isArray(reply) ? reply.map((text) => toPairing(String(text))) : [];
     return rows.sort((a, b) => a.pairedAt - b.pairedAt || bySeq(a, b)).map(({ seq: _seq, ...pairing }) => pairing);
   }

@@ -18,6 +18,7 @@ for _, p in ipairs(paired) do
   if old then seq = cjson.decode(old).seq else seq = redis.call('INCR', P .. 'seq') end
   redis.call('HSET', P .. 'paired', field, cjson.encode({channelId = p.channelId, channelType = p.channelType,
     label = p.label, pairedAt = string.format('%d', p.pairedAt), approvedBy = p.approvedBy, seq = seq}))
+  redis.call('SADD', P .. 'paired:type:' .. p.channelType, p.channelId)
 end
 for _, e in ipairs(events) do
   local entry = {'at', string.format('%d', e.at), 'type', e.type, 'channelType', e.channelType, 'channelId', e.channelId,

@@ -198,6 +198,7 @@ local seq
 if old then seq = cjson.decode(old).seq else seq = redis.call('INCR', P .. 'seq') end
 redis.call('HSET', P .. 'paired', field, cjson.encode({channelId = channelId, channelType = ct, label = label,
   pairedAt = int(now), approvedBy = approvedBy, seq = seq}))
+redis.call('SADD', P .. 'paired:type:' .. ct, channelId)
 local shownName = entryName
 if userName ~= '' then shownName = userName end
 audit(approvedType, ct, channelId, approvedBy, kind, cjson.encode({userName = shownName, firstMessage = firstMessage}))
@@ -211,6 +212,7 @@ export const REVOKE = script(
   `${PRELUDE}
 local ct, id, revokedBy = ARGV[4], ARGV[5], ARGV[6]
 local wasPaired = redis.call('HDEL', P .. 'paired', ct .. ':' .. id)
+if wasPaired == 1 then redis.call('SREM', P .. 'paired:type:' .. ct, id) end
 local hash = redis.call('GET', requestKey(ct, id))
 local hadRequest = false
 if hash then

@@ -40,6 +40,8 @@ export function pairingSql(dialect: SqlDialect) {
     expired: `SELECT ${PENDING_COLUMNS} FROM ${pending} WHERE expires_at <= ? ORDER BY seq`,
     deleteExpired: `DELETE FROM ${pending} WHERE expires_at <= ?`,
     listPaired: `SELECT channel_id, channel_type, label, paired_at, approved_by FROM ${t("paired")} ORDER BY paired_at, seq`,
+    /** One channel type's pairings: a range of the primary key (channel_type, channel_id) on every SQL backend. */
+    listPairedOfType: `SELECT channel_id, channel_type, label, paired_at, approved_by FROM ${t("paired")} WHERE channel_type = ? ORDER BY paired_at, seq`,
     deletePaired: `DELETE FROM ${t("paired")} WHERE channel_type = ? AND channel_id = ?`,
     /** Writes one pairing; a renewed pairing keeps its seq (its place among pairings of the same millisecond). */
     upsertPaired: dialect.upsert(

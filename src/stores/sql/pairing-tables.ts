@@ -262,9 +262,14 @@ export class SqlPairingTables {
     return senders.map((s) => paired.has(key(s.channelType, s.channelId)));
   }
 
-  /** Every pairing in the order made. */
-  async pairedRows(): Promise<PairedChannel[]> {
-    const rows = await this.driver.all<Record<string, unknown>>(this.sql.listPaired);
+  /** Every pairing in the order made, or those of one channel type (an index range, see pairing-sql.ts). */
+  async pairedRows(channelType?: string): Promise<PairedChannel[]> {
+    // No pairing's channel type holds U+0000 (nor can PostgreSQL's text): such a filter matches nothing.
+    if (channelType?.includes("\u0000")) return [];
+    const rows =
+      channelType === undefined
+        ? await this.driver.all<Record<string, unknown>>(this.sql.listPaired)
+        : await this.driver.all<Record<string, unknown>>(this.sql.listPairedOfType, [channelType]);
     return rows.map((row) => ({
       channelId: String(row.channel_id),
       channelType: String(row.channel_type),

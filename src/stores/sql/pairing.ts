@@ -158,9 +158,9 @@ export class SqlPairingStore implements PairingStore {
     );
   }
 
-  async listPaired(): Promise<PairedChannel[]> {
+  async listPaired(channelType?: string): Promise<PairedChannel[]> {
     this.assertOpen();
-    return this.call(() => this.tables.pairedRows());
+    return this.call(() => this.tables.pairedRows(channelType));
   }
 
   async revoke(channelId: string, channelType: string, options: { revokedBy?: string } = {}): Promise<boolean> {
