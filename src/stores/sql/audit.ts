@@ -54,8 +54,9 @@ export class SqlAuditLog {
     this.insert = `INSERT INTO ${table} (at, type, channel_type, channel_id, actor, kind, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`;
   }
 
-  async append(tx: SqlExecutor, event: Omit<AuditEvent, "id">): Promise<void> {
-    await tx.execute(this.insert, [
+  /** Appends one event inside the caller's write transaction (one statement where the driver announces nothing). */
+  append(tx: SqlExecutor, event: Omit<AuditEvent, "id">): Promise<unknown> {
+    const inserted = tx.execute(this.insert, [
       event.at,
       event.type,
       event.channelType,
@@ -64,7 +65,8 @@ export class SqlAuditLog {
       event.kind ?? null,
       JSON.stringify(event.detail),
     ]);
-    if (this.driver.announce) await this.driver.announce(tx);
+    const { announce } = this.driver;
+    return announce ? inserted.then(() => announce.call(this.driver, tx)) : inserted;
   }
 
   async page(query?: AuditQuery): Promise<AuditPage> {

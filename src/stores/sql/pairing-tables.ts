@@ -100,8 +100,8 @@ export class SqlPairingTables {
     ]);
   }
 
-  async deletePending(tx: SqlExecutor, hash: string): Promise<void> {
-    await tx.execute(this.sql.deletePending, [hash]);
+  deletePending(tx: SqlExecutor, hash: string): Promise<unknown> {
+    return tx.execute(this.sql.deletePending, [hash]);
   }
 
   async pendingByHash(tx: SqlExecutor, hash: string): Promise<PendingRow | null> {
@@ -221,13 +221,13 @@ export class SqlPairingTables {
   }
 
   /** Failure limits count consecutive failures (NIST SP 800-63B): a success starts the redeemer's count afresh. */
-  async forgetRedeemFailures(tx: SqlExecutor, channelType: string, redeemer: string): Promise<void> {
-    await tx.execute(this.sql.resetFailureWindow, [channelType, redeemer]);
+  forgetRedeemFailures(tx: SqlExecutor, channelType: string, redeemer: string): Promise<unknown> {
+    return tx.execute(this.sql.resetFailureWindow, [channelType, redeemer]);
   }
 
   /** A denied sender may not ask again until `until`. */
-  async startCooldown(tx: SqlExecutor, channelType: string, channelId: string, until: number): Promise<void> {
-    await tx.execute(this.sql.setCooldown, [channelType, channelId, until]);
+  startCooldown(tx: SqlExecutor, channelType: string, channelId: string, until: number): Promise<unknown> {
+    return tx.execute(this.sql.setCooldown, [channelType, channelId, until]);
   }
 
   /** Drops cooldowns and failure windows that can no longer affect anything, so those tables stay small. */
@@ -237,8 +237,8 @@ export class SqlPairingTables {
   }
 
   /** Writes one pairing; a renewed pairing keeps its seq (its place among pairings of the same millisecond). */
-  async upsertPaired(tx: SqlExecutor, p: Required<PairedChannel>): Promise<void> {
-    await tx.execute(this.sql.upsertPaired, [p.channelType, p.channelId, p.label, p.pairedAt, p.approvedBy]);
+  upsertPaired(tx: SqlExecutor, p: Required<PairedChannel>): Promise<unknown> {
+    return tx.execute(this.sql.upsertPaired, [p.channelType, p.channelId, p.label, p.pairedAt, p.approvedBy]);
   }
 
   /** Unpairs one sender and withdraws their request; whether either existed. */

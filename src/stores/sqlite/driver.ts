@@ -107,7 +107,8 @@ export class SqliteDriver implements SqlDriver {
   }
 
   async write<T>(work: (tx: SqlExecutor) => Promise<T>, deadline: CallDeadline): Promise<T> {
-    await this.takeTurn();
+    const waiting = this.takeTurn();
+    if (waiting) await waiting;
     try {
       deadline.check();
       this.begin.run();
@@ -196,7 +197,8 @@ export class SqliteDriver implements SqlDriver {
    * With nobody in the way (the usual case) it starts at once, without a promise to wait on.
    */
   private async exclusive<T>(work: () => Promise<T>): Promise<T> {
-    await this.takeTurn();
+    const waiting = this.takeTurn();
+    if (waiting) await waiting;
     try {
       return await work();
     } finally {
