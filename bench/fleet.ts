@@ -25,7 +25,7 @@ export interface FleetRun {
   p50Us: number;
   p99Us: number;
   errors: number;
-  /** CPU time of all the gateway processes per answered message (warm-up included), µs. */
+  /** CPU time of all the gateway processes per answered message of the measured load (its short warm-up included), µs. */
   gatewayCpuUsPerMessage: number | null;
   /** CPU time of the store's server for them per answered message, µs (see lib/store-cpu.ts). */
   storeCpuUsPerMessage: number | null;
@@ -95,6 +95,15 @@ export async function runFleetBench(options: {
             durationMs: settings.durationMs,
             devices,
           };
+          // Each instance warms up (JIT, connections, caches) as long as one instance alone does: a load of its own,
+          // the warm-up times the instances, before the measured load, whose CPU alone is counted.
+          const warmup = await startChild<LoadResult>(
+            "load-client.ts",
+            [JSON.stringify({ ...plan, warmupMs: 0, durationMs: settings.warmupMs * instances })],
+            [],
+            settings.warmupMs * instances + 60_000,
+          );
+          await warmup.stop();
           const gatewaysBefore = servers.map((s) => processCpuMs(s.process.pid));
           const storeBefore = await cpu.mark();
           const client = await startChild<LoadResult>(
