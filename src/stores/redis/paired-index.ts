@@ -7,7 +7,9 @@ import { script } from "./scripts.js";
  * ids paired on that type, kept by the approve, revoke and restore scripts next to the `paired` hash (the owner card
  * asks it for the owners of one channel, `owner.<channel>`). `<p>paired-index` marks a prefix whose sets are complete;
  * a prefix written before the sets existed gets them at open (`indexPairedByType`), and until then the listing reads
- * the hash, so it is right either way.
+ * the hash, so it is right either way. An older gatehouse sharing the prefix after that does not keep the sets: its
+ * revokes leave ids the listing skips (it reads each from the hash), but its approvals are missing from the sets, so
+ * upgrade every instance of one prefix together.
  */
 
 /** ARGV[1] = key prefix, ARGV[2] = channel type. The pairings of that type as stored (JSON), in no order. */
