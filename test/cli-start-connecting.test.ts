@@ -1,6 +1,6 @@
 /**
- * `gatehouse start` never hangs silently on a chat platform (issue 18 item 4): with a Telegram Bot API that accepts
- * connections and never answers, the gateway still starts within its channel grace period, prints its URL, the
+ * `gatehouse start` never hangs silently on a chat platform (issue 18 item 4): with a Telegram Bot API or a Slack Web
+ * API that accepts connections and never answers, the gateway still starts within its channel grace period, prints its URL, the
  * first-start owner token and the channel's owner-claim code, answers /healthz (naming the channel still connecting),
  * logs each wait with its deadline, and stops cleanly while the channel is still connecting. Run as a child process.
  */
@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { LocalBotApi } from "./channels-telegram-api.js";
 import { cliWorkspace, runGatehouse, startGatehouse } from "./cli-helpers.js";
 import { silentServer } from "./support/dead-endpoints.js";
+import { BOT_TOKEN as SLACK_TOKEN, SIGNING_SECRET } from "./support/slack-events.js";
 
 const TOKEN = "7012345678:AAH-startConnectingToken_0123456789ab";
 
@@ -36,22 +37,40 @@ function logLines(logs: string, msg: string): Array<Record<string, unknown>> {
     .filter((line) => line.message === msg);
 }
 
-describe("gatehouse start with a chat platform that does not answer", () => {
-  it("starts anyway, shows the token, the claim code and /healthz, and logs every wait with its deadline", async () => {
-    const silent = await silentServer();
-    const config = join(ws.dataDir, "gatehouse.yaml");
-    writeFileSync(config, `channels:\n  telegram:\n    apiRoot: http://127.0.0.1:${silent.port}\n`);
-    const gateway = await startGatehouse([...ws.args, "--port", "0", "--config", config], {
-      env: { TELEGRAM_BOT_TOKEN: TOKEN },
-    });
-    try {
-      const output = gateway.output();
-      expect(output).toMatch(/^\s+telegram: [A-Z0-9]{4}-[A-Z0-9]{4}/m);
-      expect(gateway.token).toMatch(/^gh_/);
-      expect(output).not.toContain(TOKEN);
+/** A channel section pointing at a platform on `port`, the environment it needs, and the call it connects with. */
+const SILENT_PLATFORMS = [
+  {
+    name: "telegram",
+    section: (port: number) => `telegram:\n    apiRoot: http://127.0.0.1:${port}\n`,
+    env: { TELEGRAM_BOT_TOKEN: TOKEN },
+    call: "getMe",
+  },
+  {
+    name: "slack",
+    section: (port: number) => `slack:\n    apiUrl: http://127.0.0.1:${port}/api/\n    port: 0\n`,
+    env: { SLACK_BOT_TOKEN: SLACK_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET },
+    call: "auth.test",
+  },
+];
 
-      expect(logLines(gateway.logs(), "telegram connecting to the Bot API (getMe)")[0]).toMatchObject({
-        host: `127.0.0.1:${silent.port}`,
+describe.each(SILENT_PLATFORMS)("gatehouse start with $name not answering", (platform) => {
+  it("starts anyway, shows the token, the claim code and /healthz, and logs every wait with its deadline", async () => {
+    // A store of its own: this is a first start, so the owner token is printed too.
+    const fresh = cliWorkspace();
+    const silent = await silentServer();
+    const host = `127.0.0.1:${silent.port}`;
+    const config = join(fresh.dataDir, "gatehouse.yaml");
+    writeFileSync(config, `channels:\n  ${platform.section(silent.port)}`);
+    const secrets = Object.values(platform.env);
+    const gateway = await startGatehouse([...fresh.args, "--port", "0", "--config", config], { env: platform.env });
+    try {
+      expect(gateway.token).toMatch(/^gh_/);
+      expect(gateway.output()).toMatch(new RegExp(`^\\s+${platform.name}: [A-Z0-9]{4}-[A-Z0-9]{4}`, "m"));
+      expect(gateway.output()).toContain("gatehouse is running at");
+      expect(logLines(gateway.logs(), "connecting to the platform")[0]).toMatchObject({
+        channelType: platform.name,
+        host,
+        call: platform.call,
         deadlineMs: 10_000,
       });
       // The grace period passed with the channel still connecting: said so, then the gateway started.
@@ -59,37 +78,43 @@ describe("gatehouse start with a chat platform that does not answer", () => {
         gateway.logs(),
         "channel still connecting; the gateway starts without it and keeps trying",
       );
-      expect(connecting).toMatchObject({ channelType: "telegram", waitedMs: 5000 });
+      expect(connecting).toMatchObject({ channelType: platform.name, waitedMs: 5000 });
       expect(logLines(gateway.logs(), "gateway started")).toHaveLength(1);
 
       const health = await fetch(`${gateway.url}/healthz`);
       expect(health.status).toBe(503);
       const body = (await health.json()) as { channels: Record<string, string>; error: { message: string } };
-      expect(body.channels).toEqual({ telegram: "degraded" });
-      expect(body.error.message).toMatch(/channel telegram is degraded: still connecting \(for \d+ s\)/);
+      expect(body.channels).toEqual({ [platform.name]: "degraded" });
+      expect(body.error.message).toMatch(
+        new RegExp(`channel ${platform.name} is degraded: still connecting \\(for \\d+ s\\)`),
+      );
 
-      // getMe's own deadline (10 s) passes: a line with the host, the deadline and the next wait, and /healthz says it.
-      await appears(gateway.logs, /telegram Bot API did not answer getMe; still connecting/, 15_000);
-      const [wait] = logLines(gateway.logs(), "telegram Bot API did not answer getMe; still connecting");
+      // The call's own deadline (10 s) passes: a line with the host, the deadline and the next wait; /healthz says it.
+      await appears(gateway.logs, /the platform did not answer; still connecting/, 15_000);
+      const [wait] = logLines(gateway.logs(), "the platform did not answer; still connecting");
       expect(wait).toMatchObject({
-        channelType: "telegram",
-        host: `127.0.0.1:${silent.port}`,
+        channelType: platform.name,
+        host,
+        call: platform.call,
         attempt: 1,
         deadlineMs: 10_000,
         retryInMs: 1000,
       });
       const later = (await (await fetch(`${gateway.url}/healthz`)).json()) as { error: { message: string } };
       expect(later.error.message).toContain(
-        `channel telegram is degraded: getMe on 127.0.0.1:${silent.port}: no answer within 10 s; retrying`,
+        `channel ${platform.name} is degraded: ${platform.call} on ${host}: no answer within 10 s; retrying`,
       );
-      expect(gateway.output()).not.toContain(TOKEN);
+      for (const secret of secrets) expect(gateway.output()).not.toContain(secret);
     } finally {
       // Stopping while the channel is still connecting ends the process cleanly.
       expect(await gateway.stop()).toBe(0);
       await silent.close();
+      fresh.cleanup();
     }
   }, 60_000);
+});
 
+describe("gatehouse start with a token the platform refuses", () => {
   it("refuses to start on a token Telegram refuses (401), as doctor does, without waiting for the grace period", async () => {
     const api = new LocalBotApi(TOKEN);
     const config = join(ws.dataDir, "refused.yaml");

@@ -23,6 +23,7 @@ import { clipText, SLACK_MRKDWN, splitText } from "../text/index.js";
 import { errorName } from "../redact.js";
 import { slackAddressing } from "./addressing.js";
 import { verifySlackSignature } from "./signature.js";
+import { slackIdentity } from "./connect.js";
 import { ChannelStatus } from "../status.js";
 import { SLACK_EVENT_ID_TTL_MS, slackEventId } from "./event-id.js";
 
@@ -40,6 +41,10 @@ export interface SlackAdapterOptions {
   path?: string;
   /** Web API root, e.g. for a local test server; default https://slack.com/api/. */
   apiUrl?: string;
+  /** Deadline of one auth.test attempt at start; past it the channel logs, shows degraded and tries again (default 10 s). */
+  connectTimeoutMs?: number;
+  /** First wait before trying auth.test again (default 1 s; doubles up to 30 s). */
+  connectBackoffMs?: number;
   logger?: GatewayLogger;
   channelType?: string;
   /** Clock for the signature replay window. */
@@ -76,6 +81,7 @@ export class SlackAdapter implements ChannelAdapter {
   private app: App | null = null;
   private receiver: HTTPReceiver | null = null;
   private server: Server | null = null;
+  private connecting: AbortController | null = null;
   private logger: GatewayLogger = SILENT_LOGGER;
   private inFlight: InFlight;
   private readonly botToken: string;
@@ -105,8 +111,23 @@ export class SlackAdapter implements ChannelAdapter {
       endpoints: path,
       logLevel: bolt.LogLevel.ERROR,
     });
+    // auth.test with a deadline per attempt (and a log line for each wait); Bolt then needs no call of its own.
+    const connecting = new AbortController();
+    this.connecting = connecting;
+    const identity = await slackIdentity(bolt, this.botToken, {
+      ...this.options,
+      signal: connecting.signal,
+      channelType: this.channelType,
+      logger: () => this.logger,
+      status: this.status,
+    });
+    if (this.connecting !== connecting) throw new Error(`${this.channelType} stopped while connecting`);
+    this.connecting = null;
     const app = new bolt.App({
       token: this.botToken,
+      ...(identity.bot_id && identity.user_id
+        ? { botId: identity.bot_id, botUserId: identity.user_id, tokenVerificationEnabled: false }
+        : {}),
       receiver,
       deferInitialization: true,
       logLevel: bolt.LogLevel.ERROR,
@@ -123,6 +144,8 @@ export class SlackAdapter implements ChannelAdapter {
   }
 
   async stop(): Promise<void> {
+    this.connecting?.abort();
+    this.connecting = null;
     const server = this.server;
     this.server = null;
     await closeServer(server);

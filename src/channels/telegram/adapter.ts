@@ -23,7 +23,7 @@ import { clipText, splitText, TELEGRAM_HTML } from "../text/index.js";
 import { errorName } from "../redact.js";
 import { telegramAddressing } from "./addressing.js";
 import { ChannelStatus } from "../status.js";
-import { initWithDeadline } from "./connect.js";
+import { connectWithDeadline } from "../connect-with-deadline.js";
 import { TelegramPoller } from "./polling.js";
 import { TELEGRAM_API_ROOT } from "./probe.js";
 
@@ -134,16 +134,22 @@ export class TelegramAdapter implements ChannelAdapter {
     this.wire(bot, handlers);
     const connecting = new AbortController();
     this.connecting = connecting;
-    await initWithDeadline(bot, {
-      timeoutMs: this.options.connectTimeoutMs ?? 10_000,
-      backoffMs: this.options.connectBackoffMs ?? 1_000,
-      maxBackoffMs: 30_000,
-      signal: connecting.signal,
-      host: new URL(this.options.apiRoot ?? TELEGRAM_API_ROOT).host,
-      channelType: this.channelType,
-      logger: () => this.logger,
-      status: this.status,
-    });
+    await connectWithDeadline(
+      // grammY types its signal with the abort-controller shim; Node's AbortSignal is what it gets at run time.
+      (signal) => bot.init(signal as Parameters<Bot["init"]>[0]),
+      telegramAnswersLater,
+      {
+        call: "getMe",
+        timeoutMs: this.options.connectTimeoutMs ?? 10_000,
+        backoffMs: this.options.connectBackoffMs ?? 1_000,
+        maxBackoffMs: 30_000,
+        signal: connecting.signal,
+        host: new URL(this.options.apiRoot ?? TELEGRAM_API_ROOT).host,
+        channelType: this.channelType,
+        logger: () => this.logger,
+        status: this.status,
+      },
+    );
     if (this.connecting !== connecting) throw new Error(`${this.channelType} stopped while connecting`);
     this.connecting = null;
     await this.registerCommands(bot);
@@ -380,4 +386,10 @@ export class TelegramAdapter implements ChannelAdapter {
 function displayName(user: { first_name: string; last_name?: string; username?: string }): string {
   const full = [user.first_name, user.last_name].filter(Boolean).join(" ").trim();
   return full || (user.username ? `@${user.username}` : "");
+}
+
+/** A network failure, a timeout, a rate limit or a server error: the Bot API may answer later (not a 401 or 404). */
+function telegramAnswersLater(error: unknown): boolean {
+  const code = (error as { error_code?: unknown } | null)?.error_code;
+  return typeof code !== "number" || code === 429 || code >= 500;
 }
