@@ -34,7 +34,8 @@ export interface NoticeClaimsDeps {
 /**
  * Telling a sender about a decision once across instances, driven by a claim in the store rather than by which
  * instance's feed saw the event: the claim is a lease `notice:<type>:<event id>` (leases.ts, fenced) whose cursor counts
- * the steps done. Every instance that hears the decision tries to take it; the holder does the remaining steps,
+ * the steps done. Every instance that hears the decision tries to take it; the holder (renewing it while it works) does
+ * the remaining steps,
  * committing each under its fencing token, then marks it done (and keeps the claim for NOTICE_MEMORY_MS). An instance that finds it held looks again once the
  * lease can have run out, so when the holder died or was paused between the decision and the notice (or failed to
  * send), another instance takes it over after the lease time and carries on from the last step committed. A step is
@@ -79,9 +80,25 @@ export class NoticeClaims {
       this.log("info", "decision already told by another instance", event);
       return retry();
     }
-    const held = lease;
+    let held = lease;
     // By this process's clock, measured from before the store was asked: never later than the store's expiry.
-    const validUntil = asked + leases.ttlMs;
+    let validUntil = asked + leases.ttlMs;
+    // Renewed every third of the lease while a step runs (a slow send, a flood wait), so only a holder that died or
+    // was paused loses the claim; a refused or failed renewal means another instance may take it over.
+    const renewal = setInterval(
+      () => {
+        const asking = Date.now();
+        leases.store.renew(held, leases.ttlMs).then(
+          (renewed) => {
+            if (renewed) [held, validUntil] = [renewed, asking + leases.ttlMs];
+            else validUntil = 0;
+          },
+          () => undefined,
+        );
+      },
+      Math.max(50, Math.floor(leases.ttlMs / 3)),
+    );
+    renewal.unref();
     try {
       for (let step = done; step < steps.length; step++) {
         if (this.deps.signal.aborted || Date.now() >= validUntil) return retry();
@@ -98,6 +115,8 @@ export class NoticeClaims {
       // The lease is left to run out: another instance (or this one) carries on from the last step committed.
       this.log("warn", "could not tell the sender about the decision: another attempt follows", event, error);
       retry();
+    } finally {
+      clearInterval(renewal);
     }
   }
 
