@@ -11,22 +11,12 @@ import { LocalBotApi } from "./channels-telegram-api.js";
 import { cliWorkspace, runGatehouse, startGatehouse } from "./cli-helpers.js";
 import { silentServer } from "./support/dead-endpoints.js";
 import { BOT_TOKEN as SLACK_TOKEN, SIGNING_SECRET } from "./support/slack-events.js";
+import { until } from "./support/until.js";
 
 const TOKEN = "7012345678:AAH-startConnectingToken_0123456789ab";
 
 const ws = cliWorkspace();
 afterAll(() => ws.cleanup());
-
-/** Resolves once `read()` matches, or fails naming what did not appear within `ms`. */
-async function appears(read: () => string, pattern: RegExp, ms: number): Promise<RegExpExecArray> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const match = pattern.exec(read());
-    if (match) return match;
-    if (Date.now() > end) throw new Error(`${pattern} did not appear within ${ms} ms:\n${read()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** The JSON log lines the gateway wrote to stderr whose message is `msg`. */
 function logLines(logs: string, msg: string): Array<Record<string, unknown>> {
@@ -90,7 +80,11 @@ describe.each(SILENT_PLATFORMS)("gatehouse start with $name not answering", (pla
       );
 
       // The call's own deadline (10 s) passes: a line with the host, the deadline and the next wait; /healthz says it.
-      await appears(gateway.logs, /the platform did not answer; still connecting/, 15_000);
+      await until(
+        () => /the platform did not answer; still connecting/.exec(gateway.logs()),
+        () => `the "still connecting" line in the logs:\n${gateway.logs()}`,
+        15_000,
+      );
       const [wait] = logLines(gateway.logs(), "the platform did not answer; still connecting");
       expect(wait).toMatchObject({
         channelType: platform.name,

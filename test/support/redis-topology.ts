@@ -4,84 +4,15 @@
  * process is killed and the dir removed by `stop()`, which tests call in `finally`/`afterAll` (and which a process
  * exit also triggers, so nothing outlives a failed run).
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createClient } from "redis";
 import { sparePort } from "../redis-support.js";
+import { ask, fieldOf, HOST, replicationInfo, run, waitFor } from "./redis-nodes.js";
 
-const HOST = "127.0.0.1";
-const START_DEADLINE_MS = 20_000;
-
-/** Whether redis-server and redis-cli are here; with CI=true their absence fails the run instead of skipping. */
-export async function requireRedisBinaries(purpose: string): Promise<boolean> {
-  const found = await Promise.all(
-    ["redis-server", "redis-cli"].map((bin) =>
-      run(bin, ["--version"]).then(
-        () => true,
-        () => false,
-      ),
-    ),
-  );
-  if (found.every(Boolean)) return true;
-  if (process.env.CI === "true")
-    throw new Error(`redis-server/redis-cli are not installed and CI=true: ${purpose} cannot run`);
-  console.warn(`\n*** redis-server/redis-cli not installed: SKIPPING ${purpose} (it fails when CI=true) ***\n`);
-  return false;
-}
-
-function run(bin: string, args: string[], timeoutMs = 15_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(bin, args, { timeout: timeoutMs }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${bin} ${args.join(" ")} failed: ${stderr || error.message}`));
-      else resolve(stdout);
-    });
-  });
-}
-
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | null | undefined | false>,
-  ms = START_DEADLINE_MS,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** One command to one node, on a short-lived connection. */
-export async function ask(port: number, args: string[]): Promise<unknown> {
-  const client = createClient({ socket: { host: HOST, port, connectTimeout: 2000, reconnectStrategy: false } });
-  client.on("error", () => {});
-  await client.connect();
-  try {
-    return await client.sendCommand(args);
-  } finally {
-    client.destroy();
-  }
-}
-
-/** `INFO replication` as a map. */
-export async function replicationInfo(port: number): Promise<Map<string, string>> {
-  const text = String(await ask(port, ["INFO", "replication"]));
-  return new Map(
-    text
-      .split(/\r?\n/)
-      .filter((line) => line.includes(":"))
-      .map((line) => line.split(":", 2) as [string, string]),
-  );
-}
+export { ask, fieldOf, replicationInfo, requireRedisBinaries, waitFor } from "./redis-nodes.js";
 
 class Processes {
   readonly dir = mkdtempSync(join(tmpdir(), "gh-redis-topology-"));
@@ -151,15 +82,69 @@ class Processes {
   }
 }
 
-/** A master, one replica and three Sentinels watching it as `mymaster` (down after 2 s, quorum 2). */
-export class SentinelSetup {
-  readonly masterName = "mymaster";
-  private constructor(
-    private readonly processes: Processes,
+/**
+ * The master and the replica a failover test works on (FailoverTopology in redis-failover.ts), and the steps it takes
+ * with them; which port is which changes as the topology fails over.
+ */
+abstract class ReplicatedPair {
+  protected constructor(
+    protected readonly processes: Processes,
     public masterPort: number,
     public replicaPort: number,
-    readonly sentinelPorts: number[],
   ) {}
+
+  /** Whether the replica has been promoted already (on a loaded machine the topology may have failed over early). */
+  protected abstract replicaIsMaster(): Promise<boolean>;
+  /** What the killed master's config gets on its restart, so it comes back as the new master's replica. */
+  protected abstract rejoinLines(): string[];
+  /** Waits until the replica has been promoted and the topology serves again. */
+  abstract failedOver(): Promise<void>;
+
+  /** Freezes the replica and cuts its link, so nothing the master writes from now on reaches it, not even a buffer. */
+  async pauseReplica(): Promise<void> {
+    if (await this.replicaIsMaster()) [this.masterPort, this.replicaPort] = [this.replicaPort, this.masterPort];
+    await waitFor(
+      "the replica in sync",
+      async () => (await replicationInfo(this.replicaPort)).get("master_link_status") === "up",
+    );
+    this.processes.signal(this.replicaPort, "SIGSTOP");
+    await ask(this.masterPort, ["CLIENT", "KILL", "TYPE", "replica"]);
+  }
+
+  /** Kills the master outright and lets the replica run again (before the topology would count it down too). */
+  async killMasterAndResumeReplica(): Promise<void> {
+    await this.processes.kill(this.masterPort);
+    this.processes.signal(this.replicaPort, "SIGCONT");
+  }
+
+  /** The killed master comes back as the new master's replica (as an operator would bring it back). */
+  async restartOldMaster(): Promise<void> {
+    const old = this.masterPort;
+    await this.processes.restart(old, this.rejoinLines());
+    await waitFor(
+      "the old master to be the new master's replica",
+      async () => (await replicationInfo(old)).get("master_link_status") === "up",
+      30_000,
+    );
+    [this.masterPort, this.replicaPort] = [this.replicaPort, old];
+  }
+
+  stop(): Promise<void> {
+    return this.processes.stop();
+  }
+}
+
+/** A master, one replica and three Sentinels watching it as `mymaster` (down after 2 s, quorum 2). */
+export class SentinelSetup extends ReplicatedPair {
+  readonly masterName = "mymaster";
+  private constructor(
+    processes: Processes,
+    masterPort: number,
+    replicaPort: number,
+    readonly sentinelPorts: number[],
+  ) {
+    super(processes, masterPort, replicaPort);
+  }
 
   static async start(): Promise<SentinelSetup> {
     const processes = new Processes();
@@ -217,30 +202,17 @@ export class SentinelSetup {
     return `redis+sentinel://${this.sentinelPorts.map((port) => `${HOST}:${port}`).join(",")}/0?name=${this.masterName}&prefix=${prefix}${extra}`;
   }
 
-  /**
-   * Freezes the replica and cuts its link, so nothing the master writes from now on reaches it, not even a buffer.
-   * Which of the two is master is read first: on a loaded machine the Sentinels may have failed over already.
-   */
-  async pauseReplica(): Promise<void> {
+  protected async replicaIsMaster(): Promise<boolean> {
     const reply = (await ask(this.sentinelPorts[0]!, [
       "SENTINEL",
       "GET-MASTER-ADDR-BY-NAME",
       this.masterName,
     ])) as string[];
-    if (Number(reply[1]) === this.replicaPort)
-      [this.masterPort, this.replicaPort] = [this.replicaPort, this.masterPort];
-    await waitFor(
-      "the replica in sync",
-      async () => (await replicationInfo(this.replicaPort)).get("master_link_status") === "up",
-    );
-    this.processes.signal(this.replicaPort, "SIGSTOP");
-    await ask(this.masterPort, ["CLIENT", "KILL", "TYPE", "replica"]);
+    return Number(reply[1]) === this.replicaPort;
   }
 
-  /** Kills the master outright and lets the replica run again (before the Sentinels would count it down too). */
-  async killMasterAndResumeReplica(): Promise<void> {
-    await this.processes.kill(this.masterPort);
-    this.processes.signal(this.replicaPort, "SIGCONT");
+  protected rejoinLines(): string[] {
+    return [`replicaof ${HOST} ${this.replicaPort}`];
   }
 
   /** Waits until the Sentinels have promoted the replica. */
@@ -260,39 +232,19 @@ export class SentinelSetup {
       30_000,
     );
   }
-
-  /** The killed master comes back as the new master's replica (as an operator would bring it back). */
-  async restartOldMaster(): Promise<void> {
-    const old = this.masterPort;
-    await this.processes.restart(old, [`replicaof ${HOST} ${this.replicaPort}`]);
-    await waitFor(
-      "the old master to be the new master's replica",
-      async () => (await replicationInfo(old)).get("master_link_status") === "up",
-      30_000,
-    );
-    [this.masterPort, this.replicaPort] = [this.replicaPort, old];
-  }
-
-  stop(): Promise<void> {
-    return this.processes.stop();
-  }
-}
-
-/** A field of a RESP2 flat array or a RESP3 map reply. */
-export function fieldOf(reply: unknown, name: string): unknown {
-  if (Array.isArray(reply)) return reply[reply.indexOf(name) + 1];
-  if (reply instanceof Map) return reply.get(name);
-  return (reply as Record<string, unknown>)[name];
 }
 
 /** Three masters (every slot covered) and one replica of the master that serves `slotKey`'s slot. */
-export class ClusterSetup {
+export class ClusterSetup extends ReplicatedPair {
+  /** `masterPort` is the master of the store's slot, one of `masterPorts`. */
   private constructor(
-    private readonly processes: Processes,
+    processes: Processes,
     readonly masterPorts: number[],
-    public slotMasterPort: number,
-    public replicaPort: number,
-  ) {}
+    slotMasterPort: number,
+    replicaPort: number,
+  ) {
+    super(processes, slotMasterPort, replicaPort);
+  }
 
   static async start(slotKey: string): Promise<ClusterSetup> {
     const processes = new Processes();
@@ -355,26 +307,13 @@ export class ClusterSetup {
     return `redis+cluster://${this.masterPorts.map((port) => `${HOST}:${port}`).join(",")}?prefix=${prefix}${extra}`;
   }
 
-  /**
-   * Freezes the replica and cuts its link, so nothing the master writes from now on reaches it, not even a buffer.
-   * Which of the two is master is read first: on a loaded machine the cluster may have failed over already.
-   */
-  async pauseReplica(): Promise<void> {
-    if ((await replicationInfo(this.replicaPort)).get("role") === "master") {
-      [this.slotMasterPort, this.replicaPort] = [this.replicaPort, this.slotMasterPort];
-    }
-    await waitFor(
-      "the replica in sync",
-      async () => (await replicationInfo(this.replicaPort)).get("master_link_status") === "up",
-    );
-    this.processes.signal(this.replicaPort, "SIGSTOP");
-    await ask(this.slotMasterPort, ["CLIENT", "KILL", "TYPE", "replica"]);
+  protected async replicaIsMaster(): Promise<boolean> {
+    return (await replicationInfo(this.replicaPort)).get("role") === "master";
   }
 
-  /** Kills the master of the store's slot outright and lets its replica run again. */
-  async killMasterAndResumeReplica(): Promise<void> {
-    await this.processes.kill(this.slotMasterPort);
-    this.processes.signal(this.replicaPort, "SIGCONT");
+  /** It keeps its nodes.conf and rejoins as the new master's replica by itself. */
+  protected rejoinLines(): string[] {
+    return [];
   }
 
   /** Waits until the replica has taken the slot over and the cluster is whole again. */
@@ -384,27 +323,11 @@ export class ClusterSetup {
       async () => (await replicationInfo(this.replicaPort)).get("role") === "master",
       30_000,
     );
-    const alive = this.masterPorts.find((port) => port !== this.slotMasterPort)!;
+    const alive = this.masterPorts.find((port) => port !== this.masterPort)!;
     await waitFor(
       "the cluster to be ok again",
       async () => String(await ask(alive, ["CLUSTER", "INFO"])).includes("cluster_state:ok"),
       30_000,
     );
-  }
-
-  /** The killed master comes back (its nodes.conf kept) and rejoins as the new master's replica. */
-  async restartOldMaster(): Promise<void> {
-    const old = this.slotMasterPort;
-    await this.processes.restart(old);
-    await waitFor(
-      "the old master to be the new master's replica",
-      async () => (await replicationInfo(old)).get("master_link_status") === "up",
-      30_000,
-    );
-    [this.slotMasterPort, this.replicaPort] = [this.replicaPort, old];
-  }
-
-  stop(): Promise<void> {
-    return this.processes.stop();
   }
 }
