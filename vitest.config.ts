@@ -13,7 +13,7 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
-    // Fails the run if a test wrote ./.gatehouse into the repository (see the file).
+    // Fails the run if a test wrote ./.gatehouse or dump.rdb into the repository (see the file).
     globalSetup: ["test/support/repo-data-dir-guard.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -1,8 +1,12 @@
 /** Helpers for the Redis store tests: the shared test server, unique prefixes, cleanup and a private server to kill. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createConnection, createServer } from "node:net";
 import { createClient } from "redis";
+import { until } from "./support/until.js";
 
 export const REDIS_URL = process.env.GATEHOUSE_TEST_REDIS_URL ?? "redis://127.0.0.1:6379/0";
 
@@ -69,6 +73,7 @@ export async function sparePort(): Promise<number> {
 /** A redis-server of the test's own on a spare port, which the test may kill and start again. */
 export class PrivateRedis {
   private child: ChildProcess | null = null;
+  private scratch: string | null = null;
 
   /** dataDir: keep the data across stop/start (append-only file there, fsync on every write). */
   private constructor(
@@ -87,27 +92,29 @@ export class PrivateRedis {
   }
 
   async start(): Promise<void> {
-    const persistence = this.dataDir
-      ? ["--appendonly", "yes", "--appendfsync", "always", "--dir", this.dataDir]
-      : ["--appendonly", "no"];
+    // Without a data dir of the test's, a scratch dir: a replica writes the RDB of its full sync to its working dir,
+    // which would otherwise be the repository (dump.rdb there; see support/repo-data-dir-guard.ts).
+    if (!this.dataDir) this.scratch = mkdtempSync(join(tmpdir(), "gh-private-redis-"));
+    const persistence = this.dataDir ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"];
+    const dir = this.dataDir ?? this.scratch!;
     const child = spawn(
       "redis-server",
-      ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", ...persistence],
-      {
-        stdio: "ignore",
-      },
+      ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", ...persistence, "--dir", dir],
+      { cwd: dir, stdio: "ignore" },
     );
     this.child = child;
     const exited = new Promise<never>((_, reject) =>
       child.once("exit", (code) => reject(new Error(`redis-server exited (${code})`))),
     );
     exited.catch(() => {});
-    const deadline = Date.now() + 10_000;
-    while (!(await reachable(this.port))) {
-      if (child.exitCode !== null) await exited;
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${this.port} did not start`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await until(
+      async () => {
+        if (child.exitCode !== null) await exited;
+        return reachable(this.port);
+      },
+      `redis-server on port ${this.port} to start`,
+      10_000,
+    );
   }
 
   /** Freezes the server (SIGSTOP): connections stay open but nothing is answered. */
@@ -122,9 +129,12 @@ export class PrivateRedis {
   async stop(): Promise<void> {
     const child = this.child;
     this.child = null;
-    if (!child || child.exitCode !== null) return;
-    const gone = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGKILL");
-    await gone;
+    if (child && child.exitCode === null) {
+      const gone = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGKILL");
+      await gone;
+    }
+    if (this.scratch) rmSync(this.scratch, { recursive: true, force: true });
+    this.scratch = null;
   }
 }
