@@ -5,10 +5,11 @@
  */
 import { mkdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { buildConsoleForTest } from "./console-helpers.js";
 import { fixedTokenAuth, OWNER_TOKEN, startGateway, type TestGateway } from "./gateway-helpers.js";
 import { requestApproval } from "./support/webhook-approval-client.js";
+import { eventually, launchChromium } from "./support/browser.js";
 
 const AGENT_TOKEN = "agent-token-0123456789abcdef";
 const ARTIFACTS = new URL("./artifacts/", import.meta.url);
@@ -17,10 +18,6 @@ let built: Awaited<ReturnType<typeof buildConsoleForTest>>;
 let gw: TestGateway;
 let browser: Browser;
 let page: Page;
-
-function eventually<T>(read: () => Promise<T> | T) {
-  return expect.poll(read, { timeout: 15_000, interval: 50 });
-}
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -32,10 +29,7 @@ beforeAll(async () => {
       [AGENT_TOKEN]: { userId: "agent-1", role: "agent" },
     }),
   });
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-  });
+  browser = await launchChromium();
   page = await (await browser.newContext({ viewport: { width: 1100, height: 760 } })).newPage();
   page.on("pageerror", (error) => {
     throw error;

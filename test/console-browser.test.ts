@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { buildConsoleForTest, withCookie } from "./console-helpers.js";
 import {
   connectWithToken,
@@ -13,6 +13,7 @@ import {
   USER_TOKEN,
   type TestGateway,
 } from "./gateway-helpers.js";
+import { eventually, launchChromium } from "./support/browser.js";
 
 /**
  * The owner console in a real browser (the Debian Chromium, driven by playwright-core) against a real gateway:
@@ -20,17 +21,6 @@ import {
  * paging, the webchat panel, a hostile same-site page, phone width. Screenshots of each view go to test/artifacts/;
  * with GATEHOUSE_DOCS_SCREENSHOT=1 the pending view is also written to docs/console.png for the README.
  */
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const ARTIFACTS = new URL("./artifacts/", import.meta.url);
 const DOCS_SCREENSHOT = new URL("../docs/console.png", import.meta.url);
 const CODE = /^[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}$/;
@@ -45,9 +35,6 @@ const sockets: TestSocket[] = [];
 let signedInCookie = "";
 
 /** Polls until the browser shows what is expected; generous, because CI machines are busy (no timing is asserted). */
-function eventually<T>(read: () => Promise<T> | T) {
-  return expect.poll(read, { timeout: 15_000, interval: 50 });
-}
 
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: new URL(`console-${name}.png`, ARTIFACTS).pathname, fullPage: true });
@@ -80,7 +67,7 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   built = await buildConsoleForTest();
   gw = await startGateway({ consoleDir: built.dir });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   context = await browser.newContext({
     viewport: { width: 1100, height: 760 },
     permissions: ["clipboard-read", "clipboard-write"],

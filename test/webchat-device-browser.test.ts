@@ -6,27 +6,15 @@
  */
 import { mkdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { buildConsoleForTest } from "./console-helpers.js";
 import { OWNER_TOKEN, startGateway, type TestGateway } from "./gateway-helpers.js";
 import { allBackends } from "./support/backends.js";
+import { eventually, launchChromium } from "./support/browser.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--no-first-run",
-  "--disable-sync",
-];
 const ARTIFACTS = new URL("./artifacts/", import.meta.url);
 const DOCS = new URL("../docs/", import.meta.url);
 const CODE = /^[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}$/;
-
-function eventually<T>(read: () => Promise<T> | T) {
-  return expect.poll(read, { timeout: 15_000, interval: 50 });
-}
 
 const backends = (await allBackends()).filter((b) => b.name === "sqlite" || b.name === "redis");
 afterAll(async () => {
@@ -39,7 +27,7 @@ let browser: Browser;
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   built = await buildConsoleForTest();
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
