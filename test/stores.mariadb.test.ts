@@ -2,33 +2,14 @@ import { randomBytes } from "node:crypto";
 import mysql from "mysql2/promise";
 import { describe, expect, it } from "vitest";
 import { openMariaDbStores } from "../src/stores/mariadb/index.js";
-import type { PairingStore, SessionBindingStore } from "../src/stores/types.js";
-import { describePairingStore, describeSessionBindingStore, type SuiteContext } from "../src/testing/index.js";
 import { MARIADB_URL, testPrefixes } from "./mariadb-helpers.js";
+import { describeSqlConformance } from "./support/sql-conformance.js";
 
 // Every store gets its own table prefix, all dropped at the end.
 const { available, nextUrl } = await testPrefixes("s");
 
-async function pairingStore(ctx: SuiteContext): Promise<PairingStore> {
-  const stores = await openMariaDbStores(nextUrl(), { ...ctx.rules, now: ctx.now, secret: ctx.secret, poolSize: 4 });
-  await stores.sessions.close();
-  return stores.pairing;
-}
-
-async function sessionStore(ctx: SuiteContext): Promise<SessionBindingStore> {
-  const stores = await openMariaDbStores(nextUrl(), {
-    now: ctx.now,
-    secret: ctx.secret,
-    sessionIdleTtlMs: ctx.idleTtlMs,
-    poolSize: 2,
-  });
-  await stores.pairing.close();
-  return stores.sessions;
-}
-
 describe.runIf(available)("mariadb stores", () => {
-  describePairingStore("mariadb", pairingStore, { describe, it, sharedUrl: nextUrl });
-  describeSessionBindingStore("mariadb", sessionStore, { describe, it });
+  describeSqlConformance("mariadb", openMariaDbStores, nextUrl);
 
   it("tables of an older gatehouse (before approvals and conversations) gain them on the next open, keeping pairings", async () => {
     const secret = randomBytes(32);
