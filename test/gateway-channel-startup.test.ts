@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { ChannelPlugin } from "../src/core/context.js";
 import { createGateway, type Gateway } from "../src/gateway/index.js";
 import { captureLogger, fixedTokenAuth, SECRET } from "./gateway-helpers.js";
+import { until } from "./support/until.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -54,14 +55,6 @@ async function health(gateway: Gateway): Promise<{ status: number; body: Health 
   return { status: response.status, body: (await response.json()) as Health };
 }
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  const end = Date.now() + 5_000;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe("channels that take longer than the grace period", () => {
   it("the gateway starts, says the channel is still connecting, and shows it ok once it connects", async () => {
     const channel = slowChannel();
@@ -74,7 +67,7 @@ describe("channels that take longer than the grace period", () => {
     expect(connecting.status).toBe(503);
     expect(connecting.body.error?.message).toMatch(/^channel slow is degraded: still connecting \(for \d+ s\)$/);
     channel.connect();
-    await until(() => lines.some((line) => line.startsWith("info channel connected")), "the connected line");
+    await until(() => lines.some((line) => line.startsWith("info channel connected")), "the connected line", 5_000);
     expect(await health(gateway)).toMatchObject({ status: 200, body: { ok: true, channels: { slow: "ok" } } });
   });
 
@@ -82,7 +75,11 @@ describe("channels that take longer than the grace period", () => {
     const channel = slowChannel();
     const { gateway, lines } = await startWith(channel);
     channel.fail(new TypeError("secret platform detail"));
-    await until(() => lines.some((line) => line.startsWith("error channel failed to start")), "the failure line");
+    await until(
+      () => lines.some((line) => line.startsWith("error channel failed to start")),
+      "the failure line",
+      5_000,
+    );
     expect(lines.join("\n")).not.toContain("secret platform detail");
     const failed = await health(gateway);
     expect(failed.status).toBe(503);
@@ -97,6 +94,6 @@ describe("channels that take longer than the grace period", () => {
     await gateway.stop();
     expect(channel.stops).toBe(1);
     channel.connect();
-    await until(() => channel.stops === 2, "the second stop");
+    await until(() => channel.stops === 2, "the second stop", 5_000);
   });
 });
