@@ -211,5 +211,5 @@ export function redactUrl(url: string): string {
 function report(io: Output, checks: Check[], json: boolean): void {
   if (json) return printJson(io, { ok: !checks.some((c) => c.status === "fail"), checks });
   for (const check of checks)
-    io.out(`${check.status.toUpperCase().padEnd(4)}  ${check.name.padEnd(7)} ${check.detail}`);
+    io.out(`${check.status.toUpperCase().padEnd(4)}  ${check.name.padEnd(8)} ${check.detail}`);
 }
