@@ -1,4 +1,5 @@
 import type { GatewayLogger } from "../core/context.js";
+import type { AnswerOptions, ButtonPress, ChannelHandlers } from "./channel.js";
 import { errorName } from "./redact.js";
 
 /** Runs handler work without blocking the platform's update loop; stop() can wait for what is still running. */
@@ -71,4 +72,32 @@ export async function closeServer(server: import("node:http").Server | null): Pr
   if (!server) return;
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/**
+ * Hands a button press to the router with an `answer` that reaches the presser once (`reply` does the platform's
+ * part); a press the handler left unanswered, even by failing, still gets "Something went wrong. Nothing was changed."
+ */
+export async function handlePress(
+  handlers: Pick<ChannelHandlers, "onButton">,
+  press: Omit<ButtonPress, "answer">,
+  reply: (text: string, options?: AnswerOptions) => Promise<void>,
+): Promise<void> {
+  let answered = false;
+  const answer = async (text: string, options?: AnswerOptions): Promise<void> => {
+    if (answered) return;
+    answered = true;
+    await reply(text, options);
+  };
+  try {
+    await handlers.onButton({ ...press, answer });
+  } finally {
+    if (!answered) await answer("Something went wrong. Nothing was changed.");
+  }
+}
+
+/** The address an adapter's own HTTP server listens on (e.g. to learn the port picked for port 0), or null. */
+export function serverAddress(server: import("node:http").Server | null): import("node:net").AddressInfo | null {
+  const address = server?.address();
+  return address && typeof address === "object" ? address : null;
 }

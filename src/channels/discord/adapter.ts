@@ -6,7 +6,6 @@ import { ChannelStatus } from "../status.js";
 import {
   importChannelSdk,
   tokenFromEnv,
-  type AnswerOptions,
   type ActionCard,
   type ApprovalRequest,
   type ChannelCapabilities,
@@ -15,7 +14,7 @@ import {
   type SentCard,
   type StreamingReplies,
 } from "../channel.js";
-import { InFlight, SILENT_LOGGER } from "../adapter-support.js";
+import { handlePress, InFlight, SILENT_LOGGER } from "../adapter-support.js";
 import { actionCardText } from "../action-card.js";
 import { approvalCardText } from "../owner-card.js";
 import { clipText, DISCORD_MARKDOWN, splitText } from "../text/index.js";
@@ -279,30 +278,25 @@ export class DiscordAdapter implements ChannelAdapter {
   private async onPress(interaction: ButtonInteraction, handlers: ChannelHandlers): Promise<void> {
     const parsed = parseDiscordCustomId(interaction.customId);
     if (!parsed) return;
-    let answered = false;
-    const answer = async (text: string, options?: AnswerOptions): Promise<void> => {
-      if (answered) return;
-      answered = true;
-      if (options?.removeButtons) {
-        const content = clipText(`${interaction.message.content}\n\n${text}`, MAX_MESSAGE);
-        await interaction.update({ content, components: [], allowedMentions: NO_PINGS });
-      } else {
-        await interaction.reply({ content: text, flags: 64, allowedMentions: NO_PINGS });
-      }
-    };
-    try {
-      await handlers.onButton({
+    await handlePress(
+      handlers,
+      {
         action: parsed.action,
         token: parsed.token,
         pressedBy: interaction.user.id,
         chatId: interaction.channelId,
         // Outside a guild; the router then checks the chat is the presser's own DM with the bot (createDM).
         isDirect: !interaction.inGuild(),
-        answer,
-      });
-    } finally {
-      if (!answered) await answer("Something went wrong. Nothing was changed.");
-    }
+      },
+      async (text, options) => {
+        if (options?.removeButtons) {
+          const content = clipText(`${interaction.message.content}\n\n${text}`, MAX_MESSAGE);
+          await interaction.update({ content, components: [], allowedMentions: NO_PINGS });
+        } else {
+          await interaction.reply({ content: text, flags: 64, allowedMentions: NO_PINGS });
+        }
+      },
+    );
   }
 
   private async sendable(chatId: string): Promise<SendableChannels> {

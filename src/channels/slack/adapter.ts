@@ -8,7 +8,6 @@ import {
   importChannelSdk,
   tokenFromEnv,
   type ActionCard,
-  type AnswerOptions,
   type ApprovalRequest,
   type ChannelCapabilities,
   type ChannelAdapter,
@@ -16,7 +15,16 @@ import {
   type SentCard,
   type StreamingReplies,
 } from "../channel.js";
-import { closeServer, InFlight, listenOn, readRawBody, SILENT_LOGGER, singleHeader } from "../adapter-support.js";
+import {
+  closeServer,
+  handlePress,
+  InFlight,
+  listenOn,
+  readRawBody,
+  serverAddress,
+  SILENT_LOGGER,
+  singleHeader,
+} from "../adapter-support.js";
 import { approvalCardText } from "../owner-card.js";
 import { actionCardText } from "../action-card.js";
 import { clipText, SLACK_MRKDWN, splitText } from "../text/index.js";
@@ -154,8 +162,7 @@ export class SlackAdapter implements ChannelAdapter {
   }
 
   address(): AddressInfo | null {
-    const address = this.server?.address();
-    return address && typeof address === "object" ? address : null;
+    return serverAddress(this.server);
   }
 
   async send(chatId: string, text: string): Promise<void> {
@@ -238,21 +245,9 @@ export class SlackAdapter implements ChannelAdapter {
     const channel = body.channel?.id ?? "";
     const ts = body.message?.ts;
     const presser = body.user.id;
-    let answered = false;
-    const answer = async (text: string, options?: AnswerOptions): Promise<void> => {
-      if (answered) return;
-      answered = true;
-      if (options?.removeButtons && channel && ts) {
-        const original = typeof body.message?.text === "string" ? body.message.text : "";
-        const updated = clipText(`${original}\n\n${SLACK_MRKDWN.escape(text)}`.trim(), MAX_SECTION);
-        const blocks = [{ type: "section", text: { type: "mrkdwn", text: updated, verbatim: true } }];
-        await this.api((client) => client.chat.update({ channel, ts, text: updated, blocks }));
-      } else if (channel) {
-        await this.api((client) => client.chat.postEphemeral({ channel, user: presser, text }));
-      }
-    };
-    try {
-      await handlers.onButton({
+    await handlePress(
+      handlers,
+      {
         action:
           action.action_id === SLACK_APPROVE_ACTION
             ? "approve"
@@ -263,11 +258,18 @@ export class SlackAdapter implements ChannelAdapter {
         pressedBy: presser,
         chatId: channel,
         isDirect: channel.startsWith("D"),
-        answer,
-      });
-    } finally {
-      if (!answered) await answer("Something went wrong. Nothing was changed.");
-    }
+      },
+      async (text, options) => {
+        if (options?.removeButtons && channel && ts) {
+          const original = typeof body.message?.text === "string" ? body.message.text : "";
+          const updated = clipText(`${original}\n\n${SLACK_MRKDWN.escape(text)}`.trim(), MAX_SECTION);
+          const blocks = [{ type: "section", text: { type: "mrkdwn", text: updated, verbatim: true } }];
+          await this.api((client) => client.chat.update({ channel, ts, text: updated, blocks }));
+        } else if (channel) {
+          await this.api((client) => client.chat.postEphemeral({ channel, user: presser, text }));
+        }
+      },
+    );
   }
 
   /** Reads the raw body, checks the signature and window, then hands the buffered request to Bolt. */

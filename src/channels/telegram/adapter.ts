@@ -8,7 +8,6 @@ import {
   importChannelSdk,
   tokenFromEnv,
   type ActionCard,
-  type AnswerOptions,
   type ApprovalRequest,
   type ChannelCapabilities,
   type ChannelAdapter,
@@ -16,7 +15,7 @@ import {
   type SentCard,
   type StreamingReplies,
 } from "../channel.js";
-import { closeServer, InFlight, listenOn, SILENT_LOGGER } from "../adapter-support.js";
+import { closeServer, handlePress, InFlight, listenOn, serverAddress, SILENT_LOGGER } from "../adapter-support.js";
 import { approvalCardText } from "../owner-card.js";
 import { actionCardText } from "../action-card.js";
 import { clipText, splitText, TELEGRAM_HTML } from "../text/index.js";
@@ -179,8 +178,7 @@ export class TelegramAdapter implements ChannelAdapter {
 
   /** The webhook server's address (webhook mode), e.g. to learn the port picked for port 0. */
   address(): AddressInfo | null {
-    const address = this.server?.address();
-    return address && typeof address === "object" ? address : null;
+    return serverAddress(this.server);
   }
 
   async send(chatId: string, text: string): Promise<void> {
@@ -281,33 +279,27 @@ export class TelegramAdapter implements ChannelAdapter {
     if (!query?.data) return;
     const message = query.message;
     const chat = message?.chat;
-    let answered = false;
-    const answer = async (text: string, options?: AnswerOptions): Promise<void> => {
-      if (answered) return;
-      answered = true;
-      await ctx.answerCallbackQuery({ text: clipText(text, MAX_CALLBACK_ANSWER) });
-      if (options?.removeButtons && message && chat) {
-        await ctx.api.editMessageReplyMarkup(chat.id, message.message_id).catch((error: unknown) =>
-          this.logger.warn("could not remove the buttons", {
-            channelType: this.channelType,
-            error: errorName(error),
-          }),
-        );
-      }
-    };
-    try {
-      await handlers.onButton({
+    await handlePress(
+      handlers,
+      {
         action: peekButtonAction(query.data),
         token: query.data,
         pressedBy: String(query.from.id),
         chatId: chat ? String(chat.id) : "",
         isDirect: chat?.type === "private",
-        answer,
-      });
-    } finally {
-      // Every press is answered, even when the handler failed before it could.
-      if (!answered) await answer("Something went wrong. Nothing was changed.");
-    }
+      },
+      async (text, options) => {
+        await ctx.answerCallbackQuery({ text: clipText(text, MAX_CALLBACK_ANSWER) });
+        if (options?.removeButtons && message && chat) {
+          await ctx.api.editMessageReplyMarkup(chat.id, message.message_id).catch((error: unknown) =>
+            this.logger.warn("could not remove the buttons", {
+              channelType: this.channelType,
+              error: errorName(error),
+            }),
+          );
+        }
+      },
+    );
   }
 
   /** Polls only while this instance holds the lease on this bot (`telegram:<bot id>`); another instance may hold it. */
