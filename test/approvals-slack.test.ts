@@ -1,10 +1,8 @@
 /** An agent's action card on Slack (Bolt in HTTP mode against the local Web API): Approve decides, the card is rewritten. */
 import { afterEach, describe, expect, it } from "vitest";
-import { channelPlugin } from "../src/channels/router.js";
-import { SLACK_APPROVE_ACTION, SlackAdapter } from "../src/channels/slack/index.js";
-import { testClock, testGateway } from "./channels-context.js";
-import { LocalSlackApi } from "./support/slack-web-api.js";
-import { BOT_TOKEN, postSigned, SIGNING_SECRET } from "./support/slack-events.js";
+import { SLACK_APPROVE_ACTION } from "../src/channels/slack/index.js";
+import { approveValue, startSlackChannel } from "./support/slack-channel.js";
+import { buttonPress, postSigned } from "./support/slack-events.js";
 import { until } from "./support/until.js";
 
 let cleanup: Array<() => Promise<void>> = [];
@@ -13,47 +11,9 @@ afterEach(async () => {
   cleanup = [];
 });
 
-function press(user: string, channel: string, value: string, messageTs: string): string {
-  const payload = {
-    type: "block_actions",
-    team: { id: "T1", domain: "test" },
-    user: { id: user, username: user, team_id: "T1" },
-    api_app_id: "A1",
-    token: "legacy",
-    trigger_id: "1.2.3",
-    container: { type: "message", message_ts: messageTs, channel_id: channel, is_ephemeral: false },
-    channel: { id: channel, name: "directmessage" },
-    message: { type: "message", ts: messageTs, text: "card" },
-    response_url: "http://127.0.0.1:9/unused",
-    actions: [
-      {
-        type: "button",
-        action_id: SLACK_APPROVE_ACTION,
-        block_id: "b1",
-        value,
-        action_ts: "1700000200.000001",
-        text: { type: "plain_text", text: "x" },
-      },
-    ],
-  };
-  return `payload=${encodeURIComponent(JSON.stringify(payload))}`;
-}
-
 describe("approvals on Slack", () => {
   it("sends the owner an action card with the arguments quoted, and Approve decides and rewrites it", async () => {
-    const api = new LocalSlackApi(BOT_TOKEN);
-    const apiUrl = await api.listen();
-    const clock = testClock(Date.now());
-    const gw = await testGateway({ clock, policy: { ownerUserIds: ["UOWNER"] } });
-    const adapter = new SlackAdapter({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, port: 0, apiUrl });
-    const plugin = channelPlugin(adapter, { now: clock.now });
-    await plugin.start(gw.ctx);
-    cleanup.push(
-      () => api.close(),
-      () => gw.close(),
-      () => plugin.stop(),
-    );
-    const url = `http://127.0.0.1:${adapter.address()!.port}/slack/events`;
+    const { api, gw, url } = await startSlackChannel(cleanup);
 
     await gw.ctx.approvals!.create("agent-1", {
       id: "slack-1",
@@ -67,14 +27,11 @@ describe("approvals on Slack", () => {
     await until(() => api.posts("UOWNER").length === 1, "the action card");
     const card = api.posts("UOWNER")[0]!;
     expect(String(card.text)).not.toContain("<!channel>");
-    const elements = (
-      card.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>
-    ).find((b) => b.type === "actions")!.elements!;
-    const approve = elements.find((e) => e.action_id === SLACK_APPROVE_ACTION)!.value;
+    const approve = approveValue(card);
     expect(
       await postSigned(
         url,
-        press("UOWNER", "DUOWNER", approve, "1700000000.000002"),
+        buttonPress("UOWNER", "DUOWNER", SLACK_APPROVE_ACTION, approve, "1700000000.000002"),
         "application/x-www-form-urlencoded",
       ),
     ).toBe(200);

@@ -1,15 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { channelPlugin } from "../src/channels/router.js";
-import {
-  SLACK_APPROVE_ACTION,
-  SLACK_DENY_ACTION,
-  SlackAdapter,
-  verifySlackSignature,
-} from "../src/channels/slack/index.js";
-import type { ChannelPlugin } from "../src/core/context.js";
-import { testClock, testGateway, type TestClock, type TestGateway } from "./channels-context.js";
-import { LocalSlackApi } from "./support/slack-web-api.js";
-import { BOT_TOKEN, messageEvent, postSigned, sign, SIGNING_SECRET } from "./support/slack-events.js";
+import { SLACK_APPROVE_ACTION, SLACK_DENY_ACTION, verifySlackSignature } from "../src/channels/slack/index.js";
+import { BOT_TOKEN, buttonPress, messageEvent, postSigned, sign, SIGNING_SECRET } from "./support/slack-events.js";
+import { approveValue, startSlackChannel } from "./support/slack-channel.js";
 import { DEFAULT_MESSAGES } from "../src/channels/messages.js";
 import {
   expectButtonRefusals,
@@ -53,7 +45,7 @@ describe("slack request signatures (v0, real HMACs)", () => {
         signingSecret: SIGNING_SECRET,
         timestamp: String(ts),
         signature,
-        body: body + "&x=1",
+        body: `${body}&x=1`,
         now: NOW,
       }),
     ).toEqual({ ok: false, reason: "bad-signature" });
@@ -104,7 +96,7 @@ describe("slack request signatures (v0, real HMACs)", () => {
       [undefined, signature],
       [String(ts), undefined],
       ["12abc", signature],
-      [String(ts), "v1=" + signature.slice(3)],
+      [String(ts), `v1=${signature.slice(3)}`],
       [String(ts), "v0=zz"],
     ] as const) {
       expect(
@@ -120,53 +112,7 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function startSlack(): Promise<{
-  api: LocalSlackApi;
-  gw: TestGateway;
-  url: string;
-  plugin: ChannelPlugin;
-  clock: TestClock;
-}> {
-  const api = new LocalSlackApi(BOT_TOKEN);
-  const apiUrl = await api.listen();
-  const clock = testClock(Date.now());
-  const gw = await testGateway({ clock, policy: { ownerUserIds: ["UOWNER"] } });
-  const adapter = new SlackAdapter({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, port: 0, apiUrl });
-  const plugin = channelPlugin(adapter, { now: clock.now });
-  await plugin.start(gw.ctx);
-  cleanup.push(
-    () => api.close(),
-    () => gw.close(),
-    () => plugin.stop(),
-  );
-  return { api, gw, plugin, clock, url: `http://127.0.0.1:${adapter.address()!.port}/slack/events` };
-}
-
-function buttonPress(user: string, channel: string, actionId: string, value: string, messageTs: string): string {
-  const payload = {
-    type: "block_actions",
-    team: { id: "T1", domain: "test" },
-    user: { id: user, username: user, team_id: "T1" },
-    api_app_id: "A1",
-    token: "legacy",
-    trigger_id: "1.2.3",
-    container: { type: "message", message_ts: messageTs, channel_id: channel, is_ephemeral: false },
-    channel: { id: channel, name: "directmessage" },
-    message: { type: "message", ts: messageTs, text: "card" },
-    response_url: "http://127.0.0.1:9/unused",
-    actions: [
-      {
-        type: "button",
-        action_id: actionId,
-        block_id: "b1",
-        value,
-        action_ts: "1700000200.000001",
-        text: { type: "plain_text", text: "x" },
-      },
-    ],
-  };
-  return `payload=${encodeURIComponent(JSON.stringify(payload))}`;
-}
+const startSlack = () => startSlackChannel(cleanup);
 
 const CODE = /[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}/;
 const FORM = "application/x-www-form-urlencoded";
@@ -178,10 +124,7 @@ describe("slack channel end to end (Bolt in HTTP mode, local Web API)", () => {
     await until(() => api.posts("DU42").some((p) => CODE.test(String(p.text))), "the code reply");
     await until(() => api.posts("UOWNER").length === 1, "the owner card");
     const card = api.posts("UOWNER")[0]!;
-    const elements = (
-      card.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>
-    ).find((b) => b.type === "actions")!.elements!;
-    const approve = elements.find((e) => e.action_id === SLACK_APPROVE_ACTION)!.value;
+    const approve = approveValue(card);
 
     // Unsigned, wrongly signed and stale requests never reach Bolt.
     const press = buttonPress("UOWNER", "DUOWNER", SLACK_APPROVE_ACTION, approve, "1700000000.000002");
@@ -352,10 +295,7 @@ describe("slack channels (group chats) through Bolt", () => {
     expect(api.posts("DU42")).toEqual([]);
 
     const card = api.posts("UOWNER")[0]!;
-    const elements = (
-      card.blocks as Array<{ type: string; elements?: Array<{ action_id: string; value: string }> }>
-    ).find((b) => b.type === "actions")!.elements!;
-    const approve = elements.find((e) => e.action_id === SLACK_APPROVE_ACTION)!.value;
+    const approve = approveValue(card);
     expect(
       await postSigned(
         url,

@@ -62,3 +62,30 @@ export function messageEvent(
     },
   });
 }
+
+/** A signed-form body of a block_actions press of `actionId` (value: the card's token) on the card sent at `messageTs`. */
+export function buttonPress(user: string, channel: string, actionId: string, value: string, messageTs: string): string {
+  const payload = {
+    type: "block_actions",
+    team: { id: "T1", domain: "test" },
+    user: { id: user, username: user, team_id: "T1" },
+    api_app_id: "A1",
+    token: "legacy",
+    trigger_id: "1.2.3",
+    container: { type: "message", message_ts: messageTs, channel_id: channel, is_ephemeral: false },
+    channel: { id: channel, name: "directmessage" },
+    message: { type: "message", ts: messageTs, text: "card" },
+    response_url: "http://127.0.0.1:9/unused",
+    actions: [
+      {
+        type: "button",
+        action_id: actionId,
+        block_id: "b1",
+        value,
+        action_ts: "1700000200.000001",
+        text: { type: "plain_text", text: "x" },
+      },
+    ],
+  };
+  return `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+}
