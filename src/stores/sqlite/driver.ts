@@ -107,8 +107,9 @@ export class SqliteDriver implements SqlDriver {
   }
 
   async write<T>(work: (tx: SqlExecutor) => Promise<T>, deadline: CallDeadline): Promise<T> {
-    const waiting = this.takeTurn();
-    if (waiting) await waiting;
+    // Awaited even when the turn is free, so BEGIN comes a microtask after the call, as it always has: begun in the
+    // caller's own tick, a second gateway opening the same file in this process met the lock (webchat-device-legacy).
+    await this.takeTurn();
     try {
       deadline.check();
       this.begin.run();
@@ -197,8 +198,7 @@ export class SqliteDriver implements SqlDriver {
    * With nobody in the way (the usual case) it starts at once, without a promise to wait on.
    */
   private async exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const waiting = this.takeTurn();
-    if (waiting) await waiting;
+    await this.takeTurn();
     try {
       return await work();
     } finally {
