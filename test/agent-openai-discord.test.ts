@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { DiscordAdapter } from "../src/channels/discord/adapter.js";
 import { channelPlugin, type ChannelRouterOptions } from "../src/channels/router.js";
-import { startGateway } from "./gateway-helpers.js";
-import { LocalModelServer } from "./openai-server.js";
 import { DiscordEmulator } from "./support/discord-emulator.js";
+import { startOpenAiGateway } from "./support/openai-agent.js";
 import { until } from "./support/until.js";
 
 const TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.local_discord_test_token_abcdefghijkl";
@@ -17,22 +16,15 @@ afterEach(async () => {
 });
 
 async function start(router?: ChannelRouterOptions) {
-  const model = new LocalModelServer({ apiKey: "none" });
-  const baseUrl = await model.listen();
   const discord = new DiscordEmulator(TOKEN);
   const apiRoot = await discord.listen();
+  cleanup.push(() => discord.close());
   discord.addUser({ id: ALICE, username: "alice" });
   const adapter = new DiscordAdapter({ token: TOKEN, apiRoot });
-  const gw = await startGateway({
-    agent: { type: "openai", baseUrl, model: "m" },
-    policy: { allowedUsers: [ALICE] },
+  const { model } = await startOpenAiGateway(cleanup, {
+    allowedUsers: [ALICE],
     channels: [channelPlugin(adapter, router)],
   });
-  cleanup.push(
-    () => model.close(),
-    () => discord.close(),
-    () => gw.gateway.stop(),
-  );
   return { model, discord, adapter, dm: discord.dmOf(ALICE) };
 }
 

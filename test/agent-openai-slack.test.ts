@@ -1,10 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { channelPlugin, type ChannelRouterOptions } from "../src/channels/router.js";
 import { SlackAdapter } from "../src/channels/slack/index.js";
-import { startGateway } from "./gateway-helpers.js";
-import { LocalModelServer } from "./openai-server.js";
 import { BOT_TOKEN, messageEvent, postSigned, SIGNING_SECRET } from "./support/slack-events.js";
 import { LocalSlackApi } from "./support/slack-web-api.js";
+import { startOpenAiGateway } from "./support/openai-agent.js";
 import { until } from "./support/until.js";
 
 const USER = "U42";
@@ -18,21 +17,14 @@ afterEach(async () => {
 });
 
 async function start(router?: ChannelRouterOptions) {
-  const model = new LocalModelServer({ apiKey: "none" });
-  const baseUrl = await model.listen();
   const api = new LocalSlackApi(BOT_TOKEN);
   const apiUrl = await api.listen();
+  cleanup.push(() => api.close());
   const adapter = new SlackAdapter({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, port: 0, apiUrl });
-  const gw = await startGateway({
-    agent: { type: "openai", baseUrl, model: "m" },
-    policy: { allowedUsers: [USER] },
+  const { model } = await startOpenAiGateway(cleanup, {
+    allowedUsers: [USER],
     channels: [channelPlugin(adapter, router)],
   });
-  cleanup.push(
-    () => model.close(),
-    () => api.close(),
-    () => gw.gateway.stop(),
-  );
   const say = async (text: string) =>
     expect(
       await postSigned(

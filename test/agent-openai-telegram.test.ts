@@ -3,7 +3,7 @@ import { channelPlugin, type ChannelRouterOptions } from "../src/channels/router
 import { TelegramAdapter } from "../src/channels/telegram/index.js";
 import { LocalBotApi } from "./channels-telegram-api.js";
 import { startGateway, STORE_KINDS, type StoreKind, type TestGateway } from "./gateway-helpers.js";
-import { LocalModelServer } from "./openai-server.js";
+import { LocalModelServer, rateLimited } from "./openai-server.js";
 import { until } from "./support/until.js";
 
 const TOKEN = "123456789:AAH-local_test_token_abcdefghijklmnopq";
@@ -125,15 +125,7 @@ describe("openai agent on Telegram", () => {
 
   it("a model error gives one short honest line, and the bot keeps answering", async () => {
     const { model, api, gw } = await start();
-    for (let i = 0; i < 2; i++)
-      model.next({
-        kind: "error",
-        status: 429,
-        type: "requests",
-        code: "rate_limit_exceeded",
-        message: "Rate limit reached",
-        retryAfterSeconds: 0,
-      });
+    for (let i = 0; i < 2; i++) model.next(rateLimited(0));
     api.push(api.message(USER, "hello"));
     await until(() => api.textsTo(USER).length > 0, "the failure line", 10_000);
     expect(api.textsTo(USER)).toEqual(["The model is over its rate limit right now. Please try again in a minute."]);

@@ -7,7 +7,7 @@ import {
   type TestGateway,
   type TestSocket,
 } from "./gateway-helpers.js";
-import { LocalModelServer } from "./openai-server.js";
+import { LocalModelServer, rateLimited } from "./openai-server.js";
 
 const KEY = "sk-local-model-key-0123456789";
 
@@ -87,14 +87,7 @@ describe("openai agent over the WebSocket", () => {
   it("a 429 gives the user one short honest line and logs the status without the key", async () => {
     const s = await connect();
     for (let i = 0; i < 2; i++) {
-      model.next({
-        kind: "error",
-        status: 429,
-        type: "requests",
-        code: "rate_limit_exceeded",
-        message: "Rate limit reached",
-        retryAfterSeconds: 0,
-      });
+      model.next(rateLimited(0));
     }
     const res = await s.request("r1", "chat.send", { text: "hello" });
     expect(res.ok).toBe(false);

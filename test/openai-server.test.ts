@@ -1,6 +1,6 @@
-import OpenAI, { APIError } from "openai";
+import OpenAI, { type APIError } from "openai";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { LocalModelServer } from "./openai-server.js";
+import { LocalModelServer, rateLimited } from "./openai-server.js";
 
 // The local model server is only useful if the official client reads it as it reads OpenAI: these checks drive it with
 // the real `openai` package.
@@ -62,28 +62,14 @@ describe("local model server, through the official openai client", () => {
   });
 
   it("answers 429 with retry-after, which the client honours when it retries", async () => {
-    server.next({
-      kind: "error",
-      status: 429,
-      type: "requests",
-      code: "rate_limit_exceeded",
-      message: "Rate limit reached",
-      retryAfterSeconds: 1,
-    });
+    server.next(rateLimited(1));
     const noRetry = await client.chat.completions
       .create({ model: "local", messages: [{ role: "user", content: "x" }] })
       .catch((e: unknown) => e);
     expect(noRetry).toBeInstanceOf(OpenAI.RateLimitError);
     expect((noRetry as APIError).headers?.get("retry-after")).toBe("1");
 
-    server.next({
-      kind: "error",
-      status: 429,
-      type: "requests",
-      code: "rate_limit_exceeded",
-      message: "Rate limit reached",
-      retryAfterSeconds: 1,
-    });
+    server.next(rateLimited(1));
     const retrying = new OpenAI({ baseURL: client.baseURL, apiKey: "sk-local-test-key", maxRetries: 1 });
     const started = Date.now();
     const completion = await retrying.chat.completions.create({

@@ -14,6 +14,18 @@ export type ModelScript =
   | { kind: "error"; status: number; type: string; code: string | null; message: string; retryAfterSeconds?: number }
   | { kind: "disconnectAfter"; tokens: number; text: string };
 
+/** OpenAI's 429 "Rate limit reached" (rate_limit_exceeded), with Retry-After in seconds. */
+export function rateLimited(retryAfterSeconds: number): ModelScript {
+  return {
+    kind: "error",
+    status: 429,
+    type: "requests",
+    code: "rate_limit_exceeded",
+    message: "Rate limit reached",
+    retryAfterSeconds,
+  };
+}
+
 export interface ModelServerOptions {
   /** The API key clients must send as `Authorization: Bearer <key>`; any other answer is 401 invalid_api_key. */
   apiKey: string;
