@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { mintToken } from "../src/auth/index.js";
-import { createGateway, type Gateway } from "../src/gateway/index.js";
+import { createGateway, type Gateway, type GatewayOptions } from "../src/gateway/index.js";
 import type { ChannelPlugin, GatewayContext } from "../src/core/context.js";
 import { openStores } from "../src/stores/index.js";
 import type { AuditEvent, Stores } from "../src/stores/types.js";
@@ -18,6 +18,18 @@ function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), "gh-lifecycle-"));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** A gateway on the memory store with token auth, a free port and a captured log; `options` add or override. */
+function testGateway(options: GatewayOptions = {}): Gateway {
+  return createGateway({
+    store: "memory:",
+    secret: SECRET,
+    auth: fixedTokenAuth(),
+    http: { port: 0 },
+    logger: captureLogger(),
+    ...options,
+  });
 }
 
 async function started(gateway: Gateway): Promise<Gateway> {
@@ -94,23 +106,9 @@ describe("default stores and auth", () => {
   });
 
   it("a failed start (port in use) rejects with the cause, and stop() after it is harmless", async () => {
-    const first = await started(
-      createGateway({
-        store: "memory:",
-        secret: SECRET,
-        auth: fixedTokenAuth(),
-        http: { port: 0 },
-        logger: captureLogger(),
-      }),
-    );
+    const first = await started(testGateway());
     const port = Number(new URL(first.url).port);
-    const second = createGateway({
-      store: "memory:",
-      secret: SECRET,
-      auth: fixedTokenAuth(),
-      http: { port },
-      logger: captureLogger(),
-    });
+    const second = testGateway({ http: { port } });
     await expect(second.start()).rejects.toThrow(/EADDRINUSE|address already in use/);
     await second.stop();
   });
@@ -120,9 +118,7 @@ describe("store events reach the gateway", () => {
   it("an approval made by another process (CLI) on the SQLite file emits pairing.approved and admits the waiting device", async () => {
     const dir = tempDir();
     const url = `sqlite:${join(dir, "gh.db")}`;
-    const gateway = await started(
-      createGateway({ store: url, secret: SECRET, auth: fixedTokenAuth(), http: { port: 0 }, logger: captureLogger() }),
-    );
+    const gateway = await started(testGateway({ store: url }));
     const seen: AuditEvent[] = [];
     gateway.events.on("audit", (event: AuditEvent) => seen.push(event));
     const approvedEvent = new Promise<AuditEvent>((resolve) => gateway.events.once("pairing.approved", resolve));
@@ -193,15 +189,7 @@ describe("channels", () => {
         calls.push(`stop ${name}`);
       },
     });
-    const gateway = createGateway({
-      store: "memory:",
-      secret: SECRET,
-      auth: fixedTokenAuth(),
-      http: { port: 0 },
-      logger: captureLogger(),
-      channels: [channel("a"), channel("b")],
-      policy: { ownerUserIds: ["telegram:1"] },
-    });
+    const gateway = testGateway({ channels: [channel("a"), channel("b")], policy: { ownerUserIds: ["telegram:1"] } });
     await gateway.start();
     expect(await seen?.isOwner("telegram", "1")).toBe(true);
     expect(await seen?.isOwner("discord", "1")).toBe(false);
@@ -211,23 +199,13 @@ describe("channels", () => {
   });
 
   it("a channel that fails to start stops the gateway start and releases the port", async () => {
-    const probe = createGateway({
-      store: "memory:",
-      secret: SECRET,
-      auth: fixedTokenAuth(),
-      http: { port: 0 },
-      logger: captureLogger(),
-    });
+    const probe = testGateway();
     await probe.start();
     const port = Number(new URL(probe.url).port);
     await probe.stop();
     const stopped: string[] = [];
-    const gateway = createGateway({
-      store: "memory:",
-      secret: SECRET,
-      auth: fixedTokenAuth(),
+    const gateway = testGateway({
       http: { port },
-      logger: captureLogger(),
       channels: [
         { channelType: "good", start: async () => {}, stop: async () => void stopped.push("good") },
         {
@@ -239,31 +217,14 @@ describe("channels", () => {
     });
     await expect(gateway.start()).rejects.toThrow("no bot token");
     expect(stopped).toEqual(["good"]);
-    const next = await started(
-      createGateway({
-        store: "memory:",
-        secret: SECRET,
-        auth: fixedTokenAuth(),
-        http: { port },
-        logger: captureLogger(),
-      }),
-    );
+    const next = await started(testGateway({ http: { port } }));
     expect(next.url).toBe(`http://127.0.0.1:${port}`);
   });
 });
 
 describe("heartbeat", () => {
   it("terminates a socket that stops answering pings and keeps one that answers", async () => {
-    const gateway = await started(
-      createGateway({
-        store: "memory:",
-        secret: SECRET,
-        auth: fixedTokenAuth(),
-        http: { port: 0 },
-        logger: captureLogger(),
-        websocket: { heartbeatMs: 50 },
-      }),
-    );
+    const gateway = await started(testGateway({ websocket: { heartbeatMs: 50 } }));
     const wsUrl = `${gateway.url.replace("http", "ws")}/ws`;
     const silent = await TestSocket.open(wsUrl, { autoPong: false });
     const lively = await TestSocket.open(wsUrl);
@@ -282,16 +243,7 @@ describe("console", () => {
     mkdirSync(join(dir, "assets"));
     writeFileSync(join(dir, "index.html"), "<!doctype html><title>gatehouse console</title>");
     writeFileSync(join(dir, "assets", "app.js"), "console.log('hi')");
-    const gateway = await started(
-      createGateway({
-        store: "memory:",
-        secret: SECRET,
-        auth: fixedTokenAuth(),
-        http: { port: 0 },
-        logger: captureLogger(),
-        consoleDir: dir,
-      }),
-    );
+    const gateway = await started(testGateway({ consoleDir: dir }));
     const index = await fetch(`${gateway.url}/console/`);
     expect(index.status).toBe(200);
     expect(await index.text()).toContain("gatehouse console");
