@@ -17,14 +17,7 @@ export function atLeast(
   unit: string,
   note?: string,
 ): TargetCheck {
-  const known = typeof value === "number" && Number.isFinite(value);
-  return {
-    name,
-    target: `>= ${minimum} ${unit}`,
-    value: known ? value : null,
-    met: known ? value >= minimum : null,
-    ...(note ? { note } : {}),
-  };
+  return bound(name, value, ">=", minimum, unit, note);
 }
 
 export function atMost(
@@ -34,12 +27,24 @@ export function atMost(
   unit: string,
   note?: string,
 ): TargetCheck {
+  return bound(name, value, "<=", maximum, unit, note);
+}
+
+/** One limit checked; a value not measured (or not finite) leaves the target unknown, not failed. */
+function bound(
+  name: string,
+  value: number | null | undefined,
+  sign: ">=" | "<=",
+  limit: number,
+  unit: string,
+  note: string | undefined,
+): TargetCheck {
   const known = typeof value === "number" && Number.isFinite(value);
   return {
     name,
-    target: `<= ${maximum} ${unit}`,
+    target: `${sign} ${limit} ${unit}`,
     value: known ? value : null,
-    met: known ? value <= maximum : null,
+    met: known ? (sign === ">=" ? value >= limit : value <= limit) : null,
     ...(note ? { note } : {}),
   };
 }
