@@ -16,6 +16,8 @@ export class SqlSessionBindingStore implements SessionBindingStore {
   private readonly idleTtlMs: number;
   private readonly refreshIntervalMs: number;
   private readonly table: string;
+  /** The statements of the hot paths, built once, so each call hands the driver the same (already hashed) string. */
+  private readonly sql: { upsert: string; select: string; deleteIdle: string; touch: string; principal: string };
   private closed = false;
 
   constructor(
@@ -28,7 +30,20 @@ export class SqlSessionBindingStore implements SessionBindingStore {
     if (!Number.isFinite(this.idleTtlMs) || this.idleTtlMs <= 0)
       throw new TypeError("session idleTtlMs must be a positive number");
     this.refreshIntervalMs = sessionRefreshIntervalMs(this.idleTtlMs);
-    this.table = driver.dialect.table("sessions");
+    const table = driver.dialect.table("sessions");
+    this.table = table;
+    this.sql = {
+      upsert: driver.dialect.upsert(
+        table,
+        ["session_id", "principal", "last_seen"],
+        ["session_id"],
+        ["principal", "last_seen"],
+      ),
+      select: `SELECT principal, last_seen FROM ${table} WHERE session_id = ?`,
+      deleteIdle: `DELETE FROM ${table} WHERE session_id = ? AND last_seen <= ?`,
+      touch: `UPDATE ${table} SET last_seen = ? WHERE session_id = ? AND last_seen > ?`,
+      principal: `SELECT principal FROM ${table} WHERE session_id = ?`,
+    };
   }
 
   /** Forgets sessions already idle past the TTL (at open), so the table does not grow with sessions nobody resumes. */
@@ -42,13 +57,7 @@ export class SqlSessionBindingStore implements SessionBindingStore {
     this.assertOpen();
     assertSessionId(sessionId);
     const json = serializePrincipal(principal);
-    const sql = this.driver.dialect.upsert(
-      this.table,
-      ["session_id", "principal", "last_seen"],
-      ["session_id"],
-      ["principal", "last_seen"],
-    );
-    await this.call(() => this.driver.execute(sql, [sessionId, json, this.now()]));
+    await this.call(() => this.driver.execute(this.sql.upsert, [sessionId, json, this.now()]));
   }
 
   async lookup(sessionId: string): Promise<Principal | null> {
@@ -57,7 +66,7 @@ export class SqlSessionBindingStore implements SessionBindingStore {
     if (!isValidId(sessionId)) return null;
     const now = this.now();
     const idleBefore = now - this.idleTtlMs;
-    const select = `SELECT principal, last_seen FROM ${this.table} WHERE session_id = ?`;
+    const { select } = this.sql;
     // The hot path (a live session that needs no refresh), read at once where the driver can (SQLite).
     const quick = this.driver.readNow?.<{ principal: string; last_seen: unknown }>(select, [sessionId]);
     if (quick === null) return null;
@@ -72,26 +81,14 @@ export class SqlSessionBindingStore implements SessionBindingStore {
       const lastSeen = Number(row.last_seen);
       if (lastSeen <= idleBefore) {
         // Only if still idle: another process may have bound it again since the read.
-        await this.driver.execute(`DELETE FROM ${this.table} WHERE session_id = ? AND last_seen <= ?`, [
-          sessionId,
-          idleBefore,
-        ]);
+        await this.driver.execute(this.sql.deleteIdle, [sessionId, idleBefore]);
         return null;
       }
       if (!needsRefresh(lastSeen, now, this.refreshIntervalMs)) return row.principal;
       // The refresh re-checks liveness; the principal is read again in case another process changed it meanwhile.
-      const touched = await this.driver.execute(
-        `UPDATE ${this.table} SET last_seen = ? WHERE session_id = ? AND last_seen > ?`,
-        [now, sessionId, idleBefore],
-      );
+      const touched = await this.driver.execute(this.sql.touch, [now, sessionId, idleBefore]);
       if (touched === 0) return null;
-      return (
-        (
-          await this.driver.get<{ principal: string }>(`SELECT principal FROM ${this.table} WHERE session_id = ?`, [
-            sessionId,
-          ])
-        )?.principal ?? null
-      );
+      return (await this.driver.get<{ principal: string }>(this.sql.principal, [sessionId]))?.principal ?? null;
     });
     return json === null ? null : parsePrincipal(json);
   }
