@@ -49,3 +49,12 @@ export function sectionToken(
 ): string {
   return section.token ?? tokenFromEnv(section.tokenEnv ?? defaultEnv, channelType, env);
 }
+
+/** The entries of `options` that are set: a config key left out never reaches an adapter as `undefined`. */
+export function definedOnly<T extends Record<string, unknown>>(
+  options: T,
+): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
+}

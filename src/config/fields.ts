@@ -20,3 +20,6 @@ export const channelBase = {
   /** In an approved group: "members" (default) still pairs each member; "group" admits everyone who addresses the bot. */
   groupPolicy: z.enum(["members", "group"]).optional(),
 };
+
+/** An http(s) URL: an API root or base URL a channel calls (a proxy or a local server in tests). */
+export const httpUrl = z.url({ protocol: /^https?$/ });

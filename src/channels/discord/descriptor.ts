@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { channelBase, nonEmpty, port } from "../../config/fields.js";
-import { defineChannel, sectionToken } from "../descriptor.js";
+import { channelBase, httpUrl, nonEmpty, port } from "../../config/fields.js";
+import { defineChannel, definedOnly, sectionToken } from "../descriptor.js";
 import { probeToken } from "../probe-request.js";
 import { DiscordAdapter, DISCORD_CAPABILITIES } from "./adapter.js";
 import { probeDiscord } from "./probe.js";
@@ -12,7 +12,7 @@ const schema = z.looseObject({
   publicKey: nonEmpty.optional(),
   interactionsPort: port.optional(),
   /** REST API root (default https://discord.com/api); the gateway address comes from its GET /gateway/bot. */
-  apiRoot: z.url({ protocol: /^https?$/ }).optional(),
+  apiRoot: httpUrl.optional(),
 });
 
 /** Discord (discord.js): the gateway connection, message-component buttons. */
@@ -23,14 +23,9 @@ export const discordDescriptor = defineChannel({
   async create(section, env) {
     return new DiscordAdapter({
       token: sectionToken(section, "DISCORD_BOT_TOKEN", "discord", env),
-      ...(section.apiRoot !== undefined ? { apiRoot: section.apiRoot } : {}),
+      ...definedOnly({ apiRoot: section.apiRoot }),
       ...(section.publicKey
-        ? {
-            interactions: {
-              publicKey: section.publicKey,
-              ...(section.interactionsPort !== undefined ? { port: section.interactionsPort } : {}),
-            },
-          }
+        ? { interactions: { publicKey: section.publicKey, ...definedOnly({ port: section.interactionsPort }) } }
         : {}),
     });
   },

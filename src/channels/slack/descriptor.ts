@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { channelBase, envName, nonEmpty, port } from "../../config/fields.js";
+import { channelBase, envName, httpUrl, nonEmpty, port } from "../../config/fields.js";
 import { tokenFromEnv } from "../channel.js";
-import { defineChannel, sectionToken } from "../descriptor.js";
+import { defineChannel, definedOnly, sectionToken } from "../descriptor.js";
 import { probeToken } from "../probe-request.js";
 import { SlackAdapter, SLACK_CAPABILITIES } from "./adapter.js";
 import { probeSlack } from "./probe.js";
@@ -21,7 +21,7 @@ const schema = z.looseObject({
   port: port.optional(),
   path: z.string().startsWith("/").optional(),
   /** Web API root, e.g. a proxy or a local test server; default https://slack.com/api/. */
-  apiUrl: z.url({ protocol: /^https?$/ }).optional(),
+  apiUrl: httpUrl.optional(),
 });
 
 /** Slack (Bolt, HTTP mode): Events API and Block Kit buttons on a signed endpoint. */
@@ -33,10 +33,7 @@ export const slackDescriptor = defineChannel({
     return new SlackAdapter({
       botToken: sectionToken(section, "SLACK_BOT_TOKEN", "slack", env),
       signingSecret: signingSecretOf(section, env),
-      ...(section.port !== undefined ? { port: section.port } : {}),
-      ...(section.host !== undefined ? { host: section.host } : {}),
-      ...(section.path !== undefined ? { path: section.path } : {}),
-      ...(section.apiUrl !== undefined ? { apiUrl: section.apiUrl } : {}),
+      ...definedOnly({ port: section.port, host: section.host, path: section.path, apiUrl: section.apiUrl }),
     });
   },
   async probe(section, env, { timeoutMs }) {

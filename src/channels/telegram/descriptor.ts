@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { channelBase, envName, nonEmpty, port } from "../../config/fields.js";
+import { channelBase, envName, httpUrl, nonEmpty, port } from "../../config/fields.js";
 import { tokenFromEnv } from "../channel.js";
-import { defineChannel, sectionToken } from "../descriptor.js";
+import { defineChannel, definedOnly, sectionToken } from "../descriptor.js";
 import { TelegramAdapter, TELEGRAM_CAPABILITIES } from "./adapter.js";
 import { probeToken } from "../probe-request.js";
 import { probeTelegram } from "./probe.js";
@@ -9,7 +9,7 @@ import { probeTelegram } from "./probe.js";
 const schema = z.looseObject({
   ...channelBase,
   /** Bot API root, e.g. a local Bot API server. */
-  apiRoot: z.url({ protocol: /^https?$/ }).optional(),
+  apiRoot: httpUrl.optional(),
   webhook: z
     .looseObject({
       url: z.url({ protocol: /^https$/ }),
@@ -30,16 +30,14 @@ export const telegramDescriptor = defineChannel({
     const webhook = section.webhook;
     return new TelegramAdapter({
       token: sectionToken(section, "TELEGRAM_BOT_TOKEN", "telegram", env),
-      ...(section.apiRoot ? { apiRoot: section.apiRoot } : {}),
+      ...definedOnly({ apiRoot: section.apiRoot }),
       ...(webhook
         ? {
             mode: "webhook" as const,
             webhook: {
               secretToken: tokenFromEnv(webhook.secretEnv ?? "TELEGRAM_WEBHOOK_SECRET", "telegram", env),
               publicUrl: webhook.url,
-              ...(webhook.path ? { path: webhook.path } : {}),
-              ...(webhook.host !== undefined ? { host: webhook.host } : {}),
-              ...(webhook.port !== undefined ? { port: webhook.port } : {}),
+              ...definedOnly({ path: webhook.path, host: webhook.host, port: webhook.port }),
             },
           }
         : {}),

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { channelBase, envName, nonEmpty } from "../../config/fields.js";
+import { channelBase, envName, httpUrl, nonEmpty } from "../../config/fields.js";
 import { tokenFromEnv } from "../channel.js";
-import { defineChannel, sectionToken } from "../descriptor.js";
+import { defineChannel, definedOnly, sectionToken } from "../descriptor.js";
 import { WHATSAPP_CAPABILITIES, WhatsAppAdapter } from "./adapter.js";
 import { probeWhatsApp } from "./probe.js";
 
@@ -13,7 +13,7 @@ const schema = z.strictObject({
   appSecretEnv: envName.optional(),
   verifyTokenEnv: envName.optional(),
   /** Graph API root and version; point them at a local emulator in tests. */
-  apiBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  apiBaseUrl: httpUrl.optional(),
   apiVersion: z
     .string()
     .regex(/^v\d+\.\d+$/, "must look like v21.0")
@@ -41,10 +41,12 @@ export const whatsappDescriptor = defineChannel({
     return new WhatsAppAdapter({
       ...secretsOf(section, env),
       phoneNumberId: section.phoneNumberId,
-      ...(section.apiBaseUrl ? { apiBaseUrl: section.apiBaseUrl } : {}),
-      ...(section.apiVersion ? { apiVersion: section.apiVersion } : {}),
-      ...(section.webhookPath ? { webhookPath: section.webhookPath } : {}),
-      ...(section.template ? { template: section.template } : {}),
+      ...definedOnly({
+        apiBaseUrl: section.apiBaseUrl,
+        apiVersion: section.apiVersion,
+        webhookPath: section.webhookPath,
+        template: section.template,
+      }),
     });
   },
   async probe(section, env, { timeoutMs }) {
