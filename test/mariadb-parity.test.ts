@@ -3,29 +3,16 @@ import { randomBytes } from "node:crypto";
 import { describe, it } from "vitest";
 import { openMariaDbStores } from "../src/stores/mariadb/index.js";
 import type { Stores, TokenStore } from "../src/stores/types.js";
-import { describeDifferentialPairingStore, describeTokenStore } from "../src/testing/index.js";
+import { describeTokenStore } from "../src/testing/index.js";
 import { testPrefixes } from "./mariadb-helpers.js";
+import { describeSqlParity } from "./support/sql-parity.js";
 
 const opened: Stores[] = [];
 // The stores still open are closed before their tables are dropped.
 const { available, nextUrl } = await testPrefixes("p", () => Promise.all(opened.map((s) => s.close())));
 
 describe.runIf(available)("mariadb", () => {
-  describeDifferentialPairingStore(
-    "mariadb",
-    async (ctx) => {
-      const stores = await openMariaDbStores(nextUrl(), {
-        ...ctx.rules,
-        now: ctx.now,
-        secret: ctx.secret,
-        poolSize: 2,
-      });
-      await stores.sessions.close();
-      return stores.pairing;
-    },
-    // Each sequence creates its tables (about half a second), so fewer sequences than the local stores' default.
-    { describe, it, numRuns: 20 },
-  );
+  describeSqlParity("mariadb", openMariaDbStores, nextUrl);
 
   describeTokenStore(
     "mariadb (two instances on one set of tables)",
