@@ -37,6 +37,11 @@ async function open(url: string): Promise<Stores> {
   return stores;
 }
 
+/** `gatehouse import <args> --store <url> --data-dir <workspace>`. */
+function importInto(url: string, ...args: string[]): ReturnType<typeof runGatehouse> {
+  return runGatehouse(["import", ...args, "--store", url, "--data-dir", ws.dataDir]);
+}
+
 const SENDERS = [
   { channelType: "telegram", channelId: "1001", name: "Ada" },
   { channelType: "discord", channelId: "222333444555666777", name: "Grace" },
@@ -194,14 +199,14 @@ describe("gatehouse export and import", () => {
       { type: "paired", channelType: "tele gram", channelId: "2", label: "bad", pairedAt: 5 },
     ];
     writeFileSync(file, lines.map((l) => JSON.stringify(l)).join("\n"));
-    const run = await runGatehouse(["import", file, "--store", toUrl, "--data-dir", ws.dataDir]);
+    const run = await importInto(toUrl, file);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/line 3: channelType/);
     expect(run.stderr).toMatch(/nothing was imported/);
     expect(await (await open(toUrl)).pairing.isPaired("1", "telegram")).toBe(false);
 
     writeFileSync(file, JSON.stringify({ type: "paired" }));
-    const noHeader = await runGatehouse(["import", file, "--store", toUrl, "--data-dir", ws.dataDir]);
+    const noHeader = await importInto(toUrl, file);
     expect(noHeader.code).toBe(1);
     expect(noHeader.stderr).toMatch(/line 1: the first line must be a gatehouse-export version 1 header/);
   });
@@ -227,35 +232,16 @@ describe("switching from a peer", () => {
       ),
     );
     const url = (backends.find((b) => b.name === "mariadb") as Backend).freshUrl();
-    const refused = await runGatehouse(["import", "praisonai", dir, "--store", url, "--data-dir", ws.dataDir]);
+    const refused = await importInto(url, "praisonai", dir);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/paired\[2\]: channel type "ui" is not a gatehouse channel/);
     expect(await (await open(url)).pairing.listPaired()).toEqual([]);
 
-    const dry = await runGatehouse([
-      "import",
-      "praisonai",
-      dir,
-      "--skip-unknown",
-      "--dry-run",
-      "--store",
-      url,
-      "--data-dir",
-      ws.dataDir,
-    ]);
+    const dry = await importInto(url, "praisonai", dir, "--skip-unknown", "--dry-run");
     expect(dry.stdout).toMatch(/Would import 2 pairings/);
     expect(await (await open(url)).pairing.listPaired()).toEqual([]);
 
-    const run = await runGatehouse([
-      "import",
-      "praisonai",
-      dir,
-      "--skip-unknown",
-      "--store",
-      url,
-      "--data-dir",
-      ws.dataDir,
-    ]);
+    const run = await importInto(url, "praisonai", dir, "--skip-unknown");
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/Left out: .*"ui"/);
     const paired = await (await open(url)).pairing.listPaired();
@@ -281,20 +267,11 @@ describe("switching from a peer", () => {
     writeFileSync(join(dir, "signal-allowFrom.json"), JSON.stringify({ version: 1, allowFrom: ["+1555"] }));
     const url = (backends.find((b) => b.name === "sqlite") as Backend).freshUrl();
 
-    const refused = await runGatehouse(["import", "openclaw", dir, "--store", url, "--data-dir", ws.dataDir]);
+    const refused = await importInto(url, "openclaw", dir);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/signal-allowFrom\.json: channel "signal" is not a gatehouse channel/);
 
-    const run = await runGatehouse([
-      "import",
-      "openclaw",
-      dir,
-      "--skip-unknown",
-      "--store",
-      url,
-      "--data-dir",
-      ws.dataDir,
-    ]);
+    const run = await importInto(url, "openclaw", dir, "--skip-unknown");
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/"\*" lets everyone in/);
     const stores = await open(url);
