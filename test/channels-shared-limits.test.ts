@@ -4,13 +4,12 @@
  * in the store, so the two behave as one gateway (issue 15 item 1). Slack's real client (Bolt) talks to the local Web API.
  */
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { channelPlugin } from "../src/channels/router.js";
 import { DEFAULT_MESSAGES } from "../src/channels/messages.js";
-import { SlackAdapter } from "../src/channels/slack/index.js";
-import { testClock, testGateway, type TestClock, type TestGateway } from "./channels-context.js";
+import { testClock, type TestClock, type TestGateway } from "./channels-context.js";
 import { allBackends } from "./support/backends.js";
-import { BOT_TOKEN, messageEvent, postSigned, SIGNING_SECRET } from "./support/slack-events.js";
+import { BOT_TOKEN, messageEvent, postSigned } from "./support/slack-events.js";
 import { LocalSlackApi } from "./support/slack-web-api.js";
+import { startSlackInstance } from "./support/slack-channel.js";
 import { until } from "./support/until.js";
 
 const backends = await allBackends();
@@ -35,17 +34,10 @@ interface Instance {
 }
 
 /** One gateway instance on the shared store URL and secret, with the test's clock for stores and router. */
-async function instance(apiUrl: string, storeUrl: string, secret: Buffer, clock: TestClock): Promise<Instance> {
-  const gw = await testGateway({ clock, storeUrl, secret, policy: { ownerUserIds: [OWNER] } });
-  const adapter = new SlackAdapter({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, port: 0, apiUrl });
+function instance(apiUrl: string, storeUrl: string, secret: Buffer, clock: TestClock): Promise<Instance> {
   // A card window longer than a request's life, so a second request inside it is the case the limit is for.
-  const plugin = channelPlugin(adapter, { now: clock.now, ownerDmIntervalMs: 2 * HOUR, reminderIntervalMs: HOUR });
-  await plugin.start(gw.ctx);
-  cleanup.push(
-    () => gw.close(),
-    () => plugin.stop(),
-  );
-  return { gw, url: `http://127.0.0.1:${adapter.address()!.port}/slack/events` };
+  const router = { ownerDmIntervalMs: 2 * HOUR, reminderIntervalMs: HOUR };
+  return startSlackInstance(cleanup, { apiUrl, storeUrl, secret, clock, router });
 }
 
 async function pair(backendUrl: string): Promise<{ api: LocalSlackApi; a: Instance; b: Instance; clock: TestClock }> {

@@ -1,13 +1,11 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { channelsFromConfig } from "../src/channels/from-config.js";
-import { channelPlugin } from "../src/channels/router.js";
-import { SlackAdapter } from "../src/channels/slack/index.js";
 import { configSchema } from "../src/config/schema.js";
-import type { ChannelPlugin } from "../src/core/context.js";
 import { testClock, testGateway, type TestGateway } from "./channels-context.js";
 import { allBackends } from "./support/backends.js";
 import { BOT_TOKEN, messageEvent, postSigned, SIGNING_SECRET } from "./support/slack-events.js";
 import { LocalSlackApi } from "./support/slack-web-api.js";
+import { startSlackInstance } from "./support/slack-channel.js";
 import { until } from "./support/until.js";
 
 const backends = await allBackends();
@@ -24,24 +22,13 @@ const OWNER = "UOWNER";
 const JSON_TYPE = "application/json";
 
 /** One gateway instance: its own Slack adapter (own port) on a shared store URL and secret. */
-async function instance(
-  api: LocalSlackApi,
+function instance(
   apiUrl: string,
   storeUrl: string,
   secret: Buffer,
-  prepare: (gw: TestGateway) => void = () => undefined,
+  prepare?: (gw: TestGateway) => void,
 ): Promise<{ gw: TestGateway; url: string }> {
-  const clock = testClock(Date.now());
-  const gw = await testGateway({ clock, storeUrl, secret, policy: { ownerUserIds: [OWNER] } });
-  prepare(gw);
-  const adapter = new SlackAdapter({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, port: 0, apiUrl });
-  const plugin: ChannelPlugin = channelPlugin(adapter, { now: clock.now });
-  await plugin.start(gw.ctx);
-  cleanup.push(
-    () => gw.close(),
-    () => plugin.stop(),
-  );
-  return { gw, url: `http://127.0.0.1:${adapter.address()!.port}/slack/events` };
+  return startSlackInstance(cleanup, { apiUrl, storeUrl, secret, clock: testClock(Date.now()), prepare });
 }
 
 describe.each(backends.filter((b) => b.shared))("slack event de-duplication across instances on $name", (backend) => {
@@ -53,7 +40,7 @@ describe.each(backends.filter((b) => b.shared))("slack event de-duplication acro
       cleanup.push(() => api.close());
       const storeUrl = backend.freshUrl();
       const secret = Buffer.alloc(32, 7);
-      const [a, b] = [await instance(api, apiUrl, storeUrl, secret), await instance(api, apiUrl, storeUrl, secret)];
+      const [a, b] = [await instance(apiUrl, storeUrl, secret), await instance(apiUrl, storeUrl, secret)];
       const event = messageEvent(OWNER, "run me once", `Ev${backend.name}Dup1`);
       // The first delivery and Slack's retries (X-Slack-Retry-Num) land on both instances at once; a replay comes later.
       const statuses = await Promise.all([
@@ -83,7 +70,7 @@ describe("slack event de-duplication when the store is down", () => {
     const api = new LocalSlackApi(BOT_TOKEN);
     const apiUrl = await api.listen();
     cleanup.push(() => api.close());
-    const { gw, url } = await instance(api, apiUrl, "memory:", Buffer.alloc(32, 8), (gw) => {
+    const { gw, url } = await instance(apiUrl, "memory:", Buffer.alloc(32, 8), (gw) => {
       gw.ctx.seen = { firstSighting: () => Promise.reject(new Error("store down")) };
     });
     expect(await postSigned(url, messageEvent(OWNER, "not now"), JSON_TYPE)).toBe(503);
