@@ -5,16 +5,12 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { channelPlugin } from "../src/channels/router.js";
-import { WhatsAppAdapter } from "../src/channels/whatsapp/index.js";
 import { createGateway, type Gateway } from "../src/gateway/index.js";
 import { captureLogger, fixedTokenAuth, OWNER_TOKEN, SECRET } from "./gateway-helpers.js";
-import { LocalWhatsAppCloud, wamid, type SentMessage } from "./whatsapp-cloud-api.js";
+import { type LocalWhatsAppCloud, wamid, type SentMessage } from "./whatsapp-cloud-api.js";
 import { until } from "./support/until.js";
+import { startLocalCloud, testWhatsAppAdapter } from "./support/whatsapp-channel.js";
 
-const PHONE_ID = "106540352242922";
-const ACCESS_TOKEN = "EAAG-local-whatsapp-access-token-0123456789";
-const APP_SECRET = "local-app-secret-0123456789abcdef";
-const VERIFY_TOKEN = "local-verify-token-0123456789";
 const OWNER = "15550001111";
 const ALICE = "15550002222";
 const OWNER2 = "15550003333";
@@ -26,17 +22,8 @@ afterEach(async () => {
 });
 
 async function start(): Promise<{ cloud: LocalWhatsAppCloud; gateway: Gateway }> {
-  const cloud = new LocalWhatsAppCloud(PHONE_ID, ACCESS_TOKEN, APP_SECRET);
-  const apiBaseUrl = await cloud.listen();
-  running.push(() => cloud.close());
-  const adapter = new WhatsAppAdapter({
-    phoneNumberId: PHONE_ID,
-    accessToken: ACCESS_TOKEN,
-    appSecret: APP_SECRET,
-    verifyToken: VERIFY_TOKEN,
-    apiBaseUrl,
-    backoffMs: 5,
-  });
+  const { cloud, apiBaseUrl } = await startLocalCloud(running);
+  const adapter = testWhatsAppAdapter(apiBaseUrl);
   const gateway = createGateway({
     auth: fixedTokenAuth({
       [AGENT_TOKEN]: { userId: "agent-1", role: "agent" },

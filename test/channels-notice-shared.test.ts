@@ -4,16 +4,11 @@
  */
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { channelPlugin } from "../src/channels/router.js";
-import { WhatsAppAdapter } from "../src/channels/whatsapp/index.js";
 import { createGateway, type Gateway } from "../src/gateway/index.js";
 import { captureLogger, connectWithToken, fixedTokenAuth, OWNER_TOKEN, SECRET } from "./gateway-helpers.js";
 import { allBackends } from "./support/backends.js";
-import { LocalWhatsAppCloud } from "./whatsapp-cloud-api.js";
+import { startLocalCloud, testWhatsAppAdapter } from "./support/whatsapp-channel.js";
 
-const PHONE_ID = "106540352242922";
-const ACCESS_TOKEN = "EAAG-local-whatsapp-access-token-0123456789";
-const APP_SECRET = "local-app-secret-0123456789abcdef";
-const VERIFY_TOKEN = "local-verify-token-0123456789";
 const OWNER = "15550001111";
 
 const backends = await allBackends();
@@ -26,16 +21,7 @@ afterEach(async () => {
 });
 
 async function instance(store: string, apiBaseUrl: string): Promise<Gateway> {
-  const adapter = new WhatsAppAdapter({
-    phoneNumberId: PHONE_ID,
-    accessToken: ACCESS_TOKEN,
-    appSecret: APP_SECRET,
-    verifyToken: VERIFY_TOKEN,
-    apiBaseUrl,
-    apiVersion: "v21.0",
-    backoffMs: 5,
-    template: { name: "access_request", language: "en_US" },
-  });
+  const adapter = testWhatsAppAdapter(apiBaseUrl, { template: { name: "access_request", language: "en_US" } });
   const gateway = createGateway({
     auth: fixedTokenAuth(),
     store,
@@ -51,9 +37,7 @@ async function instance(store: string, apiBaseUrl: string): Promise<Gateway> {
 
 describe.each(backends.filter((b) => b.shared))("a channel notice on one instance, over $name", (backend) => {
   it.skipIf(!backend.available)("reaches the owner's console connected to the other instance", async () => {
-    const cloud = new LocalWhatsAppCloud(PHONE_ID, ACCESS_TOKEN, APP_SECRET);
-    const apiBaseUrl = await cloud.listen();
-    running.push(() => cloud.close());
+    const { cloud, apiBaseUrl } = await startLocalCloud(running);
     const store = backend.freshUrl();
     const a = await instance(store, apiBaseUrl);
     const b = await instance(store, apiBaseUrl);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { channelPlugin } from "../src/channels/router.js";
-import { WhatsAppAdapter, type WhatsAppAdapterOptions } from "../src/channels/whatsapp/index.js";
+import type { WhatsAppAdapterOptions } from "../src/channels/whatsapp/index.js";
 import { createGateway, type Gateway } from "../src/gateway/index.js";
 import type { Agent } from "../src/core/context.js";
 import type { AuthProtocol } from "../src/protocols/types.js";
@@ -12,11 +12,15 @@ import { testClock, testGateway, type TestClock, type TestGateway } from "./chan
 import { expectButtonRefusals, expectDenyFlow, type RefusalDriver } from "./support/channel-refusals.js";
 import { LocalWhatsAppCloud, wamid } from "./whatsapp-cloud-api.js";
 import { until } from "./support/until.js";
+import {
+  ACCESS_TOKEN,
+  APP_SECRET,
+  PHONE_ID,
+  startLocalCloud,
+  testWhatsAppAdapter,
+  VERIFY_TOKEN,
+} from "./support/whatsapp-channel.js";
 
-const PHONE_ID = "106540352242922";
-const ACCESS_TOKEN = "EAAG-local-whatsapp-access-token-0123456789";
-const APP_SECRET = "local-app-secret-0123456789abcdef";
-const VERIFY_TOKEN = "local-verify-token-0123456789";
 const OWNER = "15550001111";
 const CODE = /[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}/;
 
@@ -43,9 +47,7 @@ async function start(
   } = {},
 ): Promise<Harness> {
   const clock = testClock(Date.now());
-  const cloud = new LocalWhatsAppCloud(PHONE_ID, ACCESS_TOKEN, APP_SECRET);
-  const apiBaseUrl = await cloud.listen();
-  running.push(() => cloud.close());
+  const { cloud, apiBaseUrl } = await startLocalCloud(running);
   const gw =
     options.gw ??
     (await testGateway({
@@ -54,16 +56,7 @@ async function start(
       ...(options.storeUrl ? { storeUrl: options.storeUrl } : {}),
     }));
   if (!options.gw) running.push(() => gw.close());
-  const adapter = new WhatsAppAdapter({
-    phoneNumberId: PHONE_ID,
-    accessToken: ACCESS_TOKEN,
-    appSecret: APP_SECRET,
-    verifyToken: VERIFY_TOKEN,
-    apiBaseUrl,
-    apiVersion: "v21.0",
-    backoffMs: 5,
-    ...options.adapter,
-  });
+  const adapter = testWhatsAppAdapter(apiBaseUrl, options.adapter);
   const gateway = createGateway({
     auth: options.auth ?? gw.ctx.auth,
     pairingStore: gw.stores.pairing,
@@ -143,7 +136,7 @@ describe("whatsapp webhook on the gateway's HTTP server", () => {
       ],
     });
     expect(await h.cloud.deliver(payload, null)).toBe(401);
-    expect(await h.cloud.deliver(payload, "sha256=" + "0".repeat(64))).toBe(401);
+    expect(await h.cloud.deliver(payload, `sha256=${"0".repeat(64)}`)).toBe(401);
     expect(await h.cloud.deliver(payload, "sha1=abc")).toBe(401);
     const other = new LocalWhatsAppCloud(PHONE_ID, ACCESS_TOKEN, "another-app-secret-0123456789");
     other.webhookUrl = h.cloud.webhookUrl;
@@ -215,7 +208,7 @@ describe("whatsapp webhook on the gateway's HTTP server", () => {
 describe("whatsapp sending through the Graph API", () => {
   it("splits long replies into messages of at most 4096 characters without cutting a character", async () => {
     // The odd first character puts a surrogate pair across every 4096-unit boundary.
-    const long = "a" + "😀".repeat(3000) + "x".repeat(3000);
+    const long = `a${"😀".repeat(3000)}${"x".repeat(3000)}`;
     const h = await start({ agent: async () => long });
     await h.cloud.userWrites(OWNER, "Owner", "long please");
     await until(() => h.cloud.textsTo(OWNER).join("").length >= long.length, "every part");
