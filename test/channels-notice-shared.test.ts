@@ -2,19 +2,16 @@
  * A channel's notice (here WhatsApp refusing an owner card outside the 24-hour window, 131047) seen by one gateway
  * instance reaches the owner's console on every instance sharing the store: it goes through the store's feed.
  */
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { channelPlugin } from "../src/channels/router.js";
 import { createGateway, type Gateway } from "../src/gateway/index.js";
 import { captureLogger, connectWithToken, fixedTokenAuth, OWNER_TOKEN, SECRET } from "./gateway-helpers.js";
-import { allBackends } from "./support/backends.js";
+import { backendsOfThisFile } from "./support/backends.js";
 import { startLocalCloud, testWhatsAppAdapter } from "./support/whatsapp-channel.js";
 
 const OWNER = "15550001111";
 
-const backends = await allBackends();
-afterAll(async () => {
-  for (const backend of backends) await backend.cleanup();
-});
+const backends = await backendsOfThisFile();
 const running: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const stop of running.splice(0).reverse()) await stop();

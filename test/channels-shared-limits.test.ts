@@ -3,19 +3,16 @@
  * the owner-card-per-hour limit, the reminder limit, and "you're in" with the replay of the first message are decided
  * in the store, so the two behave as one gateway (issue 15 item 1). Slack's real client (Bolt) talks to the local Web API.
  */
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_MESSAGES } from "../src/channels/messages.js";
 import { testClock, type TestClock, type TestGateway } from "./channels-context.js";
-import { allBackends } from "./support/backends.js";
+import { backendsOfThisFile } from "./support/backends.js";
 import { BOT_TOKEN, messageEvent, postSigned } from "./support/slack-events.js";
 import { LocalSlackApi } from "./support/slack-web-api.js";
 import { startSlackInstance } from "./support/slack-channel.js";
 import { until } from "./support/until.js";
 
-const backends = await allBackends();
-afterAll(async () => {
-  for (const backend of backends) await backend.cleanup();
-});
+const backends = await backendsOfThisFile();
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {

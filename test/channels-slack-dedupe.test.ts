@@ -1,17 +1,14 @@
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { channelsFromConfig } from "../src/channels/from-config.js";
 import { configSchema } from "../src/config/schema.js";
 import { testClock, testGateway, type TestGateway } from "./channels-context.js";
-import { allBackends } from "./support/backends.js";
+import { backendsOfThisFile } from "./support/backends.js";
 import { BOT_TOKEN, messageEvent, postSigned, SIGNING_SECRET } from "./support/slack-events.js";
 import { LocalSlackApi } from "./support/slack-web-api.js";
 import { startSlackInstance } from "./support/slack-channel.js";
 import { until } from "./support/until.js";
 
-const backends = await allBackends();
-afterAll(async () => {
-  for (const backend of backends) await backend.cleanup();
-});
+const backends = await backendsOfThisFile();
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {

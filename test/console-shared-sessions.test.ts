@@ -3,21 +3,18 @@
  * WebSocket ticket) through B, sign out through B: the session ends on A too, and the owner socket A opened from it
  * closes (the store's feed carries the sign-out). Two gateways on one SQLite file, Redis, PostgreSQL and MariaDB.
  */
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { mintToken } from "../src/auth/token.js";
 import { createGateway } from "../src/gateway/index.js";
 import { openStores } from "../src/stores/open.js";
 import { consoleLogin, withCookie } from "./console-helpers.js";
 import { captureLogger, SECRET, TestSocket, type TestGateway } from "./gateway-helpers.js";
-import { allBackends } from "./support/backends.js";
+import { backendsOfThisFile } from "./support/backends.js";
 
 /** Much shorter than the 30 s heartbeat: a socket closed this fast was closed by the sign-out, not by a re-check. */
 const CLOSE_WITHIN_MS = 5_000;
 
-const backends = await allBackends();
-afterAll(async () => {
-  for (const backend of backends) await backend.cleanup();
-});
+const backends = await backendsOfThisFile();
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

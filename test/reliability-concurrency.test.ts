@@ -4,17 +4,14 @@
  * each get one code, no code is shared, and the per-channel-type cap holds exactly.
  */
 import { randomBytes } from "node:crypto";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { PairingLimitError, StoreUnavailableError } from "../src/pairing/errors.js";
 import { openStores } from "../src/stores/open.js";
 import { DEFAULT_PAIRING_RULES, type PairingRules, type Stores } from "../src/stores/types.js";
 import { runWorker } from "../src/testing/spawn-worker.js";
-import { allBackends } from "./support/backends.js";
+import { backendsOfThisFile } from "./support/backends.js";
 
-const backends = await allBackends();
-afterAll(async () => {
-  for (const backend of backends) await backend.cleanup();
-});
+const backends = await backendsOfThisFile();
 
 const SENDERS = 1_000;
 const APPROVERS = 200;

@@ -13,17 +13,14 @@ import { DEVICE_PROOF_SETTING } from "../src/stores/settings.js";
 import type { Stores } from "../src/stores/types.js";
 import { runGatehouse, startGatehouse } from "./cli-helpers.js";
 import { OWNER_TOKEN, startGateway, TestSocket, type Frame, type TestGateway } from "./gateway-helpers.js";
-import { allBackends } from "./support/backends.js";
+import { backendsOfThisFile } from "./support/backends.js";
 import { connectKeyDevice, makeKeyDevice } from "./support/key-device.js";
 
 /** The gateway secret as GATEHOUSE_SECRET gives it, so the CLI and the in-process gateways share the store. */
 const SECRET_TEXT = "device-legacy-test-secret-0123456789abcdefgh";
 const SECRET = Buffer.from(SECRET_TEXT, "utf8");
 
-const backends = await allBackends();
-afterAll(async () => {
-  for (const backend of backends) await backend.cleanup();
-});
+const backends = await backendsOfThisFile();
 
 describe("settings in the store (webchat.deviceProof lives there)", () => {
   for (const backend of backends) {

@@ -1,5 +1,6 @@
 /** Every built-in store backend as a fresh URL per call, on this machine's test servers (Redis, PostgreSQL) and temp files. */
 import { mkdtempSync, rmSync } from "node:fs";
+import { afterAll } from "vitest";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dropTables, MARIADB_URL, mariadbAvailable } from "../mariadb-helpers.js";
@@ -63,4 +64,13 @@ export async function allBackends(): Promise<Backend[]> {
       },
     },
   ];
+}
+
+/** allBackends() for one test file: every backend's data (files, keys, schemas, tables) is removed after its tests. */
+export async function backendsOfThisFile(): Promise<Backend[]> {
+  const backends = await allBackends();
+  afterAll(async () => {
+    for (const backend of backends) await backend.cleanup();
+  });
+  return backends;
 }
