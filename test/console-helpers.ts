@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildConsole } from "../web/build.js";
-import type { TestGateway } from "./gateway-helpers.js";
+import type { TestGateway, TestSocket } from "./gateway-helpers.js";
 
 /** Builds the console into a fresh temporary directory (so tests never depend on, or race with, `npm run build`). */
 export async function buildConsoleForTest(): Promise<{ dir: string; cleanup(): void }> {
@@ -57,4 +57,17 @@ export async function withCookie(
   });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
+/** Resolves with the socket's close code, or fails when it is still open after `ms`. */
+export async function closedWithin(socket: TestSocket, ms: number): Promise<number> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the socket was still open ${ms} ms later`)), ms);
+  });
+  try {
+    return (await Promise.race([socket.closed, late])).code;
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { mintToken } from "../src/auth/token.js";
 import { createGateway } from "../src/gateway/index.js";
 import { openStores } from "../src/stores/open.js";
-import { consoleLogin, withCookie } from "./console-helpers.js";
+import { closedWithin, consoleLogin, withCookie } from "./console-helpers.js";
 import { captureLogger, SECRET, TestSocket, type TestGateway } from "./gateway-helpers.js";
 import { backendsOfThisFile } from "./support/backends.js";
 
@@ -56,18 +56,6 @@ async function openWith(at: Instance, ticket: string): Promise<{ socket: TestSoc
   return { socket, first };
 }
 
-async function closedWithin(socket: TestSocket, ms = CLOSE_WITHIN_MS): Promise<number> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the socket was still open ${ms} ms later`)), ms);
-  });
-  try {
-    return (await Promise.race([socket.closed, late])).code;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 describe.each(backends.filter((b) => b.shared))("console sessions shared by two gateways on $name", (backend) => {
   it.skipIf(!backend.available)(
     "sign in through A, use through B, sign out through B: the session and A's socket end",
@@ -102,7 +90,7 @@ describe.each(backends.filter((b) => b.shared))("console sessions shared by two 
         headers: { origin: b.url, "x-gatehouse-csrf": csrf },
       });
       expect(out.status).toBe(200);
-      expect(await closedWithin(onA.socket)).toBe(4401);
+      expect(await closedWithin(onA.socket, CLOSE_WITHIN_MS)).toBe(4401);
       expect((await withCookie(a as TestGateway, "GET", "/console/session", cookie)).status).toBe(401);
       expect((await withCookie(b as TestGateway, "GET", "/console/session", cookie)).status).toBe(401);
     },

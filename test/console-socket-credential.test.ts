@@ -11,7 +11,7 @@ import { mintToken } from "../src/auth/token.js";
 import { createGateway, type Gateway } from "../src/gateway/index.js";
 import { openStores } from "../src/stores/open.js";
 import type { Stores } from "../src/stores/types.js";
-import { consoleLogin, withCookie } from "./console-helpers.js";
+import { closedWithin, consoleLogin, withCookie } from "./console-helpers.js";
 import {
   captureLogger,
   fixedTokenAuth,
@@ -50,19 +50,6 @@ async function consoleSocket(
   return { socket, cookie: login.cookie, csrf: login.body.csrf };
 }
 
-/** Resolves with the close code, or fails when the socket is still open after `ms`. */
-async function closedWithin(socket: TestSocket, ms = CLOSE_WITHIN_MS): Promise<number> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the socket was still open ${ms} ms later`)), ms);
-  });
-  try {
-    return (await Promise.race([socket.closed, late])).code;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 describe("a console socket and its sign-in", () => {
   it("signing out of the console closes the owner socket opened from that session", async () => {
     const g = await startGateway();
@@ -72,7 +59,7 @@ describe("a console socket and its sign-in", () => {
       headers: { origin: g.url, "x-gatehouse-csrf": csrf },
     });
     expect(out.status).toBe(200);
-    expect(await closedWithin(socket)).toBe(4401);
+    expect(await closedWithin(socket, CLOSE_WITHIN_MS)).toBe(4401);
   });
 
   it("another console session's sign-out leaves this one's socket open", async () => {
@@ -83,7 +70,7 @@ describe("a console socket and its sign-in", () => {
     await withCookie(g, "POST", "/console/logout", other.cookie, {
       headers: { origin: g.url, "x-gatehouse-csrf": other.csrf },
     });
-    expect(await closedWithin(other.socket)).toBe(4401);
+    expect(await closedWithin(other.socket, CLOSE_WITHIN_MS)).toBe(4401);
     expect((await mine.socket.request("after", "pairing.list", {})).ok).toBe(true);
   });
 
@@ -97,7 +84,7 @@ describe("a console socket and its sign-in", () => {
     const refused = await socket.next((f) => f.type === "error" || (f.type === "res" && f.id === "after"));
     expect(refused.ok).not.toBe(true);
     expect(refused.error.code).toBe("unauthenticated");
-    expect(await closedWithin(socket)).toBe(4401);
+    expect(await closedWithin(socket, CLOSE_WITHIN_MS)).toBe(4401);
   });
 });
 
@@ -138,7 +125,11 @@ async function tokenRevokedEverywhere(store: string): Promise<void> {
   const other = await consoleSocket(a, kept.token);
 
   expect(await cli.tokens.delete(minted.id)).toBe(true);
-  const codes = await Promise.all([closedWithin(onA.socket), closedWithin(onB.socket), closedWithin(plain)]);
+  const codes = await Promise.all([
+    closedWithin(onA.socket, CLOSE_WITHIN_MS),
+    closedWithin(onB.socket, CLOSE_WITHIN_MS),
+    closedWithin(plain, CLOSE_WITHIN_MS),
+  ]);
   expect(codes).toEqual([4401, 4401, 4401]);
   expect((await other.socket.request("after", "pairing.list", {})).ok).toBe(true);
   const audit = await cli.pairing.audit({ type: "token-revoked" });
