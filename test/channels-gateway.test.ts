@@ -87,6 +87,19 @@ async function requestAccess(api: LocalBotApi, userId: number, text: string) {
   return { code, card, approveToken: approve!.callback_data };
 }
 
+/** The owner (or `by`) presses a card button in their DM; resolves with the answer Telegram showed them. */
+async function press(api: LocalBotApi, token: string, messageId: number, by = OWNER): Promise<string> {
+  const update = api.callbackQuery(by, token, { chatId: by, messageId });
+  api.push(update);
+  const queryId = (update.callback_query as { id: string }).id;
+  await until(
+    () => api.callsOf("answerCallbackQuery").some((c) => c.body.callback_query_id === queryId),
+    "the press answer",
+    5_000,
+  );
+  return String(api.callsOf("answerCallbackQuery").find((c) => c.body.callback_query_id === queryId)!.body.text);
+}
+
 describe("telegram through createGateway on SQLite", () => {
   it("an approval over the HTTP admin API reaches the Telegram user, whose first message then gets its reply", async () => {
     const { api, apiRoot, storeUrl, secret } = await setup();
@@ -123,17 +136,7 @@ describe("telegram through createGateway on SQLite", () => {
     await first.stop();
 
     await startGateway(apiRoot, storeUrl, secret);
-    const update = api.callbackQuery(OWNER, approveToken, { chatId: OWNER, messageId: card.messageId! });
-    api.push(update);
-    const queryId = (update.callback_query as { id: string }).id;
-    await until(
-      () => api.callsOf("answerCallbackQuery").some((c) => c.body.callback_query_id === queryId),
-      "the press answer",
-      5_000,
-    );
-    expect(
-      String(api.callsOf("answerCallbackQuery").find((c) => c.body.callback_query_id === queryId)!.body.text),
-    ).toMatch(/^Approved/);
+    expect(await press(api, approveToken, card.messageId!)).toMatch(/^Approved/);
     // The new instance never saw the request's chat: the user is reached in their DM (chat id = user id).
     await until(() => api.textsTo(44).includes("echo: before restart"), "the first message's reply", 5_000);
   });
@@ -154,18 +157,6 @@ describe("a webchat device's request before the Telegram owner", () => {
     const [approve, deny] = (card.body.reply_markup as { inline_keyboard: Array<Array<{ callback_data: string }>> })
       .inline_keyboard[0]!;
     return { socket, card, approveToken: approve!.callback_data, denyToken: deny!.callback_data };
-  }
-
-  async function press(api: LocalBotApi, token: string, messageId: number, by = OWNER): Promise<string> {
-    const update = api.callbackQuery(by, token, { chatId: by, messageId });
-    api.push(update);
-    const queryId = (update.callback_query as { id: string }).id;
-    await until(
-      () => api.callsOf("answerCallbackQuery").some((c) => c.body.callback_query_id === queryId),
-      "the press answer",
-      5_000,
-    );
-    return String(api.callsOf("answerCallbackQuery").find((c) => c.body.callback_query_id === queryId)!.body.text);
   }
 
   it("the owner's card names webchat and the device, and its Approve lets the waiting device in", async () => {
