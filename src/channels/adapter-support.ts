@@ -101,3 +101,11 @@ export function serverAddress(server: import("node:http").Server | null): import
   const address = server?.address();
   return address && typeof address === "object" ? address : null;
 }
+
+/** Options every platform adapter takes. */
+export interface AdapterBaseOptions {
+  /** Default: the gateway's logger. */
+  logger?: GatewayLogger;
+  /** The channel's name in ids and config (default: the platform's name, e.g. "telegram"). */
+  channelType?: string;
+}

@@ -14,7 +14,7 @@ import {
   type SentCard,
   type StreamingReplies,
 } from "../channel.js";
-import { handlePress, InFlight, SILENT_LOGGER } from "../adapter-support.js";
+import { handlePress, InFlight, SILENT_LOGGER, type AdapterBaseOptions } from "../adapter-support.js";
 import { actionCardText } from "../action-card.js";
 import { approvalCardText } from "../owner-card.js";
 import { clipText, DISCORD_MARKDOWN, splitText } from "../text/index.js";
@@ -23,7 +23,7 @@ import { discordAddressing } from "./addressing.js";
 import { discordCustomId, parseDiscordCustomId } from "./components.js";
 import { DiscordInteractionsEndpoint, type DiscordInteractionsOptions } from "./interactions.js";
 
-export interface DiscordAdapterOptions {
+export interface DiscordAdapterOptions extends AdapterBaseOptions {
   /** Bot token; default: the DISCORD_BOT_TOKEN environment variable (never logged). */
   token?: string;
   tokenEnv?: string;
@@ -42,8 +42,6 @@ export interface DiscordAdapterOptions {
    * /healthz (and an error in the log) while discord.js keeps trying; a refused token still fails start() at once.
    */
   loginTimeoutMs?: number;
-  logger?: GatewayLogger;
-  channelType?: string;
 }
 
 const MAX_MESSAGE = 2000;

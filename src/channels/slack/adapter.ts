@@ -24,6 +24,7 @@ import {
   serverAddress,
   SILENT_LOGGER,
   singleHeader,
+  type AdapterBaseOptions,
 } from "../adapter-support.js";
 import { approvalCardText } from "../owner-card.js";
 import { actionCardText } from "../action-card.js";
@@ -35,7 +36,7 @@ import { slackIdentity } from "./connect.js";
 import { ChannelStatus } from "../status.js";
 import { SLACK_EVENT_ID_TTL_MS, slackEventId } from "./event-id.js";
 
-export interface SlackAdapterOptions {
+export interface SlackAdapterOptions extends AdapterBaseOptions {
   /** Bot token (`xoxb-…`); default: the SLACK_BOT_TOKEN environment variable (never logged). */
   botToken?: string;
   botTokenEnv?: string;
@@ -53,8 +54,6 @@ export interface SlackAdapterOptions {
   connectTimeoutMs?: number;
   /** First wait before trying auth.test again (default 1 s; doubles up to 30 s). */
   connectBackoffMs?: number;
-  logger?: GatewayLogger;
-  channelType?: string;
   /** Clock for the signature replay window. */
   now?: () => number;
 }

@@ -15,7 +15,15 @@ import {
   type SentCard,
   type StreamingReplies,
 } from "../channel.js";
-import { closeServer, handlePress, InFlight, listenOn, serverAddress, SILENT_LOGGER } from "../adapter-support.js";
+import {
+  closeServer,
+  handlePress,
+  InFlight,
+  listenOn,
+  serverAddress,
+  SILENT_LOGGER,
+  type AdapterBaseOptions,
+} from "../adapter-support.js";
 import { approvalCardText } from "../owner-card.js";
 import { actionCardText } from "../action-card.js";
 import { clipText, splitText, TELEGRAM_HTML } from "../text/index.js";
@@ -37,7 +45,7 @@ export interface TelegramWebhookOptions {
   publicUrl?: string;
 }
 
-export interface TelegramAdapterOptions {
+export interface TelegramAdapterOptions extends AdapterBaseOptions {
   /** The bot token; default: the TELEGRAM_BOT_TOKEN environment variable (never logged). */
   token?: string;
   tokenEnv?: string;
@@ -55,9 +63,6 @@ export interface TelegramAdapterOptions {
   connectTimeoutMs?: number;
   /** First wait before trying getMe again (default 1 s; doubles up to 30 s). */
   connectBackoffMs?: number;
-  /** Default: the gateway's logger. */
-  logger?: GatewayLogger;
-  channelType?: string;
 }
 
 /** Bot API limits: message text 4096 UTF-16 units after entity parsing; answerCallbackQuery text 0-200 characters. */

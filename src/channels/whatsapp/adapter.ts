@@ -2,7 +2,7 @@ import type { ChannelHttpRequest, ChannelHttpResponse, ChannelHttpRoute, Gateway
 import { peekButtonAction, type ButtonAction } from "../../pairing/buttons.js";
 import { safeEqual } from "../../pairing/hashing.js";
 import { assertStrongSecret } from "../../pairing/secret.js";
-import { InFlight, SILENT_LOGGER } from "../adapter-support.js";
+import { InFlight, SILENT_LOGGER, type AdapterBaseOptions } from "../adapter-support.js";
 import { actionCardText } from "../action-card.js";
 import { approvalCardText } from "../owner-card.js";
 import { clipText, splitText, WHATSAPP_TEXT } from "../text/index.js";
@@ -26,7 +26,7 @@ export interface WhatsAppTemplate {
   language: string;
 }
 
-export interface WhatsAppAdapterOptions {
+export interface WhatsAppAdapterOptions extends AdapterBaseOptions {
   /** The business phone number's id (not the number itself). */
   phoneNumberId: string;
   /** System-user access token (never logged). */
@@ -47,8 +47,6 @@ export interface WhatsAppAdapterOptions {
   /** Send retries: attempts (default 4) and first backoff (default 500 ms). */
   attempts?: number;
   backoffMs?: number;
-  logger?: GatewayLogger;
-  channelType?: string;
 }
 
 export const WHATSAPP_CAPABILITIES: ChannelCapabilities = { buttons: true, groups: false, gatewayWebhook: true };
