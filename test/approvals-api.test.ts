@@ -1,6 +1,13 @@
 /** The approval API over real HTTP: PraisonAI's shapes, long polling, validation, ownership, policy and expiry. */
 import { afterEach, describe, expect, it } from "vitest";
-import { fixedTokenAuth, OWNER_TOKEN, startGateway, USER_TOKEN, type TestGateway } from "./gateway-helpers.js";
+import {
+  fixedTokenAuth,
+  OWNER_TOKEN,
+  STORE_KINDS,
+  startGateway,
+  USER_TOKEN,
+  type TestGateway,
+} from "./gateway-helpers.js";
 import { requestApproval } from "./support/webhook-approval-client.js";
 
 const AGENT_TOKEN = "agent-token-0123456789abcdef";
@@ -183,7 +190,8 @@ describe("approval API", () => {
   });
 
   it("an expired request reads as denied with a reason, and its expiry is recorded", async () => {
-    gw = await startGateway({ auth, store: undefined, storeKind: undefined });
+    // A real SQLite file, as the default store is, in a temp folder (the default would be ./.gatehouse in the repository).
+    gw = await startGateway({ auth, storeKind: STORE_KINDS[1] });
     await gw.api("POST", "/api/approvals", { token: AGENT_TOKEN, body: body("short", { timeout_seconds: 0.3 }) });
     await new Promise((resolve) => setTimeout(resolve, 500));
     const read = await gw.api("GET", "/api/approvals/short", { token: AGENT_TOKEN });
