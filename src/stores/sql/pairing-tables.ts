@@ -1,4 +1,4 @@
-import type { PairedChannel, PendingKind } from "../../protocols/types.js";
+import type { JsonValue, PairedChannel, PendingKind } from "../../protocols/types.js";
 import { nextRedeemFailure, type ApproveInput, type FailureWindow, type NewPendingEntry } from "../shared.js";
 import type { PairingRules, SenderRef } from "../types.js";
 import type { SqlAuditLog } from "./audit.js";
@@ -157,17 +157,7 @@ export class SqlPairingTables {
     const expired = (await tx.all<Record<string, unknown>>(this.sql.expired, [now])).map(toPending);
     if (expired.length === 0) return;
     await tx.execute(this.sql.deleteExpired, [now]);
-    for (const { channelType, channelId, kind } of expired) {
-      await this.log.append(tx, {
-        at: now,
-        type: "expired",
-        channelType,
-        channelId,
-        actor: "system",
-        kind,
-        detail: {},
-      });
-    }
+    for (const entry of expired) await this.logExpired(tx, entry, now, {});
   }
 
   /** A wrong redemption of a request's code; past the limit the code is invalidated. */
@@ -177,16 +167,17 @@ export class SqlPairingTables {
       return;
     }
     await this.deletePending(tx, entry.hash);
-    const { channelType, channelId, kind } = entry;
-    await this.log.append(tx, {
-      at: now,
-      type: "expired",
-      channelType,
-      channelId,
-      actor: "system",
-      kind,
-      detail: { reason: "too many wrong redemptions" },
-    });
+    await this.logExpired(tx, entry, now, { reason: "too many wrong redemptions" });
+  }
+
+  /** The audit line of a pending entry the system ended: expired by time, or invalidated by wrong redemptions. */
+  private async logExpired(
+    tx: SqlExecutor,
+    { channelType, channelId, kind }: Pick<PendingRow, "channelType" | "channelId" | "kind">,
+    at: number,
+    detail: Record<string, JsonValue>,
+  ): Promise<void> {
+    await this.log.append(tx, { at, type: "expired", channelType, channelId, actor: "system", kind, detail });
   }
 
   async failureWindow(tx: SqlExecutor, channelType: string, redeemer: string): Promise<FailureWindow | null> {
