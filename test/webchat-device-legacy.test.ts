@@ -165,6 +165,43 @@ for (const backend of backends.filter((b) => b.name === "sqlite" || b.name === "
   });
 }
 
+describe("a name-only device still paired when keys become required", () => {
+  // Requests re-admit the device (a revoke stops it at once); the key policy itself is read at connect and on every
+  // heartbeat, so a device that a require-proof step failed to revoke (the store flipped by hand here) stops within one.
+  it("sqlite: its socket is closed with 4401 at the next heartbeat, and it cannot connect again", async ({ skip }) => {
+    const backend = backends.find((b) => b.name === "sqlite");
+    if (!backend?.available) return skip();
+    const store = backend.freshUrl();
+    const gw = await startGateway({
+      storeKind: { name: backend.name, make: () => ({ url: store, cleanup() {} }) },
+      secret: SECRET,
+      websocket: { webchatRequestLimit: false as const, heartbeatMs: 300 },
+    });
+    const opened = await openStores(store, { secret: SECRET });
+    try {
+      const device = legacyId("heartbeat");
+      const old = await legacyConnect(gw, device);
+      expect(old.first.type).toBe("pairing");
+      await gw.api("POST", "/api/pairing/approve", {
+        token: OWNER_TOKEN,
+        body: { channelType: "webchat", code: old.first.code },
+      });
+      await old.socket.nextOfType("hello", 10_000);
+      expect((await old.socket.request("h1", "chat.send", { text: "before" })).ok).toBe(true);
+      await opened.settings!.set(DEVICE_PROOF_SETTING, "required");
+      const refused = await old.socket.nextOfType("error", 10_000);
+      expect(refused.error.message).toMatch(/requires device keys/);
+      expect((await old.socket.closed).code).toBe(4401);
+      const again = await legacyConnect(gw, device);
+      expect(again.first.error?.message).toMatch(/requires device keys/);
+      again.socket.ws.terminate();
+    } finally {
+      await opened.close();
+      await gw.stop();
+    }
+  }, 30_000);
+});
+
 describe("the default for new data directories (gatehouse start)", () => {
   it("a new store starts with device keys required; an existing store with name-only devices stays optional", async () => {
     const fresh = mkdtempSync(join(tmpdir(), "gh-device-new-"));

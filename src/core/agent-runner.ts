@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { chatCommand, COMMAND_REPLIES } from "../conversation/commands.js";
+import { TurnCancel } from "../conversation/turns.js";
 import type { Principal } from "../protocols/types.js";
 import type { GatewayContext } from "./context.js";
 import { isPromiseLike } from "./promise-like.js";
@@ -43,18 +44,18 @@ export async function runTurn(ctx: RunContext, turn: AgentTurn): Promise<TurnRes
     return { text, stopped: false };
   }
   const { turns } = ctx;
-  if (!turns) return timedAnswer(ctx, turn, turn.signal);
-  return turns.run(turn.sessionId, turn.signal, (signal) => timedAnswer(ctx, turn, signal));
+  if (!turns) return timedAnswer(ctx, turn, new TurnCancel(turn.signal));
+  return turns.run(turn.sessionId, turn.signal, (cancel) => timedAnswer(ctx, turn, cancel));
 }
 
 /** answer(), counted in the gateway's metrics: how long the agent took (not the wait for the session's turn) and how it ended. */
-async function timedAnswer(ctx: RunContext, turn: AgentTurn, signal: AbortSignal): Promise<TurnResult> {
+async function timedAnswer(ctx: RunContext, turn: AgentTurn, cancel: TurnCancel): Promise<TurnResult> {
   const metrics = ctx.metrics;
-  if (!metrics) return answer(ctx, turn, signal);
+  if (!metrics) return answer(ctx, turn, cancel);
   const started = performance.now();
   const seconds = (): number => (performance.now() - started) / 1000;
   try {
-    const result = await answer(ctx, turn, signal);
+    const result = await answer(ctx, turn, cancel);
     metrics.agentTurn(turn.channelType, seconds(), result.stopped ? "stopped" : "ok");
     return result;
   } catch (error) {
@@ -71,7 +72,7 @@ async function runCommand(ctx: RunContext, command: "stop" | "new", turn: AgentT
   return COMMAND_REPLIES.fresh;
 }
 
-async function answer(ctx: RunContext, turn: AgentTurn, signal: AbortSignal): Promise<TurnResult> {
+async function answer(ctx: RunContext, turn: AgentTurn, cancel: TurnCancel): Promise<TurnResult> {
   const { text, sessionId, principal, channelType } = turn;
   const memory = ctx.agent.usesHistory === true ? ctx.conversations : undefined;
   const owner = { userId: principal.userId, channelType };
@@ -82,8 +83,18 @@ async function answer(ctx: RunContext, turn: AgentTurn, signal: AbortSignal): Pr
       ? { text, sessionId, principal, channelType }
       : { text, sessionId, principal, channelType, history };
   const requestApproval = (ask: ApprovalAsk): Promise<ApprovalResult> =>
-    requestApprovalInProcess(ctx.approvals, { sessionId, principal, signal }, ask);
-  const produced = ctx.agent(message, { sessionId, principal, channelType, signal, requestApproval });
+    requestApprovalInProcess(ctx.approvals, { sessionId, principal, signal: cancel.signal }, ask);
+  // The turn's AbortSignal is made only if the agent reads it.
+  const agentContext = {
+    sessionId,
+    principal,
+    channelType,
+    requestApproval,
+    get signal(): AbortSignal {
+      return cancel.signal;
+    },
+  };
+  const produced = ctx.agent(message, agentContext);
   // Await only what can be awaited: an agent that streams hands back its iterable at once.
   const reply = isPromiseLike(produced) ? await produced : produced;
   let full = "";
@@ -93,17 +104,17 @@ async function answer(ctx: RunContext, turn: AgentTurn, signal: AbortSignal): Pr
   } else {
     try {
       for await (const chunk of reply) {
-        if (signal.aborted) break;
+        if (cancel.aborted) break;
         if (typeof chunk !== "string" || chunk === "") continue;
         full += chunk;
         turn.onDelta?.(chunk);
       }
     } catch (error) {
       // A stopped turn ends with what it had; the agent's own abort error is not a failure.
-      if (!signal.aborted) throw error;
+      if (!cancel.aborted) throw error;
     }
   }
-  if (signal.aborted) return { text: full, stopped: true };
+  if (cancel.aborted) return { text: full, stopped: true };
   if (memory && full !== "") {
     await memory.remember(sessionId, owner, text, full).catch((error: unknown) => {
       // The reply is still given; the log says why the turn was not kept (never the text).

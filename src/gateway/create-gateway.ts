@@ -25,7 +25,6 @@ import { startHeartbeat } from "./heartbeat.js";
 import { chatOwnerCheck } from "../core/admission.js";
 import { closeLocalSocket, listenOnLocalSocket } from "./local-socket.js";
 import { createLogger, isPinoGatewayLogger } from "./logger.js";
-import { scopedLogger, inRequestScope, newRequestId } from "./log-scope.js";
 import { CHANNEL_CONNECT_GRACE_MS, ChannelStartup } from "./channel-startup.js";
 import { channelHealth } from "./health.js";
 import { PrometheusMetrics } from "./metrics/prometheus.js";
@@ -83,8 +82,8 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
   const policy = resolvePolicy(options.policy);
   const http = resolveHttp(options.http);
   const baseLogger = options.logger ?? createLogger();
-  // Lines written while handling an HTTP request or a WebSocket connection carry its requestId.
-  const logger = scopedLogger(baseLogger);
+  // Lines written while handling an HTTP request or a WebSocket connection carry its requestId (log-scope.ts).
+  const logger = baseLogger;
   const startups = channels.map(
     (channel) => new ChannelStartup(channel, () => logger, options.channelConnectGraceMs ?? CHANNEL_CONNECT_GRACE_MS),
   );
@@ -260,9 +259,8 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
         storedDevicePolicy(options.deviceProof, options.settingsStore ?? stores?.settings),
       );
       hub = wsHub;
-      // An upgrade is a request too: its lines (and the connection's) carry a request id.
       const upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void =>
-        inRequestScope(newRequestId(), () => wsHub.handleUpgrade(request, socket, head));
+        wsHub.handleUpgrade(request, socket, head);
       app.server.on("upgrade", upgrade);
       // Signing out of the console (or its session ending any other way) closes the owner sockets opened from it.
       const unwatchConsole = web.sessions.onEnded((ref) => wsHub.endCredential({ consoleSession: ref }));

@@ -16,7 +16,8 @@ export interface HttpServerOptions {
 
 /** What admin route handlers need: the context, the authenticated principal of a request, the origin policy. */
 export interface HttpDeps {
-  context(): GatewayContext;
+  /** The gateway's context; given a request, one whose logger puts the request's id on every line. */
+  context(request?: FastifyRequest): GatewayContext;
   /** The gateway's channels, for /healthz. */
   channels?(): readonly ChannelPlugin[];
   originPolicy(): OriginPolicy;

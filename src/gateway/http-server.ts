@@ -8,7 +8,7 @@ import { registerApprovalRoutes } from "./approvals/routes.js";
 import { registerHealthRoute } from "./health.js";
 import { gatewayRequest, isLocalSocket } from "./request-view.js";
 import { DEFAULT_BODY_LIMIT, sendError, type HttpDeps } from "./http-deps.js";
-import { inRequestScope, newRequestId } from "./log-scope.js";
+import { newRequestId, withFields } from "./log-scope.js";
 import { registerMetricsRoute } from "./metrics/route.js";
 
 export { DEFAULT_BODY_LIMIT, sendError, type HttpDeps, type HttpServerOptions } from "./http-deps.js";
@@ -32,8 +32,20 @@ export function createHttpServer(deps: Omit<HttpDeps, "principalOf">): FastifyIn
   // JSON only: a text/plain body (what a cross-site form can send without a preflight) is refused with 415.
   app.removeContentTypeParser("text/plain");
   const principals = new WeakMap<FastifyRequest, Principal>();
+  const scoped = new WeakMap<FastifyRequest, GatewayContext>();
   const full: HttpDeps = {
     ...deps,
+    // Whatever the gateway logs while handling a request (its auth, its handler, its error) carries the request's id.
+    context(request) {
+      const ctx = deps.context();
+      if (!request) return ctx;
+      let own = scoped.get(request);
+      if (!own) {
+        own = { ...ctx, logger: withFields(ctx.logger, { requestId: request.id }) };
+        scoped.set(request, own);
+      }
+      return own;
+    },
     principalOf(request) {
       const principal = principals.get(request);
       if (!principal) throw new GatewayError("unauthenticated", "authentication required");
@@ -41,10 +53,9 @@ export function createHttpServer(deps: Omit<HttpDeps, "principalOf">): FastifyIn
     },
   };
 
-  // Whatever the gateway logs while handling a request (its auth, its handler, its error) carries the request's id.
   app.addHook("onRequest", (request, reply, done) => {
     void reply.header("x-request-id", request.id);
-    inRequestScope(request.id, done);
+    done();
   });
   app.addHook("onRequest", async (request, reply) => {
     // Decide by the matched route, not the raw URL: `/%61pi/...` routes to /api/... too.
@@ -60,7 +71,7 @@ export function createHttpServer(deps: Omit<HttpDeps, "principalOf">): FastifyIn
       return sendError(reply, new GatewayError("origin_not_allowed", "requests for this Host are not allowed"));
     }
     const principal = await authenticate(
-      deps.context(),
+      full.context(request),
       gatewayRequest({
         transport: "http",
         method: request.method,
@@ -80,8 +91,11 @@ export function createHttpServer(deps: Omit<HttpDeps, "principalOf">): FastifyIn
     principals.set(request, principal);
   });
 
-  app.setErrorHandler((error: FastifyError, _request, reply) =>
-    sendError(reply, fromFrameworkError(error, deps.context)),
+  app.setErrorHandler((error: FastifyError, request, reply) =>
+    sendError(
+      reply,
+      fromFrameworkError(error, () => full.context(request)),
+    ),
   );
   app.setNotFoundHandler((request, reply) =>
     sendError(reply, new GatewayError("not_found", `no route ${request.method} ${request.url.split("?")[0]}`)),

@@ -120,7 +120,7 @@ export class ClientConnection implements MethodCaller, DeviceLink {
   recheck(): void {
     if (this.state === "ready" && !this.rechecking) {
       this.rechecking = true;
-      void this.stillAuthorised()
+      void this.stillAuthorised(true)
         .catch(() => true)
         .finally(() => {
           this.rechecking = false;
@@ -336,11 +336,12 @@ export class ClientConnection implements MethodCaller, DeviceLink {
 
   /**
    * Webchat devices are re-admitted on every request, so a revoke made anywhere stops them at once (open sockets are
-   * also closed on the pairing.revoked event). Token and console sockets present their credential again.
+   * also closed on the pairing.revoked event); `recheck` (heartbeats, resyncs) also reads the device-key policy. Token
+   * and console sockets present their credential again.
    */
-  async stillAuthorised(): Promise<boolean> {
+  async stillAuthorised(recheck = false): Promise<boolean> {
     if (!this.device?.session) return this.credentialStillValid();
-    const standing = await this.device.standing();
+    const standing = await this.device.standing(recheck);
     if (standing === "admitted") return true;
     if (standing === "keys-required") {
       this.fail(CLOSE.unauthorized, "unauthenticated", "this gateway now requires device keys: pair again with a key");

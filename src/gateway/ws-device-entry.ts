@@ -72,12 +72,15 @@ export class DeviceEntry {
   }
 
   /**
-   * Before each request and on heartbeats: a name-only device stops once the policy requires keys, and the channel
-   * re-admits the device (so a revoke made anywhere stops it at once). Throws when the store cannot say.
+   * Before each request and on heartbeats: the channel re-admits the device (so a revoke made anywhere stops it at
+   * once). `withPolicy` (heartbeats, resyncs) also stops a name-only device once the policy requires keys. Requests
+   * need not read the policy: turning keys on (`requireDeviceProof`) revokes every paired name-only device, which
+   * re-admission sees at the next request, so the heartbeat's read only bounds a revoke that failed part way.
+   * Throws when the store cannot say.
    */
-  async standing(): Promise<DeviceStanding> {
+  async standing(withPolicy: boolean): Promise<DeviceStanding> {
     if (!this.session) return "not-paired";
-    if (this.legacy && (await this.policy.mode()) === "required") return "keys-required";
+    if (withPolicy && this.legacy && (await this.policy.mode()) === "required") return "keys-required";
     return (await this.session.stillAdmitted()) ? "admitted" : "not-paired";
   }
 }

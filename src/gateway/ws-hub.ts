@@ -8,7 +8,7 @@ import { errorBody, GatewayError } from "../core/errors.js";
 import type { OriginPolicy } from "./origin-policy.js";
 import type { NewRequestBudget } from "../core/admission.js";
 import type { SocketChannel } from "../core/socket-channel.js";
-import { currentRequestId, newRequestId, withFields } from "./log-scope.js";
+import { newRequestId, withFields } from "./log-scope.js";
 import { normalizeAddress } from "./request-view.js";
 import { ClientConnection } from "./ws-connection.js";
 import { CLOSE } from "./ws-close-codes.js";
@@ -92,6 +92,8 @@ export class WebSocketHub {
 
   /** The http server's 'upgrade' handler. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // An upgrade is a request too: its lines, and then every line of its connection, carry one request id.
+    const logger = withFields(this.ctx.logger, { requestId: newRequestId() });
     const path = new URL(request.url ?? "/", "http://gateway.invalid").pathname;
     if (path !== this.options.path)
       return refuseUpgrade(socket, 404, new GatewayError("not_found", "no WebSocket endpoint here"));
@@ -99,7 +101,7 @@ export class WebSocketHub {
       return refuseUpgrade(socket, 503, new GatewayError("unavailable", "the gateway is shutting down"));
     const policy = this.originPolicy();
     if (!policy.isOriginAllowed(request.headers.origin)) {
-      this.ctx.logger.warn("websocket refused: origin not allowed", {
+      logger.warn("websocket refused: origin not allowed", {
         origin: String(request.headers.origin).slice(0, 200),
       });
       return refuseUpgrade(
@@ -147,8 +149,6 @@ export class WebSocketHub {
         ...(this.socketChannel ? { socketChannel: this.socketChannel } : {}),
         devicePolicy: this.devicePolicy,
       };
-      // Every line this connection logs carries its id (the upgrade request's, when it was given one).
-      const logger = withFields(this.ctx.logger, { requestId: currentRequestId() ?? newRequestId() });
       const connection = new ClientConnection({ ...this.ctx, logger }, ws, request, this.options, hooks);
       this.connections.add(connection);
       ws.once("close", () => this.connections.delete(connection));

@@ -16,14 +16,14 @@ function clientGone(request: FastifyRequest): AbortSignal {
  */
 export function registerApprovalRoutes(app: FastifyInstance, deps: HttpDeps): void {
   app.post("/api/approvals", async (request, reply) => {
-    const { answer } = await createApproval(deps.context(), deps.principalOf(request), request.body);
+    const { answer } = await createApproval(deps.context(request), deps.principalOf(request), request.body);
     return reply.code("status" in answer ? 202 : 200).send(answer);
   });
   app.get("/api/approvals", async (request) =>
-    listApprovals(deps.context(), { kind: "principal", principal: deps.principalOf(request) }),
+    listApprovals(deps.context(request), { kind: "principal", principal: deps.principalOf(request) }),
   );
   app.get("/api/approvals/:requestId", async (request) =>
-    readApproval(deps.context(), deps.principalOf(request), request.params, request.query, clientGone(request)),
+    readApproval(deps.context(request), deps.principalOf(request), request.params, request.query, clientGone(request)),
   );
   for (const [action, approved] of [
     ["approve", true],
@@ -31,7 +31,7 @@ export function registerApprovalRoutes(app: FastifyInstance, deps: HttpDeps): vo
   ] as const) {
     app.post(`/api/approvals/:requestId/${action}`, async (request) =>
       decideApproval(
-        deps.context(),
+        deps.context(request),
         { kind: "principal", principal: deps.principalOf(request) },
         request.params,
         approved,

@@ -14,6 +14,7 @@ import { CONSOLE_COOKIE, consoleSessionId } from "./cookie.js";
 import { csrfProblem } from "./csrf.js";
 import type { ConsoleSession } from "./sessions.js";
 import { registerConsole } from "../console-static.js";
+import { withFields } from "../log-scope.js";
 
 export interface ConsolePluginOptions extends ConsoleAuthDeps {
   /** The gateway's own auth (not the console wrapper): sign-in checks the presented token with it. */
@@ -95,7 +96,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsolePlugin
     if (!session) throw new GatewayError("unauthenticated", "sign in to the console first");
     const problem = csrfProblem(view, session.csrf, originPolicy());
     if (problem !== null) {
-      logger.warn("console request refused", { reason: problem, path: request.url });
+      logger.warn("console request refused", { requestId: request.id, reason: problem, path: request.url });
       throw new GatewayError("forbidden", `request refused: ${problem}`);
     }
     const result = await checkSession(options.auth, options, session, view);
@@ -128,12 +129,16 @@ export async function consolePlugin(app: FastifyInstance, options: ConsolePlugin
       }
       const parsed = loginBody.safeParse(request.body ?? {});
       if (!parsed.success) throw fromZodError(parsed.error);
-      const principal = await authenticate({ auth: options.auth, logger }, tokenOnlyRequest(parsed.data.token, view));
+      const requestLogger = withFields(logger, { requestId: request.id });
+      const principal = await authenticate(
+        { auth: options.auth, logger: requestLogger },
+        tokenOnlyRequest(parsed.data.token, view),
+      );
       if (!principal) throw new GatewayError("unauthenticated", "that token was not accepted");
       if (!OWNER_ROLES.has(principal.role))
         throw new GatewayError("forbidden", "only an owner or admin token may sign in to the console");
       const session = await sessions.create(parsed.data.token);
-      logger.info("console sign-in", { userId: principal.userId, role: principal.role });
+      requestLogger.info("console sign-in", { userId: principal.userId, role: principal.role });
       reply.setCookie(CONSOLE_COOKIE, session.id, {
         ...cookieOptions(request),
         signed: true,
