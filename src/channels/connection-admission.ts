@@ -1,6 +1,5 @@
 import { admit, type AdmissionResult } from "../core/admission.js";
 import type { GatewayContext } from "../core/context.js";
-import { withDeadline } from "../core/deadline.js";
 import { isPairedForAdmission } from "../core/paired-batch.js";
 import type { ConnectionHandlers } from "./channel.js";
 import { errorName } from "./redact.js";
@@ -38,8 +37,7 @@ export function connectionHandlers(
       return result;
     },
     recheck: (senderId) => admit(ctx, { channelType, senderId }, { deadlineMs }),
-    isPaired: (senderId) =>
-      withDeadline("pairing.isPaired", () => isPairedForAdmission(ctx.pairing, senderId, channelType), deadlineMs),
+    isPaired: (senderId) => isPairedForAdmission(ctx.pairing, senderId, channelType, deadlineMs),
     decisionsArePushed: typeof ctx.pairing.subscribe === "function",
   };
 }

@@ -47,7 +47,8 @@ interface SessionSlot {
   /** The turn that is running now. */
   running: TurnCancel | null;
   waiting: number;
-  tail: Promise<unknown>;
+  /** The last turn asked for (its caller handles how it ends); the next one starts after it. */
+  tail: Promise<unknown> | null;
 }
 
 /**
@@ -64,17 +65,21 @@ export class SessionTurns {
   }
 
   run<T>(sessionId: string, outer: AbortSignal, task: (cancel: TurnCancel) => Promise<T>): Promise<T> {
-    let slot = this.slots.get(sessionId);
+    const slot = this.slots.get(sessionId);
     if (!slot) {
-      slot = { running: null, waiting: 0, tail: Promise.resolve() };
-      this.slots.set(sessionId, slot);
-    } else if (slot.running !== null || slot.waiting > 0) {
-      if (slot.waiting >= this.maxWaiting) return Promise.reject(new TurnQueueFullError(slot.waiting));
+      // Nothing running or waiting for this session: the turn starts now.
+      const fresh: SessionSlot = { running: null, waiting: 1, tail: null };
+      this.slots.set(sessionId, fresh);
+      const result = this.start(sessionId, fresh, outer, task);
+      fresh.tail = result;
+      return result;
     }
-    const current = slot;
-    current.waiting++;
-    const result = current.tail.then(() => this.start(sessionId, current, outer, task));
-    current.tail = result.catch(() => undefined);
+    if (slot.waiting >= this.maxWaiting) return Promise.reject(new TurnQueueFullError(slot.waiting));
+    slot.waiting++;
+    // After the turn before it, however that one ended.
+    const begin = (): Promise<T> => this.start(sessionId, slot, outer, task);
+    const result = (slot.tail ?? Promise.resolve()).then(begin, begin);
+    slot.tail = result;
     return result;
   }
 

@@ -4,7 +4,7 @@ import { channelTypeProblem, idProblem, MAX_FIRST_MESSAGE_LENGTH } from "../pair
 import type { GatewayContext, GatewayPairingStore } from "./context.js";
 import { STORE_DEADLINE_MS, withDeadline } from "./deadline.js";
 import { isListed, OWNER_ROLES } from "./identity-lists.js";
-import { isStoreOwner } from "./owners.js";
+import { canHaveStoreOwners, isStoreOwner } from "./owners.js";
 import { isPairedForAdmission } from "./paired-batch.js";
 
 export type AdmissionResult =
@@ -107,11 +107,14 @@ async function decide(
   }
 
   try {
-    // Both asked in the same store round (the admission batch): a store-kept owner, then a paired sender.
-    const [owner, paired] = await Promise.all([
-      isStoreOwner(store, channelType, senderId, deadlineMs),
-      withDeadline("pairing.isPaired", () => isPairedForAdmission(store, senderId, channelType), deadlineMs),
-    ]);
+    // Both asked in the same store round (the admission batch): a store-kept owner, then a paired sender. Where nobody
+    // can be a store-kept owner (webchat, whose every request is re-admitted), only the pairing is asked.
+    const [owner, paired] = canHaveStoreOwners(channelType)
+      ? await Promise.all([
+          isStoreOwner(store, channelType, senderId, deadlineMs),
+          isPairedForAdmission(store, senderId, channelType, deadlineMs),
+        ])
+      : [false, await isPairedForAdmission(store, senderId, channelType, deadlineMs)];
     if (owner) return { decision: "admitted", reason: "owner" };
     if (paired) return { decision: "admitted", reason: "paired" };
     switch (ctx.policy.unknownUserPolicy) {

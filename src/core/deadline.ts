@@ -17,12 +17,10 @@ export class StoreDeadlineError extends Error {
   }
 }
 
-interface Waiter {
+interface Waiter extends DeadlineWatch {
   /** performance.now() at which the call is late. */
   readonly at: number;
   readonly operation: string;
-  /** Cleared once the call settled (or was failed for being late). */
-  reject: ((error: Error) => void) | undefined;
 }
 
 /**
@@ -96,6 +94,23 @@ function queueFor(deadlineMs: number): DeadlineQueue {
     queues.set(deadlineMs, queue);
   }
   return queue;
+}
+
+/** A call under watch: clear `reject` once it has settled, so the deadline no longer fails it. */
+export interface DeadlineWatch {
+  reject: ((error: Error) => void) | undefined;
+}
+
+/**
+ * Calls `reject` with a StoreDeadlineError if the watch's `reject` is still set after `deadlineMs`: the deadline of
+ * withDeadline for a caller that already makes a promise of its own (the admission batch), one promise fewer per call.
+ */
+export function watchDeadline(
+  operation: string,
+  reject: (error: Error) => void,
+  deadlineMs = STORE_DEADLINE_MS,
+): DeadlineWatch {
+  return queueFor(deadlineMs).add(operation, reject);
 }
 
 /**

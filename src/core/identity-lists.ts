@@ -5,7 +5,7 @@
  * a plain owner id from Telegram must never let a browser that claims the same id in.
  */
 export function isListed(list: readonly string[], channelType: string, senderId: string): boolean {
-  if (typeof senderId !== "string" || senderId === "") return false;
+  if (list.length === 0 || typeof senderId !== "string" || senderId === "") return false;
   const qualified = `${channelType}:${senderId}`;
   const plainAllowed = channelType !== WEBCHAT_CHANNEL_TYPE;
   return list.some((entry) => entry === qualified || (plainAllowed && entry === senderId));

@@ -40,7 +40,7 @@ export async function isStoreOwner(
   deadlineMs = STORE_DEADLINE_MS,
 ): Promise<boolean> {
   if (!canHaveStoreOwners(channelType) || !isValidId(userId)) return false;
-  return withDeadline("owners.isOwner", () => isPairedForAdmission(store, userId, ownerScope(channelType)), deadlineMs);
+  return isPairedForAdmission(store, userId, ownerScope(channelType), deadlineMs, "owners.isOwner");
 }
 
 /**

@@ -1,11 +1,13 @@
 import type { MaybePromise } from "../protocols/types.js";
 import type { SenderRef } from "../stores/types.js";
 import type { GatewayPairingStore } from "./context.js";
-import { withDeadline } from "./deadline.js";
+import { type DeadlineWatch, STORE_DEADLINE_MS, watchDeadline, withDeadline } from "./deadline.js";
 
 interface Waiting extends SenderRef {
   resolve: (paired: boolean) => void;
   reject: (error: unknown) => void;
+  /** The check's own deadline (it may wait for the round under way, then its own). */
+  watch: DeadlineWatch;
 }
 
 /**
@@ -23,9 +25,10 @@ class PairedBatch {
 
   constructor(private readonly store: GatewayPairingStore & Required<Pick<GatewayPairingStore, "isPairedMany">>) {}
 
-  isPaired(channelId: string, channelType: string): Promise<boolean> {
+  isPaired(channelId: string, channelType: string, operation: string, deadlineMs: number): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ channelId, channelType, resolve, reject });
+      const watch = watchDeadline(operation, reject, deadlineMs);
+      this.waiting.push({ channelId, channelType, resolve, reject, watch });
       this.schedule();
     });
   }
@@ -46,10 +49,16 @@ class PairedBatch {
         if (!Array.isArray(answers) || answers.length !== batch.length) {
           throw new TypeError(`pairingStore.isPairedMany answered ${describe(answers)} for ${batch.length} senders`);
         }
-        batch.forEach((w, i) => w.resolve(answers[i] === true));
+        batch.forEach((w, i) => {
+          w.watch.reject = undefined;
+          w.resolve(answers[i] === true);
+        });
       })
       .catch((error: unknown) => {
-        for (const w of batch) w.reject(error);
+        for (const w of batch) {
+          w.watch.reject = undefined;
+          w.reject(error);
+        }
       })
       .finally(this.next);
   };
@@ -67,19 +76,23 @@ function describe(answers: unknown): string {
 const batches = new WeakMap<GatewayPairingStore, PairedBatch>();
 
 /**
- * `store.isPaired(channelId, channelType)` for admission: asked in batches (see PairedBatch) when the store has
- * `isPairedMany` (every built-in store does), directly otherwise.
+ * `store.isPaired(channelId, channelType)` for admission, failed (closed) when it has not answered within
+ * `deadlineMs`: asked in batches (see PairedBatch) when the store has `isPairedMany` (every built-in store does),
+ * directly otherwise. `operation` names the call in a deadline error.
  */
 export function isPairedForAdmission(
   store: GatewayPairingStore,
   channelId: string,
   channelType: string,
-): MaybePromise<boolean> {
-  if (typeof store.isPairedMany !== "function") return store.isPaired(channelId, channelType);
+  deadlineMs = STORE_DEADLINE_MS,
+  operation = "pairing.isPaired",
+): Promise<boolean> {
+  if (typeof store.isPairedMany !== "function")
+    return withDeadline(operation, () => store.isPaired(channelId, channelType), deadlineMs);
   let batch = batches.get(store);
   if (!batch) {
     batch = new PairedBatch(store as GatewayPairingStore & Required<Pick<GatewayPairingStore, "isPairedMany">>);
     batches.set(store, batch);
   }
-  return batch.isPaired(channelId, channelType);
+  return batch.isPaired(channelId, channelType, operation, deadlineMs);
 }
