@@ -1,4 +1,3 @@
-import type { MaybePromise } from "../protocols/types.js";
 import type { SenderRef } from "../stores/types.js";
 import type { GatewayPairingStore } from "./context.js";
 import { type DeadlineWatch, STORE_DEADLINE_MS, watchDeadline, withDeadline } from "./deadline.js";
