@@ -14,9 +14,11 @@ import type { LoadPlan, LoadResult } from "./load-client.js";
 /**
  * Several gateway processes on one shared store (issue 15): admission throughput of paired webchat devices spread
  * over 1, 2 and 3 instances of the full gateway (bench/gateway-server.ts), on Redis and PostgreSQL. On a two-core
- * machine more processes cannot add CPU; the point is that sharing the store does not make the gateway slower. The
- * machine is shared, so messages/s moves with whatever else runs; the CPU the gateways and the store's server spent per
- * message does much less, and the target is judged on messages per CPU-second.
+ * machine more processes cannot add CPU; the point is that sharing the store does not make the gateway slower, so the
+ * target is judged on messages/s, 3 instances against 1. The machine is shared and messages/s moves with whatever else
+ * runs, so full runs measure the sizes in the order 1, 2, 3, 3, 2, 1 and take each size's mean: a drift in the
+ * machine's load weighs on every size alike. The CPU the gateways and the store's server spent per message is
+ * reported too (messages per CPU-second): it shows what more processes cost, with fewer messages to batch each.
  */
 export interface FleetRun {
   store: string;
@@ -33,14 +35,16 @@ export interface FleetRun {
   messagesPerCpuSec: number | null;
   /** The machine's one-minute load average when the row ended (2 cores). */
   load: number;
+  /** Which pass over the sizes this row comes from (full runs: 1 and 2, the second in reverse order). */
+  pass: number;
 }
 
 export interface FleetBenchResult {
   settings: { clients: number; warmupMs: number; durationMs: number; pairedDevices: number };
   runs: FleetRun[];
-  /** messages/s with 3 instances ÷ with 1, per store. */
+  /** Mean messages/s with 3 instances ÷ mean with 1, per store: what the target judges. */
   ratios: Record<string, number | null>;
-  /** messages per CPU-second with 3 instances ÷ with 1, per store: what the target judges. */
+  /** Mean messages per CPU-second with 3 instances ÷ with 1, per store. */
   cpuRatios: Record<string, number | null>;
   skipped: Record<string, string>;
   targets: TargetCheck[];
@@ -75,7 +79,9 @@ export async function runFleetBench(options: {
       const devices = Array.from({ length: settings.clients }, (_, i) =>
         WEBCHAT_DEVICES.idOf((i * step) % settings.pairedDevices),
       );
-      for (const instances of SIZES) {
+      const order = options.quick ? [...SIZES] : [...SIZES, ...[...SIZES].reverse()];
+      for (const [index, instances] of order.entries()) {
+        const pass = index < SIZES.length ? 1 : 2;
         const servers: Array<Child<{ url: string }>> = [];
         try {
           for (let i = 0; i < instances; i++) {
@@ -136,10 +142,11 @@ export async function runFleetBench(options: {
             storeCpuUsPerMessage: perMessage(storeMs),
             messagesPerCpuSec: cpuMs ? round((answeredTotal * 1000) / cpuMs) : null,
             load: round(loadavg()[0] ?? 0, 1),
+            pass,
           };
           runs.push(run);
           log(
-            `fleet: ${store} x${instances}: ${messagesPerSec} msg/s, p50 ${p50Us} us, p99 ${p99Us} us, errors ${errors}, ` +
+            `fleet: ${store} x${instances} (pass ${pass}): ${messagesPerSec} msg/s, p50 ${p50Us} us, p99 ${p99Us} us, errors ${errors}, ` +
               `cpu/msg gateways ${run.gatewayCpuUsPerMessage ?? "-"} us + store ${run.storeCpuUsPerMessage ?? "-"} us, ` +
               `${run.messagesPerCpuSec ?? "-"} msg per cpu-s, load ${run.load}`,
           );
@@ -156,10 +163,15 @@ export async function runFleetBench(options: {
   const ratios: Record<string, number | null> = {};
   const cpuRatios: Record<string, number | null> = {};
   const targets: TargetCheck[] = [];
+  const meanOf = (store: string, instances: number, of: (run: FleetRun) => number | null): number | null => {
+    const values = runs
+      .filter((r) => r.store === store && r.instances === instances)
+      .map(of)
+      .filter((v): v is number => v !== null);
+    return values.length > 0 ? values.reduce((a, b) => a + b, 0) / values.length : null;
+  };
   const ratio = (store: string, of: (run: FleetRun) => number | null): number | null => {
-    const one = runs.find((r) => r.store === store && r.instances === 1);
-    const three = runs.find((r) => r.store === store && r.instances === 3);
-    const [a, b] = [one && of(one), three && of(three)];
+    const [a, b] = [meanOf(store, 1, of), meanOf(store, 3, of)];
     return a && b ? round(b / a, 3) : null;
   };
   for (const store of FLEET_STORES.filter((name) => (options.backends ?? FLEET_STORES).includes(name))) {
@@ -168,12 +180,12 @@ export async function runFleetBench(options: {
     targets.push(
       atLeast(
         `issue 15: ${store} fleet of 3 / 1 instance`,
-        cpuRatios[store],
+        ratios[store],
         KEEPS,
         "x",
         skipped[store]
           ? `skipped: ${skipped[store]}`
-          : `messages per CPU-second of gateways + store do not fall with more instances (msg/s: ${ratios[store] ?? "n/a"})`,
+          : `messages/s do not fall with more instances (messages per CPU-second: ${cpuRatios[store] ?? "n/a"})`,
       ),
     );
   }
@@ -183,6 +195,7 @@ export async function runFleetBench(options: {
     [
       "store",
       "instances",
+      "pass",
       "msg/s",
       "p50 us",
       "p99 us",
@@ -195,6 +208,7 @@ export async function runFleetBench(options: {
     runs.map((r) => [
       r.store,
       r.instances,
+      r.pass,
       r.messagesPerSec,
       r.p50Us,
       r.p99Us,
