@@ -1,29 +1,18 @@
-import { socketUrl } from "../api.js";
-import { deviceKeysAvailable, loadDeviceKey, signChallenge, type DeviceKey } from "../device-key.js";
+import { runCountdown } from "../countdown.js";
+import { deviceKeysAvailable, loadDeviceKey, type DeviceKey } from "../device-key.js";
 import { h, replace, uid } from "../dom.js";
-import { formatCode, formatCountdown } from "../format.js";
+import { formatCode } from "../format.js";
+import { Transcript } from "../transcript.js";
+import { WebchatSocket, type WebchatEvent } from "../webchat-socket.js";
 import { viewFrame, type View } from "./view.js";
-
-interface Frame {
-  type?: unknown;
-  id?: unknown;
-  ok?: unknown;
-  event?: unknown;
-  payload?: unknown;
-  error?: { code?: unknown; message?: unknown };
-  code?: unknown;
-  expiresAt?: unknown;
-  nonce?: unknown;
-  audience?: unknown;
-}
 
 type Phase = "idle" | "connecting" | "waiting" | "ready" | "closed";
 
 /**
  * Talks to the agent through the webchat channel, without the owner's credentials: the socket is a token-less webchat
  * sender, so it goes through the same admission rules as anyone (a pairing code until someone approves it). The
- * browser is a key device (device-key.ts): it proves its key on every connect, so once approved it stays paired
- * across reloads until the site's storage is cleared or the owner revokes it.
+ * browser is a key device (device-key.ts, webchat-socket.ts): it proves its key on every connect, so once approved it
+ * stays paired across reloads until the site's storage is cleared or the owner revokes it.
  */
 export class ChatView implements View {
   readonly id = "chat";
@@ -31,19 +20,15 @@ export class ChatView implements View {
   readonly element: HTMLElement;
   private key: DeviceKey | null = null;
   private readonly deviceLine = h("p", { class: "muted chat-device", "data-testid": "chat-device" });
-  private socket: WebSocket | null = null;
+  private socket: WebchatSocket | null = null;
   private phase: Phase = "idle";
-  private nextId = 1;
-  private readonly replies = new Map<string, HTMLElement>();
   private readonly status = h("div", { class: "chat-status", role: "status" });
-  private readonly transcript = h("ol", { class: "transcript", "aria-live": "polite", "aria-label": "Conversation" });
+  private readonly transcript = new Transcript();
   private readonly nameInput: HTMLInputElement;
   private readonly connectButton: HTMLButtonElement;
   private readonly messageInput: HTMLTextAreaElement;
   private readonly sendButton: HTMLButtonElement;
-  private countdown: number | undefined;
-  /** The gateway's last error frame: it explains the close that follows. */
-  private lastError: string | null = null;
+  private stopCountdown: (() => void) | null = null;
 
   constructor() {
     const nameId = uid("chat-name");
@@ -84,7 +69,7 @@ export class ChatView implements View {
       ),
       this.deviceLine,
       this.status,
-      h("div", { class: "chat-box" }, this.transcript),
+      h("div", { class: "chat-box" }, this.transcript.element),
       composer,
     );
     this.setPhase("idle", "Not connected. Connect to start a conversation as a webchat visitor.");
@@ -101,7 +86,7 @@ export class ChatView implements View {
     this.sendButton.disabled = !ready;
     this.connectButton.textContent = this.socket ? "Disconnect" : phase === "closed" ? "Reconnect" : "Connect";
     this.nameInput.disabled = this.socket !== null;
-    if (phase !== "waiting") window.clearInterval(this.countdown);
+    if (phase !== "waiting") this.stopCountdown?.();
   }
 
   private async connect(): Promise<void> {
@@ -119,95 +104,50 @@ export class ChatView implements View {
       this.setPhase("closed", `No device key: ${error instanceof Error ? error.message : String(error)}.`);
       return;
     }
-    const key = this.key;
-    this.deviceLine.textContent = `This browser is device ${key.deviceId}`;
-    const socket = new WebSocket(socketUrl());
+    this.deviceLine.textContent = `This browser is device ${this.key.deviceId}`;
+    const socket = new WebchatSocket(
+      this.key,
+      (event) => this.onSocketEvent(socket, event),
+      this.nameInput.value.trim(),
+    );
     this.socket = socket;
     this.setPhase("connecting", "Connecting…");
-    socket.addEventListener("open", () => {
-      const name = this.nameInput.value.trim();
-      const params: Record<string, string> = { deviceId: key.deviceId, publicKey: key.publicKey };
-      if (name !== "") params.name = name;
-      socket.send(JSON.stringify({ type: "connect", params }));
-    });
-    socket.addEventListener("message", (message) => {
-      let frame: Frame;
-      try {
-        frame = JSON.parse(String(message.data)) as Frame;
-      } catch {
-        return;
-      }
-      this.onFrame(frame);
-    });
-    socket.addEventListener("close", (event) => {
-      if (this.socket !== socket) return;
-      this.socket = null;
-      const reason = this.lastError ?? event.reason;
-      this.lastError = null;
-      this.setPhase("closed", reason ? `Disconnected: ${reason}.` : "Disconnected.");
-    });
   }
 
   private disconnect(): void {
-    const socket = this.socket;
+    this.socket?.close();
     this.socket = null;
-    socket?.close(1000, "bye");
+    this.transcript.abandonAll();
     this.setPhase("closed", "Disconnected.");
   }
 
-  /** Signs the gateway's challenge, only if it names the gateway this page talks to. */
-  private async answer(frame: Frame): Promise<void> {
-    const socket = this.socket;
-    const { nonce, audience, expiresAt } = frame;
-    if (
-      !socket ||
-      !this.key ||
-      typeof nonce !== "string" ||
-      typeof audience !== "string" ||
-      typeof expiresAt !== "number"
-    )
-      return;
-    if (audience !== new URL(socketUrl()).host.toLowerCase()) {
-      this.lastError = "the gateway asked to sign for another address";
-      socket.close(1000, "wrong audience");
-      return;
-    }
-    const signature = await signChallenge(this.key, { nonce, audience, expiresAt });
-    if (this.socket === socket) socket.send(JSON.stringify({ type: "proof", params: { signature } }));
-  }
-
-  private onFrame(frame: Frame): void {
-    if (frame.type === "challenge") {
-      void this.answer(frame);
-    } else if (frame.type === "pairing" && typeof frame.code === "string") {
-      this.showWaiting(frame.code, typeof frame.expiresAt === "number" ? frame.expiresAt : null);
-    } else if (frame.type === "hello") {
-      this.setPhase("ready", "Connected. You can chat now.");
-      this.messageInput.focus();
-    } else if (frame.type === "event" && frame.event === "pairing.approved") {
-      this.setPhase("connecting", "Approved. Opening the conversation…");
-    } else if (frame.type === "event" && frame.event === "pairing.denied") {
-      this.setPhase("closed", "The owner declined this request.");
-    } else if (frame.type === "event" && frame.event === "chat.delta") {
-      const payload = frame.payload as { id?: unknown; text?: unknown } | undefined;
-      const reply = this.replies.get(String(payload?.id));
-      if (reply && typeof payload?.text === "string") reply.textContent = `${reply.textContent ?? ""}${payload.text}`;
-    } else if (frame.type === "res") {
-      const reply = this.replies.get(String(frame.id));
-      if (!reply) return;
-      if (frame.ok === true) {
-        const text = (frame.payload as { text?: unknown } | undefined)?.text;
-        if (typeof text === "string") reply.textContent = text;
-      } else {
-        const message =
-          typeof frame.error?.message === "string" ? frame.error.message : "The message could not be delivered.";
-        reply.textContent = message;
-        reply.classList.add("failed");
-      }
-      reply.removeAttribute("aria-busy");
-      this.replies.delete(String(frame.id));
-    } else if (frame.type === "error" && typeof frame.error?.message === "string") {
-      this.lastError = frame.error.message;
+  private onSocketEvent(socket: WebchatSocket, event: WebchatEvent): void {
+    if (this.socket !== socket) return;
+    switch (event.type) {
+      case "waiting":
+        this.showWaiting(event.code, event.expiresAt);
+        break;
+      case "approved":
+        this.setPhase("connecting", "Approved. Opening the conversation…");
+        break;
+      case "ready":
+        this.setPhase("ready", "Connected. You can chat now.");
+        this.messageInput.focus();
+        break;
+      case "denied":
+        this.setPhase("closed", "The owner declined this request.");
+        break;
+      case "delta":
+        this.transcript.delta(event.id, event.text);
+        break;
+      case "reply":
+        this.transcript.settled(event.id, event.ok, event.text);
+        break;
+      case "closed":
+        this.socket = null;
+        this.transcript.abandonAll();
+        this.setPhase("closed", event.reason ? `Disconnected: ${event.reason}.` : "Disconnected.");
+        break;
     }
   }
 
@@ -228,27 +168,13 @@ export class ChatView implements View {
         expiresAt === null ? null : h("p", { class: "muted" }, timer),
       ),
     );
-    if (expiresAt === null) return;
-    const tick = (): void => {
-      const left = expiresAt - Date.now();
-      timer.textContent =
-        left > 0 ? `The code expires in ${formatCountdown(left)}.` : "The code has expired; reconnect for a new one.";
-      if (left <= 0) window.clearInterval(this.countdown);
-    };
-    tick();
-    this.countdown = window.setInterval(tick, 1000);
+    if (expiresAt !== null) this.stopCountdown = runCountdown(timer, expiresAt);
   }
 
   private send(): void {
     const text = this.messageInput.value.trim();
     if (text === "" || this.phase !== "ready" || !this.socket) return;
-    const id = `c${this.nextId++}`;
-    this.transcript.append(h("li", { class: "message mine" }, h("span", { class: "who" }, "You"), h("p", {}, text)));
-    const reply = h("p", { "aria-busy": "true" });
-    this.transcript.append(h("li", { class: "message agent" }, h("span", { class: "who" }, "Agent"), reply));
-    this.replies.set(id, reply);
-    this.socket.send(JSON.stringify({ type: "req", id, method: "chat.send", params: { text } }));
+    this.transcript.asked(this.socket.send(text), text);
     this.messageInput.value = "";
-    this.transcript.lastElementChild?.scrollIntoView({ block: "end" });
   }
 }
