@@ -14,6 +14,7 @@ import { OWNER_TOKEN, startGateway, TestSocket, type TestGateway } from "./gatew
 import { allBackends } from "./support/backends.js";
 import { eventually, launchChromium } from "./support/browser.js";
 import { connectKeyDevice, makeKeyDevice } from "./support/key-device.js";
+import { storedDeviceKey as storedKey } from "./support/stored-device-key.js";
 
 const ARTIFACTS = new URL("./artifacts/", import.meta.url);
 const DOCS = new URL("../docs/", import.meta.url);
@@ -46,28 +47,6 @@ async function signInConsole(page: Page): Promise<void> {
   await token.fill(OWNER_TOKEN);
   await page.keyboard.press("Enter");
   await page.locator(".live-status", { hasText: /^Live$/ }).waitFor({ timeout: 15_000 });
-}
-
-/** Reads this page's stored device key: its algorithm and whether its private half can leave WebCrypto. */
-function storedKey(page: Page): Promise<{ algorithm: string; extractable: boolean; exported: string }> {
-  return page.evaluate(async () => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open("gatehouse");
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-    const pair = await new Promise<CryptoKeyPair>((resolve, reject) => {
-      const request = db.transaction("device-keys").objectStore("device-keys").get("webchat");
-      request.onsuccess = () => resolve(request.result as CryptoKeyPair);
-      request.onerror = () => reject(request.error);
-    });
-    db.close();
-    const exported = await crypto.subtle.exportKey("pkcs8", pair.privateKey).then(
-      () => "exported",
-      (error: Error) => error.name,
-    );
-    return { algorithm: pair.privateKey.algorithm.name, extractable: pair.privateKey.extractable, exported };
-  });
 }
 
 for (const backend of backends) {
@@ -165,6 +144,8 @@ for (const backend of backends) {
       const key = await storedKey(page);
       expect(["Ed25519", "ECDSA"]).toContain(key.algorithm);
       expect(key).toMatchObject({ extractable: false, exported: "InvalidAccessError" });
+      // The id the gateway paired is the one derived from that key.
+      expect(key.deviceId).toBe(device);
 
       await page.reload();
       await connectChat();

@@ -1,6 +1,7 @@
 /**
  * Builds the owner console into web/dist: src/main.ts bundled (esbuild, no CDN, no runtime dependencies), the page and
- * its stylesheet copied. Run by `npm run build:web` (part of `npm run build`); tests call buildConsole() directly.
+ * its stylesheet copied; and the public webchat page into web/dist/chat/ (src/chat-page/main.ts, its page, the same
+ * stylesheet and its own few rules), served at /chat/. Run by `npm run build:web` (part of `npm run build`); tests call buildConsole() directly.
  */
 import { build } from "esbuild";
 import { copyFile, mkdir, rm } from "node:fs/promises";
@@ -12,8 +13,8 @@ export async function buildConsole(outDir = here("./dist/")): Promise<string> {
   await rm(outDir, { recursive: true, force: true });
   await mkdir(outDir, { recursive: true });
   await build({
-    entryPoints: [here("./src/main.ts")],
-    outfile: `${outDir}/app.js`,
+    entryPoints: { app: here("./src/main.ts"), "chat/app": here("./src/chat-page/main.ts") },
+    outdir: outDir,
     bundle: true,
     format: "esm",
     target: ["es2022"],
@@ -24,6 +25,9 @@ export async function buildConsole(outDir = here("./dist/")): Promise<string> {
   });
   await copyFile(here("./src/index.html"), `${outDir}/index.html`);
   await copyFile(here("./src/styles.css"), `${outDir}/app.css`);
+  await copyFile(here("./src/chat-page/index.html"), `${outDir}/chat/index.html`);
+  await copyFile(here("./src/styles.css"), `${outDir}/chat/app.css`);
+  await copyFile(here("./src/chat-page/page.css"), `${outDir}/chat/page.css`);
   return outDir;
 }
 

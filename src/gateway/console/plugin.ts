@@ -13,7 +13,7 @@ import { checkSession, tokenOnlyRequest, type ConsoleAuthDeps } from "./auth.js"
 import { CONSOLE_COOKIE, consoleSessionId } from "./cookie.js";
 import { csrfProblem } from "./csrf.js";
 import type { ConsoleSession } from "./sessions.js";
-import { registerConsole } from "../console-static.js";
+import { hasChatPage, registerConsole } from "../console-static.js";
 import { withFields } from "../log-scope.js";
 
 export interface ConsolePluginOptions extends ConsoleAuthDeps {
@@ -61,7 +61,8 @@ function sendError(reply: FastifyReply, error: unknown): FastifyReply {
 }
 
 /**
- * The owner's web console: the built page under /console, and the session endpoints behind it.
+ * The owner's web console: the built page under /console (beside it the public webchat page, /chat), and the session
+ * endpoints behind it.
  * `POST /console/login {token}` checks the token with the gateway's auth (owner/admin only) and sets a signed,
  * HttpOnly, SameSite=Strict cookie naming a server-side session; `GET /console/session` tells the page who it is and its
  * CSRF value; `POST /console/ws-ticket` issues a single-use ticket for the owner WebSocket; `POST /console/logout` ends it.
@@ -110,13 +111,17 @@ export async function consolePlugin(app: FastifyInstance, options: ConsolePlugin
     return withDeadline("budgets.take(console-login)", () => budgets.take(`console-login:${address}`, LOGIN_LIMIT));
   }
 
+  const notBuilt = async (_request: FastifyRequest, reply: FastifyReply) =>
+    sendError(reply, new GatewayError("unavailable", "the console is not built: run `npm run build:web`"));
   if (options.staticDir !== null) {
     await registerConsole(app, options.staticDir);
   } else {
-    const notBuilt = async (_request: FastifyRequest, reply: FastifyReply) =>
-      sendError(reply, new GatewayError("unavailable", "the console is not built: run `npm run build:web`"));
     app.get("/console", notBuilt);
     app.get("/console/", notBuilt);
+  }
+  if (options.staticDir === null || !hasChatPage(options.staticDir)) {
+    app.get("/chat", notBuilt);
+    app.get("/chat/", notBuilt);
   }
 
   app.post("/console/login", { bodyLimit: 8 * 1024 }, async (request, reply) => {
