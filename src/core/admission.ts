@@ -60,18 +60,19 @@ export function sessionKey(channelType: string, chatId: string, senderId: string
  * pass, unknown senders get the configured policy. Any store failure or a store call slower than the deadline is
  * `unavailable` (fail closed), never an admission.
  */
-export async function admit(
+export function admit(
   ctx: GatewayContext,
   sender: AdmissionSender,
   options: AdmissionOptions = {},
 ): Promise<AdmissionResult> {
-  const result = await decide(ctx, sender, options);
-  ctx.metrics?.admission(
-    channelTypeProblem(sender.channelType) === null ? sender.channelType : "invalid",
-    result.decision,
-    reasonOf(result),
-  );
-  return result;
+  // Not an async function: it runs before every webchat request, and one promise fewer there is measurable.
+  const { metrics } = ctx;
+  if (!metrics) return decide(ctx, sender, options);
+  const channel = channelTypeProblem(sender.channelType) === null ? sender.channelType : "invalid";
+  return decide(ctx, sender, options).then((result) => {
+    metrics.admission(channel, result.decision, reasonOf(result));
+    return result;
+  });
 }
 
 /** The rule that decided, as a metrics label: a fixed word, never the code or message. */

@@ -16,7 +16,7 @@ import type { DeviceLink, DeviceRefusal, SocketChannel } from "../core/socket-ch
 import { CLOSE, REFUSALS } from "./ws-close-codes.js";
 import { decodeFrame, parseRequestFrame } from "./ws-frame-decoding.js";
 import { fixedDevicePolicy, type DevicePolicy } from "./device-handshake.js";
-import { DeviceEntry } from "./ws-device-entry.js";
+import { DeviceEntry, type DeviceStanding } from "./ws-device-entry.js";
 import { handleMethod, type MethodCaller } from "./ws-methods.js";
 
 /** What the hub lends a connection: the channel of token-less sockets, its network address's request budget, a hello callback. */
@@ -334,14 +334,13 @@ export class ClientConnection implements MethodCaller, DeviceLink {
     }
   }
 
-  /**
-   * Webchat devices are re-admitted on every request, so a revoke made anywhere stops them at once (open sockets are
-   * also closed on the pairing.revoked event); `recheck` (heartbeats, resyncs) also reads the device-key policy. Token
-   * and console sockets present their credential again.
-   */
-  async stillAuthorised(recheck = false): Promise<boolean> {
+  /** Devices are re-admitted (`recheck`: and the key policy read); token and console sockets re-present credentials. */
+  stillAuthorised(recheck = false): Promise<boolean> {
     if (!this.device?.session) return this.credentialStillValid();
-    const standing = await this.device.standing(recheck);
+    return this.device.standing(recheck).then(this.onStanding);
+  }
+
+  private readonly onStanding = (standing: DeviceStanding): boolean => {
     if (standing === "admitted") return true;
     if (standing === "keys-required") {
       this.fail(CLOSE.unauthorized, "unauthenticated", "this gateway now requires device keys: pair again with a key");
@@ -349,7 +348,7 @@ export class ClientConnection implements MethodCaller, DeviceLink {
     }
     this.fail(CLOSE.forbidden, "forbidden", "this device is no longer paired");
     return false;
-  }
+  };
 
   /**
    * Token sockets present their credential again (on every request and every heartbeat), so a deleted token or an

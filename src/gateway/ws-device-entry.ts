@@ -19,6 +19,8 @@ export type ProofOutcome =
 /** Whether a connected device may go on with a request: or why not. */
 export type DeviceStanding = "admitted" | "keys-required" | "not-paired";
 
+const admittedOrNot = (admitted: boolean): DeviceStanding => (admitted ? "admitted" : "not-paired");
+
 /**
  * A webchat device's way in on one socket: a key device answers one challenge (a name-only device goes on while the
  * device policy allows it), then the socket channel admits the device and answers through the socket's DeviceLink.
@@ -78,9 +80,14 @@ export class DeviceEntry {
    * re-admission sees at the next request, so the heartbeat's read only bounds a revoke that failed part way.
    * Throws when the store cannot say.
    */
-  async standing(withPolicy: boolean): Promise<DeviceStanding> {
-    if (!this.session) return "not-paired";
-    if (withPolicy && this.legacy && (await this.policy.mode()) === "required") return "keys-required";
-    return (await this.session.stillAdmitted()) ? "admitted" : "not-paired";
+  standing(withPolicy: boolean): Promise<DeviceStanding> {
+    const session = this.session;
+    if (!session) return Promise.resolve("not-paired");
+    if (withPolicy && this.legacy)
+      return this.policy
+        .mode()
+        .then((mode) => (mode === "required" ? "keys-required" : session.stillAdmitted().then(admittedOrNot)));
+    // Before every request: a promise chain rather than an async function, one promise fewer per message.
+    return session.stillAdmitted().then(admittedOrNot);
   }
 }
