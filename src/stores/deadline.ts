@@ -22,22 +22,30 @@ export function runWithDeadline<T>(
   timeoutMs: number,
   work: (deadline: CallDeadline) => Promise<T>,
 ): Promise<T> {
-  const controller = new AbortController();
+  // The AbortController is made only for work that asks for the signal: most calls (every isPaired round) never do.
+  let controller: AbortController | undefined;
+  let timedOut: StoreUnavailableError | undefined;
   const endsAt = Date.now() + timeoutMs;
   const expired = (): StoreUnavailableError =>
     new StoreUnavailableError(store, { cause: new Error(`no answer within ${timeoutMs} ms`) });
   const deadline: CallDeadline = {
-    signal: controller.signal,
-    passed: () => controller.signal.aborted || Date.now() >= endsAt,
+    get signal(): AbortSignal {
+      if (!controller) {
+        controller = new AbortController();
+        if (timedOut) controller.abort(timedOut);
+      }
+      return controller.signal;
+    },
+    passed: () => timedOut !== undefined || Date.now() >= endsAt,
     check: () => {
       if (deadline.passed()) throw expired();
     },
   };
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
-      const error = expired();
-      controller.abort(error);
-      reject(error);
+      timedOut = expired();
+      controller?.abort(timedOut);
+      reject(timedOut);
     }, timeoutMs);
     const settle = (): void => clearTimeout(timer);
     let running: Promise<T>;
