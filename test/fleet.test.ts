@@ -155,6 +155,19 @@ for (const store of STORES) {
       for (const user of before) await approve("telegram", codes.get(user) as string);
       for (const code of deviceCodes.slice(0, DEVICES / 2)) await approve("webchat", code);
 
+      // Their notices ("you're in", then the replay of the blocked first message) are done before the kill. A notice
+      // step that an instance finished and was killed before recording is done once more by its successor (README,
+      // "Several instances on one store"): no external send can be exactly once across a kill inside that window, so
+      // the kill comes while the approved users talk, not while an instance is between sending and recording a step.
+      for (const user of before)
+        await until(
+          () =>
+            api.textsTo(user).includes(DEFAULT_MESSAGES.approved()) &&
+            api.textsTo(user).includes(`echo: first from ${user}`),
+          `the notice and the replayed first message of ${user}`,
+          40_000,
+        );
+
       // Kill the lease holder while the approved users talk.
       for (const user of before) say(user, `second from ${user}`);
       const victim = instances.find((s) => s.child.pid === firstHolder) as Started;
