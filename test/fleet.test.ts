@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_MESSAGES } from "../src/channels/messages.js";
+import { NOTICE_DONE, NOTICE_LEASE_PREFIX } from "../src/channels/notice-claims.js";
 import { runGatehouse } from "./cli-helpers.js";
 import type { TestSocket } from "./gateway-helpers.js";
 import { dropSchemas, postgresAvailable, uniqueSchema, urlWithSchema } from "./postgres-helpers.js";
@@ -167,6 +168,15 @@ for (const store of STORES) {
           `the notice and the replayed first message of ${user}`,
           40_000,
         );
+      // Sent is not recorded: each notice's last step is recorded in the store after its send returns.
+      await until(
+        async () => {
+          const notices = await stores.leases!.recent(`${NOTICE_LEASE_PREFIX}telegram:`, -1);
+          return notices.length >= before.length && notices.every((notice) => notice.cursor === NOTICE_DONE);
+        },
+        "the approved users' notices recorded as done in the store",
+        40_000,
+      );
 
       // Kill the lease holder while the approved users talk.
       for (const user of before) say(user, `second from ${user}`);
@@ -222,10 +232,14 @@ for (const store of STORES) {
         approvalsLost: 0,
         strangersAdmitted: 0,
       };
+      const twice: string[] = [];
       for (const [user, text] of expected) {
         const n = api.textsTo(user).filter((t) => t === `echo: ${text}`).length;
         if (n === 0) counts.lost += 1;
-        if (n > 1) counts.repliesDuplicated += n - 1;
+        if (n > 1) {
+          counts.repliesDuplicated += n - 1;
+          twice.push(`${user}: ${text}`);
+        }
       }
       for (const user of APPROVED_USERS) {
         const n = api.textsTo(user).filter((t) => t === DEFAULT_MESSAGES.approved()).length;
@@ -243,7 +257,9 @@ for (const store of STORES) {
         if (api.textsTo(user).some((t) => t.startsWith("echo: "))) counts.strangersAdmitted += 1;
         if (await stores.pairing.isPaired(String(user), "telegram")) counts.strangersAdmitted += 1;
       }
-      console.log(JSON.stringify({ store: store.name, failoverMs, devices: replies.length, ...counts }));
+      console.log(JSON.stringify({ store: store.name, failoverMs, devices: replies.length, ...counts, twice }));
+      if (twice.length > 0)
+        for (const instance of instances) console.log(`instance ${instance.child.pid}:\n${instance.output()}`);
       expect(counts).toEqual({
         lost: 0,
         repliesDuplicated: 0,

@@ -15,7 +15,7 @@ const GIVE_UP_AFTER_MS = HOUR;
 /** How often an instance removes notice claims older than NOTICE_MEMORY_MS. */
 const PRUNE_EVERY_MS = 10 * 60_000;
 /** The cursor of a notice whose every step was done. */
-const DONE = "done";
+export const NOTICE_DONE = "done";
 
 /** One step of telling a sender about a decision (a message sent, the first message replayed), done in order. */
 export type NoticeStep = () => Promise<void>;
@@ -66,11 +66,11 @@ export class NoticeClaims {
     try {
       // Done already (by another instance, or before a resync handed the event out again): nothing to claim.
       let cursor = (await leases.store.current(name))?.cursor ?? null;
-      if (cursor !== DONE) {
+      if (cursor !== NOTICE_DONE) {
         lease = await leases.store.acquire(name, leases.instanceId, leases.ttlMs);
         if (lease) cursor = (await leases.store.current(name))?.cursor ?? null;
       }
-      if (cursor === DONE) return this.log("info", "decision already told by another instance", event);
+      if (cursor === NOTICE_DONE) return this.log("info", "decision already told by another instance", event);
       done = Number(cursor ?? 0) || 0;
     } catch (error) {
       this.log("warn", "could not claim a decision's notice in the store: trying again later", event, error);
@@ -104,7 +104,7 @@ export class NoticeClaims {
         if (this.deps.signal.aborted || Date.now() >= validUntil) return retry();
         await steps[step]!();
         const last = step + 1 === steps.length;
-        if (!(await leases.store.commit(held, last ? DONE : String(step + 1)))) {
+        if (!(await leases.store.commit(held, last ? NOTICE_DONE : String(step + 1)))) {
           return this.log("warn", "a decision's notice was taken over by another instance", event);
         }
       }
