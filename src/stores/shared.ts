@@ -164,6 +164,14 @@ export function isValidSender(channelId: unknown, channelType: unknown): channel
 }
 
 /**
+ * One sender as a set key, for picking a store's found pairings out of a batch: U+0000 separates the two parts, and
+ * neither a channel type nor an id can hold it.
+ */
+export function senderKey(channelType: string, channelId: string): string {
+  return `${channelType}\u0000${channelId}`;
+}
+
+/**
  * isPairedMany's frame for every store: senders that are not valid ids are `false` without asking the store; the valid
  * ones are asked in one go and the answers are put back in the order of `senders`.
  */

@@ -1,3 +1,4 @@
+import { senderKey } from "../shared.js";
 import { sqlCall, type PairedLookup } from "../sql/driver.js";
 import type { SenderRef } from "../types.js";
 import type { PostgresDriver } from "./database.js";
@@ -79,12 +80,7 @@ export class PostgresPairedLookup implements PairedLookup {
        WHERE channel_type = ANY($1::text[]) AND channel_id = ANY($2::text[])`,
       [types, ids],
     );
-    const paired = new Set(rows.map((row) => pairKey(row.channel_type, row.channel_id)));
-    return senders.map((s) => paired.has(pairKey(s.channelType, s.channelId)));
+    const paired = new Set(rows.map((row) => senderKey(row.channel_type, row.channel_id)));
+    return senders.map((s) => paired.has(senderKey(s.channelType, s.channelId)));
   }
-}
-
-/** One pairing as a set key: ids hold no control characters (validation.ts), so a newline cannot be part of either. */
-function pairKey(channelType: string, channelId: string): string {
-  return `${channelType}\n${channelId}`;
 }

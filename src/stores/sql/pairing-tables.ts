@@ -1,5 +1,11 @@
 import type { JsonValue, PairedChannel, PendingKind } from "../../protocols/types.js";
-import { nextRedeemFailure, type ApproveInput, type FailureWindow, type NewPendingEntry } from "../shared.js";
+import {
+  nextRedeemFailure,
+  senderKey,
+  type ApproveInput,
+  type FailureWindow,
+  type NewPendingEntry,
+} from "../shared.js";
 import type { PairingRules, SenderRef } from "../types.js";
 import type { SqlAuditLog } from "./audit.js";
 import type { SqlDriver, SqlExecutor } from "./driver.js";
@@ -241,16 +247,15 @@ export class SqlPairingTables {
 
   async pairedAmong(senders: readonly SenderRef[]): Promise<boolean[]> {
     const paired = new Set<string>();
-    const key = (channelType: string, channelId: string): string => `${channelType}\u0000${channelId}`;
     for (let start = 0; start < senders.length; start += PAIRED_BATCH) {
       const batch = senders.slice(start, start + PAIRED_BATCH);
       const rows = await this.driver.all<{ channel_type: string; channel_id: string }>(
         this.sql.pairedAmong(batch.length),
         batch.flatMap((s) => [s.channelType, s.channelId]),
       );
-      for (const row of rows) paired.add(key(String(row.channel_type), String(row.channel_id)));
+      for (const row of rows) paired.add(senderKey(String(row.channel_type), String(row.channel_id)));
     }
-    return senders.map((s) => paired.has(key(s.channelType, s.channelId)));
+    return senders.map((s) => paired.has(senderKey(s.channelType, s.channelId)));
   }
 
   /** Every pairing in the order made, or those of one channel type (an index range, see pairing-sql.ts). */
