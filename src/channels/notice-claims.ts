@@ -35,10 +35,10 @@ export interface NoticeClaimsDeps {
  * Telling a sender about a decision once across instances, driven by a claim in the store rather than by which
  * instance's feed saw the event: the claim is a lease `notice:<type>:<event id>` (leases.ts, fenced) whose cursor counts
  * the steps done. Every instance that hears the decision tries to take it; the holder (renewing it while it works) does
- * the remaining steps,
- * committing each under its fencing token, then marks it done (and keeps the claim for NOTICE_MEMORY_MS). An instance that finds it held looks again once the
- * lease can have run out, so when the holder died or was paused between the decision and the notice (or failed to
- * send), another instance takes it over after the lease time and carries on from the last step committed. A step is
+ * the remaining steps, committing each under its fencing token, then marks it done (and keeps the claim for
+ * NOTICE_MEMORY_MS). An instance that finds it held looks again once the lease can have run out, so when the holder
+ * died or was paused between the decision and the notice (or failed to send), another instance takes it over after the
+ * lease time and carries on from the last step committed. A step is
  * repeated only when its holder died after doing it and before committing it (at least once for that step, never a
  * whole notice twice). Without shared leases (a custom store) it falls back to the store's seen-once keys: at most once.
  */

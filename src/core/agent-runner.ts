@@ -75,9 +75,9 @@ async function runCommand(ctx: RunContext, command: "stop" | "new", turn: AgentT
 async function answer(ctx: RunContext, turn: AgentTurn, cancel: TurnCancel): Promise<TurnResult> {
   const { text, sessionId, principal, channelType } = turn;
   const memory = ctx.agent.usesHistory === true ? ctx.conversations : undefined;
-  const owner = memory ? { userId: principal.userId, channelType } : undefined;
+  const owner = { userId: principal.userId, channelType };
   // A store that cannot be read fails the turn (the caller says the service is unavailable); it is never read as empty.
-  const history = memory && owner ? await memory.history(sessionId, owner) : undefined;
+  const history = memory ? await memory.history(sessionId, owner) : undefined;
   const message =
     history === undefined
       ? { text, sessionId, principal, channelType }
@@ -115,7 +115,7 @@ async function answer(ctx: RunContext, turn: AgentTurn, cancel: TurnCancel): Pro
     }
   }
   if (cancel.aborted) return { text: full, stopped: true };
-  if (memory && owner && full !== "") {
+  if (memory && full !== "") {
     await memory.remember(sessionId, owner, text, full).catch((error: unknown) => {
       // The reply is still given; the log says why the turn was not kept (never the text).
       ctx.logger?.warn("conversation turn not kept", {

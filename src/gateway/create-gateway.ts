@@ -81,9 +81,8 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
   const socketChannel = socketChannelOption(options.webchat);
   const policy = resolvePolicy(options.policy);
   const http = resolveHttp(options.http);
-  const baseLogger = options.logger ?? createLogger();
   // Lines written while handling an HTTP request or a WebSocket connection carry its requestId (log-scope.ts).
-  const logger = baseLogger;
+  const logger = options.logger ?? createLogger();
   const startups = channels.map(
     (channel) => new ChannelStartup(channel, () => logger, options.channelConnectGraceMs ?? CHANNEL_CONNECT_GRACE_MS),
   );
@@ -236,7 +235,7 @@ export function createBareGateway(options: GatewayOptions = {}): Gateway {
         context: () => ctx,
         channels: () => startups,
         originPolicy: () => originPolicy,
-        ...(isPinoGatewayLogger(baseLogger) ? { log: baseLogger.pino } : {}),
+        ...(isPinoGatewayLogger(logger) ? { log: logger.pino } : {}),
         metrics,
         options: {
           bodyLimit: http.bodyLimit,

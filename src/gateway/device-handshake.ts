@@ -26,9 +26,9 @@ export function fixedDevicePolicy(mode: DeviceProofMode = "optional"): DevicePol
 /**
  * The configuration and the store together: `required` in the configuration is final; otherwise the store's setting
  * decides (`gatehouse pairing require-proof` writes "required" there, for every instance at once), `optional` when none
- * is stored. Read for every legacy connect and request under the store deadline, by a read sent after it asked; the
- * checks that come while one read is under way share the next (FreshRead), so a busy gateway does not pay a store round
- * trip per message (on PostgreSQL that was one query per message). A store that cannot say fails closed.
+ * is stored. Read at every name-only connect and on the heartbeats of its socket (ws-device-entry.ts), under the store
+ * deadline, by a read sent after it asked; the checks that come while one read is under way share the next (FreshRead),
+ * so a burst of connects does not pay a store round trip each. A store that cannot say fails closed.
  */
 export function storedDevicePolicy(
   configured: DeviceProofMode | undefined,
