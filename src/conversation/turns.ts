@@ -13,8 +13,8 @@ export class TurnQueueFullError extends Error {
  */
 export class TurnCancel {
   private controller: AbortController | null = null;
+  private follow: (() => void) | null = null;
   private stopped = false;
-  private readonly follow = (): void => this.controller?.abort();
 
   constructor(private readonly outer: AbortSignal) {}
 
@@ -24,9 +24,13 @@ export class TurnCancel {
 
   get signal(): AbortSignal {
     if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.aborted) this.controller.abort();
-      else this.outer.addEventListener("abort", this.follow, { once: true });
+      const controller = new AbortController();
+      this.controller = controller;
+      if (this.aborted) controller.abort();
+      else {
+        this.follow = () => controller.abort();
+        this.outer.addEventListener("abort", this.follow, { once: true });
+      }
     }
     return this.controller.signal;
   }
@@ -39,7 +43,7 @@ export class TurnCancel {
 
   /** The turn is over: it stops following the connection's signal. */
   finish(): void {
-    if (this.controller) this.outer.removeEventListener("abort", this.follow);
+    if (this.follow) this.outer.removeEventListener("abort", this.follow);
   }
 }
 

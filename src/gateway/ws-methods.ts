@@ -4,7 +4,7 @@ import { StoreDeadlineError } from "../core/deadline.js";
 import { COMMAND_REPLIES } from "../conversation/commands.js";
 import { TurnQueueFullError } from "../conversation/turns.js";
 import type { Principal } from "../protocols/types.js";
-import { runAgent } from "../core/agent-runner.js";
+import { runTurn } from "../core/agent-runner.js";
 import type { OwnerActor } from "../core/admission.js";
 import type { GatewayContext } from "../core/context.js";
 import { fromZodError, GatewayError } from "../core/errors.js";
@@ -72,24 +72,26 @@ class DeltaStream {
     this.pending += chunk;
     if (this.queued) return;
     this.queued = true;
-    process.nextTick(this.flush);
+    process.nextTick(flushDeltas, this);
   };
 
-  readonly flush = (): void => {
+  flush(): void {
     this.queued = false;
     if (this.pending === "") return;
     const text = this.pending;
     this.pending = "";
     this.caller.sendJson(`${this.head}${JSON.stringify(text)}}}`);
-  };
+  }
 }
+
+const flushDeltas = (deltas: DeltaStream): void => deltas.flush();
 
 const METHODS: Record<string, Handler> = {
   "chat.send": async (caller, session, frame) => {
     const input = fastChatSendText(frame.params) ?? chatSendText(frame.params);
     const deltas = new DeltaStream(caller, frame.id);
     try {
-      const text = await runAgent(caller.ctx, {
+      const { text } = await runTurn(caller.ctx, {
         text: input,
         sessionId: session.sessionId,
         principal: session.principal,
