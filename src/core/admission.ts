@@ -44,6 +44,9 @@ export interface NewRequestBudget {
   giveBack(): Promise<void>;
 }
 
+/** The usual answer for a paired sender, one frozen object shared by every message rather than one made per message. */
+const ADMITTED_PAIRED: AdmissionResult = Object.freeze({ decision: "admitted", reason: "paired" });
+
 export const UNAVAILABLE_MESSAGE = "Access checks are temporarily unavailable; please try again in a little while.";
 const POLICY_DENY_MESSAGE = "This gateway does not accept messages from unknown senders.";
 const MAX_USER_NAME_LENGTH = 256;
@@ -110,14 +113,16 @@ async function decide(
   try {
     // Both asked in the same store round (the admission batch): a store-kept owner, then a paired sender. Where nobody
     // can be a store-kept owner (webchat, whose every request is re-admitted), only the pairing is asked.
-    const [owner, paired] = canHaveStoreOwners(channelType)
-      ? await Promise.all([
-          isStoreOwner(store, channelType, senderId, deadlineMs),
-          isPairedForAdmission(store, senderId, channelType, deadlineMs),
-        ])
-      : [false, await isPairedForAdmission(store, senderId, channelType, deadlineMs)];
-    if (owner) return { decision: "admitted", reason: "owner" };
-    if (paired) return { decision: "admitted", reason: "paired" };
+    if (!canHaveStoreOwners(channelType)) {
+      if (await isPairedForAdmission(store, senderId, channelType, deadlineMs)) return ADMITTED_PAIRED;
+    } else {
+      const [owner, paired] = await Promise.all([
+        isStoreOwner(store, channelType, senderId, deadlineMs),
+        isPairedForAdmission(store, senderId, channelType, deadlineMs),
+      ]);
+      if (owner) return { decision: "admitted", reason: "owner" };
+      if (paired) return ADMITTED_PAIRED;
+    }
     switch (ctx.policy.unknownUserPolicy) {
       case "allow":
         return { decision: "admitted", reason: "policy-allow" };
