@@ -16,8 +16,8 @@ import type { LoadPlan, LoadResult } from "./load-client.js";
  * over 1, 2 and 3 instances of the full gateway (bench/gateway-server.ts), on Redis and PostgreSQL. On a two-core
  * machine more processes cannot add CPU; the point is that sharing the store does not make the gateway slower, so the
  * target is judged on messages/s, 3 instances against 1. The machine is shared and messages/s moves with whatever else
- * runs, so full runs measure the sizes in the order 1, 2, 3, 3, 2, 1 and take each size's mean: a drift in the
- * machine's load weighs on every size alike. The CPU the gateways and the store's server spent per message is
+ * runs, so full runs measure the sizes in four passes (1, 2, 3, then 3, 2, 1, and again) and take each size's mean: a
+ * drift in the machine's load weighs on every size alike. The CPU the gateways and the store's server spent per message is
  * reported too (messages per CPU-second): it shows what more processes cost, with fewer messages to batch each.
  */
 export interface FleetRun {
@@ -35,7 +35,7 @@ export interface FleetRun {
   messagesPerCpuSec: number | null;
   /** The machine's one-minute load average when the row ended (2 cores). */
   load: number;
-  /** Which pass over the sizes this row comes from (full runs: 1 and 2, the second in reverse order). */
+  /** Which pass over the sizes this row comes from (full runs: 1 to 4, every other one in reverse order). */
   pass: number;
 }
 
@@ -52,6 +52,11 @@ export interface FleetBenchResult {
 
 const FLEET_STORES: readonly BackendName[] = ["redis", "postgres"];
 const SIZES = [1, 2, 3] as const;
+/**
+ * Passes over the sizes in a full run (1, 2, 3, then 3, 2, 1, and again): each size's figure is the mean of its rows,
+ * so a drift in the shared machine's speed, which moves single rows by a fifth or more here, weighs on every size alike.
+ */
+const FULL_PASSES = 4;
 /** "Does not fall": 3 instances keep at least this share of one instance's throughput on the same machine. */
 const KEEPS = 0.8;
 
@@ -61,7 +66,7 @@ export async function runFleetBench(options: {
 }): Promise<FleetBenchResult> {
   const settings = options.quick
     ? { clients: 24, warmupMs: 500, durationMs: 1_500, pairedDevices: 1_000 }
-    : { clients: 48, warmupMs: 1_000, durationMs: 4_000, pairedDevices: 10_000 };
+    : { clients: 48, warmupMs: 1_000, durationMs: 3_000, pairedDevices: 10_000 };
   const runs: FleetRun[] = [];
   const skipped: Record<string, string> = {};
   for (const store of FLEET_STORES.filter((name) => (options.backends ?? FLEET_STORES).includes(name))) {
@@ -79,9 +84,10 @@ export async function runFleetBench(options: {
       const devices = Array.from({ length: settings.clients }, (_, i) =>
         WEBCHAT_DEVICES.idOf((i * step) % settings.pairedDevices),
       );
-      const order = options.quick ? [...SIZES] : [...SIZES, ...[...SIZES].reverse()];
+      const passes = options.quick ? 1 : FULL_PASSES;
+      const order = Array.from({ length: passes }, (_, p) => (p % 2 === 0 ? [...SIZES] : [...SIZES].reverse())).flat();
       for (const [index, instances] of order.entries()) {
-        const pass = index < SIZES.length ? 1 : 2;
+        const pass = Math.floor(index / SIZES.length) + 1;
         const servers: Array<Child<{ url: string }>> = [];
         try {
           for (let i = 0; i < instances; i++) {

@@ -20,6 +20,8 @@ export interface GatewayBenchOptions {
 
 export type GatewayRun = LoadResult & {
   target: string;
+  /** Which cycle of the interleaved measurement this window belongs to (1-based). */
+  cycle: number;
   paired?: number;
   /**
    * Server CPU time per answered message (µs), from the server process's /proc stat over the load run: unlike
@@ -37,15 +39,16 @@ export interface ProfileSummary {
 }
 
 export interface GatewayBenchResult {
-  settings: { clients: number; warmupMs: number; durationMs: number; pairedDevices: number; message: string };
+  settings: Settings & { message: string };
+  /** Every measuring window, in the order run. */
   runs: GatewayRun[];
-  /** Mean messages/s of the bare `ws` echo runs: the ceiling on this machine. */
+  /** Median messages/s of the bare `ws` echo windows: the ceiling on this machine. */
   bareMessagesPerSec: number | null;
-  /** Mean gatehouse messages/s of a store's runs ÷ the bare ceiling, per store. */
+  /** Per store: the median over the cycles of (its messages/s ÷ the bare server's messages/s in the same cycle). */
   ratios: Record<string, number | null>;
   /**
-   * bare server CPU per message ÷ gatehouse server CPU per message, per store: the throughput ratio a server with a core
-   * of its own would reach, independent of other load on the machine.
+   * Per store: the median over the cycles of (bare server CPU per message ÷ gatehouse server CPU per message): the
+   * throughput ratio a server with a core of its own would reach, independent of other load on the machine.
    */
   cpuRatios: Record<string, number | null>;
   skipped: Record<string, string>;
@@ -59,6 +62,8 @@ const PROFILE_DIR = fileURLToPath(new URL("./results/profiles/", import.meta.url
 
 interface Settings {
   clients: number;
+  /** Rounds in which every server is driven once (bare, then each store; every other cycle in reverse order). */
+  cycles: number;
   warmupMs: number;
   durationMs: number;
   pairedDevices: number;
@@ -66,13 +71,27 @@ interface Settings {
 
 function settingsFor(quick: boolean): Settings {
   return quick
-    ? { clients: 32, warmupMs: 500, durationMs: 1_500, pairedDevices: 1_000 }
-    : { clients: 64, warmupMs: 1_000, durationMs: 6_000, pairedDevices: 10_000 };
+    ? { clients: 32, cycles: 2, warmupMs: 300, durationMs: 1_000, pairedDevices: 1_000 }
+    : { clients: 64, cycles: 8, warmupMs: 500, durationMs: 2_500, pairedDevices: 10_000 };
 }
 
-/** The mean of some figures, or null when there are none. */
-function mean(values: number[]): number | null {
-  return values.length > 0 ? round(values.reduce((a, b) => a + b, 0) / values.length, 1) : null;
+/** The median of some figures, or null when there are none. */
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** A server under test, up for the whole measurement, driven by the load generator one window at a time. */
+interface Target {
+  label: string;
+  mode: LoadPlan["mode"];
+  url: string;
+  pid: number | undefined;
+  devices?: string[];
+  paired?: number;
+  stop(): Promise<void>;
 }
 
 /** Runs the load generator against a server child; the server's CPU time is read around the run. */
@@ -97,34 +116,30 @@ async function drive(
   return { ...result, serverCpuUsPerMessage };
 }
 
-async function runBare(settings: Settings, label: string): Promise<GatewayRun> {
+async function startBare(): Promise<Target> {
   const server = await startChild<{ url: string }>("bare-echo-server.ts", []);
-  try {
-    const plan: LoadPlan = {
-      url: server.first.url,
-      mode: "bare",
-      clients: settings.clients,
-      warmupMs: settings.warmupMs,
-      durationMs: settings.durationMs,
-    };
-    const result = await drive(plan, server.process.pid);
-    log(`gateway: ${label}: ${result.messagesPerSec} msg/s, p50 ${result.p50Us} us, p99 ${result.p99Us} us`);
-    return { target: label, ...result };
-  } finally {
-    await server.stop();
-  }
+  return {
+    label: "bare-ws",
+    mode: "bare",
+    url: server.first.url,
+    pid: server.process.pid,
+    stop: async () => void (await server.stop()),
+  };
 }
 
-/** One store: seed paired webchat devices, start the gateway in its own process, drive it, stop it, drop the data. */
-async function runGatehouse(
+/** One store: seed paired webchat devices and start the gateway on it in its own process; stop() also drops the data. */
+async function startGatehouse(
   store: BackendName,
   settings: Settings,
   nodeFlags: string[] = [],
-  durationMs = settings.durationMs,
-): Promise<GatewayRun | { skipped: string }> {
+): Promise<Target | { skipped: string }> {
   const opened = await openBackend(store);
   if (isSkipped(opened)) return opened;
   const dataDir = mkdtempSync(join(tmpdir(), "gh-bench-gw-"));
+  const dispose = async (): Promise<void> => {
+    await opened.dispose();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
   try {
     await opened.seed(0, settings.pairedDevices, WEBCHAT_DEVICES);
     const step = Math.max(1, Math.floor(settings.pairedDevices / settings.clients));
@@ -136,40 +151,56 @@ async function runGatehouse(
       [opened.url, opened.secret.toString("hex"), dataDir],
       nodeFlags,
     );
-    try {
-      const plan: LoadPlan = {
-        url: server.first.url,
-        mode: "gatehouse",
-        clients: settings.clients,
-        warmupMs: settings.warmupMs,
-        durationMs,
-        devices,
-      };
-      const result = await drive(plan, server.process.pid);
-      log(
-        `gateway: gatehouse+${store}: ${result.messagesPerSec} msg/s, p50 ${result.p50Us} us, p99 ${result.p99Us} us, errors ${result.errors}`,
-      );
-      return { target: `gatehouse+${store}`, paired: settings.pairedDevices, ...result };
-    } finally {
-      await server.stop();
-    }
-  } finally {
-    await opened.dispose();
-    rmSync(dataDir, { recursive: true, force: true });
+    return {
+      label: `gatehouse+${store}`,
+      mode: "gatehouse",
+      url: server.first.url,
+      pid: server.process.pid,
+      devices,
+      paired: settings.pairedDevices,
+      stop: async () => {
+        try {
+          await server.stop();
+        } finally {
+          await dispose();
+        }
+      },
+    };
+  } catch (error) {
+    await dispose();
+    throw error;
   }
+}
+
+/** One measuring window on a target that is up. */
+async function measure(target: Target, settings: Settings, cycle: number, durationMs = settings.durationMs) {
+  const plan: LoadPlan = {
+    url: target.url,
+    mode: target.mode,
+    clients: settings.clients,
+    warmupMs: settings.warmupMs,
+    durationMs,
+    ...(target.devices ? { devices: target.devices } : {}),
+  };
+  const result = await drive(plan, target.pid);
+  log(
+    `gateway: ${cycle === 0 ? "warm-up" : `cycle ${cycle}`} ${target.label}: ${result.messagesPerSec} msg/s, p50 ${result.p50Us} us, p99 ${result.p99Us} us, server ${result.serverCpuUsPerMessage ?? "?"} us/msg, errors ${result.errors}`,
+  );
+  const run: GatewayRun = { target: target.label, cycle, ...result };
+  return target.paired !== undefined ? { ...run, paired: target.paired } : run;
 }
 
 /** The SQLite gateway once more under --cpu-prof; its main-thread profile summarised by self time. */
 async function profileGateway(settings: Settings): Promise<ProfileSummary | undefined> {
   mkdirSync(PROFILE_DIR, { recursive: true });
   const dir = mkdtempSync(join(PROFILE_DIR, "gateway-sqlite-"));
-  const run = await runGatehouse(
-    "sqlite",
-    settings,
-    ["--cpu-prof", `--cpu-prof-dir=${dir}`],
-    Math.min(settings.durationMs, 4_000),
-  );
-  if ("skipped" in run) return undefined;
+  const target = await startGatehouse("sqlite", settings, ["--cpu-prof", `--cpu-prof-dir=${dir}`]);
+  if ("skipped" in target) return undefined;
+  try {
+    await measure(target, settings, 0, 4_000);
+  } finally {
+    await target.stop();
+  }
   // --cpu-prof writes one profile per thread; the main thread's is the largest.
   const files = readdirSync(dir)
     .filter((f) => f.endsWith(".cpuprofile"))
@@ -191,38 +222,50 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
   const stores = GATEWAY_STORES.filter((name) => (options.backends ?? GATEWAY_STORES).includes(name));
   const runs: GatewayRun[] = [];
   const skipped: Record<string, string> = {};
-  // Rounds of bare, then each store, and a last bare run: the ceiling is the mean of the bare runs and each store's figure
-  // the mean of its runs, so drift in the machine's load during the run affects both sides alike and one noisy run
-  // weighs half as much (full runs: two rounds; quick: one).
-  const rounds = options.quick ? 1 : 2;
-  for (let round = 1; round <= rounds; round++) {
-    runs.push(await runBare(settings, round === 1 ? "bare-ws" : `bare-ws (round ${round})`));
+  // Every server is up for the whole measurement and the load generator drives one at a time in short windows, cycle
+  // after cycle (every other cycle in reverse order). The machine's speed drifts over minutes on shared cores, so each
+  // store is compared with the bare server of its own cycle, and the median of those ratios is the figure: a slow
+  // minute moves a cycle, not the result. An idle server costs next to nothing meanwhile.
+  const servers: Target[] = [await startBare()];
+  try {
     for (const store of stores) {
-      if (skipped[store]) continue;
-      const run = await runGatehouse(store, settings);
-      if ("skipped" in run) {
-        skipped[store] = run.skipped;
-        log(`gateway: ${store} skipped (${run.skipped})`);
-      } else runs.push(run);
+      const started = await startGatehouse(store, settings);
+      if ("skipped" in started) {
+        skipped[store] = started.skipped;
+        log(`gateway: ${store} skipped (${started.skipped})`);
+      } else servers.push(started);
     }
+    // One window per server first, not counted: the JIT and every connection warm before the first cycle.
+    for (const server of servers) await measure(server, settings, 0);
+    for (let cycle = 1; cycle <= settings.cycles; cycle++) {
+      for (const target of cycle % 2 === 1 ? servers : [...servers].reverse())
+        runs.push(await measure(target, settings, cycle));
+    }
+  } finally {
+    for (const server of servers) await server.stop();
   }
-  if (!options.quick) runs.push(await runBare(settings, "bare-ws (last)"));
-  const bareRuns = runs.filter((run) => run.mode === "bare");
-  const bareMessagesPerSec = mean(bareRuns.map((run) => run.messagesPerSec));
-  const bareCpuUsPerMessage = mean(
-    bareRuns.flatMap((run) => (run.serverCpuUsPerMessage === null ? [] : [run.serverCpuUsPerMessage])),
-  );
+  const windows = (label: string): GatewayRun[] => runs.filter((run) => run.target === label);
+  const bare = windows("bare-ws");
+  const bareOf = (cycle: number): GatewayRun | undefined => bare.find((run) => run.cycle === cycle);
   const ratios: Record<string, number | null> = {};
   const cpuRatios: Record<string, number | null> = {};
   for (const store of stores) {
-    const own = runs.filter((r) => r.target === `gatehouse+${store}`);
-    const messagesPerSec = mean(own.map((run) => run.messagesPerSec));
-    const cpuUsPerMessage = mean(
-      own.flatMap((run) => (run.serverCpuUsPerMessage === null ? [] : [run.serverCpuUsPerMessage])),
-    );
-    ratios[store] = messagesPerSec && bareMessagesPerSec ? round(messagesPerSec / bareMessagesPerSec, 3) : null;
-    cpuRatios[store] = cpuUsPerMessage && bareCpuUsPerMessage ? round(bareCpuUsPerMessage / cpuUsPerMessage, 3) : null;
+    const own = windows(`gatehouse+${store}`);
+    const perCycle = own.flatMap((run) => {
+      const ceiling = bareOf(run.cycle);
+      return ceiling && ceiling.messagesPerSec > 0 ? [run.messagesPerSec / ceiling.messagesPerSec] : [];
+    });
+    const cpuPerCycle = own.flatMap((run) => {
+      const ceiling = bareOf(run.cycle)?.serverCpuUsPerMessage;
+      return ceiling && run.serverCpuUsPerMessage ? [ceiling / run.serverCpuUsPerMessage] : [];
+    });
+    const ratio = median(perCycle);
+    const cpuRatio = median(cpuPerCycle);
+    ratios[store] = ratio === null ? null : round(ratio, 3);
+    cpuRatios[store] = cpuRatio === null ? null : round(cpuRatio, 3);
   }
+  const bareMedian = median(bare.map((run) => run.messagesPerSec));
+  const bareMessagesPerSec = bareMedian === null ? null : round(bareMedian, 0);
   const profile = (options.profile ?? !options.quick) ? await profileGateway(settings) : undefined;
   const targets = stores.map((store) =>
     atLeast(
@@ -248,21 +291,30 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
 }
 
 function printGatewayTables(result: GatewayBenchResult): void {
+  const bareOf = (cycle: number): GatewayRun | undefined =>
+    result.runs.find((run) => run.mode === "bare" && run.cycle === cycle);
   printTable(
-    `gateway: ${result.settings.clients} WebSocket clients, one message in flight each (round trips in microseconds)`,
-    ["target", "msg/s", "p50 us", "p99 us", "errors", "vs bare", "server cpu us/msg", "client cpu"],
-    result.runs.map((run) => [
-      run.target,
-      run.messagesPerSec,
-      run.p50Us,
-      run.p99Us,
-      run.errors,
-      run.mode === "bare" || !result.bareMessagesPerSec
-        ? "-"
-        : round(run.messagesPerSec / result.bareMessagesPerSec, 3),
-      run.serverCpuUsPerMessage ?? "-",
-      run.clientCpuShare,
-    ]),
+    `gateway: ${result.settings.clients} WebSocket clients, one message in flight each, ${result.settings.cycles} interleaved cycles (round trips in microseconds)`,
+    ["cycle", "target", "msg/s", "p50 us", "p99 us", "errors", "vs bare", "server cpu us/msg", "client cpu"],
+    result.runs.map((run) => {
+      const ceiling = bareOf(run.cycle)?.messagesPerSec;
+      return [
+        run.cycle,
+        run.target,
+        run.messagesPerSec,
+        run.p50Us,
+        run.p99Us,
+        run.errors,
+        run.mode === "bare" || !ceiling ? "-" : round(run.messagesPerSec / ceiling, 3),
+        run.serverCpuUsPerMessage ?? "-",
+        run.clientCpuShare,
+      ];
+    }),
+  );
+  printTable(
+    "gateway: medians over the cycles",
+    ["store", "ratio to bare (same cycle)", "by server cpu"],
+    Object.keys(result.ratios).map((store) => [store, result.ratios[store] ?? "-", result.cpuRatios[store] ?? "-"]),
   );
   if (result.profile) {
     printTable(
