@@ -11,11 +11,17 @@ export interface WorkerJob {
   rules: PairingRules;
   startAt: number;
   approvals: { channelType: string; code: string; userId?: string }[];
+  /** The store's per-call deadline in this process, milliseconds (default: the store's own). */
+  timeoutMs?: number;
 }
 
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2] ?? "{}") as WorkerJob;
-  const stores = await openStores(job.url, { ...job.rules, secret: Buffer.from(job.secret, "base64") });
+  const stores = await openStores(job.url, {
+    ...job.rules,
+    secret: Buffer.from(job.secret, "base64"),
+    ...(job.timeoutMs !== undefined ? { timeoutMs: job.timeoutMs } : {}),
+  });
   try {
     const wait = job.startAt - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
