@@ -164,8 +164,8 @@ export function isValidSender(channelId: unknown, channelType: unknown): channel
 }
 
 /**
- * One sender as a set key, for picking a store's found pairings out of a batch: U+0000 separates the two parts, and
- * neither a channel type nor an id can hold it.
+ * One sender as a map or set key (the memory store's tables, the found pairings of an isPairedMany batch): U+0000
+ * separates the two parts, and neither a channel type nor an id can hold it.
  */
 export function senderKey(channelType: string, channelId: string): string {
   return `${channelType}\u0000${channelId}`;

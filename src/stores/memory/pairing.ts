@@ -20,6 +20,7 @@ import {
   type NewPendingEntry,
   type ResolvedPairingOptions,
   askValidSenders,
+  senderKey,
 } from "../shared.js";
 import type {
   ApproveOptions,
@@ -38,8 +39,6 @@ import type {
 interface PendingEntry extends Omit<NewPendingEntry, "code"> {
   failures: number;
 }
-
-const senderKey = (channelType: string, channelId: string): string => `${channelType}\u0000${channelId}`;
 
 /** The reference pairing store: everything in this process's memory, gone on exit. */
 export class MemoryPairingStore implements PairingStore {
