@@ -83,6 +83,11 @@ function median(values: number[]): number | null {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
+/** The bare server's window of one cycle: what that cycle's gatehouse windows are compared with. */
+function bareWindow(runs: readonly GatewayRun[], cycle: number): GatewayRun | undefined {
+  return runs.find((run) => run.mode === "bare" && run.cycle === cycle);
+}
+
 /** A server under test, up for the whole measurement, driven by the load generator one window at a time. */
 interface Target {
   label: string;
@@ -246,17 +251,16 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
   }
   const windows = (label: string): GatewayRun[] => runs.filter((run) => run.target === label);
   const bare = windows("bare-ws");
-  const bareOf = (cycle: number): GatewayRun | undefined => bare.find((run) => run.cycle === cycle);
   const ratios: Record<string, number | null> = {};
   const cpuRatios: Record<string, number | null> = {};
   for (const store of stores) {
     const own = windows(`gatehouse+${store}`);
     const perCycle = own.flatMap((run) => {
-      const ceiling = bareOf(run.cycle);
+      const ceiling = bareWindow(runs, run.cycle);
       return ceiling && ceiling.messagesPerSec > 0 ? [run.messagesPerSec / ceiling.messagesPerSec] : [];
     });
     const cpuPerCycle = own.flatMap((run) => {
-      const ceiling = bareOf(run.cycle)?.serverCpuUsPerMessage;
+      const ceiling = bareWindow(runs, run.cycle)?.serverCpuUsPerMessage;
       return ceiling && run.serverCpuUsPerMessage ? [ceiling / run.serverCpuUsPerMessage] : [];
     });
     const ratio = median(perCycle);
@@ -291,13 +295,11 @@ export async function runGatewayBench(options: GatewayBenchOptions): Promise<Gat
 }
 
 function printGatewayTables(result: GatewayBenchResult): void {
-  const bareOf = (cycle: number): GatewayRun | undefined =>
-    result.runs.find((run) => run.mode === "bare" && run.cycle === cycle);
   printTable(
     `gateway: ${result.settings.clients} WebSocket clients, one message in flight each, ${result.settings.cycles} interleaved cycles (round trips in microseconds)`,
     ["cycle", "target", "msg/s", "p50 us", "p99 us", "errors", "vs bare", "server cpu us/msg", "client cpu"],
     result.runs.map((run) => {
-      const ceiling = bareOf(run.cycle)?.messagesPerSec;
+      const ceiling = bareWindow(result.runs, run.cycle)?.messagesPerSec;
       return [
         run.cycle,
         run.target,
