@@ -149,6 +149,9 @@ export class SqliteDriver implements SqlDriver {
   pairedLookup(): PairedLookup {
     const probe = this.connection.db.prepare(`SELECT 1 FROM paired WHERE channel_type = ? AND channel_id = ?`).pluck();
     const paired = (s: SenderRef): boolean => probe.get(s.channelType, s.channelId) !== undefined;
+    // One read transaction for a round of senders: SQLite takes and drops its shared-memory read lock once, not per
+    // sender. Made once: better-sqlite3's transaction() builds its wrappers on every call.
+    const readMany = this.connection.db.transaction((senders: readonly SenderRef[]) => senders.map(paired));
     const ask = <T>(answer: () => T): Promise<T> => {
       if (this.turn.open) return this.outside(async () => answer());
       try {
@@ -166,8 +169,7 @@ export class SqliteDriver implements SqlDriver {
           return Promise.reject(this.failure(error));
         }
       },
-      // One read transaction for the lot: SQLite takes and drops its shared-memory read lock once, not per sender.
-      many: (senders) => ask(() => this.connection.db.transaction(() => senders.map(paired))()),
+      many: (senders) => ask(() => readMany(senders)),
     };
   }
 
