@@ -10,7 +10,7 @@ import { DiscordEmulator } from "./support/discord-emulator.js";
 const TOKEN = "123456789:AAH-local_test_token_abcdefghijklmnopq";
 const SLACK_TOKEN = "xoxb-local-test-token-000000000000";
 
-let closers: Array<() => Promise<void>> = [];
+const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });

@@ -121,8 +121,12 @@ export interface ConnectionHandlers {
     sender: { id: string; name?: string },
     options?: { newRequestBudget?: NewRequestBudget },
   ): Promise<AdmissionResult>;
-  /** A connected sender asks again (before each request): the same admission, with no budget and no cards. */
-  recheck(senderId: string): Promise<AdmissionResult>;
+  /**
+   * For a connected sender: a function that asks again (before each request) whether they are still admitted, by the
+   * same admission with no budget and no cards; it throws GatewayError "unavailable" when the store cannot say. Made
+   * once per connection, so what needs no store is decided once.
+   */
+  readmitter(senderId: string): () => Promise<boolean>;
   /** Whether the store says the sender is paired now (`isPaired` only, never a new code); throws when the store fails. */
   isPaired(senderId: string): Promise<boolean>;
   /** Whether decisions made elsewhere (another instance, the CLI) arrive as events; false: the adapter must poll `isPaired`. */

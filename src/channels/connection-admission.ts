@@ -1,4 +1,4 @@
-import { admit, type AdmissionResult } from "../core/admission.js";
+import { admit, readmission, type AdmissionResult } from "../core/admission.js";
 import type { GatewayContext } from "../core/context.js";
 import { isPairedForAdmission } from "../core/paired-batch.js";
 import type { ConnectionHandlers } from "./channel.js";
@@ -36,7 +36,7 @@ export function connectionHandlers(
       }
       return result;
     },
-    recheck: (senderId) => admit(ctx, { channelType, senderId }, { deadlineMs }),
+    readmitter: (senderId) => readmission(ctx, { channelType, senderId }, { deadlineMs }),
     isPaired: (senderId) => isPairedForAdmission(ctx.pairing, senderId, channelType, deadlineMs),
     decisionsArePushed: typeof ctx.pairing.subscribe === "function",
   };

@@ -2,6 +2,7 @@ import type { Principal } from "../protocols/types.js";
 import { PairingCooldownError, PairingLimitError } from "../pairing/errors.js";
 import { channelTypeProblem, idProblem, MAX_FIRST_MESSAGE_LENGTH } from "../pairing/validation.js";
 import type { GatewayContext, GatewayPairingStore } from "./context.js";
+import { GatewayError } from "./errors.js";
 import { STORE_DEADLINE_MS, withDeadline } from "./deadline.js";
 import { isListed, OWNER_ROLES } from "./identity-lists.js";
 import { canHaveStoreOwners, isStoreOwner } from "./owners.js";
@@ -68,11 +69,56 @@ export function admit(
   sender: AdmissionSender,
   options: AdmissionOptions = {},
 ): Promise<AdmissionResult> {
-  // Not an async function: it runs before every webchat request, and one promise fewer there is measurable.
+  return counted(ctx, sender.channelType, decide(ctx, sender, options));
+}
+
+/**
+ * Whether a sender asked again and again (a connected webchat device, before each of its requests) is still admitted:
+ * `admit` read as in or not, and a store that cannot say throws GatewayError "unavailable" (the request fails closed).
+ * What needs no store (the sender's form, the owner and allow lists) is decided once, here; each call of the function
+ * it returns then asks the store only whether the sender is still paired, in the admission batch. The decisions and
+ * metrics are admit's: a sender who is no longer paired meets the unknown-sender policy.
+ */
+export function readmission(
+  ctx: GatewayContext,
+  sender: AdmissionSender,
+  options: AdmissionOptions = {},
+): () => Promise<boolean> {
+  const { channelType, senderId } = sender;
+  if (decideWithoutStore(ctx, channelType, senderId) !== ASK_STORE || canHaveStoreOwners(channelType))
+    return () => admit(ctx, sender, options).then(stillIn);
+  const deadlineMs = options.deadlineMs ?? STORE_DEADLINE_MS;
   const { metrics } = ctx;
-  if (!metrics) return decide(ctx, sender, options);
-  const channel = channelTypeProblem(sender.channelType) === null ? sender.channelType : "invalid";
-  return decide(ctx, sender, options).then((result) => {
+  const stillPaired = (paired: boolean): boolean | Promise<boolean> => {
+    if (!paired) return counted(ctx, channelType, unknownSender(ctx, sender, deadlineMs, options)).then(stillIn);
+    metrics?.admission(channelType, ADMITTED_PAIRED.decision, "paired");
+    return true;
+  };
+  const storeFailed = (error: unknown): boolean => {
+    const result = failedAdmission(ctx, channelType, error);
+    metrics?.admission(channelType, result.decision, reasonOf(result));
+    return stillIn(result);
+  };
+  // The batch's promise and one `then` per call: this runs before every webchat request.
+  return () => isPairedForAdmission(ctx.pairing, senderId, channelType, deadlineMs).then(stillPaired, storeFailed);
+}
+
+/** A re-admission's answer: in or not; a store that cannot say throws, so the request fails closed. */
+function stillIn(result: AdmissionResult): boolean {
+  if (result.decision === "unavailable") throw new GatewayError("unavailable", result.message);
+  return result.decision === "admitted";
+}
+
+/** A decision as it comes out, counted in the gateway's metrics when it has them. */
+function counted(
+  ctx: GatewayContext,
+  channelType: string,
+  decision: Promise<AdmissionResult>,
+): Promise<AdmissionResult> {
+  const { metrics } = ctx;
+  if (!metrics) return decision;
+  const channel = channelTypeProblem(channelType) === null ? channelType : "invalid";
+  return decision.then((result) => {
     metrics.admission(channel, result.decision, reasonOf(result));
     return result;
   });
@@ -90,21 +136,40 @@ function reasonOf(result: AdmissionResult): string {
   }
 }
 
-async function decide(
+/** decideWithoutStore's answers that are not yet a decision. */
+const ALLOWLISTED = "allowlisted";
+const ASK_STORE = "ask-store";
+
+/**
+ * What admission decides without the store: a malformed sender is refused and a listed owner let in; an allowlisted
+ * sender is let in too, once the store has said whether they act as an owner; everyone else needs the store.
+ */
+function decideWithoutStore(
   ctx: GatewayContext,
-  sender: AdmissionSender,
-  options: AdmissionOptions,
-): Promise<AdmissionResult> {
-  const { channelType, senderId } = sender;
+  channelType: string,
+  senderId: string,
+): AdmissionResult | typeof ALLOWLISTED | typeof ASK_STORE {
   const problem = channelTypeProblem(channelType) ?? idProblem(senderId);
   if (problem !== null) {
     const field = channelTypeProblem(channelType) !== null ? "channelType" : "senderId";
     return { decision: "denied", reason: "policy-deny", message: `${field} ${problem}` };
   }
   if (isListed(ctx.policy.ownerUserIds, channelType, senderId)) return { decision: "admitted", reason: "owner" };
+  if (isListed(ctx.policy.allowedUsers, channelType, senderId)) return ALLOWLISTED;
+  return ASK_STORE;
+}
+
+async function decide(
+  ctx: GatewayContext,
+  sender: AdmissionSender,
+  options: AdmissionOptions,
+): Promise<AdmissionResult> {
+  const { channelType, senderId } = sender;
+  const withoutStore = decideWithoutStore(ctx, channelType, senderId);
+  if (typeof withoutStore !== "string") return withoutStore;
   const deadlineMs = options.deadlineMs ?? STORE_DEADLINE_MS;
   const store = ctx.pairing;
-  if (isListed(ctx.policy.allowedUsers, channelType, senderId)) {
+  if (withoutStore === ALLOWLISTED) {
     // Admitted whatever the store says; it only tells whether they act as an owner too.
     const owner = await isStoreOwner(store, channelType, senderId, deadlineMs).catch(() => false);
     return { decision: "admitted", reason: owner ? "owner" : "allowlist" };
@@ -123,32 +188,59 @@ async function decide(
       if (owner) return { decision: "admitted", reason: "owner" };
       if (paired) return ADMITTED_PAIRED;
     }
-    switch (ctx.policy.unknownUserPolicy) {
-      case "allow":
-        return { decision: "admitted", reason: "policy-allow" };
-      case "pair":
-        return await requestPairing(store, sender, deadlineMs, options);
-      default:
-        return { decision: "denied", reason: "policy-deny", message: POLICY_DENY_MESSAGE };
-    }
+    return await byPolicy(ctx, sender, deadlineMs, options);
   } catch (error) {
-    if (error instanceof PairingCooldownError) {
-      return { decision: "denied", reason: "cooldown", message: politeCooldown(error) };
-    }
-    if (error instanceof PairingLimitError) {
-      return {
-        decision: "denied",
-        reason: "limit",
-        message: "Too many people are waiting for approval right now; please try again later.",
-      };
-    }
-    ctx.logger.warn("admission failed closed: pairing store error", {
-      channelType,
-      error: error instanceof Error ? error.name : typeof error,
-      reason: error instanceof Error ? error.message : String(error),
-    });
-    return { decision: "unavailable", message: UNAVAILABLE_MESSAGE };
+    return failedAdmission(ctx, channelType, error);
   }
+}
+
+/** A sender who is neither an owner, nor listed, nor paired: the configured policy for unknown senders. */
+function byPolicy(
+  ctx: GatewayContext,
+  sender: AdmissionSender,
+  deadlineMs: number,
+  options: AdmissionOptions,
+): Promise<AdmissionResult> {
+  switch (ctx.policy.unknownUserPolicy) {
+    case "allow":
+      return Promise.resolve({ decision: "admitted", reason: "policy-allow" });
+    case "pair":
+      return requestPairing(ctx.pairing, sender, deadlineMs, options);
+    default:
+      return Promise.resolve({ decision: "denied", reason: "policy-deny", message: POLICY_DENY_MESSAGE });
+  }
+}
+
+/** byPolicy, with a store failure on the way turned into its decision. */
+function unknownSender(
+  ctx: GatewayContext,
+  sender: AdmissionSender,
+  deadlineMs: number,
+  options: AdmissionOptions,
+): Promise<AdmissionResult> {
+  return byPolicy(ctx, sender, deadlineMs, options).catch((error: unknown) =>
+    failedAdmission(ctx, sender.channelType, error),
+  );
+}
+
+/** A store call of admission failed: a cooldown or a full queue is the sender's answer; anything else fails closed. */
+function failedAdmission(ctx: GatewayContext, channelType: string, error: unknown): AdmissionResult {
+  if (error instanceof PairingCooldownError) {
+    return { decision: "denied", reason: "cooldown", message: politeCooldown(error) };
+  }
+  if (error instanceof PairingLimitError) {
+    return {
+      decision: "denied",
+      reason: "limit",
+      message: "Too many people are waiting for approval right now; please try again later.",
+    };
+  }
+  ctx.logger.warn("admission failed closed: pairing store error", {
+    channelType,
+    error: error instanceof Error ? error.name : typeof error,
+    reason: error instanceof Error ? error.message : String(error),
+  });
+  return { decision: "unavailable", message: UNAVAILABLE_MESSAGE };
 }
 
 const FLOOD_LIMITED: AdmissionResult = {

@@ -1,4 +1,4 @@
-import { Writable } from "node:stream";
+import type { Writable } from "node:stream";
 import { pino, stdTimeFunctions, type Logger } from "pino";
 import pretty from "pino-pretty";
 import { LOG_FORMATS, LOG_LEVELS, type GatewayLogger, type LogFormat, type LogLevel } from "../core/logger.js";

@@ -336,9 +336,14 @@ export class ClientConnection implements MethodCaller, DeviceLink {
 
   /** Devices are re-admitted (`recheck`: and the key policy read); token and console sockets re-present credentials. */
   stillAuthorised(recheck = false): Promise<boolean> {
-    if (!this.device?.session) return this.credentialStillValid();
-    return this.device.standing(recheck).then(this.onStanding);
+    const device = this.device;
+    if (!device?.session) return this.credentialStillValid();
+    // Before a request only the device's admission is asked again: straight from its session, one step fewer.
+    if (!recheck) return device.session.stillAdmitted().then(this.onAdmitted);
+    return device.standing(true).then(this.onStanding);
   }
+
+  private readonly onAdmitted = (admitted: boolean): boolean => this.onStanding(admitted ? "admitted" : "not-paired");
 
   private readonly onStanding = (standing: DeviceStanding): boolean => {
     if (standing === "admitted") return true;

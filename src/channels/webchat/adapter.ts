@@ -1,5 +1,4 @@
 import { ApprovalPoll } from "../../core/approval-poll.js";
-import type { AdmissionResult } from "../../core/admission.js";
 import { GatewayError } from "../../core/errors.js";
 import { WEBCHAT_CHANNEL_TYPE } from "../../core/identity-lists.js";
 import type { DeviceLink, DeviceSession, SocketArrival } from "../../core/socket-channel.js";
@@ -66,12 +65,14 @@ export class WebchatAdapter implements ChannelAdapter {
     const { connections } = this.started();
     const { deviceId } = arrival;
     const principal: Principal = { userId: deviceId, role: "user", channelType: WEBCHAT_CHANNEL_TYPE };
+    const readmit = connections.readmitter(deviceId);
     const session: DeviceSession = {
       principal,
       // Before every request: a promise chain rather than an async function, one promise fewer per message.
       stillAdmitted: () => {
         try {
-          return this.started().connections.recheck(deviceId).then(stillIn);
+          this.started();
+          return readmit();
         } catch (error) {
           return Promise.reject(error);
         }
@@ -162,10 +163,4 @@ export class WebchatAdapter implements ChannelAdapter {
     if (!this.handlers) throw new GatewayError("unavailable", "the webchat channel is not started");
     return this.handlers;
   }
-}
-
-/** A re-admission's answer: in or not; a store that cannot say fails the request (closed). */
-function stillIn(result: AdmissionResult): boolean {
-  if (result.decision === "unavailable") throw new GatewayError("unavailable", result.message);
-  return result.decision === "admitted";
 }
