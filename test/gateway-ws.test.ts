@@ -431,6 +431,33 @@ describe("WebSocket frames", () => {
     ]);
   });
 
+  it("the frames of one tick leave in one write and arrive whole, in order, at every frame length and in UTF-8", async () => {
+    // Each reply's delta and res leave together (ws-writer.ts); lengths below 126 bytes, up to 65535 and above take the
+    // three header forms of a WebSocket frame.
+    const replies: Record<string, string> = {
+      short: "héllo 👋",
+      middle: `${"ü".repeat(300)} ✓`,
+      long: `${"ж".repeat(40_000)} 👋`,
+    };
+    gw = await startGateway({ agent: (message) => replies[message.text] ?? "?" });
+    const { socket } = await connectWithToken(gw.wsUrl, USER_TOKEN);
+    sockets.push(socket);
+    const arrived: unknown[] = [];
+    socket.ws.on("message", (data, isBinary) =>
+      arrived.push(isBinary ? "a binary frame" : JSON.parse(data.toString())),
+    );
+    for (const name of Object.keys(replies))
+      socket.send({ type: "req", id: name, method: "chat.send", params: { text: name } });
+    await socket.next((f) => f.type === "res" && f.id === "long", 10_000);
+    // Each request's delta, then its res, whole and in the order sent.
+    expect(arrived).toEqual(
+      Object.entries(replies).flatMap(([name, reply]) => [
+        { type: "event", event: "chat.delta", payload: { id: name, text: reply } },
+        { type: "res", id: name, ok: true, payload: { text: reply } },
+      ]),
+    );
+  });
+
   it("stop() closes open sockets with 1001", async () => {
     gw = await startGateway();
     const { socket } = await connectWithToken(gw.wsUrl, OWNER_TOKEN);

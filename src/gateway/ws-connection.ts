@@ -135,6 +135,7 @@ export class ClientConnection implements MethodCaller, DeviceLink {
     this.state = "closed";
     this.clearTimer();
     this.abort.abort();
+    this.writer.flush();
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING)
       this.ws.close(code, shortReason(message));
   }

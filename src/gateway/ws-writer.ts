@@ -1,18 +1,33 @@
 import type { Socket } from "node:net";
+import * as wsExports from "ws";
 import { WebSocket, type RawData } from "ws";
 
+/** The frame options of `ws.send(text)` on a server socket: one whole, unmasked, uncompressed text frame. */
+interface FrameOptions {
+  fin: boolean;
+  rsv1: boolean;
+  opcode: number;
+  mask: boolean;
+  readOnly: boolean;
+}
+const TEXT_FRAME: FrameOptions = { fin: true, rsv1: false, opcode: 1, mask: false, readOnly: false };
+/** ws's own framer (what `ws.send` frames with), exported by ws beside WebSocket; @types/ws leaves it out. */
+const { Sender } = wsExports as unknown as { Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] } };
+
 /**
- * The writing side of one WebSocket: frames as JSON text, and the writes of one tick in one socket write. Frames sent in
- * the same tick (a request's `chat.delta` events and its `res`, when the agent answers at once) leave together: the
- * socket is corked at the first send and uncorked once the tick's work (its microtasks) is done. Nothing waits longer
- * than that, so a slow agent's deltas still stream as they come.
+ * The writing side of one WebSocket: frames as JSON text, and the frames of one tick in one socket write. Frames sent
+ * in the same tick (a request's `chat.delta` events and its `res`, when the agent answers at once) are queued and
+ * leave together once the tick's work (its microtasks) is done: framed by ws's own framer and written as one buffer,
+ * one write through the socket's stream instead of two per frame. Nothing waits longer than that, so a slow agent's
+ * deltas still stream as they come. The gateway's WebSocket server never negotiates compression, so a frame is the
+ * text as it is; a close goes through `flush()` first, so a socket's last frames are never cut off by its close frame.
  */
 export class SocketWriter {
-  private corked = false;
+  private queued: string[] = [];
 
   constructor(
     private readonly ws: WebSocket,
-    private readonly socket: Pick<Socket, "cork" | "uncork">,
+    private readonly socket: Pick<Socket, "write">,
   ) {}
 
   send(frame: Record<string, unknown>): void {
@@ -22,8 +37,7 @@ export class SocketWriter {
   /** Sends a frame the caller already serialised (the same bytes JSON.stringify would give for it). */
   sendJson(json: string): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    this.holdWrites();
-    this.ws.send(json);
+    if (this.queued.push(json) === 1) process.nextTick(this.flush);
   }
 
   /** `send({ type: "res", id, ok: true, payload })`, without building and walking the outer object. */
@@ -36,16 +50,19 @@ export class SocketWriter {
     this.sendJson(`{"type":"res","id":${JSON.stringify(id)},"ok":true,"payload":${body}}`);
   }
 
-  private holdWrites(): void {
-    if (this.corked) return;
-    this.corked = true;
-    this.socket.cork();
-    process.nextTick(this.releaseWrites);
-  }
-
-  private readonly releaseWrites = (): void => {
-    this.corked = false;
-    this.socket.uncork();
+  /** Writes the frames queued in this tick now (before the socket is closed, say). */
+  readonly flush = (): void => {
+    const frames = this.queued;
+    if (frames.length === 0) return;
+    this.queued = [];
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (frames.length === 1) {
+      this.ws.send(frames[0]!);
+      return;
+    }
+    const parts: Buffer[] = [];
+    for (const json of frames) parts.push(...Sender.frame(Buffer.from(json), TEXT_FRAME));
+    this.socket.write(Buffer.concat(parts));
   };
 }
 
