@@ -55,6 +55,20 @@ describe("withDeadline (one shared timer per deadline length)", () => {
     expect(await long).toBe("long");
   });
 
+  it("settled calls are let go as new ones come, and a hanging call among thousands that settle still fails on time", async () => {
+    const quick = (from: number) =>
+      Promise.all(Array.from({ length: 3_000 }, (_, i) => withDeadline("quick", async () => from + i, 40)));
+    expect((await quick(0)).at(-1)).toBe(2_999);
+    const first = withDeadline("first hang", never, 40).catch((e: unknown) => e);
+    // These settle behind the hanging call at the front of the queue; it must not hide them, nor they it.
+    expect((await quick(3_000)).at(-1)).toBe(5_999);
+    expect(await first).toMatchObject({ operation: "first hang", deadlineMs: 40 });
+    const second = withDeadline("second hang", never, 40).catch((e: unknown) => e);
+    expect((await quick(6_000)).at(-1)).toBe(8_999);
+    expect(await withDeadline("late answer", () => later("ok", 5), 40)).toBe("ok");
+    expect(await second).toMatchObject({ operation: "second hang", deadlineMs: 40 });
+  });
+
   it("an answer arriving after the deadline does not undo the rejection", async () => {
     const outcome = await withDeadline("slow", () => later("late", 60), 10).then(
       (value) => ({ value }),

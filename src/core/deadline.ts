@@ -26,7 +26,10 @@ interface Waiter extends DeadlineWatch {
 /**
  * Every call waiting under one deadline length, in the order they started, which is also the order they fall due: one
  * timer, armed for the oldest unsettled call, serves them all (instead of a setTimeout and clearTimeout per call).
- * A call that settles only marks its entry; the timer skips such entries when it fires.
+ * A call that settles only marks its entry; the timer skips such entries when it fires, and each new call first drops
+ * the settled ones at the front. Calls settle in about the order they start, so the queue holds the calls under way,
+ * not every call of the last deadline's length (at 60k admission checks a second and 2 s, 120k entries that outlived
+ * the young generation and cost the garbage collector their copying).
  */
 class DeadlineQueue {
   private waiters: Waiter[] = [];
@@ -40,10 +43,26 @@ class DeadlineQueue {
   ) {}
 
   add(operation: string, reject: (error: Error) => void): Waiter {
+    this.dropSettled();
     const waiter: Waiter = { at: performance.now() + this.deadlineMs, operation, reject };
     this.waiters.push(waiter);
     if (!this.timer) this.arm(this.deadlineMs);
     return waiter;
+  }
+
+  /** Drops the settled calls at the front; the array is emptied in place when none is left under way. */
+  private dropSettled(): void {
+    const waiters = this.waiters;
+    let head = this.head;
+    while (head < waiters.length && waiters[head]!.reject === undefined) head++;
+    if (head === waiters.length) {
+      waiters.length = 0;
+      head = 0;
+    } else if (head > 1024 && head * 2 > waiters.length) {
+      this.waiters = waiters.slice(head);
+      head = 0;
+    }
+    this.head = head;
   }
 
   private arm(ms: number): void {
@@ -55,31 +74,17 @@ class DeadlineQueue {
     this.timer = undefined;
     const now = performance.now();
     const waiters = this.waiters;
-    let head = this.head;
-    while (head < waiters.length) {
-      const waiter = waiters[head]!;
-      if (waiter.reject === undefined) {
-        head++;
-        continue;
-      }
+    for (let index = this.head; index < waiters.length; index++) {
+      const waiter = waiters[index]!;
+      if (waiter.reject === undefined) continue;
       if (waiter.at > now) break;
       const reject = waiter.reject;
       waiter.reject = undefined;
-      head++;
       reject(new StoreDeadlineError(waiter.operation, this.statedMs));
     }
-    if (head >= waiters.length) {
-      this.waiters = [];
-      this.head = 0;
-      return;
-    }
-    // Drop the settled prefix now and then, so the array does not grow with every call ever made.
-    if (head > 1024 && head * 2 > waiters.length) {
-      this.waiters = waiters.slice(head);
-      head = 0;
-    }
-    this.head = head;
-    this.arm(this.waiters[head]!.at - now);
+    this.dropSettled();
+    const next = this.waiters[this.head];
+    if (next) this.arm(next.at - now);
   };
 }
 
