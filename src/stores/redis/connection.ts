@@ -74,6 +74,14 @@ export function reconnectDelay(retries: number): number {
 }
 
 /**
+ * node-redis's own timeout per command, turned off for the clients we create: every call is already bounded by the
+ * store's deadline (which fails the gateway closed and replaces a silent reader), and node-redis arms it with an
+ * `AbortSignal.timeout` per command, a 5 s timer that outlives the command, thousands of them a second on the
+ * admission path. With no offline queue, a command waits in node-redis only while the socket takes it.
+ */
+export const COMMAND_OPTIONS = { timeout: 0 };
+
+/**
  * Creates and connects a node-redis client that fails fast while Redis is away: no offline queue (a command issued
  * while disconnected rejects at once), reconnecting in the background for ever. Connecting itself must succeed within
  * `timeoutMs`, else StoreUnavailableError.
@@ -83,6 +91,7 @@ export async function connectRedis(url: string, timeoutMs: number): Promise<Redi
   const client = createClient({
     url,
     disableOfflineQueue: true,
+    commandOptions: COMMAND_OPTIONS,
     socket: {
       connectTimeout: timeoutMs,
       reconnectStrategy: reconnectDelay,

@@ -1,5 +1,12 @@
 import { StoreUnavailableError } from "../../pairing/errors.js";
-import { connectRedis, loadRedisModule, reconnectDelay, withDeadline, type RedisClientLike } from "./connection.js";
+import {
+  COMMAND_OPTIONS,
+  connectRedis,
+  loadRedisModule,
+  reconnectDelay,
+  withDeadline,
+  type RedisClientLike,
+} from "./connection.js";
 import type { RedisTarget } from "./target.js";
 
 /**
@@ -144,6 +151,7 @@ export async function connectTarget(
     const cluster = redis.createCluster({
       rootNodes: target.nodes.map((node) => ({ socket: { host: node.host, port: node.port } })),
       defaults: { ...auth, disableOfflineQueue: true, socket },
+      commandOptions: COMMAND_OPTIONS,
     }) as unknown as ClusterLike;
     const client = new TopologyClient(
       cluster,
@@ -160,6 +168,7 @@ export async function connectTarget(
       disableOfflineQueue: true,
       socket: { connectTimeout: timeoutMs, reconnectStrategy: reconnectDelay },
     },
+    commandOptions: COMMAND_OPTIONS,
     // one connection to the master: a pairing decision and the WAIT after it go out on the same one
     masterPoolSize: 1,
     scanInterval: 1000,
