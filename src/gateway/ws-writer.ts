@@ -12,7 +12,12 @@ interface FrameOptions {
 }
 const TEXT_FRAME: FrameOptions = { fin: true, rsv1: false, opcode: 1, mask: false, readOnly: false };
 /** ws's own framer (what `ws.send` frames with), exported by ws beside WebSocket; @types/ws leaves it out. */
-const { Sender } = wsExports as unknown as { Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] } };
+const { Sender } = wsExports as unknown as { Sender?: { frame?: (data: Buffer, options: FrameOptions) => Buffer[] } };
+if (typeof Sender?.frame !== "function")
+  throw new Error(
+    "gatehouse: the installed ws does not export Sender.frame; install the ws version package.json names",
+  );
+const frame = Sender.frame;
 
 /**
  * The writing side of one WebSocket: frames as JSON text, and the frames of one tick in one socket write. Frames sent
@@ -61,7 +66,7 @@ export class SocketWriter {
       return;
     }
     const parts: Buffer[] = [];
-    for (const json of frames) parts.push(...Sender.frame(Buffer.from(json), TEXT_FRAME));
+    for (const json of frames) parts.push(...frame(Buffer.from(json), TEXT_FRAME));
     this.socket.write(Buffer.concat(parts));
   };
 }
