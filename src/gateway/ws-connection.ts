@@ -16,7 +16,7 @@ import type { DeviceLink, DeviceRefusal, SocketChannel } from "../core/socket-ch
 import { CLOSE, REFUSALS } from "./ws-close-codes.js";
 import { decodeFrame, parseRequestFrame } from "./ws-frame-decoding.js";
 import { fixedDevicePolicy, type DevicePolicy } from "./device-handshake.js";
-import { DeviceEntry, type DeviceStanding } from "./ws-device-entry.js";
+import { admittedOrNot, DeviceEntry, type DeviceStanding } from "./ws-device-entry.js";
 import { handleMethod, type MethodCaller } from "./ws-methods.js";
 
 /** What the hub lends a connection: the channel of token-less sockets, its network address's request budget, a hello callback. */
@@ -339,12 +339,10 @@ export class ClientConnection implements MethodCaller, DeviceLink {
   stillAuthorised(recheck = false): Promise<boolean> {
     const device = this.device;
     if (!device?.session) return this.credentialStillValid();
-    // Before a request only the device's admission is asked again: straight from its session, one step fewer.
-    if (!recheck) return device.session.stillAdmitted().then(this.onAdmitted);
-    return device.standing(true).then(this.onStanding);
+    return recheck ? device.standing().then(this.onStanding) : device.stillAdmitted().then(this.onAdmitted);
   }
 
-  private readonly onAdmitted = (admitted: boolean): boolean => this.onStanding(admitted ? "admitted" : "not-paired");
+  private readonly onAdmitted = (admitted: boolean): boolean => this.onStanding(admittedOrNot(admitted));
 
   private readonly onStanding = (standing: DeviceStanding): boolean => {
     if (standing === "admitted") return true;

@@ -19,7 +19,8 @@ export type ProofOutcome =
 /** Whether a connected device may go on with a request: or why not. */
 export type DeviceStanding = "admitted" | "keys-required" | "not-paired";
 
-const admittedOrNot = (admitted: boolean): DeviceStanding => (admitted ? "admitted" : "not-paired");
+/** A re-admission's answer as a standing. */
+export const admittedOrNot = (admitted: boolean): DeviceStanding => (admitted ? "admitted" : "not-paired");
 
 /**
  * A webchat device's way in on one socket: a key device answers one challenge (a name-only device goes on while the
@@ -74,20 +75,23 @@ export class DeviceEntry {
   }
 
   /**
-   * Before each request and on heartbeats: the channel re-admits the device (so a revoke made anywhere stops it at
-   * once). `withPolicy` (heartbeats, resyncs) also stops a name-only device once the policy requires keys. Requests
-   * need not read the policy: turning keys on (`requireDeviceProof`) revokes every paired name-only device, which
-   * re-admission sees at the next request, so the heartbeat's read only bounds a revoke that failed part way.
-   * Throws when the store cannot say.
+   * Before each request: the channel re-admits the device, so a revoke made anywhere stops it at once. Requests need
+   * not read the key policy: turning keys on (`requireDeviceProof`) revokes every paired name-only device, which
+   * re-admission sees at the next request. Throws when the store cannot say.
    */
-  standing(withPolicy: boolean): Promise<DeviceStanding> {
-    const session = this.session;
-    if (!session) return Promise.resolve("not-paired");
-    if (withPolicy && this.legacy)
+  stillAdmitted(): Promise<boolean> {
+    return this.session ? this.session.stillAdmitted() : Promise.resolve(false);
+  }
+
+  /**
+   * On heartbeats and resyncs: re-admission, and a name-only device is also stopped once the policy requires keys
+   * (which bounds a revoke of name-only devices that failed part way). Throws when the store cannot say.
+   */
+  standing(): Promise<DeviceStanding> {
+    if (this.session && this.legacy)
       return this.policy
         .mode()
-        .then((mode) => (mode === "required" ? "keys-required" : session.stillAdmitted().then(admittedOrNot)));
-    // Before every request: a promise chain rather than an async function, one promise fewer per message.
-    return session.stillAdmitted().then(admittedOrNot);
+        .then((mode) => (mode === "required" ? "keys-required" : this.stillAdmitted().then(admittedOrNot)));
+    return this.stillAdmitted().then(admittedOrNot);
   }
 }
