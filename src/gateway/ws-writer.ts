@@ -61,10 +61,6 @@ export class SocketWriter {
     if (frames.length === 0) return;
     this.queued = [];
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    if (frames.length === 1) {
-      this.ws.send(frames[0]!);
-      return;
-    }
     const parts: Buffer[] = [];
     for (const json of frames) parts.push(...frame(Buffer.from(json), TEXT_FRAME));
     this.socket.write(Buffer.concat(parts));
