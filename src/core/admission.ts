@@ -88,17 +88,13 @@ export function readmission(
   if (decideWithoutStore(ctx, channelType, senderId) !== ASK_STORE || canHaveStoreOwners(channelType))
     return () => admit(ctx, sender, options).then(stillIn);
   const deadlineMs = options.deadlineMs ?? STORE_DEADLINE_MS;
-  const { metrics } = ctx;
   const stillPaired = (paired: boolean): boolean | Promise<boolean> => {
     if (!paired) return counted(ctx, channelType, unknownSender(ctx, sender, deadlineMs, options)).then(stillIn);
-    metrics?.admission(channelType, ADMITTED_PAIRED.decision, "paired");
+    recorded(ctx, channelType, ADMITTED_PAIRED);
     return true;
   };
-  const storeFailed = (error: unknown): boolean => {
-    const result = failedAdmission(ctx, channelType, error);
-    metrics?.admission(channelType, result.decision, reasonOf(result));
-    return stillIn(result);
-  };
+  const storeFailed = (error: unknown): boolean =>
+    stillIn(recorded(ctx, channelType, failedAdmission(ctx, channelType, error)));
   // The batch's promise and one `then` per call: this runs before every webchat request.
   return () => isPairedForAdmission(ctx.pairing, senderId, channelType, deadlineMs).then(stillPaired, storeFailed);
 }
@@ -115,13 +111,15 @@ function counted(
   channelType: string,
   decision: Promise<AdmissionResult>,
 ): Promise<AdmissionResult> {
-  const { metrics } = ctx;
-  if (!metrics) return decision;
+  if (!ctx.metrics) return decision;
   const channel = channelTypeProblem(channelType) === null ? channelType : "invalid";
-  return decision.then((result) => {
-    metrics.admission(channel, result.decision, reasonOf(result));
-    return result;
-  });
+  return decision.then((result) => recorded(ctx, channel, result));
+}
+
+/** One decision counted in the gateway's metrics (when it has them) under `channel`: its channel type, or "invalid". */
+function recorded(ctx: GatewayContext, channel: string, result: AdmissionResult): AdmissionResult {
+  ctx.metrics?.admission(channel, result.decision, reasonOf(result));
+  return result;
 }
 
 /** The rule that decided, as a metrics label: a fixed word, never the code or message. */
