@@ -19,8 +19,8 @@ export interface HeartbeatOptions {
  * This instance's heartbeat: a lease named `instance:<id>` that it holds while it runs, its cursor the instance's
  * record (host, pid, version, start time, time of this heartbeat, URL, channels) rewritten every third of the lease
  * time. When the instance stops the lease is released; when it dies the lease expires and `gatehouse status` lists it
- * as stale until the retention (INSTANCE_RETENTION_MS) has passed. The holder also prunes older heartbeats every
- * PRUNE_EVERY_MS (best effort: a store that cannot answer now is asked again next time).
+ * as stale until the retention (INSTANCE_RETENTION_MS) has passed. The holder also prunes older heartbeats before its first
+ * heartbeat and every PRUNE_EVERY_MS after (best effort: a store that cannot answer now is asked again next time).
  */
 export function startHeartbeat(leases: GatewayLeases, options: HeartbeatOptions): LeaseKeeper {
   const startedAt = Date.now();
@@ -38,11 +38,13 @@ export function startHeartbeat(leases: GatewayLeases, options: HeartbeatOptions)
   keeper.run(async (held) => {
     const everyMs = Math.max(50, Math.floor(leases.ttlMs / 3));
     let prunedAt = Number.NEGATIVE_INFINITY;
-    while (await held.commit(JSON.stringify(record()))) {
+    for (;;) {
+      // Pruning comes before the heartbeat it goes with, so by the time this instance is listed it has pruned once.
       if (Date.now() - prunedAt >= PRUNE_EVERY_MS) {
         prunedAt = Date.now();
         await pruneInstances(leases.store).catch(() => 0);
       }
+      if (!(await held.commit(JSON.stringify(record())))) return;
       await new Promise<void>((resolve) => {
         const done = (): void => {
           clearTimeout(timer);
