@@ -130,6 +130,29 @@ describe.runIf(available)("postgres store: events across instances (LISTEN/NOTIF
     }
   });
 
+  it("on a full pool the caller owns: a LISTEN connection given up at the deadline is closed when it comes, not kept", async () => {
+    const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 2, connectionTimeoutMillis: 10_000 });
+    const held: pg.PoolClient[] = [];
+    try {
+      const stores = await createPostgresStores(pool, { secret, schema: freshSchema(), timeoutMs: 300 });
+      held.push(await pool.connect(), await pool.connect());
+      const seen: string[] = [];
+      stores.pairing.subscribe((event) => seen.push(event.type));
+      // The subscription's connection waits for a slot past its 300 ms deadline; then both slots come free.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      for (const client of held.splice(0)) client.release();
+      const code = await stores.pairing.generateCode("telegram", "alice");
+      expect(await stores.pairing.approve("telegram", code)).toBe(true);
+      await expect.poll(() => seen, { timeout: 5000 }).toEqual(["requested", "approved"]);
+      await stores.close();
+      expect(pool.totalCount).toBeLessThanOrEqual(1);
+      expect(pool.idleCount).toBe(pool.totalCount);
+    } finally {
+      for (const client of held) client.release();
+      await Promise.race([pool.end(), new Promise((resolve) => setTimeout(resolve, 2000))]);
+    }
+  });
+
   it("a subscription does not take a pool slot: with ?pool=1 calls keep working while listening", async () => {
     const stores = await openPostgresStores(`${freshUrl()}&pool=1`, { secret, timeoutMs: 2000 });
     try {

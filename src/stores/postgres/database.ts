@@ -155,7 +155,15 @@ export class PostgresDriver extends PooledSqlDriver implements SqlDriver {
     let timer: NodeJS.Timeout | undefined;
     let delay = RECONNECT_MIN_MS;
     const connect = async (): Promise<void> => {
-      const connection = await runWithDeadline(this.backend, this.timeoutMs, () => this.connectListener());
+      const taking = this.connectListener();
+      const connection = await runWithDeadline(this.backend, this.timeoutMs, () => taking).catch((error: unknown) => {
+        // Given up at the deadline: a connection the pool hands over later is closed, not left holding its slot.
+        taking.then(
+          (late) => late.release(),
+          () => undefined,
+        );
+        throw error;
+      });
       if (stopped) return connection.release();
       const { client } = connection;
       const dropped = (): void => {
