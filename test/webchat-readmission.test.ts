@@ -140,3 +140,53 @@ for (const setup of SETUPS) {
     });
   });
 }
+
+describe("a device let in while its connect is still looking it up", () => {
+  it("has its first request answered: re-admission waits for the connect instead of dropping the request", async () => {
+    const store = createMapPairingStore();
+    const view = quietView(store, { down: false });
+    // The connect's own look-up after minting the code (the channel's check for an approval that raced it) is held
+    // until released; the approval reaches the device meanwhile through the gateway's poll of the store.
+    let armed = false;
+    let held = false;
+    let release = (): void => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const gated: PairingProtocol = {
+      ...view,
+      generateCode: async (...args: Parameters<PairingProtocol["generateCode"]>) => {
+        const code = await view.generateCode(...args);
+        armed = true;
+        return code;
+      },
+      isPaired: async (...args: Parameters<PairingProtocol["isPaired"]>) => {
+        if (armed) {
+          armed = false;
+          held = true;
+          await released;
+        }
+        return view.isPaired(...args);
+      },
+    };
+    const gw = await startGateway({
+      pairingStore: gated,
+      sessionBinding: createMapSessionStore(),
+      agent: (message) => `heard: ${message.text}`,
+    });
+    cleanups.push(() => gw.stop());
+    cleanups.push(release);
+
+    const { socket, first } = await connectKeyDevice(gw.wsUrl, makeKeyDevice());
+    cleanups.push(() => socket.close());
+    expect(first.type).toBe("pairing");
+    expect(held).toBe(true);
+    expect(await store.approve("webchat", String(first.code))).toBe(true);
+    await socket.nextOfType("hello", 10_000);
+
+    socket.send({ type: "req", id: 1, method: "chat.send", params: { text: "first" } });
+    setTimeout(release, 300);
+    const answer = await socket.next((f) => f.type === "res" && f.id === 1, 5_000);
+    expect(answer).toMatchObject({ ok: true, payload: { text: "heard: first" } });
+  });
+});

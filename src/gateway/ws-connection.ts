@@ -4,31 +4,24 @@ import { shortReason, SocketWriter } from "./ws-writer.js";
 import type { Principal } from "../protocols/types.js";
 import type { AuditEvent } from "../stores/types.js";
 import type { ApprovalEvent } from "../stores/approvals.js";
-import { authorizePrincipal, type NewRequestBudget } from "../core/admission.js";
+import { authorizePrincipal } from "../core/admission.js";
 import type { ChannelNotice, GatewayContext } from "../core/context.js";
 import { errorBody, fromZodError, GatewayError, toGatewayError } from "../core/errors.js";
 import { TokenBucket } from "./rate-limit.js";
-import { connectFrame, type ConnectParams, type RequestFrame } from "../core/schemas.js";
+import { connectFrame, type RequestFrame } from "../core/schemas.js";
 import { bindSession } from "./session-ids.js";
 import type { ResolvedWebSocketOptions } from "./ws-options.js";
-import { SocketCredential, type CredentialEnd } from "./ws-credential.js";
-import type { DeviceLink, DeviceRefusal, SocketChannel } from "../core/socket-channel.js";
+import type { CredentialEnd } from "./ws-credential.js";
+import type { DeviceLink, DeviceRefusal } from "../core/socket-channel.js";
 import { CLOSE, REFUSALS } from "./ws-close-codes.js";
 import { decodeFrame, parseRequestFrame } from "./ws-frame-decoding.js";
-import { fixedDevicePolicy, type DevicePolicy } from "./device-handshake.js";
-import { admittedOrNot, DeviceEntry, type DeviceStanding } from "./ws-device-entry.js";
+import { type Closing, type EntryHooks, SocketEntry } from "./ws-entry.js";
 import { handleMethod, type MethodCaller } from "./ws-methods.js";
 
-/** What the hub lends a connection: the channel of token-less sockets, its network address's request budget, a hello callback. */
-export interface ConnectionHooks {
-  /** Who admits token-less (device) connects: the webchat channel; none: only token sockets are served. */
-  socketChannel?: SocketChannel;
-  /** Pays for new webchat pairing requests of this client's network address (the store's atomic budget); none: unlimited. */
-  requestBudget?: NewRequestBudget;
+/** What the hub lends a connection: who admits token-less sockets and at what cost (EntryHooks), a hello callback. */
+export interface ConnectionHooks extends EntryHooks {
   /** Called once, when the socket has said hello (it no longer counts as unauthenticated). */
   onAuthenticated?: () => void;
-  /** Whether legacy (name-only) webchat devices may connect; default: optional. */
-  devicePolicy?: DevicePolicy;
 }
 
 type State = "awaiting-connect" | "connecting" | "proving" | "pairing" | "ready" | "closed";
@@ -36,7 +29,8 @@ type State = "awaiting-connect" | "connecting" | "proving" | "pairing" | "ready"
 /**
  * One client socket: `connect` first (a token → auth; a device id → the socket channel, webchat, which admits it and
  * tells it through this connection as its DeviceLink), then `req` frames. Principal and role come only from auth.check
- * or the socket channel, never from client params.
+ * or the socket channel, never from client params. This keeps the frames, the state and the close; how the socket got
+ * in and whether it still may go on is its SocketEntry's (ws-entry.ts).
  */
 export class ClientConnection implements MethodCaller, DeviceLink {
   private state: State = "awaiting-connect";
@@ -44,26 +38,21 @@ export class ClientConnection implements MethodCaller, DeviceLink {
   private readonly bucket: TokenBucket;
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
-  private params: ConnectParams = {};
-  /** A token (or console-ticket) socket's credential, presented again before every request. */
-  private credential: SocketCredential | null = null;
-  /** A device socket's way in (its proof) and its session with its channel (webchat). */
-  private device: DeviceEntry | null = null;
+  private readonly entry: SocketEntry;
   private rechecking = false;
   private readonly writer: SocketWriter;
   principal: Principal | undefined;
   sessionId: string | undefined;
-  /** Set for device (webchat) sockets: the device id the client presented. */
-  deviceId: string | undefined;
 
   constructor(
     readonly ctx: GatewayContext,
     private readonly ws: WebSocket,
-    private readonly upgrade: IncomingMessage,
+    upgrade: IncomingMessage,
     private readonly options: ResolvedWebSocketOptions,
     private readonly hooks: ConnectionHooks = {},
   ) {
     this.writer = new SocketWriter(ws, upgrade.socket);
+    this.entry = new SocketEntry(ctx, upgrade, hooks, options.deviceChallengeTtlMs, this.failWith);
     this.bucket = new TokenBucket(options.rateLimit.capacity, options.rateLimit.refillPerSecond);
     this.setTimer(options.connectTimeoutMs, () =>
       this.fail(CLOSE.timeout, "connect_required", "no connect frame within the time limit"),
@@ -74,6 +63,11 @@ export class ClientConnection implements MethodCaller, DeviceLink {
     });
     ws.on("close", () => this.onClose());
     ws.on("error", () => this.onClose());
+  }
+
+  /** Set for device (webchat) sockets: the device id the client presented. */
+  get deviceId(): string | undefined {
+    return this.entry.deviceId;
   }
 
   get signal(): AbortSignal {
@@ -120,13 +114,16 @@ export class ClientConnection implements MethodCaller, DeviceLink {
   recheck(): void {
     if (this.state === "ready" && !this.rechecking) {
       this.rechecking = true;
-      void this.stillAuthorised(true)
+      void this.entry
+        .stillIn(true)
         .catch(() => true)
         .finally(() => {
           this.rechecking = false;
         });
     }
   }
+
+  private readonly failWith = (closing: Closing): void => this.fail(closing.close, closing.code, closing.message);
 
   /** Sends an error frame with the whole message, then closes with a short reason. */
   fail(code: number, errorCode: GatewayError["code"], message: string): void {
@@ -152,7 +149,7 @@ export class ClientConnection implements MethodCaller, DeviceLink {
   /** DeviceLink: the channel let the device in at connect. */
   letIn(principal: Principal): Promise<void> {
     if (this.state !== "connecting") return Promise.resolve();
-    return this.becomeReady(principal, this.params.sessionId);
+    return this.becomeReady(principal, this.entry.requestedSessionId);
   }
 
   /** DeviceLink: the owner approved this waiting device: a privilege change, so the socket gets a fresh session id. */
@@ -189,7 +186,7 @@ export class ClientConnection implements MethodCaller, DeviceLink {
    * signed out or expired): the socket is closed at once (4401), whatever it is doing.
    */
   onCredentialEnded(ended: CredentialEnd): void {
-    if (this.credential?.endedBy(ended))
+    if (this.entry.endedBy(ended))
       this.fail(CLOSE.unauthorized, "unauthenticated", "the credential behind this socket has ended");
   }
 
@@ -246,11 +243,35 @@ export class ClientConnection implements MethodCaller, DeviceLink {
     const parsed = connectFrame.safeParse(frame);
     if (!parsed.success) return this.fail(CLOSE.policy, "invalid_request", fromZodError(parsed.error).message);
     this.state = "connecting";
-    this.params = parsed.data.params;
+    await this.entering(async () => {
+      const step = await this.entry.connect(parsed.data.params);
+      if (this.state === "closed") return;
+      switch (step.kind) {
+        case "closed":
+          return this.failWith(step);
+        case "ready":
+          return this.becomeReady(step.principal, this.entry.requestedSessionId);
+        case "device":
+          return this.admitDevice(step.deviceId);
+        case "challenge":
+          this.state = "proving";
+          this.send({ type: "challenge", ...step.challenge });
+      }
+    });
+  }
+
+  /** A key device's answer to its challenge: a proven device is handed on to its channel. */
+  private async onProof(frame: unknown): Promise<void> {
+    const proof = this.entry.prove(frame);
+    if (!proof.ok) return this.fail(proof.close, proof.code, proof.message);
+    this.state = "connecting";
+    await this.entering(() => this.admitDevice(proof.deviceId));
+  }
+
+  /** A step on the way in; one that throws (a store or a channel that cannot answer) closes the socket, 1013. */
+  private async entering(step: () => Promise<void>): Promise<void> {
     try {
-      if (this.params.token !== undefined) await this.connectWithToken();
-      else if (this.params.deviceId !== undefined || this.params.publicKey !== undefined) await this.startDevice();
-      else this.fail(CLOSE.policy, "invalid_request", "params: send a token, or a deviceId for webchat");
+      await step();
     } catch (error) {
       const mapped = toGatewayError(error);
       this.ctx.logger.warn("websocket connect failed closed", {
@@ -264,51 +285,9 @@ export class ClientConnection implements MethodCaller, DeviceLink {
     }
   }
 
-  private async connectWithToken(): Promise<void> {
-    const credential = await SocketCredential.present(this.ctx, this.upgrade, this.params);
-    if (this.state === "closed") return;
-    if (!credential) return this.fail(CLOSE.unauthorized, "unauthenticated", "authentication failed");
-    this.credential = credential;
-    await this.becomeReady(credential.principal, this.params.sessionId);
-  }
-
-  /** A webchat device: a key device is sent a challenge; a legacy id goes on only while the policy allows it. */
-  private async startDevice(): Promise<void> {
-    const channel = this.hooks.socketChannel;
-    if (!channel)
-      return this.fail(CLOSE.policy, "invalid_request", "params: send a token (this gateway runs no webchat channel)");
-    const entry = new DeviceEntry(channel, this.hooks.devicePolicy ?? fixedDevicePolicy(), this.hooks.requestBudget);
-    this.device = entry;
-    const host = this.upgrade.headers.host ?? "";
-    const start = await entry.start(this.params, host, Date.now(), this.options.deviceChallengeTtlMs);
-    if (this.state === "closed") return;
-    if (start.kind === "refused") return this.fail(CLOSE.unauthorized, "unauthenticated", start.message);
-    if (start.kind === "legacy") return this.connectDevice(entry, start.deviceId);
-    this.state = "proving";
-    this.send({ type: "challenge", ...start.challenge });
-  }
-
-  /** A key device's answer: only a signature over this socket's challenge hands the device on to its channel. */
-  private async onProof(frame: unknown): Promise<void> {
-    const entry = this.device;
-    if (!entry) return this.fail(CLOSE.policy, "invalid_request", "no challenge to answer");
-    const proof = entry.prove(frame, Date.now());
-    if (!proof.ok) return this.fail(proof.close, proof.code, proof.message);
-    this.state = "connecting";
-    try {
-      await this.connectDevice(entry, proof.deviceId);
-    } catch (error) {
-      this.ctx.logger.warn("websocket connect failed closed", {
-        error: error instanceof Error ? error.name : "unknown",
-      });
-      this.fail(CLOSE.tryAgainLater, "unavailable", "the gateway is temporarily unavailable; try again shortly");
-    }
-  }
-
-  /** A device id instead of a token: the socket channel (webchat) admits it and answers through this DeviceLink. */
-  private async connectDevice(entry: DeviceEntry, deviceId: string): Promise<void> {
-    this.deviceId = deviceId;
-    const session = await entry.admit(deviceId, this.params.name, this);
+  /** The socket channel (webchat) admits the device and answers through this DeviceLink. */
+  private async admitDevice(deviceId: string): Promise<void> {
+    const session = await this.entry.admitDevice(deviceId, this);
     if (this.state === "closed") session.closed();
   }
 
@@ -335,39 +314,9 @@ export class ClientConnection implements MethodCaller, DeviceLink {
     }
   }
 
-  /** Devices are re-admitted (`recheck`: and the key policy read); token and console sockets re-present credentials. */
-  stillAuthorised(recheck = false): Promise<boolean> {
-    const device = this.device;
-    if (!device?.session) return this.credentialStillValid();
-    return recheck ? device.standing().then(this.onStanding) : device.stillAdmitted().then(this.onAdmitted);
-  }
-
-  private readonly onAdmitted = (admitted: boolean): boolean => this.onStanding(admittedOrNot(admitted));
-
-  private readonly onStanding = (standing: DeviceStanding): boolean => {
-    if (standing === "admitted") return true;
-    if (standing === "keys-required") {
-      this.fail(CLOSE.unauthorized, "unauthenticated", "this gateway now requires device keys: pair again with a key");
-      return false;
-    }
-    this.fail(CLOSE.forbidden, "forbidden", "this device is no longer paired");
-    return false;
-  };
-
-  /**
-   * Token sockets present their credential again (on every request and every heartbeat), so a deleted token or an
-   * expired JWT closes the socket; a refusal, a throw or a slow backend all count as invalid (fail closed).
-   */
-  private async credentialStillValid(): Promise<boolean> {
-    if (!this.principal || !this.credential) return false;
-    if (await this.credential.stillValid()) return true;
-    this.fail(CLOSE.unauthorized, "unauthenticated", "credentials are no longer valid");
-    return false;
-  }
-
   private async onRequest(frame: RequestFrame): Promise<void> {
     try {
-      if (!(await this.stillAuthorised())) return;
+      if (!(await this.entry.stillIn())) return;
       const payload = await handleMethod(this, frame);
       this.writer.sendResult(frame.id, payload);
     } catch (error) {
@@ -383,7 +332,7 @@ export class ClientConnection implements MethodCaller, DeviceLink {
   }
 
   private onClose(): void {
-    this.device?.session?.closed();
+    this.entry.closed();
     this.state = "closed";
     this.clearTimer();
     this.abort.abort();

@@ -34,6 +34,11 @@ export class DeviceEntry {
   private legacy = false;
   /** The device's session with its channel, once the channel has taken the connect. */
   session: DeviceSession | null = null;
+  /**
+   * The channel's connect while it is under way. The channel may let the device in before it returns (an approval
+   * that arrives while it still looks the device up), so a first request can come before `session`: it waits for this.
+   */
+  private admitting: Promise<DeviceSession> | null = null;
 
   constructor(
     private readonly channel: SocketChannel,
@@ -70,7 +75,8 @@ export class DeviceEntry {
       ...(name !== undefined ? { name } : {}),
       ...(this.requestBudget ? { requestBudget: this.requestBudget } : {}),
     };
-    this.session = await this.channel.connect(arrival, link);
+    this.admitting = this.channel.connect(arrival, link);
+    this.session = await this.admitting;
     return this.session;
   }
 
@@ -80,7 +86,8 @@ export class DeviceEntry {
    * re-admission sees at the next request. Throws when the store cannot say.
    */
   stillAdmitted(): Promise<boolean> {
-    return this.session ? this.session.stillAdmitted() : Promise.resolve(false);
+    if (this.session) return this.session.stillAdmitted();
+    return this.admitting ? this.admitting.then((session) => session.stillAdmitted()) : Promise.resolve(false);
   }
 
   /**
