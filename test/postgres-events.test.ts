@@ -105,8 +105,10 @@ describe.runIf(available)("postgres store: events across instances (LISTEN/NOTIF
 
   it("on a pool the caller owns: works, and close() releases the LISTEN connection but leaves the pool open", async () => {
     const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 3, connectionTimeoutMillis: 2000 });
+    let open: Stores | undefined;
     try {
       const stores = await createPostgresStores(pool, { secret, schema: freshSchema() });
+      open = stores;
       const seen: string[] = [];
       const unsubscribe = stores.pairing.subscribe((event) => seen.push(event.type));
       const code = await stores.pairing.generateCode("telegram", "alice");
@@ -114,18 +116,27 @@ describe.runIf(available)("postgres store: events across instances (LISTEN/NOTIF
       await expect.poll(() => seen, { timeout: 5000 }).toEqual(["requested", "approved"]);
       await stores.sessions.bind("s1", { userId: "alice", role: "user" });
       expect(await stores.sessions.lookup("s1")).toEqual({ userId: "alice", role: "user" });
-      // The last unsubscribe gives the LISTEN connection up; a new subscription takes one again; close() releases it.
+      // The last unsubscribe gives the LISTEN connection up (closed, not handed back); a new subscription takes one
+      // again, from the idle ones or a new one; close() releases it. Only a LISTEN connection stays checked out.
+      const held = (): number => pool.totalCount - pool.idleCount;
+      await expect.poll(held, { timeout: 5000 }).toBe(1);
       const whileListening = pool.totalCount;
       unsubscribe();
       expect(pool.totalCount).toBe(whileListening - 1);
+      expect(held()).toBe(0);
       stores.pairing.subscribe(() => undefined);
       await stores.pairing.generateCode("telegram", "bob");
-      expect(pool.totalCount).toBe(whileListening);
+      await expect.poll(held, { timeout: 5000 }).toBe(1);
+      const beforeClose = pool.totalCount;
       await stores.close();
-      expect(pool.totalCount).toBe(whileListening - 1);
+      open = undefined;
+      expect(pool.totalCount).toBe(beforeClose - 1);
+      await expect.poll(held, { timeout: 5000 }).toBe(0);
       const still = await pool.query("SELECT 1 AS one");
       expect(still.rows).toEqual([{ one: 1 }]);
     } finally {
+      // A failed step leaves the stores open: closed here, so pool.end() returns and the failure is the one reported.
+      await open?.close();
       await pool.end();
     }
   });
@@ -134,12 +145,12 @@ describe.runIf(available)("postgres store: events across instances (LISTEN/NOTIF
     const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 2, connectionTimeoutMillis: 10_000 });
     const held: pg.PoolClient[] = [];
     try {
-      const stores = await createPostgresStores(pool, { secret, schema: freshSchema(), timeoutMs: 300 });
+      const stores = await createPostgresStores(pool, { secret, schema: freshSchema(), timeoutMs: 1000 });
       held.push(await pool.connect(), await pool.connect());
       const seen: string[] = [];
       stores.pairing.subscribe((event) => seen.push(event.type));
-      // The subscription's connection waits for a slot past its 300 ms deadline; then both slots come free.
-      await new Promise((resolve) => setTimeout(resolve, 600));
+      // The subscription's connection waits for a slot past its 1 s deadline; then both slots come free.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
       for (const client of held.splice(0)) client.release();
       const code = await stores.pairing.generateCode("telegram", "alice");
       expect(await stores.pairing.approve("telegram", code)).toBe(true);
