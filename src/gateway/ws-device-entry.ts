@@ -16,6 +16,14 @@ export type ProofOutcome =
   | { ok: true; deviceId: string }
   | { ok: false; close: number; code: GatewayError["code"]; message: string };
 
+/** A proof frame on a socket that has no challenge out (or has answered it already). */
+export const NO_CHALLENGE: ProofOutcome = {
+  ok: false,
+  close: CLOSE.policy,
+  code: "invalid_request",
+  message: "no challenge to answer",
+};
+
 /** Whether a connected device may go on with a request: or why not. */
 export type DeviceStanding = "admitted" | "keys-required" | "not-paired";
 
@@ -59,10 +67,9 @@ export class DeviceEntry {
     const pending = this.proving;
     this.proving = null;
     const parsed = proofFrame.safeParse(frame);
-    if (!pending || !parsed.success) {
-      const message = parsed.success ? "no challenge to answer" : fromZodError(parsed.error).message;
-      return { ok: false, close: CLOSE.policy, code: "invalid_request", message };
-    }
+    if (!parsed.success)
+      return { ok: false, close: CLOSE.policy, code: "invalid_request", message: fromZodError(parsed.error).message };
+    if (!pending) return NO_CHALLENGE;
     const result = finishDeviceHandshake(pending, parsed.data.params.signature, now);
     if (!result.ok) return { ok: false, close: CLOSE.unauthorized, code: "unauthenticated", message: result.message };
     return { ok: true, deviceId: result.deviceId };

@@ -9,7 +9,7 @@ import type { Principal } from "../protocols/types.js";
 import { fixedDevicePolicy, type DevicePolicy } from "./device-handshake.js";
 import { CLOSE } from "./ws-close-codes.js";
 import { type CredentialEnd, SocketCredential } from "./ws-credential.js";
-import { admittedOrNot, DeviceEntry, type DeviceStanding, type ProofOutcome } from "./ws-device-entry.js";
+import { admittedOrNot, DeviceEntry, type DeviceStanding, NO_CHALLENGE, type ProofOutcome } from "./ws-device-entry.js";
 
 /** Who admits a socket that connects without a token, and what its pairing requests may cost: lent by the hub. */
 export interface EntryHooks {
@@ -81,9 +81,7 @@ export class SocketEntry {
 
   /** A key device's answer: only a signature over this socket's challenge proves the device. */
   prove(frame: unknown): ProofOutcome {
-    if (!this.device)
-      return { ok: false, close: CLOSE.policy, code: "invalid_request", message: "no challenge to answer" };
-    return this.device.prove(frame, Date.now());
+    return this.device ? this.device.prove(frame, Date.now()) : NO_CHALLENGE;
   }
 
   /** Hands the device to its channel, which admits it and answers through `link` (the socket). */
